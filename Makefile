@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is
+# installed by these rules (a virtual environment, Python packages, Debian packages).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export PATRIMOINE_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run test test-sqlite test-postgresql install install-dev system-deps screenshots bench clean
+
+run: $(VENV)/.runtime
+	$(BIN)/patrimoine db upgrade
+	$(BIN)/patrimoine demo --if-empty
+	$(BIN)/patrimoine serve
+
+test: $(VENV)/.dev system-deps
+	$(BIN)/python -m pytest -q
+	PATRIMOINE_TEST_DB=postgresql $(BIN)/python -m pytest -q
+
+test-sqlite: $(VENV)/.dev system-deps
+	$(BIN)/python -m pytest -q
+
+test-postgresql: $(VENV)/.dev system-deps
+	PATRIMOINE_TEST_DB=postgresql $(BIN)/python -m pytest -q
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+$(VENV)/.runtime: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.runtime
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+# Debian's chromium (browser tests) and postgresql (the second test run).
+system-deps:
+	@scripts/system-deps.sh
+
+screenshots: $(VENV)/.dev system-deps
+	$(BIN)/python -m pytest -q tests/e2e -k screenshots --screenshots
+
+clean:
+	rm -rf $(VENV) .pytest_cache

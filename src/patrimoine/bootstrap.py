@@ -1,0 +1,24 @@
+"""The composition root: settings -> data folder, database, schema check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from patrimoine.core.db import Database
+from patrimoine.core.settings import Settings
+from patrimoine.storage import migrate
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+
+
+def bootstrap(settings: Settings | None = None, *, check_schema: bool = True) -> Services:
+    settings = settings or Settings()
+    settings.ensure_data_dir()
+    db = Database(settings.resolved_database_url)
+    if check_schema:
+        migrate.ensure_current(db)
+    return Services(settings=settings, db=db)

@@ -1,0 +1,50 @@
+"""patrimoine user …: accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from patrimoine.access import audit
+from patrimoine.access import service as accounts
+from patrimoine.access.models import Role
+from patrimoine.access.principal import Principal
+from patrimoine.cli.common import console, services
+from patrimoine.core.errors import NotFound
+from patrimoine.inventory import service as inventory
+
+app = typer.Typer(help="Gérer les comptes.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    email: Annotated[str, typer.Option(prompt="Adresse électronique", help="Login e-mail.")],
+    full_name: Annotated[str, typer.Option("--name", prompt="Nom complet", help="Full name.")],
+    password: Annotated[
+        str,
+        typer.Option(prompt="Mot de passe", hide_input=True, confirmation_prompt=True,
+                     envvar="PATRIMOINE_NEW_PASSWORD", help="At least 10 characters."),
+    ],
+    admin: Annotated[bool, typer.Option(help="Instance administrator (all organisations).")] = True,
+    organisation: Annotated[
+        str | None, typer.Option(help="Organisation (name or slug) to give a role in.")
+    ] = None,
+    role: Annotated[Role | None, typer.Option(help="Role in that organisation.")] = None,
+) -> None:
+    """Create an account; by default the instance administrator."""
+    svc = services()
+    with svc.db.unit_of_work() as session:
+        account = accounts.create_account(
+            session, email=email, full_name=full_name, password=password, is_superadmin=admin
+        )
+        if organisation:
+            org = inventory.find_organisation(session, organisation)
+            if org is None:
+                raise NotFound(f"Organisation « {organisation} » introuvable.")
+            accounts.grant_role(session, account, organisation_id=org.id,
+                                role=role or Role.AGENT)
+        audit.record(session, Principal.system("ligne de commande"), "account.create",
+                     f"account:{account.id}", {"email": account.email, "superadmin": admin})
+    kind = "administrateur de l'instance" if admin else "compte"
+    console.print(f"Compte créé ({kind}) : {account.email}")

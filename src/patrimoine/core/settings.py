@@ -1,0 +1,71 @@
+"""All settings in one declared class, read from PATRIMOINE_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PATRIMOINE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder holding the embedded database, dataset versions and the secret key.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata database; default: SQLite in the data folder.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs session cookies; default: a random key kept in the data folder.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `patrimoine serve` listens on.")
+    port: int = Field(default=8000, description="Port `patrimoine serve` listens on.")
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Largest spreadsheet accepted by the web import."
+    )
+    session_max_age_seconds: int = Field(
+        default=12 * 3600, description="How long a web login lasts."
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Mark cookies Secure (set when served over HTTPS)."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'patrimoine.sqlite3').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def ensure_data_dir(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else one generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        self.ensure_data_dir()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_urlsafe(48))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    # Users paste libpq-style URLs; SQLAlchemy needs the driver named.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

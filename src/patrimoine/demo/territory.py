@@ -1,0 +1,1 @@
+"""The demo territory (placeholder replaced below)."""

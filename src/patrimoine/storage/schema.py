@@ -1,0 +1,7 @@
+"""Every table of every capability, gathered for Alembic."""
+
+from patrimoine.access import models as access_models  # noqa: F401
+from patrimoine.core.db import Base
+from patrimoine.inventory import models as inventory_models  # noqa: F401
+
+metadata = Base.metadata

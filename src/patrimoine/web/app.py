@@ -1,0 +1,48 @@
+"""create_app(settings): the web application, with nothing built at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from patrimoine import __version__
+from patrimoine.bootstrap import Services, bootstrap
+from patrimoine.core.settings import Settings
+from patrimoine.web import errors
+from patrimoine.web.api import accounts as api_accounts
+from patrimoine.web.api import inventory as api_inventory
+from patrimoine.web.pages import auth as pages_auth
+from patrimoine.web.templating import make_templates
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    services = services or bootstrap(settings)
+    settings = services.settings
+    app = FastAPI(
+        title="Patrimoine",
+        version=__version__,
+        description="API du patrimoine de données : inventaire, entrepôt de données, portail.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.state.templates = make_templates()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="patrimoine_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (api_accounts.router, api_inventory.router, pages_auth.router):
+        app.include_router(router)
+    return app

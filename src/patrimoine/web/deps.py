@@ -1,0 +1,90 @@
+"""Request-scoped dependencies: the database session, who is asking, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from patrimoine.access import service as accounts
+from patrimoine.access.principal import Principal
+from patrimoine.bootstrap import Services
+from patrimoine.core.errors import Forbidden, Unauthenticated
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One unit of work per request: committed when the handler returns normally."""
+    with services(request).db.unit_of_work() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(db_session)]
+
+
+def _principal(request: Request, session: Session) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    principal = Principal.anonymous()
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        account = accounts.account_for_token(session, auth[7:].strip())
+        if account is None:
+            raise Unauthenticated("Jeton d'API invalide ou révoqué.")
+        principal = Principal.of(account)
+        request.state.via_token = True
+    elif (account_id := request.session.get("account_id")) is not None:
+        try:
+            principal = Principal.of(accounts.get_account(session, int(account_id)))
+        except Exception:
+            request.session.clear()
+    request.state.principal = principal
+    return principal
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    return _principal(request, session)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def logged_in(principal: PrincipalDep) -> Principal:
+    if principal.is_anonymous:
+        raise Unauthenticated("Connectez-vous pour accéder à cette page.")
+    return principal
+
+
+LoggedInDep = Annotated[Principal, Depends(logged_in)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+async def check_csrf(request: Request) -> None:
+    """Form posts from a browser session must carry the session's CSRF token."""
+    if getattr(request.state, "via_token", False):
+        return
+    expected = request.session.get("csrf")
+    form = await request.form()
+    sent = form.get("csrf_token") or request.headers.get("x-csrf-token") or ""
+    if not expected or not hmac.compare_digest(str(sent), str(expected)):
+        raise Forbidden(
+            "Le formulaire a expiré ou ne vient pas de Patrimoine. Rechargez la page et recommencez."
+        )
+
+
+CsrfDep = Depends(check_csrf)

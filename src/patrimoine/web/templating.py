@@ -1,0 +1,71 @@
+"""Jinja2 set-up: French filters and the globals every page uses."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import nh3
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from patrimoine.inventory.labels import label
+from patrimoine.web.deps import csrf_token
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+PARIS = ZoneInfo("Europe/Paris")
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def markdown(text: str | None) -> Markup:
+    """Markdown to HTML, sanitised: raw HTML is escaped and links cannot run scripts."""
+    html = _markdown.render(text or "")
+    return Markup(nh3.clean(html, url_schemes={"http", "https", "mailto"},
+                            link_rel="noopener noreferrer nofollow"))
+
+
+def french_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
+def french_date(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def french_number(value: int | float | Decimal | None, digits: int = 0) -> str:
+    if value is None:
+        return ""
+    text = f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.filters.update(
+        markdown=markdown,
+        datetime_fr=french_datetime,
+        date_fr=french_date,
+        number_fr=french_number,
+        label=label,
+    )
+    env.globals["csrf_token"] = lambda request: csrf_token(request)
+    return templates
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Any:
+    templates: Jinja2Templates = request.app.state.templates
+    principal = getattr(request.state, "principal", None)
+    base = {"principal": principal, "flash": request.session.pop("flash", None)}
+    return templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
+
+
+def flash(request: Request, message: str, kind: str = "success") -> None:
+    request.session["flash"] = {"message": message, "kind": kind}

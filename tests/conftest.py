@@ -1,0 +1,129 @@
+"""The suite runs against SQLite, or with PATRIMOINE_TEST_DB=postgresql against a real
+PostgreSQL that the run starts itself (or PATRIMOINE_TEST_DATABASE_URL, an existing one).
+Each test gets its own freshly migrated database, cloned from a template."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from patrimoine.access.principal import Principal
+from patrimoine.bootstrap import Services, bootstrap
+from patrimoine.core.db import Database
+from patrimoine.core.settings import Settings
+from patrimoine.storage import migrate
+from patrimoine.web.app import create_app
+from tests.support.postgres import TemporaryCluster
+
+BACKEND = os.environ.get("PATRIMOINE_TEST_DB", "sqlite")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--screenshots", action="store_true",
+                     help="Write screenshots of the pages to docs/screenshots.")
+
+
+def pytest_report_header() -> str:
+    return f"patrimoine database backend: {BACKEND}"
+
+
+class _Templates:
+    """Makes one migrated database per test by copying a migrated template."""
+
+    def __init__(self, tmp_root: Path) -> None:
+        self.counter = itertools.count()
+        self.cluster: TemporaryCluster | None = None
+        if BACKEND == "postgresql":
+            server = os.environ.get("PATRIMOINE_TEST_DATABASE_URL")
+            if server is None:
+                self.cluster = TemporaryCluster().start()
+                server = self.cluster.url()
+            self.server = server.rsplit("/", 1)[0]
+            self._admin = create_engine(f"{self.server}/postgres", isolation_level="AUTOCOMMIT")
+            with self._admin.connect() as c:
+                c.execute(text("DROP DATABASE IF EXISTS patrimoine_template"))
+                c.execute(text("CREATE DATABASE patrimoine_template"))
+            db = Database(f"{self.server}/patrimoine_template")
+            migrate.upgrade(db)
+            db.dispose()
+        else:
+            self.template = tmp_root / "template.sqlite3"
+            db = Database(f"sqlite:///{self.template}")
+            migrate.upgrade(db)
+            with db.engine.connect() as c:
+                c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.dispose()
+
+    def new_url(self, tmp_path: Path) -> str:
+        if BACKEND == "postgresql":
+            name = f"t{os.getpid()}_{next(self.counter)}"
+            with self._admin.connect() as c:
+                c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE patrimoine_template'))
+            return f"{self.server}/{name}"
+        target = tmp_path / "patrimoine.sqlite3"
+        shutil.copyfile(self.template, target)
+        return f"sqlite:///{target}"
+
+    def close(self) -> None:
+        if BACKEND == "postgresql":
+            self._admin.dispose()
+            if self.cluster:
+                self.cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Templates]:
+    templates = _Templates(tmp_path_factory.mktemp("db-template"))
+    yield templates
+    templates.close()
+
+
+@pytest.fixture
+def database_url(_templates: _Templates, tmp_path: Path) -> str:
+    return _templates.new_url(tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url,
+                    secret_key="test-secret-key")
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = bootstrap(settings)
+    yield svc
+    svc.db.dispose()
+
+
+@pytest.fixture
+def db(services: Services) -> Database:
+    return services.db
+
+
+@pytest.fixture
+def system() -> Principal:
+    return Principal.system("tests")
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services=services)) as c:
+        yield c
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    """Environment for running the `patrimoine` command against the test store."""
+    return {
+        "PATRIMOINE_DATA_DIR": str(settings.data_dir),
+        "PATRIMOINE_DATABASE_URL": settings.resolved_database_url,
+        "PATRIMOINE_SECRET_KEY": "test-secret-key",
+    }
