@@ -1,0 +1,1 @@
+"""Datastore: ingest tabular files into immutable Parquet versions, query and export them."""
