@@ -7,7 +7,9 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,17 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "PATRIMOINE_DATABASE_URL": settings.resolved_database_url,
         "PATRIMOINE_SECRET_KEY": "test-secret-key",
     }
+
+
+@pytest.fixture
+def cli(cli_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the real `patrimoine` command in a subprocess against the test store."""
+    command = str(Path(sys.executable).with_name("patrimoine"))
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, **cli_env, "COLUMNS": "200", **(env or {})}
+        return subprocess.run([command, *args], input=input, env=full_env, capture_output=True,
+                              text=True, timeout=300)
+
+    return run

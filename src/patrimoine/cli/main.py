@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from patrimoine.cli import db, inventory, serve, user
+from patrimoine.cli import db, inventory, organisation, serve, user
 from patrimoine.cli.common import err_console
 from patrimoine.core.errors import PatrimoineError
 
@@ -19,6 +19,7 @@ app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(user.app, name="user")
 app.add_typer(inventory.app, name="inventory")
+app.add_typer(organisation.app, name="organisation")
 
 
 @app.command("demo")
