@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from patrimoine.access.principal import Principal
-from patrimoine.cli.common import console, services
-from patrimoine.inventory import queries
+from patrimoine.cli.common import console, err_console, services
+from patrimoine.core.errors import Invalid
+from patrimoine.inventory import importer, queries
 
 app = typer.Typer(help="L'inventaire des jeux de données.", no_args_is_help=True)
 
@@ -36,3 +39,118 @@ def stats(
         table.add_row(r.value, str(r.count), f"{r.percent:.1f} %".replace(".", ","))
     table.add_row("[b]Total général[/b]", f"[b]{sum(r.count for r in rows)}[/b]", "100 %")
     console.print(table)
+
+
+_ACTIONS = {"create": "[green]à créer[/green]", "update": "[yellow]à modifier[/yellow]",
+            "unchanged": "[dim]inchangé[/dim]"}
+_SHOWN_ROWS = 100
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="The audit spreadsheet: .xlsx, .ods or .csv.",
+                                         show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write "
+                                                            "nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan or the result as "
+                                                         "JSON.")] = False,
+) -> None:
+    """Import an audit spreadsheet (one row per dataset, as Troyes built it).
+
+    Headers such as Collectivité, Direction, Nom du tableau de suivi, Thématique, Source des
+    données, Partage des données, Confidentialité des données, Coût and Fréquence de mise à
+    jour are recognised whatever their case, accents or spacing. Nothing is written unless
+    every row is valid; importing the same file again changes nothing.
+    """
+    if not file.is_file():
+        raise Invalid(f"Fichier introuvable : {file}")
+    data = file.read_bytes()
+    principal = Principal.system("ligne de commande")
+    svc = services()
+    with svc.db.unit_of_work() as session:
+        plan = importer.plan_import(session, principal, importer.read_spreadsheet(data, file.name))
+        result = importer.apply_import(session, principal, plan) if plan.ok and not dry_run \
+            else None
+    if as_json:
+        body = plan.as_dict() if result is None else {
+            **result.as_dict(), "rows": [r.as_dict() for r in plan.rows]}
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+    else:
+        _print_plan(plan, show_rows=plan.ok)
+    if not plan.ok:
+        if not as_json:
+            _print_errors(plan)
+        raise Invalid(f"{len(plan.errors)} erreur(s) dans « {plan.filename} » ; rien n'a été "
+                      "importé. Corrigez le fichier puis relancez l'import.")
+    if as_json:
+        return
+    c = (result or plan).counts
+    if result is None:
+        console.print(f"Simulation (--dry-run) : {c['create']} à créer, {c['update']} à "
+                      f"modifier, {c['unchanged']} inchangé(s). Rien n'a été écrit.")
+    else:
+        console.print(f"Import terminé : {c['create']} créé(s), {c['update']} modifié(s), "
+                      f"{c['unchanged']} inchangé(s).")
+    verb = "à créer" if result is None else "créée"
+    for name in (plan.new_organisations if result is None else result.new_organisations):
+        console.print(Text(f"  Collectivité {verb} : {name}"))
+    for org, dep in (plan.new_departments if result is None else result.new_departments):
+        console.print(Text(f"  Direction {verb} : {dep} ({org})"))
+
+
+def _print_plan(plan: importer.ImportPlan, *, show_rows: bool) -> None:
+    where = plan.format.upper()
+    if plan.encoding:
+        delimiter = importer.DELIMITER_NAMES.get(plan.delimiter or "", plan.delimiter)
+        where += f", {plan.encoding}, séparateur {delimiter}"
+    console.print(Text(f"Fichier « {plan.filename} » ({where}), en-têtes ligne "
+                       f"{plan.header_line}."))
+    summary = Table(title="Changements prévus", title_justify="left")
+    summary.add_column("Action")
+    summary.add_column("Lignes", justify="right")
+    for action, n in plan.counts.items():
+        summary.add_row(_ACTIONS[action], str(n))
+    summary.add_row("[red]en erreur[/red]", str(len({e.line for e in plan.errors})))
+    console.print(summary)
+    if plan.ignored_columns:
+        console.print(Text("Colonnes ignorées : " + ", ".join(
+            f"« {c} »" for c in plan.ignored_columns)))
+    details = [r for r in plan.rows if r.action != "unchanged"]
+    if not show_rows or not details:
+        return
+    table = Table(title="Détail par ligne", title_justify="left")
+    table.add_column("Ligne", justify="right")
+    table.add_column("Action", no_wrap=True)
+    table.add_column("Collectivité / direction", overflow="ellipsis", no_wrap=True, max_width=40)
+    table.add_column("Jeu de données", overflow="ellipsis", no_wrap=True, max_width=50)
+    table.add_column("Modifications", overflow="fold")
+    for r in details[:_SHOWN_ROWS]:
+        changes = ""
+        if r.action == "update":
+            changes = "; ".join(f"{f} : {_shown(old)} → {_shown(new)}"
+                                for f, (old, new) in r.changes.items())
+        table.add_row(str(r.line), _ACTIONS[r.action],
+                      Text(r.organisation + (f" / {r.department}" if r.department else "")),
+                      Text(r.title), Text(changes))
+    console.print(table)
+    if len(details) > _SHOWN_ROWS:
+        console.print(f"… et {len(details) - _SHOWN_ROWS} autres lignes (--json pour tout voir).")
+
+
+def _shown(value: object) -> str:
+    return "∅" if value in (None, "", []) else str(value)
+
+
+def _print_errors(plan: importer.ImportPlan) -> None:
+    errors = Table(title=f"Erreurs ({len(plan.errors)})", title_style="bold red",
+                   title_justify="left")
+    errors.add_column("Ligne", justify="right")
+    errors.add_column("Colonne")
+    errors.add_column("Valeur", overflow="fold")
+    errors.add_column("Problème", overflow="fold")
+    for e in plan.errors[:_SHOWN_ROWS]:
+        errors.add_row(str(e.line), Text(e.column), Text(e.value), Text(e.message))
+    err_console.print(errors)
+    if len(plan.errors) > _SHOWN_ROWS:
+        err_console.print(f"… et {len(plan.errors) - _SHOWN_ROWS} autres erreurs "
+                          "(--json pour tout voir).")

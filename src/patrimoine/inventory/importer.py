@@ -57,7 +57,7 @@ from patrimoine.inventory.service import DatasetInput
 
 HEADER_SCAN_ROWS = 30
 _DELIMITERS = (";", ",", "\t", "|")
-_DELIMITER_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre verticale"}
+DELIMITER_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre verticale"}
 
 
 @dataclass
@@ -720,7 +720,9 @@ def plan_import(session: Session, principal: Principal, table: SpreadsheetTable)
     for line, cells in table.rows:
         raw = {f: cells[i] for i, f in columns.items()}
         values, row_errors = _parse_row(line, raw)
-        errors.extend(row_errors)
+        if row_errors:  # reported, and left out of the planned rows
+            errors.extend(row_errors)
+            continue
         parsed.append((line, raw, values))
 
     inventory = _Inventory(session, {name_key(raw.get("organisation", ""))
