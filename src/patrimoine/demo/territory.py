@@ -1,1 +1,214 @@
-"""The demo territory (placeholder replaced below)."""
+"""The demo territory: a fictional métropole, its ville-centre, its CCAS and member communes,
+their directions, accounts for every role and an inventory whose mix follows the Troyes audit.
+
+Everything is built from one seed, so two loads give the same territory (passwords aside,
+which are random unless PATRIMOINE_DEMO_PASSWORD fixes them). The loading is a list of
+steps, `STEPS`; later capabilities add their demo content by appending a step to it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from patrimoine.access import audit
+from patrimoine.access import service as accounts
+from patrimoine.access.models import ROLE_LABELS, Account, Role
+from patrimoine.access.principal import Principal
+from patrimoine.core.errors import Conflict
+from patrimoine.inventory import service as inventory
+from patrimoine.inventory.models import Department, Organisation, OrganisationKind
+from patrimoine.demo import vocabulary as v
+
+SEED = 20_240_611
+PASSWORD_ENV = "PATRIMOINE_DEMO_PASSWORD"
+
+Credential = tuple[str, str, str]  # email, role label in French, password
+
+
+@dataclass(frozen=True)
+class OrganisationSpec:
+    key: str
+    name: str
+    kind: OrganisationKind
+    parent: str | None
+    # Short place name, for spatial coverage and e-mail domains.
+    place: str
+    domain: str
+    directions: tuple[v.Direction, ...]
+
+
+METROPOLE, VILLE, CCAS = "metropole", "ville", "ccas"
+COMMUNES = ("belvoir", "saint-florent", "montaigu", "varennes")
+
+ORGANISATIONS: tuple[OrganisationSpec, ...] = (
+    OrganisationSpec(METROPOLE, "Métropole de Val-de-Loire", OrganisationKind.METROPOLE, None,
+                     "Val-de-Loire", "valdeloire.example", v.METROPOLE_DIRECTIONS),
+    OrganisationSpec(VILLE, "Ville de Ligérac", OrganisationKind.VILLE, METROPOLE,
+                     "Ligérac", "ligerac.example", v.VILLE_DIRECTIONS),
+    OrganisationSpec(CCAS, "CCAS de Ligérac", OrganisationKind.CCAS, VILLE,
+                     "Ligérac", "ccas-ligerac.example", v.CCAS_DIRECTIONS),
+    OrganisationSpec("belvoir", "Commune de Belvoir-sur-Loire", OrganisationKind.COMMUNE,
+                     METROPOLE, "Belvoir-sur-Loire", "belvoir-sur-loire.example",
+                     v.COMMUNE_DIRECTIONS),
+    OrganisationSpec("saint-florent", "Commune de Saint-Florent-des-Prés",
+                     OrganisationKind.COMMUNE, METROPOLE, "Saint-Florent-des-Prés",
+                     "saint-florent-des-pres.example", v.COMMUNE_DIRECTIONS),
+    OrganisationSpec("montaigu", "Commune de Montaigu-la-Rivière", OrganisationKind.COMMUNE,
+                     METROPOLE, "Montaigu-la-Rivière", "montaigu-la-riviere.example",
+                     v.COMMUNE_DIRECTIONS),
+    OrganisationSpec("varennes", "Commune de Varennes-les-Saules", OrganisationKind.COMMUNE,
+                     METROPOLE, "Varennes-les-Saules", "varennes-les-saules.example",
+                     v.COMMUNE_DIRECTIONS),
+)
+SPECS = {spec.key: spec for spec in ORGANISATIONS}
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    email: str
+    full_name: str
+    # (organisation key, role, department name or None); empty for the instance administrator.
+    roles: tuple[tuple[str, Role, str | None], ...] = ()
+    superadmin: bool = False
+    label: str = ""
+
+
+_ALL = (METROPOLE, VILLE, CCAS, *COMMUNES)
+ACCOUNTS: tuple[AccountSpec, ...] = (
+    AccountSpec("admin@valdeloire.example", "Camille Rousseau", superadmin=True,
+                label="Administrateur de l'instance"),
+    AccountSpec("s.lambert@valdeloire.example", "Sophie Lambert",
+                ((METROPOLE, Role.ADMINISTRATOR, None), (VILLE, Role.ADMINISTRATOR, None))),
+    AccountSpec("a.mercier@valdeloire.example", "Antoine Mercier",
+                tuple((o, Role.CHIEF_DATA_OFFICER, None) for o in (METROPOLE, VILLE, CCAS))),
+    AccountSpec("dpo@valdeloire.example", "Nadia Benali",
+                tuple((o, Role.DPO, None) for o in _ALL),
+                label="Délégué à la protection des données mutualisé (métropole, ville, CCAS "
+                      "et 4 communes)"),
+    AccountSpec("j.girard@valdeloire.example", "Julien Girard",
+                ((METROPOLE, Role.DATA_REFERENT, "Développement durable - Climat - Énergie"),)),
+    AccountSpec("e.faure@ligerac.example", "Émilie Faure",
+                ((VILLE, Role.DATA_REFERENT, "Culture - Labels et patrimoine - Vie associative"),)),
+    AccountSpec("t.morel@valdeloire.example", "Thomas Morel",
+                ((METROPOLE, Role.AGENT, "Mobilités"),)),
+    AccountSpec("m.petit@belvoir-sur-loire.example", "Marie Petit",
+                (("belvoir", Role.ADMINISTRATOR, None),)),
+    AccountSpec("contact@observatoire-ligerien.example", "Observatoire ligérien de l'habitat",
+                ((METROPOLE, Role.PARTNER, None),)),
+)
+
+
+@dataclass
+class DemoContext:
+    """What the steps share: the session, the acting principal, the seeded random source,
+    and what earlier steps built."""
+
+    session: Session
+    principal: Principal
+    rng: random.Random
+    password: str | None
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    departments: dict[tuple[str, str], Department] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    credentials: list[Credential] = field(default_factory=list)
+
+    def department(self, org_key: str, name: str) -> Department:
+        return self.departments[(org_key, name)]
+
+
+def build_organisations(ctx: DemoContext) -> None:
+    for spec in ORGANISATIONS:
+        parent = ctx.organisations[spec.parent].id if spec.parent else None
+        org = inventory.create_organisation(ctx.session, ctx.principal, name=spec.name,
+                                            kind=spec.kind, parent_id=parent)
+        org.website = f"https://www.{spec.domain}"
+        ctx.organisations[spec.key] = org
+        for direction in spec.directions:
+            if (spec.key, direction.name) not in ctx.departments:
+                ctx.departments[(spec.key, direction.name)] = inventory.create_department(
+                    ctx.session, ctx.principal, org, direction.name)
+
+
+def _role_label(spec: AccountSpec, ctx: DemoContext) -> str:
+    if spec.label:
+        return spec.label
+    role = spec.roles[0][1]
+    places = []
+    for org_key, _role, department in spec.roles:
+        name = ctx.organisations[org_key].name
+        places.append(f"{department} ({name})" if department else name)
+    return f"{ROLE_LABELS[role]} — {', '.join(places)}"
+
+
+def build_accounts(ctx: DemoContext) -> None:
+    for spec in ACCOUNTS:
+        password = ctx.password or secrets.token_urlsafe(12)
+        account = accounts.create_account(ctx.session, email=spec.email, full_name=spec.full_name,
+                                          password=password, is_superadmin=spec.superadmin)
+        for org_key, role, department in spec.roles:
+            dep = ctx.department(org_key, department) if department else None
+            accounts.grant_role(ctx.session, account, organisation_id=ctx.organisations[org_key].id,
+                                role=role, department_id=dep.id if dep else None)
+        audit.record(ctx.session, ctx.principal, "account.create", f"account:{account.id}",
+                     {"email": account.email, "superadmin": spec.superadmin})
+        ctx.accounts[spec.email] = account
+        ctx.credentials.append((spec.email, _role_label(spec, ctx), password))
+
+
+def build_inventory(ctx: DemoContext) -> None:
+    from patrimoine.demo.inventory import build_inventory as build
+
+    build(ctx)
+
+
+Step = Callable[[DemoContext], None]
+
+# (label in French, step). Later capabilities append their own demo content here.
+STEPS: list[tuple[str, Step]] = [
+    ("Organisations et directions", build_organisations),
+    ("Comptes et rôles", build_accounts),
+    ("Inventaire des données", build_inventory),
+]
+
+
+def is_empty(session: Session) -> bool:
+    """True when the store holds no organisation yet (a fresh install)."""
+    return session.scalar(select(Organisation.id).limit(1)) is None
+
+
+def load_demo(
+    session: Session,
+    *,
+    password: str | None = None,
+    seed: int = SEED,
+    on_step: Callable[[int, int, str], None] | None = None,
+) -> list[Credential]:
+    """Build the demo territory in an empty store; return (email, role, password) per account.
+
+    `password` (else PATRIMOINE_DEMO_PASSWORD) gives every account the same known password;
+    otherwise each gets a random one, which is returned here and stored only hashed.
+    `on_step(index, total, label)` is called before each step, for a progress display.
+    """
+    if not is_empty(session):
+        raise Conflict("Le territoire de démonstration ne se charge que dans une base vide : "
+                       "des organisations existent déjà.")
+    password = password or os.environ.get(PASSWORD_ENV) or None
+    if password is not None:
+        accounts.check_password_strength(password)
+    ctx = DemoContext(session=session, principal=Principal.system("chargement de la démonstration"),
+                      rng=random.Random(seed), password=password)
+    for index, (label, step) in enumerate(STEPS):
+        if on_step is not None:
+            on_step(index, len(STEPS), label)
+        step(ctx)
+    if on_step is not None:
+        on_step(len(STEPS), len(STEPS), "Terminé")
+    return ctx.credentials
+

@@ -1,0 +1,396 @@
+"""Words the demo inventory is built from: the Troyes audit's themes and directions, and for
+each theme the subjects, producers and keywords of realistic French tracking tables.
+
+A subject starting with "!" usually holds personal data (the mark is not part of the title).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from patrimoine.inventory.models import UpdateFrequency as F
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    # Entries with this theme in the Troyes audit (653 in all).
+    troyes_count: int
+    subjects: tuple[str, ...]
+    qualifiers: tuple[str, ...]
+    producers: tuple[str, ...]
+    keywords: tuple[str, ...]
+    frequencies: dict[F, int]
+    # Relative propensities (1.0 = average) used to correlate values with the theme.
+    confidential: float = 1.0
+    external: float = 1.0
+    personal: float = 1.0
+
+
+ADMINISTRATION = "Administration"
+EAU = "Assainissement - Eau - Trame hydraulique"
+CULTURE = "Culture"
+ECONOMIE = "Économie & Société"
+EDUCATION = "Éducation - Enfance"
+ENERGIE = "Énergie & Climat / Développement durable"
+ENS_SUP = "Enseignement supérieur"
+ESPACE_PUBLIC = "Espace public"
+PATRIMOINE = "Patrimoine"
+SECURITE = "Sécurité"
+SPORTS = "Sports"
+URBANISME = "Urbanisme - Habitat"
+
+_YEARS = (" (2019-2024)", " (depuis 2015)", " (2021-2025)", " (2011 à 2022)")
+
+THEMES: dict[str, Theme] = {t.name: t for t in (
+    Theme(
+        ADMINISTRATION, 109,
+        subjects=(
+            "des fonds de concours attribués aux communes", "des délibérations du conseil",
+            "des marchés publics notifiés", "!des effectifs par direction", "!de l'absentéisme",
+            "!des recrutements", "!des formations suivies par les agents", "des courriers entrants",
+            "des demandes d'accès aux documents administratifs", "du parc informatique",
+            "des demandes d'assistance informatique", "des licences logicielles",
+            "des contrats de maintenance", "des dépenses de fonctionnement",
+            "des subventions versées aux associations", "des arrêtés du maire",
+            "des contentieux en cours", "!des actes d'état civil", "du parc automobile",
+            "de la consommation de papier", "!des heures supplémentaires",
+            "!des rémunérations par grade", "!des accidents du travail",
+            "des sinistres et des assurances", "des applications métiers",
+            "des sauvegardes informatiques", "des demandes de cartes d'identité et passeports",
+        ),
+        qualifiers=(" par direction", " par service", " par mois", " par pôle", *_YEARS),
+        producers=("Centre de gestion de la fonction publique territoriale", "DGFiP",
+                   "Préfecture", "Éditeur du logiciel de paie", "INSEE"),
+        keywords=("ressources", "gestion", "budget", "pilotage", "services"),
+        frequencies={F.MONTHLY: 5, F.ANNUAL: 5, F.QUARTERLY: 2, F.CONTINUOUS: 2, F.IRREGULAR: 1,
+                     F.WEEKLY: 1},
+        confidential=1.5, external=0.5, personal=2.0,
+    ),
+    Theme(
+        EAU, 46,
+        subjects=(
+            "des piézomètres (alerte sur la montée des nappes)", "de la qualité de l'eau potable",
+            "des volumes d'eau produits et distribués", "des fuites sur le réseau d'eau potable",
+            "des interventions sur le réseau d'assainissement", "des stations d'épuration",
+            "des déversements d'eaux usées", "des branchements au réseau",
+            "!des relevés des compteurs d'eau", "des niveaux des cours d'eau",
+            "des ouvrages hydrauliques", "du réseau de chaleur urbain", "des bassins de rétention",
+            "!des abonnés du service de l'eau",
+            "!des contrôles d'assainissement non collectif", "des prélèvements en rivière",
+        ),
+        qualifiers=(" par secteur", " par station", " par commune", " par bassin versant",
+                    *_YEARS),
+        producers=("Agence de l'eau", "Délégataire du service de l'eau", "Météo-France", "BRGM",
+                   "Vigicrues", "Agence régionale de santé"),
+        keywords=("eau", "assainissement", "réseaux", "rivière", "nappe"),
+        frequencies={F.DAILY: 3, F.CONTINUOUS: 3, F.MONTHLY: 4, F.ANNUAL: 3, F.WEEKLY: 1},
+        confidential=0.8, external=1.3, personal=0.6,
+    ),
+    Theme(
+        CULTURE, 22,
+        subjects=(
+            "de la fréquentation des musées et églises", "des prêts de la médiathèque",
+            "!des inscriptions au conservatoire",
+            "des élèves par cursus (musique, danse, théâtre) au conservatoire",
+            "des associations culturelles subventionnées", "de la programmation culturelle",
+            "des œuvres des collections municipales", "des monuments labellisés",
+            "des visites guidées", "des spectateurs par spectacle",
+            "des manifestations associatives", "des fonds patrimoniaux numérisés",
+        ),
+        qualifiers=(" par saison", " par équipement", " par mois", *_YEARS),
+        producers=("Ministère de la Culture", "Prestataire de billetterie",
+                   "Réseau des médiathèques"),
+        keywords=("culture", "musées", "patrimoine", "spectacle", "associations"),
+        frequencies={F.MONTHLY: 4, F.ANNUAL: 5, F.SEMIANNUAL: 1, F.IRREGULAR: 1},
+        confidential=0.5, external=0.8, personal=0.7,
+    ),
+    Theme(
+        ECONOMIE, 34,
+        subjects=(
+            "des taxes par zone d'activité économique", "des entreprises implantées",
+            "des créations et fermetures de commerces", "des locaux commerciaux vacants",
+            "des demandeurs d'emploi", "!des bénéficiaires des clauses d'insertion",
+            "!des aides sociales facultatives versées", "!des domiciliations administratives",
+            "!des bénéficiaires de l'aide alimentaire", "des marchés forains",
+            "de la fréquentation des transports en commun",
+            "des locations de vélos en libre-service", "des revenus des ménages",
+            "de la population par quartier", "des foyers allocataires",
+            "!des demandes d'aide au logement temporaire", "de l'offre de services aux seniors",
+        ),
+        qualifiers=(" par quartier", " par zone d'activité", " par commune", " par trimestre",
+                    *_YEARS),
+        producers=("INSEE", "Chambre de commerce et d'industrie", "France Travail", "URSSAF",
+                   "CAF", "Opérateur du réseau de transport", "Opérateur de vélos en libre-service"),
+        keywords=("économie", "emploi", "social", "commerce", "population"),
+        frequencies={F.ANNUAL: 5, F.QUARTERLY: 3, F.MONTHLY: 3, F.IRREGULAR: 1},
+        confidential=1.2, external=1.6, personal=1.4,
+    ),
+    Theme(
+        EDUCATION, 22,
+        subjects=(
+            "du nombre de dérogations scolaires", "des effectifs scolaires par école",
+            "!des inscriptions à la restauration scolaire",
+            "de la fréquentation des accueils périscolaires", "des places en crèche",
+            "!des demandes de place en crèche", "de la démographie scolaire",
+            "des repas servis dans les cantines", "des travaux dans les écoles",
+            "des activités des centres de loisirs", "!du transport scolaire",
+            "des projets éducatifs territoriaux",
+        ),
+        qualifiers=(" par école", " par année scolaire", " par quartier", " par mois", *_YEARS),
+        producers=("Éducation nationale", "CAF", "Prestataire de restauration scolaire"),
+        keywords=("école", "enfance", "jeunesse", "périscolaire", "crèche"),
+        frequencies={F.ANNUAL: 5, F.MONTHLY: 4, F.WEEKLY: 1, F.DAILY: 1},
+        confidential=1.3, external=0.6, personal=1.8,
+    ),
+    Theme(
+        ENERGIE, 205,
+        subjects=(
+            "de la consommation d'énergie des bâtiments de plus de 1 000 m² (décret tertiaire)",
+            "des consommations énergétiques du territoire",
+            "des consommations d'électricité des bâtiments municipaux",
+            "des consommations de gaz des équipements", "de l'éclairage public",
+            "de la production photovoltaïque", "des émissions de gaz à effet de serre",
+            "de la qualité de l'air", "des îlots de chaleur", "des arbres d'alignement",
+            "de la plantation d'arbres", "des bornes de recharge pour véhicules électriques",
+            "des aménagements cyclables", "des comptages vélos",
+            "de la collecte des déchets ménagers", "du tri sélectif",
+            "des points d'apport volontaire", "des dépôts sauvages",
+            "des actions du plan climat-air-énergie territorial",
+            "de la rénovation énergétique des logements",
+            "!des aides à la rénovation énergétique", "!de la précarité énergétique des ménages",
+            "de l'entretien des espaces verts", "de la biodiversité urbaine",
+            "des jardins partagés", "des certificats d'économies d'énergie",
+            "de la flotte de véhicules à faibles émissions",
+            "des consommations d'eau des bâtiments publics", "du compostage",
+            "des livraisons des réseaux de chaleur", "de la production des chaufferies bois",
+            "des pollens et allergènes", "des nuisances sonores",
+        ),
+        qualifiers=(" par bâtiment", " par commune", " par quartier", " par mois", " par site",
+                    " par usage", *_YEARS),
+        producers=("ADEME", "Enedis", "GRDF", "Observatoire régional de l'énergie",
+                   "Association agréée de surveillance de la qualité de l'air",
+                   "Fournisseur d'énergie", "Exploitant des installations de chauffage",
+                   "Opérateur de collecte des déchets"),
+        keywords=("énergie", "climat", "transition écologique", "environnement",
+                  "développement durable", "déchets"),
+        frequencies={F.MONTHLY: 6, F.ANNUAL: 5, F.DAILY: 2, F.CONTINUOUS: 2, F.QUARTERLY: 2,
+                     F.IRREGULAR: 1},
+        confidential=0.7, external=1.3, personal=0.3,
+    ),
+    Theme(
+        ENS_SUP, 13,
+        subjects=(
+            "des effectifs étudiants et de leur origine géographique", "des logements étudiants",
+            "des formations post-bac", "!des aides aux étudiants",
+            "des laboratoires de recherche", "des événements de la vie étudiante",
+            "des partenariats avec les écoles supérieures",
+        ),
+        qualifiers=(" par établissement", " par filière", " par année universitaire", *_YEARS),
+        producers=("Rectorat", "Université", "CROUS"),
+        keywords=("étudiants", "recherche", "université", "formation"),
+        frequencies={F.ANNUAL: 6, F.SEMIANNUAL: 2, F.IRREGULAR: 1},
+        confidential=0.6, external=1.5, personal=0.8,
+    ),
+    Theme(
+        ESPACE_PUBLIC, 14,
+        subjects=(
+            "de l'abattage des arbres", "des demandes d'intervention sur la voirie",
+            "du mobilier urbain", "des aires de jeux", "des toilettes publiques",
+            "!des signalements des habitants", "des terrasses", "du nettoiement des rues",
+            "des graffitis effacés", "des travaux de voirie",
+        ),
+        qualifiers=(" par quartier", " par mois", " par rue", *_YEARS),
+        producers=("Prestataire d'élagage", "Application de signalement citoyen"),
+        keywords=("voirie", "espace public", "propreté", "cadre de vie"),
+        frequencies={F.MONTHLY: 5, F.WEEKLY: 2, F.CONTINUOUS: 2, F.ANNUAL: 2},
+        confidential=0.6, external=0.7, personal=0.7,
+    ),
+    Theme(
+        PATRIMOINE, 19,
+        subjects=(
+            "des diagnostics des logements municipaux", "des bâtiments communaux",
+            "des travaux dans les bâtiments", "des contrôles réglementaires des bâtiments",
+            "de l'accessibilité des établissements recevant du public", "!des baux et loyers",
+            "du patrimoine foncier", "de l'entretien des églises et monuments",
+            "des diagnostics amiante",
+        ),
+        qualifiers=(" par bâtiment", " par site", " par année", *_YEARS),
+        producers=("Bureau de contrôle", "Diagnostiqueur immobilier"),
+        keywords=("bâtiments", "patrimoine", "travaux", "foncier"),
+        frequencies={F.ANNUAL: 5, F.IRREGULAR: 3, F.QUARTERLY: 2, F.MONTHLY: 1},
+        confidential=1.1, external=0.6, personal=0.6,
+    ),
+    Theme(
+        SECURITE, 49,
+        subjects=(
+            "des délits et infractions par motif et tranche horaire",
+            "des interventions de la police municipale", "des caméras de vidéoprotection",
+            "!des verbalisations du stationnement", "!des enlèvements en fourrière",
+            "des accidents de la circulation", "!des mains courantes", "des objets trouvés",
+            "des arrêtés de péril", "des commissions de sécurité", "!des badges riverains",
+            "des alertes du centre de supervision urbain", "de la fréquentation des parkings",
+            "des places de stationnement", "des feux tricolores",
+        ),
+        qualifiers=(" par quartier", " par tranche horaire", " par mois", " par secteur",
+                    *_YEARS),
+        producers=("Police nationale", "Préfecture", "Gestionnaire de la fourrière",
+                   "Agence nationale de traitement automatisé des infractions",
+                   "Délégataire du stationnement"),
+        keywords=("sécurité", "tranquillité publique", "stationnement", "circulation"),
+        frequencies={F.DAILY: 3, F.MONTHLY: 5, F.CONTINUOUS: 2, F.ANNUAL: 2, F.WEEKLY: 1},
+        confidential=2.2, external=0.9, personal=1.6,
+    ),
+    Theme(
+        SPORTS, 16,
+        subjects=(
+            "des fréquentations par type d'activité aux piscines municipales",
+            "des réservations des gymnases", "des clubs sportifs subventionnés",
+            "des licenciés sportifs", "des équipements sportifs", "des manifestations sportives",
+            "!des inscriptions aux stages sportifs", "de la fréquentation de la patinoire",
+        ),
+        qualifiers=(" par équipement", " par mois", " par discipline", *_YEARS),
+        producers=("Fédérations sportives", "Délégataire du centre aquatique"),
+        keywords=("sport", "piscines", "équipements sportifs", "clubs"),
+        frequencies={F.MONTHLY: 5, F.ANNUAL: 4, F.WEEKLY: 1},
+        confidential=0.5, external=0.8, personal=0.8,
+    ),
+    Theme(
+        URBANISME, 104,
+        subjects=(
+            "des marchés immobiliers", "!des permis de construire",
+            "!des déclarations d'intention d'aliéner", "du parc de logements sociaux",
+            "des logements vacants", "!des demandes de logement social",
+            "des copropriétés fragiles", "des loyers du parc privé", "de la construction neuve",
+            "des ménages en situation de vulnérabilité énergétique (parc privé)",
+            "des quartiers prioritaires de la politique de la ville",
+            "du plan local d'urbanisme intercommunal", "de la consommation foncière",
+            "des opérations d'aménagement", "!de l'habitat indigne",
+            "!des aides à l'amélioration de l'habitat", "de la population par IRIS",
+            "des attributions de logements sociaux", "des transactions foncières",
+            "de l'occupation du parc social", "des résidences principales",
+        ),
+        qualifiers=(" par commune", " par quartier", " par IRIS", " par bailleur",
+                    " par type de logement", *_YEARS),
+        producers=("DGFiP (DV3F)", "INSEE", "Notaires de France", "Bailleurs sociaux", "ANAH",
+                   "Agence d'urbanisme", "Observatoire régional de l'habitat"),
+        keywords=("habitat", "logement", "urbanisme", "foncier", "politique de la ville"),
+        frequencies={F.ANNUAL: 7, F.SEMIANNUAL: 2, F.QUARTERLY: 2, F.MONTHLY: 2,
+                     F.IRREGULAR: 1},
+        confidential=1.1, external=1.5, personal=0.9,
+    ),
+)}
+
+# Words that open a title, with weights: most entries are "tableaux de suivi".
+TITLE_OPENINGS: dict[str, int] = {
+    "Suivi": 8, "Suivi mensuel": 3, "Suivi annuel": 3, "Tableau de bord": 2,
+    "Bilan annuel": 1, "Statistiques": 2, "Indicateurs": 1, "Évolution": 1, "Inventaire": 1,
+}
+
+
+@dataclass(frozen=True)
+class Direction:
+    """A direction of the Troyes audit, as a demo organisation holds it.
+
+    `themes` weighs the plausible themes of its tables; the overall theme mix is then fitted
+    to the audit's theme counts.
+    """
+
+    name: str
+    count: int
+    themes: dict[str, float]
+    # Tables of a "service commun" shared by the ville and the métropole.
+    mutualised: bool = False
+    email: str = field(default="")
+
+
+def _d(name: str, count: int, themes: dict[str, float], *, mutualised: bool = False,
+       email: str = "") -> Direction:
+    return Direction(name, count, themes, mutualised, email)
+
+
+# The audit's 653 tables by organisation and direction: 341 métropole, 207 ville,
+# 91 shared by both (kept by the métropole's services communs), 14 CCAS.
+METROPOLE_DIRECTIONS = (
+    _d("Développement durable - Climat - Énergie", 150,
+       {ENERGIE: 8, EAU: 0.6, ESPACE_PUBLIC: 0.5, PATRIMOINE: 0.3, ADMINISTRATION: 0.4,
+        URBANISME: 0.3}, email="developpement-durable"),
+    _d("Eau - Trame hydraulique - Réseaux de chaleur - Régie assainissement", 36,
+       {EAU: 8, ENERGIE: 1.5, ADMINISTRATION: 0.3}, email="eau-assainissement"),
+    _d("Mobilités", 22, {ENERGIE: 2, ECONOMIE: 1.5, ESPACE_PUBLIC: 0.5, SECURITE: 0.8},
+       email="mobilites"),
+    _d("Gestion et prévention des déchets", 4, {ENERGIE: 4, ESPACE_PUBLIC: 1}, email="dechets"),
+    _d("Enseignement supérieur - Recherche - Vie étudiante", 14,
+       {ENS_SUP: 6, ECONOMIE: 0.5, SPORTS: 0.3}, email="enseignement-superieur"),
+    _d("Emploi - Insertion", 4, {ECONOMIE: 5, ADMINISTRATION: 0.5}, email="emploi-insertion"),
+    _d("Aménagement économique", 3, {ECONOMIE: 4, URBANISME: 1}, email="developpement-economique"),
+    _d("Action foncière", 3, {URBANISME: 3, PATRIMOINE: 1}, email="foncier"),
+    _d("Observatoire de l'habitat et des territoires", 76,
+       {URBANISME: 6, ECONOMIE: 1, ADMINISTRATION: 0.3, ENERGIE: 0.5, EDUCATION: 0.2},
+       email="observatoire"),
+    _d("Urbanisme - Développement urbain", 6, {URBANISME: 5, EAU: 0.5}, email="urbanisme"),
+    _d("Systèmes d'information", 14,
+       {ADMINISTRATION: 4, URBANISME: 1, SECURITE: 0.5, ENERGIE: 0.5, EAU: 0.5, ESPACE_PUBLIC: 0.3},
+       email="dsi"),
+    _d("Ressources humaines", 5, {ADMINISTRATION: 6}, email="rh"),
+    _d("Commande publique - Achats transversaux", 4, {ADMINISTRATION: 4, ECONOMIE: 1},
+       email="commande-publique"),
+    # Services communs: the tables of the audit's "Ville / Métropole" line.
+    _d("Systèmes d'information", 60,
+       {ADMINISTRATION: 4, URBANISME: 1, SECURITE: 0.6, ENERGIE: 0.6, EAU: 0.6, ESPACE_PUBLIC: 0.3,
+        PATRIMOINE: 0.2}, mutualised=True, email="dsi"),
+    _d("Ressources humaines", 16, {ADMINISTRATION: 6}, mutualised=True, email="rh"),
+    _d("Commande publique - Achats transversaux", 9, {ADMINISTRATION: 4, ECONOMIE: 1},
+       mutualised=True, email="commande-publique"),
+    _d("Moyens généraux", 6, {ADMINISTRATION: 3, PATRIMOINE: 1, ENERGIE: 0.5}, mutualised=True,
+       email="moyens-generaux"),
+)
+
+VILLE_DIRECTIONS = (
+    _d("Affaires juridiques - Contentieux - Assemblées", 8, {ADMINISTRATION: 6},
+       email="affaires-juridiques"),
+    _d("Moyens généraux", 3, {ADMINISTRATION: 3, PATRIMOINE: 1, ENERGIE: 0.5},
+       email="moyens-generaux"),
+    _d("Circulation - Stationnement - Régie voirie", 38,
+       {SECURITE: 4, ESPACE_PUBLIC: 1, ECONOMIE: 0.5, ADMINISTRATION: 0.5}, email="circulation"),
+    _d("Centre de supervision urbain", 5, {SECURITE: 6}, email="csu"),
+    _d("Culture - Labels et patrimoine - Vie associative", 25,
+       {CULTURE: 5, PATRIMOINE: 1, ECONOMIE: 0.3}, email="culture"),
+    _d("Enfance - Éducation - Jeunesse", 24, {EDUCATION: 6, ADMINISTRATION: 0.5, SPORTS: 0.3},
+       email="education"),
+    _d("Sports", 14, {SPORTS: 6, ADMINISTRATION: 0.3}, email="sports"),
+    _d("Vie quotidienne", 11, {ADMINISTRATION: 2, ESPACE_PUBLIC: 1, SECURITE: 1},
+       email="vie-quotidienne"),
+    _d("Occupation du domaine public", 13,
+       {ESPACE_PUBLIC: 2, ECONOMIE: 1, ADMINISTRATION: 1, SECURITE: 1}, email="domaine-public"),
+    _d("Protocole", 3, {ADMINISTRATION: 2, CULTURE: 1}, email="protocole"),
+    _d("Coordination des événementiels et commémorations", 6,
+       {CULTURE: 2, ADMINISTRATION: 1, SECURITE: 0.5}, email="evenementiel"),
+    _d("Médiathèque des Tilleuls", 1, {CULTURE: 5}, email="mediatheque"),
+    _d("Requalification des espaces publics", 11, {ESPACE_PUBLIC: 3, URBANISME: 1, EAU: 0.5},
+       email="espaces-publics"),
+    _d("Patrimoine bâti", 39, {PATRIMOINE: 4, ENERGIE: 2, ADMINISTRATION: 0.5, SPORTS: 0.3},
+       email="patrimoine-bati"),
+    _d("Administration du pôle Famille et proximité", 6, {ADMINISTRATION: 3, EDUCATION: 1},
+       email="pole-famille"),
+)
+
+CCAS_DIRECTIONS = (
+    _d("Direction générale du CCAS", 4, {ADMINISTRATION: 3, ECONOMIE: 1}, email="direction"),
+    _d("Action sociale et insertion", 6, {ECONOMIE: 5, ADMINISTRATION: 0.5}, email="action-sociale"),
+    _d("Autonomie et seniors", 4, {ECONOMIE: 4, ADMINISTRATION: 0.5}, email="autonomie"),
+)
+
+# A member commune runs a few services of its own and a handful of tracking tables.
+COMMUNE_DIRECTIONS = (
+    _d("Secrétariat général", 3, {ADMINISTRATION: 5, URBANISME: 1}, email="mairie"),
+    _d("Services techniques", 3, {ESPACE_PUBLIC: 2, PATRIMOINE: 2, ENERGIE: 2, EAU: 0.5},
+       email="services-techniques"),
+    _d("Vie scolaire et associative", 2, {EDUCATION: 3, SPORTS: 1, CULTURE: 1},
+       email="vie-locale"),
+)
+
+# The audit's other tables (source, sharing, confidentiality), out of 653.
+SOURCE_COUNTS = {"external": 189, "internal": 450, "both": 14}
+SHARING_COUNTS = {"no": 160, "yes": 452, "undefined": 41}
+CONFIDENTIALITY_COUNTS = {"no": 449, "yes": 132, "undefined": 72}
