@@ -14,6 +14,7 @@ from patrimoine.core.settings import Settings
 from patrimoine.web import errors
 from patrimoine.web.api import accounts as api_accounts
 from patrimoine.web.api import inventory as api_inventory
+from patrimoine.web.pages import admin as pages_admin
 from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.templating import make_templates
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (api_accounts.router, api_inventory.router, pages_auth.router):
+    for router in (api_accounts.router, api_inventory.router, pages_auth.router,
+                   pages_admin.router):
         app.include_router(router)
     return app

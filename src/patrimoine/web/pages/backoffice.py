@@ -1,0 +1,46 @@
+"""What every back-office page shares: the posted form, the page frame, query strings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from patrimoine.access.permissions import can_edit_in, can_import_inventory
+from patrimoine.access.principal import Principal
+from patrimoine.web.templating import render
+
+
+async def posted_form(request: Request) -> FormData:
+    # Starlette caches the parsed form, so the CSRF check and the handler read it once.
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(posted_form)]
+
+
+def page(request: Request, template: str, section: str, context: dict[str, Any],
+         status: int = 200) -> Any:
+    """Render a back-office page; `section` marks the current entry of the navigation."""
+    principal = getattr(request.state, "principal", None) or Principal.anonymous()
+    nav = {"nav_can_create": can_create_anywhere(principal),
+           "nav_can_import": can_import_inventory(principal)}
+    return render(request, template, {"section": section, **nav, **context}, status=status)
+
+
+def can_create_anywhere(principal: Principal) -> bool:
+    """Whether the principal may record an entry in at least one place."""
+    if principal.is_superadmin:
+        return True
+    for org_id in principal.roles:
+        if can_edit_in(principal, org_id, None) or any(
+            can_edit_in(principal, org_id, d) for d in principal.departments.get(org_id, ())
+        ):
+            return True
+    return False
+
+
+def query_string(pairs: list[tuple[str, str]]) -> str:
+    return "?" + urlencode(pairs) if pairs else "?"

@@ -1,0 +1,263 @@
+"""The inventory entry form of the back-office: raw form values in, a DatasetInput or
+French messages kept next to each field out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from patrimoine.access.permissions import can_edit_in
+from patrimoine.access.principal import Principal
+from patrimoine.inventory.labels import LABELS, accepted_words
+from patrimoine.inventory.models import (
+    AccessLevel,
+    Dataset,
+    Department,
+    LifecycleStage,
+    Organisation,
+    Source,
+    UpdateFrequency,
+    YesNoUndefined,
+)
+from patrimoine.inventory.service import DatasetInput
+
+# French names of every editable field, for the form, the entry page and its history.
+FIELD_TITLES: dict[str, str] = {
+    "title": "Titre",
+    "description": "Description",
+    "organisation_id": "Organisation",
+    "department_id": "Direction",
+    "theme": "Thématique",
+    "source": "Source des données",
+    "producer": "Producteur",
+    "confidentiality": "Confidentialité des données",
+    "sharing": "Partage des données",
+    "access_level": "Niveau d'accès",
+    "contains_personal_data": "Données personnelles",
+    "cost_per_year": "Coût annuel",
+    "update_frequency": "Fréquence de mise à jour",
+    "licence": "Licence",
+    "keywords": "Mots-clés",
+    "spatial_coverage": "Couverture géographique",
+    "temporal_start": "Début de la couverture temporelle",
+    "temporal_end": "Fin de la couverture temporelle",
+    "contact_name": "Contact",
+    "contact_email": "Adresse électronique du contact",
+    "lifecycle_stage": "Cycle de vie",
+}
+
+ENUM_FIELDS: dict[str, type[StrEnum]] = {
+    "source": Source,
+    "confidentiality": YesNoUndefined,
+    "sharing": YesNoUndefined,
+    "access_level": AccessLevel,
+    "update_frequency": UpdateFrequency,
+    "lifecycle_stage": LifecycleStage,
+}
+TEXT_LIMITS = {
+    "theme": 200, "producer": 300, "licence": 60, "spatial_coverage": 300,
+    "contact_name": 200, "contact_email": 200,
+}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_MAX_COST = Decimal("999999999999.99")
+
+
+@dataclass
+class DatasetForm:
+    """What the form shows: the values as typed, and one message per faulty field."""
+
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    data: DatasetInput | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None and not self.errors
+
+
+def values_of(dataset: Dataset | None) -> dict[str, str]:
+    """The form's strings for an existing entry (or the defaults of a new one)."""
+    if dataset is None:
+        return {
+            "confidentiality": YesNoUndefined.UNDEFINED.value,
+            "sharing": YesNoUndefined.UNDEFINED.value,
+            "access_level": AccessLevel.INTERNAL.value,
+            "update_frequency": UpdateFrequency.UNKNOWN.value,
+            "lifecycle_stage": LifecycleStage.STORED.value,
+        }
+    out: dict[str, str] = {}
+    for name in FIELD_TITLES:
+        value = getattr(dataset, name)
+        out[name] = display_value(name, value)
+    return out
+
+
+def display_value(name: str, value: Any) -> str:
+    """A field value as it is typed in the form."""
+    if value is None:
+        return ""
+    if isinstance(value, StrEnum):
+        return value.value
+    if name == "contains_personal_data":
+        return "oui" if value else "non"
+    if name == "cost_per_year":
+        return f"{Decimal(value):.2f}".replace(".", ",").removesuffix(",00")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _parse_date(raw: str) -> date:
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(raw)
+
+
+def _parse_cost(raw: str) -> Decimal:
+    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", raw).replace(",", ".")
+    return Decimal(cleaned)
+
+
+def parse(session: Session, principal: Principal, form: Mapping[str, Any]) -> DatasetForm:
+    """Check every field, in French, before anything reaches the service."""
+    values = {name: str(form.get(name, "") or "").strip() for name in FIELD_TITLES}
+    result = DatasetForm(values=values)
+    errors = result.errors
+    data: dict[str, Any] = {}
+
+    title = values["title"]
+    if not title:
+        errors["title"] = "Le titre est obligatoire."
+    elif len(title) > 500:
+        errors["title"] = "Le titre ne doit pas dépasser 500 caractères."
+    data["title"] = title
+    data["description"] = str(form.get("description", "") or "")
+
+    org = None
+    try:
+        org = session.get(Organisation, int(values["organisation_id"]))
+    except ValueError:
+        pass
+    if org is None:
+        errors["organisation_id"] = "Choisissez une organisation dans la liste."
+    else:
+        data["organisation_id"] = org.id
+    department = None
+    if values["department_id"]:
+        try:
+            department = session.get(Department, int(values["department_id"]))
+        except ValueError:
+            department = None
+        if department is None:
+            errors["department_id"] = "Choisissez une direction dans la liste."
+        elif org is not None and department.organisation_id != org.id:
+            errors["department_id"] = "Cette direction n'appartient pas à l'organisation choisie."
+    data["department_id"] = department.id if department else None
+    if org is not None and "department_id" not in errors and not can_edit_in(
+        principal, org.id, data["department_id"]
+    ):
+        target = "department_id" if department is not None else "organisation_id"
+        errors[target] = ("Votre compte ne peut pas enregistrer de jeu de données "
+                          "à cet endroit : choisissez une direction dont vous avez la charge.")
+
+    for name, enum in ENUM_FIELDS.items():
+        raw = values[name]
+        if not raw and name == "source":
+            data[name] = None
+            continue
+        try:
+            data[name] = enum(raw)
+        except ValueError:
+            errors[name] = f"Valeur inconnue : choisissez parmi {accepted_words(enum)}."
+
+    personal = values["contains_personal_data"]
+    if personal not in ("", "oui", "non"):
+        errors["contains_personal_data"] = "Répondez Oui, Non ou Non renseigné."
+    data["contains_personal_data"] = {"oui": True, "non": False}.get(personal)
+
+    if values["cost_per_year"]:
+        try:
+            cost = _parse_cost(values["cost_per_year"])
+            if not cost.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            errors["cost_per_year"] = "Indiquez un montant en euros, par exemple 1 200,50."
+        else:
+            if cost < 0:
+                errors["cost_per_year"] = "Le coût ne peut pas être négatif."
+            elif cost > _MAX_COST:
+                errors["cost_per_year"] = "Ce montant est trop élevé."
+            elif cost != cost.quantize(Decimal("0.01")):
+                errors["cost_per_year"] = "Indiquez au plus deux chiffres après la virgule."
+            else:
+                data["cost_per_year"] = cost
+
+    data["keywords"] = [w for w in re.split(r"[,;]", values["keywords"]) if w.strip()]
+
+    for name in ("temporal_start", "temporal_end"):
+        if values[name]:
+            try:
+                data[name] = _parse_date(values[name])
+            except ValueError:
+                errors[name] = "Date invalide : utilisez le format JJ/MM/AAAA."
+    start, end = data.get("temporal_start"), data.get("temporal_end")
+    if start and end and start > end:
+        errors["temporal_end"] = "La fin de la couverture temporelle précède son début."
+
+    for name, limit in TEXT_LIMITS.items():
+        if len(values[name]) > limit:
+            errors[name] = f"Ce texte ne doit pas dépasser {limit} caractères."
+        data[name] = values[name] or None
+    if values["contact_email"] and not _EMAIL.match(values["contact_email"]):
+        errors.setdefault("contact_email", "Adresse électronique invalide, par exemple "
+                                           "prenom.nom@ville.fr.")
+
+    if errors:
+        return result
+    try:
+        result.data = DatasetInput.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err.get("loc") else "title"
+            errors.setdefault(name if name in FIELD_TITLES else "title",
+                              "Valeur invalide pour ce champ.")
+    return result
+
+
+@dataclass
+class Choices:
+    """Options of the form's lists."""
+
+    organisations: list[Organisation]
+    departments: dict[int, list[Department]]
+    themes: list[str]
+    enums: dict[str, list[tuple[str, str]]]
+
+
+def choices(principal: Principal, organisations: list[Organisation], themes: list[str],
+            current: Dataset | None = None) -> Choices:
+    """Organisations and departments where the principal may record an entry."""
+    orgs: list[Organisation] = []
+    departments: dict[int, list[Department]] = {}
+    for org in organisations:
+        deps = [d for d in org.departments if can_edit_in(principal, org.id, d.id)]
+        if can_edit_in(principal, org.id, None) or deps or (
+            current is not None and current.organisation_id == org.id
+        ):
+            orgs.append(org)
+            departments[org.id] = deps
+    enums = {name: [(m.value, LABELS[enum][m]) for m in enum] for name, enum in ENUM_FIELDS.items()}
+    return Choices(orgs, departments, themes, enums)
