@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from patrimoine.inventory import queries, service
+from patrimoine.core.errors import Invalid, PatrimoineError
+from patrimoine.inventory import importer, queries, service
 from patrimoine.inventory.service import DatasetInput
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.api.schemas import (
@@ -18,7 +21,7 @@ from patrimoine.web.api.schemas import (
     StatRowOut,
     StatsOut,
 )
-from patrimoine.web.deps import PrincipalDep, SessionDep
+from patrimoine.web.deps import PrincipalDep, SessionDep, services
 
 router = APIRouter(prefix="/api/v1", tags=["inventaire"])
 
@@ -115,3 +118,60 @@ def inventory_stats(
     rows = queries.statistics(session, principal, by, filters)
     return StatsOut(by=by, total=sum(r.count for r in rows),
                     rows=[StatRowOut(**r.__dict__) for r in rows])
+
+
+class UploadTooLarge(PatrimoineError):
+    status = 413
+    exit_code = 2
+
+
+_TRUE = {"1", "true", "oui", "yes", "on", "vrai"}
+
+
+def _too_large(limit: int) -> UploadTooLarge:
+    return UploadTooLarge(
+        f"Le fichier envoyé est trop volumineux : {limit / 1_048_576:.0f} Mo au plus."
+        if limit >= 1_048_576 else
+        f"Le fichier envoyé est trop volumineux : {limit} octets au plus.")
+
+
+@router.post(
+    "/inventory/import", dependencies=[Depends(api_write)],
+    summary="Importer un tableur d'audit (XLSX, ODS, CSV)",
+    description="Formulaire multipart : `file` (le tableur) et `dry_run` (champ de formulaire "
+                "ou paramètre d'URL). En simulation, renvoie le plan (lignes à créer, à modifier, "
+                "inchangées, erreurs par ligne et colonne) sans rien écrire ; sinon importe tout "
+                "ou rien (422 et la liste des erreurs si une seule ligne est invalide).",
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "dry_run": {"type": "boolean"}}}}}}},
+)
+async def import_inventory(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    dry_run: Annotated[bool | None, Query(description="Simuler sans rien écrire.")] = None,
+) -> dict[str, Any]:
+    limit = services(request).settings.max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + 64 * 1024:  # the form's own bytes
+        raise _too_large(limit)
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except Exception as exc:  # a malformed multipart body
+        raise Invalid("Envoyez le tableur en multipart/form-data, dans le champ « file ».") \
+            from exc
+    async with form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Invalid("Aucun fichier reçu : envoyez le tableur dans le champ « file ».")
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise _too_large(limit)
+        if dry_run is None:
+            dry_run = str(form.get("dry_run", "")).strip().lower() in _TRUE
+        filename = upload.filename or "import"
+    result = await run_in_threadpool(importer.import_spreadsheet, session, principal, data,
+                                     filename, dry_run=dry_run)
+    return result.as_dict()
