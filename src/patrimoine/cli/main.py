@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from patrimoine.cli import db, inventory, organisation, serve, user
+from patrimoine.cli import db, demo, inventory, organisation, serve, user
 from patrimoine.cli.common import err_console
 from patrimoine.core.errors import PatrimoineError
 
@@ -22,18 +22,7 @@ app.add_typer(inventory.app, name="inventory")
 app.add_typer(organisation.app, name="organisation")
 
 
-@app.command("demo")
-def demo() -> None:
-    """Load the demo territory (a fictional métropole) into an empty store."""
-    from patrimoine.cli.common import console, services
-    from patrimoine.demo.territory import load_demo
-
-    svc = services()
-    with svc.db.unit_of_work() as session:
-        credentials = load_demo(session)
-    console.print("Territoire de démonstration chargé. Comptes (mot de passe affiché une fois) :")
-    for email, role, password in credentials:
-        console.print(f"  {email:42} {role:38} {password}")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:
