@@ -7,6 +7,7 @@ import sys
 import typer
 
 from patrimoine.cli import db, demo, inventory, organisation, serve, user
+from patrimoine.cli import protection as protection_cli
 from patrimoine.cli.common import err_console
 from patrimoine.core.errors import PatrimoineError
 
@@ -20,6 +21,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(user.app, name="user")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(organisation.app, name="organisation")
+app.add_typer(protection_cli.app, name="protection")
 
 
 app.command("demo")(demo.demo)

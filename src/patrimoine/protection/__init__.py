@@ -1,0 +1,1 @@
+"""Protection of personal data: GDPR register, requests, breaches, scanner, anonymisation."""
