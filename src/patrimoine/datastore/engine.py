@@ -1,0 +1,376 @@
+"""DuckDB over published versions: a read-only, sandboxed, per-version query engine.
+
+Each version's Parquet file is loaded once into a DuckDB database file of its own (the
+*layout*, kept under `<data_dir>/cache/duckdb/`, keyed by the Parquet content hash):
+
+- `records`: every row, physically ordered by `_row`, with a unique index on `_row` and one
+  extra column holding the accent- and case-folded text of every string column (search);
+- `sort_<i>`: for each sortable column, the `_row` of every record in the column's order
+  (`NULLS FIRST`, ties by `_row`), its rowid being the position, so that any page of a sort on one
+  column is a range of positions (zone-map pruned), never a sort of every row.
+
+The layout is built once (under a file lock, written to a temporary file then moved into
+place) and then only opened read-only, so any number of processes can share it. Each
+process keeps one connection per layout and gives every query its own cursor. Connections
+are opened with external file access disabled and the configuration locked: a query can
+read nothing but its own version.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from patrimoine.core.errors import Invalid, PatrimoineError
+
+# Bump when the layout changes: old cache files are then simply ignored.
+LAYOUT_VERSION = 1
+CACHE_DIR = Path("cache") / "duckdb"
+TEXT_TYPES = ("string",)
+SORTABLE_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
+SQL_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "geometry": "VARCHAR",
+}
+
+
+class QueryTimeout(PatrimoineError):
+    status = 503
+    exit_code = 7
+
+
+class TooManyRows(PatrimoineError):
+    status = 422
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resources one query may use. Defaults suit a 2-core machine."""
+
+    memory_limit: str = "1GB"
+    threads: int = 2
+    time_limit_s: float = 10.0
+    export_time_limit_s: float = 900.0
+    max_rows: int = 10_000
+    max_page_size: int = 1_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def quote(name: str) -> str:
+    """An SQL identifier, double-quoted. Names are validated against the version first."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def fold_sql(expr: str) -> str:
+    """SQL twin of core.text.fold: ligatures expanded, accents stripped, lower-cased."""
+    for src, dst in (("œ", "oe"), ("Œ", "oe"), ("æ", "ae"), ("Æ", "ae")):
+        expr = f"replace({expr}, '{src}', '{dst}')"
+    return f"lower(strip_accents({expr}))"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES.get(self.type, "VARCHAR")
+
+
+@dataclass
+class VersionTable:
+    """An opened version: its columns, its layout, and the means to run queries on it."""
+
+    key: str
+    columns: list[Column]
+    positions: dict[str, str] | None
+    row_count: int
+    search_column: str
+    sort_tables: dict[str, str]
+    null_counts: dict[str, int]
+    limits: Limits
+    _con: duckdb.DuckDBPyConnection = field(repr=False)
+
+    def column(self, name: str) -> Column | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def text_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.type in TEXT_TYPES]
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self._con.cursor()
+
+    def fetch(
+        self, sql: str, params: Sequence[Any] = (), *, time_limit_s: float | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run one query under the time limit and return its rows."""
+        cur = self.cursor()
+        timer = _interrupt_after(cur, time_limit_s or self.limits.time_limit_s)
+        try:
+            return cur.execute(sql, list(params)).fetchall()
+        except duckdb.InterruptException as exc:
+            raise _timeout(time_limit_s or self.limits.time_limit_s) from exc
+        except duckdb.OutOfMemoryException as exc:
+            raise QueryTimeout(
+                "La requête demande plus de mémoire que permis. Ajoutez des filtres ou "
+                "réduisez le regroupement."
+            ) from exc
+        finally:
+            timer.cancel()
+            cur.close()
+
+    def fetch_limited(
+        self, sql: str, params: Sequence[Any] = (), *, what: str
+    ) -> list[tuple[Any, ...]]:
+        """Rows of a query that must not exceed the row limit (French error otherwise)."""
+        limit = self.limits.max_rows
+        rows = self.fetch(f"SELECT * FROM ({sql}) LIMIT {limit + 1}", params)
+        if len(rows) > limit:
+            raise TooManyRows(
+                f"{what} produit plus de {limit:,} lignes, la limite autorisée. "
+                "Ajoutez des filtres ou regroupez moins finement.".replace(",", "\u202f")
+            )
+        return rows
+
+    def stream(
+        self,
+        sql: str,
+        params: Sequence[Any] = (),
+        *,
+        batch_size: int = 65_536,
+        time_limit_s: float | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        """Record batches of a query, read lazily, so large results never sit in memory."""
+        limit = time_limit_s or self.limits.export_time_limit_s
+        cur = self.cursor()
+        timer = _interrupt_after(cur, limit)
+        try:
+            reader = cur.sql(sql, params=list(params)).to_arrow_reader(batch_size)
+            yield from reader
+        except (duckdb.InterruptException, OSError) as exc:
+            if "INTERRUPT" in str(exc) or isinstance(exc, duckdb.InterruptException):
+                raise _timeout(limit) from exc
+            raise
+        finally:
+            timer.cancel()
+            cur.close()
+
+
+def _interrupt_after(cur: duckdb.DuckDBPyConnection, seconds: float) -> threading.Timer:
+    timer = threading.Timer(seconds, cur.interrupt)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _timeout(seconds: float) -> QueryTimeout:
+    shown = f"{seconds:g}".replace(".", ",")
+    return QueryTimeout(
+        f"La requête a dépassé la durée maximale autorisée ({shown} s) et a été interrompue. "
+        "Ajoutez des filtres ou demandez moins de données."
+    )
+
+
+# --------------------------------------------------------------------------- layout build
+
+
+def _layout_path(cache_root: Path, key: str) -> Path:
+    return cache_root / f"{key}-v{LAYOUT_VERSION}.duckdb"
+
+
+def _search_column_name(names: Sequence[str]) -> str:
+    name = "_recherche"
+    while name in names or name == "_row":
+        name = "_" + name
+    return name
+
+
+def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Limits) -> None:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(
+        str(tmp),
+        config={"threads": limits.threads, "memory_limit": limits.memory_limit,
+                "autoinstall_known_extensions": False, "autoload_known_extensions": False},
+    )
+    try:
+        names = [c.name for c in columns]
+        search = _search_column_name(names)
+        texts = [quote(c.name) for c in columns if c.type in TEXT_TYPES]
+        search_expr = fold_sql(f"concat_ws(' ', {', '.join(texts)})") if texts else "''"
+        select = ", ".join(["_row", *(quote(n) for n in names)])
+        con.execute(
+            f"CREATE TABLE records AS SELECT {select}, {search_expr} AS {quote(search)} "
+            "FROM read_parquet(?) ORDER BY _row",
+            [str(parquet)],
+        )
+        con.execute("SET preserve_insertion_order = true")
+        con.execute("CREATE UNIQUE INDEX records_row ON records(_row)")
+        for i, c in enumerate(columns):
+            if c.type not in SORTABLE_TYPES:
+                continue
+            # Insertion order is preserved, so a row's rowid is its position in the order.
+            con.execute(
+                f"CREATE TABLE sort_{i} AS SELECT _row FROM records "
+                f"ORDER BY {quote(c.name)} ASC NULLS FIRST, _row ASC"
+            )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+
+
+def _open_layout(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(
+        str(path),
+        read_only=True,
+        config={
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "threads": limits.threads,
+            "memory_limit": limits.memory_limit,
+        },
+    )
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+_tables: OrderedDict[tuple[str, Limits], VersionTable] = OrderedDict()
+_tables_lock = threading.Lock()
+_build_locks: dict[str, threading.Lock] = {}
+MAX_OPEN_VERSIONS = 32
+
+
+def open_file(
+    parquet: Path,
+    columns: Sequence[dict[str, Any]],
+    *,
+    cache_root: Path,
+    key: str,
+    positions: dict[str, str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> VersionTable:
+    """Open (building its layout the first time) the version stored in `parquet`.
+
+    `columns` is the version's column list ({"name", "type"}, in file order after `_row`);
+    `key` identifies the file's content (its hash): one layout per content, shared.
+    """
+    with _tables_lock:
+        table = _tables.get((key, limits))
+        if table is not None:
+            _tables.move_to_end((key, limits))
+            return table
+        build_lock = _build_locks.setdefault(key, threading.Lock())
+    cols = [Column(str(c["name"]), str(c["type"])) for c in columns]
+    with build_lock:
+        with _tables_lock:
+            table = _tables.get((key, limits))
+            if table is not None:
+                return table
+        cache_root.mkdir(parents=True, exist_ok=True)
+        path = _layout_path(cache_root, key)
+        if not path.exists():
+            if not parquet.is_file():
+                raise PatrimoineError(
+                    "Le fichier de cette version est introuvable sur le disque ; "
+                    "prévenez l'administrateur."
+                )
+            with open(cache_root / f".{key}.lock", "w") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                if not path.exists():
+                    _build_layout(Path(parquet), path, cols, limits)
+        con = _open_layout(path, limits)
+        table = _describe(con, key, cols, positions, limits)
+        with _tables_lock:
+            _tables[(key, limits)] = table
+            while len(_tables) > MAX_OPEN_VERSIONS:
+                _tables.popitem(last=False)
+        return table
+
+
+def _describe(
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    cols: list[Column],
+    positions: dict[str, str] | None,
+    limits: Limits,
+) -> VersionTable:
+    stored = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'records' "
+        "ORDER BY ordinal_position").fetchall()]
+    names = [c.name for c in cols]
+    if stored[: len(names) + 1] != ["_row", *names]:
+        raise PatrimoineError("Les colonnes de la version ne correspondent pas à son fichier.")
+    search = stored[len(names) + 1]
+    sort_tables = {c.name: f"sort_{i}" for i, c in enumerate(cols) if c.type in SORTABLE_TYPES}
+    counts = con.execute(
+        "SELECT count(*)" + "".join(f", count({quote(n)})" for n in sort_tables) + " FROM records"
+    ).fetchone()
+    assert counts is not None
+    row_count = int(counts[0])
+    null_counts = {n: row_count - int(v) for n, v in zip(sort_tables, counts[1:], strict=True)}
+    if positions and not all(positions.get(k) in names for k in ("lat", "lon")):
+        positions = None
+    return VersionTable(
+        key=key, columns=cols, positions=positions, row_count=row_count, search_column=search,
+        sort_tables=sort_tables, null_counts=null_counts, limits=limits, _con=con,
+    )
+
+
+def open_version(settings: Any, version: Any, limits: Limits = DEFAULT_LIMITS) -> VersionTable:
+    """Open a DatasetVersion (see datastore/models.py) for querying."""
+    from patrimoine.datastore.versions import version_path
+
+    return open_file(
+        version_path(settings, version),
+        version.columns,
+        cache_root=Path(settings.data_dir) / CACHE_DIR,
+        key=version.content_hash,
+        positions=version.positions,
+        limits=limits,
+    )
+
+
+def prepare_version(settings: Any, version: Any) -> None:
+    """Build the version's layout now (e.g. right after ingest) rather than on first read."""
+    open_version(settings, version)
+
+
+def check_identifier(table: VersionTable, name: str, what: str = "colonne") -> Column:
+    column = table.column(name)
+    if column is None:
+        known = ", ".join(table.names)
+        raise Invalid(
+            f"La {what} « {name} » n'existe pas dans cette version.",
+            errors=[f"Colonnes disponibles : {known}."],
+        )
+    return column

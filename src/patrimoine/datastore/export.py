@@ -1,0 +1,331 @@
+"""Exports of a version, whole or filtered: CSV, JSON, NDJSON, GeoJSON, Parquet, XLSX.
+
+Every format is produced as a stream of byte chunks from DuckDB record batches, so an export
+never holds the data in memory: CSV through Arrow's C++ writer, JSON kinds serialised by
+DuckDB itself, Parquet through an Arrow writer flushed batch by batch, XLSX through
+xlsxwriter's constant-memory mode into a temporary file that is then streamed and removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from patrimoine.core.errors import Invalid
+from patrimoine.datastore.engine import VersionTable, check_identifier, quote
+from patrimoine.datastore.query import Query, SortKey, _check_sort, _order_by, where_clause
+
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "ndjson": "application/x-ndjson",
+    "geojson": "application/geo+json",
+    "parquet": "application/vnd.apache.parquet",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+FORMATS = tuple(MEDIA_TYPES)
+DELIMITERS = (",", ";")
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, header excluded
+CHUNK = 1 << 20
+ARROW_TYPES = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "datetime": pa.timestamp("us"),
+    "geometry": pa.string(),
+}
+# A spreadsheet would run these as formulas (or DDE); prefixed with an apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    format: str
+    columns: tuple[str, ...] = ()
+    sort: tuple[SortKey, ...] = ()
+    delimiter: str = ","
+
+
+@dataclass
+class Export:
+    media_type: str
+    filename: str
+    chunks: Iterator[bytes]
+
+
+def neutralise(value: str) -> str:
+    """Python twin of the SQL neutralisation, for writers that work value by value."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _neutralised_sql(col: str) -> str:
+    starts = ", ".join(f"'{c}'" if c not in "\t\r" else f"chr({ord(c)})" for c in FORMULA_STARTS)
+    return f"CASE WHEN left({col}, 1) IN ({starts}) THEN '''' || {col} ELSE {col} END"
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def etag(table: VersionTable, query: Query, request: ExportRequest | Any) -> str:
+    """Strong validator: the version's content hash and everything the answer depends on."""
+    where = where_clause(table, query)
+    body = json.dumps([table.key, where.text, where.params, request], default=_default,
+                      ensure_ascii=False, sort_keys=True)
+    return '"' + hashlib.sha256(body.encode()).hexdigest()[:40] + '"'
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: getattr(value, k) for k in value.__dataclass_fields__}
+    return str(value)
+
+
+def export(table: VersionTable, query: Query, request: ExportRequest, basename: str) -> Export:
+    """Check the request now (errors before any byte is sent), then stream the export."""
+    fmt = request.format.lower()
+    if fmt not in MEDIA_TYPES:
+        raise Invalid(f"Format d'export « {request.format} » inconnu.",
+                      errors=["Formats : " + ", ".join(FORMATS) + "."])
+    if fmt == "csv" and request.delimiter not in DELIMITERS:
+        raise Invalid("Le séparateur CSV doit être « , » ou « ; ».")
+    columns = [check_identifier(table, c) for c in request.columns] or list(table.columns)
+    sort = _check_sort(table, request.sort)
+    where = where_clause(table, query)
+    where_sql = f" WHERE {where.text}" if where.text else ""
+    tail = f" FROM records{where_sql} ORDER BY {_order_by(sort)}"
+    filename = f"{basename}.{fmt}"
+    if fmt == "csv":
+        chunks = _csv(table, columns, tail, where.params, request.delimiter)
+    elif fmt in ("json", "ndjson"):
+        obj = _json_object(columns)
+        chunks = _json_lines(table, f"SELECT {obj}{tail}", where.params,
+                             array=fmt == "json")
+    elif fmt == "geojson":
+        chunks = _geojson(table, columns, tail, where.params)
+    elif fmt == "parquet":
+        chunks = _parquet(table, columns, tail, where.params)
+    else:
+        count_sql = f"SELECT count(*) FROM records{where_sql}"
+        total = int(table.fetch(count_sql, where.params)[0][0])
+        if total > XLSX_MAX_ROWS:
+            raise Invalid(f"Un fichier Excel contient au plus {XLSX_MAX_ROWS:,} lignes ; cet "
+                          f"export en compte {total:,}. Filtrez ou choisissez CSV ou Parquet."
+                          .replace(",", "\u202f"))
+        chunks = _xlsx(table, columns, tail, where.params)
+    return Export(MEDIA_TYPES[fmt], filename, chunks)
+
+
+class _Sink:
+    """A write-only file object collecting what Arrow writers produce, drained per batch."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def drain(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts = []
+        return out
+
+
+def _csv(table: VersionTable, columns: list[Any], tail: str, params: list[Any],
+         delimiter: str) -> Iterator[bytes]:
+    exprs = []
+    for c in columns:
+        col = quote(c.name)
+        if c.type in ("string", "geometry"):
+            exprs.append(f"{_neutralised_sql(col)} AS {col}")
+        elif c.type == "datetime":
+            exprs.append(f"strftime({col}, '%Y-%m-%dT%H:%M:%S') AS {col}")
+        else:
+            exprs.append(col)
+    sql = f"SELECT {', '.join(exprs)}{tail}"
+    sink = _Sink()
+    names = [neutralise(c.name) for c in columns]
+    writer: pacsv.CSVWriter | None = None
+    options = pacsv.WriteOptions(include_header=False, delimiter=delimiter)
+    header = pacsv.WriteOptions(include_header=True, delimiter=delimiter)
+    # Header through Arrow too, so that names get the same quoting as values.
+    pacsv.write_csv(pa.table({n: pa.array([], pa.string()) for n in names}), sink, header)
+    yield sink.drain()
+    for batch in table.stream(sql, params):
+        if writer is None:
+            writer = pacsv.CSVWriter(pa.PythonFile(sink, mode="w"), batch.schema,
+                                       write_options=options)
+        writer.write_batch(batch)
+        data = sink.drain()
+        if data:
+            yield data
+    if writer is not None:
+        writer.close()
+        tail_bytes = sink.drain()
+        if tail_bytes:
+            yield tail_bytes
+
+
+def _json_value(c: Any) -> str:
+    col = quote(c.name)
+    if c.type == "geometry":
+        return f"json({col})"
+    if c.type == "datetime":
+        return f"strftime({col}, '%Y-%m-%dT%H:%M:%S')"
+    if c.type == "number":
+        return f"CASE WHEN isfinite({col}) THEN {col} END"
+    return col
+
+
+def _json_object(columns: list[Any]) -> str:
+    pairs = ", ".join(f"{_sql_literal(c.name)}, {_json_value(c)}" for c in columns)
+    return f"CAST(json_object({pairs}) AS VARCHAR) || chr(10)"
+
+
+def _concatenated(batch: pa.RecordBatch) -> bytes:
+    """The bytes of a batch's only string column, concatenated (no per-value Python work)."""
+    arr = batch.column(0)
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    if len(arr) == 0:
+        return b""
+    offsets = pa.Array.from_buffers(pa.int64(), len(arr) + 1, [None, arr.buffers()[1]],
+                                    offset=arr.offset)
+    start, end = offsets[0].as_py(), offsets[-1].as_py()
+    data = arr.buffers()[2]
+    return data.slice(start, end - start).to_pybytes() if data is not None else b""
+
+
+def _json_lines(table: VersionTable, sql: str, params: list[Any], *, array: bool,
+                opening: bytes = b"[\n", closing: bytes = b"\n]\n") -> Iterator[bytes]:
+    if array:
+        yield opening
+    separator = b""
+    for batch in table.stream(sql, params):
+        data = _concatenated(batch)
+        if not data:
+            continue
+        if array:
+            # Each line ends with "\n": turn line ends into ",\n" except the very last.
+            body = data[:-1].replace(b"\n", b",\n")
+            yield separator + body
+            separator = b",\n"
+        else:
+            yield data
+    if array:
+        yield closing
+
+
+def _geojson(table: VersionTable, columns: list[Any], tail: str,
+             params: list[Any]) -> Iterator[bytes]:
+    geometry_columns = [c for c in table.columns if c.type == "geometry"]
+    if geometry_columns:
+        geometry = f"json({quote(geometry_columns[0].name)})"
+        skip = {geometry_columns[0].name}
+    elif table.positions:
+        lat, lon = quote(table.positions["lat"]), quote(table.positions["lon"])
+        geometry = (f"CASE WHEN {lat} IS NOT NULL AND {lon} IS NOT NULL THEN json_object("
+                    f"'type', 'Point', 'coordinates', json_array({lon}, {lat})) END")
+        skip = set()
+    else:
+        raise Invalid("Cette version n'a ni géométrie ni positions : l'export GeoJSON n'est pas "
+                      "possible. Choisissez CSV, JSON ou Parquet.")
+    props = [c for c in columns if c.name not in skip]
+    pairs = ", ".join(f"{_sql_literal(c.name)}, {_json_value(c)}" for c in props)
+    feature = (f"CAST(json_object('type', 'Feature', 'id', _row, 'geometry', {geometry}, "
+               f"'properties', json_object({pairs})) AS VARCHAR) || chr(10)")
+    return _json_lines(table, f"SELECT {feature}{tail}", params, array=True,
+                       opening=b'{"type": "FeatureCollection", "features": [\n',
+                       closing=b"\n]}\n")
+
+
+def _arrow_schema(columns: list[Any]) -> pa.Schema:
+    return pa.schema([pa.field(c.name, ARROW_TYPES.get(c.type, pa.string())) for c in columns])
+
+
+def _parquet(table: VersionTable, columns: list[Any], tail: str,
+             params: list[Any]) -> Iterator[bytes]:
+    schema = _arrow_schema(columns)
+    sql = f"SELECT {', '.join(quote(c.name) for c in columns)}{tail}"
+    sink = _Sink()
+    writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression="zstd")
+    for batch in table.stream(sql, params, batch_size=122_880):
+        writer.write_batch(pa.RecordBatch.from_arrays(
+            [col.cast(f.type) for col, f in zip(batch.columns, schema, strict=True)],
+            schema=schema))
+        data = sink.drain()
+        if data:
+            yield data
+    writer.close()
+    yield sink.drain()
+
+
+def _xlsx(table: VersionTable, columns: list[Any], tail: str,
+          params: list[Any]) -> Iterator[bytes]:
+    import xlsxwriter
+
+    sql = f"SELECT {', '.join(quote(c.name) for c in columns)}{tail}"
+    fd, name = tempfile.mkstemp(suffix=".xlsx", prefix="patrimoine-export-")
+    os.close(fd)
+    try:
+        workbook = xlsxwriter.Workbook(name, {
+            "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+            "strings_to_urls": False, "nan_inf_to_errors": True,
+        })
+        sheet = workbook.add_worksheet("Données")
+        bold = workbook.add_format({"bold": True})
+        date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
+        datetime_format = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"})
+        for j, c in enumerate(columns):
+            sheet.write_string(0, j, neutralise(c.name), bold)
+        writers = []
+        for c in columns:
+            if c.type in ("string", "geometry"):
+                writers.append(lambda r, j, v: sheet.write_string(r, j, neutralise(v)))
+            elif c.type in ("integer", "number"):
+                writers.append(lambda r, j, v: sheet.write_number(r, j, v))
+            elif c.type == "boolean":
+                writers.append(lambda r, j, v: sheet.write_boolean(r, j, v))
+            elif c.type == "date":
+                writers.append(lambda r, j, v: sheet.write_datetime(r, j, v, date_format))
+            else:
+                writers.append(lambda r, j, v: sheet.write_datetime(r, j, v, datetime_format))
+        row = 1
+        for batch in table.stream(sql, params):
+            data = batch.to_pydict()
+            values = [data[c.name] for c in columns]
+            for i in range(batch.num_rows):
+                for j, write in enumerate(writers):
+                    v = values[j][i]
+                    if v is not None:
+                        write(row, j, v)
+                row += 1
+        workbook.close()
+        with open(name, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                yield chunk
+    finally:
+        os.unlink(name)
