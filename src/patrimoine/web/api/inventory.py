@@ -162,7 +162,7 @@ async def import_inventory(
     except Exception as exc:  # a malformed multipart body
         raise Invalid("Envoyez le tableur en multipart/form-data, dans le champ « file ».") \
             from exc
-    async with form:
+    try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise Invalid("Aucun fichier reçu : envoyez le tableur dans le champ « file ».")
@@ -172,6 +172,8 @@ async def import_inventory(
         if dry_run is None:
             dry_run = str(form.get("dry_run", "")).strip().lower() in _TRUE
         filename = upload.filename or "import"
+    finally:
+        await form.close()
     result = await run_in_threadpool(importer.import_spreadsheet, session, principal, data,
                                      filename, dry_run=dry_run)
     return result.as_dict()
