@@ -345,3 +345,90 @@ def test_dashboard_counts_and_recent_changes(client: TestClient, territory: Terr
     assert '<span class="card-figure">3</span> <span class="card-label">jeux de données' in html
     assert "contiennent des données personnelles" in html
     assert "Fréquentation des cantines" in html.split('id="dernieres-modifications"')[1]
+
+
+# Import from the back-office: upload, preview, confirm.
+
+
+def _upload(client: TestClient, data: bytes, filename: str, token: str) -> object:
+    return client.post("/admin/inventaire/import", data={"csrf_token": token},
+                       files={"fichier": (filename, data, "application/octet-stream")})
+
+
+def test_import_previews_then_confirms_then_changes_nothing_the_second_time(
+        client: TestClient, territory: Territory, db: Database, settings: object) -> None:
+    from tests.support.spreadsheets import audit_bytes
+
+    login(client, "admin@troyes.fr")
+    form = client.get("/admin/inventaire/import")
+    assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.text
+    token = csrf_of(form.text)
+    data = audit_bytes("xlsx", title_row=True)
+    r = _upload(client, data, "audit.xlsx", token)
+    assert r.status_code == 200, r.text[:2000]
+    assert "<strong>653</strong> jeux de données à créer" in r.text
+    assert "Troyes Champagne Métropole" in r.text and "Confirmer l'import" in r.text
+    uploads = settings.data_dir / "uploads"  # type: ignore[attr-defined]
+    assert len(list(uploads.glob("import-*.xlsx"))) == 1
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Dataset)) == 3  # nothing written yet
+    jeton = re.search(r'name="jeton" value="([^"]+)"', r.text)
+    assert jeton
+    # Another upload's token cannot be confirmed.
+    r2 = client.post("/admin/inventaire/import/confirmer",
+                     data={"csrf_token": token, "jeton": "x" * 32})
+    assert "plus disponible" in r2.text
+    r = client.post("/admin/inventaire/import/confirmer",
+                    data={"csrf_token": token, "jeton": jeton.group(1)}, follow_redirects=False)
+    assert r.status_code == 303
+    listing = client.get(r.headers["location"]).text
+    assert "653 créés, 0 modifié, 0 inchangé" in listing
+    assert list(uploads.glob("import-*")) == []
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Dataset)) == 656
+    stats = client.get("/admin/inventaire/statistiques").text
+    source = stats.split('id="table-source"')[1].split("</table>")[0]
+    assert '<th scope="row">Interne</th><td class="num">451</td>' in source
+    # Confirming twice does nothing more.
+    again = client.post("/admin/inventaire/import/confirmer",
+                        data={"csrf_token": token, "jeton": jeton.group(1)})
+    assert "plus disponible" in again.text
+    r = _upload(client, data, "audit.xlsx", token)
+    assert "<strong>653</strong> inchangés" in r.text and "Rien à importer" in r.text
+    assert "Confirmer l'import" not in r.text
+
+
+def test_import_reports_errors_per_line_and_column_and_writes_nothing(
+        client: TestClient, territory: Territory, db: Database) -> None:
+    login(client, "admin@troyes.fr")
+    token = csrf_of(client.get("/admin/inventaire/import").text)
+    csv_text = ("Collectivité;Direction;Nom du tableau de suivi;Partage des données;Coût\n"
+                "Ville de Troyes;Sports;Piscines;Oui;100\n"
+                "Ville de Troyes;Sports;Gymnases;Peut-être;beaucoup\n")
+    r = _upload(client, csv_text.encode("cp1252"), "audit.csv", token)
+    assert r.status_code == 422
+    errors = r.text.split('id="erreurs"')[1].split("</table>")[0]
+    assert '<td class="num">3</td><td>Partage des données</td><td>Peut-être</td>' in errors
+    assert '<td class="num">3</td><td>Coût</td><td>beaucoup</td>' in errors
+    assert "rien ne sera importé" in r.text and "Confirmer" not in r.text
+    r = client.post("/admin/inventaire/import/confirmer", data={"csrf_token": token, "jeton": ""},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Dataset)) == 3
+    bad = _upload(client, b"%PDF-1.4", "audit.pdf", token)
+    assert bad.status_code == 422 and "XLSX, ODS ou CSV" in bad.text
+    empty = _upload(client, b"", "vide.csv", token)
+    assert empty.status_code == 422 and "est vide" in empty.text
+
+
+def test_import_needs_the_right_and_the_csrf_token(client: TestClient,
+                                                   territory: Territory) -> None:
+    login(client, "agent@troyes.fr")
+    assert client.get("/admin/inventaire/import").status_code == 403
+    assert "Importer</a>" not in client.get("/admin").text
+    client.cookies.clear()
+    login(client, "admin@troyes.fr")
+    r = client.post("/admin/inventaire/import",
+                    files={"fichier": ("a.csv", b"Collectivit\xe9;Nom\nA;B\n", "text/csv")})
+    assert r.status_code == 403

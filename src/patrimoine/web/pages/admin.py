@@ -16,7 +16,7 @@ from patrimoine.core.errors import NotFound
 from patrimoine.inventory import queries
 from patrimoine.inventory.models import Department, Organisation
 from patrimoine.web.deps import CsrfDep, LoggedInDep, SessionDep
-from patrimoine.web.pages import admin_inventory
+from patrimoine.web.pages import admin_import, admin_inventory, dataset_form
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.templating import flash
 
@@ -40,6 +40,7 @@ def dashboard(request: Request, session: SessionDep, principal: LoggedInDep) -> 
         "organisations": session.scalar(select(func.count()).select_from(Organisation)) or 0,
         "recent": queries.recent_changes(session, principal, limit=10),
         "can_import": can_import_inventory(principal),
+        "action_labels": dataset_form.ACTION_LABELS,
     })
 
 
@@ -110,4 +111,5 @@ def revoke_token(token_id: int, request: Request, session: SessionDep,
 
 
 # Fixed paths (import, nouveau, statistiques) before /admin/inventaire/{slug}.
+router.include_router(admin_import.router)
 router.include_router(admin_inventory.router)

@@ -4,7 +4,6 @@ create and edit forms, statistics."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -16,14 +15,13 @@ from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory import queries, service
-from patrimoine.inventory.labels import LABELS
 from patrimoine.inventory.models import Dataset, Department, Organisation
 from patrimoine.web.api.inventory import FiltersDep
 from patrimoine.web.deps import CsrfDep, LoggedInDep, SessionDep
 from patrimoine.web.pages import dataset_form
 from patrimoine.web.pages.backoffice import FormDep, can_create_anywhere, page, query_string
 from patrimoine.web.pages.charts import bar_chart
-from patrimoine.web.templating import flash, french_number
+from patrimoine.web.templating import flash
 
 router = APIRouter(include_in_schema=False)
 
@@ -220,35 +218,17 @@ def _history_rows(session: Session, changes: list[Any]) -> list[dict[str, Any]]:
             names[("department_id", dep.id)] = dep.name
 
     def shown(field: str, value: Any) -> str:
-        if value is None or value == "" or value == []:
-            return "—"
-        if field in ("organisation_id", "department_id"):
+        if field in ("organisation_id", "department_id") and isinstance(value, int):
             return names.get((field, value), f"n° {value}")
-        enum = dataset_form.ENUM_FIELDS.get(field)
-        if enum is not None:
-            try:
-                return LABELS[enum][enum(value)]
-            except ValueError:
-                return str(value)
-        if field == "contains_personal_data":
-            return "Oui" if value else "Non"
-        if field == "cost_per_year":
-            return french_number(Decimal(str(value)), 2).removesuffix(",00") + " €"
-        if field == "description":
-            text = str(value)
-            return text if len(text) <= 160 else text[:159] + "…"
-        if isinstance(value, list):
-            return ", ".join(str(v) for v in value)
-        return str(value)
+        return dataset_form.shown_value(field, value)
 
     rows = []
     for change in changes:
         rows.append({
             "at": change.at,
             "actor": change.actor_label,
-            "action": {"created": "Création", "updated": "Modification",
-                       "imported": "Import"}.get(change.action, change.action),
-            "changes": [(dataset_form.FIELD_TITLES.get(f, f), shown(f, old), shown(f, new))
+            "action": dataset_form.ACTION_LABELS.get(change.action, change.action),
+            "changes": [(dataset_form.CHANGE_TITLES.get(f, f), shown(f, old), shown(f, new))
                         for f, (old, new) in change.changes.items()],
         })
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -13,9 +14,14 @@ from patrimoine.access.principal import Principal
 from patrimoine.web.templating import render
 
 
-async def posted_form(request: Request) -> FormData:
-    # Starlette caches the parsed form, so the CSRF check and the handler read it once.
-    return await request.form()
+async def posted_form(request: Request) -> AsyncIterator[FormData]:
+    # Starlette caches the parsed form, so the CSRF check and the handler read it once;
+    # uploaded files are closed when the response is done.
+    form = await request.form()
+    try:
+        yield form
+    finally:
+        await form.close()
 
 
 FormDep = Annotated[FormData, Depends(posted_form)]

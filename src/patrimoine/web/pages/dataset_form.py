@@ -28,6 +28,7 @@ from patrimoine.inventory.models import (
     YesNoUndefined,
 )
 from patrimoine.inventory.service import DatasetInput
+from patrimoine.web.templating import french_number
 
 # French names of every editable field, for the form, the entry page and its history.
 FIELD_TITLES: dict[str, str] = {
@@ -52,6 +53,15 @@ FIELD_TITLES: dict[str, str] = {
     "contact_name": "Contact",
     "contact_email": "Adresse électronique du contact",
     "lifecycle_stage": "Cycle de vie",
+}
+# The history and the import preview also name the placement by organisation and department.
+CHANGE_TITLES = {**FIELD_TITLES, "organisation": "Collectivité", "department": "Direction"}
+
+ACTION_LABELS = {
+    "created": "Création",
+    "updated": "Modification",
+    "imported": "Création par import",
+    "import_updated": "Modification par import",
 }
 
 ENUM_FIELDS: dict[str, type[StrEnum]] = {
@@ -113,6 +123,36 @@ def display_value(name: str, value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def shown_value(field: str, value: Any) -> str:
+    """A field value as the history and the import preview show it."""
+    if value is None or value == "" or value == []:
+        return "—"
+    enum = ENUM_FIELDS.get(field)
+    if enum is not None:
+        try:
+            return LABELS[enum][enum(value)]
+        except ValueError:
+            return str(value)
+    if field == "contains_personal_data":
+        return "Oui" if value else "Non"
+    if field == "cost_per_year":
+        try:
+            return french_number(Decimal(str(value)), 2).removesuffix(",00") + " €"
+        except InvalidOperation:
+            return str(value)
+    if field in ("temporal_start", "temporal_end"):
+        try:
+            return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+        except ValueError:
+            return str(value)
+    if field == "description":
+        text = str(value)
+        return text if len(text) <= 160 else text[:159] + "…"
+    if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)
 
