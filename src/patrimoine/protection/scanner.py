@@ -190,7 +190,7 @@ _HOME_SIGNAL = (("domicile", "habitant", "habitants", "residence", "logement", "
                 ("domicile", "habitant", "residence", "logement", "adresse", "home"))
 # Column names that make the whole table about persons.
 _PERSON_TABLE = (("prenom", "prenoms", "habitant", "domicile", "patient", "usager", "eleve",
-                  "beneficiaire", "allocataire", "contribuable", "locataire", "declarant",
+                  "allocataire", "contribuable", "locataire", "declarant",
                   "victime", "firstname", "lastname", "surname"),
                  ("prenom", "naissance", "firstname", "lastname", "birth", "securitesociale",
                   "domicile"))
