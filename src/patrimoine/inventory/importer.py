@@ -210,6 +210,11 @@ def _decode(data: bytes, filename: str) -> tuple[str, str]:
 
 
 def _parse_csv(text: str) -> tuple[list[list[str]], str]:
+    first, _, rest = text.partition("\n")
+    if re.fullmatch(r"sep=.\r?", first):  # Excel's hint; the line keeps its number
+        delimiter = first[4]
+        rows = [[]] + list(csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter))
+        return rows, delimiter
     sample_lines = [line for line in text.splitlines()[:60] if line.strip()]
     best, best_score = ";", (-1, -1)
     for delim in _DELIMITERS:
@@ -318,14 +323,14 @@ def header_key(text: str) -> str:
     return " ".join(words)
 
 
-_HEADER_INDEX: dict[str, str] = {}
+# header key -> (field, rank): the rank prefers "Direction" to "Pôle" when a file has both.
+_HEADER_INDEX: dict[str, tuple[str, int]] = {}
 for _column in COLUMNS:
-    for _synonym in (*_column.synonyms, _column.label, _column.field.replace("_", " ")):
-        _HEADER_INDEX.setdefault(header_key(_synonym), _column.field)
+    for _rank, _synonym in enumerate((*_column.synonyms, _column.field.replace("_", " "))):
+        _HEADER_INDEX.setdefault(header_key(_synonym), (_column.field, _rank))
 
 
-def match_header(text: str) -> str | None:
-    """The inventory field a header names, or None."""
+def _match(text: str) -> tuple[str, int] | None:
     k = header_key(text)
     if not k:
         return None
@@ -333,6 +338,12 @@ def match_header(text: str) -> str | None:
     if found is None and "(" in text:  # "Coût (en € TTC)": the words before the brackets
         found = _HEADER_INDEX.get(header_key(text.split("(")[0]))
     return found
+
+
+def match_header(text: str) -> str | None:
+    """The inventory field a header names, or None."""
+    found = _match(text)
+    return found[0] if found else None
 
 
 def _find_header_row(cells: list[list[str]]) -> int:
@@ -689,14 +700,17 @@ def plan_import(session: Session, principal: Principal, table: SpreadsheetTable)
     columns: dict[int, str] = {}
     mapped: dict[str, str] = {}
     ignored: list[str] = []
+    best: dict[str, tuple[int, int]] = {}  # field -> (rank, column index)
     for i, header in enumerate(table.headers):
-        found = match_header(header) if header else None
-        if found is None or found in columns.values():
-            if header:
-                ignored.append(header)
-            continue
-        columns[i] = found
-        mapped[header] = found
+        found = _match(header)
+        if found is not None and (found[0] not in best or found[1] < best[found[0]][0]):
+            best[found[0]] = (found[1], i)
+    columns = {i: f for f, (_, i) in sorted(best.items(), key=lambda item: item[1][1])}
+    for i, header in enumerate(table.headers):
+        if i in columns:
+            mapped[header] = columns[i]
+        elif header:
+            ignored.append(header)
     for column in COLUMNS:
         if column.required and column.field not in columns.values():
             errors.append(RowError(
@@ -810,7 +824,7 @@ def plan_import(session: Session, principal: Principal, table: SpreadsheetTable)
             if old != new and not (old in (None, "", []) and new in (None, "", [])):
                 changes[f] = (old, new)
         plan.rows.append(PlannedRow(
-            line, "update" if changes else "unchanged", existing.title, shown_org, shown_dep,
+            line, "update" if changes else "unchanged", title, shown_org, shown_dep,
             changes, slug=existing.slug, values=merged, dataset_id=existing.id))
 
     plan.new_organisations = list(new_orgs.values())

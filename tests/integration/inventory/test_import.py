@@ -219,6 +219,16 @@ def test_errors_per_row_and_column_and_nothing_written(db: Database) -> None:
         assert _count(db, model) == 0
 
 
+def test_the_best_named_column_wins_and_others_are_ignored(db: Database) -> None:
+    data = ("Pôle;Collectivité;Direction;Nom;Nb de tbx de suivi\n"
+            "Pôle Famille;Ville de Troyes;Sports;Piscines;3\n").encode()
+    plan = _plan_only(db, data, "a.csv")
+    assert plan.ok and plan.rows[0].department == "Sports"
+    assert plan.columns == {"Collectivité": "organisation", "Direction": "department",
+                            "Nom": "title"}
+    assert plan.ignored_columns == ["Pôle", "Nb de tbx de suivi"]
+
+
 def test_missing_required_columns_are_reported(db: Database) -> None:
     data = "Direction;Thématique\nSports;Sports\n".encode()
     plan = _plan_only(db, data, "a.csv")

@@ -163,3 +163,10 @@ def test_numbers_from_workbooks_are_plain_text(tmp_path) -> None:  # type: ignor
 def test_unreadable_files_give_a_french_message(data: bytes, name: str, message: str) -> None:
     with pytest.raises(Invalid, match=message):
         read_spreadsheet(data, name)
+
+
+def test_excel_sep_hint_line_is_honoured() -> None:
+    data = ("sep=;\r\n" + sheets.csv_text(SMALL[:2])).encode("cp1252")
+    table = read_spreadsheet(data, "audit.csv")
+    assert table.delimiter == ";" and table.header_line == 2
+    assert [line for line, _ in table.rows] == [3, 4]
