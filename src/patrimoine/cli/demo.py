@@ -75,7 +75,9 @@ def demo(
                   title_justify="left")
     table.add_column("Adresse électronique", no_wrap=True)
     table.add_column("Rôle")
+    table.add_column("Périmètre")
     table.add_column("Mot de passe", no_wrap=True)
-    for email, role, secret in credentials:
-        table.add_row(email, role, secret)
+    for email, label, secret in credentials:
+        role, _, scope = label.partition(" — ")
+        table.add_row(email, role, scope, secret)
     console.print(table)

@@ -41,6 +41,7 @@ class Entry:
     theme: v.Theme
     title: str = ""
     subject_personal: bool = False
+    producers: tuple[str, ...] = ()
     source: Source = Source.INTERNAL
     confidentiality: YesNoUndefined = YesNoUndefined.NO
     sharing: YesNoUndefined = YesNoUndefined.YES
@@ -89,7 +90,7 @@ def _title(rng: random.Random, entry: Entry, taken: set[str]) -> str:
     theme = entry.theme
     for attempt in range(40):
         opening = rng.choices(list(v.TITLE_OPENINGS), weights=list(v.TITLE_OPENINGS.values()))[0]
-        subject = rng.choice(theme.subjects)
+        subject, _, producers = rng.choice(theme.subjects).partition("|")
         qualifier = rng.choice(theme.qualifiers) if rng.random() < 0.55 or attempt > 10 else ""
         if (qualifier.startswith(" par") and " par " in subject) or (
                 qualifier == " par mois" and ("mensuel" in opening or "annuel" in opening)):
@@ -98,6 +99,7 @@ def _title(rng: random.Random, entry: Entry, taken: set[str]) -> str:
         if title not in taken:
             taken.add(title)
             entry.subject_personal = subject.startswith("!")
+            entry.producers = tuple(producers.split(";")) if producers else theme.producers
             return title
     title = f"{title} ({len(taken)})"
     taken.add(title)
@@ -128,7 +130,9 @@ def _assign_audit_values(rng: random.Random, entries: list[Entry]) -> None:
     everyone = list(range(n))
 
     source_n = _scaled(v.SOURCE_COUNTS, n)
-    external = {i: e.theme.external * rng.lognormvariate(0, 0.6) for i, e in enumerate(entries)}
+    # Subjects that name their own producers are more often bought or received from outside.
+    external = {i: e.theme.external * (1.6 if e.producers != e.theme.producers else 1.0)
+                * rng.lognormvariate(0, 0.6) for i, e in enumerate(entries)}
     source = _rank(everyone, [("external", source_n["external"]), ("both", source_n["both"]),
                               ("internal", source_n["internal"])], external)
 
@@ -206,9 +210,9 @@ def _input(ctx: DemoContext, entry: Entry) -> DatasetInput:
     theme = entry.theme
     producer = None
     if entry.source is Source.EXTERNAL:
-        producer = rng.choice(theme.producers)
+        producer = rng.choice(entry.producers or theme.producers)
     elif entry.source is Source.BOTH:
-        producer = f"{entry.direction.name} et {rng.choice(theme.producers)}"
+        producer = f"{entry.direction.name} et {rng.choice(entry.producers or theme.producers)}"
 
     personal: bool | None
     if entry.subject_personal:

@@ -83,15 +83,15 @@ class AccountSpec:
 _ALL = (METROPOLE, VILLE, CCAS, *COMMUNES)
 ACCOUNTS: tuple[AccountSpec, ...] = (
     AccountSpec("admin@valdeloire.example", "Camille Rousseau", superadmin=True,
-                label="Administrateur de l'instance"),
+                label="Administrateur de l'instance — toutes les organisations"),
     AccountSpec("s.lambert@valdeloire.example", "Sophie Lambert",
                 ((METROPOLE, Role.ADMINISTRATOR, None), (VILLE, Role.ADMINISTRATOR, None))),
     AccountSpec("a.mercier@valdeloire.example", "Antoine Mercier",
                 tuple((o, Role.CHIEF_DATA_OFFICER, None) for o in (METROPOLE, VILLE, CCAS))),
     AccountSpec("dpo@valdeloire.example", "Nadia Benali",
                 tuple((o, Role.DPO, None) for o in _ALL),
-                label="Délégué à la protection des données mutualisé (métropole, ville, CCAS "
-                      "et 4 communes)"),
+                label="Délégué à la protection des données mutualisé — métropole, ville, CCAS "
+                      "et 4 communes"),
     AccountSpec("j.girard@valdeloire.example", "Julien Girard",
                 ((METROPOLE, Role.DATA_REFERENT, "Développement durable - Climat - Énergie"),)),
     AccountSpec("e.faure@ligerac.example", "Émilie Faure",
