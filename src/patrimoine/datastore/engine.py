@@ -33,7 +33,7 @@ import pyarrow as pa
 from patrimoine.core.errors import Invalid, PatrimoineError
 
 # Bump when the layout changes: old cache files are then simply ignored.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 CACHE_DIR = Path("cache") / "duckdb"
 TEXT_TYPES = ("string",)
 SORTABLE_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
@@ -76,6 +76,13 @@ DEFAULT_LIMITS = Limits()
 def quote(name: str) -> str:
     """An SQL identifier, double-quoted. Names are validated against the version first."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def sort_expr(column: Column) -> str:
+    """The expression a column sorts and compares by: text ignores accents and case."""
+    if column.type in TEXT_TYPES:
+        return f"{quote(column.name)} COLLATE noaccent.nocase"
+    return quote(column.name)
 
 
 def fold_sql(expr: str) -> str:
@@ -238,7 +245,7 @@ def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Li
             # Insertion order is preserved, so a row's rowid is its position in the order.
             con.execute(
                 f"CREATE TABLE sort_{i} AS SELECT _row FROM records "
-                f"ORDER BY {quote(c.name)} ASC NULLS FIRST, _row ASC"
+                f"ORDER BY {sort_expr(c)} ASC NULLS FIRST, _row ASC"
             )
         con.execute("CHECKPOINT")
     finally:

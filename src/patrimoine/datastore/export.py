@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore.engine import VersionTable, check_identifier, quote
-from patrimoine.datastore.query import Query, SortKey, _check_sort, _order_by, where_clause
+from patrimoine.datastore.query import Query, SortKey, check_sort, order_by, where_clause
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -104,10 +104,10 @@ def export(table: VersionTable, query: Query, request: ExportRequest, basename: 
     if fmt == "csv" and request.delimiter not in DELIMITERS:
         raise Invalid("Le séparateur CSV doit être « , » ou « ; ».")
     columns = [check_identifier(table, c) for c in request.columns] or list(table.columns)
-    sort = _check_sort(table, request.sort)
+    sort = check_sort(table, request.sort)
     where = where_clause(table, query)
     where_sql = f" WHERE {where.text}" if where.text else ""
-    tail = f" FROM records{where_sql} ORDER BY {_order_by(sort)}"
+    tail = f" FROM records{where_sql} ORDER BY {order_by(table, sort)}"
     filename = f"{basename}.{fmt}"
     if fmt == "csv":
         chunks = _csv(table, columns, tail, where.params, request.delimiter)

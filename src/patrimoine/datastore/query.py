@@ -33,6 +33,7 @@ from patrimoine.datastore.engine import (
     check_identifier,
     fold_sql,
     quote,
+    sort_expr,
 )
 
 OPERATORS = {
@@ -399,7 +400,7 @@ class RecordsPage:
     next_cursor: str | None
 
 
-def _check_sort(table: VersionTable, sort: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
+def check_sort(table: VersionTable, sort: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
     if len(sort) > 5:
         raise Invalid("Le tri porte sur 5 colonnes au plus.")
     for key in sort:
@@ -409,8 +410,9 @@ def _check_sort(table: VersionTable, sort: tuple[SortKey, ...]) -> tuple[SortKey
     return sort
 
 
-def _order_by(sort: tuple[SortKey, ...]) -> str:
-    parts = [f"{quote(k.column)} {'DESC' if k.descending else 'ASC'} NULLS LAST" for k in sort]
+def order_by(table: VersionTable, sort: tuple[SortKey, ...]) -> str:
+    parts = [f"{sort_expr(check_identifier(table, k.column))} "
+             f"{'DESC' if k.descending else 'ASC'} NULLS LAST" for k in sort]
     row_desc = sort[-1].descending if sort else False
     parts.append(f"_row {'DESC' if row_desc else 'ASC'}")
     return ", ".join(parts)
@@ -435,7 +437,7 @@ def _decode_cursor(text: str, expected: str) -> dict[str, Any]:
 
 def _keyset(table: VersionTable, sort: tuple[SortKey, ...], values: list[Any], last_row: int,
             params: list[Any]) -> str:
-    """Rows strictly after (values, last_row) in the order `_order_by(sort)` defines."""
+    """Rows strictly after (values, last_row) in the order `order_by(sort)` defines."""
     if len(values) != len(sort):
         raise Invalid("Curseur de pagination invalide : repartez de la première page.")
     ors: list[str] = []
@@ -445,12 +447,13 @@ def _keyset(table: VersionTable, sort: tuple[SortKey, ...], values: list[Any], l
         column = table.column(key.column)
         assert column is not None
         col = quote(key.column)
+        expr = sort_expr(column)
         cast = f"CAST(? AS {column.sql_type})"
         if value is not None:
-            after = f"({col} {'<' if key.descending else '>'} {cast} OR {col} IS NULL)"
+            after = f"({expr} {'<' if key.descending else '>'} {cast} OR {col} IS NULL)"
             ors.append(" AND ".join([*prefix, after]))
             params.extend([*prefix_params, value])
-            prefix.append(f"{col} = {cast}")
+            prefix.append(f"{expr} = {cast}")
             prefix_params.append(value)
         else:
             prefix.append(f"{col} IS NULL")
@@ -480,7 +483,7 @@ def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
     if page.offset < 0:
         raise Invalid("Le décalage (offset) ne peut pas être négatif.")
     selected = [check_identifier(table, c).name for c in page.columns] or table.names
-    sort = _check_sort(table, page.sort)
+    sort = check_sort(table, page.sort)
     where = where_clause(table, query)
     fp = fingerprint(table, query, [[k.column, k.descending] for k in sort])[:16]
     cursor = _decode_cursor(page.cursor, fp) if page.cursor else None
@@ -531,7 +534,7 @@ def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
         else:
             offset = start
         where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        sql = (f"SELECT {select} FROM records{where_sql} ORDER BY {_order_by(sort)} "
+        sql = (f"SELECT {select} FROM records{where_sql} ORDER BY {order_by(table, sort)} "
                f"LIMIT {int(page.limit)} OFFSET {int(offset)}")
     rows = table.fetch(sql, params)
     return _page(table, selected, fetched, rows, sort, where, page, start, fp, positional=False)
