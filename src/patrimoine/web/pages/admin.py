@@ -72,7 +72,7 @@ def account_page(request: Request, session: SessionDep, principal: LoggedInDep) 
     return page(request, "admin/account.html", "compte", _account_context(session, principal))
 
 
-@router.post("/admin/compte/jetons", dependencies=[CsrfDep])
+@router.post("/admin/compte/jetons")
 def create_token(request: Request, session: SessionDep, principal: LoggedInDep,
                  posted: FormDep) -> Response:
     assert principal.account_id is not None

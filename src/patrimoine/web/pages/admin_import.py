@@ -103,7 +103,7 @@ def import_form(request: Request, principal: LoggedInDep) -> Response:
     return _upload_page(request)
 
 
-@router.post("/admin/inventaire/import", dependencies=[CsrfDep])
+@router.post("/admin/inventaire/import")
 def upload(request: Request, session: SessionDep, principal: LoggedInDep,
            posted: FormDep) -> Response:
     require(can_import_inventory(principal), principal, "importer un inventaire")
@@ -138,7 +138,7 @@ def upload(request: Request, session: SessionDep, principal: LoggedInDep,
     return _preview(request, plan, status=200 if plan.ok else 422)
 
 
-@router.post("/admin/inventaire/import/confirmer", dependencies=[CsrfDep])
+@router.post("/admin/inventaire/import/confirmer")
 def confirm(request: Request, session: SessionDep, principal: LoggedInDep,
             posted: FormDep) -> Response:
     require(can_import_inventory(principal), principal, "importer un inventaire")

@@ -17,7 +17,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.inventory import queries, service
 from patrimoine.inventory.models import Dataset, Department, Organisation
 from patrimoine.web.api.inventory import FiltersDep
-from patrimoine.web.deps import CsrfDep, LoggedInDep, SessionDep
+from patrimoine.web.deps import LoggedInDep, SessionDep
 from patrimoine.web.pages import dataset_form
 from patrimoine.web.pages.backoffice import FormDep, can_create_anywhere, page, query_string
 from patrimoine.web.pages.charts import bar_chart
@@ -165,7 +165,7 @@ def new_dataset_form(request: Request, session: SessionDep, principal: LoggedInD
                 _form_context(session, principal, form, None))
 
 
-@router.post("/admin/inventaire/nouveau", dependencies=[CsrfDep])
+@router.post("/admin/inventaire/nouveau")
 def create_dataset(request: Request, session: SessionDep, principal: LoggedInDep,
                    posted: FormDep) -> Response:
     require(can_create_anywhere(principal), principal, "créer un jeu de données")
@@ -257,7 +257,7 @@ def edit_dataset_form(slug: str, request: Request, session: SessionDep,
                 _form_context(session, principal, form, dataset))
 
 
-@router.post("/admin/inventaire/{slug}/modifier", dependencies=[CsrfDep])
+@router.post("/admin/inventaire/{slug}/modifier")
 def update_dataset(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
                    posted: FormDep) -> Response:
     dataset = service.get_dataset(session, principal, slug)

@@ -11,19 +11,22 @@ from starlette.datastructures import FormData
 
 from patrimoine.access.permissions import can_edit_in, can_import_inventory
 from patrimoine.access.principal import Principal
+from patrimoine.web.deps import check_csrf
 from patrimoine.web.templating import render
 
 
 async def posted_form(request: Request) -> AsyncIterator[FormData]:
-    # Starlette caches the parsed form, so the CSRF check and the handler read it once;
-    # uploaded files are closed when the response is done.
+    """The posted form, once its CSRF token is checked; uploaded files are closed after the
+    response, refused posts included."""
     form = await request.form()
     try:
+        await check_csrf(request)
         yield form
     finally:
         await form.close()
 
 
+# Routes taking this need no separate CsrfDep: the check is part of reading the form.
 FormDep = Annotated[FormData, Depends(posted_form)]
 
 
