@@ -198,7 +198,8 @@ def _description(rng: random.Random, entry: Entry, org_name: str, producer: str 
     if entry.confidentiality is YesNoUndefined.YES:
         details.append("- Diffusion restreinte : données confidentielles")
     if rng.random() < 0.5:
-        details.append(f"- Format : {rng.choice(('tableur', 'base de données', 'export CSV', 'SIG'))}")
+        kind = rng.choice(("tableur", "base de données", "export CSV", "SIG"))
+        details.append(f"- Format : {kind}")
     return " ".join(lines) + "\n\n" + "\n".join(details)
 
 

@@ -107,8 +107,9 @@ ACCOUNTS: tuple[AccountSpec, ...] = (
 
 @dataclass
 class DemoContext:
-    """What the steps share: the session, the acting principal, the seeded random source,
-    and what earlier steps built."""
+    """What the steps share: the session, the acting principal (the system, so history and
+    audit entries name the demo loader), a random source seeded for the current step, and what
+    earlier steps built."""
 
     session: Session
     principal: Principal
@@ -207,6 +208,8 @@ def load_demo(
     for index, (label, step) in enumerate(STEPS):
         if on_step is not None:
             on_step(index, len(STEPS), label)
+        # Each step draws from its own sequence, so adding a step changes no other content.
+        ctx.rng = random.Random(f"{seed}:{label}")
         step(ctx)
     if on_step is not None:
         on_step(len(STEPS), len(STEPS), "Terminé")
