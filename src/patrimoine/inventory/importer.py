@@ -890,6 +890,15 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[dict[str, Any], list[Row
             errors.append(RowError(line, label, text, str(exc)))
     if not errors:
         errors.extend(_validate(line, values))
+    if not errors and values.get("title"):
+        try:  # the service's own rules, so that applying cannot fail on a value
+            DatasetInput.model_validate({**values, "organisation_id": 0})
+        except ValidationError as exc:
+            for err in exc.errors():
+                f = str(err["loc"][0]) if err.get("loc") else ""
+                column = COLUMN_BY_FIELD.get(f)
+                errors.append(RowError(line, column.label if column else f,
+                                       raw.get(f, ""), f"Valeur refusée : {err['msg']}."))
     return values, errors
 
 
