@@ -231,7 +231,10 @@ def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Li
         search = _search_column_name(names)
         texts = [quote(c.name) for c in columns if c.type in TEXT_TYPES]
         search_expr = fold_sql(f"concat_ws(' ', {', '.join(texts)})") if texts else "''"
-        select = ", ".join(["_row", *(quote(n) for n in names)])
+        # Cast to the declared types: the layout honours the contract whatever the writer did.
+        select = ", ".join(["CAST(_row AS BIGINT) AS _row",
+                            *(f"CAST({quote(c.name)} AS {c.sql_type}) AS {quote(c.name)}"
+                              for c in columns)])
         con.execute(
             f"CREATE TABLE records AS SELECT {select}, {search_expr} AS {quote(search)} "
             "FROM read_parquet(?) ORDER BY _row",

@@ -28,6 +28,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.core.text import fold
 from patrimoine.datastore.engine import (
     SORTABLE_TYPES,
+    TEXT_TYPES,
     Column,
     VersionTable,
     check_identifier,
@@ -608,7 +609,7 @@ def facets(table: VersionTable, query: Query, columns: list[str], size: int = 30
         col = quote(column.name)
         rows = table.fetch(
             f"SELECT {col}, count(*) AS n FROM records{where_sql} GROUP BY {col} "
-            f"ORDER BY n DESC, {col} ASC NULLS LAST LIMIT {size + 1}",
+            f"ORDER BY n DESC, {sort_expr(column)} ASC NULLS LAST LIMIT {size + 1}",
             where.params,
         )
         out.append(Facet(column.name, [FacetValue(_clean(v), int(n)) for v, n in rows[:size]],
@@ -637,6 +638,10 @@ class Metric:
     @property
     def alias(self) -> str:
         return f"{self.function}_{self.column}" if self.column else self.function
+
+
+def _alias_order(alias: str, collated: dict[str, bool]) -> str:
+    return quote(alias) + (" COLLATE noaccent.nocase" if collated.get(alias) else "")
 
 
 def parse_group(text: str) -> GroupKey:
@@ -682,6 +687,7 @@ def aggregate(
         raise Invalid("20 calculs au plus.")
     select: list[str] = []
     aliases: list[str] = []
+    collated: dict[str, bool] = {}
     for g in groups:
         column = check_identifier(table, g.column, "colonne de regroupement")
         col = quote(column.name)
@@ -694,6 +700,7 @@ def aggregate(
             expr = col
         select.append(f"{expr} AS {quote(g.alias)}")
         aliases.append(g.alias)
+        collated[g.alias] = column.type in TEXT_TYPES and not g.bucket
     for m in metrics:
         if m.column is None:
             expr = "count(*)"
@@ -720,8 +727,9 @@ def aggregate(
         if key.column not in aliases:
             raise Invalid(f"Tri « {key.column} » impossible : triez sur "
                           + ", ".join(aliases) + ".")
-        order.append(f"{quote(key.column)} {'DESC' if key.descending else 'ASC'} NULLS LAST")
-    order += [f"{quote(g.alias)} ASC NULLS LAST" for g in groups]
+        order.append(f"{_alias_order(key.column, collated)} "
+                     f"{'DESC' if key.descending else 'ASC'} NULLS LAST")
+    order += [f"{_alias_order(g.alias, collated)} ASC NULLS LAST" for g in groups]
     order_sql = f" ORDER BY {', '.join(order)}" if order else ""
     sql = f"SELECT {', '.join(select)} FROM records{where_sql}{group_sql}{order_sql}"
     if limit is not None:

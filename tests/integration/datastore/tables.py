@@ -24,7 +24,10 @@ EQUIPEMENTS_COLUMNS: list[dict[str, Any]] = [
 POSITIONS = {"lat": "latitude", "lon": "longitude"}
 
 EQUIPEMENTS_SQL = """
-SELECT * FROM (VALUES
+SELECT _row::BIGINT AS _row, nom, commune, montant::DOUBLE AS montant,
+  quantite::BIGINT AS quantite, actif, signe, maj, latitude::DOUBLE AS latitude,
+  longitude::DOUBLE AS longitude
+FROM (VALUES
  (1, 'Piscine Jean-Bouin', 'Saint-Étienne', 1200.5, 3, true, DATE '2024-01-15',
   TIMESTAMP '2024-01-15 10:00:00', 45.4397, 4.3872),
  (2, 'Médiathèque Élise', 'Lyon', 300.0, 10, false, DATE '2024-02-01',

@@ -13,9 +13,9 @@ from patrimoine.datastore.engine import VersionTable
 from tests.integration.datastore.tables import EQUIPEMENTS_COLUMNS, generated_sql, open_table
 
 
-@pytest.fixture
-def table(tmp_path: Path) -> VersionTable:
-    return open_table(tmp_path)
+@pytest.fixture(scope="module")
+def table(tmp_path_factory: pytest.TempPathFactory) -> VersionTable:
+    return open_table(tmp_path_factory.mktemp("equipements"))
 
 
 @pytest.fixture(scope="module")
