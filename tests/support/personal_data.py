@@ -167,7 +167,8 @@ class Generator:
     def product(self) -> str:
         r = self.rng
         return r.choice([f"REF-{r.randint(10000, 99999)}",
-                         f"PRD-{r.choice(PLATE_LETTERS)}{r.choice(PLATE_LETTERS)}-{r.randint(100, 9999)}",
+                         f"PRD-{r.choice(PLATE_LETTERS)}{r.choice(PLATE_LETTERS)}-"
+                         f"{r.randint(100, 9999)}",
                          f"{r.randint(10**12, 10**13 - 1)}"])
 
     # --- tables -----------------------------------------------------------------------------
@@ -177,10 +178,11 @@ class Generator:
         r, f = self.rng, self.fake
         names = [["prenom", "nom", "email", "telephone", "adresse", "date_naissance", "nir",
                   "iban", "immatriculation", "latitude", "longitude"],
-                 ["Prénom", "Nom de famille", "Courriel", "Portable", "Adresse postale", "DateNaissance",
-                  "NumeroSecu", "RIB_IBAN", "Plaque", "lat_domicile", "lon_domicile"],
-                 ["first_name", "last_name", "mail", "tel", "adr", "dob", "num_ss", "iban_titulaire",
-                  "vehicule", "y", "x"]][variant % 3]
+                 ["Prénom", "Nom de famille", "Courriel", "Portable", "Adresse postale",
+                  "DateNaissance", "NumeroSecu", "RIB_IBAN", "Plaque", "lat_domicile",
+                  "lon_domicile"],
+                 ["first_name", "last_name", "mail", "tel", "adr", "dob", "num_ss",
+                  "iban_titulaire", "vehicule", "y", "x"]][variant % 3]
         decoys = ["code_insee", "code_postal", "code_annee", "siret", "montant", "date_inscription",
                   "code_produit", "numero_lot", "categorie", "commune"]
         rows = []
@@ -189,7 +191,8 @@ class Generator:
             code, city = r.choice(COMMUNES)
             rows.append([
                 f.first_name(), f.last_name(),
-                f.email() if r.random() < 0.7 else f"{f.first_name().lower()}.{f.last_name().lower()}@{f.free_email_domain()}",
+                f.email() if r.random() < 0.7 else
+                f"{f.first_name().lower()}.{f.last_name().lower()}@{f.free_email_domain()}",
                 self.phone(), self.address(), self.birth(iso=variant % 2 == 1), self.nir(),
                 self.iban(), self.plate(), lat, lon,
                 code, f"{r.randint(1, 95):02d}{r.randint(0, 999):03d}", r.randint(1990, 2025),
@@ -242,7 +245,8 @@ class Generator:
             rows.append([f"{kind} {r.choice(FAMOUS)}", kind,
                          f"{r.choice(VOIES)} {r.choice(FAMOUS)}", code, city, lat, lon,
                          f"{lat}, {lon}",
-                         f"{r.choice(['contact', 'accueil', 'mairie', 'sport', 'culture'])}@ville-{slug}.fr",
+                         f"{r.choice(['contact', 'accueil', 'mairie', 'sport', 'culture'])}"
+                         f"@ville-{slug}.fr",
                          self.phone(mobile=False), self.siret(), r.randint(1950, 2024),
                          r.randint(20, 2000), self.event_date()])
         labels = {c: set() for c in columns}
@@ -259,11 +263,74 @@ class Generator:
         for _ in range(n):
             code, city = r.choice(COMMUNES)
             rows.append([r.randint(2015, 2025), code,
-                         f"Association {r.choice(['sportive', 'culturelle', 'des parents'])} de {city}",
+                         f"Association {r.choice(['sportive', 'culturelle', 'des parents'])} "
+                         f"de {city}",
                          f"W{r.randint(10**8, 10**9 - 1)}", r.choice(CATEGORIES), self.amount(),
                          self.event_date(), round(r.uniform(42.5, 50.9), 5),
-                         round(r.uniform(-4.5, 7.8), 5), f"{r.randint(10**9, 10**10 - 1):010d}"])
+                         round(r.uniform(-4.5, 7.8), 5), f"{r.randint(0, 10**9):010d}"])
         return LabelledTable(f"subventions_{variant}", columns, rows, {c: set() for c in columns})
+
+
+    def agents(self, n: int, variant: int) -> LabelledTable:
+        """Staff list: sparse, messy cases, professional contacts, dates of hiring."""
+        r, f = self.rng, self.fake
+        columns = ["matricule", "nom_prenom", "service", "grade", "email_pro",
+                   "telephone_pro", "date_de_naissance", "date_entree", "code_service",
+                   "indice", "quotite"]
+        rows: list[list[Any]] = []
+        for _ in range(n):
+            first, last = f.first_name(), f.last_name()
+            name = r.choice([f"{last.upper()} {first}", f"{first} {last}",
+                             f"{first.lower()} {last.lower()}", f"{first.upper()} {last.upper()}"])
+            slug = f"{first}.{last}".lower().replace(" ", "").replace("é", "e").replace("è", "e")
+            born = f.date_of_birth(minimum_age=18, maximum_age=67)
+            rows.append([
+                f"{r.randint(1, 99999):06d}", name,
+                r.choice(["Direction des sports", "Service état civil", "Médiathèque",
+                          "Police municipale", "Centre technique"]),
+                r.choice(["Adjoint administratif", "Attaché", "Rédacteur", "Technicien"]),
+                f"{slug}@ville-orleans.fr" if r.random() < 0.6 else "",
+                self.phone(mobile=False) if r.random() < 0.4 else "",
+                born if variant % 2 else born.strftime("%d/%m/%Y"),
+                date(1980, 1, 1) + timedelta(days=r.randint(0, 16000)),
+                f"{r.randint(100, 999)}", r.randint(340, 1000), r.choice(["100 %", "80 %", "50 %"]),
+            ])
+        labels = {c: set() for c in columns}
+        labels.update({"nom_prenom": {"name"}, "email_pro": {"email"},
+                       "telephone_pro": {"phone"}, "date_de_naissance": {"birth_date"}})
+        return LabelledTable(f"agents_{variant}", columns, rows, labels)
+
+    def pound(self, n: int, variant: int) -> LabelledTable:
+        """Vehicles taken to the pound: plates, owners' addresses, street of removal."""
+        r, f = self.rng, self.fake
+        columns = ["numero_pv", "immat", "marque", "lieu_enlevement", "adresse_proprietaire",
+                   "date_enlevement", "montant_frais", "code_postal"]
+        rows = []
+        for _ in range(n):
+            rows.append([f"PV{r.randint(10**6, 10**7 - 1)}", self.plate(),
+                         r.choice(["Peugeot", "Renault", "Citroën", "Dacia", "Toyota"]),
+                         f"{r.choice(VOIES)} {r.choice(FAMOUS)}",
+                         self.address(with_city=True) if r.random() < 0.85 else "",
+                         self.event_date(), self.amount(),
+                         f"{r.randint(1, 95):02d}{r.randint(0, 999):03d}"])
+        labels = {c: set() for c in columns}
+        labels.update({"immat": {"plate"}, "adresse_proprietaire": {"address"}})
+        return LabelledTable(f"fourriere_{variant}", columns, rows, labels)
+
+    def communes(self, n: int, variant: int) -> LabelledTable:
+        """Reference table of communes and products: names of places and things only."""
+        r = self.rng
+        columns = ["nom", "code_insee", "population", "latitude", "longitude", "libelle",
+                   "code", "prix_unitaire"]
+        rows = []
+        for _ in range(n):
+            code, city = r.choice(COMMUNES)
+            rows.append([city, code, r.randint(500, 900000), round(r.uniform(42.5, 50.9), 4),
+                         round(r.uniform(-4.5, 7.8), 4),
+                         r.choice(["Chaise pliante", "Table ronde", "Barrière de police",
+                                   "Rue Victor Hugo", "Jardin Jean Moulin", "Grille d'exposition"]),
+                         self.product(), self.amount()])
+        return LabelledTable(f"communes_{variant}", columns, rows, {c: set() for c in columns})
 
 
 def corpus(seed: int = 7, rows: int = 400) -> list[LabelledTable]:
@@ -275,6 +342,9 @@ def corpus(seed: int = 7, rows: int = 400) -> list[LabelledTable]:
         tables.append(gen.contacts(rows, variant))
         tables.append(gen.facilities(rows, variant))
         tables.append(gen.subsidies(rows, variant))
+        tables.append(gen.agents(rows, variant))
+        tables.append(gen.pound(rows, variant))
+        tables.append(gen.communes(rows, variant))
     return tables
 
 
@@ -295,14 +365,18 @@ def write(table: LabelledTable, folder: Path, fmt: str) -> Path:
         path = folder / f"{table.name}.xlsx"
         book = xlsxwriter.Workbook(str(path))
         sheet = book.add_worksheet("Données")
+        day = book.add_format({"num_format": "dd/mm/yyyy"})
         for i, row in enumerate([table.columns, *table.rows]):
             for j, value in enumerate(row):
-                sheet.write(i, j, value)
+                if isinstance(value, date):
+                    sheet.write_datetime(i, j, value, day)
+                else:
+                    sheet.write(i, j, value)
         book.close()
     elif fmt == "json":
         path = folder / f"{table.name}.json"
         path.write_text(json.dumps([dict(zip(table.columns, r)) for r in table.rows],
-                                   ensure_ascii=False), encoding="utf-8")
+                                   ensure_ascii=False, default=str), encoding="utf-8")
     else:
         raise ValueError(fmt)
     return path

@@ -506,7 +506,10 @@ def _name_value(value: str) -> _NameEvidence:
     if any(p in NOT_A_PERSON for f in folded for p in f.split("-")):
         return ev
     if not all(_NAME_TOKEN.match(w) for w in core):
-        return ev
+        # Lower-case names ("jean dupont") count only when every word is a listed name.
+        if not all(w.isalpha() and (fold(w) in FIRST_NAMES or fold(w) in SURNAMES)
+                   for p in core for w in p.split("-")):
+            return ev
     ev.shaped = True
     parts = [fold(p) for w in core for p in w.split("-")]
     ends = {fold(core[0]), fold(core[-1])}
