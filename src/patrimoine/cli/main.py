@@ -7,6 +7,7 @@ import sys
 import typer
 
 from patrimoine.cli import db, demo, inventory, organisation, serve, user
+from patrimoine.cli import datastore as datastore_cli
 from patrimoine.cli import protection as protection_cli
 from patrimoine.cli.common import err_console
 from patrimoine.core.errors import PatrimoineError
@@ -22,6 +23,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(organisation.app, name="organisation")
 app.add_typer(protection_cli.app, name="protection")
+app.add_typer(datastore_cli.app, name="datastore")
 
 
 app.command("demo")(demo.demo)

@@ -55,6 +55,9 @@ class DatasetVersion(Base):
 
     dataset: Mapped[Dataset] = relationship()
 
+    # Not stored: set by ingest when the uploaded content equals this (latest) version.
+    unchanged = False
+
     def column_names(self) -> list[str]:
         return [c["name"] for c in self.columns]
 

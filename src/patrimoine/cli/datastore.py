@@ -1,0 +1,258 @@
+"""patrimoine datastore …: load tabular files as dataset versions, list and compare them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from patrimoine.access.principal import Principal
+from patrimoine.cli.common import console, err_console, services
+from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.text import slugify
+from patrimoine.datastore import versions as store
+from patrimoine.datastore.diff import diff as diff_versions
+from patrimoine.datastore.ingest import IngestPlan, ingest, sniff
+from patrimoine.datastore.ingest.plan import TYPE_LABELS
+from patrimoine.datastore.ingest.textfile import DELIMITER_LABELS
+from patrimoine.inventory import service as inventory
+from patrimoine.inventory.models import Dataset, Organisation
+
+app = typer.Typer(help="Les données des jeux : chargement de fichiers, versions, différences.",
+                  no_args_is_help=True)
+
+CLI = "ligne de commande"
+PROGRESS_MIN_BYTES = 5 * 1024 * 1024
+
+FormatOpt = Annotated[str | None, typer.Option("--format", help="csv, xlsx, ods, json, ndjson, "
+                                                                "geojson or parquet.")]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="e.g. utf-8, cp1252.")]
+DelimiterOpt = Annotated[str | None, typer.Option("--delimiter", help="; , | or tab.")]
+HeaderOpt = Annotated[int | None, typer.Option("--header-row", help="Line of the header "
+                                                                    "(1-based); 0: no header.")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Spreadsheet sheet to load.")]
+TypeOpt = Annotated[list[str] | None, typer.Option(
+    "--type", help="COLUMN=TYPE (string, integer, number, boolean, date, datetime, geometry); "
+                   "repeat for several columns.")]
+
+
+def _overrides(fmt: str | None, encoding: str | None, delimiter: str | None,
+               header_row: int | None, sheet: str | None, types: list[str] | None
+               ) -> dict[str, Any]:
+    parsed: dict[str, str] = {}
+    for item in types or []:
+        column, sep, type_ = item.partition("=")
+        if not sep or not column.strip() or not type_.strip():
+            raise Invalid(f"Option --type « {item} » : écrivez COLONNE=TYPE.")
+        parsed[column.strip()] = type_.strip()
+    values: dict[str, Any] = {"format": fmt, "encoding": encoding, "delimiter": delimiter,
+                              "header_row": header_row, "sheet": sheet, "types": parsed}
+    return {k: v for k, v in values.items() if v not in (None, {})}
+
+
+def _find_dataset(session: Session, slug: str) -> Dataset | None:
+    return session.scalar(select(Dataset).where(Dataset.slug == slug))
+
+
+def _organisation(session: Session, name: str | None) -> Organisation:
+    if name:
+        org = inventory.find_organisation(session, name)
+        if org is None:
+            raise NotFound(f"Organisation « {name} » introuvable.")
+        return org
+    org = session.scalar(select(Organisation).order_by(Organisation.id).limit(1))
+    if org is None:
+        raise Invalid("Aucune organisation n'existe encore : créez-en une (par exemple avec "
+                      "« patrimoine demo ») avant de charger des données.")
+    return org
+
+
+@app.command("load")
+def load(
+    file: Annotated[Path, typer.Argument(help="CSV, TSV, XLSX, ODS, JSON, NDJSON, GeoJSON or "
+                                              "Parquet file.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Slug of the inventory entry; "
+                                                           "created when missing.")],
+    organisation: Annotated[str | None, typer.Option(
+        "--organisation", help="Organisation of a new entry (default: the first one).")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Title of a new entry.")] = None,
+    fmt: FormatOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    header_row: HeaderOpt = None,
+    sheet: SheetOpt = None,
+    types: TypeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the new version as JSON.")] = False,
+) -> None:
+    """Load FILE as the next version of dataset SLUG (identical content makes no new version)."""
+    overrides = _overrides(fmt, encoding, delimiter, header_row, sheet, types)
+    if not file.is_file():
+        raise Invalid(f"Fichier introuvable : {file}.")
+    if slugify(dataset) != dataset:
+        raise Invalid(f"Identifiant de jeu de données invalide : « {dataset} » (par exemple "
+                      f"« {slugify(dataset)} »).")
+    svc = services()
+    principal = Principal.system(CLI)
+    show_progress = file.stat().st_size >= PROGRESS_MIN_BYTES
+    with svc.db.unit_of_work() as session, Progress(
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+        console=err_console, disable=not show_progress, transient=True,
+    ) as bar:
+        entry = _find_dataset(session, dataset)
+        created = entry is None
+        if entry is None:
+            org = _organisation(session, organisation)
+            data = inventory.DatasetInput(
+                title=title or dataset.replace("-", " ").capitalize(), organisation_id=org.id)
+            entry = inventory.create_dataset(session, principal, data, slug=dataset)
+        task = bar.add_task("Chargement", total=1.0)
+
+        def progress(fraction: float, step: str) -> None:
+            bar.update(task, completed=fraction, description=step)
+
+        version = ingest(session, svc.settings, principal, entry, file, overrides, progress)
+        payload = {
+            "id": version.id, "dataset": entry.slug, "number": version.number,
+            "row_count": version.row_count, "unchanged": version.unchanged,
+            "content_hash": version.content_hash,
+            "columns": [{"name": c["name"], "type": c["type"], "source_name": c["source_name"]}
+                        for c in version.columns],
+            "positions": version.positions,
+        }
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if created:
+        console.print(f"Jeu de données « {entry.slug} » créé dans l'inventaire.")
+    if version.unchanged:
+        console.print(f"Contenu identique à la version {version.number} : aucune nouvelle "
+                      "version créée.")
+        return
+    console.print(f"Version {version.number} de « {entry.slug} » publiée : "
+                  f"{_int(version.row_count)} lignes, {len(version.columns)} colonnes.")
+    _print_columns(version.columns)
+
+
+def _int(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _print_columns(columns: list[dict[str, str]]) -> None:
+    table = Table()
+    table.add_column("Colonne")
+    table.add_column("Nom d'origine")
+    table.add_column("Type")
+    for c in columns:
+        table.add_row(c["name"], c.get("source_name") or "", TYPE_LABELS.get(c["type"], c["type"]))
+    console.print(table)
+
+
+@app.command("sniff")
+def sniff_command(
+    file: Annotated[Path, typer.Argument(help="File to inspect.")],
+    fmt: FormatOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    header_row: HeaderOpt = None,
+    sheet: SheetOpt = None,
+    types: TypeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Show what FILE holds (settings, columns and types, first rows) without loading it."""
+    plan = sniff(file, _overrides(fmt, encoding, delimiter, header_row, sheet, types))
+    if as_json:
+        typer.echo(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    _print_plan(plan)
+
+
+def _print_plan(plan: IngestPlan) -> None:
+    console.print(f"[b]{plan.filename}[/b] — format {plan.format}")
+    if plan.format == "csv":
+        console.print(f"  encodage : {plan.encoding} ; séparateur : "
+                      f"{DELIMITER_LABELS.get(plan.delimiter or '', repr(plan.delimiter))} ; "
+                      f"en-tête ligne {plan.header_row}")
+    if plan.sheet:
+        console.print(f"  feuille : {plan.sheet}")
+    if plan.decimal:
+        console.print(f"  séparateur décimal : « {plan.decimal} »")
+    if plan.positions:
+        console.print(f"  positions : latitude {plan.positions['lat']}, "
+                      f"longitude {plan.positions['lon']}")
+    table = Table()
+    for header in ("Colonne", "Nom d'origine", "Type", "Exemples"):
+        table.add_column(header)
+    for c in plan.columns:
+        table.add_row(c.name, c.source_name, TYPE_LABELS.get(c.type, c.type),
+                      " | ".join(c.sample[:3]))
+    console.print(table)
+    for problem in plan.problems:
+        console.print(f"[yellow]Attention :[/yellow] {problem}")
+
+
+@app.command("versions")
+def versions_command(
+    dataset: Annotated[str, typer.Argument(help="Slug of the dataset.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List the versions of a dataset, newest first."""
+    svc = services()
+    with svc.db.unit_of_work() as session:
+        entry = inventory.get_dataset(session, Principal.system(CLI), dataset)
+        rows = [
+            {"id": v.id, "number": v.number, "row_count": v.row_count,
+             "size_bytes": v.size_bytes, "content_hash": v.content_hash,
+             "created_at": v.created_at.isoformat(), "source_filename": v.source_filename,
+             "columns": len(v.columns)}
+            for v in store.list_versions(session, entry)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        console.print(f"« {dataset} » n'a encore aucune version.")
+        return
+    table = Table(title=f"Versions de « {dataset} »")
+    for header in ("Version", "Lignes", "Colonnes", "Fichier d'origine", "Publiée le"):
+        table.add_column(header)
+    for r in rows:
+        table.add_row(str(r["number"]), _int(r["row_count"]), str(r["columns"]),
+                      r["source_filename"], r["created_at"][:19].replace("T", " "))
+    console.print(table)
+
+
+@app.command("diff")
+def diff_command(
+    dataset: Annotated[str, typer.Argument(help="Slug of the dataset.")],
+    a: Annotated[int, typer.Argument(help="Older version number.")],
+    b: Annotated[int, typer.Argument(help="Newer version number.")],
+    key: Annotated[str | None, typer.Option("--key", help="Column identifying rows.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Summarise what changed between versions A and B of a dataset."""
+    svc = services()
+    with svc.db.unit_of_work() as session:
+        entry = inventory.get_dataset(session, Principal.system(CLI), dataset)
+        result = diff_versions(svc.settings, store.get_version(session, entry, a),
+                               store.get_version(session, entry, b), key)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    console.print(f"Version {a} → {b} : {_int(result.old_rows)} → {_int(result.new_rows)} lignes")
+    console.print(f"  lignes ajoutées : {_int(result.rows_added)}")
+    console.print(f"  lignes supprimées : {_int(result.rows_removed)}")
+    if result.rows_changed is not None:
+        console.print(f"  lignes modifiées (clé {key}) : {_int(result.rows_changed)}")
+    for name in result.columns_added:
+        console.print(f"  colonne ajoutée : {name}")
+    for name in result.columns_removed:
+        console.print(f"  colonne supprimée : {name}")
+    for name, old, new in result.columns_retyped:
+        console.print(f"  colonne {name} : {TYPE_LABELS.get(old, old)} → "
+                      f"{TYPE_LABELS.get(new, new)}")

@@ -1,0 +1,6 @@
+"""Ingest: sniff a tabular file, then publish it as an immutable Parquet version."""
+
+from patrimoine.datastore.ingest.plan import ColumnPlan, IngestPlan, Overrides
+from patrimoine.datastore.ingest.service import ProgressCallback, ingest, sniff
+
+__all__ = ["ColumnPlan", "IngestPlan", "Overrides", "ProgressCallback", "ingest", "sniff"]

@@ -1,0 +1,229 @@
+"""Column types: inferred from sample text values, then applied as typed casts in DuckDB SQL.
+
+Inference looks at every non-empty value of the sample; a column gets a type only when all
+of them fit it. The SQL expressions accept exactly the same spellings and stop the ingest
+with a marked error (see BAD_VALUE) on any non-empty value that does not fit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from patrimoine.datastore.models import COLUMN_TYPES
+
+BAD_VALUE = "PATRIMOINE_BAD_VALUE"
+MAX_DISTINCT = 5000  # distinct values looked at per column
+SEP = "\x1f"
+
+SPACES = " \u00a0\u202f"  # space, no-break space, narrow no-break space
+TRUE_WORDS = ("oui", "vrai", "true")
+FALSE_WORDS = ("non", "faux", "false")
+_SP = "[ \u00a0\u202f]"
+
+_INT = re.compile(rf"[+-]?(?:\d{{1,3}}(?:{_SP}\d{{3}})+|\d+)")
+_NUM_COMMA = re.compile(rf"[+-]?(?:\d{{1,3}}(?:(?:{_SP}|\.)\d{{3}})+|\d+)(?:,\d+)?")
+_NUM_DOT = re.compile(rf"[+-]?(?:\d{{1,3}}(?:{_SP}\d{{3}})+|\d+)?(?:\.\d+)?")
+_LEADING_ZERO = re.compile(r"[+-]?0\d")
+_DMY = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
+_DMY_TIME = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def infer(values: list[str]) -> tuple[str, dict[str, Any]]:
+    """The type of a column of text values, with how to read them."""
+    distinct = {v.strip() for v in values if v is not None}
+    distinct.discard("")
+    vals = sorted(distinct)[:MAX_DISTINCT] if len(distinct) > MAX_DISTINCT else list(distinct)
+    if not vals:
+        return "string", {}
+    lowered = {v.lower() for v in vals}
+    if lowered <= set(TRUE_WORDS + FALSE_WORDS):
+        return "boolean", {}
+    number = _infer_number(vals)
+    if number is not None:
+        return number
+    moment = _infer_moment(vals)
+    if moment is not None:
+        return moment
+    return "string", {}
+
+
+def _infer_number(vals: list[str]) -> tuple[str, dict[str, Any]] | None:
+    if any(_LEADING_ZERO.match(v) for v in vals):
+        return None  # codes (postal, INSEE, SIRET…) keep their leading zeros
+    if all(_INT.fullmatch(v) for v in vals):
+        if max(len(v) for v in vals) > 18 + 6:
+            return None
+        if all(abs(int(_strip_spaces(v))) < 2**63 for v in vals):
+            return "integer", {}
+        return None
+    if any("," in v for v in vals):
+        if all(_NUM_COMMA.fullmatch(v) for v in vals):
+            return "number", {"decimal": ","}
+        return None
+    if all(_NUM_DOT.fullmatch(v) and any(c.isdigit() for c in v) for v in vals):
+        return "number", {"decimal": "."}
+    return None
+
+
+def _strip_spaces(v: str) -> str:
+    for c in SPACES:
+        v = v.replace(c, "")
+    return v
+
+
+def _valid_dmy(m: re.Match[str]) -> bool:
+    day, month = int(m.group(1)), int(m.group(3))
+    return 1 <= month <= 12 and 1 <= day <= _MONTH_DAYS[month - 1]
+
+
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _infer_moment(vals: list[str]) -> tuple[str, dict[str, Any]] | None:
+    if all(_ISO.fullmatch(v) for v in vals):
+        try:
+            for v in vals:
+                date.fromisoformat(v)
+        except ValueError:
+            return None
+        return "date", {"formats": ["iso"]}
+    if all(_ISO.fullmatch(v) or _ISO_TIME.fullmatch(v) for v in vals):
+        utc = any((m := _ISO_TIME.fullmatch(v)) is not None and m.group(1) for v in vals)
+        return "datetime", {"formats": ["iso"], "utc": utc}
+    seps = set()
+    for v in vals:
+        m = _DMY.fullmatch(v) or _DMY_TIME.fullmatch(v)
+        if m is None or not _valid_dmy(m):
+            return None
+        seps.add(m.group(2))
+    if len(seps) != 1:
+        return None
+    sep = seps.pop()
+    day = f"%d{sep}%m{sep}%Y"
+    if all(_DMY.fullmatch(v) for v in vals):
+        return "date", {"formats": [day]}
+    return "datetime", {"formats": [f"{day} %H:%M:%S", f"{day} %H:%M", f"{day}T%H:%M:%S",
+                                    f"{day}T%H:%M", day]}
+
+
+def parse_for(type_: str, values: list[str]) -> dict[str, Any]:
+    """Reading options when the user imposes `type_` on text values."""
+    inferred, parse = infer(values)
+    if inferred == type_:
+        return parse
+    vals = [v for v in values if v]
+    if type_ == "number":
+        return {"decimal": "," if any("," in v for v in vals) else "."}
+    if type_ in ("date", "datetime"):
+        if inferred in ("date", "datetime"):
+            formats = parse.get("formats", ["iso"])
+            if type_ == "datetime" and formats != ["iso"]:
+                day = formats[0].split(" ")[0]
+                formats = [f"{day} %H:%M:%S", f"{day} %H:%M", day]
+            return {"formats": formats, "utc": parse.get("utc", False)}
+        if any(_DMY.match(v.strip()) for v in vals):
+            return {"formats": ["%d/%m/%Y"] if type_ == "date" else
+                    ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"]}
+        return {"formats": ["iso"]}
+    return {}
+
+
+# SQL
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _strip_sql(expr: str, chars: str) -> str:
+    for c in chars:
+        expr = f"replace({expr}, {quote_literal(c)}, '')"
+    return expr
+
+
+def text_cast(raw: str, type_: str, parse: dict[str, Any]) -> str:
+    """DuckDB expression reading the VARCHAR expression `raw` as `type_` (NULL if it does not fit)."""
+    if type_ in ("string", "geometry"):
+        return raw
+    trimmed = f"trim({raw})"
+    if type_ == "integer":
+        s = _strip_sql(raw, SPACES)
+        return (f"CASE WHEN strpos({s}, '.') = 0 AND strpos(lower({s}), 'e') = 0 "
+                f"THEN TRY_CAST({s} AS BIGINT) END")
+    if type_ == "number":
+        if parse.get("decimal") == ",":
+            s = f"replace({_strip_sql(raw, SPACES + '.')}, ',', '.')"
+        else:
+            s = _strip_sql(raw, SPACES)
+        return f"TRY_CAST({s} AS DOUBLE)"
+    if type_ == "boolean":
+        whens = " ".join([f"WHEN '{w}' THEN true" for w in TRUE_WORDS]
+                         + [f"WHEN '{w}' THEN false" for w in FALSE_WORDS])
+        return f"CASE lower({trimmed}) {whens} END"
+    formats = parse.get("formats", ["iso"])
+    if formats == ["iso"]:
+        if type_ == "date":
+            return f"TRY_CAST({trimmed} AS DATE)"
+        if parse.get("utc"):
+            return f"timezone('UTC', TRY_CAST({trimmed} AS TIMESTAMPTZ))"
+        return f"TRY_CAST({trimmed} AS TIMESTAMP)"
+    fmt = "[" + ", ".join(quote_literal(f) for f in formats) + "]"
+    if type_ == "date":
+        return f"CAST(TRY_STRPTIME({trimmed}, {fmt}) AS DATE)"
+    return f"TRY_STRPTIME({trimmed}, {fmt})"
+
+
+def checked_text_cast(raw: str, column: str, type_: str, parse: dict[str, Any]) -> str:
+    """text_cast that raises a marked error on any non-empty value it cannot read."""
+    if type_ in ("string", "geometry"):
+        return raw
+    marker = quote_literal(f"{BAD_VALUE}{SEP}{column}{SEP}")
+    return (f"coalesce({text_cast(raw, type_, parse)}, CASE WHEN {raw} IS NULL OR trim({raw}) = '' "
+            f"THEN NULL ELSE error({marker} || {raw}) END)")
+
+
+def type_of_duckdb(raw_type: str) -> str:
+    """Our column type for a DuckDB type coming from a typed source (JSON, Parquet, sheets)."""
+    t = raw_type.upper()
+    if t in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT",
+             "UTINYINT", "HUGEINT", "INT64", "INT32"):
+        return "integer"
+    if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL"):
+        return "number"
+    if t == "BOOLEAN":
+        return "boolean"
+    if t == "DATE":
+        return "date"
+    if t.startswith("TIMESTAMP"):
+        return "datetime"
+    return "string"
+
+
+def typed_cast(raw: str, raw_type: str, column: str, type_: str, parse: dict[str, Any]) -> str:
+    """Expression turning the raw column (any DuckDB type) into the stored type."""
+    t = raw_type.upper()
+    if t == "VARCHAR":
+        return checked_text_cast(raw, column, type_, parse)
+    natural = type_of_duckdb(t)
+    nested = t.endswith("]") or t.startswith(("STRUCT", "MAP", "JSON", "UNION"))
+    if natural == type_:
+        if type_ == "datetime" and "TIME ZONE" in t:
+            return f"timezone('UTC', {raw})"
+        if t == "HUGEINT" or t == "UBIGINT":
+            return f"CAST({raw} AS BIGINT)"
+        return f"CAST({raw} AS {COLUMN_TYPES[type_]})" if type_ != "string" else (
+            f"CAST(to_json({raw}) AS VARCHAR)" if nested else f"CAST({raw} AS VARCHAR)")
+    as_text = f"CAST(to_json({raw}) AS VARCHAR)" if nested else f"CAST({raw} AS VARCHAR)"
+    if type_ in ("string", "geometry"):
+        return as_text
+    return checked_text_cast(as_text, column, type_, parse)

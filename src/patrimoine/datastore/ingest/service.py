@@ -1,0 +1,341 @@
+"""sniff(path) shows what a file holds; ingest(...) publishes it as a new dataset version.
+
+Policies (also in the module docs of textfile and coltypes):
+- encodings: UTF-8 with or without BOM is read directly; cp1252 / latin-1 / UTF-16 files are
+  re-encoded chunk by chunk to a temporary UTF-8 file first (bounded memory);
+- rows shorter than the header are completed with empty (null) values and reported; rows
+  longer than the header stop the load with the line number;
+- an unquoted empty field is null; a quoted empty field ("") stays an empty string in text
+  columns; in typed columns empty and blank values are null; lines with no value at all are
+  skipped;
+- a non-empty value that does not fit its column's type stops the load with the file, line,
+  column, value and expected type; nothing is published.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from patrimoine.access import audit
+from patrimoine.access.permissions import can_edit_dataset, require
+from patrimoine.access.principal import Principal
+from patrimoine.core.errors import Invalid
+from patrimoine.core.settings import Settings
+from patrimoine.datastore import versions
+from patrimoine.datastore.ingest import sources, textfile
+from patrimoine.datastore.ingest.coltypes import (
+    BAD_VALUE,
+    SEP,
+    infer,
+    parse_for,
+    quote_ident,
+    type_of_duckdb,
+    typed_cast,
+)
+from patrimoine.datastore.ingest.names import normalise_names
+from patrimoine.datastore.ingest.plan import TYPE_LABELS, ColumnPlan, IngestPlan, Overrides
+from patrimoine.datastore.ingest.writer import file_sha256, write_parquet
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory.models import Dataset, DatasetChange
+
+SAMPLE_ROWS = 20_000
+FIRST_ROWS = 10
+SAMPLE_VALUES = 5
+MEMORY_LIMIT = "512MB"
+
+# progress(fraction done 0..1, what is happening, in French)
+ProgressCallback = Callable[[float, str], None]
+
+LAT_NAMES = {"lat", "latitude", "lat_wgs84", "wgs84_lat", "y_lat", "coord_lat"}
+LON_NAMES = {"lon", "lng", "long", "longitude", "lon_wgs84", "wgs84_lon", "x_long", "coord_lon"}
+
+
+def as_overrides(overrides: Overrides | Mapping[str, Any] | None) -> Overrides:
+    if overrides is None:
+        return Overrides()
+    if isinstance(overrides, Overrides):
+        return overrides
+    try:
+        return Overrides.model_validate(dict(overrides))
+    except ValidationError as exc:
+        errors = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
+        raise Invalid("Réglages de chargement invalides.", errors=errors) from None
+
+
+def _connect(workdir: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(config={"threads": max(1, min(os.cpu_count() or 2, 4)),
+                                 "memory_limit": MEMORY_LIMIT})
+    con.execute(f"SET temp_directory = '{str(workdir).replace(chr(39), chr(39) * 2)}'")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    return con
+
+
+def sniff(path: Path | str, overrides: Overrides | Mapping[str, Any] | None = None) -> IngestPlan:
+    """What a file holds: detected settings, columns with inferred types and sample values,
+    first rows and problems, to show before publishing. Reads only the start of the file."""
+    path = Path(path)
+    options = as_overrides(overrides)
+    with tempfile.TemporaryDirectory(prefix="patrimoine-sniff-") as work:
+        con = _connect(Path(work))
+        try:
+            plan, _raw = _prepare(con, path, options, Path(work), full=False, progress=None)
+        finally:
+            con.close()
+    return plan
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, workdir: Path, *,
+             full: bool, progress: ProgressCallback | None
+             ) -> tuple[IngestPlan, sources.RawSource]:
+    if not path.is_file():
+        raise Invalid(f"Fichier introuvable : {path}.")
+    size = path.stat().st_size
+    if size == 0:
+        raise Invalid(f"{path.name} : le fichier est vide.")
+    fmt = sources.detect_format(path, overrides)
+    plan = IngestPlan(path=str(path), filename=path.name, format=fmt, size_bytes=size)
+    if fmt == "csv":
+        raw = sources.open_csv(
+            con, path, plan, overrides, workdir, full=full,
+            progress=(lambda f: progress(0.2 * f, "Conversion en UTF-8")) if progress else None)
+    elif fmt in ("xlsx", "ods"):
+        raw = sources.open_spreadsheet(con, path, plan, overrides)
+    elif fmt in ("json", "ndjson"):
+        raw = sources.open_json(con, path, fmt)
+    elif fmt == "geojson":
+        raw = sources.open_geojson(con, path, plan)
+    else:
+        raw = sources.open_parquet(con, path)
+    if not raw.source_names:
+        raise Invalid(f"{path.name} : aucune colonne trouvée.")
+    try:
+        sample = con.sql(f"SELECT * FROM {raw.relation} LIMIT {SAMPLE_ROWS}").fetchall()
+    except duckdb.Error as exc:
+        raise _translate(exc, plan, raw, []) from None
+    names = normalise_names(raw.source_names)
+    wanted = dict(overrides.types)
+    by_key = {**{s: n for s, n in zip(raw.source_names, names, strict=True)},
+              **{n: n for n in names}}
+    unknown = [c for c in wanted if c not in by_key]
+    if unknown:
+        raise Invalid(
+            "Colonne(s) inconnue(s) dans les types demandés : " + ", ".join(unknown)
+            + ". Colonnes du fichier : " + ", ".join(names) + "."
+        )
+    forced = {by_key[c]: t for c, t in wanted.items()}
+    for i, (name, source) in enumerate(zip(names, raw.source_names, strict=True)):
+        raw_type = raw.raw_types[i]
+        values = [row[i] for row in sample]
+        texts = [v if isinstance(v, str) else str(v) for v in values if v is not None]
+        if i in raw.fixed_types:
+            type_, parse = raw.fixed_types[i], {}
+        elif raw_type == "VARCHAR":
+            type_, parse = infer(texts)
+        else:
+            type_, parse = type_of_duckdb(raw_type), {}
+        overridden = name in forced
+        if overridden and forced[name] != type_:
+            type_ = forced[name]
+            parse = parse_for(type_, texts)
+        distinct: list[str] = []
+        for t in texts:
+            if t not in distinct:
+                distinct.append(t)
+            if len(distinct) >= SAMPLE_VALUES:
+                break
+        plan.columns.append(ColumnPlan(name=name, source_name=source, type=type_, parse=parse,
+                                       raw_type=raw_type, sample=distinct,
+                                       overridden=overridden))
+    plan.first_rows = [list(r) for r in sample[:FIRST_ROWS]]
+    decimals = {c.parse.get("decimal") for c in plan.columns if c.type == "number"} - {None}
+    plan.decimal = "," if "," in decimals else ("." if decimals else None)
+    plan.positions = _positions(plan, raw)
+    if not sample:
+        plan.problems.append("Aucune ligne de données après l'en-tête.")
+    return plan, raw
+
+
+def _positions(plan: IngestPlan, raw: sources.RawSource) -> dict[str, str] | None:
+    if raw.position_indexes is not None:
+        lat, lon = raw.position_indexes
+        return {"lat": plan.columns[lat].name, "lon": plan.columns[lon].name}
+    numbers = [c for c in plan.columns if c.type == "number"]
+    lat = next((c for c in numbers if c.name in LAT_NAMES or c.name.startswith("latitude")), None)
+    lon = next((c for c in numbers if c.name in LON_NAMES or c.name.startswith("longitude")), None)
+    if lat is not None and lon is not None:
+        return {"lat": lat.name, "lon": lon.name}
+    return None
+
+
+def select_sql(plan: IngestPlan, raw: sources.RawSource) -> str:
+    exprs = [
+        f"{typed_cast(f'r{i}', c.raw_type, c.name, c.type, c.parse)} AS {quote_ident(c.name)}"
+        for i, c in enumerate(plan.columns)
+    ]
+    where = ""
+    if plan.format == "csv":
+        where = " WHERE NOT (" + " AND ".join(f"r{i} IS NULL" for i in range(len(exprs))) + ")"
+    return f"SELECT {', '.join(exprs)} FROM {raw.relation}{where}"
+
+
+_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _translate(exc: duckdb.Error, plan: IngestPlan, raw: sources.RawSource,
+               columns: list[ColumnPlan]) -> Invalid:
+    """A precise French message for what DuckDB refused."""
+    message = str(exc)
+    name = plan.filename
+    if BAD_VALUE in message:
+        _, column, value = message.split(BAD_VALUE, 1)[1].split(SEP, 2)
+        value = value.splitlines()[0] if value else value
+        col = next((c for c in columns if c.name == column), None)
+        label = TYPE_LABELS.get(col.type, col.type) if col else "?"
+        source = col.source_name if col and col.source_name else column
+        where = ""
+        if raw.dialect is not None and raw.text_path is not None and col is not None:
+            line = textfile.find_value_line(raw.text_path, raw.dialect, columns.index(col), value)
+            if line is not None:
+                where = f", ligne {line}"
+        return Invalid(
+            f"{name}{where}, colonne « {source} » : la valeur « {value} » n'est pas "
+            f"du type attendu ({label}). Corrigez la valeur ou chargez cette colonne comme texte."
+        )
+    line_match = _LINE.search(message)
+    line = f", ligne {line_match.group(1)}" if line_match else ""
+    counts = _COUNTS.search(message)
+    if counts:
+        expected, found = counts.groups()
+        return Invalid(f"{name}{line} : {found} champs alors que l'en-tête en compte {expected}.")
+    if "unterminated quote" in message:
+        return Invalid(f"{name}{line} : un guillemet ouvert n'est jamais refermé.")
+    if "Invalid unicode" in message or "not utf-8" in message:
+        return Invalid(
+            f"{name}{line} : caractères invalides en UTF-8 (le fichier mélange-t-il des "
+            f"encodages ?). Précisez l'encodage du fichier, par exemple cp1252."
+        )
+    if "Maximum line size" in message or "maximum line size" in message:
+        return Invalid(f"{name}{line} : ligne trop longue (guillemet mal placé ?).")
+    first = message.splitlines()[0] if message else type(exc).__name__
+    return Invalid(f"{name}{line} : fichier illisible ({first}).")
+
+
+def ingest(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    dataset: Dataset,
+    path: Path | str,
+    overrides: Overrides | Mapping[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+) -> DatasetVersion:
+    """Publish the file as the dataset's next version, or return the latest version unchanged
+    (with `unchanged` set) when the content is identical. Nothing is published on error."""
+    require(can_edit_dataset(principal, dataset), principal,
+            f"charger des données dans « {dataset.title} »")
+    path = Path(path)
+    options = as_overrides(overrides)
+    folder = versions.dataset_folder(settings, dataset)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".ingest-{uuid.uuid4().hex}.parquet.tmp"
+    workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=folder))
+    try:
+        con = _connect(workdir)
+        try:
+            plan, raw = _prepare(con, path, options, workdir, full=True, progress=progress)
+            row_count = _write(con, plan, raw, tmp, progress)
+        finally:
+            con.close()
+        digest = file_sha256(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return _publish(session, principal, dataset, plan, tmp, digest, row_count, settings)
+
+
+def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,
+           tmp: Path, progress: ProgressCallback | None) -> int:
+    def on_batch(_rows: int) -> None:
+        if progress is not None:
+            done = con.query_progress()
+            if done >= 0:
+                progress(0.2 + 0.8 * min(done, 100.0) / 100, "Écriture de la version")
+
+    for attempt in (1, 2):
+        try:
+            return write_parquet(con, select_sql(plan, raw), tmp, on_batch)
+        except duckdb.Error as exc:
+            counts = _COUNTS.search(str(exc))
+            if (attempt == 1 and counts and int(counts.group(2)) < int(counts.group(1))
+                    and raw.dialect is not None and not plan.pad_short_rows):
+                # Short rows beyond the sniffed sample: complete them, as documented.
+                plan.pad_short_rows = True
+                plan.problems.append("Lignes plus courtes que l'en-tête complétées par des "
+                                     "valeurs vides.")
+                raw.relation = sources.csv_relation(raw.text_path or Path(plan.path),
+                                                    raw.dialect, pad=True)
+                continue
+            raise _translate(exc, plan, raw, plan.columns) from None
+    raise AssertionError("unreachable")
+
+
+def _publish(session: Session, principal: Principal, dataset: Dataset, plan: IngestPlan,
+             tmp: Path, digest: str, row_count: int, settings: Settings) -> DatasetVersion:
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise version numbering per dataset across processes.
+        session.execute(select(Dataset.id).where(Dataset.id == dataset.id).with_for_update())
+    latest = versions.latest_version(session, dataset)
+    if latest is not None and latest.content_hash == digest:
+        tmp.unlink(missing_ok=True)
+        latest.unchanged = True
+        return latest
+    relative = versions.relative_path(dataset, digest)
+    final = settings.data_dir / relative
+    existed = final.exists()
+    size = tmp.stat().st_size
+    os.replace(tmp, final)
+    try:
+        number = (session.scalar(select(func.max(DatasetVersion.number))
+                                 .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
+        version = DatasetVersion(
+            dataset_id=dataset.id, number=number, content_hash=digest, path=relative,
+            row_count=row_count, size_bytes=size,
+            columns=[c.contract() for c in plan.columns], positions=plan.positions,
+            source_filename=plan.filename[:500], source_format=plan.format,
+            ingest_settings=plan.settings(), created_by=principal.account_id,
+        )
+        session.add(version)
+        session.flush()
+        changes = {
+            "version": [latest.number if latest else None, number],
+            "row_count": [latest.row_count if latest else None, row_count],
+        }
+        session.add(DatasetChange(dataset_id=dataset.id, actor_id=principal.account_id,
+                                  actor_label=principal.label, action="version_published",
+                                  changes=changes))
+        audit.record(session, principal, "dataset.version_published", f"dataset:{dataset.uid}",
+                     {"slug": dataset.slug, "version": number, "rows": row_count,
+                      "content_hash": digest, "file": plan.filename})
+        session.flush()
+    except BaseException:
+        if not existed:
+            final.unlink(missing_ok=True)
+        raise
+    return version

@@ -1,0 +1,312 @@
+"""Each file kind opened as a DuckDB relation of raw columns r0, r1, … with source names.
+
+Text formats give VARCHAR columns (typed later by coltypes); typed formats (JSON, Parquet,
+spreadsheets, GeoJSON properties) keep their own types.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from patrimoine.core.errors import Invalid
+from patrimoine.datastore.ingest import textfile
+from patrimoine.datastore.ingest.coltypes import quote_literal
+from patrimoine.datastore.ingest.plan import IngestPlan, Overrides
+
+EXTENSIONS = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".tab": "csv",
+    ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xlsx", ".ods": "ods",
+    ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson", ".geojson": "geojson",
+    ".parquet": "parquet", ".pq": "parquet",
+}
+
+
+@dataclass
+class RawSource:
+    relation: str  # a FROM-able SQL expression with columns r0…r{n-1}
+    source_names: list[str]
+    raw_types: list[str] = field(default_factory=list)
+    dialect: textfile.Dialect | None = None
+    # The UTF-8 file DuckDB reads (differs from the upload when it was re-encoded).
+    text_path: Path | None = None
+    # Column index -> type imposed by the format (GeoJSON geometry and its point coordinates).
+    fixed_types: dict[int, str] = field(default_factory=dict)
+    # (latitude index, longitude index) when the format itself gives positions.
+    position_indexes: tuple[int, int] | None = None
+
+
+def detect_format(path: Path, overrides: Overrides) -> str:
+    if overrides.format:
+        return overrides.format
+    head = textfile.read_head(path, 4096)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"PK\x03\x04"):
+        return "ods" if b"opendocument.spreadsheet" in head else "xlsx"
+    by_extension = EXTENSIONS.get(path.suffix.lower())
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if by_extension in ("json", "geojson", None) and stripped[:1] in (b"[", b"{"):
+        if b'"FeatureCollection"' in head or by_extension == "geojson":
+            return "geojson"
+        if stripped[:1] == b"[":
+            return "json"
+        return "ndjson"
+    return by_extension or "csv"
+
+
+def _raw_columns(n: int) -> list[str]:
+    return [f"r{i}" for i in range(n)]
+
+
+# CSV
+
+
+def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overrides: Overrides,
+             workdir: Path, *, full: bool, progress: Callable[[float], None] | None) -> RawSource:
+    head = textfile.read_head(path)
+    if not head.strip():
+        raise Invalid(f"{path.name} : le fichier est vide.")
+    encoding = textfile.check_encoding(overrides.encoding) if overrides.encoding else (
+        textfile.detect_encoding(head))
+    plan.encoding = encoding
+    text = textfile.decode_head(head, encoding)
+    dialect = textfile.detect_dialect(text, overrides.delimiter, overrides.header_row)
+    plan.delimiter = dialect.delimiter
+    plan.header_row = dialect.header_row
+    plan.title_rows = dialect.title_rows
+    plan.pad_short_rows = bool(dialect.short_rows)
+    if dialect.title_rows:
+        plan.problems.append(
+            f"{len(dialect.title_rows)} ligne(s) de titre au-dessus de l'en-tête ignorée(s) : "
+            + " / ".join(f"« {t[:80]} »" for t in dialect.title_rows[:3])
+        )
+    if dialect.short_rows:
+        plan.problems.append(
+            f"Lignes plus courtes que l'en-tête (complétées par des valeurs vides), par exemple "
+            f"ligne(s) {', '.join(str(n) for n in dialect.short_rows[:5])}."
+        )
+    for line, fields in dialect.long_rows[:5]:
+        plan.problems.append(
+            f"Ligne {line} : {fields} champs alors que l'en-tête en compte "
+            f"{dialect.column_count} ; le chargement sera refusé."
+        )
+    if encoding in textfile.NATIVE_ENCODINGS:
+        text_path = path
+    else:
+        text_path = workdir / "source-utf8.csv"
+        textfile.transcode(path, text_path, encoding, limit=None if full else 4 * textfile.SNIFF_BYTES,
+                           progress=progress)
+    raw = RawSource(relation="", source_names=dialect.header, dialect=dialect, text_path=text_path)
+    raw.raw_types = ["VARCHAR"] * dialect.column_count
+    raw.relation = csv_relation(text_path, dialect, pad=plan.pad_short_rows)
+    return raw
+
+
+def csv_relation(text_path: Path, dialect: textfile.Dialect, *, pad: bool) -> str:
+    columns = "{" + ", ".join(f"'r{i}': 'VARCHAR'" for i in range(dialect.column_count)) + "}"
+    return (
+        f"read_csv({quote_literal(str(text_path))}, delim={quote_literal(dialect.delimiter)}, "
+        f"quote='\"', escape='\"', header=false, skip={dialect.skip_lines}, columns={columns}, "
+        f"auto_detect=false, null_padding={'true' if pad else 'false'}, "
+        f"allow_quoted_nulls=false, max_line_size=16777216)"
+    )
+
+
+# JSON, NDJSON, Parquet (read by DuckDB with their own types)
+
+
+def _relation_source(con: duckdb.DuckDBPyConnection, from_sql: str) -> RawSource:
+    try:
+        rel = con.sql(f"SELECT * FROM {from_sql}")
+        names, types = rel.columns, [str(t) for t in rel.types]
+    except duckdb.Error as exc:
+        raise Invalid(f"Fichier illisible : {str(exc).splitlines()[0]}") from None
+    select = ", ".join(f"{_ident(n)} AS r{i}" for i, n in enumerate(names))
+    return RawSource(relation=f"(SELECT {select} FROM {from_sql})", source_names=list(names),
+                     raw_types=types)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def open_json(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> RawSource:
+    style = "array" if fmt == "json" else "newline_delimited"
+    return _relation_source(
+        con, f"read_json({quote_literal(str(path))}, format='{style}', records=true, "
+             f"sample_size=-1, maximum_object_size=134217728)")
+
+
+def open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> RawSource:
+    return _relation_source(con, f"read_parquet({quote_literal(str(path))})")
+
+
+# Spreadsheets and GeoJSON: read in Python into an Arrow table
+
+
+def arrow_column(values: list[Any]) -> pa.Array:
+    """A typed Arrow array when every value has one kind, else text."""
+    present = [v for v in values if v is not None and v != ""]
+    values = [None if v == "" else v for v in values]
+    kinds = {_kind(v) for v in present}
+    if kinds == {"bool"}:
+        return pa.array(values, pa.bool_())
+    if kinds <= {"int", "integral"} and kinds:
+        if all(abs(int(v)) < 2**63 for v in present):
+            return pa.array([None if v is None else int(v) for v in values], pa.int64())
+    if kinds <= {"int", "integral", "float"} and kinds:
+        return pa.array([None if v is None else float(v) for v in values], pa.float64())
+    if kinds == {"date"}:
+        return pa.array(values, pa.date32())
+    if kinds <= {"date", "datetime"} and kinds:
+        if all(isinstance(v, date) and not isinstance(v, datetime) or v.time() == time(0)
+               for v in present):
+            return pa.array([None if v is None else (v.date() if isinstance(v, datetime) else v)
+                             for v in values], pa.date32())
+        return pa.array([None if v is None else (v if isinstance(v, datetime) else
+                                                 datetime.combine(v, time(0)))
+                         for v in values], pa.timestamp("us"))
+    return pa.array([None if v is None else _text(v) for v in values], pa.string())
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "integral" if math.isfinite(v) and v.is_integer() else "float"
+    if isinstance(v, datetime):
+        return "datetime"
+    if isinstance(v, date):
+        return "date"
+    return "text"
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (datetime, date, time)):
+        return v.isoformat()
+    if isinstance(v, timedelta):
+        return str(v)
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def _register(con: duckdb.DuckDBPyConnection, names: list[str], columns: list[pa.Array],
+              ) -> RawSource:
+    table = pa.table({f"r{i}": col for i, col in enumerate(columns)})
+    con.register("uploaded_table", table)
+    types = [str(t) for t in con.sql("SELECT * FROM uploaded_table").types]
+    return RawSource(relation="uploaded_table", source_names=names, raw_types=types)
+
+
+def open_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
+                     overrides: Overrides) -> RawSource:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise Invalid(f"{path.name} : classeur illisible ({exc}).") from None
+    sheets = workbook.sheet_names
+    if not sheets:
+        raise Invalid(f"{path.name} : le classeur ne contient aucune feuille.")
+    sheet = overrides.sheet or sheets[0]
+    if sheet not in sheets:
+        raise Invalid(f"{path.name} : pas de feuille « {sheet} » (feuilles : {', '.join(sheets)}).")
+    plan.sheet = sheet
+    if len(sheets) > 1 and not overrides.sheet:
+        plan.problems.append(
+            f"Le classeur a {len(sheets)} feuilles ; seule la première (« {sheet} ») est chargée."
+        )
+    rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    rows = [list(r) for r in rows if any(c not in (None, "") for c in r)]
+    if not rows:
+        raise Invalid(f"{path.name} : la feuille « {sheet} » est vide.")
+    width = max(len(r) for r in rows)
+    as_text = [[_text(c) if c not in (None, "") else "" for c in r] + [""] * (width - len(r))
+               for r in rows[:200]]
+    header_index = _header_index(as_text, overrides.header_row)
+    plan.title_rows = [" ".join(c for c in r if c.strip()) for r in as_text[:header_index]]
+    if plan.title_rows:
+        plan.problems.append(
+            f"{len(plan.title_rows)} ligne(s) de titre au-dessus de l'en-tête ignorée(s)."
+        )
+    if overrides.header_row == 0:
+        header, data = [""] * width, rows
+        plan.header_row = 0
+    else:
+        header = as_text[header_index]
+        data = rows[header_index + 1:]
+        plan.header_row = header_index + 1
+    columns = [arrow_column([r[i] if i < len(r) else None for r in data]) for i in range(width)]
+    return _register(con, [h.strip() for h in header], columns)
+
+
+def _header_index(rows: list[list[str]], header_row: int | None) -> int:
+    if header_row:
+        return header_row - 1
+    width = max(sum(1 for c in r if c.strip()) for r in rows)
+    need = 1 if width <= 1 else max(2, (width + 1) // 2)
+    return next((i for i, r in enumerate(rows) if sum(1 for c in r if c.strip()) >= need), 0)
+
+
+def open_geojson(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan) -> RawSource:
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            document = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Invalid(f"{path.name} : GeoJSON illisible ({exc}).") from None
+    if isinstance(document, dict) and document.get("type") == "Feature":
+        features = [document]
+    elif isinstance(document, dict) and isinstance(document.get("features"), list):
+        features = document["features"]
+    else:
+        raise Invalid(f"{path.name} : ce n'est pas une collection d'entités GeoJSON "
+                      "(FeatureCollection).")
+    keys: dict[str, None] = {}
+    for feature in features:
+        for k in (feature.get("properties") or {}):
+            keys.setdefault(k, None)
+    props = list(keys)
+    geometries = [f.get("geometry") for f in features]
+    points = [g for g in geometries if isinstance(g, dict) and g.get("type") == "Point"]
+    columns = [arrow_column([(f.get("properties") or {}).get(k) for f in features])
+               for k in props]
+    names = [*props, "geometry"]
+    columns.append(pa.array([json.dumps(g, ensure_ascii=False) if g else None
+                             for g in geometries], pa.string()))
+    if points:
+        def coord(g: Any, i: int) -> float | None:
+            if isinstance(g, dict) and g.get("type") == "Point":
+                c = g.get("coordinates") or []
+                return float(c[i]) if len(c) > i else None
+            return None
+        names += ["latitude", "longitude"]
+        columns.append(pa.array([coord(g, 1) for g in geometries], pa.float64()))
+        columns.append(pa.array([coord(g, 0) for g in geometries], pa.float64()))
+    raw = _register(con, names, columns)
+    raw.fixed_types[len(props)] = "geometry"
+    if points:
+        raw.fixed_types[len(props) + 1] = "number"
+        raw.fixed_types[len(props) + 2] = "number"
+        raw.position_indexes = (len(props) + 1, len(props) + 2)
+    if not features:
+        plan.problems.append("Aucune entité dans la collection.")
+    return raw

@@ -1,0 +1,200 @@
+"""Delimited text files: encoding, delimiter, title rows above the header, ragged rows."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from patrimoine.core.errors import Invalid
+
+SNIFF_BYTES = 1024 * 1024
+CHUNK_BYTES = 4 * 1024 * 1024
+DELIMITER_CANDIDATES = (";", ",", "\t", "|")
+DELIMITER_LABELS = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre verticale"}
+# Encodings DuckDB reads directly; anything else is re-encoded to a temporary UTF-8 file.
+NATIVE_ENCODINGS = ("utf-8", "utf-8-sig")
+
+csv.field_size_limit(64 * 1024 * 1024)
+
+
+def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(size)
+
+
+def detect_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 (or latin-1 when not cp1252)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def check_encoding(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise Invalid(f"Encodage inconnu : « {name} ».") from None
+
+
+def decode_head(head: bytes, encoding: str) -> str:
+    """The sample as text, cut after its last complete line."""
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
+    if len(head) >= SNIFF_BYTES and "\n" in text:
+        text = text[: text.rindex("\n") + 1]
+    return text
+
+
+def transcode(
+    source: Path,
+    target: Path,
+    encoding: str,
+    *,
+    limit: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> None:
+    """Re-encode to UTF-8 chunk by chunk (bounded memory); `limit` stops after that many bytes
+    at a line boundary (for samples)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    total = source.stat().st_size or 1
+    done = 0
+    lines_before = 0
+    with open(source, "rb") as src, open(target, "wb") as out:
+        while True:
+            chunk = src.read(CHUNK_BYTES if limit is None else min(CHUNK_BYTES, limit - done))
+            if not chunk:
+                break
+            try:
+                text = decoder.decode(chunk, final=False)
+            except UnicodeDecodeError as exc:
+                line = lines_before + chunk[: exc.start].count(b"\n") + 1
+                raise Invalid(
+                    f"{source.name}, ligne {line} : octet 0x{chunk[exc.start]:02x} impossible à lire "
+                    f"dans l'encodage {encoding}. Précisez le bon encodage."
+                ) from None
+            lines_before += chunk.count(b"\n")
+            done += len(chunk)
+            if limit is not None and done >= limit:
+                text = text[: text.rindex("\n") + 1] if "\n" in text else text
+                out.write(text.encode("utf-8"))
+                return
+            out.write(text.encode("utf-8"))
+            if progress is not None:
+                progress(done / total)
+        out.write(decoder.decode(b"", final=True).encode("utf-8"))
+
+
+@dataclass
+class Dialect:
+    delimiter: str
+    header_row: int  # 1-based physical line of the header; 0 = no header
+    skip_lines: int  # physical lines before the first data row
+    header: list[str]
+    column_count: int
+    title_rows: list[str] = field(default_factory=list)
+    short_rows: list[int] = field(default_factory=list)  # line numbers (sample only)
+    long_rows: list[tuple[int, int]] = field(default_factory=list)  # (line, fields)
+
+
+def _rows(text: str, delimiter: str) -> list[tuple[int, int, list[str]]]:
+    """(first line, last line, fields) of each non-blank record of the sample."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"', doublequote=True)
+    rows: list[tuple[int, int, list[str]]] = []
+    last = 0
+    try:
+        for row in reader:
+            if row and any(c.strip() for c in row):
+                rows.append((last + 1, reader.line_num, row))
+            last = reader.line_num
+    except csv.Error:
+        pass  # a quoted field cut by the end of the sample
+    return rows
+
+
+def _nonempty(row: list[str]) -> int:
+    return sum(1 for c in row if c.strip())
+
+
+def detect_dialect(text: str, delimiter: str | None = None,
+                   header_row: int | None = None) -> Dialect:
+    if delimiter is None:
+        best: tuple[tuple[bool, float, int], str] | None = None
+        for candidate in DELIMITER_CANDIDATES:
+            rows = _rows(text, candidate)
+            if not rows:
+                continue
+            body = rows[len(rows) // 5:] if len(rows) >= 5 else rows
+            counts = Counter(len(r[2]) for r in body)
+            mode, hits = counts.most_common(1)[0]
+            score = (mode > 1, round(hits / len(body), 2), mode)
+            if best is None or score > best[0]:
+                best = (score, candidate)
+        delimiter = best[1] if best else ","
+    rows = _rows(text, delimiter)
+    if not rows:
+        raise Invalid("Le fichier est vide : aucune ligne de données.")
+    body = rows[len(rows) // 5:] if len(rows) >= 5 else rows
+    mode = Counter(len(r[2]) for r in body).most_common(1)[0][0]
+    title_rows: list[str] = []
+    if header_row is None:
+        need = 1 if mode <= 1 else max(2, (mode + 1) // 2)
+        index = next((i for i, r in enumerate(rows) if _nonempty(r[2]) >= need), 0)
+        title_rows = [" ".join(c.strip() for c in r[2] if c.strip()) for r in rows[:index]]
+        header_line, header_end, header = rows[index]
+        data = rows[index + 1:]
+    elif header_row == 0:
+        header_line, header_end, header = 0, 0, []
+        data = rows
+    else:
+        index = next((i for i, r in enumerate(rows) if r[0] >= header_row), None)
+        if index is None:
+            raise Invalid(f"La ligne d'en-tête {header_row} est au-delà des premières lignes lues.")
+        title_rows = [" ".join(c.strip() for c in r[2] if c.strip()) for r in rows[:index]]
+        header_line, header_end, header = rows[index]
+        data = rows[index + 1:]
+    column_count = max([len(header), mode] if header else [mode])
+    short = [r[0] for r in data if len(r[2]) < column_count]
+    long = [(r[0], len(r[2])) for r in data if len(r[2]) > column_count]
+    return Dialect(
+        delimiter=delimiter,
+        header_row=header_line,
+        skip_lines=header_end,
+        header=[h.strip() for h in header] + [""] * (column_count - len(header)),
+        column_count=column_count,
+        title_rows=title_rows,
+        short_rows=short,
+        long_rows=long,
+    )
+
+
+def find_value_line(path: Path, dialect: Dialect, column: int, value: str) -> int | None:
+    """The line of the first record whose `column` holds `value` (for error messages)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f, delimiter=dialect.delimiter, quotechar='"', doublequote=True)
+        last = 0
+        try:
+            for row in reader:
+                start = last + 1
+                last = reader.line_num
+                if start <= dialect.skip_lines:
+                    continue
+                if column < len(row) and row[column] == value:
+                    return start
+        except csv.Error:
+            return None
+    return None

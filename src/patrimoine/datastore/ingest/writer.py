@@ -1,0 +1,74 @@
+"""Writing a version: DuckDB streams typed Arrow batches, PyArrow writes them with `_row`.
+
+Row groups have a fixed size so the same content always gives the same bytes (and hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROW_GROUP_ROWS = 122_880
+ROW_COLUMN = "_row"
+
+
+def _plain_type(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    return t
+
+
+def write_parquet(
+    con: duckdb.DuckDBPyConnection,
+    select_sql: str,
+    target: Path,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Run `select_sql` and write its rows to `target` with a leading `_row` (1..n)."""
+    reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
+    data_schema = pa.schema([pa.field(f.name, _plain_type(f.type)) for f in reader.schema])
+    schema = pa.schema([pa.field(ROW_COLUMN, pa.int64(), nullable=False), *data_schema])
+    written = 0
+    with pq.ParquetWriter(target, schema, compression="snappy", write_statistics=True,
+                          store_schema=False) as writer:
+
+        def flush(table: pa.Table) -> None:
+            nonlocal written
+            n = table.num_rows
+            row = pa.array(range(written + 1, written + 1 + n), pa.int64())
+            if table.schema != data_schema:
+                table = table.cast(data_schema)
+            writer.write_table(table.add_column(0, schema.field(0), row),
+                               row_group_size=ROW_GROUP_ROWS)
+            written += n
+            if on_batch is not None:
+                on_batch(written)
+
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+        for batch in reader:
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            if pending_rows >= ROW_GROUP_ROWS:
+                table = pa.Table.from_batches(pending, schema=reader.schema)
+                while table.num_rows >= ROW_GROUP_ROWS:
+                    flush(table.slice(0, ROW_GROUP_ROWS))
+                    table = table.slice(ROW_GROUP_ROWS)
+                pending = table.to_batches()
+                pending_rows = table.num_rows
+        if pending_rows:
+            flush(pa.Table.from_batches(pending, schema=reader.schema))
+    return written
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(8 * 1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
