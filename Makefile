@@ -42,5 +42,14 @@ system-deps:
 screenshots: $(VENV)/.dev system-deps
 	$(BIN)/python -m pytest -q tests/e2e -k screenshots --screenshots
 
+# Speed against the tools a city would otherwise pick (Datasette in its own environment).
+bench: $(VENV)/.dev .venv-bench/.ok
+	$(BIN)/python benchmarks/datastore.py
+
+.venv-bench/.ok:
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install -q 'datasette>=0.65' 'sqlite-utils>=3.38'
+	touch $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venv-bench .pytest_cache
