@@ -663,7 +663,8 @@ def _plain(value: Any) -> Any:
 class _Inventory:
     """Organisations, departments and entries, loaded in a few queries, indexed by key."""
 
-    def __init__(self, session: Session, organisations: set[str]) -> None:
+    def __init__(self, session: Session, organisations: set[str], *,
+                 with_datasets: bool = True) -> None:
         self.orgs: dict[str, Organisation] = {}
         for org in session.scalars(select(Organisation).order_by(Organisation.id)):
             self.orgs.setdefault(name_key(org.name), org)
@@ -680,12 +681,14 @@ class _Inventory:
         ):
             deps_by_id[dep.id] = dep
             self.deps.setdefault((dep.organisation_id, name_key(dep.name)), dep)
+        if not with_datasets:
+            return
         for ds in session.scalars(
             select(Dataset).where(Dataset.organisation_id.in_(wanted)).order_by(Dataset.id)
         ):
             dep_key = None
-            if ds.department_id is not None:
-                dep = deps_by_id[ds.department_id]
+            dep = deps_by_id.get(ds.department_id) if ds.department_id is not None else None
+            if dep is not None:  # the first department of that name stands for all of them
                 dep_key = self.deps[(dep.organisation_id, name_key(dep.name))].id
             self.datasets.setdefault((ds.organisation_id, dep_key, key(ds.title)), ds)
 
@@ -942,7 +945,7 @@ def apply_import(session: Session, principal: Principal, plan: ImportPlan) -> Im
     organisations: dict[str, Organisation] = {}
     departments: dict[tuple[int, str], Department] = {}
     wanted = {name_key(r.organisation) for r in plan.rows if r.action != "unchanged"}
-    inventory = _Inventory(session, wanted)
+    inventory = _Inventory(session, wanted, with_datasets=False)
     organisations.update(inventory.orgs)
     departments.update(inventory.deps)
     new_orgs: list[str] = []
