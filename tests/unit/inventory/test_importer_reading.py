@@ -170,3 +170,19 @@ def test_excel_sep_hint_line_is_honoured() -> None:
     table = read_spreadsheet(data, "audit.csv")
     assert table.delimiter == ";" and table.header_line == 2
     assert [line for line, _ in table.rows] == [3, 4]
+
+
+def test_the_generator_follows_the_troyes_audit_and_is_deterministic() -> None:
+    from collections import Counter
+
+    rows = sheets.audit_rows()
+    assert len(rows) == 653 and rows == sheets.audit_rows()
+    for column, expected in (("Collectivité", sheets.ORGANISATIONS),
+                             ("Direction", sheets.DIRECTIONS), ("Thématique", sheets.THEMES),
+                             ("Partage des données", sheets.SHARING),
+                             ("Confidentialité des données", sheets.CONFIDENTIALITY)):
+        assert Counter(r[column] for r in rows) == expected, column
+    sources = Counter(r["Source des données"].split(" (")[0] for r in rows)
+    assert sources == sheets.SOURCES
+    assert all(r["Direction"] == "CMAS (Direction Générale)"
+               for r in rows if r["Collectivité"] == "C.M.A.S.")
