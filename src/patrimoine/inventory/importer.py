@@ -163,6 +163,7 @@ def _read_workbook(data: bytes, filename: str, fmt: str) -> list[list[str]]:
             sheet = workbook.get_sheet_by_name(name)
             rows = [[_cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
             if any(any(c.strip() for c in row) for row in rows):
+                _fill_merged(rows, sheet.merged_cell_ranges or [])
                 return rows
     except Invalid:
         raise
@@ -170,6 +171,20 @@ def _read_workbook(data: bytes, filename: str, fmt: str) -> list[list[str]]:
         raise Invalid(f"Le classeur « {filename} » ({fmt.upper()}) est illisible : "
                       "fichier endommagé, protégé par mot de passe ou d'un format inconnu.") from exc
     raise Invalid(f"Le classeur « {filename} » ne contient aucune feuille remplie.")
+
+
+def _fill_merged(rows: list[list[str]], ranges: list[Any]) -> None:
+    """A merged cell (a Collectivité spanning its rows) gives its value to each row."""
+    for (r0, c0), (r1, c1) in ranges:
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r]
+            if len(row) <= c1:
+                row.extend([""] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                row[c] = value
 
 
 # Encodings tried when the bytes are not UTF-8: Western European ones, as French files are.

@@ -186,3 +186,21 @@ def test_the_generator_follows_the_troyes_audit_and_is_deterministic() -> None:
     assert sources == sheets.SOURCES
     assert all(r["Direction"] == "CMAS (Direction Générale)"
                for r in rows if r["Collectivité"] == "C.M.A.S.")
+
+
+def test_merged_cells_give_their_value_to_every_row(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Collectivité", "Direction", "Nom du tableau de suivi"])
+    ws.append(["Ville de Troyes", "Sports", "Piscines"])
+    ws.append([None, None, "Gymnases"])
+    ws.append(["C.M.A.S.", "CMAS (Direction Générale)", "Aides"])
+    ws.merge_cells("A2:A3")
+    ws.merge_cells("B2:B3")
+    wb.save(tmp_path / "merged.xlsx")
+    table = read_spreadsheet((tmp_path / "merged.xlsx").read_bytes(), "merged.xlsx")
+    assert [cells for _, cells in table.rows] == [
+        ["Ville de Troyes", "Sports", "Piscines"], ["Ville de Troyes", "Sports", "Gymnases"],
+        ["C.M.A.S.", "CMAS (Direction Générale)", "Aides"]]
