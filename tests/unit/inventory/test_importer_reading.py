@@ -98,6 +98,8 @@ def test_sources(raw: str, expected: tuple[Source | None, str | None]) -> None:
     ("1 fois par an", UpdateFrequency.ANNUAL),
     ("Au fil de l'eau", UpdateFrequency.CONTINUOUS),
     ("Hebdo", UpdateFrequency.WEEKLY),
+    ("Mise à jour mensuelle", UpdateFrequency.MONTHLY),
+    ("Une fois par jour", UpdateFrequency.DAILY),
     ("", UpdateFrequency.UNKNOWN),
     ("À définir", UpdateFrequency.UNKNOWN),
 ])
