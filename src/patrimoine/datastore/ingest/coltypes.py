@@ -25,6 +25,7 @@ _SP = "[ \u00a0\u202f]"
 _INT = re.compile(rf"[+-]?(?:\d{{1,3}}(?:{_SP}\d{{3}})+|\d+)")
 _NUM_COMMA = re.compile(rf"[+-]?(?:\d{{1,3}}(?:(?:{_SP}|\.)\d{{3}})+|\d+)(?:,\d+)?")
 _NUM_DOT = re.compile(rf"[+-]?(?:\d{{1,3}}(?:{_SP}\d{{3}})+|\d+)?(?:\.\d+)?")
+_INT_DOTS = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+")
 _LEADING_ZERO = re.compile(r"[+-]?0\d")
 _DMY = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
 _DMY_TIME = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -62,6 +63,11 @@ def _infer_number(vals: list[str]) -> tuple[str, dict[str, Any]] | None:
         if all(abs(int(_strip_spaces(v))) < 2**63 for v in vals):
             return "integer", {}
         return None
+    if all(_INT.fullmatch(v) or _INT_DOTS.fullmatch(v) for v in vals) and (
+        any(v.count(".") > 1 for v in vals) or any(any(c in v for c in SPACES) for v in vals)
+    ):
+        # "1.234" next to "41 248" or "1.234.567": the dot groups thousands.
+        return "integer", {"thousands_dot": True}
     if any("," in v for v in vals):
         if all(_NUM_COMMA.fullmatch(v) for v in vals):
             return "number", {"decimal": ","}
@@ -157,7 +163,7 @@ def text_cast(raw: str, type_: str, parse: dict[str, Any]) -> str:
         return raw
     trimmed = f"trim({raw})"
     if type_ == "integer":
-        s = _strip_sql(raw, SPACES)
+        s = _strip_sql(raw, SPACES + ("." if parse.get("thousands_dot") else ""))
         return (f"CASE WHEN strpos({s}, '.') = 0 AND strpos(lower({s}), 'e') = 0 "
                 f"THEN TRY_CAST({s} AS BIGINT) END")
     if type_ == "number":

@@ -33,6 +33,7 @@ from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
+from patrimoine.core.text import key
 from patrimoine.datastore import versions
 from patrimoine.datastore.ingest import sources, textfile
 from patrimoine.datastore.ingest.coltypes import (
@@ -122,14 +123,22 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
         raw = sources.open_parquet(con, path)
     if not raw.source_names:
         raise Invalid(f"{path.name} : aucune colonne trouvée.")
+    relation = raw.relation
+    if not full and raw.dialect is not None:
+        # Sniffing reports ragged rows as problems instead of stopping at the first one.
+        relation = relation.replace("auto_detect=false", "auto_detect=false, ignore_errors=true")
     try:
-        sample = con.sql(f"SELECT * FROM {raw.relation} LIMIT {SAMPLE_ROWS}").fetchall()
+        sample = con.sql(f"SELECT * FROM {relation} LIMIT {SAMPLE_ROWS}").fetchall()
     except duckdb.Error as exc:
         raise _translate(exc, plan, raw, []) from None
     names = normalise_names(raw.source_names)
     wanted = dict(overrides.types)
     by_key = {**{s: n for s, n in zip(raw.source_names, names, strict=True)},
               **{n: n for n in names}}
+    for column in list(wanted):
+        folded = key(column).replace(" ", "_")
+        if column not in by_key and folded in by_key:
+            by_key[column] = by_key[folded]
     unknown = [c for c in wanted if c not in by_key]
     if unknown:
         raise Invalid(
@@ -196,7 +205,7 @@ _LINE = re.compile(r"CSV Error on Line: (\d+)")
 _COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
-def _translate(exc: duckdb.Error, plan: IngestPlan, raw: sources.RawSource,
+def _translate(exc: Exception, plan: IngestPlan, raw: sources.RawSource,
                columns: list[ColumnPlan]) -> Invalid:
     """A precise French message for what DuckDB refused."""
     message = str(exc)
@@ -281,7 +290,10 @@ def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSou
     for attempt in (1, 2):
         try:
             return write_parquet(con, select_sql(plan, raw), tmp, on_batch)
-        except duckdb.Error as exc:
+        except (duckdb.Error, OSError) as exc:
+            # DuckDB errors met while streaming come through Arrow as OSError.
+            if isinstance(exc, OSError) and "Error" not in str(exc):
+                raise
             counts = _COUNTS.search(str(exc))
             if (attempt == 1 and counts and int(counts.group(2)) < int(counts.group(1))
                     and raw.dialect is not None and not plan.pad_short_rows):
