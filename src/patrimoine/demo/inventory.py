@@ -3,8 +3,10 @@
 The audit's 653 tables are scaled down (SCALE) and kept per organisation and direction; the
 themes of each direction are fitted (iterative proportional fitting) so that the theme totals
 match the audit too; source, confidentiality and sharing get the audit's exact proportions,
-given preferably to the entries whose theme makes them likely. Member communes, which the
-audit did not cover, add a few entries each.
+given preferably to the entries whose theme makes them likely. The audit's 91 tables shared
+by the ville and the métropole belong to the métropole's services communs and carry the
+keyword "service commun". Member communes, which the audit did not cover, add a few entries
+each.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from patrimoine.demo import vocabulary as v
-from patrimoine.demo.territory import COMMUNES, SPECS, DemoContext
+from patrimoine.demo.territory import CCAS, COMMUNES, METROPOLE, SPECS, VILLE, DemoContext
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.labels import label
 from patrimoine.inventory.models import (
@@ -161,7 +163,7 @@ def _assign_audit_values(rng: random.Random, entries: list[Entry]) -> None:
 def _plan(ctx: DemoContext) -> tuple[list[Entry], list[Entry]]:
     rng = ctx.rng
     rows: list[tuple[str, v.Direction]] = [
-        (key, d) for key in ("metropole", "ville", "ccas") for d in SPECS[key].directions
+        (key, d) for key in (METROPOLE, VILLE, CCAS) for d in SPECS[key].directions
     ]
     audit: list[Entry] = []
     for (org_key, direction), themes in zip(rows, fit_themes([d for _, d in rows], SCALE),

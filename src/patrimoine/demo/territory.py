@@ -22,9 +22,9 @@ from patrimoine.access import service as accounts
 from patrimoine.access.models import ROLE_LABELS, Account, Role
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Conflict
+from patrimoine.demo import vocabulary as v
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Department, Organisation, OrganisationKind
-from patrimoine.demo import vocabulary as v
 
 SEED = 20_240_611
 PASSWORD_ENV = "PATRIMOINE_DEMO_PASSWORD"
@@ -164,6 +164,7 @@ def build_accounts(ctx: DemoContext) -> None:
 
 
 def build_inventory(ctx: DemoContext) -> None:
+    # demo.inventory reads this module's organisations, hence the late import.
     from patrimoine.demo.inventory import build_inventory as build
 
     build(ctx)
