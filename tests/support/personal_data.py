@@ -418,3 +418,24 @@ def score(tables: list[LabelledTable], found: list[dict[str, set[str]]]
                     scores[kind].fn += 1
                     mistakes.append(f"manqué {kind} : {table.name}.{column}")
     return scores, mistakes
+
+
+def blind(table: LabelledTable, prefix: str = "c") -> LabelledTable:
+    """The same table with meaningless column names: only the values can speak."""
+    names = [f"{prefix}{i:02d}" for i in range(1, len(table.columns) + 1)]
+    mapping = dict(zip(table.columns, names))
+    return LabelledTable(f"{table.name}_aveugle", names, table.rows,
+                         {mapping[c]: kinds for c, kinds in table.labels.items()})
+
+
+def hard_corpus(seed: int = 7, rows: int = 400) -> list[LabelledTable]:
+    """Tables whose column names say nothing; birth dates and lone coordinates are then
+    expected to be missed (by design they need a column name), names partly."""
+    gen = Generator(seed)
+    tables = []
+    for variant in range(3):
+        tables.append(blind(gen.persons(rows, variant)))
+        tables.append(blind(gen.agents(rows, variant)))
+        tables.append(blind(gen.facilities(rows, variant)))
+        tables.append(blind(gen.pound(rows, variant)))
+    return tables

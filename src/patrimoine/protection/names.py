@@ -66,8 +66,7 @@ perrot daniel le-roux cousin germain breton besson langlois remy le-goff pelleti
 perrier leblanc barre lebrun marchal weber mallet hamon boulanger jacob monnier michaud rodriguez
 guichard gillet etienne grondin poulain tessier chevallier collin chauvin da-silva bouchet gay
 lemaitre benard marechal humbert reynaud antoine hoarau perret barthelemy cordier pichon lejeune
-gilbert lamy delaunay pasquier carlier laporte salmon delahaye delorme pires jourdan seguin techer
-bouvet tanguy imbert valette leroux legros gillet verdier delmas raynaud lebreton devaux
+gilbert lamy delaunay pasquier carlier laporte leroux
 """.split()
 
 FIRST_NAMES: frozenset[str] = frozenset(_FIRST_NAMES)

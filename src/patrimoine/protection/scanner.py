@@ -19,7 +19,10 @@ How it decides
 - birth_date needs a column name saying birth (naissance, né le, dob, birth…) and dates
   between 1900 and today: a column of event dates is not a birth date.
 - position (the rule): a position is personal only when it is precise and can point at a
-  home. Coordinates count as precise with at least four decimals (about 11 metres). A
+  home. Coordinates count as precise with at least four decimals (about 11 metres); a
+  column is a coordinate when its name says so (lat, longitude, geo, coord…), when each
+  cell holds a pair ("47.90291, 1.90932"), or when two neighbouring columns of precise
+  numbers look like latitude and longitude of one territory. A
   precise coordinate column is reported only if its own name says home or person
   (domicile, habitant, adresse, logement, usager…) or the table is about persons (another
   column holds names, NIRs, birth dates, IBANs or plates, or is named like prenom or
@@ -350,9 +353,10 @@ def _scan(samples: list[ColumnSample], options: ScanOptions, sampled: int,
         if col.values:
             findings.extend(_scan_column(col, options, today))
     personal = _table_is_personal(samples, findings)
+    paired = _coordinate_pairs(samples)
     for col in samples:
         if col.values:
-            found = _position(col, options, personal)
+            found = _position(col, options, personal, col.name in paired)
             if found:
                 findings.append(found)
     findings = [_address_severity(f, personal) for f in findings]
@@ -578,11 +582,40 @@ def _table_is_personal(samples: list[ColumnSample], findings: list[Finding]) -> 
     return any(c.words.has(*_PERSON_TABLE) for c in samples)
 
 
-def _position(col: ColumnSample, options: ScanOptions, personal: bool) -> Finding | None:
+def _precise_numbers(col: ColumnSample) -> list[float]:
+    out = []
+    for v in col.values:
+        if d.PRECISE_NUMBER.match(v):
+            out.append(float(v.replace(",", ".")))
+    return out
+
+
+def _coordinate_pairs(samples: list[ColumnSample]) -> set[str]:
+    """Columns that are coordinates by their values alone: two neighbouring columns of
+    precise numbers, one within ±90 (latitude) and the other within ±180 (longitude)."""
+    shaped: list[tuple[str, float, float] | None] = []
+    for col in samples:
+        numbers = _precise_numbers(col) if col.values else []
+        if col.values and len(numbers) >= 0.9 * len(col.values) and len(numbers) >= 5:
+            lo, hi = min(numbers), max(numbers)
+            # Coordinates of one territory vary, but not wildly: not a list of rates or ids.
+            shaped.append((col.name, lo, hi) if -180 <= lo < hi <= 180 and hi - lo < 30
+                          else None)
+        else:
+            shaped.append(None)
+    out: set[str] = set()
+    for a, b in zip(shaped, shaped[1:]):
+        if a and b and (max(abs(a[1]), abs(a[2])) <= 90 or max(abs(b[1]), abs(b[2])) <= 90):
+            out.update({a[0], b[0]})
+    return out
+
+
+def _position(col: ColumnSample, options: ScanOptions, personal: bool,
+              paired: bool = False) -> Finding | None:
     n = len(col.values)
     precise: list[str] = []
     pair_cells = 0
-    coord_signal = col.words.has(*_COORD_SIGNAL)
+    coord_signal = col.words.has(*_COORD_SIGNAL) or paired
     for v in col.values:
         pair = d.COORDINATE_PAIR.search(v)
         if pair and len(v) < 120:

@@ -189,6 +189,16 @@ def test_facility_coordinates_are_not_home_positions() -> None:
     assert kinds(coarse)["latitude"] == set()
 
 
+def test_unnamed_neighbouring_coordinate_columns(gen: Generator) -> None:
+    homes = [gen.home() for _ in range(30)]
+    persons = {"c1": [gen.full_name() for _ in range(30)], "c2": [h[0] for h in homes],
+               "c3": [h[1] for h in homes]}
+    assert kinds(persons) == {"c1": {"name"}, "c2": {"position"}, "c3": {"position"}}
+    places = {"c1": ["Piscine", "Stade", "Mairie"] * 10, "c2": [h[0] for h in homes],
+              "c3": [h[1] for h in homes]}
+    assert kinds(places) == {"c1": set(), "c2": set(), "c3": set()}
+
+
 def test_free_text_with_contact_details() -> None:
     comments = ["Rappeler Mme Durand au 06 12 34 56 78 après 18 h, merci.",
                 "Réponse envoyée à jean.dupont@exemple.fr le 12 mars, en attente de retour.",
