@@ -235,33 +235,41 @@ def open_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPla
         plan.problems.append(
             f"Le classeur a {len(sheets)} feuilles ; seule la première (« {sheet} ») est chargée."
         )
-    rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    rows = [list(r) for r in rows if any(c not in (None, "") for c in r)]
-    if not rows:
+    numbered = [(n, list(r)) for n, r in
+                enumerate(workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False), 1)
+                if any(c not in (None, "") for c in r)]
+    if not numbered:
         raise Invalid(f"{path.name} : la feuille « {sheet} » est vide.")
+    rows = [r for _, r in numbered]
     width = max(len(r) for r in rows)
     as_text = [[_text(c) if c not in (None, "") else "" for c in r] + [""] * (width - len(r))
                for r in rows[:200]]
-    header_index = _header_index(as_text, overrides.header_row)
-    plan.title_rows = [" ".join(c for c in r if c.strip()) for r in as_text[:header_index]]
-    if plan.title_rows:
-        plan.problems.append(
-            f"{len(plan.title_rows)} ligne(s) de titre au-dessus de l'en-tête ignorée(s)."
-        )
+    if overrides.header_row:
+        header_index = next((i for i, (n, _) in enumerate(numbered) if n >= overrides.header_row),
+                            None)
+        if header_index is None:
+            raise Invalid(f"{path.name} : la ligne d'en-tête {overrides.header_row} est vide "
+                          "ou au-delà des données.")
+    else:
+        header_index = _header_index(as_text, None)
     if overrides.header_row == 0:
         header, data = [""] * width, rows
         plan.header_row = 0
     else:
-        header = as_text[header_index]
+        plan.title_rows = [" ".join(c for c in r if c.strip()) for r in as_text[:header_index]]
+        if plan.title_rows:
+            plan.problems.append(
+                f"{len(plan.title_rows)} ligne(s) de titre au-dessus de l'en-tête ignorée(s)."
+            )
+        header = [_text(c) if c not in (None, "") else "" for c in rows[header_index]]
+        header += [""] * (width - len(header))
         data = rows[header_index + 1:]
-        plan.header_row = header_index + 1
+        plan.header_row = numbered[header_index][0]
     columns = [arrow_column([r[i] if i < len(r) else None for r in data]) for i in range(width)]
     return _register(con, [h.strip() for h in header], columns)
 
 
 def _header_index(rows: list[list[str]], header_row: int | None) -> int:
-    if header_row:
-        return header_row - 1
     width = max(sum(1 for c in r if c.strip()) for r in rows)
     need = 1 if width <= 1 else max(2, (width + 1) // 2)
     return next((i for i, r in enumerate(rows) if sum(1 for c in r if c.strip()) >= need), 0)
