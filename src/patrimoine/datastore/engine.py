@@ -23,7 +23,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -274,6 +274,7 @@ def _open_layout(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
     return con
 
 
+# Opened layouts of this process, by (layout path, limits).
 _tables: OrderedDict[tuple[str, Limits], VersionTable] = OrderedDict()
 _tables_lock = threading.Lock()
 _build_locks: dict[str, threading.Lock] = {}
@@ -294,20 +295,21 @@ def open_file(
     `columns` is the version's column list ({"name", "type"}, in file order after `_row`);
     `key` identifies the file's content (its hash): one layout per content, shared.
     """
+    path = _layout_path(cache_root, key)
+    slot = (str(path), limits)
     with _tables_lock:
-        table = _tables.get((key, limits))
+        table = _tables.get(slot)
         if table is not None:
-            _tables.move_to_end((key, limits))
-            return table
-        build_lock = _build_locks.setdefault(key, threading.Lock())
+            _tables.move_to_end(slot)
+            return _with_positions(table, positions)
+        build_lock = _build_locks.setdefault(str(path), threading.Lock())
     cols = [Column(str(c["name"]), str(c["type"])) for c in columns]
     with build_lock:
         with _tables_lock:
-            table = _tables.get((key, limits))
+            table = _tables.get(slot)
             if table is not None:
-                return table
+                return _with_positions(table, positions)
         cache_root.mkdir(parents=True, exist_ok=True)
-        path = _layout_path(cache_root, key)
         if not path.exists():
             if not parquet.is_file():
                 raise PatrimoineError(
@@ -321,10 +323,19 @@ def open_file(
         con = _open_layout(path, limits)
         table = _describe(con, key, cols, positions, limits)
         with _tables_lock:
-            _tables[(key, limits)] = table
+            _tables[slot] = table
             while len(_tables) > MAX_OPEN_VERSIONS:
                 _tables.popitem(last=False)
         return table
+
+
+def _with_positions(table: VersionTable, positions: dict[str, str] | None) -> VersionTable:
+    # Positions are metadata of the version, not of the file content the layout is keyed by.
+    if positions == table.positions:
+        return table
+    if positions and not all(positions.get(k) in table.names for k in ("lat", "lon")):
+        positions = None
+    return replace(table, positions=positions)
 
 
 def _describe(

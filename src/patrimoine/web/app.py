@@ -13,6 +13,7 @@ from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
 from patrimoine.web import errors
 from patrimoine.web.api import accounts as api_accounts
+from patrimoine.web.api import datastore as api_datastore
 from patrimoine.web.api import inventory as api_inventory
 from patrimoine.web.pages import admin as pages_admin
 from patrimoine.web.pages import auth as pages_auth
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (api_accounts.router, api_inventory.router, pages_auth.router,
-                   pages_admin.router):
+    for router in (api_accounts.router, api_inventory.router, api_datastore.router,
+                   pages_auth.router, pages_admin.router):
         app.include_router(router)
     return app

@@ -1,0 +1,461 @@
+"""JSON API of the datastore: versions, records, facets, aggregates and exports."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from patrimoine.access import audit
+from patrimoine.access.principal import Principal
+from patrimoine.core.errors import NotFound
+from patrimoine.datastore import export as exports
+from patrimoine.datastore import query as queries
+from patrimoine.datastore import versions
+from patrimoine.datastore.engine import DEFAULT_LIMITS, Limits, VersionTable, open_version
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory import service as inventory
+from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.web.deps import PrincipalDep, SessionDep, services
+
+router = APIRouter(prefix="/api/v1", tags=["entrepôt de données"])
+
+FILTER_HELP = (
+    "Filtres : `where=colonne:op:valeur` (répétable, toutes les conditions doivent être "
+    "vraies), `or=colonne:op:valeur` (répétable, au moins une doit être vraie), ou `filter=` "
+    "un arbre JSON : `{\"or\": [{\"column\": \"commune\", \"op\": \"eq\", \"value\": \"Lyon\"}, "
+    "{\"and\": [...]}]}`. Opérateurs : eq (égal), ne (différent), lt, lte, gt, gte "
+    "(comparaisons), in (valeurs séparées par des virgules), contains et startswith (sans "
+    "tenir compte des accents ni de la casse), null, notnull."
+)
+
+
+# ---------------------------------------------------------------- documented shapes
+
+
+class ColumnOut(BaseModel):
+    name: str
+    type: str
+    source_name: str | None = None
+
+
+class VersionOut(BaseModel):
+    number: int = Field(description="Numéro de la version (1, 2, 3…).")
+    created_at: datetime
+    row_count: int
+    size_bytes: int
+    content_hash: str = Field(description="Empreinte SHA-256 du fichier Parquet.")
+    columns: list[ColumnOut]
+    positions: dict[str, str] | None = Field(
+        None, description="Colonnes de latitude et longitude quand la version a des positions.")
+    source_filename: str
+    source_format: str
+
+
+class RecordsOut(BaseModel):
+    dataset: str
+    version: int
+    columns: list[str]
+    total: int | None = Field(description="Nombre de lignes qui répondent aux filtres.")
+    limit: int
+    offset: int | None
+    next_cursor: str | None = Field(
+        description="Curseur opaque de la page suivante (paramètre cursor), absent en fin.")
+    rows: list[dict[str, Any]]
+
+
+class FacetValueOut(BaseModel):
+    value: Any
+    count: int
+
+
+class FacetOut(BaseModel):
+    column: str
+    values: list[FacetValueOut]
+    truncated: bool = Field(description="Vrai quand d'autres valeurs existent au-delà de size.")
+
+
+class FacetsOut(BaseModel):
+    dataset: str
+    version: int
+    total: int
+    facets: list[FacetOut]
+
+
+class AggregateOut(BaseModel):
+    dataset: str
+    version: int
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+# ------------------------------------------------------------------ parameters
+
+
+def query_params(
+    where: Annotated[list[str], Query(description=FILTER_HELP)] = [],  # noqa: B006
+    or_: Annotated[list[str], Query(alias="or", description="Conditions dont au moins une "
+                                    "doit être vraie (colonne:op:valeur).")] = [],  # noqa: B006
+    filter: Annotated[str | None, Query(description="Arbre de filtres JSON (voir where).")] = None,
+    q: Annotated[str, Query(description="Recherche plein texte dans les colonnes de texte, sans "
+                            "tenir compte des accents ni de la casse ; tous les mots doivent "
+                            "figurer.")] = "",
+    bbox: Annotated[str | None, Query(description="Rectangle lon_min,lat_min,lon_max,lat_max "
+                                      "(versions avec positions).")] = None,
+    near: Annotated[str | None, Query(description="latitude,longitude,rayon_en_mètres : lignes "
+                                      "à moins de ce rayon (distance orthodromique).")] = None,
+) -> queries.Query:
+    return queries.Query(
+        filter=queries.build_filter(where, or_, filter), search=q,
+        bbox=queries.parse_bbox(bbox), near=queries.parse_near(near),
+    )
+
+
+QueryDep = Annotated[queries.Query, Depends(query_params)]
+SlugPath = Annotated[str, Path(description="Identifiant (slug) du jeu de données.")]
+NumberPath = Annotated[int, Path(ge=1, description="Numéro de version.")]
+ColumnsParam = Annotated[str | None, Query(
+    description="Colonnes à renvoyer, séparées par des virgules (toutes par défaut).")]
+SortParam = Annotated[str | None, Query(
+    description="Tri : colonnes séparées par des virgules, `-` devant pour l'ordre "
+                "décroissant (ex. `commune,-montant`). Les valeurs vides viennent en dernier.")]
+
+
+def _columns(text: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in (text or "").split(",") if c.strip())
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def _limits(request: Request) -> Limits:
+    return getattr(request.app.state, "datastore_limits", DEFAULT_LIMITS)  # type: ignore[no-any-return]
+
+
+def _dataset(session: Session, principal: Principal, slug: str) -> Dataset:
+    # NotFound (never Forbidden) when the dataset may not be read: its existence stays hidden.
+    return inventory.get_dataset(session, principal, slug)
+
+
+def _open(
+    request: Request, session: Session, principal: Principal, slug: str, number: int | None,
+    action: str,
+) -> tuple[Dataset, DatasetVersion, VersionTable]:
+    dataset = _dataset(session, principal, slug)
+    if number is None:
+        version = versions.latest_version(session, dataset)
+        if version is None:
+            raise NotFound(f"Le jeu de données « {slug} » n'a encore aucune donnée publiée.")
+    else:
+        version = versions.get_version(session, dataset, number)
+    if dataset.access_level != AccessLevel.OPEN:
+        audit.record(session, principal, action, f"dataset:{dataset.slug}",
+                     {"version": version.number, "query": str(request.url.query)})
+    table = open_version(services(request).settings, version, _limits(request))
+    return dataset, version, table
+
+
+def _last_modified(version: DatasetVersion) -> datetime:
+    at = version.created_at
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.replace(microsecond=0)
+
+
+def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
+    inm = request.headers.get("if-none-match")
+    if inm is not None:
+        tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
+        return "*" in tags or etag in tags
+    ims = request.headers.get("if-modified-since")
+    if ims:
+        try:
+            since = parsedate_to_datetime(ims)
+        except (TypeError, ValueError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        return last_modified <= since
+    return False
+
+
+def _validators(etag: str, version: DatasetVersion, dataset: Dataset) -> dict[str, str]:
+    private = dataset.access_level != AccessLevel.OPEN
+    return {
+        "ETag": etag,
+        "Last-Modified": format_datetime(_last_modified(version), usegmt=True),
+        "Cache-Control": "private, no-cache" if private else "public, no-cache",
+        "Vary": "Authorization, Cookie",
+    }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def _json(body: dict[str, Any], headers: dict[str, str]) -> Response:
+    text = json.dumps(body, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    return Response(text, media_type="application/json", headers=headers)
+
+
+def _conditional(request: Request, dataset: Dataset, version: DatasetVersion,
+                 table: VersionTable, query: queries.Query, extra: Any) -> tuple[
+                     dict[str, str], Response | None]:
+    etag = exports.etag(table, query, extra)
+    headers = _validators(etag, version, dataset)
+    if _not_modified(request, etag, _last_modified(version)):
+        return headers, Response(status_code=304, headers=headers)
+    return headers, None
+
+
+# --------------------------------------------------------------------- versions
+
+
+@router.get("/datasets/{slug}/versions", response_model=list[VersionOut],
+            summary="Versions publiées d'un jeu de données",
+            description="Toutes les versions des données du jeu, de la plus récente à la plus "
+                        "ancienne. Chaque version est immuable.")
+def list_versions(slug: SlugPath, session: SessionDep, principal: PrincipalDep) -> list[VersionOut]:
+    dataset = _dataset(session, principal, slug)
+    return [
+        VersionOut(
+            number=v.number, created_at=v.created_at, row_count=v.row_count,
+            size_bytes=v.size_bytes, content_hash=v.content_hash,
+            columns=[ColumnOut(**c) for c in v.columns], positions=v.positions,
+            source_filename=v.source_filename, source_format=v.source_format,
+        )
+        for v in versions.list_versions(session, dataset)
+    ]
+
+
+# ---------------------------------------------------------------------- records
+
+
+def _records(request: Request, session: Session, principal: Principal, slug: str,
+             number: int | None, query: queries.Query, columns: str | None, sort: str | None,
+             limit: int, offset: int, cursor: str | None, count: bool) -> Response:
+    dataset, version, table = _open(request, session, principal, slug, number, "datastore.read")
+    page = queries.Page(columns=_columns(columns), sort=queries.parse_sort(sort), limit=limit,
+                        offset=offset, cursor=cursor, count=count)
+    headers, not_modified = _conditional(request, dataset, version, table, query,
+                                         ["records", page])
+    if not_modified:
+        return not_modified
+    result = queries.records(table, query, page)
+    return _json({
+        "dataset": dataset.slug, "version": version.number, "columns": result.columns,
+        "total": result.total, "limit": result.limit, "offset": result.offset,
+        "next_cursor": result.next_cursor, "rows": result.rows,
+    }, headers)
+
+
+RECORDS_DOC = (
+    "Lignes des données, filtrées, triées et paginées. Pagination par `offset` (pages "
+    "numérotées) ou par `cursor` (curseur opaque `next_cursor` de la page précédente, "
+    "recommandé pour parcourir loin). " + FILTER_HELP
+)
+LimitParam = Annotated[int, Query(ge=1, le=1000, description="Lignes par page (1 à 1000).")]
+OffsetParam = Annotated[int, Query(ge=0, description="Nombre de lignes à sauter.")]
+CursorParam = Annotated[str | None, Query(description="Curseur next_cursor d'une page "
+                                          "précédente (remplace offset).")]
+CountParam = Annotated[bool, Query(description="Compter les lignes qui répondent (total).")]
+
+
+@router.get("/datasets/{slug}/records", response_model=RecordsOut,
+            summary="Lignes de la dernière version", description=RECORDS_DOC)
+def latest_records(
+    request: Request, slug: SlugPath, session: SessionDep, principal: PrincipalDep,
+    query: QueryDep, columns: ColumnsParam = None, sort: SortParam = None,
+    limit: LimitParam = 100, offset: OffsetParam = 0, cursor: CursorParam = None,
+    count: CountParam = True,
+) -> Response:
+    return _records(request, session, principal, slug, None, query, columns, sort, limit,
+                    offset, cursor, count)
+
+
+@router.get("/datasets/{slug}/versions/{number}/records", response_model=RecordsOut,
+            summary="Lignes d'une version", description=RECORDS_DOC)
+def version_records(
+    request: Request, slug: SlugPath, number: NumberPath, session: SessionDep,
+    principal: PrincipalDep, query: QueryDep, columns: ColumnsParam = None,
+    sort: SortParam = None, limit: LimitParam = 100, offset: OffsetParam = 0,
+    cursor: CursorParam = None, count: CountParam = True,
+) -> Response:
+    return _records(request, session, principal, slug, number, query, columns, sort, limit,
+                    offset, cursor, count)
+
+
+# ----------------------------------------------------------------------- facets
+
+
+def _facets(request: Request, session: Session, principal: Principal, slug: str,
+            number: int | None, query: queries.Query, facet: list[str], size: int) -> Response:
+    dataset, version, table = _open(request, session, principal, slug, number, "datastore.read")
+    headers, not_modified = _conditional(request, dataset, version, table, query,
+                                         ["facets", facet, size])
+    if not_modified:
+        return not_modified
+    result = queries.facets(table, query, facet, size)
+    where = queries.where_clause(table, query)
+    total = table.row_count if not where.text else int(table.fetch(
+        f"SELECT count(*) FROM records WHERE {where.text}", where.params)[0][0])
+    return _json({
+        "dataset": dataset.slug, "version": version.number, "total": total,
+        "facets": [{"column": f.column, "truncated": f.truncated,
+                    "values": [{"value": v.value, "count": v.count} for v in f.values]}
+                   for f in result],
+    }, headers)
+
+
+FACETS_DOC = ("Valeurs les plus fréquentes de chaque colonne demandée (`facet`, répétable), "
+              "avec leur nombre de lignes, parmi les lignes filtrées. " + FILTER_HELP)
+FacetParam = Annotated[list[str], Query(description="Colonne dont compter les valeurs "
+                                        "(répétable).")]
+SizeParam = Annotated[int, Query(ge=1, le=1000, description="Valeurs par facette.")]
+
+
+@router.get("/datasets/{slug}/facets", response_model=FacetsOut,
+            summary="Facettes de la dernière version", description=FACETS_DOC)
+def latest_facets(request: Request, slug: SlugPath, session: SessionDep,
+                  principal: PrincipalDep, query: QueryDep, facet: FacetParam,
+                  size: SizeParam = 30) -> Response:
+    return _facets(request, session, principal, slug, None, query, facet, size)
+
+
+@router.get("/datasets/{slug}/versions/{number}/facets", response_model=FacetsOut,
+            summary="Facettes d'une version", description=FACETS_DOC)
+def version_facets(request: Request, slug: SlugPath, number: NumberPath, session: SessionDep,
+                   principal: PrincipalDep, query: QueryDep, facet: FacetParam,
+                   size: SizeParam = 30) -> Response:
+    return _facets(request, session, principal, slug, number, query, facet, size)
+
+
+# -------------------------------------------------------------------- aggregate
+
+
+def _aggregate(request: Request, session: Session, principal: Principal, slug: str,
+               number: int | None, query: queries.Query, group_by: list[str],
+               metric: list[str], sort: str | None, limit: int | None) -> Response:
+    dataset, version, table = _open(request, session, principal, slug, number, "datastore.read")
+    groups = [queries.parse_group(g) for g in group_by]
+    metrics = [queries.parse_metric(m) for m in metric]
+    headers, not_modified = _conditional(request, dataset, version, table, query,
+                                         ["aggregate", groups, metrics, sort, limit])
+    if not_modified:
+        return not_modified
+    result = queries.aggregate(table, query, groups, metrics, queries.parse_sort(sort), limit)
+    return _json({"dataset": dataset.slug, "version": version.number,
+                  "columns": result.columns, "rows": result.rows}, headers)
+
+
+AGGREGATE_DOC = (
+    "Calculs regroupés : `group_by=colonne` (répétable ; `colonne:day`, `:month` ou `:year` "
+    "regroupe une date par jour, mois ou année), `metric=count` ou `metric=fonction:colonne` "
+    "avec sum, avg, min, max, count, count_distinct (répétable). Chaque calcul est nommé "
+    "`fonction_colonne` (ex. sum_montant) ; `sort=-sum_montant` trie sur un calcul. "
+    + FILTER_HELP
+)
+GroupParam = Annotated[list[str], Query(description="Colonne de regroupement (répétable).")]
+MetricParam = Annotated[list[str], Query(description="Calcul (répétable), count par défaut.")]
+AggLimitParam = Annotated[int | None, Query(ge=1, le=10_000, description="Garder les N "
+                                            "premiers groupes.")]
+
+
+@router.get("/datasets/{slug}/aggregate", response_model=AggregateOut,
+            summary="Agrégats de la dernière version", description=AGGREGATE_DOC)
+def latest_aggregate(request: Request, slug: SlugPath, session: SessionDep,
+                     principal: PrincipalDep, query: QueryDep, group_by: GroupParam = [],  # noqa: B006
+                     metric: MetricParam = [], sort: SortParam = None,  # noqa: B006
+                     limit: AggLimitParam = None) -> Response:
+    return _aggregate(request, session, principal, slug, None, query, group_by, metric, sort,
+                      limit)
+
+
+@router.get("/datasets/{slug}/versions/{number}/aggregate", response_model=AggregateOut,
+            summary="Agrégats d'une version", description=AGGREGATE_DOC)
+def version_aggregate(request: Request, slug: SlugPath, number: NumberPath,
+                      session: SessionDep, principal: PrincipalDep, query: QueryDep,
+                      group_by: GroupParam = [], metric: MetricParam = [],  # noqa: B006
+                      sort: SortParam = None, limit: AggLimitParam = None) -> Response:
+    return _aggregate(request, session, principal, slug, number, query, group_by, metric, sort,
+                      limit)
+
+
+# ----------------------------------------------------------------------- export
+
+
+def _export(request: Request, session: Session, principal: Principal, slug: str,
+            number: int | None, query: queries.Query, fmt: str, columns: str | None,
+            sort: str | None, sep: str) -> Response:
+    dataset, version, table = _open(request, session, principal, slug, number,
+                                    "datastore.export")
+    export_request = exports.ExportRequest(format=fmt.lower(), columns=_columns(columns),
+                                           sort=queries.parse_sort(sort), delimiter=sep)
+    headers, not_modified = _conditional(request, dataset, version, table, query,
+                                         ["export", export_request])
+    if not_modified:
+        return not_modified
+    result = exports.export(table, query, export_request, f"{dataset.slug}-v{version.number}")
+    headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    return StreamingResponse(result.chunks, media_type=result.media_type, headers=headers)
+
+
+EXPORT_DOC = (
+    "Export de toute la version ou des lignes filtrées, envoyé en flux : csv (UTF-8, "
+    "séparateur `sep` `,` ou `;`, cellules commençant par = + - @ neutralisées par une "
+    "apostrophe), json, ndjson, geojson (versions avec géométrie ou positions), parquet, xlsx. "
+    "Réponses avec ETag et Last-Modified ; If-None-Match / If-Modified-Since donnent 304. "
+    + FILTER_HELP
+)
+FormatPath = Annotated[str, Path(description="Format : " + ", ".join(exports.FORMATS) + ".")]
+FormatParam = Annotated[str, Query(alias="format", description="Format : "
+                                   + ", ".join(exports.FORMATS) + ".")]
+SepParam = Annotated[str, Query(description="Séparateur CSV : `,` ou `;`.")]
+
+
+@router.get("/datasets/{slug}/export.{fmt}", summary="Exporter la dernière version",
+            description=EXPORT_DOC, response_class=StreamingResponse)
+def latest_export(request: Request, slug: SlugPath, fmt: FormatPath, session: SessionDep,
+                  principal: PrincipalDep, query: QueryDep, columns: ColumnsParam = None,
+                  sort: SortParam = None, sep: SepParam = ",") -> Response:
+    return _export(request, session, principal, slug, None, query, fmt, columns, sort, sep)
+
+
+@router.get("/datasets/{slug}/export", summary="Exporter la dernière version (format en "
+            "paramètre)", description=EXPORT_DOC, response_class=StreamingResponse)
+def latest_export_param(request: Request, slug: SlugPath, session: SessionDep,
+                        principal: PrincipalDep, query: QueryDep, fmt: FormatParam = "csv",
+                        columns: ColumnsParam = None, sort: SortParam = None,
+                        sep: SepParam = ",") -> Response:
+    return _export(request, session, principal, slug, None, query, fmt, columns, sort, sep)
+
+
+@router.get("/datasets/{slug}/versions/{number}/export.{fmt}",
+            summary="Exporter une version", description=EXPORT_DOC,
+            response_class=StreamingResponse)
+def version_export(request: Request, slug: SlugPath, number: NumberPath, fmt: FormatPath,
+                   session: SessionDep, principal: PrincipalDep, query: QueryDep,
+                   columns: ColumnsParam = None, sort: SortParam = None,
+                   sep: SepParam = ",") -> Response:
+    return _export(request, session, principal, slug, number, query, fmt, columns, sort, sep)
+
+
+@router.get("/datasets/{slug}/versions/{number}/export",
+            summary="Exporter une version (format en paramètre)", description=EXPORT_DOC,
+            response_class=StreamingResponse)
+def version_export_param(request: Request, slug: SlugPath, number: NumberPath,
+                         session: SessionDep, principal: PrincipalDep, query: QueryDep,
+                         fmt: FormatParam = "csv", columns: ColumnsParam = None,
+                         sort: SortParam = None, sep: SepParam = ",") -> Response:
+    return _export(request, session, principal, slug, number, query, fmt, columns, sort, sep)
