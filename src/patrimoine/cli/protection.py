@@ -11,8 +11,14 @@ from rich.table import Table
 
 from patrimoine.cli.common import console
 from patrimoine.core.errors import Invalid
-from patrimoine.protection.reader import read_table
-from patrimoine.protection.scanner import KIND_LABELS, SEVERITY_LABELS, ScanOptions, scan_rows
+from patrimoine.protection.reader import read_tables
+from patrimoine.protection.scanner import (
+    KIND_LABELS,
+    SEVERITY_LABELS,
+    ScanOptions,
+    ScanResult,
+    scan_rows,
+)
 
 app = typer.Typer(help="Protection des données personnelles.", no_args_is_help=True)
 
@@ -20,26 +26,37 @@ app = typer.Typer(help="Protection des données personnelles.", no_args_is_help=
 @app.command("scan")
 def scan(
     file: Annotated[Path, typer.Argument(help="Fichier CSV, XLSX, ODS, JSON ou GeoJSON.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Affiche les constats en JSON.")] = False,
     sample_rows: Annotated[int, typer.Option(
         "--sample-rows", envvar="PATRIMOINE_SCAN_SAMPLE_ROWS",
-        help="Rows looked at per column (evenly spaced through the file).")] = 2000,
+        help="Lignes examinées par colonne, réparties dans tout le fichier.")] = 2000,
 ) -> None:
-    """Look for personal data (emails, phones, NIR, IBAN, names, addresses, birth dates,
-    plates, home positions) in a file's columns."""
+    """Cherche des données personnelles (courriels, téléphones, NIR, IBAN, noms, adresses,
+    dates de naissance, plaques, positions de domiciles) dans les colonnes d'un fichier."""
     if sample_rows < 1:
         raise Invalid("Le nombre de lignes à examiner (--sample-rows) doit être positif.")
-    table = read_table(file)
-    result = scan_rows(table.columns, table.rows, ScanOptions(sample_rows=sample_rows))
+    tables = read_tables(file)
+    named = len(tables) > 1
+    results = [(t.sheet if named else None,
+                scan_rows(t.columns, t.rows, ScanOptions(sample_rows=sample_rows)))
+               for t in tables]
     if as_json:
-        typer.echo(json.dumps([f.to_dict() for f in result.findings], ensure_ascii=False,
-                              indent=2))
+        typer.echo(json.dumps(
+            [{**f.to_dict(), **({"sheet": sheet} if sheet else {})}
+             for sheet, result in results for f in result.findings],
+            ensure_ascii=False, indent=2))
         return
+    for sheet, result in results:
+        _print(f"{file.name}" + (f", feuille « {sheet} »" if sheet else ""), result)
+    console.print("Ces constats sont des suggestions : une personne les confirme ou les écarte.")
+
+
+def _print(where: str, result: ScanResult) -> None:
     examined = f"{result.sampled_rows} lignes examinées sur {result.total_rows}"
     if not result.findings:
-        console.print(f"Aucune donnée personnelle détectée dans {file.name} ({examined}).")
+        console.print(f"Aucune donnée personnelle détectée dans {where} ({examined}).")
         return
-    out = Table(title=f"Données personnelles détectées dans {file.name} ({examined})")
+    out = Table(title=f"Données personnelles détectées dans {where} ({examined})")
     out.add_column("Colonne")
     out.add_column("Nature")
     out.add_column("Part des lignes", justify="right")
@@ -51,4 +68,3 @@ def scan(
         out.add_row(f.column, KIND_LABELS[f.kind], f"{f.share * 100:.1f} %".replace(".", ","),
                     str(f.count), ", ".join(f.examples), SEVERITY_LABELS[f.severity], f.reason)
     console.print(out)
-    console.print("Ces constats sont des suggestions : une personne les confirme ou les écarte.")

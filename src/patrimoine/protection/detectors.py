@@ -89,6 +89,12 @@ NIR = re.compile(
 )
 
 
+NIR_WITHOUT_KEY = re.compile(
+    r"^[1-478]\s?\d{2}\s?(?:0[1-9]|1[0-2]|[2-9]\d)\s?(?:\d{2}|2[AaBb])\s?\d{3}\s?\d{3}$",
+    re.MULTILINE,
+)
+
+
 def nir_key(body: str) -> int:
     """The key of a 13-character NIR body: 97 - (n mod 97); Corsica 2A/2B count as 19/18."""
     body = body.upper()
@@ -135,7 +141,7 @@ def iban_is_valid(text: str) -> bool:
     expected = IBAN_LENGTHS.get(compact[:2])
     if expected is None or len(compact) != expected or not compact[2:4].isdigit():
         return False
-    if not compact.isalnum():
+    if not re.fullmatch(r"[A-Z0-9]+", compact):
         return False
     rearranged = compact[4:] + compact[:4]
     number = "".join(str(int(c, 36)) for c in rearranged)
@@ -207,6 +213,9 @@ def mask_address(text: str) -> str:
 DATE = re.compile(
     r"(?<!\d)(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}))(?!\d)"
 )
+
+
+YEAR = re.compile(r"^(?:19|20)\d{2}$", re.MULTILINE)
 
 
 def parse_date(match: re.Match[str]) -> date | None:

@@ -28,10 +28,16 @@ JSONS = {".json", ".geojson", ".jsonl", ".ndjson"}
 class Table:
     columns: list[str]
     rows: list[list[Any]]
+    sheet: str | None = None  # the sheet's name, for spreadsheets
 
 
 def read_table(path: Path) -> Table:
-    """The table in `path`; Invalid with a French message when it cannot be read."""
+    """The (first) table in `path`; Invalid with a French message when it cannot be read."""
+    return read_tables(path)[0]
+
+
+def read_tables(path: Path) -> list[Table]:
+    """Every non-empty table in `path` (one per sheet of a spreadsheet)."""
     if not path.exists():
         raise Invalid(f"Fichier introuvable : {path}")
     if not path.is_file():
@@ -39,11 +45,11 @@ def read_table(path: Path) -> Table:
     suffix = path.suffix.lower()
     try:
         if suffix in SPREADSHEETS:
-            table = _spreadsheet(path)
+            tables = _spreadsheet(path)
         elif suffix in JSONS:
-            table = _json(path)
+            tables = [_json(path)]
         elif suffix in TEXTS or suffix == "":
-            table = _csv(path.read_bytes())
+            tables = [_csv(path.read_bytes())]
         else:
             raise Invalid(f"Format non pris en charge : « {path.suffix} ». Formats acceptés : "
                           "CSV, XLSX, XLS, ODS, JSON, GeoJSON.")
@@ -54,9 +60,10 @@ def read_table(path: Path) -> Table:
     except Exception as exc:  # calamine raises its own error types for damaged workbooks
         raise Invalid(f"Lecture impossible du fichier {path.name} : fichier endommagé ou "
                       f"format inattendu ({type(exc).__name__}).") from exc
-    if not table.columns:
+    tables = [t for t in tables if t.columns]
+    if not tables:
         raise Invalid(f"Le fichier {path.name} ne contient aucune colonne.")
-    return table
+    return tables
 
 
 def decode(data: bytes) -> str:
@@ -97,17 +104,17 @@ def _csv(data: bytes) -> Table:
     return Table(_header(rows[0]), rows[1:])
 
 
-def _spreadsheet(path: Path) -> Table:
+def _spreadsheet(path: Path) -> list[Table]:
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_path(str(path))
-    if not book.sheet_names:
-        return Table([], [])
-    data = book.get_sheet_by_index(0).to_python(skip_empty_area=True)
-    rows = [r for r in data if any(c not in (None, "") for c in r)]
-    if not rows:
-        return Table([], [])
-    return Table(_header(rows[0]), [list(r) for r in rows[1:]])
+    tables = []
+    for index, name in enumerate(book.sheet_names):
+        data = book.get_sheet_by_index(index).to_python(skip_empty_area=True)
+        rows = [r for r in data if any(c not in (None, "") for c in r)]
+        if rows:
+            tables.append(Table(_header(rows[0]), [list(r) for r in rows[1:]], name))
+    return tables
 
 
 def _json(path: Path) -> Table:

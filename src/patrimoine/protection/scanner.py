@@ -399,6 +399,14 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
             col, "nir", nir.valid, nir.examples, 0.99, "high",
             f"{_pct(nir.valid / n)} des valeurs sont des NIR à clé valide"
             f" ({nir.valid}/{nir.candidates} candidats){_signal_note(col, _NIR_SIGNAL)}"))
+    elif nir_signal:
+        # Thirteen characters without the key: only the column name tells them apart.
+        short = _run(col, d.NIR_WITHOUT_KEY, None, k, lambda m: d.mask_nir(m.group(0)))
+        if short.valid / n >= 0.5:
+            out.append(_finding(
+                col, "nir", short.valid, short.examples, 0.8, "high",
+                f"{_pct(short.valid / n)} des valeurs ont la forme d'un NIR sans clé"
+                f"{_signal_note(col, _NIR_SIGNAL)}"))
 
     iban = _run(col, d.IBAN, lambda m: d.iban_is_valid(m.group(0)), k,
                 lambda m: d.mask_iban(m.group(0)))
@@ -471,6 +479,14 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
                 col, "birth_date", dates.valid, dates.examples, 0.95, "high",
                 f"{_pct(dates.valid / n)} des valeurs sont des dates entre 1900 et aujourd'hui"
                 f" ; nom de colonne évocateur (« {col.name} »)"))
+        else:
+            years = _run(col, d.YEAR, lambda m: 1900 <= int(m.group(0)) <= today.year, k,
+                         lambda m: m.group(0)[:3] + "*")
+            if years.valid / n >= 0.5:
+                out.append(_finding(
+                    col, "birth_date", years.valid, years.examples, 0.8, "medium",
+                    f"{_pct(years.valid / n)} des valeurs sont des années de naissance"
+                    f" ; nom de colonne évocateur (« {col.name} »)"))
 
     named = _name(col, options)
     if named:

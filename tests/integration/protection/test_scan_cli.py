@@ -37,6 +37,26 @@ def test_scan_prints_a_french_table(cli: Cli, tmp_path: Path) -> None:
     assert "Adresse électronique" in run.stdout and "faible" in run.stdout
 
 
+def test_scan_reads_every_sheet_of_a_workbook(cli: Cli, tmp_path: Path) -> None:
+    import xlsxwriter
+
+    gen = Generator(8)
+    path = tmp_path / "classeur.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    budget = book.add_worksheet("Budget")
+    budget.write_row(0, 0, ["annee", "montant"])
+    budget.write_row(1, 0, [2024, 1200.5])
+    people = book.add_worksheet("Inscrits")
+    people.write_row(0, 0, ["nom_prenom", "nir"])
+    for i in range(1, 30):
+        people.write_row(i, 0, [gen.full_name(), gen.nir()])
+    book.close()
+    run = cli("protection", "scan", str(path), "--json")
+    assert run.returncode == 0, run.stderr
+    found = {(f["sheet"], f["column"], f["kind"]) for f in json.loads(run.stdout)}
+    assert found == {("Inscrits", "nom_prenom", "name"), ("Inscrits", "nir", "nir")}
+
+
 def test_scan_of_a_file_without_personal_data(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "budget.csv"
     path.write_text("annee;montant\n2024;1 200,50\n2025;980,00\n", encoding="utf-8")

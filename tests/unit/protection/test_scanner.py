@@ -125,6 +125,16 @@ def test_birth_dates_need_a_birth_column_name() -> None:
     assert kinds({"date_naissance": ["12/05/2030", "01/01/1850"] * 3})["date_naissance"] == set()
 
 
+def test_years_of_birth_and_nirs_without_key_need_their_column_name(gen: Generator) -> None:
+    years = [1950, 1985, 2001, 1972] * 5
+    found = finding({"annee_naissance": years}, "annee_naissance", "birth_date")
+    assert found.severity == "medium" and found.examples[0] == "195*"
+    assert kinds({"annee": years})["annee"] == set()
+    bodies = [gen.nir(spaced=False)[:13] for _ in range(20)]
+    assert kinds({"nir": bodies})["nir"] == {"nir"}
+    assert kinds({"reference": bodies})["reference"] == set()
+
+
 def test_names_by_value_evidence_and_by_column_name() -> None:
     first = ["Marie", "Jean", "Nathalie", "Pierre", "Sophie", "Thierry", "Émilie", "Jérôme"]
     assert kinds({"col_3": first * 3})["col_3"] == {"name"}
