@@ -88,14 +88,23 @@ def _weighted(rng: random.Random, weights: dict[UpdateFrequency, int]) -> Update
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
+def _clashes(opening: str, subject: str, qualifier: str) -> bool:
+    """A qualifier that would repeat or contradict the rest of the title."""
+    if qualifier.startswith(" ("):
+        return subject.endswith(")")
+    word = qualifier.split()[-1]
+    return (" par " in subject or word.rstrip("s")[:6] in subject
+            or (word == "mois" and ("mensuel" in opening or "annuel" in opening)))
+
+
 def _title(rng: random.Random, entry: Entry, taken: set[str]) -> str:
     theme = entry.theme
     for attempt in range(40):
         opening = rng.choices(list(v.TITLE_OPENINGS), weights=list(v.TITLE_OPENINGS.values()))[0]
-        subject, _, producers = rng.choice(theme.subjects).partition("|")
+        choices = entry.direction.subjects.get(theme.name, theme.subjects)
+        subject, _, producers = rng.choice(choices).partition("|")
         qualifier = rng.choice(theme.qualifiers) if rng.random() < 0.55 or attempt > 10 else ""
-        if (qualifier.startswith(" par") and " par " in subject) or (
-                qualifier == " par mois" and ("mensuel" in opening or "annuel" in opening)):
+        if qualifier and _clashes(opening, subject, qualifier):
             qualifier = ""
         title = f"{opening} {subject.lstrip('!')}{qualifier}"
         if title not in taken:

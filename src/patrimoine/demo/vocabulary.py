@@ -48,20 +48,13 @@ THEMES: dict[str, Theme] = {t.name: t for t in (
     Theme(
         ADMINISTRATION, 109,
         subjects=(
-            "des fonds de concours attribués aux communes", "des délibérations du conseil",
-            "des marchés publics notifiés", "!des effectifs par direction", "!de l'absentéisme",
-            "!des recrutements", "!des formations suivies par les agents", "des courriers entrants",
-            "des demandes d'accès aux documents administratifs", "du parc informatique",
-            "des demandes d'assistance informatique", "des licences logicielles",
-            "des contrats de maintenance", "des dépenses de fonctionnement",
-            "des subventions versées aux associations", "des arrêtés du maire",
-            "des contentieux en cours", "!des actes d'état civil", "du parc automobile",
-            "de la consommation de papier", "!des heures supplémentaires",
-            "!des rémunérations par grade", "!des accidents du travail",
-            "des sinistres et des assurances", "des applications métiers",
-            "des sauvegardes informatiques", "des demandes de cartes d'identité et passeports",
+            "des délibérations du conseil", "des marchés publics notifiés",
+            "des courriers entrants", "des demandes d'accès aux documents administratifs",
+            "des dépenses de fonctionnement", "des subventions versées aux associations",
+            "des contrats de maintenance", "des sinistres et des assurances",
+            "des indicateurs de qualité de service", "des réclamations des usagers",
         ),
-        qualifiers=(" par direction", " par service", " par mois", " par pôle", *_YEARS),
+        qualifiers=(" par mois", " par trimestre", *_YEARS),
         producers=("Centre de gestion de la fonction publique territoriale", "DGFiP",
                    "Préfecture", "Éditeur du logiciel de paie", "INSEE"),
         keywords=("ressources", "gestion", "budget", "pilotage", "services"),
@@ -180,8 +173,7 @@ THEMES: dict[str, Theme] = {t.name: t for t in (
             "des pollens et allergènes|Réseau de surveillance aérobiologique",
             "des nuisances sonores",
         ),
-        qualifiers=(" par bâtiment", " par commune", " par quartier", " par mois", " par site",
-                    " par usage", *_YEARS),
+        qualifiers=(" par commune", " par quartier", " par mois", *_YEARS),
         producers=("ADEME", "Observatoire régional de l'énergie",
                    "Bureau d'études en environnement"),
         keywords=("énergie", "climat", "transition écologique", "environnement",
@@ -198,7 +190,7 @@ THEMES: dict[str, Theme] = {t.name: t for t in (
             "des laboratoires de recherche", "des événements de la vie étudiante",
             "des partenariats avec les écoles supérieures",
         ),
-        qualifiers=(" par établissement", " par filière", " par année universitaire", *_YEARS),
+        qualifiers=(" par établissement", " par année universitaire", *_YEARS),
         producers=("Rectorat", "Université", "CROUS"),
         keywords=("étudiants", "recherche", "université", "formation"),
         frequencies={F.ANNUAL: 6, F.SEMIANNUAL: 2, F.IRREGULAR: 1},
@@ -227,7 +219,7 @@ THEMES: dict[str, Theme] = {t.name: t for t in (
             "du patrimoine foncier", "de l'entretien des églises et monuments",
             "des diagnostics amiante",
         ),
-        qualifiers=(" par bâtiment", " par site", " par année", *_YEARS),
+        qualifiers=(" par site", *_YEARS),
         producers=("Bureau de contrôle", "Diagnostiqueur immobilier"),
         keywords=("bâtiments", "patrimoine", "travaux", "foncier"),
         frequencies={F.ANNUAL: 5, F.IRREGULAR: 3, F.QUARTERLY: 2, F.MONTHLY: 1},
@@ -286,8 +278,7 @@ THEMES: dict[str, Theme] = {t.name: t for t in (
             "des attributions de logements sociaux", "des transactions foncières",
             "de l'occupation du parc social", "des résidences principales",
         ),
-        qualifiers=(" par commune", " par quartier", " par IRIS", " par bailleur",
-                    " par type de logement", *_YEARS),
+        qualifiers=(" par commune", " par quartier", *_YEARS),
         producers=("DGFiP (DV3F)", "INSEE", "Notaires de France", "Bailleurs sociaux", "ANAH",
                    "Agence d'urbanisme", "Observatoire régional de l'habitat"),
         keywords=("habitat", "logement", "urbanisme", "foncier", "politique de la ville"),
@@ -296,6 +287,90 @@ THEMES: dict[str, Theme] = {t.name: t for t in (
         confidential=1.1, external=1.5, personal=0.9,
     ),
 )}
+
+# Parts of a theme that only some directions keep.
+ADMIN_RH = (
+    "!des effectifs par direction", "!de l'absentéisme", "!des recrutements",
+    "!des formations suivies par les agents", "!des heures supplémentaires",
+    "!des rémunérations par grade", "!des accidents du travail", "!des entretiens annuels",
+)
+ADMIN_SI = (
+    "du parc informatique", "des demandes d'assistance informatique", "des licences logicielles",
+    "des applications métiers", "des sauvegardes informatiques", "des contrats de maintenance",
+    "des incidents de sécurité informatique", "de la téléphonie mobile",
+)
+ADMIN_ACHATS = (
+    "des marchés publics notifiés", "des fournisseurs et délais de paiement",
+    "des achats transversaux", "des contrats de maintenance", "des dépenses de fonctionnement",
+)
+ADMIN_METROPOLE = (
+    "des fonds de concours attribués aux communes", "des délibérations du conseil",
+    "des subventions versées aux associations", "des dépenses de fonctionnement",
+)
+ADMIN_ASSEMBLEES = (
+    "des délibérations du conseil", "des arrêtés du maire", "des contentieux en cours",
+    "des sinistres et des assurances", "des demandes d'accès aux documents administratifs",
+)
+ADMIN_CITOYENS = (
+    "!des actes d'état civil", "!des demandes de cartes d'identité et passeports",
+    "des courriers entrants", "des réclamations des usagers",
+    "!des inscriptions sur les listes électorales",
+)
+ADMIN_MOYENS = (
+    "du parc automobile", "de la consommation de papier", "des sinistres et des assurances",
+    "des courriers entrants", "des fournitures de bureau",
+)
+ECONOMIE_SOCIAL = (
+    "!des aides sociales facultatives versées", "!des domiciliations administratives",
+    "!des bénéficiaires de l'aide alimentaire", "!des demandes d'aide au logement temporaire",
+    "de l'offre de services aux seniors", "des foyers allocataires|CAF",
+)
+ECONOMIE_ENTREPRISES = (
+    "des taxes par zone d'activité économique", "des entreprises implantées",
+    "des créations et fermetures de commerces", "des locaux commerciaux vacants",
+)
+ECONOMIE_MOBILITE = (
+    "de la fréquentation des transports en commun|Opérateur du réseau de transport",
+    "des locations de vélos en libre-service|Opérateur de vélos en libre-service",
+)
+SECURITE_ROUTE = (
+    "!des verbalisations du stationnement"
+    "|Agence nationale de traitement automatisé des infractions",
+    "!des enlèvements en fourrière|Gestionnaire de la fourrière",
+    "des accidents de la circulation|Préfecture;Police nationale",
+    "de la fréquentation des parkings|Délégataire du stationnement",
+    "des places de stationnement", "des feux tricolores",
+)
+SECURITE_CSU = (
+    "des délits et infractions par motif et tranche horaire|Police nationale",
+    "des interventions de la police municipale", "des caméras de vidéoprotection",
+    "des alertes du centre de supervision urbain",
+)
+SECURITE_PROXIMITE = (
+    "!des mains courantes", "des objets trouvés", "des arrêtés de péril",
+    "des commissions de sécurité", "!des badges riverains",
+)
+
+def _pick(theme: str, *starts: str) -> tuple[str, ...]:
+    """The subjects of `theme` that begin with one of `starts` (producers kept)."""
+    found = tuple(x for x in THEMES[theme].subjects if x.lstrip("!").startswith(starts))
+    assert len(found) >= len(starts), (theme, starts)
+    return found
+
+
+ENERGIE_BATIMENTS = _pick(
+    ENERGIE, "de la consommation d'énergie des bâtiments", "des consommations d'électricité",
+    "des consommations de gaz", "des consommations d'eau", "de la production photovoltaïque",
+    "des certificats")
+ENERGIE_MOBILITE = _pick(ENERGIE, "des bornes", "des aménagements cyclables", "des comptages",
+                         "de la flotte")
+ENERGIE_DECHETS = _pick(ENERGIE, "de la collecte", "du tri", "des points d'apport",
+                        "des dépôts sauvages", "du compostage")
+ENERGIE_HABITAT = _pick(ENERGIE, "de la rénovation", "des aides à la rénovation",
+                        "de la précarité")
+ENERGIE_RESEAUX = _pick(ENERGIE, "des livraisons des réseaux", "de la production des chaufferies",
+                        "de la consommation d'énergie des bâtiments")
+
 
 # Words that open a title, with weights: most entries are "tableaux de suivi".
 TITLE_OPENINGS: dict[str, int] = {
@@ -317,12 +392,14 @@ class Direction:
     themes: dict[str, float]
     # Tables of a "service commun" shared by the ville and the métropole.
     mutualised: bool = False
-    email: str = field(default="")
+    email: str = ""
+    # For some themes, the part of the theme's subjects this direction's tables are about.
+    subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _d(name: str, count: int, themes: dict[str, float], *, mutualised: bool = False,
-       email: str = "") -> Direction:
-    return Direction(name, count, themes, mutualised, email)
+       email: str = "", subjects: dict[str, tuple[str, ...]] | None = None) -> Direction:
+    return Direction(name, count, themes, mutualised, email, subjects or {})
 
 
 # The audit's 653 tables by organisation and direction: 341 métropole, 207 ville,
@@ -330,79 +407,128 @@ def _d(name: str, count: int, themes: dict[str, float], *, mutualised: bool = Fa
 METROPOLE_DIRECTIONS = (
     _d("Développement durable - Climat - Énergie", 150,
        {ENERGIE: 8, EAU: 0.6, ESPACE_PUBLIC: 0.5, PATRIMOINE: 0.3, ADMINISTRATION: 0.4,
-        URBANISME: 0.3}, email="developpement-durable"),
+        URBANISME: 0.3}, email="developpement-durable",
+       subjects={ADMINISTRATION: ADMIN_METROPOLE}),
     _d("Eau - Trame hydraulique - Réseaux de chaleur - Régie assainissement", 36,
-       {EAU: 8, ENERGIE: 1.5, ADMINISTRATION: 0.3}, email="eau-assainissement"),
+       {EAU: 8, ENERGIE: 1.5, ADMINISTRATION: 0.3}, email="eau-assainissement",
+       subjects={ENERGIE: ENERGIE_RESEAUX, ADMINISTRATION: ADMIN_ACHATS}),
     _d("Mobilités", 22, {ENERGIE: 2, ECONOMIE: 1.5, ESPACE_PUBLIC: 0.5, SECURITE: 0.8},
-       email="mobilites"),
-    _d("Gestion et prévention des déchets", 4, {ENERGIE: 4, ESPACE_PUBLIC: 1}, email="dechets"),
+       email="mobilites",
+       subjects={ENERGIE: ENERGIE_MOBILITE, ECONOMIE: ECONOMIE_MOBILITE,
+                 SECURITE: SECURITE_ROUTE}),
+    _d("Gestion et prévention des déchets", 4, {ENERGIE: 4, ESPACE_PUBLIC: 1}, email="dechets",
+       subjects={ENERGIE: ENERGIE_DECHETS}),
     _d("Enseignement supérieur - Recherche - Vie étudiante", 14,
-       {ENS_SUP: 6, ECONOMIE: 0.5, SPORTS: 0.3}, email="enseignement-superieur"),
-    _d("Emploi - Insertion", 4, {ECONOMIE: 5, ADMINISTRATION: 0.5}, email="emploi-insertion"),
-    _d("Aménagement économique", 3, {ECONOMIE: 4, URBANISME: 1}, email="developpement-economique"),
+       {ENS_SUP: 6, ECONOMIE: 0.5, SPORTS: 0.3}, email="enseignement-superieur",
+       subjects={ECONOMIE: ECONOMIE_ENTREPRISES}),
+    _d("Emploi - Insertion", 4, {ECONOMIE: 5, ADMINISTRATION: 0.5}, email="emploi-insertion",
+       subjects={ECONOMIE: ("des demandeurs d'emploi|France Travail",
+                            "!des bénéficiaires des clauses d'insertion",
+                            "!des participants aux chantiers d'insertion"),
+                 ADMINISTRATION: ADMIN_METROPOLE}),
+    _d("Aménagement économique", 3, {ECONOMIE: 4, URBANISME: 1}, email="developpement-economique",
+       subjects={ECONOMIE: ECONOMIE_ENTREPRISES}),
     _d("Action foncière", 3, {URBANISME: 3, PATRIMOINE: 1}, email="foncier"),
     _d("Observatoire de l'habitat et des territoires", 76,
        {URBANISME: 6, ECONOMIE: 1, ADMINISTRATION: 0.3, ENERGIE: 0.5, EDUCATION: 0.2},
-       email="observatoire"),
+       email="observatoire",
+       subjects={ENERGIE: ENERGIE_HABITAT, ADMINISTRATION: ADMIN_METROPOLE,
+                 EDUCATION: ("de la démographie scolaire",)}),
     _d("Urbanisme - Développement urbain", 6, {URBANISME: 5, EAU: 0.5}, email="urbanisme"),
     _d("Systèmes d'information", 14,
        {ADMINISTRATION: 4, URBANISME: 1, SECURITE: 0.5, ENERGIE: 0.5, EAU: 0.5, ESPACE_PUBLIC: 0.3},
-       email="dsi"),
-    _d("Ressources humaines", 5, {ADMINISTRATION: 6}, email="rh"),
+       email="dsi",
+       subjects={ADMINISTRATION: ADMIN_SI, SECURITE: SECURITE_CSU}),
+    _d("Ressources humaines", 5, {ADMINISTRATION: 6}, email="rh",
+       subjects={ADMINISTRATION: ADMIN_RH}),
     _d("Commande publique - Achats transversaux", 4, {ADMINISTRATION: 4, ECONOMIE: 1},
-       email="commande-publique"),
+       email="commande-publique",
+       subjects={ADMINISTRATION: ADMIN_ACHATS + ADMIN_METROPOLE[:1],
+                 ECONOMIE: ("!des bénéficiaires des clauses d'insertion",
+                            "des entreprises attributaires des marchés")}),
     # Services communs: the tables of the audit's "Ville / Métropole" line.
     _d("Systèmes d'information", 60,
        {ADMINISTRATION: 4, URBANISME: 1, SECURITE: 0.6, ENERGIE: 0.6, EAU: 0.6, ESPACE_PUBLIC: 0.3,
-        PATRIMOINE: 0.2}, mutualised=True, email="dsi"),
-    _d("Ressources humaines", 16, {ADMINISTRATION: 6}, mutualised=True, email="rh"),
+        PATRIMOINE: 0.2}, mutualised=True, email="dsi",
+       subjects={ADMINISTRATION: ADMIN_SI, SECURITE: SECURITE_CSU}),
+    _d("Ressources humaines", 16, {ADMINISTRATION: 6}, mutualised=True, email="rh",
+       subjects={ADMINISTRATION: ADMIN_RH}),
     _d("Commande publique - Achats transversaux", 9, {ADMINISTRATION: 4, ECONOMIE: 1},
-       mutualised=True, email="commande-publique"),
+       mutualised=True, email="commande-publique",
+       subjects={ADMINISTRATION: ADMIN_ACHATS,
+                 ECONOMIE: ("!des bénéficiaires des clauses d'insertion",
+                            "des entreprises attributaires des marchés")}),
     _d("Moyens généraux", 6, {ADMINISTRATION: 3, PATRIMOINE: 1, ENERGIE: 0.5}, mutualised=True,
-       email="moyens-generaux"),
+       email="moyens-generaux",
+       subjects={ADMINISTRATION: ADMIN_MOYENS, ENERGIE: ENERGIE_MOBILITE[-1:]}),
 )
 
 VILLE_DIRECTIONS = (
     _d("Affaires juridiques - Contentieux - Assemblées", 8, {ADMINISTRATION: 6},
-       email="affaires-juridiques"),
+       email="affaires-juridiques", subjects={ADMINISTRATION: ADMIN_ASSEMBLEES}),
     _d("Moyens généraux", 3, {ADMINISTRATION: 3, PATRIMOINE: 1, ENERGIE: 0.5},
-       email="moyens-generaux"),
+       email="moyens-generaux",
+       subjects={ADMINISTRATION: ADMIN_MOYENS, ENERGIE: ENERGIE_MOBILITE[-1:]}),
     _d("Circulation - Stationnement - Régie voirie", 38,
-       {SECURITE: 4, ESPACE_PUBLIC: 1, ECONOMIE: 0.5, ADMINISTRATION: 0.5}, email="circulation"),
-    _d("Centre de supervision urbain", 5, {SECURITE: 6}, email="csu"),
+       {SECURITE: 4, ESPACE_PUBLIC: 1, ECONOMIE: 0.5, ADMINISTRATION: 0.5}, email="circulation",
+       subjects={SECURITE: SECURITE_ROUTE,
+                 ECONOMIE: ("des recettes du stationnement payant",
+                            "des abonnements de stationnement résidentiel")}),
+    _d("Centre de supervision urbain", 5, {SECURITE: 6}, email="csu",
+       subjects={SECURITE: SECURITE_CSU}),
     _d("Culture - Labels et patrimoine - Vie associative", 25,
-       {CULTURE: 5, PATRIMOINE: 1, ECONOMIE: 0.3}, email="culture"),
+       {CULTURE: 5, PATRIMOINE: 1, ECONOMIE: 0.3}, email="culture",
+       subjects={ECONOMIE: ("des associations par domaine d'activité",)}),
     _d("Enfance - Éducation - Jeunesse", 24, {EDUCATION: 6, ADMINISTRATION: 0.5, SPORTS: 0.3},
-       email="education"),
-    _d("Sports", 14, {SPORTS: 6, ADMINISTRATION: 0.3}, email="sports"),
+       email="education",
+       subjects={ADMINISTRATION: ("des réclamations des usagers",
+                                  "des dépenses de fonctionnement")}),
+    _d("Sports", 14, {SPORTS: 6, ADMINISTRATION: 0.3}, email="sports",
+       subjects={ADMINISTRATION: ("des subventions versées aux associations",)}),
     _d("Vie quotidienne", 11, {ADMINISTRATION: 2, ESPACE_PUBLIC: 1, SECURITE: 1},
-       email="vie-quotidienne"),
+       email="vie-quotidienne",
+       subjects={ADMINISTRATION: ADMIN_CITOYENS, SECURITE: SECURITE_PROXIMITE}),
     _d("Occupation du domaine public", 13,
-       {ESPACE_PUBLIC: 2, ECONOMIE: 1, ADMINISTRATION: 1, SECURITE: 1}, email="domaine-public"),
-    _d("Protocole", 3, {ADMINISTRATION: 2, CULTURE: 1}, email="protocole"),
+       {ESPACE_PUBLIC: 2, ECONOMIE: 1, ADMINISTRATION: 1, SECURITE: 1}, email="domaine-public",
+       subjects={ECONOMIE: ("des marchés forains", "des redevances d'occupation du domaine public"),
+                 ADMINISTRATION: ("!des autorisations d'occupation temporaire",),
+                 SECURITE: SECURITE_PROXIMITE}),
+    _d("Protocole", 3, {ADMINISTRATION: 2, CULTURE: 1}, email="protocole",
+       subjects={ADMINISTRATION: ("des réceptions officielles", "des invitations protocolaires")}),
     _d("Coordination des événementiels et commémorations", 6,
-       {CULTURE: 2, ADMINISTRATION: 1, SECURITE: 0.5}, email="evenementiel"),
+       {CULTURE: 2, ADMINISTRATION: 1, SECURITE: 0.5}, email="evenementiel",
+       subjects={ADMINISTRATION: ("des manifestations autorisées",),
+                 SECURITE: ("des commissions de sécurité",)}),
     _d("Médiathèque des Tilleuls", 1, {CULTURE: 5}, email="mediatheque"),
     _d("Requalification des espaces publics", 11, {ESPACE_PUBLIC: 3, URBANISME: 1, EAU: 0.5},
        email="espaces-publics"),
     _d("Patrimoine bâti", 39, {PATRIMOINE: 4, ENERGIE: 2, ADMINISTRATION: 0.5, SPORTS: 0.3},
-       email="patrimoine-bati"),
+       email="patrimoine-bati",
+       subjects={ENERGIE: ENERGIE_BATIMENTS, ADMINISTRATION: ADMIN_ACHATS,
+                 SPORTS: ("des équipements sportifs",)}),
     _d("Administration du pôle Famille et proximité", 6, {ADMINISTRATION: 3, EDUCATION: 1},
-       email="pole-famille"),
+       email="pole-famille", subjects={ADMINISTRATION: ADMIN_CITOYENS}),
 )
 
 CCAS_DIRECTIONS = (
-    _d("Direction générale du CCAS", 4, {ADMINISTRATION: 3, ECONOMIE: 1}, email="direction"),
+    _d("Direction générale du CCAS", 4, {ADMINISTRATION: 3, ECONOMIE: 1}, email="direction",
+       subjects={ECONOMIE: ECONOMIE_SOCIAL}),
     _d("Action sociale et insertion", 6, {ECONOMIE: 5, ADMINISTRATION: 0.5},
-       email="action-sociale"),
-    _d("Autonomie et seniors", 4, {ECONOMIE: 4, ADMINISTRATION: 0.5}, email="autonomie"),
+       email="action-sociale", subjects={ECONOMIE: ECONOMIE_SOCIAL}),
+    _d("Autonomie et seniors", 4, {ECONOMIE: 4, ADMINISTRATION: 0.5}, email="autonomie",
+       subjects={ECONOMIE: ("de l'offre de services aux seniors",
+                            "!des portages de repas à domicile",
+                            "!des bénéficiaires de la téléassistance")}),
 )
 
 # A member commune runs a few services of its own and a handful of tracking tables.
 COMMUNE_DIRECTIONS = (
-    _d("Secrétariat général", 3, {ADMINISTRATION: 5, URBANISME: 1}, email="mairie"),
+    _d("Secrétariat général", 3, {ADMINISTRATION: 5, URBANISME: 1}, email="mairie",
+       subjects={ADMINISTRATION: ADMIN_CITOYENS + ADMIN_ASSEMBLEES,
+                 URBANISME: ("!des permis de construire",
+                             "!des déclarations d'intention d'aliéner")}),
     _d("Services techniques", 3, {ESPACE_PUBLIC: 2, PATRIMOINE: 2, ENERGIE: 2, EAU: 0.5},
-       email="services-techniques"),
+       email="services-techniques", subjects={ENERGIE: ENERGIE_BATIMENTS}),
     _d("Vie scolaire et associative", 2, {EDUCATION: 3, SPORTS: 1, CULTURE: 1},
        email="vie-locale"),
 )
@@ -411,3 +537,4 @@ COMMUNE_DIRECTIONS = (
 SOURCE_COUNTS = {"external": 189, "internal": 450, "both": 14}
 SHARING_COUNTS = {"no": 160, "yes": 452, "undefined": 41}
 CONFIDENTIALITY_COUNTS = {"no": 449, "yes": 132, "undefined": 72}
+
