@@ -276,7 +276,7 @@ class Generator:
         r, f = self.rng, self.fake
         columns = ["matricule", "nom_prenom", "service", "grade", "email_pro",
                    "telephone_pro", "date_de_naissance", "date_entree", "code_service",
-                   "indice", "quotite"]
+                   "indice", "quotite", "numero_voie", "libelle_voie", "code_postal", "ville"]
         rows: list[list[Any]] = []
         for _ in range(n):
             first, last = f.first_name(), f.last_name()
@@ -294,10 +294,14 @@ class Generator:
                 born if variant % 2 else born.strftime("%d/%m/%Y"),
                 date(1980, 1, 1) + timedelta(days=r.randint(0, 16000)),
                 f"{r.randint(100, 999)}", r.randint(340, 1000), r.choice(["100 %", "80 %", "50 %"]),
+                f"{r.randint(1, 200)}{r.choice(['', '', '', ' bis'])}",
+                f"{r.choice(VOIES)} {r.choice(['', 'de ', 'des '])}{f.last_name()}",
+                f"{r.randint(1, 95):02d}{r.randint(0, 999):03d}", r.choice(COMMUNES)[1],
             ])
         labels = {c: set() for c in columns}
         labels.update({"nom_prenom": {"name"}, "email_pro": {"email"},
-                       "telephone_pro": {"phone"}, "date_de_naissance": {"birth_date"}})
+                       "telephone_pro": {"phone"}, "date_de_naissance": {"birth_date"},
+                       "libelle_voie": {"address"}})
         return LabelledTable(f"agents_{variant}", columns, rows, labels)
 
     def pound(self, n: int, variant: int) -> LabelledTable:

@@ -196,6 +196,10 @@ ADDRESS = re.compile(
     rf"|(?<![\w]){_VOIE}(?![\w])\.?\s+{_NAME_START}[^\n]*?(?<!\d)\d{{5}}(?!\d)\s+{_NAME_START}",
     re.IGNORECASE,
 )
+# An address split over columns: the street alone ("rue de la Paix"), the number alone.
+STREET = re.compile(rf"^{_VOIE}(?![\w])\.?\s+(?:d['’]\s?)?{_NAME_START}[^\n]*$",
+                    re.IGNORECASE | re.MULTILINE)
+HOUSE_NUMBER = re.compile(rf"^{_NUMBER}$", re.MULTILINE)
 _ADDRESS_MASK_VOIE = re.compile(rf"(?<![\w]){_VOIE}(?![\w])", re.IGNORECASE)
 
 

@@ -359,6 +359,7 @@ def _scan(samples: list[ColumnSample], options: ScanOptions, sampled: int,
             found = _position(col, options, personal, col.name in paired)
             if found:
                 findings.append(found)
+    findings.extend(_split_addresses(samples, findings, options))
     findings = [_address_severity(f, personal) for f in findings]
     order = {c.name: i for i, c in enumerate(samples)}
     findings.sort(key=lambda f: (order.get(f.column, 0), KINDS.index(f.kind)))
@@ -662,6 +663,40 @@ def _position(col: ColumnSample, options: ScanOptions, personal: bool,
     return _finding(col, "position", len(precise), examples, 0.85, "high",
                     f"{_pct(len(precise) / n)} des valeurs sont des coordonnées à au moins "
                     f"4 décimales (≈ 11 m) ; {why}")
+
+
+_HOUSE_NUMBER_NAME = (("numero", "num", "no", "n", "number", "numvoie"),
+                      ("numerovoie", "numvoie", "novoie", "housenumber", "numeroadresse"))
+_STREET_NAME = (("voie", "rue", "adresse", "street", "adr"),
+                ("voie", "adresse", "street"))
+
+
+def _split_addresses(samples: list[ColumnSample], findings: list[Finding],
+                     options: ScanOptions) -> list[Finding]:
+    """An address split over columns (numero_voie | libelle_voie | code_postal | ville): the
+    street column is reported when a column of house numbers sits beside it."""
+    has_address = {f.column for f in findings if f.kind == "address"}
+    numbers = [
+        i for i, c in enumerate(samples)
+        if c.values and c.words.has(*_HOUSE_NUMBER_NAME)
+        and _run(c, d.HOUSE_NUMBER).valid >= 0.5 * len(c.values)
+    ]
+    out = []
+    for i, col in enumerate(samples):
+        if not col.values or col.name in has_address or not col.words.has(*_STREET_NAME):
+            continue
+        if not any(abs(i - j) <= 2 for j in numbers):
+            continue
+        streets = _run(col, d.STREET, None, options.max_examples,
+                       lambda m: d.mask_address(m.group(0)))
+        n = len(col.values)
+        if streets.valid / n >= options.min_share:
+            number_col = samples[min(numbers, key=lambda j: abs(i - j))].name
+            out.append(_finding(
+                col, "address", streets.valid, streets.examples, 0.75, "medium",
+                f"{_pct(streets.valid / n)} des valeurs sont des voies, avec les numéros dans "
+                f"la colonne « {number_col} » : une adresse répartie sur plusieurs colonnes"))
+    return out
 
 
 def _address_severity(f: Finding, personal: bool) -> Finding:

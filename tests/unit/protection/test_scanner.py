@@ -115,6 +115,20 @@ def test_addresses_with_and_without_postcode() -> None:
     assert finding({"adresse": values}, "adresse", "address").count == len(values)
 
 
+def test_an_address_split_over_columns() -> None:
+    table = {"prenom": ["Marie", "Jean", "Luc", "Anne"] * 5,
+             "numero_voie": ["12", "3 bis", "145", "7"] * 5,
+             "libelle_voie": ["rue des Lilas", "avenue Jean Jaurès", "chemin du Moulin",
+                              "allée des Tilleuls"] * 5,
+             "code_postal": ["45000", "45160", "44000", "13001"] * 5}
+    found = finding(table, "libelle_voie", "address")
+    assert "numero_voie" in found.reason and found.severity == "medium"
+    assert kinds(table)["numero_voie"] == set() and kinds(table)["code_postal"] == set()
+    # Without house numbers, a street is a place, not an address.
+    del table["numero_voie"]
+    assert kinds(table)["libelle_voie"] == set()
+
+
 def test_birth_dates_need_a_birth_column_name() -> None:
     dob = ["12/05/1985", "1950-01-31", "03.07.2001", "29/02/1960"]
     assert kinds({"date_naissance": dob})["date_naissance"] == {"birth_date"}
