@@ -166,7 +166,7 @@ def _last_modified(version: DatasetVersion) -> datetime:
     at = version.created_at
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
-    return at.replace(microsecond=0)
+    return at.astimezone(timezone.utc).replace(microsecond=0)
 
 
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
