@@ -16,6 +16,7 @@ import csv
 import io
 import re
 import zipfile
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -326,6 +327,7 @@ _STOP_WORDS = {"de", "des", "du", "la", "le", "les", "d", "l", "en", "a", "au", 
 _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 
 
+@lru_cache(maxsize=4096)
 def header_key(text: str) -> str:
     """Headers compared without case, accents, spacing, punctuation, articles or plurals."""
     words = []
@@ -386,6 +388,7 @@ class _CellError(Exception):
     """A cell whose value cannot be read; its message is French."""
 
 
+@lru_cache(maxsize=4096)  # audit files repeat the same few values
 def _enum_value(enum: type[StrEnum], raw: str) -> Any:
     found = labels.parse(enum, raw)
     if found is None and "(" in raw:  # "Oui (avec l'ADEME)"
@@ -396,6 +399,7 @@ def _enum_value(enum: type[StrEnum], raw: str) -> Any:
     return found
 
 
+@lru_cache(maxsize=4096)  # audit files repeat the same few values
 def _source(raw: str) -> tuple[Source | None, str | None]:
     """'Interne/Externe', or 'Externe (Ecovélo)' / 'Externe - Ecovélo' with its producer."""
     if not raw:
@@ -437,6 +441,7 @@ _FREQUENCY_STEMS: tuple[tuple[str, UpdateFrequency], ...] = (
 )
 
 
+@lru_cache(maxsize=4096)  # audit files repeat the same few values
 def _frequency(raw: str) -> UpdateFrequency:
     found = labels.parse(UpdateFrequency, raw)
     if found is not None:
@@ -458,6 +463,7 @@ _NUMBER = re.compile(r"[-+]?\d[\d\s.,'’]*")
 _CENT = Decimal("0.01")
 
 
+@lru_cache(maxsize=4096)  # audit files repeat the same few values
 def _cost(raw: str) -> Decimal | None:
     """'1 200 €', '1200,50', '1.200,50 € HT', '12 k€', 'Gratuit' -> Decimal, '' -> None."""
     k = key(raw)
@@ -546,6 +552,7 @@ def _organisation_kind(name: str) -> OrganisationKind:
     return OrganisationKind.OTHER
 
 
+@lru_cache(maxsize=4096)
 def name_key(name: str) -> str:
     """Organisations and departments: 'C.M.A.S.' and 'CMAS' are one."""
     return key(name).replace(" ", "")
