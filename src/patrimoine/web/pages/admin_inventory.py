@@ -161,7 +161,7 @@ def new_dataset_form(request: Request, session: SessionDep, principal: LoggedInD
     require(can_create_anywhere(principal), principal,
             "créer un jeu de données")
     form = dataset_form.DatasetForm(values=dataset_form.values_of(None))
-    return page(request, "admin/dataset_form.html", "nouveau",
+    return page(request, "admin/dataset_form.html", "inventaire",
                 _form_context(session, principal, form, None))
 
 
@@ -179,7 +179,7 @@ def create_dataset(request: Request, session: SessionDep, principal: LoggedInDep
         else:
             flash(request, f"Le jeu de données « {dataset.title} » a été créé.")
             return RedirectResponse(f"/admin/inventaire/{dataset.slug}", status_code=303)
-    return page(request, "admin/dataset_form.html", "nouveau",
+    return page(request, "admin/dataset_form.html", "inventaire",
                 _form_context(session, principal, form, None), status=422)
 
 

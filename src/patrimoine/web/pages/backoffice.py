@@ -34,8 +34,7 @@ def page(request: Request, template: str, section: str, context: dict[str, Any],
          status: int = 200) -> Any:
     """Render a back-office page; `section` marks the current entry of the navigation."""
     principal = getattr(request.state, "principal", None) or Principal.anonymous()
-    nav = {"nav_can_create": can_create_anywhere(principal),
-           "nav_can_import": can_import_inventory(principal)}
+    nav = {"nav_can_import": can_import_inventory(principal)}
     return render(request, template, {"section": section, **nav, **context}, status=status)
 
 

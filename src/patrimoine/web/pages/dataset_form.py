@@ -121,7 +121,7 @@ def display_value(name: str, value: Any) -> str:
     if name == "cost_per_year":
         return f"{Decimal(value):.2f}".replace(".", ",").removesuffix(",00")
     if isinstance(value, date):
-        return value.isoformat()
+        return value.strftime("%d/%m/%Y")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
