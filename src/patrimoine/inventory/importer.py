@@ -37,7 +37,7 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
-from patrimoine.core.text import key
+from patrimoine.core.text import key, slugify
 from patrimoine.inventory import labels, service
 from patrimoine.inventory.models import (
     AccessLevel,
@@ -723,7 +723,6 @@ def plan_import(session: Session, principal: Principal, table: SpreadsheetTable)
     """What importing `table` would do, row by row; writes nothing."""
     require(can_import_inventory(principal), principal, "importer un inventaire")
     errors: list[RowError] = []
-    columns: dict[int, str] = {}
     mapped: dict[str, str] = {}
     ignored: list[str] = []
     best: dict[str, tuple[int, int]] = {}  # field -> (rank, column index)
@@ -1040,8 +1039,6 @@ def apply_import(session: Session, principal: Principal, plan: ImportPlan) -> Im
 
 
 def _free_slug(title: str, taken: set[str]) -> str:
-    from patrimoine.core.text import slugify
-
     base = slugify(title)
     slug, n = base, 2
     while slug in taken:
