@@ -32,7 +32,9 @@ app.command("demo")(demo.demo)
 def main() -> None:
     """Entry point: domain errors become a French message and an exit code, never a trace."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except PatrimoineError as exc:
         err_console.print(f"[red]Erreur :[/red] {exc.message}")
         for line in exc.errors[:50]:
