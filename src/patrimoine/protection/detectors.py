@@ -242,18 +242,12 @@ def mask_date(day: date) -> str:
 # --- geographic positions ------------------------------------------------------------------
 
 # One number with at least four decimals (about 11 m of latitude): a precise coordinate.
-PRECISE_NUMBER = re.compile(r"^-?\d{1,3}[.,]\d{4,}$")
-# A pair inside one cell: "47.90291, 1.90932", "[1.9093, 47.9029]", "POINT (1.9093 47.9029)".
+PRECISE_LINE = re.compile(r"^-?\d{1,3}[.,]\d{4,}$", re.MULTILINE)
+# A precise pair inside one cell: "47.90291, 1.90932", "[1.9093, 47.9029]",
+# "POINT (1.9093 47.9029)".
 COORDINATE_PAIR = re.compile(
-    r"(?<![\d.])(-?\d{1,3}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)(?![\d.])"
+    r"(?<![\d.])(-?\d{1,3}+\.\d{4,}+)[ \t]*[,; ][ \t]*(-?\d{1,3}+\.\d{4,}+)(?![\d.])"
 )
-
-
-def decimals(number_text: str) -> int:
-    for sep in (".", ","):
-        if sep in number_text:
-            return len(number_text.rsplit(sep, 1)[1])
-    return 0
 
 
 def pair_is_position(a: float, b: float) -> bool:

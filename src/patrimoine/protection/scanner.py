@@ -202,6 +202,9 @@ _PERSON_TABLE = (("prenom", "prenoms", "habitant", "domicile", "patient", "usage
 # --- column samples ------------------------------------------------------------------------
 
 
+_NUMERIC = re.compile(r"[\d\s.,+\-eE]*")
+
+
 @dataclass
 class ColumnSample:
     name: str
@@ -223,6 +226,11 @@ class ColumnSample:
             out.append(pos)
             pos += len(v) + 1
         return out
+
+    @cached_property
+    def is_numeric(self) -> bool:
+        """Only digits and number punctuation: no email, IBAN, plate, address or name."""
+        return _NUMERIC.fullmatch(self.blob) is not None
 
     @cached_property
     def is_text(self) -> bool:
@@ -248,9 +256,13 @@ def _run(col: ColumnSample, pattern: re.Pattern[str], validate: Any = None,
     out = _Matches()
     candidate_lines: set[int] = set()
     valid_lines: set[int] = set()
+    excluded = sorted(exclude or [])
+    excluded_starts = [s for s, _ in excluded]
     for m in pattern.finditer(col.blob):
-        if exclude and any(s < m.end() and m.start() < e for s, e in exclude):
-            continue
+        if excluded:
+            i = bisect_right(excluded_starts, m.end() - 1)
+            if any(excluded[j][1] > m.start() for j in range(max(i - 2, 0), i)):
+                continue
         line = col.line_of(m.start())
         candidate_lines.add(line)
         if validate is not None and not validate(m):
@@ -409,8 +421,9 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
                 f"{_pct(short.valid / n)} des valeurs ont la forme d'un NIR sans clé"
                 f"{_signal_note(col, _NIR_SIGNAL)}"))
 
+    letters = not col.is_numeric
     iban = _run(col, d.IBAN, lambda m: d.iban_is_valid(m.group(0)), k,
-                lambda m: d.mask_iban(m.group(0)))
+                lambda m: d.mask_iban(m.group(0))) if letters else _Matches()
     if iban.valid and iban.valid / iban.candidates >= 0.5:
         strong_spans += iban.spans
         out.append(_finding(
@@ -418,7 +431,8 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
             f"{_pct(iban.valid / n)} des valeurs sont des IBAN à clé valide"
             f"{_signal_note(col, _IBAN_SIGNAL)}"))
 
-    email = _run(col, d.EMAIL, None, k, lambda m: d.mask_email(m.group(0)))
+    email = _run(col, d.EMAIL, None, k, lambda m: d.mask_email(m.group(0))) \
+        if letters and "@" in col.blob else _Matches()
     if email.valid:
         generic = sum(d.email_is_generic(e) for e in email.matched) / len(email.matched)
         severity = "low" if generic >= 0.8 else "medium"
@@ -450,7 +464,8 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
             f"{_signal_note(col, _PHONE_SIGNAL)}"))
 
     plate_signal = col.words.has(*_PLATE_SIGNAL)
-    plate = _run(col, d.PLATE, None, k, lambda m: d.mask_plate(m.group(0)))
+    plate = _run(col, d.PLATE, None, k, lambda m: d.mask_plate(m.group(0))) if letters \
+        else _Matches()
     plate_count = plate.valid
     if plate_count and (not is_code or plate_signal) and (
             short_ok(plate_count) or (col.is_text and plate_count >= 2)
@@ -461,7 +476,8 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
             f"{_pct(plate_count / n)} des valeurs ont la forme d'une plaque d'immatriculation"
             f"{_signal_note(col, _PLATE_SIGNAL)}"))
 
-    address = _run(col, d.ADDRESS, None, k, lambda m: d.mask_address(m.group(0)))
+    address = _run(col, d.ADDRESS, None, k, lambda m: d.mask_address(m.group(0))) \
+        if letters else _Matches()
     address_signal = col.words.has(*_ADDRESS_SIGNAL)
     if address.valid and (short_ok(address.valid) or (col.is_text and address.valid >= 2)
                           or (address_signal and address.valid / n >= 0.1)):
@@ -489,7 +505,7 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
                     f"{_pct(years.valid / n)} des valeurs sont des années de naissance"
                     f" ; nom de colonne évocateur (« {col.name} »)"))
 
-    named = _name(col, options)
+    named = _name(col, options) if letters else None
     if named:
         out.append(named)
     return out
@@ -540,9 +556,15 @@ def _name_value(value: str) -> _NameEvidence:
     return ev
 
 
+# Prefilter over the joined sample: lines that could be a name (short, no digit, no @).
+_NAME_LIKE_LINE = re.compile(r"^[^\d@\n]{1,80}$", re.MULTILINE)
+
+
 def _name(col: ColumnSample, options: ScanOptions) -> Finding | None:
     values = col.values
     n = len(values)
+    if len(_NAME_LIKE_LINE.findall(col.blob)) < 0.5 * n:
+        return None
     evidence = [_name_value(v) for v in values]
     shaped = sum(e.shaped for e in evidence) / n
     if shaped < 0.5:
@@ -600,11 +622,7 @@ def _table_is_personal(samples: list[ColumnSample], findings: list[Finding]) -> 
 
 
 def _precise_numbers(col: ColumnSample) -> list[float]:
-    out = []
-    for v in col.values:
-        if d.PRECISE_NUMBER.match(v):
-            out.append(float(v.replace(",", ".")))
-    return out
+    return [float(x.replace(",", ".")) for x in d.PRECISE_LINE.findall(col.blob)]
 
 
 def _coordinate_pairs(samples: list[ColumnSample]) -> set[str]:
@@ -629,39 +647,27 @@ def _coordinate_pairs(samples: list[ColumnSample]) -> set[str]:
 
 def _position(col: ColumnSample, options: ScanOptions, personal: bool,
               paired: bool = False) -> Finding | None:
-    n = len(col.values)
-    precise: list[str] = []
-    pair_cells = 0
-    coord_signal = col.words.has(*_COORD_SIGNAL) or paired
-    for v in col.values:
-        pair = d.COORDINATE_PAIR.search(v)
-        if pair and len(v) < 120:
-            a, b = pair.group(1), pair.group(2)
-            if (d.decimals(a) >= 4 and d.decimals(b) >= 4
-                    and d.pair_is_position(float(a), float(b))):
-                pair_cells += 1
-                precise.append(f"{d.mask_coordinate(a)}, {d.mask_coordinate(b)}")
-                continue
-        if coord_signal and d.PRECISE_NUMBER.match(v) and d.decimals(v) >= 4:
-            if abs(float(v.replace(",", "."))) <= 180:
-                precise.append(d.mask_coordinate(v))
-    if not precise or len(precise) / n < 0.5:
+    if not (personal or col.words.has(*_HOME_SIGNAL)):
         return None
-    if not (pair_cells or coord_signal):
+    n = len(col.values)
+    k = options.max_examples
+    pairs = _run(col, d.COORDINATE_PAIR,
+                 lambda m: d.pair_is_position(float(m.group(1)), float(m.group(2))), k,
+                 lambda m: f"{d.mask_coordinate(m.group(1))}, {d.mask_coordinate(m.group(2))}")
+    singles = _Matches()
+    if col.words.has(*_COORD_SIGNAL) or paired:
+        singles = _run(col, d.PRECISE_LINE,
+                       lambda m: abs(float(m.group(0).replace(",", "."))) <= 180, k,
+                       lambda m: d.mask_coordinate(m.group(0)))
+    count = pairs.valid + singles.valid  # a line is either one number or holds a pair
+    if count / n < 0.5:
         return None
     home = col.words.has(*_HOME_SIGNAL)
-    if not (home or personal):
-        return None
     why = (f"le nom de colonne désigne un domicile ou une personne (« {col.name} »)" if home
            else "la table décrit des personnes (noms, NIR, dates de naissance…)")
-    examples: list[str] = []
-    for p in precise:
-        if p not in examples:
-            examples.append(p)
-        if len(examples) >= options.max_examples:
-            break
-    return _finding(col, "position", len(precise), examples, 0.85, "high",
-                    f"{_pct(len(precise) / n)} des valeurs sont des coordonnées à au moins "
+    examples = (pairs.examples + singles.examples)[:k]
+    return _finding(col, "position", count, examples, 0.85, "high",
+                    f"{_pct(count / n)} des valeurs sont des coordonnées à au moins "
                     f"4 décimales (≈ 11 m) ; {why}")
 
 
