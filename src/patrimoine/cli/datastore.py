@@ -17,10 +17,7 @@ from patrimoine.cli.common import console, err_console, services
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.text import slugify
 from patrimoine.datastore import versions as store
-from patrimoine.datastore.diff import diff as diff_versions
-from patrimoine.datastore.ingest import IngestPlan, ingest, sniff
-from patrimoine.datastore.ingest.plan import TYPE_LABELS
-from patrimoine.datastore.ingest.textfile import DELIMITER_LABELS
+from patrimoine.datastore.ingest.plan import TYPE_LABELS, IngestPlan
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Dataset, Organisation
 
@@ -91,6 +88,8 @@ def load(
     as_json: Annotated[bool, typer.Option("--json", help="Print the new version as JSON.")] = False,
 ) -> None:
     """Load FILE as the next version of dataset SLUG (identical content makes no new version)."""
+    from patrimoine.datastore.ingest import ingest
+
     overrides = _overrides(fmt, encoding, delimiter, header_row, sheet, types)
     if not file.is_file():
         raise Invalid(f"Fichier introuvable : {file}.")
@@ -165,6 +164,8 @@ def sniff_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Show what FILE holds (settings, columns and types, first rows) without loading it."""
+    from patrimoine.datastore.ingest import sniff
+
     plan = sniff(file, _overrides(fmt, encoding, delimiter, header_row, sheet, types))
     if as_json:
         typer.echo(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2, default=str))
@@ -173,6 +174,8 @@ def sniff_command(
 
 
 def _print_plan(plan: IngestPlan) -> None:
+    from patrimoine.datastore.ingest.textfile import DELIMITER_LABELS
+
     console.print(f"[b]{plan.filename}[/b] — format {plan.format}")
     if plan.format == "csv":
         console.print(f"  encodage : {plan.encoding} ; séparateur : "
@@ -236,6 +239,8 @@ def diff_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Summarise what changed between versions A and B of a dataset."""
+    from patrimoine.datastore.diff import diff as diff_versions
+
     svc = services()
     with svc.db.unit_of_work() as session:
         entry = inventory.get_dataset(session, Principal.system(CLI), dataset)
