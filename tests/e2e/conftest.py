@@ -105,3 +105,9 @@ def login(page: Any, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(f"{base_url}/admin")
+
+
+def nav(page: Any, name: str) -> Any:
+    """A link of the main navigation (the breadcrumb may hold one of the same name)."""
+    return page.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name=name, exact=True)

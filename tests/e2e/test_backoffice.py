@@ -13,7 +13,7 @@ from patrimoine.access.models import Role
 from patrimoine.core.db import Database
 from patrimoine.inventory.models import AccessLevel
 from tests import factories as f
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, nav
 from tests.support.spreadsheets import SOURCES, write_audit
 
 pytestmark = pytest.mark.e2e
@@ -50,7 +50,7 @@ def test_log_in_search_create_import_and_read_statistics(
     assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
 
     # Search ignores accents and case.
-    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Inventaire").click()
+    nav(page, "Inventaire").click()
     page.get_by_label("Rechercher dans l'inventaire").fill("ENERGETIQUE")
     page.get_by_role("button", name="Rechercher").click()
     assert page.locator("#resultats").inner_text() == "1 jeu de données pour « ENERGETIQUE »"
@@ -59,7 +59,7 @@ def test_log_in_search_create_import_and_read_statistics(
         "Consommations énergétiques des gymnases")
 
     # Create an entry: a bad amount is reported next to its field, the rest is kept.
-    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Inventaire").click()
+    nav(page, "Inventaire").click()
     page.get_by_role("link", name="Nouvelle entrée").click()
     page.get_by_label("Titre").fill("Arbres d'alignement")
     page.get_by_label("Organisation").select_option(label="Ville de Troyes")

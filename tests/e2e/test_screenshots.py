@@ -12,7 +12,7 @@ import pytest
 from patrimoine.core.db import Database
 from patrimoine.demo.territory import load_demo
 from tests import factories as f
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, nav
 from tests.support.spreadsheets import audit_rows, write_audit
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +52,7 @@ def test_screenshots(request: pytest.FixtureRequest, db: Database, serve: Any, p
     page.get_by_role("button", name="Enregistrer les modifications").click()
     shot("05-fiche-et-historique")
 
-    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Inventaire").click()
+    nav(page, "Inventaire").click()
     page.get_by_role("link", name="Nouvelle entrée").click()
     page.get_by_label("Titre").fill("")
     page.get_by_label("Coût annuel").fill("beaucoup")

@@ -137,7 +137,8 @@ def _active_filters(facets: list[Facet], active: list[tuple[str, str]],
     out = []
     for name, value in active:
         url = _toggle(params, name, value)
-        title, text = by_url.get((name, url), (queries.FIELD_LABELS.get(name, name), value))
+        fallback = {"keyword": "Mot-clé"}.get(name) or queries.FIELD_LABELS.get(name, name)
+        title, text = by_url.get((name, url), (fallback, value))
         out.append((title, text, url))
     return out
 
