@@ -337,6 +337,28 @@ class Generator:
         return LabelledTable(f"communes_{variant}", columns, rows, {c: set() for c in columns})
 
 
+    def faker_only(self, n: int, variant: int) -> LabelledTable:
+        """Every value from Faker's own fr_FR providers (not from this module's formats), with
+        Faker's non-personal values as decoys."""
+        f = self.fake
+        personal = {"nom_complet": (f.name, "name"), "courriel": (f.email, "email"),
+                    "telephone": (f.phone_number, "phone"), "adresse": (f.address, "address"),
+                    "securite_sociale": (f.ssn, "nir"), "iban": (f.iban, "iban"),
+                    "immatriculation": (f.license_plate, "plate"),
+                    "date_de_naissance": (f.date_of_birth, "birth_date")}
+        decoys = {"entreprise": f.company, "metier": f.job, "carte": f.credit_card_number,
+                  "ean": f.ean13, "ip": f.ipv4, "slogan": f.catch_phrase,
+                  "couleur": f.color_name, "prix": f.pricetag, "code_postal": f.postcode,
+                  "departement": lambda: f.department()[1], "region": f.region,
+                  "date_maj": f.date_time_this_year, "identifiant": f.uuid4}
+        columns = list(personal) + list(decoys)
+        makers = [m for m, _ in personal.values()] + list(decoys.values())
+        rows = [[make() for make in makers] for _ in range(n)]
+        labels: dict[str, set[str]] = {c: {kind} for c, (_, kind) in personal.items()}
+        labels.update({c: set() for c in decoys})
+        return LabelledTable(f"faker_{variant}", columns, rows, labels)
+
+
 def corpus(seed: int = 7, rows: int = 400) -> list[LabelledTable]:
     """Several labelled tables of every type."""
     gen = Generator(seed)
@@ -349,6 +371,7 @@ def corpus(seed: int = 7, rows: int = 400) -> list[LabelledTable]:
         tables.append(gen.agents(rows, variant))
         tables.append(gen.pound(rows, variant))
         tables.append(gen.communes(rows, variant))
+        tables.append(gen.faker_only(rows, variant))
     return tables
 
 
@@ -442,4 +465,5 @@ def hard_corpus(seed: int = 7, rows: int = 400) -> list[LabelledTable]:
         tables.append(blind(gen.agents(rows, variant)))
         tables.append(blind(gen.facilities(rows, variant)))
         tables.append(blind(gen.pound(rows, variant)))
+        tables.append(blind(gen.faker_only(rows, variant)))
     return tables
