@@ -264,6 +264,7 @@ def _open_layout(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
         read_only=True,
         config={
             "enable_external_access": False,
+            "preserve_insertion_order": True,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "threads": limits.threads,

@@ -535,7 +535,10 @@ def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
         else:
             offset = start
         where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        sql = (f"SELECT {select} FROM records{where_sql} ORDER BY {order_by(table, sort)} "
+        # Records are stored in _row order and DuckDB preserves insertion order, so the
+        # default order needs no ORDER BY: the scan stops as soon as the page is full.
+        order_sql = f" ORDER BY {order_by(table, sort)}" if sort else ""
+        sql = (f"SELECT {select} FROM records{where_sql}{order_sql} "
                f"LIMIT {int(page.limit)} OFFSET {int(offset)}")
     rows = table.fetch(sql, params)
     return _page(table, selected, fetched, rows, sort, where, page, start, fp, positional=False)

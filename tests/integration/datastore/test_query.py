@@ -233,3 +233,17 @@ def test_positions_filters_need_positions(tmp_path: Path) -> None:
     table = open_table(tmp_path, positions=None)
     with pytest.raises(Invalid, match="pas de positions"):
         q.records(table, q.Query(bbox=q.parse_bbox("0,0,1,1")), q.Page())
+
+
+def test_default_order_pages_on_many_row_groups_follow_row_ids(tmp_path: Path) -> None:
+    """Unsorted pages rely on insertion order (no ORDER BY): check it over many row groups."""
+    large = open_table(tmp_path, generated_sql(300_000))
+    query = q.Query(filter=q.build_filter(["commune:eq:Lyon"], [], None))
+    expected = [r[0] for r in large.fetch(
+        "SELECT _row FROM records WHERE commune = 'Lyon' ORDER BY _row")]
+    for offset in (0, 30_000, 54_000):
+        page = q.records(large, query, q.Page(limit=1000, offset=offset))
+        assert [r["_row"] for r in page.rows] == expected[offset:offset + 1000]
+    searched = q.records(large, q.Query(search="ligne 29999"), q.Page(limit=1000))
+    assert [r["_row"] for r in searched.rows] == sorted(r["_row"] for r in searched.rows)
+    assert searched.total == 13  # 29999, 129999, 229999 and 299990 to 299999
