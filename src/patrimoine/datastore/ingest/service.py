@@ -54,7 +54,7 @@ from patrimoine.inventory.models import Dataset, DatasetChange
 SAMPLE_ROWS = 20_000
 FIRST_ROWS = 10
 SAMPLE_VALUES = 5
-MEMORY_LIMIT = "512MB"
+MEMORY_LIMIT = "384MB"
 
 # progress(fraction done 0..1, what is happening, in French)
 ProgressCallback = Callable[[float, str], None]

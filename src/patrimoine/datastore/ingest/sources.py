@@ -117,7 +117,7 @@ def csv_relation(text_path: Path, dialect: textfile.Dialect, *, pad: bool) -> st
         f"read_csv({quote_literal(str(text_path))}, delim={quote_literal(dialect.delimiter)}, "
         f"quote='\"', escape='\"', header=false, skip={dialect.skip_lines}, columns={columns}, "
         f"auto_detect=false, null_padding={'true' if pad else 'false'}, "
-        f"allow_quoted_nulls=false, max_line_size=16777216)"
+        f"allow_quoted_nulls=false)"
     )
 
 
