@@ -20,7 +20,7 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[str]]
     folder = tmp_path_factory.mktemp("labelled")
     tables, found = [], []
     for seed in (1, 2, 3):
-        for i, table in enumerate(corpus(seed=seed, rows=250)):
+        for i, table in enumerate(corpus(seed=seed, rows=150)):
             # Every table goes through a real file, each format in turn.
             path = write(table, folder / str(seed), FORMATS[(i + seed) % len(FORMATS)])
             read = read_table(path)
