@@ -174,6 +174,11 @@ _NAME_SIGNAL = (("nom", "noms", "name", "prenom", "prenoms", "titulaire", "benef
                  "conjoint", "elu", "personne", "civilite", "identite", "representant"),
                 ("prenom", "firstname", "lastname", "surname", "fullname", "patronyme",
                  "nomdefamille", "nomusage", "nomnaissance", "givenname", "familyname"))
+# Names that can only mean a person's name: the shape of the values is then enough.
+_STRONG_NAME_SIGNAL = (("prenom", "prenoms", "patronyme"),
+                       ("prenom", "firstname", "lastname", "surname", "nomdefamille",
+                        "nomusage", "nomnaissance", "givenname", "familyname", "fullname",
+                        "nomcomplet"))
 _PLACE_TOKENS = ("commune", "communes", "ville", "city", "voie", "rue", "lieu", "lieudit",
                  "etablissement", "equipement", "structure", "site", "service", "organisme",
                  "entreprise", "societe", "raison", "sociale", "produit", "espece", "station",
@@ -513,7 +518,8 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
 
 # --- names ---------------------------------------------------------------------------------
 
-_NAME_TOKEN = re.compile(r"^(?:[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’]+|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’]+|[A-Z]\.?)"
+_NAME_TOKEN = re.compile(r"^(?:[A-ZÀ-ÖØ-Þ]['’])?"
+                         r"(?:[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’]+|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’]+|[A-Z]\.?)"
                          r"(?:-(?:[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’]+|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’]+))*$")
 
 
@@ -581,7 +587,9 @@ def _name(col: ColumnSample, options: ScanOptions) -> Finding | None:
         ok = full >= 0.6 and first >= 0.5
         confidence = 0.7
     elif signal:
-        ok = shaped >= 0.7 and (listed >= 0.05 or full >= 0.1 or civility >= 0.1)
+        strong = col.words.has(*_STRONG_NAME_SIGNAL)
+        ok = shaped >= 0.7 and (listed >= 0.05 or full >= 0.1 or civility >= 0.1
+                                or (strong and shaped >= 0.8))
         confidence = 0.95 if listed >= 0.2 or full >= 0.2 else 0.75
     else:
         ok = shaped >= 0.7 and (full >= 0.4 or first >= 0.6 or civility >= 0.3

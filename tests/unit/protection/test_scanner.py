@@ -158,6 +158,12 @@ def test_names_by_value_evidence_and_by_column_name() -> None:
     assert kinds({"titulaire_x": full * 4})["titulaire_x"] == {"name"}
     surnames = ["Dupont", "Lefèvre", "Garnier", "Kowalski", "Nguyen", "Martin", "Moreau"]
     assert kinds({"nom": surnames * 3})["nom"] == {"name"}
+    # Names no list holds: a column name that can only mean a person is then enough.
+    rare = ["Mamadou Diallo", "Aïssatou N'Diaye", "Thanh Nguyen", "Kenza Benali",
+            "Oumar Traoré", "Svetlana Ivanova", "Yusuf Demir", "Ngozi Okafor"]
+    assert kinds({"nom_complet": rare * 3})["nom_complet"] == {"name"}
+    assert kinds({"Prénom": ["Mamadou", "Aïssatou", "Thanh", "Kenza", "Yusuf"] * 4}) == {
+        "Prénom": {"name"}}
     found = finding({"nom": full}, "nom", "name")
     assert found.examples[0] == "J*** D***"
 
