@@ -309,6 +309,10 @@ def test_statistics_reproduce_the_audit_tables(client: TestClient, territory: Te
     assert "Total général</th><td class=\"num\">3</td>" in html.split('id="table-source"')[1]
     org = html.split('id="table-organisation"')[1].split("</table>")[0]
     assert '<th scope="row">Ville de Troyes</th><td class="num">2</td><td class="num">66,7 %' in org
+    scoped = client.get("/admin/inventaire/statistiques",
+                        params={"organisation": "Ville de Troyes"}).text
+    assert "2 jeux de données de « Ville de Troyes »" in scoped
+    assert "Troyes Champagne Métropole</th>" not in scoped.split('id="table-organisation"')[1]
     # The chart is drawn on the server, with a text alternative.
     assert html.count("<svg") == 6 and 'role="img"' in html and "<desc" in html
     assert "<script" not in html

@@ -185,10 +185,16 @@ def create_dataset(request: Request, session: SessionDep, principal: LoggedInDep
 
 
 @router.get("/admin/inventaire/statistiques")
-def statistics(request: Request, session: SessionDep, principal: LoggedInDep) -> Response:
+def statistics(request: Request, session: SessionDep, principal: LoggedInDep,
+               organisation: str = "") -> Response:
+    # One optional scope, an organisation, as the audit tables are read per collectivité too.
+    filters = queries.DatasetFilters(values={"organisation": [organisation]} if organisation
+                                     else {})
+    choices = [v.value for v in queries.facets(
+        session, principal, queries.DatasetFilters(), ["organisation"])["organisation"]]
     tables = []
     for name in queries.STATS_FIELDS:
-        rows = queries.statistics(session, principal, name)
+        rows = queries.statistics(session, principal, name, filters)
         tables.append({
             "name": name,
             "title": queries.FIELD_LABELS[name],
@@ -198,7 +204,9 @@ def statistics(request: Request, session: SessionDep, principal: LoggedInDep) ->
         })
     return page(request, "admin/statistics.html", "statistiques", {
         "tables": tables,
-        "total": queries.count_datasets(session, principal),
+        "total": sum(r.count for r in tables[0]["rows"]),
+        "organisation": organisation,
+        "organisations": sorted(choices),
     })
 
 
