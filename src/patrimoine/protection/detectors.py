@@ -212,6 +212,20 @@ def mask_address(text: str) -> str:
     return masked
 
 
+# --- names inside free text ----------------------------------------------------------------
+
+# "Mme Durand", "M. Jean Dupont", "Docteur Martin": a civility followed by a capitalised word.
+CIVILITY_NAME = re.compile(
+    r"(?<![\w.])(?:M\.|MM\.|Mme|Mmes|Mlle|Monsieur|Madame|Mademoiselle|Dr\.?|Docteur|"
+    r"Ma[iî]tre|Me)\s+(?:[A-ZÀ-ÖØ-Þ]['’])?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿA-ZÀ-ÖØ-Þ'’\-]+"
+    r"(?:\s+[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿA-ZÀ-ÖØ-Þ'’\-]+)?"
+)
+
+
+def mask_words(text: str) -> str:
+    return " ".join(w[:1] + "***" if w[:1].isalpha() else w for w in text.split())
+
+
 # --- dates ---------------------------------------------------------------------------------
 
 DATE = re.compile(

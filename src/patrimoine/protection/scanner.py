@@ -511,6 +511,13 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
                     f" ; nom de colonne évocateur (« {col.name} »)"))
 
     named = _name(col, options) if letters else None
+    if named is None and letters and col.is_text:
+        civil = _run(col, d.CIVILITY_NAME, None, k, lambda m: _mask_name(m.group(0)))
+        if civil.valid >= 2:
+            named = _finding(
+                col, "name", civil.valid, civil.examples, 0.8, "high",
+                f"{_pct(civil.valid / n)} des textes nomment une personne (civilité suivie "
+                "d'un nom : « Mme D*** »)")
     if named:
         out.append(named)
     return out
@@ -617,7 +624,7 @@ def _name(col: ColumnSample, options: ScanOptions) -> Finding | None:
 
 
 def _mask_name(value: str) -> str:
-    return " ".join(w[:1] + "***" if w[:1].isalpha() else w for w in value.split())
+    return d.mask_words(value)
 
 
 # --- positions -----------------------------------------------------------------------------

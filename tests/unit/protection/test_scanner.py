@@ -234,7 +234,11 @@ def test_free_text_with_contact_details() -> None:
                 "Réponse envoyée à jean.dupont@exemple.fr le 12 mars, en attente de retour.",
                 "Rien à signaler sur ce dossier, instruction terminée par le service.",
                 "Rappeler au 07 98 76 54 32 pour fixer un rendez-vous sur place."] * 5
-    assert kinds({"observations": comments})["observations"] == {"phone", "email"}
+    assert kinds({"observations": comments})["observations"] == {"phone", "email", "name"}
+    found = finding({"observations": comments}, "observations", "name")
+    assert found.count == 5 and found.examples == ("M*** D***",)
+    plain = [c for c in comments if "Mme" not in c]
+    assert kinds({"observations": plain})["observations"] == {"phone", "email"}
 
 
 # --- the scan itself -----------------------------------------------------------------------
