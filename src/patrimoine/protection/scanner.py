@@ -30,7 +30,8 @@ How it decides
   it are not reported.
 - Emails of services (contact@, accueil@, mairie@…) are still reported as email, with
   severity "low"; addresses in a table with no person in it are reported with severity
-  "low" too (often the address of a facility).
+  "low" too (often the address of a facility), and landline numbers are "low" unless the
+  table is about persons.
 
 A finding's `key` (column, kind) is stable across rescans of the same table, so the
 decisions people record about findings can be matched to the next scan.
@@ -43,7 +44,7 @@ import re
 import statistics
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
@@ -377,7 +378,7 @@ def _scan(samples: list[ColumnSample], options: ScanOptions, sampled: int,
             if found:
                 findings.append(found)
     findings.extend(_split_addresses(samples, findings, options))
-    findings = [_address_severity(f, personal) for f in findings]
+    findings = [_in_context(f, personal) for f in findings]
     order = {c.name: i for i, c in enumerate(samples)}
     findings.sort(key=lambda f: (order.get(f.column, 0), KINDS.index(f.kind)))
     return ScanResult(tuple(c.name for c in samples), tuple(findings), sampled, total)
@@ -720,9 +721,13 @@ def _split_addresses(samples: list[ColumnSample], findings: list[Finding],
     return out
 
 
-def _address_severity(f: Finding, personal: bool) -> Finding:
-    if f.kind != "address" or personal:
-        return f
-    return Finding(f.column, f.kind, f.share, f.count, f.sampled, f.examples,
-                   f.confidence, "low",
-                   f.reason + " ; aucune personne dans la table (adresse d'un lieu probable)")
+def _in_context(f: Finding, personal: bool) -> Finding:
+    """Addresses and phone numbers weigh more in a table about persons than in a list of
+    facilities (the town hall's address and switchboard)."""
+    if f.kind == "address" and not personal:
+        return replace(f, severity="low", reason=f.reason + " ; aucune personne dans la table "
+                       "(adresse d'un lieu probable)")
+    if f.kind == "phone" and personal and f.severity == "low":
+        return replace(f, severity="medium",
+                       reason=f.reason + " ; la table décrit des personnes")
+    return f

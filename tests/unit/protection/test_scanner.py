@@ -85,6 +85,10 @@ def test_french_phones_in_every_writing(gen: Generator) -> None:
     assert found.count == len(values)
     assert found.examples[0] == "06 ** ** ** 78"
     assert "phone" in kinds({"x": [gen.phone() for _ in range(50)]})["x"]
+    landlines = {"telephone": ["02 38 79 22 22", "01 45 67 89 01"] * 5}
+    assert finding(landlines, "telephone", "phone").severity == "low"
+    homes = {**landlines, "prenom": ["Marie", "Jean"] * 5}
+    assert finding(homes, "telephone", "phone").severity == "medium"
     # Stored as integers the leading zero is lost; the column name makes them phones.
     assert kinds({"telephone": [612345678, 145678901, 789012345]})["telephone"] == {"phone"}
 
