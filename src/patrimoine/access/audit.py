@@ -43,10 +43,17 @@ def record(
     target: str,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    prev_hash = prev or GENESIS
+    # The chain tip is read once per transaction: after the first append this transaction
+    # holds the lock (PostgreSQL advisory lock, SQLite's write lock), so no one else appends.
+    transaction = session.get_transaction()
+    tip = session.info.get("audit_tip")
+    if tip is not None and tip[0] is transaction and tip[1] in session:
+        prev_hash = tip[1].hash
+    else:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+        prev_hash = prev or GENESIS
     event = AuditEvent(
         at=now(),
         actor_id=principal.account_id,
@@ -57,8 +64,8 @@ def record(
         prev_hash=prev_hash,
     )
     event.hash = _digest(prev_hash, event)
-    session.add(event)
-    session.flush()
+    session.add(event)  # flushed with the rest of the unit of work
+    session.info["audit_tip"] = (transaction, event)
     return event
 
 
