@@ -5,9 +5,10 @@ Each version's Parquet file is loaded once into a DuckDB database file of its ow
 
 - `records`: every row, physically ordered by `_row`, with a unique index on `_row` and one
   extra column holding the accent- and case-folded text of every string column (search);
-- `sort_<i>`: for each sortable column, the `_row` of every record in the column's order
-  (`NULLS FIRST`, ties by `_row`), its rowid being the position, so that any page of a sort on one
-  column is a range of positions (zone-map pruned), never a sort of every row.
+- beside it, one small file per sortable column, built the first time a sort on that column
+  is asked for: the `_row` of every record in the column's order (`NULLS FIRST`, ties by
+  `_row`), its rowid being the position, so that any page of a sort on one column is a
+  range of positions (zone-map pruned) then an index lookup, never a sort of every row.
 
 The layout is built once (under a file lock, written to a temporary file then moved into
 place) and then only opened read-only, so any number of processes can share it. Each
@@ -29,11 +30,12 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from patrimoine.core.errors import Invalid, PatrimoineError
 
 # Bump when the layout changes: old cache files are then simply ignored.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 CACHE_DIR = Path("cache") / "duckdb"
 TEXT_TYPES = ("string",)
 SORTABLE_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
@@ -111,10 +113,13 @@ class VersionTable:
     positions: dict[str, str] | None
     row_count: int
     search_column: str
-    sort_tables: dict[str, str]
+    sortable: list[str]
     null_counts: dict[str, int]
     limits: Limits
     _con: duckdb.DuckDBPyConnection = field(repr=False)
+    _layout: Path = field(repr=False, default=Path())
+    _sorts: dict[str, duckdb.DuckDBPyConnection] = field(repr=False, default_factory=dict)
+    _sort_lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
 
     def column(self, name: str) -> Column | None:
         for c in self.columns:
@@ -132,6 +137,65 @@ class VersionTable:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._con.cursor()
+
+    def sorted_rows(self, column: str, first: int, last: int) -> list[int]:
+        """`_row` of the records at positions first..last of the column's order
+        (ascending, nulls first, ties by `_row`)."""
+        cur = self._sort_connection(column).cursor()
+        try:
+            return [int(r[0]) for r in cur.execute(
+                "SELECT _row FROM positions WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
+                [first, last]).fetchall()]
+        finally:
+            cur.close()
+
+    def _sort_connection(self, column: str) -> duckdb.DuckDBPyConnection:
+        """The column's sort positions: a small DuckDB file of its own, built on first use
+        (so publishing a version does not pay for sorts nobody asks for)."""
+        with self._sort_lock:
+            con = self._sorts.get(column)
+            if con is not None:
+                return con
+            index = self.names.index(column)
+            path = self._layout.with_name(f"{self._layout.stem}.sort-{index}.duckdb")
+            if not path.exists():
+                with open(path.with_name(f".{path.name}.lock"), "w") as lock_file:
+                    fcntl.flock(lock_file, fcntl.LOCK_EX)
+                    if not path.exists():
+                        self._build_sort(column, path)
+            con = _open_layout(path, self.limits)
+            self._sorts[column] = con
+            return con
+
+    def _build_sort(self, column: str, path: Path) -> None:
+        spec = self.column(column)
+        assert spec is not None
+        cur = self.cursor()
+        timer = _interrupt_after(cur, self.limits.export_time_limit_s)
+        try:
+            # Insertion order is preserved, so a row's rowid is its position in the order.
+            order = cur.sql(f"SELECT _row FROM records ORDER BY {sort_expr(spec)} ASC "
+                            "NULLS FIRST, _row ASC").to_arrow_table()
+        except duckdb.InterruptException as exc:
+            raise _timeout(self.limits.export_time_limit_s) from exc
+        finally:
+            timer.cancel()
+            cur.close()
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        writer = duckdb.connect(str(tmp), config={
+            "threads": self.limits.threads, "memory_limit": self.limits.memory_limit,
+            "preserve_insertion_order": True, "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False})
+        try:
+            writer.register("order_table", order)
+            writer.execute("CREATE TABLE positions AS SELECT _row FROM order_table")
+            writer.execute("CHECKPOINT")
+        finally:
+            writer.close()
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
 
     def fetch(
         self, sql: str, params: Sequence[Any] = (), *, time_limit_s: float | None = None
@@ -218,41 +282,62 @@ def _search_column_name(names: Sequence[str]) -> str:
     return name
 
 
+def fold_arrow(values: pa.Array) -> pa.Array:
+    """Arrow twin of core.text.fold, computed once per distinct value of the batch."""
+    encoded = values.dictionary_encode()
+    words = encoded.dictionary
+    for src, dst in (("œ", "oe"), ("Œ", "oe"), ("æ", "ae"), ("Æ", "ae")):
+        words = pc.replace_substring(words, src, dst)
+    words = pc.replace_substring_regex(pc.utf8_normalize(words, "NFKD"), r"\p{Mn}", "")
+    return pc.take(pc.utf8_lower(words), encoded.indices)
+
+
 def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Limits) -> None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    con = duckdb.connect(
-        str(tmp),
-        config={"threads": limits.threads, "memory_limit": limits.memory_limit,
-                "autoinstall_known_extensions": False, "autoload_known_extensions": False},
-    )
+    config = {"threads": limits.threads, "memory_limit": limits.memory_limit,
+              "autoinstall_known_extensions": False, "autoload_known_extensions": False,
+              "preserve_insertion_order": True}
+    source = duckdb.connect(config=config)
+    con = duckdb.connect(str(tmp), config=config)
     try:
         names = [c.name for c in columns]
         search = _search_column_name(names)
-        texts = [quote(c.name) for c in columns if c.type in TEXT_TYPES]
-        search_expr = fold_sql(f"concat_ws(' ', {', '.join(texts)})") if texts else "''"
         # Cast to the declared types: the layout honours the contract whatever the writer did.
         select = ", ".join(["CAST(_row AS BIGINT) AS _row",
                             *(f"CAST({quote(c.name)} AS {c.sql_type}) AS {quote(c.name)}"
                               for c in columns)])
-        con.execute(
-            f"CREATE TABLE records AS SELECT {select}, {search_expr} AS {quote(search)} "
-            "FROM read_parquet(?) ORDER BY _row",
-            [str(parquet)],
-        )
-        con.execute("SET preserve_insertion_order = true")
+        reader = source.sql(f"SELECT {select} FROM read_parquet(?)",
+                            params=[str(parquet)]).to_arrow_reader(122_880)
+        texts = [i + 1 for i, c in enumerate(columns) if c.type in TEXT_TYPES]
+        schema = reader.schema.append(pa.field(search, pa.string()))
+
+        def with_search() -> Iterator[pa.RecordBatch]:
+            # Folding text in DuckDB (strip_accents) costs several seconds per million rows;
+            # Arrow folds each distinct value of a batch once.
+            for batch in reader:
+                parts = [fold_arrow(batch.column(i)) for i in texts]
+                text = (pc.binary_join_element_wise(*parts, " ", null_handling="skip")
+                        if parts else pa.array([""] * batch.num_rows, pa.string()))
+                yield pa.RecordBatch.from_arrays([*batch.columns, text], schema=schema)
+
+        batches = pa.RecordBatchReader.from_batches(schema, with_search())  # noqa: F841
+        con.execute("CREATE TABLE records AS SELECT * FROM batches")
+        misplaced = con.execute("SELECT count(*) FROM records WHERE _row <> rowid + 1").fetchone()
+        if misplaced and misplaced[0]:
+            con.execute("CREATE TABLE sorted AS SELECT * FROM records ORDER BY _row")
+            con.execute("DROP TABLE records")
+            con.execute("ALTER TABLE sorted RENAME TO records")
+            misplaced = con.execute(
+                "SELECT count(*) FROM records WHERE _row <> rowid + 1").fetchone()
+            if misplaced and misplaced[0]:
+                raise PatrimoineError("Le fichier de la version est invalide : les numéros de "
+                                      "ligne (_row) doivent aller de 1 à n sans trou.")
         con.execute("CREATE UNIQUE INDEX records_row ON records(_row)")
-        for i, c in enumerate(columns):
-            if c.type not in SORTABLE_TYPES:
-                continue
-            # Insertion order is preserved, so a row's rowid is its position in the order.
-            con.execute(
-                f"CREATE TABLE sort_{i} AS SELECT _row FROM records "
-                f"ORDER BY {sort_expr(c)} ASC NULLS FIRST, _row ASC"
-            )
         con.execute("CHECKPOINT")
     finally:
         con.close()
+        source.close()
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, target)
@@ -322,7 +407,7 @@ def open_file(
                 if not path.exists():
                     _build_layout(Path(parquet), path, cols, limits)
         con = _open_layout(path, limits)
-        table = _describe(con, key, cols, positions, limits)
+        table = _describe(con, path, key, cols, positions, limits)
         with _tables_lock:
             _tables[slot] = table
             while len(_tables) > MAX_OPEN_VERSIONS:
@@ -341,6 +426,7 @@ def _with_positions(table: VersionTable, positions: dict[str, str] | None) -> Ve
 
 def _describe(
     con: duckdb.DuckDBPyConnection,
+    path: Path,
     key: str,
     cols: list[Column],
     positions: dict[str, str] | None,
@@ -353,18 +439,18 @@ def _describe(
     if stored[: len(names) + 1] != ["_row", *names]:
         raise PatrimoineError("Les colonnes de la version ne correspondent pas à son fichier.")
     search = stored[len(names) + 1]
-    sort_tables = {c.name: f"sort_{i}" for i, c in enumerate(cols) if c.type in SORTABLE_TYPES}
+    sortable = [c.name for c in cols if c.type in SORTABLE_TYPES]
     counts = con.execute(
-        "SELECT count(*)" + "".join(f", count({quote(n)})" for n in sort_tables) + " FROM records"
+        "SELECT count(*)" + "".join(f", count({quote(n)})" for n in sortable) + " FROM records"
     ).fetchone()
     assert counts is not None
     row_count = int(counts[0])
-    null_counts = {n: row_count - int(v) for n, v in zip(sort_tables, counts[1:], strict=True)}
+    null_counts = {n: row_count - int(v) for n, v in zip(sortable, counts[1:], strict=True)}
     if positions and not all(positions.get(k) in names for k in ("lat", "lon")):
         positions = None
     return VersionTable(
         key=key, columns=cols, positions=positions, row_count=row_count, search_column=search,
-        sort_tables=sort_tables, null_counts=null_counts, limits=limits, _con=con,
+        sortable=sortable, null_counts=null_counts, limits=limits, _con=con, _layout=path,
     )
 
 

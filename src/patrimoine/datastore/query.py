@@ -504,13 +504,11 @@ def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
         # Records are stored by _row (1..n): any page is a range of _row.
         sql = f"SELECT {select} FROM records WHERE _row BETWEEN ? AND ? ORDER BY _row"
         params = [start + 1, start + page.limit]
-    elif not where.text and len(sort) == 1 and sort[0].column in table.sort_tables:
+    elif not where.text and len(sort) == 1 and sort[0].column in table.sortable:
         positions = _positions(table, sort[0], start, page.limit)
         if positions:
             lo, hi = min(positions), max(positions)
-            ids = [int(r[0]) for r in table.fetch(
-                f"SELECT _row FROM {table.sort_tables[sort[0].column]} WHERE rowid BETWEEN ? AND ?"
-                " ORDER BY rowid", [lo, hi])]
+            ids = table.sorted_rows(sort[0].column, lo, hi)
             # Ranks are contiguous except when a page straddles the nulls: keep the page's own.
             by_pos = dict(zip(range(lo, hi + 1), ids, strict=False))
             wanted = [by_pos[p] for p in positions]
