@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure (set when served over HTTPS)."
     )
+    map_tiles: str = Field(
+        default="",
+        description="Tile URL template of the public maps (e.g. https://tile.openstreetmap.org/"
+                    "{z}/{x}/{y}.png); empty: no background, the points still show.",
+    )
+    map_attribution: str = Field(
+        default="", description="Attribution shown under the map tiles (their licence)."
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,5 +4,6 @@ from patrimoine.access import models as access_models  # noqa: F401
 from patrimoine.core.db import Base
 from patrimoine.datastore import models as datastore_models  # noqa: F401
 from patrimoine.inventory import models as inventory_models  # noqa: F401
+from patrimoine.portal import models as portal_models  # noqa: F401
 
 metadata = Base.metadata

@@ -17,6 +17,7 @@ from patrimoine.web.api import datastore as api_datastore
 from patrimoine.web.api import inventory as api_inventory
 from patrimoine.web.pages import admin as pages_admin
 from patrimoine.web.pages import auth as pages_auth
+from patrimoine.web.pages import portal as pages_portal
 from patrimoine.web.templating import make_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -46,6 +47,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (api_accounts.router, api_inventory.router, api_datastore.router,
-                   pages_auth.router, pages_admin.router):
+                   pages_auth.router, pages_admin.router, pages_portal.router):
         app.include_router(router)
     return app

@@ -24,11 +24,6 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-@router.get("/")
-def home() -> Response:
-    return RedirectResponse("/admin", status_code=303)
-
-
 @router.get("/connexion")
 def login_form(request: Request, suivant: str | None = None) -> Response:
     csrf_token(request)

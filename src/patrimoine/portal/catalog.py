@@ -1,0 +1,404 @@
+"""What the public portal shows, and the catalog's search, facets, sorts and pages.
+
+What is public (decided here, once):
+- a dataset appears on the portal when its life-cycle stage is *published* and the visitor
+  may read it (`permissions.readable_datasets`);
+- restricted ("closed") datasets never appear on the portal, whoever asks, even once
+  published: they stay in the back-office;
+- anonymous visitors therefore see the published open datasets only; signed-in accounts
+  also see the published internal datasets of their own organisations.
+
+The catalog reads one light row per visible dataset (a few hundred to a few thousand for a
+territory), then filters facets, counts and sorts in memory: every facet is disjunctive (its
+counts ignore its own selection) at the cost of one query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from patrimoine.access.permissions import readable_datasets
+from patrimoine.access.principal import Principal
+from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory import search
+from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, Organisation
+from patrimoine.portal import usage
+from patrimoine.portal.licences import Licence, licence
+
+PER_PAGE = 20
+SORTS = {
+    "pertinence": "Pertinence",
+    "date": "Mise à jour la plus récente",
+    "nom": "Nom (A → Z)",
+    "popularite": "Les plus consultés",
+}
+FACETS = {
+    "theme": "Thématique",
+    "organisation": "Organisation",
+    "licence": "Licence",
+    "format": "Format",
+    "mot_cle": "Mot-clé",
+    "carte": "Carte",
+}
+FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel (XLSX)", "xls": "Excel (XLS)", "ods": "ODS",
+                 "json": "JSON", "ndjson": "NDJSON", "geojson": "GeoJSON", "parquet": "Parquet"}
+MAP_VALUES = {"oui": "Avec carte", "non": "Sans carte"}
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_MARKS = re.compile(r"[#*_`>|]+|^\s*[-+]\s", re.MULTILINE)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def public_clause(principal: Principal) -> ColumnElement[bool]:
+    """The SQL condition of a dataset shown on the portal to `principal`."""
+    return and_(
+        Dataset.lifecycle_stage == LifecycleStage.PUBLISHED,
+        Dataset.access_level != AccessLevel.RESTRICTED,
+        readable_datasets(principal),
+    )
+
+
+def get_public_dataset(session: Session, principal: Principal, slug: str) -> Dataset:
+    """The dataset if the portal shows it to `principal`; NotFound otherwise (never
+    Forbidden, so that a closed dataset's existence stays hidden)."""
+    dataset = session.scalar(
+        select(Dataset).where(Dataset.slug == slug, public_clause(principal))
+        .options(selectinload(Dataset.organisation))
+    )
+    if dataset is None:
+        raise NotFound(f"Jeu de données « {slug} » introuvable.")
+    return dataset
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        return _EPOCH
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class Entry:
+    """One dataset as the catalog lists it."""
+
+    id: int
+    slug: str
+    title: str
+    organisation: str
+    organisation_slug: str
+    theme: str | None
+    licence: Licence | None
+    keywords: list[str]
+    created_at: datetime
+    modified: datetime
+    format: str | None
+    has_map: bool
+    row_count: int | None
+    popularity: int
+    rank: float = 0.0
+    description: str = ""
+
+    @property
+    def excerpt(self) -> str:
+        """The description as plain text, cut at a word near 240 characters."""
+        text = _MD_LINK.sub(r"\1", self.description)
+        text = " ".join(_MD_MARKS.sub(" ", text).split())
+        if len(text) <= 240:
+            return text
+        return text[:240].rsplit(" ", 1)[0] + "…"
+
+    @property
+    def format_label(self) -> str | None:
+        return FORMAT_LABELS.get(self.format, self.format.upper()) if self.format else None
+
+    def values(self, facet: str) -> list[str]:
+        """The facet values this entry has (as they appear in URLs)."""
+        if facet == "theme":
+            return [self.theme] if self.theme else []
+        if facet == "organisation":
+            return [self.organisation_slug]
+        if facet == "licence":
+            return [self.licence.id] if self.licence else []
+        if facet == "format":
+            return [self.format] if self.format else []
+        if facet == "mot_cle":
+            return self.keywords
+        if facet == "carte":
+            return ["oui" if self.has_map else "non"]
+        raise KeyError(facet)
+
+
+def entries(session: Session, principal: Principal, q: str = "") -> list[Entry]:
+    """Every dataset the portal shows to `principal` (matching `q` when given)."""
+    latest = (
+        select(DatasetVersion.dataset_id.label("dataset_id"),
+               func.max(DatasetVersion.number).label("number"))
+        .group_by(DatasetVersion.dataset_id).subquery()
+    )
+    version = aliased(DatasetVersion)
+    pop = usage.popularity()
+    stmt = (
+        select(Dataset.id, Dataset.slug, Dataset.title, Organisation.name, Organisation.slug,
+               Dataset.theme, Dataset.licence, Dataset.keywords, Dataset.created_at,
+               Dataset.updated_at, version.created_at, version.source_format,
+               version.positions, version.row_count, pop.c.score)
+        .join(Organisation, Organisation.id == Dataset.organisation_id)
+        .outerjoin(latest, latest.c.dataset_id == Dataset.id)
+        .outerjoin(version, and_(version.dataset_id == Dataset.id,
+                                 version.number == latest.c.number))
+        .outerjoin(pop, pop.c.dataset_id == Dataset.id)
+        .where(public_clause(principal))
+    )
+    matches = search.ranked_matches(session, q)
+    if matches is not None:
+        sub = matches.subquery()
+        stmt = stmt.join(sub, sub.c.id == Dataset.id).add_columns(sub.c.rank)
+    out = []
+    for row in session.execute(stmt):
+        modified = max(_aware(row[9]), _aware(row[10]))
+        out.append(Entry(
+            id=row[0], slug=row[1], title=row[2], organisation=row[3], organisation_slug=row[4],
+            theme=row[5], licence=licence(row[6]), keywords=list(row[7] or []),
+            created_at=_aware(row[8]), modified=modified,
+            format=(row[11] or "").lower() or None, has_map=bool(row[12]),
+            row_count=row[13], popularity=int(row[14] or 0),
+            rank=float(row[15]) if matches is not None else 0.0,
+        ))
+    return out
+
+
+@dataclass
+class Selection:
+    """What the visitor asked the catalog for, as read from the query string."""
+
+    q: str = ""
+    facets: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = ""
+    page: int = 1
+
+    @property
+    def effective_sort(self) -> str:
+        if self.sort in SORTS and (self.sort != "pertinence" or self.q.strip()):
+            return self.sort
+        return "pertinence" if self.q.strip() else "date"
+
+    def selected(self, facet: str) -> list[str]:
+        return self.facets.get(facet, [])
+
+
+def parse_selection(params: Iterable[tuple[str, str]]) -> Selection:
+    sel = Selection()
+    for name, value in params:
+        value = value.strip()
+        if name == "q":
+            sel.q = value[:200]
+        elif name == "tri":
+            if value and value not in SORTS:
+                raise Invalid(f"Tri « {value} » inconnu : choisissez parmi "
+                              f"{', '.join(SORTS)}.")
+            sel.sort = value
+        elif name == "page":
+            try:
+                sel.page = max(1, int(value or 1))
+            except ValueError as exc:
+                raise Invalid(f"Numéro de page « {value} » invalide.") from exc
+        elif name in FACETS and value:
+            chosen = sel.facets.setdefault(name, [])
+            if value not in chosen:
+                chosen.append(value)
+    return sel
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue]
+
+    @property
+    def has_selection(self) -> bool:
+        return any(v.selected for v in self.values)
+
+
+@dataclass
+class Result:
+    selection: Selection
+    items: list[Entry]
+    total: int
+    page: int
+    per_page: int
+    facets: list[Facet]
+    sort: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _matches(entry: Entry, sel: Selection, skip: str | None = None) -> bool:
+    for name, wanted in sel.facets.items():
+        if name == skip or not wanted:
+            continue
+        if not set(entry.values(name)) & set(wanted):
+            return False
+    return True
+
+
+def _labeller(rows: list[Entry]) -> dict[str, Callable[[str], str]]:
+    orgs = {e.organisation_slug: e.organisation for e in rows}
+    licences = {e.licence.id: e.licence.title for e in rows if e.licence}
+    return {
+        "theme": lambda v: v,
+        "organisation": lambda v: orgs.get(v, v),
+        "licence": lambda v: licences.get(v, v),
+        "format": lambda v: FORMAT_LABELS.get(v, v.upper()),
+        "mot_cle": lambda v: v,
+        "carte": lambda v: MAP_VALUES.get(v, v),
+    }
+
+
+def _facets(rows: list[Entry], sel: Selection) -> list[Facet]:
+    labels = _labeller(rows)
+    out = []
+    for name, title in FACETS.items():
+        counts: Counter[str] = Counter()
+        for entry in rows:
+            if _matches(entry, sel, skip=name):
+                counts.update(set(entry.values(name)))
+        chosen = sel.selected(name)
+        values = [FacetValue(v, labels[name](v), n, v in chosen) for v, n in counts.items()]
+        values += [FacetValue(v, labels[name](v), 0, True) for v in chosen if v not in counts]
+        values.sort(key=lambda f: (not f.selected, -f.count, f.label.casefold()))
+        out.append(Facet(name, title, values))
+    return out
+
+
+def _sort(items: list[Entry], how: str) -> None:
+    if how == "nom":
+        items.sort(key=lambda e: e.title.casefold())
+    elif how == "popularite":
+        items.sort(key=lambda e: (-e.popularity, -e.modified.timestamp(), e.title.casefold()))
+    elif how == "pertinence":
+        items.sort(key=lambda e: (e.rank, -e.modified.timestamp()))
+    else:
+        items.sort(key=lambda e: (-e.modified.timestamp(), e.title.casefold()))
+
+
+def load_descriptions(session: Session, items: list[Entry]) -> None:
+    if not items:
+        return
+    found = dict((r[0], r[1]) for r in session.execute(
+        select(Dataset.id, Dataset.description).where(Dataset.id.in_([e.id for e in items]))
+    ))
+    for entry in items:
+        entry.description = found.get(entry.id) or ""
+
+
+def search_catalog(session: Session, principal: Principal, sel: Selection,
+                   per_page: int = PER_PAGE) -> Result:
+    """One page of the catalog under the visitor's search, facets and sort."""
+    rows = entries(session, principal, sel.q)
+    facets = _facets(rows, sel)
+    items = [e for e in rows if _matches(e, sel)]
+    how = sel.effective_sort
+    _sort(items, how)
+    pages = max(1, -(-len(items) // per_page))
+    page = min(sel.page, pages)
+    shown = items[(page - 1) * per_page: page * per_page]
+    load_descriptions(session, shown)
+    return Result(sel, shown, len(items), page, per_page, facets, how)
+
+
+# ----------------------------------------------------------------------- summaries
+
+
+@dataclass
+class Count:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass
+class Summary:
+    total: int
+    themes: list[Count]
+    organisations: list[Count]
+    latest: list[Entry]
+    most_used: list[Entry]
+    with_map: int
+
+
+def summary(session: Session, principal: Principal, size: int = 6) -> Summary:
+    """What the territory publishes, for the home page."""
+    rows = entries(session, principal)
+    themes = Counter(e.theme for e in rows if e.theme)
+    orgs = Counter(e.organisation_slug for e in rows)
+    org_names = {e.organisation_slug: e.organisation for e in rows}
+    latest = sorted(rows, key=lambda e: (-e.modified.timestamp(), e.title.casefold()))[:size]
+    used = sorted((e for e in rows if e.popularity > 0),
+                  key=lambda e: (-e.popularity, e.title.casefold()))[:size]
+    load_descriptions(session, latest + used)
+    return Summary(
+        total=len(rows),
+        themes=[Count(t, t, n) for t, n in sorted(themes.items(), key=lambda i: (-i[1], i[0]))],
+        organisations=[Count(s, org_names[s], n)
+                       for s, n in sorted(orgs.items(), key=lambda i: (-i[1], org_names[i[0]]))],
+        latest=latest, most_used=used, with_map=sum(1 for e in rows if e.has_map),
+    )
+
+
+@dataclass
+class OrganisationCount:
+    organisation: Organisation
+    count: int
+
+
+def organisations(session: Session, principal: Principal) -> list[OrganisationCount]:
+    """Every organisation with the number of datasets the portal shows of it."""
+    counts = dict((r[0], r[1]) for r in session.execute(
+        select(Dataset.organisation_id, func.count(Dataset.id))
+        .where(public_clause(principal)).group_by(Dataset.organisation_id)
+    ))
+    orgs = session.scalars(select(Organisation).order_by(Organisation.name))
+    return [OrganisationCount(o, int(counts.get(o.id, 0))) for o in orgs]
+
+
+def get_organisation(session: Session, slug: str) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if org is None:
+        raise NotFound(f"Organisation « {slug} » introuvable.")
+    return org
+
+
+def organisation_entries(session: Session, principal: Principal, org: Organisation
+                         ) -> list[Entry]:
+    rows = [e for e in entries(session, principal) if e.organisation_slug == org.slug]
+    _sort(rows, "nom")
+    load_descriptions(session, rows)
+    return rows
+
+
+def feed_entries(session: Session, principal: Principal, limit: int = 50) -> list[Entry]:
+    """The datasets most recently published or updated, newest first (for the Atom feed)."""
+    rows = entries(session, principal)
+    _sort(rows, "date")
+    shown = rows[:limit]
+    load_descriptions(session, shown)
+    return shown
+

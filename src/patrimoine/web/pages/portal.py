@@ -1,0 +1,386 @@
+"""The public portal: home, catalog, dataset pages, organisations, feed, sitemap, embeds.
+
+Server-rendered and readable without JavaScript; scripts only draw the chart and the map
+over content (tables) that is already on the page. What is public is decided in
+portal/catalog.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
+from xml.etree import ElementTree as ET
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from patrimoine.access.principal import Principal
+from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.datastore import export as exports
+from patrimoine.datastore import versions
+from patrimoine.datastore.engine import VersionTable, open_version
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory.labels import label
+from patrimoine.inventory.models import Dataset
+from patrimoine.portal import catalog, data, usage
+from patrimoine.portal.licences import licence
+from patrimoine.web.deps import PrincipalDep, SessionDep, services
+from patrimoine.web.templating import markdown, render
+
+router = APIRouter(include_in_schema=False)
+
+# Portal pages may only be framed by the portal itself; embeds by any site.
+PAGE_HEADERS = {"Content-Security-Policy": "frame-ancestors 'self'",
+                "X-Frame-Options": "SAMEORIGIN", "Referrer-Policy": "same-origin"}
+EMBED_HEADERS = {"Content-Security-Policy": "frame-ancestors *",
+                 "Referrer-Policy": "no-referrer"}
+ATOM = "http://www.w3.org/2005/Atom"
+SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+ANONYMOUS = Principal.anonymous()
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Any:
+    response = render(request, template, context, status=status)
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _multi(request: Request) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        out.setdefault(name, []).append(value)
+    return out
+
+
+# ---------------------------------------------------------------------------- home
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+    summary = catalog.summary(session, principal)
+    return _page(request, "portal/home.html", {"summary": summary})
+
+
+# ------------------------------------------------------------------------- catalog
+
+
+def _catalog_url(sel: catalog.Selection, **changes: Any) -> str:
+    params: list[tuple[str, str]] = []
+    q = changes.get("q", sel.q)
+    if q:
+        params.append(("q", q))
+    facets = changes.get("facets", sel.facets)
+    for name, values in facets.items():
+        params += [(name, v) for v in values]
+    sort = changes.get("tri", sel.sort)
+    if sort:
+        params.append(("tri", sort))
+    page = changes.get("page", 1)
+    if page != 1:
+        params.append(("page", str(page)))
+    return "/datasets" + (f"?{urlencode(params)}" if params else "")
+
+
+def _toggle(sel: catalog.Selection, facet: str, value: str) -> str:
+    facets = {k: list(v) for k, v in sel.facets.items()}
+    chosen = facets.setdefault(facet, [])
+    if value in chosen:
+        chosen.remove(value)
+    else:
+        chosen.append(value)
+    return _catalog_url(sel, facets=facets)
+
+
+@router.get("/datasets")
+def catalog_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+    sel = catalog.parse_selection(request.query_params.multi_items())
+    result = catalog.search_catalog(session, principal, sel)
+    return _page(request, "portal/catalog.html", {
+        "result": result, "sel": sel, "sorts": catalog.SORTS,
+        "url": lambda **c: _catalog_url(sel, **c),
+        "toggle": lambda f, v: _toggle(sel, f, v),
+    })
+
+
+# ------------------------------------------------------------------------ dataset
+
+
+def _open(request: Request, version: DatasetVersion) -> VersionTable:
+    return open_version(services(request).settings, version)
+
+
+def _export_formats(version: DatasetVersion) -> list[str]:
+    geo = bool(version.positions) or any(c["type"] == "geometry" for c in version.columns)
+    return [f for f in exports.FORMATS if f != "geojson" or geo]
+
+
+FORMAT_NAMES = {"csv": "CSV", "json": "JSON", "ndjson": "NDJSON", "geojson": "GeoJSON",
+                "parquet": "Parquet", "xlsx": "Excel"}
+
+
+def _dataset_context(request: Request, session: Session, principal: Principal,
+                     dataset: Dataset) -> dict[str, Any]:
+    params = _multi(request)
+    all_versions = versions.list_versions(session, dataset)
+    latest = all_versions[0] if all_versions else None
+    base = f"/datasets/{dataset.slug}"
+    ctx: dict[str, Any] = {
+        "dataset": dataset, "licence": licence(dataset.licence), "versions": all_versions,
+        "latest": latest, "formats": {v.number: _export_formats(v) for v in all_versions},
+        "format_names": FORMAT_NAMES, "table": None, "table_error": None, "chart": None,
+        "chart_error": None, "points": None, "base": base, "operators": data.dq.OPERATORS,
+        "chart_types": data.CHART_TYPES, "aggregates": data.AGGREGATES,
+        "buckets": data.BUCKETS, "type_labels": data.TYPE_LABELS, "display": data.display,
+        "modified": max(catalog._aware(dataset.updated_at),
+                        catalog._aware(latest.created_at if latest else None)),
+        "api_base": _base_url(request) + "/api/v1", "settings": services(request).settings,
+        "site_url": _base_url(request),
+    }
+    ctx["views"], ctx["downloads"] = usage.totals(session, dataset.id)
+    if latest is None:
+        return ctx
+    req = data.TableRequest()
+    try:
+        req = data.parse_table(params)
+        table = _open(request, latest)
+        ctx["table"] = data.table_page(table, latest, req)
+    except Invalid as exc:
+        ctx["table_error"] = exc
+        req = data.TableRequest()
+        table = _open(request, latest)
+        ctx["table"] = data.table_page(table, latest, req)
+    ctx["req"] = req
+    ctx["table_query"] = urlencode({k: v for k, v in req.params().items() if k != "page"},
+                                   doseq=True)
+    ctx["labels"] = data.column_labels(latest)
+    ctx["filter_labels"] = [(f, data.describe_filter(f, ctx["labels"])) for f in req.filters]
+    ctx["x_columns"], ctx["y_columns"] = data.chart_columns(latest)
+    query = req.query()
+    try:
+        chart_req = data.parse_chart(params, latest)
+        ctx["chart"] = data.chart_data(table, latest, chart_req, query)
+    except Invalid as exc:
+        ctx["chart_error"] = exc
+        chart_req = data.parse_chart({}, latest) if ctx["x_columns"] else None
+        if chart_req is not None:
+            ctx["chart"] = data.chart_data(table, latest, chart_req, query)
+    if ctx["chart"] is not None:
+        ctx["chart_query"] = urlencode(ctx["chart"].request.params()) + (
+            "&" + ctx["table_query"] if ctx["table_query"] else "")
+    if latest.positions:
+        ctx["points"] = data.map_points(table, latest, query)
+        geo_params = urlencode({"q": req.search, "where": req.filters} if req.search
+                               else {"where": req.filters}, doseq=True)
+        ctx["geojson_url"] = f"/api/v1/datasets/{dataset.slug}/export.geojson" + (
+            f"?{geo_params}" if geo_params else "")
+    api_params = urlencode({**({"q": req.search} if req.search else {}),
+                            "where": req.filters, "limit": 20}, doseq=True)
+    ctx["api_url"] = f"{ctx['api_base']}/datasets/{dataset.slug}/records?{api_params}"
+    return ctx
+
+
+@router.get("/datasets.atom")
+def feed(request: Request, session: SessionDep) -> Response:
+    # Always the anonymous view: feed readers cache and share what they fetch.
+    base = _base_url(request)
+    items = catalog.feed_entries(session, ANONYMOUS)
+    ET.register_namespace("", ATOM)
+    root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "fr"})
+    ET.SubElement(root, f"{{{ATOM}}}title").text = "Jeux de données publiés"
+    ET.SubElement(root, f"{{{ATOM}}}subtitle").text = (
+        "Nouveaux jeux de données et mises à jour du portail de données ouvertes.")
+    ET.SubElement(root, f"{{{ATOM}}}id").text = f"{base}/datasets.atom"
+    ET.SubElement(root, f"{{{ATOM}}}link", {"rel": "self", "href": f"{base}/datasets.atom",
+                                            "type": "application/atom+xml"})
+    ET.SubElement(root, f"{{{ATOM}}}link", {"rel": "alternate", "href": f"{base}/datasets",
+                                            "type": "text/html"})
+    updated = max((e.modified for e in items), default=datetime(2020, 1, 1, tzinfo=timezone.utc))
+    ET.SubElement(root, f"{{{ATOM}}}updated").text = updated.isoformat()
+    author = ET.SubElement(root, f"{{{ATOM}}}author")
+    ET.SubElement(author, f"{{{ATOM}}}name").text = "Patrimoine"
+    for e in items:
+        entry = ET.SubElement(root, f"{{{ATOM}}}entry")
+        ET.SubElement(entry, f"{{{ATOM}}}title").text = e.title
+        ET.SubElement(entry, f"{{{ATOM}}}id").text = f"{base}/datasets/{e.slug}"
+        ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html",
+                                                 "href": f"{base}/datasets/{e.slug}"})
+        ET.SubElement(entry, f"{{{ATOM}}}published").text = e.created_at.isoformat()
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = e.modified.isoformat()
+        who = ET.SubElement(entry, f"{{{ATOM}}}author")
+        ET.SubElement(who, f"{{{ATOM}}}name").text = e.organisation
+        if e.theme:
+            ET.SubElement(entry, f"{{{ATOM}}}category", {"term": e.theme})
+        summary = ET.SubElement(entry, f"{{{ATOM}}}summary", {"type": "html"})
+        summary.text = str(markdown(e.description))
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+@router.get("/datasets/{slug}")
+def dataset_page(request: Request, slug: str, session: SessionDep,
+                 principal: PrincipalDep) -> Response:
+    dataset = catalog.get_public_dataset(session, principal, slug)
+    if request.method == "GET" and not usage.is_robot(request.headers.get("user-agent")):
+        usage.record_view(session, dataset.id)
+    ctx = _dataset_context(request, session, principal, dataset)
+    status = 400 if ctx["table_error"] or ctx["chart_error"] else 200
+    return _page(request, "portal/dataset.html", ctx, status=status)
+
+
+@router.get("/datasets/{slug}/chart.vl.json")
+def chart_spec(request: Request, slug: str, session: SessionDep,
+               principal: PrincipalDep) -> Response:
+    dataset = catalog.get_public_dataset(session, principal, slug)
+    latest = versions.latest_version(session, dataset)
+    if latest is None:
+        raise NotFound(f"Le jeu de données « {slug} » n'a encore aucune donnée publiée.")
+    params = _multi(request)
+    req = data.parse_table(params)
+    chart = data.chart_data(_open(request, latest), latest, data.parse_chart(params, latest),
+                            req.query())
+    spec = data.vega_lite_spec(chart, dataset.title)
+    return JSONResponse(spec, headers={"Cache-Control": "public, max-age=60"
+                                       if dataset.access_level == "open" else "private"})
+
+
+@router.get("/datasets/{slug}/telecharger")
+def download(request: Request, slug: str, session: SessionDep, principal: PrincipalDep,
+             format: str = "csv", version: int | None = None) -> Response:
+    """Counts one download, then hands over to the export API (which streams the file)."""
+    dataset = catalog.get_public_dataset(session, principal, slug)
+    if format not in exports.FORMATS:
+        raise Invalid(f"Format « {format} » inconnu : {', '.join(exports.FORMATS)}.")
+    chosen = (versions.get_version(session, dataset, version) if version
+              else versions.latest_version(session, dataset))
+    if chosen is None:
+        raise NotFound(f"Le jeu de données « {slug} » n'a encore aucune donnée publiée.")
+    if not usage.is_robot(request.headers.get("user-agent")):
+        usage.record_download(session, dataset.id)
+    keep = [(k, v) for k, v in request.query_params.multi_items() if k in ("where", "q", "sep")]
+    target = f"/api/v1/datasets/{slug}/versions/{chosen.number}/export.{format}"
+    if keep:
+        target += "?" + urlencode(keep)
+    return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+# ------------------------------------------------------------------- organisations
+
+
+@router.get("/organisations")
+def organisations_page(request: Request, session: SessionDep,
+                       principal: PrincipalDep) -> Response:
+    return _page(request, "portal/organisations.html",
+                 {"organisations": catalog.organisations(session, principal)})
+
+
+@router.get("/organisations/{slug}")
+def organisation_page(request: Request, slug: str, session: SessionDep,
+                      principal: PrincipalDep) -> Response:
+    org = catalog.get_organisation(session, slug)
+    entries = catalog.organisation_entries(session, principal, org)
+    themes: dict[str, int] = {}
+    for e in entries:
+        if e.theme:
+            themes[e.theme] = themes.get(e.theme, 0) + 1
+    return _page(request, "portal/organisation.html", {
+        "org": org, "entries": entries, "kind": label(org.kind),
+        "themes": sorted(themes.items(), key=lambda i: (-i[1], i[0])),
+    })
+
+
+# ---------------------------------------------------------------- sitemap, robots
+
+
+@router.get("/sitemap.xml")
+def sitemap(request: Request, session: SessionDep) -> Response:
+    base = _base_url(request)
+    ET.register_namespace("", SITEMAP)
+    root = ET.Element(f"{{{SITEMAP}}}urlset")
+
+    def add(path: str, modified: datetime | None = None) -> None:
+        url = ET.SubElement(root, f"{{{SITEMAP}}}url")
+        ET.SubElement(url, f"{{{SITEMAP}}}loc").text = base + path
+        if modified is not None:
+            ET.SubElement(url, f"{{{SITEMAP}}}lastmod").text = modified.date().isoformat()
+
+    add("/")
+    add("/datasets")
+    add("/organisations")
+    entries = catalog.entries(session, ANONYMOUS)
+    for e in sorted(entries, key=lambda e: e.slug):
+        add(f"/datasets/{e.slug}", e.modified)
+    for oc in catalog.organisations(session, ANONYMOUS):
+        if oc.count:
+            add(f"/organisations/{oc.organisation.slug}")
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return Response(body, media_type="application/xml")
+
+
+@router.get("/robots.txt")
+def robots(request: Request) -> Response:
+    base = _base_url(request)
+    text = "\n".join([
+        "User-agent: *",
+        "Disallow: /admin",
+        "Disallow: /connexion",
+        "Disallow: /api/",
+        "Disallow: /embed/",
+        "Disallow: /datasets/*/telecharger",
+        "Allow: /",
+        f"Sitemap: {base}/sitemap.xml",
+        "",
+    ])
+    return PlainTextResponse(text)
+
+
+# -------------------------------------------------------------------------- embeds
+
+
+def _embed(request: Request, template: str, context: dict[str, Any]) -> Any:
+    response = render(request, template, context)
+    response.headers.update(EMBED_HEADERS)
+    return response
+
+
+@router.get("/embed/datasets/{slug}/chart")
+def embed_chart(request: Request, slug: str, session: SessionDep) -> Response:
+    # Embeds show what anyone may see, whoever is signed in on the embedding browser.
+    dataset = catalog.get_public_dataset(session, ANONYMOUS, slug)
+    latest = versions.latest_version(session, dataset)
+    if latest is None:
+        raise NotFound(f"Le jeu de données « {slug} » n'a encore aucune donnée publiée.")
+    params = _multi(request)
+    req = data.parse_table(params)
+    chart = data.chart_data(_open(request, latest), latest, data.parse_chart(params, latest),
+                            req.query())
+    query = urlencode({**chart.request.params(),
+                       **{k: v for k, v in req.params().items() if k != "page"}}, doseq=True)
+    return _embed(request, "portal/embed_chart.html", {
+        "dataset": dataset, "chart": chart, "chart_query": query, "display": data.display,
+        "base_url": _base_url(request),
+    })
+
+
+@router.get("/embed/datasets/{slug}/map")
+def embed_map(request: Request, slug: str, session: SessionDep) -> Response:
+    dataset = catalog.get_public_dataset(session, ANONYMOUS, slug)
+    latest = versions.latest_version(session, dataset)
+    if latest is None or not latest.positions:
+        raise NotFound(f"Le jeu de données « {slug} » n'a pas de positions à cartographier.")
+    req = data.parse_table(_multi(request))
+    points = data.map_points(_open(request, latest), latest, req.query())
+    geo = urlencode({"where": req.filters, **({"q": req.search} if req.search else {})},
+                    doseq=True)
+    return _embed(request, "portal/embed_map.html", {
+        "dataset": dataset, "points": points, "display": data.display,
+        "geojson_url": f"/api/v1/datasets/{slug}/export.geojson" + (f"?{geo}" if geo else ""),
+        "base_url": _base_url(request),
+        "settings": services(request).settings,
+        "site_url": _base_url(request),
+    })
