@@ -82,6 +82,36 @@ def can_import_inventory(p: Principal) -> bool:
     return p.is_superadmin or any(p.has_role(o, *MANAGERS, Role.DATA_REFERENT) for o in p.roles)
 
 
+# GDPR register (protection): each organisation's register is its own. A DPO holding the
+# role in several organisations (a mutualised DPO) works on each of their registers. Staff
+# read their organisation's register (it tells them what is done with personal data);
+# administrators, chief data officers and DPOs keep it. Data subjects' requests and breaches
+# hold personal and security details: only those three roles see and handle them.
+REGISTER_KEEPERS = (Role.ADMINISTRATOR, Role.CHIEF_DATA_OFFICER, Role.DPO)
+
+
+def can_read_register(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *STAFF)
+
+
+def can_edit_register(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *REGISTER_KEEPERS)
+
+
+def can_handle_protection_cases(p: Principal, organisation_id: int) -> bool:
+    """Rights requests and breaches: read and write."""
+    return p.is_superadmin or p.has_role(organisation_id, *REGISTER_KEEPERS)
+
+
+def register_organisations(p: Principal, *, cases: bool = False) -> list[int] | None:
+    """Organisations whose register (or, with cases, requests and breaches) p may read;
+    None means all of them."""
+    if p.is_superadmin:
+        return None
+    roles = REGISTER_KEEPERS if cases else STAFF
+    return sorted(o for o in p.roles if p.has_role(o, *roles))
+
+
 def require(allowed: bool, p: Principal, what: str) -> None:
     """Raise the right error when `allowed` is false: log in first, or not permitted."""
     if allowed:

@@ -5,5 +5,6 @@ from patrimoine.core.db import Base
 from patrimoine.datastore import models as datastore_models  # noqa: F401
 from patrimoine.inventory import models as inventory_models  # noqa: F401
 from patrimoine.portal import models as portal_models  # noqa: F401
+from patrimoine.protection.register import models as protection_register_models  # noqa: F401, E501
 
 metadata = Base.metadata

@@ -1,0 +1,251 @@
+"""Data protection impact assessments (Article 35 GDPR).
+
+The rule (the CNIL's, after the EDPB's WP248): a DPIA is required when a processing activity
+meets two or more of the nine criteria, or one criterion while it processes special-category
+data (Art. 9, Art. 10 or the NIR), unless an exemption is recorded (for instance a processing
+on the CNIL's list of those that need none). The register shows each activity's DPIA state;
+`missing` is a required DPIA of which no record exists.
+
+A DPIA record follows the CNIL's PIA method: context (description), necessity and
+proportionality, the three risks scored for likelihood and severity on 1 to 4, measures, the
+DPO's opinion and the controller's decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from patrimoine.access import audit
+from patrimoine.access.permissions import (
+    can_edit_register,
+    can_read_register,
+    register_organisations,
+    require,
+)
+from patrimoine.access.principal import Principal
+from patrimoine.core.clock import now
+from patrimoine.core.errors import NotFound
+from patrimoine.protection.register.models import Dpia, ProcessingActivity
+from patrimoine.protection.register.service import plain
+from patrimoine.protection.register.vocabulary import DpiaCriterion, DpiaDecision, RiskKind
+
+
+class DpiaState(StrEnum):
+    NOT_REQUIRED = "not_required"
+    EXEMPTED = "exempted"
+    MISSING = "missing"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    UNFAVOURABLE = "unfavourable"
+
+
+DPIA_STATE_LABELS = {
+    DpiaState.NOT_REQUIRED: "Non requise",
+    DpiaState.EXEMPTED: "Exemptée",
+    DpiaState.MISSING: "Requise et manquante",
+    DpiaState.IN_PROGRESS: "En cours",
+    DpiaState.DONE: "Réalisée",
+    DpiaState.UNFAVOURABLE: "Avis défavorable",
+}
+
+
+def dpia_required(criteria: Iterable[str], special_categories: Iterable[str]) -> bool:
+    """Two or more criteria, or one with special-category data."""
+    count = len(set(criteria))
+    return count >= 2 or (count == 1 and any(True for _ in special_categories))
+
+
+@dataclass(frozen=True)
+class DpiaAssessment:
+    criteria: list[DpiaCriterion]
+    special_data: bool
+    required: bool
+    exempted: bool
+    state: DpiaState
+
+    @property
+    def label(self) -> str:
+        return DPIA_STATE_LABELS[self.state]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"criteria": [c.value for c in self.criteria], "criteria_count": len(self.criteria),
+                "special_data": self.special_data, "required": self.required,
+                "exempted": self.exempted, "state": self.state.value, "state_label": self.label}
+
+
+def assess(activity: ProcessingActivity) -> DpiaAssessment:
+    criteria = [DpiaCriterion(c) for c in activity.dpia_criteria]
+    required = dpia_required(activity.dpia_criteria, activity.special_categories)
+    exempted = required and bool(activity.dpia_exemption)
+    latest = activity.dpias[-1] if activity.dpias else None
+    if latest is not None:
+        state = {DpiaDecision.PENDING: DpiaState.IN_PROGRESS,
+                 DpiaDecision.UNFAVOURABLE: DpiaState.UNFAVOURABLE}.get(latest.decision,
+                                                                         DpiaState.DONE)
+    elif exempted:
+        state = DpiaState.EXEMPTED
+    elif required:
+        state = DpiaState.MISSING
+    else:
+        state = DpiaState.NOT_REQUIRED
+    return DpiaAssessment(criteria, bool(activity.special_categories), required, exempted, state)
+
+
+def missing_dpias(session: Session, principal: Principal, organisation_id: int | None = None
+                  ) -> list[ProcessingActivity]:
+    """Activities of the registers the principal reads whose required DPIA does not exist."""
+    query = select(ProcessingActivity).order_by(ProcessingActivity.organisation_id,
+                                                ProcessingActivity.reference)
+    scope = register_organisations(principal)
+    if organisation_id is not None:
+        if not can_read_register(principal, organisation_id):
+            return []
+        query = query.where(ProcessingActivity.organisation_id == organisation_id)
+    elif scope is not None:
+        query = query.where(ProcessingActivity.organisation_id.in_(scope))
+    return [a for a in session.scalars(query) if assess(a).state == DpiaState.MISSING]
+
+
+class Risk(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    kind: RiskKind
+    description: str = ""
+    likelihood: int = Field(ge=1, le=4)
+    severity: int = Field(ge=1, le=4)
+
+
+def risk_level(likelihood: int, severity: int) -> str:
+    """The CNIL's map: high when both are 3 or more, or one is 4 and the other 2 or more."""
+    if (likelihood >= 3 and severity >= 3) or max(likelihood, severity) == 4 and min(
+            likelihood, severity) >= 2:
+        return "high"
+    if likelihood >= 3 or severity >= 3:
+        return "significant"
+    return "limited"
+
+
+class DpiaInput(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    description: str = ""
+    necessity_proportionality: str = ""
+    risks: list[Risk] = Field(default_factory=list)
+    measures: list[str] = Field(default_factory=list)
+    dpo_opinion: str | None = None
+    dpo_opinion_on: date | None = None
+    decision: DpiaDecision = DpiaDecision.PENDING
+    decision_by: str | None = Field(default=None, max_length=200)
+    decided_on: date | None = None
+    started_on: date
+    review_on: date | None = None
+
+    @field_validator("measures")
+    @classmethod
+    def _clean(cls, value: list[str]) -> list[str]:
+        return [" ".join(v.split()) for v in value if v.strip()]
+
+    @field_validator("dpo_opinion", "decision_by")
+    @classmethod
+    def _empty(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DpiaInput:
+        errors = []
+        if self.dpo_opinion_on is not None and self.dpo_opinion is None:
+            errors.append("Une date d'avis du DPO est donnée sans l'avis.")
+        if self.decision != DpiaDecision.PENDING:
+            if self.decided_on is None or self.decision_by is None:
+                errors.append("Une décision se date et nomme qui l'a prise.")
+            if self.dpo_opinion is None:
+                errors.append("Le responsable décide après avoir recueilli l'avis du DPO "
+                              "(article 35.2) : renseignez l'avis.")
+            if not self.risks:
+                errors.append("Une analyse d'impact conclue évalue au moins un risque.")
+        elif self.decided_on is not None:
+            errors.append("Une analyse en cours n'a pas de date de décision.")
+        for day, what in ((self.decided_on, "La décision"), (self.dpo_opinion_on, "L'avis du DPO"),
+                          (self.review_on, "La révision")):
+            if day is not None and day < self.started_on:
+                errors.append(f"{what} ne peut précéder le début de l'analyse.")
+        kinds = [r.kind for r in self.risks]
+        if len(set(kinds)) != len(kinds):
+            errors.append("Chaque risque n'est évalué qu'une fois.")
+        if errors:
+            raise ValueError(" ".join(errors))
+        return self
+
+
+def get_dpia(session: Session, principal: Principal, dpia_id: int) -> Dpia:
+    dpia = session.get(Dpia, dpia_id)
+    if dpia is None or not can_read_register(principal, dpia.activity.organisation_id):
+        raise NotFound("Analyse d'impact introuvable.")
+    return dpia
+
+
+def create_dpia(session: Session, principal: Principal, activity: ProcessingActivity,
+                data: DpiaInput) -> Dpia:
+    require(can_edit_register(principal, activity.organisation_id), principal,
+            "modifier le registre de cette organisation")
+    dpia = Dpia(activity=activity, **data.model_dump(mode="python", exclude={"risks"}),
+                risks=[r.model_dump(mode="json") for r in data.risks])
+    session.add(dpia)
+    session.flush()
+    _audit(session, principal, dpia, "created", sorted(data.model_fields_set))
+    return dpia
+
+
+def update_dpia(session: Session, principal: Principal, dpia: Dpia, data: DpiaInput
+                ) -> list[str]:
+    require(can_edit_register(principal, dpia.activity.organisation_id), principal,
+            "modifier le registre de cette organisation")
+    values = data.model_dump(mode="python", exclude={"risks"})
+    values["risks"] = [r.model_dump(mode="json") for r in data.risks]
+    changed = []
+    for field, value in values.items():
+        if plain(getattr(dpia, field)) != plain(value):
+            setattr(dpia, field, value)
+            changed.append(field)
+    if changed:
+        dpia.updated_at = now()
+        _audit(session, principal, dpia, "updated", changed)
+    return changed
+
+
+def delete_dpia(session: Session, principal: Principal, dpia: Dpia) -> None:
+    require(can_edit_register(principal, dpia.activity.organisation_id), principal,
+            "modifier le registre de cette organisation")
+    _audit(session, principal, dpia, "deleted", [])
+    activity = dpia.activity
+    activity.dpias.remove(dpia)
+    session.flush()
+
+
+def _audit(session: Session, principal: Principal, dpia: Dpia, action: str,
+           fields: list[str]) -> None:
+    audit.record(session, principal, f"protection.dpia.{action}", f"dpia:{dpia.id}",
+                 {"activity": dpia.activity.reference,
+                  "organisation_id": dpia.activity.organisation_id, "fields": fields})
+
+
+def dpia_dict(dpia: Dpia) -> dict[str, Any]:
+    return {
+        "id": dpia.id, "activity_id": dpia.activity_id, "activity": dpia.activity.reference,
+        "description": dpia.description,
+        "necessity_proportionality": dpia.necessity_proportionality,
+        "risks": [{**r, "level": risk_level(r["likelihood"], r["severity"])} for r in dpia.risks],
+        "measures": list(dpia.measures), "dpo_opinion": dpia.dpo_opinion,
+        "dpo_opinion_on": plain(dpia.dpo_opinion_on), "decision": dpia.decision.value,
+        "decision_by": dpia.decision_by, "decided_on": plain(dpia.decided_on),
+        "started_on": plain(dpia.started_on), "review_on": plain(dpia.review_on),
+        "created_at": plain(dpia.created_at), "updated_at": plain(dpia.updated_at),
+    }
