@@ -196,11 +196,16 @@ def create_department(
     return dep
 
 
+# Path segments the web layer uses next to /…/{slug}: an entry may not take them.
+RESERVED_SLUGS = frozenset({"nouveau", "statistiques", "import", "export", "recherche",
+                            "versions", "flux", "api"})
+
+
 def _unique_slug(session: Session, model: type[Dataset] | type[Organisation], text: str,
                  taken: set[str] | None = None) -> str:
     base = slugify(text)
     slug, n = base, 2
-    while (taken is not None and slug in taken) or session.scalar(
+    while slug in RESERVED_SLUGS or (taken is not None and slug in taken) or session.scalar(
         select(model.id).where(model.slug == slug)
     ) is not None:
         slug, n = f"{base[:74]}-{n}", n + 1
@@ -248,6 +253,8 @@ def create_dataset(
     org, dep = _check_placement(session, data)
     if slug is not None:
         slug = slugify(slug)
+        if slug in RESERVED_SLUGS:
+            raise Invalid(f"L'identifiant « {slug} » est réservé ; choisissez-en un autre.")
         if session.scalar(select(Dataset.id).where(Dataset.slug == slug)) is not None:
             raise Invalid(f"L'identifiant « {slug} » est déjà pris.")
     else:

@@ -102,3 +102,21 @@ def test_audit_chain_detects_tampering(db: Database) -> None:
     with db.unit_of_work() as s:
         report = audit.verify(s)
         assert not report.ok and report.broken_at == 2
+
+
+def test_titles_that_match_page_names_get_another_slug(db) -> None:  # type: ignore[no-untyped-def]
+    from patrimoine.core.errors import Invalid
+    from patrimoine.inventory import service as inventory
+    from patrimoine.inventory.service import DatasetInput
+    from tests import factories
+
+    with db.unit_of_work() as session:
+        org = factories.organisation(session)
+        assert factories.dataset(session, org, title="Statistiques").slug == "statistiques-2"
+        assert factories.dataset(session, org, title="Nouveau").slug == "nouveau-2"
+        try:
+            factories.dataset(session, org, title="Autre", slug="import")
+        except Invalid as exc:
+            assert "réservé" in exc.message
+        else:
+            raise AssertionError("a reserved slug was accepted")
