@@ -115,7 +115,8 @@ def test_titles_that_match_page_names_get_another_slug(db) -> None:  # type: ign
         assert factories.dataset(session, org, title="Statistiques").slug == "statistiques-2"
         assert factories.dataset(session, org, title="Nouveau").slug == "nouveau-2"
         try:
-            factories.dataset(session, org, title="Autre", slug="import")
+            inventory.create_dataset(session, factories.SYSTEM, DatasetInput(
+                title="Autre", organisation_id=org.id), slug="import")
         except Invalid as exc:
             assert "réservé" in exc.message
         else:
