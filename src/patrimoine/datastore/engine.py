@@ -20,8 +20,10 @@ read nothing but its own version.
 from __future__ import annotations
 
 import fcntl
+import heapq
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -253,11 +255,65 @@ class VersionTable:
             cur.close()
 
 
-def _interrupt_after(cur: duckdb.DuckDBPyConnection, seconds: float) -> threading.Timer:
-    timer = threading.Timer(seconds, cur.interrupt)
-    timer.daemon = True
-    timer.start()
-    return timer
+class _Deadline:
+    """A pending interruption; cancel() when the query finished in time."""
+
+    __slots__ = ("cancelled", "cursor")
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self.cursor = cursor
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Watchdog:
+    """One thread interrupting the queries whose time is up (no thread per query)."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._cond = threading.Condition()
+        self._counter = 0
+        self._thread: threading.Thread | None = None
+
+    def watch(self, cursor: duckdb.DuckDBPyConnection, seconds: float) -> _Deadline:
+        deadline = _Deadline(cursor)
+        with self._cond:
+            self._counter += 1
+            heapq.heappush(self._heap, (time.monotonic() + seconds, self._counter, deadline))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="duckdb-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        return deadline
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][2].cancelled:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                due = self._heap[0][0] - time.monotonic()
+                if due > 0:
+                    self._cond.wait(min(due, 1.0))
+                    continue
+                _, _, deadline = heapq.heappop(self._heap)
+                if not deadline.cancelled:
+                    try:
+                        deadline.cursor.interrupt()
+                    except duckdb.Error:  # finished and closed meanwhile
+                        pass
+
+
+_watchdog = _Watchdog()
+
+
+def _interrupt_after(cur: duckdb.DuckDBPyConnection, seconds: float) -> _Deadline:
+    return _watchdog.watch(cur, seconds)
 
 
 def _timeout(seconds: float) -> QueryTimeout:
