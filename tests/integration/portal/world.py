@@ -17,7 +17,7 @@ Pont Royal;2025-02-01;1350;47.9010;1.9050
 Quai Châtelet;2025-01-01;800;47.8990;1.9120
 Quai Châtelet;2025-02-01;950;47.8990;1.9120
 Avenue de Paris;2025-01-01;400;47.9150;1.9000
-Avenue de Paris;2025-02-01;=cmd;47.9150;1.9000
+Avenue de Paris;2025-02-01;450;47.9150;1.9000
 """
 SUBSIDIES_CSV = """association;montant;secteur
 Club de football;1500,50;Sport

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
-from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
 from patrimoine.datastore import export as exports
 from patrimoine.datastore import versions
 from patrimoine.datastore.engine import VersionTable, open_version
@@ -236,14 +236,19 @@ def dataset_page(request: Request, slug: str, session: SessionDep,
 @router.get("/datasets/{slug}/chart.vl.json")
 def chart_spec(request: Request, slug: str, session: SessionDep,
                principal: PrincipalDep) -> Response:
-    dataset = catalog.get_public_dataset(session, principal, slug)
-    latest = versions.latest_version(session, dataset)
-    if latest is None:
-        raise NotFound(f"Le jeu de données « {slug} » n'a encore aucune donnée publiée.")
-    params = _multi(request)
-    req = data.parse_table(params)
-    chart = data.chart_data(_open(request, latest), latest, data.parse_chart(params, latest),
-                            req.query())
+    try:
+        dataset = catalog.get_public_dataset(session, principal, slug)
+        latest = versions.latest_version(session, dataset)
+        if latest is None:
+            raise NotFound(f"Le jeu de données « {slug} » n'a encore aucune donnée publiée.")
+        params = _multi(request)
+        req = data.parse_table(params)
+        chart = data.chart_data(_open(request, latest), latest,
+                                data.parse_chart(params, latest), req.query())
+    except PatrimoineError as exc:
+        # A JSON endpoint answers errors in JSON, in the API's one error shape.
+        return JSONResponse({"ok": False, "status": exc.status, "error": exc.message,
+                             "errors": exc.errors}, status_code=exc.status)
     spec = data.vega_lite_spec(chart, dataset.title)
     return JSONResponse(spec, headers={"Cache-Control": "public, max-age=60"
                                        if dataset.access_level == "open" else "private"})
