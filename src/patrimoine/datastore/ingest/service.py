@@ -47,7 +47,7 @@ from patrimoine.datastore.ingest.coltypes import (
 )
 from patrimoine.datastore.ingest.names import normalise_names
 from patrimoine.datastore.ingest.plan import TYPE_LABELS, ColumnPlan, IngestPlan, Overrides
-from patrimoine.datastore.ingest.writer import file_sha256, write_parquet
+from patrimoine.datastore.ingest.writer import write_parquet
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, DatasetChange
 
@@ -267,10 +267,9 @@ def ingest(
         con = _connect(workdir)
         try:
             plan, raw = _prepare(con, path, options, workdir, full=True, progress=progress)
-            row_count = _write(con, plan, raw, tmp, progress)
+            row_count, digest = _write(con, plan, raw, tmp, progress)
         finally:
             con.close()
-        digest = file_sha256(tmp)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -280,7 +279,7 @@ def ingest(
 
 
 def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,
-           tmp: Path, progress: ProgressCallback | None) -> int:
+           tmp: Path, progress: ProgressCallback | None) -> tuple[int, str]:
     def on_batch(_rows: int) -> None:
         if progress is not None:
             done = con.query_progress()

@@ -6,6 +6,8 @@ Row groups have a fixed size so the same content always gives the same bytes (an
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,19 +25,56 @@ def _plain_type(t: pa.DataType) -> pa.DataType:
     return t
 
 
+class _HashingFile(io.RawIOBase):
+    """A write-only file that hashes what goes through it (saves reading the file again)."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self.digest = hashlib.sha256()
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        view = memoryview(data)
+        self.digest.update(view)
+        self._file.write(view)
+        self._position += len(view)
+        return len(view)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        if not self._file.closed:
+            self._file.flush()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+        super().close()
+
+
 def write_parquet(
     con: duckdb.DuckDBPyConnection,
     select_sql: str,
     target: Path,
     on_batch: Callable[[int], None] | None = None,
-) -> int:
-    """Run `select_sql` and write its rows to `target` with a leading `_row` (1..n)."""
+) -> tuple[int, str]:
+    """Run `select_sql` and write its rows to `target` with a leading `_row` (1..n).
+
+    Returns the row count and the sha256 of the written file."""
     reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
     data_schema = pa.schema([pa.field(f.name, _plain_type(f.type)) for f in reader.schema])
     schema = pa.schema([pa.field(ROW_COLUMN, pa.int64(), nullable=False), *data_schema])
     written = 0
-    with pq.ParquetWriter(target, schema, compression="snappy", write_statistics=True,
-                          store_schema=False) as writer:
+    strings = [f.name for f in data_schema if pa.types.is_string(f.type)]
+    sink = _HashingFile(target)
+    with sink, pq.ParquetWriter(sink, schema, compression="snappy", write_statistics=True,
+                                use_dictionary=strings, store_schema=False) as writer:
 
         def flush(table: pa.Table) -> None:
             nonlocal written
@@ -63,12 +102,5 @@ def write_parquet(
                 pending_rows = table.num_rows
         if pending_rows:
             flush(pa.Table.from_batches(pending, schema=reader.schema))
-    return written
+    return written, sink.digest.hexdigest()
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(8 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
