@@ -35,9 +35,11 @@ $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-# Debian's chromium (browser tests) and postgresql (the second test run).
+# Debian's chromium (browser tests) and postgresql (the second test run); axe-core from npm
+# (accessibility checks of the browser tests).
 system-deps:
 	@scripts/system-deps.sh
+	@scripts/fetch-axe.sh
 
 screenshots: $(VENV)/.dev system-deps
 	$(BIN)/python -m pytest -q tests/e2e -k screenshots --screenshots

@@ -1,0 +1,129 @@
+"""The public portal in a real browser against a real server: search the catalog, filter a
+table, draw a chart, show a map, download an export; axe-core finds no serious or critical
+accessibility violation on the home, catalog, dataset and organisation pages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from patrimoine.bootstrap import Services
+from tests.integration.portal.world import World, build
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "var" / "cache" / "npm" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def world(services: Services, tmp_path: Path) -> World:
+    return build(services, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    if not AXE.exists():
+        # Fetched once (make test does it beforehand through scripts/fetch-axe.sh).
+        subprocess.run([str(ROOT / "scripts" / "fetch-axe.sh")], check=False, timeout=300)
+    if not AXE.exists():
+        pytest.skip("axe-core absent : lancez scripts/fetch-axe.sh (npm requis).")
+    return AXE
+
+
+def test_search_filter_chart_map_and_download(world: World, serve: Any, page: Any,
+                                              tmp_path: Path) -> None:
+    base = serve()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base)
+    page.get_by_label("Rechercher un jeu de données").fill("VELO")
+    page.get_by_role("button", name="Rechercher").click()
+    page.wait_for_url(f"{base}/datasets?q=VELO")
+    assert page.locator(".dataset-card-title").all_inner_texts() == ["Comptages vélo"]
+    page.get_by_role("link", name="Comptages vélo").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Comptages vélo"
+
+    # Filter the table (a plain form: works without script).
+    page.get_by_label("Filtrer la colonne").select_option("compteur")
+    page.get_by_label("Condition").select_option("contains")
+    page.get_by_label("Valeur", exact=True).fill("chatelet")
+    page.get_by_role("button", name="Filtrer").click()
+    assert page.locator("#legende-donnees").inner_text().startswith(
+        "2 lignes correspondant aux filtres")
+    assert page.locator("table.records tbody tr").count() == 2
+
+    # Draw a line chart of the sum of passages per month over the filtered rows.
+    page.get_by_label("Type").select_option("line")
+    page.get_by_label("Axe ou parts").select_option("date")
+    page.get_by_label("Calcul", exact=True).select_option("sum")
+    page.get_by_label("Valeur calculée").select_option("passages")
+    page.get_by_role("button", name="Tracer").click()
+    chart = page.locator("#chart")
+    chart.and_(page.locator("[data-rendered=true]")).wait_for()
+    assert chart.locator("svg").count() == 1
+    assert chart.locator("svg path").count() > 0
+    assert "Somme de passages" in page.locator(".chart-alt caption").inner_text()
+
+    # The map shows every positioned row of the filter, without tiles.
+    page.locator("#map[data-rendered]").wait_for()
+    assert page.locator("#map").get_attribute("data-rendered") == "2"
+    assert page.locator("#map.map-no-tiles").count() == 1
+    assert page.locator("#map canvas, #map svg path").count() >= 1
+
+    # Download the filtered rows as CSV.
+    with page.expect_download() as info:
+        page.locator("#telechargements").get_by_role(
+            "link", name="CSV (lignes filtrées)").click()
+    download = info.value
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    text = saved.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].replace('"', "").startswith("compteur,date,passages")
+    assert text.count("Quai Châtelet") == 2 and "Pont Royal" not in text
+    assert errors == []
+
+
+def test_embedded_map_and_chart_draw(world: World, serve: Any, page: Any) -> None:
+    base = serve()
+    page.goto(f"{base}/embed/datasets/{world.counters.slug}/chart?type=pie&x=compteur")
+    page.locator(".vega-chart[data-rendered=true]").wait_for()
+    page.goto(f"{base}/embed/datasets/{world.counters.slug}/map")
+    page.locator(".map[data-rendered]").wait_for()
+    assert page.locator(".map").get_attribute("data-rendered") == "6"
+
+
+def _serious(page: Any, axe: Path) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(axe))
+    result = page.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }")
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def test_no_serious_accessibility_violation(world: World, serve: Any, page: Any,
+                                            axe_script: Path) -> None:
+    base = serve()
+    pages = {
+        "accueil": "/",
+        "catalogue": "/datasets?q=velo",
+        "catalogue filtré": "/datasets?theme=Mobilit%C3%A9&tri=nom",
+        "jeu de données": f"/datasets/{world.counters.slug}?filtre=compteur:contains:pont",
+        "jeu sans carte": f"/datasets/{world.subsidies.slug}?type=pie&x=secteur",
+        "organisations": "/organisations",
+        "organisation": f"/organisations/{world.org_slug}",
+    }
+    found = {}
+    for name, path in pages.items():
+        page.goto(base + path)
+        if "/datasets/" in path:
+            page.locator("[data-vega-spec][data-rendered=true]").wait_for()
+        violations = _serious(page, axe_script)
+        if violations:
+            found[name] = violations
+    assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
