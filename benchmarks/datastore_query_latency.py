@@ -29,15 +29,15 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from patrimoine.access.principal import Principal  # noqa: E402
-from patrimoine.core.db import Database  # noqa: E402
-from patrimoine.core.settings import Settings  # noqa: E402
-from patrimoine.datastore import versions  # noqa: E402
-from patrimoine.datastore.models import DatasetVersion  # noqa: E402
-from patrimoine.inventory import service as inventory  # noqa: E402
-from patrimoine.inventory.models import AccessLevel, OrganisationKind  # noqa: E402
-from patrimoine.inventory.service import DatasetInput  # noqa: E402
-from patrimoine.storage import migrate  # noqa: E402
+from patrimoine.access.principal import Principal
+from patrimoine.core.db import Database
+from patrimoine.core.settings import Settings
+from patrimoine.datastore import versions
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory import service as inventory
+from patrimoine.inventory.models import AccessLevel, OrganisationKind
+from patrimoine.inventory.service import DatasetInput
+from patrimoine.storage import migrate
 
 COLUMNS = [
     ("id", "integer"), ("annee", "integer"), ("code_insee", "string"), ("commune", "string"),
@@ -168,10 +168,9 @@ def main() -> None:
             print(f"{name:34s} {med:10.1f} {p95:8.1f}")
         for name, path in (
             ("facet_categorie", f"{base}/facets?facet=categorie"),
-            ("groupby_sum_categorie", f"{base}/aggregate?group_by=categorie&metric=sum:montant"
-                                      "&metric=count"),
-            ("groupby_month", f"{base}/aggregate?group_by=date_convention:month"
-                              "&metric=avg:montant"),
+            ("groupby_sum_categorie",
+             f"{base}/aggregate?group_by=categorie&metric=sum:montant&metric=count"),
+            ("groupby_month", f"{base}/aggregate?group_by=date_convention:month&metric=avg:montant"),
         ):
             med, p95 = timed(conn, path, 50)
             print(f"{name:34s} {med:10.1f} {p95:8.1f}")

@@ -21,8 +21,8 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, Union
+from datetime import UTC, date, datetime
+from typing import Any
 
 from patrimoine.core.errors import Invalid
 from patrimoine.core.text import fold
@@ -77,10 +77,10 @@ class Condition:
 @dataclass(frozen=True)
 class Group:
     kind: str  # "and" | "or"
-    items: tuple[Union[Condition, Group], ...]
+    items: tuple[Condition | Group, ...]
 
 
-Filter = Union[Condition, Group]
+Filter = Condition | Group
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,8 @@ def _tree(node: Any, budget: list[int]) -> Filter:
             return Condition(node["column"], node["op"].lower(), node.get("value"))
     raise Invalid(
         "Filtre JSON mal formé.",
-        errors=['Forme attendue : {"and": [...]}, {"or": [...]} ou '
-                '{"column": "commune", "op": "eq", "value": "Lyon"}.'],
+        errors=[('Forme attendue : {"and": [...]}, {"or": [...]} ou '
+                 '{"column": "commune", "op": "eq", "value": "Lyon"}.')],
     )
 
 
@@ -266,7 +266,10 @@ def _convert(column: Column, value: Any) -> Any:
             text = text.strip()
             if len(text) <= 10:
                 return datetime.combine(_parse_date(text), datetime.min.time())
-            return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is not None:  # naive wall times are stored: convert to UTC
+                moment = moment.astimezone(UTC).replace(tzinfo=None)
+            return moment
     except (ValueError, OverflowError) as exc:
         expected = {"integer": "un nombre entier", "number": "un nombre",
                     "boolean": "oui/non (ou true/false)", "date": "une date (AAAA-MM-JJ)",
@@ -301,9 +304,8 @@ def _condition(table: VersionTable, cond: Condition, params: list[Any]) -> str:
     col = quote(column.name)
     op = cond.op
     if op not in OPERATORS:
-        raise Invalid(f"Opérateur « {op} » inconnu.",
-                      errors=["Opérateurs : " + ", ".join(f"{k} ({v})" for k, v in OPERATORS.items())
-                              + "."])
+        known = ", ".join(f"{k} ({v})" for k, v in OPERATORS.items())
+        raise Invalid(f"Opérateur « {op} » inconnu.", errors=[f"Opérateurs : {known}."])
     if op == "null":
         return f"{col} IS NULL"
     if op == "notnull":

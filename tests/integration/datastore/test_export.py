@@ -25,8 +25,8 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> VersionTable:
 
 
 def run(table: VersionTable, fmt: str, query: q.Query | None = None, **request: object) -> bytes:
-    result = ex.export(table, query or q.Query(), ex.ExportRequest(fmt, **request),  # type: ignore[arg-type]
-                       "equipements")
+    export_request = ex.ExportRequest(fmt, **request)  # type: ignore[arg-type]
+    result = ex.export(table, query or q.Query(), export_request, "equipements")
     assert result.filename == f"equipements.{fmt}"
     assert result.media_type == ex.MEDIA_TYPES[fmt]
     return b"".join(result.chunks)

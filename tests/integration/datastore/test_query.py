@@ -26,7 +26,8 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> VersionTable:
 def rows(table: VersionTable, where: list[str] = [], any_of: list[str] = [],  # noqa: B006
          tree: str | None = None, **page: object) -> list[int]:
     query = q.Query(filter=q.build_filter(where, any_of, tree))
-    return [r["_row"] for r in q.records(table, query, q.Page(**page)).rows]  # type: ignore[arg-type]
+    result = q.records(table, query, q.Page(**page))  # type: ignore[arg-type]
+    return [r["_row"] for r in result.rows]
 
 
 def test_first_page_has_every_column_total_and_typed_values(table: VersionTable) -> None:

@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pyarrow.parquet as pq
@@ -204,7 +204,7 @@ def test_etag_and_last_modified_give_304(client: TestClient, world: World) -> No
     assert client.get(url, headers={"If-None-Match": f'W/{etag}, "autre"'}).status_code == 304
     assert client.get(url, headers={"If-None-Match": '"autre"'}).status_code == 200
     assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
-    earlier = format_datetime(datetime.now(timezone.utc) - timedelta(days=400), usegmt=True)
+    earlier = format_datetime(datetime.now(UTC) - timedelta(days=400), usegmt=True)
     assert client.get(url, headers={"If-Modified-Since": earlier}).status_code == 200
     assert client.get(url + "?sep=;").headers["etag"] != etag
     records = client.get(f"{BASE}/{world.open_slug}/records")

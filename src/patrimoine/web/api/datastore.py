@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
 
@@ -136,7 +136,8 @@ def _columns(text: str | None) -> tuple[str, ...]:
 
 
 def _limits(request: Request) -> Limits:
-    return getattr(request.app.state, "datastore_limits", DEFAULT_LIMITS)  # type: ignore[no-any-return]
+    limits = getattr(request.app.state, "datastore_limits", DEFAULT_LIMITS)
+    return limits if isinstance(limits, Limits) else DEFAULT_LIMITS
 
 
 def _dataset(session: Session, principal: Principal, slug: str) -> Dataset:
@@ -165,8 +166,8 @@ def _open(
 def _last_modified(version: DatasetVersion) -> datetime:
     at = version.created_at
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc).replace(microsecond=0)
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).replace(microsecond=0)
 
 
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
@@ -181,7 +182,7 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
         except (TypeError, ValueError):
             return False
         if since.tzinfo is None:
-            since = since.replace(tzinfo=timezone.utc)
+            since = since.replace(tzinfo=UTC)
         return last_modified <= since
     return False
 
@@ -375,9 +376,10 @@ AggLimitParam = Annotated[int | None, Query(ge=1, le=10_000, description="Garder
 @router.get("/datasets/{slug}/aggregate", response_model=AggregateOut,
             summary="Agrégats de la dernière version", description=AGGREGATE_DOC)
 def latest_aggregate(request: Request, slug: SlugPath, session: SessionDep,
-                     principal: PrincipalDep, query: QueryDep, group_by: GroupParam = [],  # noqa: B006
-                     metric: MetricParam = [], sort: SortParam = None,  # noqa: B006
-                     limit: AggLimitParam = None) -> Response:
+                     principal: PrincipalDep, query: QueryDep,
+                     group_by: GroupParam = [],  # noqa: B006
+                     metric: MetricParam = [],  # noqa: B006
+                     sort: SortParam = None, limit: AggLimitParam = None) -> Response:
     return _aggregate(request, session, principal, slug, None, query, group_by, metric, sort,
                       limit)
 
