@@ -262,3 +262,47 @@ def test_empty_and_missing_files(services: Services, dataset: Dataset, tmp_path:
         load(services, dataset, tmp_path / "absent.csv")
     version = load(services, dataset, write(tmp_path, "entete.csv", "a;b\n"))
     assert version.row_count == 0 and columns(version) == {"a": "string", "b": "string"}
+
+
+def test_windows_line_endings(services: Services, dataset: Dataset, tmp_path: Path) -> None:
+    version = load(services, dataset, write(tmp_path, "crlf.csv", "nom;n\r\nA;1,5\r\nB;2\r\n"))
+    assert [(r["nom"], r["n"]) for r in rows(services, version)] == [("A", 1.5), ("B", 2.0)]
+
+
+def test_utf8_file_with_a_stray_cp1252_byte(services: Services, dataset: Dataset,
+                                            tmp_path: Path) -> None:
+    head = "nom;ville\n" + "Élodie;Orléans\n" * 80_000  # more than the sniffed start
+    path = tmp_path / "melange.csv"
+    path.write_bytes(head.encode() + "Hélène;Troyes\n".encode("cp1252"))
+    assert sniff(path).encoding == "utf-8"
+    with pytest.raises(Invalid) as caught:
+        load(services, dataset, path)
+    assert caught.value.message.startswith("melange.csv, ligne 80002 : caractères invalides")
+
+
+def test_byte_impossible_in_the_chosen_encoding(services: Services, dataset: Dataset,
+                                               tmp_path: Path) -> None:
+    path = tmp_path / "cp.csv"
+    path.write_bytes(b"nom\nA\n\x81B\n")
+    with pytest.raises(Invalid) as caught:
+        load(services, dataset, path, {"encoding": "cp1252"})
+    assert caught.value.message == ("cp.csv, ligne 3 : octet 0x81 impossible à lire dans "
+                                    "l'encodage cp1252. Précisez le bon encodage.")
+
+
+def test_row_ids_follow_the_file_order_across_row_groups(services: Services, dataset: Dataset,
+                                                         tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from patrimoine.datastore.versions import version_path
+
+    n = 300_000
+    path = write(tmp_path, "ordre.csv", "id;v\n" + "".join(f"{i};{i % 7},5\n"
+                                                          for i in range(1, n + 1)))
+    version = load(services, dataset, path)
+    file = pq.ParquetFile(version_path(services.settings, version))
+    assert file.metadata.num_row_groups == 3
+    assert file.metadata.row_group(0).num_rows == 122_880
+    table = file.read(columns=["_row", "id"])
+    assert table.column("_row").to_pylist() == table.column("id").to_pylist()
+    assert table.column("_row").to_pylist()[-1] == n
