@@ -6,5 +6,6 @@ from patrimoine.datastore import models as datastore_models  # noqa: F401
 from patrimoine.inventory import models as inventory_models  # noqa: F401
 from patrimoine.portal import models as portal_models  # noqa: F401
 from patrimoine.protection.register import models as protection_register_models  # noqa: F401, E501
+from patrimoine.standards import models as standards_models  # noqa: F401
 
 metadata = Base.metadata
