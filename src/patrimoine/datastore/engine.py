@@ -221,9 +221,10 @@ class VersionTable:
     def fetch_limited(
         self, sql: str, params: Sequence[Any] = (), *, what: str
     ) -> list[tuple[Any, ...]]:
-        """Rows of a query that must not exceed the row limit (French error otherwise)."""
+        """Rows of a query (without LIMIT) that must not exceed the row limit (French error
+        otherwise)."""
         limit = self.limits.max_rows
-        rows = self.fetch(f"SELECT * FROM ({sql}) LIMIT {limit + 1}", params)
+        rows = self.fetch(f"{sql} LIMIT {limit + 1}", params)
         if len(rows) > limit:
             raise TooManyRows(
                 f"{what} produit plus de {limit:,} lignes, la limite autorisée. "

@@ -248,3 +248,15 @@ def test_default_order_pages_on_many_row_groups_follow_row_ids(tmp_path: Path) -
     searched = q.records(large, q.Query(search="ligne 29999"), q.Page(limit=1000))
     assert [r["_row"] for r in searched.rows] == sorted(r["_row"] for r in searched.rows)
     assert searched.total == 13  # 29999, 129999, 229999 and 299990 to 299999
+
+
+def test_datetime_filters_with_time_zone_and_count_off(table: VersionTable) -> None:
+    # 2024-03-05T14:00+02:00 is 12:00 UTC, the stored wall time of row 6.
+    assert rows(table, ["maj:eq:2024-03-05T14:00:00+02:00"]) == [6]
+    assert rows(table, ["maj:lt:2024-01-15T10:00:00Z"]) == []
+    page = q.records(table, q.Query(filter=q.build_filter(["commune:eq:Lyon"], [], None)),
+                     q.Page(limit=2, count=False))
+    assert page.total is None and page.next_cursor is not None
+    rest = q.records(table, q.Query(filter=q.build_filter(["commune:eq:Lyon"], [], None)),
+                     q.Page(limit=2, count=False, cursor=page.next_cursor))
+    assert [r["_row"] for r in rest.rows] == [9]
