@@ -112,6 +112,21 @@ def register_organisations(p: Principal, *, cases: bool = False) -> list[int] | 
     return sorted(o for o in p.roles if p.has_role(o, *roles))
 
 
+# Personal-data findings of dataset versions: those who change the dataset, and its
+# organisation's DPO, see them, confirm them and anonymise; only the DPO (or an instance
+# administrator) dismisses one as not personal data or accepts its publication.
+def can_decide_findings(p: Principal, dataset: Dataset) -> bool:
+    return p.is_superadmin or p.has_role(dataset.organisation_id, Role.DPO)
+
+
+def can_view_findings(p: Principal, dataset: Dataset) -> bool:
+    return can_decide_findings(p, dataset) or can_edit_dataset(p, dataset)
+
+
+def can_anonymise(p: Principal, dataset: Dataset) -> bool:
+    return can_view_findings(p, dataset)
+
+
 def require(allowed: bool, p: Principal, what: str) -> None:
     """Raise the right error when `allowed` is false: log in first, or not permitted."""
     if allowed:

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure (set when served over HTTPS)."
     )
+    small_count_threshold: int = Field(default=11, ge=1, description="Counts below this are suppressed from published aggregates (statistical secrecy).")  # noqa: E501
     map_tiles: str = Field(
         default="",
         description="Tile URL template of the public maps (e.g. https://tile.openstreetmap.org/"

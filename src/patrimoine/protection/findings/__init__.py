@@ -1,0 +1,1 @@
+"""Personal data found in dataset versions: stored scans, decisions, anonymised versions."""

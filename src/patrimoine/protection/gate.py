@@ -1,0 +1,50 @@
+"""The publication gate: may this dataset version be published as open data?
+
+`publication_blockers(session, version)` returns the reasons (in French) that forbid it;
+an empty list means it may be published. A version is blocked while it holds personal-data
+findings that are neither cleared by an anonymisation (column dropped, masked or
+generalised in this version) nor dismissed by a recorded decision of the DPO (who, when,
+why). Pseudonymised columns stay personal data and block until the DPO decides.
+
+A version that was never scanned is scanned first when `settings` is given (to read its
+file); without settings it is blocked until it is scanned.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from patrimoine.core.settings import Settings
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.protection.findings import service
+from patrimoine.protection.scanner import KIND_LABELS
+
+
+def _percent(share: float) -> str:
+    value = share * 100
+    text = f"{value:.0f}" if value >= 10 or value == 0 else f"{value:.1f}"
+    return text.replace(".", ",") + " %"
+
+
+def publication_blockers(session: Session, version: DatasetVersion,
+                         settings: Settings | None = None) -> list[str]:
+    """Reasons (French) why `version` may not be published as open data; [] = it may."""
+    if service.scan_of(session, version) is None:
+        if settings is None:
+            return [f"La version {version.number} n'a pas encore été analysée (recherche de "
+                    "données personnelles) : lancez l'analyse avant de la publier."]
+        service.ensure_scanned(session, settings, version)
+    reasons = []
+    for view in service.unresolved(session, version):
+        f = view.finding
+        what = f"Colonne « {f.column} » : {KIND_LABELS[f.kind].lower()}"
+        if f.origin == service.ORIGIN_PSEUDONYMISATION:
+            reasons.append(f"{what}, pseudonymisée : elle reste une donnée personnelle ; "
+                           "supprimez-la, ou le DPO doit accepter sa publication.")
+        elif view.status == "confirmed":
+            reasons.append(f"{what} ({_percent(f.share)} des lignes examinées), confirmée : "
+                           "anonymisez la colonne avant de publier.")
+        else:
+            reasons.append(f"{what} ({_percent(f.share)} des lignes examinées), non traitée : "
+                           "anonymisez la colonne ou faites-la écarter par le DPO.")
+    return reasons
