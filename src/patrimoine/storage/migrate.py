@@ -43,10 +43,32 @@ def describe(revisions: set[str]) -> str:
     return ", ".join(sorted(revisions)) or "aucune"
 
 
+def applied_revisions(database: Database, current: set[str]) -> set[str]:
+    """Every revision the database has: its recorded heads and all they stand on.
+
+    Alembic records only the heads; a branch that another one `depends_on` is applied
+    without being recorded, so comparing recorded heads with script heads is not enough."""
+    script = ScriptDirectory.from_config(alembic_config(database))
+    applied: set[str] = set()
+    stack = list(current)
+    while stack:
+        try:
+            revision = script.get_revision(stack.pop())
+        except Exception:  # a revision this code does not know: treated as not current
+            continue
+        if revision is None or revision.revision in applied:
+            continue
+        applied.add(revision.revision)
+        for parents in (revision.down_revision, revision.dependencies):
+            if parents:
+                stack.extend([parents] if isinstance(parents, str) else parents)
+    return applied
+
+
 def ensure_current(database: Database) -> None:
     """Raise with the command to run when the schema is not at the latest migrations."""
     current, heads = current_revisions(database), head_revisions(database)
-    if current != heads:
+    if not heads <= applied_revisions(database, current) or not current <= heads:
         state = "vide" if not current else f"à la révision {describe(current)}"
         raise SchemaOutOfDate(
             f"La base de données est {state} alors que Patrimoine attend la révision "

@@ -264,6 +264,16 @@ def test_empty_and_missing_files(services: Services, dataset: Dataset, tmp_path:
     assert version.row_count == 0 and columns(version) == {"a": "string", "b": "string"}
 
 
+def test_identifier_columns_stay_text(services: Services, dataset: Dataset,
+                                      tmp_path: Path) -> None:
+    path = write(tmp_path, "c.csv", "Code postal;SIRET;Téléphone;Nombre\n75001;21100387400017;"
+                                    "325000000;3\n")
+    version = load(services, dataset, path)
+    assert columns(version) == {"code_postal": "string", "siret": "string",
+                                "telephone": "string", "nombre": "integer"}
+    assert rows(services, version)[0]["siret"] == "21100387400017"
+
+
 def test_windows_line_endings(services: Services, dataset: Dataset, tmp_path: Path) -> None:
     version = load(services, dataset, write(tmp_path, "crlf.csv", "nom;n\r\nA;1,5\r\nB;2\r\n"))
     assert [(r["nom"], r["n"]) for r in rows(services, version)] == [("A", 1.5), ("B", 2.0)]

@@ -26,12 +26,13 @@ from typing import Any
 import duckdb
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
 from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.access.principal import Principal
-from patrimoine.core.errors import Invalid
+from patrimoine.core.errors import Conflict, Invalid
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import key
 from patrimoine.datastore import versions
@@ -58,6 +59,11 @@ MEMORY_LIMIT = "384MB"
 
 # progress(fraction done 0..1, what is happening, in French)
 ProgressCallback = Callable[[float, str], None]
+
+# Columns named like identifiers keep their text even when every value looks like a number
+# (postal codes, INSEE codes, SIRET…), so that leading zeros and exact digits are never lost.
+CODE_WORDS = {"code", "codes", "cp", "postal", "insee", "cog", "siret", "siren", "rna", "uai",
+              "finess", "nir", "iban", "telephone", "tel", "phone", "ean", "isbn", "naf", "ape"}
 
 LAT_NAMES = {"lat", "latitude", "lat_wgs84", "wgs84_lat", "y_lat", "coord_lat"}
 LON_NAMES = {"lon", "lng", "long", "longitude", "lon_wgs84", "wgs84_lon", "x_long", "coord_lon"}
@@ -154,6 +160,8 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
             type_, parse = raw.fixed_types[i], {}
         elif raw_type == "VARCHAR":
             type_, parse = infer(texts)
+            if type_ in ("integer", "number") and CODE_WORDS & set(name.split("_")):
+                type_, parse = "string", {}
         else:
             type_, parse = type_of_duckdb(raw_type), {}
         overridden = name in forced
@@ -333,7 +341,11 @@ def _publish(session: Session, principal: Principal, dataset: Dataset, plan: Ing
             ingest_settings=plan.settings(), created_by=principal.account_id,
         )
         session.add(version)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # the caller's unit of work rolls back
+            raise Conflict("Un autre chargement de ce jeu de données vient de publier une "
+                           "version ; relancez le chargement.") from None
         changes = {
             "version": [latest.number if latest else None, number],
             "row_count": [latest.row_count if latest else None, row_count],
