@@ -7,7 +7,9 @@ Rules, in words:
 - restricted datasets are read by the organisation's administrators, chief data officers and
   DPOs, and by the referents and agents of the dataset's department;
 - administrators and chief data officers change every dataset of their organisation,
-  referents those of their department (or of the whole organisation when they name none).
+  referents those of their department (or of the whole organisation when they name none);
+- administrators and chief data officers publish datasets of their organisation as open data;
+  referents prepare them (upload, preview, ask for publication).
 """
 
 from __future__ import annotations
@@ -68,6 +70,12 @@ def can_edit_in(p: Principal, organisation_id: int, department_id: int | None) -
 
 def can_edit_dataset(p: Principal, dataset: Dataset) -> bool:
     return can_edit_in(p, dataset.organisation_id, dataset.department_id)
+
+
+def can_publish(p: Principal, dataset: Dataset) -> bool:
+    """Publishing as open data (and unpublishing) is the chief data officer's or an
+    administrator's decision; a department referent prepares the data and asks for it."""
+    return p.is_superadmin or p.has_role(dataset.organisation_id, *MANAGERS)
 
 
 def can_manage_organisation(p: Principal, organisation_id: int) -> bool:

@@ -7,9 +7,6 @@ matches the inventory as it is at that moment. Nothing stays in memory between r
 
 from __future__ import annotations
 
-import re
-import secrets
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,51 +20,26 @@ from patrimoine.inventory import importer
 from patrimoine.web.deps import CsrfDep, LoggedInDep, SessionDep, services
 from patrimoine.web.pages import dataset_form
 from patrimoine.web.pages.backoffice import FormDep, page
+from patrimoine.web.pages.uploads import UploadKeeper
 from patrimoine.web.templating import flash
 
 router = APIRouter(include_in_schema=False)
 
 EXTENSIONS = ("xlsx", "ods", "csv")
 SESSION_KEY = "inventory_import"
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-STALE_SECONDS = 24 * 3600
+KEEPER = UploadKeeper(SESSION_KEY, "import", EXTENSIONS)
 ROWS_SHOWN = 200
 ERRORS_SHOWN = 300
 
 
-def _uploads(request: Request) -> Path:
-    folder = services(request).settings.data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _clean_stale(folder: Path) -> None:
-    limit = time.time() - STALE_SECONDS
-    for path in folder.glob("import-*"):
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-        except FileNotFoundError:
-            continue
-
-
 def _pending(request: Request) -> tuple[Path, str] | None:
     """The file this session uploaded and has not confirmed yet, with its original name."""
-    held = request.session.get(SESSION_KEY)
-    if not isinstance(held, dict):
-        return None
-    token, ext, name = held.get("token", ""), held.get("ext", ""), held.get("filename", "")
-    if not _TOKEN.match(str(token)) or ext not in EXTENSIONS:
-        return None
-    path = _uploads(request) / f"import-{token}.{ext}"
-    return (path, str(name)) if path.is_file() else None
+    held = KEEPER.pending(request)
+    return (held.path, held.filename) if held is not None else None
 
 
 def _forget(request: Request) -> None:
-    pending = _pending(request)
-    if pending is not None:
-        pending[0].unlink(missing_ok=True)
-    request.session.pop(SESSION_KEY, None)
+    KEEPER.forget(request)
 
 
 def _upload_page(request: Request, error: str | None = None, status: int = 200) -> Any:
@@ -127,14 +99,7 @@ def upload(request: Request, session: SessionDep, principal: LoggedInDep,
         return _upload_page(request, exc.message, status=422)
     plan = importer.plan_import(session, principal, table)
     if plan.ok and (plan.counts["create"] or plan.counts["update"]):
-        folder = _uploads(request)
-        _clean_stale(folder)
-        token = secrets.token_urlsafe(24)
-        target = folder / f"import-{token}.{ext}"
-        partial = target.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.replace(target)
-        request.session[SESSION_KEY] = {"token": token, "ext": ext, "filename": filename}
+        KEEPER.keep(request, data, filename, ext)
     return _preview(request, plan, status=200 if plan.ok else 422)
 
 

@@ -1,0 +1,1 @@
+"""Publication workflow: a referent loads data and asks; the chief data officer publishes."""
