@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from patrimoine.cli import protection_register
 from patrimoine.cli.common import console
 from patrimoine.core.errors import Invalid
 from patrimoine.protection.reader import read_tables
@@ -21,6 +22,7 @@ from patrimoine.protection.scanner import (
 )
 
 app = typer.Typer(help="Protection des données personnelles.", no_args_is_help=True)
+protection_register.install(app)  # register, requests, breaches, dashboard
 
 
 @app.command("scan")
