@@ -87,7 +87,12 @@ def load(
     types: TypeOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the new version as JSON.")] = False,
 ) -> None:
-    """Load FILE as the next version of dataset SLUG (identical content makes no new version)."""
+    """Load FILE as the next version of dataset SLUG (identical content makes no new version).
+
+    Types are inferred from the first 20,000 rows (French decimals, dates and booleans
+    included) and can be forced with --type. Rows shorter than the header are completed with
+    empty values; longer rows, and values that do not fit their column's type, stop the load
+    with the line and column, and nothing is published."""
     from patrimoine.datastore.ingest import ingest
 
     overrides = _overrides(fmt, encoding, delimiter, header_row, sheet, types)

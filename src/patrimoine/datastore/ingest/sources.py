@@ -124,12 +124,14 @@ def csv_relation(text_path: Path, dialect: textfile.Dialect, *, pad: bool) -> st
 # JSON, NDJSON, Parquet (read by DuckDB with their own types)
 
 
-def _relation_source(con: duckdb.DuckDBPyConnection, from_sql: str) -> RawSource:
+def _relation_source(con: duckdb.DuckDBPyConnection, path: Path, what: str,
+                     from_sql: str) -> RawSource:
     try:
         rel = con.sql(f"SELECT * FROM {from_sql}")
         names, types = rel.columns, [str(t) for t in rel.types]
     except duckdb.Error as exc:
-        raise Invalid(f"Fichier illisible : {str(exc).splitlines()[0]}") from None
+        detail = str(exc).splitlines()[0].split(": ", 1)[-1]
+        raise Invalid(f"{path.name} : {what} illisible ({detail}).") from None
     select = ", ".join(f"{_ident(n)} AS r{i}" for i, n in enumerate(names))
     return RawSource(relation=f"(SELECT {select} FROM {from_sql})", source_names=list(names),
                      raw_types=types)
@@ -142,12 +144,13 @@ def _ident(name: str) -> str:
 def open_json(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> RawSource:
     style = "array" if fmt == "json" else "newline_delimited"
     return _relation_source(
-        con, f"read_json({quote_literal(str(path))}, format='{style}', records=true, "
+        con, path, "fichier JSON" if fmt == "json" else "fichier NDJSON", f"read_json({quote_literal(str(path))}, format='{style}', records=true, "
              f"sample_size=-1, maximum_object_size=134217728)")
 
 
 def open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> RawSource:
-    return _relation_source(con, f"read_parquet({quote_literal(str(path))})")
+    return _relation_source(con, path, "fichier Parquet",
+                            f"read_parquet({quote_literal(str(path))})")
 
 
 # Spreadsheets and GeoJSON: read in Python into an Arrow table
