@@ -12,7 +12,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -107,7 +109,9 @@ def export(table: VersionTable, query: Query, request: ExportRequest, basename: 
     sort = check_sort(table, request.sort)
     where = where_clause(table, query)
     where_sql = f" WHERE {where.text}" if where.text else ""
-    tail = f" FROM records{where_sql} ORDER BY {order_by(table, sort)}"
+    # Without a sort, records come in _row order already (stored so, insertion order kept).
+    order_sql = f" ORDER BY {order_by(table, sort)}" if sort else ""
+    tail = f" FROM records{where_sql}{order_sql}"
     filename = f"{basename}.{fmt}"
     if fmt == "csv":
         chunks = _csv(table, columns, tail, where.params, request.delimiter)
@@ -166,27 +170,27 @@ def _csv(table: VersionTable, columns: list[Any], tail: str, params: list[Any],
         else:
             exprs.append(col)
     sql = f"SELECT {', '.join(exprs)}{tail}"
-    sink = _Sink()
     names = [neutralise(c.name) for c in columns]
-    writer: pacsv.CSVWriter | None = None
     options = pacsv.WriteOptions(include_header=False, delimiter=delimiter)
     header = pacsv.WriteOptions(include_header=True, delimiter=delimiter)
     # Header through Arrow too, so that names get the same quoting as values.
-    pacsv.write_csv(pa.table({n: pa.array([], pa.string()) for n in names}), sink, header)
-    yield sink.drain()
-    for batch in table.stream(sql, params):
-        if writer is None:
-            writer = pacsv.CSVWriter(pa.PythonFile(sink, mode="w"), batch.schema,
-                                       write_options=options)
-        writer.write_batch(batch)
-        data = sink.drain()
-        if data:
-            yield data
-    if writer is not None:
-        writer.close()
-        tail_bytes = sink.drain()
-        if tail_bytes:
-            yield tail_bytes
+    yield _csv_bytes(pa.table({n: pa.array([], pa.string()) for n in names}), header)
+    # Arrow's CSV writer is single-threaded but releases the GIL: encode batches on two
+    # threads while DuckDB reads the next ones, keeping a few batches in flight at most.
+    pending: deque[Future[bytes]] = deque()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="csv-export") as pool:
+        for batch in table.stream(sql, params):
+            pending.append(pool.submit(_csv_bytes, batch, options))
+            while len(pending) > 3:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _csv_bytes(data: pa.RecordBatch | pa.Table, options: pacsv.WriteOptions) -> bytes:
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(data, sink, options)
+    return sink.getvalue().to_pybytes()
 
 
 def _json_value(c: Any) -> str:
