@@ -184,6 +184,15 @@ def _default_x(version: DatasetVersion) -> str:
     return str(xs[0]["name"]) if xs else ""
 
 
+def _default_y(version: DatasetVersion) -> str:
+    positions = set((version.positions or {}).values())
+    _, ys = chart_columns(version)
+    for c in ys:
+        if c["name"] not in positions:
+            return str(c["name"])
+    return ""
+
+
 def parse_chart(params: dict[str, list[str]], version: DatasetVersion) -> ChartRequest:
     type_ = _first(params, "type") or "bar"
     if type_ not in CHART_TYPES:
@@ -195,10 +204,15 @@ def parse_chart(params: dict[str, list[str]], version: DatasetVersion) -> ChartR
         raise Invalid(f"La colonne « {x} » ne peut pas servir d'axe au graphique.",
                       errors=["Colonnes possibles : " + ", ".join(
                           n for n, t in names.items() if t != "geometry") + "."])
-    agg = _first(params, "agg") or "count"
+    agg = _first(params, "agg")
+    y = _first(params, "y")
+    if not agg and not _first(params, "x"):
+        # The default chart sums the first measure by the first category, when there is one.
+        y = y or _default_y(version)
+        agg = "sum" if y else "count"
+    agg = agg or "count"
     if agg not in AGGREGATES:
         raise Invalid(f"Calcul « {agg} » inconnu : count, sum, avg, min ou max.")
-    y = _first(params, "y")
     if agg == "count":
         y = ""
     elif not y:
@@ -224,6 +238,14 @@ class ChartData:
     x_type: str
     points: list[tuple[Any, Any]]
     truncated: bool
+
+    def x_text(self, value: Any) -> str:
+        """An x value as the text alternative shows it (dates at the grouping's precision)."""
+        if value is None:
+            return "(vide)"
+        if isinstance(value, (date, datetime)) and self.request.bucket in ("month", "year"):
+            return value.strftime(_time_format(self.request.bucket))
+        return display(value, self.x_type)
 
     @property
     def description(self) -> str:
@@ -262,8 +284,6 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _category(value: Any, type_: str) -> str:
-    return "(vide)" if value is None else display(value, type_)
 
 
 def vega_lite_spec(chart: ChartData, title: str) -> dict[str, Any]:
@@ -275,10 +295,13 @@ def vega_lite_spec(chart: ChartData, title: str) -> dict[str, Any]:
         if req.type == "line" and (temporal or chart.x_type in ("integer", "number")):
             xv = _json_value(x)
         else:
-            xv = _category(x, chart.x_type)
+            xv = chart.x_text(x)
         values.append({"x": xv, "y": _json_value(y)})
+    y_axis: dict[str, Any] = {"format": ",.4~f"}
+    if req.agg == "count":
+        y_axis.update(format=",d", tickMinStep=1)
     y_enc: dict[str, Any] = {"field": "y", "type": "quantitative", "title": chart.y_label,
-                             "axis": {"format": ",.4~f"}}
+                             "axis": y_axis}
     tooltip = [{"field": "x", "title": chart.x_label,
                 **({"type": "temporal", "format": _time_format(req.bucket)}
                    if temporal and req.type == "line" else {})},

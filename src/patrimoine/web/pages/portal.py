@@ -39,6 +39,7 @@ EMBED_HEADERS = {"Content-Security-Policy": "frame-ancestors *",
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 ANONYMOUS = Principal.anonymous()
+ORGANISATION_LATEST = 20
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Any:
@@ -293,8 +294,10 @@ def organisation_page(request: Request, slug: str, session: SessionDep,
     for e in entries:
         if e.theme:
             themes[e.theme] = themes.get(e.theme, 0) + 1
+    latest = sorted(entries, key=lambda e: (-e.modified.timestamp(), e.title.casefold()))
     return _page(request, "portal/organisation.html", {
-        "org": org, "entries": entries, "kind": label(org.kind),
+        "org": org, "entries": latest[:ORGANISATION_LATEST], "total": len(entries),
+        "kind": label(org.kind),
         "themes": sorted(themes.items(), key=lambda i: (-i[1], i[0])),
     })
 
