@@ -156,3 +156,21 @@ def test_queries_cannot_reach_any_other_file(tmp_path: Path, table: VersionTable
     with pytest.raises(duckdb.Error):
         table.fetch("DROP TABLE records")  # read-only
     assert table.fetch("SELECT count(*) FROM records") == [(9,)]
+
+
+def test_concurrent_queries_share_one_version(tmp_path: Path) -> None:
+    """Every query gets its own cursor: threads can query and sort a version at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = open_table(tmp_path, generated_sql(20_000))
+
+    def work(i: int) -> tuple[int, int | None, int]:
+        sort = q.parse_sort(["-montant", "commune", "signe", "-maj"][i % 4])
+        page = q.records(shared, q.Query(), q.Page(sort=sort, offset=i * 10, limit=50))
+        (facet,) = q.facets(shared, where("actif:eq:true"), ["commune"])
+        return len(page.rows), page.total, sum(v.count for v in facet.values)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(32)))
+    assert {r[:2] for r in results} == {(50, 20_000)}
+    assert len({r[2] for r in results}) == 1
