@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `patrimoine serve` listens on.")
     port: int = Field(default=8000, description="Port `patrimoine serve` listens on.")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Base of public URIs.")
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024, description="Largest spreadsheet accepted by the web import."
     )

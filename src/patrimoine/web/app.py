@@ -13,10 +13,12 @@ from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
 from patrimoine.web import errors
 from patrimoine.web.api import accounts as api_accounts
+from patrimoine.web.api import dcat as api_dcat
 from patrimoine.web.api import datastore as api_datastore
 from patrimoine.web.api import inventory as api_inventory
 from patrimoine.web.api import protection as api_protection
 from patrimoine.web.pages import admin as pages_admin
+from patrimoine.web.pages import admin_publication as pages_publication
 from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import portal as pages_portal
 from patrimoine.web.templating import make_templates
@@ -49,6 +51,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (api_accounts.router, api_inventory.router, api_datastore.router,
                    api_protection.router,
-                   pages_auth.router, pages_admin.router, pages_portal.router):
+                   api_dcat.router,
+                   pages_auth.router, pages_admin.router, pages_publication.router,
+                   pages_portal.router):
         app.include_router(router)
     return app

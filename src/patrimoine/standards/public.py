@@ -1,0 +1,136 @@
+"""The public catalog as the standards see it: what anonymous visitors may read, with the
+latest version of each dataset, its download formats and the stable identifiers built from
+the dataset's `uid` (never from its slug or title, which may change).
+
+Shared by the DCAT-AP catalog (dcat.py) and the CKAN-compatible API (ckan.py). What is public
+is decided once, by the portal (`portal.catalog.public_clause`) for an anonymous principal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from patrimoine.access.principal import Principal
+from patrimoine.core.errors import NotFound
+from patrimoine.datastore import export as exports
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory.models import Dataset, Organisation
+from patrimoine.portal.catalog import public_clause
+
+ANONYMOUS = Principal.anonymous()
+# Resource ids are UUIDs derived from the dataset uid and the format (stable, never stored).
+RESOURCE_NAMESPACE = uuid.UUID("0b5c3f0e-6a52-4d3e-9f7c-5d1f0c2a7e41")
+FORMAT_LABELS = {"csv": "CSV", "json": "JSON", "ndjson": "NDJSON", "geojson": "GeoJSON",
+                 "parquet": "Parquet", "xlsx": "XLSX"}
+
+
+@dataclass
+class PublicDataset:
+    dataset: Dataset
+    version: DatasetVersion | None
+
+    @property
+    def formats(self) -> list[str]:
+        return export_formats(self.version) if self.version else []
+
+    @property
+    def modified(self) -> datetime:
+        times = [aware(self.dataset.updated_at)]
+        if self.version is not None:
+            times.append(aware(self.version.created_at))
+        return max(times)
+
+
+def aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def export_formats(version: DatasetVersion) -> list[str]:
+    """The formats a version downloads in (GeoJSON only when it has positions or shapes)."""
+    geo = bool(version.positions) or any(c["type"] == "geometry" for c in version.columns)
+    return [f for f in exports.FORMATS if f != "geojson" or geo]
+
+
+def dataset_uuid(dataset: Dataset) -> str:
+    """The dataset's uid written as a UUID (CKAN clients expect that shape)."""
+    try:
+        return str(uuid.UUID(hex=dataset.uid))
+    except ValueError:
+        return str(uuid.uuid5(RESOURCE_NAMESPACE, dataset.uid))
+
+
+def resource_uuid(dataset: Dataset, fmt: str) -> str:
+    return str(uuid.uuid5(RESOURCE_NAMESPACE, f"{dataset.uid}/{fmt}"))
+
+
+def public_query() -> Select[tuple[Dataset]]:
+    return (select(Dataset).where(public_clause(ANONYMOUS))
+            .options(selectinload(Dataset.organisation)))
+
+
+def latest_versions(session: Session, dataset_ids: list[int]) -> dict[int, DatasetVersion]:
+    if not dataset_ids:
+        return {}
+    latest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("n"))
+              .where(DatasetVersion.dataset_id.in_(dataset_ids))
+              .group_by(DatasetVersion.dataset_id).subquery())
+    rows = session.scalars(select(DatasetVersion).join(latest, and_(
+        DatasetVersion.dataset_id == latest.c.dataset_id, DatasetVersion.number == latest.c.n)))
+    return {v.dataset_id: v for v in rows}
+
+
+def with_versions(session: Session, datasets: list[Dataset]) -> list[PublicDataset]:
+    found = latest_versions(session, [d.id for d in datasets])
+    return [PublicDataset(d, found.get(d.id)) for d in datasets]
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count(Dataset.id)).where(public_clause(ANONYMOUS))) or 0
+
+
+def page(session: Session, offset: int, limit: int) -> list[PublicDataset]:
+    """Public datasets in a stable order (creation), for paged catalogs."""
+    rows = session.scalars(public_query().order_by(Dataset.id).offset(offset).limit(limit))
+    return with_versions(session, list(rows))
+
+
+def everything(session: Session) -> list[PublicDataset]:
+    return with_versions(session, list(session.scalars(public_query().order_by(Dataset.id))))
+
+
+def find(session: Session, ident: str) -> PublicDataset:
+    """A public dataset by slug, uid, or uid written as a UUID; NotFound otherwise (closed
+    datasets are not found, so that their existence stays hidden)."""
+    ident = ident.strip()
+    keys = [ident]
+    try:
+        keys.append(uuid.UUID(ident).hex)
+    except ValueError:
+        pass
+    dataset = session.scalar(public_query().where(or_(Dataset.slug == ident,
+                                                      Dataset.uid.in_(keys))))
+    if dataset is None:
+        raise NotFound(f"Jeu de données « {ident} » introuvable.")
+    return with_versions(session, [dataset])[0]
+
+
+def last_modified(session: Session) -> datetime | None:
+    """When the public catalog last changed (an entry or a published version)."""
+    entry = session.scalar(select(func.max(Dataset.updated_at)).where(public_clause(ANONYMOUS)))
+    version = session.scalar(
+        select(func.max(DatasetVersion.created_at))
+        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+        .where(public_clause(ANONYMOUS)))
+    times = [aware(t) for t in (entry, version) if t is not None]
+    return max(times) if times else None
+
+
+def root_organisation(session: Session) -> Organisation | None:
+    """The organisation at the top of the territory (the catalog's publisher)."""
+    return session.scalar(select(Organisation).where(Organisation.parent_id.is_(None))
+                          .order_by(Organisation.id).limit(1))

@@ -1,0 +1,126 @@
+"""DCAT-AP documents of the public catalog, and the stable URIs they use.
+
+- `/catalog.ttl`, `/catalog.rdf`, `/catalog.jsonld` (`?page=`, `?page_size=`; Hydra paging),
+  `/catalog` by content negotiation (Turtle by default);
+- `/datasets/{slug}.ttl|.rdf|.jsonld` and `/datasets/uid/{uid}.ttl|.rdf|.jsonld`;
+- the URIs themselves answer: `/datasets/uid/{uid}` sends browsers to the dataset page and
+  RDF clients to its document, `/datasets/uid/{uid}/export.{format}` to the download,
+  `/organisations/id/{id}` to the organisation page.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from patrimoine.core.errors import NotFound
+from patrimoine.datastore import export as exports
+from patrimoine.inventory.models import Organisation
+from patrimoine.standards import dcat, public
+from patrimoine.web.deps import SessionDep, services
+
+router = APIRouter(include_in_schema=False)
+GET = ["GET", "HEAD"]
+HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300",
+           "Vary": "Accept"}
+
+
+def _public_url(request: Request) -> str:
+    return services(request).settings.public_url
+
+
+def _rdf(graph_bytes: tuple[bytes, str]) -> Response:
+    body, media_type = graph_bytes
+    return Response(body, media_type=media_type, headers=HEADERS)
+
+
+def _catalog(request: Request, session: Session, ext: str) -> Response:
+    number, size = dcat.parse_paging(request.query_params.get("page"),
+                                     request.query_params.get("page_size"))
+    page = dcat.catalog_page(session, _public_url(request), ext, number, size)
+    return _rdf(dcat.serialize(page.graph, ext))
+
+
+@router.api_route("/catalog.ttl", methods=GET)
+def catalog_turtle(request: Request, session: SessionDep) -> Response:
+    return _catalog(request, session, "ttl")
+
+
+@router.api_route("/catalog.rdf", methods=GET)
+def catalog_rdfxml(request: Request, session: SessionDep) -> Response:
+    return _catalog(request, session, "rdf")
+
+
+@router.api_route("/catalog.jsonld", methods=GET)
+def catalog_jsonld(request: Request, session: SessionDep) -> Response:
+    return _catalog(request, session, "jsonld")
+
+
+@router.api_route("/catalog", methods=GET)
+def catalog_negotiated(request: Request, session: SessionDep) -> Response:
+    ext = dcat.negotiate(request.headers.get("accept", "")) or "ttl"
+    return _catalog(request, session, ext)
+
+
+def _document(request: Request, session: Session, ident: str, ext: str) -> Response:
+    entry = public.find(session, ident)
+    return _rdf(dcat.serialize(dcat.dataset_document(session, _public_url(request), entry), ext))
+
+
+@router.api_route("/datasets/uid/{uid}.ttl", methods=GET)
+def uid_turtle(request: Request, uid: str, session: SessionDep) -> Response:
+    return _document(request, session, uid, "ttl")
+
+
+@router.api_route("/datasets/uid/{uid}.rdf", methods=GET)
+def uid_rdfxml(request: Request, uid: str, session: SessionDep) -> Response:
+    return _document(request, session, uid, "rdf")
+
+
+@router.api_route("/datasets/uid/{uid}.jsonld", methods=GET)
+def uid_jsonld(request: Request, uid: str, session: SessionDep) -> Response:
+    return _document(request, session, uid, "jsonld")
+
+
+@router.api_route("/datasets/uid/{uid}/export.{fmt}", methods=GET)
+def uid_download(uid: str, fmt: str, session: SessionDep) -> Response:
+    """The stable download URL of a distribution: always the latest version."""
+    entry = public.find(session, uid)
+    if fmt not in exports.FORMATS or fmt not in entry.formats:
+        raise NotFound(f"Le jeu de données n'est pas téléchargeable au format « {fmt} ».")
+    return RedirectResponse(f"/datasets/{entry.dataset.slug}/telecharger?format={fmt}",
+                            status_code=303, headers={"Cache-Control": "no-store"})
+
+
+@router.api_route("/datasets/uid/{uid}", methods=GET)
+def uid_resource(request: Request, uid: str, session: SessionDep) -> Response:
+    """The dataset's URI: its RDF document for RDF clients, its page for browsers."""
+    entry = public.find(session, uid)
+    ext = dcat.negotiate(request.headers.get("accept", ""))
+    target = (f"/datasets/uid/{entry.dataset.uid}.{ext}" if ext
+              else f"/datasets/{entry.dataset.slug}")
+    return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
+
+
+@router.api_route("/datasets/{slug}.ttl", methods=GET)
+def slug_turtle(request: Request, slug: str, session: SessionDep) -> Response:
+    return _document(request, session, slug, "ttl")
+
+
+@router.api_route("/datasets/{slug}.rdf", methods=GET)
+def slug_rdfxml(request: Request, slug: str, session: SessionDep) -> Response:
+    return _document(request, session, slug, "rdf")
+
+
+@router.api_route("/datasets/{slug}.jsonld", methods=GET)
+def slug_jsonld(request: Request, slug: str, session: SessionDep) -> Response:
+    return _document(request, session, slug, "jsonld")
+
+
+@router.api_route("/organisations/id/{org_id}", methods=GET)
+def organisation_resource(org_id: int, session: SessionDep) -> Response:
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound("Organisation introuvable.")
+    return RedirectResponse(f"/organisations/{org.slug}", status_code=303)
