@@ -1,0 +1,428 @@
+"""The quality score of a dataset, with its reasons.
+
+udata's nine criteria (data.gouv.fr's "qualité des métadonnées") plus three of ours:
+
+| id | met when |
+| --- | --- |
+| licence | a licence is given |
+| temporal_coverage | a start or an end of temporal coverage is given |
+| spatial_coverage | a spatial coverage is given |
+| update_frequency | the update frequency is known |
+| updated_on_time | the last update is no older than the frequency allows (+10 %) |
+| description | the description is longer than 100 characters |
+| open_format | a version is published: it downloads as CSV, JSON, GeoJSON, Parquet |
+| resources_available | the latest version's file is there (checked with settings) |
+| documentation | a documentation link, or a declared Table Schema, documents the data |
+| columns_documented | every column of the latest version has a description |
+| schema_conformity | the latest version conforms to the declared schema |
+| no_personal_data_findings | protection finds no unresolved personal data blocking publication |
+
+A criterion that cannot be judged (met is None) says why and is left out of the score:
+value = 100 × met / judged, rounded. Everything is computed in a few queries for many
+datasets (`quality_scores`), for lists, facets and the annual report's catalog average.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from patrimoine.access.permissions import readable_datasets
+from patrimoine.access.principal import Principal
+from patrimoine.core.clock import now
+from patrimoine.core.settings import Settings
+from patrimoine.datastore import versions
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory.labels import label
+from patrimoine.inventory.models import Dataset, UpdateFrequency
+from patrimoine.portal.licences import licence as known_licence
+from patrimoine.standards import schemas
+from patrimoine.standards.models import SchemaDeclaration
+from patrimoine.standards.validation import (
+    CONFORM,
+    NO_DATA,
+    NO_SCHEMA,
+    NOT_CHECKED,
+    NOT_CONFORM,
+    Conformity,
+    conformities,
+)
+
+DESCRIPTION_MIN = 100
+FREQUENCY_DAYS = {
+    UpdateFrequency.CONTINUOUS: 1, UpdateFrequency.DAILY: 1, UpdateFrequency.WEEKLY: 7,
+    UpdateFrequency.MONTHLY: 31, UpdateFrequency.QUARTERLY: 92,
+    UpdateFrequency.SEMIANNUAL: 183, UpdateFrequency.ANNUAL: 366,
+}
+OPEN_EXPORTS = "CSV, JSON, GeoJSON et Parquet"
+DOCUMENTATION_KEYS = ("documentation", "documentation_url", "landing_page", "page")
+
+CRITERIA_TITLES = {
+    "licence": "Licence",
+    "temporal_coverage": "Couverture temporelle",
+    "spatial_coverage": "Couverture spatiale",
+    "update_frequency": "Fréquence de mise à jour",
+    "updated_on_time": "Mise à jour à temps",
+    "description": "Description détaillée",
+    "open_format": "Format ouvert",
+    "resources_available": "Ressources disponibles",
+    "documentation": "Documentation",
+    "columns_documented": "Colonnes documentées",
+    "schema_conformity": "Conformité au schéma",
+    "no_personal_data_findings": "Pas de données personnelles non traitées",
+}
+UDATA_CRITERIA = tuple(list(CRITERIA_TITLES)[:9])
+
+BANDS = (("bonne", 75), ("moyenne", 50), ("faible", 0))
+BAND_LABELS = {"bonne": "Bonne qualité (75 et plus)", "moyenne": "Qualité moyenne (50 à 74)",
+               "faible": "Qualité faible (moins de 50)"}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    met: bool | None  # None: cannot be judged (left out of the score)
+    reason: str  # French
+
+    @property
+    def title(self) -> str:
+        return CRITERIA_TITLES[self.id]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "met": self.met, "reason": self.reason,
+                "udata": self.id in UDATA_CRITERIA}
+
+
+@dataclass(frozen=True)
+class Score:
+    value: int  # 0 to 100
+    criteria: list[Criterion] = field(default_factory=list)
+
+    @property
+    def band(self) -> str:
+        return band_of(self.value)
+
+    @property
+    def met(self) -> int:
+        return sum(1 for c in self.criteria if c.met)
+
+    @property
+    def judged(self) -> int:
+        return sum(1 for c in self.criteria if c.met is not None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "band": self.band, "band_label": BAND_LABELS[self.band],
+                "met": self.met, "judged": self.judged,
+                "criteria": [c.as_dict() for c in self.criteria]}
+
+
+def band_of(value: float) -> str:
+    return next(name for name, floor in BANDS if value >= floor)
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal data: protection's publication gate, when that capability is installed
+# ---------------------------------------------------------------------------------------------
+
+
+def _gate() -> Callable[[Session, DatasetVersion], Sequence[Any]] | None:
+    try:
+        module = importlib.import_module("patrimoine.protection.gate")
+    except ImportError:
+        return None
+    return getattr(module, "publication_blockers", None)
+
+
+def _personal_data(session: Session, dataset: Dataset,
+                   version: DatasetVersion | None) -> Criterion:
+    cid = "no_personal_data_findings"
+    gate = _gate()
+    if version is None:
+        if dataset.contains_personal_data:
+            return Criterion(cid, False, "La fiche indique des données personnelles ; aucune "
+                                         "version publiée n'a pu être analysée.")
+        return Criterion(cid, None, "Aucune version publiée à analyser.")
+    if gate is None:
+        return Criterion(cid, None, "Inconnu : l'analyse des données personnelles "
+                                    "(module protection) n'est pas disponible.")
+    try:
+        blockers = list(gate(session, version))
+    except Exception as exc:  # the gate belongs to another capability; never break a score
+        return Criterion(cid, None, f"Inconnu : l'analyse des données personnelles a échoué "
+                                    f"({exc.__class__.__name__}).")
+    if blockers:
+        return Criterion(cid, False, f"{len(blockers)} constat(s) de données personnelles non "
+                                     f"résolu(s) bloquent la publication de la version "
+                                     f"{version.number}.")
+    return Criterion(cid, True, f"Aucun constat de données personnelles non résolu sur la "
+                                f"version {version.number}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Criteria
+# ---------------------------------------------------------------------------------------------
+
+
+def _licence(dataset: Dataset) -> Criterion:
+    found = known_licence(dataset.licence)
+    if found is None:
+        return Criterion("licence", False, "Aucune licence n'est indiquée.")
+    return Criterion("licence", True, f"Licence indiquée : {found.title}.")
+
+
+def _temporal(dataset: Dataset) -> Criterion:
+    start, end = dataset.temporal_start, dataset.temporal_end
+    if not start and not end:
+        return Criterion("temporal_coverage", False, "La couverture temporelle n'est pas "
+                                                     "renseignée.")
+    text = " ".join(x for x in (f"du {start:%d/%m/%Y}" if start else "",
+                                f"au {end:%d/%m/%Y}" if end else "") if x)
+    return Criterion("temporal_coverage", True, f"Couverture temporelle : {text}.")
+
+
+def _spatial(dataset: Dataset) -> Criterion:
+    if not dataset.spatial_coverage:
+        return Criterion("spatial_coverage", False, "La couverture spatiale n'est pas "
+                                                    "renseignée.")
+    return Criterion("spatial_coverage", True,
+                     f"Couverture spatiale : {dataset.spatial_coverage}.")
+
+
+def _frequency(dataset: Dataset) -> Criterion:
+    if dataset.update_frequency == UpdateFrequency.UNKNOWN:
+        return Criterion("update_frequency", False, "La fréquence de mise à jour est inconnue.")
+    return Criterion("update_frequency", True,
+                     f"Fréquence de mise à jour : {label(dataset.update_frequency).lower()}.")
+
+
+def _on_time(dataset: Dataset, version: DatasetVersion | None, at: datetime) -> Criterion:
+    cid = "updated_on_time"
+    frequency = dataset.update_frequency
+    if frequency == UpdateFrequency.UNKNOWN:
+        return Criterion(cid, False, "Sans fréquence connue, la fraîcheur ne peut être jugée.")
+    days = FREQUENCY_DAYS.get(frequency)
+    if days is None:  # irregular, punctual: no deadline to miss
+        return Criterion(cid, True, f"Mise à jour {label(frequency).lower()} : pas d'échéance.")
+    last, what = ((version.created_at, f"version {version.number} publiée")
+                  if version is not None else (dataset.updated_at, "fiche modifiée"))
+    limit = timedelta(days=days * 1.1)
+    age = at - last
+    when = f"{last:%d/%m/%Y}"
+    if age <= limit:
+        return Criterion(cid, True, f"À jour : dernière mise à jour le {when} ({what}), "
+                                    f"fréquence {label(frequency).lower()}.")
+    late = (age - timedelta(days=days)).days
+    return Criterion(cid, False, f"En retard de {late} jour(s) : dernière mise à jour le {when} "
+                                 f"({what}) pour une fréquence {label(frequency).lower()}.")
+
+
+def _description(dataset: Dataset) -> Criterion:
+    size = len((dataset.description or "").strip())
+    if size > DESCRIPTION_MIN:
+        return Criterion("description", True, f"Description de {size} caractères.")
+    if size == 0:
+        return Criterion("description", False, "Aucune description.")
+    return Criterion("description", False, f"Description trop courte : {size} caractères "
+                                           f"(plus de {DESCRIPTION_MIN} attendus).")
+
+
+def _open_format(version: DatasetVersion | None) -> Criterion:
+    if version is None:
+        return Criterion("open_format", False, "Aucune ressource publiée dans l'entrepôt.")
+    return Criterion("open_format", True, f"La version {version.number} se télécharge en "
+                                          f"{OPEN_EXPORTS}, formats ouverts.")
+
+
+def _available(version: DatasetVersion | None, settings: Settings | None) -> Criterion:
+    cid = "resources_available"
+    if version is None:
+        return Criterion(cid, False, "Aucune ressource publiée dans l'entrepôt.")
+    if settings is None:
+        return Criterion(cid, True, f"La version {version.number} est publiée.")
+    if versions.version_path(settings, version).is_file():
+        return Criterion(cid, True, f"Le fichier de la version {version.number} est disponible.")
+    return Criterion(cid, False, f"Le fichier de la version {version.number} est introuvable.")
+
+
+def _documentation(dataset: Dataset, declaration: SchemaDeclaration | None) -> Criterion:
+    extra = dataset.extra or {}
+    link = next((str(extra[k]) for k in DOCUMENTATION_KEYS if extra.get(k)), None)
+    if link:
+        return Criterion("documentation", True, f"Documentation en ligne : {link}.")
+    if declaration is not None:
+        return Criterion("documentation", True, f"Les données suivent un schéma documenté : "
+                                                f"{declaration.title}.")
+    return Criterion("documentation", False, "Ni lien de documentation ni schéma de données "
+                                             "déclaré.")
+
+
+def _field_descriptions(declaration: SchemaDeclaration | None) -> dict[str, str]:
+    if declaration is None:
+        return {}
+    if declaration.schema_name:
+        try:
+            descriptor = _shipped_descriptor(declaration.schema_name)
+        except Exception:  # a schema no longer shipped documents nothing
+            return {}
+    else:
+        descriptor = declaration.descriptor or {}
+    return {str(f.get("name")): str(f.get("description") or "").strip()
+            for f in descriptor.get("fields", []) if isinstance(f, dict)}
+
+
+_DESCRIPTOR_CACHE: dict[str, dict[str, Any]] = {}
+
+
+def _shipped_descriptor(name: str) -> dict[str, Any]:
+    if name not in _DESCRIPTOR_CACHE:
+        _DESCRIPTOR_CACHE[name] = schemas.get_schema(name).descriptor()
+    return _DESCRIPTOR_CACHE[name]
+
+
+def _columns(dataset: Dataset, version: DatasetVersion | None,
+             declaration: SchemaDeclaration | None) -> Criterion:
+    cid = "columns_documented"
+    if version is None or not version.columns:
+        return Criterion(cid, False, "Aucune version publiée dont décrire les colonnes.")
+    described = {k: v for k, v in _field_descriptions(declaration).items() if v}
+    extra_columns = (dataset.extra or {}).get("columns") or {}
+    if isinstance(extra_columns, dict):
+        described.update({str(k): str(v) for k, v in extra_columns.items() if v})
+    missing = [c.get("source_name") or c["name"] for c in version.columns
+               if not (described.get(c["name"]) or described.get(str(c.get("source_name"))))]
+    total = len(version.columns)
+    if not missing:
+        return Criterion(cid, True, f"Les {total} colonnes sont décrites.")
+    shown = ", ".join(f"« {m} »" for m in missing[:5]) + (" …" if len(missing) > 5 else "")
+    return Criterion(cid, False, f"{len(missing)} colonne(s) sur {total} sans description : "
+                                 f"{shown}.")
+
+
+def _conformity(badge: Conformity) -> Criterion:
+    cid = "schema_conformity"
+    if badge.status == CONFORM:
+        return Criterion(cid, True, f"La version {badge.version} est conforme au schéma "
+                                    f"{badge.schema_title}.")
+    if badge.status == NOT_CONFORM:
+        return Criterion(cid, False, f"La version {badge.version} n'est pas conforme au schéma "
+                                     f"{badge.schema_title} ({badge.error_count} erreur(s)).")
+    if badge.status == NOT_CHECKED:
+        return Criterion(cid, False, f"La conformité de la version {badge.version} au schéma "
+                                     f"{badge.schema_title} n'a pas encore été vérifiée.")
+    if badge.status == NO_DATA:
+        return Criterion(cid, False, f"Schéma {badge.schema_title} déclaré, mais aucune donnée "
+                                     "publiée.")
+    assert badge.status == NO_SCHEMA
+    return Criterion(cid, False, "Aucun schéma de données n'est déclaré.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scores
+# ---------------------------------------------------------------------------------------------
+
+
+def quality_scores(session: Session, datasets: Sequence[Dataset],
+                   settings: Settings | None = None) -> dict[int, Score]:
+    """The score of each dataset (by id), loading versions and schemas in a few queries."""
+    ids = [d.id for d in datasets]
+    if not ids:
+        return {}
+    latest: dict[int, DatasetVersion] = {}
+    for v in session.scalars(select(DatasetVersion).where(DatasetVersion.dataset_id.in_(ids))):
+        if v.dataset_id not in latest or v.number > latest[v.dataset_id].number:
+            latest[v.dataset_id] = v
+    declarations: dict[int, list[SchemaDeclaration]] = {}
+    for decl in session.scalars(select(SchemaDeclaration)
+                                .where(SchemaDeclaration.dataset_id.in_(ids))
+                                .order_by(SchemaDeclaration.id)):
+        declarations.setdefault(decl.dataset_id, []).append(decl)
+    badges = conformities(session, list(datasets))
+    at = now()
+    scores: dict[int, Score] = {}
+    for dataset in datasets:
+        version = latest.get(dataset.id)
+        decls = declarations.get(dataset.id, [])
+        declaration = None
+        if version is not None:
+            declaration = next((d for d in reversed(decls) if d.version_id == version.id), None)
+        if declaration is None:
+            declaration = next((d for d in reversed(decls) if d.version_id is None), None)
+        criteria = [
+            _licence(dataset), _temporal(dataset), _spatial(dataset), _frequency(dataset),
+            _on_time(dataset, version, at), _description(dataset), _open_format(version),
+            _available(version, settings), _documentation(dataset, declaration),
+            _columns(dataset, version, declaration), _conformity(badges[dataset.id]),
+            _personal_data(session, dataset, version),
+        ]
+        judged = [c for c in criteria if c.met is not None]
+        value = round(100 * sum(1 for c in judged if c.met) / len(judged)) if judged else 0
+        scores[dataset.id] = Score(value, criteria)
+    return scores
+
+
+def quality_score(session: Session, dataset: Dataset,
+                  settings: Settings | None = None) -> Score:
+    """The score of one dataset, 0 to 100, with each criterion met or not and why."""
+    return quality_scores(session, [dataset], settings)[dataset.id]
+
+
+def quality_bands(session: Session, datasets: Sequence[Dataset]) -> dict[int, str]:
+    """The band (bonne, moyenne, faible) of each dataset: the quality facet."""
+    return {i: s.band for i, s in quality_scores(session, datasets).items()}
+
+
+def band_counts(session: Session, datasets: Sequence[Dataset]) -> dict[str, int]:
+    """How many datasets fall in each band, every band listed."""
+    counts = {name: 0 for name, _ in BANDS}
+    for band in quality_bands(session, datasets).values():
+        counts[band] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class CatalogQuality:
+    datasets: int
+    average: float | None  # None when the catalog is empty
+    bands: dict[str, int]
+    criteria_met: dict[str, int]  # criterion id -> datasets meeting it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"datasets": self.datasets, "average": self.average, "bands": self.bands,
+                "criteria_met": self.criteria_met}
+
+
+def catalog_quality(session: Session, principal: Principal | None = None,
+                    datasets: Sequence[Dataset] | None = None,
+                    batch: int = 500) -> CatalogQuality:
+    """The catalog's average score (every dataset the principal may read, or those given),
+    with the bands and how many datasets meet each criterion: a figure of the annual report."""
+    if datasets is None:
+        query = select(Dataset).order_by(Dataset.id)
+        if principal is not None:
+            query = query.where(readable_datasets(principal))
+        datasets = list(session.scalars(query))
+    total = 0
+    count = 0
+    bands = {name: 0 for name, _ in BANDS}
+    met = {cid: 0 for cid in CRITERIA_TITLES}
+    for start in range(0, len(datasets), batch):
+        for score in quality_scores(session, datasets[start:start + batch]).values():
+            total += score.value
+            count += 1
+            bands[score.band] += 1
+            for c in score.criteria:
+                if c.met:
+                    met[c.id] += 1
+    average = round(total / count, 1) if count else None
+    return CatalogQuality(datasets=count, average=average, bands=bands, criteria_met=met)
+
+
+def catalog_average(session: Session, principal: Principal | None = None) -> float | None:
+    """The average quality score of the catalog, 0 to 100 (None when it is empty)."""
+    return catalog_quality(session, principal).average
