@@ -139,9 +139,11 @@ def scan_version(session: Session, settings: Settings, version: DatasetVersion,
     kept = {f.key for f in session.scalars(select(PersonalDataFinding).where(
         PersonalDataFinding.version_id == version.id))}
     for f in result.findings:
-        if f.key in kept:
-            continue
         op = applied.get(f.column)
+        if f.key in kept or op == "pseudonymise":
+            # A pseudonymised column is represented by the findings carried over from the
+            # source; what the scanner sees in hexadecimal digests is noise.
+            continue
         session.add(PersonalDataFinding(
             version_id=version.id, dataset_id=version.dataset_id, column=f.column,
             kind=f.kind, share=f.share, count=f.count, sampled=f.sampled,
