@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 from xml.etree import ElementTree as ET
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 
 from patrimoine.access.models import Role
 from patrimoine.bootstrap import Services
+from patrimoine.core.clock import now
 from patrimoine.core.db import Database
 from patrimoine.demo.territory import load_demo
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
@@ -33,13 +35,14 @@ def titles(html: str) -> list[str]:
     return re.findall(r'<h3 class="dataset-card-title"><a href="[^"]+">([^<]+)</a>', html)
 
 
-def login(client: TestClient, db: Database, email: str, roles: list) -> None:
+def login(client: TestClient, db: Database, email: str, roles: list[Any] | None = None, *,
+          superadmin: bool = False) -> None:
     with db.unit_of_work() as s:
-        factories.account(s, email, roles=roles)
-    page = client.get("/connexion")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        factories.account(s, email, roles=roles, superadmin=superadmin)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/connexion").text)
+    assert found is not None
     r = client.post("/connexion", data={"email": email, "password": factories.PASSWORD,
-                                        "csrf_token": token, "next": "/"})
+                                        "csrf_token": found.group(1), "next": "/"})
     assert r.status_code in (200, 303)
 
 
@@ -124,8 +127,6 @@ def test_sorts(client: TestClient, world: World, db: Database) -> None:
     with db.unit_of_work() as s:
         canteen = s.get(Dataset, world.canteen.id)
         assert canteen is not None
-        canteen.title = "Fréquentation des cantines scolaires"  # touch
-        from patrimoine.core.clock import now
         canteen.updated_at = now()
     assert titles(client.get("/datasets?tri=date").text)[0] == (
         "Fréquentation des cantines scolaires")
@@ -178,15 +179,15 @@ def test_closed_internal_and_unpublished_never_shown_to_anonymous(
             assert "introuvable" in r.text
     assert client.get(f"/api/v1/datasets/{world.closed.slug}/export.csv").status_code == 404
     orgs = client.get("/organisations").text
-    assert re.search(r"Ville de Test</a></th>\s*<td>Ville</td>\s*<td class=\"num\"><a[^>]*>2<", orgs)
+    assert re.search(r"Ville de Test</a></th>\s*<td>Ville</td>\s*<td class=\"num\"><a[^>]*>2<",
+                     orgs)
 
 
 def test_internal_shown_to_members_closed_never(client: TestClient, world: World,
                                                 db: Database) -> None:
     with db.unit_of_work() as s:
         ville = factories.organisation(s, "Ville de Test")
-        login_roles = [(ville, Role.CHIEF_DATA_OFFICER, None)]
-    login(client, db, "cdo@ville.example", login_roles)
+        login(client, db, "cdo@ville.example", [(ville, Role.CHIEF_DATA_OFFICER, None)])
     titles_seen = titles(client.get("/datasets?tri=nom").text)
     assert "Annuaire interne des agents" in titles_seen
     assert "Dossiers sociaux confidentiels" not in titles_seen
@@ -201,12 +202,7 @@ def test_internal_shown_to_members_closed_never(client: TestClient, world: World
 
 def test_superadmin_does_not_see_closed_on_the_portal(client: TestClient, world: World,
                                                       db: Database) -> None:
-    with db.unit_of_work() as s:
-        factories.account(s, "root@ville.example", superadmin=True)
-    page = client.get("/connexion")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    client.post("/connexion", data={"email": "root@ville.example",
-                                    "password": factories.PASSWORD, "csrf_token": token})
+    login(client, db, "root@ville.example", superadmin=True)
     assert "Dossiers sociaux confidentiels" not in client.get("/datasets").text
     assert client.get(f"/datasets/{world.closed.slug}").status_code == 404
 
@@ -243,7 +239,8 @@ def test_dataset_page_sections(client: TestClient, world: World) -> None:
     assert "Liste des points (alternative textuelle de la carte)" in html
     assert "Pont Royal" in html and "47,901" in html
     # Ready API call.
-    assert f'curl "http://testserver/api/v1/datasets/{world.counters.slug}/records?limit=20"' in html
+    api = f"http://testserver/api/v1/datasets/{world.counters.slug}/records?limit=20"
+    assert f'curl "{api}"' in html
     assert r.headers["content-security-policy"] == "frame-ancestors 'self'"
 
 
@@ -251,7 +248,6 @@ def test_description_is_sanitised_and_licence_odbl(client: TestClient, world: Wo
     html = client.get(f"/datasets/{world.subsidies.slug}").text
     assert "<script>alert(1)</script>" not in html
     assert 'href="https://opendatacommons.org/licenses/odbl/" rel="license"' in html
-    assert "carte" not in html.split('id="telechargements"')[0].split("Sommaire")[1][:400] or True
     assert 'id="carte"' not in html
     assert "format=geojson" not in html  # no positions, no geometry
 
@@ -389,9 +385,11 @@ def test_atom_feed_parses(client: TestClient, world: World) -> None:
     assert {e.findtext("a:title", namespaces=ns) for e in entries} == {
         "Comptages vélo", "Subventions aux associations", "Fréquentation des cantines scolaires"}
     for e in entries:
-        assert e.findtext("a:id", namespaces=ns).startswith("http://testserver/datasets/")  # type: ignore[union-attr]
+        uri = e.findtext("a:id", namespaces=ns)
+        link = e.find("a:link", ns)
+        assert uri is not None and uri.startswith("http://testserver/datasets/")
+        assert link is not None and link.get("href") == uri
         assert e.findtext("a:updated", namespaces=ns)
-        assert e.find("a:link", ns).get("href") == e.findtext("a:id", namespaces=ns)  # type: ignore[union-attr]
     summary = next(e for e in entries if e.findtext("a:title", namespaces=ns) ==
                    "Subventions aux associations").findtext("a:summary", namespaces=ns)
     assert summary is not None and "<script>" not in summary
@@ -452,9 +450,9 @@ def test_speed_on_the_demo_territory(client: TestClient, db: Database, services:
             Dataset.lifecycle_stage == LifecycleStage.PUBLISHED).order_by(Dataset.id)).first()
         assert slug is not None
         dataset = s.scalars(select(Dataset).where(Dataset.slug == slug)).one()
-        public = s.query(Dataset).filter(Dataset.access_level == AccessLevel.OPEN,
-                                         Dataset.lifecycle_stage == LifecycleStage.PUBLISHED
-                                         ).count()
+        public = s.scalar(select(func.count()).select_from(Dataset).where(
+            Dataset.access_level == AccessLevel.OPEN,
+            Dataset.lifecycle_stage == LifecycleStage.PUBLISHED))
     rows = "\n".join(f"Compteur {i % 40};2025-{1 + i % 12:02d}-{1 + i % 28:02d};{i % 997};"
                      f"{47.8 + (i % 100) / 1000};{1.85 + (i % 77) / 1000}" for i in range(20_000))
     load(services, dataset, tmp_path / "comptages.csv",
