@@ -17,8 +17,10 @@ from patrimoine.web.api import dcat as api_dcat
 from patrimoine.web.api import datastore as api_datastore
 from patrimoine.web.api import inventory as api_inventory
 from patrimoine.web.api import protection as api_protection
+from patrimoine.web.api import standards as api_standards
 from patrimoine.web.pages import admin as pages_admin
 from patrimoine.web.pages import admin_publication as pages_publication
+from patrimoine.web.pages import admin_standards as pages_standards
 from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import portal as pages_portal
 from patrimoine.web.templating import make_templates
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for router in (api_accounts.router, api_inventory.router, api_datastore.router,
                    api_protection.router,
                    api_dcat.router,
+                   api_standards.router, pages_standards.router,
                    pages_auth.router, pages_admin.router, pages_publication.router,
                    pages_portal.router):
         app.include_router(router)

@@ -1,0 +1,173 @@
+"""JSON API of standards: shipped Table Schemas, schema declarations and validation reports,
+quality scores, and the inventory in the data-catalogue schema (catalogue-donnees)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from patrimoine.core.errors import Invalid
+from patrimoine.datastore import versions
+from patrimoine.inventory import service as inventory
+from patrimoine.standards import quality, schemas, scdl_catalogue, validation
+from patrimoine.web.api.guards import api_write
+from patrimoine.web.deps import PrincipalDep, SessionDep, services
+
+router = APIRouter(prefix="/api/v1", tags=["standards"])
+
+_TRUE = {"1", "true", "oui", "yes", "on", "vrai"}
+
+
+class SchemaDeclarationIn(BaseModel):
+    name: str | None = Field(None, description="Nom d'un schéma disponible (GET /api/v1/schemas),"
+                                               " par exemple « scdl-subventions ».")
+    descriptor: dict[str, Any] | None = Field(None, description="Ou un Table Schema complet.")
+    version: int | None = Field(None, description="Numéro de version : le schéma ne vaut que "
+                                                  "pour elle (sinon pour tout le jeu).")
+
+
+@router.get("/schemas", summary="Schémas de données disponibles (SCDL et autres)")
+def list_schemas() -> list[dict[str, Any]]:
+    return [s.summary() for s in schemas.shipped_schemas()]
+
+
+@router.get("/schemas/{name:path}", summary="Un schéma disponible, tel que publié")
+def get_schema(name: str) -> dict[str, Any]:
+    shipped = schemas.get_schema(name)
+    return {**shipped.summary(), "descriptor": shipped.descriptor()}
+
+
+def _schema_state(session: Any, dataset: Any) -> dict[str, Any]:
+    declared = validation.declared_schema(session, dataset)
+    return {
+        "dataset": dataset.slug,
+        "declaration": declared.as_dict() if declared else None,
+        "conformity": validation.conformity(session, dataset).as_dict(),
+    }
+
+
+@router.get("/datasets/{slug}/schema", summary="Schéma déclaré et conformité")
+def dataset_schema(slug: str, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    dataset = inventory.get_dataset(session, principal, slug)
+    return _schema_state(session, dataset)
+
+
+@router.put("/datasets/{slug}/schema", dependencies=[Depends(api_write)],
+            summary="Déclarer le schéma d'un jeu de données (ou d'une version)",
+            description="Corps JSON : `name` (un schéma disponible) ou `descriptor` (un Table "
+                        "Schema), et `version` facultatif. La dernière version est validée "
+                        "aussitôt ; la réponse donne la conformité.")
+def declare_schema(slug: str, body: SchemaDeclarationIn, request: Request, session: SessionDep,
+                   principal: PrincipalDep) -> dict[str, Any]:
+    dataset = inventory.get_dataset(session, principal, slug)
+    version = versions.get_version(session, dataset, body.version) if body.version else None
+    validation.declare_schema(session, principal, dataset, name=body.name,
+                              descriptor=body.descriptor, version=version)
+    latest = versions.latest_version(session, dataset)
+    if latest is not None:
+        validation.validate_version(session, services(request).settings, latest)
+    return _schema_state(session, dataset)
+
+
+@router.delete("/datasets/{slug}/schema", dependencies=[Depends(api_write)],
+               summary="Retirer le schéma déclaré")
+def remove_schema(slug: str, session: SessionDep, principal: PrincipalDep,
+                  version: int | None = None) -> dict[str, Any]:
+    dataset = inventory.get_dataset(session, principal, slug)
+    target = versions.get_version(session, dataset, version) if version else None
+    removed = validation.remove_declaration(session, principal, dataset, target)
+    return {**_schema_state(session, dataset), "removed": removed}
+
+
+@router.get("/datasets/{slug}/versions/{number}/validation",
+            summary="Validation d'une version contre son schéma",
+            description="Chaque erreur donne sa ligne (`row` : la ligne d'en-tête est la 1 ; "
+                        "`record` : le numéro de l'enregistrement), la colonne, la contrainte "
+                        "non respectée et un message en français. `refresh=true` revalide.")
+def version_validation(slug: str, number: int, request: Request, session: SessionDep,
+                       principal: PrincipalDep, refresh: bool = False) -> dict[str, Any]:
+    dataset = inventory.get_dataset(session, principal, slug)
+    version = versions.get_version(session, dataset, number)
+    report = validation.validate_version(session, services(request).settings, version,
+                                         refresh=refresh)
+    return {"dataset": dataset.slug, "version": version.number, **report.as_dict()}
+
+
+@router.get("/datasets/{slug}/quality", summary="Score de qualité et ses raisons")
+def dataset_quality(slug: str, request: Request, session: SessionDep,
+                    principal: PrincipalDep) -> dict[str, Any]:
+    dataset = inventory.get_dataset(session, principal, slug)
+    score = quality.quality_score(session, dataset, services(request).settings)
+    return {"dataset": dataset.slug, **score.as_dict()}
+
+
+@router.get("/inventory/quality", summary="Qualité du catalogue : moyenne, tranches, critères")
+def catalog_quality(session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    return quality.catalog_quality(session, principal).as_dict()
+
+
+@router.get("/inventory/export-scdl", summary="Inventaire au schéma catalogue-donnees (CSV)",
+            description="Le fichier suit le schéma catalogue-donnees d'Etalab sans modification ;"
+                        " les jeux auxquels manque une colonne obligatoire sont écartés et "
+                        "listés dans l'en-tête X-Patrimoine-Ecartes (nombre), ou tous écrits "
+                        "avec `incomplets=true`.")
+def export_scdl(request: Request, session: SessionDep, principal: PrincipalDep,
+                incomplets: bool = False) -> Response:
+    export = scdl_catalogue.export_catalogue(
+        session, principal, public_url=services(request).settings.public_url,
+        include_incomplete=incomplets)
+    return Response(export.csv_bytes(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="catalogue-donnees.csv"',
+        "X-Patrimoine-Ecartes": str(len(export.skipped)),
+    })
+
+
+@router.get("/inventory/export-scdl/report", summary="Ce que l'export écarterait, et pourquoi")
+def export_scdl_report(request: Request, session: SessionDep,
+                       principal: PrincipalDep) -> dict[str, Any]:
+    export = scdl_catalogue.export_catalogue(
+        session, principal, public_url=services(request).settings.public_url)
+    return export.summary()
+
+
+@router.post(
+    "/inventory/import-scdl", dependencies=[Depends(api_write)],
+    summary="Importer un catalogue au schéma catalogue-donnees (ou SCDL catalogue)",
+    description="Formulaire multipart : `file` et `dry_run`. Même moteur que l'import du "
+                "tableur d'audit : tout ou rien, historique et journal conservés.",
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "dry_run": {"type": "boolean"}}}}}}},
+)
+async def import_scdl(
+    request: Request, session: SessionDep, principal: PrincipalDep,
+    dry_run: Annotated[bool | None, Query(description="Simuler sans rien écrire.")] = None,
+) -> dict[str, Any]:
+    limit = services(request).settings.max_upload_bytes
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except Exception as exc:  # a malformed multipart body
+        raise Invalid("Envoyez le catalogue en multipart/form-data, dans le champ « file ».") \
+            from exc
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Invalid("Aucun fichier reçu : envoyez le catalogue dans le champ « file ».")
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise Invalid(f"Le fichier envoyé est trop volumineux : "
+                          f"{limit / 1_048_576:.0f} Mo au plus.")
+        if dry_run is None:
+            dry_run = str(form.get("dry_run", "")).strip().lower() in _TRUE
+        filename = upload.filename or "catalogue.csv"
+    finally:
+        await form.close()
+    result = await run_in_threadpool(scdl_catalogue.import_catalogue, session, principal, data,
+                                     filename, dry_run=dry_run)
+    return result.as_dict()
