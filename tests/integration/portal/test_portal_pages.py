@@ -346,6 +346,7 @@ def test_counters_store_no_personal_data(client: TestClient, world: World, db: D
     for _ in range(3):
         client.get(f"/datasets/{slug}", headers={**BROWSER, "X-Forwarded-For": "203.0.113.9"})
     client.get(f"/datasets/{slug}", headers={"User-Agent": "Googlebot/2.1"})  # robots: not counted
+    client.get(f"/datasets/{slug}?page=1&tri=date", headers=BROWSER)  # same visit: not counted
     with db.session() as s:
         rows = s.scalars(select(DatasetDailyUsage)).all()
         assert [(r.views, r.downloads) for r in rows] == [(3, 0)]

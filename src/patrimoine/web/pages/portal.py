@@ -227,7 +227,8 @@ def feed(request: Request, session: SessionDep) -> Response:
 def dataset_page(request: Request, slug: str, session: SessionDep,
                  principal: PrincipalDep) -> Response:
     dataset = catalog.get_public_dataset(session, principal, slug)
-    if request.method == "GET" and not usage.is_robot(request.headers.get("user-agent")):
+    # A view is the arrival on the page; filtering, sorting, paging or charting it is not.
+    if not request.query_params and not usage.is_robot(request.headers.get("user-agent")):
         usage.record_view(session, dataset.id)
     ctx = _dataset_context(request, session, principal, dataset)
     status = 400 if ctx["table_error"] or ctx["chart_error"] else 200
