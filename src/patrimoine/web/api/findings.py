@@ -1,0 +1,139 @@
+"""JSON API of personal-data findings, anonymisation and disclosure checks of a version."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from patrimoine.access.permissions import can_view_findings, require
+from patrimoine.access.principal import Principal
+from patrimoine.datastore import versions
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory import service as inventory
+from patrimoine.inventory.models import Dataset
+from patrimoine.protection.findings import anonymise as anon
+from patrimoine.protection.findings import disclosure, service
+from patrimoine.protection.gate import publication_blockers
+from patrimoine.web.api.guards import api_write
+from patrimoine.web.deps import PrincipalDep, SessionDep, services
+
+router = APIRouter(prefix="/api/v1", tags=["données personnelles"])
+
+VERSION_PATH = "/datasets/{slug}/versions/{number}"
+
+
+class DecisionIn(BaseModel):
+    column: str = Field(description="Colonne du constat.")
+    kind: str = Field(description="Nature : email, phone, nir, iban, name, address, "
+                                  "birth_date, plate, position.")
+    decision: str = Field(description="confirmed (donnée personnelle confirmée), not_personal "
+                                      "(pas une donnée personnelle, DPO), accepted (publication "
+                                      "acceptée avec motif, DPO).")
+    reason: str = Field("", description="Motif, obligatoire pour not_personal et accepted.")
+
+
+class PlanIn(BaseModel):
+    operations: list[dict[str, Any]] = Field(description=(
+        "Opérations, une par colonne : {\"op\": \"drop\", \"column\": \"nom\"} ; "
+        "{\"op\": \"mask\", \"column\": \"nom\", \"keep_first\": 1, \"keep_last\": 1} ; "
+        "{\"op\": \"pseudonymise\", \"column\": \"email\"} (pseudonymisation HMAC-SHA256 : "
+        "les données restent personnelles) ; {\"op\": \"generalise\", \"column\": \"date\", "
+        "\"level\": \"month\"|\"year\"|\"band\"|\"grid\"|\"department\", \"size\": N} "
+        "(largeur des tranches ou maille de la grille en mètres)."))
+
+
+def _target(session: Session, principal: Principal, slug: str,
+            number: int) -> tuple[Dataset, DatasetVersion]:
+    dataset = inventory.get_dataset(session, principal, slug)
+    return dataset, versions.get_version(session, dataset, number)
+
+
+def _findings_out(session: Session, dataset: Dataset, version: DatasetVersion,
+                  views: list[service.FindingView]) -> dict[str, Any]:
+    scan = service.scan_of(session, version)
+    return {
+        "dataset": dataset.slug, "version": version.number,
+        "scanned_at": scan.scanned_at.isoformat() if scan else None,
+        "sampled_rows": scan.sampled_rows if scan else 0,
+        "row_count": version.row_count,
+        "blockers": publication_blockers(session, version),
+        "findings": [v.to_dict() for v in views],
+    }
+
+
+@router.get(VERSION_PATH + "/findings", summary="Données personnelles détectées dans une "
+            "version (analysée à la première demande)")
+def list_findings(request: Request, slug: str, number: int, session: SessionDep,
+                  principal: PrincipalDep) -> dict[str, Any]:
+    dataset, version = _target(session, principal, slug, number)
+    views = service.list_findings(session, services(request).settings, principal, dataset,
+                                  version)
+    return _findings_out(session, dataset, version, views)
+
+
+@router.post(VERSION_PATH + "/findings/scan", dependencies=[Depends(api_write)],
+             summary="Analyser de nouveau la version (les décisions sont conservées)")
+def rescan(request: Request, slug: str, number: int, session: SessionDep,
+           principal: PrincipalDep) -> dict[str, Any]:
+    dataset, version = _target(session, principal, slug, number)
+    require(can_view_findings(principal, dataset), principal,
+            f"analyser les données de « {dataset.title} »")
+    service.scan_version(session, services(request).settings, version, principal)
+    return _findings_out(session, dataset, version, service.views(session, version))
+
+
+@router.post(VERSION_PATH + "/findings/decisions", dependencies=[Depends(api_write)],
+             summary="Confirmer ou écarter un constat (écarter : DPO, avec motif)")
+def decide(request: Request, slug: str, number: int, data: DecisionIn, session: SessionDep,
+           principal: PrincipalDep) -> dict[str, Any]:
+    dataset, version = _target(session, principal, slug, number)
+    service.ensure_scanned(session, services(request).settings, version, principal)
+    service.decide(session, principal, dataset, version, data.column, data.kind,
+                   data.decision, data.reason)
+    return _findings_out(session, dataset, version, service.views(session, version))
+
+
+@router.post(VERSION_PATH + "/anonymise", dependencies=[Depends(api_write)], status_code=201,
+             summary="Créer une version anonymisée (la version d'origine reste inchangée)")
+def anonymise(request: Request, slug: str, number: int, data: PlanIn, session: SessionDep,
+              principal: PrincipalDep) -> dict[str, Any]:
+    dataset, source = _target(session, principal, slug, number)
+    plan = anon.parse_plan(data.operations)
+    version = anon.anonymise(session, services(request).settings, principal, dataset, source,
+                             plan)
+    out = _findings_out(session, dataset, version, service.views(session, version))
+    out["source_version"] = source.number
+    out["operations"] = version.ingest_settings["anonymisation"]["operations"]
+    out["columns"] = version.columns
+    return out
+
+
+@router.get(VERSION_PATH + "/k-anonymity", summary="k-anonymat sur des quasi-identifiants")
+def k_anonymity(
+    request: Request, slug: str, number: int, session: SessionDep, principal: PrincipalDep,
+    columns: Annotated[str, Query(description="Quasi-identifiants séparés par des virgules.")],
+    k: Annotated[int | None, Query(description="k visé (par défaut le seuil des petits "
+                                               "effectifs, 11).")] = None,
+    worst: Annotated[int, Query(ge=0, le=100, description="Nombre de plus petites classes "
+                                                          "montrées.")] = 10,
+) -> dict[str, Any]:
+    dataset, version = _target(session, principal, slug, number)
+    require(can_view_findings(principal, dataset), principal,
+            f"évaluer le risque de réidentification de « {dataset.title} »")
+    report = disclosure.k_anonymity(services(request).settings, version, columns.split(","),
+                                    target=k, worst=worst)
+    return {"dataset": dataset.slug, "version": version.number, **report.to_dict()}
+
+
+@router.get(VERSION_PATH + "/counts", summary="Effectifs par groupe, petits effectifs masqués")
+def counts(
+    request: Request, slug: str, number: int, session: SessionDep, principal: PrincipalDep,
+    by: Annotated[str, Query(description="Colonnes de regroupement séparées par des virgules.")],
+) -> dict[str, Any]:
+    dataset, version = _target(session, principal, slug, number)
+    result = disclosure.suppressed_counts(services(request).settings, version, by.split(","))
+    return {"dataset": dataset.slug, "version": version.number, **result.to_dict()}
+
