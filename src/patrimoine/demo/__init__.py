@@ -7,3 +7,5 @@ capability's service functions with `ctx.principal`, draws randomness from `ctx.
 (seeded per step, so the territory stays deterministic) and finds what earlier steps built
 in `ctx.organisations`, `ctx.departments` and `ctx.accounts`.
 """
+
+from patrimoine.demo import protection as _protection  # noqa: E402, F401  (appends its step)
