@@ -134,6 +134,11 @@ class VersionTable:
         return [c.name for c in self.columns]
 
     @property
+    def rowid_usable(self) -> bool:
+        """False when a data column named rowid hides DuckDB's row number."""
+        return all(n.lower() != "rowid" for n in self.names)
+
+    @property
     def text_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.type in TEXT_TYPES]
 
@@ -380,21 +385,29 @@ def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Li
 
         batches = pa.RecordBatchReader.from_batches(schema, with_search())  # noqa: F841
         con.execute("CREATE TABLE records AS SELECT * FROM batches")
-        misplaced = con.execute("SELECT count(*) FROM records WHERE _row <> rowid + 1").fetchone()
+        # A narrow copy, so that `rowid` is the row number even if a data column is so named.
+        check = ("CREATE OR REPLACE TEMP TABLE row_check AS SELECT _row FROM records; "
+                 "SELECT count(*) FROM row_check WHERE _row IS DISTINCT FROM rowid + 1")
+        misplaced = con.execute(check).fetchone()
         if misplaced and misplaced[0]:
             con.execute("CREATE TABLE sorted AS SELECT * FROM records ORDER BY _row")
             con.execute("DROP TABLE records")
             con.execute("ALTER TABLE sorted RENAME TO records")
-            misplaced = con.execute(
-                "SELECT count(*) FROM records WHERE _row <> rowid + 1").fetchone()
+            misplaced = con.execute(check).fetchone()
             if misplaced and misplaced[0]:
                 raise PatrimoineError("Le fichier de la version est invalide : les numéros de "
                                       "ligne (_row) doivent aller de 1 à n sans trou.")
+        con.execute("DROP TABLE row_check")
         con.execute("CREATE UNIQUE INDEX records_row ON records(_row)")
         con.execute("CHECKPOINT")
-    finally:
+    except BaseException:
         con.close()
         source.close()
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    con.close()
+    source.close()
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, target)

@@ -505,8 +505,12 @@ def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
     if not where.text and not sort:
         # Records are stored by _row (1..n, checked when the layout is built, so a row's
         # rowid is _row - 1): any page is a range of rowids, read without any index.
-        sql = f"SELECT {select} FROM records WHERE rowid BETWEEN ? AND ? ORDER BY rowid"
-        params = [start, start + page.limit - 1]
+        if table.rowid_usable:
+            sql = f"SELECT {select} FROM records WHERE rowid BETWEEN ? AND ? ORDER BY rowid"
+            params = [start, start + page.limit - 1]
+        else:
+            sql = f"SELECT {select} FROM records WHERE _row BETWEEN ? AND ? ORDER BY _row"
+            params = [start + 1, start + page.limit]
     elif not where.text and len(sort) == 1 and sort[0].column in table.sortable:
         positions = _positions(table, sort[0], start, page.limit)
         if positions:

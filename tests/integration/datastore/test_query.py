@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from patrimoine.core.errors import Invalid
+from patrimoine.datastore import engine
 from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import VersionTable
 from tests.integration.datastore.tables import EQUIPEMENTS_COLUMNS, generated_sql, open_table
@@ -260,3 +263,30 @@ def test_datetime_filters_with_time_zone_and_count_off(table: VersionTable) -> N
     rest = q.records(table, q.Query(filter=q.build_filter(["commune:eq:Lyon"], [], None)),
                      q.Page(limit=2, count=False, cursor=page.next_cursor))
     assert [r["_row"] for r in rest.rows] == [9]
+
+
+def test_a_column_named_rowid_and_rows_out_of_order(tmp_path: Path) -> None:
+    sql = """SELECT * FROM (VALUES (3::BIGINT, 30::BIGINT, 'c'), (1::BIGINT, 10::BIGINT, 'a'),
+             (2::BIGINT, 20::BIGINT, 'b')) t(_row, "RowId", nom)"""
+    parquet = tmp_path / "desordre.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY ({sql}) TO '{parquet}' (FORMAT parquet)")  # rows left out of order
+    con.close()
+    assert pq.read_table(parquet).column("_row").to_pylist() == [3, 1, 2]
+    table = engine.open_file(parquet, [{"name": "RowId", "type": "integer"},
+                                       {"name": "nom", "type": "string"}],
+                             cache_root=tmp_path / "cache", key="desordre")
+    page = q.records(table, q.Query(), q.Page(limit=2))
+    assert [(r["_row"], r["RowId"]) for r in page.rows] == [(1, 10), (2, 20)]
+    nxt = q.records(table, q.Query(), q.Page(limit=2, cursor=page.next_cursor))
+    assert [r["nom"] for r in nxt.rows] == ["c"]
+    assert rows(table, ["RowId:gt:15"], sort=q.parse_sort("-RowId")) == [3, 2]
+
+
+def test_row_numbers_with_gaps_are_refused_in_french(tmp_path: Path) -> None:
+    from patrimoine.core.errors import PatrimoineError
+
+    sql = "SELECT * FROM (VALUES (1::BIGINT, 'a'), (5::BIGINT, 'b')) t(_row, nom)"
+    with pytest.raises(PatrimoineError, match="de 1 à n sans trou"):
+        open_table(tmp_path, sql, [{"name": "nom", "type": "string"}], None)
+    assert [p.name for p in (tmp_path / "cache").iterdir() if "duckdb" in p.name] == []
