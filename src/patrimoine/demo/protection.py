@@ -180,7 +180,8 @@ WASTE = Spec(
     "Contrôler l'accès des particuliers aux déchèteries", "public_task",
     ("Usagers des déchèteries",), ("identity", "location"),
     (_keep(1, "years", "le passage", "destruction"),),
-    criteria=("systematic_monitoring",), processors=(("Exploitant des déchèteries", "MAR-2024-005"),),
+    criteria=("systematic_monitoring",),
+    processors=(("Exploitant des déchèteries", "MAR-2024-005"),),
     keywords=("dechet",))
 WATER = Spec(
     "Facturation de l'eau et de l'assainissement", "Eau - Trame hydraulique - Réseaux de "

@@ -39,7 +39,8 @@ def test_activity_history_audit_and_dpia_state(db: Database) -> None:
         assert set(changed) == {"name", "dpia_criteria"}
         # One criterion with special-category data: still required.
         assert dpia.assess(activity).required
-        assert register.update_activity(s, SYSTEM, activity, register.activity_input(activity)) == {}
+        unchanged = register.activity_input(activity)
+        assert register.update_activity(s, SYSTEM, activity, unchanged) == {}
         history = register.history(s, SYSTEM, activity)
         assert [h.action for h in history] == ["updated", "created"]
         assert history[0].changes["name"] == [data.name, "Aides facultatives"]

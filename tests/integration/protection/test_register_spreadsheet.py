@@ -92,7 +92,8 @@ def test_import_errors_per_row_and_column_in_french(db: Database) -> None:
         "Organisation;Référence;Nom du traitement;Base légale;Durées de conservation;"
         "Données sensibles;Nombre estimé de personnes concernées",
         "Ville de Test;T-1;État civil;Mission d'intérêt public;"
-        "Toutes les données | durée : 3 ans | à compter de : la fin | sort final : Destruction;;120",
+        "Toutes les données | durée : 3 ans | à compter de : la fin "
+        "| sort final : Destruction;;120",
         "Ville de Test;T-2;Cantine;Bon vouloir;"
         "Toutes les données | durée : trois ans après la fin;;",
         "Commune Voisine;T-3;Voirie;;;;",

@@ -120,7 +120,8 @@ class Dpia(Base):
     measures: Mapped[list[str]] = mapped_column(JSON, default=list)
     dpo_opinion: Mapped[str | None] = mapped_column(Text)
     dpo_opinion_on: Mapped[date | None] = mapped_column(Date)
-    decision: Mapped[DpiaDecision] = mapped_column(_enum(DpiaDecision), default=DpiaDecision.PENDING)
+    decision: Mapped[DpiaDecision] = mapped_column(
+        _enum(DpiaDecision), default=DpiaDecision.PENDING)
     decision_by: Mapped[str | None] = mapped_column(String(200))
     decided_on: Mapped[date | None] = mapped_column(Date)
     started_on: Mapped[date] = mapped_column(Date)

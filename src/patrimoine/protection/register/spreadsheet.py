@@ -6,9 +6,13 @@ labels; list fields hold one item per line; an item with several parts separates
 " | ", the first part plain and the others as "label : valeur":
 
     Éditeur Solis | contrat : MAR-2024-017 | contact : rgpd@solis.example
-    État civil, identité, données d'identification, images | durée : 5 ans | à compter de : la clôture du dossier | sort final : Versement aux archives
+    État civil, identité, données d'identification, images | durée : 5 ans
+        | à compter de : la clôture du dossier | sort final : Versement aux archives
+        (one line in the cell)
 
-A "|", a line break or a backslash inside a value is written "\\|", "\\n", "\\\\".
+A "|", a line break or a backslash inside a value is written "\\|", "\\n", "\\\\". In CSV,
+where a row must stay on one physical line, line breaks between items are written "\\n" too.
+
 Importing reads the file with the inventory's reader (inventory/importer.read_spreadsheet),
 matches each row to an entry by organisation and reference, and writes nothing unless every
 row is valid; errors name the line and the column, in French. Export then import gives the
@@ -610,8 +614,9 @@ def plan_register_import(session: Session, principal: Principal, data: bytes, fi
         reference = values.get("reference")
         if reference:
             if (org.id, reference) in seen:
+                first = seen[(org.id, reference)]
                 errors.append(RowError(line, COLUMN_BY_FIELD["reference"].header, reference,
-                                       f"référence déjà utilisée ligne {seen[(org.id, reference)]}."))
+                                       f"référence déjà utilisée ligne {first}."))
                 continue
             seen[(org.id, reference)] = line
         unknown = [s for s in values.get("linked_datasets") or [] if s not in datasets[org.id]]

@@ -340,7 +340,8 @@ _SYNONYMS: dict[type[StrEnum], dict[str, StrEnum]] = {
     ActivityStatus: {"brouillon": ActivityStatus.DRAFT, "actif": ActivityStatus.ACTIVE,
                      "en production": ActivityStatus.ACTIVE, "clos": ActivityStatus.ENDED,
                      "archive": ActivityStatus.ENDED},
-    LegalBasis: {"contrat": LegalBasis.CONTRACT, "mission de service public": LegalBasis.PUBLIC_TASK,
+    LegalBasis: {"contrat": LegalBasis.CONTRACT,
+                 "mission de service public": LegalBasis.PUBLIC_TASK,
                  "mission d interet public ou exercice de l autorite publique":
                      LegalBasis.PUBLIC_TASK,
                  "interet public": LegalBasis.PUBLIC_TASK,

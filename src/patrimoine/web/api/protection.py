@@ -132,7 +132,8 @@ def missing_dpias(session: SessionDep, principal: PrincipalDep, organisation: st
                   ) -> list[dict[str, Any]]:
     return [{"id": a.id, "organisation_id": a.organisation_id, "reference": a.reference,
              "name": a.name, "dpia": dpia.assess(a).as_dict()}
-            for a in dpia.missing_dpias(session, principal, _organisation_id(session, organisation))]
+            for a in dpia.missing_dpias(session, principal,
+                                        _organisation_id(session, organisation))]
 
 
 @router.get("/dpias/{dpia_id}", summary="Lire une analyse d'impact")
