@@ -46,11 +46,8 @@ from patrimoine.inventory.models import (
     YesNoUndefined,
 )
 from patrimoine.portal.licences import LICENCE_OUVERTE, ODBL, licence
+from patrimoine.protection.gate import publication_blockers
 
-try:  # the personal-data gate of the protection capability
-    from patrimoine.protection.gate import publication_blockers as _gate_blockers
-except ImportError:  # pragma: no cover - only while the gate is not installed
-    _gate_blockers = None
 
 OPEN_LICENCES = {LICENCE_OUVERTE.id: LICENCE_OUVERTE.title, ODBL.id: ODBL.title}
 REQUEST_KEY = "publication_request"
@@ -103,14 +100,15 @@ def missing_metadata(dataset: Dataset, latest: DatasetVersion | None) -> list[st
     return missing
 
 
-def personal_data_blockers(session: Session, version: DatasetVersion) -> list[str]:
-    """The personal-data gate's reasons against publishing this version (protection.gate)."""
-    if _gate_blockers is None:  # pragma: no cover
-        return []
-    return list(_gate_blockers(session, version))
+def personal_data_blockers(session: Session, version: DatasetVersion,
+                           settings: Settings | None) -> list[str]:
+    """The personal-data gate's reasons against publishing this version (protection.gate);
+    with settings, a version never scanned is scanned first."""
+    return list(publication_blockers(session, version, settings))
 
 
-def blockers(session: Session, dataset: Dataset, latest: DatasetVersion | None) -> list[str]:
+def blockers(session: Session, dataset: Dataset, latest: DatasetVersion | None,
+             settings: Settings | None = None) -> list[str]:
     """Why the dataset may not be opened even with complete metadata, in French."""
     found = []
     if dataset.contains_personal_data:
@@ -121,7 +119,7 @@ def blockers(session: Session, dataset: Dataset, latest: DatasetVersion | None) 
         found.append("La fiche de l'inventaire indique des données confidentielles : elles ne "
                      "peuvent pas être publiées en données ouvertes.")
     if latest is not None:
-        found.extend(personal_data_blockers(session, latest))
+        found.extend(personal_data_blockers(session, latest, settings))
     return found
 
 
@@ -183,14 +181,17 @@ class PublicationStatus:
         }
 
 
-def status(session: Session, principal: Principal, dataset: Dataset) -> PublicationStatus:
-    """Where the dataset stands: versions, what is missing, what blocks, who may act."""
+def status(session: Session, principal: Principal, dataset: Dataset,
+           settings: Settings | None = None) -> PublicationStatus:
+    """Where the dataset stands: versions, what is missing, what blocks, who may act
+    (with settings, the latest version is scanned for personal data if it never was)."""
     require(can_read_dataset(principal, dataset), principal, "lire ce jeu de données")
     all_versions = versions.list_versions(session, dataset)
     latest = all_versions[0] if all_versions else None
     return PublicationStatus(
         dataset=dataset, public=is_public(dataset), latest=latest, versions=all_versions,
-        missing=missing_metadata(dataset, latest), blockers=blockers(session, dataset, latest),
+        missing=missing_metadata(dataset, latest),
+        blockers=blockers(session, dataset, latest, settings),
         request=PublicationRequest.of(dataset),
         can_prepare=can_edit_dataset(principal, dataset),
         can_publish=can_publish(principal, dataset),
@@ -262,10 +263,11 @@ def add_version(session: Session, settings: Settings, principal: Principal, data
         except OSError:
             shutil.copyfile(path, named)
         version = ingest(session, settings, principal, dataset, named, options)
-    if version.unchanged or not is_public(dataset):
+    if version.unchanged:
         return version
-    reasons = personal_data_blockers(session, version)
-    if reasons:
+    # Scanned now, while the file is fresh, so the gate's answer is ready for the request.
+    reasons = personal_data_blockers(session, version, settings)
+    if reasons and is_public(dataset):
         target, relative = versions.version_path(settings, version), version.path
         session.rollback()
         # The same content may be an older version's file: remove it only if it is no one's.
@@ -282,11 +284,11 @@ def add_version(session: Session, settings: Settings, principal: Principal, data
 
 
 def request_publication(session: Session, principal: Principal, dataset: Dataset,
-                        note: str = "") -> PublicationRequest:
+                        note: str = "", settings: Settings | None = None) -> PublicationRequest:
     """A referent (or anyone who may edit the dataset) asks for its publication."""
     require(can_edit_dataset(principal, dataset), principal,
             f"demander la publication de « {dataset.title} »")
-    state = status(session, principal, dataset)
+    state = status(session, principal, dataset, settings)
     if state.public:
         raise Invalid("Ce jeu de données est déjà publié en données ouvertes.")
     if state.request is not None:
@@ -343,12 +345,13 @@ def reject_request(session: Session, principal: Principal, dataset: Dataset,
             {"version": request.version, "reason": reason})
 
 
-def publish(session: Session, principal: Principal, dataset: Dataset) -> dict[str, list[Any]]:
+def publish(session: Session, principal: Principal, dataset: Dataset,
+            settings: Settings | None = None) -> dict[str, list[Any]]:
     """Open the dataset: access level open, life-cycle stage published, the licence written
     by its id. Refused (Invalid, with every reason) while something is missing or blocks."""
     require(can_publish(principal, dataset), principal,
             f"publier « {dataset.title} » en données ouvertes")
-    state = status(session, principal, dataset)
+    state = status(session, principal, dataset, settings)
     if state.public:
         raise Invalid("Ce jeu de données est déjà publié en données ouvertes.")
     if not state.ready:

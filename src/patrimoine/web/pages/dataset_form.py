@@ -28,6 +28,7 @@ from patrimoine.inventory.models import (
     YesNoUndefined,
 )
 from patrimoine.inventory.service import DatasetInput
+from patrimoine.publication.service import ACTION_LABELS as PUBLICATION_ACTIONS
 from patrimoine.web.templating import french_number
 
 # French names of every editable field, for the form, the entry page and its history.
@@ -55,13 +56,16 @@ FIELD_TITLES: dict[str, str] = {
     "lifecycle_stage": "Cycle de vie",
 }
 # The history and the import preview also name the placement by organisation and department.
-CHANGE_TITLES = {**FIELD_TITLES, "organisation": "Collectivité", "department": "Direction"}
+CHANGE_TITLES = {**FIELD_TITLES, "organisation": "Collectivité", "department": "Direction",
+                 "version": "Version des données", "row_count": "Nombre de lignes",
+                 "file": "Fichier", "note": "Message", "reason": "Motif"}
 
 ACTION_LABELS = {
     "created": "Création",
     "updated": "Modification",
     "imported": "Création par import",
     "import_updated": "Modification par import",
+    **PUBLICATION_ACTIONS,
 }
 
 ENUM_FIELDS: dict[str, type[StrEnum]] = {

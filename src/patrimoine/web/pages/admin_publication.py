@@ -1,0 +1,343 @@
+"""Back-office pages of the publication workflow: load data into a dataset (upload, preview
+with corrections, new version), ask for publication, publish, refuse, unpublish; and the
+queue of requests waiting for the chief data officer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from patrimoine.access.permissions import can_edit_dataset, require
+from patrimoine.access.principal import Principal
+from patrimoine.core.errors import Invalid
+from patrimoine.datastore.ingest import IngestPlan, Overrides
+from patrimoine.datastore.ingest.plan import TYPE_LABELS
+from patrimoine.datastore.ingest.sources import EXTENSIONS
+from patrimoine.datastore.models import COLUMN_TYPES
+from patrimoine.inventory import service as inventory
+from patrimoine.inventory.models import Dataset
+from patrimoine.publication import service as publication
+from patrimoine.web.deps import LoggedInDep, SessionDep, services
+from patrimoine.web.pages.backoffice import FormDep, page
+from patrimoine.web.pages.uploads import UploadKeeper, UploadTooLarge
+from patrimoine.web.templating import flash, french_number
+
+router = APIRouter(include_in_schema=False)
+
+ACCEPTED = tuple(sorted({ext.lstrip(".") for ext in EXTENSIONS}))
+KEEPER = UploadKeeper("publication_upload", "publication", ACCEPTED)
+ENCODINGS = (("", "Détecté automatiquement"), ("utf-8", "UTF-8"),
+             ("cp1252", "Windows-1252 (Excel français)"), ("latin-1", "ISO-8859-1 (Latin-1)"),
+             ("utf-16", "UTF-16"))
+DELIMITERS = (("", "Détecté automatiquement"), (";", "Point-virgule ( ; )"),
+              (",", "Virgule ( , )"), ("tab", "Tabulation"), ("|", "Barre verticale ( | )"))
+DELIMITER_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre "
+                   "verticale"}
+TYPE_CHOICES = [(t, TYPE_LABELS[t]) for t in COLUMN_TYPES]
+BASE = "/admin/inventaire/{slug}"
+
+
+def _dataset(session: Session, principal: Principal, slug: str) -> Dataset:
+    return inventory.get_dataset(session, principal, slug)
+
+
+def _require_prepare(principal: Principal, dataset: Dataset) -> None:
+    require(can_edit_dataset(principal, dataset), principal,
+            f"charger des données dans « {dataset.title} »")
+
+
+def _url(dataset: Dataset, tail: str = "") -> str:
+    return BASE.format(slug=dataset.slug) + tail
+
+
+# ------------------------------------------------------------------ publication page
+
+
+@router.get("/admin/inventaire/{slug}/publication")
+def publication_page(slug: str, request: Request, session: SessionDep,
+                     principal: LoggedInDep) -> Response:
+    dataset = _dataset(session, principal, slug)
+    state = publication.status(session, principal, dataset, services(request).settings)
+    return page(request, "admin/publication/status.html", "inventaire", {
+        "dataset": dataset,
+        "state": state,
+        "licences": publication.OPEN_LICENCES,
+        "breadcrumb": [("/admin/inventaire", "Inventaire"), (_url(dataset), dataset.title),
+                       (None, "Données et publication")],
+    })
+
+
+def _back(dataset: Dataset) -> RedirectResponse:
+    return RedirectResponse(_url(dataset, "/publication"), status_code=303)
+
+
+def _refused(request: Request, dataset: Dataset, exc: Invalid) -> RedirectResponse:
+    details = " ".join(exc.errors)
+    flash(request, f"{exc.message} {details}".strip(), "error")
+    return _back(dataset)
+
+
+@router.post("/admin/inventaire/{slug}/publication/demander")
+def ask(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+        posted: FormDep) -> Response:
+    dataset = _dataset(session, principal, slug)
+    try:
+        publication.request_publication(session, principal, dataset,
+                                        str(posted.get("note", "") or ""),
+                                        services(request).settings)
+    except Invalid as exc:
+        session.rollback()
+        return _refused(request, dataset, exc)
+    flash(request, "Demande de publication envoyée : l'administrateur général des données "
+                   "ou un administrateur décidera de la publication.")
+    return _back(dataset)
+
+
+@router.post("/admin/inventaire/{slug}/publication/retirer")
+def withdraw(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+             posted: FormDep) -> Response:
+    dataset = _dataset(session, principal, slug)
+    try:
+        publication.withdraw_request(session, principal, dataset)
+    except Invalid as exc:
+        session.rollback()
+        return _refused(request, dataset, exc)
+    flash(request, "Demande de publication retirée.", "warning")
+    return _back(dataset)
+
+
+@router.post("/admin/inventaire/{slug}/publication/refuser")
+def reject(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+           posted: FormDep) -> Response:
+    dataset = _dataset(session, principal, slug)
+    try:
+        publication.reject_request(session, principal, dataset,
+                                   str(posted.get("motif", "") or ""))
+    except Invalid as exc:
+        session.rollback()
+        return _refused(request, dataset, exc)
+    flash(request, "Demande de publication refusée ; le motif figure dans l'historique.",
+          "warning")
+    return _back(dataset)
+
+
+@router.post("/admin/inventaire/{slug}/publication/publier")
+def publish(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+            posted: FormDep) -> Response:
+    dataset = _dataset(session, principal, slug)
+    try:
+        publication.publish(session, principal, dataset, services(request).settings)
+    except Invalid as exc:
+        session.rollback()
+        return _refused(request, dataset, exc)
+    flash(request, f"« {dataset.title} » est publié en données ouvertes sur le portail.")
+    return _back(dataset)
+
+
+@router.post("/admin/inventaire/{slug}/publication/depublier")
+def unpublish(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+              posted: FormDep) -> Response:
+    dataset = _dataset(session, principal, slug)
+    try:
+        publication.unpublish(session, principal, dataset)
+    except Invalid as exc:
+        session.rollback()
+        return _refused(request, dataset, exc)
+    flash(request, f"« {dataset.title} » n'est plus publié : il redevient interne ; ses "
+                   "versions sont conservées.", "warning")
+    return _back(dataset)
+
+
+@router.get("/admin/publications")
+def queue(request: Request, session: SessionDep, principal: LoggedInDep) -> Response:
+    return page(request, "admin/publication/queue.html", "publications", {
+        "pending": publication.pending_requests(session, principal),
+    })
+
+
+# ------------------------------------------------------------------ upload and preview
+
+
+def _upload_page(request: Request, dataset: Dataset, error: str | None = None,
+                 status: int = 200) -> Any:
+    return page(request, "admin/publication/upload.html", "inventaire", {
+        "dataset": dataset,
+        "error": error,
+        "accepted": ACCEPTED,
+        "max_mb": services(request).settings.max_upload_bytes // (1024 * 1024),
+        "breadcrumb": [("/admin/inventaire", "Inventaire"), (_url(dataset), dataset.title),
+                       (_url(dataset, "/publication"), "Données et publication"),
+                       (None, "Charger des données")],
+    }, status=status)
+
+
+def _overrides(posted: FormData) -> dict[str, Any]:
+    """The corrections posted with the preview form ("" means: as detected)."""
+    header = str(posted.get("ligne_entete", "") or "").strip()
+    values: dict[str, Any] = {
+        "encoding": str(posted.get("encodage", "") or "") or None,
+        "delimiter": str(posted.get("separateur", "") or "") or None,
+        "sheet": str(posted.get("feuille", "") or "").strip() or None,
+        "header_row": None,
+        "types": {},
+    }
+    if header:
+        if not header.isdigit():
+            raise Invalid("La ligne d'en-tête est un numéro de ligne (0 : pas d'en-tête).")
+        values["header_row"] = int(header)
+    for name, value in posted.multi_items():
+        if name.startswith("type:") and isinstance(value, str) and value:
+            values["types"][name[5:]] = value
+    return values
+
+
+def _form_values(options: Overrides) -> dict[str, str]:
+    delimiter = options.delimiter or ""
+    return {
+        "encodage": options.encoding or "",
+        "separateur": "tab" if delimiter == "\t" else delimiter,
+        "ligne_entete": "" if options.header_row is None else str(options.header_row),
+        "feuille": options.sheet or "",
+    }
+
+
+def _preview(request: Request, dataset: Dataset, plan: IngestPlan | None, options: Overrides,
+             filename: str, *, error: str | None = None, errors: list[str] | None = None,
+             status: int = 200) -> Any:
+    return page(request, "admin/publication/preview.html", "inventaire", {
+        "dataset": dataset,
+        "plan": plan,
+        "filename": filename,
+        "values": _form_values(options),
+        "overridden": set(options.types),
+        "error": error,
+        "errors": errors or [],
+        "encodings": ENCODINGS,
+        "delimiters": DELIMITERS,
+        "delimiter_name": DELIMITER_NAMES.get(plan.delimiter or "", plan.delimiter)
+        if plan else None,
+        "type_choices": TYPE_CHOICES,
+        "type_labels": TYPE_LABELS,
+        "breadcrumb": [("/admin/inventaire", "Inventaire"), (_url(dataset), dataset.title),
+                       (_url(dataset, "/publication"), "Données et publication"),
+                       (None, "Aperçu")],
+    }, status=status)
+
+
+def _held(request: Request, dataset: Dataset) -> tuple[Path, str, str] | None:
+    """The file this session sent for this dataset: path, original name, token."""
+    held = KEEPER.pending(request)
+    if held is None or held.details.get("dataset") != dataset.uid:
+        return None
+    return held.path, held.filename, held.token
+
+
+@router.get("/admin/inventaire/{slug}/donnees")
+def upload_form(slug: str, request: Request, session: SessionDep,
+                principal: LoggedInDep) -> Response:
+    dataset = _dataset(session, principal, slug)
+    _require_prepare(principal, dataset)
+    return _upload_page(request, dataset)
+
+
+@router.post("/admin/inventaire/{slug}/donnees")
+def upload(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+           posted: FormDep) -> Response:
+    dataset = _dataset(session, principal, slug)
+    _require_prepare(principal, dataset)
+    KEEPER.forget(request)
+    sent = posted.get("fichier")
+    if not isinstance(sent, UploadFile) or not sent.filename:
+        return _upload_page(request, dataset, "Choisissez un fichier à charger.", status=422)
+    filename = Path(sent.filename).name
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if ext not in ACCEPTED:
+        return _upload_page(request, dataset, f"Le fichier « {filename} » n'est pas d'un format "
+                            "accepté : CSV, XLSX, ODS, JSON, GeoJSON ou Parquet.", status=422)
+    limit = services(request).settings.max_upload_bytes
+    try:
+        held = KEEPER.keep(request, sent.file, filename, ext, limit=limit, dataset=dataset.uid)
+    except UploadTooLarge as exc:
+        return _upload_page(request, dataset, exc.message, status=413)
+    options = Overrides()
+    try:
+        plan, options = publication.plan_upload(held.path)
+    except Invalid as exc:
+        KEEPER.forget(request)
+        return _upload_page(request, dataset, " ".join([exc.message, *exc.errors]), status=422)
+    publication.record_preview(session, principal, dataset, plan, filename)
+    return _preview(request, dataset, plan, options, filename)
+
+
+@router.post("/admin/inventaire/{slug}/donnees/apercu")
+def repreview(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+              posted: FormDep) -> Response:
+    dataset = _dataset(session, principal, slug)
+    _require_prepare(principal, dataset)
+    held = _held(request, dataset)
+    if held is None:
+        return _expired(request, dataset)
+    path, filename, _token = held
+    try:
+        options = Overrides.model_validate(_overrides(posted))
+        plan, options = publication.plan_upload(path, options)
+    except Invalid as exc:
+        return _preview(request, dataset, None, Overrides(), filename, error=exc.message,
+                        errors=exc.errors, status=422)
+    except ValueError as exc:
+        return _preview(request, dataset, None, Overrides(), filename,
+                        error="Réglages de lecture invalides.", errors=[str(exc)], status=422)
+    return _preview(request, dataset, plan, options, filename)
+
+
+def _expired(request: Request, dataset: Dataset) -> RedirectResponse:
+    flash(request, "Ce fichier n'est plus disponible (déjà chargé, annulé ou expiré). "
+                   "Envoyez-le à nouveau.", "warning")
+    return RedirectResponse(_url(dataset, "/donnees"), status_code=303)
+
+
+@router.post("/admin/inventaire/{slug}/donnees/charger")
+def load(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+         posted: FormDep) -> Response:
+    dataset = _dataset(session, principal, slug)
+    _require_prepare(principal, dataset)
+    held = _held(request, dataset)
+    if held is None or posted.get("jeton") != held[2]:
+        return _expired(request, dataset)
+    path, filename, _token = held
+    options = Overrides()
+    try:
+        options = Overrides.model_validate(_overrides(posted))
+        version = publication.add_version(session, services(request).settings, principal,
+                                          dataset, path, options, filename=filename)
+    except Invalid as exc:
+        session.rollback()
+        plan = None
+        try:
+            plan, options = publication.plan_upload(path, options)
+        except Invalid:
+            pass
+        return _preview(request, dataset, plan, options, filename, error=exc.message,
+                        errors=exc.errors, status=422)
+    KEEPER.forget(request)
+    if version.unchanged:
+        flash(request, f"Ce fichier est identique à la version {version.number} : aucune "
+                       "nouvelle version n'a été créée.", "warning")
+    else:
+        flash(request, f"Version {version.number} chargée : {french_number(version.row_count)} "
+                       f"lignes, {len(version.columns)} colonnes.")
+    return _back(dataset)
+
+
+@router.post("/admin/inventaire/{slug}/donnees/annuler")
+def cancel(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+           posted: FormDep) -> Response:
+    dataset = _dataset(session, principal, slug)
+    KEEPER.forget(request)
+    flash(request, "Chargement annulé : aucune version n'a été créée.", "warning")
+    return _back(dataset)
