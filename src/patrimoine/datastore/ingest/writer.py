@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -58,6 +60,51 @@ class _HashingFile(io.RawIOBase):
         super().close()
 
 
+class _Prefetch:
+    """Fetches DuckDB batches in a thread so that DuckDB computes the next batches while
+    PyArrow encodes the current one; at most `depth` batches wait in memory."""
+
+    _DONE = object()
+
+    def __init__(self, reader: pa.RecordBatchReader, depth: int = 2) -> None:
+        self._reader = reader
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="ingest-fetch", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            for batch in self._reader:
+                if not self._put(batch):
+                    return
+            self._put(self._DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put(exc)
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        try:
+            while True:
+                item = self._queue.get()
+                if item is self._DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item  # type: ignore[misc]
+        finally:
+            self._stop.set()
+            self._thread.join()
+
+
 def write_parquet(
     con: duckdb.DuckDBPyConnection,
     select_sql: str,
@@ -90,7 +137,7 @@ def write_parquet(
 
         pending: list[pa.RecordBatch] = []
         pending_rows = 0
-        for batch in reader:
+        for batch in _Prefetch(reader):
             pending.append(batch)
             pending_rows += batch.num_rows
             if pending_rows >= ROW_GROUP_ROWS:
