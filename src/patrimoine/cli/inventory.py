@@ -154,3 +154,92 @@ def _print_errors(plan: importer.ImportPlan) -> None:
     if len(plan.errors) > _SHOWN_ROWS:
         err_console.print(f"… et {len(plan.errors) - _SHOWN_ROWS} autres erreurs "
                           "(--json pour tout voir).")
+
+
+@app.command("export-scdl")
+def export_scdl(
+    file: Annotated[Path, typer.Argument(help="The CSV file to write (catalogue-donnees).",
+                                         show_default=False)],
+    include_incomplete: Annotated[bool, typer.Option(
+        "--incomplets", help="Also write entries missing a required column (the file then "
+                             "does not validate against the schema).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Export the inventory to the data-catalogue schema (catalogue-donnees, Etalab 0.3.0).
+
+    The file validates against the schema as published. Entries missing a required column
+    (contact e-mail, spatial coverage, formats…) are left out and listed, unless --incomplets.
+    """
+    from patrimoine.standards import scdl_catalogue
+
+    svc = services()
+    with svc.db.unit_of_work() as session:
+        export = scdl_catalogue.export_catalogue(
+            session, Principal.system("ligne de commande"), public_url=svc.settings.public_url,
+            include_incomplete=include_incomplete)
+    tmp = file.with_name(f".{file.name}.tmp")
+    tmp.write_bytes(export.csv_bytes())
+    tmp.replace(file)
+    if as_json:
+        typer.echo(json.dumps({**export.summary(), "file": str(file)}, ensure_ascii=False,
+                              indent=2))
+        return
+    console.print(Text(f"{len(export.rows)} jeu(x) de données écrit(s) dans « {file} » "
+                       "(schéma catalogue-donnees)."))
+    if export.incomplete_written:
+        err_console.print(f"{export.incomplete_written} ligne(s) incomplète(s) écrite(s) : le "
+                          "fichier ne sera pas conforme au schéma.")
+    if export.skipped:
+        table = Table(title=f"Écartés faute de colonne obligatoire ({len(export.skipped)})",
+                      title_justify="left")
+        table.add_column("Jeu de données", overflow="fold")
+        table.add_column("Colonnes manquantes", overflow="fold")
+        for s in export.skipped[:_SHOWN_ROWS]:
+            table.add_row(Text(s.title), ", ".join(s.missing))
+        err_console.print(table)
+
+
+@app.command("import-scdl")
+def import_scdl(
+    file: Annotated[Path, typer.Argument(help="A catalogue-donnees (or SCDL catalogue) file.",
+                                         show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write "
+                                                            "nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan or the result as "
+                                                         "JSON.")] = False,
+) -> None:
+    """Import a data catalogue (catalogue-donnees, or OpenDataFrance's catalogue simplifié).
+
+    Same engine as `inventory import`: entries are matched by organisation, direction and
+    title; nothing is written unless every row is valid.
+    """
+    from patrimoine.standards import scdl_catalogue
+
+    if not file.is_file():
+        raise Invalid(f"Fichier introuvable : {file}")
+    data = file.read_bytes()
+    principal = Principal.system("ligne de commande")
+    svc = services()
+    with svc.db.unit_of_work() as session:
+        planned = scdl_catalogue.plan_catalogue(session, principal, data, file.name)
+        done = scdl_catalogue.apply_catalogue(session, principal, planned) \
+            if planned.ok and not dry_run else planned
+    plan = planned.plan
+    if as_json:
+        typer.echo(json.dumps(done.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_plan(plan, show_rows=plan.ok)
+    if not plan.ok:
+        if not as_json:
+            _print_errors(plan)
+        raise Invalid(f"{len(plan.errors)} erreur(s) dans « {plan.filename} » ; rien n'a été "
+                      "importé. Corrigez le fichier puis relancez l'import.")
+    if as_json:
+        return
+    c = (done.result or plan).counts
+    if done.result is None:
+        console.print(f"Simulation (--dry-run) : {c['create']} à créer, {c['update']} à "
+                      f"modifier, {c['unchanged']} inchangé(s). Rien n'a été écrit.")
+    else:
+        console.print(f"Import terminé ({done.kind}) : {c['create']} créé(s), {c['update']} "
+                      f"modifié(s), {c['unchanged']} inchangé(s).")

@@ -5,7 +5,8 @@ maps itself onto OpenDataFrance's `scdl-catalogue`, whose files this module also
 Export writes one row per dataset the principal may read, in the schema's column order. The
 schema requires eight columns; where the inventory lacks one, a documented fallback fills it
 when it means the same thing (`service`: the organisation itself when no direction is given;
-`description`: the title; `mots_cles`: the theme), otherwise the dataset is left out and
+`description`: the title; `mots_cles`: the theme; `format`: the export formats of the
+datastore when a version is published, else "inconnu"), otherwise the dataset is left out and
 reported with what is missing, so that the file validates against the schema unmodified.
 `include_incomplete=True` writes those rows anyway (the file then does not validate).
 
@@ -36,12 +37,14 @@ from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import importer
 from patrimoine.inventory.labels import label
 from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
-from patrimoine.portal.licences import licence as known_licence
 from patrimoine.standards import schemas
 
 SCHEMA_NAME = "catalogue-donnees"
 EXTRA_KEY = "catalogue"
 OFFERED_FORMATS = "CSV,JSON,GeoJSON,Parquet,XLSX"
+# An entry with no published data and no format on record: said as such, like the schema's
+# own "Inconnue" for frequencies, rather than leaving the entry out of the catalogue.
+UNKNOWN_FORMAT = "inconnu"
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 # Columns of catalogue-donnees -> header of the audit importer (same meaning).
@@ -161,11 +164,10 @@ def row_of(dataset: Dataset, versions: tuple[DatasetVersion, DatasetVersion] | N
     """The catalogue row of one dataset (fallbacks applied, nothing invented)."""
     kept = (dataset.extra or {}).get(EXTRA_KEY) or {}
     keywords = ",".join(k.replace(",", " ") for k in (dataset.keywords or []))
-    found_licence = known_licence(dataset.licence)
     url = str(kept.get("url") or "")
     if public_url and dataset.access_level == AccessLevel.OPEN:
         url = f"{public_url.rstrip('/')}/datasets/{dataset.slug}"
-    formats = OFFERED_FORMATS if versions else str(kept.get("format") or "")
+    formats = OFFERED_FORMATS if versions else str(kept.get("format") or UNKNOWN_FORMAT)
     contact = dataset.contact_email or ""
     if kept.get("contact_personne") and contact and contact in str(kept["contact_personne"]):
         contact = str(kept["contact_personne"])  # several addresses, as imported
@@ -191,7 +193,7 @@ def row_of(dataset: Dataset, versions: tuple[DatasetVersion, DatasetVersion] | N
         "couv_geo": dataset.spatial_coverage or "",
         "url": url,
         "format": formats,
-        "licence": found_licence.title if found_licence else "",
+        "licence": dataset.licence or "",  # as recorded: a free text in this schema
     }
 
 
@@ -263,6 +265,14 @@ def to_importer_table(table: importer.SpreadsheetTable
                 value = _frequency_of(cells[index[name]])
                 if value is not None:
                     cells[index[name]] = label(value)
+        if "service" in index and "nom_orga" in index and importer.name_key(
+            cells[index["service"]]
+        ) == importer.name_key(cells[index["nom_orga"]]):
+            cells[index["service"]] = ""  # the organisation itself, as export writes it
+        if "description" in index and "titre" in index and key(
+            cells[index["description"]]
+        ) == key(cells[index["titre"]]):
+            cells[index["description"]] = ""  # the title standing in for a description
         if "contact_personne" in index:
             found = _EMAIL.search(cells[index["contact_personne"]])
             cells[index["contact_personne"]] = found.group() if found else \
@@ -270,10 +280,6 @@ def to_importer_table(table: importer.SpreadsheetTable
         if "LICENCE" in index:
             cells[index["LICENCE"]] = _SCDL_LICENCES.get(key(cells[index["LICENCE"]]),
                                                          cells[index["LICENCE"]])
-        if "licence" in index:
-            found_licence = known_licence(cells[index["licence"]])
-            if found_licence is not None and found_licence.url:
-                cells[index["licence"]] = found_licence.title
         rows.append((line, cells))
     converted = importer.SpreadsheetTable(
         headers=new_headers, rows=rows, filename=table.filename, format=table.format,

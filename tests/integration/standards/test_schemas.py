@@ -21,7 +21,7 @@ from tests import factories
 from tests.integration.datastore.ingest_support import SYSTEM, load, write
 from tests.integration.web.test_admin_pages import login
 
-SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "standards" / "schemas"
+SHARED = Path(__file__).resolve().parents[4] / "shared" / "standards" / "schemas"
 SHIPPED = schemas.shipped_schemas()
 SUBVENTIONS = schemas.SCHEMAS_DIR / "scdl-subventions"
 
