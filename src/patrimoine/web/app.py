@@ -18,6 +18,7 @@ from patrimoine.web.api import datastore as api_datastore
 from patrimoine.web.api import findings as api_findings
 from patrimoine.web.api import inventory as api_inventory
 from patrimoine.web.api import protection as api_protection
+from patrimoine.web.api import publication as api_publication
 from patrimoine.web.api import standards as api_standards
 from patrimoine.web.pages import admin as pages_admin
 from patrimoine.web.pages import admin_publication as pages_publication
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (api_accounts.router, api_inventory.router, api_datastore.router,
                    api_protection.router,
-                   api_findings.router,
+                   api_findings.router, api_publication.router,
                    api_dcat.router,
                    api_standards.router, pages_standards.router,
                    pages_auth.router, pages_admin.router, pages_publication.router,

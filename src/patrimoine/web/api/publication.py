@@ -1,0 +1,233 @@
+"""JSON API of the publication workflow: load a version (with a dry-run preview), ask for
+publication, publish, unpublish. Writes need a bearer token (or the browser session with its
+X-CSRF-Token header); permissions are the service's."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
+
+from patrimoine.core.errors import Invalid
+from patrimoine.datastore.ingest import IngestPlan
+from patrimoine.inventory import service as inventory
+from patrimoine.publication import service as publication
+from patrimoine.web.api.guards import api_write
+from patrimoine.web.deps import PrincipalDep, SessionDep, services
+from patrimoine.web.pages.uploads import CHUNK, too_large
+
+router = APIRouter(prefix="/api/v1", tags=["publication"])
+
+SlugPath = Annotated[str, PathParam(description="Identifiant (slug) du jeu de données.")]
+_TRUE = {"1", "true", "oui", "yes", "on", "vrai"}
+
+
+class RequestOut(BaseModel):
+    by: str
+    at: str
+    version: int | None
+    note: str
+
+
+class PublicationOut(BaseModel):
+    dataset: str
+    public: bool = Field(description="Vrai quand le jeu est ouvert et publié sur le portail.")
+    access_level: str
+    lifecycle_stage: str
+    licence: str | None = Field(description="Licence ouverte reconnue : etalab-2.0 ou ODbL-1.0.")
+    latest_version: int | None
+    versions: int
+    ready: bool = Field(description="Vrai quand rien ne manque ni ne bloque la publication.")
+    missing: list[str] = Field(description="Ce qui manque à la fiche (en français).")
+    blockers: list[str] = Field(
+        description="Ce qui bloque la publication : contrôle des données personnelles, "
+                    "fiche indiquant des données personnelles ou confidentielles.")
+    request: RequestOut | None
+    can_prepare: bool
+    can_publish: bool
+
+
+class NoteIn(BaseModel):
+    note: str = Field("", max_length=publication.NOTE_MAX,
+                      description="Message pour l'administrateur général des données.")
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=publication.NOTE_MAX,
+                        description="Motif du refus, conservé dans l'historique.")
+
+
+def _out(state: publication.PublicationStatus) -> PublicationOut:
+    data = state.as_dict()
+    request = data.pop("request")
+    return PublicationOut(**data, request=RequestOut(
+        by=request["by"].split(" <")[0], at=request["at"], version=request["version"],
+        note=request["note"]) if request else None)
+
+
+def _plan_json(plan: IngestPlan) -> dict[str, Any]:
+    data = plan.as_dict()
+    data.pop("path", None)
+    return data
+
+
+def _version_json(version: Any) -> dict[str, Any]:
+    return {
+        "number": version.number, "created_at": version.created_at.isoformat(),
+        "row_count": version.row_count, "size_bytes": version.size_bytes,
+        "content_hash": version.content_hash, "columns": version.columns,
+        "positions": version.positions, "source_filename": version.source_filename,
+        "source_format": version.source_format, "unchanged": bool(version.unchanged),
+    }
+
+
+@router.get("/datasets/{slug}/publication", response_model=PublicationOut,
+            summary="État de publication d'un jeu de données")
+def publication_status(request: Request, slug: SlugPath, session: SessionDep,
+                       principal: PrincipalDep) -> PublicationOut:
+    dataset = inventory.get_dataset(session, principal, slug)
+    return _out(publication.status(session, principal, dataset, services(request).settings))
+
+
+@router.post(
+    "/datasets/{slug}/versions", dependencies=[Depends(api_write)], status_code=201,
+    summary="Charger un fichier comme nouvelle version (ou le prévisualiser)",
+    description=(
+        "Formulaire multipart : `file` (CSV, XLSX, ODS, JSON, NDJSON, GeoJSON ou Parquet), "
+        "`dry_run` (champ ou paramètre d'URL : prévisualiser sans rien écrire) et "
+        "`overrides` (JSON facultatif : `encoding`, `delimiter`, `header_row`, `sheet`, "
+        "`format`, `types` = {colonne: string|integer|number|boolean|date|datetime|geometry}). "
+        "En prévisualisation (200), renvoie ce que la lecture a détecté : encodage, "
+        "séparateur, ligne d'en-tête, colonnes et types, premières lignes, problèmes. Sinon "
+        "(201), la version créée ; `unchanged` est vrai quand le contenu est identique à la "
+        "dernière version (aucune version n'est alors créée). Réservé à qui peut modifier le "
+        "jeu de données (référent de sa direction, administrateur général des données, "
+        "administrateur)."),
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "dry_run": {"type": "boolean"},
+            "overrides": {"type": "string", "description": "Réglages en JSON."}}}}}}},
+)
+async def upload_version(
+    request: Request, slug: SlugPath, session: SessionDep, principal: PrincipalDep,
+    dry_run: Annotated[bool | None, Query(description="Prévisualiser sans rien écrire.")] = None,
+) -> Any:
+    settings = services(request).settings
+    limit = settings.max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise too_large(limit)
+    dataset = inventory.get_dataset(session, principal, slug)
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except Exception as exc:
+        raise Invalid("Envoyez le fichier en multipart/form-data, dans le champ « file ».") \
+            from exc
+    folder = settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise Invalid("Aucun fichier reçu : envoyez-le dans le champ « file ».")
+        filename = Path(upload.filename).name
+        if dry_run is None:
+            dry_run = str(form.get("dry_run", "")).strip().lower() in _TRUE
+        raw = str(form.get("overrides", "") or "").strip()
+        try:
+            overrides = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            raise Invalid("Le champ « overrides » doit être un objet JSON.") from None
+        if not isinstance(overrides, dict):
+            raise Invalid("Le champ « overrides » doit être un objet JSON.")
+        work = Path(tempfile.mkdtemp(prefix="publication-api-", dir=folder))
+        try:
+            path = work / filename
+            await run_in_threadpool(_copy, upload, path, limit)
+            if dry_run:
+                plan, kept = await run_in_threadpool(publication.plan_upload, path, overrides)
+                return JSONResponse({"dry_run": True, "plan": _plan_json(plan),
+                                     "overrides": kept.model_dump(exclude_none=True)})
+            version = await run_in_threadpool(publication.add_version, session, settings,
+                                              principal, dataset, path, overrides)
+            return {"dry_run": False, "version": _version_json(version)}
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    finally:
+        await form.close()
+
+
+def _copy(upload: UploadFile, target: Path, limit: int) -> None:
+    written = 0
+    upload.file.seek(0)
+    with target.open("wb") as out:
+        while chunk := upload.file.read(CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise too_large(limit)
+            out.write(chunk)
+
+
+@router.post("/datasets/{slug}/publication-request", response_model=PublicationOut,
+             dependencies=[Depends(api_write)], summary="Demander la publication",
+             description="Réservé à qui peut modifier le jeu de données ; refusé (422, avec la "
+                         "liste de ce qui manque) tant que la fiche n'est pas complète.")
+def ask(request: Request, slug: SlugPath, body: NoteIn, session: SessionDep,
+        principal: PrincipalDep) -> PublicationOut:
+    settings = services(request).settings
+    dataset = inventory.get_dataset(session, principal, slug)
+    publication.request_publication(session, principal, dataset, body.note, settings)
+    return _out(publication.status(session, principal, dataset, settings))
+
+
+@router.delete("/datasets/{slug}/publication-request", response_model=PublicationOut,
+               dependencies=[Depends(api_write)], summary="Retirer la demande de publication")
+def withdraw(request: Request, slug: SlugPath, session: SessionDep,
+             principal: PrincipalDep) -> PublicationOut:
+    dataset = inventory.get_dataset(session, principal, slug)
+    publication.withdraw_request(session, principal, dataset)
+    return _out(publication.status(session, principal, dataset, services(request).settings))
+
+
+@router.post("/datasets/{slug}/publication-request/reject", response_model=PublicationOut,
+             dependencies=[Depends(api_write)], summary="Refuser la demande de publication",
+             description="Réservé à l'administrateur général des données ou à un "
+                         "administrateur de l'organisation.")
+def reject(request: Request, slug: SlugPath, body: ReasonIn, session: SessionDep,
+           principal: PrincipalDep) -> PublicationOut:
+    dataset = inventory.get_dataset(session, principal, slug)
+    publication.reject_request(session, principal, dataset, body.reason)
+    return _out(publication.status(session, principal, dataset, services(request).settings))
+
+
+@router.post("/datasets/{slug}/publish", response_model=PublicationOut,
+             dependencies=[Depends(api_write)], summary="Publier en données ouvertes",
+             description="Accès ouvert et cycle de vie « publié ». Réservé à l'administrateur "
+                         "général des données ou à un administrateur de l'organisation ; refusé "
+                         "(422, avec chaque raison) sans données, sans licence ouverte "
+                         "(etalab-2.0 ou ODbL-1.0), titre, description ou organisation, ou "
+                         "tant que le contrôle des données personnelles bloque.")
+def publish(request: Request, slug: SlugPath, session: SessionDep,
+            principal: PrincipalDep) -> PublicationOut:
+    settings = services(request).settings
+    dataset = inventory.get_dataset(session, principal, slug)
+    publication.publish(session, principal, dataset, settings)
+    return _out(publication.status(session, principal, dataset, settings))
+
+
+@router.post("/datasets/{slug}/unpublish", response_model=PublicationOut,
+             dependencies=[Depends(api_write)], summary="Dépublier",
+             description="Le jeu redevient interne et stocké ; toutes ses versions restent.")
+def unpublish(request: Request, slug: SlugPath, session: SessionDep,
+              principal: PrincipalDep) -> PublicationOut:
+    dataset = inventory.get_dataset(session, principal, slug)
+    publication.unpublish(session, principal, dataset)
+    return _out(publication.status(session, principal, dataset, services(request).settings))
