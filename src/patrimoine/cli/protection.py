@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from patrimoine.cli import protection_register
+from patrimoine.cli import protection_findings, protection_register
 from patrimoine.cli.common import console
 from patrimoine.core.errors import Invalid
 from patrimoine.protection.reader import read_tables
@@ -23,6 +23,7 @@ from patrimoine.protection.scanner import (
 
 app = typer.Typer(help="Protection des données personnelles.", no_args_is_help=True)
 protection_register.install(app)  # register, requests, breaches, dashboard
+protection_findings.install(app)  # findings, decide, anonymise, k-anonymity, gate
 
 
 @app.command("scan")

@@ -1,0 +1,51 @@
+"""`patrimoine protection findings|decide|anonymise|k-anonymity|gate` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from patrimoine.bootstrap import Services
+from tests.integration.protection import findings_support as fs
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def test_findings_decide_anonymise_gate(cli: Cli, services: Services, tmp_path: Path) -> None:
+    w = fs.world(services, tmp_path)
+    slug = w.dataset.slug
+    r = cli("protection", "findings", slug, "--json")
+    assert r.returncode == 0, r.stderr
+    body = json.loads(r.stdout)
+    keys = {(f["column"], f["kind"]) for f in body["findings"]}
+    assert ("email", "email") in keys and len(body["blockers"]) == len(keys)
+
+    r = cli("protection", "gate", slug)
+    assert r.returncode == 1 and "ne peut pas être publiée" in r.stdout
+
+    r = cli("protection", "decide", slug, "email", "email", "accepted", "--reason",
+            "Contacts professionnels", "--by", "Mme Durand, DPO")
+    assert r.returncode == 0, r.stderr
+    r = cli("protection", "findings", slug)
+    assert r.returncode == 0 and "Mme Durand, DPO" in r.stdout
+    assert "Publication en données ouvertes refusée" in r.stdout
+
+    r = cli("protection", "anonymise", slug, "--drop", "prenom", "--mask", "nom",
+            "--pseudonymise", "montant", "--generalise", "date_naissance:year",
+            "--generalise", "latitude:grid:1000", "--generalise", "code_postal:department",
+            "--generalise", "age:band:5")
+    assert r.returncode == 0, r.stderr
+    assert "Version 2 créée à partir de la version 1" in r.stdout
+    assert "« montant » : pseudonymisation (HMAC-SHA256" in r.stdout
+    r = cli("protection", "gate", slug)
+    assert r.returncode == 0 and "peut être publiée" in r.stdout, r.stdout
+
+    r = cli("protection", "anonymise", slug, "--version", "1", "--generalise", "nom:month")
+    assert r.returncode != 0 and "s'applique aux colonnes" in r.stderr
+    r = cli("protection", "k-anonymity", slug, "--columns", "code_postal,age", "--k", "3",
+            "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["version"] == 2 and report["rows"] == 40 and report["k"] >= 1
