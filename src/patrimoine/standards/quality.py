@@ -139,6 +139,17 @@ def _gate() -> Callable[[Session, DatasetVersion], Sequence[Any]] | None:
     return getattr(module, "publication_blockers", None)
 
 
+def _scanned(session: Session, version: DatasetVersion) -> bool | None:
+    """Whether protection has scanned the version (None: cannot tell). A score never starts
+    a scan: reading the data is protection's work, not a page's."""
+    try:
+        module = importlib.import_module("patrimoine.protection.findings.service")
+    except ImportError:
+        return None
+    scan_of = getattr(module, "scan_of", None)
+    return None if scan_of is None else scan_of(session, version) is not None
+
+
 def _personal_data(session: Session, dataset: Dataset,
                    version: DatasetVersion | None) -> Criterion:
     cid = "no_personal_data_findings"
@@ -151,15 +162,19 @@ def _personal_data(session: Session, dataset: Dataset,
     if gate is None:
         return Criterion(cid, None, "Inconnu : l'analyse des données personnelles "
                                     "(module protection) n'est pas disponible.")
+    if _scanned(session, version) is False:
+        return Criterion(cid, None, f"Inconnu : la version {version.number} n'a pas encore été "
+                                    "analysée (recherche de données personnelles).")
     try:
         blockers = list(gate(session, version))
     except Exception as exc:  # the gate belongs to another capability; never break a score
         return Criterion(cid, None, f"Inconnu : l'analyse des données personnelles a échoué "
                                     f"({exc.__class__.__name__}).")
     if blockers:
+        first = str(blockers[0])
         return Criterion(cid, False, f"{len(blockers)} constat(s) de données personnelles non "
                                      f"résolu(s) bloquent la publication de la version "
-                                     f"{version.number}.")
+                                     f"{version.number} : {first}")
     return Criterion(cid, True, f"Aucun constat de données personnelles non résolu sur la "
                                 f"version {version.number}.")
 
