@@ -21,6 +21,7 @@ from patrimoine.web.api import protection as api_protection
 from patrimoine.web.api import publication as api_publication
 from patrimoine.web.api import standards as api_standards
 from patrimoine.web.pages import admin as pages_admin
+from patrimoine.web.pages import admin_protection as pages_protection
 from patrimoine.web.pages import admin_publication as pages_publication
 from patrimoine.web.pages import admin_standards as pages_standards
 from patrimoine.web.pages import auth as pages_auth
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    api_dcat.router,
                    api_standards.router, pages_standards.router,
                    pages_auth.router, pages_admin.router, pages_publication.router,
+                   pages_protection.router,
                    pages_portal.router):
         app.include_router(router)
     return app

@@ -1,0 +1,211 @@
+"""Back-office pages of the GDPR register: the DPO's dashboard, each organisation's register
+(with its export and import), an activity's sheet with its DPIAs and history, rights
+requests with their deadlines and breaches with their 72-hour clock.
+
+The pages call the same service functions as the JSON API and the command line; the
+permissions are theirs (access/permissions.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+
+from patrimoine.access.permissions import (
+    can_edit_register,
+    register_organisations,
+)
+from patrimoine.core.errors import Invalid
+from patrimoine.inventory.models import Organisation
+from patrimoine.inventory.service import get_organisation_by_slug
+from patrimoine.protection import breaches, dashboard, dpia, rights_requests
+from patrimoine.protection.register import service as register
+from patrimoine.protection.register import spreadsheet
+from patrimoine.protection.register.models import ProcessingActivity
+from patrimoine.protection.register.service import RetentionRule
+from patrimoine.protection.register.vocabulary import (
+    Art9Condition,
+    DataCategory,
+    DataSource,
+    DpiaCriterion,
+    DpiaDecision,
+    RecipientKind,
+    RiskKind,
+    SecurityMeasure,
+    SpecialCategory,
+    TransferSafeguard,
+    label,
+)
+from patrimoine.web.deps import LoggedInDep, SessionDep, services
+from patrimoine.web.pages.backoffice import FormDep, page
+
+router = APIRouter(include_in_schema=False)
+SECTION = "protection"
+
+
+def _organisations(session: SessionDep, principal: Any, *, cases: bool = False
+                   ) -> list[Organisation]:
+    scope = register_organisations(principal, cases=cases)
+    orgs = session.scalars(select(Organisation).order_by(Organisation.name))
+    return [o for o in orgs if scope is None or o.id in scope]
+
+
+@router.get("/admin/protection")
+def protection_dashboard(request: Request, session: SessionDep, principal: LoggedInDep
+                         ) -> Response:
+    board = dashboard.dashboard(session, principal)
+    names = {o["organisation_id"]: o["organisation"] for o in board["organisations"]}
+    overdue = [(names.get(r.organisation_id, ""), rights_requests.request_dict(r))
+               for r in rights_requests.list_requests(session, principal, overdue=True)]
+    running = [(names.get(b.organisation_id, ""), breaches.breach_dict(b))
+               for b in breaches.list_breaches(session, principal, open_only=True)]
+    running = [(n, b) for n, b in running if b["notification"] in ("running", "overdue")
+               or b["persons_to_inform"]]
+    missing = [(names.get(a.organisation_id, ""), a) for a in dpia.missing_dpias(session,
+                                                                                 principal)]
+    return page(request, "admin/protection/dashboard.html", SECTION, {
+        "board": board, "overdue": overdue, "running": running, "missing": missing,
+        "breadcrumb": [("/admin", "Tableau de bord"), (None, "Protection des données")],
+    })
+
+
+@router.get("/admin/protection/registre")
+def register_page(request: Request, session: SessionDep, principal: LoggedInDep,
+                  organisation: str | None = None) -> Response:
+    orgs = _organisations(session, principal)
+    current = get_organisation_by_slug(session, organisation) if organisation else (
+        orgs[0] if len(orgs) == 1 else None)
+    activities = register.list_activities(
+        session, principal, organisation_id=current.id if current else None)
+    names = {o.id: o.name for o in orgs}
+    rows = [{"activity": a, "organisation": names.get(a.organisation_id, ""),
+             "basis": label(a.legal_basis) if a.legal_basis else "—",
+             "status": label(a.status), "dpia": dpia.assess(a), "gaps": register.gaps(a)}
+            for a in activities]
+    return page(request, "admin/protection/register.html", SECTION, {
+        "organisations": orgs, "current": current, "rows": rows,
+        "can_edit": bool(current and can_edit_register(principal, current.id)),
+        "can_import": any(can_edit_register(principal, o.id) for o in orgs),
+        "breadcrumb": [("/admin/protection", "Protection des données"),
+                       (None, "Registre des traitements")],
+    })
+
+
+@router.post("/admin/protection/registre/import")
+async def register_import(request: Request, session: SessionDep, principal: LoggedInDep,
+                          posted: FormDep) -> Response:
+    upload = posted.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise Invalid("Choisissez le fichier du registre (XLSX, ODS ou CSV).")
+    limit = services(request).settings.max_upload_bytes
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise Invalid(f"Le fichier envoyé est trop volumineux : {limit} octets au plus.")
+    dry_run = bool(posted.get("dry_run"))
+    plan = spreadsheet.plan_register_import(session, principal, data, upload.filename)
+    result = None
+    if plan.ok and not dry_run:
+        result = spreadsheet.apply_register_import(session, principal, plan)
+    return page(request, "admin/protection/import_result.html", SECTION, {
+        "plan": plan, "result": result, "dry_run": dry_run,
+        "breadcrumb": [("/admin/protection", "Protection des données"),
+                       ("/admin/protection/registre", "Registre des traitements"),
+                       (None, "Import")],
+    }, status=200 if plan.ok else 422)
+
+
+def _items(activity: ProcessingActivity) -> dict[str, list[str]]:
+    """The list fields of an activity as French lines, for the sheet."""
+    def opt(text: str | None, prefix: str) -> str:
+        return f" — {prefix}{text}" if text else ""
+
+    return {
+        "Responsables conjoints": [j["name"] + opt(j.get("contact"), "")
+                                   for j in activity.joint_controllers],
+        "Sous-traitants": [p["name"] + (opt(p.get("contract_reference"), "contrat ")
+                                        or " — contrat non renseigné")
+                           for p in activity.processors],
+        "Sous-finalités": list(activity.sub_purposes),
+        "Personnes concernées": list(activity.data_subjects),
+        "Catégories de données": [label(DataCategory(c["category"])) + opt(c.get("details"), "")
+                                  for c in activity.data_categories],
+        "Données sensibles": [label(SpecialCategory(c)) for c in activity.special_categories],
+        "Destinataires": [f"{r['name']} ({label(RecipientKind(r['kind'])).lower()})"
+                          for r in activity.recipients],
+        "Transferts hors UE": [f"{t['recipient']}, {t['country']} — "
+                               f"{label(TransferSafeguard(t['safeguard']))}"
+                               for t in activity.transfers],
+        "Durées de conservation": [
+            (label(DataCategory(r["data_category"])) if r.get("data_category")
+             else "Toutes les données") + " : " + RetentionRule.model_validate(r).describe()
+            for r in activity.retention_rules],
+        "Mesures de sécurité": [label(SecurityMeasure(m["measure"])) + opt(m.get("details"), "")
+                                for m in activity.security_measures],
+        "Sources des données": [label(DataSource(s)) for s in activity.data_sources],
+        "Jeux de données liés": list(activity.linked_datasets),
+        "Applications liées": list(activity.linked_applications),
+        "Critères d'AIPD": [label(DpiaCriterion(c)) for c in activity.dpia_criteria],
+    }
+
+
+@router.get("/admin/protection/traitements/{activity_id}")
+def activity_page(activity_id: int, request: Request, session: SessionDep,
+                  principal: LoggedInDep) -> Response:
+    activity = register.get_activity(session, principal, activity_id)
+    org = session.get(Organisation, activity.organisation_id)
+    return page(request, "admin/protection/activity.html", SECTION, {
+        "activity": activity, "organisation": org, "items": _items(activity),
+        "basis": label(activity.legal_basis) if activity.legal_basis else None,
+        "art9": label(Art9Condition(activity.art9_condition))
+        if activity.art9_condition else None,
+        "status": label(activity.status), "assessment": dpia.assess(activity),
+        "dpias": [dpia.dpia_dict(d) for d in activity.dpias],
+        "decision_labels": {d.value: label(d) for d in DpiaDecision},
+        "risk_labels": {r.value: label(r) for r in RiskKind},
+        "gaps": register.gaps(activity), "history": register.history(session, principal,
+                                                                        activity),
+        "breadcrumb": [("/admin/protection", "Protection des données"),
+                       (f"/admin/protection/registre?organisation={org.slug}" if org else
+                        "/admin/protection/registre", "Registre des traitements"),
+                       (None, activity.reference)],
+    })
+
+
+@router.get("/admin/protection/demandes")
+def requests_page(request: Request, session: SessionDep, principal: LoggedInDep,
+                  organisation: str | None = None, en_retard: bool = False) -> Response:
+    orgs = _organisations(session, principal, cases=True)
+    current = get_organisation_by_slug(session, organisation) if organisation else None
+    found = rights_requests.list_requests(
+        session, principal, organisation_id=current.id if current else None, overdue=en_retard)
+    names = {o.id: o.name for o in orgs}
+    return page(request, "admin/protection/requests.html", SECTION, {
+        "organisations": orgs, "current": current, "overdue_only": en_retard,
+        "rows": [(names.get(r.organisation_id, ""), rights_requests.request_dict(r))
+                 for r in found],
+        "counts": rights_requests.counts(found),
+        "visible": bool(orgs) or principal.is_superadmin,
+        "breadcrumb": [("/admin/protection", "Protection des données"),
+                       (None, "Demandes d'exercice des droits")],
+    })
+
+
+@router.get("/admin/protection/violations")
+def breaches_page(request: Request, session: SessionDep, principal: LoggedInDep,
+                  organisation: str | None = None) -> Response:
+    orgs = _organisations(session, principal, cases=True)
+    current = get_organisation_by_slug(session, organisation) if organisation else None
+    found = breaches.list_breaches(session, principal,
+                                   organisation_id=current.id if current else None)
+    names = {o.id: o.name for o in orgs}
+    return page(request, "admin/protection/breaches.html", SECTION, {
+        "organisations": orgs, "current": current,
+        "rows": [(names.get(b.organisation_id, ""), breaches.breach_dict(b)) for b in found],
+        "visible": bool(orgs) or principal.is_superadmin,
+        "breadcrumb": [("/admin/protection", "Protection des données"),
+                       (None, "Violations de données")],
+    })

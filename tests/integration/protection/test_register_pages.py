@@ -1,0 +1,101 @@
+"""Back-office pages of the GDPR register: dashboard, register with export and import,
+activity sheet, requests and breaches; who sees what."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from patrimoine.access.models import Role
+from patrimoine.access.principal import Principal
+from patrimoine.core.db import Database
+from patrimoine.protection import breaches, dpia, rights_requests
+from patrimoine.protection.register import service as register
+from patrimoine.protection.register import spreadsheet
+from tests import factories as f
+from tests.integration.protection.register_support import full_activity
+
+SYSTEM = Principal.system("tests")
+
+
+def _csrf(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match
+    return match.group(1)
+
+
+def _login(client: TestClient, email: str) -> None:
+    token = _csrf(client.get("/connexion").text)
+    r = client.post("/connexion", data={"email": email, "password": f.PASSWORD,
+                                        "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+
+
+def _text(client: TestClient, url: str) -> str:
+    r = client.get(url)
+    assert r.status_code == 200, r.text
+    return html.unescape(r.text)
+
+
+def test_pages(client: TestClient, db: Database) -> None:
+    with db.unit_of_work() as s:
+        a, b = f.organisation(s, "Commune A"), f.organisation(s, "Commune B")
+        activity = register.create_activity(s, SYSTEM, full_activity(a.id))
+        register.create_activity(s, SYSTEM, full_activity(b.id, name="Traitement de B"))
+        done = register.create_activity(s, SYSTEM, full_activity(a.id, reference="T-0002",
+                                                                 name="Portage de repas"))
+        dpia.create_dpia(s, SYSTEM, done, dpia.DpiaInput(
+            started_on=date(2026, 1, 5), risks=[{"kind": "disappearance", "likelihood": 2,
+                                                 "severity": 4}]))
+        rights_requests.create_request(s, SYSTEM, rights_requests.RequestInput(
+            organisation_id=a.id, kind="erasure", requester="Paul",
+            received_on=date.today() - timedelta(days=40)))
+        breaches.create_breach(s, SYSTEM, breaches.BreachInput(
+            organisation_id=a.id, title="Rançongiciel", natures=["availability"],
+            aware_at=datetime.now(UTC) - timedelta(hours=10), risk="high"))
+        f.account(s, "dpo@a.example", roles=[(a, Role.DPO, None)])
+        f.account(s, "agent@a.example", roles=[(a, Role.AGENT, None)])
+        activity_id, slug = activity.id, a.slug
+        export = spreadsheet.export_register(s, SYSTEM, a, "csv")
+
+    _login(client, "dpo@a.example")
+    board = _text(client, "/admin/protection")
+    assert "Protection des données" in board and "Commune B" not in board
+    assert "Rançongiciel" in board and "personnes à informer" in board
+    assert "Gestion des dossiers d'aide sociale facultative" in board  # its DPIA is missing
+    page = client.get(f"/admin/protection/registre?organisation={slug}")
+    listing = html.unescape(page.text)
+    assert "Requise et manquante" in listing and "En cours" in listing
+    assert "format=xlsx" in listing
+    sheet = _text(client, f"/admin/protection/traitements/{activity_id}")
+    assert "Éditeur Solis — contrat MAR-2024-017" in sheet
+    assert "5 ans à compter de la clôture du dossier" in sheet
+    assert "Analyse d'impact requise et manquante" in sheet
+    requests_page = _text(client, "/admin/protection/demandes")
+    assert "DDP-" in requests_page and "en retard de" in requests_page
+    assert "Rançongiciel" in _text(client, "/admin/protection/violations")
+
+    # Import from the back-office: a simulation, then a file with an error.
+    token = _csrf(page.text)
+    r = client.post("/admin/protection/registre/import",
+                    data={"csrf_token": token, "dry_run": "1"},
+                    files={"file": ("registre.csv", export)})
+    assert r.status_code == 200
+    assert "Simulation" in r.text and "inchangé" in html.unescape(r.text)
+    bad = "Organisation;Nom du traitement;Base légale\nCommune A;X;Au petit bonheur\n"
+    r = client.post("/admin/protection/registre/import", data={"csrf_token": token},
+                    files={"file": ("faux.csv", bad.encode())})
+    assert r.status_code == 422
+    assert "Ligne 2, colonne « Base légale (article 6) »" in html.unescape(r.text)
+
+    client.cookies.clear()
+    _login(client, "agent@a.example")
+    listing = _text(client, "/admin/protection/registre")
+    assert "Requise et manquante" in listing and "Importer un registre" not in listing
+    assert "réservées au délégué" in _text(client, "/admin/protection/demandes")
+    assert "Rançongiciel" not in _text(client, "/admin/protection/violations")
+    client.cookies.clear()
+    assert client.get("/admin/protection", follow_redirects=False).status_code == 303
