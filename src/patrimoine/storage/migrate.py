@@ -12,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 
 from patrimoine.core.db import Database
 from patrimoine.core.errors import SchemaOutOfDate
@@ -54,8 +55,8 @@ def applied_revisions(database: Database, current: set[str]) -> set[str]:
     while stack:
         try:
             revision = script.get_revision(stack.pop())
-        except Exception:  # a revision this code does not know: treated as not current
-            continue
+        except RevisionError:  # a revision this code does not know: not current
+            revision = None
         if revision is None or revision.revision in applied:
             continue
         applied.add(revision.revision)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -187,7 +187,7 @@ def test_parquet(services: Services, dataset: Dataset, tmp_path: Path) -> None:
         "Nom": ["a", "b"],
         "n": pa.array([1, None], pa.int32()),
         "prix": pa.array([Decimal("1.50"), Decimal("2.25")], pa.decimal128(10, 2)),
-        "quand": pa.array([datetime(2024, 1, 1, 12, tzinfo=timezone.utc), None],
+        "quand": pa.array([datetime(2024, 1, 1, 12, tzinfo=UTC), None],
                           pa.timestamp("us", tz="UTC")),
         "jour": pa.array([date(2024, 1, 1), date(2024, 1, 2)]),
         "tags": [["x", "y"], []],

@@ -163,9 +163,8 @@ def arrow_column(values: list[Any]) -> pa.Array:
     kinds = {_kind(v) for v in present}
     if kinds == {"bool"}:
         return pa.array(values, pa.bool_())
-    if kinds <= {"int", "integral"} and kinds:
-        if all(abs(int(v)) < 2**63 for v in present):
-            return pa.array([None if v is None else int(v) for v in values], pa.int64())
+    if kinds and kinds <= {"int", "integral"} and all(abs(int(v)) < 2**63 for v in present):
+        return pa.array([None if v is None else int(v) for v in values], pa.int64())
     if kinds <= {"int", "integral", "float"} and kinds:
         return pa.array([None if v is None else float(v) for v in values], pa.float64())
     if kinds == {"date"}:
@@ -221,11 +220,11 @@ def _register(con: duckdb.DuckDBPyConnection, names: list[str], columns: list[pa
 
 def open_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
                      overrides: Overrides) -> RawSource:
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for broken files
+    except (CalamineError, PasswordError, XmlError, ZipError, OSError, ValueError) as exc:
         raise Invalid(f"{path.name} : classeur illisible ({exc}).") from None
     sheets = workbook.sheet_names
     if not sheets:

@@ -88,7 +88,7 @@ class _Prefetch:
                 if not self._put(batch):
                     return
             self._put(self._DONE)
-        except BaseException as exc:  # handed to the consumer, raised there
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             self._put(exc)
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
