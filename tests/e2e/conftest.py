@@ -3,77 +3,33 @@ by Playwright with Debian's chromium (never a downloaded browser)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.postgres import free_port
+from tests.support import server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-PATRIMOINE = Path(sys.executable).parent / "patrimoine"
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def _wait_until_up(server: Server, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"patrimoine serve stopped:\n{server.log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/connexion", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"patrimoine serve did not answer in {timeout} s:\n{server.log.read_text()}")
 
 
 @pytest.fixture
 def serve(cli_env: dict[str, str], tmp_path: Path) -> Iterator[Any]:
     """A function starting the server once the test has put its data in the store."""
-    started: list[Server] = []
+    started: list[server.Server] = []
 
     def start() -> str:
-        port = free_port()
-        log = tmp_path / "serve.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [str(PATRIMOINE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env={**os.environ, **cli_env}, stdout=out, stderr=subprocess.STDOUT,
-            )
-        server = Server(f"http://127.0.0.1:{port}", process, log)
-        started.append(server)
-        _wait_until_up(server)
-        return server.url
+        started.append(server.start(cli_env, tmp_path / "serve.log"))
+        return started[-1].url
 
     yield start
-    for server in started:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+    for running in started:
+        server.stop(running)
 
 
 @pytest.fixture(scope="session")

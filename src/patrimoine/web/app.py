@@ -13,6 +13,7 @@ from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
 from patrimoine.web import errors
 from patrimoine.web.api import accounts as api_accounts
+from patrimoine.web.api import ckan as api_ckan
 from patrimoine.web.api import dcat as api_dcat
 from patrimoine.web.api import datastore as api_datastore
 from patrimoine.web.api import findings as api_findings
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for router in (api_accounts.router, api_inventory.router, api_datastore.router,
                    api_protection.router,
                    api_findings.router, api_publication.router,
-                   api_dcat.router,
+                   api_dcat.router, api_ckan.router,
                    api_standards.router, pages_standards.router,
                    pages_auth.router, pages_admin.router, pages_publication.router,
                    pages_protection.router,

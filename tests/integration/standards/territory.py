@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
@@ -81,9 +82,8 @@ def build(_templates: object, tmp: Path, public_url: str = "http://testserver") 
     _load(services, ids[1], tmp / "budget.csv", BUDGET_CSV)
     _load(services, ids[2], tmp / "secret.csv", "nom;montant\nDupont;12\n")
     with services.db.session() as s:
-        found = {d.id: d for d in s.scalars(select(Dataset).where(Dataset.id.in_(ids)))}
-        for d in found.values():
-            s.expunge(d)
+        found = {d.id: d for d in s.scalars(select(Dataset).where(Dataset.id.in_(ids))
+                                            .options(selectinload(Dataset.organisation)))}
     return Territory(services, *(found[i] for i in ids))
 
 

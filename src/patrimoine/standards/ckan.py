@@ -1,0 +1,762 @@
+"""A CKAN-compatible read API over the public catalog and the datastore.
+
+Speaks CKAN's Action API (`/api/3/action/<name>`, GET parameters or a POST JSON body) with
+CKAN's own shapes: `{"help", "success": true, "result"}`, and errors
+`{"success": false, "error": {"__type", "message"}}` with CKAN's status codes (404 Not Found
+Error, 409 Validation Error and Search Query Error, 400 for a bad request). Only what anonymous
+visitors may read is served: this is the public catalog, the same one as the DCAT-AP catalog.
+
+Datasets are CKAN packages named by their slug and identified by their uid (written as a
+UUID); each download format of the latest version is a resource whose id is a UUID derived
+from the dataset's uid and the format, so that ids never change. `package_show` holds every
+key udata's CKAN harvester requires. `datastore_search` runs on the datastore's own query
+module (datastore/query.py): no SQL is built here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from patrimoine import __version__
+from patrimoine.core.errors import PatrimoineError
+from patrimoine.core.settings import Settings
+from patrimoine.core.text import fold, slugify
+from patrimoine.datastore import query as queries
+from patrimoine.datastore.engine import DEFAULT_LIMITS, Limits, open_version
+from patrimoine.inventory import search
+from patrimoine.inventory.models import Organisation
+from patrimoine.portal.licences import LICENCE_OUVERTE, ODBL, licence
+from patrimoine.standards import dcat, public
+from patrimoine.standards.public import FORMAT_LABELS, PublicDataset
+
+CKAN_VERSION = "2.11.0"
+ROWS_MAX = 1000
+DEFAULT_SORT = "score desc, metadata_modified desc"
+SEARCH_FIELDS = ("organization", "owner_org", "tags", "license_id", "res_format", "name", "id",
+                 "groups", "type", "dataset_type")
+FACET_FIELDS = ("organization", "tags", "license_id", "res_format", "groups")
+SORT_FIELDS = ("score", "metadata_modified", "metadata_created", "name", "title_string", "title")
+MIME_TYPES = {"csv": "text/csv", "json": "application/json", "ndjson": "application/x-ndjson",
+              "geojson": "application/geo+json", "parquet": "application/vnd.apache.parquet",
+              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FIELD_TYPES = {"string": "text", "integer": "int", "number": "numeric", "boolean": "bool",
+               "date": "date", "datetime": "timestamp", "geometry": "text"}
+NAMESPACE = public.RESOURCE_NAMESPACE
+
+
+# ------------------------------------------------------------------------- errors
+
+
+class CkanError(Exception):
+    """An error in CKAN's shape: HTTP status, `__type`, message and per-field errors."""
+
+    def __init__(self, status: int, kind: str, message: str,
+                 fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.message = message
+        self.fields = fields or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"__type": self.kind, "message": self.message, **self.fields}
+
+
+def not_found(message: str) -> CkanError:
+    return CkanError(404, "Not Found Error", message)
+
+
+def invalid(name: str, message: str) -> CkanError:
+    return CkanError(409, "Validation Error", f"Paramètre « {name} » invalide : {message}",
+                     {name: [message]})
+
+
+def search_error(message: str) -> CkanError:
+    return CkanError(409, "Search Query Error", message)
+
+
+def bad_request(message: str) -> CkanError:
+    return CkanError(400, "Bad Request", message)
+
+
+def from_domain(exc: PatrimoineError) -> CkanError:
+    kinds = {404: ("Not Found Error", 404), 403: ("Authorization Error", 403),
+             401: ("Authorization Error", 403)}
+    kind, status = kinds.get(exc.status, ("Validation Error", 409))
+    message = exc.message + (" " + " ".join(exc.errors) if exc.errors else "")
+    return CkanError(status, kind, message, {"errors": exc.errors} if exc.errors else None)
+
+
+# ------------------------------------------------------------------ request values
+
+
+@dataclass
+class Context:
+    session: Session
+    settings: Settings
+    limits: Limits = DEFAULT_LIMITS
+    _everything: list[PublicDataset] | None = field(default=None, repr=False)
+
+    @property
+    def base(self) -> str:
+        return self.settings.public_url.rstrip("/")
+
+    @property
+    def uris(self) -> dcat.Uris:
+        return dcat.Uris.of(self.settings.public_url)
+
+    def everything(self) -> list[PublicDataset]:
+        if self._everything is None:
+            self._everything = public.everything(self.session)
+        return self._everything
+
+
+def _bool(params: dict[str, Any], name: str, default: bool) -> bool:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("true", "1", "yes", "on", "t", "y"):
+        return True
+    if word in ("false", "0", "no", "off", "f", "n"):
+        return False
+    raise invalid(name, "oui ou non (true/false) attendu.")
+
+
+def _int(params: dict[str, Any], name: str, default: int, low: int = 0,
+         high: int | None = None, clamp: bool = False) -> int:
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+        if isinstance(value, float) and value != number:
+            raise ValueError
+    except (TypeError, ValueError) as exc:
+        raise invalid(name, "nombre entier attendu.") from exc
+    if number < low:
+        raise invalid(name, f"doit être supérieur ou égal à {low}.")
+    if high is not None and number > high:
+        if clamp:
+            return high
+        raise invalid(name, f"doit être inférieur ou égal à {high}.")
+    return number
+
+
+def _json_value(params: dict[str, Any], name: str) -> Any:
+    """A parameter that CKAN reads as JSON when it arrives as text (GET)."""
+    value = params.get(name)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith(("{", "[")):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise invalid(name, "JSON mal formé.") from exc
+    return value
+
+
+def _list(params: dict[str, Any], name: str) -> list[str]:
+    value = _json_value(params, name)
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise invalid(name, "liste de textes attendue.")
+
+
+def _required(params: dict[str, Any], name: str) -> str:
+    value = params.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise CkanError(409, "Validation Error", f"Paramètre « {name} » manquant.",
+                        {name: ["Valeur manquante"]})
+    if not isinstance(value, (str, int)):
+        raise invalid(name, "texte attendu.")
+    return str(value).strip()
+
+
+# ---------------------------------------------------------------------- shapes
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    """CKAN's timestamps: ISO 8601 in UTC, without an offset."""
+    if value is None:
+        return None
+    return public.aware(value).astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+
+
+def _uuid(text: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, text))
+
+
+def organisation_id(org: Organisation) -> str:
+    return _uuid(f"organisation/{org.id}")
+
+
+def ckan_licence(text: str | None) -> tuple[str, str, str]:
+    """(license_id, license_title, license_url) in CKAN's and data.gouv.fr's ids."""
+    found = licence(text)
+    if found is None:
+        return "notspecified", "Licence non spécifiée", ""
+    if found == LICENCE_OUVERTE:
+        return "lov2", "Licence Ouverte / Open Licence version 2.0", found.url or ""
+    if found == ODBL:
+        return "odc-odbl", "Open Data Commons Open Database License (ODbL)", found.url or ""
+    return slugify(found.id), found.title, found.url or ""
+
+
+def licence_dict(license_id: str, title: str, url: str) -> dict[str, Any]:
+    is_open = license_id in ("lov2", "odc-odbl")
+    return {"id": license_id, "title": title, "url": url, "status": "active",
+            "maintainer": "", "family": "", "is_generic": False, "is_okd_compliant": is_open,
+            "is_osi_compliant": False, "od_conformance": "approved" if is_open else
+            "not reviewed", "osd_conformance": "not reviewed", "domain_content": False,
+            "domain_data": True, "domain_software": False}
+
+
+def tag_dict(name: str) -> dict[str, Any]:
+    return {"id": _uuid(f"tag/{name}"), "name": name, "display_name": name,
+            "state": "active", "vocabulary_id": None}
+
+
+def organisation_dict(ctx: Context, org: Organisation, count: int | None = None
+                      ) -> dict[str, Any]:
+    created = _timestamp(org.created_at)
+    out: dict[str, Any] = {
+        "id": organisation_id(org), "name": org.slug, "title": org.name,
+        "display_name": org.name, "description": "", "type": "organization",
+        "is_organization": True, "state": "active", "approval_status": "approved",
+        "image_url": "", "image_display_url": "", "created": created,
+        "revision_id": _uuid(f"organisation/{org.id}/{created}"),
+        "revision_timestamp": created, "url": ctx.uris.organisation_page(org),
+    }
+    if count is not None:
+        out["package_count"] = count
+    return out
+
+
+def resource_dict(ctx: Context, entry: PublicDataset, fmt: str, position: int
+                  ) -> dict[str, Any]:
+    d, version = entry.dataset, entry.version
+    assert version is not None
+    created = _timestamp(version.created_at)
+    label = FORMAT_LABELS.get(fmt, fmt.upper())
+    return {
+        "id": public.resource_uuid(d, fmt), "package_id": public.dataset_uuid(d),
+        "position": position, "name": f"{d.slug}.{fmt}",
+        "description": f"Dernière version publiée (n° {version.number}, {version.row_count} "
+                       f"lignes) au format {label}.",
+        "format": label, "mimetype": MIME_TYPES.get(fmt), "mimetype_inner": None,
+        "size": None, "hash": "", "created": created, "last_modified": created,
+        "metadata_modified": created, "url": ctx.uris.download(d, fmt), "url_type": None,
+        "resource_type": "file", "state": "active", "cache_url": None,
+        "datastore_active": True,
+    }
+
+
+def package_dict(ctx: Context, entry: PublicDataset) -> dict[str, Any]:
+    d = entry.dataset
+    license_id, license_title, license_url = ckan_licence(d.licence)
+    tags = [tag_dict(k) for k in d.keywords or [] if k.strip()]
+    extras: list[dict[str, Any]] = [
+        {"key": "frequency", "value": d.update_frequency.value},
+        {"key": "uri", "value": str(ctx.uris.dataset(d))},
+        {"key": "identifier", "value": d.uid},
+    ]
+    if d.theme:
+        extras.append({"key": "theme", "value": d.theme})
+    if d.temporal_start:
+        extras.append({"key": "temporal_start", "value": d.temporal_start.isoformat()})
+    if d.temporal_end:
+        extras.append({"key": "temporal_end", "value": d.temporal_end.isoformat()})
+    if d.spatial_coverage:
+        extras.append({"key": "spatial-text", "value": d.spatial_coverage})
+    resources = [resource_dict(ctx, entry, fmt, i) for i, fmt in enumerate(entry.formats)]
+    return {
+        "id": public.dataset_uuid(d), "name": d.slug, "title": d.title,
+        "notes": d.description or "", "type": "dataset", "state": "active",
+        "private": False, "isopen": license_id in ("lov2", "odc-odbl"),
+        "license_id": license_id, "license_title": license_title, "license_url": license_url,
+        "author": d.producer, "author_email": None,
+        "maintainer": d.contact_name, "maintainer_email": d.contact_email,
+        "metadata_created": _timestamp(d.created_at),
+        "metadata_modified": _timestamp(entry.modified),
+        "tags": tags, "num_tags": len(tags), "extras": extras,
+        "organization": organisation_dict(ctx, d.organisation),
+        "owner_org": organisation_id(d.organisation),
+        "resources": resources, "num_resources": len(resources), "groups": [],
+        "relationships_as_object": [], "relationships_as_subject": [],
+        "url": ctx.uris.landing_page(d),
+        "version": str(entry.version.number) if entry.version else None,
+        "creator_user_id": None,
+    }
+
+
+# ------------------------------------------------------------------------ search
+
+
+@dataclass
+class Clause:
+    field: str
+    values: list[str]
+    negated: bool = False
+
+
+_CLAUSE = re.compile(r'([+-]?)([A-Za-z_][\w.]*):("(?:[^"\\]|\\.)*"|\([^)]*\)|[^\s()]+)')
+
+
+def _values(raw: str) -> list[str]:
+    raw = raw.strip()
+    if raw.startswith("(") and raw.endswith(")"):
+        parts = re.split(r"\s+OR\s+|\s+", raw[1:-1].strip())
+        return [_unquote(p) for p in parts if p and p != "OR"]
+    return [_unquote(raw)]
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('\\"', '"')
+    return text
+
+
+def parse_query(text: str, where: str) -> tuple[list[Clause], str]:
+    """Solr-like `field:value` clauses of a q or fq, and the free text left."""
+    clauses: list[Clause] = []
+    rest: list[str] = []
+    last = 0
+    for m in _CLAUSE.finditer(text):
+        rest.append(text[last:m.start()])
+        last = m.end()
+        sign, name, raw = m.groups()
+        if name not in SEARCH_FIELDS:
+            raise search_error(f"Champ de recherche « {name} » inconnu dans {where} : "
+                               f"{', '.join(SEARCH_FIELDS)}.")
+        clauses.append(Clause(name, _values(raw), negated=sign == "-"))
+    rest.append(text[last:])
+    free = " ".join(" ".join(rest).replace("*:*", " ").split())
+    free = " ".join(w for w in free.split() if w not in ("AND", "OR", "&&", "+"))
+    return clauses, free
+
+
+def _entry_values(ctx: Context, entry: PublicDataset, name: str, aliases: bool = False
+                  ) -> set[str]:
+    """The values of a search field for one dataset (with `aliases`, also the other names
+    a filter may use: a licence's own id, an organisation's slug for owner_org...)."""
+    d = entry.dataset
+    if name == "organization":
+        return {d.organisation.slug}
+    if name == "owner_org":
+        return {organisation_id(d.organisation)} | ({d.organisation.slug} if aliases else set())
+    if name == "tags":
+        return {k for k in d.keywords or [] if k.strip()}
+    if name == "license_id":
+        found = licence(d.licence)
+        return {ckan_licence(d.licence)[0]} | ({found.id} if found and aliases else set())
+    if name == "res_format":
+        return {FORMAT_LABELS.get(f, f.upper()) for f in entry.formats}
+    if name == "name":
+        return {d.slug}
+    if name == "id":
+        return {public.dataset_uuid(d)} | ({d.uid} if aliases else set())
+    if name in ("type", "dataset_type"):
+        return {"dataset"}
+    return set()  # groups: none
+
+
+def _matches(ctx: Context, entry: PublicDataset, clause: Clause) -> bool:
+    have = _entry_values(ctx, entry, clause.field, aliases=True)
+    if clause.field in ("res_format", "license_id", "tags"):
+        have_folded = {fold(v) for v in have}
+        hit = any(fold(v) in have_folded for v in clause.values)
+    else:
+        hit = bool(have & set(clause.values)) or "*" in clause.values and bool(have)
+    return hit != clause.negated
+
+
+def _sort_keys(text: str) -> list[tuple[str, bool]]:
+    keys = []
+    for part in text.split(","):
+        words = part.split()
+        if not words:
+            continue
+        name, direction = words[0], (words[1].lower() if len(words) > 1 else "asc")
+        if name not in SORT_FIELDS or direction not in ("asc", "desc") or len(words) > 2:
+            raise search_error(f"Tri « {part.strip()} » impossible : triez sur "
+                               f"{', '.join(SORT_FIELDS)} suivi de asc ou desc.")
+        keys.append((name, direction == "desc"))
+    return keys
+
+
+def _sort(entries: list[PublicDataset], keys: list[tuple[str, bool]],
+          ranks: dict[int, float]) -> None:
+    # Stable sorts, last key first: the first key decides, the others break ties.
+    entries.sort(key=lambda e: e.dataset.id)
+    for name, desc in reversed(keys):
+        if name == "score":
+            entries.sort(key=lambda e: -ranks.get(e.dataset.id, 0.0), reverse=desc)
+        elif name == "metadata_modified":
+            entries.sort(key=lambda e: e.modified, reverse=desc)
+        elif name == "metadata_created":
+            entries.sort(key=lambda e: public.aware(e.dataset.created_at), reverse=desc)
+        elif name == "name":
+            entries.sort(key=lambda e: e.dataset.slug, reverse=desc)
+        else:
+            entries.sort(key=lambda e: fold(e.dataset.title), reverse=desc)
+
+
+def package_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    rows = _int(params, "rows", 10, 0, ROWS_MAX, clamp=True)
+    start = _int(params, "start", 0)
+    q = params.get("q") or ""
+    if not isinstance(q, str):
+        raise invalid("q", "texte attendu.")
+    clauses, free = parse_query(q, "q")
+    fq_texts = [params.get("fq") or ""] + _list(params, "fq_list")
+    for fq in fq_texts:
+        if not isinstance(fq, str):
+            raise invalid("fq", "texte attendu.")
+        more, text = parse_query(fq, "fq")
+        clauses += more
+        free = f"{free} {text}".strip()
+    sort_text = params.get("sort") or DEFAULT_SORT
+    if not isinstance(sort_text, str):
+        raise invalid("sort", "texte attendu.")
+    sort_keys = _sort_keys(sort_text)
+    facet_fields = _list(params, "facet.field")
+    for name in facet_fields:
+        if name not in FACET_FIELDS:
+            raise search_error(f"Facette « {name} » inconnue : {', '.join(FACET_FIELDS)}.")
+    facet_limit = _int(params, "facet.limit", 50, -1)
+    facet_mincount = _int(params, "facet.mincount", 1)
+
+    entries = list(ctx.everything())
+    ranks: dict[int, float] = {}
+    matches = search.ranked_matches(ctx.session, free)
+    if matches is not None:
+        ranks = {row[0]: float(row[1]) for row in ctx.session.execute(matches)}
+        entries = [e for e in entries if e.dataset.id in ranks]
+    entries = [e for e in entries if all(_matches(ctx, e, c) for c in clauses)]
+    _sort(entries, sort_keys, ranks)
+
+    facets: dict[str, dict[str, int]] = {}
+    search_facets: dict[str, Any] = {}
+    titles = {e.dataset.organisation.slug: e.dataset.organisation.name for e in entries}
+    for name in facet_fields:
+        counts: Counter[str] = Counter()
+        for e in entries:
+            counts.update(_entry_values(ctx, e, name))
+        items = sorted(((v, n) for v, n in counts.items() if n >= facet_mincount),
+                       key=lambda i: (-i[1], fold(i[0])))
+        if facet_limit >= 0:
+            items = items[:facet_limit]
+        facets[name] = dict(items)
+        search_facets[name] = {"title": name, "items": [
+            {"name": v, "display_name": titles.get(v, v) if name == "organization" else v,
+             "count": n} for v, n in items]}
+    shown = entries[start:start + rows]
+    return {"count": len(entries), "sort": sort_text, "facets": facets,
+            "search_facets": search_facets,
+            "results": [package_dict(ctx, e) for e in shown]}
+
+
+# ----------------------------------------------------------------------- actions
+
+
+def status_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    root = public.root_organisation(ctx.session)
+    return {
+        "site_title": f"Données ouvertes — {root.name}" if root else "Données ouvertes",
+        "site_description": "Catalogue des données ouvertes du territoire (Patrimoine "
+                            f"{__version__}).",
+        "site_url": ctx.base, "ckan_version": CKAN_VERSION, "error_emails_to": None,
+        "locale_default": "fr", "extensions": ["datastore", "dcat"],
+    }
+
+
+def package_list(ctx: Context, params: dict[str, Any]) -> list[str]:
+    limit = _int(params, "limit", 0, 0)
+    offset = _int(params, "offset", 0)
+    names = sorted(e.dataset.slug for e in ctx.everything())
+    return names[offset:offset + limit] if limit else names[offset:]
+
+
+def package_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    ident = _required(params, "id")
+    try:
+        entry = public.find(ctx.session, ident)
+    except PatrimoineError as exc:
+        raise not_found(f"Jeu de données « {ident} » introuvable.") from exc
+    return package_dict(ctx, entry)
+
+
+def _organisation_counts(ctx: Context) -> Counter[int]:
+    return Counter(e.dataset.organisation_id for e in ctx.everything())
+
+
+def organization_list(ctx: Context, params: dict[str, Any]) -> list[Any]:
+    all_fields = _bool(params, "all_fields", False)
+    limit = _int(params, "limit", 1000 if not all_fields else 25, 0)
+    offset = _int(params, "offset", 0)
+    wanted = set(_list(params, "organizations"))
+    sort_text = params.get("sort") or "name asc"
+    if not isinstance(sort_text, str):
+        raise invalid("sort", "texte attendu.")
+    words = sort_text.split()
+    if not words or words[0] not in ("name", "title", "package_count") or (
+            len(words) > 1 and words[1].lower() not in ("asc", "desc")):
+        raise invalid("sort", "name, title ou package_count, suivi de asc ou desc.")
+    desc = len(words) > 1 and words[1].lower() == "desc"
+    counts = _organisation_counts(ctx)
+    orgs = [o for o in ctx.session.scalars(select(Organisation))
+            if not wanted or o.slug in wanted]
+    sort_key: Callable[[Organisation], Any] = {
+        "name": lambda o: o.slug, "title": lambda o: fold(o.name),
+        "package_count": lambda o: (counts[o.id], o.slug)}[words[0]]
+    orgs.sort(key=sort_key, reverse=desc)
+    orgs = orgs[offset:offset + limit] if limit else orgs[offset:]
+    if not all_fields:
+        return [o.slug for o in orgs]
+    return [organisation_dict(ctx, o, counts[o.id]) for o in orgs]
+
+
+def _find_organisation(ctx: Context, ident: str) -> Organisation:
+    for org in ctx.session.scalars(select(Organisation)):
+        if ident in (org.slug, organisation_id(org), str(org.id)):
+            return org
+    raise not_found(f"Organisation « {ident} » introuvable.")
+
+
+def organization_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    org = _find_organisation(ctx, _required(params, "id"))
+    entries = [e for e in ctx.everything() if e.dataset.organisation_id == org.id]
+    out = organisation_dict(ctx, org, len(entries))
+    out["users"] = []
+    out["extras"] = []
+    out["tags"] = []
+    out["groups"] = []
+    if _bool(params, "include_datasets", False):
+        entries.sort(key=lambda e: e.dataset.slug)
+        out["packages"] = [package_dict(ctx, e) for e in entries]
+    return out
+
+
+def tag_list(ctx: Context, params: dict[str, Any]) -> list[Any]:
+    if params.get("vocabulary_id"):
+        raise not_found(f"Vocabulaire « {params['vocabulary_id']} » introuvable.")
+    query = params.get("query") or params.get("q") or ""
+    if not isinstance(query, str):
+        raise invalid("query", "texte attendu.")
+    names = sorted({k for e in ctx.everything() for k in e.dataset.keywords or [] if k.strip()},
+                   key=lambda t: (fold(t), t))
+    if query:
+        names = [n for n in names if fold(query) in fold(n)]
+    if _bool(params, "all_fields", False):
+        return [tag_dict(n) for n in names]
+    return names
+
+
+def license_list(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for text in ("etalab-2.0", "ODbL", None):
+        license_id, title, url = ckan_licence(text)
+        seen[license_id] = licence_dict(license_id, title, url)
+    for e in ctx.everything():
+        license_id, title, url = ckan_licence(e.dataset.licence)
+        seen.setdefault(license_id, licence_dict(license_id, title, url))
+    return list(seen.values())
+
+
+def _resource(ctx: Context, ident: str) -> tuple[PublicDataset, str]:
+    for entry in ctx.everything():
+        for fmt in entry.formats:
+            if public.resource_uuid(entry.dataset, fmt) == ident:
+                return entry, fmt
+    raise not_found(f"Ressource « {ident} » introuvable.")
+
+
+def resource_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    entry, fmt = _resource(ctx, _required(params, "id"))
+    return resource_dict(ctx, entry, fmt, entry.formats.index(fmt))
+
+
+# ---------------------------------------------------------------- datastore_search
+
+
+def _datastore_query(params: dict[str, Any]) -> tuple[queries.Query, Any, Any]:
+    filters = _json_value(params, "filters")
+    conditions: list[queries.Filter] = []
+    if filters not in (None, ""):
+        if not isinstance(filters, dict):
+            raise invalid("filters", "objet JSON {\"colonne\": valeur} attendu.")
+        for column, value in filters.items():
+            if isinstance(value, list):
+                conditions.append(queries.Condition(column, "in", value))
+            elif value is None:
+                conditions.append(queries.Condition(column, "null"))
+            else:
+                conditions.append(queries.Condition(column, "eq", value))
+    q = _json_value(params, "q")
+    text = ""
+    if isinstance(q, dict):
+        for column, value in q.items():
+            if not isinstance(value, (str, int, float)):
+                raise invalid("q", "texte attendu pour chaque colonne.")
+            for word in str(value).split():
+                conditions.append(queries.Condition(column, "contains", word))
+    elif isinstance(q, (str, int, float)):
+        text = str(q)
+    elif q is not None:
+        raise invalid("q", "texte, ou objet {\"colonne\": texte}, attendu.")
+    return queries.Query(filter=queries.Group("and", tuple(conditions)), search=text), \
+        filters, q
+
+
+def _datastore_sort(text: Any) -> tuple[queries.SortKey, ...]:
+    if text in (None, ""):
+        return ()
+    if isinstance(text, list):
+        text = ",".join(str(t) for t in text)
+    if not isinstance(text, str):
+        raise invalid("sort", "texte attendu, par exemple « commune, montant desc ».")
+    keys = []
+    for part in text.split(","):
+        words = part.strip().split()
+        if not words:
+            continue
+        name = words[0].strip('"')
+        rest = [w.lower() for w in words[1:]]
+        desc = "desc" in rest
+        if any(w not in ("asc", "desc", "nulls", "last") for w in rest):
+            raise invalid("sort", f"« {part.strip()} » : colonne suivie de asc ou desc.")
+        if name == "_id":
+            if desc:
+                raise invalid("sort", "le tri décroissant sur _id n'est pas disponible.")
+            continue
+        keys.append(queries.SortKey(name, desc))
+    return tuple(keys)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    resource_id = _required(params, "resource_id")
+    entry, _ = _resource(ctx, resource_id)
+    if _bool(params, "distinct", False):
+        raise invalid("distinct", "les lignes distinctes ne sont pas disponibles ici.")
+    records_format = params.get("records_format") or "objects"
+    if records_format not in ("objects", "lists"):
+        raise invalid("records_format", "objects ou lists.")
+    assert entry.version is not None
+    table = open_version(ctx.settings, entry.version, ctx.limits)
+    max_limit = table.limits.max_page_size
+    limit = _int(params, "limit", min(100, max_limit), 0, max_limit, clamp=True)
+    offset = _int(params, "offset", 0)
+    include_total = _bool(params, "include_total", True)
+    fields = _list(params, "fields")
+    query, filters, q = _datastore_query(params)
+    sort = _datastore_sort(params.get("sort"))
+    cursor = params.get("cursor") or None
+    if cursor is not None and not isinstance(cursor, str):
+        raise invalid("cursor", "texte attendu.")
+    columns = tuple(f for f in fields if f != "_id")
+    with_id = not fields or "_id" in fields
+    if limit == 0:
+        page = queries.records(table, query, queries.Page(
+            columns=columns, sort=sort, limit=1, offset=offset, cursor=cursor,
+            count=include_total))
+        rows: list[dict[str, Any]] = []
+        next_cursor = None
+    else:
+        page = queries.records(table, query, queries.Page(
+            columns=columns, sort=sort, limit=limit, offset=offset, cursor=cursor,
+            count=include_total))
+        rows = page.rows
+        next_cursor = page.next_cursor
+    selected = list(columns) or table.names
+    types = {c.name: c.type for c in table.columns}
+    out_fields = ([{"id": "_id", "type": "int"}] if with_id else []) + [
+        {"id": name, "type": FIELD_TYPES.get(types[name], "text")} for name in selected]
+    names = (["_id"] if with_id else []) + selected
+    records: list[Any] = []
+    for row in rows:
+        values = {"_id": row["_row"], **{n: _json_safe(row[n]) for n in selected}}
+        records.append({n: values[n] for n in names} if records_format == "objects"
+                       else [values[n] for n in names])
+    echoed: dict[str, Any] = {"resource_id": resource_id}
+    for name, value in (("q", q), ("filters", filters), ("fields", fields or None),
+                        ("sort", params.get("sort"))):
+        if value not in (None, "", [], {}):
+            echoed[name] = value
+    link_params = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v)
+                   for k, v in echoed.items()}
+    if limit != 100:
+        link_params["limit"] = limit
+    start = "/api/3/action/datastore_search?" + urlencode(link_params)
+    result: dict[str, Any] = {
+        **echoed, "limit": limit, "offset": offset, "include_total": include_total,
+        "records_format": records_format, "fields": out_fields, "records": records,
+        "_links": {"start": start, "next": f"{start}&offset={offset + limit}"},
+        "next_page": ({**echoed, "limit": limit, "cursor": next_cursor}
+                      if next_cursor else None),
+    }
+    if include_total:
+        result["total"] = page.total
+        result["total_was_estimated"] = False
+    return result
+
+
+ACTIONS: dict[str, Callable[[Context, dict[str, Any]], Any]] = {
+    "status_show": status_show,
+    "package_list": package_list,
+    "package_search": package_search,
+    "package_show": package_show,
+    "organization_list": organization_list,
+    "organization_show": organization_show,
+    "tag_list": tag_list,
+    "license_list": license_list,
+    "resource_show": resource_show,
+    "datastore_search": datastore_search,
+}
+
+
+def call(ctx: Context, action: str, params: dict[str, Any]) -> Any:
+    """Run one action; CkanError for every failure a client should see."""
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise bad_request(f"Requête invalide - action inconnue : {action}")
+    try:
+        return handler(ctx, params)
+    except CkanError:
+        raise
+    except PatrimoineError as exc:
+        raise from_domain(exc) from exc
+
+
+def envelope(base: str, action: str, result: Any) -> dict[str, Any]:
+    return {"help": f"{base}/api/3/action/help_show?name={action}", "success": True,
+            "result": result}
+
+
+def error_envelope(base: str, action: str, error: CkanError) -> dict[str, Any]:
+    return {"help": f"{base}/api/3/action/help_show?name={action}", "success": False,
+            "error": error.body()}
+

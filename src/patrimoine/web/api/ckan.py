@@ -1,0 +1,97 @@
+"""CKAN-compatible read API: `/api/3/action/<name>` (and `/api/action/<name>`, which the
+`ckanapi` client uses), GET parameters or a POST JSON body; `/api/util/status` for udata's
+harvester. The actions live in standards/ckan.py."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from patrimoine.datastore.engine import DEFAULT_LIMITS
+from patrimoine.standards import ckan
+from patrimoine.web.deps import SessionDep, services
+
+router = APIRouter(include_in_schema=False)
+HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    text = json.dumps(body, default=_default, ensure_ascii=False)
+    return Response(text, status_code=status, media_type="application/json;charset=utf-8",
+                    headers=HEADERS)
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    """GET parameters (repeated ones as lists), merged with a POST JSON or form body."""
+    params: dict[str, Any] = {}
+    for name, value in request.query_params.multi_items():
+        if name in params:
+            previous = params[name]
+            params[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            params[name] = value
+    if request.method == "POST":
+        content_type = request.headers.get("content-type", "")
+        raw = await request.body()
+        if "form" in content_type:
+            form = await request.form()
+            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        elif raw.strip():
+            try:
+                body = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ckan.bad_request("Requête invalide - le corps n'est pas du JSON valide.") \
+                    from exc
+            if not isinstance(body, dict):
+                raise ckan.bad_request("Requête invalide - le corps JSON doit être un objet.")
+            params.update(body)
+    return params
+
+
+async def _action(request: Request, name: str, session: SessionDep) -> Response:
+    svc = services(request)
+    base = svc.settings.public_url.rstrip("/")
+    try:
+        params = await _params(request)
+        ctx = ckan.Context(session, svc.settings,
+                           getattr(request.app.state, "datastore_limits", DEFAULT_LIMITS))
+        # Database and DuckDB work is blocking: off the event loop.
+        result = await run_in_threadpool(ckan.call, ctx, name, params)
+    except ckan.CkanError as exc:
+        return _json(ckan.error_envelope(base, name, exc), exc.status)
+    return _json(ckan.envelope(base, name, result))
+
+
+@router.api_route("/api/3/action/{name}", methods=["GET", "POST"])
+async def action_v3(request: Request, name: str, session: SessionDep) -> Response:
+    return await _action(request, name, session)
+
+
+@router.api_route("/api/action/{name}", methods=["GET", "POST"])
+async def action(request: Request, name: str, session: SessionDep) -> Response:
+    return await _action(request, name, session)
+
+
+@router.get("/api/3")
+def api_version() -> Response:
+    return _json({"version": 3})
+
+
+@router.get("/api/util/status")
+def util_status(request: Request, session: SessionDep) -> Response:
+    svc = services(request)
+    return _json(ckan.status_show(ckan.Context(session, svc.settings), {}))

@@ -1,0 +1,394 @@
+"""The CKAN-compatible API, driven by the `ckanapi` client (unmodified) against a real
+`patrimoine serve` over the demo territory: every action and parameter, CKAN's error types,
+and udata's CKAN harvester schema on every package."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import ckanapi
+import pytest
+import requests
+
+from patrimoine.standards import public
+from tests.integration.standards import udata_schema
+from tests.integration.standards.territory import Territory, build
+from tests.support import server
+from tests.support.postgres import free_port
+
+
+@pytest.fixture(scope="module")
+def live(_templates: Any, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[tuple[Territory, str]]:
+    tmp = tmp_path_factory.mktemp("ckan")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    territory = build(_templates, tmp, public_url=url)
+    settings = territory.services.settings
+    env = {"PATRIMOINE_DATA_DIR": str(settings.data_dir),
+           "PATRIMOINE_DATABASE_URL": settings.resolved_database_url,
+           "PATRIMOINE_SECRET_KEY": "test-secret-key", "PATRIMOINE_PUBLIC_URL": url}
+    running = server.start(env, tmp / "serve.log", port)
+    try:
+        yield territory, running.url
+    finally:
+        server.stop(running)
+        territory.services.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def api(live: tuple[Territory, str]) -> Iterator[ckanapi.RemoteCKAN]:
+    with ckanapi.RemoteCKAN(live[1]) as remote:
+        yield remote
+
+
+@pytest.fixture(scope="module")
+def api_get(live: tuple[Territory, str]) -> Iterator[ckanapi.RemoteCKAN]:
+    with ckanapi.RemoteCKAN(live[1], get_only=True) as remote:
+        yield remote
+
+
+@pytest.fixture(scope="module")
+def public_slugs(live: tuple[Territory, str]) -> list[str]:
+    with live[0].services.db.session() as s:
+        return sorted(e.dataset.slug for e in public.everything(s))
+
+
+def _resource(api: ckanapi.RemoteCKAN, territory: Territory, fmt: str = "CSV") -> dict[str, Any]:
+    package = api.action.package_show(id=territory.trees.slug)
+    return next(r for r in package["resources"] if r["format"] == fmt)
+
+
+# ---------------------------------------------------------------- status, lists
+
+
+def test_status_show_and_util_status(api: ckanapi.RemoteCKAN, live: tuple[Territory, str]
+                                     ) -> None:
+    status = api.action.status_show()
+    assert status["ckan_version"].startswith("2.11")
+    assert status["site_url"] == live[1]
+    assert "datastore" in status["extensions"]
+    with urllib.request.urlopen(f"{live[1]}/api/util/status") as r:
+        assert json.loads(r.read())["ckan_version"] == status["ckan_version"]
+    raw = requests.get(f"{live[1]}/api/3/action/status_show", timeout=10)
+    body = raw.json()
+    assert body["success"] is True and set(body) == {"help", "success", "result"}
+
+
+def test_package_list_is_the_public_catalog(api: ckanapi.RemoteCKAN, api_get: Any,
+                                            live: tuple[Territory, str],
+                                            public_slugs: list[str]) -> None:
+    territory = live[0]
+    names = api.action.package_list()
+    assert names == public_slugs and len(names) > 50
+    for hidden in (territory.closed, territory.internal, territory.unpublished):
+        assert hidden.slug not in names
+    assert api_get.action.package_list(limit=5, offset=3) == public_slugs[3:8]
+
+
+# ------------------------------------------------------------------ package_show
+
+
+def test_package_show_satisfies_udatas_harvester_schema(api: ckanapi.RemoteCKAN,
+                                                        public_slugs: list[str]) -> None:
+    for name in public_slugs:
+        package = api.action.package_show(id=name)
+        assert udata_schema.problems(package) == [], name
+        assert package["name"] == name and package["type"] == "dataset"
+
+
+def test_package_show_content(api: ckanapi.RemoteCKAN, live: tuple[Territory, str]) -> None:
+    territory, url = live
+    trees = territory.trees
+    package = api.action.package_show(id=trees.slug)
+    assert api.action.package_show(id=package["id"]) == package
+    assert api.action.package_show(id=trees.uid)["name"] == trees.slug
+    assert package["license_id"] == "lov2" and package["isopen"] is True
+    assert {t["name"] for t in package["tags"]} == {"arbres", "patrimoine arboré"}
+    extras = {e["key"]: e["value"] for e in package["extras"]}
+    assert extras["temporal_start"] == "2020-01-01" and extras["temporal_end"] == "2025-12-31"
+    assert extras["frequency"] == "annual" and extras["spatial-text"] == "Ligérac"
+    assert extras["uri"] == f"{url}/datasets/uid/{trees.uid}#dataset"
+    formats = [r["format"] for r in package["resources"]]
+    assert formats == ["CSV", "JSON", "NDJSON", "GeoJSON", "Parquet", "XLSX"]
+    assert [r["position"] for r in package["resources"]] == list(range(6))
+    csv = package["resources"][0]
+    assert csv["url"] == f"{url}/datasets/uid/{trees.uid}/export.csv"
+    assert csv["mimetype"] == "text/csv" and csv["datastore_active"] is True
+    downloaded = requests.get(csv["url"], timeout=10)
+    assert downloaded.status_code == 200 and "Platane" in downloaded.text
+    assert package["organization"]["name"] == trees.organisation.slug
+    budget = api.action.package_show(id=territory.budget.slug)
+    assert budget["license_id"] == "odc-odbl"
+    assert "GeoJSON" not in [r["format"] for r in budget["resources"]]
+    with pytest.raises(ckanapi.NotFound):
+        api.action.package_show(id=territory.closed.slug)
+    with pytest.raises(ckanapi.NotFound):
+        api.action.package_show(id=territory.closed.uid)
+    with pytest.raises(ckanapi.ValidationError):
+        api.action.package_show()
+
+
+# ---------------------------------------------------------------- package_search
+
+
+def test_package_search_paging_and_defaults(api: ckanapi.RemoteCKAN, api_get: Any,
+                                            public_slugs: list[str]) -> None:
+    first = api.action.package_search()
+    assert first["count"] == len(public_slugs) and len(first["results"]) == 10
+    assert first["sort"] == "score desc, metadata_modified desc"
+    seen: list[str] = []
+    start = 0
+    while True:
+        page = api_get.action.package_search(rows=40, start=start, sort="name asc")
+        if not page["results"]:
+            break
+        seen += [p["name"] for p in page["results"]]
+        start += 40
+    assert seen == public_slugs
+    assert len(api.action.package_search(rows=5000)["results"]) == len(public_slugs)
+    assert api.action.package_search(rows=0)["results"] == []
+    with pytest.raises(ckanapi.ValidationError):
+        api.action.package_search(rows="beaucoup")
+
+
+def test_package_search_text_and_filters(api: ckanapi.RemoteCKAN, api_get: Any,
+                                         live: tuple[Territory, str]) -> None:
+    territory = live[0]
+    trees = territory.trees
+    word = trees.title.split()[0]
+    found = api.action.package_search(q=word, rows=1000)
+    assert trees.slug in [p["name"] for p in found["results"]]
+    assert all(word.lower() in json.dumps(p, ensure_ascii=False).lower()
+               for p in found["results"])
+    org = trees.organisation.slug
+    by_org = api.action.package_search(fq=f"organization:{org}", rows=1000)
+    assert by_org["count"] > 0
+    assert {p["organization"]["name"] for p in by_org["results"]} == {org}
+    by_tag = api.action.package_search(fq='tags:"patrimoine arboré"')
+    assert [p["name"] for p in by_tag["results"]] == [trees.slug]
+    lov2 = api.action.package_search(fq="license_id:lov2", rows=1000)
+    assert lov2["count"] > 0 and {p["license_id"] for p in lov2["results"]} == {"lov2"}
+    odbl = api_get.action.package_search(fq="license_id:odc-odbl", rows=1000)
+    assert {p["license_id"] for p in odbl["results"]} == {"odc-odbl"}
+    geo = api.action.package_search(fq="res_format:GeoJSON")
+    assert [p["name"] for p in geo["results"]] == [trees.slug]
+    csv = api.action.package_search(fq="res_format:CSV", sort="name asc")
+    assert [p["name"] for p in csv["results"]] == sorted([trees.slug, territory.budget.slug])
+    both = api.action.package_search(fq=f"organization:{org} res_format:CSV",
+                                     fq_list=["license_id:lov2"])
+    assert [p["name"] for p in both["results"]] == [trees.slug]
+    excluded = api.action.package_search(fq=f"-organization:{org}", rows=1000)
+    assert excluded["count"] + by_org["count"] == api.action.package_search()["count"]
+    # udata's harvester filters with q="organization:x AND tags:y".
+    harvested = api_get.action.package_search(q=f"organization:{org} AND tags:arbres",
+                                              rows=1000)
+    assert trees.slug in [p["name"] for p in harvested["results"]]
+    assert api.action.package_search(q="zzzzintrouvable")["count"] == 0
+    with pytest.raises(ckanapi.SearchQueryError):
+        api.action.package_search(fq="couleur:bleu")
+
+
+def test_package_search_sorts_and_facets(api: ckanapi.RemoteCKAN, api_get: Any,
+                                         public_slugs: list[str]) -> None:
+    names = [p["name"] for p in api.action.package_search(sort="name desc", rows=1000)["results"]]
+    assert names == sorted(public_slugs, reverse=True)
+    modified = [p["metadata_modified"] for p in api.action.package_search(
+        sort="metadata_modified desc", rows=1000)["results"]]
+    assert modified == sorted(modified, reverse=True)
+    titles = [p["title"] for p in api.action.package_search(sort="title_string asc",
+                                                            rows=1000)["results"]]
+    assert len(titles) == len(public_slugs)
+    result = api.action.package_search(
+        **{"facet.field": ["organization", "tags", "license_id", "res_format"], "rows": 0})
+    facets = result["facets"]
+    assert sum(facets["organization"].values()) == result["count"]
+    assert facets["res_format"]["CSV"] == 2 and facets["res_format"]["GeoJSON"] == 1
+    assert set(facets["license_id"]) <= {"lov2", "odc-odbl", "notspecified"}
+    items = result["search_facets"]["organization"]["items"]
+    assert {"name", "display_name", "count"} <= set(items[0])
+    assert items[0]["display_name"] != items[0]["name"]
+    limited = api_get.action.package_search(
+        **{"facet.field": json.dumps(["tags"]), "facet.limit": 3, "rows": 0})
+    assert len(limited["facets"]["tags"]) == 3
+    assert len(limited["search_facets"]["tags"]["items"]) == 3
+    with pytest.raises(ckanapi.SearchQueryError):
+        api.action.package_search(sort="couleur asc")
+    with pytest.raises(ckanapi.SearchQueryError):
+        api.action.package_search(**{"facet.field": ["couleur"]})
+
+
+# ------------------------------------------------------ organisations, tags, licences
+
+
+def test_organizations(api: ckanapi.RemoteCKAN, api_get: Any,
+                       live: tuple[Territory, str]) -> None:
+    territory = live[0]
+    names = api.action.organization_list()
+    assert names == sorted(names) and territory.trees.organisation.slug in names
+    full = api.action.organization_list(all_fields=True, limit=100)
+    assert [o["name"] for o in full] == names
+    counted = {o["name"]: o["package_count"] for o in full}
+    total = api.action.package_search(rows=0)["count"]
+    assert sum(counted.values()) == total
+    by_count = api_get.action.organization_list(all_fields="true", sort="package_count desc")
+    assert [o["package_count"] for o in by_count] == sorted(
+        [o["package_count"] for o in by_count], reverse=True)
+    assert api.action.organization_list(limit=2, offset=1) == names[1:3]
+    org = territory.trees.organisation.slug
+    shown = api.action.organization_show(id=org, include_datasets=True)
+    assert shown["package_count"] == counted[org] == len(shown["packages"])
+    assert all(p["organization"]["name"] == org for p in shown["packages"])
+    assert api.action.organization_show(id=shown["id"])["name"] == org
+    assert "packages" not in api.action.organization_show(id=org)
+    with pytest.raises(ckanapi.NotFound):
+        api.action.organization_show(id="nulle-part")
+
+
+def test_tags_and_licences(api: ckanapi.RemoteCKAN, api_get: Any) -> None:
+    tags = api.action.tag_list()
+    assert "arbres" in tags and len(tags) == len(set(tags))
+    assert api_get.action.tag_list(query="arbr") == [t for t in tags if "arbr" in t]
+    full = api.action.tag_list(query="arbres", all_fields=True)
+    assert {"id", "name", "display_name", "vocabulary_id"} <= set(full[0])
+    with pytest.raises(ckanapi.NotFound):
+        api.action.tag_list(vocabulary_id="inconnu")
+    licences = {lic["id"]: lic for lic in api.action.license_list()}
+    assert {"lov2", "odc-odbl", "notspecified"} <= set(licences)
+    assert licences["lov2"]["url"].startswith("https://www.etalab.gouv.fr/")
+    assert licences["lov2"]["od_conformance"] == "approved"
+
+
+def test_resource_show(api: ckanapi.RemoteCKAN, live: tuple[Territory, str]) -> None:
+    territory = live[0]
+    package = api.action.package_show(id=territory.trees.slug)
+    for resource in package["resources"]:
+        assert api.action.resource_show(id=resource["id"]) == resource
+        assert resource["package_id"] == package["id"]
+    with pytest.raises(ckanapi.NotFound):
+        api.action.resource_show(id="00000000-0000-0000-0000-000000000000")
+
+
+# ---------------------------------------------------------------- datastore_search
+
+
+def test_datastore_search_basics(api: ckanapi.RemoteCKAN, api_get: Any,
+                                 live: tuple[Territory, str]) -> None:
+    territory, url = live
+    rid = _resource(api, territory)["id"]
+    result = api.action.datastore_search(resource_id=rid)
+    assert result["total"] == 7 and result["total_was_estimated"] is False
+    assert result["resource_id"] == rid and result["limit"] == 100 and result["offset"] == 0
+    assert result["records_format"] == "objects"
+    assert [f["id"] for f in result["fields"]][:3] == ["_id", "essence", "hauteur"]
+    types = {f["id"]: f["type"] for f in result["fields"]}
+    assert types["_id"] == "int" and types["essence"] == "text"
+    assert types["hauteur"] == "numeric" and types["plantation"] == "date"
+    assert [r["_id"] for r in result["records"]] == list(range(1, 8))
+    assert result["records"][1]["hauteur"] == 12.5
+    assert result["records"][0]["plantation"] == "1990-03-01"
+    assert result["_links"]["start"].startswith("/api/3/action/datastore_search?")
+    assert result["next_page"] is None
+    # Every format's resource reads the same table.
+    geo = _resource(api, territory, "GeoJSON")["id"]
+    assert api.action.datastore_search(resource_id=geo)["records"] == result["records"]
+
+
+def test_datastore_search_parameters(api: ckanapi.RemoteCKAN, api_get: Any,
+                                     live: tuple[Territory, str]) -> None:
+    territory = live[0]
+    rid = _resource(api, territory)["id"]
+    search = api.action.datastore_search
+    platanes = search(resource_id=rid, filters={"essence": "Platane"})
+    assert platanes["total"] == 3 and platanes["filters"] == {"essence": "Platane"}
+    several = search(resource_id=rid, filters={"essence": ["Platane", "Chêne"]})
+    assert several["total"] == 4
+    by_get = api_get.action.datastore_search(resource_id=rid,
+                                             filters=json.dumps({"essence": "Tilleul"}))
+    assert by_get["total"] == 2
+    text = search(resource_id=rid, q="ligerac")
+    assert text["total"] == 4 and text["q"] == "ligerac"
+    per_field = search(resource_id=rid, q={"commune": "belvoir"})
+    assert [r["essence"] for r in per_field["records"]] == ["Platane"]
+    fields = search(resource_id=rid, fields=["essence", "hauteur"])
+    assert [f["id"] for f in fields["fields"]] == ["essence", "hauteur"]
+    assert set(fields["records"][0]) == {"essence", "hauteur"}
+    with_id = api_get.action.datastore_search(resource_id=rid, fields="_id,essence")
+    assert set(with_id["records"][0]) == {"_id", "essence"}
+    ordered = search(resource_id=rid, sort="hauteur desc")
+    heights = [r["hauteur"] for r in ordered["records"]]
+    assert heights == sorted(heights, reverse=True)
+    two_keys = search(resource_id=rid, sort="essence, hauteur desc")
+    assert [(r["essence"], r["hauteur"]) for r in two_keys["records"]][:3] == [
+        ("Chêne", 25), ("Érable", 9), ("Platane", 23)]
+    page = search(resource_id=rid, limit=2, offset=2)
+    assert [r["_id"] for r in page["records"]] == [3, 4] and page["limit"] == 2
+    no_total = search(resource_id=rid, include_total=False, limit=2)
+    assert "total" not in no_total and len(no_total["records"]) == 2
+    lists = search(resource_id=rid, records_format="lists", limit=1)
+    assert lists["records"][0][:2] == [1, "Platane"]
+    only_total = search(resource_id=rid, limit=0)
+    assert only_total["records"] == [] and only_total["total"] == 7
+
+
+def test_datastore_search_links_and_keyset_pages(api: ckanapi.RemoteCKAN,
+                                                 live: tuple[Territory, str]) -> None:
+    territory, url = live
+    rid = _resource(api, territory)["id"]
+    everything = api.action.datastore_search(resource_id=rid, sort="hauteur desc")["records"]
+    # CKAN 2.11: follow _links.next until a page comes back empty.
+    seen: list[Any] = []
+    link = api.action.datastore_search(resource_id=rid, limit=3, sort="hauteur desc")[
+        "_links"]["start"]
+    link += "&offset=0"
+    while True:
+        body = requests.get(url + link, timeout=10).json()
+        assert body["success"] is True
+        if not body["result"]["records"]:
+            break
+        seen += body["result"]["records"]
+        link = body["result"]["_links"]["next"]
+    assert seen == everything
+    # CKAN 2.12: next_page holds the parameters of the next request (keyset).
+    pages: list[Any] = []
+    params: dict[str, Any] | None = {"resource_id": rid, "limit": 3, "sort": "hauteur desc"}
+    while params is not None:
+        result = api.action.datastore_search(**params)
+        pages += result["records"]
+        params = result["next_page"]
+    assert pages == everything
+
+
+def test_datastore_search_errors(api: ckanapi.RemoteCKAN, live: tuple[Territory, str]) -> None:
+    territory, url = live
+    rid = _resource(api, territory)["id"]
+    with pytest.raises(ckanapi.ValidationError) as missing:
+        api.action.datastore_search()
+    assert "resource_id" in missing.value.error_dict
+    with pytest.raises(ckanapi.ValidationError):
+        api.action.datastore_search(resource_id=rid, filters={"couleur": "bleu"})
+    with pytest.raises(ckanapi.ValidationError):
+        api.action.datastore_search(resource_id=rid, sort="couleur")
+    with pytest.raises(ckanapi.ValidationError):
+        api.action.datastore_search(resource_id=rid, limit=-1)
+    with pytest.raises(ckanapi.NotFound):
+        api.action.datastore_search(resource_id="00000000-0000-0000-0000-000000000000")
+    raw = requests.post(f"{url}/api/3/action/datastore_search", json={"resource_id": rid,
+                                                                      "sort": "couleur"},
+                        timeout=10)
+    assert raw.status_code == 409
+    body = raw.json()
+    assert body["success"] is False and body["error"]["__type"] == "Validation Error"
+    assert "couleur" in body["error"]["message"]
+    unknown = requests.get(f"{url}/api/3/action/package_delete", timeout=10)
+    assert unknown.status_code == 400 and unknown.json()["success"] is False
+    broken = requests.post(f"{url}/api/3/action/package_show", data="{pas du json",
+                           headers={"content-type": "application/json"}, timeout=10)
+    assert broken.status_code == 400
+    not_found = requests.get(f"{url}/api/3/action/package_show", params={"id": "absent"},
+                             timeout=10)
+    assert not_found.status_code == 404
+    assert not_found.json()["error"]["__type"] == "Not Found Error"
