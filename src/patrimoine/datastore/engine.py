@@ -434,7 +434,7 @@ def _open_layout(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
 _tables: OrderedDict[tuple[str, Limits], VersionTable] = OrderedDict()
 _tables_lock = threading.Lock()
 _build_locks: dict[str, threading.Lock] = {}
-MAX_OPEN_VERSIONS = 32
+MAX_OPEN_VERSIONS = 16
 
 
 def open_file(
