@@ -144,6 +144,17 @@ def test_ndjson(services: Services, dataset: Dataset, tmp_path: Path) -> None:
         (1, "a"), (2, ""), (3, None)]
 
 
+def test_bad_value_in_a_typed_format_names_the_record(services: Services, dataset: Dataset,
+                                                       tmp_path: Path) -> None:
+    records = [{"n": "1"}, {"n": "2"}, {"n": "trois"}]
+    path = write(tmp_path, "n.json", json.dumps(records))
+    with pytest.raises(Invalid) as caught:
+        load(services, dataset, path, {"types": {"n": "integer"}})
+    assert caught.value.message.startswith(
+        "n.json, enregistrement 3, colonne « n » : la valeur « trois » n'est pas du type attendu "
+        "(entier).")
+
+
 def test_broken_json(services: Services, dataset: Dataset, tmp_path: Path) -> None:
     with pytest.raises(Invalid, match="illisible"):
         load(services, dataset, write(tmp_path, "casse.json", '[{"a": 1}, {"a": '))

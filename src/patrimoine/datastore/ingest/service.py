@@ -136,7 +136,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
     try:
         sample = con.sql(f"SELECT * FROM {relation} LIMIT {SAMPLE_ROWS}").fetchall()
     except duckdb.Error as exc:
-        raise _translate(exc, plan, raw, []) from None
+        raise _translate(exc, plan, raw, [], con) from None
     names = normalise_names(raw.source_names)
     wanted = dict(overrides.types)
     by_key = {**{s: n for s, n in zip(raw.source_names, names, strict=True)},
@@ -209,12 +209,24 @@ def select_sql(plan: IngestPlan, raw: sources.RawSource) -> str:
     return f"SELECT {', '.join(exprs)} FROM {raw.relation}{where}"
 
 
+def _record_number(con: duckdb.DuckDBPyConnection, raw: sources.RawSource, index: int,
+                   value: str) -> str:
+    """", enregistrement N" for the first record holding `value` (typed formats)."""
+    try:
+        found = con.execute(
+            f"SELECT min(n) FROM (SELECT row_number() OVER () AS n, CAST(r{index} AS VARCHAR) "
+            f"AS v FROM {raw.relation}) WHERE v = $1", [value]).fetchone()
+    except duckdb.Error:
+        return ""
+    return f", enregistrement {found[0]}" if found and found[0] is not None else ""
+
+
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
 _COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
 def _translate(exc: Exception, plan: IngestPlan, raw: sources.RawSource,
-               columns: list[ColumnPlan]) -> Invalid:
+               columns: list[ColumnPlan], con: duckdb.DuckDBPyConnection) -> Invalid:
     """A precise French message for what DuckDB refused."""
     message = str(exc)
     name = plan.filename
@@ -229,6 +241,8 @@ def _translate(exc: Exception, plan: IngestPlan, raw: sources.RawSource,
             line = textfile.find_value_line(raw.text_path, raw.dialect, columns.index(col), value)
             if line is not None:
                 where = f", ligne {line}"
+        elif col is not None:
+            where = _record_number(con, raw, columns.index(col), value)
         return Invalid(
             f"{name}{where}, colonne « {source} » : la valeur « {value} » n'est pas "
             f"du type attendu ({label}). Corrigez la valeur ou chargez cette colonne comme texte."
@@ -311,7 +325,7 @@ def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSou
                 raw.relation = sources.csv_relation(raw.text_path or Path(plan.path),
                                                     raw.dialect, pad=True)
                 continue
-            raise _translate(exc, plan, raw, plan.columns) from None
+            raise _translate(exc, plan, raw, plan.columns, con) from None
     raise AssertionError("unreachable")
 
 
