@@ -22,6 +22,7 @@ from patrimoine.web.api import protection as api_protection
 from patrimoine.web.api import publication as api_publication
 from patrimoine.web.api import standards as api_standards
 from patrimoine.web.pages import admin as pages_admin
+from patrimoine.web.pages import admin_findings as pages_findings
 from patrimoine.web.pages import admin_protection as pages_protection
 from patrimoine.web.pages import admin_publication as pages_publication
 from patrimoine.web.pages import admin_standards as pages_standards
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    api_findings.router, api_publication.router,
                    api_dcat.router, api_ckan.router,
                    api_standards.router, pages_standards.router,
+                   pages_findings.router,
                    pages_auth.router, pages_admin.router, pages_publication.router,
                    pages_protection.router,
                    pages_portal.router):
