@@ -229,8 +229,8 @@ def validate_file(path: Path | str, descriptor: dict[str, Any], *,
 def _issue(error: Any) -> ValidationIssue:
     kind = str(getattr(error, "type", "error"))
     row = getattr(error, "row_number", None)
-    field_name = getattr(error, "field_name", None)
-    field_number = getattr(error, "field_number", None)
+    field_name = getattr(error, "field_name", None) or None
+    field_number = getattr(error, "field_number", None) or None
     cell = getattr(error, "cell", None)
     label = getattr(error, "label", None)
     note = str(getattr(error, "note", "") or "")
