@@ -52,6 +52,17 @@ def api_get(live: tuple[Territory, str]) -> Iterator[ckanapi.RemoteCKAN]:
 
 
 @pytest.fixture(scope="module")
+def with_format(live: tuple[Territory, str]) -> dict[str, list[str]]:
+    """Slugs of the public datasets downloadable in each format (label), sorted."""
+    out: dict[str, list[str]] = {}
+    with live[0].services.db.session() as s:
+        for e in public.everything(s):
+            for fmt in e.formats:
+                out.setdefault(public.FORMAT_LABELS[fmt], []).append(e.dataset.slug)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+@pytest.fixture(scope="module")
 def public_slugs(live: tuple[Territory, str]) -> list[str]:
     with live[0].services.db.session() as s:
         return sorted(e.dataset.slug for e in public.everything(s))
@@ -156,7 +167,8 @@ def test_package_search_paging_and_defaults(api: ckanapi.RemoteCKAN, api_get: An
 
 
 def test_package_search_text_and_filters(api: ckanapi.RemoteCKAN, api_get: Any,
-                                         live: tuple[Territory, str]) -> None:
+                                         live: tuple[Territory, str],
+                                         with_format: dict[str, list[str]]) -> None:
     territory = live[0]
     trees = territory.trees
     word = trees.title.split()[0]
@@ -174,13 +186,19 @@ def test_package_search_text_and_filters(api: ckanapi.RemoteCKAN, api_get: Any,
     assert lov2["count"] > 0 and {p["license_id"] for p in lov2["results"]} == {"lov2"}
     odbl = api_get.action.package_search(fq="license_id:odc-odbl", rows=1000)
     assert {p["license_id"] for p in odbl["results"]} == {"odc-odbl"}
-    geo = api.action.package_search(fq="res_format:GeoJSON")
-    assert [p["name"] for p in geo["results"]] == [trees.slug]
-    csv = api.action.package_search(fq="res_format:CSV", sort="name asc")
-    assert [p["name"] for p in csv["results"]] == sorted([trees.slug, territory.budget.slug])
+    geo = api.action.package_search(fq="res_format:GeoJSON", sort="name asc", rows=1000)
+    assert [p["name"] for p in geo["results"]] == with_format["GeoJSON"]
+    assert trees.slug in with_format["GeoJSON"]
+    assert territory.budget.slug not in with_format["GeoJSON"]
+    csv = api.action.package_search(fq="res_format:CSV", sort="name asc", rows=1000)
+    assert [p["name"] for p in csv["results"]] == with_format["CSV"]
+    assert {trees.slug, territory.budget.slug} <= set(with_format["CSV"])
     both = api.action.package_search(fq=f"organization:{org} res_format:CSV",
-                                     fq_list=["license_id:lov2"])
-    assert [p["name"] for p in both["results"]] == [trees.slug]
+                                     fq_list=["license_id:lov2"], rows=1000)
+    names = [p["name"] for p in both["results"]]
+    assert trees.slug in names
+    assert all(p["license_id"] == "lov2" and p["organization"]["name"] == org
+               and "CSV" in [r["format"] for r in p["resources"]] for p in both["results"])
     excluded = api.action.package_search(fq=f"-organization:{org}", rows=1000)
     assert excluded["count"] + by_org["count"] == api.action.package_search()["count"]
     # udata's harvester filters with q="organization:x AND tags:y".
@@ -193,7 +211,8 @@ def test_package_search_text_and_filters(api: ckanapi.RemoteCKAN, api_get: Any,
 
 
 def test_package_search_sorts_and_facets(api: ckanapi.RemoteCKAN, api_get: Any,
-                                         public_slugs: list[str]) -> None:
+                                         public_slugs: list[str],
+                                         with_format: dict[str, list[str]]) -> None:
     names = [p["name"] for p in api.action.package_search(sort="name desc", rows=1000)["results"]]
     assert names == sorted(public_slugs, reverse=True)
     modified = [p["metadata_modified"] for p in api.action.package_search(
@@ -206,7 +225,7 @@ def test_package_search_sorts_and_facets(api: ckanapi.RemoteCKAN, api_get: Any,
         **{"facet.field": ["organization", "tags", "license_id", "res_format"], "rows": 0})
     facets = result["facets"]
     assert sum(facets["organization"].values()) == result["count"]
-    assert facets["res_format"]["CSV"] == 2 and facets["res_format"]["GeoJSON"] == 1
+    assert facets["res_format"] == {k: len(v) for k, v in with_format.items()}
     assert set(facets["license_id"]) <= {"lov2", "odc-odbl", "notspecified"}
     items = result["search_facets"]["organization"]["items"]
     assert {"name", "display_name", "count"} <= set(items[0])
