@@ -344,7 +344,8 @@ def vega_lite_spec(chart: ChartData, title: str) -> dict[str, Any]:
             "x": y_enc,
             "tooltip": tooltip,
         }
-        spec["height"] = {"step": 22}
+        # About 22 px per bar (a height "step" would disable fitting the container's width).
+        spec["height"] = max(80, 22 * len(values))
     return spec
 
 
