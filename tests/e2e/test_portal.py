@@ -150,13 +150,40 @@ def test_no_serious_accessibility_violation(world: World, serve: Any, page: Any,
         "jeu sans carte": f"/datasets/{world.subsidies.slug}?type=pie&x=secteur",
         "organisations": "/organisations",
         "organisation": f"/organisations/{world.org_slug}",
+        "graphique intégré": f"/embed/datasets/{world.counters.slug}/chart?type=line&x=date",
+        "carte intégrée": f"/embed/datasets/{world.counters.slug}/map",
     }
     found = {}
     for name, path in pages.items():
         page.goto(base + path)
-        if "/datasets/" in path:
+        if path.startswith("/datasets/") or "/chart" in path:
             page.locator("[data-vega-spec][data-rendered=true]").wait_for()
+        if "/map" in path:
+            page.locator("[data-geojson][data-rendered]").wait_for()
         violations = _serious(page, axe_script)
         if violations:
             found[name] = violations
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def test_dataset_page_reads_without_javascript(world: World, serve: Any, browser: Any) -> None:
+    base = serve()
+    context = browser.new_context(java_script_enabled=False, locale="fr-FR")
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/datasets/{world.counters.slug}")
+        # Forms work as plain GET forms: filter, then draw (as a table of values).
+        page.get_by_label("Rechercher dans les lignes").fill("pont")
+        page.get_by_role("button", name="Filtrer").click()
+        assert page.locator("table.records tbody tr").count() == 2
+        page.get_by_label("Type").select_option("pie")
+        page.get_by_role("button", name="Tracer").click()
+        assert "recherche=pont" in page.url and "type=pie" in page.url
+        alt = page.locator(".chart-alt table")
+        assert alt.is_visible()
+        assert alt.locator("tbody tr").count() == 1
+        page.locator(".map-alt summary").click()
+        assert page.locator(".map-alt tbody tr").count() == 2
+        assert page.locator("#chart svg").count() == 0  # nothing drawn, nothing missing
+    finally:
+        context.close()
