@@ -582,7 +582,8 @@ def license_list(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _resource(ctx: Context, ident: str) -> tuple[PublicDataset, str]:
-    for entry in ctx.everything():
+    # Resource ids are derived, not stored: look among the datasets that have data.
+    for entry in public.with_data(ctx.session):
         for fmt in entry.formats:
             if public.resource_uuid(entry.dataset, fmt) == ident:
                 return entry, fmt

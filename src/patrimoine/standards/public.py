@@ -103,6 +103,14 @@ def everything(session: Session) -> list[PublicDataset]:
     return with_versions(session, list(session.scalars(public_query().order_by(Dataset.id))))
 
 
+def with_data(session: Session) -> list[PublicDataset]:
+    """Public datasets that have at least one published version."""
+    has_version = select(DatasetVersion.dataset_id)
+    rows = session.scalars(public_query().where(Dataset.id.in_(has_version))
+                           .order_by(Dataset.id))
+    return with_versions(session, list(rows))
+
+
 def find(session: Session, ident: str) -> PublicDataset:
     """A public dataset by slug, uid, or uid written as a UUID; NotFound otherwise (closed
     datasets are not found, so that their existence stays hidden)."""
