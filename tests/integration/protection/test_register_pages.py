@@ -99,3 +99,57 @@ def test_pages(client: TestClient, db: Database) -> None:
     assert "Rançongiciel" not in _text(client, "/admin/protection/violations")
     client.cookies.clear()
     assert client.get("/admin/protection", follow_redirects=False).status_code == 303
+
+
+def test_request_and_breach_forms(client: TestClient, db: Database) -> None:
+    with db.unit_of_work() as s:
+        a = f.organisation(s, "Commune A")
+        f.account(s, "dpo@a.example", roles=[(a, Role.DPO, None)])
+        f.account(s, "agent@a.example", roles=[(a, Role.AGENT, None)])
+    _login(client, "dpo@a.example")
+    form = client.get("/admin/protection/demandes/nouvelle")
+    token = _csrf(form.text)
+    base = {"csrf_token": token, "organisation": "commune-a", "kind": "access",
+            "requester": "Jeanne Martin", "received_on": "2026-01-31", "status": "received"}
+    r = client.post("/admin/protection/demandes/nouvelle", data=base, follow_redirects=False)
+    assert r.status_code == 303
+    assert "réponse due le 28/02/2026" in _text(client, "/admin/protection/demandes")
+    with db.session() as s:
+        request_id = rights_requests.list_requests(s, SYSTEM)[0].id
+    late = {**base, "extension_informed_on": "2026-03-02", "extension_reasons": "Volume"}
+    r = client.post(f"/admin/protection/demandes/{request_id}", data=late)
+    assert r.status_code == 422
+    assert "Prolongation refusée" in html.unescape(r.text)
+    refused = {**base, "status": "refused", "answered_on": "2026-02-20", "answer": "Non.",
+               "refusal_reason": "Demande abusive"}
+    r = client.post(f"/admin/protection/demandes/{request_id}", data=refused)
+    assert r.status_code == 422 and "réclamation auprès de la CNIL" in html.unescape(r.text)
+    r = client.post(f"/admin/protection/demandes/{request_id}", data={
+        **refused, "answer": "Non. Vous pouvez introduire une réclamation auprès de la CNIL."},
+        follow_redirects=False)
+    assert r.status_code == 303
+    r = client.post("/admin/protection/demandes/nouvelle", data={**base, "received_on": "x"})
+    assert r.status_code == 422 and "date invalide" in html.unescape(r.text)
+
+    breach = {"csrf_token": token, "organisation": "commune-a", "title": "Vol d'un ordinateur",
+              "aware_at": "2026-03-02T09:00", "natures": ["confidentiality", "availability"],
+              "risk": "risk", "notified_at": "2026-03-06T10:00"}
+    r = client.post("/admin/protection/violations/nouvelle", data=breach)
+    assert r.status_code == 422 and "motifs du retard" in html.unescape(r.text)
+    r = client.post("/admin/protection/violations/nouvelle", data={**breach, "natures": []})
+    assert r.status_code == 422 and "au moins une valeur" in html.unescape(r.text)
+    r = client.post("/admin/protection/violations/nouvelle", data={
+        **breach, "late_notification_reasons": "Découverte un vendredi soir"},
+        follow_redirects=False)
+    assert r.status_code == 303
+    with db.session() as s:
+        recorded = breaches.list_breaches(s, SYSTEM)[0]
+        # Paris time in winter is UTC+1.
+        assert recorded.aware_at == datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+        assert recorded.natures == ["confidentiality", "availability"]
+    assert "Vol d" in _text(client, f"/admin/protection/violations/{recorded.id}")
+
+    client.cookies.clear()
+    _login(client, "agent@a.example")
+    assert client.get("/admin/protection/demandes/nouvelle").status_code == 403
+    assert client.get(f"/admin/protection/demandes/{request_id}").status_code == 404

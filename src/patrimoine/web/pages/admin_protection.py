@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from patrimoine.access.permissions import (
     can_edit_register,
+    can_handle_protection_cases,
     register_organisations,
+    require,
 )
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory.models import Organisation
@@ -41,7 +43,9 @@ from patrimoine.protection.register.vocabulary import (
     label,
 )
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
+from patrimoine.web.pages import protection_forms as forms
 from patrimoine.web.pages.backoffice import FormDep, page
+from patrimoine.web.templating import flash
 
 router = APIRouter(include_in_schema=False)
 SECTION = "protection"
@@ -209,3 +213,130 @@ def breaches_page(request: Request, session: SessionDep, principal: LoggedInDep,
         "breadcrumb": [("/admin/protection", "Protection des données"),
                        (None, "Violations de données")],
     })
+
+
+# Forms: a rights request, a breach
+
+
+def _case_organisations(session: SessionDep, principal: Any) -> list[Organisation]:
+    return [o for o in _organisations(session, principal, cases=True)
+            if can_handle_protection_cases(principal, o.id)]
+
+
+def _org_from_form(session: SessionDep, posted: Any, orgs: list[Organisation]) -> int | None:
+    slug = str(posted.get("organisation") or "")
+    return next((o.id for o in orgs if o.slug == slug), None)
+
+
+def _form_page(request: Request, template: str, context: dict[str, Any], status: int = 200
+               ) -> Response:
+    return page(request, template, SECTION, {"options": forms.OPTIONS, **context},
+                status=status)
+
+
+@router.get("/admin/protection/demandes/nouvelle")
+def new_request_form(request: Request, session: SessionDep, principal: LoggedInDep) -> Response:
+    orgs = _case_organisations(session, principal)
+    require(bool(orgs), principal, "enregistrer une demande d'exercice des droits")
+    form = forms.Form(values={"status": "received", "organisation": orgs[0].slug})
+    return _form_page(request, "admin/protection/request_form.html", {
+        "form": form, "titles": forms.REQUEST_TITLES, "organisations": orgs, "item": None,
+        "mention": forms.COMPLAINT_MENTION})
+
+
+@router.post("/admin/protection/demandes/nouvelle")
+def create_request(request: Request, session: SessionDep, principal: LoggedInDep,
+                   posted: FormDep) -> Response:
+    orgs = _case_organisations(session, principal)
+    form, data = forms.parse_request(posted, _org_from_form(session, posted, orgs))
+    if data is not None and not form.errors:
+        created = rights_requests.create_request(session, principal, data)
+        flash(request, f"Demande {created.reference} enregistrée ; réponse due le "
+                       f"{rights_requests.clock(created).deadline.strftime('%d/%m/%Y')}.")
+        return RedirectResponse("/admin/protection/demandes", status_code=303)
+    return _form_page(request, "admin/protection/request_form.html", {
+        "form": form, "titles": forms.REQUEST_TITLES, "organisations": orgs, "item": None,
+        "mention": forms.COMPLAINT_MENTION}, status=422)
+
+
+@router.get("/admin/protection/demandes/{request_id}")
+def edit_request_form(request_id: int, request: Request, session: SessionDep,
+                      principal: LoggedInDep) -> Response:
+    item = rights_requests.get_request(session, principal, request_id)
+    org = session.get(Organisation, item.organisation_id)
+    form = forms.Form(values={**forms.request_values(item), "organisation": org.slug if org
+                              else ""})
+    return _form_page(request, "admin/protection/request_form.html", {
+        "form": form, "titles": forms.REQUEST_TITLES, "organisations": [org], "item":
+        rights_requests.request_dict(item), "mention": forms.COMPLAINT_MENTION})
+
+
+@router.post("/admin/protection/demandes/{request_id}")
+def update_request(request_id: int, request: Request, session: SessionDep,
+                   principal: LoggedInDep, posted: FormDep) -> Response:
+    item = rights_requests.get_request(session, principal, request_id)
+    org = session.get(Organisation, item.organisation_id)
+    form, data = forms.parse_request(posted, item.organisation_id)
+    if data is not None and not form.errors:
+        rights_requests.update_request(session, principal, item, data)
+        flash(request, f"Demande {item.reference} mise à jour.")
+        return RedirectResponse("/admin/protection/demandes", status_code=303)
+    form.values["organisation"] = org.slug if org else ""
+    return _form_page(request, "admin/protection/request_form.html", {
+        "form": form, "titles": forms.REQUEST_TITLES, "organisations": [org],
+        "item": rights_requests.request_dict(item), "mention": forms.COMPLAINT_MENTION},
+        status=422)
+
+
+@router.get("/admin/protection/violations/nouvelle")
+def new_breach_form(request: Request, session: SessionDep, principal: LoggedInDep) -> Response:
+    orgs = _case_organisations(session, principal)
+    require(bool(orgs), principal, "consigner une violation de données")
+    form = forms.Form(values={"risk": "to_assess", "organisation": orgs[0].slug,
+                              "natures": [], "data_categories": []})
+    return _form_page(request, "admin/protection/breach_form.html", {
+        "form": form, "titles": forms.BREACH_TITLES, "organisations": orgs, "item": None})
+
+
+@router.post("/admin/protection/violations/nouvelle")
+def create_breach(request: Request, session: SessionDep, principal: LoggedInDep,
+                  posted: FormDep) -> Response:
+    orgs = _case_organisations(session, principal)
+    form, data = forms.parse_breach(posted, _org_from_form(session, posted, orgs))
+    if data is not None and not form.errors:
+        created = breaches.create_breach(session, principal, data)
+        deadline = breaches.clock(created).deadline.astimezone(forms.PARIS)
+        flash(request, f"Violation {created.reference} consignée ; notification à la CNIL "
+                       f"au plus tard le {deadline.strftime('%d/%m/%Y à %H:%M')}.")
+        return RedirectResponse("/admin/protection/violations", status_code=303)
+    return _form_page(request, "admin/protection/breach_form.html", {
+        "form": form, "titles": forms.BREACH_TITLES, "organisations": orgs, "item": None},
+        status=422)
+
+
+@router.get("/admin/protection/violations/{breach_id}")
+def edit_breach_form(breach_id: int, request: Request, session: SessionDep,
+                     principal: LoggedInDep) -> Response:
+    item = breaches.get_breach(session, principal, breach_id)
+    org = session.get(Organisation, item.organisation_id)
+    form = forms.Form(values={**forms.breach_values(item),
+                              "organisation": org.slug if org else ""})
+    return _form_page(request, "admin/protection/breach_form.html", {
+        "form": form, "titles": forms.BREACH_TITLES, "organisations": [org],
+        "item": breaches.breach_dict(item)})
+
+
+@router.post("/admin/protection/violations/{breach_id}")
+def update_breach(breach_id: int, request: Request, session: SessionDep,
+                  principal: LoggedInDep, posted: FormDep) -> Response:
+    item = breaches.get_breach(session, principal, breach_id)
+    org = session.get(Organisation, item.organisation_id)
+    form, data = forms.parse_breach(posted, item.organisation_id)
+    if data is not None and not form.errors:
+        breaches.update_breach(session, principal, item, data)
+        flash(request, f"Violation {item.reference} mise à jour.")
+        return RedirectResponse("/admin/protection/violations", status_code=303)
+    form.values["organisation"] = org.slug if org else ""
+    return _form_page(request, "admin/protection/breach_form.html", {
+        "form": form, "titles": forms.BREACH_TITLES, "organisations": [org],
+        "item": breaches.breach_dict(item)}, status=422)

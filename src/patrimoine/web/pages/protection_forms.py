@@ -1,0 +1,174 @@
+"""Back-office forms of the protection pages: a rights request and a breach, raw form values
+in, the service's input model or French messages next to each field out.
+
+Times typed in the browser (datetime-local) are read as Paris time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+from patrimoine.protection.breaches import BreachInput
+from patrimoine.protection.register.models import Breach, RightsRequest
+from patrimoine.protection.register.vocabulary import (
+    BreachNature,
+    BreachRisk,
+    DataCategory,
+    RequestKind,
+    RequestStatus,
+    choices,
+)
+from patrimoine.protection.rights_requests import COMPLAINT_MENTION, RequestInput
+
+PARIS = ZoneInfo("Europe/Paris")
+
+REQUEST_TITLES = {
+    "organisation_id": "Organisation", "reference": "Référence", "kind": "Droit exercé",
+    "requester": "Demandeur", "channel": "Canal de réception", "details": "Objet de la demande",
+    "received_on": "Reçue le", "identity_requested_on": "Justificatif d'identité demandé le",
+    "identity_verified_on": "Identité vérifiée le",
+    "extension_informed_on": "Personne informée de la prolongation le",
+    "extension_reasons": "Motifs de la prolongation", "status": "Statut",
+    "answered_on": "Répondue le", "answer": "Réponse", "refusal_reason": "Motif du refus",
+    "activity_id": "Traitement concerné",
+}
+BREACH_TITLES = {
+    "organisation_id": "Organisation", "reference": "Référence", "title": "Intitulé",
+    "description": "Description", "occurred_at": "Survenue le",
+    "aware_at": "Prise de connaissance le", "natures": "Nature de la violation",
+    "data_categories": "Catégories de données", "special_categories": "Données sensibles",
+    "persons_approx": "Nombre approximatif de personnes",
+    "records_approx": "Nombre approximatif d'enregistrements",
+    "consequences": "Conséquences probables", "risk": "Évaluation du risque",
+    "no_risk_reason": "Pourquoi aucun risque n'est probable",
+    "notified_at": "Notifiée à la CNIL le", "cnil_reference": "Numéro de notification CNIL",
+    "late_notification_reasons": "Motifs du retard de notification",
+    "persons_informed_at": "Personnes informées le",
+    "persons_information_reason": "Information des personnes : pourquoi (ou pourquoi pas)",
+    "measures": "Mesures prises", "closed_at": "Close le", "activity_id": "Traitement concerné",
+}
+
+_MESSAGES = {
+    "date_from_datetime_parsing": "date invalide (JJ/MM/AAAA).",
+    "date_parsing": "date invalide (JJ/MM/AAAA).",
+    "datetime_from_date_parsing": "date et heure invalides.",
+    "datetime_parsing": "date et heure invalides.",
+    "int_parsing": "nombre entier attendu.",
+    "missing": "obligatoire.",
+    "string_too_short": "obligatoire.",
+    "too_short": "choisissez au moins une valeur.",
+    "enum": "valeur inconnue.",
+    "greater_than_equal": "doit être positif.",
+    "string_too_long": "texte trop long.",
+}
+
+
+@dataclass
+class Form:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+
+def _clean(posted: Mapping[str, Any], lists: tuple[str, ...]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in posted:
+        if name == "csrf_token":
+            continue
+        if name in lists:
+            values[name] = [str(v) for v in posted.getlist(name)]  # type: ignore[attr-defined]
+        else:
+            values[name] = str(posted.get(name) or "").strip()
+    return values
+
+
+def _local(text: str) -> datetime | str | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text  # pydantic reports it
+    return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+
+
+def _validate(model: type[BaseModel], data: dict[str, Any], form: Form) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ())]
+            if err["type"] == "value_error" and not loc:
+                form.general.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
+            name = loc[0] if loc else ""
+            message = (str(err["msg"]).removeprefix("Value error, ")
+                       if err["type"] == "value_error" else
+                       _MESSAGES.get(err["type"], "valeur invalide."))
+            form.errors.setdefault(name, message)
+        return None
+
+
+def parse_request(posted: Mapping[str, Any], organisation_id: int | None) -> tuple[Form, Any]:
+    form = Form(values=_clean(posted, ()))
+    data: dict[str, Any] = {k: (v or None) for k, v in form.values.items()}
+    data.pop("organisation", None)  # the slug; the caller resolved it to organisation_id
+    data["organisation_id"] = organisation_id
+    data["details"] = form.values.get("details", "")
+    if data.get("activity_id") is None:
+        data.pop("activity_id", None)
+    return form, _validate(RequestInput, data, form)
+
+
+def parse_breach(posted: Mapping[str, Any], organisation_id: int | None) -> tuple[Form, Any]:
+    lists = ("natures", "data_categories", "special_categories")
+    form = Form(values=_clean(posted, lists))
+    data: dict[str, Any] = {k: (v if k in lists else (v or None))
+                            for k, v in form.values.items()}
+    for k in lists:
+        data.setdefault(k, [])
+    for k in ("occurred_at", "aware_at", "notified_at", "persons_informed_at", "closed_at"):
+        data[k] = _local(form.values.get(k, ""))
+    for k in ("description", "consequences", "measures"):
+        data[k] = form.values.get(k, "")
+    data.pop("organisation", None)
+    data["organisation_id"] = organisation_id
+    if data.get("activity_id") is None:
+        data.pop("activity_id", None)
+    return form, _validate(BreachInput, data, form)
+
+
+def request_values(request: RightsRequest) -> dict[str, Any]:
+    return {k: ("" if getattr(request, k) is None else str(getattr(request, k)))
+            for k in REQUEST_TITLES if k != "organisation_id"}
+
+
+def _local_text(moment: datetime | None) -> str:
+    return moment.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def breach_values(breach: Breach) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for k in BREACH_TITLES:
+        value = getattr(breach, k)
+        if isinstance(value, datetime):
+            values[k] = _local_text(value)
+        elif isinstance(value, list):
+            values[k] = list(value)
+        else:
+            values[k] = "" if value is None else str(value)
+    return values
+
+
+OPTIONS = {
+    "kind": choices(RequestKind), "status": choices(RequestStatus),
+    "natures": choices(BreachNature), "risk": choices(BreachRisk),
+    "data_categories": choices(DataCategory),
+}
+__all__ = ["COMPLAINT_MENTION", "OPTIONS", "Form", "parse_breach", "parse_request"]
