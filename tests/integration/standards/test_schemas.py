@@ -285,6 +285,8 @@ def test_back_office_schema_page(services: Services, client: TestClient, tmp_pat
     with services.db.unit_of_work() as session:
         factories.account(session, "admin@example.fr", superadmin=True)
     login(client, "admin@example.fr")
+    fiche = client.get(f"/admin/inventaire/{dataset.slug}")
+    assert f'href="/admin/inventaire/{dataset.slug}/schema"' in fiche.text
     page = client.get(f"/admin/inventaire/{dataset.slug}/schema")
     assert page.status_code == 200
     assert "Aucun schéma déclaré" in page.text and "scdl-subventions" in page.text
@@ -298,3 +300,10 @@ def test_back_office_schema_page(services: Services, client: TestClient, tmp_pat
     assert "Non conforme au schéma" in declared.text
     assert "dépasse" not in declared.text and "inférieur au minimum autorisé (0)" in declared.text
     assert "Valeur obligatoire manquante." in declared.text
+    assert "Score de qualité" in declared.text and "Conformité au schéma" in declared.text
+    removed = client.post(f"/admin/inventaire/{dataset.slug}/schema",
+                          data={"csrf_token": token, "action": "remove"}, follow_redirects=True)
+    assert "Schéma retiré." in removed.text and "Aucun schéma déclaré" in removed.text
+    refused = client.post(f"/admin/inventaire/{dataset.slug}/schema",
+                          data={"csrf_token": token, "schema": "decp"})
+    assert refused.status_code == 422 and "JSON Schema" in refused.text
