@@ -26,8 +26,16 @@ _ALIASES = {
     "licence ouverte v2 0": LICENCE_OUVERTE, "licence ouverte etalab": LICENCE_OUVERTE,
     "licence ouverte open licence": LICENCE_OUVERTE, "open licence": LICENCE_OUVERTE,
     "open licence 2 0": LICENCE_OUVERTE, "lo 2 0": LICENCE_OUVERTE,
-    "odbl": ODBL, "odbl 1 0": ODBL, "open database license": ODBL,
+    "licence ouverte open licence 2 0": LICENCE_OUVERTE,
+    "licence ouverte open licence version 2 0": LICENCE_OUVERTE,
+    "licence ouverte version 2 0": LICENCE_OUVERTE, "licence ouverte d etalab": LICENCE_OUVERTE,
+    "licence ouverte d etalab 2 0": LICENCE_OUVERTE, "etalab licence ouverte 2 0": LICENCE_OUVERTE,
+    "odbl": ODBL, "odbl 1 0": ODBL, "odbl v1 0": ODBL, "open database license": ODBL,
     "open database licence": ODBL, "open database license odbl": ODBL,
+    "open database license 1 0": ODBL, "open database license odbl 1 0": ODBL,
+    "open database license odbl v1 0": ODBL,
+    "open data commons open database license": ODBL,
+    "open data commons open database license odbl": ODBL,
 }
 
 
