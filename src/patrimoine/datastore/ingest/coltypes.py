@@ -37,9 +37,11 @@ _ISO_TIME = re.compile(
 
 def infer(values: list[str]) -> tuple[str, dict[str, Any]]:
     """The type of a column of text values, with how to read them."""
-    distinct = {v.strip() for v in values if v is not None}
-    distinct.discard("")
-    vals = sorted(distinct)[:MAX_DISTINCT] if len(distinct) > MAX_DISTINCT else list(distinct)
+    # Distinct values in order of appearance (deterministic, so the same file always gets
+    # the same types and the same content hash).
+    distinct = dict.fromkeys(v.strip() for v in dict.fromkeys(values) if v is not None)
+    distinct.pop("", None)
+    vals = list(distinct)[:MAX_DISTINCT]
     if not vals:
         return "string", {}
     lowered = {v.lower() for v in vals}

@@ -134,9 +134,10 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
         # Sniffing reports ragged rows as problems instead of stopping at the first one.
         relation = relation.replace("auto_detect=false", "auto_detect=false, ignore_errors=true")
     try:
-        sample = con.sql(f"SELECT * FROM {relation} LIMIT {SAMPLE_ROWS}").fetchall()
+        table = con.sql(f"SELECT * FROM {relation} LIMIT {SAMPLE_ROWS}").to_arrow_table()
     except duckdb.Error as exc:
         raise _translate(exc, plan, raw, [], con) from None
+    sample_columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
     names = normalise_names(raw.source_names)
     wanted = dict(overrides.types)
     by_key = {**{s: n for s, n in zip(raw.source_names, names, strict=True)},
@@ -154,8 +155,10 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
     forced = {by_key[c]: t for c, t in wanted.items()}
     for i, (name, source) in enumerate(zip(names, raw.source_names, strict=True)):
         raw_type = raw.raw_types[i]
-        values = [row[i] for row in sample]
-        texts = [v if isinstance(v, str) else str(v) for v in values if v is not None]
+        values = sample_columns[i]
+        texts = (values if raw_type == "VARCHAR" else
+                 [v if isinstance(v, str) else str(v) for v in values])
+        texts = [v for v in texts if v is not None]
         if i in raw.fixed_types:
             type_, parse = raw.fixed_types[i], {}
         elif raw_type == "VARCHAR":
@@ -177,11 +180,11 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
         plan.columns.append(ColumnPlan(name=name, source_name=source, type=type_, parse=parse,
                                        raw_type=raw_type, sample=distinct,
                                        overridden=overridden))
-    plan.first_rows = [list(r) for r in sample[:FIRST_ROWS]]
+    plan.first_rows = [list(r) for r in zip(*(c[:FIRST_ROWS] for c in sample_columns))]
     decimals = {c.parse.get("decimal") for c in plan.columns if c.type == "number"} - {None}
     plan.decimal = "," if "," in decimals else ("." if decimals else None)
     plan.positions = _positions(plan, raw)
-    if not sample:
+    if not table.num_rows:
         plan.problems.append("Aucune ligne de données après l'en-tête.")
     return plan, raw
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from patrimoine.core.errors import Invalid
 
 SNIFF_BYTES = 1024 * 1024
+DELIMITER_SAMPLE_CHARS = 64 * 1024
 CHUNK_BYTES = 4 * 1024 * 1024
 DELIMITER_CANDIDATES = (";", ",", "\t", "|")
 DELIMITER_LABELS = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre verticale"}
@@ -118,7 +119,7 @@ def _rows(text: str, delimiter: str) -> list[tuple[int, int, list[str]]]:
     last = 0
     try:
         for row in reader:
-            if row and any(c.strip() for c in row):
+            if row and "".join(row).strip():
                 rows.append((last + 1, reader.line_num, row))
             last = reader.line_num
     except csv.Error:
@@ -134,8 +135,11 @@ def detect_dialect(text: str, delimiter: str | None = None,
                    header_row: int | None = None) -> Dialect:
     if delimiter is None:
         best: tuple[tuple[bool, float, int], str] | None = None
+        head = text[:DELIMITER_SAMPLE_CHARS]
+        if len(text) > DELIMITER_SAMPLE_CHARS and "\n" in head:
+            head = head[: head.rindex("\n") + 1]
         for candidate in DELIMITER_CANDIDATES:
-            rows = _rows(text, candidate)
+            rows = _rows(head, candidate)
             if not rows:
                 continue
             body = rows[len(rows) // 5:] if len(rows) >= 5 else rows
