@@ -153,3 +153,46 @@ def test_request_and_breach_forms(client: TestClient, db: Database) -> None:
     _login(client, "agent@a.example")
     assert client.get("/admin/protection/demandes/nouvelle").status_code == 403
     assert client.get(f"/admin/protection/demandes/{request_id}").status_code == 404
+
+
+def test_activity_form(client: TestClient, db: Database) -> None:
+    with db.unit_of_work() as s:
+        a = f.organisation(s, "Commune A")
+        f.account(s, "dpo@a.example", roles=[(a, Role.DPO, None)])
+        f.account(s, "agent@a.example", roles=[(a, Role.AGENT, None)])
+    _login(client, "dpo@a.example")
+    token = _csrf(client.get("/admin/protection/traitements/nouveau").text)
+    data = {
+        "csrf_token": token, "organisation": "commune-a", "name": "Cantine scolaire",
+        "status": "active", "purpose": "Inscrire et facturer", "legal_basis": "public_task",
+        "data_subjects": "Enfants\nParents", "data_categories": "État civil\nVie personnelle",
+        "special_categories": ["health"],
+        "processors": "Éditeur | contrat : MAR-1",
+        "retention_rules": "Toutes les données | durée : 1 an | à compter de : la fin de "
+                           "l'année scolaire | sort final : Destruction",
+        "dpia_criteria": ["vulnerable_persons"],
+    }
+    r = client.post("/admin/protection/traitements/nouveau", data=data)
+    assert r.status_code == 422 and "condition de l'article 9.2" in html.unescape(r.text)
+    r = client.post("/admin/protection/traitements/nouveau",
+                    data={**data, "art9_condition": "h", "retention_rules": "1 an"})
+    assert r.status_code == 422
+    assert "Durées de conservation : valeur « 1 an » non reconnue" in html.unescape(r.text)
+    r = client.post("/admin/protection/traitements/nouveau", data={**data, "art9_condition": "h"},
+                    follow_redirects=False)
+    assert r.status_code == 303, html.unescape(r.text)
+    sheet_url = r.headers["location"]
+    sheet = _text(client, sheet_url)
+    assert "Analyse d'impact requise et manquante" in sheet
+    assert "1 an à compter de la fin de l'année scolaire, puis destruction" in sheet
+    edit = _text(client, f"{sheet_url}/modifier")
+    assert "Éditeur | contrat : MAR-1" in edit
+    r = client.post(f"{sheet_url}/modifier", data={**data, "art9_condition": "h",
+                                                   "name": "Restauration scolaire"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert "Restauration scolaire" in _text(client, sheet_url)
+    client.cookies.clear()
+    _login(client, "agent@a.example")
+    assert client.get(f"{sheet_url}/modifier").status_code == 403
+    assert client.get("/admin/protection/traitements/nouveau").status_code == 403

@@ -681,3 +681,28 @@ def import_register(session: Session, principal: Principal, data: bytes, filenam
     if dry_run:
         return plan.as_dict()
     return apply_register_import(session, principal, plan)
+
+
+# ---------------------------------------------------------------------------------------------
+# One field at a time (the back-office form uses the spreadsheet's cell syntax)
+# ---------------------------------------------------------------------------------------------
+
+
+def field_text(activity: ProcessingActivity, field_name: str) -> str:
+    """A list field of an entry written as in a spreadsheet cell, one item per line."""
+    column = COLUMN_BY_FIELD[field_name]
+    value = getattr(activity, field_name)
+    if column.kind == "text_list":
+        return "\n".join(_escape(v) for v in value)
+    if column.kind == "items":
+        spec = ITEM_SPECS[field_name]
+        return "\n".join(_item_text(spec, item, field_name) for item in value)
+    raise ValueError(field_name)
+
+
+def parse_field(field_name: str, raw: str) -> Any:
+    """Read one field written as in a spreadsheet cell; ValueError with a French message."""
+    try:
+        return _parse_cell(COLUMN_BY_FIELD[field_name], raw.strip())
+    except _CellError as exc:
+        raise ValueError(str(exc)) from None

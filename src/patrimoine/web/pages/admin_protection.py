@@ -156,13 +156,14 @@ def _items(activity: ProcessingActivity) -> dict[str, list[str]]:
     }
 
 
-@router.get("/admin/protection/traitements/{activity_id}")
+@router.get("/admin/protection/traitements/{activity_id:int}")
 def activity_page(activity_id: int, request: Request, session: SessionDep,
                   principal: LoggedInDep) -> Response:
     activity = register.get_activity(session, principal, activity_id)
     org = session.get(Organisation, activity.organisation_id)
     return page(request, "admin/protection/activity.html", SECTION, {
         "activity": activity, "organisation": org, "items": _items(activity),
+        "can_edit": can_edit_register(principal, activity.organisation_id),
         "basis": label(activity.legal_basis) if activity.legal_basis else None,
         "art9": label(Art9Condition(activity.art9_condition))
         if activity.art9_condition else None,
@@ -259,7 +260,7 @@ def create_request(request: Request, session: SessionDep, principal: LoggedInDep
         "mention": forms.COMPLAINT_MENTION}, status=422)
 
 
-@router.get("/admin/protection/demandes/{request_id}")
+@router.get("/admin/protection/demandes/{request_id:int}")
 def edit_request_form(request_id: int, request: Request, session: SessionDep,
                       principal: LoggedInDep) -> Response:
     item = rights_requests.get_request(session, principal, request_id)
@@ -271,7 +272,7 @@ def edit_request_form(request_id: int, request: Request, session: SessionDep,
         rights_requests.request_dict(item), "mention": forms.COMPLAINT_MENTION})
 
 
-@router.post("/admin/protection/demandes/{request_id}")
+@router.post("/admin/protection/demandes/{request_id:int}")
 def update_request(request_id: int, request: Request, session: SessionDep,
                    principal: LoggedInDep, posted: FormDep) -> Response:
     item = rights_requests.get_request(session, principal, request_id)
@@ -314,7 +315,7 @@ def create_breach(request: Request, session: SessionDep, principal: LoggedInDep,
         status=422)
 
 
-@router.get("/admin/protection/violations/{breach_id}")
+@router.get("/admin/protection/violations/{breach_id:int}")
 def edit_breach_form(breach_id: int, request: Request, session: SessionDep,
                      principal: LoggedInDep) -> Response:
     item = breaches.get_breach(session, principal, breach_id)
@@ -326,7 +327,7 @@ def edit_breach_form(breach_id: int, request: Request, session: SessionDep,
         "item": breaches.breach_dict(item)})
 
 
-@router.post("/admin/protection/violations/{breach_id}")
+@router.post("/admin/protection/violations/{breach_id:int}")
 def update_breach(breach_id: int, request: Request, session: SessionDep,
                   principal: LoggedInDep, posted: FormDep) -> Response:
     item = breaches.get_breach(session, principal, breach_id)
@@ -340,3 +341,78 @@ def update_breach(breach_id: int, request: Request, session: SessionDep,
     return _form_page(request, "admin/protection/breach_form.html", {
         "form": form, "titles": forms.BREACH_TITLES, "organisations": [org],
         "item": breaches.breach_dict(item)}, status=422)
+
+
+def _activity_form(request: Request, form: forms.Form, orgs: list[Organisation],
+                   activity: ProcessingActivity | None, status: int = 200) -> Response:
+    return page(request, "admin/protection/activity_form.html", SECTION, {
+        "form": form, "titles": forms.activity_titles(), "options": forms.activity_options(),
+        "fields": forms.ACTIVITY_FIELDS, "organisations": orgs, "activity": activity,
+        "breadcrumb": [("/admin/protection", "Protection des données"),
+                       ("/admin/protection/registre", "Registre des traitements"),
+                       (None, f"Modifier {activity.reference}" if activity
+                        else "Nouveau traitement")],
+    }, status=status)
+
+
+def _editable_organisations(session: SessionDep, principal: Any) -> list[Organisation]:
+    return [o for o in _organisations(session, principal) if can_edit_register(principal, o.id)]
+
+
+@router.get("/admin/protection/traitements/nouveau")
+def new_activity_form(request: Request, session: SessionDep, principal: LoggedInDep,
+                      organisation: str | None = None) -> Response:
+    orgs = _editable_organisations(session, principal)
+    require(bool(orgs), principal, "inscrire un traitement au registre")
+    chosen = organisation if any(o.slug == organisation for o in orgs) else orgs[0].slug
+    form = forms.Form(values={"organisation": chosen, "status": "active"})
+    return _activity_form(request, form, orgs, None)
+
+
+@router.post("/admin/protection/traitements/nouveau")
+def create_activity(request: Request, session: SessionDep, principal: LoggedInDep,
+                    posted: FormDep) -> Response:
+    orgs = _editable_organisations(session, principal)
+    form, data = forms.parse_activity(posted, _org_from_form(session, posted, orgs))
+    if data is not None and not form.errors:
+        try:
+            activity = register.create_activity(session, principal, data)
+        except Invalid as exc:
+            form.general.append(exc.message)
+        else:
+            flash(request, f"Traitement {activity.reference} inscrit au registre.")
+            return RedirectResponse(f"/admin/protection/traitements/{activity.id}",
+                                    status_code=303)
+    return _activity_form(request, form, orgs, None, status=422)
+
+
+@router.get("/admin/protection/traitements/{activity_id:int}/modifier")
+def edit_activity_form(activity_id: int, request: Request, session: SessionDep,
+                       principal: LoggedInDep) -> Response:
+    activity = register.get_activity(session, principal, activity_id)
+    require(can_edit_register(principal, activity.organisation_id), principal,
+            "modifier le registre de cette organisation")
+    org = session.get(Organisation, activity.organisation_id)
+    form = forms.Form(values={**forms.activity_values(activity),
+                              "organisation": org.slug if org else ""})
+    return _activity_form(request, form, [org] if org else [], activity)
+
+
+@router.post("/admin/protection/traitements/{activity_id:int}/modifier")
+def update_activity(activity_id: int, request: Request, session: SessionDep,
+                    principal: LoggedInDep, posted: FormDep) -> Response:
+    activity = register.get_activity(session, principal, activity_id)
+    org = session.get(Organisation, activity.organisation_id)
+    form, data = forms.parse_activity(posted, activity.organisation_id)
+    if data is not None and not form.errors:
+        try:
+            changes = register.update_activity(session, principal, activity, data)
+        except Invalid as exc:
+            form.general.append(exc.message)
+        else:
+            flash(request, f"Traitement {activity.reference} : {len(changes)} champ(s) "
+                           "modifié(s)." if changes else "Aucune modification.")
+            return RedirectResponse(f"/admin/protection/traitements/{activity.id}",
+                                    status_code=303)
+    form.values["organisation"] = org.slug if org else ""
+    return _activity_form(request, form, [org] if org else [], activity, status=422)

@@ -172,3 +172,107 @@ OPTIONS = {
     "data_categories": choices(DataCategory),
 }
 __all__ = ["COMPLAINT_MENTION", "OPTIONS", "Form", "parse_breach", "parse_request"]
+
+
+# The register entry: list fields are text areas written as the spreadsheet's cells.
+
+ACTIVITY_FIELDS: tuple[tuple[str, str, str], ...] = (
+    # (field, widget, hint)
+    ("name", "input", ""),
+    ("reference", "input", "Laissez vide pour une référence automatique (T-0001…)."),
+    ("status", "select", ""),
+    ("department", "input", ""),
+    ("description", "textarea", ""),
+    ("purpose", "textarea", ""),
+    ("sub_purposes", "lines", "Une sous-finalité par ligne."),
+    ("legal_basis", "select", "Article 6 du RGPD."),
+    ("legal_basis_details", "input", "Texte de loi, délibération, contrat…"),
+    ("data_subjects", "lines", "Une catégorie par ligne : usagers, agents, élus…"),
+    ("estimated_data_subjects", "number", ""),
+    ("data_categories", "lines", "Une catégorie par ligne, par exemple « Vie personnelle | "
+                                 "détail : situation familiale »."),
+    ("special_categories", "checkboxes", ""),
+    ("art9_condition", "select", "Obligatoire si des données de l'article 9 sont traitées."),
+    ("recipients", "lines", "Un destinataire par ligne, par exemple « Trésorerie | type : "
+                            "Organisme externe »."),
+    ("processors", "lines", "Un sous-traitant par ligne, par exemple « Éditeur | contrat : "
+                            "MAR-2024-017 | contact : rgpd@editeur.fr »."),
+    ("joint_controllers", "lines", "Un par ligne, par exemple « Département | contact : … »."),
+    ("transfers", "lines", "Un transfert hors UE par ligne, par exemple « Support | pays : "
+                           "Maroc | garantie : Clauses contractuelles types »."),
+    ("retention_rules", "lines", "Une durée par ligne : « catégorie (ou Toutes les données) | "
+                                 "durée : 5 ans | à compter de : la clôture du dossier | sort "
+                                 "final : Destruction »."),
+    ("security_measures", "lines", "Une mesure par ligne, par exemple « Sauvegarde des "
+                                   "données | détail : quotidienne »."),
+    ("data_sources", "checkboxes", ""),
+    ("source_details", "input", ""),
+    ("linked_datasets", "lines", "Identifiants des jeux de données de l'inventaire, un par "
+                                 "ligne."),
+    ("linked_applications", "lines", "Une application par ligne."),
+    ("dpia_criteria", "checkboxes", "Deux critères, ou un seul avec des données sensibles : "
+                                    "analyse d'impact requise."),
+    ("dpia_exemption", "textarea", "Si une analyse est requise mais n'est pas menée, pourquoi."),
+    ("controller_representative", "input", ""),
+    ("dpo_name", "input", ""),
+    ("dpo_contact", "input", ""),
+)
+
+
+def activity_titles() -> dict[str, str]:
+    from patrimoine.protection.register.spreadsheet import COLUMN_BY_FIELD
+
+    return {f: COLUMN_BY_FIELD[f].header for f, _, _ in ACTIVITY_FIELDS} | {
+        "organisation_id": "Organisation"}
+
+
+def activity_options() -> dict[str, list[tuple[str, str]]]:
+    from patrimoine.protection.register.spreadsheet import COLUMN_BY_FIELD
+
+    return {f: choices(COLUMN_BY_FIELD[f].enum)  # type: ignore[arg-type]
+            for f, widget, _ in ACTIVITY_FIELDS if widget in ("select", "checkboxes")}
+
+
+def parse_activity(posted: Mapping[str, Any], organisation_id: int | None
+                   ) -> tuple[Form, Any]:
+    from patrimoine.protection.register.service import ActivityInput
+    from patrimoine.protection.register.spreadsheet import parse_field
+
+    checkboxes = tuple(f for f, w, _ in ACTIVITY_FIELDS if w == "checkboxes")
+    form = Form(values=_clean(posted, checkboxes))
+    data: dict[str, Any] = {"organisation_id": organisation_id}
+    for name, widget, _ in ACTIVITY_FIELDS:
+        raw = form.values.get(name, [] if widget == "checkboxes" else "")
+        if widget == "lines":
+            try:
+                data[name] = parse_field(name, raw)
+            except ValueError as exc:
+                form.errors[name] = str(exc)
+        elif widget == "checkboxes":
+            data[name] = raw
+        elif widget == "number":
+            data[name] = raw or None
+        elif widget in ("select", "input"):
+            data[name] = raw or None
+        else:
+            data[name] = raw
+    data["description"] = data.get("description") or ""
+    data["purpose"] = data.get("purpose") or ""
+    if form.errors:
+        return form, None
+    return form, _validate(ActivityInput, data, form)
+
+
+def activity_values(activity: Any) -> dict[str, Any]:
+    from patrimoine.protection.register.spreadsheet import field_text
+
+    values: dict[str, Any] = {}
+    for name, widget, _ in ACTIVITY_FIELDS:
+        value = getattr(activity, name)
+        if widget == "lines":
+            values[name] = field_text(activity, name)
+        elif widget == "checkboxes":
+            values[name] = list(value)
+        else:
+            values[name] = "" if value is None else str(value)
+    return values
