@@ -93,7 +93,10 @@ def bad_request(message: str) -> CkanError:
 def from_domain(exc: PatrimoineError) -> CkanError:
     kinds = {404: ("Not Found Error", 404), 403: ("Authorization Error", 403),
              401: ("Authorization Error", 403)}
-    kind, status = kinds.get(exc.status, ("Validation Error", 409))
+    if exc.status >= 500:
+        kind, status = "Server Error", exc.status  # e.g. a query over its time limit
+    else:
+        kind, status = kinds.get(exc.status, ("Validation Error", 409))
     message = exc.message + (" " + " ".join(exc.errors) if exc.errors else "")
     return CkanError(status, kind, message, {"errors": exc.errors} if exc.errors else None)
 

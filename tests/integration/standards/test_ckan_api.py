@@ -289,6 +289,12 @@ def test_resource_show(api: ckanapi.RemoteCKAN, live: tuple[Territory, str]) -> 
         assert resource["package_id"] == package["id"]
     with pytest.raises(ckanapi.NotFound):
         api.action.resource_show(id="00000000-0000-0000-0000-000000000000")
+    # The closed dataset has data, but its resources do not exist for the API.
+    hidden = public.resource_uuid(territory.closed, "csv")
+    with pytest.raises(ckanapi.NotFound):
+        api.action.resource_show(id=hidden)
+    with pytest.raises(ckanapi.NotFound):
+        api.action.datastore_search(resource_id=hidden)
 
 
 # ---------------------------------------------------------------- datastore_search

@@ -5,6 +5,7 @@ harvester. The actions live in standards/ckan.py."""
 from __future__ import annotations
 
 import json
+import logging
 import math
 from datetime import date, datetime
 from typing import Any
@@ -15,10 +16,12 @@ from starlette.concurrency import run_in_threadpool
 
 from patrimoine.datastore.engine import DEFAULT_LIMITS
 from patrimoine.standards import ckan
+from patrimoine.web import errors
 from patrimoine.web.deps import SessionDep, services
 
 router = APIRouter(include_in_schema=False)
 HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
+log = logging.getLogger("patrimoine")
 
 
 def _default(value: Any) -> Any:
@@ -73,6 +76,11 @@ async def _action(request: Request, name: str, session: SessionDep) -> Response:
         result = await run_in_threadpool(ckan.call, ctx, name, params)
     except ckan.CkanError as exc:
         return _json(ckan.error_envelope(base, name, exc), exc.status)
+    except Exception:
+        # CKAN clients read errors in CKAN's shape, even this one.
+        log.exception("CKAN action %s failed", name)
+        error = ckan.CkanError(500, "Internal Server Error", errors.HTTP_MESSAGES[500])
+        return _json(ckan.error_envelope(base, name, error), 500)
     return _json(ckan.envelope(base, name, result))
 
 

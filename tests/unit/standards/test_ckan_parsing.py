@@ -1,0 +1,81 @@
+"""The CKAN dialect's parsing: Solr-like q/fq clauses, sorts, datastore filters and sorts."""
+
+from __future__ import annotations
+
+import pytest
+
+from patrimoine.datastore import query as queries
+from patrimoine.standards import ckan
+
+
+def test_fq_clauses_quotes_groups_and_exclusions() -> None:
+    clauses, free = ckan.parse_query(
+        'organization:ville-x tags:"espaces verts" -license_id:odc-odbl '
+        "res_format:(CSV OR XLSX) arbres", "fq")
+    assert [(c.field, c.values, c.negated) for c in clauses] == [
+        ("organization", ["ville-x"], False),
+        ("tags", ["espaces verts"], False),
+        ("license_id", ["odc-odbl"], True),
+        ("res_format", ["CSV", "XLSX"], False),
+    ]
+    assert free == "arbres"
+
+
+def test_q_accepts_udatas_filters_and_the_match_all_query() -> None:
+    clauses, free = ckan.parse_query("organization:ville-x AND tags:eau", "q")
+    assert [c.field for c in clauses] == ["organization", "tags"] and free == ""
+    assert ckan.parse_query("*:*", "q") == ([], "")
+
+
+def test_unknown_search_field_is_a_search_query_error() -> None:
+    with pytest.raises(ckan.CkanError) as error:
+        ckan.parse_query("couleur:bleu", "fq")
+    assert error.value.kind == "Search Query Error" and error.value.status == 409
+
+
+def test_sorts() -> None:
+    assert ckan._sort_keys("score desc, metadata_modified desc") == [
+        ("score", True), ("metadata_modified", True)]
+    assert ckan._sort_keys("name") == [("name", False)]
+    for bad in ("name sideways", "couleur asc", "name asc extra"):
+        with pytest.raises(ckan.CkanError):
+            ckan._sort_keys(bad)
+
+
+def test_datastore_filters_and_text() -> None:
+    query, filters, q = ckan._datastore_query({
+        "filters": '{"essence": ["Platane", "Chêne"], "commune": "Ligérac", "note": null}',
+        "q": {"commune": "saint florent"}})
+    assert filters == {"essence": ["Platane", "Chêne"], "commune": "Ligérac", "note": None}
+    assert q == {"commune": "saint florent"}
+    assert query.filter.items == (
+        queries.Condition("essence", "in", ["Platane", "Chêne"]),
+        queries.Condition("commune", "eq", "Ligérac"),
+        queries.Condition("note", "null"),
+        queries.Condition("commune", "contains", "saint"),
+        queries.Condition("commune", "contains", "florent"),
+    )
+    text, _, _ = ckan._datastore_query({"q": "platane ligerac"})
+    assert text.search == "platane ligerac" and text.filter.items == ()
+    for bad in ({"filters": "[1, 2]"}, {"filters": "{pas du json"}, {"q": [1]}):
+        with pytest.raises(ckan.CkanError) as error:
+            ckan._datastore_query(bad)
+        assert error.value.kind == "Validation Error"
+
+
+def test_datastore_sort() -> None:
+    assert ckan._datastore_sort("essence, hauteur desc") == (
+        queries.SortKey("essence"), queries.SortKey("hauteur", True))
+    assert ckan._datastore_sort("_id") == ()
+    assert ckan._datastore_sort('"hauteur" desc nulls last') == (queries.SortKey("hauteur", True),)
+    for bad in ("_id desc", "hauteur sideways", 12):
+        with pytest.raises(ckan.CkanError):
+            ckan._datastore_sort(bad)
+
+
+def test_licences_in_ckan_and_datagouv_ids() -> None:
+    assert ckan.ckan_licence("Licence Ouverte 2.0")[0] == "lov2"
+    assert ckan.ckan_licence("etalab-2.0")[0] == "lov2"
+    assert ckan.ckan_licence("ODbL")[0] == "odc-odbl"
+    assert ckan.ckan_licence(None) == ("notspecified", "Licence non spécifiée", "")
+    assert ckan.ckan_licence("CC BY 4.0")[:2] == ("cc-by-4-0", "CC BY 4.0")
