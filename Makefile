@@ -45,7 +45,7 @@ screenshots: $(VENV)/.dev system-deps
 	$(BIN)/python -m pytest -q tests/e2e -k screenshots --screenshots
 
 # Speed against the tools a city would otherwise pick (Datasette in its own environment).
-bench: $(VENV)/.dev .venv-bench/.ok
+bench: $(VENV)/.dev .venv-bench/.ok system-deps
 	$(BIN)/python benchmarks/datastore.py
 
 .venv-bench/.ok:

@@ -134,6 +134,20 @@ def time_requests(conn: http.client.HTTPConnection, path: str, n: int) -> Timing
     return Timing(statistics.median(samples), p95, size)
 
 
+def time_download(url: str, n: int) -> Timing:
+    """A whole download with curl: Python's http.client decodes chunked bodies slower than
+    a fast server sends them, and would measure itself instead of the server."""
+    samples, size = [], 0
+    for _ in range(n):
+        start = time.perf_counter()
+        out = subprocess.run(["curl", "-sf", "-o", "/dev/null", "-w", "%{size_download}", url],
+                             capture_output=True, text=True, check=True).stdout
+        samples.append((time.perf_counter() - start) * 1000)
+        size = int(float(out))
+    samples.sort()
+    return Timing(statistics.median(samples), samples[-1], size)
+
+
 def time_calls(call, n: int) -> Timing:  # type: ignore[no-untyped-def]
     """The same for an in-process call (the engine floor)."""
     call()

@@ -4,6 +4,7 @@ set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+command -v curl >/dev/null 2>&1 || need+=(curl)  # the benchmarks download with it
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "Installation des paquets Debian manquants : ${need[*]}"
 sudo=""
