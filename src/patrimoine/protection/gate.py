@@ -48,3 +48,14 @@ def publication_blockers(session: Session, version: DatasetVersion,
             reasons.append(f"{what} ({_percent(f.share)} des lignes examinées), non traitée : "
                            "anonymisez la colonne ou faites-la écarter par le DPO.")
     return reasons
+
+
+def stays_closed(session: Session, version: DatasetVersion) -> bool:
+    """Whether `version` must not be served as open data even when its dataset is open: it
+    was never scanned, it holds unresolved findings, or an anonymised version was derived
+    from it (the original stays closed). For the readers of versions (API, portal)."""
+    if service.scan_of(session, version) is None:
+        return True
+    if service.unresolved(session, version):
+        return True
+    return service.anonymised_from(session, version)

@@ -247,3 +247,32 @@ def test_small_counts_are_suppressed(services: Services, tmp_path: Path) -> None
     assert default.threshold == 11 and all(g["count"] is None for g in default.groups)
     with services.db.session() as s:
         assert s.scalars(select(AuditEvent)).first() is not None
+
+
+def test_lineage_keeps_pseudonymised_and_cleared_columns(services: Services, tmp_path: Path
+                                                         ) -> None:
+    from patrimoine.protection.gate import stays_closed
+    w = fs.world(services, tmp_path)
+    v2 = _run(services, w, [
+        {"op": "pseudonymise", "column": "email"}, {"op": "mask", "column": "nom"},
+        {"op": "drop", "column": "prenom"},
+        {"op": "generalise", "column": "date_naissance", "level": "year"},
+        {"op": "generalise", "column": "latitude", "level": "grid", "size": 1000}])
+    with services.db.unit_of_work() as s:
+        v3 = anon.anonymise(s, services.settings, w.editor, s.get(Dataset, w.dataset.id),
+                            s.get(DatasetVersion, v2.id),
+                            anon.parse_plan([{"op": "drop", "column": "montant"}]))
+        statuses = {v.finding.key: v.status for v in service.views(s, v3)}
+        reasons = publication_blockers(s, v3)
+        assert service.applied_operations(s, v3)["nom"] == "mask"
+        assert stays_closed(s, s.get(DatasetVersion, w.version.id))  # anonymised from
+        assert stays_closed(s, s.get(DatasetVersion, v2.id))  # pseudonymised email
+        assert stays_closed(s, v3)
+    assert statuses[("email", "email")] == "undecided"
+    assert len(reasons) == 1 and "pseudonymisée" in reasons[0]
+    with services.db.unit_of_work() as s:
+        v3 = s.get(DatasetVersion, v3.id)
+        service.decide(s, w.dpo, s.get(Dataset, w.dataset.id), v3, "email", "email",
+                       "accepted", "Pseudonymes nécessaires au suivi ; clé détruite à J+30.")
+        assert publication_blockers(s, v3) == []
+        assert not stays_closed(s, v3)

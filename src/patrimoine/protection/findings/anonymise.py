@@ -363,9 +363,10 @@ def anonymise(session: Session, settings: Settings, principal: Principal, datase
         key_id=record["key_id"], created_by=principal.account_id,
         created_by_label=principal.label))
     session.flush()
-    if pseudonymised:
-        service.ensure_scanned(session, settings, source, principal)
-        service.carry_pseudonymised(session, source, version, pseudonymised)
+    service.ensure_scanned(session, settings, source, principal)
+    touched = {o.column for o in operations}
+    service.carry_pseudonymised(session, source, version, pseudonymised,
+                                [c for c in source.column_names() if c not in touched])
     service.scan_version(session, settings, version, principal)
     return version
 

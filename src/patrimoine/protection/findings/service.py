@@ -117,12 +117,31 @@ def read_sample(settings: Settings, version: DatasetVersion,
 
 
 def applied_operations(session: Session, version: DatasetVersion) -> dict[str, str]:
-    """column -> operation applied by the anonymisation that produced `version` (if any)."""
-    record = session.scalar(select(Anonymisation)
-                            .where(Anonymisation.result_version_id == version.id))
-    if record is None:
-        return {}
-    return {op["column"]: op["op"] for op in record.operations}
+    """column -> operation applied by the anonymisations that produced `version`: its own,
+    then those of its source for the columns it kept unchanged, and so on up the lineage."""
+    ops: dict[str, str] = {}
+    seen: set[int] = set()
+    current: DatasetVersion | None = version
+    names = set(version.column_names())
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        record = session.scalar(select(Anonymisation)
+                                .where(Anonymisation.result_version_id == current.id))
+        if record is None:
+            break
+        for op in record.operations:
+            if op["column"] in names:
+                ops.setdefault(op["column"], op["op"])
+        if record.source_version_id is None:
+            break
+        current = session.get(DatasetVersion, record.source_version_id)
+    return ops
+
+
+def anonymised_from(session: Session, version: DatasetVersion) -> bool:
+    """Whether an anonymised version was derived from `version`."""
+    return session.scalar(select(Anonymisation.id).where(
+        Anonymisation.source_version_id == version.id).limit(1)) is not None
 
 
 def scan_version(session: Session, settings: Settings, version: DatasetVersion,
@@ -309,19 +328,26 @@ def decide(session: Session, principal: Principal, dataset: Dataset, version: Da
 
 
 def carry_pseudonymised(session: Session, source: DatasetVersion, result: DatasetVersion,
-                        columns: list[str]) -> None:
-    """Pseudonymised columns stay personal data: the source's findings on them are carried
-    into the new version (unresolved until the DPO decides)."""
-    wanted = set(columns)
+                        pseudonymised: list[str], untouched: list[str]) -> None:
+    """Pseudonymised columns stay personal data: the source's findings on the columns
+    pseudonymised now, and the carried findings of columns pseudonymised earlier and kept
+    unchanged, go into the new version (unresolved until the DPO decides)."""
+    now_ = set(pseudonymised)
+    kept = set(untouched)
     for f in findings_of(session, source):
-        if f.column not in wanted:
+        if f.cleared_by:
+            continue
+        if f.column in now_:
+            reason = (f"Colonne pseudonymisée (HMAC-SHA256 à clé secrète) depuis la version "
+                      f"{source.number} : une pseudonymisation laisse des données personnelles "
+                      "au sens du RGPD. Constat d'origine : " + f.reason)
+        elif f.column in kept and f.origin == ORIGIN_PSEUDONYMISATION:
+            reason = f.reason
+        else:
             continue
         session.add(PersonalDataFinding(
             version_id=result.id, dataset_id=result.dataset_id, column=f.column, kind=f.kind,
             share=f.share, count=f.count, sampled=f.sampled, examples=[],
-            confidence=f.confidence, severity=f.severity,
-            reason=(f"Colonne pseudonymisée (HMAC-SHA256 à clé secrète) depuis la version "
-                    f"{source.number} : une pseudonymisation laisse des données personnelles "
-                    "au sens du RGPD. Constat d'origine : " + f.reason),
+            confidence=f.confidence, severity=f.severity, reason=reason,
             origin=ORIGIN_PSEUDONYMISATION))
     session.flush()
