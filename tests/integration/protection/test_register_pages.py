@@ -196,3 +196,34 @@ def test_activity_form(client: TestClient, db: Database) -> None:
     _login(client, "agent@a.example")
     assert client.get(f"{sheet_url}/modifier").status_code == 403
     assert client.get("/admin/protection/traitements/nouveau").status_code == 403
+
+
+def test_dpia_form(client: TestClient, db: Database) -> None:
+    with db.unit_of_work() as s:
+        a = f.organisation(s, "Commune A")
+        activity_id = register.create_activity(s, SYSTEM, full_activity(a.id)).id
+        f.account(s, "dpo@a.example", roles=[(a, Role.DPO, None)])
+    _login(client, "dpo@a.example")
+    url = f"/admin/protection/traitements/{activity_id}/aipd"
+    token = _csrf(client.get(url).text)
+    base = {"csrf_token": token, "started_on": "2026-02-01", "decision": "pending",
+            "illegitimate_access_likelihood": "3", "illegitimate_access_severity": "4",
+            "measures": "Chiffrement\nHabilitations"}
+    r = client.post(url, data={**base, "disappearance_likelihood": "2"})
+    assert r.status_code == 422 and "vraisemblance et la gravité" in html.unescape(r.text)
+    r = client.post(url, data={**base, "decision": "favourable", "decided_on": "2026-03-01",
+                               "decision_by": "Le maire"})
+    assert r.status_code == 422 and "avis du DPO" in html.unescape(r.text)
+    r = client.post(url, data=base, follow_redirects=False)
+    assert r.status_code == 303
+    sheet = _text(client, f"/admin/protection/traitements/{activity_id}")
+    assert "Analyse d'impact : en cours" in sheet and "élevé" in sheet
+    with db.session() as s:
+        dpia_id = register.get_activity(s, SYSTEM, activity_id).dpias[0].id
+    assert "Habilitations" in _text(client, f"/admin/protection/aipd/{dpia_id}")
+    r = client.post(f"/admin/protection/aipd/{dpia_id}", data={
+        **base, "decision": "favourable", "decided_on": "2026-03-01", "decision_by": "Le maire",
+        "dpo_opinion": "Favorable", "dpo_opinion_on": "2026-02-20"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "Analyse d'impact : réalisée" in _text(client, f"/admin/protection/traitements/"
+                                                          f"{activity_id}")

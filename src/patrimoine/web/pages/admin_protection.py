@@ -416,3 +416,59 @@ def update_activity(activity_id: int, request: Request, session: SessionDep,
                                     status_code=303)
     form.values["organisation"] = org.slug if org else ""
     return _activity_form(request, form, [org] if org else [], activity, status=422)
+
+
+def _dpia_form(request: Request, form: forms.Form, activity: ProcessingActivity,
+               record: Any, status: int = 200) -> Response:
+    return page(request, "admin/protection/dpia_form.html", SECTION, {
+        "form": form, "titles": forms.DPIA_TITLES, "activity": activity, "record": record,
+        "risk_kinds": [(k.value, label(k)) for k in RiskKind],
+        "decisions": [(d.value, label(d)) for d in DpiaDecision],
+        "breadcrumb": [("/admin/protection", "Protection des données"),
+                       (f"/admin/protection/traitements/{activity.id}", activity.reference),
+                       (None, "Analyse d'impact")],
+    }, status=status)
+
+
+@router.get("/admin/protection/traitements/{activity_id:int}/aipd")
+def new_dpia_form(activity_id: int, request: Request, session: SessionDep,
+                  principal: LoggedInDep) -> Response:
+    activity = register.get_activity(session, principal, activity_id)
+    require(can_edit_register(principal, activity.organisation_id), principal,
+            "modifier le registre de cette organisation")
+    return _dpia_form(request, forms.Form(values={"decision": "pending"}), activity, None)
+
+
+@router.post("/admin/protection/traitements/{activity_id:int}/aipd")
+def create_dpia(activity_id: int, request: Request, session: SessionDep,
+                principal: LoggedInDep, posted: FormDep) -> Response:
+    activity = register.get_activity(session, principal, activity_id)
+    form, data = forms.parse_dpia(posted)
+    if data is not None and not form.errors:
+        dpia.create_dpia(session, principal, activity, data)
+        flash(request, "Analyse d'impact enregistrée.")
+        return RedirectResponse(f"/admin/protection/traitements/{activity.id}", status_code=303)
+    return _dpia_form(request, form, activity, None, status=422)
+
+
+@router.get("/admin/protection/aipd/{dpia_id:int}")
+def edit_dpia_form(dpia_id: int, request: Request, session: SessionDep,
+                   principal: LoggedInDep) -> Response:
+    record = dpia.get_dpia(session, principal, dpia_id)
+    require(can_edit_register(principal, record.activity.organisation_id), principal,
+            "modifier le registre de cette organisation")
+    return _dpia_form(request, forms.Form(values=forms.dpia_values(record)), record.activity,
+                      record)
+
+
+@router.post("/admin/protection/aipd/{dpia_id:int}")
+def update_dpia(dpia_id: int, request: Request, session: SessionDep, principal: LoggedInDep,
+                posted: FormDep) -> Response:
+    record = dpia.get_dpia(session, principal, dpia_id)
+    form, data = forms.parse_dpia(posted)
+    if data is not None and not form.errors:
+        dpia.update_dpia(session, principal, record, data)
+        flash(request, "Analyse d'impact mise à jour.")
+        return RedirectResponse(f"/admin/protection/traitements/{record.activity_id}",
+                                status_code=303)
+    return _dpia_form(request, form, record.activity, record, status=422)

@@ -276,3 +276,65 @@ def activity_values(activity: Any) -> dict[str, Any]:
         else:
             values[name] = "" if value is None else str(value)
     return values
+
+
+# An impact assessment: the three risks of the CNIL's method, each scored 1 to 4.
+
+DPIA_TITLES = {
+    "started_on": "Analyse commencée le", "description": "Description du traitement",
+    "necessity_proportionality": "Nécessité et proportionnalité", "risks": "Risques",
+    "measures": "Mesures (une par ligne)", "dpo_opinion": "Avis du DPO",
+    "dpo_opinion_on": "Avis rendu le", "decision": "Décision du responsable",
+    "decision_by": "Décision prise par", "decided_on": "Décidée le",
+    "review_on": "Prochaine révision le",
+}
+
+
+def parse_dpia(posted: Mapping[str, Any]) -> tuple[Form, Any]:
+    from patrimoine.protection.dpia import DpiaInput
+    from patrimoine.protection.register.vocabulary import RiskKind
+
+    form = Form(values=_clean(posted, ()))
+    v = form.values
+    risks = []
+    for kind in RiskKind:
+        likelihood, severity = v.get(f"{kind.value}_likelihood"), v.get(f"{kind.value}_severity")
+        if likelihood or severity:
+            if not (likelihood and severity):
+                form.errors["risks"] = (f"« {LABELS_RISK[kind]} » : donnez la vraisemblance "
+                                        "et la gravité, ou aucune des deux.")
+                continue
+            risks.append({"kind": kind.value, "likelihood": likelihood, "severity": severity,
+                          "description": v.get(f"{kind.value}_description", "")})
+    data = {
+        "started_on": v.get("started_on") or None, "description": v.get("description", ""),
+        "necessity_proportionality": v.get("necessity_proportionality", ""), "risks": risks,
+        "measures": v.get("measures", "").splitlines(),
+        "dpo_opinion": v.get("dpo_opinion") or None,
+        "dpo_opinion_on": v.get("dpo_opinion_on") or None,
+        "decision": v.get("decision") or "pending", "decision_by": v.get("decision_by") or None,
+        "decided_on": v.get("decided_on") or None, "review_on": v.get("review_on") or None,
+    }
+    if form.errors:
+        return form, None
+    return form, _validate(DpiaInput, data, form)
+
+
+def dpia_values(record: Any) -> dict[str, Any]:
+    values = {k: "" if getattr(record, k) is None else str(getattr(record, k))
+              for k in DPIA_TITLES if k not in ("risks", "measures")}
+    values["decision"] = record.decision.value
+    values["measures"] = "\n".join(record.measures)
+    for risk in record.risks:
+        for part in ("likelihood", "severity", "description"):
+            values[f"{risk['kind']}_{part}"] = str(risk.get(part) or "")
+    return values
+
+
+def _risk_labels() -> dict[Any, str]:
+    from patrimoine.protection.register.vocabulary import LABELS, RiskKind
+
+    return dict(LABELS[RiskKind])
+
+
+LABELS_RISK = _risk_labels()
