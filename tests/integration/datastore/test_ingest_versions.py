@@ -163,6 +163,15 @@ def test_killed_process_leaves_no_version_and_no_row(services: Services, tmp_pat
         assert session.scalar(select(func.count()).select_from(DatasetVersion)) == 0
         # the inventory entry created by the same command was rolled back too
         assert session.scalar(select(Dataset).where(Dataset.slug == "tue-en-cours")) is None
+    # a later load removes leftovers once they are a day old
+    old = time.time() - 2 * 24 * 3600
+    for leftover in partial:
+        os.utime(leftover, (old, old))
+    with services.db.unit_of_work() as session:
+        entry = factories.dataset(session, factories.organisation(session), "Reprise")
+        entry.uid = partial[0].parent.name  # the same folder as the killed load
+    load(services, entry, write(tmp_path, "v1.csv", V1))
+    assert not any(p.exists() for p in partial)
 
 
 def test_permissions(services: Services, tmp_path: Path) -> None:

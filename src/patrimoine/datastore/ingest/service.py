@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -286,6 +287,7 @@ def ingest(
     options = as_overrides(overrides)
     folder = versions.dataset_folder(settings, dataset)
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_leftovers(folder)
     tmp = folder / f".ingest-{uuid.uuid4().hex}.parquet.tmp"
     workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=folder))
     try:
@@ -301,6 +303,24 @@ def ingest(
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return _publish(session, principal, dataset, plan, tmp, digest, row_count, settings)
+
+
+STALE_SECONDS = 24 * 3600
+
+
+def _remove_stale_leftovers(folder: Path) -> None:
+    """Temporary files of loads killed more than a day ago (never those of a running load)."""
+    limit = time.time() - STALE_SECONDS
+    for entry in folder.iterdir():
+        if entry.name.startswith((".ingest-", ".work-")):
+            try:
+                if entry.stat().st_mtime < limit:
+                    if entry.is_dir():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
+            except FileNotFoundError:
+                continue
 
 
 def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,
