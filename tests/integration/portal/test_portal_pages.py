@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -250,6 +251,16 @@ def test_description_is_sanitised_and_licence_odbl(client: TestClient, world: Wo
     assert 'href="https://opendatacommons.org/licenses/odbl/" rel="license"' in html
     assert 'id="carte"' not in html
     assert "format=geojson" not in html  # no positions, no geometry
+    # schema.org metadata for search engines, safe inside its script element.
+    found = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert found is not None
+    ld = json.loads(found.group(1))
+    assert ld["@type"] == "Dataset" and ld["name"] == "Subventions aux associations"
+    assert ld["license"] == "https://opendatacommons.org/licenses/odbl/"
+    assert "<script>alert(1)</script>" in ld["description"]
+    assert [d["encodingFormat"] for d in ld["distribution"]] == [
+        "text/csv", "application/json", "application/x-ndjson", "application/vnd.apache.parquet",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
 
 
 def test_dataset_without_data_shows_its_description(client: TestClient, world: World) -> None:

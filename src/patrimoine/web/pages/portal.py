@@ -7,6 +7,7 @@ portal/catalog.py.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -14,6 +15,7 @@ from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
@@ -144,6 +146,8 @@ def _dataset_context(request: Request, session: Session, principal: Principal,
         "site_url": _base_url(request),
     }
     ctx["views"], ctx["downloads"] = usage.totals(session, dataset.id)
+    ctx["json_ld"] = _json_ld(request, dataset, ctx["licence"], ctx["modified"], latest,
+                              ctx["formats"].get(latest.number, []) if latest else [])
     if latest is None:
         return ctx
     req = data.TableRequest()
@@ -184,6 +188,39 @@ def _dataset_context(request: Request, session: Session, principal: Principal,
                             "where": req.filters, "limit": 20}, doseq=True)
     ctx["api_url"] = f"{ctx['api_base']}/datasets/{dataset.slug}/records?{api_params}"
     return ctx
+
+
+def _json_ld(request: Request, dataset: Dataset, found: Any, modified: datetime,
+             latest: DatasetVersion | None, formats: list[str]) -> Markup:
+    """schema.org Dataset metadata, for search engines (Google Dataset Search...)."""
+    site = _base_url(request)
+    body: dict[str, Any] = {
+        "@context": "https://schema.org", "@type": "Dataset", "name": dataset.title,
+        "description": dataset.description or dataset.title,
+        "url": f"{site}/datasets/{dataset.slug}", "identifier": dataset.uid,
+        "inLanguage": "fr", "dateModified": modified.isoformat(),
+        "creator": {"@type": "Organization", "name": dataset.organisation.name,
+                    "url": f"{site}/organisations/{dataset.organisation.slug}"},
+        "isAccessibleForFree": True,
+    }
+    if found is not None:
+        body["license"] = found.url or found.title
+    if dataset.keywords:
+        body["keywords"] = dataset.keywords
+    if dataset.spatial_coverage:
+        body["spatialCoverage"] = dataset.spatial_coverage
+    if dataset.temporal_start and dataset.temporal_end:
+        body["temporalCoverage"] = (f"{dataset.temporal_start.isoformat()}/"
+                                    f"{dataset.temporal_end.isoformat()}")
+    if latest is not None:
+        body["distribution"] = [
+            {"@type": "DataDownload", "encodingFormat": exports.MEDIA_TYPES[f].split(";")[0],
+             "contentUrl": f"{site}/api/v1/datasets/{dataset.slug}/versions/{latest.number}"
+                           f"/export.{f}"}
+            for f in formats]
+    text = json.dumps(body, ensure_ascii=False)
+    # Inside <script>: no "</script>" or "<!--" may come from the data.
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 @router.get("/datasets.atom")
