@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from patrimoine.core.errors import Invalid
 from patrimoine.core.text import key, slugify
 from patrimoine.inventory.models import Dataset, Organisation, OrganisationKind, UpdateFrequency
-from patrimoine.portal.licences import ODBL, Licence, licence
+from patrimoine.portal.licences import LICENCE_OUVERTE, ODBL, Licence, licence
 from patrimoine.standards import public
 from patrimoine.standards.public import FORMAT_LABELS, PublicDataset
 
@@ -346,6 +346,10 @@ class _Builder:
             add(node, DCAT.mediaType, self.typed(IANA + MEDIA_TYPES[fmt], DCTERMS.MediaType))
         if licence_node is not None:
             add(node, DCTERMS.license, licence_node)
+        # Published versions are immutable and kept: the downloads are stable.
+        add(node, DCATAP.availability, self.concept(
+            URIRef(EU + "planned-availability/STABLE"), "Stable",
+            URIRef(EU + "planned-availability"), "Disponibilité prévue (UE)"))
         add(node, DCTERMS.issued, _datetime(version.created_at))
         add(node, DCTERMS.modified, _datetime(version.created_at))
         return node
@@ -372,6 +376,11 @@ class _Builder:
         modified = public.last_modified(session)
         if modified is not None:
             add(node, DCTERMS.modified, _datetime(modified))
+        issued = public.first_issued(session)
+        if issued is not None:
+            add(node, DCTERMS.issued, _datetime(issued))
+        # The catalog's own metadata is published under the Licence Ouverte.
+        add(node, DCTERMS.license, self.licence(LICENCE_OUVERTE))
         add(node, DCAT.themeTaxonomy, self.scheme(URIRef(EU + "data-theme"),
                                                   "Thèmes des données (UE)"))
         add(node, DCAT.themeTaxonomy, self.scheme(self.uris.local_themes,

@@ -138,6 +138,12 @@ def last_modified(session: Session) -> datetime | None:
     return max(times) if times else None
 
 
+def first_issued(session: Session) -> datetime | None:
+    """When the oldest public dataset was entered."""
+    first = session.scalar(select(func.min(Dataset.created_at)).where(public_clause(ANONYMOUS)))
+    return aware(first) if first is not None else None
+
+
 def root_organisation(session: Session) -> Organisation | None:
     """The organisation at the top of the territory (the catalog's publisher)."""
     return session.scalar(select(Organisation).where(Organisation.parent_id.is_(None))
