@@ -238,6 +238,11 @@ def test_catalog_by_content_negotiation(web: TestClient) -> None:
     assert r.headers["content-type"].startswith("application/rdf+xml")
     r = web.head("/catalog.ttl")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    # Unchanged documents are not sent again.
+    etag = web.get("/catalog.ttl").headers["etag"]
+    again = web.get("/catalog.ttl", headers={"if-none-match": etag})
+    assert again.status_code == 304 and not again.content
+    assert web.get("/catalog.ttl?page_size=7", headers={"if-none-match": etag}).status_code == 200
 
 
 # -------------------------------------------------------------------- stable URIs

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -30,16 +32,23 @@ def _public_url(request: Request) -> str:
     return services(request).settings.public_url
 
 
-def _rdf(graph_bytes: tuple[bytes, str]) -> Response:
+def _rdf(request: Request, graph_bytes: tuple[bytes, str]) -> Response:
+    """The document, with an ETag: harvesters asking again get 304 when nothing changed."""
     body, media_type = graph_bytes
-    return Response(body, media_type=media_type, headers=HEADERS)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {**HEADERS, "ETag": etag}
+    asked = [t.strip().removeprefix("W/") for t in
+             request.headers.get("if-none-match", "").split(",")]
+    if etag in asked or "*" in asked:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def _catalog(request: Request, session: Session, ext: str) -> Response:
     number, size = dcat.parse_paging(request.query_params.get("page"),
                                      request.query_params.get("page_size"))
     page = dcat.catalog_page(session, _public_url(request), ext, number, size)
-    return _rdf(dcat.serialize(page.graph, ext))
+    return _rdf(request, dcat.serialize(page.graph, ext))
 
 
 @router.api_route("/catalog.ttl", methods=GET)
@@ -65,7 +74,8 @@ def catalog_negotiated(request: Request, session: SessionDep) -> Response:
 
 def _document(request: Request, session: Session, ident: str, ext: str) -> Response:
     entry = public.find(session, ident)
-    return _rdf(dcat.serialize(dcat.dataset_document(session, _public_url(request), entry), ext))
+    graph = dcat.dataset_document(session, _public_url(request), entry)
+    return _rdf(request, dcat.serialize(graph, ext))
 
 
 @router.api_route("/datasets/uid/{uid}.ttl", methods=GET)
