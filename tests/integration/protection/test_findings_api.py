@@ -91,3 +91,9 @@ def test_k_anonymity_and_counts(client: TestClient, services: Services, tmp_path
     assert r.status_code == 200
     assert r.json()["threshold"] == 11 and r.json()["suppressed_groups"] == 2
     assert {g["count"] for g in r.json()["groups"]} == {None}
+    from sqlalchemy import select
+
+    from patrimoine.access.audit import AuditEvent
+    with services.db.session() as s:
+        actions = s.scalars(select(AuditEvent.action)).all()
+    assert "dataset.k_anonymity_read" in actions and "dataset.counts_read" in actions

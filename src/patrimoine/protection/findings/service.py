@@ -195,6 +195,11 @@ def scan_of(session: Session, version: DatasetVersion) -> PersonalDataScan | Non
 def ensure_scanned(session: Session, settings: Settings, version: DatasetVersion,
                    principal: Principal | None = None) -> PersonalDataScan:
     scan = scan_of(session, version)
+    if scan is None and session.get_bind().dialect.name == "postgresql":
+        # Two first requests at once: the second waits, then finds the first one's scan.
+        session.execute(select(DatasetVersion.id).where(DatasetVersion.id == version.id)
+                        .with_for_update())
+        scan = scan_of(session, version)
     if scan is None:
         scan_version(session, settings, version, principal)
         scan = scan_of(session, version)

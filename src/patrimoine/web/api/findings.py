@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from patrimoine.access import audit
 from patrimoine.access.permissions import can_view_findings, require
 from patrimoine.access.principal import Principal
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import Dataset
+from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.protection.findings import anonymise as anon
 from patrimoine.protection.findings import disclosure, service
 from patrimoine.protection.gate import publication_blockers
@@ -49,6 +50,14 @@ def _target(session: Session, principal: Principal, slug: str,
             number: int) -> tuple[Dataset, DatasetVersion]:
     dataset = inventory.get_dataset(session, principal, slug)
     return dataset, versions.get_version(session, dataset, number)
+
+
+def _audit_read(session: Session, principal: Principal, dataset: Dataset,
+                version: DatasetVersion, action: str, details: dict[str, Any]) -> None:
+    """Reads of data that is not open go to the audit log, as the datastore's reads do."""
+    if dataset.access_level != AccessLevel.OPEN:
+        audit.record(session, principal, action, f"dataset:{dataset.slug}",
+                     {"version": version.number, **details})
 
 
 def _findings_out(session: Session, dataset: Dataset, version: DatasetVersion,
@@ -123,6 +132,8 @@ def k_anonymity(
     dataset, version = _target(session, principal, slug, number)
     require(can_view_findings(principal, dataset), principal,
             f"évaluer le risque de réidentification de « {dataset.title} »")
+    _audit_read(session, principal, dataset, version, "dataset.k_anonymity_read",
+                {"columns": columns})
     report = disclosure.k_anonymity(services(request).settings, version, columns.split(","),
                                     target=k, worst=worst)
     return {"dataset": dataset.slug, "version": version.number, **report.to_dict()}
@@ -134,6 +145,7 @@ def counts(
     by: Annotated[str, Query(description="Colonnes de regroupement séparées par des virgules.")],
 ) -> dict[str, Any]:
     dataset, version = _target(session, principal, slug, number)
+    _audit_read(session, principal, dataset, version, "dataset.counts_read", {"by": by})
     result = disclosure.suppressed_counts(services(request).settings, version, by.split(","))
     return {"dataset": dataset.slug, "version": version.number, **result.to_dict()}
 

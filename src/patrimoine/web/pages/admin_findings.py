@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from patrimoine.access import audit
 from patrimoine.access.permissions import (
     can_anonymise,
     can_decide_findings,
@@ -21,7 +22,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import Dataset
+from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.protection.findings import anonymise as anon
 from patrimoine.protection.findings import disclosure, service
 from patrimoine.protection.findings.models import DECISION_LABELS
@@ -99,6 +100,10 @@ def findings_page(
         if columns:
             try:
                 context["report"] = disclosure.k_anonymity(settings, target, columns, target=k)
+                if dataset.access_level != AccessLevel.OPEN:
+                    audit.record(session, principal, "dataset.k_anonymity_read",
+                                 f"dataset:{dataset.slug}",
+                                 {"version": target.number, "columns": columns})
             except Invalid as exc:
                 context["report_error"] = _error_text(exc)
     return page(request, "admin/personal_data.html", "inventaire", context)
