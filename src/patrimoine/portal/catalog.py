@@ -77,7 +77,8 @@ def get_public_dataset(session: Session, principal: Principal, slug: str) -> Dat
     return dataset
 
 
-def _aware(value: datetime | None) -> datetime:
+def as_utc(value: datetime | None) -> datetime:
+    """An aware datetime whatever the driver returns (naive values are UTC); None is 1970."""
     if value is None:
         return _EPOCH
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
@@ -161,11 +162,11 @@ def entries(session: Session, principal: Principal, q: str = "") -> list[Entry]:
         stmt = stmt.join(sub, sub.c.id == Dataset.id).add_columns(sub.c.rank)
     out = []
     for row in session.execute(stmt):
-        modified = max(_aware(row[9]), _aware(row[10]))
+        modified = max(as_utc(row[9]), as_utc(row[10]))
         out.append(Entry(
             id=row[0], slug=row[1], title=row[2], organisation=row[3], organisation_slug=row[4],
             theme=row[5], licence=licence(row[6]), keywords=list(row[7] or []),
-            created_at=_aware(row[8]), modified=modified,
+            created_at=as_utc(row[8]), modified=modified,
             format=(row[11] or "").lower() or None, has_map=bool(row[12]),
             row_count=row[13], popularity=int(row[14] or 0),
             rank=float(row[15]) if matches is not None else 0.0,
