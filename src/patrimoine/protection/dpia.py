@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from patrimoine.access import audit
 from patrimoine.access.permissions import (
@@ -102,8 +102,8 @@ def assess(activity: ProcessingActivity) -> DpiaAssessment:
 def missing_dpias(session: Session, principal: Principal, organisation_id: int | None = None
                   ) -> list[ProcessingActivity]:
     """Activities of the registers the principal reads whose required DPIA does not exist."""
-    query = select(ProcessingActivity).order_by(ProcessingActivity.organisation_id,
-                                                ProcessingActivity.reference)
+    query = select(ProcessingActivity).options(selectinload(ProcessingActivity.dpias)).order_by(
+        ProcessingActivity.organisation_id, ProcessingActivity.reference)
     scope = register_organisations(principal)
     if organisation_id is not None:
         if not can_read_register(principal, organisation_id):

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from patrimoine.access import audit
 from patrimoine.access.permissions import (
@@ -253,8 +253,8 @@ def get_activity(session: Session, principal: Principal, activity_id: int) -> Pr
 
 def list_activities(session: Session, principal: Principal, *, organisation_id: int | None = None,
                     status: ActivityStatus | None = None) -> list[ProcessingActivity]:
-    query = select(ProcessingActivity).order_by(ProcessingActivity.organisation_id,
-                                                ProcessingActivity.reference)
+    query = select(ProcessingActivity).options(selectinload(ProcessingActivity.dpias)).order_by(
+        ProcessingActivity.organisation_id, ProcessingActivity.reference)
     scope = register_organisations(principal)
     if organisation_id is not None:
         require(can_read_register(principal, organisation_id), principal,
