@@ -9,6 +9,8 @@
   published version: its Parquet file is written to a temporary CSV under the headers of the
   source file, then validated. Every error comes with its row, its field and the broken
   constraint, in French; at most `MAX_ERRORS` are listed (the count says when more exist).
+- `custom_checks` of schema.data.gouv.fr descriptors (run there by Validata): the SIRET and
+  SIREN checks are applied; any other is named in the report's notes as not checked.
 - Declarations: a dataset, or one of its versions, declares a schema (`declare_schema`);
   results are kept per version and schema digest, since versions never change.
 """
@@ -192,6 +194,86 @@ def schema_title(descriptor: dict[str, Any], fallback: str = "Schéma déposé")
 
 
 # ---------------------------------------------------------------------------------------------
+# Custom checks of schema.data.gouv.fr (Validata): `custom_checks` in a descriptor
+# ---------------------------------------------------------------------------------------------
+
+
+def siret_is_valid(value: str) -> bool:
+    """A SIRET: 14 digits passing the Luhn check (La Poste's establishments, SIREN 356000000,
+    use the sum of their digits, a multiple of 5, instead)."""
+    if not re.fullmatch(r"\d{14}", value):
+        return False
+    if value.startswith("356000000"):
+        return sum(int(c) for c in value) % 5 == 0
+    return _luhn(value)
+
+
+def siren_is_valid(value: str) -> bool:
+    """A SIREN: 9 digits passing the Luhn check."""
+    return bool(re.fullmatch(r"\d{9}", value)) and _luhn(value)
+
+
+def _luhn(value: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(value)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+_IDENTIFIER_CHECKS = {
+    "french-siret-value": (siret_is_valid, "numéro SIRET valide (14 chiffres dont la clé de "
+                                           "contrôle est juste)", 14),
+    "french-siren-value": (siren_is_valid, "numéro SIREN valide (9 chiffres dont la clé de "
+                                           "contrôle est juste)", 9),
+}
+
+
+def _custom_checks(descriptor: dict[str, Any]) -> tuple[list[Any], list[str]]:
+    """frictionless checks for the custom checks we implement, and notes for the others."""
+    import attrs
+    from frictionless import Check, errors
+
+    @attrs.define(kw_only=True, repr=False)
+    class FrenchIdentifierValue(Check):  # type: ignore[misc]
+        type = "french-identifier-value"
+        Errors = [errors.CellError]
+        field_name: str
+        check_name: str
+        has_pattern: bool = False
+
+        def validate_row(self, row: Any) -> Any:
+            if self.field_name in row.error_cells:  # already reported as a type error
+                return
+            cell = row[self.field_name]
+            valid, _label, digits = _IDENTIFIER_CHECKS[self.check_name]
+            if cell in (None, ""):
+                return
+            if self.has_pattern and not re.fullmatch(rf"\d{{{digits}}}", str(cell)):
+                return  # the field's own pattern reports a malformed value
+            if not valid(str(cell)):
+                yield errors.CellError.from_row(row, note=self.check_name,
+                                                field_name=self.field_name)
+
+    checks: list[Any] = []
+    notes: list[str] = []
+    fields = {str(f.get("name")): f for f in descriptor.get("fields", []) if isinstance(f, dict)}
+    for check in descriptor.get("custom_checks") or []:
+        if not isinstance(check, dict):
+            continue
+        name = str(check.get("name", ""))
+        params = check.get("params") or {}
+        if name in _IDENTIFIER_CHECKS and params.get("column") in fields:
+            spec = fields[params["column"]]
+            checks.append(FrenchIdentifierValue(
+                field_name=str(params["column"]), check_name=name,
+                has_pattern=bool((spec.get("constraints") or {}).get("pattern"))))
+        else:
+            notes.append(f"Contrôle complémentaire « {name} » du schéma non vérifié ici.")
+    return checks, list(dict.fromkeys(notes))
+
+
+# ---------------------------------------------------------------------------------------------
 # Validating files
 # ---------------------------------------------------------------------------------------------
 
@@ -199,16 +281,19 @@ def schema_title(descriptor: dict[str, Any], fallback: str = "Schéma déposé")
 def validate_file(path: Path | str, descriptor: dict[str, Any], *,
                   limit_errors: int = MAX_ERRORS) -> ValidationReport:
     """Validate a tabular file (CSV with any delimiter, XLSX…) against a Table Schema."""
-    from frictionless import FrictionlessException, Resource
+    from frictionless import Checklist, FrictionlessException, Resource
 
     started = time.monotonic()
     schema, notes = load_table_schema(descriptor)
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"Fichier introuvable : {path.name}")
+    checks, check_notes = _custom_checks(descriptor)
+    notes = notes + check_notes
     try:
         resource = Resource(path=path.name, basepath=str(path.parent), schema=schema)
-        report = resource.validate(limit_errors=limit_errors)
+        report = resource.validate(Checklist(checks=checks) if checks else None,
+                                   limit_errors=limit_errors)
     except FrictionlessException as exc:
         raise Invalid(f"Le fichier « {path.name} » est illisible : {_schema_error(exc)}") \
             from None
@@ -271,6 +356,9 @@ def _issue(error: Any) -> ValidationIssue:
         issue.message = f"La ligne n'a pas de cellule pour la colonne {where}."
     elif kind == "blank-row":
         issue.message = "La ligne est vide."
+    elif kind == "cell-error" and note in _IDENTIFIER_CHECKS:
+        issue.constraint, issue.expected = note, _IDENTIFIER_CHECKS[note][1]
+        issue.message = f"« {cell} » n'est pas un {_IDENTIFIER_CHECKS[note][1]}."
     elif kind in ("primary-key", "unique-error"):
         issue.constraint = "unique"
         issue.message = (f"Valeur « {cell} » en double dans la colonne {where} : elle doit être "

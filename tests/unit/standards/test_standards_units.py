@@ -114,3 +114,10 @@ def test_on_time_follows_the_frequency() -> None:
 def test_documentation_comes_from_a_link_or_a_schema() -> None:
     assert quality._documentation(_dataset(extra={"landing_page": "https://x.fr"}), None).met
     assert not quality._documentation(_dataset(), None).met
+
+
+def test_french_identifiers() -> None:
+    assert validation.siret_is_valid("18006701900430")  # IGN, the catalogue's example
+    assert not validation.siret_is_valid("18006701900431")
+    assert not validation.siret_is_valid("1800670190043")
+    assert validation.siren_is_valid("180067019") and not validation.siren_is_valid("180067018")
