@@ -15,28 +15,26 @@ import requests
 
 from patrimoine.standards import public
 from tests.integration.standards import udata_schema
-from tests.integration.standards.territory import Territory, build
+from tests.integration.standards.territory import Territory
 from tests.support import server
 from tests.support.postgres import free_port
 
 
 @pytest.fixture(scope="module")
-def live(_templates: Any, tmp_path_factory: pytest.TempPathFactory
+def live(standards_territory: Territory, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[tuple[Territory, str]]:
-    tmp = tmp_path_factory.mktemp("ckan")
+    """`patrimoine serve` over the shared territory, its public URL set to its own address."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    territory = build(_templates, tmp, public_url=url)
-    settings = territory.services.settings
+    settings = standards_territory.services.settings
     env = {"PATRIMOINE_DATA_DIR": str(settings.data_dir),
            "PATRIMOINE_DATABASE_URL": settings.resolved_database_url,
            "PATRIMOINE_SECRET_KEY": "test-secret-key", "PATRIMOINE_PUBLIC_URL": url}
-    running = server.start(env, tmp / "serve.log", port)
+    running = server.start(env, tmp_path_factory.mktemp("ckan") / "serve.log", port)
     try:
-        yield territory, running.url
+        yield standards_territory, running.url
     finally:
         server.stop(running)
-        territory.services.db.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyshacl
 import pytest
@@ -24,7 +23,7 @@ from patrimoine.inventory.models import Dataset
 from patrimoine.standards import dcat, public
 from patrimoine.web.app import create_app
 from tests import factories
-from tests.integration.standards.territory import Territory, build
+from tests.integration.standards.territory import Territory
 
 ROOT = Path(__file__).resolve().parents[3]
 VENDORED = ROOT / "tests" / "standards" / "dcat-ap"
@@ -39,10 +38,9 @@ BASE = "http://testserver"
 
 
 @pytest.fixture(scope="module")
-def territory(_templates: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Territory]:
-    t = build(_templates, tmp_path_factory.mktemp("dcat"), BASE)
-    yield t
-    t.services.db.dispose()
+def territory(standards_territory: Territory) -> Territory:
+    assert standards_territory.services.settings.public_url == BASE
+    return standards_territory
 
 
 @pytest.fixture(scope="module")
