@@ -59,7 +59,8 @@ def demo(
             progress.update(task, description=label, completed=index, total=total)
 
         with svc.db.unit_of_work() as session:
-            credentials = load_demo(session, password=password, on_step=on_step)
+            credentials = load_demo(session, password=password, settings=svc.settings,
+                                    on_step=on_step)
     elapsed = time.perf_counter() - started
 
     with svc.db.session() as session:

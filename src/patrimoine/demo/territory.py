@@ -22,6 +22,7 @@ from patrimoine.access import service as accounts
 from patrimoine.access.models import ROLE_LABELS, Account, Role
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Conflict
+from patrimoine.core.settings import Settings
 from patrimoine.demo import vocabulary as v
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Department, Organisation, OrganisationKind
@@ -115,6 +116,8 @@ class DemoContext:
     principal: Principal
     rng: random.Random
     password: str | None
+    # The data folder's settings, for steps that write files (published data); None skips them.
+    settings: Settings | None = None
     organisations: dict[str, Organisation] = field(default_factory=dict)
     departments: dict[tuple[str, str], Department] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
@@ -170,6 +173,13 @@ def build_inventory(ctx: DemoContext) -> None:
     build(ctx)
 
 
+def build_published(ctx: DemoContext) -> None:
+    # demo.published reads this module's organisations, hence the late import.
+    from patrimoine.demo.published import build_published as build
+
+    build(ctx)
+
+
 Step = Callable[[DemoContext], None]
 
 # (label in French, step). Later capabilities append their own demo content here.
@@ -177,6 +187,7 @@ STEPS: list[tuple[str, Step]] = [
     ("Organisations et directions", build_organisations),
     ("Comptes et rôles", build_accounts),
     ("Inventaire des données", build_inventory),
+    ("Données publiées sur le portail", build_published),
 ]
 
 
@@ -189,6 +200,7 @@ def load_demo(
     session: Session,
     *,
     password: str | None = None,
+    settings: Settings | None = None,
     seed: int = SEED,
     on_step: Callable[[int, int, str], None] | None = None,
 ) -> list[Credential]:
@@ -197,6 +209,8 @@ def load_demo(
     `password` (else PATRIMOINE_DEMO_PASSWORD) gives every account the same known password;
     otherwise each gets a random one, which is returned here and stored only hashed.
     `on_step(index, total, label)` is called before each step, for a progress display.
+    `settings` name the data folder: without them, steps that write data files (the
+    published datasets and their versions) are skipped.
     """
     if not is_empty(session):
         raise Conflict("Le territoire de démonstration ne se charge que dans une base vide : "
@@ -205,7 +219,7 @@ def load_demo(
     if password is not None:
         accounts.check_password_strength(password)
     ctx = DemoContext(session=session, principal=Principal.system("chargement de la démonstration"),
-                      rng=random.Random(seed), password=password)
+                      rng=random.Random(seed), password=password, settings=settings)
     for index, (label, step) in enumerate(STEPS):
         if on_step is not None:
             on_step(index, len(STEPS), label)

@@ -253,7 +253,9 @@ def add_version(session: Session, settings: Settings, principal: Principal, data
     require(can_edit_dataset(principal, dataset), principal,
             f"charger des données dans « {dataset.title} »")
     path = Path(path)
-    _plan, options = plan_upload(path, overrides)
+    options = as_overrides(overrides)
+    if options.types:  # keep only real corrections (sniffing costs; done only then)
+        _plan, options = plan_upload(path, options)
     name = Path(filename or path.name).name or path.name
     with tempfile.TemporaryDirectory(prefix=".named-", dir=path.parent) as work:
         # Ingest records the file's name: give it the name the user sent, without a copy.
