@@ -243,3 +243,37 @@ def import_scdl(
     else:
         console.print(f"Import terminé ({done.kind}) : {c['create']} créé(s), {c['update']} "
                       f"modifié(s), {c['unchanged']} inchangé(s).")
+
+
+@app.command("quality")
+def quality_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """The catalog's quality: average score (0 to 100), datasets per band, and how many
+    datasets meet each criterion (udata's nine, columns, schema, personal data)."""
+    from patrimoine.standards import quality
+
+    svc = services()
+    with svc.db.unit_of_work() as session:
+        figures = quality.catalog_quality(session, Principal.system("ligne de commande"))
+    if as_json:
+        typer.echo(json.dumps(figures.as_dict(), ensure_ascii=False, indent=2))
+        return
+    if figures.average is None:
+        console.print("L'inventaire est vide : aucun score à calculer.")
+        return
+    average = f"{figures.average:.1f}".replace(".", ",")
+    console.print(f"Score de qualité moyen : {average}/100 sur {figures.datasets} jeu(x) "
+                  "de données.")
+    bands = Table(title="Tranches", title_justify="left")
+    bands.add_column("Tranche")
+    bands.add_column("Jeux", justify="right")
+    for band, count in figures.bands.items():
+        bands.add_row(quality.BAND_LABELS[band], str(count))
+    console.print(bands)
+    criteria = Table(title="Critères remplis", title_justify="left")
+    criteria.add_column("Critère")
+    criteria.add_column("Jeux", justify="right")
+    for cid, count in figures.criteria_met.items():
+        criteria.add_row(quality.CRITERIA_TITLES[cid], str(count))
+    console.print(criteria)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -165,3 +168,16 @@ def test_api_quality(services: Services, client: TestClient) -> None:
     assert client.get(f"/api/v1/datasets/{closed.slug}/quality").status_code == 404
     catalog = client.get("/api/v1/inventory/quality").json()
     assert catalog["datasets"] == 1 and catalog["average"] == round(100 / 11)
+
+
+def test_cli_quality(services: Services, cli: Callable[..., Any]) -> None:
+    empty = cli("inventory", "quality")
+    assert empty.returncode == 0 and "L'inventaire est vide" in empty.stdout
+    with services.db.unit_of_work() as session:
+        org = factories.organisation(session)
+        factories.dataset(session, org, "Riche", description=LONG, licence="ODbL")
+    shown = cli("inventory", "quality")
+    assert shown.returncode == 0, shown.stderr
+    assert "Score de qualité moyen : 18,0/100 sur 1 jeu(x)" in shown.stdout
+    figures = json.loads(cli("inventory", "quality", "--json").stdout)
+    assert figures["average"] == 18.0 and figures["criteria_met"]["licence"] == 1
