@@ -280,7 +280,7 @@ def test_uris_do_not_change_when_title_and_slug_do(web: TestClient, territory: T
         with territory.services.db.unit_of_work() as s:
             entry = s.get(Dataset, budget.id)
             assert entry is not None
-            entry.slug = budget.slug
+            entry.slug, entry.title = budget.slug, budget.title
 
 
 def test_per_dataset_documents_in_three_formats(web: TestClient, territory: Territory) -> None:
