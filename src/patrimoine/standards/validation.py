@@ -298,9 +298,7 @@ def validate_file(path: Path | str, descriptor: dict[str, Any], *,
         raise Invalid(f"Le fichier « {path.name} » est illisible : {_schema_error(exc)}") \
             from None
     task = report.tasks[0] if report.tasks else None
-    errors = [_issue(e) for e in (task.errors if task else report.errors)]
-    if task is None:
-        errors.extend(_issue(e) for e in report.errors)
+    errors = [_issue(e) for e in [*report.errors, *(task.errors if task else [])]]
     stats = task.stats if task else {}
     count = len(errors)
     truncated = bool(task and getattr(task, "partial", False)) or count >= limit_errors
