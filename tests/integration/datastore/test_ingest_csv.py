@@ -316,3 +316,20 @@ def test_row_ids_follow_the_file_order_across_row_groups(services: Services, dat
     table = file.read(columns=["_row", "id"])
     assert table.column("_row").to_pylist() == table.column("id").to_pylist()
     assert table.column("_row").to_pylist()[-1] == n
+
+
+def test_boolean_words_and_iso_datetimes(services: Services, dataset: Dataset,
+                                         tmp_path: Path) -> None:
+    path = write(tmp_path, "b.csv",
+                 "a;b;c;iso;utc;jour\n"
+                 "Vrai;TRUE;oui;2024-03-01T10:15:00;2024-03-01T10:15:00+01:00;1.2.2024\n"
+                 "faux;false;NON;2024-03-02 08:00;2024-03-02T08:00:00Z;29.02.2024\n")
+    version = load(services, dataset, path)
+    assert columns(version) == {"a": "boolean", "b": "boolean", "c": "boolean",
+                                "iso": "datetime", "utc": "datetime", "jour": "date"}
+    data = rows(services, version)
+    assert [(r["a"], r["b"], r["c"]) for r in data] == [(True, True, True), (False, False, False)]
+    assert data[0]["iso"] == datetime(2024, 3, 1, 10, 15)
+    assert data[0]["utc"] == datetime(2024, 3, 1, 9, 15)  # converted to UTC
+    assert data[1]["utc"] == datetime(2024, 3, 2, 8, 0)
+    assert data[1]["jour"] == date(2024, 2, 29)
