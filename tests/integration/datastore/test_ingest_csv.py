@@ -333,3 +333,17 @@ def test_boolean_words_and_iso_datetimes(services: Services, dataset: Dataset,
     assert data[0]["utc"] == datetime(2024, 3, 1, 9, 15)  # converted to UTC
     assert data[1]["utc"] == datetime(2024, 3, 2, 8, 0)
     assert data[1]["jour"] == date(2024, 2, 29)
+
+
+def test_positions_from_a_lat_lon_pair_column(services: Services, dataset: Dataset,
+                                              tmp_path: Path) -> None:
+    path = write(tmp_path, "ods.csv", 'nom;geo_point_2d\nA;"48.8566, 2.3522"\nB;\nC;45.76,4.83\n')
+    assert sniff(path).first_rows[0] == ["A", "48.8566, 2.3522", 48.8566, 2.3522]
+    version = load(services, dataset, path)
+    assert columns(version) == {"nom": "string", "geo_point_2d": "string",
+                                "latitude": "number", "longitude": "number"}
+    assert version.columns[2]["source_name"] == "geo_point_2d"
+    assert version.positions == {"lat": "latitude", "lon": "longitude"}
+    data = rows(services, version)
+    assert [(r["latitude"], r["longitude"]) for r in data] == [
+        (48.8566, 2.3522), (None, None), (45.76, 4.83)]

@@ -184,14 +184,50 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
     plan.first_rows = [list(r) for r in zip(*(c[:FIRST_ROWS] for c in sample_columns))]
     decimals = {c.parse.get("decimal") for c in plan.columns if c.type == "number"} - {None}
     plan.decimal = "," if "," in decimals else ("." if decimals else None)
+    _point_columns(plan, sample_columns)
     plan.positions = _positions(plan, raw)
     if not table.num_rows:
         plan.problems.append("Aucune ligne de données après l'en-tête.")
     return plan, raw
 
 
-def _positions(plan: IngestPlan, raw: sources.RawSource) -> dict[str, str] | None:
-    if raw.position_indexes is not None:
+POINT_NAMES = ("geo_point_2d", "geo_point", "geopoint", "point_geo", "coordonnees",
+               "coordonnees_gps", "coordonnees_geographiques", "coordinates", "wgs84")
+_POINT = re.compile(r"\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*")
+
+
+def _point_columns(plan: IngestPlan, sample_columns: list[list[Any]]) -> None:
+    """A text column of "lat, lon" pairs (as portals export `geo_point_2d`) gives
+    `latitude` and `longitude` number columns, when the file has no such columns already."""
+    if _positions(plan, None) is not None:
+        return
+    for index, column in enumerate(list(plan.columns)):
+        if column.type != "string" or column.name not in POINT_NAMES:
+            continue
+        values = [v for v in sample_columns[index] if isinstance(v, str) and v.strip()]
+        matches = [_POINT.fullmatch(v) for v in values]
+        if not values or not all(m and abs(float(m.group(1))) <= 90
+                                 and abs(float(m.group(2))) <= 180 for m in matches):
+            continue
+        taken = {c.name for c in plan.columns}
+        for label, part in (("latitude", 1), ("longitude", 2)):
+            name, n = label, 2
+            while name in taken:
+                name, n = f"{label}_{n}", n + 1
+            taken.add(name)
+            plan.columns.append(ColumnPlan(
+                name=name, source_name=column.source_name, type="number",
+                parse={"point_of": index, "part": part}, raw_type="DOUBLE",
+                sample=[m.group(part) for m in matches[:SAMPLE_VALUES] if m]))
+        for row in plan.first_rows:
+            value = row[index]
+            m = _POINT.fullmatch(value) if isinstance(value, str) else None
+            row.extend([float(m.group(1)), float(m.group(2))] if m else [None, None])
+        return
+
+
+def _positions(plan: IngestPlan, raw: sources.RawSource | None) -> dict[str, str] | None:
+    if raw is not None and raw.position_indexes is not None:
         lat, lon = raw.position_indexes
         return {"lat": plan.columns[lat].name, "lon": plan.columns[lon].name}
     numbers = [c for c in plan.columns if c.type == "number"]
@@ -203,13 +239,18 @@ def _positions(plan: IngestPlan, raw: sources.RawSource) -> dict[str, str] | Non
 
 
 def select_sql(plan: IngestPlan, raw: sources.RawSource) -> str:
-    exprs = [
-        f"{typed_cast(f'r{i}', c.raw_type, c.name, c.type, c.parse)} AS {quote_ident(c.name)}"
-        for i, c in enumerate(plan.columns)
-    ]
+    exprs = []
+    for i, c in enumerate(plan.columns):
+        if "point_of" in c.parse:  # latitude / longitude taken from a "lat, lon" column
+            part = f"trim(split_part(CAST(r{c.parse['point_of']} AS VARCHAR), ',', {c.parse['part']}))"
+            expr = f"TRY_CAST(nullif({part}, '') AS DOUBLE)"
+        else:
+            expr = typed_cast(f"r{i}", c.raw_type, c.name, c.type, c.parse)
+        exprs.append(f"{expr} AS {quote_ident(c.name)}")
     where = ""
     if plan.format == "csv":
-        where = " WHERE NOT (" + " AND ".join(f"r{i} IS NULL" for i in range(len(exprs))) + ")"
+        where = " WHERE NOT (" + " AND ".join(
+            f"r{i} IS NULL" for i in range(len(raw.source_names))) + ")"
     return f"SELECT {', '.join(exprs)} FROM {raw.relation}{where}"
 
 
