@@ -44,6 +44,9 @@ from patrimoine.standards import schemas
 from patrimoine.standards.models import SchemaDeclaration, SchemaValidation
 
 MAX_ERRORS = 1000
+# Pages and declarations validate a version by themselves up to this size (about 7 s);
+# larger ones are validated on request (the validation endpoint, or the page's button).
+AUTO_VALIDATE_ROWS = 200_000
 
 # Keys of a Table Schema that carry its structure; the rest is metadata.
 _STRUCTURE_KEYS = ("fields", "primaryKey", "foreignKeys", "missingValues", "fieldsMatch")
@@ -638,6 +641,19 @@ def declared_schema(session: Session, dataset: Dataset,
     else:
         descriptor = dict(declaration.descriptor or {})
     return DeclaredSchema(declaration, descriptor, declaration.title, shipped)
+
+
+def kept_report(session: Session, version: DatasetVersion) -> ValidationReport | None:
+    """The kept result for the version and the schema that applies to it, if any."""
+    dataset = session.get(Dataset, version.dataset_id)
+    assert dataset is not None
+    declared = declared_schema(session, dataset, version)
+    if declared is None:
+        return None
+    cached = session.scalar(select(SchemaValidation).where(
+        SchemaValidation.version_id == version.id,
+        SchemaValidation.schema_digest == schema_digest(declared.descriptor)))
+    return ValidationReport.from_dict(cached.report) if cached is not None else None
 
 
 def validate_version(session: Session, settings: Settings, version: DatasetVersion, *,

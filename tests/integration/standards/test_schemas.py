@@ -330,3 +330,26 @@ def test_the_schemas_custom_siret_check_is_applied(tmp_path: Path) -> None:
     assert checked.valid
     assert checked.notes == ["Contrôle complémentaire « french_gps_coordinates » du schéma non "
                              "vérifié ici."]
+
+
+def test_large_versions_are_validated_on_request(services: Services, client: TestClient,
+                                                 tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validation, "AUTO_VALIDATE_ROWS", 1)
+    dataset = _dataset(services)
+    load(services, dataset, write(tmp_path, "equipements.csv", BAD))
+    with services.db.unit_of_work() as session:
+        factories.account(session, "admin@example.fr", superadmin=True)
+        entry = session.get(Dataset, dataset.id)
+        validation.declare_schema(session, SYSTEM, entry, descriptor=SMALL_SCHEMA)
+    login(client, "admin@example.fr")
+    page = client.get(f"/admin/inventaire/{dataset.slug}/schema")
+    assert "n'a pas encore été validée" in page.text and "Conformité non vérifiée" in page.text
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    done = client.post(f"/admin/inventaire/{dataset.slug}/schema",
+                       data={"csrf_token": token, "action": "validate"})
+    assert done.status_code == 200 and "n'est pas conforme : 3 erreur(s)" in done.text
+    with services.db.unit_of_work() as session:
+        entry = session.get(Dataset, dataset.id)
+        assert validation.conformity(session, entry).status == NOT_CONFORM
+        assert validation.kept_report(session, get_version(session, entry, 1)).error_count == 3

@@ -61,7 +61,8 @@ def dataset_schema(slug: str, session: SessionDep, principal: PrincipalDep) -> d
             summary="Déclarer le schéma d'un jeu de données (ou d'une version)",
             description="Corps JSON : `name` (un schéma disponible) ou `descriptor` (un Table "
                         "Schema), et `version` facultatif. La dernière version est validée "
-                        "aussitôt ; la réponse donne la conformité.")
+                        "aussitôt (jusqu'à 200 000 lignes ; au-delà, par l'appel de "
+                        "validation) ; la réponse donne la conformité.")
 def declare_schema(slug: str, body: SchemaDeclarationIn, request: Request, session: SessionDep,
                    principal: PrincipalDep) -> dict[str, Any]:
     dataset = inventory.get_dataset(session, principal, slug)
@@ -69,7 +70,7 @@ def declare_schema(slug: str, body: SchemaDeclarationIn, request: Request, sessi
     validation.declare_schema(session, principal, dataset, name=body.name,
                               descriptor=body.descriptor, version=version)
     latest = versions.latest_version(session, dataset)
-    if latest is not None:
+    if latest is not None and latest.row_count <= validation.AUTO_VALIDATE_ROWS:
         validation.validate_version(session, services(request).settings, latest)
     return _schema_state(session, dataset)
 

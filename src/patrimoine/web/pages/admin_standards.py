@@ -24,7 +24,7 @@ MAX_SCHEMA_BYTES = 2_000_000
 
 
 def _context(request: Request, session: SessionDep, principal: LoggedInDep, slug: str,
-             error: str | None = None) -> dict[str, object]:
+             error: str | None = None, validate: bool = False) -> dict[str, object]:
     dataset = inventory.get_dataset(session, principal, slug)
     settings = services(request).settings
     declared = validation.declared_schema(session, dataset)
@@ -33,7 +33,10 @@ def _context(request: Request, session: SessionDep, principal: LoggedInDep, slug
     report_error = None
     if declared is not None and latest is not None:
         try:
-            report = validation.validate_version(session, settings, latest)
+            report = validation.kept_report(session, latest)
+            if report is None and (validate or
+                                   latest.row_count <= validation.AUTO_VALIDATE_ROWS):
+                report = validation.validate_version(session, settings, latest)
         except (Invalid, NotFound) as exc:
             report_error = exc.message
     return {
@@ -68,6 +71,9 @@ async def declare(slug: str, request: Request, session: SessionDep, principal: L
     require(can_edit_dataset(principal, dataset), principal, "déclarer le schéma de ce jeu")
     action = str(posted.get("action", "declare"))
     try:
+        if action == "validate":
+            return page(request, "admin/dataset_schema.html", "inventaire",
+                        _context(request, session, principal, slug, validate=True))
         if action == "remove":
             validation.remove_declaration(session, principal, dataset)
             flash(request, "Schéma retiré.")
