@@ -24,7 +24,7 @@ CSV = "compteur;date;passages;code_quartier;latitude;longitude\n" + "".join(
     f"47,4{i % 10}{i % 7};0,6{i % 9}{i % 5}\n" for i in range(400))
 
 
-def test_referent_prepares_chief_data_officer_publishes(
+def test_publication_workflow_and_its_screenshots(
         request: pytest.FixtureRequest, db: Database, serve: Any, page: Any,
         tmp_path: Path) -> None:
     shots = bool(request.config.getoption("--screenshots"))
@@ -55,7 +55,18 @@ def test_referent_prepares_chief_data_officer_publishes(
     assert page.get_by_role("heading", level=1).inner_text().startswith("Charger des données")
     shot("30-publication-envoi", full=False)
     page.get_by_label("Fichier de données").set_input_files(str(csv))
+    # A slow link, so that the upload progress (XMLHttpRequest) shows.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 8000})
     page.get_by_role("button", name="Envoyer et prévisualiser").click()
+    progress = page.locator("[data-progress-text]")
+    progress.filter(has_text="Envoi :").wait_for()
+    assert page.locator("progress#progression").is_visible()
+    shot("30-publication-envoi-progression", full=False)
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
     page.get_by_role("heading", name="Aperçu de « comptages-ecluses.csv »").wait_for()
     assert "Détecté : cp1252" in page.locator(".detected").inner_text()
     assert page.get_by_label("Type de la colonne code_quartier").input_value() == "string"

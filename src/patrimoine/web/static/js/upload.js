@@ -3,6 +3,10 @@
 // answers (preview or error) then replaces this one. Without JavaScript the form posts as usual.
 (function () {
   "use strict";
+  function size(bytes) {
+    if (bytes < 1048576) { return Math.max(1, Math.round(bytes / 1024)) + " Ko"; }
+    return (bytes / 1048576).toFixed(1).replace(".", ",") + " Mo";
+  }
   function enhance(form) {
     var box = form.querySelector(".upload-progress");
     var bar = box && box.querySelector("progress");
@@ -22,8 +26,7 @@
         var percent = Math.round((e.loaded / e.total) * 100);
         bar.value = percent;
         text.textContent = percent < 100
-          ? "Envoi : " + percent + " % (" + (e.loaded / 1048576).toFixed(1).replace(".", ",") +
-            " Mo sur " + (e.total / 1048576).toFixed(1).replace(".", ",") + " Mo)"
+          ? "Envoi : " + percent + " % (" + size(e.loaded) + " sur " + size(e.total) + ")"
           : "Fichier envoyé ; lecture et aperçu en cours…";
       });
       xhr.addEventListener("load", function () {
