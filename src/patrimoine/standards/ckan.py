@@ -15,6 +15,8 @@ module (datastore/query.py): no SQL is built here.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import uuid
@@ -53,6 +55,7 @@ MIME_TYPES = {"csv": "text/csv", "json": "application/json", "ndjson": "applicat
 FIELD_TYPES = {"string": "text", "integer": "int", "number": "numeric", "boolean": "bool",
                "date": "date", "datetime": "timestamp", "geometry": "text"}
 NAMESPACE = public.RESOURCE_NAMESPACE
+RECORDS_FORMATS = ("objects", "lists", "csv", "tsv")
 
 
 # ------------------------------------------------------------------------- errors
@@ -655,6 +658,16 @@ def _datastore_sort(text: Any) -> tuple[queries.SortKey, ...]:
     return tuple(keys)
 
 
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -667,8 +680,8 @@ def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if _bool(params, "distinct", False):
         raise invalid("distinct", "les lignes distinctes ne sont pas disponibles ici.")
     records_format = params.get("records_format") or "objects"
-    if records_format not in ("objects", "lists"):
-        raise invalid("records_format", "objects ou lists.")
+    if records_format not in RECORDS_FORMATS:
+        raise invalid("records_format", ", ".join(RECORDS_FORMATS) + ".")
     assert entry.version is not None
     table = open_version(ctx.settings, entry.version, ctx.limits)
     max_limit = table.limits.max_page_size
@@ -700,11 +713,22 @@ def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     out_fields = ([{"id": "_id", "type": "int"}] if with_id else []) + [
         {"id": name, "type": FIELD_TYPES.get(types[name], "text")} for name in selected]
     names = (["_id"] if with_id else []) + selected
-    records: list[Any] = []
+    lines: list[list[Any]] = []
     for row in rows:
         values = {"_id": row["_row"], **{n: _json_safe(row[n]) for n in selected}}
-        records.append({n: values[n] for n in names} if records_format == "objects"
-                       else [values[n] for n in names])
+        lines.append([values[n] for n in names])
+    records: Any
+    if records_format == "objects":
+        records = [dict(zip(names, line, strict=True)) for line in lines]
+    elif records_format == "lists":
+        records = lines
+    else:
+        # CKAN's csv and tsv: the rows as text, without a header (the fields say it).
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter="," if records_format == "csv" else "\t",
+                            lineterminator="\n")
+        writer.writerows([[_csv_cell(v) for v in line] for line in lines])
+        records = out.getvalue()
     echoed: dict[str, Any] = {"resource_id": resource_id}
     for name, value in (("q", q), ("filters", filters), ("fields", fields or None),
                         ("sort", params.get("sort"))):
@@ -728,7 +752,40 @@ def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+HELP = {
+    "status_show": "État du site : version de CKAN imitée, adresse, langue, extensions.",
+    "package_list": "Noms de tous les jeux de données publics. Paramètres : limit, offset.",
+    "package_search": "Recherche de jeux de données. Paramètres : q (mots, ou champ:valeur), "
+                      "fq et fq_list (organization:, tags:, license_id:, res_format:, name:, "
+                      "id: ; -champ: exclut), rows (10 par défaut, 1000 au plus), start, sort "
+                      "(score, metadata_modified, metadata_created, name, title_string suivis "
+                      "de asc ou desc), facet.field, facet.limit, facet.mincount.",
+    "package_show": "Un jeu de données. Paramètre : id (nom, identifiant ou UUID).",
+    "organization_list": "Organisations. Paramètres : all_fields, sort (name, title, "
+                         "package_count), limit, offset, organizations.",
+    "organization_show": "Une organisation. Paramètres : id, include_datasets.",
+    "tag_list": "Mots-clés des jeux de données publics. Paramètres : query, all_fields.",
+    "license_list": "Licences.",
+    "resource_show": "Une ressource (un format de téléchargement). Paramètre : id.",
+    "datastore_search": "Lignes des données d'une ressource. Paramètres : resource_id, q "
+                        "(texte, ou {\"colonne\": \"mots\"}), filters ({\"colonne\": "
+                        "valeur}, une liste pour plusieurs valeurs), fields, sort "
+                        "(\"a, b desc\"), limit (100 par défaut, 1000 au plus), offset, "
+                        "include_total, records_format (objects, lists, csv, tsv), cursor "
+                        "(curseur de next_page).",
+    "help_show": "Aide d'une action. Paramètre : name.",
+}
+
+
+def help_show(ctx: Context, params: dict[str, Any]) -> str:
+    name = _required(params, "name")
+    if name not in HELP:
+        raise not_found(f"Action « {name} » inconnue.")
+    return HELP[name]
+
+
 ACTIONS: dict[str, Callable[[Context, dict[str, Any]], Any]] = {
+    "help_show": help_show,
     "status_show": status_show,
     "package_list": package_list,
     "package_search": package_search,

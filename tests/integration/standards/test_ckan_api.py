@@ -85,6 +85,12 @@ def test_status_show_and_util_status(api: ckanapi.RemoteCKAN, live: tuple[Territ
     raw = requests.get(f"{live[1]}/api/3/action/status_show", timeout=10)
     body = raw.json()
     assert body["success"] is True and set(body) == {"help", "success", "result"}
+    # The help link of every answer leads to a description of the action.
+    described = requests.get(body["help"], timeout=10).json()
+    assert described["success"] is True and "version" in described["result"]
+    assert "resource_id" in api.action.help_show(name="datastore_search")
+    with pytest.raises(ckanapi.NotFound):
+        api.action.help_show(name="package_create")
 
 
 def test_package_list_is_the_public_catalog(api: ckanapi.RemoteCKAN, api_get: Any,
@@ -353,6 +359,11 @@ def test_datastore_search_parameters(api: ckanapi.RemoteCKAN, api_get: Any,
     assert "total" not in no_total and len(no_total["records"]) == 2
     lists = search(resource_id=rid, records_format="lists", limit=1)
     assert lists["records"][0][:2] == [1, "Platane"]
+    as_csv = search(resource_id=rid, records_format="csv", fields=["essence", "hauteur"],
+                    limit=2)
+    assert as_csv["records"] == "Platane,21\nTilleul,12.5\n"
+    as_tsv = search(resource_id=rid, records_format="tsv", fields=["essence"], limit=1)
+    assert as_tsv["records"] == "Platane\n"
     only_total = search(resource_id=rid, limit=0)
     assert only_total["records"] == [] and only_total["total"] == 7
 
