@@ -5,8 +5,12 @@ and udata's CKAN harvester schema on every package."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import ckanapi
@@ -145,6 +149,26 @@ def test_package_show_content(api: ckanapi.RemoteCKAN, live: tuple[Territory, st
         api.action.package_show(id=territory.closed.uid)
     with pytest.raises(ckanapi.ValidationError):
         api.action.package_show()
+
+
+def test_the_ckanapi_command_dumps_and_searches(live: tuple[Territory, str],
+                                                public_slugs: list[str],
+                                                tmp_path: Path) -> None:
+    """The `ckanapi` command line (dump in parallel workers, search) against the server."""
+    url = live[1]
+    bindir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ.get('PATH', '')}"}
+    command = str(Path(bindir) / "ckanapi")
+    out = tmp_path / "datasets.jsonl"
+    subprocess.run([command, "dump", "datasets", "--all", "-r", url, "-O", str(out), "-p", "2",
+                    "-q"], env=env, check=True, capture_output=True, timeout=120)
+    dumped = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(p["name"] for p in dumped) == public_slugs
+    assert all(udata_schema.problems(p) == [] for p in dumped)
+    found = subprocess.run([command, "search", "datasets", "fq=res_format:CSV", "-r", url],
+                           env=env, check=True, capture_output=True, text=True, timeout=60)
+    names = [json.loads(line)["name"] for line in found.stdout.splitlines()]
+    assert live[0].trees.slug in names
 
 
 # ---------------------------------------------------------------- package_search
