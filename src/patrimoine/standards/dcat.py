@@ -14,6 +14,7 @@ carries a `hydra:PartialCollectionView` (`hydra:next`…) that is also a `hydra:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -113,6 +114,16 @@ THEMES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 PUBLISHER_TYPES = {kind: "LocalAuthority" for kind in OrganisationKind}
 LICENCE_TYPES = {"etalab-2.0": "Attribution", ODBL.id: "ShareAlike"}
+
+
+_EMAIL = re.compile(r"^[^@\s<>\"{}|\\^`]+@[^@\s<>\"{}|\\^`]+$")
+_WEB = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+
+
+def _web_address(text: str | None) -> str | None:
+    """A web address usable as an IRI, or None (free text typed by people may not be)."""
+    text = (text or "").strip()
+    return text if _WEB.match(text) else None
 
 
 def eu_themes(theme: str | None) -> list[str]:
@@ -242,8 +253,9 @@ class _Builder:
                 "Types d'éditeurs (ADMS)"))
             page = self.typed(self.uris.organisation_page(org), FOAF.Document)
             self.add(node, FOAF.page, page)
-            if org.website:
-                self.add(node, FOAF.homepage, self.typed(org.website, FOAF.Document))
+            website = _web_address(org.website)
+            if website:
+                self.add(node, FOAF.homepage, self.typed(website, FOAF.Document))
         return node
 
     def licence(self, found: Licence) -> Node:
@@ -307,7 +319,7 @@ class _Builder:
             add(contact, RDF.type, VCARD.Kind)
             add(contact, RDF.type, VCARD.Organization)
             add(contact, VCARD.fn, Literal(d.contact_name or d.organisation.name))
-            if d.contact_email:
+            if d.contact_email and _EMAIL.match(d.contact_email.strip()):
                 add(contact, VCARD.hasEmail, URIRef(f"mailto:{d.contact_email.strip()}"))
         found = licence(d.licence)
         licence_node = self.licence(found) if found else None
@@ -468,7 +480,7 @@ def full_catalog(session: Session, public_url: str) -> Graph:
     return g
 
 
-def dataset_document(session: Session, public_url: str, entry: PublicDataset) -> Graph:
+def dataset_document(public_url: str, entry: PublicDataset) -> Graph:
     """The RDF document of one public dataset."""
     g = new_graph()
     _Builder(g, Uris.of(public_url)).dataset(entry)

@@ -74,7 +74,7 @@ def catalog_negotiated(request: Request, session: SessionDep) -> Response:
 
 def _document(request: Request, session: Session, ident: str, ext: str) -> Response:
     entry = public.find(session, ident)
-    graph = dcat.dataset_document(session, _public_url(request), entry)
+    graph = dcat.dataset_document(_public_url(request), entry)
     return _rdf(request, dcat.serialize(graph, ext))
 
 
