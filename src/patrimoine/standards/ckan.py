@@ -46,9 +46,12 @@ CKAN_VERSION = "2.11.0"
 ROWS_MAX = 1000
 DEFAULT_SORT = "score desc, metadata_modified desc"
 SEARCH_FIELDS = ("organization", "owner_org", "tags", "license_id", "res_format", "name", "id",
-                 "groups", "type", "dataset_type")
+                 "groups", "type", "dataset_type", "capacity", "metadata_modified",
+                 "metadata_created")
+RANGE_FIELDS = ("metadata_modified", "metadata_created")
 FACET_FIELDS = ("organization", "tags", "license_id", "res_format", "groups")
-SORT_FIELDS = ("score", "metadata_modified", "metadata_created", "name", "title_string", "title")
+SORT_FIELDS = ("score", "metadata_modified", "metadata_created", "name", "title_string", "title",
+               "id")
 MIME_TYPES = {"csv": "text/csv", "json": "application/json", "ndjson": "application/x-ndjson",
               "geojson": "application/geo+json", "parquet": "application/vnd.apache.parquet",
               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -323,7 +326,8 @@ class Clause:
     negated: bool = False
 
 
-_CLAUSE = re.compile(r'([+-]?)([A-Za-z_][\w.]*):("(?:[^"\\]|\\.)*"|\([^)]*\)|[^\s()]+)')
+_CLAUSE = re.compile(
+    r'([+-]?)([A-Za-z_][\w.]*):("(?:[^"\\]|\\.)*"|\([^)]*\)|\[[^\]]*\]|[^\s()\[]+)')
 
 
 def _values(raw: str) -> list[str]:
@@ -352,15 +356,18 @@ def parse_query(text: str, where: str) -> tuple[list[Clause], str]:
         if name not in SEARCH_FIELDS:
             raise search_error(f"Champ de recherche « {name} » inconnu dans {where} : "
                                f"{', '.join(SEARCH_FIELDS)}.")
-        clauses.append(Clause(name, _values(raw), negated=sign == "-"))
+        if name in RANGE_FIELDS:
+            clauses.append(Clause(name, [raw], negated=sign == "-"))
+            _date_range(raw)  # checked now: a bad range is the client's error
+        else:
+            clauses.append(Clause(name, _values(raw), negated=sign == "-"))
     rest.append(text[last:])
     free = " ".join(" ".join(rest).replace("*:*", " ").split())
     free = " ".join(w for w in free.split() if w not in ("AND", "OR", "&&", "+"))
     return clauses, free
 
 
-def _entry_values(ctx: Context, entry: PublicDataset, name: str, aliases: bool = False
-                  ) -> set[str]:
+def _entry_values(entry: PublicDataset, name: str, aliases: bool = False) -> set[str]:
     """The values of a search field for one dataset (with `aliases`, also the other names
     a filter may use: a licence's own id, an organisation's slug for owner_org...)."""
     d = entry.dataset
@@ -381,16 +388,50 @@ def _entry_values(ctx: Context, entry: PublicDataset, name: str, aliases: bool =
         return {public.dataset_uuid(d)} | ({d.uid} if aliases else set())
     if name in ("type", "dataset_type"):
         return {"dataset"}
+    if name == "capacity":
+        return {"public"}
     return set()  # groups: none
 
 
-def _matches(ctx: Context, entry: PublicDataset, clause: Clause) -> bool:
-    have = _entry_values(ctx, entry, clause.field, aliases=True)
-    if clause.field in ("res_format", "license_id", "tags"):
+def _bound(text: str) -> datetime | None:
+    text = text.strip()
+    if text == "*":
+        return None
+    if text.upper().startswith("NOW"):
+        return datetime.now(timezone.utc)
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise search_error(f"Date « {text} » illisible : écrivez-la en ISO 8601 "
+                           "(2025-01-31T00:00:00Z) ou *.") from exc
+    return public.aware(value)
+
+
+def _date_range(raw: str) -> tuple[datetime | None, datetime | None]:
+    """`[2025-01-01T00:00:00Z TO *]` (Solr's inclusive range; `*` leaves an end open)."""
+    if raw.startswith("[") and raw.endswith("]"):
+        low, sep, high = raw[1:-1].partition(" TO ")
+        if sep:
+            return _bound(low), _bound(high)
+    value = _bound(_unquote(raw))
+    return value, value
+
+
+def _matches(entry: PublicDataset, clause: Clause) -> bool:
+    if clause.field in RANGE_FIELDS:
+        low, high = _date_range(clause.values[0])
+        when = (entry.modified if clause.field == "metadata_modified"
+                else public.aware(entry.dataset.created_at))
+        inside = (low is None or when >= low) and (high is None or when <= high)
+        return inside != clause.negated
+    have = _entry_values(entry, clause.field, aliases=True)
+    if "*" in clause.values:
+        hit = bool(have)
+    elif clause.field in ("res_format", "license_id", "tags"):
         have_folded = {fold(v) for v in have}
         hit = any(fold(v) in have_folded for v in clause.values)
     else:
-        hit = bool(have & set(clause.values)) or "*" in clause.values and bool(have)
+        hit = bool(have & set(clause.values))
     return hit != clause.negated
 
 
@@ -421,6 +462,8 @@ def _sort(entries: list[PublicDataset], keys: list[tuple[str, bool]],
             entries.sort(key=lambda e: public.aware(e.dataset.created_at), reverse=desc)
         elif name == "name":
             entries.sort(key=lambda e: e.dataset.slug, reverse=desc)
+        elif name == "id":
+            entries.sort(key=lambda e: public.dataset_uuid(e.dataset), reverse=desc)
         else:
             entries.sort(key=lambda e: fold(e.dataset.title), reverse=desc)
 
@@ -456,7 +499,7 @@ def package_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if matches is not None:
         ranks = {row[0]: float(row[1]) for row in ctx.session.execute(matches)}
         entries = [e for e in entries if e.dataset.id in ranks]
-    entries = [e for e in entries if all(_matches(ctx, e, c) for c in clauses)]
+    entries = [e for e in entries if all(_matches(e, c) for c in clauses)]
     _sort(entries, sort_keys, ranks)
 
     facets: dict[str, dict[str, int]] = {}
@@ -465,7 +508,7 @@ def package_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     for name in facet_fields:
         counts: Counter[str] = Counter()
         for e in entries:
-            counts.update(_entry_values(ctx, e, name))
+            counts.update(_entry_values(e, name))
         items = sorted(((v, n) for v, n in counts.items() if n >= facet_mincount),
                        key=lambda i: (-i[1], fold(i[0])))
         if facet_limit >= 0:

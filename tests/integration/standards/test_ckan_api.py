@@ -234,6 +234,16 @@ def test_package_search_text_and_filters(api: ckanapi.RemoteCKAN, api_get: Any,
                                               rows=1000)
     assert trees.slug in [p["name"] for p in harvested["results"]]
     assert api.action.package_search(q="zzzzintrouvable")["count"] == 0
+    # What CKAN-to-CKAN harvesters send (ckanext-harvest): a date range, sorted by id.
+    total = api.action.package_search(rows=0)["count"]
+    recent = api.action.package_search(
+        fq="+dataset_type:dataset metadata_modified:[2000-01-01T00:00:00Z TO *]",
+        sort="id asc", rows=1000)
+    assert recent["count"] == total
+    ids = [p["id"] for p in recent["results"]]
+    assert ids == sorted(ids)
+    assert api.action.package_search(
+        fq="metadata_modified:[* TO 2000-01-01T00:00:00Z]")["count"] == 0
     with pytest.raises(ckanapi.SearchQueryError):
         api.action.package_search(fq="couleur:bleu")
 

@@ -79,3 +79,16 @@ def test_licences_in_ckan_and_datagouv_ids() -> None:
     assert ckan.ckan_licence("ODbL")[0] == "odc-odbl"
     assert ckan.ckan_licence(None) == ("notspecified", "Licence non spécifiée", "")
     assert ckan.ckan_licence("CC BY 4.0")[:2] == ("cc-by-4-0", "CC BY 4.0")
+
+
+def test_date_ranges_as_ckan_harvesters_send_them() -> None:
+    clauses, free = ckan.parse_query(
+        "+dataset_type:dataset capacity:public metadata_modified:[2025-01-31T00:00:00Z TO *]",
+        "fq")
+    assert [c.field for c in clauses] == ["dataset_type", "capacity", "metadata_modified"]
+    assert free == ""
+    low, high = ckan._date_range(clauses[2].values[0])
+    assert low is not None and low.isoformat() == "2025-01-31T00:00:00+00:00" and high is None
+    assert ckan._date_range("[* TO 2024-12-31]")[0] is None
+    with pytest.raises(ckan.CkanError):
+        ckan.parse_query("metadata_modified:[hier TO *]", "fq")
