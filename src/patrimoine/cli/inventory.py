@@ -173,10 +173,13 @@ def export_scdl(
     from patrimoine.standards import scdl_catalogue
 
     svc = services()
-    with svc.db.unit_of_work() as session:
-        export = scdl_catalogue.export_catalogue(
-            session, Principal.system("ligne de commande"), public_url=svc.settings.public_url,
-            include_incomplete=include_incomplete)
+    try:
+        with svc.db.unit_of_work() as session:
+            export = scdl_catalogue.export_catalogue(
+                session, Principal.system("ligne de commande"),
+                public_url=svc.settings.public_url, include_incomplete=include_incomplete)
+    finally:
+        svc.db.dispose()
     tmp = file.with_name(f".{file.name}.tmp")
     tmp.write_bytes(export.csv_bytes())
     tmp.replace(file)
@@ -220,10 +223,13 @@ def import_scdl(
     data = file.read_bytes()
     principal = Principal.system("ligne de commande")
     svc = services()
-    with svc.db.unit_of_work() as session:
-        planned = scdl_catalogue.plan_catalogue(session, principal, data, file.name)
-        done = scdl_catalogue.apply_catalogue(session, principal, planned) \
-            if planned.ok and not dry_run else planned
+    try:
+        with svc.db.unit_of_work() as session:
+            planned = scdl_catalogue.plan_catalogue(session, principal, data, file.name)
+            done = scdl_catalogue.apply_catalogue(session, principal, planned) \
+                if planned.ok and not dry_run else planned
+    finally:
+        svc.db.dispose()
     plan = planned.plan
     if as_json:
         typer.echo(json.dumps(done.as_dict(), ensure_ascii=False, indent=2))
@@ -254,8 +260,11 @@ def quality_(
     from patrimoine.standards import quality
 
     svc = services()
-    with svc.db.unit_of_work() as session:
-        figures = quality.catalog_quality(session, Principal.system("ligne de commande"))
+    try:
+        with svc.db.unit_of_work() as session:
+            figures = quality.catalog_quality(session, Principal.system("ligne de commande"))
+    finally:
+        svc.db.dispose()
     if as_json:
         typer.echo(json.dumps(figures.as_dict(), ensure_ascii=False, indent=2))
         return
