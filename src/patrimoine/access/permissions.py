@@ -72,10 +72,14 @@ def can_edit_dataset(p: Principal, dataset: Dataset) -> bool:
     return can_edit_in(p, dataset.organisation_id, dataset.department_id)
 
 
-def can_publish(p: Principal, dataset: Dataset) -> bool:
+def can_publish_in(p: Principal, organisation_id: int) -> bool:
     """Publishing as open data (and unpublishing) is the chief data officer's or an
     administrator's decision; a department referent prepares the data and asks for it."""
-    return p.is_superadmin or p.has_role(dataset.organisation_id, *MANAGERS)
+    return p.is_superadmin or p.has_role(organisation_id, *MANAGERS)
+
+
+def can_publish(p: Principal, dataset: Dataset) -> bool:
+    return can_publish_in(p, dataset.organisation_id)
 
 
 def can_manage_organisation(p: Principal, organisation_id: int) -> bool:

@@ -19,12 +19,13 @@ from patrimoine.access.permissions import (
     can_create_organisations,
     can_edit_dataset,
     can_edit_in,
+    can_publish_in,
     can_read_dataset,
     require,
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
-from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.core.text import fold, key, slugify
 from patrimoine.inventory.models import (
     AccessLevel,
@@ -250,6 +251,7 @@ def create_dataset(
 ) -> Dataset:
     require(can_edit_in(principal, data.organisation_id, data.department_id), principal,
             "créer un jeu de données dans cette organisation")
+    _check_opening(principal, data.organisation_id, None, data)
     org, dep = _check_placement(session, data)
     if slug is not None:
         slug = slugify(slug)
@@ -281,6 +283,7 @@ def update_dataset(
     require(can_edit_dataset(principal, dataset), principal, "modifier ce jeu de données")
     require(can_edit_in(principal, data.organisation_id, data.department_id), principal,
             "déplacer ce jeu de données dans cette organisation")
+    _check_opening(principal, data.organisation_id, dataset, data)
     org, dep = _check_placement(session, data)
     changes: dict[str, list[Any]] = {}
     for field, value in data.model_dump().items():
@@ -293,6 +296,25 @@ def update_dataset(
         dataset.search_text = _search_text(dataset, org, dep)
         _record_change(session, principal, dataset, action, changes)
     return changes
+
+
+def _is_public(access_level: AccessLevel, stage: LifecycleStage) -> bool:
+    return access_level == AccessLevel.OPEN and stage == LifecycleStage.PUBLISHED
+
+
+def _check_opening(principal: Principal, organisation_id: int, dataset: Dataset | None,
+                   data: DatasetInput) -> None:
+    """Making an entry open and published puts it on the portal: that is a publication,
+    the chief data officer's or an administrator's decision (permissions.can_publish)."""
+    if not _is_public(data.access_level, data.lifecycle_stage):
+        return
+    if dataset is not None and _is_public(dataset.access_level, dataset.lifecycle_stage):
+        return
+    if can_publish_in(principal, organisation_id):
+        return
+    raise Forbidden("Seuls l'administrateur général des données et les administrateurs "
+                    "publient un jeu de données en accès ouvert : chargez les données et "
+                    "demandez la publication depuis la page « Données et publication ».")
 
 
 def dataset_input(dataset: Dataset) -> DatasetInput:

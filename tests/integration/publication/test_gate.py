@@ -10,9 +10,10 @@ from sqlalchemy import select
 from patrimoine.access.models import Account, Role
 from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services
-from patrimoine.core.errors import Invalid
+from patrimoine.core.errors import Forbidden, Invalid
 from patrimoine.datastore import versions
-from patrimoine.inventory.models import Dataset, LifecycleStage, Organisation
+from patrimoine.inventory import service as inventory
+from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, Organisation
 from patrimoine.protection.findings import service as findings
 from patrimoine.protection.findings.models import NOT_PERSONAL
 from patrimoine.publication import service as publication
@@ -106,3 +107,26 @@ def test_inventory_flags_block_publication(services: Services, tmp_path: Path) -
         with pytest.raises(Invalid) as refused:
             publication.publish(s, cdo, dataset, services.settings)
         assert any("données personnelles" in e for e in refused.value.errors)
+
+
+def test_the_inventory_entry_cannot_bypass_the_workflow(services: Services) -> None:
+    """A referent may not make an entry open and published by editing it; the chief data
+    officer may (an entry may describe data published elsewhere)."""
+    world = build(services.db)
+    referent, cdo = _principal(services, REFERENT), _principal(services, CDO)
+    with services.db.unit_of_work() as s:
+        dataset = s.scalars(select(Dataset).where(Dataset.slug == world.slug)).one()
+        opened = inventory.dataset_input(dataset).model_copy(update={
+            "access_level": AccessLevel.OPEN, "lifecycle_stage": LifecycleStage.PUBLISHED})
+        with pytest.raises(Forbidden) as refused:
+            inventory.update_dataset(s, referent, dataset, opened)
+        assert "demandez la publication" in refused.value.message
+        # Other changes stay the referent's to make.
+        retitled = inventory.dataset_input(dataset).model_copy(update={"title": "Vélos"})
+        assert inventory.update_dataset(s, referent, dataset, retitled)
+        with pytest.raises(Forbidden):
+            inventory.create_dataset(s, referent, opened.model_copy(update={"title": "Autre"}))
+        assert inventory.update_dataset(s, cdo, dataset, opened)
+        # Once public, the referent keeps editing the entry.
+        again = inventory.dataset_input(dataset).model_copy(update={"title": "Vélos 2"})
+        assert inventory.update_dataset(s, referent, dataset, again)
