@@ -353,3 +353,21 @@ def test_large_versions_are_validated_on_request(services: Services, client: Tes
         entry = session.get(Dataset, dataset.id)
         assert validation.conformity(session, entry).status == NOT_CONFORM
         assert validation.kept_report(session, get_version(session, entry, 1)).error_count == 3
+
+
+def test_api_validates_an_uploaded_file_against_a_shipped_schema(client: TestClient) -> None:
+    invalid = SUBVENTIONS / "exemples/exemple_invalide_erreurs_cellules.csv"
+    body = client.post("/api/v1/schemas/scdl-subventions/validate",
+                       files={"file": (invalid.name, invalid.read_bytes(), "text/csv")}).json()
+    assert body["schema"] == "scdl-subventions" and body["valid"] is False
+    assert body["error_kinds"]["type-error"] == 5
+    valid = schemas.get_schema("irve/statique").examples[0].path
+    ok = client.post("/api/v1/schemas/irve/statique/validate",
+                     files={"file": (valid.name, valid.read_bytes(), "text/csv")}).json()
+    assert ok["valid"] is True and ok["error_count"] == 0
+    decp = schemas.get_schema("decp").examples[0].path
+    json_report = client.post("/api/v1/schemas/decp/validate",
+                              files={"file": (decp.name, decp.read_bytes(), "application/json")})
+    assert json_report.json()["valid"] is True
+    missing = client.post("/api/v1/schemas/scdl-budget/validate", data={"x": "1"})
+    assert missing.status_code == 422 and "champ « file »" in missing.json()["error"]

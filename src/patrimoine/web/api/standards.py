@@ -3,6 +3,9 @@ quality scores, and the inventory in the data-catalogue schema (catalogue-donnee
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -40,6 +43,54 @@ def list_schemas() -> list[dict[str, Any]]:
 def get_schema(name: str) -> dict[str, Any]:
     shipped = schemas.get_schema(name)
     return {**shipped.summary(), "descriptor": shipped.descriptor()}
+
+
+@router.post(
+    "/schemas/{name:path}/validate",
+    summary="Valider un fichier (CSV, XLSX…) contre un schéma disponible",
+    description="Formulaire multipart : `file`. Rien n'est enregistré ; la réponse donne chaque "
+                "erreur avec sa ligne, sa colonne et la contrainte non respectée.",
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"}}}}}}},
+)
+async def validate_upload(name: str, request: Request) -> dict[str, Any]:
+    shipped = schemas.get_schema(name)
+    limit = services(request).settings.max_upload_bytes
+    try:
+        form = await request.form(max_files=1, max_fields=5)
+    except Exception as exc:  # a malformed multipart body
+        raise Invalid("Envoyez le fichier en multipart/form-data, dans le champ « file ».") \
+            from exc
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Invalid("Aucun fichier reçu : envoyez-le dans le champ « file ».")
+        data = await upload.read(limit + 1)
+        filename = Path(upload.filename or "fichier.csv").name
+    finally:
+        await form.close()
+    if len(data) > limit:
+        raise Invalid(f"Le fichier envoyé est trop volumineux : {limit / 1_048_576:.0f} Mo au "
+                      "plus.")
+    if not shipped.is_table_schema:
+        try:
+            document = json.loads(data.decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise Invalid(f"« {filename} » n'est pas un document JSON lisible.") from None
+        report = validation.validate_json_document(shipped.descriptor(), document)
+        return {**report.as_dict(), "schema": shipped.name, "schema_title": report.schema_title,
+                "file": filename}
+
+    def run() -> validation.ValidationReport:
+        with tempfile.TemporaryDirectory(prefix="patrimoine-upload-") as folder:
+            path = Path(folder) / (filename if "." in filename else f"{filename}.csv")
+            path.write_bytes(data)
+            return validation.validate_file(path, shipped.descriptor())
+
+    report = await run_in_threadpool(run)
+    return {**report.as_dict(), "schema": shipped.name, "schema_title": report.schema_title,
+            "file": filename}
 
 
 def _schema_state(session: Any, dataset: Any) -> dict[str, Any]:
