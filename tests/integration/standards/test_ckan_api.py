@@ -89,6 +89,10 @@ def test_status_show_and_util_status(api: ckanapi.RemoteCKAN, live: tuple[Territ
     raw = requests.get(f"{live[1]}/api/3/action/status_show", timeout=10)
     body = raw.json()
     assert body["success"] is True and set(body) == {"help", "success", "result"}
+    assert raw.headers["access-control-allow-origin"] == "*"
+    preflight = requests.options(f"{live[1]}/api/3/action/package_search", timeout=10)
+    assert preflight.status_code == 204
+    assert "POST" in preflight.headers["access-control-allow-methods"]
     # The help link of every answer leads to a description of the action.
     described = requests.get(body["help"], timeout=10).json()
     assert described["success"] is True and "version" in described["result"]

@@ -94,6 +94,16 @@ async def action(request: Request, name: str, session: SessionDep) -> Response:
     return await _action(request, name, session)
 
 
+@router.options("/api/3/action/{name}")
+@router.options("/api/action/{name}")
+def preflight(name: str) -> Response:
+    """Browsers ask before POSTing JSON from another site: the read API is open to all."""
+    return Response(status_code=204, headers={
+        "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, POST",
+        "Access-Control-Allow-Headers": "Content-Type, Authorization, X-CKAN-API-Key",
+        "Access-Control-Max-Age": "86400"})
+
+
 @router.get("/api/3")
 def api_version() -> Response:
     return _json({"version": 3})
