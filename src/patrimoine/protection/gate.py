@@ -14,8 +14,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from patrimoine.access.permissions import can_edit_dataset, can_view_findings
+from patrimoine.access.principal import Principal
+from patrimoine.core.errors import NotFound
 from patrimoine.core.settings import Settings
+from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.protection.findings import service
 from patrimoine.protection.scanner import KIND_LABELS
 
@@ -59,3 +64,35 @@ def stays_closed(session: Session, version: DatasetVersion) -> bool:
     if service.unresolved(session, version):
         return True
     return service.anonymised_from(session, version)
+
+
+def readable_versions(session: Session, principal: Principal, dataset: Dataset,
+                      settings: Settings | None = None) -> list[DatasetVersion]:
+    """The versions `principal` may read, newest first. Of an open dataset, the public sees
+    only the versions that passed the gate (with `settings`, a version never scanned is
+    scanned now, once); its editors and its DPO see every version. Readers of a closed
+    dataset are already allowed by `can_read_dataset`."""
+    every = versions.list_versions(session, dataset)
+    if dataset.access_level != AccessLevel.OPEN or can_edit_dataset(principal, dataset) \
+            or can_view_findings(principal, dataset):
+        return every
+    if settings is not None:
+        for version in every:
+            service.ensure_scanned(session, settings, version)
+    return [v for v in every if not stays_closed(session, v)]
+
+
+def readable_version(session: Session, principal: Principal, dataset: Dataset,
+                     number: int | None = None, settings: Settings | None = None
+                     ) -> DatasetVersion:
+    """Version `number` (the newest readable one when None), or NotFound in French."""
+    found = readable_versions(session, principal, dataset, settings)
+    if number is None:
+        if not found:
+            raise NotFound(f"Le jeu de données « {dataset.slug} » n'a encore aucune donnée "
+                           "publiée.")
+        return found[0]
+    for version in found:
+        if version.number == number:
+            return version
+    raise NotFound(f"La version {number} du jeu de données « {dataset.slug} » n'existe pas.")

@@ -23,6 +23,7 @@ from patrimoine.datastore.engine import DEFAULT_LIMITS, Limits, VersionTable, op
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.protection import gate
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 
 router = APIRouter(prefix="/api/v1", tags=["entrepôt de données"])
@@ -150,12 +151,8 @@ def _open(
     action: str,
 ) -> tuple[Dataset, DatasetVersion, VersionTable]:
     dataset = _dataset(session, principal, slug)
-    if number is None:
-        version = versions.latest_version(session, dataset)
-        if version is None:
-            raise NotFound(f"Le jeu de données « {slug} » n'a encore aucune donnée publiée.")
-    else:
-        version = versions.get_version(session, dataset, number)
+    version = gate.readable_version(session, principal, dataset, number,
+                                    services(request).settings)
     if dataset.access_level != AccessLevel.OPEN:
         audit.record(session, principal, action, f"dataset:{dataset.slug}",
                      {"version": version.number, "query": str(request.url.query)})
@@ -227,7 +224,8 @@ def _conditional(request: Request, dataset: Dataset, version: DatasetVersion,
             summary="Versions publiées d'un jeu de données",
             description="Toutes les versions des données du jeu, de la plus récente à la plus "
                         "ancienne. Chaque version est immuable.")
-def list_versions(slug: SlugPath, session: SessionDep, principal: PrincipalDep) -> list[VersionOut]:
+def list_versions(request: Request, slug: SlugPath, session: SessionDep,
+                  principal: PrincipalDep) -> list[VersionOut]:
     dataset = _dataset(session, principal, slug)
     return [
         VersionOut(
@@ -236,7 +234,7 @@ def list_versions(slug: SlugPath, session: SessionDep, principal: PrincipalDep) 
             columns=[ColumnOut(**c) for c in v.columns], positions=v.positions,
             source_filename=v.source_filename, source_format=v.source_format,
         )
-        for v in versions.list_versions(session, dataset)
+        for v in gate.readable_versions(session, principal, dataset, services(request).settings)
     ]
 
 
