@@ -159,21 +159,32 @@ def _strip_sql(expr: str, chars: str) -> str:
     return expr
 
 
+def _integer_guard(text: str, cast: str) -> str:
+    # DuckDB rounds "1.5" to 2 when casting text to BIGINT: refuse decimals and exponents.
+    return (f"CASE WHEN NOT contains({text}, '.') AND NOT contains({text}, 'e') "
+            f"AND NOT contains({text}, 'E') THEN {cast} END")
+
+
 def text_cast(raw: str, type_: str, parse: dict[str, Any]) -> str:
     """DuckDB expression reading the VARCHAR expression `raw` as `type_` (NULL if it does not fit)."""
     if type_ in ("string", "geometry"):
         return raw
     trimmed = f"trim({raw})"
+    # Each numeric cast tries the plain spelling first ("1234", "12,5") and strips group
+    # separators only for the values that need it (coalesce evaluates lazily).
     if type_ == "integer":
+        plain = _integer_guard(raw, f"TRY_CAST({raw} AS BIGINT)")
         s = _strip_sql(raw, SPACES + ("." if parse.get("thousands_dot") else ""))
-        return (f"CASE WHEN strpos({s}, '.') = 0 AND strpos(lower({s}), 'e') = 0 "
-                f"THEN TRY_CAST({s} AS BIGINT) END")
+        return f"coalesce({plain}, {_integer_guard(s, f'TRY_CAST({s} AS BIGINT)')})"
     if type_ == "number":
         if parse.get("decimal") == ",":
+            plain = (f"CASE WHEN NOT contains({raw}, '.') "
+                     f"THEN TRY_CAST(replace({raw}, ',', '.') AS DOUBLE) END")
             s = f"replace({_strip_sql(raw, SPACES + '.')}, ',', '.')"
         else:
+            plain = f"TRY_CAST({raw} AS DOUBLE)"
             s = _strip_sql(raw, SPACES)
-        return f"TRY_CAST({s} AS DOUBLE)"
+        return f"coalesce({plain}, TRY_CAST({s} AS DOUBLE))"
     if type_ == "boolean":
         whens = " ".join([f"WHEN '{w}' THEN true" for w in TRUE_WORDS]
                          + [f"WHEN '{w}' THEN false" for w in FALSE_WORDS])
