@@ -35,6 +35,11 @@ TYPE_LABELS = {"string": "texte", "integer": "entier", "number": "nombre", "bool
                "date": "date", "datetime": "date et heure", "geometry": "géométrie"}
 CHART_LIMITS = {"bar": 30, "pie": 10, "line": 1_000}
 MAP_POINTS_LISTED = 50
+# Up to this many positioned rows the map draws every row (GeoJSON export of the datastore
+# API); beyond, one point per distinct position, with its number of rows.
+MAP_ROWS_DRAWN = 10_000
+MAP_POSITIONS_MAX = 20_000
+MAP_PROPERTIES = 6
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 PALETTE = ["#000091", "#c9191e", "#18753c", "#8a4b00", "#6a6af4", "#a94645", "#007c92",
            "#716043", "#3a3a3a", "#b34000"]
@@ -390,3 +395,46 @@ def map_points(table: VersionTable, version: DatasetVersion, query: dq.Query,
     rows = [{"label": r.get(label) if label else None, "lat": r[lat], "lon": r[lon],
              "row": r["_row"]} for r in result.rows]
     return MapPoints(label, rows, int(result.total or 0))
+
+
+def map_properties(version: DatasetVersion) -> list[str]:
+    """The columns a map's points carry (shown in their pop-ups)."""
+    skip = set((version.positions or {}).values())
+    return [str(c["name"]) for c in version.columns
+            if c["type"] != "geometry" and c["name"] not in skip][:MAP_PROPERTIES]
+
+
+@dataclass
+class GroupedPoints:
+    features: list[dict[str, Any]]
+    truncated: bool
+
+    def geojson(self) -> dict[str, Any]:
+        return {"type": "FeatureCollection", "features": self.features,
+                "truncated": self.truncated}
+
+
+def grouped_points(table: VersionTable, version: DatasetVersion, query: dq.Query,
+                   limit: int = MAP_POSITIONS_MAX) -> GroupedPoints:
+    """One point per distinct position (and label) of the matching rows, with its count."""
+    assert version.positions
+    lat, lon = version.positions["lat"], version.positions["lon"]
+    label = label_column(version)
+    positioned = dq.Query(filter=dq.Group("and", (*query.filter.items,
+                                                  dq.Condition(lat, "notnull"),
+                                                  dq.Condition(lon, "notnull"))),
+                          search=query.search)
+    groups = [dq.GroupKey(lat), dq.GroupKey(lon)] + ([dq.GroupKey(label)] if label else [])
+    limit = min(limit, table.limits.max_rows - 1)
+    result = dq.aggregate(table, positioned, groups, [dq.Metric("count")], (), limit + 1)
+    labels = column_labels(version)
+    features = []
+    for row in result.rows[:limit]:
+        props: dict[str, Any] = {}
+        if label:
+            props[labels.get(label, label)] = row[label]
+        props["Nombre de lignes"] = row["count"]
+        features.append({"type": "Feature",
+                         "geometry": {"type": "Point", "coordinates": [row[lon], row[lat]]},
+                         "properties": props})
+    return GroupedPoints(features, len(result.rows) > limit)

@@ -20,6 +20,7 @@ from patrimoine.core.clock import now
 from patrimoine.core.db import Database
 from patrimoine.demo.territory import load_demo
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
+from patrimoine.portal import data
 from patrimoine.portal.models import DatasetDailyUsage
 from tests import factories
 from tests.integration.portal.world import World, build, load
@@ -235,7 +236,8 @@ def test_dataset_page_sections(client: TestClient, world: World) -> None:
     assert f'data-vega-spec="/datasets/{world.counters.slug}/chart.vl.json?type=bar' in html
     assert "Valeurs du graphique (alternative textuelle)" in html
     # Map with its text alternative, and no tiles by default.
-    assert f'data-geojson="/api/v1/datasets/{world.counters.slug}/export.geojson"' in html
+    assert (f'data-geojson="/api/v1/datasets/{world.counters.slug}/export.geojson?columns='
+            'compteur%2Cdate%2Cpassages"') in html
     assert 'data-tiles=""' in html
     assert "Liste des points (alternative textuelle de la carte)" in html
     assert "Pont Royal" in html and "47,901" in html
@@ -329,6 +331,33 @@ def test_chart_spec_structure(client: TestClient, world: World) -> None:
     alt = html.split("Valeurs du graphique")[1]
     assert "Somme de passages par compteur" in alt
     assert '<th scope="row">Pont Royal</th><td class="num">2\u202f550</td>' in alt
+
+
+def test_map_sources(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    slug = world.counters.slug
+    html = client.get(f"/datasets/{slug}?filtre=compteur:contains:pont").text
+    found = re.search(r'data-geojson="([^"]+)"', html)
+    assert found is not None
+    url = found.group(1).replace("&amp;", "&")
+    geo = client.get(url).json()
+    assert len(geo["features"]) == 2
+    assert geo["features"][0]["geometry"] == {"type": "Point", "coordinates": [1.905, 47.901]}
+    assert set(geo["features"][0]["properties"]) == {"compteur", "date", "passages"}
+    # Past the row limit, one point per distinct position with its number of rows.
+    monkeypatch.setattr(data, "MAP_ROWS_DRAWN", 3)
+    html = client.get(f"/datasets/{slug}").text
+    assert f'data-geojson="/datasets/{slug}/points.geojson"' in html
+    assert "un point par position" in html
+    grouped = client.get(f"/datasets/{slug}/points.geojson")
+    assert grouped.headers["content-type"] == "application/geo+json", grouped.text
+    features = grouped.json()["features"]
+    assert sorted((f["properties"]["compteur"], f["properties"]["Nombre de lignes"])
+                  for f in features) == [("Avenue de Paris", 2), ("Pont Royal", 2),
+                                         ("Quai Châtelet", 2)]
+    filtered = client.get(f"/datasets/{slug}/points.geojson?filtre=compteur:eq:Pont Royal")
+    assert len(filtered.json()["features"]) == 1
+    assert client.get(f"/datasets/{world.subsidies.slug}/points.geojson").status_code == 404
+    assert client.get(f"/datasets/{world.closed.slug}/points.geojson").status_code == 404
 
 
 # ------------------------------------------------------------- downloads, counters

@@ -180,10 +180,8 @@ def _dataset_context(request: Request, session: Session, principal: Principal,
             "&" + ctx["table_query"] if ctx["table_query"] else "")
     if latest.positions:
         ctx["points"] = data.map_points(table, latest, query)
-        geo_params = urlencode({"q": req.search, "where": req.filters} if req.search
-                               else {"where": req.filters}, doseq=True)
-        ctx["geojson_url"] = f"/api/v1/datasets/{dataset.slug}/export.geojson" + (
-            f"?{geo_params}" if geo_params else "")
+        ctx["geojson_url"] = _map_source(dataset, latest, req, ctx["points"].total)
+        ctx["grouped"] = ctx["points"].total > data.MAP_ROWS_DRAWN
     api_params = urlencode({**({"q": req.search} if req.search else {}),
                             "where": req.filters, "limit": 20}, doseq=True)
     ctx["api_url"] = f"{ctx['api_base']}/datasets/{dataset.slug}/records?{api_params}"
@@ -221,6 +219,39 @@ def _json_ld(request: Request, dataset: Dataset, found: Any, modified: datetime,
     text = json.dumps(body, ensure_ascii=False)
     # Inside <script>: no "</script>" or "<!--" may come from the data.
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def _map_source(dataset: Dataset, version: DatasetVersion, req: data.TableRequest,
+                total: int) -> str:
+    """Where the map reads its points: every row from the export API, or, past
+    MAP_ROWS_DRAWN rows, one point per distinct position."""
+    params: dict[str, Any] = {"where": req.filters}
+    if req.search:
+        params["q"] = req.search
+    if total > data.MAP_ROWS_DRAWN:
+        table_params = {k: v for k, v in req.params().items() if k != "page"}
+        query = urlencode(table_params, doseq=True)
+        return f"/datasets/{dataset.slug}/points.geojson" + (f"?{query}" if query else "")
+    params["columns"] = ",".join(data.map_properties(version))
+    return f"/api/v1/datasets/{dataset.slug}/export.geojson?" + urlencode(params, doseq=True)
+
+
+@router.get("/datasets/{slug}/points.geojson")
+def grouped_points(request: Request, slug: str, session: SessionDep,
+                   principal: PrincipalDep) -> Response:
+    """One point per distinct position of the filtered rows (for maps of many rows)."""
+    try:
+        dataset = catalog.get_public_dataset(session, principal, slug)
+        latest = versions.latest_version(session, dataset)
+        if latest is None or not latest.positions:
+            raise NotFound(f"Le jeu de données « {slug} » n'a pas de positions à cartographier.")
+        req = data.parse_table(_multi(request))
+        points = data.grouped_points(_open(request, latest), latest, req.query())
+    except PatrimoineError as exc:
+        return JSONResponse({"ok": False, "status": exc.status, "error": exc.message,
+                             "errors": exc.errors}, status_code=exc.status)
+    body = json.dumps(points.geojson(), ensure_ascii=False, default=str)
+    return Response(body, media_type="application/geo+json")
 
 
 @router.get("/datasets.atom")
@@ -421,11 +452,9 @@ def embed_map(request: Request, slug: str, session: SessionDep) -> Response:
         raise NotFound(f"Le jeu de données « {slug} » n'a pas de positions à cartographier.")
     req = data.parse_table(_multi(request))
     points = data.map_points(_open(request, latest), latest, req.query())
-    geo = urlencode({"where": req.filters, **({"q": req.search} if req.search else {})},
-                    doseq=True)
     return _embed(request, "portal/embed_map.html", {
         "dataset": dataset, "points": points, "display": data.display,
-        "geojson_url": f"/api/v1/datasets/{slug}/export.geojson" + (f"?{geo}" if geo else ""),
+        "geojson_url": _map_source(dataset, latest, req, points.total),
         "base_url": _base_url(request),
         "settings": services(request).settings,
         "site_url": _base_url(request),
