@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xlsxwriter
 
+from patrimoine.access.principal import Principal
 from patrimoine.demo import vocabulary as v
 from patrimoine.demo.territory import METROPOLE, SPECS, VILLE, DemoContext
 from patrimoine.inventory import service as inventory
@@ -409,6 +410,25 @@ def charging_points(rng: random.Random, path: Path) -> None:
                 "coordonneesXY", "latitude", "longitude"], rows)
 
 
+SOLAR_SITES = ("Groupe scolaire Jules-Ferry", "Gymnase des Rives", "Centre technique",
+               "Médiathèque des Tilleuls", "Piscine Beaujardin", "Hôtel de métropole",
+               "Ombrières P+R Les Tilleuls", "Dépôt de tramway", "Centre de tri",
+               "Halle des sports de Belvoir", "École de Varennes", "Salle des fêtes de "
+               "Montaigu")
+
+
+def solar(rng: random.Random, path: Path) -> None:
+    sites = [(name, round(rng.uniform(9, 250), 1)) for name in SOLAR_SITES]
+    rows = []
+    for year in (2022, 2023, 2024):
+        for month in range(1, 13):
+            sun = 0.35 + 0.65 * math.sin((month - 0.5) / 12 * math.pi)
+            for name, peak in sites:
+                rows.append([name, peak, f"{year}-{month:02d}-01",
+                             round(peak * 130 * sun * rng.uniform(0.85, 1.1))])
+    _csv(path, ["installation", "puissance_crete_kwc", "mois", "production_kwh"], rows)
+
+
 # ----------------------------------------------------------------------- the catalogue
 
 
@@ -525,31 +545,56 @@ SPECS_PUBLISHED: tuple[Spec, ...] = (
 )
 
 
+# Loaded by the métropole's energy referent and waiting for the chief data officer: the
+# back-office's queue of publication requests is not empty in the demo.
+PENDING = Spec(
+    "production-photovoltaique", "Production des installations photovoltaïques publiques",
+    METROPOLE, "Développement durable - Climat - Énergie", v.ENERGIE,
+    ["photovoltaïque", "énergies renouvelables", "production", "plan climat"],
+    UpdateFrequency.MONTHLY, "etalab-2.0",
+    _md("Production mensuelle, en kWh, des **12 installations photovoltaïques** posées sur "
+        "les toits et les ombrières du territoire, avec leur puissance crête.",
+        "Suivi du plan climat-air-énergie territorial."),
+    "production-photovoltaique.csv", solar, (date(2022, 1, 1), END))
+PENDING_REFERENT = "j.girard@valdeloire.example"
+
+
+def _create(ctx: DemoContext, spec: Spec) -> Any:
+    org = ctx.organisations[spec.org_key]
+    department = ctx.department(spec.org_key, spec.department) if spec.department else None
+    data = DatasetInput(
+        title=spec.title, description=spec.description, organisation_id=org.id,
+        department_id=department.id if department else None, theme=spec.theme,
+        keywords=spec.keywords, update_frequency=spec.frequency, licence=spec.licence,
+        spatial_coverage=SPECS[spec.org_key].place,
+        temporal_start=spec.temporal[0] if spec.temporal else None,
+        temporal_end=spec.temporal[1] if spec.temporal else None,
+        contact_name=spec.department or org.name,
+        contact_email=f"opendata@{SPECS[spec.org_key].domain}", contains_personal_data=False,
+        source=Source.INTERNAL, confidentiality=YesNoUndefined.NO, sharing=YesNoUndefined.YES,
+        access_level=AccessLevel.INTERNAL, lifecycle_stage=LifecycleStage.STORED)
+    return inventory.create_dataset(ctx.session, ctx.principal, data, slug=spec.slug)
+
+
 def build_published(ctx: DemoContext) -> None:
     """Create, load and publish the dozen demo datasets (needs the data folder)."""
     if ctx.settings is None:
         return
     with tempfile.TemporaryDirectory(prefix="patrimoine-demo-") as work:
         for spec in SPECS_PUBLISHED:
-            org = ctx.organisations[spec.org_key]
-            department = ctx.department(spec.org_key, spec.department) \
-                if spec.department else None
-            domain = SPECS[spec.org_key].domain
-            data = DatasetInput(
-                title=spec.title, description=spec.description, organisation_id=org.id,
-                department_id=department.id if department else None, theme=spec.theme,
-                keywords=spec.keywords, update_frequency=spec.frequency, licence=spec.licence,
-                spatial_coverage=SPECS[spec.org_key].place,
-                temporal_start=spec.temporal[0] if spec.temporal else None,
-                temporal_end=spec.temporal[1] if spec.temporal else None,
-                contact_name=spec.department or org.name,
-                contact_email=f"opendata@{domain}", contains_personal_data=False,
-                source=Source.INTERNAL, confidentiality=YesNoUndefined.NO,
-                sharing=YesNoUndefined.YES,
-                access_level=AccessLevel.INTERNAL, lifecycle_stage=LifecycleStage.STORED)
-            dataset = inventory.create_dataset(ctx.session, ctx.principal, data, slug=spec.slug)
+            dataset = _create(ctx, spec)
             path = Path(work) / spec.filename
             spec.write(ctx.rng, path)
             publication.add_version(ctx.session, ctx.settings, ctx.principal, dataset, path,
                                     spec.overrides)
             publication.publish(ctx.session, ctx.principal, dataset, ctx.settings)
+        referent = ctx.accounts.get(PENDING_REFERENT)
+        if referent is not None:
+            asker = Principal.of(referent)
+            dataset = _create(ctx, PENDING)
+            path = Path(work) / PENDING.filename
+            PENDING.write(ctx.rng, path)
+            publication.add_version(ctx.session, ctx.settings, asker, dataset, path)
+            publication.request_publication(
+                ctx.session, asker, dataset, "Données vérifiées avec l'exploitant ; prêtes "
+                "pour le portail.", ctx.settings)

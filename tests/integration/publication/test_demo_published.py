@@ -65,6 +65,7 @@ def test_a_dozen_published_datasets(services: Services, client: TestClient) -> N
         types = {c["source_name"]: c["type"] for c in version.columns}
         assert types["idBeneficiaire"] == "string" and types["montant"] == "number"
         assert types["dateConvention"] == "date"
+    # Without the referent's account (no accounts step here), no pending request is made.
     # The portal lists them and shows a dataset with its map.
     catalog = client.get("/datasets?tri=nom")
     assert catalog.status_code == 200 and "Comptages vélo quotidiens" in catalog.text

@@ -148,7 +148,7 @@ async def upload_version(
             raise Invalid("Le champ « overrides » doit être un objet JSON.") from None
         if not isinstance(overrides, dict):
             raise Invalid("Le champ « overrides » doit être un objet JSON.")
-        work = Path(tempfile.mkdtemp(prefix="publication-api-", dir=folder))
+        work = Path(tempfile.mkdtemp(prefix="api-upload-", dir=folder))
         try:
             path = work / filename
             await run_in_threadpool(_copy, upload, path, limit)

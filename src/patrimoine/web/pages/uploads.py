@@ -59,9 +59,9 @@ class UploadKeeper:
         limit = time.time() - STALE_SECONDS
         for path in folder.glob(f"{self.prefix}-*"):
             try:
-                if path.stat().st_mtime < limit:
+                if path.is_file() and path.stat().st_mtime < limit:
                     path.unlink()
-            except FileNotFoundError:
+            except OSError:  # removed meanwhile by another request
                 continue
 
     def keep(self, request: Request, source: bytes | BinaryIO, filename: str, ext: str, *,
