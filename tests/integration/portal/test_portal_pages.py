@@ -18,6 +18,7 @@ from patrimoine.access.models import Role
 from patrimoine.bootstrap import Services
 from patrimoine.core.clock import now
 from patrimoine.core.db import Database
+from patrimoine.datastore.models import DatasetVersion
 from patrimoine.demo.territory import load_demo
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
 from patrimoine.portal import data
@@ -482,28 +483,29 @@ def test_vendored_scripts_are_served(client: TestClient) -> None:
 # -------------------------------------------------------------------------- speed
 
 
-def test_speed_on_the_demo_territory(client: TestClient, db: Database, services: Services,
-                                     tmp_path: Path) -> None:
+def test_speed_on_the_demo_territory(client: TestClient, db: Database,
+                                     services: Services) -> None:
     with db.unit_of_work() as s:
-        load_demo(s, password=factories.PASSWORD)
-        slug = s.scalars(select(Dataset.slug).where(
-            Dataset.access_level == AccessLevel.OPEN,
-            Dataset.lifecycle_stage == LifecycleStage.PUBLISHED).order_by(Dataset.id)).first()
-        assert slug is not None
-        dataset = s.scalars(select(Dataset).where(Dataset.slug == slug)).one()
+        load_demo(s, password=factories.PASSWORD, settings=services.settings)
+    with db.session() as s:
         public = s.scalar(select(func.count()).select_from(Dataset).where(
             Dataset.access_level == AccessLevel.OPEN,
             Dataset.lifecycle_stage == LifecycleStage.PUBLISHED))
-    rows = "\n".join(f"Compteur {i % 40};2025-{1 + i % 12:02d}-{1 + i % 28:02d};{i % 997};"
-                     f"{47.8 + (i % 100) / 1000};{1.85 + (i % 77) / 1000}" for i in range(20_000))
-    load(services, dataset, tmp_path / "comptages.csv",
-         "compteur;date;passages;latitude;longitude\n" + rows + "\n")
-    urls = {"accueil": "/", "catalogue": "/datasets", "recherche": "/datasets?q=donnees",
-            "facettes": "/datasets?carte=non&tri=nom&page=2",
+        # The largest published table, and its first date and numeric columns.
+        version = s.scalars(select(DatasetVersion).order_by(
+            DatasetVersion.row_count.desc())).first()
+        assert version is not None
+        slug, rows = version.dataset.slug, version.row_count
+        types = {c["name"]: c["type"] for c in version.columns}
+    when = next(n for n, t in types.items() if t in ("date", "datetime"))
+    how_much = next(n for n, t in types.items() if t in ("integer", "number"))
+    urls = {"accueil": "/", "catalogue": "/datasets", "recherche": "/datasets?q=velo",
+            "facettes": "/datasets?carte=oui&tri=popularite",
             "jeu de données": f"/datasets/{slug}",
-            "jeu filtré et trié": f"/datasets/{slug}?filtre=passages:gt:500&tri=-passages&page=3"
-                                   "&type=line&x=date&y=passages&agg=sum"}
-    print(f"\nDemo territory: {public} published open datasets; one with 20 000 rows")
+            "jeu filtré et trié": f"/datasets/{slug}?filtre={how_much}:gt:10&tri=-{how_much}"
+                                   f"&page=3&type=line&x={when}&y={how_much}&agg=avg",
+            "points de la carte": f"/datasets/{slug}/points.geojson"}
+    print(f"\nDemo territory: {public} published open datasets; {slug}: {rows} rows")
     for name, url in urls.items():
         assert client.get(url, headers=BROWSER).status_code == 200  # warm caches
         timings = []
