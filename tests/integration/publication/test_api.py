@@ -156,3 +156,26 @@ def test_published_state_shows_in_the_inventory(db: Database, client: TestClient
         assert dataset.lifecycle_stage == LifecycleStage.PUBLISHED
     history = client.get(f"{base}/history", headers=auth[CDO]).json()
     assert [h["action"] for h in history][:2] == ["published", "version_published"]
+
+
+def test_request_is_withdrawn_or_rejected(client: TestClient, db: Database) -> None:
+    world = build(db)
+    auth = _tokens(db, REFERENT, CDO)
+    base = f"/api/v1/datasets/{world.slug}"
+    client.post(f"{base}/versions", headers=auth[REFERENT], files=_csv())
+    assert client.post(f"{base}/publication-request", headers=auth[REFERENT],
+                       json={}).status_code == 200
+    r = client.delete(f"{base}/publication-request", headers=auth[REFERENT])
+    assert r.status_code == 200 and r.json()["request"] is None
+    assert client.delete(f"{base}/publication-request",
+                         headers=auth[REFERENT]).status_code == 422
+    client.post(f"{base}/publication-request", headers=auth[REFERENT], json={})
+    r = client.post(f"{base}/publication-request/reject", headers=auth[REFERENT],
+                    json={"reason": "non"})
+    assert r.status_code == 403
+    r = client.post(f"{base}/publication-request/reject", headers=auth[CDO],
+                    json={"reason": "Titre à préciser."})
+    assert r.status_code == 200 and r.json()["request"] is None
+    actions = [h["action"] for h in client.get(f"{base}/history", headers=auth[CDO]).json()]
+    assert actions[:4] == ["publication_rejected", "publication_requested",
+                           "publication_withdrawn", "publication_requested"]
