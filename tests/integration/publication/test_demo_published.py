@@ -71,6 +71,10 @@ def test_a_dozen_published_datasets(services: Services, client: TestClient) -> N
     assert catalog.status_code == 200 and "Comptages vélo quotidiens" in catalog.text
     page = client.get("/datasets/arbres-alignement")
     assert page.status_code == 200 and "ODbL" in page.text
+    for slug in slugs:
+        shown = client.get(f"/datasets/{slug}")
+        assert shown.status_code == 200, slug
+        assert ('id="map"' in shown.text) == (slug in POSITIONED), slug
     rows = client.get("/api/v1/datasets/comptages-velo/records?limit=5").json()
     assert rows["total"] == 16 * 731 and len(rows["rows"]) == 5
 
