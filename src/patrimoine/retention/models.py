@@ -1,0 +1,149 @@
+"""Tables of retention: each dataset's rule, the elimination slips with their visa, and the
+record of every action taken when applying the plan.
+
+- `dataset_retention`: one structured rule per dataset (duration, unit, starting event, final
+  fate, plus the event's date, the date column of row-level rules, the anonymisation plan);
+  processing activities keep theirs in the register (`processing_activity.retention_rules`).
+- `elimination_slip` / `elimination_slip_item`: a bordereau d'élimination proposed to the
+  archives director (Code du patrimoine R212-14); nothing listed is destroyed before the visa
+  (who, when, reference) is recorded.
+- `retention_action`: what `retention apply` did, item by item.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from patrimoine.core.clock import now
+from patrimoine.core.db import Base, UTCDateTime
+from patrimoine.retention.rules import DurationUnit, FinalFate, RetentionRule, StartEvent
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+
+
+class SlipStatus(StrEnum):
+    AWAITING_VISA = "awaiting_visa"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    EXECUTED = "executed"
+
+
+SLIP_STATUS_LABELS = {
+    SlipStatus.AWAITING_VISA: "En attente du visa",
+    SlipStatus.APPROVED: "Visé, élimination à exécuter",
+    SlipStatus.REFUSED: "Visa refusé",
+    SlipStatus.EXECUTED: "Élimination exécutée",
+}
+
+
+class DatasetRetention(Base):
+    __tablename__ = "dataset_retention"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("dataset.id", ondelete="CASCADE"), unique=True)
+    duration: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[DurationUnit] = mapped_column(_enum(DurationUnit))
+    start_event: Mapped[StartEvent] = mapped_column(_enum(StartEvent))
+    final_fate: Mapped[FinalFate] = mapped_column(_enum(FinalFate))
+    event_date: Mapped[date | None] = mapped_column(Date)
+    date_column: Mapped[str | None] = mapped_column(String(200))
+    legal_reference: Mapped[str | None] = mapped_column(String(300))
+    anonymisation: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # When the data went to the archives (versement), and the package's path.
+    transferred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    set_by: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+    def rule(self) -> RetentionRule:
+        return RetentionRule(
+            duration=self.duration, unit=self.unit, start_event=self.start_event,
+            final_fate=self.final_fate, event_date=self.event_date,
+            date_column=self.date_column, legal_reference=self.legal_reference,
+            anonymisation=list(self.anonymisation or []))
+
+
+class EliminationSlip(Base):
+    __tablename__ = "elimination_slip"
+    __table_args__ = (UniqueConstraint("organisation_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    reference: Mapped[str] = mapped_column(String(40))
+    status: Mapped[SlipStatus] = mapped_column(
+        _enum(SlipStatus), default=SlipStatus.AWAITING_VISA, index=True)
+    # The service versant (the organisation, or its department when all items share one).
+    service: Mapped[str] = mapped_column(String(600))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    created_by: Mapped[str] = mapped_column(String(300))
+    visa_by: Mapped[str | None] = mapped_column(String(300))
+    visa_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    visa_reference: Mapped[str | None] = mapped_column(String(200))
+    visa_recorded_by: Mapped[str | None] = mapped_column(String(300))
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    items: Mapped[list[EliminationSlipItem]] = relationship(
+        back_populates="slip", order_by="EliminationSlipItem.id", cascade="all, delete-orphan")
+
+
+class EliminationSlipItem(Base):
+    __tablename__ = "elimination_slip_item"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slip_id: Mapped[int] = mapped_column(
+        ForeignKey("elimination_slip.id", ondelete="CASCADE"), index=True)
+    # The plan item's key: what apply destroys once the visa is recorded.
+    item_key: Mapped[str] = mapped_column(String(200), index=True)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("dataset.id", ondelete="SET NULL"))
+    service: Mapped[str] = mapped_column(String(600))
+    description: Mapped[str] = mapped_column(Text)
+    date_start: Mapped[date | None] = mapped_column(Date)
+    date_end: Mapped[date | None] = mapped_column(Date)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    rule: Mapped[str] = mapped_column(Text)
+    legal_reference: Mapped[str | None] = mapped_column(String(300))
+    fate: Mapped[str] = mapped_column(String(40))
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    slip: Mapped[EliminationSlip] = relationship(back_populates="items")
+
+
+class RetentionAction(Base):
+    __tablename__ = "retention_action"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("dataset.id", ondelete="SET NULL"))
+    activity_reference: Mapped[str | None] = mapped_column(String(40))
+    item_key: Mapped[str] = mapped_column(String(200))
+    # destroy_versions | purge_rows | anonymise | transfer
+    action: Mapped[str] = mapped_column(String(40))
+    fate: Mapped[str] = mapped_column(String(40))
+    slip_id: Mapped[int | None] = mapped_column(
+        ForeignKey("elimination_slip.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
