@@ -215,6 +215,15 @@ def test_upload_errors_are_explained(client: TestClient, db: Database) -> None:
     assert r.status_code == 403
     # A value that does not fit the forced type is reported, nothing is loaded.
     preview = _upload(client, world.slug, token)
+    r = client.post(f"/admin/inventaire/{world.slug}/donnees/apercu",
+                    data={"csrf_token": token, "encodage": "klingon", "ligne_entete": "x"})
+    assert r.status_code == 422 and "ligne d'en-tête" in html.unescape(r.text)
+    r = client.post(f"/admin/inventaire/{world.slug}/donnees/apercu",
+                    data={"csrf_token": token, "encodage": "klingon"})
+    assert r.status_code == 422 and "Encodage inconnu" in r.text
+    r = client.post(f"/admin/inventaire/{world.slug}/donnees/apercu",
+                    data={"csrf_token": token, "separateur": "tab", "ligne_entete": "1"})
+    assert r.status_code == 200 and 'value="tab" selected' in r.text
     r = client.post(f"/admin/inventaire/{world.slug}/donnees/charger",
                     data={"csrf_token": token, "jeton": _jeton(preview),
                           "type:compteur": "integer"})
