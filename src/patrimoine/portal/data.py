@@ -179,22 +179,43 @@ def chart_columns(version: DatasetVersion) -> tuple[list[dict[str, Any]], list[d
     return xs, ys
 
 
+def _is_identifier(name: str) -> bool:
+    words = name.lower().replace("-", "_").split("_")
+    return bool({"id", "identifiant", "code", "ref", "reference", "siret", "siren"} & set(words)
+                ) or name.lower().startswith("id")
+
+
+def _readable_first(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Names before identifiers (`compteur` before `compteur_id`), order kept otherwise."""
+    return sorted(columns, key=lambda c: _is_identifier(str(c["name"])))
+
+
 def _default_x(version: DatasetVersion) -> str:
     xs, _ = chart_columns(version)
+    positions = set((version.positions or {}).values())
     for wanted in ("string", "date", "boolean", "integer"):
-        for c in xs:
-            if c["type"] == wanted and (not version.positions
-                                        or c["name"] not in version.positions.values()):
+        for c in _readable_first(xs):
+            if c["type"] == wanted and c["name"] not in positions:
                 return str(c["name"])
     return str(xs[0]["name"]) if xs else ""
 
 
+_NOT_MEASURES = {"annee", "exercice", "mois", "jour", "year", "month", "day", "numero", "num",
+                 "fonction", "chapitre", "nature", "article", "rang", "ordre"}
+
+
 def _default_y(version: DatasetVersion) -> str:
+    """A column worth summing: decimals first, then counts; never a position, a code or a
+    year."""
     positions = set((version.positions or {}).values())
     _, ys = chart_columns(version)
-    for c in ys:
-        if c["name"] not in positions:
-            return str(c["name"])
+    candidates = [c for c in ys if c["name"] not in positions
+                  and not _is_identifier(str(c["name"]))
+                  and not set(str(c["name"]).lower().split("_")) & _NOT_MEASURES]
+    for wanted in ("number", "integer"):
+        for c in candidates:
+            if c["type"] == wanted:
+                return str(c["name"])
     return ""
 
 
@@ -374,7 +395,7 @@ class MapPoints:
 
 def label_column(version: DatasetVersion) -> str | None:
     positions = set((version.positions or {}).values())
-    for c in version.columns:
+    for c in _readable_first(version.columns):
         if c["type"] == "string" and c["name"] not in positions:
             return str(c["name"])
     return None
