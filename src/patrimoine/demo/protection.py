@@ -265,7 +265,8 @@ def _activity(ctx: DemoContext, org_key: str, spec: Spec) -> ActivityInput:
             [{"measure": "encryption"}] if spec.special else []),
         "data_sources": list(spec.sources), "linked_datasets": linked,
         "linked_applications": list(spec.applications), "dpia_criteria": list(spec.criteria),
-        "dpia_exemption": spec.exemption, **spec.extra,
+        "dpia_exemption": spec.exemption, "public": org_key in (METROPOLE, VILLE),
+        **spec.extra,
     })
 
 

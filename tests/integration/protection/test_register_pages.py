@@ -227,3 +227,25 @@ def test_dpia_form(client: TestClient, db: Database) -> None:
     assert r.status_code == 303
     assert "Analyse d'impact : réalisée" in _text(client, f"/admin/protection/traitements/"
                                                           f"{activity_id}")
+
+
+def test_public_register_page(client: TestClient, db: Database) -> None:
+    with db.unit_of_work() as s:
+        a = f.organisation(s, "Commune A")
+        hidden = register.create_activity(s, SYSTEM, full_activity(a.id, name="Traitement interne"))
+        rights_requests.create_request(s, SYSTEM, rights_requests.RequestInput(
+            organisation_id=a.id, kind="access", requester="Jeanne Secrète",
+            received_on=date.today()))
+    assert client.get("/organisations/commune-a/registre-rgpd").status_code == 404
+    with db.unit_of_work() as s:
+        register.create_activity(s, SYSTEM, full_activity(
+            a.id, reference="T-0002", name="Aides facultatives", public=True))
+        register.create_activity(s, SYSTEM, full_activity(
+            a.id, reference="T-0003", name="Ancien traitement", public=True, status="ended"))
+    page = _text(client, "/organisations/commune-a/registre-rgpd")
+    assert "Aides facultatives" in page and "Mission d'intérêt public" in page
+    assert "5 ans à compter de la clôture du dossier" in page
+    assert "dpo@valdeloire.example" in page and "réclamation auprès" in page
+    assert "Traitement interne" not in page and "Ancien traitement" not in page
+    assert "Jeanne" not in page and "MAR-2024-017" not in page  # no contract details
+    assert hidden.public is False

@@ -35,7 +35,7 @@ def test_round_trip_keeps_everything(db: Database, fmt: str) -> None:
             org.id, linked_datasets=[ds.slug],
             description="Première ligne\nSeconde ligne ; avec « guillemets » et \\ barre",
             sub_purposes=["Un | deux", "Trois\\quatre"],
-            processors=[{"name": "A | B", "contract_reference": "X:1"}]))
+            processors=[{"name": "A | B", "contract_reference": "X:1"}], public=True))
         register.create_activity(s, SYSTEM, full_activity(
             org.id, reference="T-0002", name="Listes électorales", special_categories=[],
             art9_condition=None, transfers=[], joint_controllers=[], dpia_criteria=[],

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     Enum,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -83,6 +85,8 @@ class ProcessingActivity(Base):
     dpia_criteria: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Why no DPIA is needed despite the criteria (e.g. on the CNIL's exemption list).
     dpia_exemption: Mapped[str | None] = mapped_column(Text)
+    # Shown on the organisation's public register page (the keepers choose, entry by entry).
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 

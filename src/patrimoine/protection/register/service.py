@@ -166,6 +166,7 @@ class ActivityInput(BaseModel):
     linked_applications: list[str] = Field(default_factory=list)
     dpia_criteria: list[DpiaCriterion] = Field(default_factory=list)
     dpia_exemption: str | None = None
+    public: bool = False
 
     @field_validator("reference", "department", "controller_representative", "dpo_name",
                      "dpo_contact", "legal_basis_details", "source_details", "dpia_exemption")

@@ -148,7 +148,7 @@ ITEM_SPECS: dict[str, ItemSpec] = {
 class Column:
     field: str
     header: str
-    kind: str  # text, int, enum, enum_list, text_list, items, organisation, computed
+    kind: str  # text, int, bool, enum, enum_list, text_list, items, organisation, computed
     enum: type[StrEnum] | None = None
     required: bool = False
     synonyms: tuple[str, ...] = ()
@@ -204,6 +204,8 @@ COLUMNS: tuple[Column, ...] = (
            synonyms=("Critères AIPD", "Critères d'AIPD")),
     Column("dpia_exemption", "Motif d'exemption d'AIPD", "text",
            synonyms=("Exemption d'AIPD",)),
+    Column("public", "Publié dans le registre public", "bool",
+           synonyms=("Public", "Publié", "Registre public")),
     # Computed on export, ignored on import.
     Column("dpia_required", "AIPD requise", "computed"),
     Column("dpia_state", "État de l'AIPD", "computed"),
@@ -269,6 +271,8 @@ def cell_text(activity: ProcessingActivity, column: Column, organisation: Organi
         return label(value)
     if column.kind == "int":
         return str(value)
+    if column.kind == "bool":
+        return "Oui" if value else "Non"
     if column.kind == "enum_list":
         assert column.enum is not None
         return "\n".join(label(column.enum(v)) for v in value)
@@ -371,6 +375,8 @@ def to_xlsx(headers: list[str], rows: list[list[str]], organisation: Organisatio
             lines.append((column.header, accepted_words(column.enum)))
         elif column.kind == "computed":
             lines.append((column.header, "calculé par Patrimoine, ignoré à l'import"))
+        elif column.kind == "bool":
+            lines.append((column.header, "« Oui » ou « Non »"))
     for r, (a, b) in enumerate(lines):
         guide.write_string(r, 0, a, head if r == 0 else wrap)
         guide.write_string(r, 1, b, wrap)
@@ -461,6 +467,13 @@ def _parse_cell(column: Column, raw: str) -> Any:
         if not digits.isdigit():
             raise _CellError(f"nombre « {raw} » illisible.")
         return int(digits)
+    if column.kind == "bool":
+        k = key(raw)
+        if k in ("", "non", "n", "no", "faux", "0"):
+            return False
+        if k in ("oui", "o", "yes", "vrai", "1", "x"):
+            return True
+        raise _CellError(f"valeur « {raw} » non reconnue ; écrivez « Oui » ou « Non ».")
     if column.kind == "enum":
         assert column.enum is not None
         return _enum(column.enum, raw).value if raw else None

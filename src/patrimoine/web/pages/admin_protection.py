@@ -30,6 +30,7 @@ from patrimoine.protection.register import spreadsheet
 from patrimoine.protection.register.models import ProcessingActivity
 from patrimoine.protection.register.service import RetentionRule
 from patrimoine.protection.register.vocabulary import (
+    ActivityStatus,
     Art9Condition,
     DataCategory,
     DataSource,
@@ -44,10 +45,12 @@ from patrimoine.protection.register.vocabulary import (
 )
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages import protection_forms as forms
+from patrimoine.web.pages import register_public
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.templating import flash
 
 router = APIRouter(include_in_schema=False)
+router.include_router(register_public.router)
 SECTION = "protection"
 
 
@@ -92,6 +95,7 @@ def register_page(request: Request, session: SessionDep, principal: LoggedInDep,
             for a in activities]
     return page(request, "admin/protection/register.html", SECTION, {
         "organisations": orgs, "current": current, "rows": rows,
+        "has_public": any(a.public and a.status == ActivityStatus.ACTIVE for a in activities),
         "can_edit": bool(current and can_edit_register(principal, current.id)),
         "can_import": any(can_edit_register(principal, o.id) for o in orgs),
         "breadcrumb": [("/admin/protection", "Protection des données"),

@@ -213,6 +213,8 @@ ACTIVITY_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("dpia_criteria", "checkboxes", "Deux critères, ou un seul avec des données sensibles : "
                                     "analyse d'impact requise."),
     ("dpia_exemption", "textarea", "Si une analyse est requise mais n'est pas menée, pourquoi."),
+    ("public", "checkbox", "Le traitement figure sur la page publique du registre de "
+                           "l'organisation."),
     ("controller_representative", "input", ""),
     ("dpo_name", "input", ""),
     ("dpo_contact", "input", ""),
@@ -252,6 +254,8 @@ def parse_activity(posted: Mapping[str, Any], organisation_id: int | None
             data[name] = raw
         elif widget == "number":
             data[name] = raw or None
+        elif widget == "checkbox":
+            data[name] = bool(raw)
         elif widget in ("select", "input"):
             data[name] = raw or None
         else:
@@ -273,6 +277,8 @@ def activity_values(activity: Any) -> dict[str, Any]:
             values[name] = field_text(activity, name)
         elif widget == "checkboxes":
             values[name] = list(value)
+        elif widget == "checkbox":
+            values[name] = "1" if value else ""
         else:
             values[name] = "" if value is None else str(value)
     return values
