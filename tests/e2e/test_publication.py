@@ -12,6 +12,8 @@ import pytest
 
 from patrimoine.access.models import Role
 from patrimoine.core.db import Database
+from patrimoine.core.settings import Settings
+from patrimoine.publication import service as publication
 from tests import factories as f
 from tests.e2e.conftest import login, nav
 
@@ -25,8 +27,8 @@ CSV = "compteur;date;passages;code_quartier;latitude;longitude\n" + "".join(
 
 
 def test_publication_workflow_and_its_screenshots(
-        request: pytest.FixtureRequest, db: Database, serve: Any, page: Any,
-        tmp_path: Path) -> None:
+        request: pytest.FixtureRequest, db: Database, settings: Settings, serve: Any,
+        page: Any, tmp_path: Path) -> None:
     shots = bool(request.config.getoption("--screenshots"))
     with db.unit_of_work() as s:
         ville = f.organisation(s, "Ville de Ligérac")
@@ -36,8 +38,17 @@ def test_publication_workflow_and_its_screenshots(
             licence="Licence Ouverte 2.0", keywords=["vélo"],
             description="Passages de vélos comptés chaque jour aux écluses de la Loire.")
         slug = dataset.slug
+        contacts = f.dataset(
+            s, ville, "Contacts des associations", department=mobility, theme="Associations",
+            licence="etalab-2.0",
+            description="Adresses de contact des associations subventionnées par la ville.")
         f.account(s, REFERENT, roles=[(ville, Role.DATA_REFERENT, mobility)])
         f.account(s, CDO, roles=[(ville, Role.CHIEF_DATA_OFFICER, None)])
+        emails = tmp_path / "contacts.csv"
+        emails.write_text("association;contact\n" + "".join(
+            f"Club {i};secretariat{i}@club{i}.fr\n" for i in range(30)), encoding="utf-8")
+        publication.add_version(s, settings, f.SYSTEM, contacts, emails)
+        contacts_slug = contacts.slug
     base = serve()
     csv = tmp_path / "comptages-ecluses.csv"
     csv.write_bytes(CSV.encode("cp1252"))
@@ -97,8 +108,15 @@ def test_publication_workflow_and_its_screenshots(
     assert "est publié en données ouvertes" in page.get_by_role("status").first.inner_text()
     shot("34-publication-publiee")
 
+    # A file with e-mail addresses waits for the DPO: publishing is blocked, reasons shown.
+    page.goto(f"{base}/admin/inventaire/{contacts_slug}/publication")
+    assert "Colonne « contact » : adresse électronique" in page.locator(".notice-error") \
+        .inner_text()
+    assert page.get_by_role("button", name="Publier en données ouvertes").is_disabled()
+    shot("35-publication-bloquee")
+
     # Anyone now reads it on the portal.
     page.context.clear_cookies()
     page.goto(f"{base}/datasets/{slug}")
     assert page.get_by_role("heading", level=1).inner_text() == "Comptages vélo des écluses"
-    shot("35-publication-portail", full=False)
+    shot("36-publication-portail", full=False)
