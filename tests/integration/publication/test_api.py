@@ -179,3 +179,19 @@ def test_request_is_withdrawn_or_rejected(client: TestClient, db: Database) -> N
     actions = [h["action"] for h in client.get(f"{base}/history", headers=auth[CDO]).json()]
     assert actions[:4] == ["publication_rejected", "publication_requested",
                            "publication_withdrawn", "publication_requested"]
+
+
+def test_spreadsheets_are_previewed(client: TestClient, db: Database) -> None:
+    from tests.support.spreadsheets import audit_bytes, audit_rows
+
+    world = build(db)
+    auth = _tokens(db, REFERENT)
+    for fmt in ("ods", "xlsx"):
+        r = client.post(f"/api/v1/datasets/{world.slug}/versions", headers=auth[REFERENT],
+                        data={"dry_run": "oui"},
+                        files={"file": (f"audit.{fmt}", audit_bytes(fmt, audit_rows(12)),
+                                        "application/octet-stream")})
+        assert r.status_code == 200, r.text
+        plan = r.json()["plan"]
+        assert plan["format"] == fmt and len(plan["columns"]) > 5
+        assert len(plan["first_rows"]) == 10
