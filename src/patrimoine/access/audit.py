@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from patrimoine.access.models import AuditEvent
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
+from patrimoine.core.errors import Invalid
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 7_316_420  # serialises chain appends across processes on PostgreSQL
@@ -90,3 +95,137 @@ def verify(session: Session) -> ChainReport:
             return ChainReport(count, event.id, "contenu de l'entrée modifié")
         prev_hash = event.hash
     return ChainReport(count, None, None)
+
+
+# ------------------------------------------------------------------------- anchor
+#
+# A pure chain cannot show that its last entries were removed: what remains is a valid,
+# shorter chain. The anchor is a small file outside the database (data_dir/audit-anchor)
+# holding the id, hash and rank of the tip at a past verification. An anchored entry that
+# disappears, or whose hash changes (even if every later hash was recomputed), is then
+# detected. Entries written after the last anchor and removed before the next one are not:
+# anchor often (every `patrimoine audit verify` does), and keep a copy of the file where
+# whoever controls the database cannot write.
+
+ANCHOR_FILE = "audit-anchor"
+
+
+@dataclass(frozen=True)
+class Anchor:
+    last_id: int
+    last_hash: str
+    count: int
+    anchored_at: str
+
+
+def anchor_path(data_dir: Path) -> Path:
+    return Path(data_dir) / ANCHOR_FILE
+
+
+def read_anchor(data_dir: Path) -> Anchor | None:
+    path = anchor_path(data_dir)
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Anchor(int(raw["last_id"]), str(raw["last_hash"]), int(raw["count"]),
+                      str(raw["anchored_at"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Invalid(f"Le fichier d'ancrage du journal ({path}) est illisible : il a été "
+                      "modifié ou abîmé.") from exc
+
+
+def write_anchor(data_dir: Path, session: Session) -> Anchor | None:
+    """Anchor the current tip (only ever forward: an older tip never replaces a newer one)."""
+    tip = session.execute(select(AuditEvent.id, AuditEvent.hash)
+                          .order_by(AuditEvent.id.desc()).limit(1)).first()
+    if tip is None:
+        return None
+    count = int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+    path = anchor_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = read_anchor(data_dir)
+        if current is not None and current.last_id >= tip[0]:
+            return current
+        anchor = Anchor(int(tip[0]), str(tip[1]), count, now().isoformat())
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(anchor.__dict__, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    return anchor
+
+
+def verify_with_anchor(session: Session, data_dir: Path, *, update: bool = True) -> ChainReport:
+    """verify(), then check the anchored tip is still there, unchanged, at its rank; when
+    everything holds and `update`, move the anchor to the current tip."""
+    report = verify(session)
+    if not report.ok:
+        return report
+    anchor = read_anchor(data_dir)
+    if anchor is not None:
+        anchored = session.get(AuditEvent, anchor.last_id)
+        if anchored is None:
+            return ChainReport(report.checked, anchor.last_id,
+                               f"fin du journal tronquée : l'entrée n° {anchor.last_id}, ancrée "
+                               f"le {anchor.anchored_at[:19].replace('T', ' à ')} UTC, a "
+                               "disparu")
+        if anchored.hash != anchor.last_hash:
+            return ChainReport(report.checked, anchor.last_id,
+                               f"l'entrée ancrée n° {anchor.last_id} a été modifiée (et la "
+                               "chaîne recalculée après elle)")
+        rank = int(session.scalar(select(func.count()).select_from(AuditEvent)
+                                  .where(AuditEvent.id <= anchor.last_id)) or 0)
+        if rank != anchor.count:
+            return ChainReport(report.checked, anchor.last_id,
+                               f"{anchor.count - rank} entrée(s) supprimée(s) avant l'entrée "
+                               f"ancrée n° {anchor.last_id}")
+    if update:
+        write_anchor(data_dir, session)
+    return report
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    target: str | None = None  # exact, or a prefix ending with ':' or '*'
+    action: str | None = None  # exact, or a prefix ending with '.' or '*'
+    actor: str | None = None  # part of the actor's label
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _prefix(column: Any, value: str, separators: str) -> Any:
+    if value.endswith("*"):
+        return column.startswith(value[:-1], autoescape=True)
+    if value[-1] in separators:
+        return column.startswith(value, autoescape=True)
+    return column == value
+
+
+def list_events(session: Session, filters: EventFilters, *, limit: int = 50,
+                offset: int = 0) -> tuple[list[AuditEvent], int]:
+    """Entries matching the filters, newest first, and how many match in all."""
+    if not 1 <= limit <= 1000:
+        raise Invalid("La taille de page doit être comprise entre 1 et 1000.")
+    if offset < 0:
+        raise Invalid("Le décalage (offset) ne peut pas être négatif.")
+    conditions = []
+    if filters.target:
+        conditions.append(_prefix(AuditEvent.target, filters.target.strip(), ":"))
+    if filters.action:
+        conditions.append(_prefix(AuditEvent.action, filters.action.strip(), "."))
+    if filters.actor:
+        conditions.append(func.lower(AuditEvent.actor_label).contains(
+            filters.actor.strip().lower(), autoescape=True))
+    if filters.since:
+        conditions.append(AuditEvent.at >= filters.since)
+    if filters.until:
+        conditions.append(AuditEvent.at < filters.until)
+    total = int(session.scalar(select(func.count()).select_from(AuditEvent)
+                               .where(*conditions)) or 0)
+    rows = list(session.scalars(select(AuditEvent).where(*conditions)
+                                .order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))
+    return rows, total

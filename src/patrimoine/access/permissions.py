@@ -5,7 +5,16 @@ Rules, in words:
 - anyone, anonymous included, reads open datasets;
 - members of an organisation (partners excepted) read its internal datasets;
 - restricted datasets are read by the organisation's administrators, chief data officers and
-  DPOs, and by the referents and agents of the dataset's department;
+  DPOs, and by the referents and agents of the dataset's department; beyond them, by the
+  holders of an active grant (grants/): an account, every member of an organisation, or a
+  partner account, between the grant's `valid_from` and `valid_until` (the grant may limit
+  the rows and hide columns, which the datastore applies: see grants.service.read_scope);
+- grants are given and revoked by the administrators and chief data officers of the
+  dataset's organisation (the owners of the decision to share); its DPO sees them (to check
+  purposes and durations) but does not grant: the DPO advises and controls, and would
+  otherwise control their own decisions;
+- the audit log is read by instance administrators, and by the administrators and DPOs of
+  an organisation (the log is one chain for the whole instance);
 - administrators and chief data officers change every dataset of their organisation,
   referents those of their department (or of the whole organisation when they name none);
 - administrators and chief data officers publish datasets of their organisation as open data;
@@ -14,18 +23,39 @@ Rules, in words:
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import object_session
 
 from patrimoine.access.models import Role
 from patrimoine.access.principal import Principal
+from patrimoine.core.clock import now
 from patrimoine.core.errors import Forbidden, Unauthenticated
+from patrimoine.grants.models import DatasetGrant, GranteeKind
 from patrimoine.inventory.models import AccessLevel, Dataset
 
 MANAGERS = (Role.ADMINISTRATOR, Role.CHIEF_DATA_OFFICER)
 STAFF = (Role.ADMINISTRATOR, Role.CHIEF_DATA_OFFICER, Role.DPO, Role.DATA_REFERENT, Role.AGENT)
 
 
-def can_read_dataset(p: Principal, dataset: Dataset) -> bool:
+def grant_clause(p: Principal, at: datetime | None = None) -> ColumnElement[bool]:
+    """Grants that apply to `p` at `at` (now): active, not revoked, naming p's account or
+    one of p's organisations."""
+    if p.account_id is None:
+        return false()
+    at = at or now()
+    grantee = [and_(DatasetGrant.grantee_kind.in_((GranteeKind.ACCOUNT, GranteeKind.PARTNER)),
+                    DatasetGrant.account_id == p.account_id)]
+    if p.roles:
+        grantee.append(and_(DatasetGrant.grantee_kind == GranteeKind.ORGANISATION,
+                            DatasetGrant.organisation_id.in_(sorted(p.roles))))
+    return and_(DatasetGrant.revoked_at.is_(None), DatasetGrant.valid_from <= at,
+                DatasetGrant.valid_until > at, or_(*grantee))
+
+
+def reads_by_role(p: Principal, dataset: Dataset) -> bool:
+    """Whether p reads the dataset through a role (every row, every column), no grant needed."""
     if p.is_superadmin or dataset.access_level == AccessLevel.OPEN:
         return True
     org = dataset.organisation_id
@@ -36,6 +66,31 @@ def can_read_dataset(p: Principal, dataset: Dataset) -> bool:
     return p.has_role(org, Role.DATA_REFERENT, Role.AGENT) and (
         dataset.department_id in p.departments.get(org, frozenset())
     )
+
+
+def can_read_dataset(p: Principal, dataset: Dataset) -> bool:
+    if reads_by_role(p, dataset):
+        return True
+    if dataset.access_level != AccessLevel.RESTRICTED or p.account_id is None:
+        return False
+    session = object_session(dataset)
+    if session is None:
+        return False
+    return bool(session.scalar(select(exists().where(
+        DatasetGrant.dataset_id == dataset.id, grant_clause(p)))))
+
+
+def can_grant(p: Principal, dataset: Dataset) -> bool:
+    """Give or revoke grants on the dataset."""
+    return p.is_superadmin or p.has_role(dataset.organisation_id, *MANAGERS)
+
+
+def can_view_grants(p: Principal, dataset: Dataset) -> bool:
+    return can_grant(p, dataset) or p.has_role(dataset.organisation_id, Role.DPO)
+
+
+def can_read_audit(p: Principal) -> bool:
+    return p.is_superadmin or any(p.has_role(o, Role.ADMINISTRATOR, Role.DPO) for o in p.roles)
 
 
 def readable_datasets(p: Principal) -> ColumnElement[bool]:
@@ -56,6 +111,11 @@ def readable_datasets(p: Principal) -> ColumnElement[bool]:
             clauses.append(
                 and_(Dataset.organisation_id == org, Dataset.department_id.in_(departments))
             )
+    if p.account_id is not None:
+        clauses.append(and_(
+            Dataset.access_level == AccessLevel.RESTRICTED,
+            Dataset.id.in_(select(DatasetGrant.dataset_id).where(grant_clause(p))),
+        ))
     return or_(*clauses) if clauses else false()
 
 

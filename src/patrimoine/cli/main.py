@@ -7,8 +7,11 @@ import sys
 import typer
 
 from patrimoine.cli import db, demo, inventory, organisation, serve, user
+from patrimoine.cli import audit as audit_cli
 from patrimoine.cli import datastore as datastore_cli
 from patrimoine.cli import protection as protection_cli
+from patrimoine.cli import retention as retention_cli
+from patrimoine.cli import reversibility as reversibility_cli
 from patrimoine.cli.common import err_console
 from patrimoine.core.errors import PatrimoineError
 
@@ -24,9 +27,13 @@ app.add_typer(inventory.app, name="inventory")
 app.add_typer(organisation.app, name="organisation")
 app.add_typer(protection_cli.app, name="protection")
 app.add_typer(datastore_cli.app, name="datastore")
+app.add_typer(retention_cli.app, name="retention")
+app.add_typer(audit_cli.app, name="audit")
 
 
 app.command("demo")(demo.demo)
+app.command("export")(reversibility_cli.export_command)
+app.command("import-all")(reversibility_cli.import_all_command)
 
 
 def main() -> None:

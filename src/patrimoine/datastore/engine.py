@@ -122,6 +122,11 @@ class VersionTable:
     _layout: Path = field(repr=False, default=Path())
     _sorts: dict[str, duckdb.DuckDBPyConnection] = field(repr=False, default_factory=dict)
     _sort_lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
+    # A restricted view (restrict()): rows limited by this SQL condition (with its
+    # parameters), text search over these columns only, and the names as stored.
+    row_scope: tuple[str, tuple[Any, ...]] | None = None
+    search_columns: tuple[str, ...] | None = None
+    stored_names: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column | None:
         for c in self.columns:
@@ -136,7 +141,7 @@ class VersionTable:
     @property
     def rowid_usable(self) -> bool:
         """False when a data column named rowid hides DuckDB's row number."""
-        return all(n.lower() != "rowid" for n in self.names)
+        return all(n.lower() != "rowid" for n in (self.stored_names or self.names))
 
     @property
     def text_columns(self) -> list[str]:
@@ -163,7 +168,7 @@ class VersionTable:
             con = self._sorts.get(column)
             if con is not None:
                 return con
-            index = self.names.index(column)
+            index = (self.stored_names or tuple(self.names)).index(column)
             path = self._layout.with_name(f"{self._layout.stem}.sort-{index}.duckdb")
             if not path.exists():
                 with open(path.with_name(f".{path.name}.lock"), "w") as lock_file:
@@ -552,3 +557,30 @@ def check_identifier(table: VersionTable, name: str, what: str = "colonne") -> C
             errors=[f"Colonnes disponibles : {known}."],
         )
     return column
+
+
+def restrict(table: VersionTable, *, hidden: frozenset[str] = frozenset(),
+             rows: tuple[str, tuple[Any, ...]] | None = None, scope_key: str = "") -> VersionTable:
+    """A view of `table` without the `hidden` columns (they cannot be selected, filtered,
+    sorted, grouped, searched or used as positions: they are unknown to the view) and,
+    with `rows`, limited to the rows an SQL condition (compiled against the full table)
+    selects. `scope_key` distinguishes the view in cursors and ETags."""
+    visible = [c for c in table.columns if c.name not in hidden]
+    positions = table.positions
+    if positions and (positions.get("lat") in hidden or positions.get("lon") in hidden):
+        positions = None
+    search = table.search_columns
+    if hidden:
+        search = tuple(c.name for c in visible if c.type in TEXT_TYPES
+                       and (search is None or c.name in search))
+    if rows is not None and table.row_scope is not None:
+        rows = (f"({table.row_scope[0]}) AND ({rows[0]})", (*table.row_scope[1], *rows[1]))
+    elif rows is None:
+        rows = table.row_scope
+    return replace(
+        table, key=f"{table.key}|{scope_key}" if scope_key else table.key, columns=visible,
+        positions=positions, sortable=[n for n in table.sortable if n not in hidden],
+        null_counts={k: v for k, v in table.null_counts.items() if k not in hidden},
+        row_scope=rows, search_columns=search,
+        stored_names=table.stored_names or tuple(table.names),
+    )

@@ -348,13 +348,24 @@ def where_clause(table: VersionTable, query: Query) -> Sql:
     """The WHERE condition of a query ('' when it selects every row)."""
     params: list[Any] = []
     parts: list[str] = []
+    if table.row_scope is not None:  # a restricted view's own rows come first
+        parts.append(f"({table.row_scope[0]})")
+        params.extend(table.row_scope[1])
     if query.filter.items:
         parts.append(_compile(table, query.filter, params))
     terms = [t for t in fold(query.search).split() if t]
     if len(terms) > MAX_SEARCH_TERMS:
         raise Invalid(f"La recherche est limitée à {MAX_SEARCH_TERMS} mots.")
+    if table.search_columns is None:
+        searched = quote(table.search_column)
+    elif table.search_columns:
+        # Hidden columns must not be found by search: fold only the visible text.
+        searched = fold_sql("concat_ws(' ', " + ", ".join(
+            quote(c) for c in table.search_columns) + ")")
+    else:
+        searched = "''"
     for term in terms:
-        parts.append(f"contains({quote(table.search_column)}, ?)")
+        parts.append(f"contains({searched}, ?)")
         params.append(term)
     if query.bbox or query.near:
         if not table.positions:
@@ -759,3 +770,33 @@ def aggregate(
         rows = table.fetch_limited(sql, where.params, what="Ce regroupement")
     return AggregateResult(aliases, [dict(zip(aliases, map(_clean, r), strict=True))
                                      for r in rows])
+
+
+# ----------------------------------------------------------------- stored filters
+
+
+def compile_filter(table: VersionTable, node: Filter) -> Sql:
+    """A filter (e.g. a grant's rows) compiled to an SQL condition with its parameters."""
+    params: list[Any] = []
+    return Sql(_compile(table, node, params), params)
+
+
+def check_filter(columns: list[Column], node: Filter) -> None:
+    """Check a filter against a version's columns alone (no data is read): every column
+    exists, every operator is known and every value fits its column (French Invalid)."""
+    from patrimoine.datastore.engine import DEFAULT_LIMITS
+
+    shape = VersionTable(key="", columns=columns, positions=None, row_count=0,
+                         search_column="", sortable=[], null_counts={}, limits=DEFAULT_LIMITS,
+                         _con=None)  # type: ignore[arg-type]
+    compile_filter(shape, node)
+
+
+def filter_tree(node: Filter) -> dict[str, Any]:
+    """The JSON form of a filter (what parse_filter_json reads back)."""
+    if isinstance(node, Condition):
+        out: dict[str, Any] = {"column": node.column, "op": node.op}
+        if node.value is not None:
+            out["value"] = node.value
+        return out
+    return {node.kind: [filter_tree(i) for i in node.items]}

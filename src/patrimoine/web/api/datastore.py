@@ -21,6 +21,7 @@ from patrimoine.datastore import query as queries
 from patrimoine.datastore import versions
 from patrimoine.datastore.engine import DEFAULT_LIMITS, Limits, VersionTable, open_version
 from patrimoine.datastore.models import DatasetVersion
+from patrimoine.grants import service as grants
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.protection import gate
@@ -50,7 +51,8 @@ class ColumnOut(BaseModel):
 class VersionOut(BaseModel):
     number: int = Field(description="Numéro de la version (1, 2, 3…).")
     created_at: datetime
-    row_count: int
+    row_count: int | None = Field(description="Nombre de lignes (absent quand votre "
+                                  "autorisation ne donne accès qu'à une partie des lignes).")
     size_bytes: int
     content_hash: str = Field(description="Empreinte SHA-256 du fichier Parquet.")
     columns: list[ColumnOut]
@@ -153,11 +155,16 @@ def _open(
     dataset = _dataset(session, principal, slug)
     version = gate.readable_version(session, principal, dataset, number,
                                     services(request).settings)
+    # Grantees read through their grants' scope (rows, hidden columns); staff read it all.
+    scope = grants.read_scope(session, principal, dataset)
     if dataset.access_level != AccessLevel.OPEN:
-        audit.record(session, principal, action, f"dataset:{dataset.slug}",
-                     {"version": version.number, "query": str(request.url.query)})
+        details: dict[str, Any] = {"version": version.number, "query": str(request.url.query),
+                                   "path": request.url.path}
+        if scope is not None:
+            details["grants"] = list(scope.grant_ids)
+        audit.record(session, principal, action, f"dataset:{dataset.slug}", details)
     table = open_version(services(request).settings, version, _limits(request))
-    return dataset, version, table
+    return dataset, version, grants.apply_scope(table, scope)
 
 
 def _last_modified(version: DatasetVersion) -> datetime:
@@ -227,11 +234,16 @@ def _conditional(request: Request, dataset: Dataset, version: DatasetVersion,
 def list_versions(request: Request, slug: SlugPath, session: SessionDep,
                   principal: PrincipalDep) -> list[VersionOut]:
     dataset = _dataset(session, principal, slug)
+    scope = grants.read_scope(session, principal, dataset)
+    hidden = scope.hidden if scope is not None else frozenset()
+    limited = scope is not None and scope.rows is not None
     return [
         VersionOut(
-            number=v.number, created_at=v.created_at, row_count=v.row_count,
+            number=v.number, created_at=v.created_at,
+            row_count=None if limited else v.row_count,
             size_bytes=v.size_bytes, content_hash=v.content_hash,
-            columns=[ColumnOut(**c) for c in v.columns], positions=v.positions,
+            columns=[ColumnOut(**c) for c in v.columns if c["name"] not in hidden],
+            positions=v.positions if not hidden & set((v.positions or {}).values()) else None,
             source_filename=v.source_filename, source_format=v.source_format,
         )
         for v in gate.readable_versions(session, principal, dataset, services(request).settings)

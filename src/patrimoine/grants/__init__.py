@@ -1,0 +1,1 @@
+"""Grants on restricted datasets: who may read them, why, until when, which rows and columns."""
