@@ -206,11 +206,11 @@ def parse_rule(data: dict[str, Any]) -> RetentionRule:
         else:
             values["start_event"] = member.value
     if errors:
-        raise Invalid("Règle de conservation invalide.", errors)
+        raise Invalid("Règle de conservation invalide.", errors=errors)
     try:
         return RetentionRule.model_validate(values)
     except ValidationError as exc:
-        raise Invalid("Règle de conservation invalide.", _messages(exc)) from None
+        raise Invalid("Règle de conservation invalide.", errors=_messages(exc)) from None
 
 
 _FIELD_NAMES = {"duration": "durée", "unit": "unité", "start_event": "événement de départ",

@@ -1,0 +1,442 @@
+"""Applying the plan: each due item is done and recorded (retention_action, the dataset's
+history, the audit log).
+
+- destroy_versions: the versions' rows and their Parquet files (and DuckDB caches) go; files
+  are removed only once the transaction has committed, so a failure leaves data whole;
+- purge_rows: a new version without the expired rows is written (the datastore's Parquet
+  writer, the same numbering as ingest), then every version holding expired rows is
+  destroyed, the former newest one included;
+- anonymise: the protection module's anonymisation with the rule's plan;
+- transfer (archives, sorting): a package (one CSV per version, metadata.json) is written to
+  data_dir/archives/<organisation>/, the dataset is marked archived, and the transferred data
+  leaves the live store (custody passes to the archives service).
+
+Destruction (fate "destruction", and the originals of anonymised versions) is done only for
+items listed on an elimination slip whose visa is recorded (Code du patrimoine R212-14).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from patrimoine.access import audit
+from patrimoine.access.principal import Principal
+from patrimoine.core.clock import now
+from patrimoine.core.errors import Conflict, Invalid, PatrimoineError
+from patrimoine.core.settings import Settings
+from patrimoine.core.text import slugify
+from patrimoine.datastore import versions as store
+from patrimoine.datastore.engine import CACHE_DIR
+from patrimoine.datastore.ingest.writer import write_parquet
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory.models import Dataset, DatasetChange, LifecycleStage
+from patrimoine.protection.findings import anonymise as anon
+from patrimoine.protection.findings.service import connect, parquet_source, quote
+from patrimoine.retention.models import (
+    DatasetRetention,
+    EliminationSlip,
+    EliminationSlipItem,
+    RetentionAction,
+    SlipStatus,
+)
+from patrimoine.retention.planner import ACTION_LABELS, Plan, PlanItem, build_plan, expired_condition
+from patrimoine.retention.rules import DurationUnit, FinalFate, RetentionRule, StartEvent
+
+ARCHIVES_DIR = "archives"
+
+
+@dataclass
+class Outcome:
+    done: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"done": self.done, "skipped": self.skipped}
+
+
+# --- files removed after commit ----------------------------------------------------------
+
+
+def _remove_after_commit(session: Session, paths: list[Path]) -> None:
+    pending: list[Path] | None = session.info.get("retention_unlink")
+    if pending is None:
+        pending = session.info["retention_unlink"] = []
+
+        def _unlink(_session: Session) -> None:
+            for p in session.info.pop("retention_unlink", []):
+                p.unlink(missing_ok=True)
+            session.info.pop("retention_written", None)
+
+        def _forget(_session: Session) -> None:
+            session.info.pop("retention_unlink", None)
+            for p in session.info.pop("retention_written", []):
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+
+        event.listen(session, "after_commit", _unlink, once=True)
+        event.listen(session, "after_rollback", _forget, once=True)
+    pending.extend(paths)
+
+
+def _written(session: Session, path: Path) -> None:
+    session.info.setdefault("retention_written", []).append(path)
+
+
+# --- destruction -------------------------------------------------------------------------
+
+
+def destroy_versions(session: Session, settings: Settings, principal: Principal,
+                     dataset: Dataset, numbers: list[int]) -> list[dict[str, Any]]:
+    """Delete the versions' rows now and their files after commit; returns what went."""
+    gone: list[dict[str, Any]] = []
+    files: list[Path] = []
+    for number in sorted(set(numbers)):
+        version = session.scalar(select(DatasetVersion).where(
+            DatasetVersion.dataset_id == dataset.id, DatasetVersion.number == number))
+        if version is None:
+            continue
+        gone.append({"version": number, "rows": version.row_count,
+                     "size_bytes": version.size_bytes, "content_hash": version.content_hash})
+        others_path = session.scalar(select(func.count()).select_from(DatasetVersion).where(
+            DatasetVersion.path == version.path, DatasetVersion.id != version.id))
+        if not others_path:
+            files.append(store.version_path(settings, version))
+        others_hash = session.scalar(select(func.count()).select_from(DatasetVersion).where(
+            DatasetVersion.content_hash == version.content_hash,
+            DatasetVersion.id != version.id))
+        if not others_hash:
+            cache = Path(settings.data_dir) / CACHE_DIR
+            if cache.is_dir():
+                files.extend(cache.glob(f"{version.content_hash}-v*.duckdb"))
+        session.execute(delete(DatasetVersion).where(DatasetVersion.id == version.id))
+    session.expire_all()
+    _remove_after_commit(session, files)
+    if gone:
+        remaining = session.scalar(select(func.count()).select_from(DatasetVersion).where(
+            DatasetVersion.dataset_id == dataset.id))
+        changes: dict[str, Any] = {"versions détruites": [None, [g["version"] for g in gone]]}
+        if not remaining and dataset.lifecycle_stage != LifecycleStage.ARCHIVED:
+            changes["lifecycle_stage"] = [dataset.lifecycle_stage.value,
+                                          LifecycleStage.DELETED.value]
+            dataset.lifecycle_stage = LifecycleStage.DELETED
+        session.add(DatasetChange(dataset_id=dataset.id, actor_id=principal.account_id,
+                                  actor_label=principal.label, action="retention_destroyed",
+                                  changes=changes))
+        audit.record(session, principal, "retention.versions_destroyed",
+                     f"dataset:{dataset.uid}", {"slug": dataset.slug, "versions": gone})
+    return gone
+
+
+# --- row-level purge ---------------------------------------------------------------------
+
+
+def _register(session: Session, settings: Settings, principal: Principal, dataset: Dataset,
+              source: DatasetVersion, tmp: Path, digest: str, row_count: int,
+              purge: dict[str, Any]) -> DatasetVersion | None:
+    """The purged file as the dataset's next version (None when nothing changed)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Dataset.id).where(Dataset.id == dataset.id).with_for_update())
+    latest = store.latest_version(session, dataset)
+    if latest is not None and latest.content_hash == digest:
+        tmp.unlink(missing_ok=True)
+        return None
+    relative = store.relative_path(dataset, digest)
+    final = settings.data_dir / relative
+    size = tmp.stat().st_size
+    if not final.exists():
+        os.replace(tmp, final)
+        _written(session, final)
+    else:
+        tmp.unlink(missing_ok=True)
+    number = (session.scalar(select(func.max(DatasetVersion.number))
+                             .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
+    version = DatasetVersion(
+        dataset_id=dataset.id, number=number, content_hash=digest, path=relative,
+        row_count=row_count, size_bytes=size, columns=source.columns,
+        positions=source.positions, source_filename=source.source_filename,
+        source_format=source.source_format,
+        ingest_settings={**(source.ingest_settings or {}),
+                         "retention_purge": {"source_version": source.number, **purge}},
+        created_by=principal.account_id)
+    session.add(version)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("Un chargement de ce jeu de données vient de publier une version ; "
+                       "relancez l'application de la conservation.") from None
+    session.add(DatasetChange(
+        dataset_id=dataset.id, actor_id=principal.account_id, actor_label=principal.label,
+        action="version_purged",
+        changes={"version": [source.number, number],
+                 "row_count": [source.row_count, row_count]}))
+    audit.record(session, principal, "retention.version_purged", f"dataset:{dataset.uid}",
+                 {"slug": dataset.slug, "source_version": source.number, "version": number,
+                  "rows": row_count, "removed": source.row_count - row_count,
+                  "content_hash": digest})
+    return version
+
+
+def _purge_rule(purge: dict[str, Any]) -> tuple[RetentionRule, date]:
+    rule = RetentionRule(duration=int(purge["duration"]), unit=DurationUnit(purge["unit"]),
+                         start_event=StartEvent.DATE_COLUMN, final_fate=FinalFate.DESTRUCTION,
+                         date_column=purge["column"])
+    return rule, date.fromisoformat(purge["asof"])
+
+
+def purge_rows(session: Session, settings: Settings, principal: Principal, dataset: Dataset,
+               target: dict[str, Any]) -> dict[str, Any]:
+    purge = target["purge"]
+    rule, asof = _purge_rule(purge)
+    latest = store.latest_version(session, dataset)
+    result: dict[str, Any] = {"new_version": None, "removed_rows": 0, "destroyed": []}
+    to_destroy = set(target.get("versions") or [])
+    if latest is not None and purge["column"] in latest.column_names():
+        cond = expired_condition(purge["column"], rule, asof)
+        names = ", ".join(quote(c) for c in latest.column_names())
+        sql = f"SELECT {names} FROM {parquet_source(settings, latest)} WHERE NOT ({cond})"
+        folder = store.dataset_folder(settings, dataset)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".retention-{uuid.uuid4().hex}.parquet.tmp"
+        workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=folder))
+        try:
+            con = connect(workdir)
+            try:
+                row_count, digest = write_parquet(con, sql, tmp)
+            finally:
+                con.close()
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        version = _register(session, settings, principal, dataset, latest, tmp, digest,
+                            row_count, purge)
+        if version is not None:
+            result["new_version"] = version.number
+            result["removed_rows"] = latest.row_count - row_count
+            to_destroy.add(latest.number)
+    result["destroyed"] = destroy_versions(session, settings, principal, dataset,
+                                           sorted(to_destroy))
+    return result
+
+
+# --- archives ----------------------------------------------------------------------------
+
+
+def archives_root(settings: Settings) -> Path:
+    return Path(settings.data_dir) / ARCHIVES_DIR
+
+
+def export_package(session: Session, settings: Settings, dataset: Dataset, item: PlanItem
+                   ) -> Path:
+    """Write the archives package of the item (CSV per version + metadata.json)."""
+    stamp = now().strftime("%Y%m%d-%H%M%S")
+    folder = (archives_root(settings) / dataset.organisation.slug
+              / f"{stamp}-{slugify(dataset.slug, 60)}-{item.key.rsplit(':', 1)[-1][:8]}")
+    folder.mkdir(parents=True, exist_ok=False)
+    _written(session, folder)
+    purge = item.target.get("purge")
+    files = []
+    workdir = Path(tempfile.mkdtemp(prefix="retention-"))
+    try:
+        con = connect(workdir)
+        try:
+            for number in item.versions:
+                version = store.get_version(session, dataset, number)
+                names = ", ".join(quote(c) for c in version.column_names())
+                where = ""
+                if purge:
+                    rule, asof = _purge_rule(purge)
+                    where = f" WHERE {expired_condition(purge['column'], rule, asof)}"
+                name = f"version-{number}.csv"
+                rows = con.execute(f"SELECT {names} FROM {parquet_source(settings, version)}"
+                                   f"{where}").fetchall()
+                with open(folder / name, "w", encoding="utf-8", newline="") as fh:
+                    writer = csv.writer(fh)
+                    writer.writerow(version.column_names())
+                    for row in rows:
+                        writer.writerow(["" if v is None else v for v in row])
+                files.append({"file": name, "version": number, "rows": len(rows),
+                              "created_at": version.created_at.isoformat(),
+                              "content_hash": version.content_hash,
+                              "columns": version.columns})
+        finally:
+            con.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    metadata = {
+        "service_versant": item.service,
+        "organisation": dataset.organisation.name,
+        "dataset": {"uid": dataset.uid, "slug": dataset.slug, "title": dataset.title,
+                    "description": dataset.description, "producer": dataset.producer,
+                    "theme": dataset.theme, "keywords": dataset.keywords,
+                    "temporal_start": dataset.temporal_start.isoformat()
+                    if dataset.temporal_start else None,
+                    "temporal_end": dataset.temporal_end.isoformat()
+                    if dataset.temporal_end else None},
+        "rule": item.rule, "legal_reference": item.legal_reference,
+        "final_fate": item.fate,
+        "sorting_requested": item.fate == FinalFate.SORTING.value,
+        "rows_selection": purge,
+        "dates_extremes": [item.date_start.isoformat() if item.date_start else None,
+                           item.date_end.isoformat() if item.date_end else None],
+        "files": files,
+        "transferred_at": now().isoformat(),
+    }
+    (folder / "metadata.json").write_text(json.dumps(metadata, ensure_ascii=False, indent=2),
+                                          encoding="utf-8")
+    return folder
+
+
+def transfer(session: Session, settings: Settings, principal: Principal, dataset: Dataset,
+             item: PlanItem) -> dict[str, Any]:
+    folder = export_package(session, settings, dataset, item)
+    relative = folder.relative_to(settings.data_dir).as_posix()
+    own = session.scalar(select(DatasetRetention).where(DatasetRetention.dataset_id == dataset.id))
+    if own is not None:
+        own.transferred_at = now()
+    if item.target.get("purge"):
+        result = purge_rows(session, settings, principal, dataset, item.target)
+    else:
+        result = {"destroyed": destroy_versions(session, settings, principal, dataset,
+                                                item.versions)}
+        if dataset.lifecycle_stage != LifecycleStage.ARCHIVED and not store.latest_version(
+                session, dataset):
+            session.add(DatasetChange(
+                dataset_id=dataset.id, actor_id=principal.account_id,
+                actor_label=principal.label, action="retention_transferred",
+                changes={"lifecycle_stage": [dataset.lifecycle_stage.value,
+                                             LifecycleStage.ARCHIVED.value],
+                         "versement": [None, relative]}))
+            dataset.lifecycle_stage = LifecycleStage.ARCHIVED
+    audit.record(session, principal, "retention.transferred", f"dataset:{dataset.uid}",
+                 {"slug": dataset.slug, "package": relative, "versions": item.versions,
+                  "sorting": item.fate == FinalFate.SORTING.value})
+    return {"package": relative, **result}
+
+
+# --- anonymisation -----------------------------------------------------------------------
+
+
+def anonymise_versions(session: Session, settings: Settings, principal: Principal,
+                       dataset: Dataset, numbers: list[int]) -> dict[str, Any]:
+    own = session.scalar(select(DatasetRetention).where(DatasetRetention.dataset_id == dataset.id))
+    if own is None or not own.anonymisation:
+        raise Invalid(f"« {dataset.title} » : aucun plan d'anonymisation dans sa règle de "
+                      "conservation.")
+    operations = anon.parse_plan(own.anonymisation)
+    made = []
+    for number in numbers:
+        source = store.get_version(session, dataset, number)
+        version = anon.anonymise(session, settings, principal, dataset, source, operations)
+        made.append({"source_version": number, "version": version.number})
+    return {"anonymised": made}
+
+
+# --- running the plan --------------------------------------------------------------------
+
+
+def _approved_slip(session: Session, key: str) -> tuple[EliminationSlip, EliminationSlipItem] | None:
+    row = session.execute(
+        select(EliminationSlip, EliminationSlipItem)
+        .join(EliminationSlipItem, EliminationSlipItem.slip_id == EliminationSlip.id)
+        .where(EliminationSlipItem.item_key == key,
+               EliminationSlip.status == SlipStatus.APPROVED,
+               EliminationSlipItem.executed_at.is_(None))
+        .order_by(EliminationSlip.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def _do(session: Session, settings: Settings, principal: Principal, dataset: Dataset,
+        item: PlanItem) -> dict[str, Any]:
+    if item.action == "destroy_versions":
+        return {"destroyed": destroy_versions(session, settings, principal, dataset,
+                                              item.target["versions"])}
+    if item.action == "purge_rows":
+        return purge_rows(session, settings, principal, dataset, item.target)
+    if item.action == "transfer":
+        return transfer(session, settings, principal, dataset, item)
+    return anonymise_versions(session, settings, principal, dataset, item.target["anonymise"])
+
+
+def apply_plan(session: Session, settings: Settings, principal: Principal,
+               organisation_ids: list[int] | None = None, keys: list[str] | None = None,
+               today: date | None = None) -> Outcome:
+    """Do every due item that may be done now; each one recorded. Items needing a visa are
+    done only when an approved slip lists them."""
+    plan: Plan = build_plan(session, settings, organisation_ids, today)
+    outcome = Outcome()
+    for item in plan.items:
+        if keys is not None and item.key not in keys:
+            continue
+        slip: EliminationSlip | None = None
+        slip_item: EliminationSlipItem | None = None
+        if item.needs_visa:
+            found = _approved_slip(session, item.key)
+            if found is None:
+                outcome.skipped.append({"key": item.key, "dataset": item.dataset_slug,
+                                        "reason": item.blocked or "Visa non enregistré."})
+                continue
+            slip, slip_item = found
+        dataset = session.get(Dataset, item.dataset_id)
+        assert dataset is not None
+        unlink_mark = len(session.info.get("retention_unlink", []))
+        written_mark = len(session.info.get("retention_written", []))
+        try:
+            with session.begin_nested():
+                details = _do(session, settings, principal, dataset, item)
+                session.add(RetentionAction(
+                    organisation_id=item.organisation_id, dataset_id=item.dataset_id,
+                    activity_reference=item.activity_reference, item_key=item.key,
+                    action=item.action, fate=item.fate,
+                    slip_id=slip.id if slip else None, actor_id=principal.account_id,
+                    actor_label=principal.label,
+                    description=f"{ACTION_LABELS[item.action]} — {item.dataset_title} : "
+                                f"{item.reason}",
+                    details=json.loads(json.dumps(details, default=str))))
+                if slip is not None and slip_item is not None:
+                    slip_item.executed_at = now()
+                    session.flush()
+                    left = session.scalar(select(func.count()).select_from(EliminationSlipItem)
+                                          .where(EliminationSlipItem.slip_id == slip.id,
+                                                 EliminationSlipItem.executed_at.is_(None)))
+                    if not left:
+                        slip.status = SlipStatus.EXECUTED
+                        slip.executed_at = now()
+                        audit.record(session, principal, "retention.slip_executed",
+                                     f"elimination_slip:{slip.id}",
+                                     {"reference": slip.reference})
+                session.flush()
+        except PatrimoineError as exc:
+            # The savepoint is gone: keep the files it meant to remove, drop those it wrote.
+            del session.info.get("retention_unlink", [])[unlink_mark:]
+            written = session.info.get("retention_written", [])
+            for path in written[written_mark:]:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+            del written[written_mark:]
+            outcome.skipped.append({"key": item.key, "dataset": item.dataset_slug,
+                                    "reason": exc.message})
+            continue
+        outcome.done.append({"key": item.key, "dataset": item.dataset_slug,
+                             "action": item.action, "fate": item.fate,
+                             "slip": slip.reference if slip else None,
+                             "details": json.loads(json.dumps(details, default=str))})
+    return outcome

@@ -1,0 +1,201 @@
+"""Sobriety figures: what is stored, what nobody reads, what is stored twice.
+
+- volume per organisation: bytes of its versions' Parquet files, of the DuckDB layouts built
+  from them (data_dir/cache/duckdb/<content hash>-v*.duckdb, counted for each organisation
+  holding that content) and of its archives packages;
+- datasets not read for a year: datasets holding data whose last read (portal daily counters
+  `dataset_daily_usage`, views or downloads, and reads of the audit log) is older than 365
+  days, or which were never read although their data is more than a year old;
+- duplicates: identical content hashes across datasets, and inventory entries whose titles
+  have the same words (accents, case, punctuation and word order aside) or differ by a word.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from patrimoine.access.models import AuditEvent
+from patrimoine.core.clock import now
+from patrimoine.core.settings import Settings
+from patrimoine.core.text import tokens
+from patrimoine.datastore.engine import CACHE_DIR
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory.models import Dataset, Organisation
+from patrimoine.portal.models import DatasetDailyUsage
+from patrimoine.retention.apply import archives_root
+
+READ_ACTIONS = ("datastore.read", "dataset.read", "dataset.downloaded", "datastore.export")
+STOP_WORDS = frozenset({"de", "des", "du", "la", "le", "les", "l", "d", "et", "en", "a", "au",
+                        "aux", "un", "une", "par", "pour", "sur"})
+
+
+@dataclass
+class OrganisationVolume:
+    organisation_id: int
+    organisation: str
+    datasets: int = 0
+    versions: int = 0
+    versions_bytes: int = 0
+    cache_bytes: int = 0
+    archives_bytes: int = 0
+
+    @property
+    def total_bytes(self) -> int:
+        return self.versions_bytes + self.cache_bytes + self.archives_bytes
+
+
+@dataclass
+class Sobriety:
+    volumes: list[OrganisationVolume] = field(default_factory=list)
+    unread: list[dict[str, Any]] = field(default_factory=list)
+    same_content: list[dict[str, Any]] = field(default_factory=list)
+    similar_titles: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "volumes": [{"organisation_id": v.organisation_id, "organisation": v.organisation,
+                         "datasets": v.datasets, "versions": v.versions,
+                         "versions_bytes": v.versions_bytes, "cache_bytes": v.cache_bytes,
+                         "archives_bytes": v.archives_bytes, "total_bytes": v.total_bytes}
+                        for v in self.volumes],
+            "unread": self.unread, "same_content": self.same_content,
+            "similar_titles": self.similar_titles,
+        }
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() \
+        else 0
+
+
+def _cache_sizes(settings: Settings) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    root = Path(settings.data_dir) / CACHE_DIR
+    if root.is_dir():
+        for p in root.glob("*-v*.duckdb"):
+            out[p.name.split("-v", 1)[0]] += p.stat().st_size
+    return out
+
+
+def compute(session: Session, settings: Settings, organisation_ids: list[int] | None = None,
+            today: date | None = None) -> Sobriety:
+    today = today or now().date()
+    result = Sobriety()
+    orgs = select(Organisation).order_by(Organisation.name)
+    if organisation_ids is not None:
+        orgs = orgs.where(Organisation.id.in_(organisation_ids))
+    organisations = {o.id: o for o in session.scalars(orgs)}
+    caches = _cache_sizes(settings)
+    rows = session.execute(
+        select(Dataset.organisation_id, Dataset.id, DatasetVersion.size_bytes,
+               DatasetVersion.content_hash, DatasetVersion.created_at)
+        .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
+        .where(Dataset.organisation_id.in_(list(organisations))))
+    volumes = {oid: OrganisationVolume(oid, o.name) for oid, o in organisations.items()}
+    hashes_of: dict[int, set[str]] = defaultdict(set)
+    datasets_of: dict[int, set[int]] = defaultdict(set)
+    oldest: dict[int, date] = {}
+    for org_id, dataset_id, size, content_hash, created in rows:
+        v = volumes[org_id]
+        v.versions += 1
+        v.versions_bytes += int(size)
+        hashes_of[org_id].add(content_hash)
+        datasets_of[org_id].add(dataset_id)
+        day = created.date()
+        oldest[dataset_id] = min(oldest.get(dataset_id, day), day)
+    for org_id, v in volumes.items():
+        v.datasets = len(datasets_of[org_id])
+        v.cache_bytes = sum(caches.get(h, 0) for h in hashes_of[org_id])
+        v.archives_bytes = _folder_bytes(archives_root(settings) / organisations[org_id].slug)
+    result.volumes = sorted(volumes.values(), key=lambda v: -v.total_bytes)
+    result.unread = _unread(session, oldest, today)
+    result.same_content = _same_content(session, list(organisations))
+    result.similar_titles = _similar_titles(session, list(organisations))
+    return result
+
+
+def _unread(session: Session, oldest: dict[int, date], today: date) -> list[dict[str, Any]]:
+    if not oldest:
+        return []
+    year_ago = today - timedelta(days=365)
+    last: dict[int, date] = {}
+    for dataset_id, day in session.execute(
+            select(DatasetDailyUsage.dataset_id, func.max(DatasetDailyUsage.day))
+            .where(DatasetDailyUsage.dataset_id.in_(list(oldest)),
+                   or_(DatasetDailyUsage.views > 0, DatasetDailyUsage.downloads > 0))
+            .group_by(DatasetDailyUsage.dataset_id)):
+        last[dataset_id] = day
+    datasets = {d.id: d for d in session.scalars(select(Dataset).where(
+        Dataset.id.in_(list(oldest))))}
+    targets = {}
+    for d in datasets.values():
+        targets[f"dataset:{d.slug}"] = d.id
+        targets[f"dataset:{d.uid}"] = d.id
+    for target, at in session.execute(
+            select(AuditEvent.target, func.max(AuditEvent.at))
+            .where(AuditEvent.action.in_(READ_ACTIONS), AuditEvent.target.in_(list(targets)))
+            .group_by(AuditEvent.target)):
+        dataset_id = targets[target]
+        day = at.date()
+        last[dataset_id] = max(last.get(dataset_id, day), day)
+    out = []
+    for dataset_id, first in oldest.items():
+        read = last.get(dataset_id)
+        if (read is not None and read > year_ago) or (read is None and first > year_ago):
+            continue
+        d = datasets[dataset_id]
+        out.append({"dataset": d.slug, "title": d.title, "organisation_id": d.organisation_id,
+                    "last_read": read.isoformat() if read else None,
+                    "stored_since": first.isoformat()})
+    return sorted(out, key=lambda r: (r["last_read"] or "", r["title"]))
+
+
+def _same_content(session: Session, organisation_ids: list[int]) -> list[dict[str, Any]]:
+    groups: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    sizes: dict[str, int] = {}
+    for content_hash, slug, title, size in session.execute(
+            select(DatasetVersion.content_hash, Dataset.slug, Dataset.title,
+                   DatasetVersion.size_bytes)
+            .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+            .where(Dataset.organisation_id.in_(organisation_ids))):
+        groups[content_hash].add((slug, title))
+        sizes[content_hash] = int(size)
+    return [{"content_hash": h, "size_bytes": sizes[h],
+             "datasets": [{"dataset": s, "title": t} for s, t in sorted(members)]}
+            for h, members in sorted(groups.items()) if len(members) > 1]
+
+
+def _words(title: str) -> frozenset[str]:
+    return frozenset(t for t in tokens(title) if t not in STOP_WORDS)
+
+
+def _similar_titles(session: Session, organisation_ids: list[int]) -> list[dict[str, Any]]:
+    entries = [(d.slug, d.title, _words(d.title)) for d in session.scalars(
+        select(Dataset).where(Dataset.organisation_id.in_(organisation_ids)).order_by(Dataset.id))]
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, (_, _, words) in enumerate(entries):
+        for w in words:
+            index[w].append(i)
+    pairs: set[tuple[int, int]] = set()
+    for i, (_, _, words) in enumerate(entries):
+        if not words:
+            continue
+        # Candidates share one of the entry's two rarest words (titles differing by at most
+        # one word share at least one of them).
+        rarest = sorted(words, key=lambda w: (len(index[w]), w))[:2]
+        for j in {j for w in rarest for j in index[w]}:
+            if j <= i:
+                continue
+            other = entries[j][2]
+            if words == other or (len(words ^ other) <= 1 and min(len(words), len(other)) >= 3):
+                pairs.add((i, j))
+    return [{"a": {"dataset": entries[i][0], "title": entries[i][1]},
+             "b": {"dataset": entries[j][0], "title": entries[j][1]},
+             "same_words": entries[i][2] == entries[j][2]} for i, j in sorted(pairs)]
