@@ -110,6 +110,7 @@ def test_referent_prepares_and_the_chief_data_officer_publishes(client: TestClie
     token = login(client, CDO)
     queue = client.get("/admin/publications").text
     assert "Comptages vélo" in queue
+    assert "1 demande de publication</a> attend votre décision" in client.get("/admin").text
     status = client.get(f"/admin/inventaire/{world.slug}/publication").text
     assert "Pour le portail, merci." in status and "Prêt à publier." in status
     r = client.post(f"/admin/inventaire/{world.slug}/publication/publier",

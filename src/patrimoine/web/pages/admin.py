@@ -15,6 +15,7 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.errors import NotFound
 from patrimoine.inventory import queries
 from patrimoine.inventory.models import Department, Organisation
+from patrimoine.publication import service as publication
 from patrimoine.web.deps import CsrfDep, LoggedInDep, SessionDep
 from patrimoine.web.pages import admin_import, admin_inventory, dataset_form
 from patrimoine.web.pages.backoffice import FormDep, page
@@ -41,6 +42,7 @@ def dashboard(request: Request, session: SessionDep, principal: LoggedInDep) -> 
         "recent": queries.recent_changes(session, principal, limit=10),
         "can_import": can_import_inventory(principal),
         "action_labels": dataset_form.ACTION_LABELS,
+        "publication_requests": len(publication.pending_requests(session, principal)),
     })
 
 
