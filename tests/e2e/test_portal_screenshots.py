@@ -57,12 +57,15 @@ def test_portal_screenshots(request: pytest.FixtureRequest, db: Database, servic
     page.locator("#chart[data-rendered=true]").wait_for()
     page.locator("#map[data-rendered]").wait_for()
     shot("23-portail-jeu-de-donnees")
+    page.goto(f"{base}/datasets/arbres-alignement#carte")
+    page.locator("#map[data-rendered]").wait_for()
+    page.locator("#carte").screenshot(path=str(OUT / "29-portail-carte-9000-arbres.png"))
     page.goto(f"{base}/datasets/comptages-velo?filtre=compteur:contains:pont&tri=-passages"
               "&type=line&x=date&y=passages&agg=sum&pas=month#donnees")
     page.locator("#chart[data-rendered=true]").wait_for()
     shot("24-portail-tableau-filtre-et-courbe")
-    page.goto(f"{base}/datasets/subventions-associations?type=pie&x=nature&y=montant&agg=sum"
-              "#graphique")
+    page.goto(f"{base}/datasets/consommations-energie-batiments?type=pie&x=categorie"
+              "&y=electricite_kwh&agg=sum#graphique")
     page.locator("#chart[data-rendered=true]").wait_for()
     page.locator("#graphique").screenshot(path=str(OUT / "25-portail-graphique-secteurs.png"))
 
@@ -71,7 +74,7 @@ def test_portal_screenshots(request: pytest.FixtureRequest, db: Database, servic
     page.get_by_role("link", name="Ville de Ligérac", exact=True).click()
     shot("27-portail-organisation", full=False)
     page.set_viewport_size({"width": 800, "height": 560})
-    page.goto(f"{base}/embed/datasets/arbres-alignement/map")
+    page.goto(f"{base}/embed/datasets/bornes-recharge-vehicules-electriques/map")
     page.locator(".map[data-rendered]").wait_for()
     shot("28-portail-carte-integree", full=False)
-    assert len(list(OUT.glob("2*-portail-*.png"))) >= 9
+    assert len(list(OUT.glob("2*-portail-*.png"))) >= 10

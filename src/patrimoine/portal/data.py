@@ -338,6 +338,8 @@ def vega_lite_spec(chart: ChartData, title: str) -> dict[str, Any]:
         "description": chart.description,
         "width": "container",
         "height": 320,
+        # The whole chart, axes and legend included, fits the page's width.
+        "autosize": {"type": "fit-x", "contains": "padding"},
         "data": {"values": values},
         "config": {"font": "system-ui, sans-serif", "range": {"category": PALETTE},
                    "axis": {"labelFontSize": 12, "titleFontSize": 13, "labelLimit": 220},

@@ -65,7 +65,7 @@
     var maps = document.querySelectorAll("[data-geojson]");
     if (!maps.length || typeof window.L === "undefined") { return; }
     maps.forEach(function (el) {
-      var map = window.L.map(el, {preferCanvas: true, attributionControl: true});
+      var map = window.L.map(el, {preferCanvas: true, attributionControl: true, zoomSnap: 0.25});
       map.attributionControl.setPrefix("");
       var tiles = el.getAttribute("data-tiles");
       if (tiles) {
@@ -82,10 +82,14 @@
           return r.json();
         })
         .then(function (data) {
+          // Smaller, lighter points when there are many, so that dense areas stay readable.
+          var count = (data.features || []).length;
+          var radius = count > 3000 ? 1.8 : count > 500 ? 3.5 : 6;
           var layer = window.L.geoJSON(data, {
             pointToLayer: function (feature, latlng) {
-              return window.L.circleMarker(latlng, {radius: 6, color: "#fff", weight: 1.5,
-                fillColor: "#000091", fillOpacity: 0.85});
+              return window.L.circleMarker(latlng, {radius: radius, color: "#fff",
+                weight: count > 3000 ? 0 : 1.5, fillColor: "#000091",
+                fillOpacity: count > 3000 ? 0.6 : 0.85});
             },
             style: function () { return {color: "#000091", weight: 2}; },
             onEachFeature: function (feature, lyr) {
