@@ -10,7 +10,7 @@ the fate. It is printable (HTML page) and downloadable as a spreadsheet (XLSX). 
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import xlsxwriter
@@ -44,13 +44,14 @@ def _next_reference(session: Session, organisation_id: int, year: int) -> str:
 
 
 def create_slip(session: Session, settings: Settings, principal: Principal,
-                organisation_id: int, keys: list[str] | None = None) -> EliminationSlip:
+                organisation_id: int, keys: list[str] | None = None,
+                today: date | None = None) -> EliminationSlip:
     """A slip of every due item of the organisation needing a visa and not yet proposed."""
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFound("Organisation inconnue.")
     perms.require_manage(principal, organisation_id)
-    plan = build_plan(session, settings, [organisation_id])
+    plan = build_plan(session, settings, [organisation_id], today)
     items = [i for i in plan.items if i.needs_visa and i.slip is None
              and (keys is None or i.key in keys)]
     if not items:
