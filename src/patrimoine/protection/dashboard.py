@@ -24,6 +24,7 @@ from patrimoine.core.clock import now
 from patrimoine.inventory.models import Organisation
 from patrimoine.protection import breaches, dpia, rights_requests
 from patrimoine.protection.breaches import NotificationState
+from patrimoine.protection.deadlines import legal_today
 from patrimoine.protection.dpia import DpiaState
 from patrimoine.protection.register import service as register
 
@@ -35,7 +36,7 @@ COUNTERS = ("activities", "dpia_required", "dpia_missing", "dpia_in_progress",
 def dashboard(session: Session, principal: Principal, organisation_id: int | None = None,
               at: datetime | None = None) -> dict[str, Any]:
     at = at or now()
-    today = at.date()
+    today = legal_today(at)
     scope = register_organisations(principal)
     orgs = session.scalars(select(Organisation).order_by(Organisation.name))
     visible = [o for o in orgs if (scope is None or o.id in scope)

@@ -13,10 +13,20 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from patrimoine.core.clock import now
+
+# Requests are received and answered on French calendar days, not UTC ones.
+LEGAL_TIMEZONE = ZoneInfo("Europe/Paris")
 REQUEST_MONTHS = 1
 EXTENSION_MONTHS = 2
 BREACH_NOTIFICATION_DELAY = timedelta(hours=72)
+
+
+def legal_today(at: datetime | None = None) -> date:
+    """Today's date in France (a request received at 00:30 in Paris is of that day)."""
+    return (at or now()).astimezone(LEGAL_TIMEZONE).date()
 
 
 def add_months(start: date, months: int) -> date:

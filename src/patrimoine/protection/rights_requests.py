@@ -36,6 +36,7 @@ from patrimoine.inventory.models import Organisation
 from patrimoine.protection.deadlines import (
     extended_request_deadline,
     extension_allowed,
+    legal_today,
     request_deadline,
 )
 from patrimoine.protection.register.models import ProcessingActivity, RightsRequest
@@ -154,7 +155,7 @@ class RequestClock:
 
 
 def clock(request: RightsRequest, today: date | None = None) -> RequestClock:
-    today = today or now().date()
+    today = today or legal_today()
     initial = request_deadline(request.received_on)
     extended = request.extension_informed_on is not None
     deadline = extended_request_deadline(request.received_on) if extended else initial
@@ -184,7 +185,7 @@ def _check(session: Session, data: RequestInput) -> None:
         activity = session.get(ProcessingActivity, data.activity_id)
         if activity is None or activity.organisation_id != data.organisation_id:
             raise Invalid("Ce traitement n'appartient pas au registre de l'organisation.")
-    today = now().date()
+    today = legal_today()
     for day in (data.received_on, data.answered_on, data.identity_verified_on,
                 data.extension_informed_on):
         if day is not None and day > today:

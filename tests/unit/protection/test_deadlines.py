@@ -104,3 +104,10 @@ def test_risk_levels() -> None:
     assert risk_level(3, 3) == "high"
     assert risk_level(2, 4) == "high"
     assert risk_level(3, 1) == "significant"
+
+
+def test_legal_today_is_the_french_calendar_day() -> None:
+    from patrimoine.protection.deadlines import legal_today
+
+    assert legal_today(datetime(2026, 3, 1, 23, 30, tzinfo=UTC)) == date(2026, 3, 2)  # 00:30
+    assert legal_today(datetime(2026, 7, 1, 21, 59, tzinfo=UTC)) == date(2026, 7, 1)  # 23:59
