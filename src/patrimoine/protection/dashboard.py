@@ -30,7 +30,7 @@ from patrimoine.protection.register import service as register
 
 COUNTERS = ("activities", "dpia_required", "dpia_missing", "dpia_in_progress",
             "requests_open", "requests_overdue", "breaches_open", "breaches_within_72h",
-            "breaches_overdue", "persons_to_inform")
+            "breaches_overdue", "persons_to_inform", "personal_datasets_unregistered")
 
 
 def dashboard(session: Session, principal: Principal, organisation_id: int | None = None,
@@ -51,6 +51,8 @@ def dashboard(session: Session, principal: Principal, organisation_id: int | Non
             counts["dpia_required"] += state not in (DpiaState.NOT_REQUIRED, DpiaState.EXEMPTED)
             counts["dpia_missing"] += state == DpiaState.MISSING
             counts["dpia_in_progress"] += state == DpiaState.IN_PROGRESS
+        counts["personal_datasets_unregistered"] = len(
+            register.unregistered_personal_datasets(session, principal, org.id))
         if not can_handle_protection_cases(principal, org.id):
             continue
         for request in rights_requests.list_requests(session, principal, organisation_id=org.id):

@@ -142,5 +142,12 @@ def test_export_and_import_over_the_api(client: TestClient, db: Database) -> Non
     r = client.post(f"{API}/register/import", files=files, headers=agent)
     assert r.status_code == 422
     assert "n'a pas le droit" in r.json()["errors"][0]
+    with db.unit_of_work() as s:
+        f.dataset(s, f.organisation(s, "Commune A"), "Fichier des usagers",
+                  contains_personal_data=True)
+    r = client.get(f"{API}/datasets/unregistered?organisation=commune-a", headers=dpo)
+    assert [d["title"] for d in r.json()] == ["Fichier des usagers"]
+    assert client.get(f"{API}/datasets/unregistered?organisation=commune-b",
+                      headers=dpo).status_code == 403
     r = client.post(f"{API}/register/import", files={"file": ("vide.csv", b"")}, headers=dpo)
     assert r.status_code == 422 and "vide" in r.json()["error"]

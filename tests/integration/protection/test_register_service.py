@@ -186,3 +186,20 @@ def test_breach_72_hour_clock(db: Database) -> None:
                                  closed_at=aware + timedelta(days=5))
         with pytest.raises(ValidationError):
             breaches.BreachInput(**{**base, "natures": []})
+
+
+def test_personal_datasets_without_a_processing_activity(db: Database) -> None:
+    with db.unit_of_work() as s:
+        org = f.organisation(s)
+        linked = f.dataset(s, org, "Bénéficiaires des aides", contains_personal_data=True)
+        alone = f.dataset(s, org, "Fichier des usagers", contains_personal_data=True)
+        f.dataset(s, org, "Arbres d'alignement", contains_personal_data=False)
+        register.create_activity(s, SYSTEM, full_activity(org.id, linked_datasets=[linked.slug]))
+        found = register.unregistered_personal_datasets(s, SYSTEM, org.id)
+        assert [d.slug for d in found] == [alone.slug]
+        from patrimoine.protection import dashboard
+
+        assert dashboard.dashboard(s, SYSTEM)["total"]["personal_datasets_unregistered"] == 1
+        outsider = Principal.of(f.account(s, "x@other.example",
+                                          roles=[(f.organisation(s, "Autre"), Role.DPO, None)]))
+        assert register.unregistered_personal_datasets(s, outsider, org.id) == []

@@ -21,6 +21,7 @@ from patrimoine.access import audit
 from patrimoine.access.permissions import (
     can_edit_register,
     can_read_register,
+    readable_datasets,
     register_organisations,
     require,
 )
@@ -389,6 +390,21 @@ def _record(session: Session, principal: Principal, activity: ProcessingActivity
                  f"processing_activity:{activity.uid}",
                  {"reference": activity.reference, "organisation_id": activity.organisation_id,
                   "fields": sorted(changes)})
+
+
+def unregistered_personal_datasets(session: Session, principal: Principal,
+                                   organisation_id: int) -> list[Dataset]:
+    """Inventory entries holding personal data that no activity of the register names: the
+    register is incomplete, or the entry's personal-data flag is wrong."""
+    if not can_read_register(principal, organisation_id):
+        return []
+    linked = {slug for slugs in session.scalars(
+        select(ProcessingActivity.linked_datasets).where(
+            ProcessingActivity.organisation_id == organisation_id)) for slug in slugs}
+    found = session.scalars(select(Dataset).where(
+        Dataset.organisation_id == organisation_id, Dataset.contains_personal_data.is_(True),
+        readable_datasets(principal)).order_by(Dataset.title))
+    return [d for d in found if d.slug not in linked]
 
 
 def gaps(activity: ProcessingActivity) -> list[str]:

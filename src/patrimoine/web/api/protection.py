@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from patrimoine.access.permissions import can_read_register, require
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection import breaches, dashboard, dpia, rights_requests
@@ -304,6 +305,17 @@ async def import_register(
         await form.close()
     return await run_in_threadpool(spreadsheet.import_register, session, principal, data,
                                    filename, dry_run=dry_run)
+
+
+@router.get("/datasets/unregistered",
+            summary="Jeux de données personnelles qu'aucun traitement du registre ne nomme")
+def unregistered_datasets(session: SessionDep, principal: PrincipalDep, organisation: str
+                          ) -> list[dict[str, Any]]:
+    org = get_organisation_by_slug(session, organisation)
+    require(can_read_register(principal, org.id), principal,
+            "consulter le registre de cette organisation")
+    return [{"slug": d.slug, "uid": d.uid, "title": d.title}
+            for d in register.unregistered_personal_datasets(session, principal, org.id)]
 
 
 @router.get("/dashboard", summary="Tableau de bord du DPO")

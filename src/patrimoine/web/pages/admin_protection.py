@@ -74,8 +74,12 @@ def protection_dashboard(request: Request, session: SessionDep, principal: Logge
                or b["persons_to_inform"]]
     missing = [(names.get(a.organisation_id, ""), a) for a in dpia.missing_dpias(session,
                                                                                  principal)]
+    unregistered = [(o["organisation"], d) for o in board["organisations"]
+                    for d in register.unregistered_personal_datasets(
+                        session, principal, o["organisation_id"])]
     return page(request, "admin/protection/dashboard.html", SECTION, {
         "board": board, "overdue": overdue, "running": running, "missing": missing,
+        "unregistered": unregistered[:30], "unregistered_total": len(unregistered),
         "breadcrumb": [("/admin", "Tableau de bord"), (None, "Protection des données")],
     })
 
