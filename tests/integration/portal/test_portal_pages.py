@@ -437,6 +437,18 @@ def test_atom_feed_parses(client: TestClient, world: World) -> None:
     assert summary is not None and "<script>" not in summary
 
 
+def test_absolute_links_follow_the_public_url(client: TestClient, world: World,
+                                             services: Services) -> None:
+    services.settings.public_url = "https://data.ville.example/"
+    assert "<loc>https://data.ville.example/datasets/comptages-velo</loc>" in client.get(
+        "/sitemap.xml").text
+    assert "<id>https://data.ville.example/datasets/comptages-velo</id>" in client.get(
+        "/datasets.atom").text
+    html = client.get(f"/datasets/{world.counters.slug}").text
+    assert 'curl "https://data.ville.example/api/v1/datasets/comptages-velo/records' in html
+    assert "Sitemap: https://data.ville.example/sitemap.xml" in client.get("/robots.txt").text
+
+
 def test_sitemap_and_robots(client: TestClient, world: World) -> None:
     root = ET.fromstring(client.get("/sitemap.xml").content)
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}

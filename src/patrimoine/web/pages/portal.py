@@ -51,6 +51,11 @@ def _page(request: Request, template: str, context: dict[str, Any], status: int 
 
 
 def _base_url(request: Request) -> str:
+    """Base of absolute links (feed, sitemap, API calls, embeds): PATRIMOINE_PUBLIC_URL when
+    it is set, else the address the request came to."""
+    settings = services(request).settings
+    if "public_url" in settings.model_fields_set:
+        return settings.public_url.rstrip("/")
     return str(request.base_url).rstrip("/")
 
 
