@@ -48,3 +48,30 @@ def create(
                      f"account:{account.id}", {"email": account.email, "superadmin": admin})
     kind = "administrateur de l'instance" if admin else "compte"
     console.print(f"Compte créé ({kind}) : {account.email}")
+
+
+@app.command("set-password")
+def set_password(
+    email: Annotated[str, typer.Argument(help="Adresse électronique du compte.")],
+    password: Annotated[
+        str,
+        typer.Option(prompt="Nouveau mot de passe", hide_input=True, confirmation_prompt=True,
+                     envvar="PATRIMOINE_NEW_PASSWORD", help="At least 10 characters."),
+    ],
+) -> None:
+    """Définir un nouveau mot de passe (oublié, ou compte restauré par « import-all »)."""
+    from sqlalchemy import select
+
+    from patrimoine.access.models import Account
+
+    accounts.check_password_strength(password)
+    svc = services()
+    with svc.db.unit_of_work() as session:
+        account = session.scalar(select(Account).where(Account.email == email.strip().lower()))
+        if account is None:
+            raise NotFound(f"Aucun compte pour l'adresse « {email} ».")
+        account.password_hash = accounts.hash_password(password)
+        audit.record(session, Principal.system("ligne de commande"), "account.set_password",
+                     f"account:{account.id}", {"email": account.email})
+    svc.db.dispose()
+    console.print(f"Mot de passe défini pour {account.email}.")

@@ -1,0 +1,97 @@
+"""patrimoine export DIR / patrimoine import-all DIR: the reversibility clause."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from patrimoine.cli.common import console, services
+
+
+class RichProgress:
+    """One Rich bar per step of the export or import."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+        self.total: int | None = None
+
+    def start(self, label: str, total: int | None) -> None:
+        if self.task is not None and self.total is not None:
+            self.progress.update(self.task, completed=self.total)  # steps end full
+        self.task, self.total = self.progress.add_task(label, total=total), total
+
+    def advance(self, amount: int = 1) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, amount)
+
+
+def _bars() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console)
+
+
+def export_command(
+    folder: Annotated[Path, typer.Argument(help="Dossier à créer (nouveau ou vide).")],
+) -> None:
+    """Exporter toute l'instance dans des formats ouverts : inventaire, versions publiées,
+    registres, comptes (sans secrets), historique et journal d'audit, catalogue DCAT.
+
+    Le dossier contient un Data Package Frictionless (datapackage.json et tables/*.csv), un
+    paquet par jeu de données versionné (datasets/), le catalogue (catalog.ttl) et un
+    manifeste (manifest.json) avec l'empreinte sha256 de chaque fichier. Les empreintes de
+    mots de passe et de jetons d'API, la clé de session et les clés de pseudonymisation ne
+    sont jamais exportées.
+    """
+    from patrimoine.reversibility.export import export_all
+
+    svc = services()
+    started = time.perf_counter()
+    try:
+        with _bars() as bars:
+            report = export_all(svc.settings, svc.db, folder, RichProgress(bars))
+    finally:
+        svc.db.dispose()
+    rows = sum(report.tables.values())
+    console.print(f"Export terminé en {time.perf_counter() - started:.1f} s dans {folder} : "
+                  f"{len(report.tables)} tables ({rows} lignes), {report.versions} versions, "
+                  f"{report.files} fichiers.")
+    console.print("Colonnes secrètes non exportées : " + ", ".join(
+        f"{e['table']}.{e['column']}" for e in report.excluded) + ".")
+
+
+def import_all_command(
+    folder: Annotated[Path, typer.Argument(help="Dossier produit par « patrimoine export ».")],
+) -> None:
+    """Reconstruire une instance à partir d'un export complet, dans un entrepôt VIDE.
+
+    Les empreintes du manifeste sont vérifiées avant toute écriture ; l'import se fait en une
+    seule transaction (en cas d'erreur, l'entrepôt reste vide). Les comptes restaurés n'ont
+    pas de mot de passe utilisable : définissez-le avec « patrimoine user set-password ».
+    """
+    from patrimoine.reversibility.restore import import_all
+
+    svc = services(check_schema=False)
+    started = time.perf_counter()
+    try:
+        with _bars() as bars:
+            report = import_all(svc.settings, svc.db, folder, RichProgress(bars))
+    finally:
+        svc.db.dispose()
+    rows = sum(report.tables.values())
+    console.print(f"Import terminé en {time.perf_counter() - started:.1f} s : "
+                  f"{len(report.tables)} tables ({rows} lignes), {report.versions} versions.")
+    if report.accounts_to_reset:
+        console.print(f"{report.accounts_to_reset} comptes restaurés sans mot de passe : "
+                      "définissez-en un avec « patrimoine user set-password ADRESSE ».")

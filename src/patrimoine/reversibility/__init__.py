@@ -1,0 +1,1 @@
+"""Reversibility: the full export of an instance in open formats, and its re-import."""
