@@ -246,6 +246,10 @@ def test_dataset_page_sections(client: TestClient, world: World) -> None:
     api = f"http://testserver/api/v1/datasets/{world.counters.slug}/records?limit=20"
     assert f'curl "{api}"' in html
     assert r.headers["content-security-policy"] == "frame-ancestors 'self'"
+    # Its DCAT-AP documents, linked from the page.
+    for ext in ("ttl", "rdf", "jsonld"):
+        assert f'href="/datasets/{world.counters.slug}.{ext}"' in html
+        assert client.get(f"/datasets/{world.counters.slug}.{ext}").status_code == 200
 
 
 def test_description_is_sanitised_and_licence_odbl(client: TestClient, world: World) -> None:
