@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from patrimoine.cli.common import console, services
-from patrimoine.web.app import create_app
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute (127.0.0.1 par défaut).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port d'écoute (8000 par défaut).")] = None,
 ) -> None:
-    """Serve the back-office, the portal and the API."""
+    """Servir le back-office, le portail et l'API."""
+    # Imported here: every other command starts faster without the web application.
+    import uvicorn
+
+    from patrimoine.web.app import create_app
+
     svc = services()
     app = create_app(services=svc)
     host = host or svc.settings.host
