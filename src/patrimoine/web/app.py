@@ -13,17 +13,22 @@ from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
 from patrimoine.web import errors
 from patrimoine.web.api import accounts as api_accounts
+from patrimoine.web.api import audit as api_audit
 from patrimoine.web.api import ckan as api_ckan
 from patrimoine.web.api import dcat as api_dcat
 from patrimoine.web.api import datastore as api_datastore
 from patrimoine.web.api import findings as api_findings
+from patrimoine.web.api import grants as api_grants
 from patrimoine.web.api import inventory as api_inventory
 from patrimoine.web.api import protection as api_protection
+from patrimoine.web.api import retention as api_retention
 from patrimoine.web.api import publication as api_publication
 from patrimoine.web.api import standards as api_standards
 from patrimoine.web.pages import admin as pages_admin
+from patrimoine.web.pages import admin_access as pages_access
 from patrimoine.web.pages import admin_findings as pages_findings
 from patrimoine.web.pages import admin_protection as pages_protection
+from patrimoine.web.pages import admin_retention as pages_retention
 from patrimoine.web.pages import admin_publication as pages_publication
 from patrimoine.web.pages import admin_standards as pages_standards
 from patrimoine.web.pages import auth as pages_auth
@@ -58,6 +63,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (api_accounts.router, api_inventory.router, api_datastore.router,
                    api_protection.router,
+                   api_retention.router, pages_retention.router,
+                   api_grants.router, api_audit.router, pages_access.router,
                    api_findings.router, api_publication.router,
                    api_dcat.router, api_ckan.router,
                    api_standards.router, pages_standards.router,

@@ -11,11 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from patrimoine.access.permissions import can_edit_dataset, require
+from patrimoine.access import audit
+from patrimoine.access.permissions import can_edit_dataset, can_view_grants, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory import queries, service
-from patrimoine.inventory.models import Dataset, Department, Organisation
+from patrimoine.inventory.models import AccessLevel, Dataset, Department, Organisation
 from patrimoine.web.api.inventory import FiltersDep
 from patrimoine.web.deps import LoggedInDep, SessionDep
 from patrimoine.web.pages import dataset_form
@@ -248,10 +249,14 @@ def dataset_page(slug: str, request: Request, session: SessionDep,
                  principal: LoggedInDep) -> Response:
     dataset = service.get_dataset(session, principal, slug)
     history = service.history(session, principal, dataset)
+    if dataset.access_level != AccessLevel.OPEN:  # reads of closed entries are audited
+        audit.record(session, principal, "inventory.read", f"dataset:{dataset.slug}",
+                     {"path": request.url.path})
     return page(request, "admin/dataset.html", "inventaire", {
         "dataset": dataset,
         "history": _history_rows(session, history),
         "can_edit": can_edit_dataset(principal, dataset),
+        "can_view_grants": can_view_grants(principal, dataset),
         "titles": dataset_form.FIELD_TITLES,
     })
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from patrimoine.access.permissions import can_edit_in, can_import_inventory
+from patrimoine.access.permissions import can_edit_in, can_import_inventory, can_read_audit
 from patrimoine.access.principal import Principal
 from patrimoine.web.deps import check_csrf
 from patrimoine.web.templating import render
@@ -34,7 +34,8 @@ def page(request: Request, template: str, section: str, context: dict[str, Any],
          status: int = 200) -> Any:
     """Render a back-office page; `section` marks the current entry of the navigation."""
     principal = getattr(request.state, "principal", None) or Principal.anonymous()
-    nav = {"nav_can_import": can_import_inventory(principal)}
+    nav = {"nav_can_import": can_import_inventory(principal),
+           "nav_can_audit": can_read_audit(principal)}
     return render(request, template, {"section": section, **nav, **context}, status=status)
 
 
