@@ -1,0 +1,133 @@
+"""Back-office pages of retention (/admin/conservation): the plan, the elimination slips and
+their visa, the actions done, sobriety figures; a printable slip page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from patrimoine.access.permissions import require
+from patrimoine.core.errors import Conflict, Invalid
+from patrimoine.inventory.models import Organisation
+from patrimoine.retention import apply as applier
+from patrimoine.retention import permissions as perms
+from patrimoine.retention import planner, slips, sobriety
+from patrimoine.retention.models import SLIP_STATUS_LABELS, RetentionAction
+from patrimoine.web.deps import LoggedInDep, SessionDep, services
+from patrimoine.web.pages.backoffice import FormDep, page
+from patrimoine.web.templating import flash
+
+router = APIRouter(include_in_schema=False)
+
+BASE = "/admin/conservation"
+SECTION = "conservation"
+
+
+def _organisations(session: SessionDep, principal: Any) -> list[Organisation]:
+    scope = perms.viewable_organisations(principal)
+    require(scope is None or bool(scope), principal, "consulter la conservation des données")
+    orgs = session.scalars(select(Organisation).order_by(Organisation.name))
+    return [o for o in orgs if scope is None or o.id in scope]
+
+
+@router.get(BASE)
+def retention_page(request: Request, session: SessionDep, principal: LoggedInDep) -> Response:
+    orgs = _organisations(session, principal)
+    ids = [o.id for o in orgs]
+    settings = services(request).settings
+    plan = planner.build_plan(session, settings, ids)
+    found = slips.list_slips(session, principal)
+    actions = session.scalars(select(RetentionAction).where(
+        RetentionAction.organisation_id.in_(ids)).order_by(RetentionAction.id.desc()).limit(50))
+    figures = sobriety.compute(session, settings, ids)
+    manageable = [o for o in orgs if perms.can_manage(principal, o.id)]
+    to_propose = {o.id for o in manageable
+                  if any(i.organisation_id == o.id and i.needs_visa and i.slip is None
+                         for i in plan.items)}
+    return page(request, "admin/retention/index.html", SECTION, {
+        "breadcrumb": [(None, "Conservation des données")],
+        "plan": plan, "items": [i.as_json() for i in plan.items],
+        "slips": [slips.slip_json(s) for s in found], "actions": list(actions),
+        "sobriety": figures.as_json(), "organisations": {o.id: o for o in orgs},
+        "can_apply": bool(manageable),
+        "to_propose": [o for o in manageable if o.id in to_propose],
+        "action_labels": planner.ACTION_LABELS,
+    })
+
+
+@router.post(f"{BASE}/appliquer")
+def apply_page(request: Request, session: SessionDep, principal: LoggedInDep,
+               form: FormDep) -> Response:
+    scope = perms.managed_organisations(principal)
+    require(scope is None or bool(scope), principal, "décider de la conservation des données")
+    outcome = applier.apply_plan(session, services(request).settings, principal, scope)
+    done, skipped = len(outcome.done), len(outcome.skipped)
+    flash(request, f"{done} action(s) de conservation effectuée(s)"
+          + (f", {skipped} en attente (visa ou bordereau)." if skipped else "."))
+    return RedirectResponse(BASE, status_code=303)
+
+
+@router.post(f"{BASE}/bordereaux")
+def create_slip_page(request: Request, session: SessionDep, principal: LoggedInDep,
+                     form: FormDep) -> Response:
+    try:
+        organisation_id = int(str(form.get("organisation", "")))
+    except ValueError:
+        raise Invalid("Organisation manquante.") from None
+    try:
+        slip = slips.create_slip(session, services(request).settings, principal,
+                                 organisation_id)
+    except Conflict as exc:
+        flash(request, exc.message, "error")
+        return RedirectResponse(BASE, status_code=303)
+    flash(request, f"Bordereau d'élimination {slip.reference} établi : à faire viser par le "
+                   "directeur des archives.")
+    return RedirectResponse(f"{BASE}/bordereaux/{slip.id}", status_code=303)
+
+
+@router.get(BASE + "/bordereaux/{slip_id:int}")
+def slip_page(slip_id: int, request: Request, session: SessionDep, principal: LoggedInDep
+              ) -> Response:
+    slip = slips.get_slip(session, principal, slip_id)
+    org = session.get(Organisation, slip.organisation_id)
+    return page(request, "admin/retention/slip.html", SECTION, {
+        "breadcrumb": [(BASE, "Conservation des données"), (None, f"Bordereau {slip.reference}")],
+        "slip": slips.slip_json(slip), "organisation": org,
+        "can_visa": perms.can_manage(principal, slip.organisation_id)
+        and slip.status.value == "awaiting_visa",
+        "today": date.today().isoformat(),
+    })
+
+
+@router.post(BASE + "/bordereaux/{slip_id:int}/visa")
+def visa_page(slip_id: int, request: Request, session: SessionDep, principal: LoggedInDep,
+              form: FormDep) -> Response:
+    raw = str(form.get("date", "") or "")
+    at = None
+    if raw:
+        try:
+            at = datetime.combine(date.fromisoformat(raw), time(12)).astimezone()
+        except ValueError:
+            raise Invalid("Date du visa invalide (AAAA-MM-JJ).") from None
+    refused = form.get("decision") == "refused"
+    slip = slips.record_visa(session, principal, slip_id, by=str(form.get("by", "")),
+                             reference=str(form.get("reference", "")), at=at,
+                             refused=refused, reason=str(form.get("reason", "")) or None)
+    flash(request, f"Bordereau {slip.reference} : {SLIP_STATUS_LABELS[slip.status].lower()}.")
+    return RedirectResponse(f"{BASE}/bordereaux/{slip.id}", status_code=303)
+
+
+@router.get(BASE + "/bordereaux/{slip_id:int}.xlsx")
+def slip_xlsx(slip_id: int, session: SessionDep, principal: LoggedInDep) -> Response:
+    slip = slips.get_slip(session, principal, slip_id)
+    org = session.get(Organisation, slip.organisation_id)
+    assert org is not None
+    return Response(
+        slips.slip_xlsx(slip, org),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition":
+                 f'attachment; filename="bordereau-{slip.reference}.xlsx"'})
