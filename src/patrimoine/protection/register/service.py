@@ -115,8 +115,18 @@ class RetentionRule(_Item):
         unit = label(self.unit)
         if self.duration == 1:
             unit = {"ans": "an"}.get(unit, unit.rstrip("s") if unit == "jours" else unit)
-        return (f"{self.duration} {unit} à compter de {self.start_event}, puis "
+        return (f"{self.duration} {unit} {_counted_from(self.start_event)}, puis "
                 f"{label(self.final_fate).lower()}")
+
+
+def _counted_from(event: str) -> str:
+    """« à compter de » with French contractions: de le → du, de les → des."""
+    lowered = event.lower()
+    if lowered.startswith("le "):
+        return f"à compter du {event[3:]}"
+    if lowered.startswith("les "):
+        return f"à compter des {event[4:]}"
+    return f"à compter de {event}"
 
 
 class Security(_Item):
