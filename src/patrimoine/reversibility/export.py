@@ -125,6 +125,7 @@ def _write(settings: Settings, db: Database, root: Path, progress: ProgressSink)
             progress.start("Catalogue DCAT", 1)
             _write_catalog(settings, session, root)
             progress.advance()
+            data_files = _write_data_files(settings, conn, root)
     exported_at = datetime.now(UTC).isoformat(timespec="seconds")
     _write_json(root / f.DATAPACKAGE, {
         "profile": "tabular-data-package",
@@ -156,6 +157,7 @@ def _write(settings: Settings, db: Database, root: Path, progress: ProgressSink)
         "schema_revisions": revisions,
         "tables": report.tables,
         "versions": versions,
+        "data_files": data_files,
         "excluded": report.excluded,
         "files": files,
     })
@@ -305,6 +307,31 @@ def _dataset_package(settings: Settings, dataset: Any, resources: list[dict[str,
     if dataset.licence:
         package["licenses"] = [{"name": dataset.licence}]
     return package
+
+
+def _write_data_files(settings: Settings, conn: Connection, root: Path) -> dict[str, str]:
+    """The state files of the data folder (formats.DATA_FILES) that match the snapshot: the
+    audit anchor only if the entry it names is in the exported log, with the same hash."""
+    from patrimoine.access import audit
+    from patrimoine.access.models import AuditEvent
+
+    carried = {}
+    for name, relative in f.DATA_FILES.items():
+        source = settings.data_dir / name
+        if not source.is_file():
+            continue
+        if name == audit.ANCHOR_FILE:
+            anchor = audit.read_anchor(settings.data_dir)
+            events = AuditEvent.__table__
+            stored = conn.scalar(select(events.c.hash).where(events.c.id == anchor.last_id)) \
+                if anchor else None
+            if anchor is None or stored != anchor.last_hash:
+                continue  # anchored after the snapshot began: the next verify anchors again
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        carried[name] = relative
+    return carried
 
 
 def _write_catalog(settings: Settings, session: Session, root: Path) -> None:

@@ -57,6 +57,10 @@ DATASETS_DIR = "datasets"
 # missing value, so that an empty cell is an empty string and NULL stays NULL.
 NULL = "\\N"
 CHUNK = 1 << 20
+# Files of the data folder that are state, not secrets, carried as they are (name in the data
+# folder -> path in the export). Everything else there stays: the session key
+# (`secret_key`), the pseudonymisation keys (`keys/`), caches, uploads in progress.
+DATA_FILES = {"audit-anchor": "audit/audit-anchor.json"}
 BATCH = 1000
 
 # Columns left out whatever their table: secrets by their name.

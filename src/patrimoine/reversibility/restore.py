@@ -131,6 +131,10 @@ def check_empty(settings: Settings, db: Database) -> None:
         raise Conflict("La base de destination n'est pas vide : import-all ne reconstruit une "
                        "instance que dans un entrepôt vide (base neuve, dossier de données "
                        f"sans versions). Tables déjà remplies : {sample}.")
+    for name in f.DATA_FILES:
+        if (settings.data_dir / name).exists():
+            raise Conflict(f"Le dossier de données contient déjà « {name} » : import-all ne "
+                           "reconstruit une instance que dans un entrepôt vide.")
     versions = settings.data_dir / "versions"
     if versions.exists() and any(p.is_file() for p in versions.rglob("*")):
         raise Conflict(f"Le dossier de données contient déjà des versions ({versions}) : "
@@ -186,6 +190,7 @@ def _restore(settings: Settings, db: Database, folder: Path, manifest: dict[str,
                 _fix_sequences(conn, [p.table for p in plans])
             report.versions = _copy_versions(settings, conn, folder, manifest, copied,
                                              created_dirs, progress)
+            _copy_data_files(settings, folder, manifest, copied)
             report.accounts_to_reset = _accounts_without_password(conn)
     except BaseException:
         for path in copied:
@@ -337,6 +342,22 @@ def _copy_versions(settings: Settings, conn: Connection, folder: Path,
         copied.append(target)
         progress.advance()
     return len(rows)
+
+
+def _copy_data_files(settings: Settings, folder: Path, manifest: dict[str, Any],
+                     copied: list[Path]) -> None:
+    for name, relative in dict(manifest.get("data_files") or {}).items():
+        if f.DATA_FILES.get(name) != relative or relative not in manifest["files"]:
+            raise BadExport(f"Fichier de données inattendu dans le manifeste : « {name} ».")
+        target = f.safe_relative(settings.data_dir, name)
+        if target.exists():
+            raise Conflict(f"Le dossier de données contient déjà « {name} » : import-all ne "
+                           "reconstruit une instance que dans un entrepôt vide.")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        shutil.copyfile(f.safe_relative(folder, relative), tmp)
+        copied.append(tmp)
+        os.replace(tmp, target)
+        copied.append(target)
 
 
 def _accounts_without_password(conn: Connection) -> int:

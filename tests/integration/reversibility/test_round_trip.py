@@ -84,6 +84,8 @@ def source(_templates: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             entry = s.get(Dataset, trees_id)
             assert entry is not None
             ingest(s, services.settings, factories.SYSTEM, entry, path)
+    with services.db.session() as s:  # anchors the audit log's tip in the data folder
+        assert audit.verify_with_anchor(s, services.settings.data_dir).ok
     folder = tmp / "export"
     export_all(services.settings, services.db, folder)
     yield Source(services, folder)
@@ -139,6 +141,10 @@ def test_round_trip_loses_nothing(source: Source, empty_store: Services,
         # The audit chain still verifies, over the same number of entries.
         chain = audit.verify(s2)
         assert chain.ok and chain.checked == audit.verify(s1).checked > 0
+        # … and so does its anchor, carried along (tail truncation stays detectable).
+        assert (empty_store.settings.data_dir / "audit-anchor").read_bytes() == \
+            (source.services.settings.data_dir / "audit-anchor").read_bytes()
+        assert audit.verify_with_anchor(s2, empty_store.settings.data_dir, update=False).ok
 
         # The inventory statistics are the same.
         system = Principal.system("tests")
