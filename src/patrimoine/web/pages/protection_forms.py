@@ -171,7 +171,6 @@ OPTIONS = {
     "natures": choices(BreachNature), "risk": choices(BreachRisk),
     "data_categories": choices(DataCategory),
 }
-__all__ = ["COMPLAINT_MENTION", "OPTIONS", "Form", "parse_breach", "parse_request"]
 
 
 # The register entry: list fields are text areas written as the spreadsheet's cells.
