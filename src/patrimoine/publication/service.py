@@ -374,12 +374,14 @@ def publish(session: Session, principal: Principal, dataset: Dataset,
 
 
 def unpublish(session: Session, principal: Principal, dataset: Dataset) -> dict[str, list[Any]]:
-    """Withdraw the dataset from the portal: back to internal and stored; versions stay."""
+    """Withdraw the dataset from the portal: back to internal (a restricted one stays
+    restricted) and stored; versions stay."""
     require(can_publish(principal, dataset), principal, f"dépublier « {dataset.title} »")
     if dataset.lifecycle_stage != LifecycleStage.PUBLISHED:
         raise Invalid("Ce jeu de données n'est pas publié.")
+    closed = dataset.access_level == AccessLevel.RESTRICTED
     data = inventory.dataset_input(dataset).model_copy(update={
-        "access_level": AccessLevel.INTERNAL,
+        "access_level": AccessLevel.RESTRICTED if closed else AccessLevel.INTERNAL,
         "lifecycle_stage": LifecycleStage.STORED,
     })
     return inventory.update_dataset(session, principal, dataset, data, action="unpublished")

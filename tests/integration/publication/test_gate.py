@@ -130,3 +130,15 @@ def test_the_inventory_entry_cannot_bypass_the_workflow(services: Services) -> N
         # Once public, the referent keeps editing the entry.
         again = inventory.dataset_input(dataset).model_copy(update={"title": "Vélos 2"})
         assert inventory.update_dataset(s, referent, dataset, again)
+
+
+def test_unpublishing_a_restricted_entry_keeps_it_restricted(services: Services) -> None:
+    world = build(services.db)
+    cdo = _principal(services, CDO)
+    with services.db.unit_of_work() as s:
+        dataset = s.scalars(select(Dataset).where(Dataset.slug == world.slug)).one()
+        dataset.access_level = AccessLevel.RESTRICTED
+        dataset.lifecycle_stage = LifecycleStage.PUBLISHED
+        publication.unpublish(s, cdo, dataset)
+        assert dataset.access_level == AccessLevel.RESTRICTED
+        assert dataset.lifecycle_stage == LifecycleStage.STORED
