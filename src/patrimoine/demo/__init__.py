@@ -9,3 +9,4 @@ in `ctx.organisations`, `ctx.departments` and `ctx.accounts`.
 """
 
 from patrimoine.demo import protection as _protection  # noqa: E402, F401  (appends its step)
+from patrimoine.demo import retention as _retention  # noqa: E402, F401  (appends its step)

@@ -66,6 +66,22 @@ _START_WORDS: dict[str, StartEvent] = {
     "cloture": StartEvent.FILE_CLOSED, "cloture du dossier": StartEvent.FILE_CLOSED,
     "fin du dossier": StartEvent.FILE_CLOSED, "fin de l instruction": StartEvent.FILE_CLOSED,
     "date de la ligne": StartEvent.DATE_COLUMN, "colonne de date": StartEvent.DATE_COLUMN,
+    # Events of one record, counted from when it was stored.
+    "vente": StartEvent.CREATED, "achat": StartEvent.CREATED, "validation": StartEvent.CREATED,
+    "connexion": StartEvent.CREATED, "passage": StartEvent.CREATED,
+    "emission": StartEvent.CREATED, "releve": StartEvent.CREATED,
+    "paiement": StartEvent.CREATED, "transaction": StartEvent.CREATED,
+    "reception": StartEvent.CREATED, "depot": StartEvent.CREATED,
+    "inscription": StartEvent.CREATED,
+    "derniere aide versee": StartEvent.UPDATED, "dernier versement": StartEvent.UPDATED,
+    "derniere activite": StartEvent.UPDATED,
+    "resiliation": StartEvent.RELATIONSHIP_END, "radiation": StartEvent.RELATIONSHIP_END,
+    "fin du service": StartEvent.RELATIONSHIP_END, "fin de fonctions": StartEvent.RELATIONSHIP_END,
+    "fin de la scolarite": StartEvent.RELATIONSHIP_END, "deces": StartEvent.RELATIONSHIP_END,
+    "decision": StartEvent.FILE_CLOSED, "fin de l exercice": StartEvent.FILE_CLOSED,
+    "cloture de l exercice": StartEvent.FILE_CLOSED,
+    "fin de l annee scolaire": StartEvent.FILE_CLOSED, "solde": StartEvent.FILE_CLOSED,
+    "fin de la procedure": StartEvent.FILE_CLOSED, "achevement": StartEvent.FILE_CLOSED,
 }
 
 EVENT_DATED = (StartEvent.RELATIONSHIP_END, StartEvent.FILE_CLOSED)

@@ -12,6 +12,8 @@ from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid
+from patrimoine.datastore import versions as store
+from patrimoine.datastore.ingest.names import normalise_names
 from patrimoine.inventory.models import Dataset, DatasetChange
 from patrimoine.retention.models import DatasetRetention
 from patrimoine.retention.rules import RetentionRule, parse_rule
@@ -30,11 +32,29 @@ def rule_json(own: DatasetRetention | None) -> dict[str, Any] | None:
             "set_by": own.set_by, "updated_at": own.updated_at.isoformat()}
 
 
+def _stored_column(session: Session, dataset: Dataset, column: str) -> str:
+    """The column as the stored data names it (names are normalised on ingest)."""
+    latest = store.latest_version(session, dataset)
+    if latest is None:
+        return column
+    names = latest.column_names()
+    if column in names:
+        return column
+    normalised = normalise_names([column])[0]
+    if normalised in names:
+        return normalised
+    raise Invalid(f"La colonne « {column} » n'existe pas dans la dernière version de "
+                  f"« {dataset.title} ».", errors=[f"Colonnes : {', '.join(names)}."])
+
+
 def set_rule(session: Session, principal: Principal, dataset: Dataset,
              data: dict[str, Any] | RetentionRule) -> DatasetRetention:
     require(can_edit_dataset(principal, dataset), principal,
             f"régler la conservation de « {dataset.title} »")
     rule = data if isinstance(data, RetentionRule) else parse_rule(data)
+    if rule.date_column:
+        rule = rule.model_copy(update={"date_column": _stored_column(session, dataset,
+                                                                     rule.date_column)})
     own = rule_of(session, dataset)
     before = own.rule().describe() if own else None
     if own is None:
