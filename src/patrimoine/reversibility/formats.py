@@ -18,7 +18,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum as PyEnum
 from pathlib import Path
@@ -177,7 +177,7 @@ def table_schema(table: Table, json_kinds: dict[str, set[str]]) -> dict[str, Any
         constraints = dict(field.pop("constraints", {}))
         if not column.nullable:
             constraints["required"] = True
-        if column.unique or column.primary_key and len(table.primary_key.columns) == 1:
+        if column.unique or (column.primary_key and len(table.primary_key.columns) == 1):
             constraints["unique"] = True
         if constraints:
             field["constraints"] = constraints
@@ -230,11 +230,11 @@ def to_text(column: Column[Any], value: Any) -> str:
         if value.tzinfo is not None:
             value = value.astimezone(UTC)
         return value.isoformat()
-    if isinstance(value, (date, time, Decimal, uuid.UUID)):
-        return str(value) if not isinstance(value, (date, time)) else value.isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
-    if hasattr(value, "total_seconds"):
+    if isinstance(value, timedelta):
         return repr(value.total_seconds())
     return str(value)
 
@@ -267,8 +267,6 @@ def from_text(column: Column[Any], text: str) -> Any:
     if isinstance(t, Time):
         return time.fromisoformat(text)
     if isinstance(t, Interval):
-        from datetime import timedelta
-
         return timedelta(seconds=float(text))
     if isinstance(t, LargeBinary):
         return base64.b64decode(text, validate=True)

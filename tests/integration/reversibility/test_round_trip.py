@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +39,11 @@ from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, Or
 from patrimoine.reversibility import formats
 from patrimoine.reversibility.export import export_all
 from patrimoine.reversibility.restore import BadExport, import_all, store_rows
+from patrimoine.storage import migrate
 from patrimoine.storage.schema import metadata
 from tests import factories
 
+BACKEND = os.environ.get("PATRIMOINE_TEST_DB", "sqlite")
 TREES = "essence;hauteur;commune\nPlatane;21;Ligérac\nTilleul;12,5;Belvoir\n=SOMME(A1);3;-x\n"
 TREES_2 = TREES + "Chêne;25;Montaigu\n"
 
@@ -332,3 +336,42 @@ def test_cli_export_import_and_set_password(
             assert audit.verify(s).ok
     finally:
         restored.db.dispose()
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="needs PostgreSQL (PATRIMOINE_TEST_DB)")
+def test_export_from_sqlite_imports_into_postgresql(empty_store: Services,
+                                                    tmp_path: Path) -> None:
+    # A SQLite instance (the default install), moved to PostgreSQL through the export.
+    tmp = tmp_path / "sqlite"
+    tmp.mkdir()
+    settings = Settings(data_dir=tmp / "data", database_url=f"sqlite:///{tmp / 'p.sqlite3'}",
+                        secret_key="test-secret-key")
+    lite = bootstrap(settings, check_schema=False)
+    migrate.upgrade(lite.db)
+    try:
+        with lite.db.unit_of_work() as s:
+            parent = factories.organisation(s, "Métropole", OrganisationKind.METROPOLE)
+            child = factories.organisation(s, "Commune", OrganisationKind.COMMUNE)
+            child.parent_id = parent.id
+            entry = factories.dataset(s, child, "Arbres", keywords=["arbres", "été"],
+                                      cost_per_year=Decimal("1234.50"))
+            agent = factories.account(s, "lite@example.fr")
+            accounts.create_api_token(s, agent, "Jeton")
+            path = tmp / "arbres.csv"
+            path.write_text(TREES, encoding="utf-8")
+            ingest(s, settings, factories.SYSTEM, entry, path)
+        import_all(empty_store.settings, empty_store.db,
+                   _exported(lite, tmp_path / "from-sqlite"))
+        assert _rows(lite) == _rows(empty_store)
+        with empty_store.db.session() as s:
+            assert audit.verify(s).ok
+            version = s.scalars(select(DatasetVersion)).one()
+            page = records(engine.open_version(empty_store.settings, version), Query(), Page())
+            assert [r["essence"] for r in page.rows] == ["Platane", "Tilleul", "=SOMME(A1)"]
+    finally:
+        lite.db.dispose()
+
+
+def _exported(services: Services, folder: Path) -> Path:
+    export_all(services.settings, services.db, folder)
+    return folder
