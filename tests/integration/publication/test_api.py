@@ -58,6 +58,7 @@ def test_api_workflow_with_roles(client: TestClient, db: Database) -> None:
     # The agent may not load data; nor may an anonymous caller.
     assert client.post(f"{base}/versions", headers=auth[AGENT], files=_csv()).status_code == 403
     assert client.post(f"{base}/versions", files=_csv()).status_code == 401
+    assert client.get(f"{base}/publication").status_code == 401
 
     r = client.post(f"{base}/versions", headers=auth[REFERENT], files=_csv(),
                     data={"overrides": json.dumps({"types": {"passages": "number"}})})

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
+from patrimoine.access.permissions import require
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore.ingest import IngestPlan
 from patrimoine.inventory import service as inventory
@@ -93,6 +94,8 @@ def _version_json(version: Any) -> dict[str, Any]:
             summary="État de publication d'un jeu de données")
 def publication_status(request: Request, slug: SlugPath, session: SessionDep,
                        principal: PrincipalDep) -> PublicationOut:
+    # Staff only: the state names the agents who asked and decided.
+    require(not principal.is_anonymous, principal, "consulter l'état de publication")
     dataset = inventory.get_dataset(session, principal, slug)
     return _out(publication.status(session, principal, dataset, services(request).settings))
 
