@@ -7,7 +7,8 @@
   `dataset_daily_usage`, views or downloads, and reads of the audit log) is older than 365
   days, or which were never read although their data is more than a year old;
 - duplicates: identical content hashes across datasets, and inventory entries whose titles
-  have the same words (accents, case, punctuation and word order aside) or differ by a word.
+  have the same words (accents, case, punctuation, small words and word order aside) or
+  differ by one word among at least three shared.
 """
 
 from __future__ import annotations
@@ -194,7 +195,9 @@ def _similar_titles(session: Session, organisation_ids: list[int]) -> list[dict[
             if j <= i:
                 continue
             other = entries[j][2]
-            if words == other or (len(words ^ other) <= 1 and min(len(words), len(other)) >= 3):
+            # Same words, or one word added, removed or replaced among at least three.
+            if words == other or (len(words - other) <= 1 and len(other - words) <= 1
+                                  and len(words & other) >= 3):
                 pairs.add((i, j))
     return [{"a": {"dataset": entries[i][0], "title": entries[i][1]},
              "b": {"dataset": entries[j][0], "title": entries[j][1]},
