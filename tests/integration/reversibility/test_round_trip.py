@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from patrimoine.access import audit
 from patrimoine.access import service as accounts
@@ -313,10 +313,11 @@ def test_cli_export_import_and_set_password(
     assert done.returncode == 0, done.stderr
     assert "Export terminé" in done.stdout and "account.password_hash" in done.stdout
 
+    # A fresh install: a database without any table yet (import-all migrates it first).
     target = tmp_path / "target"
     target.mkdir()
     env = {"PATRIMOINE_DATA_DIR": str(target / "data"),
-           "PATRIMOINE_DATABASE_URL": _templates.new_url(target)}
+           "PATRIMOINE_DATABASE_URL": _blank_database(_templates, target)}
     done = cli("import-all", str(folder), env=env)
     assert done.returncode == 0, done.stderr
     assert "Import terminé" in done.stdout and "set-password" in done.stdout
@@ -370,6 +371,15 @@ def test_export_from_sqlite_imports_into_postgresql(empty_store: Services,
             assert [r["essence"] for r in page.rows] == ["Platane", "Tilleul", "=SOMME(A1)"]
     finally:
         lite.db.dispose()
+
+
+def _blank_database(templates: Any, tmp: Path) -> str:
+    if BACKEND != "postgresql":
+        return f"sqlite:///{tmp / 'neuve.sqlite3'}"
+    name = f"blank_{tmp.parent.name[-20:].replace('-', '_')}"
+    with templates._admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    return f"{templates.server}/{name}"
 
 
 def _exported(services: Services, folder: Path) -> Path:
