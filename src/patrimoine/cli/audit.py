@@ -28,9 +28,12 @@ def verify(
     removed (in the middle, or at the end since the last anchor). Exit code 0 when intact,
     1 with the first broken entry otherwise."""
     svc = services()
-    with svc.db.unit_of_work() as session:
-        report = audit.verify_with_anchor(session, svc.settings.data_dir, update=anchor)
-        anchored = audit.read_anchor(svc.settings.data_dir)
+    try:
+        with svc.db.unit_of_work() as session:
+            report = audit.verify_with_anchor(session, svc.settings.data_dir, update=anchor)
+            anchored = audit.read_anchor(svc.settings.data_dir)
+    finally:
+        svc.db.dispose()
     if as_json:
         console.print_json(json.dumps({
             "ok": report.ok, "checked": report.checked, "broken_at": report.broken_at,
@@ -76,11 +79,14 @@ def list_events(
     filters = audit.EventFilters(target=target, action=action, actor=actor,
                                  since=_moment(since, "--since"), until=_moment(until, "--until"))
     svc = services()
-    with svc.db.unit_of_work() as session:
-        events, total = audit.list_events(session, filters, limit=limit, offset=offset)
-        rows = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor_label,
-                 "action": e.action, "target": e.target, "details": e.details,
-                 "hash": e.hash} for e in events]
+    try:
+        with svc.db.unit_of_work() as session:
+            events, total = audit.list_events(session, filters, limit=limit, offset=offset)
+            rows = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor_label,
+                     "action": e.action, "target": e.target, "details": e.details,
+                     "hash": e.hash} for e in events]
+    finally:
+        svc.db.dispose()
     if as_json:
         console.print_json(json.dumps({"total": total, "limit": limit, "offset": offset,
                                        "events": rows}, ensure_ascii=False))
