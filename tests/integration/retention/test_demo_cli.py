@@ -9,8 +9,11 @@ from typing import Any
 
 from openpyxl import load_workbook
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from patrimoine.bootstrap import Services
+from patrimoine.cli import main
+from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.datastore import versions as store
 from patrimoine.demo.territory import load_demo
 from patrimoine.inventory.models import Dataset
@@ -18,7 +21,15 @@ from patrimoine.retention.models import EliminationSlip, SlipStatus
 
 
 def test_demo_slip_waits_for_visa_then_commands_apply_it(
-        services: Services, cli: Callable[..., Any], tmp_path: Path) -> None:
+        services: Services, cli: Callable[..., Any], cli_env: dict[str, str],
+        tmp_path: Path) -> None:
+    runner = CliRunner(env={**cli_env, "COLUMNS": "200"})
+
+    def run(*args: str) -> Any:  # in process; the real command runs once below
+        result = runner.invoke(main.app, list(args))
+        result.returncode = result.exit_code
+        return result
+
     with services.db.unit_of_work() as session:
         load_demo(session, password="demo-demo-demo-1", settings=services.settings)
     with services.db.session() as s:
@@ -33,31 +44,32 @@ def test_demo_slip_waits_for_visa_then_commands_apply_it(
         rows_before, number_before = before.row_count, before.number
         slip_id = slip.id
 
-    r = cli("retention", "plan", "--json")
+    r = run("retention", "plan", "--json")
     assert r.returncode == 0, r.stderr
     plan = json.loads(r.stdout)
     [item] = [i for i in plan["items"] if i["dataset_slug"] == "parkings-relais-occupation"]
     assert item["action"] == "purge_rows" and item["slip_status"] == "awaiting_visa"
     assert {w["dataset_slug"] for w in plan["waiting"]} >= {"comptages-velo",
                                                             "subventions-associations"}
-    r = cli("retention", "plan")
+    r = run("retention", "plan")
     assert r.returncode == 0 and "Purge des lignes échues" in r.stdout
 
-    r = cli("retention", "apply")
+    r = run("retention", "apply")
     assert r.returncode == 0 and "Non fait — parkings-relais-occupation" in r.stdout
 
     out = tmp_path / "bordereau.xlsx"
-    r = cli("retention", "export-slip", str(slip_id), "-o", str(out))
+    r = run("retention", "export-slip", str(slip_id), "-o", str(out))
     assert r.returncode == 0, r.stderr
     sheet = load_workbook(out).active
     assert sheet is not None and "Bordereau d'élimination BE-" in str(sheet["A1"].value)
 
-    r = cli("retention", "visa", str(slip_id), "--by", "", "--reference", "X")
-    assert r.returncode == 2 and "directeur des archives" in r.stderr
+    r = run("retention", "visa", str(slip_id), "--by", "", "--reference", "X")
+    assert isinstance(r.exception, Invalid)
+    assert "directeur des archives" in " ".join(r.exception.errors)
     r = cli("retention", "visa", str(slip_id), "--by", "Mme Lenoir, directrice des archives "
             "départementales", "--reference", "AD-2026-412")
     assert r.returncode == 0 and "visé" in r.stdout.lower()
-    r = cli("retention", "apply", "--json")
+    r = run("retention", "apply", "--json")
     assert r.returncode == 0, r.stderr
     [done] = json.loads(r.stdout)["done"]
     assert done["dataset"] == "parkings-relais-occupation" and done["details"]["removed_rows"] > 0
@@ -70,16 +82,16 @@ def test_demo_slip_waits_for_visa_then_commands_apply_it(
         assert after.row_count == rows_before - done["details"]["removed_rows"]
         assert [v.number for v in store.list_versions(s, parkings)] == [after.number]
 
-    r = cli("retention", "slips")
+    r = run("retention", "slips")
     assert r.returncode == 0 and "Élimination exécutée" in r.stdout
-    r = cli("retention", "sobriety", "--json")
+    r = run("retention", "sobriety", "--json")
     assert r.returncode == 0, r.stderr
     figures = json.loads(r.stdout)
     assert sum(v["versions"] for v in figures["volumes"]) >= 12
-    r = cli("retention", "rule", "comptages-velo")
+    r = run("retention", "rule", "comptages-velo")
     assert r.returncode == 0 and "10 ans à compter de la création" in r.stdout
     r = cli("retention", "rule", "comptages-velo", "--duration", "5", "--unit", "siècles",
-            "--start", "created", "--fate", "archives")
+            "--start", "created", "--fate", "archives")  # the real command: French error
     assert r.returncode == 2 and "Unité « siècles »" in r.stderr
-    r = cli("retention", "plan", "--organisation", "nulle-part")
-    assert r.returncode == 3
+    r = run("retention", "plan", "--organisation", "nulle-part")
+    assert isinstance(r.exception, NotFound)
