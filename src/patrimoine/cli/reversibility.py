@@ -9,12 +9,16 @@ from typing import Annotated
 import typer
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from patrimoine.cli.common import console, services
 
@@ -27,18 +31,30 @@ class RichProgress:
         self.task: TaskID | None = None
         self.total: int | None = None
 
-    def start(self, label: str, total: int | None) -> None:
+    def start(self, label: str, total: int | None, *, in_bytes: bool = False) -> None:
         if self.task is not None and self.total is not None:
             self.progress.update(self.task, completed=self.total)  # steps end full
-        self.task, self.total = self.progress.add_task(label, total=total), total
+        self.task = self.progress.add_task(label, total=total, in_bytes=in_bytes)
+        self.total = total
 
     def advance(self, amount: int = 1) -> None:
         if self.task is not None:
             self.progress.advance(self.task, amount)
 
 
+class AmountColumn(ProgressColumn):
+    """Done/total: a count of rows or files, or bytes (in Mo) for the hash checks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count, self.size = MofNCompleteColumn(), DownloadColumn(binary_units=False)
+
+    def render(self, task: Task) -> Text:
+        return (self.size if task.fields.get("in_bytes") else self.count).render(task)
+
+
 def _bars() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    return Progress(TextColumn("{task.description}"), BarColumn(), AmountColumn(),
                     TimeElapsedColumn(), console=console)
 
 

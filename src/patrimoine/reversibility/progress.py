@@ -6,8 +6,8 @@ from typing import Protocol
 
 
 class ProgressSink(Protocol):
-    def start(self, label: str, total: int | None) -> None:
-        """A new step begins; `total` units of work (None: unknown)."""
+    def start(self, label: str, total: int | None, *, in_bytes: bool = False) -> None:
+        """A new step begins; `total` units of work (None: unknown), bytes if `in_bytes`."""
 
     def advance(self, amount: int = 1) -> None:
         """`amount` more units of the current step are done."""
@@ -16,7 +16,7 @@ class ProgressSink(Protocol):
 class Silent:
     """No display (library use, tests)."""
 
-    def start(self, label: str, total: int | None) -> None:
+    def start(self, label: str, total: int | None, *, in_bytes: bool = False) -> None:
         pass
 
     def advance(self, amount: int = 1) -> None:

@@ -99,8 +99,8 @@ def verify_files(folder: Path, manifest: dict[str, Any], progress: ProgressSink)
     if missing:
         raise BadExport("Le manifeste ne couvre pas tous les fichiers de l'export.",
                         errors=[f"non listé : {n}" for n in missing])
-    progress.start("Vérification des empreintes", sum(int(v.get("bytes", 0))
-                                                      for v in files.values()))
+    progress.start("Vérification des empreintes",
+                   sum(int(v.get("bytes", 0)) for v in files.values()), in_bytes=True)
     problems = []
     for relative, expected in files.items():
         path = f.safe_relative(folder, relative)
