@@ -21,7 +21,7 @@ from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.retention import apply as applier
 from patrimoine.retention import planner, slips, sobriety
 from patrimoine.retention import service as rules_service
-from patrimoine.retention.models import SLIP_STATUS_LABELS, EliminationSlip
+from patrimoine.retention.models import SLIP_STATUS_LABELS
 
 app = typer.Typer(help="Durées de conservation, éliminations et sobriété.",
                   no_args_is_help=True)

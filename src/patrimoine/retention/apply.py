@@ -52,7 +52,13 @@ from patrimoine.retention.models import (
     RetentionAction,
     SlipStatus,
 )
-from patrimoine.retention.planner import ACTION_LABELS, Plan, PlanItem, build_plan, expired_condition
+from patrimoine.retention.planner import (
+    ACTION_LABELS,
+    Plan,
+    PlanItem,
+    build_plan,
+    expired_condition,
+)
 from patrimoine.retention.rules import DurationUnit, FinalFate, RetentionRule, StartEvent
 
 ARCHIVES_DIR = "archives"
@@ -351,7 +357,8 @@ def anonymise_versions(session: Session, settings: Settings, principal: Principa
 # --- running the plan --------------------------------------------------------------------
 
 
-def _approved_slip(session: Session, key: str) -> tuple[EliminationSlip, EliminationSlipItem] | None:
+def _approved_slip(session: Session, key: str
+                   ) -> tuple[EliminationSlip, EliminationSlipItem] | None:
     row = session.execute(
         select(EliminationSlip, EliminationSlipItem)
         .join(EliminationSlipItem, EliminationSlipItem.slip_id == EliminationSlip.id)

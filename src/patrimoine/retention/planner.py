@@ -41,7 +41,7 @@ from patrimoine.core.clock import now
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions as store
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.models import Dataset, Organisation
+from patrimoine.inventory.models import Dataset
 from patrimoine.protection.findings.anonymise import parse_plan
 from patrimoine.protection.findings.models import Anonymisation
 from patrimoine.protection.findings.service import connect, parquet_source, quote
@@ -54,7 +54,6 @@ from patrimoine.retention.models import (
     SlipStatus,
 )
 from patrimoine.retention.rules import (
-    EVENT_DATED,
     DurationUnit,
     FinalFate,
     RetentionRule,
@@ -286,7 +285,8 @@ def build_plan(session: Session, settings: Settings, organisation_ids: list[int]
     plan.problems.extend(problems)
     slips = _slips_by_key(session)
     anonymised_sources = {row[0] for row in session.execute(
-        select(Anonymisation.source_version_id).where(Anonymisation.source_version_id.is_not(None)))}
+        select(Anonymisation.source_version_id)
+        .where(Anonymisation.source_version_id.is_not(None)))}
     anonymised_results = {row[0] for row in session.execute(
         select(Anonymisation.result_version_id))}
     datasets = session.scalars(select(Dataset).where(Dataset.id.in_(list(rules)))
