@@ -154,6 +154,12 @@ def test_round_trip_loses_nothing(source: Source, empty_store: Services,
         system = Principal.system("tests")
         for by in queries.STATS_FIELDS:
             assert queries.statistics(s2, system, by) == queries.statistics(s1, system, by)
+        # … and the full-text search finds the same entries (its index rebuilt on insert).
+        for words in ("arbres", "budget", "énergie"):
+            found = [[d.id for d in queries.list_datasets(
+                s, system, queries.DatasetFilters(q=words), sort="relevance").items]
+                for s in (s1, s2)]
+            assert found[0] == found[1] and found[0]
 
         # Secrets did not travel: no password works until it is set again.
         email = "export@example.fr"
