@@ -22,15 +22,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from patrimoine.access.permissions import readable_datasets
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.settings import Settings
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import search
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, Organisation
 from patrimoine.portal import usage
+from patrimoine.protection import gate
 from patrimoine.portal.licences import Licence, licence
 
 PER_PAGE = 20
@@ -104,6 +106,8 @@ class Entry:
     popularity: int
     rank: float = 0.0
     description: str = ""
+    dataset: Dataset | None = field(default=None, repr=False)
+    version: DatasetVersion | None = field(default=None, repr=False)
 
     @property
     def excerpt(self) -> str:
@@ -135,41 +139,41 @@ class Entry:
         raise KeyError(facet)
 
 
-def entries(session: Session, principal: Principal, q: str = "") -> list[Entry]:
-    """Every dataset the portal shows to `principal` (matching `q` when given)."""
-    latest = (
-        select(DatasetVersion.dataset_id.label("dataset_id"),
-               func.max(DatasetVersion.number).label("number"))
-        .group_by(DatasetVersion.dataset_id).subquery()
-    )
-    version = aliased(DatasetVersion)
+def entries(session: Session, principal: Principal, q: str = "",
+            settings: Settings | None = None) -> list[Entry]:
+    """Every dataset the portal shows to `principal` (matching `q` when given), described by
+    the newest version `principal` may read (protection's gate: of an open dataset, the
+    public sees only versions without unresolved personal data)."""
     pop = usage.popularity()
     stmt = (
-        select(Dataset.id, Dataset.slug, Dataset.title, Organisation.name, Organisation.slug,
-               Dataset.theme, Dataset.licence, Dataset.keywords, Dataset.created_at,
-               Dataset.updated_at, version.created_at, version.source_format,
-               version.positions, version.row_count, pop.c.score)
+        select(Dataset, Organisation.name, Organisation.slug, pop.c.score)
         .join(Organisation, Organisation.id == Dataset.organisation_id)
-        .outerjoin(latest, latest.c.dataset_id == Dataset.id)
-        .outerjoin(version, and_(version.dataset_id == Dataset.id,
-                                 version.number == latest.c.number))
         .outerjoin(pop, pop.c.dataset_id == Dataset.id)
         .where(public_clause(principal))
+        .options(load_only(Dataset.id, Dataset.slug, Dataset.title, Dataset.theme,
+                           Dataset.licence, Dataset.keywords, Dataset.created_at,
+                           Dataset.updated_at, Dataset.access_level, Dataset.organisation_id,
+                           Dataset.department_id))
     )
     matches = search.ranked_matches(session, q)
     if matches is not None:
         sub = matches.subquery()
         stmt = stmt.join(sub, sub.c.id == Dataset.id).add_columns(sub.c.rank)
+    rows = list(session.execute(stmt))
+    shown = gate.newest_readable_versions(session, principal, [r[0] for r in rows], settings)
     out = []
-    for row in session.execute(stmt):
-        modified = max(as_utc(row[9]), as_utc(row[10]))
+    for row in rows:
+        d: Dataset = row[0]
+        version = shown.get(d.id)
+        modified = max(as_utc(d.updated_at), as_utc(version.created_at if version else None))
         out.append(Entry(
-            id=row[0], slug=row[1], title=row[2], organisation=row[3], organisation_slug=row[4],
-            theme=row[5], licence=licence(row[6]), keywords=list(row[7] or []),
-            created_at=as_utc(row[8]), modified=modified,
-            format=(row[11] or "").lower() or None, has_map=bool(row[12]),
-            row_count=row[13], popularity=int(row[14] or 0),
-            rank=float(row[15]) if matches is not None else 0.0,
+            id=d.id, slug=d.slug, title=d.title, organisation=row[1], organisation_slug=row[2],
+            theme=d.theme, licence=licence(d.licence), keywords=list(d.keywords or []),
+            created_at=as_utc(d.created_at), modified=modified,
+            format=((version.source_format if version else "") or "").lower() or None,
+            has_map=bool(version is not None and version.positions),
+            row_count=version.row_count if version else None, popularity=int(row[3] or 0),
+            rank=float(row[4]) if matches is not None else 0.0, dataset=d, version=version,
         ))
     return out
 
@@ -310,9 +314,9 @@ def load_descriptions(session: Session, items: list[Entry]) -> None:
 
 
 def search_catalog(session: Session, principal: Principal, sel: Selection,
-                   per_page: int = PER_PAGE) -> Result:
+                   per_page: int = PER_PAGE, settings: Settings | None = None) -> Result:
     """One page of the catalog under the visitor's search, facets and sort."""
-    rows = entries(session, principal, sel.q)
+    rows = entries(session, principal, sel.q, settings)
     facets = _facets(rows, sel)
     items = [e for e in rows if _matches(e, sel)]
     how = sel.effective_sort
@@ -344,9 +348,10 @@ class Summary:
     with_map: int
 
 
-def summary(session: Session, principal: Principal, size: int = 6) -> Summary:
+def summary(session: Session, principal: Principal, size: int = 6,
+            settings: Settings | None = None) -> Summary:
     """What the territory publishes, for the home page."""
-    rows = entries(session, principal)
+    rows = entries(session, principal, settings=settings)
     themes = Counter(e.theme for e in rows if e.theme)
     orgs = Counter(e.organisation_slug for e in rows)
     org_names = {e.organisation_slug: e.organisation for e in rows}
@@ -386,17 +391,19 @@ def get_organisation(session: Session, slug: str) -> Organisation:
     return org
 
 
-def organisation_entries(session: Session, principal: Principal, org: Organisation
-                         ) -> list[Entry]:
-    rows = [e for e in entries(session, principal) if e.organisation_slug == org.slug]
+def organisation_entries(session: Session, principal: Principal, org: Organisation,
+                         settings: Settings | None = None) -> list[Entry]:
+    rows = [e for e in entries(session, principal, settings=settings)
+            if e.organisation_slug == org.slug]
     _sort(rows, "nom")
     load_descriptions(session, rows)
     return rows
 
 
-def feed_entries(session: Session, principal: Principal, limit: int = 50) -> list[Entry]:
+def feed_entries(session: Session, principal: Principal, limit: int = 50,
+                 settings: Settings | None = None) -> list[Entry]:
     """The datasets most recently published or updated, newest first (for the Atom feed)."""
-    rows = entries(session, principal)
+    rows = entries(session, principal, settings=settings)
     _sort(rows, "date")
     shown = rows[:limit]
     load_descriptions(session, shown)

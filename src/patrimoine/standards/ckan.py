@@ -127,7 +127,7 @@ class Context:
 
     def everything(self) -> list[PublicDataset]:
         if self._everything is None:
-            self._everything = public.everything(self.session)
+            self._everything = public.everything(self.session, self.settings)
         return self._everything
 
 
@@ -547,7 +547,7 @@ def package_list(ctx: Context, params: dict[str, Any]) -> list[str]:
 def package_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     ident = _required(params, "id")
     try:
-        entry = public.find(ctx.session, ident)
+        entry = public.find(ctx.session, ident, ctx.settings)
     except PatrimoineError as exc:
         raise not_found(f"Jeu de données « {ident} » introuvable.") from exc
     return package_dict(ctx, entry)
@@ -632,7 +632,7 @@ def license_list(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _resource(ctx: Context, ident: str) -> tuple[PublicDataset, str]:
     # Resource ids are derived, not stored: look among the datasets that have data.
-    for entry in public.with_data(ctx.session):
+    for entry in public.with_data(ctx.session, ctx.settings):
         for fmt in entry.formats:
             if public.resource_uuid(entry.dataset, fmt) == ident:
                 return entry, fmt

@@ -26,6 +26,7 @@ from rdflib.term import Node
 from sqlalchemy.orm import Session
 
 from patrimoine.core.errors import Invalid
+from patrimoine.core.settings import Settings
 from patrimoine.core.text import key, slugify
 from patrimoine.inventory.models import Dataset, Organisation, OrganisationKind, UpdateFrequency
 from patrimoine.portal.licences import LICENCE_OUVERTE, ODBL, Licence, licence
@@ -438,11 +439,13 @@ def parse_paging(page: str | int | None, page_size: str | int | None) -> tuple[i
 
 
 def catalog_page(session: Session, public_url: str, ext: str, page: int = 1,
-                 page_size: int = PAGE_SIZE) -> CatalogPage:
-    """One page of the public catalog, with its Hydra paging links."""
+                 page_size: int = PAGE_SIZE, settings: Settings | None = None) -> CatalogPage:
+    """One page of the public catalog, with its Hydra paging links. Distributions are
+    those of the newest version the public may read (protection's gate; with `settings`, a
+    version never scanned is scanned first)."""
     uris = Uris.of(public_url)
     total = public.count(session)
-    entries = public.page(session, (page - 1) * page_size, page_size)
+    entries = public.page(session, (page - 1) * page_size, page_size, settings)
     g = new_graph()
     _Builder(g, uris).catalog(session, entries)
     result = CatalogPage(g, page, page_size, total)
@@ -473,10 +476,10 @@ def _hydra(g: Graph, uris: Uris, ext: str, result: CatalogPage) -> None:
         g.add((view, HYDRA.previousPage, link(min(result.page - 1, last))))
 
 
-def full_catalog(session: Session, public_url: str) -> Graph:
+def full_catalog(session: Session, public_url: str, settings: Settings | None = None) -> Graph:
     """The whole public catalog in one graph (no paging)."""
     g = new_graph()
-    _Builder(g, Uris.of(public_url)).catalog(session, public.everything(session))
+    _Builder(g, Uris.of(public_url)).catalog(session, public.everything(session, settings))
     return g
 
 

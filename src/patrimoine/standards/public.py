@@ -12,15 +12,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import NotFound
+from patrimoine.core.settings import Settings
 from patrimoine.datastore import export as exports
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.portal.catalog import public_clause
+from patrimoine.protection import gate
 
 ANONYMOUS = Principal.anonymous()
 # Resource ids are UUIDs derived from the dataset uid and the format (stable, never stored).
@@ -73,19 +75,17 @@ def public_query() -> Select[tuple[Dataset]]:
             .options(selectinload(Dataset.organisation)))
 
 
-def latest_versions(session: Session, dataset_ids: list[int]) -> dict[int, DatasetVersion]:
-    if not dataset_ids:
-        return {}
-    latest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("n"))
-              .where(DatasetVersion.dataset_id.in_(dataset_ids))
-              .group_by(DatasetVersion.dataset_id).subquery())
-    rows = session.scalars(select(DatasetVersion).join(latest, and_(
-        DatasetVersion.dataset_id == latest.c.dataset_id, DatasetVersion.number == latest.c.n)))
-    return {v.dataset_id: v for v in rows}
+def latest_versions(session: Session, datasets: list[Dataset],
+                    settings: Settings | None = None) -> dict[int, DatasetVersion]:
+    """The newest version of each dataset that anonymous visitors may read: protection's
+    gate (`gate.newest_readable_versions`) keeps back versions holding unresolved personal
+    data, never scanned (scanned now when `settings` is given) or anonymised since."""
+    return gate.newest_readable_versions(session, ANONYMOUS, datasets, settings)
 
 
-def with_versions(session: Session, datasets: list[Dataset]) -> list[PublicDataset]:
-    found = latest_versions(session, [d.id for d in datasets])
+def with_versions(session: Session, datasets: list[Dataset],
+                  settings: Settings | None = None) -> list[PublicDataset]:
+    found = latest_versions(session, datasets, settings)
     return [PublicDataset(d, found.get(d.id)) for d in datasets]
 
 
@@ -93,25 +93,27 @@ def count(session: Session) -> int:
     return session.scalar(select(func.count(Dataset.id)).where(public_clause(ANONYMOUS))) or 0
 
 
-def page(session: Session, offset: int, limit: int) -> list[PublicDataset]:
+def page(session: Session, offset: int, limit: int,
+         settings: Settings | None = None) -> list[PublicDataset]:
     """Public datasets in a stable order (creation), for paged catalogs."""
     rows = session.scalars(public_query().order_by(Dataset.id).offset(offset).limit(limit))
-    return with_versions(session, list(rows))
+    return with_versions(session, list(rows), settings)
 
 
-def everything(session: Session) -> list[PublicDataset]:
-    return with_versions(session, list(session.scalars(public_query().order_by(Dataset.id))))
+def everything(session: Session, settings: Settings | None = None) -> list[PublicDataset]:
+    return with_versions(session, list(session.scalars(public_query().order_by(Dataset.id))),
+                         settings)
 
 
-def with_data(session: Session) -> list[PublicDataset]:
-    """Public datasets that have at least one published version."""
+def with_data(session: Session, settings: Settings | None = None) -> list[PublicDataset]:
+    """Public datasets that have at least one version the public may read."""
     has_version = select(DatasetVersion.dataset_id)
     rows = session.scalars(public_query().where(Dataset.id.in_(has_version))
                            .order_by(Dataset.id))
-    return with_versions(session, list(rows))
+    return [e for e in with_versions(session, list(rows), settings) if e.version is not None]
 
 
-def find(session: Session, ident: str) -> PublicDataset:
+def find(session: Session, ident: str, settings: Settings | None = None) -> PublicDataset:
     """A public dataset by slug, uid, or uid written as a UUID; NotFound otherwise (closed
     datasets are not found, so that their existence stays hidden)."""
     ident = ident.strip()
@@ -124,7 +126,7 @@ def find(session: Session, ident: str) -> PublicDataset:
                                                       Dataset.uid.in_(keys))))
     if dataset is None:
         raise NotFound(f"Jeu de données « {ident} » introuvable.")
-    return with_versions(session, [dataset])[0]
+    return with_versions(session, [dataset], settings)[0]
 
 
 def last_modified(session: Session) -> datetime | None:

@@ -47,7 +47,8 @@ def _rdf(request: Request, graph_bytes: tuple[bytes, str]) -> Response:
 def _catalog(request: Request, session: Session, ext: str) -> Response:
     number, size = dcat.parse_paging(request.query_params.get("page"),
                                      request.query_params.get("page_size"))
-    page = dcat.catalog_page(session, _public_url(request), ext, number, size)
+    page = dcat.catalog_page(session, _public_url(request), ext, number, size,
+                             services(request).settings)
     return _rdf(request, dcat.serialize(page.graph, ext))
 
 
@@ -73,7 +74,7 @@ def catalog_negotiated(request: Request, session: SessionDep) -> Response:
 
 
 def _document(request: Request, session: Session, ident: str, ext: str) -> Response:
-    entry = public.find(session, ident)
+    entry = public.find(session, ident, services(request).settings)
     graph = dcat.dataset_document(_public_url(request), entry)
     return _rdf(request, dcat.serialize(graph, ext))
 
@@ -94,9 +95,9 @@ def uid_jsonld(request: Request, uid: str, session: SessionDep) -> Response:
 
 
 @router.api_route("/datasets/uid/{uid}/export.{fmt}", methods=GET)
-def uid_download(uid: str, fmt: str, session: SessionDep) -> Response:
-    """The stable download URL of a distribution: always the latest version."""
-    entry = public.find(session, uid)
+def uid_download(request: Request, uid: str, fmt: str, session: SessionDep) -> Response:
+    """The stable download URL of a distribution: always the latest public version."""
+    entry = public.find(session, uid, services(request).settings)
     if fmt not in exports.FORMATS or fmt not in entry.formats:
         raise NotFound(f"Le jeu de données n'est pas téléchargeable au format « {fmt} ».")
     return RedirectResponse(f"/datasets/{entry.dataset.slug}/telecharger?format={fmt}",

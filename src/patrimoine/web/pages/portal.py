@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
 from patrimoine.datastore import export as exports
-from patrimoine.datastore import versions
 from patrimoine.datastore.engine import VersionTable, open_version
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.labels import label
 from patrimoine.inventory.models import Dataset
 from patrimoine.portal import catalog, data, usage
 from patrimoine.portal.licences import licence
+from patrimoine.protection import gate
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 from patrimoine.web.templating import markdown, render
 
@@ -71,7 +71,7 @@ def _multi(request: Request) -> dict[str, list[str]]:
 
 @router.get("/")
 def home(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
-    summary = catalog.summary(session, principal)
+    summary = catalog.summary(session, principal, settings=services(request).settings)
     return _page(request, "portal/home.html", {"summary": summary})
 
 
@@ -108,7 +108,8 @@ def _toggle(sel: catalog.Selection, facet: str, value: str) -> str:
 @router.get("/datasets")
 def catalog_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     sel = catalog.parse_selection(request.query_params.multi_items())
-    result = catalog.search_catalog(session, principal, sel)
+    result = catalog.search_catalog(session, principal, sel,
+                                    settings=services(request).settings)
     return _page(request, "portal/catalog.html", {
         "result": result, "sel": sel, "sorts": catalog.SORTS,
         "url": lambda **c: _catalog_url(sel, **c),
@@ -123,6 +124,14 @@ def _open(request: Request, version: DatasetVersion) -> VersionTable:
     return open_version(services(request).settings, version)
 
 
+def _readable(request: Request, session: Session, principal: Principal, dataset: Dataset,
+              number: int | None = None) -> DatasetVersion:
+    """Version `number` (the newest when None) if `principal` may read it: of an open
+    dataset, only versions that passed the personal-data gate; NotFound otherwise."""
+    return gate.readable_version(session, principal, dataset, number,
+                                 services(request).settings)
+
+
 def _export_formats(version: DatasetVersion) -> list[str]:
     geo = bool(version.positions) or any(c["type"] == "geometry" for c in version.columns)
     return [f for f in exports.FORMATS if f != "geojson" or geo]
@@ -135,7 +144,9 @@ FORMAT_NAMES = {"csv": "CSV", "json": "JSON", "ndjson": "NDJSON", "geojson": "Ge
 def _dataset_context(request: Request, session: Session, principal: Principal,
                      dataset: Dataset) -> dict[str, Any]:
     params = _multi(request)
-    all_versions = versions.list_versions(session, dataset)
+    # Of an open dataset, only the versions that passed the personal-data gate.
+    all_versions = gate.readable_versions(session, principal, dataset,
+                                          services(request).settings)
     latest = all_versions[0] if all_versions else None
     base = f"/datasets/{dataset.slug}"
     ctx: dict[str, Any] = {
@@ -247,8 +258,8 @@ def grouped_points(request: Request, slug: str, session: SessionDep,
     """One point per distinct position of the filtered rows (for maps of many rows)."""
     try:
         dataset = catalog.get_public_dataset(session, principal, slug)
-        latest = versions.latest_version(session, dataset)
-        if latest is None or not latest.positions:
+        latest = _readable(request, session, principal, dataset)
+        if not latest.positions:
             raise NotFound(f"Le jeu de données « {slug} » n'a pas de positions à cartographier.")
         req = data.parse_table(_multi(request))
         points = data.grouped_points(_open(request, latest), latest, req.query())
@@ -263,7 +274,7 @@ def grouped_points(request: Request, slug: str, session: SessionDep,
 def feed(request: Request, session: SessionDep) -> Response:
     # Always the anonymous view: feed readers cache and share what they fetch.
     base = _base_url(request)
-    items = catalog.feed_entries(session, ANONYMOUS)
+    items = catalog.feed_entries(session, ANONYMOUS, settings=services(request).settings)
     ET.register_namespace("", ATOM)
     root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "fr"})
     ET.SubElement(root, f"{{{ATOM}}}title").text = "Jeux de données publiés"
@@ -313,9 +324,7 @@ def chart_spec(request: Request, slug: str, session: SessionDep,
                principal: PrincipalDep) -> Response:
     try:
         dataset = catalog.get_public_dataset(session, principal, slug)
-        latest = versions.latest_version(session, dataset)
-        if latest is None:
-            raise NotFound(f"Le jeu de données « {slug} » n'a encore aucune donnée publiée.")
+        latest = _readable(request, session, principal, dataset)
         params = _multi(request)
         req = data.parse_table(params)
         chart = data.chart_data(_open(request, latest), latest,
@@ -336,10 +345,7 @@ def download(request: Request, slug: str, session: SessionDep, principal: Princi
     dataset = catalog.get_public_dataset(session, principal, slug)
     if format not in exports.FORMATS:
         raise Invalid(f"Format « {format} » inconnu : {', '.join(exports.FORMATS)}.")
-    chosen = (versions.get_version(session, dataset, version) if version
-              else versions.latest_version(session, dataset))
-    if chosen is None:
-        raise NotFound(f"Le jeu de données « {slug} » n'a encore aucune donnée publiée.")
+    chosen = _readable(request, session, principal, dataset, version)
     if not usage.is_robot(request.headers.get("user-agent")):
         usage.record_download(session, dataset.id)
     keep = [(k, v) for k, v in request.query_params.multi_items() if k in ("where", "q", "sep")]
@@ -363,7 +369,8 @@ def organisations_page(request: Request, session: SessionDep,
 def organisation_page(request: Request, slug: str, session: SessionDep,
                       principal: PrincipalDep) -> Response:
     org = catalog.get_organisation(session, slug)
-    entries = catalog.organisation_entries(session, principal, org)
+    entries = catalog.organisation_entries(session, principal, org,
+                                           settings=services(request).settings)
     themes: dict[str, int] = {}
     for e in entries:
         if e.theme:
@@ -394,7 +401,7 @@ def sitemap(request: Request, session: SessionDep) -> Response:
     add("/")
     add("/datasets")
     add("/organisations")
-    entries = catalog.entries(session, ANONYMOUS)
+    entries = catalog.entries(session, ANONYMOUS, settings=services(request).settings)
     for e in sorted(entries, key=lambda e: e.slug):
         add(f"/datasets/{e.slug}", e.modified)
     for oc in catalog.organisations(session, ANONYMOUS):
@@ -434,9 +441,7 @@ def _embed(request: Request, template: str, context: dict[str, Any]) -> Any:
 def embed_chart(request: Request, slug: str, session: SessionDep) -> Response:
     # Embeds show what anyone may see, whoever is signed in on the embedding browser.
     dataset = catalog.get_public_dataset(session, ANONYMOUS, slug)
-    latest = versions.latest_version(session, dataset)
-    if latest is None:
-        raise NotFound(f"Le jeu de données « {slug} » n'a encore aucune donnée publiée.")
+    latest = _readable(request, session, ANONYMOUS, dataset)
     params = _multi(request)
     req = data.parse_table(params)
     chart = data.chart_data(_open(request, latest), latest, data.parse_chart(params, latest),
@@ -452,8 +457,8 @@ def embed_chart(request: Request, slug: str, session: SessionDep) -> Response:
 @router.get("/embed/datasets/{slug}/map")
 def embed_map(request: Request, slug: str, session: SessionDep) -> Response:
     dataset = catalog.get_public_dataset(session, ANONYMOUS, slug)
-    latest = versions.latest_version(session, dataset)
-    if latest is None or not latest.positions:
+    latest = _readable(request, session, ANONYMOUS, dataset)
+    if not latest.positions:
         raise NotFound(f"Le jeu de données « {slug} » n'a pas de positions à cartographier.")
     req = data.parse_table(_multi(request))
     points = data.map_points(_open(request, latest), latest, req.query())
