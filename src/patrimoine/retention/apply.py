@@ -357,18 +357,6 @@ def anonymise_versions(session: Session, settings: Settings, principal: Principa
 # --- running the plan --------------------------------------------------------------------
 
 
-def _approved_slip(session: Session, key: str
-                   ) -> tuple[EliminationSlip, EliminationSlipItem] | None:
-    row = session.execute(
-        select(EliminationSlip, EliminationSlipItem)
-        .join(EliminationSlipItem, EliminationSlipItem.slip_id == EliminationSlip.id)
-        .where(EliminationSlipItem.item_key == key,
-               EliminationSlip.status == SlipStatus.APPROVED,
-               EliminationSlipItem.executed_at.is_(None))
-        .order_by(EliminationSlip.id.desc()).limit(1)).first()
-    return (row[0], row[1]) if row else None
-
-
 def _do(session: Session, settings: Settings, principal: Principal, dataset: Dataset,
         item: PlanItem) -> dict[str, Any]:
     if item.action == "destroy_versions":
@@ -381,69 +369,142 @@ def _do(session: Session, settings: Settings, principal: Principal, dataset: Dat
     return anonymise_versions(session, settings, principal, dataset, item.target["anonymise"])
 
 
+def _do_authorised(session: Session, settings: Settings, principal: Principal,
+                   dataset: Dataset, target: dict[str, Any]) -> dict[str, Any]:
+    """An elimination exactly as the visa'd slip lists it."""
+    if target.get("action") == "purge_rows":
+        return purge_rows(session, settings, principal, dataset, target)
+    return {"destroyed": destroy_versions(session, settings, principal, dataset,
+                                          list(target.get("versions") or []))}
+
+
+class _Files:
+    """Marks of the files a savepoint queued or wrote, to undo them if it rolls back."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.unlink = len(session.info.get("retention_unlink", []))
+        self.written = len(session.info.get("retention_written", []))
+
+    def undo(self) -> None:
+        # The savepoint is gone: keep the files it meant to remove, drop those it wrote.
+        del self.session.info.get("retention_unlink", [])[self.unlink:]
+        written = self.session.info.get("retention_written", [])
+        for path in written[self.written:]:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        del written[self.written:]
+
+
+def _record(session: Session, principal: Principal, *, organisation_id: int,
+            dataset_id: int | None, activity_reference: str | None, key: str, action: str,
+            fate: str, slip: EliminationSlip | None, description: str,
+            details: dict[str, Any]) -> None:
+    session.add(RetentionAction(
+        organisation_id=organisation_id, dataset_id=dataset_id,
+        activity_reference=activity_reference, item_key=key, action=action, fate=fate,
+        slip_id=slip.id if slip else None, actor_id=principal.account_id,
+        actor_label=principal.label, description=description,
+        details=json.loads(json.dumps(details, default=str))))
+
+
+def _close_if_done(session: Session, principal: Principal, slip: EliminationSlip) -> None:
+    session.flush()
+    left = session.scalar(select(func.count()).select_from(EliminationSlipItem).where(
+        EliminationSlipItem.slip_id == slip.id, EliminationSlipItem.executed_at.is_(None)))
+    if not left:
+        slip.status = SlipStatus.EXECUTED
+        slip.executed_at = now()
+        audit.record(session, principal, "retention.slip_executed",
+                     f"elimination_slip:{slip.id}", {"reference": slip.reference})
+
+
+def _run_slips(session: Session, settings: Settings, principal: Principal,
+               organisation_ids: list[int] | None, keys: list[str] | None,
+               outcome: Outcome) -> set[str]:
+    """Execute the items of visa'd slips; returns their keys."""
+    query = (select(EliminationSlip, EliminationSlipItem)
+             .join(EliminationSlipItem, EliminationSlipItem.slip_id == EliminationSlip.id)
+             .where(EliminationSlip.status == SlipStatus.APPROVED,
+                    EliminationSlipItem.executed_at.is_(None))
+             .order_by(EliminationSlip.id, EliminationSlipItem.id))
+    if organisation_ids is not None:
+        query = query.where(EliminationSlip.organisation_id.in_(organisation_ids))
+    handled: set[str] = set()
+    for slip, slip_item in session.execute(query).all():
+        if keys is not None and slip_item.item_key not in keys:
+            continue
+        handled.add(slip_item.item_key)
+        dataset = session.get(Dataset, slip_item.dataset_id) if slip_item.dataset_id else None
+        files = _Files(session)
+        try:
+            with session.begin_nested():
+                details: dict[str, Any] = {}
+                if dataset is not None:
+                    details = _do_authorised(session, settings, principal, dataset,
+                                             slip_item.target or {})
+                _record(session, principal, organisation_id=slip.organisation_id,
+                        dataset_id=slip_item.dataset_id, activity_reference=None,
+                        key=slip_item.item_key,
+                        action=str((slip_item.target or {}).get("action", "destroy_versions")),
+                        fate=slip_item.fate, slip=slip,
+                        description=f"Élimination visée ({slip.reference}, visa "
+                                    f"{slip.visa_reference}) — {slip_item.description}",
+                        details=details)
+                slip_item.executed_at = now()
+                _close_if_done(session, principal, slip)
+                session.flush()
+        except PatrimoineError as exc:
+            files.undo()
+            outcome.skipped.append({"key": slip_item.item_key,
+                                    "dataset": dataset.slug if dataset else None,
+                                    "reason": exc.message})
+            continue
+        outcome.done.append({"key": slip_item.item_key,
+                             "dataset": dataset.slug if dataset else None,
+                             "action": (slip_item.target or {}).get("action",
+                                                                    "destroy_versions"),
+                             "fate": slip_item.fate, "slip": slip.reference,
+                             "details": json.loads(json.dumps(details, default=str))})
+    return handled
+
+
 def apply_plan(session: Session, settings: Settings, principal: Principal,
                organisation_ids: list[int] | None = None, keys: list[str] | None = None,
                today: date | None = None) -> Outcome:
-    """Do every due item that may be done now; each one recorded. Items needing a visa are
-    done only when an approved slip lists them."""
-    plan: Plan = build_plan(session, settings, organisation_ids, today)
+    """Do what may be done now, each action recorded: first the eliminations of visa'd slips
+    (exactly as listed on the slip), then the due items needing no visa (versement, tri,
+    anonymisation). Items needing a visa without one are reported as skipped."""
     outcome = Outcome()
+    handled = _run_slips(session, settings, principal, organisation_ids, keys, outcome)
+    plan: Plan = build_plan(session, settings, organisation_ids, today)
     for item in plan.items:
-        if keys is not None and item.key not in keys:
+        if (keys is not None and item.key not in keys) or item.key in handled:
             continue
-        slip: EliminationSlip | None = None
-        slip_item: EliminationSlipItem | None = None
         if item.needs_visa:
-            found = _approved_slip(session, item.key)
-            if found is None:
-                outcome.skipped.append({"key": item.key, "dataset": item.dataset_slug,
-                                        "reason": item.blocked or "Visa non enregistré."})
-                continue
-            slip, slip_item = found
+            outcome.skipped.append({"key": item.key, "dataset": item.dataset_slug,
+                                    "reason": item.blocked or "Visa non enregistré."})
+            continue
         dataset = session.get(Dataset, item.dataset_id)
         assert dataset is not None
-        unlink_mark = len(session.info.get("retention_unlink", []))
-        written_mark = len(session.info.get("retention_written", []))
+        files = _Files(session)
         try:
             with session.begin_nested():
                 details = _do(session, settings, principal, dataset, item)
-                session.add(RetentionAction(
-                    organisation_id=item.organisation_id, dataset_id=item.dataset_id,
-                    activity_reference=item.activity_reference, item_key=item.key,
-                    action=item.action, fate=item.fate,
-                    slip_id=slip.id if slip else None, actor_id=principal.account_id,
-                    actor_label=principal.label,
-                    description=f"{ACTION_LABELS[item.action]} — {item.dataset_title} : "
-                                f"{item.reason}",
-                    details=json.loads(json.dumps(details, default=str))))
-                if slip is not None and slip_item is not None:
-                    slip_item.executed_at = now()
-                    session.flush()
-                    left = session.scalar(select(func.count()).select_from(EliminationSlipItem)
-                                          .where(EliminationSlipItem.slip_id == slip.id,
-                                                 EliminationSlipItem.executed_at.is_(None)))
-                    if not left:
-                        slip.status = SlipStatus.EXECUTED
-                        slip.executed_at = now()
-                        audit.record(session, principal, "retention.slip_executed",
-                                     f"elimination_slip:{slip.id}",
-                                     {"reference": slip.reference})
+                _record(session, principal, organisation_id=item.organisation_id,
+                        dataset_id=item.dataset_id, activity_reference=item.activity_reference,
+                        key=item.key, action=item.action, fate=item.fate, slip=None,
+                        description=f"{ACTION_LABELS[item.action]} — {item.dataset_title} : "
+                                    f"{item.reason}", details=details)
                 session.flush()
         except PatrimoineError as exc:
-            # The savepoint is gone: keep the files it meant to remove, drop those it wrote.
-            del session.info.get("retention_unlink", [])[unlink_mark:]
-            written = session.info.get("retention_written", [])
-            for path in written[written_mark:]:
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
-            del written[written_mark:]
+            files.undo()
             outcome.skipped.append({"key": item.key, "dataset": item.dataset_slug,
                                     "reason": exc.message})
             continue
         outcome.done.append({"key": item.key, "dataset": item.dataset_slug,
-                             "action": item.action, "fate": item.fate,
-                             "slip": slip.reference if slip else None,
+                             "action": item.action, "fate": item.fate, "slip": None,
                              "details": json.loads(json.dumps(details, default=str))})
     return outcome

@@ -123,6 +123,8 @@ class EliminationSlipItem(Base):
     rule: Mapped[str] = mapped_column(Text)
     legal_reference: Mapped[str | None] = mapped_column(String(300))
     fate: Mapped[str] = mapped_column(String(40))
+    # What the visa authorises, exactly: {"action", "versions", "purge"?} (apply.py).
+    target: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     slip: Mapped[EliminationSlip] = relationship(back_populates="items")

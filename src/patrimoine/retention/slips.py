@@ -70,7 +70,7 @@ def create_slip(session: Session, settings: Settings, principal: Principal,
             description=f"{i.dataset_title} — {what} ({versions})",
             date_start=i.date_start, date_end=i.date_end, rows=i.rows,
             size_bytes=i.size_bytes, rule=i.rule, legal_reference=i.legal_reference,
-            fate=i.fate))
+            fate=i.fate, target={"action": i.action, **i.target}))
     session.add(slip)
     session.flush()
     audit.record(session, principal, "retention.slip_created", f"elimination_slip:{slip.id}",

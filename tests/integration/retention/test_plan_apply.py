@@ -292,3 +292,29 @@ def test_activity_with_unrecognised_start_event_is_reported(
             linked_datasets=[w.dataset.slug]))
     plan = _plan(services, in_years(3))
     assert plan.items == [] and any("n'est pas reconnu" in p for p in plan.problems)
+
+
+def test_visa_authorises_exactly_what_the_slip_lists(services: Services, tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+    w = world(services)
+    load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2018)), "a.csv")
+    load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2019)), "b.csv")
+    set_rule(services, w.dataset, duration=1, unit="years", start_event="created",
+             final_fate="destruction")
+    old = datetime.now(timezone.utc) - timedelta(days=800)
+    with services.db.unit_of_work() as s:
+        s.execute(update(DatasetVersion).where(DatasetVersion.number == 1).values(created_at=old))
+    [item] = _plan(services).items
+    assert item.versions == [1]
+    _visa(services, _slip(services, w.org_id))
+    # Before apply runs, version 2 becomes due too: the visa does not cover it.
+    with services.db.unit_of_work() as s:
+        s.execute(update(DatasetVersion).where(DatasetVersion.number == 2).values(created_at=old))
+    outcome = _apply(services)
+    assert [d["details"]["destroyed"][0]["version"] for d in outcome.done] == [1]
+    assert [s["dataset"] for s in outcome.skipped] == [w.dataset.slug]
+    assert [v.number for v in _versions(services, w.dataset)] == [2]
+    [item] = _plan(services).items
+    assert item.versions == [2] and item.slip is None

@@ -92,6 +92,7 @@ def upgrade() -> None:
         sa.Column("rule", sa.Text(), nullable=False),
         sa.Column("legal_reference", sa.String(length=300), nullable=True),
         sa.Column("fate", sa.String(length=40), nullable=False),
+        sa.Column("target", sa.JSON(), nullable=False),
         sa.Column("executed_at", _at(), nullable=True),
         sa.ForeignKeyConstraint(["dataset_id"], ["dataset.id"],
                                 name=op.f("fk_elimination_slip_item_dataset_id_dataset"),
