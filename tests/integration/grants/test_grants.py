@@ -155,10 +155,12 @@ def test_grant_lifecycle_from_until_and_revoke(client: TestClient, db: Database,
     body = get(client, world, alice, "/records").json()  # type: ignore[attr-defined]
     assert body["total"] == 9
     # The dataset is listed for the grantee, never on the public portal.
-    listed = client.get("/api/v1/inventory/datasets",
+    listed = client.get("/api/v1/datasets",
                         headers={"Authorization": f"Bearer {world.tokens[alice]}"})
-    if listed.status_code == 200:
-        assert SLUG in listed.text
+    assert listed.status_code == 200 and SLUG in listed.text  # readable_datasets (SQL)
+    others = client.get("/api/v1/datasets",
+                        headers={"Authorization": f"Bearer {world.tokens['bob@autre.fr']}"})
+    assert SLUG not in others.text
     assert client.get(f"/datasets/{SLUG}").status_code == 404
     with db.unit_of_work() as s:
         grant = s.get(DatasetGrant, current)
