@@ -346,7 +346,7 @@ def test_cli_export_import_and_set_password(
 
 
 @pytest.mark.skipif(BACKEND != "postgresql", reason="needs PostgreSQL (PATRIMOINE_TEST_DB)")
-def test_export_from_sqlite_imports_into_postgresql(empty_store: Services,
+def test_sqlite_to_postgresql_and_back(empty_store: Services,
                                                     tmp_path: Path) -> None:
     # A SQLite instance (the default install), moved to PostgreSQL through the export.
     tmp = tmp_path / "sqlite"
@@ -375,6 +375,18 @@ def test_export_from_sqlite_imports_into_postgresql(empty_store: Services,
             version = s.scalars(select(DatasetVersion)).one()
             page = records(engine.open_version(empty_store.settings, version), Query(), Page())
             assert [r["essence"] for r in page.rows] == ["Platane", "Tilleul", "=SOMME(A1)"]
+
+        # And back: from PostgreSQL into a new SQLite store.
+        back = tmp_path / "back"
+        back.mkdir()
+        again = bootstrap(Settings(data_dir=back / "data",
+                                   database_url=f"sqlite:///{back / 'p.sqlite3'}"),
+                          check_schema=False)
+        try:
+            import_all(again.settings, again.db, _exported(empty_store, tmp_path / "from-pg"))
+            assert _rows(again) == _rows(lite)
+        finally:
+            again.db.dispose()
     finally:
         lite.db.dispose()
 
