@@ -172,3 +172,28 @@ def test_page_refuses_agents(client: TestClient, services: Services) -> None:
     client.post("/connexion", data={"email": "agent@ville.example", "password": f.PASSWORD,
                                     "csrf_token": token})
     assert client.get("/admin/conservation").status_code == 403
+
+
+def test_rule_form(client: TestClient, services: Services, tmp_path: Path) -> None:
+    w = _world(services, tmp_path)
+    _token(services, "admin@ville.example", Role.ADMINISTRATOR)
+    token = _csrf(client.get("/connexion").text)
+    client.post("/connexion", data={"email": "admin@ville.example", "password": f.PASSWORD,
+                                    "csrf_token": token})
+    url = f"/admin/conservation/jeux/{w.dataset.slug}"
+    page = client.get(url)
+    assert page.status_code == 200 and "n'a pas de règle propre" in page.text
+    assert '<option value="date_fin_abonnement">' in page.text
+    r = client.post(url, data={"duration": "5", "unit": "years", "start_event": "date_column",
+                               "final_fate": "anonymisation",
+                               "date_column": "date_fin_abonnement",
+                               "csrf_token": _csrf(page.text)})
+    assert r.status_code == 422 and "versions entières" in r.text
+    r = client.post(url, data={"duration": "5", "unit": "years", "start_event": "date_column",
+                               "final_fate": "destruction",
+                               "date_column": "date_fin_abonnement",
+                               "legal_reference": "Tableau de gestion 2024",
+                               "csrf_token": _csrf(page.text)}, follow_redirects=True)
+    assert r.status_code == 200
+    assert ("Règle en vigueur : 5 ans à compter de la date de la colonne « "
+            "date_fin_abonnement » de chaque ligne, puis destruction") in r.text

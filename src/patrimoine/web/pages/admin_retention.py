@@ -10,13 +10,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from patrimoine.access.permissions import require
+from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.core.errors import Conflict, Invalid
+from patrimoine.datastore import versions as store
+from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Organisation
+from patrimoine.protection.register.vocabulary import choices
 from patrimoine.retention import apply as applier
 from patrimoine.retention import permissions as perms
 from patrimoine.retention import planner, slips, sobriety
+from patrimoine.retention import service as rules
 from patrimoine.retention.models import SLIP_STATUS_LABELS, RetentionAction
+from patrimoine.retention.rules import START_LABELS, DurationUnit, FinalFate, StartEvent
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.templating import flash
@@ -131,3 +136,54 @@ def slip_xlsx(slip_id: int, session: SessionDep, principal: LoggedInDep) -> Resp
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition":
                  f'attachment; filename="bordereau-{slip.reference}.xlsx"'})
+
+
+# A dataset's rule
+
+RULE_FIELDS = ("duration", "unit", "start_event", "final_fate", "event_date", "date_column",
+               "legal_reference")
+
+
+def _rule_page(request: Request, session: SessionDep, principal: Any, dataset: Any,
+               values: dict[str, Any], errors: list[str], status: int = 200) -> Response:
+    own = rules.rule_of(session, dataset)
+    latest = store.latest_version(session, dataset)
+    return page(request, "admin/retention/rule.html", SECTION, {
+        "breadcrumb": [(BASE, "Conservation des données"), (None, dataset.title)],
+        "dataset": dataset, "rule": rules.rule_json(own), "values": values, "errors": errors,
+        "can_edit": can_edit_dataset(principal, dataset),
+        "columns": latest.column_names() if latest else [],
+        "units": choices(DurationUnit), "fates": choices(FinalFate),
+        "events": [(e.value, START_LABELS[e]) for e in StartEvent],
+    }, status=status)
+
+
+@router.get(BASE + "/jeux/{slug}")
+def rule_page(slug: str, request: Request, session: SessionDep, principal: LoggedInDep
+              ) -> Response:
+    dataset = inventory.get_dataset(session, principal, slug)
+    own = rules.rule_of(session, dataset)
+    values = {k: v for k, v in (rules.rule_json(own) or {}).items() if k in RULE_FIELDS}
+    return _rule_page(request, session, principal, dataset, values, [])
+
+
+@router.post(BASE + "/jeux/{slug}")
+def save_rule_page(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+                   form: FormDep) -> Response:
+    dataset = inventory.get_dataset(session, principal, slug)
+    values = {k: str(form.get(k, "") or "").strip() for k in RULE_FIELDS}
+    data: dict[str, Any] = {k: v for k, v in values.items() if v}
+    if "duration" in data:
+        try:
+            data["duration"] = int(data["duration"])
+        except ValueError:
+            return _rule_page(request, session, principal, dataset, values,
+                              ["Durée : un nombre entier de 0 à 1000."], 422)
+    try:
+        with session.begin_nested():
+            rules.set_rule(session, principal, dataset, data)
+    except Invalid as exc:
+        return _rule_page(request, session, principal, dataset, values,
+                          [exc.message, *exc.errors], 422)
+    flash(request, f"Règle de conservation de « {dataset.title} » enregistrée.")
+    return RedirectResponse(f"{BASE}/jeux/{dataset.slug}", status_code=303)
