@@ -28,15 +28,16 @@ CLI = "ligne de commande"
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024
 
 FormatOpt = Annotated[str | None, typer.Option("--format", help="csv, xlsx, ods, json, ndjson, "
-                                                                "geojson or parquet.")]
-EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="e.g. utf-8, cp1252.")]
-DelimiterOpt = Annotated[str | None, typer.Option("--delimiter", help="; , | or tab.")]
-HeaderOpt = Annotated[int | None, typer.Option("--header-row", help="Line of the header "
-                                                                    "(1-based); 0: no header.")]
-SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Spreadsheet sheet to load.")]
+                                                                "geojson ou parquet.")]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Par exemple utf-8, cp1252.")]
+DelimiterOpt = Annotated[str | None, typer.Option("--delimiter",
+                                                  help="Séparateur : ; , | ou tab.")]
+HeaderOpt = Annotated[int | None, typer.Option(
+    "--header-row", help="Ligne de l'en-tête (à partir de 1) ; 0 : sans en-tête.")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Feuille du tableur à charger.")]
 TypeOpt = Annotated[list[str] | None, typer.Option(
-    "--type", help="COLUMN=TYPE (string, integer, number, boolean, date, datetime, geometry); "
-                   "repeat for several columns.")]
+    "--type", help="COLONNE=TYPE (string, integer, number, boolean, date, datetime, geometry) ; "
+                   "à répéter pour plusieurs colonnes.")]
 
 
 def _overrides(fmt: str | None, encoding: str | None, delimiter: str | None,
@@ -72,27 +73,32 @@ def _organisation(session: Session, name: str | None) -> Organisation:
 
 @app.command("load")
 def load(
-    file: Annotated[Path, typer.Argument(help="CSV, TSV, XLSX, ODS, JSON, NDJSON, GeoJSON or "
-                                              "Parquet file.")],
-    dataset: Annotated[str, typer.Option("--dataset", help="Slug of the inventory entry; "
-                                                           "created when missing.")],
+    file: Annotated[Path, typer.Argument(help="Fichier CSV, TSV, XLSX, ODS, JSON, NDJSON, "
+                                              "GeoJSON ou Parquet.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Identifiant (slug) du jeu de "
+                                                           "données ; créé s'il n'existe pas.")],
     organisation: Annotated[str | None, typer.Option(
-        "--organisation", help="Organisation of a new entry (default: the first one).")] = None,
-    title: Annotated[str | None, typer.Option("--title", help="Title of a new entry.")] = None,
+        "--organisation",
+        help="Organisation d'un nouveau jeu de données (par défaut : la première).")] = None,
+    title: Annotated[str | None, typer.Option(
+        "--title", help="Titre d'un nouveau jeu de données.")] = None,
     fmt: FormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
     header_row: HeaderOpt = None,
     sheet: SheetOpt = None,
     types: TypeOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the new version as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Afficher la nouvelle version en JSON.")] = False,
 ) -> None:
-    """Load FILE as the next version of dataset SLUG (identical content makes no new version).
+    """Charger un fichier comme nouvelle version d'un jeu de données.
 
-    Types are inferred from the first 20,000 rows (French decimals, dates and booleans
-    included) and can be forced with --type. Rows shorter than the header are completed with
-    empty values; longer rows, and values that do not fit their column's type, stop the load
-    with the line and column, and nothing is published."""
+    Un contenu identique à la dernière version ne crée pas de nouvelle version. Les types sont
+    déduits des 20 000 premières lignes (nombres décimaux, dates et booléens à la française
+    compris) et peuvent être imposés avec --type. Les lignes plus courtes que l'en-tête sont
+    complétées par des valeurs vides ; une ligne plus longue, ou une valeur qui ne correspond
+    pas au type de sa colonne, arrête le chargement en indiquant la ligne et la colonne, et
+    rien n'est publié."""
     from patrimoine.datastore.ingest import ingest
 
     overrides = _overrides(fmt, encoding, delimiter, header_row, sheet, types)
@@ -159,16 +165,16 @@ def _print_columns(columns: list[dict[str, str]]) -> None:
 
 @app.command("sniff")
 def sniff_command(
-    file: Annotated[Path, typer.Argument(help="File to inspect.")],
+    file: Annotated[Path, typer.Argument(help="Fichier à examiner.")],
     fmt: FormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
     header_row: HeaderOpt = None,
     sheet: SheetOpt = None,
     types: TypeOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Afficher le plan en JSON.")] = False,
 ) -> None:
-    """Show what FILE holds (settings, columns and types, first rows) without loading it."""
+    """Examiner un fichier sans le charger : réglages, colonnes et types, premières lignes."""
     from patrimoine.datastore.ingest import sniff
 
     plan = sniff(file, _overrides(fmt, encoding, delimiter, header_row, sheet, types))
@@ -206,10 +212,10 @@ def _print_plan(plan: IngestPlan) -> None:
 
 @app.command("versions")
 def versions_command(
-    dataset: Annotated[str, typer.Argument(help="Slug of the dataset.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    dataset: Annotated[str, typer.Argument(help="Identifiant (slug) du jeu de données.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Afficher en JSON.")] = False,
 ) -> None:
-    """List the versions of a dataset, newest first."""
+    """Lister les versions d'un jeu de données, de la plus récente à la plus ancienne."""
     svc = services()
     with svc.db.unit_of_work() as session:
         entry = inventory.get_dataset(session, Principal.system(CLI), dataset)
@@ -237,13 +243,13 @@ def versions_command(
 
 @app.command("diff")
 def diff_command(
-    dataset: Annotated[str, typer.Argument(help="Slug of the dataset.")],
-    a: Annotated[int, typer.Argument(help="Older version number.")],
-    b: Annotated[int, typer.Argument(help="Newer version number.")],
-    key: Annotated[str | None, typer.Option("--key", help="Column identifying rows.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    dataset: Annotated[str, typer.Argument(help="Identifiant (slug) du jeu de données.")],
+    a: Annotated[int, typer.Argument(help="Numéro de la version la plus ancienne.")],
+    b: Annotated[int, typer.Argument(help="Numéro de la version la plus récente.")],
+    key: Annotated[str | None, typer.Option("--key", help="Colonne qui identifie les lignes.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Afficher en JSON.")] = False,
 ) -> None:
-    """Summarise what changed between versions A and B of a dataset."""
+    """Résumer les changements entre deux versions A et B d'un jeu de données."""
     from patrimoine.datastore.diff import diff as diff_versions
 
     svc = services()

@@ -12,7 +12,7 @@ app = typer.Typer(help="Gérer le schéma de la base de données.", no_args_is_h
 
 @app.command("upgrade")
 def upgrade() -> None:
-    """Apply every pending migration (creates the database on first run)."""
+    """Appliquer les migrations en attente (crée la base au premier lancement)."""
     svc = services(check_schema=False)
     before = migrate.current_revisions(svc.db)
     migrate.upgrade(svc.db)
@@ -27,7 +27,7 @@ def upgrade() -> None:
 
 @app.command("status")
 def status() -> None:
-    """Show the schema's revision and the one this version of Patrimoine expects."""
+    """Afficher la révision du schéma et celle qu'attend cette version de Patrimoine."""
     svc = services(check_schema=False)
     current, heads = migrate.current_revisions(svc.db), migrate.head_revisions(svc.db)
     console.print(

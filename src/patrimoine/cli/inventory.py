@@ -20,11 +20,12 @@ app = typer.Typer(help="L'inventaire des jeux de données.", no_args_is_help=Tru
 
 @app.command("stats")
 def stats(
-    by: Annotated[str, typer.Option(help="organisation, department, theme, source, sharing or "
-                                         "confidentiality.")] = "organisation",
-    as_json: Annotated[bool, typer.Option("--json", help="Print {value: count} as JSON.")] = False,
+    by: Annotated[str, typer.Option(help="Champ : organisation, department, theme, source, "
+                                         "sharing ou confidentiality.")] = "organisation",
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Afficher {valeur: nombre} en JSON.")] = False,
 ) -> None:
-    """Count inventory entries per value of a field, as in the Troyes audit tables."""
+    """Compter les jeux de données par valeur d'un champ (tableaux de l'audit de Troyes)."""
     svc = services()
     with svc.db.unit_of_work() as session:
         rows = queries.statistics(session, Principal.system("ligne de commande"), by)
@@ -48,19 +49,20 @@ _SHOWN_ROWS = 100
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="The audit spreadsheet: .xlsx, .ods or .csv.",
+    file: Annotated[Path, typer.Argument(help="Le tableur d'audit : .xlsx, .ods ou .csv.",
                                          show_default=False)],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write "
-                                                            "nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan or the result as "
-                                                         "JSON.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Montrer ce qui changerait, "
+                                                            "sans rien écrire.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Afficher le plan ou le résultat "
+                                                         "en JSON.")] = False,
 ) -> None:
-    """Import an audit spreadsheet (one row per dataset, as Troyes built it).
+    """Importer un tableur d'audit (une ligne par jeu de données, comme celui de Troyes).
 
-    Headers such as Collectivité, Direction, Nom du tableau de suivi, Thématique, Source des
-    données, Partage des données, Confidentialité des données, Coût and Fréquence de mise à
-    jour are recognised whatever their case, accents or spacing. Nothing is written unless
-    every row is valid; importing the same file again changes nothing.
+    Les en-têtes tels que Collectivité, Direction, Nom du tableau de suivi, Thématique,
+    Source des données, Partage des données, Confidentialité des données, Coût et Fréquence
+    de mise à jour sont reconnus quels que soient la casse, les accents ou les espaces.
+    Rien n'est écrit si une seule ligne est invalide ; importer de nouveau le même fichier ne
+    change rien.
     """
     if not file.is_file():
         raise Invalid(f"Fichier introuvable : {file}")
@@ -158,17 +160,19 @@ def _print_errors(plan: importer.ImportPlan) -> None:
 
 @app.command("export-scdl")
 def export_scdl(
-    file: Annotated[Path, typer.Argument(help="The CSV file to write (catalogue-donnees).",
+    file: Annotated[Path, typer.Argument(help="Le fichier CSV à écrire (catalogue-donnees).",
                                          show_default=False)],
     include_incomplete: Annotated[bool, typer.Option(
-        "--incomplets", help="Also write entries missing a required column (the file then "
-                             "does not validate against the schema).")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+        "--incomplets", help="Écrire aussi les jeux de données auxquels manque une "
+                             "colonne obligatoire (le fichier n'est alors plus conforme au "
+                             "schéma).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Afficher le bilan en JSON.")] = False,
 ) -> None:
-    """Export the inventory to the data-catalogue schema (catalogue-donnees, Etalab 0.3.0).
+    """Exporter l'inventaire au schéma catalogue-donnees (Etalab 0.3.0).
 
-    The file validates against the schema as published. Entries missing a required column
-    (contact e-mail, spatial coverage, formats…) are left out and listed, unless --incomplets.
+    Le fichier est conforme au schéma tel qu'il est publié. Les jeux de données auxquels manque
+    une colonne obligatoire (courriel de contact, couverture géographique, formats…) sont
+    écartés et listés, sauf avec --incomplets.
     """
     from patrimoine.standards import scdl_catalogue
 
@@ -204,17 +208,17 @@ def export_scdl(
 
 @app.command("import-scdl")
 def import_scdl(
-    file: Annotated[Path, typer.Argument(help="A catalogue-donnees (or SCDL catalogue) file.",
+    file: Annotated[Path, typer.Argument(help="Un fichier catalogue-donnees (ou catalogue SCDL).",
                                          show_default=False)],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write "
-                                                            "nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan or the result as "
-                                                         "JSON.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Montrer ce qui changerait, "
+                                                            "sans rien écrire.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Afficher le plan ou le résultat "
+                                                         "en JSON.")] = False,
 ) -> None:
-    """Import a data catalogue (catalogue-donnees, or OpenDataFrance's catalogue simplifié).
+    """Importer un catalogue de données (catalogue-donnees ou catalogue simplifié OpenDataFrance).
 
-    Same engine as `inventory import`: entries are matched by organisation, direction and
-    title; nothing is written unless every row is valid.
+    Même moteur que « inventory import » : les jeux de données sont rapprochés par
+    organisation, direction et titre ; rien n'est écrit si une seule ligne est invalide.
     """
     from patrimoine.standards import scdl_catalogue
 
@@ -253,10 +257,12 @@ def import_scdl(
 
 @app.command("quality")
 def quality_(
-    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Afficher les chiffres en JSON.")] = False,
 ) -> None:
-    """The catalog's quality: average score (0 to 100), datasets per band, and how many
-    datasets meet each criterion (udata's nine, columns, schema, personal data)."""
+    """Mesurer la qualité du catalogue : score moyen, tranches, critères remplis.
+
+    Score moyen (de 0 à 100), nombre de jeux de données par tranche, et nombre de jeux qui
+    remplissent chaque critère (les neuf d'udata, colonnes, schéma, données personnelles)."""
     from patrimoine.standards import quality
 
     svc = services()

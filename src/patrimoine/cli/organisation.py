@@ -22,12 +22,13 @@ KINDS = ", ".join(k.value for k in OrganisationKind)
 
 @app.command("create")
 def create(
-    name: Annotated[str, typer.Argument(help="Name, e.g. « Ville de Troyes ».")],
-    kind: Annotated[str, typer.Option(help=f"One of: {KINDS}.")] = OrganisationKind.OTHER.value,
-    parent: Annotated[str | None, typer.Option(help="Name or slug of the parent organisation.")] = None,
-    siren: Annotated[str | None, typer.Option(help="SIREN number (9 digits).")] = None,
+    name: Annotated[str, typer.Argument(help="Nom, par exemple « Ville de Troyes ».")],
+    kind: Annotated[str, typer.Option(help=f"Type, parmi : {KINDS}.")] = OrganisationKind.OTHER.value,
+    parent: Annotated[str | None, typer.Option(
+        help="Nom ou identifiant (slug) de l'organisation parente.")] = None,
+    siren: Annotated[str | None, typer.Option(help="Numéro SIREN (9 chiffres).")] = None,
 ) -> None:
-    """Create an organisation."""
+    """Créer une organisation."""
     try:
         org_kind = OrganisationKind(kind)
     except ValueError:
@@ -47,10 +48,11 @@ def create(
 
 @app.command("add-department")
 def add_department(
-    organisation: Annotated[str, typer.Argument(help="Name or slug of the organisation.")],
-    name: Annotated[str, typer.Argument(help="Name of the department (direction).")],
+    organisation: Annotated[str, typer.Argument(
+        help="Nom ou identifiant (slug) de l'organisation.")],
+    name: Annotated[str, typer.Argument(help="Nom de la direction.")],
 ) -> None:
-    """Add a department (direction) to an organisation."""
+    """Ajouter une direction à une organisation."""
     svc = services()
     with svc.db.unit_of_work() as session:
         org = inventory.find_organisation(session, organisation)
@@ -62,7 +64,7 @@ def add_department(
 
 @app.command("list")
 def list_organisations() -> None:
-    """List the organisations with their departments."""
+    """Lister les organisations et leurs directions."""
     svc = services()
     with svc.db.unit_of_work() as session:
         table = Table(title="Organisations")

@@ -19,20 +19,21 @@ app = typer.Typer(help="Gérer les comptes.", no_args_is_help=True)
 
 @app.command("create")
 def create(
-    email: Annotated[str, typer.Option(prompt="Adresse électronique", help="Login e-mail.")],
-    full_name: Annotated[str, typer.Option("--name", prompt="Nom complet", help="Full name.")],
+    email: Annotated[str, typer.Option(prompt="Adresse électronique", help="Adresse électronique de connexion.")],
+    full_name: Annotated[str, typer.Option("--name", prompt="Nom complet", help="Nom complet.")],
     password: Annotated[
         str,
         typer.Option(prompt="Mot de passe", hide_input=True, confirmation_prompt=True,
-                     envvar="PATRIMOINE_NEW_PASSWORD", help="At least 10 characters."),
+                     envvar="PATRIMOINE_NEW_PASSWORD", help="Au moins 10 caractères."),
     ],
-    admin: Annotated[bool, typer.Option(help="Instance administrator (all organisations).")] = True,
+    admin: Annotated[bool, typer.Option(
+        help="Administrateur de l'instance (toutes les organisations).")] = True,
     organisation: Annotated[
-        str | None, typer.Option(help="Organisation (name or slug) to give a role in.")
+        str | None, typer.Option(help="Organisation (nom ou identifiant) où attribuer un rôle.")
     ] = None,
-    role: Annotated[Role | None, typer.Option(help="Role in that organisation.")] = None,
+    role: Annotated[Role | None, typer.Option(help="Rôle dans cette organisation.")] = None,
 ) -> None:
-    """Create an account; by default the instance administrator."""
+    """Créer un compte ; par défaut, l'administrateur de l'instance."""
     svc = services()
     with svc.db.unit_of_work() as session:
         account = accounts.create_account(
@@ -56,7 +57,7 @@ def set_password(
     password: Annotated[
         str,
         typer.Option(prompt="Nouveau mot de passe", hide_input=True, confirmation_prompt=True,
-                     envvar="PATRIMOINE_NEW_PASSWORD", help="At least 10 characters."),
+                     envvar="PATRIMOINE_NEW_PASSWORD", help="Au moins 10 caractères."),
     ],
 ) -> None:
     """Définir un nouveau mot de passe (oublié, ou compte restauré par « import-all »)."""
