@@ -72,8 +72,15 @@ def demo(
         datasets = session.scalar(select(func.count(Dataset.id)))
     console.print(f"Territoire de démonstration chargé en {elapsed:.1f} s : "
                   f"{organisations} organisations, {datasets} jeux de données inventoriés.")
-    table = Table(title="Comptes de démonstration (mots de passe affichés une seule fois)",
-                  title_justify="left")
+    # A narrow terminal (or a log) gets one account per line block rather than a table
+    # whose cells wrap word by word.
+    title = "Comptes de démonstration (mots de passe affichés une seule fois)"
+    if console.width < 140:
+        console.print(title)
+        for email, label, secret in credentials:
+            console.print(f"  {email}  —  mot de passe : {secret}\n      {label}", soft_wrap=True)
+        return
+    table = Table(title=title, title_justify="left")
     table.add_column("Adresse électronique", no_wrap=True)
     table.add_column("Rôle")
     table.add_column("Périmètre")
