@@ -21,12 +21,14 @@ BROKEN_EXIT = 1
 @app.command("verify")
 def verify(
     anchor: Annotated[bool, typer.Option(
-        help="Move the anchor (data_dir/audit-anchor) to the current tip when intact.")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+        help="Avancer l'ancre (data_dir/audit-anchor) au dernier enregistrement si le "
+             "journal est intact.")] = True,
+    as_json: Annotated[bool, typer.Option("--json",
+                                          help="Afficher le rapport en JSON.")] = False,
 ) -> None:
-    """Check the hash chain of the audit log and its anchor: every entry unchanged, none
-    removed (in the middle, or at the end since the last anchor). Exit code 0 when intact,
-    1 with the first broken entry otherwise."""
+    """Vérifier le chaînage du journal d'audit et son ancre : aucune entrée modifiée ni
+    supprimée (au milieu, ou à la fin depuis la dernière ancre). Code de sortie 0 si le
+    journal est intact, 1 sinon (avec la première entrée en défaut)."""
     svc = services()
     try:
         with svc.db.unit_of_work() as session:
@@ -65,17 +67,20 @@ def _moment(text: str | None, what: str) -> datetime | None:
 @app.command("list")
 def list_events(
     target: Annotated[str | None, typer.Option(
-        help="Target, exact (dataset:slug) or a prefix ending with ':' or '*'.")] = None,
+        help="Cible exacte (dataset:slug) ou préfixe terminé par « : » ou « * ».")] = None,
     action: Annotated[str | None, typer.Option(
-        help="Action, exact (grant.create) or a prefix ending with '.' or '*'.")] = None,
-    actor: Annotated[str | None, typer.Option(help="Part of the actor's name or e-mail.")] = None,
-    since: Annotated[str | None, typer.Option(help="From this date (UTC, ISO 8601).")] = None,
-    until: Annotated[str | None, typer.Option(help="Before this date (UTC, ISO 8601).")] = None,
-    limit: Annotated[int, typer.Option(help="Entries shown (1 to 1000).")] = 50,
-    offset: Annotated[int, typer.Option(help="Entries skipped.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+        help="Action exacte (grant.create) ou préfixe terminé par « . » ou « * »."
+    )] = None,
+    actor: Annotated[str | None, typer.Option(
+        help="Partie du nom ou de l'adresse de l'auteur.")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="À partir de cette date (UTC, ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="Avant cette date (UTC, ISO 8601).")] = None,
+    limit: Annotated[int, typer.Option(help="Nombre d'entrées affichées (1 à 1000).")] = 50,
+    offset: Annotated[int, typer.Option(help="Nombre d'entrées sautées.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Un document JSON.")] = False,
 ) -> None:
-    """List audit entries, newest first."""
+    """Lister les entrées du journal d'audit, des plus récentes aux plus anciennes."""
     filters = audit.EventFilters(target=target, action=action, actor=actor,
                                  since=_moment(since, "--since"), until=_moment(until, "--until"))
     svc = services()

@@ -46,7 +46,8 @@ class DatasetGrant(Base):
     purpose: Mapped[str] = mapped_column(Text)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
-    # A filter tree in the datastore's JSON grammar ({"and": [...]}, {"column":…}); None = all rows.
+    # A filter tree in the datastore's JSON grammar ({"and": [...]}, {"column": …});
+    # None = every row.
     row_filter: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     hidden_columns: Mapped[list[str]] = mapped_column(JSON, default=list)
     granted_by_id: Mapped[int | None] = mapped_column(

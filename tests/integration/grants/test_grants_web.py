@@ -44,7 +44,8 @@ def test_grants_api_create_list_revoke(client: TestClient, db: Database, world: 
                    {"reason": "Étude terminée"})
     assert revoked.json()["state"] == "revoked"  # type: ignore[attr-defined]
     assert get(client, world, "alice@autre.fr", "/records").status_code == 404  # type: ignore
-    assert post(client, world, "cdo@ville.fr", "/grants/999/revoke", {}).status_code == 404  # type: ignore
+    missing = post(client, world, "cdo@ville.fr", "/grants/999/revoke", {})
+    assert missing.status_code == 404  # type: ignore[attr-defined]
     with db.unit_of_work() as s:
         actions = [e.action for e in s.scalars(select(AuditEvent).where(
             AuditEvent.action.like("grant.%")).order_by(AuditEvent.id))]
