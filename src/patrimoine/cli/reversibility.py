@@ -20,6 +20,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from patrimoine.access import audit
+from patrimoine.access.principal import Principal
+from patrimoine.bootstrap import Services
 from patrimoine.cli.common import console, services
 
 
@@ -58,6 +61,12 @@ def _bars() -> Progress:
                     TimeElapsedColumn(), console=console)
 
 
+def _audit(svc: Services, action: str, details: dict[str, object]) -> None:
+    with svc.db.unit_of_work() as session:
+        audit.record(session, Principal.system("ligne de commande"), action, "instance",
+                     details)
+
+
 def export_command(
     folder: Annotated[Path, typer.Argument(help="Dossier à créer (nouveau ou vide).")],
 ) -> None:
@@ -77,6 +86,10 @@ def export_command(
     try:
         with _bars() as bars:
             report = export_all(svc.settings, svc.db, folder, RichProgress(bars))
+        # The export holds closed data too: who exported what, and where, goes to the log.
+        _audit(svc, "instance.export", {"folder": str(folder.resolve()),
+                                        "rows": sum(report.tables.values()),
+                                        "versions": report.versions})
     finally:
         svc.db.dispose()
     rows = sum(report.tables.values())
@@ -103,6 +116,9 @@ def import_all_command(
     try:
         with _bars() as bars:
             report = import_all(svc.settings, svc.db, folder, RichProgress(bars))
+        _audit(svc, "instance.import", {"folder": str(folder.resolve()),
+                                        "rows": sum(report.tables.values()),
+                                        "versions": report.versions})
     finally:
         svc.db.dispose()
     rows = sum(report.tables.values())

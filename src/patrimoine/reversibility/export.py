@@ -82,7 +82,7 @@ def export_all(settings: Settings, db: Database, folder: Path,
     work = folder.with_name(f".{folder.name}.export-en-cours-{os.getpid()}")
     if work.exists():
         shutil.rmtree(work)
-    work.mkdir()
+    work.mkdir(mode=0o700)  # closed and personal data inside: owner only
     try:
         report = _write(settings, db, work, progress)
         if folder.exists():

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text
 
 from patrimoine.access import audit
 from patrimoine.access import service as accounts
-from patrimoine.access.models import Account
+from patrimoine.access.models import Account, AuditEvent
 from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.errors import Conflict, Invalid
@@ -318,6 +318,9 @@ def test_cli_export_import_and_set_password(
     done = cli("export", str(folder))
     assert done.returncode == 0, done.stderr
     assert "Export terminé" in done.stdout and "account.password_hash" in done.stdout
+    with services.db.session() as s:  # exporting is logged (after the snapshot)
+        last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+        assert last.action == "instance.export" and last.details["rows"] > 0
 
     # A fresh install: a database without any table yet (import-all migrates it first).
     target = tmp_path / "target"
@@ -341,6 +344,8 @@ def test_cli_export_import_and_set_password(
             assert accounts.authenticate(s, "cli@example.fr", "un-nouveau-secret") is not None
             assert s.scalar(select(func.count()).select_from(Dataset)) == 1
             assert audit.verify(s).ok
+            actions = s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+            assert actions[-2:] == ["instance.import", "account.set_password"]
     finally:
         restored.db.dispose()
 
