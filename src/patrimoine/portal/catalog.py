@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from patrimoine.access.permissions import readable_datasets
 from patrimoine.access.principal import Principal
@@ -33,6 +33,7 @@ from patrimoine.inventory import search
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, Organisation
 from patrimoine.portal import usage
 from patrimoine.protection import gate
+from patrimoine.standards import quality
 from patrimoine.portal.licences import Licence, licence
 
 PER_PAGE = 20
@@ -49,6 +50,7 @@ FACETS = {
     "format": "Format",
     "mot_cle": "Mot-clé",
     "carte": "Carte",
+    "qualite": "Qualité",
 }
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel (XLSX)", "xls": "Excel (XLS)", "ods": "ODS",
                  "json": "JSON", "ndjson": "NDJSON", "geojson": "GeoJSON", "parquet": "Parquet"}
@@ -108,6 +110,7 @@ class Entry:
     description: str = ""
     dataset: Dataset | None = field(default=None, repr=False)
     version: DatasetVersion | None = field(default=None, repr=False)
+    quality: str | None = None  # band of the quality score (standards.quality)
 
     @property
     def excerpt(self) -> str:
@@ -136,6 +139,8 @@ class Entry:
             return self.keywords
         if facet == "carte":
             return ["oui" if self.has_map else "non"]
+        if facet == "qualite":
+            return [self.quality] if self.quality else []
         raise KeyError(facet)
 
 
@@ -150,10 +155,6 @@ def entries(session: Session, principal: Principal, q: str = "",
         .join(Organisation, Organisation.id == Dataset.organisation_id)
         .outerjoin(pop, pop.c.dataset_id == Dataset.id)
         .where(public_clause(principal))
-        .options(load_only(Dataset.id, Dataset.slug, Dataset.title, Dataset.theme,
-                           Dataset.licence, Dataset.keywords, Dataset.created_at,
-                           Dataset.updated_at, Dataset.access_level, Dataset.organisation_id,
-                           Dataset.department_id))
     )
     matches = search.ranked_matches(session, q)
     if matches is not None:
@@ -273,6 +274,7 @@ def _labeller(rows: list[Entry]) -> dict[str, Callable[[str], str]]:
         "format": lambda v: FORMAT_LABELS.get(v, v.upper()),
         "mot_cle": lambda v: v,
         "carte": lambda v: MAP_VALUES.get(v, v),
+        "qualite": lambda v: quality.BAND_LABELS.get(v, v),
     }
 
 
@@ -313,10 +315,21 @@ def load_descriptions(session: Session, items: list[Entry]) -> None:
         entry.description = found.get(entry.id) or ""
 
 
+def add_quality(session: Session, rows: list[Entry], settings: Settings | None = None) -> None:
+    """The band of each entry's quality score, judged on the version the entry shows."""
+    datasets = [e.dataset for e in rows if e.dataset is not None]
+    shown = {e.id: e.version for e in rows if e.version is not None}
+    bands = {i: s.band for i, s in
+             quality.quality_scores(session, datasets, settings, shown).items()}
+    for entry in rows:
+        entry.quality = bands.get(entry.id)
+
+
 def search_catalog(session: Session, principal: Principal, sel: Selection,
                    per_page: int = PER_PAGE, settings: Settings | None = None) -> Result:
     """One page of the catalog under the visitor's search, facets and sort."""
     rows = entries(session, principal, sel.q, settings)
+    add_quality(session, rows, settings)
     facets = _facets(rows, sel)
     items = [e for e in rows if _matches(e, sel)]
     how = sel.effective_sort

@@ -25,12 +25,12 @@ datasets (`quality_scores`), for lists, facets and the annual report's catalog a
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from patrimoine.access.permissions import readable_datasets
@@ -150,9 +150,29 @@ def _scanned(session: Session, version: DatasetVersion) -> bool | None:
     return None if scan_of is None else scan_of(session, version) is not None
 
 
-def _personal_data(session: Session, dataset: Dataset,
-                   version: DatasetVersion | None) -> Criterion:
+def _closed_versions(session: Session, versions_: Sequence[DatasetVersion]
+                     ) -> dict[int, str] | None:
+    """protection's gate for many versions at once (version id -> why it stays closed:
+    "unscanned", "findings", "anonymised"); None when that capability is not installed."""
+    try:
+        module = importlib.import_module("patrimoine.protection.gate")
+    except ImportError:
+        return None
+    closed = getattr(module, "closed_versions", None)
+    return None if closed is None else dict(closed(session, [v.id for v in versions_]))
+
+
+def _personal_data(session: Session, dataset: Dataset, version: DatasetVersion | None,
+                   closed: dict[int, str] | None = None) -> Criterion:
+    """`closed` (from `_closed_versions`) spares the queries of versions the gate lets
+    through and of those never scanned."""
     cid = "no_personal_data_findings"
+    if version is not None and closed is not None and closed.get(version.id) != "findings":
+        if closed.get(version.id) == "unscanned":
+            return Criterion(cid, None, f"Inconnu : la version {version.number} n'a pas encore "
+                                        "été analysée (recherche de données personnelles).")
+        return Criterion(cid, True, f"Aucun constat de données personnelles non résolu sur la "
+                                    f"version {version.number}.")
     gate = _gate()
     if version is None:
         if dataset.contains_personal_data:
@@ -343,21 +363,33 @@ def _conformity(badge: Conformity) -> Criterion:
 
 
 def quality_scores(session: Session, datasets: Sequence[Dataset],
-                   settings: Settings | None = None) -> dict[int, Score]:
-    """The score of each dataset (by id), loading versions and schemas in a few queries."""
+                   settings: Settings | None = None,
+                   shown: Mapping[int, DatasetVersion] | None = None) -> dict[int, Score]:
+    """The score of each dataset (by id), loading versions and schemas in a few queries.
+
+    `shown` (dataset id -> version) scores those versions instead of the latest ones: the
+    portal passes the versions the public may read (a dataset left out has none)."""
     ids = [d.id for d in datasets]
     if not ids:
         return {}
     latest: dict[int, DatasetVersion] = {}
-    for v in session.scalars(select(DatasetVersion).where(DatasetVersion.dataset_id.in_(ids))):
-        if v.dataset_id not in latest or v.number > latest[v.dataset_id].number:
+    if shown is not None:
+        latest = {i: v for i, v in shown.items() if i in set(ids)}
+    else:
+        newest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("n"))
+                  .where(DatasetVersion.dataset_id.in_(ids))
+                  .group_by(DatasetVersion.dataset_id).subquery())
+        for v in session.scalars(select(DatasetVersion).join(newest, and_(
+                DatasetVersion.dataset_id == newest.c.dataset_id,
+                DatasetVersion.number == newest.c.n))):
             latest[v.dataset_id] = v
+    closed = _closed_versions(session, list(latest.values()))
     declarations: dict[int, list[SchemaDeclaration]] = {}
     for decl in session.scalars(select(SchemaDeclaration)
                                 .where(SchemaDeclaration.dataset_id.in_(ids))
                                 .order_by(SchemaDeclaration.id)):
         declarations.setdefault(decl.dataset_id, []).append(decl)
-    badges = conformities(session, list(datasets))
+    badges = conformities(session, list(datasets), latest)
     at = now()
     scores: dict[int, Score] = {}
     for dataset in datasets:
@@ -373,7 +405,7 @@ def quality_scores(session: Session, datasets: Sequence[Dataset],
             _on_time(dataset, version, at), _description(dataset), _open_format(version),
             _available(version, settings), _documentation(dataset, declaration),
             _columns(dataset, version, declaration), _conformity(badges[dataset.id]),
-            _personal_data(session, dataset, version),
+            _personal_data(session, dataset, version, closed),
         ]
         judged = [c for c in criteria if c.met is not None]
         value = round(100 * sum(1 for c in judged if c.met) / len(judged)) if judged else 0
@@ -381,15 +413,16 @@ def quality_scores(session: Session, datasets: Sequence[Dataset],
     return scores
 
 
-def quality_score(session: Session, dataset: Dataset,
-                  settings: Settings | None = None) -> Score:
+def quality_score(session: Session, dataset: Dataset, settings: Settings | None = None,
+                  shown: Mapping[int, DatasetVersion] | None = None) -> Score:
     """The score of one dataset, 0 to 100, with each criterion met or not and why."""
-    return quality_scores(session, [dataset], settings)[dataset.id]
+    return quality_scores(session, [dataset], settings, shown)[dataset.id]
 
 
-def quality_bands(session: Session, datasets: Sequence[Dataset]) -> dict[int, str]:
+def quality_bands(session: Session, datasets: Sequence[Dataset],
+                  shown: Mapping[int, DatasetVersion] | None = None) -> dict[int, str]:
     """The band (bonne, moyenne, faible) of each dataset: the quality facet."""
-    return {i: s.band for i, s in quality_scores(session, datasets).items()}
+    return {i: s.band for i, s in quality_scores(session, datasets, shown=shown).items()}
 
 
 def band_counts(session: Session, datasets: Sequence[Dataset]) -> dict[str, int]:

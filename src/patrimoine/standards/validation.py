@@ -23,6 +23,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -761,8 +762,12 @@ def conformity(session: Session, dataset: Dataset,
                       version.number, cached.error_count)
 
 
-def conformities(session: Session, datasets: list[Dataset]) -> dict[int, Conformity]:
-    """conformity() for many datasets in a few queries (lists, facets, quality bands)."""
+def conformities(session: Session, datasets: list[Dataset],
+                 shown: Mapping[int, DatasetVersion] | None = None) -> dict[int, Conformity]:
+    """conformity() for many datasets in a few queries (lists, facets, quality bands).
+
+    `shown` (dataset id -> version) judges those versions instead of the latest ones: the
+    portal passes the versions the public may read (a dataset left out has none)."""
     ids = [d.id for d in datasets]
     if not ids:
         return {}
@@ -772,9 +777,13 @@ def conformities(session: Session, datasets: list[Dataset]) -> dict[int, Conform
                                 .order_by(SchemaDeclaration.id)):
         declarations.setdefault(decl.dataset_id, []).append(decl)
     latest: dict[int, DatasetVersion] = {}
-    for v in session.scalars(select(DatasetVersion).where(DatasetVersion.dataset_id.in_(ids))):
-        if v.dataset_id not in latest or v.number > latest[v.dataset_id].number:
-            latest[v.dataset_id] = v
+    if shown is not None:
+        latest = {i: v for i, v in shown.items() if i in set(ids)}
+    elif declarations:
+        for v in session.scalars(select(DatasetVersion)
+                                 .where(DatasetVersion.dataset_id.in_(list(declarations)))):
+            if v.dataset_id not in latest or v.number > latest[v.dataset_id].number:
+                latest[v.dataset_id] = v
     results: dict[tuple[int, str], SchemaValidation] = {}
     version_ids = [v.id for v in latest.values()]
     if version_ids:

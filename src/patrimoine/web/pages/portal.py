@@ -28,6 +28,7 @@ from patrimoine.inventory.models import Dataset
 from patrimoine.portal import catalog, data, usage
 from patrimoine.portal.licences import licence
 from patrimoine.protection import gate
+from patrimoine.standards import quality, validation
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 from patrimoine.web.templating import markdown, render
 
@@ -162,6 +163,11 @@ def _dataset_context(request: Request, session: Session, principal: Principal,
         "site_url": _base_url(request),
     }
     ctx["views"], ctx["downloads"] = usage.totals(session, dataset.id)
+    # Quality and schema conformity of what this visitor reads (the version shown).
+    shown = {dataset.id: latest} if latest is not None else {}
+    ctx["quality"] = quality.quality_score(session, dataset, ctx["settings"], shown)
+    ctx["conformity"] = validation.conformities(session, [dataset], shown)[dataset.id]
+    ctx["band_labels"] = quality.BAND_LABELS
     ctx["json_ld"] = _json_ld(request, dataset, ctx["licence"], ctx["modified"], latest,
                               ctx["formats"].get(latest.number, []) if latest else [])
     if latest is None:
