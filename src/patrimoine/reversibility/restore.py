@@ -309,7 +309,8 @@ def _copy_versions(settings: Settings, conn: Connection, folder: Path,
     version_table = DatasetVersion.__table__
     listed = {int(v["id"]): v for v in manifest["versions"]}
     rows = conn.execute(select(version_table.c.id, version_table.c.path,
-                               version_table.c.content_hash)).all()
+                               version_table.c.content_hash)
+                        .order_by(version_table.c.id)).all()
     if {r.id for r in rows} != set(listed):
         raise BadExport("Les versions du manifeste ne sont pas celles de la table "
                         "dataset_version.")

@@ -282,10 +282,11 @@ def test_a_bad_row_late_in_the_import_leaves_the_store_empty(
         import_all(empty_store.settings, empty_store.db, folder)
     _assert_still_empty(empty_store)
 
-    # A version file whose content does not match its row: refused, nothing written.
+    # The last version file does not match its row: refused after the other files were
+    # copied into the data folder, which are removed again.
     def swap(folder: Path) -> None:
         trees = folder / "datasets/arbres-d-alignement"
-        (trees / "v1.parquet").write_bytes((trees / "v2.parquet").read_bytes())
+        (trees / "v2.parquet").write_bytes((trees / "v1.parquet").read_bytes())
 
     shutil.rmtree(tmp_path / "tampered")
     folder = _tampered(source, tmp_path, swap, rehash=True)
