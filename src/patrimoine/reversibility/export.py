@@ -102,6 +102,12 @@ def _snapshot(db: Database) -> Iterator[Connection]:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with conn.begin():
+            if conn.dialect.name == "sqlite":
+                # pysqlite opens a transaction only before a write: begin one now, so that
+                # every read below sees the same snapshot of the WAL.
+                driver = conn.connection.driver_connection
+                if driver is not None and not driver.in_transaction:
+                    conn.exec_driver_sql("BEGIN")
             yield conn
 
 
