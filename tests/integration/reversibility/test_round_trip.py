@@ -409,3 +409,17 @@ def _blank_database(templates: Any, tmp: Path) -> str:
 def _exported(services: Services, folder: Path) -> Path:
     export_all(services.settings, services.db, folder)
     return folder
+
+
+def test_export_reads_one_snapshot(services: Services) -> None:
+    # Rows written while an export runs are not half in it: every table is read as of the
+    # moment it began (REPEATABLE READ on PostgreSQL, one WAL read transaction on SQLite).
+    from patrimoine.reversibility.export import _snapshot
+
+    with services.db.unit_of_work() as s:
+        factories.organisation(s, "Première")
+    with _snapshot(services.db) as conn:
+        before = conn.scalar(text("SELECT count(*) FROM organisation"))
+        with services.db.unit_of_work() as s:
+            factories.organisation(s, "Seconde")
+        assert conn.scalar(text("SELECT count(*) FROM organisation")) == before == 1
