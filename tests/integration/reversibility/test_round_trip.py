@@ -338,6 +338,10 @@ def test_cli_export_import_and_set_password(
     done = cli("user", "set-password", "cli@example.fr",
                env={**env, "PATRIMOINE_NEW_PASSWORD": "un-nouveau-secret"})
     assert done.returncode == 0, done.stderr
+    assert "Mot de passe défini pour cli@example.fr" in done.stdout
+    unknown = cli("user", "set-password", "personne@example.fr",
+                  env={**env, "PATRIMOINE_NEW_PASSWORD": "un-nouveau-secret"})
+    assert unknown.returncode != 0 and "Aucun compte" in unknown.stderr
     restored = bootstrap(Settings(data_dir=target / "data",
                                   database_url=env["PATRIMOINE_DATABASE_URL"]))
     try:
