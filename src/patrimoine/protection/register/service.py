@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, selectinload
 
 from patrimoine.access import audit
@@ -277,6 +277,24 @@ def list_activities(session: Session, principal: Principal, *, organisation_id: 
     if status is not None:
         query = query.where(ProcessingActivity.status == status)
     return list(session.scalars(query))
+
+
+def _published(organisation_id: int) -> Any:
+    return and_(ProcessingActivity.organisation_id == organisation_id,
+                ProcessingActivity.public.is_(True),
+                ProcessingActivity.status == ActivityStatus.ACTIVE)
+
+
+def public_activities(session: Session, organisation_id: int) -> list[ProcessingActivity]:
+    """The active entries the register's keepers chose to publish (the public summary)."""
+    return list(session.scalars(select(ProcessingActivity).where(_published(organisation_id))
+                                .order_by(ProcessingActivity.name)))
+
+
+def publishes_register(session: Session, organisation_id: int) -> bool:
+    """Whether the organisation publishes a summary of its register (one public entry)."""
+    return session.scalar(select(ProcessingActivity.id).where(_published(organisation_id))
+                          .limit(1)) is not None
 
 
 def activity_input(activity: ProcessingActivity) -> ActivityInput:

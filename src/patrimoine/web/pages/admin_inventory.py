@@ -12,7 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
-from patrimoine.access.permissions import can_edit_dataset, can_view_grants, require
+from patrimoine.access.permissions import (
+    can_edit_dataset,
+    can_view_findings,
+    can_view_grants,
+    require,
+)
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory import queries, service
@@ -257,6 +262,7 @@ def dataset_page(slug: str, request: Request, session: SessionDep,
         "history": _history_rows(session, history),
         "can_edit": can_edit_dataset(principal, dataset),
         "can_view_grants": can_view_grants(principal, dataset),
+        "can_view_findings": can_view_findings(principal, dataset),
         "titles": dataset_form.FIELD_TITLES,
     })
 

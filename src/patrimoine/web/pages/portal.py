@@ -28,6 +28,7 @@ from patrimoine.inventory.models import Dataset
 from patrimoine.portal import catalog, data, usage
 from patrimoine.portal.licences import licence
 from patrimoine.protection import gate
+from patrimoine.protection.register import service as register
 from patrimoine.standards import quality, validation
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 from patrimoine.web.templating import markdown, render
@@ -384,6 +385,7 @@ def organisation_page(request: Request, slug: str, session: SessionDep,
     latest = sorted(entries, key=lambda e: (-e.modified.timestamp(), e.title.casefold()))
     return _page(request, "portal/organisation.html", {
         "org": org, "entries": latest[:ORGANISATION_LATEST], "total": len(entries),
+        "publishes_register": register.publishes_register(session, org.id),
         "kind": label(org.kind),
         "themes": sorted(themes.items(), key=lambda i: (-i[1], i[0])),
     })

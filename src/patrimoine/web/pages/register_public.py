@@ -13,14 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from patrimoine.core.errors import NotFound
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection.register.models import ProcessingActivity
-from patrimoine.protection.register.service import RetentionRule
+from patrimoine.protection.register.service import RetentionRule, public_activities
 from patrimoine.protection.register.vocabulary import (
-    ActivityStatus,
     DataCategory,
     RecipientKind,
     SpecialCategory,
@@ -58,11 +56,7 @@ def public_entry(activity: ProcessingActivity) -> dict[str, Any]:
 @router.get("/organisations/{slug}/registre-rgpd")
 def public_register(slug: str, request: Request, session: SessionDep) -> Response:
     org = get_organisation_by_slug(session, slug)
-    activities = list(session.scalars(
-        select(ProcessingActivity).where(ProcessingActivity.organisation_id == org.id,
-                                         ProcessingActivity.public.is_(True),
-                                         ProcessingActivity.status == ActivityStatus.ACTIVE)
-        .order_by(ProcessingActivity.name)))
+    activities = public_activities(session, org.id)
     if not activities:
         raise NotFound(f"{org.name} ne publie pas de registre des traitements.")
     entries = [public_entry(a) for a in activities]
