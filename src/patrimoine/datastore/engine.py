@@ -5,6 +5,10 @@ Each version's Parquet file is loaded once into a DuckDB database file of its ow
 
 - `records`: every row, physically ordered by `_row`, with a unique index on `_row` and one
   extra column holding the accent- and case-folded text of every string column (search);
+- an inverted word index of that folded text: `search_tokens` (every distinct word, sorted,
+  with its number of postings `n` and the position `first` of its postings) and
+  `search_postings` (the `_row` of each occurrence, grouped by word in the words' order), so
+  that the rows holding a word are a few ranges of rowids (see `VersionTable.term_ranges`);
 - beside it, one small file per sortable column, built the first time a sort on that column
   is asked for: the `_row` of every record in the column's order (`NULLS FIRST`, ties by
   `_row`), its rowid being the position, so that any page of a sort on one column is a
@@ -37,7 +41,13 @@ import pyarrow.compute as pc
 from patrimoine.core.errors import Invalid, PatrimoineError
 
 # Bump when the layout changes: old cache files are then simply ignored.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
+# A search term answered by the word index when its words have at most this many postings
+# (beyond it, scanning the folded text is as cheap) and form at most this many rowid ranges.
+SEARCH_INDEX_MAX_SHARE = 4  # postings ≤ rows / 4
+SEARCH_INDEX_MIN_POSTINGS = 10_000
+SEARCH_INDEX_MAX_RANGES = 64
+SEARCH_TERM_CACHE = 256
 CACHE_DIR = Path("cache") / "duckdb"
 TEXT_TYPES = ("string",)
 SORTABLE_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
@@ -122,6 +132,11 @@ class VersionTable:
     _layout: Path = field(repr=False, default=Path())
     _sorts: dict[str, duckdb.DuckDBPyConnection] = field(repr=False, default_factory=dict)
     _sort_lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
+    # The word index (absent from layouts without it) and the words already looked up there.
+    search_index: bool = False
+    _terms: OrderedDict[str, tuple[tuple[int, int], ...] | None] = field(
+        repr=False, default_factory=OrderedDict)
+    _terms_lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
     # A restricted view (restrict()): rows limited by this SQL condition (with its
     # parameters), text search over these columns only, and the names as stored.
     row_scope: tuple[str, tuple[Any, ...]] | None = None
@@ -139,6 +154,11 @@ class VersionTable:
         return [c.name for c in self.columns]
 
     @property
+    def layout_path(self) -> Path:
+        """The version's DuckDB layout file (files derived from it are kept beside it)."""
+        return self._layout
+
+    @property
     def rowid_usable(self) -> bool:
         """False when a data column named rowid hides DuckDB's row number."""
         return all(n.lower() != "rowid" for n in (self.stored_names or self.names))
@@ -149,6 +169,55 @@ class VersionTable:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._con.cursor()
+
+    def term_ranges(self, term: str) -> tuple[tuple[int, int], ...] | None:
+        """The rowid ranges of `search_postings` holding the rows whose folded text contains
+        `term` (a folded word without spaces: it lies inside one word of the text, so the rows
+        are those of the indexed words that contain it). () when no word contains it; None
+        when the word index cannot answer cheaply (no index, or too many postings or ranges):
+        scan the folded text instead."""
+        if not self.search_index or not term:
+            return None
+        with self._terms_lock:
+            if term in self._terms:
+                self._terms.move_to_end(term)
+                return self._terms[term]
+        found = self.fetch("SELECT first, n FROM search_tokens WHERE contains(token, ?) "
+                           "ORDER BY first", [term])
+        budget = max(SEARCH_INDEX_MIN_POSTINGS, self.row_count // SEARCH_INDEX_MAX_SHARE)
+        ranges: list[list[int]] = []
+        total = 0
+        for first, n in found:
+            total += int(n)
+            if ranges and ranges[-1][1] + 1 == int(first):  # neighbouring words merge
+                ranges[-1][1] = int(first) + int(n) - 1
+            else:
+                ranges.append([int(first), int(first) + int(n) - 1])
+        answer: tuple[tuple[int, int], ...] | None = tuple((a, b) for a, b in ranges)
+        if total > budget or len(ranges) > SEARCH_INDEX_MAX_RANGES:
+            answer = None
+        with self._terms_lock:
+            self._terms[term] = answer
+            while len(self._terms) > SEARCH_TERM_CACHE:
+                self._terms.popitem(last=False)
+        return answer
+
+    def term_rows(self, ranges: Sequence[tuple[int, int]]) -> pa.Array:
+        """The distinct `_row` (ascending, int64) of the postings in `ranges`."""
+        if not ranges:
+            return pa.array([], pa.int64())
+        cur = self.cursor()
+        timer = _interrupt_after(cur, self.limits.time_limit_s)
+        try:
+            found = cur.sql("SELECT _row FROM search_postings WHERE "
+                            + postings_condition(ranges)).to_arrow_table().column(0)
+        except duckdb.InterruptException as exc:
+            raise _timeout(self.limits.time_limit_s) from exc
+        finally:
+            timer.cancel()
+            cur.close()
+        rows = pc.unique(found.combine_chunks()).cast(pa.int64())
+        return pc.take(rows, pc.sort_indices(rows))
 
     def sorted_rows(self, column: str, first: int, last: int) -> list[int]:
         """`_row` of the records at positions first..last of the column's order
@@ -338,6 +407,49 @@ def _timeout(seconds: float) -> QueryTimeout:
 # --------------------------------------------------------------------------- layout build
 
 
+def postings_condition(ranges: Sequence[tuple[int, int]]) -> str:
+    """SQL selecting the rowid ranges of `search_postings` (integers from our own index)."""
+    return "(" + " OR ".join(f"rowid BETWEEN {int(a)} AND {int(b)}" for a, b in ranges) + ")"
+
+
+def _build_search_index(con: duckdb.DuckDBPyConnection, search: str) -> None:
+    """The inverted word index of the folded text (words split on spaces, as a search splits
+    its terms, so that a term always lies inside one word)."""
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(
+        "CREATE TEMP TABLE search_groups AS SELECT token, list(r) AS rows FROM ("
+        f"SELECT unnest(string_split({quote(search)}, ' ')) AS token, "
+        "CAST(_row AS UINTEGER) AS r FROM records) WHERE token <> '' GROUP BY token")
+    con.execute("SET preserve_insertion_order = true")
+    # Stored in the words' order (insertion order is preserved), postings in the same order.
+    con.execute("CREATE TEMP TABLE search_sorted AS SELECT token, rows, n, CAST(sum(n) OVER ("
+                "ORDER BY token ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS "
+                "UBIGINT) AS first FROM (SELECT token, rows, CAST(len(rows) AS UBIGINT) AS n "
+                "FROM search_groups) ORDER BY token")
+    con.execute("DROP TABLE search_groups")
+    con.execute("CREATE TABLE search_tokens AS SELECT token, n, first FROM search_sorted")
+    con.execute("CREATE TABLE search_postings AS SELECT unnest(rows) AS _row FROM search_sorted")
+    # Check the layout on the largest and the last word: a mismatch drops the index (search
+    # then scans the folded text) rather than answering wrongly.
+    consistent = True
+    for pick in ("ORDER BY n DESC, token LIMIT 1", "ORDER BY token DESC LIMIT 1"):
+        row = con.execute(f"SELECT token, first, n FROM search_tokens {pick}").fetchone()
+        if row is None:
+            continue
+        token, first, n = row
+        stored = con.execute("SELECT list_sort(list(_row)) FROM search_postings WHERE rowid "
+                             "BETWEEN ? AND ?", [first, first + n - 1]).fetchone()
+        expected = con.execute("SELECT list_sort(rows) FROM search_sorted WHERE token = ?",
+                               [token]).fetchone()
+        consistent = consistent and stored == expected
+    total = con.execute("SELECT (SELECT coalesce(sum(n), 0) FROM search_tokens) = "
+                        "(SELECT count(*) FROM search_postings)").fetchone()
+    con.execute("DROP TABLE search_sorted")
+    if not consistent or not total or not total[0]:
+        con.execute("DROP TABLE search_tokens")
+        con.execute("DROP TABLE search_postings")
+
+
 def _layout_path(cache_root: Path, key: str) -> Path:
     return cache_root / f"{key}-v{LAYOUT_VERSION}.duckdb"
 
@@ -404,6 +516,7 @@ def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Li
                                       "ligne (_row) doivent aller de 1 à n sans trou.")
         con.execute("DROP TABLE row_check")
         con.execute("CREATE UNIQUE INDEX records_row ON records(_row)")
+        _build_search_index(con, search)
         con.execute("CHECKPOINT")
     except BaseException:
         con.close()
@@ -523,9 +636,12 @@ def _describe(
     null_counts = {n: row_count - int(v) for n, v in zip(sortable, counts[1:], strict=True)}
     if positions and not all(positions.get(k) in names for k in ("lat", "lon")):
         positions = None
+    indexed = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
+                          "('search_tokens', 'search_postings')").fetchone()
     return VersionTable(
         key=key, columns=cols, positions=positions, row_count=row_count, search_column=search,
         sortable=sortable, null_counts=null_counts, limits=limits, _con=con, _layout=path,
+        search_index=bool(indexed and indexed[0] == 2),
     )
 
 

@@ -4,6 +4,10 @@ Every format is produced as a stream of byte chunks from DuckDB record batches, 
 never holds the data in memory: CSV through Arrow's C++ writer, JSON kinds serialised by
 DuckDB itself, Parquet through an Arrow writer flushed batch by batch, XLSX through
 xlsxwriter's constant-memory mode into a temporary file that is then streamed and removed.
+
+The CSV export of a whole version (no filter, no sort, every column, unrestricted view) is
+kept beside the version's DuckDB layout the first time it is streamed (written while it is
+sent, moved into place once complete): later requests send that file as it is.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -65,6 +71,9 @@ class Export:
     media_type: str
     filename: str
     chunks: Iterator[bytes]
+    # A complete file holding exactly these bytes, to send instead of `chunks` (whole-version
+    # CSV already kept).
+    path: Path | None = None
 
 
 def neutralise(value: str) -> str:
@@ -83,7 +92,7 @@ def _sql_literal(text: str) -> str:
 
 def etag(table: VersionTable, query: Query, request: ExportRequest | Any) -> str:
     """Strong validator: the version's content hash and everything the answer depends on."""
-    where = where_clause(table, query)
+    where = where_clause(table, query, use_index=False)
     body = json.dumps([table.key, where.text, where.params, request], default=_default,
                       ensure_ascii=False, sort_keys=True)
     return '"' + hashlib.sha256(body.encode()).hexdigest()[:40] + '"'
@@ -110,11 +119,16 @@ def export(table: VersionTable, query: Query, request: ExportRequest, basename: 
     where = where_clause(table, query)
     where_sql = f" WHERE {where.text}" if where.text else ""
     # Without a sort, records come in _row order already (stored so, insertion order kept).
-    order_sql = f" ORDER BY {order_by(table, sort)}" if sort else ""
+    order_sql = where.order(order_by(table, sort) if sort else "")
     tail = f" FROM records{where_sql}{order_sql}"
     filename = f"{basename}.{fmt}"
     if fmt == "csv":
+        kept = csv_cache_path(table, query, request)
+        if kept is not None and kept.is_file():
+            return Export(MEDIA_TYPES[fmt], filename, _read(kept), path=kept)
         chunks = _csv(table, columns, tail, where.params, request.delimiter)
+        if kept is not None:
+            chunks = _keep(chunks, kept)
     elif fmt in ("json", "ndjson"):
         obj = _json_object(columns)
         chunks = _json_lines(table, f"SELECT {obj}{tail}", where.params,
@@ -132,6 +146,52 @@ def export(table: VersionTable, query: Query, request: ExportRequest, basename: 
                           .replace(",", "\u202f"))
         chunks = _xlsx(table, columns, tail, where.params)
     return Export(MEDIA_TYPES[fmt], filename, chunks)
+
+
+def csv_cache_path(table: VersionTable, query: Query, request: ExportRequest) -> Path | None:
+    """Where the CSV export of the whole version is kept, or None when `request` asks for
+    anything else (filter, search, sort, chosen columns, restricted view)."""
+    layout = table.layout_path
+    if (request.format.lower() != "csv" or request.delimiter not in DELIMITERS
+            or request.sort or not layout.name or table.stored_names
+            or table.row_scope is not None):
+        return None
+    if request.columns and list(request.columns) != table.names:
+        return None
+    if where_clause(table, query, use_index=False).text:
+        return None
+    tag = "comma" if request.delimiter == "," else "semicolon"
+    return layout.with_name(f"{layout.stem}.export-{tag}.csv")
+
+
+def _read(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+def _keep(chunks: Iterator[bytes], path: Path) -> Iterator[bytes]:
+    """The chunks, also written to `path` (temporary file, moved into place when complete)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        out = open(tmp, "wb")  # noqa: SIM115 (closed below, after the last chunk)
+    except OSError:  # nowhere to keep it: stream only
+        yield from chunks
+        return
+    complete = False
+    try:
+        with out:
+            for chunk in chunks:
+                out.write(chunk)
+                yield chunk
+            out.flush()
+            os.fsync(out.fileno())
+        complete = True
+    finally:
+        if complete:
+            os.replace(tmp, path)
+        else:
+            tmp.unlink(missing_ok=True)
 
 
 class _Sink:

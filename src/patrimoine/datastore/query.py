@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from patrimoine.core.errors import Invalid
 from patrimoine.core.text import fold
 from patrimoine.datastore.engine import (
@@ -33,6 +36,7 @@ from patrimoine.datastore.engine import (
     VersionTable,
     check_identifier,
     fold_sql,
+    postings_condition,
     quote,
     sort_expr,
 )
@@ -297,6 +301,18 @@ def _parse_date(text: str) -> date:
 class Sql:
     text: str
     params: list[Any] = field(default_factory=list)
+    # Set when the condition is nothing but search terms the word index answers exactly:
+    # each term's rowid ranges in `search_postings` (records() then needs no scan at all).
+    postings: list[tuple[tuple[int, int], ...]] | None = None
+    # True when the condition joins the word index: rows then lose their stored order, so
+    # an unsorted read must say ORDER BY _row.
+    joins: bool = False
+
+    def order(self, sort_sql: str) -> str:
+        """The ORDER BY clause of a read in `sort_sql` order ('' keeps the stored order)."""
+        if sort_sql:
+            return f" ORDER BY {sort_sql}"
+        return " ORDER BY _row" if self.joins else ""
 
 
 def _condition(table: VersionTable, cond: Condition, params: list[Any]) -> str:
@@ -344,8 +360,10 @@ def _compile(table: VersionTable, node: Filter, params: list[Any]) -> str:
     return "(" + joiner.join(parts) + ")"
 
 
-def where_clause(table: VersionTable, query: Query) -> Sql:
-    """The WHERE condition of a query ('' when it selects every row)."""
+def where_clause(table: VersionTable, query: Query, *, use_index: bool = True) -> Sql:
+    """The WHERE condition of a query ('' when it selects every row). Search terms go
+    through the word index when it answers them; `use_index=False` gives the plain form
+    (the same rows), which identifies the query in cursors and ETags."""
     params: list[Any] = []
     parts: list[str] = []
     if table.row_scope is not None:  # a restricted view's own rows come first
@@ -364,9 +382,25 @@ def where_clause(table: VersionTable, query: Query) -> Sql:
             quote(c) for c in table.search_columns) + ")")
     else:
         searched = "''"
+    only_search = not parts and not query.bbox and not query.near
+    postings: list[tuple[tuple[int, int], ...]] | None = [] if terms and only_search else None
     for term in terms:
-        parts.append(f"contains({searched}, ?)")
-        params.append(term)
+        ranges = table.term_ranges(term) if use_index else None
+        if ranges is None:
+            parts.append(f"contains({searched}, ?)")
+            params.append(term)
+            postings = None
+            continue
+        # The word index holds every text column: it narrows the rows, and is the whole
+        # answer unless the view searches fewer columns (then the folded text decides).
+        parts.append(f"_row IN (SELECT _row FROM search_postings WHERE "
+                     f"{postings_condition(ranges)})" if ranges else "FALSE")
+        if table.search_columns is not None:
+            parts.append(f"contains({searched}, ?)")
+            params.append(term)
+            postings = None
+        elif postings is not None:
+            postings.append(ranges)
     if query.bbox or query.near:
         if not table.positions:
             raise Invalid("Cette version n'a pas de positions : les filtres bbox et near ne "
@@ -390,12 +424,13 @@ def where_clause(table: VersionTable, query: Query) -> Sql:
             )
             params += [n.lat - dlat, n.lat + dlat, n.lon - dlon, n.lon + dlon, dlon,
                        n.lat, n.lat, n.lon, n.radius_m]
-    return Sql(" AND ".join(parts), params)
+    joins = any(p.startswith("_row IN (SELECT _row FROM search_postings") for p in parts)
+    return Sql(" AND ".join(parts), params, postings, joins)
 
 
 def fingerprint(table: VersionTable, query: Query, extra: Any = None) -> str:
     """A stable digest of what a query selects (for cursors and ETags)."""
-    where = where_clause(table, query)
+    where = where_clause(table, query, use_index=False)
     body = json.dumps([table.key, where.text, where.params, extra], default=str,
                       ensure_ascii=False)
     return hashlib.sha256(body.encode()).hexdigest()
@@ -513,6 +548,25 @@ def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
     select = ", ".join(quote(c) for c in fetched)
     params: list[Any] = []
 
+    if where.postings is not None and not sort:
+        # Search alone, answered by the word index: the matching rows are the intersection of
+        # each term's postings; the page is a slice of them, the count their number.
+        matches = _intersect([table.term_rows(r) for r in where.postings])
+        if cursor is not None and "k" in cursor:
+            try:
+                after = int(cursor.get("r", 0))
+            except (TypeError, ValueError) as exc:
+                raise Invalid("Curseur de pagination invalide : repartez de la première page.") \
+                    from exc
+            offset = int(pc.sum(pc.less_equal(matches, after)).as_py() or 0)
+        else:
+            offset = start
+        wanted = matches[offset:offset + page.limit].to_pylist()
+        rows = table.fetch(f"SELECT {select} FROM records WHERE _row IN "
+                           f"({', '.join(map(str, wanted))})") if wanted else []
+        rows.sort(key=lambda r: r[0])
+        return _page(table, selected, fetched, rows, sort, where, page, start, fp,
+                     positional=False, total=len(matches))
     if not where.text and not sort:
         # Records are stored by _row (1..n, checked when the layout is built, so a row's
         # rowid is _row - 1): any page is a range of rowids, read without any index.
@@ -553,18 +607,31 @@ def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
         where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         # Records are stored in _row order and DuckDB preserves insertion order, so the
         # default order needs no ORDER BY: the scan stops as soon as the page is full.
-        order_sql = f" ORDER BY {order_by(table, sort)}" if sort else ""
+        order_sql = where.order(order_by(table, sort) if sort else "")
         sql = (f"SELECT {select} FROM records{where_sql}{order_sql} "
                f"LIMIT {int(page.limit)} OFFSET {int(offset)}")
     rows = table.fetch(sql, params)
     return _page(table, selected, fetched, rows, sort, where, page, start, fp, positional=False)
 
 
+def _intersect(sets: list[pa.Array]) -> pa.Array:
+    """Rows present in every (ascending, distinct) set, ascending."""
+    sets = sorted(sets, key=len)
+    out = sets[0]
+    for other in sets[1:]:
+        if not len(out):
+            break
+        out = out.filter(pc.is_in(out, value_set=other))
+    return out
+
+
 def _page(table: VersionTable, selected: list[str], fetched: list[str], rows: list[tuple[Any, ...]],
           sort: tuple[SortKey, ...], where: Sql, page: Page, start: int, fp: str,
-          *, positional: bool) -> RecordsPage:
-    total: int | None
-    if not where.text:
+          *, positional: bool, total: int | None = None) -> RecordsPage:
+    known = total
+    if known is not None:
+        total = known if page.count else None
+    elif not where.text:
         total = table.row_count
     elif page.count:
         total = int(table.fetch(f"SELECT count(*) FROM records WHERE {where.text}",

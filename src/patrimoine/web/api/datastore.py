@@ -9,7 +9,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -420,7 +420,15 @@ def _export(request: Request, session: Session, principal: Principal, slug: str,
         return not_modified
     result = exports.export(table, query, export_request, f"{dataset.slug}-v{version.number}")
     headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    if result.path is not None:
+        return _KeptFile(result.path, media_type=result.media_type, headers=headers)
     return StreamingResponse(result.chunks, media_type=result.media_type, headers=headers)
+
+
+class _KeptFile(FileResponse):
+    """A kept export file, sent in large reads (our ETag and Last-Modified headers win)."""
+
+    chunk_size = 1 << 20
 
 
 EXPORT_DOC = (
