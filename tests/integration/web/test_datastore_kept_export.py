@@ -1,0 +1,42 @@
+"""Over HTTP, the whole-version CSV export is streamed once, then sent from the kept file
+with the same bytes and the same validators; anything narrower is still streamed."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from patrimoine.core.db import Database
+from patrimoine.core.settings import Settings
+from patrimoine.inventory.models import AccessLevel
+from tests import factories as f
+from tests.integration.datastore.tables import EQUIPEMENTS_SQL
+from tests.integration.web.test_datastore_api import BASE, publish
+
+
+def test_whole_csv_export_sent_again_from_the_kept_file(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    with db.unit_of_work() as s:
+        dataset = f.dataset(s, f.organisation(s), "Équipements gardés",
+                            access_level=AccessLevel.OPEN)
+        publish(settings, s, dataset, EQUIPEMENTS_SQL)
+        slug = dataset.slug
+    for sep in (",", ";"):
+        url = f"{BASE}/{slug}/export.csv?sep={sep}"
+        first = client.get(url)
+        assert first.status_code == 200 and "content-length" not in first.headers
+        kept = list((settings.data_dir / "cache" / "duckdb").glob("*.export-*.csv"))
+        assert len(kept) == (1 if sep == "," else 2)
+        again = client.get(url)
+        assert again.status_code == 200 and again.content == first.content
+        assert again.headers["content-length"] == str(len(first.content))
+        for header in ("etag", "last-modified", "content-type", "content-disposition",
+                       "cache-control"):
+            assert again.headers[header] == first.headers[header], header
+        assert client.get(url, headers={"If-None-Match": again.headers["etag"]}
+                          ).status_code == 304
+    lines = again.content.decode().splitlines()
+    assert lines[0].startswith('"nom";"commune"') and "\"'=HYPERLINK(" in again.text
+    filtered = client.get(f"{BASE}/{slug}/export.csv", params={"q": "lyon"})
+    assert "content-length" not in filtered.headers
+    assert len(filtered.text.splitlines()) == 4
