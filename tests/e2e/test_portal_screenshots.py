@@ -57,6 +57,8 @@ def test_portal_screenshots(request: pytest.FixtureRequest, db: Database, servic
     page.locator("#chart[data-rendered=true]").wait_for()
     page.locator("#map[data-rendered]").wait_for()
     shot("23-portail-jeu-de-donnees")
+    page.locator("#informations").screenshot(path=str(OUT / "23-portail-jeu-informations.png"))
+    page.locator("#qualite").screenshot(path=str(OUT / "23-portail-jeu-qualite.png"))
     page.goto(f"{base}/datasets/arbres-alignement#carte")
     page.locator("#map[data-rendered]").wait_for()
     page.locator("#carte").screenshot(path=str(OUT / "29-portail-carte-9000-arbres.png"))

@@ -334,9 +334,11 @@ def _columns(dataset: Dataset, version: DatasetVersion | None,
     total = len(version.columns)
     if not missing:
         return Criterion(cid, True, f"Les {total} colonnes sont décrites.")
-    shown = ", ".join(f"« {m} »" for m in missing[:5]) + (" …" if len(missing) > 5 else "")
+    # French quotes hold their word with no-break spaces; an ellipsis ends the list alone.
+    shown = ", ".join(f"«\u00a0{m}\u00a0»" for m in missing[:5]) + (
+        " …" if len(missing) > 5 else ".")
     return Criterion(cid, False, f"{len(missing)} colonne(s) sur {total} sans description : "
-                                 f"{shown}.")
+                                 f"{shown}")
 
 
 def _conformity(badge: Conformity) -> Criterion:
