@@ -596,6 +596,13 @@ def open_file(
                     _build_layout(Path(parquet), path, cols, limits)
         con = _open_layout(path, limits)
         table = _describe(con, path, key, cols, positions, limits)
+        # The first read of a fresh connection costs about twice a later one (blocks loaded,
+        # caches filled): pay it here rather than in the first request answered.
+        warm = con.cursor()
+        try:
+            warm.execute("SELECT * FROM records LIMIT 100").fetchall()
+        finally:
+            warm.close()
         with _tables_lock:
             _tables[slot] = table
             while len(_tables) > MAX_OPEN_VERSIONS:
