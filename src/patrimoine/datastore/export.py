@@ -161,7 +161,9 @@ def csv_cache_path(table: VersionTable, query: Query, request: ExportRequest) ->
     if where_clause(table, query, use_index=False).text:
         return None
     tag = "comma" if request.delimiter == "," else "semicolon"
-    return layout.with_name(f"{layout.stem}.export-{tag}.csv")
+    # Named like the layout's other files (<hash>-v<n>….duckdb, though it holds CSV), so that
+    # whatever removes or measures a version's cache files (retention) includes it.
+    return layout.with_name(f"{layout.stem}.export-{tag}-csv.duckdb")
 
 
 def _read(path: Path) -> Iterator[bytes]:

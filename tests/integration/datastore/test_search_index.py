@@ -161,6 +161,8 @@ def test_whole_version_csv_is_kept_and_sent_again_identically(
     streamed = b"".join(first.chunks)
     kept = ex.csv_cache_path(version, q.Query(), request)
     assert kept is not None and kept.read_bytes() == streamed
+    # Found by the glob that retention uses to remove a destroyed version's cache files.
+    assert kept in kept.parent.glob(f"{version.key}-v*.duckdb")
     again = ex.export(version, q.Query(), request, "mots")
     assert again.path == kept and b"".join(again.chunks) == streamed
     # The same bytes as a fresh stream (the kept file is not what the stream reads).

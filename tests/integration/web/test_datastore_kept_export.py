@@ -25,7 +25,7 @@ def test_whole_csv_export_sent_again_from_the_kept_file(
         url = f"{BASE}/{slug}/export.csv?sep={sep}"
         first = client.get(url)
         assert first.status_code == 200 and "content-length" not in first.headers
-        kept = list((settings.data_dir / "cache" / "duckdb").glob("*.export-*.csv"))
+        kept = list((settings.data_dir / "cache" / "duckdb").glob("*-v*.export-*-csv.duckdb"))
         assert len(kept) == (1 if sep == "," else 2)
         again = client.get(url)
         assert again.status_code == 200 and again.content == first.content
