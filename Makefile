@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 export PATRIMOINE_DATA_DIR ?= $(CURDIR)/var
+# Tests run on every core: many of them start real processes (the CLI, a server, a browser).
+PYTEST := $(BIN)/python -m pytest -q -n auto
 
 .PHONY: run test test-sqlite test-postgresql install install-dev system-deps screenshots bench clean
 
@@ -13,14 +15,14 @@ run: $(VENV)/.runtime
 	$(BIN)/patrimoine serve
 
 test: $(VENV)/.dev system-deps
-	$(BIN)/python -m pytest -q
-	PATRIMOINE_TEST_DB=postgresql $(BIN)/python -m pytest -q
+	$(PYTEST)
+	PATRIMOINE_TEST_DB=postgresql $(PYTEST)
 
 test-sqlite: $(VENV)/.dev system-deps
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-postgresql: $(VENV)/.dev system-deps
-	PATRIMOINE_TEST_DB=postgresql $(BIN)/python -m pytest -q
+	PATRIMOINE_TEST_DB=postgresql $(PYTEST)
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
