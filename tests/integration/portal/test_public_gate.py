@@ -78,6 +78,10 @@ def test_portal_page_shows_the_previous_clean_version(client: TestClient, gated:
     assert "Piscine du Lac" in text and "exemple.fr" not in text
     assert "version=1" in text and "version=2" not in text
     assert f"/api/v1/datasets/{slug}/versions/2/" not in text
+    # The quality score judges what the visitor reads: version 1, free of personal data.
+    quality = text[text.index('id="qualite"'):]
+    assert "non résolu sur la version 1" in quality and "pour la version 1" in quality
+    assert "email" not in quality
     assert client.get(f"/datasets/{slug}/telecharger?format=csv&version=2",
                       follow_redirects=False).status_code == 404
     latest = client.get(f"/datasets/{slug}/telecharger?format=csv", follow_redirects=False)
