@@ -8,12 +8,14 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
+from patrimoine.bootstrap import Services
 from patrimoine.cli.common import console, services
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.text import key
@@ -30,6 +32,16 @@ CLI = "ligne de commande"
 JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie en JSON.")]
 OrgOpt = Annotated[str | None, typer.Option(
     "--organisation", help="Nom ou identifiant (slug) de l'organisation (par défaut toutes).")]
+
+
+def _services() -> Services:
+    """Services whose database connections are released when the command ends (the command
+    may run in process, from tests or another command)."""
+    svc = services()
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(svc.db.dispose)
+    return svc
 
 
 def _principal(by: str | None = None) -> Principal:
@@ -85,7 +97,7 @@ def rule(
     as_json: JsonOpt = False,
 ) -> None:
     """Affiche ou règle la durée de conservation d'un jeu de données."""
-    svc = services()
+    svc = _services()
     with svc.db.unit_of_work() as session:
         dataset = _dataset(session, slug)
         if clear:
@@ -116,7 +128,7 @@ def rule(
 def plan(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
     """Liste ce qui arrive à échéance : jeux de données, versions, lignes, pourquoi, quel
     sort final, depuis quand."""
-    svc = services()
+    svc = _services()
     with svc.db.session() as session:
         result = planner.build_plan(session, svc.settings, _organisations(session, organisation))
         if as_json:
@@ -146,7 +158,7 @@ def plan(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
 def apply(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
     """Applique ce qui est échu (versement, anonymisation, destruction visée), chaque action
     enregistrée."""
-    svc = services()
+    svc = _services()
     with svc.db.unit_of_work() as session:
         outcome = applier.apply_plan(session, svc.settings, _principal(),
                                      _organisations(session, organisation))
@@ -169,7 +181,7 @@ def slip(
     as_json: JsonOpt = False,
 ) -> None:
     """Établit le bordereau d'élimination des destructions échues de l'organisation."""
-    svc = services()
+    svc = _services()
     with svc.db.unit_of_work() as session:
         orgs = _organisations(session, organisation)
         assert orgs
@@ -185,7 +197,7 @@ def slip(
 @app.command("slips")
 def list_slips(as_json: JsonOpt = False) -> None:
     """Liste les bordereaux d'élimination et leur visa."""
-    svc = services()
+    svc = _services()
     with svc.db.session() as session:
         found = [slips.slip_json(s) for s in slips.list_slips(session, _principal())]
     if as_json:
@@ -203,7 +215,7 @@ def export_slip(
     output: Annotated[Path, typer.Option("--output", "-o", help="Fichier XLSX à écrire.")],
 ) -> None:
     """Écrit le bordereau d'élimination en tableur (XLSX)."""
-    svc = services()
+    svc = _services()
     with svc.db.session() as session:
         found = slips.get_slip(session, _principal(), slip_id)
         org = session.get(Organisation, found.organisation_id)
@@ -229,7 +241,7 @@ def visa(
             at = datetime.combine(date.fromisoformat(on), time(12)).astimezone()
         except ValueError:
             raise Invalid(f"Date de visa invalide : « {on} » (AAAA-MM-JJ attendu).") from None
-    svc = services()
+    svc = _services()
     with svc.db.unit_of_work() as session:
         found = slips.record_visa(session, _principal(), slip_id, by=by, reference=reference,
                                   at=at, refused=refused, reason=reason)
@@ -241,7 +253,7 @@ def visa(
 @app.command("sobriety")
 def sobriety_cmd(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
     """Volume stocké par organisation, jeux de données non lus depuis un an, doublons."""
-    svc = services()
+    svc = _services()
     with svc.db.session() as session:
         result = sobriety.compute(session, svc.settings, _organisations(session, organisation))
     if as_json:

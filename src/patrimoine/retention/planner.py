@@ -41,7 +41,7 @@ from patrimoine.core.clock import now
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions as store
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.models import Dataset
+from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.protection.findings.anonymise import parse_plan
 from patrimoine.protection.findings.models import Anonymisation
 from patrimoine.protection.findings.service import connect, parquet_source, quote
@@ -134,15 +134,41 @@ class Waiting:
 
 
 @dataclass
+class ActivityDue:
+    """An ended processing activity whose rule's time is over: its data, wherever it is
+    held (business applications included), is due for its fate."""
+
+    organisation_id: int
+    organisation: str
+    reference: str
+    name: str
+    rule: str
+    fate: str
+    ended_on: date
+    due_since: date
+    datasets: list[str]
+    applications: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ended_on"], data["due_since"] = self.ended_on.isoformat(), \
+            self.due_since.isoformat()
+        data["fate_label"] = label(FinalFate(self.fate))
+        return data
+
+
+@dataclass
 class Plan:
     today: date
     items: list[PlanItem] = field(default_factory=list)
     waiting: list[Waiting] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    activities: list[ActivityDue] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"today": self.today.isoformat(),
                 "items": [i.as_json() for i in self.items],
+                "activities": [a.as_json() for a in self.activities],
                 "waiting": [w.as_json() for w in self.waiting],
                 "problems": list(self.problems)}
 
@@ -223,6 +249,35 @@ def effective_rules(session: Session, organisation_ids: list[int] | None = None
     return out, problems
 
 
+def ended_activities(session: Session, organisation_ids: list[int] | None, today: date
+                     ) -> list[ActivityDue]:
+    """Ended activities whose rules counted from the end of the processing (end of the
+    relationship, closure of the file) are over."""
+    query = select(ProcessingActivity).where(
+        ProcessingActivity.status == ActivityStatus.ENDED).order_by(ProcessingActivity.id)
+    if organisation_ids is not None:
+        query = query.where(ProcessingActivity.organisation_id.in_(organisation_ids))
+    out = []
+    for activity in session.scalars(query):
+        rules, _ = activity_rules(activity)
+        ended = _day(activity.updated_at)
+        for rule in rules:
+            if rule.start_event not in (StartEvent.RELATIONSHIP_END, StartEvent.FILE_CLOSED):
+                continue
+            due = add_period(ended, rule.duration, rule.unit)
+            if due > today:
+                continue
+            organisation = session.get(Organisation, activity.organisation_id)
+            out.append(ActivityDue(
+                organisation_id=activity.organisation_id,
+                organisation=organisation.name if organisation else "",
+                reference=activity.reference, name=activity.name, rule=rule.describe(),
+                fate=rule.final_fate.value, ended_on=ended, due_since=due,
+                datasets=list(activity.linked_datasets),
+                applications=list(activity.linked_applications)))
+    return out
+
+
 # --- row-level ---------------------------------------------------------------------------
 
 
@@ -283,6 +338,7 @@ def build_plan(session: Session, settings: Settings, organisation_ids: list[int]
     plan = Plan(today=today)
     rules, problems = effective_rules(session, organisation_ids)
     plan.problems.extend(problems)
+    plan.activities = ended_activities(session, organisation_ids, today)
     slips = _slips_by_key(session)
     anonymised_sources = {row[0] for row in session.execute(
         select(Anonymisation.source_version_id)

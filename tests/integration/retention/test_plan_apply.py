@@ -318,3 +318,20 @@ def test_visa_authorises_exactly_what_the_slip_lists(services: Services, tmp_pat
     assert [v.number for v in _versions(services, w.dataset)] == [2]
     [item] = _plan(services).items
     assert item.versions == [2] and item.slip is None
+
+
+def test_ended_activity_is_listed_when_its_time_is_over(services: Services) -> None:
+    w = world(services)
+    with services.db.unit_of_work() as s:
+        activity = register.create_activity(s, SYSTEM, ActivityInput(
+            organisation_id=w.org_id, name="Portage de repas", purpose="Livraisons",
+            status="ended",
+            retention_rules=[{"duration": 2, "unit": "years",
+                              "start_event": "la fin du service", "final_fate": "destruction"}],
+            linked_applications=["Logiciel de portage"]))
+        s.flush()
+        ended_on = activity.updated_at.date()
+    assert _plan(services).activities == []
+    [due] = _plan(services, in_years(3)).activities
+    assert due.ended_on == ended_on and due.applications == ["Logiciel de portage"]
+    assert due.as_json()["fate_label"] == "Destruction"
