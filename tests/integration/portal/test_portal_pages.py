@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 
-from patrimoine.access.models import Role
+from patrimoine.access.models import AuditEvent, Role
 from patrimoine.bootstrap import Services
 from patrimoine.core.clock import now
 from patrimoine.core.db import Database
@@ -195,6 +195,10 @@ def test_internal_shown_to_members_closed_never(client: TestClient, world: World
     assert "Annuaire interne des agents" in titles_seen
     assert "Dossiers sociaux confidentiels" not in titles_seen
     assert client.get(f"/datasets/{world.internal.slug}").status_code == 200
+    with db.session() as s:  # the read of data that is not open is in the audit log
+        reads = s.scalars(select(AuditEvent).where(AuditEvent.action == "portal.read")).all()
+        assert [e.target for e in reads] == [f"dataset:{world.internal.slug}"]
+        assert reads[0].actor_label
     # Restricted datasets stay in the back-office even for those who may read them.
     assert client.get(f"/datasets/{world.closed.slug}").status_code == 404
     # Embeds, feed and sitemap are the anonymous view whoever asks.

@@ -18,13 +18,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from patrimoine.access import audit
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
 from patrimoine.datastore import export as exports
 from patrimoine.datastore.engine import VersionTable, open_version
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.labels import label
-from patrimoine.inventory.models import Dataset
+from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.portal import catalog, data, usage
 from patrimoine.portal.licences import licence
 from patrimoine.protection import gate
@@ -126,10 +127,19 @@ def _open(request: Request, version: DatasetVersion) -> VersionTable:
     return open_version(services(request).settings, version)
 
 
+def _log_closed_read(request: Request, session: Session, principal: Principal,
+                     dataset: Dataset) -> None:
+    # Every read of data that is not open is written to the audit log (who, what, how).
+    if dataset.access_level != AccessLevel.OPEN:
+        audit.record(session, principal, "portal.read", f"dataset:{dataset.slug}",
+                     {"path": request.url.path, "query": str(request.url.query)})
+
+
 def _readable(request: Request, session: Session, principal: Principal, dataset: Dataset,
               number: int | None = None) -> DatasetVersion:
     """Version `number` (the newest when None) if `principal` may read it: of an open
     dataset, only versions that passed the personal-data gate; NotFound otherwise."""
+    _log_closed_read(request, session, principal, dataset)
     return gate.readable_version(session, principal, dataset, number,
                                  services(request).settings)
 
@@ -146,6 +156,7 @@ FORMAT_NAMES = {"csv": "CSV", "json": "JSON", "ndjson": "NDJSON", "geojson": "Ge
 def _dataset_context(request: Request, session: Session, principal: Principal,
                      dataset: Dataset) -> dict[str, Any]:
     params = _multi(request)
+    _log_closed_read(request, session, principal, dataset)
     # Of an open dataset, only the versions that passed the personal-data gate.
     all_versions = gate.readable_versions(session, principal, dataset,
                                           services(request).settings)
