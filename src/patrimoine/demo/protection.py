@@ -26,14 +26,15 @@ from patrimoine.protection.dpia import DpiaInput
 from patrimoine.protection.register import service as register
 from patrimoine.protection.register.models import ProcessingActivity
 from patrimoine.protection.register.service import ActivityInput
+from patrimoine.protection.register.vocabulary import StartEvent
 from patrimoine.protection.rights_requests import COMPLAINT_MENTION, RequestInput
 
 DPO_NAME, DPO_CONTACT = "Nadia Benali", "dpo@valdeloire.example"
 
 
-def _keep(n: int, unit: str, start: str, fate: str, category: str | None = None,
+def _keep(n: int, unit: str, start: StartEvent, fate: str, category: str | None = None,
           ref: str | None = None) -> dict[str, Any]:
-    return {"data_category": category, "duration": n, "unit": unit, "start_event": start,
+    return {"data_category": category, "duration": n, "unit": unit, "start_event": start.value,
             "final_fate": fate, "legal_reference": ref}
 
 
@@ -69,10 +70,10 @@ HR = Spec(
     "Gérer la carrière, la paie et la formation des agents", "legal_obligation",
     ("Agents", "Candidats", "Élus indemnisés"),
     ("identity", "professional_life", "economic_financial"),
-    (_keep(5, "years", "le départ de l'agent", "archives", "identity",
+    (_keep(5, "years", StartEvent.RELATIONSHIP_END, "archives", "identity",
            "Instruction DPACI/RES/2009/018"),
-     _keep(5, "years", "la fin de l'exercice", "destruction", "economic_financial"),
-     _keep(2, "years", "la fin de la relation de travail", "sorting", "professional_life")),
+     _keep(5, "years", StartEvent.FILE_CLOSED, "destruction", "economic_financial"),
+     _keep(2, "years", StartEvent.RELATIONSHIP_END, "sorting", "professional_life")),
     special=("health", "nir", "trade_union"), art9="b", criteria=("sensitive_data",),
     processors=(("Éditeur du SIRH", "MAR-2022-031"),),
     recipients=(("Service paie", "internal"), ("Comptable public", "external"),
@@ -86,7 +87,7 @@ CIVIL = Spec(
     "Tenue de l'état civil", "Population et citoyenneté",
     "Établir et conserver les actes de naissance, de mariage et de décès", "legal_obligation",
     ("Administrés",), ("identity", "personal_life"),
-    (_keep(75, "years", "la clôture du registre", "archives", None, "Code civil, art. 40"),),
+    (_keep(75, "years", StartEvent.FILE_CLOSED, "archives", None, "Code civil, art. 40"),),
     applications=("Logiciel d'état civil", "COMEDEC"),
     recipients=(("Officiers d'état civil", "internal"), ("INSEE", "external")),
     keywords=("etat civil", "cartes d identite"), basis_details="Code civil")
@@ -94,7 +95,7 @@ ELECTIONS = Spec(
     "Listes électorales", "Population et citoyenneté",
     "Tenir les listes électorales dans le répertoire électoral unique", "legal_obligation",
     ("Électeurs",), ("identity", "location"),
-    (_keep(1, "years", "la radiation de l'électeur", "destruction", None,
+    (_keep(1, "years", StartEvent.RELATIONSHIP_END, "destruction", None,
            "Code électoral, R. 16"),),
     recipients=(("INSEE (REU)", "external"), ("Candidats aux élections", "external")),
     keywords=("listes electorales",), applications=("REU",), basis_details="Code électoral")
@@ -102,9 +103,9 @@ SCHOOL = Spec(
     "Inscriptions scolaires et périscolaires", "Éducation - Enfance",
     "Inscrire les enfants à l'école, à la cantine et aux accueils périscolaires", "public_task",
     ("Enfants", "Responsables légaux"), ("identity", "personal_life", "economic_financial"),
-    (_keep(1, "years", "la fin de l'année scolaire", "destruction", "identity"),
-     _keep(1, "years", "la fin de l'année scolaire", "destruction", "personal_life"),
-     _keep(10, "years", "le paiement de la facture", "destruction", "economic_financial")),
+    (_keep(1, "years", StartEvent.FILE_CLOSED, "destruction", "identity"),
+     _keep(1, "years", StartEvent.FILE_CLOSED, "destruction", "personal_life"),
+     _keep(10, "years", StartEvent.CREATED, "destruction", "economic_financial")),
     special=("health",), art9="h", criteria=("vulnerable_persons", "sensitive_data"),
     processors=(("Éditeur du portail famille", "MAR-2023-008"),),
     applications=("Portail famille",), keywords=("scolaire", "creche", "centres de loisirs"),
@@ -113,13 +114,13 @@ CEMETERY = Spec(
     "Gestion des cimetières", "Services techniques",
     "Attribuer et suivre les concessions funéraires", "public_task",
     ("Concessionnaires", "Défunts"), ("identity", "economic_financial"),
-    (_keep(10, "years", "l'expiration de la concession", "archives"),),
+    (_keep(10, "years", StartEvent.RELATIONSHIP_END, "archives"),),
     keywords=("cimetiere", "concession"))
 VIDEO = Spec(
     "Vidéoprotection de la voie publique", "Prévention - Sécurité",
     "Prévenir les atteintes aux personnes et aux biens sur la voie publique", "public_task",
     ("Passants", "Automobilistes"), ("identity", "location"),
-    (_keep(30, "days", "l'enregistrement des images", "destruction", None,
+    (_keep(30, "days", StartEvent.CREATED, "destruction", None,
            "Code de la sécurité intérieure, L. 252-5"),),
     criteria=("systematic_monitoring", "large_scale"), recipients=(
         ("Centre de supervision urbain", "internal"), ("Police nationale", "external")),
@@ -129,7 +130,7 @@ POLICE = Spec(
     "Procès-verbaux et mains courantes de la police municipale", "Prévention - Sécurité",
     "Constater les infractions et consigner les interventions", "legal_obligation",
     ("Contrevenants", "Plaignants", "Témoins"), ("identity", "location"),
-    (_keep(5, "years", "la clôture de l'intervention", "destruction"),),
+    (_keep(5, "years", StartEvent.FILE_CLOSED, "destruction"),),
     special=("criminal",), criteria=("sensitive_data",),
     recipients=(("Officier du ministère public", "external"),),
     keywords=("mains courantes", "verbalisations", "fourriere"), applications=("Logiciel PM",))
@@ -137,9 +138,9 @@ SOCIAL_AID = Spec(
     "Aides sociales facultatives", "Action sociale",
     "Instruire et attribuer les aides facultatives du CCAS", "public_task",
     ("Demandeurs", "Membres du foyer"), ("identity", "personal_life", "economic_financial"),
-    (_keep(5, "years", "la dernière aide versée", "archives", "identity"),
-     _keep(5, "years", "la dernière aide versée", "destruction", "personal_life"),
-     _keep(10, "years", "le paiement", "destruction", "economic_financial")),
+    (_keep(5, "years", StartEvent.UPDATED, "archives", "identity"),
+     _keep(5, "years", StartEvent.UPDATED, "destruction", "personal_life"),
+     _keep(10, "years", StartEvent.CREATED, "destruction", "economic_financial")),
     special=("health", "nir"), art9="h",
     criteria=("vulnerable_persons", "sensitive_data", "evaluation_scoring"),
     processors=(("Éditeur du logiciel d'action sociale", "MAR-2021-044"),),
@@ -150,7 +151,7 @@ HEATWAVE = Spec(
     "Registre des personnes vulnérables (plan canicule)", "Action sociale",
     "Contacter les personnes isolées en cas d'alerte canicule ou grand froid", "consent",
     ("Personnes âgées", "Personnes handicapées"), ("identity", "personal_life"),
-    (_keep(1, "years", "la fin de l'inscription", "destruction"),),
+    (_keep(1, "years", StartEvent.CREATED, "destruction"),),
     special=("health",), art9="a", criteria=("vulnerable_persons",),
     recipients=(("Préfet (sur demande en cas d'alerte)", "external"),),
     keywords=("seniors",), basis_details="Code de l'action sociale et des familles, L. 121-6-1")
@@ -158,17 +159,17 @@ MEALS = Spec(
     "Portage de repas à domicile", "Action sociale",
     "Livrer des repas aux personnes âgées ou handicapées", "public_task",
     ("Bénéficiaires",), ("identity", "personal_life", "economic_financial"),
-    (_keep(2, "years", "la fin du service", "destruction"),),
+    (_keep(2, "years", StartEvent.RELATIONSHIP_END, "destruction"),),
     special=("health",), art9="h", processors=(("Traiteur livreur", None),),
     keywords=("portages de repas", "teleassistance"))
 TRANSPORT = Spec(
     "Billettique et abonnements du réseau de transport", "Mobilités",
     "Vendre et contrôler les titres de transport", "contract",
     ("Voyageurs",), ("identity", "economic_financial", "location", "connection"),
-    (_keep(2, "years", "la fin de l'abonnement", "destruction", "identity"),
-     _keep(10, "years", "la vente", "destruction", "economic_financial"),
-     _keep(48, "days", "la validation", "anonymisation", "location"),
-     _keep(1, "years", "la connexion", "destruction", "connection")),
+    (_keep(2, "years", StartEvent.RELATIONSHIP_END, "destruction", "identity"),
+     _keep(10, "years", StartEvent.CREATED, "destruction", "economic_financial"),
+     _keep(48, "days", StartEvent.CREATED, "anonymisation", "location"),
+     _keep(1, "years", StartEvent.CREATED, "destruction", "connection")),
     criteria=("large_scale", "matching_datasets"),
     processors=(("Délégataire du réseau de transport", "DSP-2020-001"),
                 ("Prestataire billettique", "MAR-2020-019")),
@@ -179,7 +180,7 @@ WASTE = Spec(
     "Accès aux déchèteries par badge", "Gestion et prévention des déchets",
     "Contrôler l'accès des particuliers aux déchèteries", "public_task",
     ("Usagers des déchèteries",), ("identity", "location"),
-    (_keep(1, "years", "le passage", "destruction"),),
+    (_keep(1, "years", StartEvent.CREATED, "destruction"),),
     criteria=("systematic_monitoring",),
     processors=(("Exploitant des déchèteries", "MAR-2024-005"),),
     keywords=("dechet",))
@@ -188,9 +189,9 @@ WATER = Spec(
     "chaleur - Régie assainissement",
     "Facturer les abonnés et relever les compteurs", "contract",
     ("Abonnés",), ("identity", "economic_financial", "location"),
-    (_keep(5, "years", "la résiliation de l'abonnement", "destruction", "identity"),
-     _keep(10, "years", "l'émission de la facture", "destruction", "economic_financial"),
-     _keep(3, "years", "la relève", "destruction", "location")),
+    (_keep(5, "years", StartEvent.RELATIONSHIP_END, "destruction", "identity"),
+     _keep(10, "years", StartEvent.CREATED, "destruction", "economic_financial"),
+     _keep(3, "years", StartEvent.CREATED, "destruction", "location")),
     criteria=("large_scale",), processors=(("Éditeur de facturation", "MAR-2019-077"),),
     keywords=("compteurs d eau", "abonnes du service de l eau", "assainissement"),
     estimated=120000)
@@ -198,35 +199,35 @@ CRM = Spec(
     "Relation aux usagers et signalements", "Direction générale des services",
     "Répondre aux demandes et signalements des habitants", "public_task",
     ("Habitants",), ("identity", "location", "connection"),
-    (_keep(3, "years", "la clôture de la demande", "destruction"),),
+    (_keep(3, "years", StartEvent.FILE_CLOSED, "destruction"),),
     processors=(("Éditeur de la GRC", "MAR-2024-012"),), applications=("GRC", "Site internet"),
     keywords=("signalements",))
 PLANNING = Spec(
     "Instruction des autorisations d'urbanisme", "Urbanisme",
     "Instruire les permis de construire et déclarations préalables", "legal_obligation",
     ("Pétitionnaires", "Propriétaires"), ("identity", "economic_financial", "location"),
-    (_keep(10, "years", "la décision", "archives", None, "Code de l'urbanisme"),),
+    (_keep(10, "years", StartEvent.FILE_CLOSED, "archives", None, "Code de l'urbanisme"),),
     keywords=("permis de construire", "intention d aliener"),
     applications=("Logiciel ADS",))
 SUPPLIERS = Spec(
     "Marchés publics et fournisseurs", "Commande publique",
     "Passer et exécuter les marchés publics", "legal_obligation",
     ("Représentants des entreprises candidates",), ("identity", "professional_life"),
-    (_keep(10, "years", "la fin du marché", "sorting", None,
+    (_keep(10, "years", StartEvent.RELATIONSHIP_END, "sorting", None,
            "Code de la commande publique, R. 2184-12"),),
     recipients=(("Comptable public", "external"),), applications=("Profil acheteur",))
 LOGS = Spec(
     "Journalisation des accès au système d'information", "Systèmes d'information",
     "Assurer la sécurité du système d'information", "legal_obligation",
     ("Agents", "Prestataires"), ("connection",),
-    (_keep(6, "months", "l'enregistrement", "destruction"),),
+    (_keep(6, "months", StartEvent.CREATED, "destruction"),),
     criteria=("systematic_monitoring",), applications=("Annuaire", "Pare-feu"))
 LIBRARY = Spec(
     "Prêts des médiathèques", "Culture - Labels et patrimoine - Vie associative",
     "Gérer les inscriptions et les prêts des médiathèques", "public_task",
     ("Lecteurs",), ("identity", "personal_life"),
-    (_keep(1, "years", "la fin de l'inscription", "destruction", "identity"),
-     _keep(4, "months", "le retour du document", "destruction", "personal_life")),
+    (_keep(1, "years", StartEvent.CREATED, "destruction", "identity"),
+     _keep(4, "months", StartEvent.FILE_CLOSED, "destruction", "personal_life")),
     processors=(("Éditeur du SIGB", "MAR-2022-014"),), applications=("SIGB",))
 
 REGISTERS: dict[str, tuple[Spec, ...]] = {

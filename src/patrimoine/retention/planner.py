@@ -2,9 +2,9 @@
 
 Where a rule comes from: the dataset's own rule (`dataset_retention`); else the rules of the
 processing activities of the register that name the dataset in their linked datasets (the
-register's start event, stored as text, is mapped onto StartEvent; when an activity has
-several rules, one per data category, the one ending last is applied to the dataset's data,
-so nothing is removed before every category's time is over).
+register stores its start event as a StartEvent value, older free text is mapped onto it;
+when an activity has several rules, one per data category, the one ending last is applied to
+the dataset's data, so nothing is removed before every category's time is over).
 
 What each starting event makes due:
 - created: each version, `duration` after its own creation;
@@ -189,7 +189,11 @@ def activity_rules(activity: ProcessingActivity) -> tuple[list[RetentionRule], l
     """The activity's register rules as RetentionRule, and why some cannot be used."""
     rules, problems = [], []
     for raw in activity.retention_rules or []:
-        event = parse_start_event(str(raw.get("start_event") or ""))
+        stored = raw.get("start_event")
+        # The register stores a StartEvent value; a text written before the starting event
+        # was a fixed list is still read through the usual wordings.
+        event = (StartEvent(stored) if stored in set(StartEvent)
+                 else parse_start_event(str(stored or "")))
         where = f"Traitement {activity.reference} « {activity.name} »"
         if event is None:
             problems.append(f"{where} : l'événement de départ « {raw.get('start_event')} » "

@@ -2,8 +2,8 @@
 
 The units and fates are the GDPR register's (protection/register/vocabulary.py: DurationUnit,
 FinalFate), so a dataset's rule and a processing activity's rule speak the same language.
-The starting event is an enumeration here, never free text; the register stores it as text,
-which `parse_start_event` maps onto the enumeration (its values, labels and usual wordings).
+The starting event is the register's enumeration too (StartEvent, with its French labels and
+the usual wordings `parse_start_event` understands), never free text.
 
 Date arithmetic: months and years are calendar months and years; when the day does not exist
 in the target month the last day of that month is used (31 January + 1 month = 28 or
@@ -15,95 +15,29 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from patrimoine.core.errors import Invalid
-from patrimoine.core.text import key
 from patrimoine.protection.register.vocabulary import (
+    LABELS,
     DurationUnit,
     FinalFate,
+    StartEvent,
     accepted_words,
     label,
     parse,
+    parse_start_event,
 )
 
 __all__ = ["DurationUnit", "FinalFate", "RetentionRule", "StartEvent", "add_period",
            "subtract_period", "parse_start_event", "START_LABELS"]
 
 
-class StartEvent(StrEnum):
-    """From when the duration is counted."""
-
-    CREATED = "created"  # creation of the record: each stored version, from its creation
-    UPDATED = "updated"  # last update of the data (the newest version)
-    RELATIONSHIP_END = "relationship_end"  # end of the relationship or contract (a date)
-    FILE_CLOSED = "file_closed"  # closure of the file (a date)
-    DATE_COLUMN = "date_column"  # a date column of the data: row by row
-
-
-START_LABELS = {
-    StartEvent.CREATED: "la création de l'enregistrement",
-    StartEvent.UPDATED: "la dernière mise à jour",
-    StartEvent.RELATIONSHIP_END: "la fin de la relation ou du contrat",
-    StartEvent.FILE_CLOSED: "la clôture du dossier",
-    StartEvent.DATE_COLUMN: "la date portée par chaque ligne",
-}
-
-# Folded wordings met in registers and tableaux de gestion.
-_START_WORDS: dict[str, StartEvent] = {
-    "creation": StartEvent.CREATED, "collecte": StartEvent.CREATED,
-    "enregistrement": StartEvent.CREATED, "saisie": StartEvent.CREATED,
-    "mise a jour": StartEvent.UPDATED, "modification": StartEvent.UPDATED,
-    "derniere modification": StartEvent.UPDATED, "dernier contact": StartEvent.UPDATED,
-    "fin de la relation": StartEvent.RELATIONSHIP_END,
-    "fin du contrat": StartEvent.RELATIONSHIP_END,
-    "fin de contrat": StartEvent.RELATIONSHIP_END, "fin de relation": StartEvent.RELATIONSHIP_END,
-    "depart": StartEvent.RELATIONSHIP_END, "fin de l abonnement": StartEvent.RELATIONSHIP_END,
-    "fin de la prise en charge": StartEvent.RELATIONSHIP_END,
-    "fin du traitement": StartEvent.RELATIONSHIP_END,
-    "cloture": StartEvent.FILE_CLOSED, "cloture du dossier": StartEvent.FILE_CLOSED,
-    "fin du dossier": StartEvent.FILE_CLOSED, "fin de l instruction": StartEvent.FILE_CLOSED,
-    "date de la ligne": StartEvent.DATE_COLUMN, "colonne de date": StartEvent.DATE_COLUMN,
-    # Events of one record, counted from when it was stored.
-    "vente": StartEvent.CREATED, "achat": StartEvent.CREATED, "validation": StartEvent.CREATED,
-    "connexion": StartEvent.CREATED, "passage": StartEvent.CREATED,
-    "emission": StartEvent.CREATED, "releve": StartEvent.CREATED,
-    "paiement": StartEvent.CREATED, "transaction": StartEvent.CREATED,
-    "reception": StartEvent.CREATED, "depot": StartEvent.CREATED,
-    "inscription": StartEvent.CREATED,
-    "derniere aide versee": StartEvent.UPDATED, "dernier versement": StartEvent.UPDATED,
-    "derniere activite": StartEvent.UPDATED,
-    "resiliation": StartEvent.RELATIONSHIP_END, "radiation": StartEvent.RELATIONSHIP_END,
-    "fin du service": StartEvent.RELATIONSHIP_END, "fin de fonctions": StartEvent.RELATIONSHIP_END,
-    "fin de la scolarite": StartEvent.RELATIONSHIP_END, "deces": StartEvent.RELATIONSHIP_END,
-    "decision": StartEvent.FILE_CLOSED, "fin de l exercice": StartEvent.FILE_CLOSED,
-    "cloture de l exercice": StartEvent.FILE_CLOSED,
-    "fin de l annee scolaire": StartEvent.FILE_CLOSED, "solde": StartEvent.FILE_CLOSED,
-    "fin de la procedure": StartEvent.FILE_CLOSED, "achevement": StartEvent.FILE_CLOSED,
-}
+START_LABELS: dict[StartEvent, str] = LABELS[StartEvent]  # type: ignore[assignment]
 
 EVENT_DATED = (StartEvent.RELATIONSHIP_END, StartEvent.FILE_CLOSED)
-
-
-def parse_start_event(raw: str | None) -> StartEvent | None:
-    """The event a text names (value, label or usual wording, a few words may surround it)."""
-    k = key(raw or "")
-    if not k:
-        return None
-    for member in StartEvent:
-        if k == key(member.value) or k == key(START_LABELS[member]):
-            return member
-    if k in _START_WORDS:
-        return _START_WORDS[k]
-    # Longest wording contained in the text ("à compter de la clôture du dossier").
-    padded = f" {k} "
-    for words in sorted(_START_WORDS, key=len, reverse=True):
-        if f" {words} " in padded:
-            return _START_WORDS[words]
-    return None
 
 
 def _shift_months(day: date, months: int) -> date:

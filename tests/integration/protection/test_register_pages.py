@@ -184,8 +184,11 @@ def test_activity_form(client: TestClient, db: Database) -> None:
     sheet_url = r.headers["location"]
     sheet = _text(client, sheet_url)
     assert "Analyse d'impact requise et manquante" in sheet
-    assert "1 an à compter de la fin de l'année scolaire, puis destruction" in sheet
+    # "la fin de l'année scolaire" is a usual wording of "the closure of the file".
+    assert "1 an à compter de la clôture du dossier, puis destruction" in sheet
     edit = _text(client, f"{sheet_url}/modifier")
+    # The form offers the fixed list of starting events.
+    assert "« la fin de la relation ou du contrat », « la clôture du dossier »" in edit
     assert "Éditeur | contrat : MAR-1" in edit
     r = client.post(f"{sheet_url}/modifier", data={**data, "art9_condition": "h",
                                                    "name": "Restauration scolaire"},

@@ -39,7 +39,7 @@ def test_round_trip_keeps_everything(db: Database, fmt: str) -> None:
         register.create_activity(s, SYSTEM, full_activity(
             org.id, reference="T-0002", name="Listes électorales", special_categories=[],
             art9_condition=None, transfers=[], joint_controllers=[], dpia_criteria=[],
-            retention_rules=[{"duration": 1, "unit": "days", "start_event": "la révision",
+            retention_rules=[{"duration": 1, "unit": "days", "start_event": "file_closed",
                               "final_fate": "sorting"}],
             estimated_data_subjects=None, legal_basis=None, status="draft"))
         data = spreadsheet.export_register(s, SYSTEM, org, fmt)
@@ -92,7 +92,7 @@ def test_import_errors_per_row_and_column_in_french(db: Database) -> None:
         "Organisation;Référence;Nom du traitement;Base légale;Durées de conservation;"
         "Données sensibles;Nombre estimé de personnes concernées",
         "Ville de Test;T-1;État civil;Mission d'intérêt public;"
-        "Toutes les données | durée : 3 ans | à compter de : la fin "
+        "Toutes les données | durée : 3 ans | à compter de : la fin du contrat "
         "| sort final : Destruction;;120",
         "Ville de Test;T-2;Cantine;Bon vouloir;"
         "Toutes les données | durée : trois ans après la fin;;",
@@ -100,6 +100,8 @@ def test_import_errors_per_row_and_column_in_french(db: Database) -> None:
         "Ville de Test;T-4;Santé scolaire;Obligation légale;;Données de santé;beaucoup",
         "Inconnue;T-5;X;;;;",
         "Ville de Test;T-1;Doublon;;;;",
+        "Ville de Test;T-6;Piscine;;Toutes les données | durée : 3 ans | à compter de : "
+        "la révision | sort final : Destruction;;",
     ]).encode("utf-8")
     with db.unit_of_work() as s:
         plan = spreadsheet.import_register(s, dpo, csv_text, "registre.csv", dry_run=True)
@@ -116,6 +118,9 @@ def test_import_errors_per_row_and_column_in_french(db: Database) -> None:
     assert any(e.startswith("6|Organisation (responsable du traitement)|organisation "
                             "« Inconnue » inconnue") for e in errors), errors
     assert any(e.startswith("7|Référence|référence déjà utilisée ligne 2") for e in errors)
+    assert any(e.startswith("8|Durées de conservation|valeur « la révision » non reconnue ; "
+                            "valeurs acceptées : « la création de l'enregistrement »")
+               for e in errors), errors
     assert plan["counts"] == {"create": 1, "update": 0, "unchanged": 0}
     with db.unit_of_work() as s, pytest.raises(Invalid, match="rien n'a été importé") as err:
         spreadsheet.import_register(s, dpo, csv_text, "registre.csv")

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from pydantic import ValidationError
+from sqlalchemy import select, update
 
 from patrimoine.access.models import AuditEvent
 from patrimoine.bootstrap import Services
@@ -284,20 +285,45 @@ def test_activity_with_unrecognised_start_event_is_reported(
         services: Services, tmp_path: Path) -> None:
     w = world(services)
     load(services, tmp_path, w.dataset, subscribers_csv())
+    # The register refuses a starting event outside the fixed list…
+    with pytest.raises(ValidationError, match="« selon l'humeur » inconnu ; valeurs acceptées"):
+        ActivityInput(organisation_id=w.org_id, name="Relations usagers", purpose="Suivi",
+                      retention_rules=[{"duration": 1, "unit": "years",
+                                        "start_event": "selon l'humeur",
+                                        "final_fate": "destruction"}])
+    # …but a free text stored before it was a fixed list is reported, not applied.
     with services.db.unit_of_work() as s:
-        register.create_activity(s, SYSTEM, ActivityInput(
+        created = register.create_activity(s, SYSTEM, ActivityInput(
             organisation_id=w.org_id, name="Relations usagers", purpose="Suivi",
-            retention_rules=[{"duration": 1, "unit": "years", "start_event": "selon l'humeur",
+            retention_rules=[{"duration": 1, "unit": "years", "start_event": "created",
                               "final_fate": "destruction"}],
             linked_datasets=[w.dataset.slug]))
+        s.execute(update(ProcessingActivity).where(ProcessingActivity.id == created.id).values(
+            retention_rules=[{"data_category": None, "duration": 1, "unit": "years",
+                              "start_event": "selon l'humeur", "final_fate": "destruction",
+                              "legal_reference": None}]))
     plan = _plan(services, in_years(3))
     assert plan.items == [] and any("n'est pas reconnu" in p for p in plan.problems)
+    with services.db.session() as s:
+        legacy = s.get(ProcessingActivity, created.id)
+        assert register.describe_retention(legacy.retention_rules[0]) == (
+            "1 an à compter de selon l'humeur (événement de départ à revoir)")
+
+
+def test_register_rule_with_a_usual_wording_is_stored_as_the_event(services: Services) -> None:
+    w = world(services)
+    with services.db.unit_of_work() as s:
+        created = register.create_activity(s, SYSTEM, ActivityInput(
+            organisation_id=w.org_id, name="Abonnés", purpose="Suivi",
+            retention_rules=[{"duration": 2, "unit": "years",
+                              "start_event": "la résiliation de l'abonnement",
+                              "final_fate": "destruction"}],
+            linked_datasets=[w.dataset.slug]))
+        assert created.retention_rules[0]["start_event"] == "relationship_end"
 
 
 def test_visa_authorises_exactly_what_the_slip_lists(services: Services, tmp_path: Path) -> None:
     from datetime import datetime, timezone
-
-    from sqlalchemy import update
     w = world(services)
     load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2018)), "a.csv")
     load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2019)), "b.csv")

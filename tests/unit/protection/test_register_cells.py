@@ -49,11 +49,21 @@ def test_retention_cell() -> None:
             "sort final : Anonymisation | référence : art. L. 212-2")
     assert sp._parse_cell(COLUMN_BY_FIELD["retention_rules"], cell) == [{
         "data_category": None, "duration": 18, "unit": "months",
-        "start_event": "la fin du contrat", "final_fate": "anonymisation",
+        "start_event": "relationship_end", "final_fate": "anonymisation",
         "legal_reference": "art. L. 212-2"}]
+    # The French label of a starting event, and a usual wording around it, are understood.
+    for said, event in (("la clôture du dossier", "file_closed"),
+                        ("Fin de la relation ou du contrat", "relationship_end"),
+                        ("à compter de la dernière mise à jour", "updated")):
+        cell = f"Toutes les données | durée : 1 an | à compter de : {said} | sort final : Tri"
+        assert sp._parse_cell(COLUMN_BY_FIELD["retention_rules"], cell)[0]["start_event"] == event
+    with pytest.raises(sp._CellError, match="valeur « selon l'humeur » non reconnue ; valeurs "
+                                            "acceptées : « la création de l'enregistrement »"):
+        sp._parse_cell(COLUMN_BY_FIELD["retention_rules"], "Toutes les données | durée : 1 an | "
+                       "à compter de : selon l'humeur | sort final : Tri")
     with pytest.raises(sp._CellError, match="il manque « sort final »"):
         sp._parse_cell(COLUMN_BY_FIELD["retention_rules"],
-                       "Toutes les données | durée : 3 ans | à compter de : la fin")
+                       "Toutes les données | durée : 3 ans | à compter de : la clôture")
     with pytest.raises(sp._CellError, match="unité « siècles » inconnue"):
         sp._parse_cell(COLUMN_BY_FIELD["retention_rules"],
                        "Toutes les données | durée : 3 siècles")

@@ -13,7 +13,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -43,8 +51,11 @@ from patrimoine.protection.register.vocabulary import (
     RecipientKind,
     SecurityMeasure,
     SpecialCategory,
+    StartEvent,
     TransferSafeguard,
+    accepted_words,
     label,
+    parse_start_event,
 )
 
 
@@ -100,33 +111,54 @@ class Transfer(_Item):
 
 
 class RetentionRule(_Item):
-    """How long one category of data is kept: a duration counted from an event, then a fate.
+    """How long one category of data is kept: a duration counted from a starting event (one of
+    the fixed list StartEvent, shared with retention), then a fate.
 
-    `data_category` None means every category of the activity."""
+    `data_category` None means every category of the activity. A text naming the event (its
+    label or a usual wording, "la clôture du dossier") is accepted and stored as the value."""
 
     data_category: DataCategory | None = None
     duration: int = Field(ge=0, le=1000)
     unit: DurationUnit
-    start_event: str = Field(min_length=1, max_length=300)
+    start_event: StartEvent
     final_fate: FinalFate
     legal_reference: Text300 = None
 
+    @field_validator("start_event", mode="before")
+    @classmethod
+    def _known_event(cls, value: Any) -> Any:
+        if isinstance(value, StartEvent):
+            return value
+        found = parse_start_event(value) if isinstance(value, str) else None
+        if found is None:
+            raise ValueError(f"Événement de départ « {value} » inconnu ; valeurs acceptées : "
+                             f"{accepted_words(StartEvent)}.")
+        return found
+
     def describe(self) -> str:
-        unit = label(self.unit)
-        if self.duration == 1:
-            unit = {"ans": "an"}.get(unit, unit.rstrip("s") if unit == "jours" else unit)
-        return (f"{self.duration} {unit} {_counted_from(self.start_event)}, puis "
-                f"{label(self.final_fate).lower()}")
+        return (f"{_duration_text(self.duration, self.unit)} à compter de "
+                f"{label(self.start_event)}, puis {label(self.final_fate).lower()}")
 
 
-def _counted_from(event: str) -> str:
-    """« à compter de » with French contractions: de le → du, de les → des."""
-    lowered = event.lower()
-    if lowered.startswith("le "):
-        return f"à compter du {event[3:]}"
-    if lowered.startswith("les "):
-        return f"à compter des {event[4:]}"
-    return f"à compter de {event}"
+def _duration_text(duration: int, unit: DurationUnit) -> str:
+    word = label(unit)
+    if duration == 1:
+        word = {"ans": "an", "jours": "jour"}.get(word, word)
+    return f"{duration} {word}"
+
+
+def describe_retention(stored: dict[str, Any]) -> str:
+    """A stored rule in French; a rule written before the starting event was a fixed list
+    (free text no longer accepted) is shown as it was written, marked to be reviewed."""
+    try:
+        return RetentionRule.model_validate(stored).describe()
+    except ValidationError:
+        unit, duration = stored.get("unit"), stored.get("duration")
+        length = (_duration_text(duration, DurationUnit(unit))
+                  if unit in set(DurationUnit) and isinstance(duration, int)
+                  else f"{duration or ''} {unit or ''}".strip())
+        return (f"{length} à compter de {stored.get('start_event')} (événement de départ à "
+                "revoir)")
 
 
 class Security(_Item):

@@ -55,6 +55,7 @@ from patrimoine.protection.register.vocabulary import (
     RecipientKind,
     SecurityMeasure,
     SpecialCategory,
+    StartEvent,
     TransferSafeguard,
     accepted_words,
     label,
@@ -138,7 +139,7 @@ ITEM_SPECS: dict[str, ItemSpec] = {
         Part("country", "pays"), Part("safeguard", "garantie", TransferSafeguard),
         Part("details", "détail"))),
     "retention_rules": ItemSpec("data_category", DataCategory, (
-        Part("duration", "durée"), Part("start_event", "à compter de"),
+        Part("duration", "durée"), Part("start_event", "à compter de", StartEvent),
         Part("final_fate", "sort final", FinalFate), Part("legal_reference", "référence"))),
     "security_measures": ItemSpec("measure", SecurityMeasure, (Part("details", "détail"),)),
 }
@@ -250,7 +251,10 @@ def _item_text(spec: ItemSpec, item: dict[str, Any], column: str) -> str:
         value = item.get(part.field)
         if value is None or value == "":
             continue
-        shown = label(part.enum(value)) if part.enum is not None else _escape(str(value))
+        if part.enum is not None and value in set(part.enum):
+            shown = label(part.enum(value))
+        else:  # free text, or a starting event written before it was a fixed list
+            shown = _escape(str(value))
         parts.append(f"{part.label} : {shown}")
     return " | ".join(parts)
 

@@ -99,6 +99,17 @@ class DurationUnit(StrEnum):
     YEARS = "years"
 
 
+class StartEvent(StrEnum):
+    """From when a retention duration is counted: one fixed list for the register and for
+    retention (retention/rules.py), never free text."""
+
+    CREATED = "created"  # creation of the record: each stored version, from its creation
+    UPDATED = "updated"  # last update of the data (the newest version)
+    RELATIONSHIP_END = "relationship_end"  # end of the relationship or contract (a date)
+    FILE_CLOSED = "file_closed"  # closure of the file (a date)
+    DATE_COLUMN = "date_column"  # a date column of the data: row by row
+
+
 class FinalFate(StrEnum):
     """What happens at the end of the retention period (sort final)."""
 
@@ -255,6 +266,13 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
         TransferSafeguard.CERTIFICATION: "Certification",
         TransferSafeguard.DEROGATION: "Dérogation (article 49)",
     },
+    StartEvent: {
+        StartEvent.CREATED: "la création de l'enregistrement",
+        StartEvent.UPDATED: "la dernière mise à jour",
+        StartEvent.RELATIONSHIP_END: "la fin de la relation ou du contrat",
+        StartEvent.FILE_CLOSED: "la clôture du dossier",
+        StartEvent.DATE_COLUMN: "la date portée par chaque ligne",
+    },
     DurationUnit: {
         DurationUnit.DAYS: "jours",
         DurationUnit.MONTHS: "mois",
@@ -335,8 +353,42 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
     },
 }
 
+# Folded wordings of starting events met in registers and tableaux de gestion.
+_START_WORDS: dict[str, StrEnum] = {
+    "creation": StartEvent.CREATED, "collecte": StartEvent.CREATED,
+    "enregistrement": StartEvent.CREATED, "saisie": StartEvent.CREATED,
+    "mise a jour": StartEvent.UPDATED, "modification": StartEvent.UPDATED,
+    "derniere modification": StartEvent.UPDATED, "dernier contact": StartEvent.UPDATED,
+    "fin de la relation": StartEvent.RELATIONSHIP_END,
+    "fin du contrat": StartEvent.RELATIONSHIP_END,
+    "fin de contrat": StartEvent.RELATIONSHIP_END, "fin de relation": StartEvent.RELATIONSHIP_END,
+    "depart": StartEvent.RELATIONSHIP_END, "fin de l abonnement": StartEvent.RELATIONSHIP_END,
+    "fin de la prise en charge": StartEvent.RELATIONSHIP_END,
+    "fin du traitement": StartEvent.RELATIONSHIP_END,
+    "cloture": StartEvent.FILE_CLOSED, "cloture du dossier": StartEvent.FILE_CLOSED,
+    "fin du dossier": StartEvent.FILE_CLOSED, "fin de l instruction": StartEvent.FILE_CLOSED,
+    "date de la ligne": StartEvent.DATE_COLUMN, "colonne de date": StartEvent.DATE_COLUMN,
+    # Events of one record, counted from when it was stored.
+    "vente": StartEvent.CREATED, "achat": StartEvent.CREATED, "validation": StartEvent.CREATED,
+    "connexion": StartEvent.CREATED, "passage": StartEvent.CREATED,
+    "emission": StartEvent.CREATED, "releve": StartEvent.CREATED,
+    "paiement": StartEvent.CREATED, "transaction": StartEvent.CREATED,
+    "reception": StartEvent.CREATED, "depot": StartEvent.CREATED,
+    "inscription": StartEvent.CREATED,
+    "derniere aide versee": StartEvent.UPDATED, "dernier versement": StartEvent.UPDATED,
+    "derniere activite": StartEvent.UPDATED,
+    "resiliation": StartEvent.RELATIONSHIP_END, "radiation": StartEvent.RELATIONSHIP_END,
+    "fin du service": StartEvent.RELATIONSHIP_END, "fin de fonctions": StartEvent.RELATIONSHIP_END,
+    "fin de la scolarite": StartEvent.RELATIONSHIP_END, "deces": StartEvent.RELATIONSHIP_END,
+    "decision": StartEvent.FILE_CLOSED, "fin de l exercice": StartEvent.FILE_CLOSED,
+    "cloture de l exercice": StartEvent.FILE_CLOSED,
+    "fin de l annee scolaire": StartEvent.FILE_CLOSED, "solde": StartEvent.FILE_CLOSED,
+    "fin de la procedure": StartEvent.FILE_CLOSED, "achevement": StartEvent.FILE_CLOSED,
+}
+
 # Extra words accepted on input (folded), besides labels and values.
 _SYNONYMS: dict[type[StrEnum], dict[str, StrEnum]] = {
+    StartEvent: _START_WORDS,
     ActivityStatus: {"brouillon": ActivityStatus.DRAFT, "actif": ActivityStatus.ACTIVE,
                      "en production": ActivityStatus.ACTIVE, "clos": ActivityStatus.ENDED,
                      "archive": ActivityStatus.ENDED},
@@ -396,7 +448,20 @@ def parse(enum: type[E], raw: str) -> E | None:
     for member, text in LABELS[enum].items():
         if key(text) == k or key(member.value) == k:
             return member  # type: ignore[return-value]
-    return _SYNONYMS.get(enum, {}).get(k)  # type: ignore[return-value]
+    found = _SYNONYMS.get(enum, {}).get(k)
+    if found is None and enum is StartEvent:
+        # Longest wording contained in the text ("à compter de la clôture du dossier").
+        padded = f" {k} "
+        for words in sorted(_START_WORDS, key=len, reverse=True):
+            if f" {words} " in padded:
+                return _START_WORDS[words]  # type: ignore[return-value]
+    return found  # type: ignore[return-value]
+
+
+def parse_start_event(raw: str | None) -> StartEvent | None:
+    """The starting event a text names (its value, its label or a usual wording, a few words
+    may surround it), else None."""
+    return parse(StartEvent, raw or "")
 
 
 def accepted_words(enum: type[StrEnum]) -> str:

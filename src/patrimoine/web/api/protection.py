@@ -48,7 +48,7 @@ def activity_dict(activity: ProcessingActivity) -> dict[str, Any]:
         "id": activity.id, "uid": activity.uid, **values,
         "status_label": label(activity.status),
         "legal_basis_label": label(activity.legal_basis) if activity.legal_basis else None,
-        "retention": [register.RetentionRule.model_validate(r).describe()
+        "retention": [register.describe_retention(r)
                       for r in activity.retention_rules],
         "dpia": assessment.as_dict(),
         "dpias": [d.id for d in activity.dpias],

@@ -28,7 +28,7 @@ from patrimoine.protection import breaches, dashboard, dpia, rights_requests
 from patrimoine.protection.register import service as register
 from patrimoine.protection.register import spreadsheet
 from patrimoine.protection.register.models import ProcessingActivity
-from patrimoine.protection.register.service import RetentionRule
+from patrimoine.protection.register.service import describe_retention
 from patrimoine.protection.register.vocabulary import (
     ActivityStatus,
     Art9Condition,
@@ -153,7 +153,7 @@ def _items(activity: ProcessingActivity) -> dict[str, list[str]]:
                                for t in activity.transfers],
         "Durées de conservation": [
             (label(DataCategory(r["data_category"])) if r.get("data_category")
-             else "Toutes les données") + " : " + RetentionRule.model_validate(r).describe()
+             else "Toutes les données") + " : " + describe_retention(r)
             for r in activity.retention_rules],
         "Mesures de sécurité": [label(SecurityMeasure(m["measure"])) + opt(m.get("details"), "")
                                 for m in activity.security_measures],

@@ -22,6 +22,8 @@ from patrimoine.protection.register.vocabulary import (
     DataCategory,
     RequestKind,
     RequestStatus,
+    StartEvent,
+    accepted_words,
     choices,
 )
 from patrimoine.protection.rights_requests import COMPLAINT_MENTION, RequestInput
@@ -201,7 +203,8 @@ ACTIVITY_FIELDS: tuple[tuple[str, str, str], ...] = (
                            "Maroc | garantie : Clauses contractuelles types »."),
     ("retention_rules", "lines", "Une durée par ligne : « catégorie (ou Toutes les données) | "
                                  "durée : 5 ans | à compter de : la clôture du dossier | sort "
-                                 "final : Destruction »."),
+                                 "final : Destruction ». À compter de : "
+                                 + accepted_words(StartEvent) + "."),
     ("security_measures", "lines", "Une mesure par ligne, par exemple « Sauvegarde des "
                                    "données | détail : quotidienne »."),
     ("data_sources", "checkboxes", ""),

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from patrimoine.core.errors import NotFound
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection.register.models import ProcessingActivity
-from patrimoine.protection.register.service import RetentionRule, public_activities
+from patrimoine.protection.register.service import describe_retention, public_activities
 from patrimoine.protection.register.vocabulary import (
     DataCategory,
     RecipientKind,
@@ -47,7 +47,7 @@ def public_entry(activity: ProcessingActivity) -> dict[str, Any]:
                       for t in activity.transfers],
         "retention": [(label(DataCategory(r["data_category"])) if r.get("data_category")
                        else "Toutes les données") + " : "
-                      + RetentionRule.model_validate(r).describe()
+                      + describe_retention(r)
                       for r in activity.retention_rules],
         "dpo": activity.dpo_contact,
     }
