@@ -20,6 +20,7 @@ from patrimoine.inventory.models import Dataset, DatasetChange, LifecycleStage
 from patrimoine.protection.register import service as register
 from patrimoine.protection.register.models import ProcessingActivity
 from patrimoine.protection.register.service import ActivityInput
+from patrimoine.protection.register.spreadsheet import field_text
 from patrimoine.retention import planner, slips
 from patrimoine.retention.apply import apply_plan
 from patrimoine.retention.models import EliminationSlip, RetentionAction, SlipStatus
@@ -308,6 +309,10 @@ def test_activity_with_unrecognised_start_event_is_reported(
         legacy = s.get(ProcessingActivity, created.id)
         assert register.describe_retention(legacy.retention_rules[0]) == (
             "1 an à compter de selon l'humeur (événement de départ à revoir)")
+        # Still readable (API values, the form and the spreadsheet show the text to correct).
+        assert register.current_values(legacy)["retention_rules"][0]["start_event"] == (
+            "selon l'humeur")
+        assert "à compter de : selon l'humeur" in field_text(legacy, "retention_rules")
 
 
 def test_register_rule_with_a_usual_wording_is_stored_as_the_event(services: Services) -> None:

@@ -335,6 +335,17 @@ def activity_input(activity: ProcessingActivity) -> ActivityInput:
     return ActivityInput.model_validate({"organisation_id": activity.organisation_id, **values})
 
 
+def current_values(activity: ProcessingActivity) -> dict[str, Any]:
+    """The current values of an entry, JSON-friendly; as stored when they no longer validate
+    (a retention rule whose starting event was written as free text, before the fixed list),
+    so such an entry can still be read, exported and corrected."""
+    try:
+        return activity_input(activity).model_dump(mode="json")
+    except ValidationError:
+        return {"organisation_id": activity.organisation_id,
+                **{f: getattr(activity, f) for f in EDITABLE_FIELDS}}
+
+
 def history(session: Session, principal: Principal, activity: ProcessingActivity
             ) -> list[ProcessingActivityChange]:
     require(can_read_register(principal, activity.organisation_id), principal,

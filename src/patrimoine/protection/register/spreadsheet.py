@@ -643,8 +643,7 @@ def plan_register_import(session: Session, principal: Principal, data: bytes, fi
                                    f"de « {org.name} »."))
             continue
         current = existing.get((org.id, reference)) if reference else None
-        base = (service.activity_input(current).model_dump(mode="json")
-                if current is not None else {})
+        base = service.current_values(current) if current is not None else {}
         try:
             data = ActivityInput.model_validate(
                 {**base, **{k: v for k, v in values.items()}, "organisation_id": org.id})
@@ -659,7 +658,7 @@ def plan_register_import(session: Session, principal: Principal, data: bytes, fi
             rows.append(PlannedActivity(line, "create", org.name, data.reference, data.name,
                                         data=data))
             continue
-        before = service.activity_input(current).model_dump(mode="json")
+        before = service.current_values(current)
         after = data.model_dump(mode="json")
         changes = [f for f in after if before.get(f) != after[f]]
         rows.append(PlannedActivity(line, "update" if changes else "unchanged", org.name,

@@ -42,7 +42,7 @@ Write = [Depends(api_write)]
 
 
 def activity_dict(activity: ProcessingActivity) -> dict[str, Any]:
-    values = register.activity_input(activity).model_dump(mode="json")
+    values = register.current_values(activity)
     assessment = dpia.assess(activity)
     return {
         "id": activity.id, "uid": activity.uid, **values,
