@@ -38,6 +38,7 @@ from patrimoine.access.permissions import (
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.core.text import key, slugify
+from patrimoine.core.values import plain
 from patrimoine.inventory import labels, service
 from patrimoine.inventory.models import (
     AccessLevel,
@@ -596,7 +597,7 @@ class PlannedRow:
         return {
             "line": self.line, "action": self.action, "title": self.title,
             "organisation": self.organisation, "department": self.department, "slug": self.slug,
-            "changes": {f: [_plain(old), _plain(new)] for f, (old, new) in self.changes.items()},
+            "changes": {f: [plain(old), plain(new)] for f, (old, new) in self.changes.items()},
         }
 
 
@@ -669,18 +670,6 @@ class ImportResult:
             "new_departments": [{"organisation": o, "department": d}
                                 for o, d in self.new_departments],
         }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return value
 
 
 class _Inventory:
@@ -831,7 +820,7 @@ def plan_import(session: Session, principal: Principal, table: SpreadsheetTable)
         shown_dep = dep.name if dep is not None else (
             new_deps[(okey, dkey)][1] if dep_name else None)
         if existing is None:
-            changes = {f: (None, _plain(v)) for f, v in values.items()
+            changes = {f: (None, plain(v)) for f, v in values.items()
                        if v not in (None, "", [])}
             changes.setdefault("organisation", (None, shown_org))
             if shown_dep:
@@ -845,7 +834,7 @@ def plan_import(session: Session, principal: Principal, table: SpreadsheetTable)
         for f in _FIELDS_OF_INPUT:
             if f in ("organisation_id", "department_id"):
                 continue
-            old, new = _plain(getattr(existing, f)), _plain(merged[f])
+            old, new = plain(getattr(existing, f)), plain(merged[f])
             if old != new and not (old in (None, "", []) and new in (None, "", [])):
                 changes[f] = (old, new)
         plan.rows.append(PlannedRow(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -27,6 +26,7 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.core.text import fold, key, slugify
+from patrimoine.core.values import plain
 from patrimoine.inventory.models import (
     AccessLevel,
     Dataset,
@@ -86,19 +86,6 @@ class DatasetInput(BaseModel):
 
 
 EDITABLE_FIELDS = tuple(DatasetInput.model_fields)
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-friendly form of a field value, for the history."""
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return list(value)
-    return value
 
 
 def _search_text(dataset: Dataset, organisation: Organisation, department: Department | None) -> str:
@@ -265,7 +252,7 @@ def create_dataset(
     dataset.search_text = _search_text(dataset, org, dep)
     session.add(dataset)
     session.flush()
-    changes = {f: [None, _plain(getattr(dataset, f))] for f in EDITABLE_FIELDS
+    changes = {f: [None, plain(getattr(dataset, f))] for f in EDITABLE_FIELDS
                if getattr(dataset, f) not in (None, "", [])}
     _record_change(session, principal, dataset, action, changes)
     return dataset
@@ -288,8 +275,8 @@ def update_dataset(
     changes: dict[str, list[Any]] = {}
     for field, value in data.model_dump().items():
         old = getattr(dataset, field)
-        if _plain(old) != _plain(value):
-            changes[field] = [_plain(old), _plain(value)]
+        if plain(old) != plain(value):
+            changes[field] = [plain(old), plain(value)]
             setattr(dataset, field, value)
     if changes:
         dataset.updated_at = now()

@@ -32,10 +32,10 @@ from patrimoine.access.permissions import (
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.values import apply_changes, plain
 from patrimoine.inventory.models import Organisation
 from patrimoine.protection.deadlines import breach_deadline
 from patrimoine.protection.register.models import Breach, ProcessingActivity
-from patrimoine.protection.register.service import plain
 from patrimoine.protection.register.vocabulary import (
     BreachNature,
     BreachRisk,
@@ -244,11 +244,7 @@ def update_breach(session: Session, principal: Principal, breach: Breach, data: 
         values["reference"] = breach.reference
     elif _taken(session, breach.organisation_id, values["reference"], breach.id):
         raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
-    changed = []
-    for field, value in values.items():
-        if plain(getattr(breach, field)) != plain(value):
-            setattr(breach, field, value)
-            changed.append(field)
+    changed = apply_changes(breach, values)
     if changed:
         breach.updated_at = now()
         _audit(session, principal, breach, "updated", changed)

@@ -33,8 +33,8 @@ from patrimoine.access.permissions import (
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import NotFound
+from patrimoine.core.values import apply_changes, plain
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
-from patrimoine.protection.register.service import plain
 from patrimoine.protection.register.vocabulary import DpiaCriterion, DpiaDecision, RiskKind
 
 
@@ -210,11 +210,7 @@ def update_dpia(session: Session, principal: Principal, dpia: Dpia, data: DpiaIn
             "modifier le registre de cette organisation")
     values = data.model_dump(mode="python", exclude={"risks"})
     values["risks"] = [r.model_dump(mode="json") for r in data.risks]
-    changed = []
-    for field, value in values.items():
-        if plain(getattr(dpia, field)) != plain(value):
-            setattr(dpia, field, value)
-            changed.append(field)
+    changed = apply_changes(dpia, values)
     if changed:
         dpia.updated_at = now()
         _audit(session, principal, dpia, "updated", changed)

@@ -32,6 +32,7 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.text import fold
+from patrimoine.core.values import apply_changes, plain
 from patrimoine.inventory.models import Organisation
 from patrimoine.protection.deadlines import (
     extended_request_deadline,
@@ -40,7 +41,6 @@ from patrimoine.protection.deadlines import (
     request_deadline,
 )
 from patrimoine.protection.register.models import ProcessingActivity, RightsRequest
-from patrimoine.protection.register.service import plain
 from patrimoine.protection.register.vocabulary import (
     CLOSED_REQUEST_STATUSES,
     RequestKind,
@@ -235,11 +235,7 @@ def update_request(session: Session, principal: Principal, request: RightsReques
         values["reference"] = request.reference
     elif _reference_taken(session, request.organisation_id, values["reference"], request.id):
         raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
-    changed = []
-    for field, value in values.items():
-        if plain(getattr(request, field)) != plain(value):
-            setattr(request, field, value)
-            changed.append(field)
+    changed = apply_changes(request, values)
     if changed:
         request.updated_at = now()
         _audit(session, principal, request, "updated", changed)

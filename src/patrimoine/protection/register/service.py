@@ -9,8 +9,6 @@ they hold the role, and nobody sees another organisation's register.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
@@ -36,6 +34,7 @@ from patrimoine.access.permissions import (
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.values import plain
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.protection.register.models import ProcessingActivity, ProcessingActivityChange
 from patrimoine.protection.register.vocabulary import (
@@ -265,19 +264,6 @@ def _stored(data: ActivityInput) -> dict[str, Any]:
         value = getattr(data, field)
         values[field] = dumped[field] if isinstance(value, list) else value
     return values
-
-
-def plain(value: Any) -> Any:
-    """A JSON-friendly form of a column value, for history and comparisons."""
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
 
 
 # Reading
