@@ -9,6 +9,14 @@ Each version's Parquet file is loaded once into a DuckDB database file of its ow
   with its number of postings `n` and the position `first` of its postings) and
   `search_postings` (the `_row` of each occurrence, grouped by word in the words' order), so
   that the rows holding a word are a few ranges of rowids (see `VersionTable.term_ranges`);
+- `value_counts_<i>`: every distinct value of column i with its number of rows, most frequent
+  first (the first 100,000 when there are more) and `value_summary` (how many distinct
+  values each column has): unfiltered facets, and the count of a single equality filter,
+  are read there instead of grouping every row;
+- beside it, the *row store*: every record as the JSON object the API answers
+  (`<layout>.rows.json`, records one after the other in `_row` order) and the byte offset of
+  each (`<layout>.rows.idx`, n + 1 int64 in the machine's byte order), so that a page of any order
+  or filter is the list of its `_row`s, then slices of a memory-mapped file;
 - beside it, one small file per sortable column, built the first time a sort on that column
   is asked for: the `_row` of every record in the column's order (`NULLS FIRST`, ties by
   `_row`), its rowid being the position, so that any page of a sort on one column is a
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import fcntl
 import heapq
+import mmap
 import os
 import threading
 import time
@@ -41,7 +50,7 @@ import pyarrow.compute as pc
 from patrimoine.core.errors import Invalid, PatrimoineError
 
 # Bump when the layout changes: old cache files are then simply ignored.
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 # A search term answered by the word index when its words have at most this many postings
 # (beyond it, scanning the folded text is as cheap) and form at most this many rowid ranges.
 SEARCH_INDEX_MAX_SHARE = 4  # postings ≤ rows / 4
@@ -49,6 +58,10 @@ SEARCH_INDEX_MIN_POSTINGS = 10_000
 SEARCH_INDEX_MAX_RANGES = 64
 SEARCH_TERM_CACHE = 256
 CACHE_DIR = Path("cache") / "duckdb"
+# Distinct values kept per column in `value_counts_<i>`: all of them up to this many.
+VALUE_COUNTS_CAP = 100_000
+# Types whose values compare in Python exactly as in DuckDB (an equality count can be looked up).
+EXACT_TYPES = ("string", "integer", "boolean", "date")
 TEXT_TYPES = ("string",)
 SORTABLE_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
 SQL_TYPES = {
@@ -116,6 +129,45 @@ class Column:
         return SQL_TYPES.get(self.type, "VARCHAR")
 
 
+class RowStore:
+    """The records of a version as ready-made JSON objects, found by `_row` (see the module
+    docstring). Memory-mapped: pages cost slicing, not decoding and re-encoding."""
+
+    def __init__(self, data: Path, index: Path, row_count: int) -> None:
+        with open(index, "rb") as fh:
+            self._index_map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        self._offsets = memoryview(self._index_map).cast("q")
+        if len(self._offsets) != row_count + 1:
+            raise ValueError("row index does not match the version")
+        size = data.stat().st_size
+        if self._offsets[row_count] != size:
+            raise ValueError("row store does not match its index")
+        if size:
+            with open(data, "rb") as fh:
+                self._data: mmap.mmap | bytes = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        else:
+            self._data = b""
+
+    def json(self, rows: Sequence[int]) -> bytes:
+        """A JSON array of the records whose `_row` are `rows`, in that order."""
+        data, offsets = self._data, self._offsets
+        return b"[" + b",".join([data[offsets[r - 1]:offsets[r]] for r in rows]) + b"]"
+
+
+@dataclass(frozen=True)
+class ValueCounts:
+    """The distinct values of a column with their number of rows, most frequent first
+    (ties in the column's sort order): all of them when `complete`."""
+
+    ordered: list[tuple[Any, int]]
+    distinct: int
+    lookup: dict[Any, int] | None  # value -> rows, when equality can be looked up exactly
+
+    @property
+    def complete(self) -> bool:
+        return len(self.ordered) == self.distinct
+
+
 @dataclass
 class VersionTable:
     """An opened version: its columns, its layout, and the means to run queries on it."""
@@ -137,6 +189,11 @@ class VersionTable:
     _terms: OrderedDict[str, tuple[tuple[int, int], ...] | None] = field(
         repr=False, default_factory=OrderedDict)
     _terms_lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
+    # The row store (None for layouts without one) and the value counts already read.
+    row_store: RowStore | None = field(repr=False, default=None)
+    counted: bool = False  # the layout has value counts
+    _counts: dict[str, ValueCounts | None] = field(repr=False, default_factory=dict)
+    _counts_lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
     # A restricted view (restrict()): rows limited by this SQL condition (with its
     # parameters), text search over these columns only, and the names as stored.
     row_scope: tuple[str, tuple[Any, ...]] | None = None
@@ -169,6 +226,36 @@ class VersionTable:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self._con.cursor()
+
+    @property
+    def whole_rows(self) -> RowStore | None:
+        """The row store, when this view shows every column (it holds them all)."""
+        if self.row_store is None or (self.stored_names and
+                                      len(self.stored_names) != len(self.columns)):
+            return None
+        return self.row_store
+
+    def value_counts(self, column: str) -> ValueCounts | None:
+        """The column's value counts over every row of the version (None when the layout has
+        none for it). Views limited to some rows must not use them."""
+        with self._counts_lock:
+            if column in self._counts:
+                return self._counts[column]
+        spec = self.column(column)
+        index = (self.stored_names or tuple(self.names)).index(column)
+        counts: ValueCounts | None = None
+        found = self.fetch("SELECT distinct_values FROM value_summary WHERE col = ?", [index]) \
+            if self.counted and spec is not None else []
+        if found:
+            ordered = [(v, int(n)) for v, n in self.fetch(
+                f"SELECT value, n FROM value_counts_{index} ORDER BY rowid")]
+            exact = spec is not None and spec.type in EXACT_TYPES
+            counts = ValueCounts(ordered, int(found[0][0]), None)
+            if exact and counts.complete:
+                counts = replace(counts, lookup={v: n for v, n in ordered if v is not None})
+        with self._counts_lock:
+            self._counts[column] = counts
+        return counts
 
     def term_ranges(self, term: str) -> tuple[tuple[int, int], ...] | None:
         """The rowid ranges of `search_postings` holding the rows whose folded text contains
@@ -450,6 +537,75 @@ def _build_search_index(con: duckdb.DuckDBPyConnection, search: str) -> None:
         con.execute("DROP TABLE search_postings")
 
 
+def _build_value_counts(con: duckdb.DuckDBPyConnection, columns: list[Column]) -> None:
+    """`value_counts_<i>` and `value_summary` (see the module docstring)."""
+    con.execute("CREATE TABLE value_summary (col INTEGER, distinct_values BIGINT)")
+    for i, column in enumerate(columns):
+        if column.type not in SORTABLE_TYPES:
+            continue
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE value_groups AS SELECT {quote(column.name)} "
+                    "AS value, count(*) AS n FROM records GROUP BY ALL")
+        con.execute("SET preserve_insertion_order = true")
+        # The order of a facet query (query.facets), kept by insertion order: rowid = rank.
+        order = sort_expr(Column("value", column.type))
+        con.execute(f"CREATE TABLE value_counts_{i} AS SELECT value, n FROM value_groups "
+                    f"ORDER BY n DESC, {order} ASC NULLS LAST LIMIT {VALUE_COUNTS_CAP}")
+        con.execute("INSERT INTO value_summary SELECT ?, count(*) FROM value_groups", [i])
+    con.execute("DROP TABLE IF EXISTS value_groups")
+
+
+def _json_value(column: Column) -> str:
+    """SQL giving a column's value as the API writes it (api/datastore.py `_json`): ISO dates
+    and date-times, no NaN or infinity (null instead)."""
+    col = quote(column.name)
+    if column.type == "number":
+        return f"CASE WHEN isfinite({col}) THEN {col} END"
+    if column.type == "datetime":
+        return (f"CASE WHEN epoch_us({col}) % 1000000 = 0 THEN strftime({col}, "
+                f"'%Y-%m-%dT%H:%M:%S') ELSE strftime({col}, '%Y-%m-%dT%H:%M:%S.%f') END")
+    return col
+
+
+def _build_row_store(con: duckdb.DuckDBPyConnection, columns: list[Column], data: Path,
+                     index: Path) -> None:
+    """Write every record as a JSON object (in `_row` order) and their offsets, each file to
+    a temporary name first."""
+    pairs = ", ".join(["'_row', _row", *(
+        "'" + c.name.replace("'", "''") + "', " + _json_value(c) for c in columns)])
+    reader = con.sql(f"SELECT CAST(json_object({pairs}) AS VARCHAR) FROM records "
+                     "ORDER BY _row").to_arrow_reader(65_536)
+    tmp_data = data.with_name(f".{data.name}.{os.getpid()}.tmp")
+    tmp_index = index.with_name(f".{index.name}.{os.getpid()}.tmp")
+    try:
+        size = 0
+        with open(tmp_data, "wb") as out, open(tmp_index, "wb") as offsets:
+            offsets.write((0).to_bytes(8, "little"))
+            for batch in reader:
+                texts = batch.column(0).cast(pa.large_string())
+                # Arrow already holds the texts end to end, with their offsets.
+                ends = pa.Array.from_buffers(pa.int64(), len(texts) + 1,
+                                             [None, texts.buffers()[1]], offset=texts.offset)
+                first, last = ends[0].as_py(), ends[-1].as_py()
+                out.write(memoryview(texts.buffers()[2])[first:last])
+                shifted = pc.add(ends[1:], size - first)
+                offsets.write(memoryview(shifted.buffers()[1])[
+                    shifted.offset * 8:(shifted.offset + len(shifted)) * 8])
+                size += last - first
+            for fh in (out, offsets):
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp_data, data)
+        os.replace(tmp_index, index)
+    finally:
+        tmp_data.unlink(missing_ok=True)
+        tmp_index.unlink(missing_ok=True)
+
+
+def _row_store_paths(layout: Path) -> tuple[Path, Path]:
+    return layout.with_name(f"{layout.stem}.rows.json"), layout.with_name(f"{layout.stem}.rows.idx")
+
+
 def _layout_path(cache_root: Path, key: str) -> Path:
     return cache_root / f"{key}-v{LAYOUT_VERSION}.duckdb"
 
@@ -479,6 +635,8 @@ def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Li
               "preserve_insertion_order": True}
     source = duckdb.connect(config=config)
     con = duckdb.connect(str(tmp), config=config)
+    for connection in (source, con):  # a build is no terminal session
+        connection.execute("SET enable_progress_bar = false")
     try:
         names = [c.name for c in columns]
         search = _search_column_name(names)
@@ -496,8 +654,12 @@ def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Li
             # Arrow folds each distinct value of a batch once.
             for batch in reader:
                 parts = [fold_arrow(batch.column(i)) for i in texts]
-                text = (pc.binary_join_element_wise(*parts, " ", null_handling="skip")
-                        if parts else pa.array([""] * batch.num_rows, pa.string()))
+                if len(parts) > 1:
+                    text = pc.binary_join_element_wise(*parts, " ", null_handling="skip")
+                elif parts:  # joining one array with null_handling="skip" loses its nulls' rows
+                    text = pc.fill_null(parts[0], "")
+                else:
+                    text = pa.array([""] * batch.num_rows, pa.string())
                 yield pa.RecordBatch.from_arrays([*batch.columns, text], schema=schema)
 
         batches = pa.RecordBatchReader.from_batches(schema, with_search())  # noqa: F841
@@ -517,7 +679,10 @@ def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Li
         con.execute("DROP TABLE row_check")
         con.execute("CREATE UNIQUE INDEX records_row ON records(_row)")
         _build_search_index(con, search)
+        _build_value_counts(con, columns)
         con.execute("CHECKPOINT")
+        # Written before the layout is moved into place: a layout always has its row store.
+        _build_row_store(con, columns, *_row_store_paths(target))
     except BaseException:
         con.close()
         source.close()
@@ -544,7 +709,10 @@ def _open_layout(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
             "memory_limit": limits.memory_limit,
         },
     )
-    con.execute("SET lock_configuration = true")
+    # A layout still open in this process (an evicted table in use) shares its database,
+    # already locked.
+    if not con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:  # type: ignore[index]
+        con.execute("SET lock_configuration = true")
     return con
 
 
@@ -643,12 +811,19 @@ def _describe(
     null_counts = {n: row_count - int(v) for n, v in zip(sortable, counts[1:], strict=True)}
     if positions and not all(positions.get(k) in names for k in ("lat", "lon")):
         positions = None
-    indexed = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
-                          "('search_tokens', 'search_postings')").fetchone()
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables").fetchall()}
+    store = None
+    data, index = _row_store_paths(path)
+    try:
+        store = RowStore(data, index, row_count)
+    except (OSError, ValueError):
+        pass  # pages are then read from DuckDB
     return VersionTable(
         key=key, columns=cols, positions=positions, row_count=row_count, search_column=search,
         sortable=sortable, null_counts=null_counts, limits=limits, _con=con, _layout=path,
-        search_index=bool(indexed and indexed[0] == 2),
+        search_index={"search_tokens", "search_postings"} <= tables, row_store=store,
+        counted="value_summary" in tables,
     )
 
 

@@ -33,6 +33,7 @@ from patrimoine.datastore.engine import (
     SORTABLE_TYPES,
     TEXT_TYPES,
     Column,
+    RowStore,
     VersionTable,
     check_identifier,
     fold_sql,
@@ -447,6 +448,8 @@ class RecordsPage:
     limit: int
     offset: int | None
     next_cursor: str | None
+    # records(as_json=True) from the row store: the rows as a JSON array (rows is then empty).
+    rows_json: bytes | None = None
 
 
 def check_sort(table: VersionTable, sort: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
@@ -524,8 +527,12 @@ def _positions(table: VersionTable, key: SortKey, start: int, count: int) -> lis
     return out
 
 
-def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
-    """One page of rows, with the total count and a cursor to the next page."""
+def records(table: VersionTable, query: Query, page: Page, *, as_json: bool = False
+            ) -> RecordsPage:
+    """One page of rows, with the total count and a cursor to the next page.
+
+    With `as_json`, a page of whole records comes as JSON text from the row store when the
+    version has one: the query then only finds the rows' `_row`s."""
     if not 1 <= page.limit <= table.limits.max_page_size:
         raise Invalid(f"La taille de page doit être comprise entre 1 et "
                       f"{table.limits.max_page_size}.")
@@ -544,7 +551,10 @@ def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
             raise Invalid("Curseur de pagination invalide : repartez de la première page.") \
                 from exc
     sort_cols = [k.column for k in sort]
-    fetched = ["_row", *selected, *[c for c in sort_cols if c not in selected]]
+    store = table.whole_rows if as_json and selected == table.names else None
+    # From the row store, a query reads `_row` (and the sort columns a cursor needs) only.
+    shown = [] if store is not None else selected
+    fetched = ["_row", *shown, *[c for c in sort_cols if c not in shown]]
     select = ", ".join(quote(c) for c in fetched)
     params: list[Any] = []
 
@@ -562,11 +572,20 @@ def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
         else:
             offset = start
         wanted = matches[offset:offset + page.limit].to_pylist()
-        rows = table.fetch(f"SELECT {select} FROM records WHERE _row IN "
-                           f"({', '.join(map(str, wanted))})") if wanted else []
-        rows.sort(key=lambda r: r[0])
+        if store is not None:
+            rows = [(row_id,) for row_id in wanted]
+        else:
+            rows = table.fetch(f"SELECT {select} FROM records WHERE _row IN "
+                               f"({', '.join(map(str, wanted))})") if wanted else []
+            rows.sort(key=lambda r: r[0])
         return _page(table, selected, fetched, rows, sort, where, page, start, fp,
-                     positional=False, total=len(matches))
+                     positional=False, total=len(matches), store=store)
+    if not where.text and not sort and store is not None:
+        # Every row, stored order: the page's _row are start + 1 … (no query at all).
+        rows = [(row_id,) for row_id in range(start + 1,
+                                              min(start + page.limit, table.row_count) + 1)]
+        return _page(table, selected, fetched, rows, sort, where, page, start, fp,
+                     positional=False, store=store)
     if not where.text and not sort:
         # Records are stored by _row (1..n, checked when the layout is built, so a row's
         # rowid is _row - 1): any page is a range of rowids, read without any index.
@@ -584,15 +603,19 @@ def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
             # Ranks are contiguous except when a page straddles the nulls: keep the page's own.
             by_pos = dict(zip(range(lo, hi + 1), ids, strict=False))
             wanted = [by_pos[p] for p in positions]
-            order = {row_id: i for i, row_id in enumerate(wanted)}
-            # Integers read from our own table, written inline so the _row index is used.
-            rows = table.fetch(
-                f"SELECT {select} FROM records WHERE _row IN ({', '.join(map(str, wanted))})")
-            rows.sort(key=lambda r: order[r[0]])
+            if store is not None:
+                # Positional pages need no sort values for their cursor.
+                rows = [(row_id,) for row_id in wanted]
+            else:
+                order = {row_id: i for i, row_id in enumerate(wanted)}
+                # Integers read from our own table, written inline so the _row index is used.
+                rows = table.fetch(f"SELECT {select} FROM records WHERE _row IN "
+                                   f"({', '.join(map(str, wanted))})")
+                rows.sort(key=lambda r: order[r[0]])
         else:
             rows = []
         return _page(table, selected, fetched, rows, sort, where, page, start, fp,
-                     positional=True)
+                     positional=True, store=store)
     else:
         conditions = [where.text] if where.text else []
         params = list(where.params)
@@ -611,7 +634,8 @@ def records(table: VersionTable, query: Query, page: Page) -> RecordsPage:
         sql = (f"SELECT {select} FROM records{where_sql}{order_sql} "
                f"LIMIT {int(page.limit)} OFFSET {int(offset)}")
     rows = table.fetch(sql, params)
-    return _page(table, selected, fetched, rows, sort, where, page, start, fp, positional=False)
+    return _page(table, selected, fetched, rows, sort, where, page, start, fp, positional=False,
+                 store=store, known=_equality_count(table, query) if where.text and page.count else None)
 
 
 def _intersect(sets: list[pa.Array]) -> pa.Array:
@@ -625,21 +649,42 @@ def _intersect(sets: list[pa.Array]) -> pa.Array:
     return out
 
 
+def _equality_count(table: VersionTable, query: Query) -> int | None:
+    """The number of rows a lone `colonne:eq:valeur` filter selects, read from the column's
+    value counts (None when the query is anything else or the counts cannot tell)."""
+    items = query.filter.items
+    if (table.row_scope is not None or query.search.strip() or query.bbox or query.near
+            or len(items) != 1 or not isinstance(items[0], Condition) or items[0].op != "eq"):
+        return None
+    column = table.column(items[0].column)
+    counts = table.value_counts(column.name) if column is not None else None
+    if counts is None or counts.lookup is None:
+        return None
+    return counts.lookup.get(_convert(column, items[0].value), 0)  # type: ignore[arg-type]
+
+
 def _page(table: VersionTable, selected: list[str], fetched: list[str], rows: list[tuple[Any, ...]],
           sort: tuple[SortKey, ...], where: Sql, page: Page, start: int, fp: str,
-          *, positional: bool, total: int | None = None) -> RecordsPage:
-    known = total
-    if known is not None:
-        total = known if page.count else None
+          *, positional: bool, total: int | None = None, known: int | None = None,
+          store: RowStore | None = None) -> RecordsPage:
+    """The page of `rows` (tuples in `fetched`'s order). `total`: the count of matches when
+    the caller has it; `known`: the count of a filter read elsewhere than by counting."""
+    if total is not None:
+        total = total if page.count else None
     elif not where.text:
         total = table.row_count
+    elif page.count and known is not None:
+        total = known
     elif page.count:
         total = int(table.fetch(f"SELECT count(*) FROM records WHERE {where.text}",
                                 where.params)[0][0])
-    else:
-        total = None
     index = {name: i for i, name in enumerate(fetched)}
-    out = [{"_row": r[0], **{c: _clean(r[index[c]]) for c in selected}} for r in rows]
+    if store is not None:
+        out: list[dict[str, Any]] = []
+        rows_json: bytes | None = store.json([int(r[0]) for r in rows])
+    else:
+        out = [{"_row": r[0], **{c: _clean(r[index[c]]) for c in selected}} for r in rows]
+        rows_json = None
     next_cursor = None
     has_more = len(rows) == page.limit and (total is None or start + len(rows) < total)
     if has_more and rows:
@@ -650,7 +695,8 @@ def _page(table: VersionTable, selected: list[str], fetched: list[str], rows: li
             data["r"] = last[0]
         next_cursor = _encode_cursor(data)
     return RecordsPage(columns=["_row", *selected], rows=out, total=total, limit=page.limit,
-                       offset=None if page.cursor else page.offset, next_cursor=next_cursor)
+                       offset=None if page.cursor else page.offset, next_cursor=next_cursor,
+                       rows_json=rows_json)
 
 
 def _clean(value: Any) -> Any:
@@ -693,6 +739,13 @@ def facets(table: VersionTable, query: Query, columns: list[str], size: int = 30
     for name in columns:
         column = check_identifier(table, name, "colonne de facette")
         col = quote(column.name)
+        # Every row (no filter, no view limited to some rows): the layout's value counts.
+        counts = table.value_counts(column.name) if not where.text else None
+        if counts is not None:
+            out.append(Facet(column.name, [FacetValue(_clean(v), n)
+                                           for v, n in counts.ordered[:size]],
+                             truncated=counts.distinct > size))
+            continue
         rows = table.fetch(
             f"SELECT {col}, count(*) AS n FROM records{where_sql} GROUP BY {col} "
             f"ORDER BY n DESC, {sort_expr(column)} ASC NULLS LAST LIMIT {size + 1}",
