@@ -696,6 +696,14 @@ def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Li
     os.replace(tmp, target)
 
 
+def _remove_older_layouts(cache_root: Path, key: str) -> None:
+    """Files of this content's layouts of an earlier LAYOUT_VERSION: never read again."""
+    current = f"{key}-v{LAYOUT_VERSION}."
+    for path in [*cache_root.glob(f"{key}-v*"), *cache_root.glob(f".{key}-v*.lock")]:
+        if not path.name.lstrip(".").startswith(current):
+            path.unlink(missing_ok=True)
+
+
 def _open_layout(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
         str(path),
@@ -762,6 +770,7 @@ def open_file(
                 fcntl.flock(lock_file, fcntl.LOCK_EX)
                 if not path.exists():
                     _build_layout(Path(parquet), path, cols, limits)
+                    _remove_older_layouts(cache_root, key)
         con = _open_layout(path, limits)
         table = _describe(con, path, key, cols, positions, limits)
         # The first read of a fresh connection costs about twice a later one (blocks loaded,

@@ -17,7 +17,9 @@ from patrimoine.datastore import engine
 from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import VersionTable
 from patrimoine.web.api.datastore import _json_default
-from tests.integration.datastore.tables import generated_sql, open_table
+from tests.integration.datastore.tables import (
+    EQUIPEMENTS_COLUMNS, generated_sql, open_table, write_parquet,
+)
 
 ODD_COLUMNS: list[dict[str, Any]] = [
     {"name": "l'intitulé \"exact\"", "type": "string"},
@@ -193,3 +195,18 @@ def test_a_layout_without_its_row_store_still_answers(tmp_path: Path) -> None:
         {"name": c.name, "type": c.type} for c in table.columns],
         cache_root=tmp_path / "cache", key=table.key)
     assert again.row_store is None
+
+
+def test_building_a_layout_removes_the_files_of_older_layout_versions(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    key = "abc"
+    old = [cache / f"{key}-v1.duckdb", cache / f"{key}-v4.sort-2.duckdb",
+           cache / f".{key}-v4.sort-2.duckdb.lock", cache / f"{key}-v4.export-comma-csv.duckdb"]
+    other = cache / "abcd-v4.duckdb"
+    for path in [*old, other]:
+        path.write_bytes(b"x")
+    parquet = write_parquet(tmp_path / "v.parquet", generated_sql(10))
+    table = engine.open_file(parquet, EQUIPEMENTS_COLUMNS, cache_root=cache, key=key)
+    assert not any(p.exists() for p in old) and other.exists()
+    assert table.layout_path.exists()
