@@ -1,41 +1,109 @@
-"""The `patrimoine` command: one sub-command group per capability."""
+"""The `patrimoine` command: one sub-command group per capability.
+
+Each command's module is imported only when that command runs (or when help lists it), so
+that a command starts without loading every capability (the models, the web app, …).
+"""
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import typer
 from rich.text import Text
+from typer.core import TyperGroup
+from typer.main import get_command_from_info, get_group_from_info
+from typer.models import CommandInfo, TyperInfo
 
-from patrimoine.cli import db, demo, inventory, organisation, serve, user
-from patrimoine.cli import audit as audit_cli
-from patrimoine.cli import datastore as datastore_cli
-from patrimoine.cli import protection as protection_cli
-from patrimoine.cli import retention as retention_cli
-from patrimoine.cli import reversibility as reversibility_cli
-from patrimoine.cli.common import err_console
 from patrimoine.core.errors import PatrimoineError
 
+# name -> "module:attribute": a Typer sub-app (a group of commands) or a command function.
+# Listed in the order of `patrimoine --help`.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("serve", "patrimoine.cli.serve:serve"),
+    ("demo", "patrimoine.cli.demo:demo"),
+    ("export", "patrimoine.cli.reversibility:export_command"),
+    ("import-all", "patrimoine.cli.reversibility:import_all_command"),
+    ("db", "patrimoine.cli.db:app"),
+    ("user", "patrimoine.cli.user:app"),
+    ("inventory", "patrimoine.cli.inventory:app"),
+    ("organisation", "patrimoine.cli.organisation:app"),
+    ("protection", "patrimoine.cli.protection:app"),
+    ("datastore", "patrimoine.cli.datastore:app"),
+    ("retention", "patrimoine.cli.retention:app"),
+    ("audit", "patrimoine.cli.audit:app"),
+)
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """The group's commands by name; a command is built from its module on first access."""
+
+    def __init__(self, group: LazyGroup, eager: MutableMapping[str, Any]) -> None:
+        self._group = group
+        self._targets = dict(COMMANDS)
+        self._built: dict[str, Any] = dict(eager)
+        self._order = [*self._targets, *(n for n in eager if n not in self._targets)]
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in self._targets:
+                raise KeyError(name)
+            self._built[name] = self._group.build(name, self._targets[name])
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        if name not in self._order:
+            self._order.append(name)
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        self._order.remove(name)
+        self._targets.pop(name, None)
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._order))
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: knows every command's name, imports its module only when needed."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands(self, self.commands)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # names only: listing must not import every module
+
+    def build(self, name: str, target: str) -> Any:
+        module_name, _, attribute = target.partition(":")
+        obj = getattr(importlib.import_module(module_name), attribute)
+        options = {"pretty_exceptions_short": app.pretty_exceptions_short,
+                   "rich_markup_mode": app.rich_markup_mode}
+        if isinstance(obj, typer.Typer):  # as app.add_typer(obj, name=name) would
+            return get_group_from_info(TyperInfo(obj, name=name),
+                                       suggest_commands=app.suggest_commands, **options)
+        return get_command_from_info(CommandInfo(name=name, callback=obj), **options)
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     help="Patrimoine : inventaire, portail et protection des données d'une collectivité.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.command("serve")(serve.serve)
-app.add_typer(db.app, name="db")
-app.add_typer(user.app, name="user")
-app.add_typer(inventory.app, name="inventory")
-app.add_typer(organisation.app, name="organisation")
-app.add_typer(protection_cli.app, name="protection")
-app.add_typer(datastore_cli.app, name="datastore")
-app.add_typer(retention_cli.app, name="retention")
-app.add_typer(audit_cli.app, name="audit")
 
 
-app.command("demo")(demo.demo)
-app.command("export")(reversibility_cli.export_command)
-app.command("import-all")(reversibility_cli.import_all_command)
+@app.callback()
+def _root() -> None:
+    # Makes `app` a group whose commands LazyGroup provides.
+    pass
 
 
 def main() -> None:
@@ -45,6 +113,7 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except PatrimoineError as exc:
+        err_console = _err_console()
         err_console.print(f"[red]Erreur :[/red] {exc.message}")
         for line in exc.errors[:50]:
             err_console.print(f"  - {line}")
@@ -56,11 +125,17 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        err_console.print("Abandon.")
+        _err_console().print("Abandon.")
         sys.exit(1)
     except KeyboardInterrupt:
-        err_console.print("Interrompu.")
+        _err_console().print("Interrompu.")
         sys.exit(130)
+
+
+def _err_console() -> Any:
+    from patrimoine.cli.common import err_console
+
+    return err_console
 
 
 def _usage_error_types() -> tuple[type[Exception], ...]:
@@ -109,6 +184,7 @@ def _usage_error(exc: Exception) -> None:
     if type(exc).__name__ == "NoArgsIsHelpError":  # `no_args_is_help`: the help, as asked
         exc.show()  # type: ignore[attr-defined]
         sys.exit(code)
+    err_console = _err_console()
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     for pattern, french in _USAGE_MESSAGES:
         if pattern.fullmatch(message):
