@@ -13,8 +13,11 @@ file); without settings it is blocked until it is scanned.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from patrimoine.access.permissions import can_edit_dataset, can_view_findings
@@ -26,6 +29,7 @@ from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.protection.findings import service
 from patrimoine.protection.findings.models import (
+    DISMISSALS,
     Anonymisation,
     PersonalDataDecision,
     PersonalDataFinding,
@@ -72,33 +76,73 @@ def _batches(ids: Sequence[int]) -> Iterator[list[int]]:
         yield list(ids[start:start + BATCH])
 
 
+def _closure() -> tuple[Any, Any, Any]:
+    """Per DatasetVersion row, three SQL booleans: never scanned; holding a finding neither
+    cleared by an anonymisation nor dismissed by a decision (see FindingView.resolved);
+    source of an anonymised version. A version is closed when any of them holds."""
+    v, f, d = DatasetVersion, PersonalDataFinding, PersonalDataDecision
+    unscanned = ~exists().where(PersonalDataScan.version_id == v.id)
+    findings = exists().where(
+        f.version_id == v.id, or_(f.cleared_by.is_(None), f.cleared_by == ""),
+        ~exists().where(d.dataset_id == f.dataset_id, d.column == f.column, d.kind == f.kind,
+                        d.decision.in_(DISMISSALS)))
+    derived = exists().where(Anonymisation.source_version_id == v.id)
+    return unscanned, findings, derived
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The gate's queries, built once: building and keying a statement costs more than
+    running it (parameters: dataset, number, below)."""
+
+    by_ids: Select[Any]
+    versions: Select[Any]
+    number: Select[Any]
+    newest: Select[Any]
+    newest_open: Select[Any]
+    newest_maybe_open: Select[Any]
+
+
+@cache
+def _statements() -> _Statements:
+    unscanned, findings, derived = _closure()
+    flags = (unscanned.label("unscanned"), findings.label("findings"), derived.label("derived"))
+    v = DatasetVersion
+    rows = select(v, *flags).where(v.dataset_id == bindparam("dataset"))
+    newest = rows.where(v.number < bindparam("below")).order_by(v.number.desc()).limit(1)
+    # Closed whether scanned or not: unresolved findings, or source of an anonymisation.
+    maybe_open = newest.where(~findings, ~derived)
+    return _Statements(
+        by_ids=select(v.id, *flags).where(v.id.in_(bindparam("ids", expanding=True))),
+        versions=rows.order_by(v.number.desc()),
+        number=rows.where(v.number == bindparam("number")),
+        newest=select(v).where(v.dataset_id == bindparam("dataset"),
+                               v.number < bindparam("below")).order_by(v.number.desc()).limit(1),
+        newest_open=maybe_open.where(~unscanned),
+        newest_maybe_open=maybe_open,
+    )
+
+
+def _why(unscanned: Any, findings: Any, derived: Any) -> str | None:
+    if unscanned:
+        return "unscanned"
+    if findings:
+        return "findings"
+    return "anonymised" if derived else None
+
+
 def closed_versions(session: Session, version_ids: Iterable[int]) -> dict[int, str]:
-    """`stays_closed` for many versions in a few queries: the ids of those that must not be
-    served as open data, each with why ("unscanned", "findings" or "anonymised")."""
+    """`stays_closed` for many versions in one query per 500: the ids of those that must not
+    be served as open data, each with why ("unscanned", "findings" or "anonymised")."""
     ids = sorted(set(version_ids))
-    scanned: set[int] = set()
-    derived: set[int] = set()
-    findings: list[PersonalDataFinding] = []
+    closed: dict[int, str] = {}
     for chunk in _batches(ids):
-        scanned.update(session.scalars(select(PersonalDataScan.version_id)
-                                       .where(PersonalDataScan.version_id.in_(chunk))))
-        derived.update(v for v in session.scalars(
-            select(Anonymisation.source_version_id)
-            .where(Anonymisation.source_version_id.in_(chunk))) if v is not None)
-        findings += session.scalars(select(PersonalDataFinding)
-                                    .where(PersonalDataFinding.version_id.in_(chunk)))
-    decisions: dict[tuple[int, str, str], PersonalDataDecision] = {}
-    for chunk in _batches(sorted({f.dataset_id for f in findings})):
-        for d in session.scalars(select(PersonalDataDecision)
-                                 .where(PersonalDataDecision.dataset_id.in_(chunk))):
-            decisions[(d.dataset_id, d.column, d.kind)] = d
-    closed = {i: "unscanned" for i in ids if i not in scanned}
-    for f in findings:
-        if f.version_id not in closed and \
-                not service.FindingView(f, decisions.get((f.dataset_id, *f.key))).resolved:
-            closed[f.version_id] = "findings"
-    for i in derived:
-        closed.setdefault(i, "anonymised")
+        found = set()
+        for vid, *flags in session.execute(_statements().by_ids, {"ids": chunk}):
+            found.add(vid)
+            if (why := _why(*flags)) is not None:
+                closed[vid] = why
+        closed.update((i, "unscanned") for i in chunk if i not in found)
     return closed
 
 
@@ -116,20 +160,27 @@ def gated(principal: Principal, dataset: Dataset) -> bool:
         principal, dataset) and not can_view_findings(principal, dataset)
 
 
+def _open_after_scan(session: Session, version: DatasetVersion, why: str | None,
+                     settings: Settings | None) -> bool:
+    """Whether a version closed for `why` (None: open) passes the gate, scanning it first
+    when it never was and `settings` allow reading its file (once: the scan is kept)."""
+    if why == "unscanned" and settings is not None:
+        service.ensure_scanned(session, settings, version)
+        why = closed_versions(session, [version.id]).get(version.id)
+    return why is None
+
+
 def readable_versions(session: Session, principal: Principal, dataset: Dataset,
                       settings: Settings | None = None) -> list[DatasetVersion]:
     """The versions `principal` may read, newest first. Of an open dataset, the public sees
     only the versions that passed the gate (with `settings`, a version never scanned is
     scanned now, once); its editors and its DPO see every version. Readers of a closed
     dataset are already allowed by `can_read_dataset`."""
-    every = versions.list_versions(session, dataset)
     if not gated(principal, dataset):
-        return every
-    if settings is not None:
-        for version in every:
-            service.ensure_scanned(session, settings, version)
-    closed = closed_versions(session, [v.id for v in every])
-    return [v for v in every if v.id not in closed]
+        return versions.list_versions(session, dataset)
+    rows = session.execute(_statements().versions, {"dataset": dataset.id}).all()
+    return [version for version, *flags in rows
+            if _open_after_scan(session, version, _why(*flags), settings)]
 
 
 def newest_readable_versions(session: Session, principal: Principal,
@@ -173,14 +224,25 @@ def newest_readable_versions(session: Session, principal: Principal,
 def readable_version(session: Session, principal: Principal, dataset: Dataset,
                      number: int | None = None, settings: Settings | None = None
                      ) -> DatasetVersion:
-    """Version `number` (the newest readable one when None), or NotFound in French."""
-    found = readable_versions(session, principal, dataset, settings)
-    if number is None:
-        if not found:
-            raise NotFound(f"Le jeu de données « {dataset.slug} » n'a encore aucune donnée "
-                           "publiée.")
-        return found[0]
-    for version in found:
-        if version.number == number:
+    """Version `number` (the newest readable one when None), or NotFound in French: what
+    `readable_versions` holds, in one query (and one per version scanned on the way)."""
+    through_gate = gated(principal, dataset)
+    statements = _statements()
+    if number is not None:
+        row = session.execute(statements.number,
+                              {"dataset": dataset.id, "number": number}).first()
+        if row is not None and (not through_gate or _open_after_scan(
+                session, row[0], _why(*row[1:]), settings)):
+            return row[0]  # type: ignore[no-any-return]
+        raise NotFound(f"La version {number} du jeu de données « {dataset.slug} » n'existe "
+                       "pas.")
+    stmt = statements.newest
+    if through_gate:
+        stmt = statements.newest_maybe_open if settings is not None else statements.newest_open
+    below = 2**31 - 1  # above any version number (an SQL INTEGER)
+    while (row := session.execute(stmt, {"dataset": dataset.id, "below": below}).first()):
+        version: DatasetVersion = row[0]
+        if not through_gate or _open_after_scan(session, version, _why(*row[1:]), settings):
             return version
-    raise NotFound(f"La version {number} du jeu de données « {dataset.slug} » n'existe pas.")
+        below = version.number
+    raise NotFound(f"Le jeu de données « {dataset.slug} » n'a encore aucune donnée publiée.")
