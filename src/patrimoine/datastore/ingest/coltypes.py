@@ -159,10 +159,20 @@ def _strip_sql(expr: str, chars: str) -> str:
     return expr
 
 
-def _integer_guard(text: str, cast: str) -> str:
-    # DuckDB rounds "1.5" to 2 when casting text to BIGINT: refuse decimals and exponents.
-    return (f"CASE WHEN NOT contains({text}, '.') AND NOT contains({text}, 'e') "
-            f"AND NOT contains({text}, 'E') THEN {cast} END")
+def _integer_cast(raw: str, thousands_dot: bool) -> str:
+    """`raw` as BIGINT: the plain spelling first, then without group separators.
+
+    DuckDB rounds "1.5" to 2 when casting text to BIGINT: decimals and exponents are refused.
+    The separator-stripped text appears once only: DuckDB computes a repeated subexpression
+    for every row, which would defeat the lazy `coalesce`."""
+    stripped = _strip_sql(raw, SPACES + ("." if thousands_dot else ""))
+    if thousands_dot:  # dots group thousands: "1.234" is read once they are removed
+        body = (f"coalesce(CASE WHEN NOT contains({raw}, '.') THEN TRY_CAST({raw} AS BIGINT) END, "
+                f"TRY_CAST({stripped} AS BIGINT))")
+    else:
+        body = (f"CASE WHEN NOT contains({raw}, '.') THEN coalesce(TRY_CAST({raw} AS BIGINT), "
+                f"TRY_CAST({stripped} AS BIGINT)) END")
+    return f"CASE WHEN NOT (contains({raw}, 'e') OR contains({raw}, 'E')) THEN {body} END"
 
 
 def text_cast(raw: str, type_: str, parse: dict[str, Any]) -> str:
@@ -173,9 +183,7 @@ def text_cast(raw: str, type_: str, parse: dict[str, Any]) -> str:
     # Each numeric cast tries the plain spelling first ("1234", "12,5") and strips group
     # separators only for the values that need it (coalesce evaluates lazily).
     if type_ == "integer":
-        plain = _integer_guard(raw, f"TRY_CAST({raw} AS BIGINT)")
-        s = _strip_sql(raw, SPACES + ("." if parse.get("thousands_dot") else ""))
-        return f"coalesce({plain}, {_integer_guard(s, f'TRY_CAST({s} AS BIGINT)')})"
+        return _integer_cast(raw, bool(parse.get("thousands_dot")))
     if type_ == "number":
         if parse.get("decimal") == ",":
             plain = (f"CASE WHEN NOT contains({raw}, '.') "
