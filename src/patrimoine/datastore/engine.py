@@ -719,7 +719,8 @@ def _open_layout(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
     )
     # A layout still open in this process (an evicted table in use) shares its database,
     # already locked.
-    if not con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:  # type: ignore[index]
+    locked = con.execute("SELECT current_setting('lock_configuration')").fetchone()
+    if not (locked and locked[0]):
         con.execute("SET lock_configuration = true")
     return con
 

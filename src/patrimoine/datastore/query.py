@@ -635,7 +635,8 @@ def records(table: VersionTable, query: Query, page: Page, *, as_json: bool = Fa
                f"LIMIT {int(page.limit)} OFFSET {int(offset)}")
     rows = table.fetch(sql, params)
     return _page(table, selected, fetched, rows, sort, where, page, start, fp, positional=False,
-                 store=store, known=_equality_count(table, query) if where.text and page.count else None)
+                 store=store,
+                 known=_equality_count(table, query) if where.text and page.count else None)
 
 
 def _intersect(sets: list[pa.Array]) -> pa.Array:
