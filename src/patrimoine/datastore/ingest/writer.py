@@ -114,10 +114,14 @@ def write_parquet(
     """Run `select_sql` and write its rows to `target` with a leading `_row` (1..n).
 
     Returns the row count and the sha256 of the written file."""
+    import pyarrow.compute as pc  # here only: its import is not free, and only loads use it
+
     reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
     data_schema = pa.schema([pa.field(f.name, _plain_type(f.type)) for f in reader.schema])
     schema = pa.schema([pa.field(ROW_COLUMN, pa.int64(), nullable=False), *data_schema])
     written = 0
+    # `_row` of each row group: 1..ROW_GROUP_ROWS shifted (vectorised, not built from a range).
+    first_rows = pa.array(range(1, ROW_GROUP_ROWS + 1), pa.int64())
     strings = [f.name for f in data_schema if pa.types.is_string(f.type)]
     sink = _HashingFile(target)
     with sink, pq.ParquetWriter(sink, schema, compression="snappy", write_statistics=True,
@@ -126,7 +130,7 @@ def write_parquet(
         def flush(table: pa.Table) -> None:
             nonlocal written
             n = table.num_rows
-            row = pa.array(range(written + 1, written + 1 + n), pa.int64())
+            row = pc.add(first_rows.slice(0, n), pa.scalar(written, pa.int64()))
             if table.schema != data_schema:
                 table = table.cast(data_schema)
             writer.write_table(table.add_column(0, schema.field(0), row),
