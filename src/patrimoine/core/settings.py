@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     map_attribution: str = Field(
         default="", description="Attribution shown under the map tiles (their licence)."
     )
+    warm_layouts: bool = Field(
+        default=True,
+        description="Build the query layouts of versions in the background (at start-up, the "
+                    "newest version of each dataset; then each version created through the web) "
+                    "so that no request waits for one.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

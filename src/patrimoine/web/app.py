@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from patrimoine import __version__
 from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
+from patrimoine.datastore.warmup import LayoutWarmer
 from patrimoine.web import errors
 from patrimoine.web.api import accounts as api_accounts
 from patrimoine.web.api import audit as api_audit
@@ -41,7 +44,20 @@ STATIC_DIR = Path(__file__).parent / "static"
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     services = services or bootstrap(settings)
     settings = services.settings
+    warmer = LayoutWarmer(services)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Query layouts are built in the background, not by the first request that needs one.
+        if settings.warm_layouts:
+            warmer.start(initial=True)
+        try:
+            yield
+        finally:
+            warmer.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Patrimoine",
         version=__version__,
         description="API du patrimoine de données : inventaire, entrepôt de données, portail.",
@@ -50,6 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         redoc_url=None,
     )
     app.state.services = services
+    app.state.layout_warmer = warmer
     app.state.templates = make_templates()
     app.add_middleware(
         SessionMiddleware,

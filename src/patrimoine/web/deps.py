@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -27,6 +27,15 @@ def db_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(db_session)]
+
+
+def prepare_layout(request: Request, session: Session, version: Any) -> None:
+    """Build a version just created (a DatasetVersion) for queries in the background, once
+    `session` commits: its first reader then finds it ready."""
+    warmer = getattr(request.app.state, "layout_warmer", None)
+    if warmer is not None and services(request).settings.warm_layouts \
+            and not getattr(version, "unchanged", False):
+        warmer.prepare_after_commit(session, version)
 
 
 def _principal(request: Request, session: Session) -> Principal:

@@ -19,7 +19,7 @@ from patrimoine.protection.findings import anonymise as anon
 from patrimoine.protection.findings import disclosure, service
 from patrimoine.protection.gate import publication_blockers
 from patrimoine.web.api.guards import api_write
-from patrimoine.web.deps import PrincipalDep, SessionDep, services
+from patrimoine.web.deps import PrincipalDep, SessionDep, prepare_layout, services
 
 router = APIRouter(prefix="/api/v1", tags=["données personnelles"])
 
@@ -113,6 +113,7 @@ def anonymise(request: Request, slug: str, number: int, data: PlanIn, session: S
     plan = anon.parse_plan(data.operations)
     version = anon.anonymise(session, services(request).settings, principal, dataset, source,
                              plan)
+    prepare_layout(request, session, version)
     out = _findings_out(session, dataset, version, service.views(session, version))
     out["source_version"] = source.number
     out["operations"] = version.ingest_settings["anonymisation"]["operations"]

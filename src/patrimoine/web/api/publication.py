@@ -22,7 +22,7 @@ from patrimoine.datastore.ingest import IngestPlan
 from patrimoine.inventory import service as inventory
 from patrimoine.publication import service as publication
 from patrimoine.web.api.guards import api_write
-from patrimoine.web.deps import PrincipalDep, SessionDep, services
+from patrimoine.web.deps import PrincipalDep, SessionDep, prepare_layout, services
 from patrimoine.web.pages.uploads import CHUNK, too_large
 
 router = APIRouter(prefix="/api/v1", tags=["publication"])
@@ -161,6 +161,7 @@ async def upload_version(
                                      "overrides": kept.model_dump(exclude_none=True)})
             version = await run_in_threadpool(publication.add_version, session, settings,
                                               principal, dataset, path, overrides)
+            prepare_layout(request, session, version)
             return {"dry_run": False, "version": _version_json(version)}
         finally:
             shutil.rmtree(work, ignore_errors=True)

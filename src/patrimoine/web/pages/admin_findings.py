@@ -28,7 +28,7 @@ from patrimoine.protection.findings import disclosure, service
 from patrimoine.protection.findings.models import DECISION_LABELS
 from patrimoine.protection.gate import publication_blockers
 from patrimoine.protection.scanner import KIND_LABELS, SEVERITY_LABELS
-from patrimoine.web.deps import LoggedInDep, SessionDep, services
+from patrimoine.web.deps import LoggedInDep, SessionDep, prepare_layout, services
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.templating import flash
 
@@ -157,6 +157,7 @@ def anonymise(request: Request, slug: str, session: SessionDep, principal: Logge
     except Invalid as exc:
         flash(request, _error_text(exc), "error")
         return RedirectResponse(_url(dataset, source), status_code=303)
+    prepare_layout(request, session, created)
     flash(request, f"Version {created.number} créée à partir de la version {source.number} ; "
                    "la version d'origine reste inchangée.")
     return RedirectResponse(_url(dataset, created), status_code=303)

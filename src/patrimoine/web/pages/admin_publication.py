@@ -22,7 +22,7 @@ from patrimoine.datastore.models import COLUMN_TYPES
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Dataset
 from patrimoine.publication import service as publication
-from patrimoine.web.deps import LoggedInDep, SessionDep, services
+from patrimoine.web.deps import LoggedInDep, SessionDep, prepare_layout, services
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.pages.uploads import UploadKeeper, UploadTooLarge
 from patrimoine.web.templating import flash, french_number
@@ -325,6 +325,7 @@ def load(slug: str, request: Request, session: SessionDep, principal: LoggedInDe
         return _preview(request, dataset, plan, options, filename, error=exc.message,
                         errors=exc.errors, status=422)
     KEEPER.forget(request)
+    prepare_layout(request, session, version)
     if version.unchanged:
         flash(request, f"Ce fichier est identique à la version {version.number} : aucune "
                        "nouvelle version n'a été créée.", "warning")
