@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -138,7 +140,12 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
         table = con.sql(f"SELECT * FROM {relation} LIMIT {SAMPLE_ROWS}").to_arrow_table()
     except duckdb.Error as exc:
         raise _translate(exc, plan, raw, [], con) from None
-    sample_columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    # Types, samples and parse options of a text column depend only on its distinct values
+    # (in order of first appearance, as pc.unique gives them): converting those alone is cheaper.
+    distinct_columns = [
+        (pc.unique(column) if pa.types.is_string(column.type) else column).to_pylist()
+        for column in table.columns
+    ]
     names = normalise_names(raw.source_names)
     wanted = dict(overrides.types)
     by_key = {**{s: n for s, n in zip(raw.source_names, names, strict=True)},
@@ -156,7 +163,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
     forced = {by_key[c]: t for c, t in wanted.items()}
     for i, (name, source) in enumerate(zip(names, raw.source_names, strict=True)):
         raw_type = raw.raw_types[i]
-        values = sample_columns[i]
+        values = distinct_columns[i]
         texts = (values if raw_type == "VARCHAR" else
                  [v if isinstance(v, str) else str(v) for v in values])
         texts = [v for v in texts if v is not None]
@@ -181,10 +188,12 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
         plan.columns.append(ColumnPlan(name=name, source_name=source, type=type_, parse=parse,
                                        raw_type=raw_type, sample=distinct,
                                        overridden=overridden))
-    plan.first_rows = [list(r) for r in zip(*(c[:FIRST_ROWS] for c in sample_columns))]
+    first = table.slice(0, FIRST_ROWS)
+    plan.first_rows = [list(r) for r in zip(*(c.to_pylist() for c in first.columns))]
     decimals = {c.parse.get("decimal") for c in plan.columns if c.type == "number"} - {None}
     plan.decimal = "," if "," in decimals else ("." if decimals else None)
-    _point_columns(plan, sample_columns)
+    _point_columns(plan, {i: table.column(i).to_pylist() for i, c in enumerate(plan.columns)
+                          if c.name in POINT_NAMES})
     plan.positions = _positions(plan, raw)
     if not table.num_rows:
         plan.problems.append("Aucune ligne de données après l'en-tête.")
@@ -196,7 +205,7 @@ POINT_NAMES = ("geo_point_2d", "geo_point", "geopoint", "point_geo", "coordonnee
 _POINT = re.compile(r"\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*")
 
 
-def _point_columns(plan: IngestPlan, sample_columns: list[list[Any]]) -> None:
+def _point_columns(plan: IngestPlan, sample_columns: Mapping[int, list[Any]]) -> None:
     """A text column of "lat, lon" pairs (as portals export `geo_point_2d`) gives
     `latitude` and `longitude` number columns, when the file has no such columns already."""
     if _positions(plan, None) is not None:
