@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 ROW_GROUP_ROWS = 122_880
@@ -114,22 +115,22 @@ def write_parquet(
     """Run `select_sql` and write its rows to `target` with a leading `_row` (1..n).
 
     Returns the row count and the sha256 of the written file."""
-    import pyarrow.compute as pc  # here only: its import is not free, and only loads use it
-
     reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
     data_schema = pa.schema([pa.field(f.name, _plain_type(f.type)) for f in reader.schema])
     schema = pa.schema([pa.field(ROW_COLUMN, pa.int64(), nullable=False), *data_schema])
     written = 0
-    # `_row` of each row group: 1..ROW_GROUP_ROWS shifted (vectorised, not built from a range).
-    first_rows = pa.array(range(1, ROW_GROUP_ROWS + 1), pa.int64())
+    # `_row` of each row group: those of the first (the largest) shifted, not built from a range.
+    first_rows: pa.Array | None = None
     strings = [f.name for f in data_schema if pa.types.is_string(f.type)]
     sink = _HashingFile(target)
     with sink, pq.ParquetWriter(sink, schema, compression="snappy", write_statistics=True,
                                 use_dictionary=strings, store_schema=False) as writer:
 
         def flush(table: pa.Table) -> None:
-            nonlocal written
+            nonlocal written, first_rows
             n = table.num_rows
+            if first_rows is None:
+                first_rows = pa.array(range(1, n + 1), pa.int64())
             row = pc.add(first_rows.slice(0, n), pa.scalar(written, pa.int64()))
             if table.schema != data_schema:
                 table = table.cast(data_schema)
