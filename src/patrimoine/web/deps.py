@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from patrimoine.access import service as accounts
@@ -20,10 +21,28 @@ def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def db_session(request: Request) -> Iterator[Session]:
-    """One unit of work per request: committed when the handler returns normally."""
-    with services(request).db.unit_of_work() as session:
+def _finish(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def db_session(request: Request) -> AsyncIterator[Session]:
+    """One unit of work per request: committed when the handler returns normally, rolled
+    back otherwise (as `Database.unit_of_work`). Opening a session touches no database, so
+    it is done here on the event loop; only the commit goes to a worker thread (a sync
+    generator would cost two thread hops per request)."""
+    session = services(request).db.session()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(_finish, session, False)
+        raise
+    await run_in_threadpool(_finish, session, True)
 
 
 SessionDep = Annotated[Session, Depends(db_session)]
@@ -59,14 +78,23 @@ def _principal(request: Request, session: Session) -> Principal:
     return principal
 
 
-def current_principal(request: Request, session: SessionDep) -> Principal:
-    return _principal(request, session)
+async def current_principal(request: Request, session: SessionDep) -> Principal:
+    # Without a token or a login there is nothing to look up: no thread hop.
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    if not request.headers.get("authorization", "").lower().startswith("bearer ") \
+            and request.session.get("account_id") is None:
+        principal = Principal.anonymous()
+        request.state.principal = principal
+        return principal
+    return await run_in_threadpool(_principal, request, session)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def logged_in(principal: PrincipalDep) -> Principal:
+async def logged_in(principal: PrincipalDep) -> Principal:
     if principal.is_anonymous:
         raise Unauthenticated("Connectez-vous pour accéder à cette page.")
     return principal

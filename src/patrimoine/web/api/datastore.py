@@ -102,7 +102,7 @@ class AggregateOut(BaseModel):
 # ------------------------------------------------------------------ parameters
 
 
-def query_params(
+async def query_params(
     where: Annotated[list[str], Query(description=FILTER_HELP)] = [],  # noqa: B006
     or_: Annotated[list[str], Query(alias="or", description="Conditions dont au moins une "
                                     "doit être vraie (colonne:op:valeur).")] = [],  # noqa: B006
