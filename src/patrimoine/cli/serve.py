@@ -28,4 +28,5 @@ def serve(
     # The compiled HTTP parser and event loop (dependencies): a page answered by the API
     # spends less time in the server than in h11 and asyncio's pure-Python loop.
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False,
-                http="httptools", loop="uvloop" if sys.platform != "win32" else "auto")
+                http="httptools", loop="uvloop" if sys.platform != "win32" else "auto",
+                access_log=svc.settings.access_log)
