@@ -184,6 +184,8 @@ _USAGE_ERRORS = _usage_error_types()
 # Typer's parser messages are English; the common ones are given in French, others as they are.
 _USAGE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.DOTALL), french) for pattern, french in (
+        (r"No such command '(.+)'\. Did you mean (.+)\?",
+         r"Commande inconnue : « \1 ». Vouliez-vous dire \2 ?"),
         (r"No such command '(.+)'\.", r"Commande inconnue : « \1 »."),
         (r"No such option: (\S+)(.*)", r"Option inconnue : \1.\2"),
         (r"Missing argument '(.+)'\.", r"Argument manquant : \1."),
