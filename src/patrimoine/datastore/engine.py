@@ -628,6 +628,10 @@ def fold_arrow(values: pa.Array) -> pa.Array:
 
 
 def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Limits) -> None:
+    # Called under the content's file lock: temporary files left by a build that was killed
+    # (any process id) are garbage.
+    for stale in target.parent.glob(f".{target.stem}.*.tmp*"):
+        stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     config = {"threads": limits.threads, "memory_limit": limits.memory_limit,
@@ -849,6 +853,11 @@ def open_version(settings: Any, version: Any, limits: Limits = DEFAULT_LIMITS) -
         positions=version.positions,
         limits=limits,
     )
+
+
+def layout_ready(settings: Any, version: Any) -> bool:
+    """Whether the version's layout is already built (on disk, for any process)."""
+    return _layout_path(Path(settings.data_dir) / CACHE_DIR, version.content_hash).exists()
 
 
 def prepare_version(settings: Any, version: Any) -> None:

@@ -9,7 +9,9 @@ requests being answered:
   and, for open datasets, the newest one the public may read (they differ while the
   newest waits for the personal-data gate), datasets with the most recent data first;
 - right after a version is created through the web (`prepare_after_commit`), once its
-  transaction is committed, ahead of what is left of the start-up list.
+  transaction is committed, ahead of what is left of the start-up list;
+- every `RESCAN_S` seconds when idle, the same list again, keeping the versions whose layout
+  is not on disk yet: versions loaded by `patrimoine datastore load` while the server runs.
 
 `engine.prepare_version` builds under a lock: a request arriving during a build waits for
 that build instead of starting another. Failures are logged and never stop the server;
@@ -66,6 +68,8 @@ class LayoutWarmer:
     # How long a version is looked for after it was handed over (its transaction commits
     # right after the request's handler returns).
     COMMIT_WAIT_S = 30.0
+    # How often an idle warmer looks for versions created outside the server (CLI loads).
+    RESCAN_S = 30.0
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -76,6 +80,7 @@ class LayoutWarmer:
         self._thread: threading.Thread | None = None
         self._busy = False
         self.prepared: list[int] = []  # ids prepared by this warmer, in order (for tests)
+        self._failed: set[int] = set()  # not retried by rescans (their failure is logged)
 
     def start(self, *, initial: bool) -> None:
         """Start the thread; with `initial`, it first lists the start-up versions."""
@@ -123,30 +128,42 @@ class LayoutWarmer:
 
     # ------------------------------------------------------------------ the thread
 
+    def _list(self, *, missing_only: bool) -> None:
+        """Queue the start-up versions (with `missing_only`, those without a layout yet)."""
+        try:
+            with self.services.db.session() as session:
+                ids = startup_versions(session)
+                if missing_only:
+                    ids = [i for i in ids if i not in self._failed and not engine.layout_ready(
+                        self.services.settings, session.get(DatasetVersion, i))]
+            with self._wake:
+                self._queue.extend(i for i in ids if i not in self._queue)
+        except Exception:
+            log.exception("Préparation des versions : liste impossible à lire")
+
     def _run(self) -> None:
         if self._initial:
             try:
-                with self.services.db.session() as session:
-                    ids = startup_versions(session)
-                with self._wake:
-                    self._queue.extend(i for i in ids if i not in self._queue)
-            except Exception:
-                log.exception("Préparation des versions au démarrage : liste impossible à lire")
+                self._list(missing_only=False)
             finally:
                 with self._wake:
                     self._initial = False
                     self._wake.notify_all()
         while not self._stop.is_set():
             with self._wake:
-                while not self._queue and not self._stop.is_set():
-                    self._wake.wait()
+                if not self._queue:
+                    self._wake.wait(self.RESCAN_S)
                 if self._stop.is_set():
                     return
-                version_id = self._queue.popleft()
-                self._busy = True
+                version_id = self._queue.popleft() if self._queue else None
+                self._busy = version_id is not None
+            if version_id is None:  # idle for RESCAN_S: anything loaded meanwhile?
+                self._list(missing_only=True)
+                continue
             try:
                 self._prepare(version_id)
             except Exception:
+                self._failed.add(version_id)
                 log.exception("Préparation de la version %s impossible", version_id)
             finally:
                 with self._wake:

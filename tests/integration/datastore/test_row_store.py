@@ -211,3 +211,18 @@ def test_building_a_layout_removes_the_files_of_older_layout_versions(tmp_path: 
     table = engine.open_file(parquet, EQUIPEMENTS_COLUMNS, cache_root=cache, key=key)
     assert not any(p.exists() for p in old) and other.exists()
     assert table.layout_path.exists()
+
+
+def test_a_build_removes_what_a_killed_build_left(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    key = "tue"
+    left = [cache / f".{key}-v{engine.LAYOUT_VERSION}.duckdb.99999.tmp",
+            cache / f".{key}-v{engine.LAYOUT_VERSION}.duckdb.99999.tmp.wal",
+            cache / f".{key}-v{engine.LAYOUT_VERSION}.rows.json.99999.tmp"]
+    for path in left:
+        path.write_bytes(b"half")
+    parquet = write_parquet(tmp_path / "v.parquet", generated_sql(10))
+    table = engine.open_file(parquet, EQUIPEMENTS_COLUMNS, cache_root=cache, key=key)
+    assert table.row_store is not None and not any(p.exists() for p in left)
+    assert not [p for p in cache.iterdir() if p.name.endswith((".tmp", ".wal"))]

@@ -140,3 +140,21 @@ def test_a_failed_build_is_logged_and_the_server_goes_on(
         assert client.get("/api/v1/openapi.json").status_code == 200
     assert app.state.layout_warmer.prepared == []
     assert any(f"version {version.id}" in r.getMessage() for r in caplog.records)
+
+
+def test_a_version_loaded_outside_the_server_is_built_by_the_next_rescan(
+        warm_services: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LayoutWarmer, "RESCAN_S", 0.2)
+    broken = _load(warm_services, tmp_path, CSV + "Cléry;12\n", "casse.csv")
+    versions.version_path(warm_services.settings, broken).unlink()
+    app = create_app(services=warm_services)
+    with caplog.at_level(logging.ERROR, logger="patrimoine.datastore.warmup"), TestClient(app):
+        warmer: LayoutWarmer = app.state.layout_warmer
+        assert warmer.wait_idle(60)
+        # As `patrimoine datastore load` does, in its own transaction, while the server runs.
+        version = _load(warm_services, tmp_path, CSV)
+        _wait_for_layout(warm_services, version)
+        time.sleep(0.5)  # more rescans: the failed version is not tried again
+    assert warmer.prepared == [version.id]
+    assert sum(f"version {broken.id}" in r.getMessage() for r in caplog.records) == 1
