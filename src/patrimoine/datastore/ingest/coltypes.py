@@ -197,17 +197,19 @@ def text_cast(raw: str, type_: str, parse: dict[str, Any]) -> str:
         whens = " ".join([f"WHEN '{w}' THEN true" for w in TRUE_WORDS]
                          + [f"WHEN '{w}' THEN false" for w in FALSE_WORDS])
         return f"CASE lower({trimmed}) {whens} END"
+    # Dates are read as they are first, trimmed only when that fails (DuckDB's readers skip
+    # ASCII spaces themselves): trimming every value costs a string copy each.
     formats = parse.get("formats", ["iso"])
     if formats == ["iso"]:
         if type_ == "date":
-            return f"TRY_CAST({trimmed} AS DATE)"
+            return f"coalesce(TRY_CAST({raw} AS DATE), TRY_CAST({trimmed} AS DATE))"
         if parse.get("utc"):
-            return f"timezone('UTC', TRY_CAST({trimmed} AS TIMESTAMPTZ))"
-        return f"TRY_CAST({trimmed} AS TIMESTAMP)"
+            return (f"timezone('UTC', coalesce(TRY_CAST({raw} AS TIMESTAMPTZ), "
+                    f"TRY_CAST({trimmed} AS TIMESTAMPTZ)))")
+        return f"coalesce(TRY_CAST({raw} AS TIMESTAMP), TRY_CAST({trimmed} AS TIMESTAMP))"
     fmt = "[" + ", ".join(quote_literal(f) for f in formats) + "]"
-    if type_ == "date":
-        return f"CAST(TRY_STRPTIME({trimmed}, {fmt}) AS DATE)"
-    return f"TRY_STRPTIME({trimmed}, {fmt})"
+    moment = f"coalesce(TRY_STRPTIME({raw}, {fmt}), TRY_STRPTIME({trimmed}, {fmt}))"
+    return f"CAST({moment} AS DATE)" if type_ == "date" else moment
 
 
 def checked_text_cast(raw: str, column: str, type_: str, parse: dict[str, Any]) -> str:
@@ -215,8 +217,10 @@ def checked_text_cast(raw: str, column: str, type_: str, parse: dict[str, Any]) 
     if type_ in ("string", "geometry"):
         return raw
     marker = quote_literal(f"{BAD_VALUE}{SEP}{column}{SEP}")
-    return (f"coalesce({text_cast(raw, type_, parse)}, CASE WHEN {raw} IS NULL OR trim({raw}) = '' "
-            f"THEN NULL ELSE error({marker} || {raw}) END)")
+    # ltrim, not trim: a trim(raw) here would be the same expression as in the cast, which
+    # DuckDB would then compute for every row instead of only where needed.
+    return (f"coalesce({text_cast(raw, type_, parse)}, CASE WHEN {raw} IS NULL OR "
+            f"ltrim({raw}) = '' THEN NULL ELSE error({marker} || {raw}) END)")
 
 
 def type_of_duckdb(raw_type: str) -> str:
