@@ -37,11 +37,15 @@ _ISO_TIME = re.compile(
 
 def infer(values: list[str]) -> tuple[str, dict[str, Any]]:
     """The type of a column of text values, with how to read them."""
-    # Distinct values in order of appearance (deterministic, so the same file always gets
-    # the same types and the same content hash).
-    distinct = dict.fromkeys(v.strip() for v in dict.fromkeys(values) if v is not None)
-    distinct.pop("", None)
-    vals = list(distinct)[:MAX_DISTINCT]
+    # The first MAX_DISTINCT distinct non-blank values, stripped, in order of appearance
+    # (deterministic, so the same file always gets the same types and the same content hash).
+    distinct: dict[str, None] = {}
+    for value in dict.fromkeys(values):
+        if value is not None and (stripped := value.strip()) and stripped not in distinct:
+            distinct[stripped] = None
+            if len(distinct) >= MAX_DISTINCT:
+                break
+    vals = list(distinct)
     if not vals:
         return "string", {}
     lowered = {v.lower() for v in vals}
