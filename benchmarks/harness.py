@@ -57,6 +57,12 @@ def run_measured(cmd: Sequence[str], env: dict[str, str] | None = None,
     return Run(seconds, peak / 2**20, out)
 
 
+def median_run(runs: Sequence[Run]) -> Run:
+    """Runs of one command summed up: the median time, the highest peak RSS, the last output."""
+    return Run(statistics.median(r.seconds for r in runs), max(r.peak_rss_mb for r in runs),
+               runs[-1].stdout)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
