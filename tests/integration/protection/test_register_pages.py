@@ -113,10 +113,11 @@ def test_request_and_breach_forms(client: TestClient, db: Database) -> None:
             "requester": "Jeanne Martin", "received_on": "2026-01-31", "status": "received"}
     r = client.post("/admin/protection/demandes/nouvelle", data=base, follow_redirects=False)
     assert r.status_code == 303
-    assert "réponse due le 28/02/2026" in _text(client, "/admin/protection/demandes")
+    # Saturday 28 February 2026 rolls to Monday 2 March (Regulation 1182/71 art. 3(4)).
+    assert "réponse due le 02/03/2026" in _text(client, "/admin/protection/demandes")
     with db.session() as s:
         request_id = rights_requests.list_requests(s, SYSTEM)[0].id
-    late = {**base, "extension_informed_on": "2026-03-02", "extension_reasons": "Volume"}
+    late = {**base, "extension_informed_on": "2026-03-03", "extension_reasons": "Volume"}
     r = client.post(f"/admin/protection/demandes/{request_id}", data=late)
     assert r.status_code == 422
     assert "Prolongation refusée" in html.unescape(r.text)

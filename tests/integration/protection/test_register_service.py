@@ -139,7 +139,12 @@ def test_requests_overdue_extension_and_counts(db: Database) -> None:
             answered_on=date(2026, 2, 20), refusal_reason="Obligation légale de conservation",
             answer=f"Refus. {COMPLAINT_MENTION}"))
         assert late.reference == "DDP-2026-001" and extended.reference == "DDP-2026-002"
-        assert rights_requests.clock(late, today).deadline == date(2026, 2, 28)
+        # One month: Saturday 28 February 2026, rolled to Monday 2 March (1182/71 art. 3(4)).
+        assert rights_requests.clock(late, today).deadline == date(2026, 3, 2)
+        assert rights_requests.clock(late, today).initial_deadline == date(2026, 3, 2)
+        assert not rights_requests.clock(late, date(2026, 3, 2)).overdue  # its last day
+        assert rights_requests.clock(late, date(2026, 3, 3)).overdue
+        assert rights_requests.clock(late, date(2026, 2, 28)).days_left == 2
         assert rights_requests.clock(late, today).overdue
         assert rights_requests.clock(extended, today).deadline == date(2026, 4, 30)
         assert not rights_requests.clock(extended, today).overdue
