@@ -1,11 +1,13 @@
 """Data subjects' requests (Articles 15 to 22 and 7(3) GDPR) and their legal deadline.
 
-- Deadline: one month from receipt (deadlines.py); extended by two further months only when
-  the person was told, with the reasons, within that first month (Art. 12(3)): a later
-  extension is refused.
+- Deadline: one month from receipt (deadlines.py), rolled to the next working day when it
+  falls on a Saturday, a Sunday or a French public holiday; extended (three months from
+  receipt, rolled the same way) only when the person was told, with the reasons, within that
+  first month (Art. 12(3)): a later extension is refused.
 - A refusal states its reasons and mentions the right to lodge a complaint with the CNIL
   (Art. 12(4)): a refused request without that mention is refused by the service.
-- Open requests past their deadline are overdue; answers given after it are flagged late.
+- Open requests past their deadline (the rolled one: a request is overdue from the day after
+  it) are overdue; answers given after it are flagged late.
 
 Requests hold the requester's name: only the organisation's administrators, chief data
 officers and DPOs see and handle them; the audit log records references, never names.
