@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
-import threading
+import uuid
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -174,7 +174,8 @@ def _read(path: Path) -> Iterator[bytes]:
 
 def _keep(chunks: Iterator[bytes], path: Path) -> Iterator[bytes]:
     """The chunks, also written to `path` (temporary file, moved into place when complete)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    # Unique: an abandoned download's generator may be closed later, in the same thread.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
     try:
         out = open(tmp, "wb")  # noqa: SIM115 (closed below, after the last chunk)
     except OSError:  # nowhere to keep it: stream only

@@ -32,6 +32,7 @@ from patrimoine.protection import gate
 from patrimoine.protection.register import service as register
 from patrimoine.standards import quality, validation
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
+from patrimoine.web.head import is_head
 from patrimoine.web.templating import markdown, render
 
 router = APIRouter(include_in_schema=False)
@@ -325,12 +326,17 @@ def feed(request: Request, session: SessionDep) -> Response:
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
+def _visitor(request: Request) -> bool:
+    """Whether the request counts in the usage figures: not a robot, not a HEAD (checks)."""
+    return not is_head(request) and not usage.is_robot(request.headers.get("user-agent"))
+
+
 @router.get("/datasets/{slug}")
 def dataset_page(request: Request, slug: str, session: SessionDep,
                  principal: PrincipalDep) -> Response:
     dataset = catalog.get_public_dataset(session, principal, slug)
     # A view is the arrival on the page; filtering, sorting, paging or charting it is not.
-    if not request.query_params and not usage.is_robot(request.headers.get("user-agent")):
+    if not request.query_params and _visitor(request):
         usage.record_view(session, dataset.id)
     ctx = _dataset_context(request, session, principal, dataset)
     status = 400 if ctx["table_error"] or ctx["chart_error"] else 200
@@ -364,7 +370,7 @@ def download(request: Request, slug: str, session: SessionDep, principal: Princi
     if format not in exports.FORMATS:
         raise Invalid(f"Format « {format} » inconnu : {', '.join(exports.FORMATS)}.")
     chosen = _readable(request, session, principal, dataset, version)
-    if not usage.is_robot(request.headers.get("user-agent")):
+    if _visitor(request):
         usage.record_download(session, dataset.id)
     keep = [(k, v) for k, v in request.query_params.multi_items() if k in ("where", "q", "sep")]
     target = f"/api/v1/datasets/{slug}/versions/{chosen.number}/export.{format}"
