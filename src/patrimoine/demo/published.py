@@ -199,6 +199,8 @@ BUILDING_KINDS = (("Groupe scolaire", 2600), ("Gymnase", 1800), ("Médiathèque"
 
 def energy(rng: random.Random, path: Path) -> None:
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    # A fixed creation date: the same demo makes the same file, byte for byte.
+    book.set_properties({"created": datetime(2025, 1, 6, 9, 0)})
     sheet = book.add_worksheet("Consommations")
     header = ["batiment", "categorie", "surface_m2", "mois", "electricite_kwh", "gaz_kwh",
               "chaleur_kwh"]
