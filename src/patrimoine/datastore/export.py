@@ -64,6 +64,9 @@ class ExportRequest:
     columns: tuple[str, ...] = ()
     sort: tuple[SortKey, ...] = ()
     delimiter: str = ","
+    # When the data was published: stamped in formats that carry a date (XLSX), so that the
+    # same export is the same bytes (its ETag is a strong validator).
+    published: datetime | None = None
 
 
 @dataclass
@@ -144,7 +147,7 @@ def export(table: VersionTable, query: Query, request: ExportRequest, basename: 
             raise Invalid(f"Un fichier Excel contient au plus {XLSX_MAX_ROWS:,} lignes ; cet "
                           f"export en compte {total:,}. Filtrez ou choisissez CSV ou Parquet."
                           .replace(",", "\u202f"))
-        chunks = _xlsx(table, columns, tail, where.params)
+        chunks = _xlsx(table, columns, tail, where.params, request.published)
     return Export(MEDIA_TYPES[fmt], filename, chunks)
 
 
@@ -351,7 +354,7 @@ def _parquet(table: VersionTable, columns: list[Any], tail: str,
 
 
 def _xlsx(table: VersionTable, columns: list[Any], tail: str,
-          params: list[Any]) -> Iterator[bytes]:
+          params: list[Any], published: datetime | None) -> Iterator[bytes]:
     import xlsxwriter
 
     sql = f"SELECT {', '.join(quote(c.name) for c in columns)}{tail}"
@@ -362,6 +365,9 @@ def _xlsx(table: VersionTable, columns: list[Any], tail: str,
             "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
             "strings_to_urls": False, "nan_inf_to_errors": True,
         })
+        # Without it xlsxwriter stamps the current time: two downloads would differ.
+        workbook.set_properties({"created": (published or datetime(1980, 1, 1)).replace(
+            tzinfo=None)})
         sheet = workbook.add_worksheet("Données")
         bold = workbook.add_format({"bold": True})
         date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})

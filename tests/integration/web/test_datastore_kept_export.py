@@ -40,3 +40,27 @@ def test_whole_csv_export_sent_again_from_the_kept_file(
     filtered = client.get(f"{BASE}/{slug}/export.csv", params={"q": "lyon"})
     assert "content-length" not in filtered.headers
     assert len(filtered.text.splitlines()) == 4
+
+
+def test_an_xlsx_export_is_the_same_bytes_each_time(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    import io
+    import time
+
+    import openpyxl
+
+    with db.unit_of_work() as s:
+        dataset = f.dataset(s, f.organisation(s), "Équipements tableur",
+                            access_level=AccessLevel.OPEN)
+        version = publish(settings, s, dataset, EQUIPEMENTS_SQL)
+        slug, published = dataset.slug, version.created_at
+    url = f"{BASE}/{slug}/export.xlsx"
+    first = client.get(url)
+    time.sleep(1.1)  # xlsxwriter would otherwise stamp a later second
+    again = client.get(url)
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content and first.headers["etag"] == again.headers["etag"]
+    created = openpyxl.load_workbook(io.BytesIO(first.content)).properties.created
+    assert created is not None and created.replace(tzinfo=None, microsecond=0) == \
+        published.replace(tzinfo=None, microsecond=0)

@@ -420,7 +420,8 @@ def _export(request: Request, session: Session, principal: Principal, slug: str,
     dataset, version, table = _open(request, session, principal, slug, number,
                                     "datastore.export")
     export_request = exports.ExportRequest(format=fmt.lower(), columns=_columns(columns),
-                                           sort=queries.parse_sort(sort), delimiter=sep)
+                                           sort=queries.parse_sort(sort), delimiter=sep,
+                                           published=_last_modified(version))
     headers, not_modified = _conditional(request, dataset, version, table, query,
                                          ["export", export_request])
     if not_modified:
