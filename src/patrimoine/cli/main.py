@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 from typer.main import get_command_from_info, get_group_from_info
 from typer.models import CommandInfo, TyperInfo
 
+from patrimoine.cli import french
 from patrimoine.core.errors import PatrimoineError
 
 # name -> "module:attribute": a Typer sub-app (a group of commands) or a command function.
@@ -100,11 +101,13 @@ class LazyGroup(TyperGroup):
         return get_command_from_info(CommandInfo(name=name, callback=obj), **options)
 
 
+french.install()
 app = typer.Typer(
     cls=LazyGroup,
     help="Patrimoine : inventaire, portail et protection des données d'une collectivité.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,  # its options and messages exist in English only
 )
 
 

@@ -32,3 +32,15 @@ def test_a_mistyped_command_gets_a_french_suggestion(cli) -> None:  # type: igno
     assert typo.returncode == 2
     assert "Commande inconnue : « lod ». Vouliez-vous dire 'load' ?" in typo.stderr
     assert "Traceback" not in typo.stderr
+
+
+def test_help_pages_speak_french(cli) -> None:  # type: ignore[no-untyped-def]
+    for args in (("--help",), ("datastore", "load", "--help"), ("inventory", "--help")):
+        shown = cli(*args)
+        assert shown.returncode == 0, shown.stderr
+        text = shown.stdout
+        assert "Afficher cette aide et quitter." in text
+        for english in ("Show this message", "Install completion", "Commands", "[required]"):
+            assert english not in text, (args, english)
+    assert "Commandes" in cli("--help").stdout
+    assert "[obligatoire]" in cli("datastore", "load", "--help").stdout
