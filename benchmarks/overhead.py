@@ -2,8 +2,9 @@
 source trees (e.g. a `git archive` of the commit before a change, and the work tree),
 started in turn, each answering the same requests.
 
+    git archive HEAD~1 src | tar -x -C var/bench/before
     .venv/bin/python benchmarks/overhead.py --data-dir var/bench/patrimoine \\
-        before=/tmp/before/src after=src [--rounds 5] [--slug subventions]
+        before=var/bench/before/src after=src [--rounds 5] [--slug subventions]
 
 A variant written NAME=SRC:h11 runs on uvicorn's pure-Python HTTP parser and event loop
 (httptools and uvloop hidden), as Patrimoine did before it required them. Copy the data
