@@ -26,9 +26,10 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json",
                                           help="Afficher le rapport en JSON.")] = False,
 ) -> None:
-    """Vérifier le chaînage du journal d'audit et son ancre : aucune entrée modifiée ni
-    supprimée (au milieu, ou à la fin depuis la dernière ancre). Code de sortie 0 si le
-    journal est intact, 1 sinon (avec la première entrée en défaut)."""
+    """Vérifier le chaînage du journal d'audit et son ancre.
+
+    Aucune entrée modifiée ni supprimée (au milieu, ou à la fin depuis la dernière ancre).
+    Code de sortie 0 si le journal est intact, 1 sinon (avec la première entrée en défaut)."""
     svc = services()
     try:
         with svc.db.unit_of_work() as session:

@@ -27,9 +27,10 @@ def demo(
                           "démonstration au lieu de mots de passe aléatoires."),
     ] = None,
 ) -> None:
-    """Charger le territoire de démonstration : une métropole fictive, sa ville-centre, son
-    CCAS et ses communes membres, leurs directions, un compte par rôle et plusieurs centaines
-    de jeux de données inventoriés.
+    """Charger le territoire de démonstration.
+
+    Une métropole fictive, sa ville-centre, son CCAS et ses communes membres, leurs
+    directions, un compte par rôle et plusieurs centaines de jeux de données inventoriés.
 
     Les mots de passe des comptes sont affichés une seule fois, ici ; seule leur empreinte
     est conservée.

@@ -34,8 +34,10 @@ def scan(
         "--sample-rows", envvar="PATRIMOINE_SCAN_SAMPLE_ROWS",
         help="Lignes examinées par colonne, réparties dans tout le fichier.")] = 2000,
 ) -> None:
-    """Cherche des données personnelles (courriels, téléphones, NIR, IBAN, noms, adresses,
-    dates de naissance, plaques, positions de domiciles) dans les colonnes d'un fichier."""
+    """Cherche des données personnelles dans les colonnes d'un fichier.
+
+    Courriels, téléphones, NIR, IBAN, noms, adresses, dates de naissance, plaques
+    d'immatriculation, positions de domiciles."""
     if sample_rows < 1:
         raise Invalid("Le nombre de lignes à examiner (--sample-rows) doit être positif.")
     tables = read_tables(file)

@@ -133,9 +133,10 @@ def overdue(
                                                      help="Nom ou identifiant.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Afficher en JSON.")] = False,
 ) -> None:
-    """Lister les demandes dont le délai légal (un mois, ou trois avec prolongation, prorogé
-    au premier jour ouvrable s'il expire un samedi, un dimanche ou un jour férié) est dépassé
-    sans réponse."""
+    """Lister les demandes dont le délai légal est dépassé sans réponse.
+
+    Un mois, ou trois avec prolongation, prorogé au premier jour ouvrable s'il expire un
+    samedi, un dimanche ou un jour férié."""
     svc = services()
     with svc.db.session() as session:
         found = rights_requests.list_requests(

@@ -126,8 +126,9 @@ def rule(
 
 @app.command("plan")
 def plan(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
-    """Liste ce qui arrive à échéance : jeux de données, versions, lignes, pourquoi, quel
-    sort final, depuis quand."""
+    """Liste ce qui arrive à échéance.
+
+    Jeux de données, versions, lignes : pourquoi, quel sort final, depuis quand."""
     svc = _services()
     with svc.db.session() as session:
         result = planner.build_plan(session, svc.settings, _organisations(session, organisation))
@@ -156,8 +157,9 @@ def plan(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command("apply")
 def apply(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
-    """Applique ce qui est échu (versement, anonymisation, destruction visée), chaque action
-    enregistrée."""
+    """Applique ce qui est échu, chaque action enregistrée.
+
+    Versement aux archives, anonymisation, destruction visée."""
     svc = _services()
     with svc.db.unit_of_work() as session:
         outcome = applier.apply_plan(session, svc.settings, _principal(),
@@ -233,8 +235,9 @@ def visa(
     refused: Annotated[bool, typer.Option("--refused", help="Visa refusé.")] = False,
     reason: Annotated[str | None, typer.Option("--reason", help="Motif du refus.")] = None,
 ) -> None:
-    """Enregistre le visa du directeur des archives sur un bordereau (article R212-14 du
-    Code du patrimoine) ; la destruction peut ensuite être appliquée."""
+    """Enregistre le visa du directeur des archives sur un bordereau.
+
+    Article R212-14 du Code du patrimoine ; la destruction peut ensuite être appliquée."""
     at = None
     if on:
         try:

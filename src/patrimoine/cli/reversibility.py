@@ -70,8 +70,10 @@ def _audit(svc: Services, action: str, details: dict[str, object]) -> None:
 def export_command(
     folder: Annotated[Path, typer.Argument(help="Dossier à créer (nouveau ou vide).")],
 ) -> None:
-    """Exporter toute l'instance dans des formats ouverts : inventaire, versions publiées,
-    registres, comptes (sans secrets), historique et journal d'audit, catalogue DCAT.
+    """Exporter toute l'instance dans des formats ouverts.
+
+    Inventaire, versions publiées, registres, comptes (sans secrets), historique et journal
+    d'audit, catalogue DCAT.
 
     Le dossier contient un Data Package Frictionless (datapackage.json et tables/*.csv), un
     paquet par jeu de données versionné (datasets/), le catalogue (catalog.ttl) et un
