@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import tempfile
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -40,11 +39,12 @@ from patrimoine.core.settings import Settings
 from patrimoine.core.text import slugify
 from patrimoine.datastore import versions as store
 from patrimoine.datastore.engine import CACHE_DIR
-from patrimoine.datastore.ingest.writer import write_parquet
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, DatasetChange, LifecycleStage
 from patrimoine.protection.findings import anonymise as anon
-from patrimoine.protection.findings.service import connect, parquet_source, quote
+from patrimoine.protection.findings.service import (
+    connect, parquet_source, quote, write_derived,
+)
 from patrimoine.retention.models import (
     DatasetRetention,
     EliminationSlip,
@@ -215,21 +215,7 @@ def purge_rows(session: Session, settings: Settings, principal: Principal, datas
         cond = expired_condition(purge["column"], rule, asof)
         names = ", ".join(quote(c) for c in latest.column_names())
         sql = f"SELECT {names} FROM {parquet_source(settings, latest)} WHERE NOT ({cond})"
-        folder = store.dataset_folder(settings, dataset)
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".retention-{uuid.uuid4().hex}.parquet.tmp"
-        workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=folder))
-        try:
-            con = connect(workdir)
-            try:
-                row_count, digest = write_parquet(con, sql, tmp)
-            finally:
-                con.close()
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+        tmp, row_count, digest = write_derived(settings, dataset, sql, "retention")
         version = _register(session, settings, principal, dataset, latest, tmp, digest,
                             row_count, purge)
         if version is not None:

@@ -19,14 +19,12 @@ pseudonymised columns are carried over unresolved.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -36,12 +34,11 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions
-from patrimoine.datastore.ingest.writer import write_parquet
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, DatasetChange
 from patrimoine.protection.findings import keys, service
 from patrimoine.protection.findings.models import Anonymisation
-from patrimoine.protection.findings.service import connect, parquet_source, quote
+from patrimoine.protection.findings.service import parquet_source, quote, write_derived
 
 OPERATIONS = ("drop", "mask", "pseudonymise", "generalise")
 LEVELS = ("month", "year", "band", "grid", "department")
@@ -326,25 +323,14 @@ def anonymise(session: Session, settings: Settings, principal: Principal, datase
     operations = check_plan(source, plan)
     sql, columns = build_select(settings, source, operations)
     pseudonymised = [o.column for o in operations if o.op == "pseudonymise"]
-    folder = versions.dataset_folder(settings, dataset)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".anonymise-{uuid.uuid4().hex}.parquet.tmp"
-    workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=folder))
-    try:
-        con = connect(workdir)
-        try:
-            if pseudonymised:
-                ipad, opad = keys.hmac_pads(keys.dataset_key(settings, dataset))
-                con.execute("SET VARIABLE pk_ipad = $1::BLOB", [ipad])
-                con.execute("SET VARIABLE pk_opad = $1::BLOB", [opad])
-            row_count, digest = write_parquet(con, sql, tmp)
-        finally:
-            con.close()
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+
+    def with_key(con: duckdb.DuckDBPyConnection) -> None:
+        ipad, opad = keys.hmac_pads(keys.dataset_key(settings, dataset))
+        con.execute("SET VARIABLE pk_ipad = $1::BLOB", [ipad])
+        con.execute("SET VARIABLE pk_opad = $1::BLOB", [opad])
+
+    tmp, row_count, digest = write_derived(settings, dataset, sql, "anonymise",
+                                           with_key if pseudonymised else None)
     positions = source.positions
     if positions and any(o.op == "drop" and o.column in positions.values() for o in operations):
         positions = None

@@ -16,6 +16,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,7 @@ from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions
+from patrimoine.datastore.ingest.writer import write_parquet
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, DatasetChange
 from patrimoine.protection.findings.models import (
@@ -91,6 +96,32 @@ def parquet_source(settings: Settings, version: DatasetVersion) -> str:
     if not path.is_file():
         raise Invalid(f"Le fichier de la version {version.number} est introuvable ({path.name}).")
     return f"read_parquet({literal(str(path))})"
+
+
+def write_derived(settings: Settings, dataset: Dataset, sql: str, purpose: str,
+                  prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+                  ) -> tuple[Path, int, str]:
+    """Write the rows `sql` selects (from an existing version) as a Parquet file beside the
+    dataset's versions, under a temporary name the caller registers or removes: (path, row
+    count, sha256). `prepare` sets up the connection first (e.g. session variables)."""
+    folder = versions.dataset_folder(settings, dataset)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{purpose}-{uuid.uuid4().hex}.parquet.tmp"
+    workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=folder))
+    try:
+        con = connect(workdir)
+        try:
+            if prepare is not None:
+                prepare(con)
+            row_count, digest = write_parquet(con, sql, tmp)
+        finally:
+            con.close()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return tmp, row_count, digest
 
 
 # --- scanning ------------------------------------------------------------------------------
