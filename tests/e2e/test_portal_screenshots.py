@@ -15,7 +15,7 @@ from patrimoine.bootstrap import Services
 from patrimoine.core.db import Database
 from patrimoine.demo.territory import load_demo
 from patrimoine.inventory.models import Dataset
-from patrimoine.portal import usage
+from patrimoine.usage import service as usage
 from tests import factories as f
 
 pytestmark = pytest.mark.e2e

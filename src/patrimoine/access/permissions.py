@@ -33,7 +33,7 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Forbidden, Unauthenticated
 from patrimoine.grants.models import DatasetGrant, GranteeKind
-from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
 
 MANAGERS = (Role.ADMINISTRATOR, Role.CHIEF_DATA_OFFICER)
 STAFF = (Role.ADMINISTRATOR, Role.CHIEF_DATA_OFFICER, Role.DPO, Role.DATA_REFERENT, Role.AGENT)
@@ -206,3 +206,47 @@ def require(allowed: bool, p: Principal, what: str) -> None:
     if p.is_anonymous:
         raise Unauthenticated(f"Connectez-vous pour {what}.")
     raise Forbidden(f"Votre compte n'a pas le droit de {what}.")
+
+
+def public_clause(principal: Principal) -> ColumnElement[bool]:
+    """The SQL condition of a dataset shown on the portal, DCAT and CKAN to `principal`:
+    published, not restricted, and readable by the principal."""
+    return and_(
+        Dataset.lifecycle_stage == LifecycleStage.PUBLISHED,
+        Dataset.access_level != AccessLevel.RESTRICTED,
+        readable_datasets(principal),
+    )
+
+
+# Retention: the plan, slips and sobriety figures of an organisation are seen by its register
+# keepers; applying the plan, producing a slip and recording the archives' visa are
+# decisions of its administrators and chief data officers.
+
+def can_view_retention(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *REGISTER_KEEPERS)
+
+
+def can_manage_retention(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *MANAGERS)
+
+
+def retention_viewable_organisations(p: Principal) -> list[int] | None:
+    """None means every organisation."""
+    if p.is_superadmin:
+        return None
+    return sorted(o for o in p.roles if p.has_role(o, *REGISTER_KEEPERS))
+
+
+def retention_managed_organisations(p: Principal) -> list[int] | None:
+    if p.is_superadmin:
+        return None
+    return sorted(o for o in p.roles if p.has_role(o, Role.ADMINISTRATOR,
+                                                   Role.CHIEF_DATA_OFFICER))
+
+
+def require_view_retention(p: Principal, organisation_id: int) -> None:
+    require(can_view_retention(p, organisation_id), p, "consulter la conservation des données")
+
+
+def require_manage_retention(p: Principal, organisation_id: int) -> None:
+    require(can_manage_retention(p, organisation_id), p, "décider de la conservation des données")

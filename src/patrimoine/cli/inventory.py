@@ -174,7 +174,7 @@ def export_scdl(
     une colonne obligatoire (courriel de contact, couverture géographique, formats…) sont
     écartés et listés, sauf avec --incomplets.
     """
-    from patrimoine.standards import scdl_catalogue
+    from patrimoine.interop import scdl_catalogue
 
     svc = services()
     try:
@@ -220,7 +220,7 @@ def import_scdl(
     Même moteur que « inventory import » : les jeux de données sont rapprochés par
     organisation, direction et titre ; rien n'est écrit si une seule ligne est invalide.
     """
-    from patrimoine.standards import scdl_catalogue
+    from patrimoine.interop import scdl_catalogue
 
     if not file.is_file():
         raise Invalid(f"Fichier introuvable : {file}")
@@ -263,7 +263,7 @@ def quality_(
 
     Score moyen (de 0 à 100), nombre de jeux de données par tranche, et nombre de jeux qui
     remplissent chaque critère (les neuf d'udata, colonnes, schéma, données personnelles)."""
-    from patrimoine.standards import quality
+    from patrimoine.charter import quality
 
     svc = services()
     try:

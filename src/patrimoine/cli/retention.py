@@ -21,7 +21,8 @@ from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.text import key
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.retention import apply as applier
-from patrimoine.retention import planner, slips, sobriety
+from patrimoine.retention import planner, slips
+from patrimoine.charter import sobriety
 from patrimoine.retention import service as rules_service
 from patrimoine.retention.models import SLIP_STATUS_LABELS
 

@@ -1,6 +1,6 @@
 """What the public portal shows, and the catalog's search, facets, sorts and pages.
 
-What is public (decided here, once):
+What is public (decided once, in `access.permissions.public_clause`):
 - a dataset appears on the portal when its life-cycle stage is *published* and the visitor
   may read it (`permissions.readable_datasets`);
 - restricted ("closed") datasets never appear on the portal, whoever asks, even once
@@ -21,20 +21,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from patrimoine.access.permissions import readable_datasets
+from patrimoine.access.permissions import public_clause
 from patrimoine.access.principal import Principal
+from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.settings import Settings
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import search
-from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, Organisation
-from patrimoine.portal import usage
+from patrimoine.inventory.licences import Licence, licence
+from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.protection import gate
-from patrimoine.standards import quality
-from patrimoine.portal.licences import Licence, licence
+from patrimoine.usage import service as usage
 
 PER_PAGE = 20
 SORTS = {
@@ -58,15 +58,6 @@ MAP_VALUES = {"oui": "Avec carte", "non": "Sans carte"}
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"[#*_`>|]+|^\s*[-+]\s", re.MULTILINE)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def public_clause(principal: Principal) -> ColumnElement[bool]:
-    """The SQL condition of a dataset shown on the portal to `principal`."""
-    return and_(
-        Dataset.lifecycle_stage == LifecycleStage.PUBLISHED,
-        Dataset.access_level != AccessLevel.RESTRICTED,
-        readable_datasets(principal),
-    )
 
 
 def get_public_dataset(session: Session, principal: Principal, slug: str) -> Dataset:

@@ -45,7 +45,7 @@ from patrimoine.inventory.models import (
     LifecycleStage,
     YesNoUndefined,
 )
-from patrimoine.portal.licences import LICENCE_OUVERTE, ODBL, licence
+from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
 from patrimoine.protection.gate import publication_blockers
 
 

@@ -24,7 +24,7 @@ from patrimoine.core.errors import Conflict, Invalid, NotFound
 from patrimoine.core.settings import Settings
 from patrimoine.inventory.models import Organisation
 from patrimoine.protection.register.vocabulary import label
-from patrimoine.retention import permissions as perms
+from patrimoine.access import permissions as perms
 from patrimoine.retention.models import (
     SLIP_STATUS_LABELS,
     EliminationSlip,
@@ -50,7 +50,7 @@ def create_slip(session: Session, settings: Settings, principal: Principal,
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFound("Organisation inconnue.")
-    perms.require_manage(principal, organisation_id)
+    perms.require_manage_retention(principal, organisation_id)
     plan = build_plan(session, settings, [organisation_id], today)
     items = [i for i in plan.items if i.needs_visa and i.slip is None
              and (keys is None or i.key in keys)]
@@ -80,14 +80,14 @@ def create_slip(session: Session, settings: Settings, principal: Principal,
 
 def get_slip(session: Session, principal: Principal, slip_id: int) -> EliminationSlip:
     slip = session.get(EliminationSlip, slip_id)
-    if slip is None or not perms.can_view(principal, slip.organisation_id):
+    if slip is None or not perms.can_view_retention(principal, slip.organisation_id):
         raise NotFound(f"Le bordereau {slip_id} n'existe pas.")
     return slip
 
 
 def list_slips(session: Session, principal: Principal) -> list[EliminationSlip]:
     query = select(EliminationSlip).order_by(EliminationSlip.id.desc())
-    orgs = perms.viewable_organisations(principal)
+    orgs = perms.retention_viewable_organisations(principal)
     if orgs is not None:
         query = query.where(EliminationSlip.organisation_id.in_(orgs))
     return list(session.scalars(query))
@@ -98,7 +98,7 @@ def record_visa(session: Session, principal: Principal, slip_id: int, *, by: str
                 reason: str | None = None) -> EliminationSlip:
     """Record the archives director's visa (or refusal) on the slip."""
     slip = get_slip(session, principal, slip_id)
-    perms.require_manage(principal, slip.organisation_id)
+    perms.require_manage_retention(principal, slip.organisation_id)
     by, reference = " ".join((by or "").split()), " ".join((reference or "").split())
     errors = []
     if not by:

@@ -341,7 +341,7 @@ def _write_data_files(settings: Settings, conn: Connection, root: Path) -> dict[
 
 
 def _write_catalog(settings: Settings, session: Session, root: Path) -> None:
-    from patrimoine.standards import dcat
+    from patrimoine.interop import dcat
 
     data, _ = dcat.serialize(dcat.full_catalog(session, settings.public_url), "ttl")
     (root / f.CATALOG).write_bytes(data)

@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from patrimoine import __version__
 from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
-from patrimoine.datastore.warmup import LayoutWarmer
+from patrimoine.web.layout_warmer import LayoutWarmer
 from patrimoine.web import errors
 from patrimoine.web.api import accounts as api_accounts
 from patrimoine.web.api import audit as api_audit

@@ -21,7 +21,7 @@ from patrimoine.datastore import versions
 from patrimoine.datastore.engine import CACHE_DIR
 from patrimoine.datastore.ingest import ingest
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.datastore.warmup import LayoutWarmer, startup_versions
+from patrimoine.web.layout_warmer import LayoutWarmer, startup_versions
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.protection.findings import service as findings
@@ -134,7 +134,7 @@ def test_a_failed_build_is_logged_and_the_server_goes_on(
     version = _load(warm_services, tmp_path, CSV)
     versions.version_path(warm_services.settings, version).unlink()  # its file is gone
     app = create_app(services=warm_services)
-    with caplog.at_level(logging.ERROR, logger="patrimoine.datastore.warmup"), \
+    with caplog.at_level(logging.ERROR, logger="patrimoine.web.layout_warmer"), \
             TestClient(app) as client:
         assert app.state.layout_warmer.wait_idle(60)
         assert client.get("/api/v1/openapi.json").status_code == 200
@@ -149,7 +149,7 @@ def test_a_version_loaded_outside_the_server_is_built_by_the_next_rescan(
     broken = _load(warm_services, tmp_path, CSV + "Cléry;12\n", "casse.csv")
     versions.version_path(warm_services.settings, broken).unlink()
     app = create_app(services=warm_services)
-    with caplog.at_level(logging.ERROR, logger="patrimoine.datastore.warmup"), TestClient(app):
+    with caplog.at_level(logging.ERROR, logger="patrimoine.web.layout_warmer"), TestClient(app):
         warmer: LayoutWarmer = app.state.layout_warmer
         assert warmer.wait_idle(60)
         # As `patrimoine datastore load` does, in its own transaction, while the server runs.

@@ -22,7 +22,7 @@ from patrimoine.datastore.models import DatasetVersion
 from patrimoine.demo.territory import load_demo
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
 from patrimoine.portal import data
-from patrimoine.portal.models import DatasetDailyUsage
+from patrimoine.usage.models import DatasetDailyUsage
 from tests import factories
 from tests.integration.portal.world import World, build, load
 

@@ -11,7 +11,9 @@ from fastapi.testclient import TestClient
 from patrimoine.bootstrap import Services
 from patrimoine.inventory.models import Dataset
 from patrimoine.portal import catalog
-from patrimoine.standards import public, quality, validation
+from patrimoine.interop import public
+from patrimoine.charter import quality
+from patrimoine.standards import validation
 from tests import factories
 from tests.integration.portal.world import World, build
 

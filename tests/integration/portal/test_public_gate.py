@@ -17,7 +17,7 @@ from patrimoine.datastore.ingest import ingest
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
 from patrimoine.protection import gate
 from patrimoine.protection.findings import service as findings
-from patrimoine.standards import public
+from patrimoine.interop import public
 from tests import factories
 from tests.integration.protection.findings_support import persons_csv
 

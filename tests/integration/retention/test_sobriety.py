@@ -13,8 +13,8 @@ from patrimoine.bootstrap import Services
 from patrimoine.datastore.engine import prepare_version
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset
-from patrimoine.portal.models import DatasetDailyUsage
-from patrimoine.retention import sobriety
+from patrimoine.usage.models import DatasetDailyUsage
+from patrimoine.charter import sobriety
 from tests import factories as f
 from tests.integration.retention.support import SYSTEM, load, subscribers_csv, world
 

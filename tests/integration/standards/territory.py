@@ -19,7 +19,7 @@ from patrimoine.core.settings import Settings
 from patrimoine.datastore.ingest import ingest
 from patrimoine.demo.territory import load_demo
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, UpdateFrequency
-from patrimoine.standards import public
+from patrimoine.interop import public
 from tests import factories
 
 TREES_CSV = """essence;hauteur;plantation;commune;latitude;longitude

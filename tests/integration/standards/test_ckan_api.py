@@ -17,7 +17,7 @@ import ckanapi
 import pytest
 import requests
 
-from patrimoine.standards import public
+from patrimoine.interop import public
 from tests.integration.standards import udata_schema
 from tests.integration.standards.territory import Territory
 from tests.support import server

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Dataset
-from patrimoine.standards import dcat, public
+from patrimoine.interop import dcat, public
 from patrimoine.web.app import create_app
 from tests import factories
 from tests.integration.standards.territory import Territory

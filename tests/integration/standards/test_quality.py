@@ -17,7 +17,8 @@ from patrimoine.cli import main
 from patrimoine.core.clock import now
 from patrimoine.datastore.versions import get_version, version_path
 from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
-from patrimoine.standards import quality, validation
+from patrimoine.charter import quality
+from patrimoine.standards import validation
 from tests import factories
 from tests.integration.datastore.ingest_support import SYSTEM, load, write
 

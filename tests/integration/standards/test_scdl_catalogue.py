@@ -22,7 +22,8 @@ from patrimoine.bootstrap import Services
 from patrimoine.cli import main
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
-from patrimoine.standards import schemas, scdl_catalogue, validation
+from patrimoine.standards import schemas, validation
+from patrimoine.interop import scdl_catalogue
 from tests import factories
 
 SYSTEM = factories.SYSTEM

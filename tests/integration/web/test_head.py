@@ -12,7 +12,7 @@ from patrimoine.bootstrap import Services
 from patrimoine.core.db import Database
 from patrimoine.core.settings import Settings
 from patrimoine.inventory.models import AccessLevel
-from patrimoine.portal.models import DatasetDailyUsage
+from patrimoine.usage.models import DatasetDailyUsage
 from tests import factories as f
 from tests.integration.datastore.tables import generated_sql
 from tests.integration.portal.world import build

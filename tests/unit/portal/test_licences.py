@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from patrimoine.portal.licences import LICENCE_OUVERTE, ODBL, licence
+from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
 
 
 @pytest.mark.parametrize("text", [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from patrimoine.datastore import query as queries
-from patrimoine.standards import ckan
+from patrimoine.interop import ckan
 
 
 def test_fq_clauses_quotes_groups_and_exclusions() -> None:

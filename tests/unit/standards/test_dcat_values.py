@@ -19,8 +19,8 @@ from patrimoine.inventory.models import (
     OrganisationKind,
     UpdateFrequency,
 )
-from patrimoine.standards import dcat
-from patrimoine.standards.public import PublicDataset
+from patrimoine.interop import dcat
+from patrimoine.interop.public import PublicDataset
 
 SHAPES = Path(__file__).resolve().parents[2] / "standards" / "dcat-ap"
 BASE = "https://donnees.example.fr"

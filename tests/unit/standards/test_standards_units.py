@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from patrimoine.inventory.models import Dataset, UpdateFrequency
-from patrimoine.standards import quality, schemas, validation
+from patrimoine.charter import quality
+from patrimoine.standards import schemas, validation
 
 
 @pytest.mark.parametrize(("name", "valid"), [

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from patrimoine.datastore.engine import DEFAULT_LIMITS
-from patrimoine.standards import ckan
+from patrimoine.interop import ckan
 from patrimoine.web import errors
 from patrimoine.web.deps import SessionDep, services
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from patrimoine.core.errors import NotFound
 from patrimoine.datastore import export as exports
 from patrimoine.inventory.models import Organisation
-from patrimoine.standards import dcat, public
+from patrimoine.interop import dcat, public
 from patrimoine.web.deps import SessionDep, services
 
 router = APIRouter(include_in_schema=False)

@@ -1,7 +1,7 @@
 """JSON API of retention: dataset rules, the plan, its application, elimination slips and the
 archives director's visa, the record of actions, sobriety figures.
 
-Who may do what (retention/permissions.py): an organisation's administrators, chief data
+Who may do what (access/permissions.py): an organisation's administrators, chief data
 officers and DPO see its plan, slips, actions and figures; its administrators and chief data
 officers apply the plan, produce slips and record visas; whoever may change a dataset sets
 its rule. Other organisations' slips answer 404.
@@ -23,8 +23,9 @@ from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Organisation
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.retention import apply as applier
-from patrimoine.retention import permissions as perms
-from patrimoine.retention import planner, slips, sobriety
+from patrimoine.access import permissions as perms
+from patrimoine.retention import planner, slips
+from patrimoine.charter import sobriety
 from patrimoine.retention import service as rules
 from patrimoine.retention.models import RetentionAction
 from patrimoine.web.api.guards import api_write
@@ -40,12 +41,12 @@ def _scope(session: SessionDep, principal: Principal, organisation: str | None,
     if organisation:
         org = get_organisation_by_slug(session, organisation)
         if manage:
-            perms.require_manage(principal, org.id)
+            perms.require_manage_retention(principal, org.id)
         else:
-            perms.require_view(principal, org.id)
+            perms.require_view_retention(principal, org.id)
         return [org.id]
-    orgs = perms.managed_organisations(principal) if manage else \
-        perms.viewable_organisations(principal)
+    orgs = perms.retention_managed_organisations(principal) if manage else \
+        perms.retention_viewable_organisations(principal)
     require(orgs is None or bool(orgs), principal,
             "décider de la conservation des données" if manage
             else "consulter la conservation des données")

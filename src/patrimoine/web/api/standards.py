@@ -17,7 +17,9 @@ from starlette.datastructures import UploadFile
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
 from patrimoine.inventory import service as inventory
-from patrimoine.standards import quality, schemas, scdl_catalogue, validation
+from patrimoine.charter import quality
+from patrimoine.standards import schemas, validation
+from patrimoine.interop import scdl_catalogue
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 

@@ -17,8 +17,9 @@ from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Organisation
 from patrimoine.protection.register.vocabulary import choices
 from patrimoine.retention import apply as applier
-from patrimoine.retention import permissions as perms
-from patrimoine.retention import planner, slips, sobriety
+from patrimoine.access import permissions as perms
+from patrimoine.retention import planner, slips
+from patrimoine.charter import sobriety
 from patrimoine.retention import service as rules
 from patrimoine.retention.models import SLIP_STATUS_LABELS, RetentionAction
 from patrimoine.retention.rules import START_LABELS, DurationUnit, FinalFate, StartEvent
@@ -33,7 +34,7 @@ SECTION = "conservation"
 
 
 def _organisations(session: SessionDep, principal: Any) -> list[Organisation]:
-    scope = perms.viewable_organisations(principal)
+    scope = perms.retention_viewable_organisations(principal)
     require(scope is None or bool(scope), principal, "consulter la conservation des données")
     orgs = session.scalars(select(Organisation).order_by(Organisation.name))
     return [o for o in orgs if scope is None or o.id in scope]
@@ -49,7 +50,7 @@ def retention_page(request: Request, session: SessionDep, principal: LoggedInDep
     actions = session.scalars(select(RetentionAction).where(
         RetentionAction.organisation_id.in_(ids)).order_by(RetentionAction.id.desc()).limit(50))
     figures = sobriety.compute(session, settings, ids)
-    manageable = [o for o in orgs if perms.can_manage(principal, o.id)]
+    manageable = [o for o in orgs if perms.can_manage_retention(principal, o.id)]
     to_propose = {o.id for o in manageable
                   if any(i.organisation_id == o.id and i.needs_visa and i.slip is None
                          for i in plan.items)}
@@ -67,7 +68,7 @@ def retention_page(request: Request, session: SessionDep, principal: LoggedInDep
 @router.post(f"{BASE}/appliquer")
 def apply_page(request: Request, session: SessionDep, principal: LoggedInDep,
                form: FormDep) -> Response:
-    scope = perms.managed_organisations(principal)
+    scope = perms.retention_managed_organisations(principal)
     require(scope is None or bool(scope), principal, "décider de la conservation des données")
     outcome = applier.apply_plan(session, services(request).settings, principal, scope)
     done, skipped = len(outcome.done), len(outcome.skipped)
@@ -102,7 +103,7 @@ def slip_page(slip_id: int, request: Request, session: SessionDep, principal: Lo
     return page(request, "admin/retention/slip.html", SECTION, {
         "breadcrumb": [(BASE, "Conservation des données"), (None, f"Bordereau {slip.reference}")],
         "slip": slips.slip_json(slip), "organisation": org,
-        "can_visa": perms.can_manage(principal, slip.organisation_id)
+        "can_visa": perms.can_manage_retention(principal, slip.organisation_id)
         and slip.status.value == "awaiting_visa",
         "today": date.today().isoformat(),
     })

@@ -12,7 +12,8 @@ from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.datastore import versions
 from patrimoine.inventory import service as inventory
-from patrimoine.standards import quality, schemas, validation
+from patrimoine.charter import quality
+from patrimoine.standards import schemas, validation
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.templating import flash

@@ -26,11 +26,13 @@ from patrimoine.datastore.engine import VersionTable, open_version
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.labels import label
 from patrimoine.inventory.models import AccessLevel, Dataset
-from patrimoine.portal import catalog, data, usage
-from patrimoine.portal.licences import licence
+from patrimoine.portal import catalog, data
+from patrimoine.usage import service as usage
+from patrimoine.inventory.licences import licence
 from patrimoine.protection import gate
 from patrimoine.protection.register import service as register
-from patrimoine.standards import quality, validation
+from patrimoine.charter import quality
+from patrimoine.standards import validation
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 from patrimoine.web.head import is_head
 from patrimoine.web.templating import markdown, render

@@ -36,7 +36,7 @@ from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset
 from patrimoine.protection import gate
 
-log = logging.getLogger("patrimoine.datastore.warmup")
+log = logging.getLogger("patrimoine.web.layout_warmer")
 
 
 def startup_versions(session: Session) -> list[int]:

@@ -38,9 +38,9 @@ from patrimoine.datastore import query as queries
 from patrimoine.datastore.engine import DEFAULT_LIMITS, Limits, open_version
 from patrimoine.inventory import search
 from patrimoine.inventory.models import Organisation
-from patrimoine.portal.licences import LICENCE_OUVERTE, ODBL, licence
-from patrimoine.standards import dcat, public
-from patrimoine.standards.public import FORMAT_LABELS, PublicDataset
+from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
+from patrimoine.interop import dcat, public
+from patrimoine.interop.public import FORMAT_LABELS, PublicDataset
 
 CKAN_VERSION = "2.11.0"
 ROWS_MAX = 1000

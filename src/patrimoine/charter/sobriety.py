@@ -29,7 +29,7 @@ from patrimoine.core.text import tokens
 from patrimoine.datastore.engine import CACHE_DIR
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, Organisation
-from patrimoine.portal.models import DatasetDailyUsage
+from patrimoine.usage.models import DatasetDailyUsage
 from patrimoine.retention.apply import archives_root
 
 READ_ACTIONS = ("datastore.read", "dataset.read", "dataset.downloaded", "datastore.export")

@@ -3,7 +3,7 @@ latest version of each dataset, its download formats and the stable identifiers 
 the dataset's `uid` (never from its slug or title, which may change).
 
 Shared by the DCAT-AP catalog (dcat.py) and the CKAN-compatible API (ckan.py). What is public
-is decided once, by the portal (`portal.catalog.public_clause`) for an anonymous principal.
+is decided once, by the portal (`access.permissions.public_clause`) for an anonymous principal.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from patrimoine.core.settings import Settings
 from patrimoine.datastore import export as exports
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, Organisation
-from patrimoine.portal.catalog import public_clause
+from patrimoine.access.permissions import public_clause
 from patrimoine.protection import gate
 
 ANONYMOUS = Principal.anonymous()

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from patrimoine.core.clock import now
-from patrimoine.portal.models import DatasetDailyUsage
+from patrimoine.usage.models import DatasetDailyUsage
 
 POPULARITY_DAYS = 90
 _ROBOT_WORDS = ("bot", "crawler", "spider", "slurp", "curl/", "wget/", "python-requests",

@@ -24,7 +24,6 @@ datasets (`quality_scores`), for lists, facets and the annual report's catalog a
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,8 +39,10 @@ from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.labels import label
+from patrimoine.inventory.licences import licence as known_licence
 from patrimoine.inventory.models import Dataset, UpdateFrequency
-from patrimoine.portal.licences import licence as known_licence
+from patrimoine.protection import gate
+from patrimoine.protection.findings import service as findings
 from patrimoine.standards import schemas
 from patrimoine.standards.models import SchemaDeclaration
 from patrimoine.standards.validation import (
@@ -127,39 +128,25 @@ def band_of(value: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Personal data: protection's publication gate, when that capability is installed
+# Personal data: protection's publication gate
 # ---------------------------------------------------------------------------------------------
 
 
 def _gate() -> Callable[[Session, DatasetVersion], Sequence[Any]] | None:
-    try:
-        module = importlib.import_module("patrimoine.protection.gate")
-    except ImportError:
-        return None
-    return getattr(module, "publication_blockers", None)
+    return gate.publication_blockers
 
 
 def _scanned(session: Session, version: DatasetVersion) -> bool | None:
     """Whether protection has scanned the version (None: cannot tell). A score never starts
     a scan: reading the data is protection's work, not a page's."""
-    try:
-        module = importlib.import_module("patrimoine.protection.findings.service")
-    except ImportError:
-        return None
-    scan_of = getattr(module, "scan_of", None)
-    return None if scan_of is None else scan_of(session, version) is not None
+    return findings.scan_of(session, version) is not None
 
 
 def _closed_versions(session: Session, versions_: Sequence[DatasetVersion]
                      ) -> dict[int, str] | None:
     """protection's gate for many versions at once (version id -> why it stays closed:
-    "unscanned", "findings", "anonymised"); None when that capability is not installed."""
-    try:
-        module = importlib.import_module("patrimoine.protection.gate")
-    except ImportError:
-        return None
-    closed = getattr(module, "closed_versions", None)
-    return None if closed is None else dict(closed(session, [v.id for v in versions_]))
+    "unscanned", "findings", "anonymised")."""
+    return dict(gate.closed_versions(session, [v.id for v in versions_]))
 
 
 def _personal_data(session: Session, dataset: Dataset, version: DatasetVersion | None,
