@@ -9,15 +9,21 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
 
+from patrimoine.access import service as accounts
 from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services, bootstrap
+from patrimoine.cli import common as cli_common
+from patrimoine.cli import main as cli_main
 from patrimoine.core.db import Database
 from patrimoine.core.settings import Settings
 from patrimoine.storage import migrate
@@ -34,6 +40,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_report_header() -> str:
     return f"patrimoine database backend: {BACKEND}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_password_hashing() -> Iterator[None]:
+    """Argon2id at its smallest cost: tests create and log in hundreds of accounts, each hash
+    costing a quarter of a CPU second at the production cost. Same algorithm and checks;
+    commands run as subprocesses keep the production cost."""
+    production = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    accounts._hasher = production
 
 
 class _Templates:
@@ -128,18 +145,71 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "PATRIMOINE_DATA_DIR": str(settings.data_dir),
         "PATRIMOINE_DATABASE_URL": settings.resolved_database_url,
         "PATRIMOINE_SECRET_KEY": "test-secret-key",
+        "COLUMNS": "200",  # tables and help pages on one line each
     }
 
 
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def run_cli(args: Sequence[str], env: dict[str, str], input: str | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    """`patrimoine ARGS` run in this process, through the entry point's own error handling
+    (French messages, exit codes), with this environment, stdin and captured output.
+
+    `cli.main.main` adds only a pause of the garbage collector around start-up, which a
+    long-lived test process must not inherit, so its body `_run` is called. The database
+    connections the command opened are closed when it returns, as its process exit would."""
+    opened: list[Services] = []
+
+    def recorded_bootstrap(*a: Any, **kw: Any) -> Services:
+        opened.append(bootstrap(*a, **kw))
+        return opened[-1]
+
+    runner = CliRunner()
+    with runner.isolation(input=input, env=env) as (out, err, _), \
+            pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "argv", ["patrimoine", *args])
+        patch.setattr(cli_common, "bootstrap", recorded_bootstrap)
+        try:
+            cli_main._run()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        finally:
+            for svc in opened:
+                svc.db.dispose()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        return subprocess.CompletedProcess(["patrimoine", *args], code,
+                                           out.getvalue().decode(), err.getvalue().decode())
+
+
 @pytest.fixture
-def cli(cli_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run the real `patrimoine` command in a subprocess against the test store."""
-    command = str(Path(sys.executable).with_name("patrimoine"))
+def cli(cli_env: dict[str, str]) -> Cli:
+    """Run a `patrimoine` command in process against the test store (see run_cli)."""
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None
             ) -> subprocess.CompletedProcess[str]:
-        full_env = {**os.environ, **cli_env, "COLUMNS": "200", **(env or {})}
-        return subprocess.run([command, *args], input=input, env=full_env, capture_output=True,
-                              text=True, timeout=300)
+        return run_cli(args, {**cli_env, **(env or {})}, input=input)
+
+    return run
+
+
+PATRIMOINE = Path(sys.executable).with_name("patrimoine")
+
+
+@pytest.fixture
+def installed_cli(cli_env: dict[str, str]) -> Cli:
+    """Run the installed `patrimoine` command in a subprocess against the test store, without
+    stdin. Each call costs a Python start-up: kept for what only a real process shows (the
+    entry point, exit codes, signals, memory)."""
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, **cli_env, **(env or {})}
+        return subprocess.run([str(PATRIMOINE), *args], input=input, env=full_env,
+                              stdin=None if input is not None else subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=300)
 
     return run

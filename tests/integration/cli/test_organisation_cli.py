@@ -1,4 +1,4 @@
-"""`patrimoine organisation …` against a real store, through the real command."""
+"""`patrimoine organisation …` against a real store."""
 
 from __future__ import annotations
 

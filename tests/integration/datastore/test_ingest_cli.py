@@ -1,11 +1,10 @@
-"""`patrimoine datastore …` run as a real command: load, sniff, versions, diff; bounded memory."""
+"""`patrimoine datastore …`: load, sniff, versions, diff; bounded memory in a real process."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,16 +12,10 @@ import psutil
 
 from patrimoine.bootstrap import Services
 from tests import factories
+from tests.conftest import PATRIMOINE, Cli
 from tests.integration.datastore.ingest_support import write
 
-PATRIMOINE = str(Path(sys.executable).parent / "patrimoine")
 CSV = "Code;Libellé;Montant\n001;Été;1 234,5\n002;Hiver;12\n"
-
-
-def run(cli_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PATRIMOINE, "datastore", *args],
-                          env={**os.environ, **cli_env, "COLUMNS": "200"},
-                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def _organisations(services: Services, *names: str) -> None:
@@ -32,10 +25,10 @@ def _organisations(services: Services, *names: str) -> None:
 
 
 def test_load_json_creates_the_entry_and_prints_the_version(
-        services: Services, cli_env: dict[str, str], tmp_path: Path) -> None:
+        services: Services, cli: Cli, tmp_path: Path) -> None:
     _organisations(services, "Ville de Test", "CCAS de Test")
     path = write(tmp_path, "aides.csv", CSV)
-    done = run(cli_env, "load", str(path), "--dataset", "aides", "--json")
+    done = cli("datastore", "load", str(path), "--dataset", "aides", "--json")
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["row_count"] == 2 and payload["number"] == 1 and payload["id"] >= 1
@@ -44,18 +37,18 @@ def test_load_json_creates_the_entry_and_prints_the_version(
         ("code", "string"), ("libelle", "string"), ("montant", "number")]
     assert payload["columns"][1]["source_name"] == "Libellé"
     # the entry went to the first organisation
-    again = run(cli_env, "load", str(path), "--dataset", "aides")
+    again = cli("datastore", "load", str(path), "--dataset", "aides")
     assert again.returncode == 0
     assert "Contenu identique à la version 1 : aucune nouvelle version créée." in again.stdout
-    listing = run(cli_env, "versions", "aides")
+    listing = cli("datastore", "versions", "aides")
     assert "aides.csv" in listing.stdout and "Versions de « aides »" in listing.stdout
-    assert len(json.loads(run(cli_env, "versions", "aides", "--json").stdout)) == 1
+    assert len(json.loads(cli("datastore", "versions", "aides", "--json").stdout)) == 1
 
 
-def test_load_options(services: Services, cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_load_options(services: Services, cli: Cli, tmp_path: Path) -> None:
     _organisations(services, "Ville de Test", "CCAS de Test")
     path = write(tmp_path, "a.csv", CSV)
-    done = run(cli_env, "load", str(path), "--dataset", "ccas-aides", "--organisation",
+    done = cli("datastore", "load", str(path), "--dataset", "ccas-aides", "--organisation",
                "CCAS de Test", "--title", "Aides du CCAS", "--type", "montant=string",
                "--type", "Code=integer")
     assert done.returncode == 0, done.stderr
@@ -68,47 +61,47 @@ def test_load_options(services: Services, cli_env: dict[str, str], tmp_path: Pat
         entry = session.scalar(select(Dataset).where(Dataset.slug == "ccas-aides"))
         assert entry is not None and entry.title == "Aides du CCAS"
         assert entry.organisation.name == "CCAS de Test"
-    missing = run(cli_env, "load", str(path), "--dataset", "x", "--organisation", "Inconnue")
+    missing = cli("datastore", "load", str(path), "--dataset", "x", "--organisation", "Inconnue")
     assert missing.returncode == 3 and "Organisation « Inconnue » introuvable." in missing.stderr
-    bad = run(cli_env, "load", str(path), "--dataset", "Pas Un Slug")
+    bad = cli("datastore", "load", str(path), "--dataset", "Pas Un Slug")
     assert bad.returncode == 2 and "par exemple « pas-un-slug »" in bad.stderr
 
 
-def test_load_without_organisation(cli_env: dict[str, str], tmp_path: Path) -> None:
-    done = run(cli_env, "load", str(write(tmp_path, "a.csv", CSV)), "--dataset", "aides")
+def test_load_without_organisation(cli: Cli, tmp_path: Path) -> None:
+    done = cli("datastore", "load", str(write(tmp_path, "a.csv", CSV)), "--dataset", "aides")
     assert done.returncode == 2
     assert "Aucune organisation n'existe encore" in done.stderr
 
 
-def test_bad_file_message_and_no_traceback(services: Services, cli_env: dict[str, str],
+def test_bad_file_message_and_no_traceback(services: Services, cli: Cli,
                                           tmp_path: Path) -> None:
     _organisations(services, "Ville de Test")
     path = write(tmp_path, "casse.csv", "a;b\n1;2\n3;4;5\n")
-    done = run(cli_env, "load", str(path), "--dataset", "casse")
+    done = cli("datastore", "load", str(path), "--dataset", "casse")
     assert done.returncode == 2
     assert "casse.csv, ligne 3 : 3 champs alors que l'en-tête en compte 2." in done.stderr
     assert "Traceback" not in done.stderr
-    assert run(cli_env, "versions", "casse").returncode == 3  # the entry was not kept
-    wrong = run(cli_env, "load", str(path), "--dataset", "x", "--type", "montant")
+    assert cli("datastore", "versions", "casse").returncode == 3  # the entry was not kept
+    wrong = cli("datastore", "load", str(path), "--dataset", "x", "--type", "montant")
     assert wrong.returncode == 2 and "écrivez COLONNE=TYPE" in wrong.stderr
 
 
-def test_sniff_versions_and_diff(services: Services, cli_env: dict[str, str],
+def test_sniff_versions_and_diff(services: Services, cli: Cli,
                                  tmp_path: Path) -> None:
     _organisations(services, "Ville de Test")
     first = write(tmp_path, "v1.csv", CSV)
-    sniffed = run(cli_env, "sniff", str(first))
+    sniffed = cli("datastore", "sniff", str(first))
     assert sniffed.returncode == 0
     assert "point-virgule" in sniffed.stdout and "nombre décimal" in sniffed.stdout
-    plan = json.loads(run(cli_env, "sniff", str(first), "--json").stdout)
+    plan = json.loads(cli("datastore", "sniff", str(first), "--json").stdout)
     assert plan["delimiter"] == ";" and plan["columns"][2]["type"] == "number"
-    assert run(cli_env, "load", str(first), "--dataset", "aides").returncode == 0
+    assert cli("datastore", "load", str(first), "--dataset", "aides").returncode == 0
     second = write(tmp_path, "v2.csv", CSV.replace(";12\n", ";13\n") + "003;Printemps;1\n")
-    assert run(cli_env, "load", str(second), "--dataset", "aides").returncode == 0
-    summary = json.loads(run(cli_env, "diff", "aides", "1", "2", "--key", "code",
+    assert cli("datastore", "load", str(second), "--dataset", "aides").returncode == 0
+    summary = json.loads(cli("datastore", "diff", "aides", "1", "2", "--key", "code",
                              "--json").stdout)
     assert (summary["rows_added"], summary["rows_removed"], summary["rows_changed"]) == (1, 0, 1)
-    missing = run(cli_env, "diff", "aides", "1", "7")
+    missing = cli("datastore", "diff", "aides", "1", "7")
     assert missing.returncode == 3 and "La version 7" in missing.stderr
 
 
@@ -135,7 +128,7 @@ def test_bounded_memory_on_a_large_file(services: Services, cli_env: dict[str, s
     _organisations(services, "Ville de Test")
     path = tmp_path / "gros.csv"
     lines = _generate(path, 100 * 1024 * 1024)
-    proc = psutil.Popen([PATRIMOINE, "datastore", "load", str(path), "--dataset", "gros",
+    proc = psutil.Popen([str(PATRIMOINE), "datastore", "load", str(path), "--dataset", "gros",
                          "--json"], env={**os.environ, **cli_env},
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0

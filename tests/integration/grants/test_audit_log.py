@@ -4,22 +4,20 @@ entry, a deleted middle entry and a truncated tail; `audit list`; the JSON API."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select, update
-from typer.testing import CliRunner
 
 from patrimoine.access import audit
 from patrimoine.access import service as accounts
 from patrimoine.access.models import AuditEvent, Role
 from patrimoine.access.principal import Principal
-from patrimoine.cli import main
 from patrimoine.core.db import Database
 from patrimoine.core.settings import Settings
 from tests import factories as f
+from tests.conftest import Cli
 
 ACTOR = Principal.system("tests")
 
@@ -34,15 +32,9 @@ def write_events(db: Database, count: int, target: str = "dataset:a") -> list[in
     return ids
 
 
-@pytest.fixture
-def runner(cli_env: dict[str, str]) -> CliRunner:
-    return CliRunner(env=cli_env)
-
-
-def test_verify_intact_then_edited_entry(db: Database, runner: CliRunner,
-                                         cli: Callable[..., Any]) -> None:
+def test_verify_intact_then_edited_entry(db: Database, cli: Cli) -> None:
     ids = write_events(db, 5)
-    shown = cli("audit", "verify")  # the real command, once
+    shown = cli("audit", "verify")
     assert shown.returncode == 0, shown.stderr
     assert f"Journal d'audit intact : 5 entrée(s) vérifiée(s), ancre à l'entrée n° {ids[-1]}." \
         in shown.stdout
@@ -53,17 +45,16 @@ def test_verify_intact_then_edited_entry(db: Database, runner: CliRunner,
     assert broken.returncode == 1
     assert f"Journal d'audit altéré : entrée n° {ids[2]} — contenu de l'entrée modifié." \
         in " ".join(broken.stderr.split())
-    report = json.loads(runner.invoke(main.app, ["audit", "verify", "--json"]).stdout)
+    report = json.loads(cli("audit", "verify", "--json").stdout)
     assert report["ok"] is False and report["broken_at"] == ids[2]
 
 
-def test_verify_detects_a_deleted_middle_and_first_entry(db: Database,
-                                                         runner: CliRunner) -> None:
+def test_verify_detects_a_deleted_middle_and_first_entry(db: Database, cli: Cli) -> None:
     ids = write_events(db, 5)
     with db.unit_of_work() as s:
         s.execute(delete(AuditEvent).where(AuditEvent.id == ids[1]))
-    result = runner.invoke(main.app, ["audit", "verify"])
-    assert result.exit_code == 1
+    result = cli("audit", "verify")
+    assert result.returncode == 1
     assert f"entrée n° {ids[2]} — entrée précédente supprimée ou modifiée" \
         in " ".join(result.stderr.split())
     with db.unit_of_work() as s:
@@ -72,18 +63,18 @@ def test_verify_detects_a_deleted_middle_and_first_entry(db: Database,
 
 
 def test_a_truncated_tail_is_detected_by_the_anchor(db: Database, settings: Settings,
-                                                    runner: CliRunner) -> None:
+                                                    cli: Cli) -> None:
     ids = write_events(db, 4)
     with db.unit_of_work() as s:
         s.execute(delete(AuditEvent).where(AuditEvent.id == ids[-1]))
         # The limit of a pure chain: without an anchor, a shorter chain is still valid.
         assert audit.verify(s).ok
-    assert runner.invoke(main.app, ["audit", "verify"]).exit_code == 0  # anchors ids[-2]
+    assert cli("audit", "verify").returncode == 0  # anchors ids[-2]
     ids += write_events(db, 2)
     with db.unit_of_work() as s:
         s.execute(delete(AuditEvent).where(AuditEvent.id.in_(ids[-4:])))
-    result = runner.invoke(main.app, ["audit", "verify"])
-    assert result.exit_code == 1
+    result = cli("audit", "verify")
+    assert result.returncode == 1
     text = " ".join(result.stderr.split())
     assert f"entrée n° {ids[2]} — fin du journal tronquée : l'entrée n° {ids[2]}, ancrée le" \
         in text and "a disparu" in text
@@ -111,24 +102,22 @@ def test_recomputed_chain_and_missing_earlier_entries_are_caught_by_the_anchor(
         audit.verify_with_anchor(s, settings.data_dir)
 
 
-def test_audit_list_filters_and_json(db: Database, runner: CliRunner) -> None:
+def test_audit_list_filters_and_json(db: Database, cli: Cli) -> None:
     write_events(db, 3, "dataset:a")
     write_events(db, 2, "dataset:b")
     with db.unit_of_work() as s:
         audit.record(s, ACTOR, "grant.create", "dataset:b", {"grant": 1})
-    body = json.loads(runner.invoke(main.app, ["audit", "list", "--target", "dataset:b",
-                                               "--json"]).stdout)
+    body = json.loads(cli("audit", "list", "--target", "dataset:b", "--json").stdout)
     assert body["total"] == 3 and body["events"][0]["action"] == "grant.create"
-    body = json.loads(runner.invoke(main.app, ["audit", "list", "--action", "datastore.",
-                                               "--limit", "2", "--offset", "1",
-                                               "--json"]).stdout)
+    body = json.loads(cli("audit", "list", "--action", "datastore.", "--limit", "2",
+                          "--offset", "1", "--json").stdout)
     assert body["total"] == 5 and len(body["events"]) == 2
-    table = runner.invoke(main.app, ["audit", "list", "--target", "dataset:*"])
-    assert table.exit_code == 0 and "Journal d'audit : 6 entrée(s)" in table.stdout
-    none = runner.invoke(main.app, ["audit", "list", "--actor", "personne"])
+    table = cli("audit", "list", "--target", "dataset:*")
+    assert table.returncode == 0 and "Journal d'audit : 6 entrée(s)" in table.stdout
+    none = cli("audit", "list", "--actor", "personne")
     assert "Aucune entrée ne correspond." in none.stdout
-    bad = runner.invoke(main.app, ["audit", "list", "--since", "hier"])
-    assert bad.exit_code != 0
+    bad = cli("audit", "list", "--since", "hier")
+    assert bad.returncode != 0
 
 
 def test_audit_api_for_administrators_and_dpo(client: TestClient, db: Database) -> None:

@@ -1,17 +1,13 @@
-"""`patrimoine protection findings|decide|anonymise|k-anonymity|gate` in a subprocess."""
+"""`patrimoine protection findings|decide|anonymise|k-anonymity|gate` on a loaded version."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 from patrimoine.bootstrap import Services
+from tests.conftest import Cli
 from tests.integration.protection import findings_support as fs
-
-Cli = Callable[..., subprocess.CompletedProcess[str]]
-
 
 def test_findings_decide_anonymise_gate(cli: Cli, services: Services, tmp_path: Path) -> None:
     w = fs.world(services, tmp_path)

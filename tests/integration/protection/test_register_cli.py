@@ -1,25 +1,24 @@
 """`patrimoine protection register export|import`, `requests overdue`, `breaches pending`
-and `dashboard`, run as real subprocesses (each costs a process start: they share a store)."""
+and `dashboard` on one store."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from patrimoine.access.principal import Principal
 from patrimoine.core.db import Database
 from patrimoine.protection import breaches, rights_requests
 from patrimoine.protection.register import service as register
 from tests import factories as f
+from tests.conftest import Cli
 from tests.integration.protection.register_support import full_activity
 
 SYSTEM = Principal.system("tests")
 
 
-def test_register_cli(cli: Callable[..., Any], db: Database, tmp_path: Path) -> None:
+def test_register_cli(cli: Cli, db: Database, tmp_path: Path) -> None:
     with db.unit_of_work() as s:
         org = f.organisation(s, "CCAS de Ligérac")
         register.create_activity(s, SYSTEM, full_activity(org.id))

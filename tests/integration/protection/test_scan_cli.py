@@ -1,16 +1,12 @@
-"""`patrimoine protection scan FILE` run as a real command."""
+"""`patrimoine protection scan FILE` on real files."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from subprocess import CompletedProcess
 
+from tests.conftest import Cli
 from tests.support.personal_data import Generator, write
-
-Cli = Callable[..., CompletedProcess[str]]
-
 
 def test_scan_prints_findings_as_json(cli: Cli, tmp_path: Path) -> None:
     path = write(Generator(3).persons(200, 1), tmp_path, "csv-1252")

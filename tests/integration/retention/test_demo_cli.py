@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -15,11 +13,11 @@ from patrimoine.datastore import versions as store
 from patrimoine.demo.territory import load_demo
 from patrimoine.inventory.models import Dataset
 from patrimoine.retention.models import EliminationSlip, SlipStatus
+from tests.conftest import Cli
 
 
 def test_demo_slip_waits_for_visa_then_commands_apply_it(
-        services: Services, cli: Callable[..., Any], tmp_path: Path) -> None:
-    run = cli  # the real command (in-process runs left PostgreSQL connections behind)
+        services: Services, cli: Cli, tmp_path: Path) -> None:
     with services.db.unit_of_work() as session:
         load_demo(session, password="demo-demo-demo-1", settings=services.settings)
     with services.db.session() as s:
@@ -34,31 +32,31 @@ def test_demo_slip_waits_for_visa_then_commands_apply_it(
         rows_before, number_before = before.row_count, before.number
         slip_id = slip.id
 
-    r = run("retention", "plan", "--json")
+    r = cli("retention", "plan", "--json")
     assert r.returncode == 0, r.stderr
     plan = json.loads(r.stdout)
     [item] = [i for i in plan["items"] if i["dataset_slug"] == "parkings-relais-occupation"]
     assert item["action"] == "purge_rows" and item["slip_status"] == "awaiting_visa"
     assert {w["dataset_slug"] for w in plan["waiting"]} >= {"comptages-velo",
                                                             "subventions-associations"}
-    r = run("retention", "plan")
+    r = cli("retention", "plan")
     assert r.returncode == 0 and "Purge des lignes échues" in r.stdout
 
-    r = run("retention", "apply")
+    r = cli("retention", "apply")
     assert r.returncode == 0 and "Non fait — parkings-relais-occupation" in r.stdout
 
     out = tmp_path / "bordereau.xlsx"
-    r = run("retention", "export-slip", str(slip_id), "-o", str(out))
+    r = cli("retention", "export-slip", str(slip_id), "-o", str(out))
     assert r.returncode == 0, r.stderr
     sheet = load_workbook(out).active
     assert sheet is not None and "Bordereau d'élimination BE-" in str(sheet["A1"].value)
 
-    r = run("retention", "visa", str(slip_id), "--by", "", "--reference", "X")
+    r = cli("retention", "visa", str(slip_id), "--by", "", "--reference", "X")
     assert r.returncode == 2 and "directeur des archives" in r.stderr
     r = cli("retention", "visa", str(slip_id), "--by", "Mme Lenoir, directrice des archives "
             "départementales", "--reference", "AD-2026-412")
     assert r.returncode == 0 and "visé" in r.stdout.lower()
-    r = run("retention", "apply", "--json")
+    r = cli("retention", "apply", "--json")
     assert r.returncode == 0, r.stderr
     [done] = json.loads(r.stdout)["done"]
     assert done["dataset"] == "parkings-relais-occupation" and done["details"]["removed_rows"] > 0
@@ -74,12 +72,12 @@ def test_demo_slip_waits_for_visa_then_commands_apply_it(
     with services.db.session() as s:
         slip = s.get(EliminationSlip, slip_id)
         assert slip is not None and slip.status == SlipStatus.EXECUTED
-    r = run("retention", "sobriety", "--json")
+    r = cli("retention", "sobriety", "--json")
     assert r.returncode == 0, r.stderr
     figures = json.loads(r.stdout)
     assert sum(v["versions"] for v in figures["volumes"]) >= 12
     r = cli("retention", "rule", "comptages-velo", "--duration", "5", "--unit", "siècles",
-            "--start", "created", "--fate", "archives")  # the real command: French error
+            "--start", "created", "--fate", "archives")
     assert r.returncode == 2 and "Unité « siècles »" in r.stderr
-    r = run("retention", "plan", "--organisation", "nulle-part")
+    r = cli("retention", "plan", "--organisation", "nulle-part")
     assert r.returncode == 3 and "introuvable" in r.stderr

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services
-from patrimoine.cli import main
 from patrimoine.core.clock import now
 from patrimoine.datastore.versions import get_version, version_path
 from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
 from patrimoine.charter import quality
 from patrimoine.standards import validation
 from tests import factories
+from tests.conftest import Cli
 from tests.integration.datastore.ingest_support import SYSTEM, load, write
 
 DESCRIBED_SCHEMA = {
@@ -173,16 +170,14 @@ def test_api_quality(services: Services, client: TestClient) -> None:
     assert catalog["datasets"] == 1 and catalog["average"] == round(100 / 11)
 
 
-def test_cli_quality(services: Services, cli: Callable[..., Any],
-                    cli_env: dict[str, str]) -> None:
-    runner = CliRunner(env=cli_env)
-    empty = runner.invoke(main.app, ["inventory", "quality"])
-    assert empty.exit_code == 0 and "L'inventaire est vide" in empty.stdout
+def test_cli_quality(services: Services, cli: Cli) -> None:
+    empty = cli("inventory", "quality")
+    assert empty.returncode == 0 and "L'inventaire est vide" in empty.stdout
     with services.db.unit_of_work() as session:
         org = factories.organisation(session)
         factories.dataset(session, org, "Riche", description=LONG, licence="ODbL")
-    figures = json.loads(runner.invoke(main.app, ["inventory", "quality", "--json"]).stdout)
+    figures = json.loads(cli("inventory", "quality", "--json").stdout)
     assert figures["average"] == 18.0 and figures["criteria_met"]["licence"] == 1
-    shown = cli("inventory", "quality")  # the real command, once
+    shown = cli("inventory", "quality")
     assert shown.returncode == 0, shown.stderr
     assert "Score de qualité moyen : 18,0/100 sur 1 jeu(x)" in shown.stdout

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,17 +13,16 @@ from typing import Any
 import frictionless
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 from sqlalchemy import select
 
 from patrimoine.access import service as accounts
 from patrimoine.bootstrap import Services
-from patrimoine.cli import main
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
 from patrimoine.standards import schemas, validation
 from patrimoine.interop import scdl_catalogue
 from tests import factories
+from tests.conftest import Cli
 
 SYSTEM = factories.SYSTEM
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "standards" / "schemas"
@@ -192,23 +190,20 @@ def test_a_file_of_another_shape_is_refused_in_french(services: Services) -> Non
             scdl_catalogue.apply_catalogue(session, SYSTEM, planned)
 
 
-def test_cli_export_and_import(services: Services, tmp_path: Path, cli: Callable[..., Any],
-                               cli_env: dict[str, str]) -> None:
-    runner = CliRunner(env=cli_env)
-    planned = runner.invoke(main.app, ["inventory", "import-scdl", str(EXAMPLE), "--dry-run"])
-    assert planned.exit_code == 0, planned.output
+def test_cli_export_and_import(services: Services, tmp_path: Path, cli: Cli) -> None:
+    planned = cli("inventory", "import-scdl", str(EXAMPLE), "--dry-run")
+    assert planned.returncode == 0, planned.stderr
     assert "Simulation (--dry-run) : 1 à créer" in planned.stdout
-    done = cli("inventory", "import-scdl", str(EXAMPLE))  # the real command, once
+    done = cli("inventory", "import-scdl", str(EXAMPLE))
     assert done.returncode == 0, done.stderr
     assert "Import terminé (catalogue-donnees) : 1 créé(s)" in done.stdout
     target = tmp_path / "export.csv"
-    exported = runner.invoke(main.app, ["inventory", "export-scdl", str(target), "--json"])
-    assert exported.exit_code == 0, exported.output
+    exported = cli("inventory", "export-scdl", str(target), "--json")
+    assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["rows"] == 1
     assert _frictionless_valid(target).valid
-    missing = runner.invoke(main.app, ["inventory", "import-scdl", str(tmp_path / "absent.csv")])
-    assert isinstance(missing.exception, Invalid)
-    assert "Fichier introuvable" in missing.exception.message
+    missing = cli("inventory", "import-scdl", str(tmp_path / "absent.csv"))
+    assert missing.returncode == Invalid.exit_code and "Fichier introuvable" in missing.stderr
 
 
 def test_api_export_and_import(services: Services, client: TestClient) -> None:
