@@ -171,6 +171,12 @@ def run_cli(args: Sequence[str], env: dict[str, str], input: str | None = None
             pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "argv", ["patrimoine", *args])
         patch.setattr(cli_common, "bootstrap", recorded_bootstrap)
+        # The commands' consoles were made at import, with the width of that moment
+        # (pytest-xdist's workers set COLUMNS=80): each run gets its environment's width, as
+        # a new process would.
+        if env.get("COLUMNS", "").isdigit():
+            for console in (cli_common.console, cli_common.err_console):
+                patch.setattr(console, "size", (int(env["COLUMNS"]), console.size.height))
         try:
             cli_main._run()
             code = 0
