@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from patrimoine.bootstrap import Services
-from tests.integration.portal.world import World, build
+from tests.factories import PortalWorld, portal_world
 
 pytestmark = pytest.mark.e2e
 
@@ -21,8 +21,8 @@ AXE = ROOT / "var" / "cache" / "npm" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
-def world(services: Services, tmp_path: Path) -> World:
-    return build(services, tmp_path)
+def world(services: Services, tmp_path: Path) -> PortalWorld:
+    return portal_world(services, tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +35,7 @@ def axe_script() -> Path:
     return AXE
 
 
-def test_search_filter_chart_map_and_download(world: World, serve: Any, page: Any,
+def test_search_filter_chart_map_and_download(world: PortalWorld, serve: Any, page: Any,
                                               tmp_path: Path) -> None:
     base = serve()
     errors: list[str] = []
@@ -88,7 +88,7 @@ def test_search_filter_chart_map_and_download(world: World, serve: Any, page: An
     assert errors == []
 
 
-def test_embedded_map_and_chart_draw(world: World, serve: Any, page: Any) -> None:
+def test_embedded_map_and_chart_draw(world: PortalWorld, serve: Any, page: Any) -> None:
     base = serve()
     page.goto(f"{base}/embed/datasets/{world.counters.slug}/chart?type=pie&x=compteur")
     page.locator(".vega-chart[data-rendered=true]").wait_for()
@@ -112,7 +112,7 @@ COMPILE_ALL = """async (urls) => {
 }"""
 
 
-def test_chart_specs_compile_without_warnings(world: World, serve: Any, page: Any) -> None:
+def test_chart_specs_compile_without_warnings(world: PortalWorld, serve: Any, page: Any) -> None:
     """Every kind of chart the page builds is a valid Vega-Lite spec for the vendored
     compiler: no warning, at least one mark."""
     base = serve()
@@ -139,7 +139,7 @@ def _serious(page: Any, axe: Path) -> list[dict[str, Any]]:
     return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
-def test_no_serious_accessibility_violation(world: World, serve: Any, page: Any,
+def test_no_serious_accessibility_violation(world: PortalWorld, serve: Any, page: Any,
                                             axe_script: Path) -> None:
     base = serve()
     pages = {
@@ -166,7 +166,8 @@ def test_no_serious_accessibility_violation(world: World, serve: Any, page: Any,
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
 
 
-def test_dataset_page_reads_without_javascript(world: World, serve: Any, browser: Any) -> None:
+def test_dataset_page_reads_without_javascript(world: PortalWorld, serve: Any,
+                                               browser: Any) -> None:
     base = serve()
     context = browser.new_context(java_script_enabled=False, locale="fr-FR")
     try:

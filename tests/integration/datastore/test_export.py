@@ -16,7 +16,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.datastore import export as ex
 from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import VersionTable
-from tests.integration.datastore.tables import generated_sql, open_table
+from tests.factories import generated_sql, open_table
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import psutil
 from patrimoine.bootstrap import Services
 from tests import factories
 from tests.conftest import PATRIMOINE, Cli
-from tests.integration.datastore.ingest_support import write
+from tests.factories import write
 
 CSV = "Code;Libellé;Montant\n001;Été;1 234,5\n002;Hiver;12\n"
 

@@ -13,7 +13,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.datastore.ingest import sniff
 from patrimoine.datastore.versions import latest_version
 from patrimoine.inventory.models import Dataset
-from tests.integration.datastore.ingest_support import (
+from tests.factories import (
     columns,
     load,
     new_dataset,

@@ -16,7 +16,7 @@ from patrimoine.bootstrap import Services
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore.ingest import sniff
 from patrimoine.inventory.models import Dataset
-from tests.integration.datastore.ingest_support import (
+from tests.factories import (
     columns,
     load,
     new_dataset,

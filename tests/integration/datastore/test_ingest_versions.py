@@ -24,7 +24,7 @@ from patrimoine.datastore.ingest import writer
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, DatasetChange
 from tests import factories
-from tests.integration.datastore.ingest_support import load, new_dataset, rows, write
+from tests.factories import load, new_dataset, rows, write
 
 V1 = "id;nom;montant\n1;Club;10,5\n2;Chorale;20\n3;Théâtre;30\n"
 V2 = "id;nom;montant;ville\n1;Club;10,5;Troyes\n2;Chorale;25;Troyes\n4;Danse;5;Reims\n"

@@ -13,7 +13,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.datastore import engine
 from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import VersionTable
-from tests.integration.datastore.tables import EQUIPEMENTS_COLUMNS, generated_sql, open_table
+from tests.factories import EQUIPEMENTS_COLUMNS, generated_sql, open_table
 
 
 @pytest.fixture(scope="module")

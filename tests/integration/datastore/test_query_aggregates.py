@@ -11,7 +11,7 @@ import pytest
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import Limits, QueryTimeout, TooManyRows, VersionTable
-from tests.integration.datastore.tables import generated_sql, open_table, write_parquet
+from tests.factories import generated_sql, open_table, write_parquet
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from patrimoine.datastore import engine
 from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import VersionTable
 from patrimoine.web.api.datastore import _json_default
-from tests.integration.datastore.tables import (
+from tests.factories import (
     EQUIPEMENTS_COLUMNS, generated_sql, open_table, write_parquet,
 )
 

@@ -14,7 +14,7 @@ from patrimoine.datastore import engine
 from patrimoine.datastore import export as ex
 from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import VersionTable
-from tests.integration.datastore.tables import open_table
+from tests.factories import open_table
 
 WORDS = ["Œuvre", "élève", "Saint-Étienne", "l'Haÿ-les-Roses", "CAFÉ", "cafe", "Ærø",
          "randonnée", "«citation»", "n°12", "a.b", "x;y", "100,5", "W123456789", "École",

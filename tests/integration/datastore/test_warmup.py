@@ -27,8 +27,7 @@ from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.protection.findings import service as findings
 from patrimoine.web.app import create_app
 from tests import factories
-from tests.integration.protection import findings_support as support
-from tests.integration.publication.support import COUNTERS_CSV, REFERENT, build
+from tests.factories import LIGERAC_COUNTERS_CSV, REFERENT, SYSTEM, ligerac, persons_csv
 
 CSV = "commune;places\nOrléans;120\nOlivet;80\nSaran;45\n"
 
@@ -53,7 +52,7 @@ def _load(svc: Services, tmp_path: Path, text: str, name: str = "donnees.csv",
     with svc.db.unit_of_work() as s:
         entry = s.get(Dataset, dataset_id)
         assert entry is not None
-        return ingest(s, svc.settings, support.SYSTEM, entry, path)
+        return ingest(s, svc.settings, SYSTEM, entry, path)
 
 
 def _layouts(svc: Services, version: DatasetVersion) -> list[Path]:
@@ -85,12 +84,12 @@ def test_start_up_order_newest_data_first_and_the_public_version(
     closed = _load(warm_services, tmp_path, CSV)
     opened = _dataset(warm_services, "Fréquentation")
     clean = _load(warm_services, tmp_path, CSV + "Ingré;30\n", "propre.csv", opened)
-    persons = _load(warm_services, tmp_path, support.persons_csv(), "personnes.csv", opened)
+    persons = _load(warm_services, tmp_path, persons_csv(), "personnes.csv", opened)
     with warm_services.db.unit_of_work() as s:
         entry = s.get(Dataset, opened)
         assert entry is not None
         data = inventory.dataset_input(entry).model_copy(update={"access_level": AccessLevel.OPEN})
-        inventory.update_dataset(s, support.SYSTEM, entry, data)
+        inventory.update_dataset(s, SYSTEM, entry, data)
         findings.ensure_scanned(s, warm_services.settings, s.get(DatasetVersion, clean.id))
     with warm_services.db.session() as s:
         # The open dataset's newest version waits for the gate (never scanned): the public
@@ -110,7 +109,7 @@ def test_switched_off_nothing_is_built(services: Services, tmp_path: Path) -> No
 
 def test_a_version_uploaded_through_the_api_is_built_in_the_background(
         warm_services: Services) -> None:
-    world = build(warm_services.db)
+    world = ligerac(warm_services.db)
     with warm_services.db.unit_of_work() as s:
         account = s.scalars(select(Account).where(Account.email == REFERENT)).one()
         _row, secret = accounts.create_api_token(s, account, "tests")
@@ -118,7 +117,7 @@ def test_a_version_uploaded_through_the_api_is_built_in_the_background(
     with TestClient(app) as client:
         r = client.post(f"/api/v1/datasets/{world.slug}/versions",
                         headers={"Authorization": f"Bearer {secret}"},
-                        files={"file": ("comptages.csv", COUNTERS_CSV.encode("cp1252"),
+                        files={"file": ("comptages.csv", LIGERAC_COUNTERS_CSV.encode("cp1252"),
                                         "text/csv")},
                         data={"overrides": json.dumps({"types": {"passages": "number"}})})
         assert r.status_code == 201, r.text

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from patrimoine.access import service as accounts
-from patrimoine.access.models import AuditEvent, Role
+from patrimoine.access.models import AuditEvent
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.db import Database
@@ -26,19 +25,7 @@ from patrimoine.grants.models import DatasetGrant, GranteeKind
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import AccessLevel, Dataset
 from tests import factories as f
-from tests.integration.datastore.tables import EQUIPEMENTS_COLUMNS, EQUIPEMENTS_SQL
-from tests.integration.web.test_datastore_api import publish
-
-SLUG = "badges-riverains"
-BASE = f"/api/v1/datasets/{SLUG}"
-EMAILS = ("cdo@ville.fr", "dpo@ville.fr", "referent@ville.fr", "alice@autre.fr",
-          "bob@autre.fr", "asso@partenaire.fr")
-
-
-@dataclass
-class World:
-    tokens: dict[str, str]
-
+from tests.factories import EQUIPEMENTS_COLUMNS, EQUIPEMENTS_SQL, GRANTS_SLUG, GrantsWorld, login
 
 def principal_of(session: Session, email: str) -> Principal:
     account = session.scalar(select(accounts.Account).where(accounts.Account.email == email))
@@ -47,31 +34,7 @@ def principal_of(session: Session, email: str) -> Principal:
 
 
 def dataset_of(session: Session) -> Dataset:
-    return inventory.get_dataset(session, Principal.system("tests"), SLUG)
-
-
-@pytest.fixture
-def world(db: Database, settings: Settings) -> World:
-    with db.unit_of_work() as s:
-        ville = f.organisation(s)
-        autre = f.organisation(s, "Autre Ville")
-        asso = f.organisation(s, "Association Partenaire")
-        dep = f.department(s, ville)
-        closed = f.dataset(s, ville, "Badges riverains", access_level=AccessLevel.RESTRICTED)
-        publish(settings, s, closed, EQUIPEMENTS_SQL)
-        roles = {
-            "cdo@ville.fr": [(ville, Role.CHIEF_DATA_OFFICER, None)],
-            "dpo@ville.fr": [(ville, Role.DPO, None)],
-            "referent@ville.fr": [(ville, Role.DATA_REFERENT, dep)],
-            "alice@autre.fr": [(autre, Role.AGENT, None)],
-            "bob@autre.fr": [(autre, Role.AGENT, None)],
-            "asso@partenaire.fr": [(asso, Role.PARTNER, None)],
-        }
-        tokens = {}
-        for email in EMAILS:
-            account = f.account(s, email, roles=roles[email])
-            tokens[email] = accounts.create_api_token(s, account, "tests")[1]
-        return World(tokens)
+    return inventory.get_dataset(session, Principal.system("tests"), GRANTS_SLUG)
 
 
 def give(db: Database, email: str = "alice@autre.fr", *, by: str = "cdo@ville.fr",
@@ -85,16 +48,11 @@ def give(db: Database, email: str = "alice@autre.fr", *, by: str = "cdo@ville.fr
         return grant.id
 
 
-def get(client: TestClient, world: World, email: str, path: str, **params: object) -> object:
-    return client.get(f"{BASE}{path}", params=params or None,  # type: ignore[arg-type]
-                      headers={"Authorization": f"Bearer {world.tokens[email]}"})
-
-
 # ------------------------------------------------------------------ who may grant
 
 
 def test_only_the_organisations_managers_grant_and_the_dpo_sees(db: Database,
-                                                                world: World) -> None:
+                                                                world: GrantsWorld) -> None:
     for email in ("dpo@ville.fr", "referent@ville.fr"):
         with pytest.raises(Forbidden, match="donner des accès"):
             give(db, by=email)
@@ -111,7 +69,7 @@ def test_only_the_organisations_managers_grant_and_the_dpo_sees(db: Database,
         assert grant.granted_by_label == "tests"
 
 
-def test_grants_are_checked_when_given(db: Database, world: World) -> None:
+def test_grants_are_checked_when_given(db: Database, world: GrantsWorld) -> None:
     with pytest.raises(Invalid) as missing:
         give(db, rows="commune:eq:Lyon\nmontant:gte:beaucoup")
     assert "montant" in missing.value.message and "nombre" in missing.value.message
@@ -146,22 +104,22 @@ def test_grants_are_checked_when_given(db: Database, world: World) -> None:
 
 
 def test_grant_lifecycle_from_until_and_revoke(client: TestClient, db: Database,
-                                               world: World) -> None:
+                                               world: GrantsWorld) -> None:
     alice = "alice@autre.fr"
-    assert get(client, world, alice, "/records").status_code == 404  # type: ignore[attr-defined]
+    assert world.get(client, alice, "/records").status_code == 404
     later = give(db, start=now() + timedelta(hours=2))
-    assert get(client, world, alice, "/records").status_code == 404  # type: ignore[attr-defined]
+    assert world.get(client, alice, "/records").status_code == 404
     current = give(db)
-    body = get(client, world, alice, "/records").json()  # type: ignore[attr-defined]
+    body = world.get(client, alice, "/records").json()
     assert body["total"] == 9
     # The dataset is listed for the grantee, never on the public portal.
     listed = client.get("/api/v1/datasets",
                         headers={"Authorization": f"Bearer {world.tokens[alice]}"})
-    assert listed.status_code == 200 and SLUG in listed.text  # readable_datasets (SQL)
+    assert listed.status_code == 200 and GRANTS_SLUG in listed.text  # readable_datasets (SQL)
     others = client.get("/api/v1/datasets",
                         headers={"Authorization": f"Bearer {world.tokens['bob@autre.fr']}"})
-    assert SLUG not in others.text
-    assert client.get(f"/datasets/{SLUG}").status_code == 404
+    assert GRANTS_SLUG not in others.text
+    assert client.get(f"/datasets/{GRANTS_SLUG}").status_code == 404
     with db.unit_of_work() as s:
         grant = s.get(DatasetGrant, current)
         assert grant is not None
@@ -175,33 +133,33 @@ def test_grant_lifecycle_from_until_and_revoke(client: TestClient, db: Database,
         assert [g.id for g in grants.active_grants(s, alice_p, dataset,
                                                    until + timedelta(hours=1))] == [later]
         grants.revoke_grant(s, principal_of(s, "cdo@ville.fr"), dataset, current, "Fin d'étude")
-    assert get(client, world, alice, "/records").status_code == 404  # type: ignore[attr-defined]
+    assert world.get(client, alice, "/records").status_code == 404
     with db.unit_of_work() as s, pytest.raises(Invalid, match="déjà révoquée"):
         grants.revoke_grant(s, principal_of(s, "cdo@ville.fr"), dataset_of(s), current)
 
 
-def test_an_expired_grant_stops_working(client: TestClient, db: Database, world: World) -> None:
+def test_an_expired_grant_stops_working(client: TestClient, db: Database,
+                                        world: GrantsWorld) -> None:
     grant_id = give(db)
-    assert get(client, world, "alice@autre.fr", "/records").status_code == 200  # type: ignore
+    assert world.get(client, "alice@autre.fr", "/records").status_code == 200
     with db.unit_of_work() as s:  # time passes: the grant's end is now behind us
         s.execute(update(DatasetGrant).where(DatasetGrant.id == grant_id).values(
             valid_from=now() - timedelta(days=2), valid_until=now() - timedelta(seconds=1)))
     for path in ("/records", "/facets?facet=commune", "/aggregate", "/export.csv"):
-        assert get(client, world, "alice@autre.fr", path).status_code == 404  # type: ignore
-    listed = client.get(f"{BASE}/grants",
-                        headers={"Authorization": f"Bearer {world.tokens['cdo@ville.fr']}"})
+        assert world.get(client, "alice@autre.fr", path).status_code == 404
+    listed = world.get(client, "cdo@ville.fr", "/grants")
     assert listed.json()[0]["state"] == "expired"
 
 
 def test_organisation_wide_and_partner_grants(client: TestClient, db: Database,
-                                              world: World) -> None:
+                                              world: GrantsWorld) -> None:
     give(db, "Autre Ville", kind=GranteeKind.ORGANISATION, rows="commune:eq:Paris")
     for email in ("alice@autre.fr", "bob@autre.fr"):
-        body = get(client, world, email, "/records").json()  # type: ignore[attr-defined]
+        body = world.get(client, email, "/records").json()
         assert [r["_row"] for r in body["rows"]] == [5, 6]
-    assert get(client, world, "asso@partenaire.fr", "/records").status_code == 404  # type: ignore
+    assert world.get(client, "asso@partenaire.fr", "/records").status_code == 404
     give(db, "asso@partenaire.fr", kind=GranteeKind.PARTNER, hidden=["nom"])
-    body = get(client, world, "asso@partenaire.fr", "/records").json()  # type: ignore
+    body = world.get(client, "asso@partenaire.fr", "/records").json()
     assert body["total"] == 9 and "nom" not in body["columns"]
 
 
@@ -209,19 +167,19 @@ def test_organisation_wide_and_partner_grants(client: TestClient, db: Database,
 
 
 def test_rows_and_hidden_columns_in_every_read(client: TestClient, db: Database,
-                                               world: World) -> None:
+                                               world: GrantsWorld) -> None:
     give(db, rows="commune:eq:Lyon", hidden=["nom", "montant", "latitude"])
     alice = "alice@autre.fr"
 
     def ok(path: str, **params: object) -> dict[str, object]:
-        r = get(client, world, alice, path, **params)
-        assert r.status_code == 200, r.text  # type: ignore[attr-defined]
-        return r.json()  # type: ignore[attr-defined, no-any-return]
+        r = world.get(client, alice, path, **params)
+        assert r.status_code == 200, r.text
+        return r.json()
 
     def refused(path: str, **params: object) -> str:
-        r = get(client, world, alice, path, **params)
-        assert r.status_code == 422, r.text  # type: ignore[attr-defined]
-        return r.json()["error"]  # type: ignore[attr-defined, no-any-return]
+        r = world.get(client, alice, path, **params)
+        assert r.status_code == 422, r.text
+        return r.json()["error"]
 
     body = ok("/records")
     assert body["total"] == 3 and [r["_row"] for r in body["rows"]] == [2, 3, 9]
@@ -247,7 +205,7 @@ def test_rows_and_hidden_columns_in_every_read(client: TestClient, db: Database,
     refused("/export.csv", sort="-montant")
     refused("/records", bbox="0,40,10,50")  # positions use the hidden latitude
     refused("/export.geojson")
-    error = get(client, world, alice, "/records", where="nom:eq:x").json()  # type: ignore
+    error = world.get(client, alice, "/records", where="nom:eq:x").json()
     assert "montant" not in json.dumps(error, ensure_ascii=False)
     # Full-text search reads only visible columns: a word of the hidden name is not found.
     assert ok("/records", q="médiathèque")["total"] == 0
@@ -257,47 +215,48 @@ def test_rows_and_hidden_columns_in_every_read(client: TestClient, db: Database,
     assert facets["facets"][0]["values"] == [{"value": "Lyon", "count": 3}]  # type: ignore
     agg = ok("/aggregate", group_by="commune", metric="sum:quantite")
     assert agg["rows"] == [{"commune": "Lyon", "sum_quantite": 15}]
-    exported = get(client, world, alice, "/export.csv").text  # type: ignore[attr-defined]
+    exported = world.get(client, alice, "/export.csv").text
     table = list(csv.reader(io.StringIO(exported)))
     assert table[0] == ["_row", "commune", "quantite", "actif", "signe", "maj", "longitude"] \
         or "montant" not in table[0]
     assert len(table) == 4 and {r[table[0].index("commune")] for r in table[1:]} == {"Lyon"}
     for fmt in ("json", "ndjson", "parquet", "xlsx"):
-        r = get(client, world, alice, f"/export.{fmt}")
-        assert r.status_code == 200  # type: ignore[attr-defined]
+        r = world.get(client, alice, f"/export.{fmt}")
+        assert r.status_code == 200
         if fmt in ("json", "ndjson"):
-            assert "montant" not in r.text and "Médiathèque" not in r.text  # type: ignore
-    listed = get(client, world, alice, "/versions").json()  # type: ignore[attr-defined]
+            assert "montant" not in r.text and "Médiathèque" not in r.text
+    listed = world.get(client, alice, "/versions").json()
     names = [c["name"] for c in listed[0]["columns"]]
     assert "nom" not in names and listed[0]["row_count"] is None
     assert listed[0]["positions"] is None
     # Staff of the organisation read everything, unchanged.
-    staff = get(client, world, "dpo@ville.fr", "/records").json()  # type: ignore[attr-defined]
+    staff = world.get(client, "dpo@ville.fr", "/records").json()
     assert staff["total"] == 9 and "montant" in staff["columns"]
 
 
 def test_several_grants_give_any_of_their_rows_and_only_columns_all_show(
-        client: TestClient, db: Database, world: World) -> None:
+        client: TestClient, db: Database, world: GrantsWorld) -> None:
     give(db, rows="commune:eq:Lyon", hidden=["nom"])
     give(db, "Autre Ville", kind=GranteeKind.ORGANISATION,
          rows={"column": "commune", "op": "eq", "value": "Paris"}, hidden=["montant"])
-    body = get(client, world, "alice@autre.fr", "/records").json()  # type: ignore
+    body = world.get(client, "alice@autre.fr", "/records").json()
     assert [r["_row"] for r in body["rows"]] == [2, 3, 5, 6, 9]
     assert "nom" not in body["columns"] and "montant" not in body["columns"]
-    bob = get(client, world, "bob@autre.fr", "/records").json()  # type: ignore
+    bob = world.get(client, "bob@autre.fr", "/records").json()
     assert [r["_row"] for r in bob["rows"]] == [5, 6] and "nom" in bob["columns"]
 
 
 def test_a_grant_filter_on_a_column_a_new_version_lacks_gives_no_rows(
-        client: TestClient, db: Database, settings: Settings, world: World) -> None:
+        client: TestClient, db: Database, settings: Settings, world: GrantsWorld) -> None:
     give(db, rows="commune:eq:Lyon")
     with db.unit_of_work() as s:
-        publish(settings, s, dataset_of(s), "SELECT _row, nom FROM (" + EQUIPEMENTS_SQL + ")",
-                columns=[{"name": "nom", "type": "string"}], positions=None)
-    r = get(client, world, "alice@autre.fr", "/records")
-    assert r.status_code == 403  # type: ignore[attr-defined]
-    assert "ne s'applique pas à cette version" in r.json()["error"]  # type: ignore
-    old = get(client, world, "alice@autre.fr", "/versions/1/records").json()  # type: ignore
+        f.parquet_version(settings, s, dataset_of(s),
+                          "SELECT _row, nom FROM (" + EQUIPEMENTS_SQL + ")",
+                          columns=[{"name": "nom", "type": "string"}], positions=None)
+    r = world.get(client, "alice@autre.fr", "/records")
+    assert r.status_code == 403
+    assert "ne s'applique pas à cette version" in r.json()["error"]
+    old = world.get(client, "alice@autre.fr", "/versions/1/records").json()
     assert old["total"] == 3
 
 
@@ -305,28 +264,26 @@ def test_a_grant_filter_on_a_column_a_new_version_lacks_gives_no_rows(
 
 
 def test_every_read_of_closed_data_is_logged(client: TestClient, db: Database,
-                                             world: World) -> None:
+                                             world: GrantsWorld) -> None:
     grant_id = give(db, rows="commune:eq:Lyon")
     paths = ["/records", "/versions/1/records", "/facets?facet=commune",
              "/aggregate?group_by=commune", "/export.csv", "/versions/1/export?format=json"]
     for path in paths:
-        assert get(client, world, "alice@autre.fr", path).status_code == 200  # type: ignore
-    assert get(client, world, "dpo@ville.fr", "/records").status_code == 200  # type: ignore
+        assert world.get(client, "alice@autre.fr", path).status_code == 200
+    assert world.get(client, "dpo@ville.fr", "/records").status_code == 200
     with db.unit_of_work() as s:
-        events = list(s.scalars(select(AuditEvent).where(AuditEvent.target == f"dataset:{SLUG}",
-                                                         AuditEvent.action.like("datastore.%"))
-                                .order_by(AuditEvent.id)))
+        events = list(s.scalars(select(AuditEvent).where(
+            AuditEvent.target == f"dataset:{GRANTS_SLUG}", AuditEvent.action.like("datastore.%"))
+            .order_by(AuditEvent.id)))
     assert [e.action for e in events] == ["datastore.read"] * 4 + ["datastore.export"] * 2 \
         + ["datastore.read"]
     assert all(e.details["grants"] == [grant_id] for e in events[:6])
     assert "grants" not in events[6].details and events[6].actor_label.endswith("<dpo@ville.fr>")
     assert events[2].details["query"] == "facet=commune"
     # The back-office page of a closed entry is logged too.
-    from tests.integration.web.test_admin_pages import login
-
     login(client, "dpo@ville.fr")
-    assert client.get(f"/admin/inventaire/{SLUG}").status_code == 200
+    assert client.get(f"/admin/inventaire/{GRANTS_SLUG}").status_code == 200
     with db.unit_of_work() as s:
         last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert last is not None and last.action == "inventory.read"
-        assert last.target == f"dataset:{SLUG}"
+        assert last.target == f"dataset:{GRANTS_SLUG}"

@@ -3,38 +3,24 @@ the back-office dataset page's links to its personal data, publication, schema a
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from patrimoine.access.models import Role
-from patrimoine.bootstrap import Services
 from patrimoine.core.db import Database
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection.register import service as register
 from tests import factories
-from tests.integration.portal.world import World, build
-from tests.integration.protection.register_support import full_activity
-
-def _login(client: TestClient, email: str) -> None:
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/connexion").text)
-    assert token
-    r = client.post("/connexion", data={"email": email, "password": factories.PASSWORD,
-                                        "csrf_token": token.group(1)}, follow_redirects=False)
-    assert r.status_code == 303, r.text
+from tests.factories import PortalWorld
+from tests.factories import full_activity, login
 
 
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
 
 
-@pytest.fixture
-def world(services: Services, tmp_path: Path) -> World:
-    return build(services, tmp_path)
 
-
-def test_home_links_the_dcat_catalog_and_the_api_docs(client: TestClient, world: World) -> None:
+def test_home_links_the_dcat_catalog_and_the_api_docs(client: TestClient,
+                                                      world: PortalWorld) -> None:
     html = client.get("/", headers=BROWSER).text
     for href in ('href="/catalog.ttl"', 'href="/catalog.rdf"', 'href="/catalog.jsonld"',
                  'href="/api/v1/docs"', 'href="/api/3/action/package_list"'):
@@ -44,7 +30,7 @@ def test_home_links_the_dcat_catalog_and_the_api_docs(client: TestClient, world:
         assert client.get(url).status_code == 200, url
 
 
-def test_dataset_page_has_its_rdf_alternates(client: TestClient, world: World) -> None:
+def test_dataset_page_has_its_rdf_alternates(client: TestClient, world: PortalWorld) -> None:
     slug = world.counters.slug
     html = client.get(f"/datasets/{slug}", headers=BROWSER).text
     for media, ext in (("text/turtle", "ttl"), ("application/rdf+xml", "rdf"),
@@ -55,7 +41,7 @@ def test_dataset_page_has_its_rdf_alternates(client: TestClient, world: World) -
 
 
 def test_organisation_page_links_its_public_register_when_there_is_one(
-        client: TestClient, db: Database, world: World) -> None:
+        client: TestClient, db: Database, world: PortalWorld) -> None:
     page = f"/organisations/{world.org_slug}"
     assert "registre-rgpd" not in client.get(page, headers=BROWSER).text
     with db.unit_of_work() as s:
@@ -74,20 +60,20 @@ def test_organisation_page_links_its_public_register_when_there_is_one(
 
 
 def test_backoffice_dataset_page_links_its_other_pages(client: TestClient, db: Database,
-                                                       world: World) -> None:
+                                                       world: PortalWorld) -> None:
     with db.unit_of_work() as s:
         org = get_organisation_by_slug(s, world.org_slug)
         factories.account(s, "cdo@metropole.fr", roles=[(org, Role.CHIEF_DATA_OFFICER, None)])
         factories.account(s, "agent@metropole.fr", roles=[(org, Role.AGENT, None)])
     slug = world.counters.slug
     base = f"/admin/inventaire/{slug}"
-    _login(client, "cdo@metropole.fr")
+    login(client, "cdo@metropole.fr")
     html = client.get(base).text
     for target in ("/donnees-personnelles", "/publication", "/schema", "/acces"):
         assert f'href="{base}{target}"' in html, target
         assert client.get(base + target).status_code == 200, target
     assert f'href="/datasets/{slug}"' in html  # published: its public page
     client.cookies.clear()
-    _login(client, "agent@metropole.fr")
+    login(client, "agent@metropole.fr")
     html = client.get(base).text
     assert f'href="{base}/donnees-personnelles"' not in html

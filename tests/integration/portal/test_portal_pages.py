@@ -21,35 +21,27 @@ from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
 from patrimoine.portal import data
 from patrimoine.usage.models import DatasetDailyUsage
 from tests import factories
-from tests.integration.portal.world import World, build, load
+from tests.factories import PortalWorld, load, write
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
 
-
-@pytest.fixture
-def world(services: Services, tmp_path: Path) -> World:
-    return build(services, tmp_path)
 
 
 def titles(html: str) -> list[str]:
     return re.findall(r'<h3 class="dataset-card-title"><a href="[^"]+">([^<]+)</a>', html)
 
 
-def login(client: TestClient, db: Database, email: str, roles: list[Any] | None = None, *,
-          superadmin: bool = False) -> None:
+def login_as_new_account(client: TestClient, db: Database, email: str,
+                         roles: list[Any] | None = None, *, superadmin: bool = False) -> None:
     with db.unit_of_work() as s:
         factories.account(s, email, roles=roles, superadmin=superadmin)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/connexion").text)
-    assert found is not None
-    r = client.post("/connexion", data={"email": email, "password": factories.PASSWORD,
-                                        "csrf_token": found.group(1), "next": "/"})
-    assert r.status_code in (200, 303)
+    factories.login(client, email)
 
 
 # --------------------------------------------------------------------------- home
 
 
-def test_home_counts_latest_and_search_box(client: TestClient, world: World) -> None:
+def test_home_counts_latest_and_search_box(client: TestClient, world: PortalWorld) -> None:
     r = client.get("/")
     assert r.status_code == 200
     html = r.text
@@ -65,7 +57,7 @@ def test_home_counts_latest_and_search_box(client: TestClient, world: World) -> 
         assert hidden not in html
 
 
-def test_most_used_follows_the_counters(client: TestClient, world: World) -> None:
+def test_most_used_follows_the_counters(client: TestClient, world: PortalWorld) -> None:
     assert "Les plus consultés" not in client.get("/").text
     for _ in range(3):
         client.get(f"/datasets/{world.canteen.slug}", headers=BROWSER)
@@ -79,7 +71,7 @@ def test_most_used_follows_the_counters(client: TestClient, world: World) -> Non
 # ------------------------------------------------------------------------ catalog
 
 
-def test_catalog_search_ignores_accents_and_case(client: TestClient, world: World) -> None:
+def test_catalog_search_ignores_accents_and_case(client: TestClient, world: PortalWorld) -> None:
     assert titles(client.get("/datasets?q=FREQUENTATION cantine").text) == [
         "Fréquentation des cantines scolaires"]
     assert titles(client.get("/datasets?q=vélo").text) == ["Comptages vélo"]
@@ -102,14 +94,14 @@ def test_catalog_search_ignores_accents_and_case(client: TestClient, world: Worl
     ("carte=non", ["Fréquentation des cantines scolaires", "Subventions aux associations"]),
     ("organisation=ville-de-test&carte=non&format=csv", ["Subventions aux associations"]),
 ])
-def test_each_facet_filters(client: TestClient, world: World, query: str,
+def test_each_facet_filters(client: TestClient, world: PortalWorld, query: str,
                             expected: list[str]) -> None:
     r = client.get(f"/datasets?{query}&tri=nom")
     assert r.status_code == 200
     assert titles(r.text) == expected
 
 
-def test_facets_show_counts_and_keep_other_choices(client: TestClient, world: World) -> None:
+def test_facets_show_counts_and_keep_other_choices(client: TestClient, world: PortalWorld) -> None:
     html = client.get("/datasets?theme=Mobilit%C3%A9").text
     # The theme facet still offers the other themes (its counts ignore its own choice).
     assert re.search(r"Vie associative</a> <span class=\"count\">1</span>", html)
@@ -120,7 +112,7 @@ def test_facets_show_counts_and_keep_other_choices(client: TestClient, world: Wo
     assert "Filtres actifs" in html
 
 
-def test_sorts(client: TestClient, world: World, db: Database) -> None:
+def test_sorts(client: TestClient, world: PortalWorld, db: Database) -> None:
     assert titles(client.get("/datasets?tri=nom").text) == [
         "Comptages vélo", "Fréquentation des cantines scolaires", "Subventions aux associations"]
     # Date: the newest published or updated first (the canteen has no version).
@@ -141,7 +133,7 @@ def test_sorts(client: TestClient, world: World, db: Database) -> None:
     assert r.status_code == 422 and "Tri « hasard » inconnu" in r.text
 
 
-def test_pagination(client: TestClient, world: World, db: Database) -> None:
+def test_pagination(client: TestClient, world: PortalWorld, db: Database) -> None:
     with db.unit_of_work() as s:
         org = factories.organisation(s, "Ville de Test")
         for i in range(23):
@@ -164,7 +156,7 @@ def test_pagination(client: TestClient, world: World, db: Database) -> None:
 
 
 def test_closed_internal_and_unpublished_never_shown_to_anonymous(
-        client: TestClient, world: World) -> None:
+        client: TestClient, world: PortalWorld) -> None:
     listing = client.get("/datasets").text + client.get("/sitemap.xml").text + client.get(
         "/datasets.atom").text + client.get("/").text + client.get(
         f"/organisations/{world.other_org_slug}").text
@@ -183,11 +175,12 @@ def test_closed_internal_and_unpublished_never_shown_to_anonymous(
                      orgs)
 
 
-def test_internal_shown_to_members_closed_never(client: TestClient, world: World,
+def test_internal_shown_to_members_closed_never(client: TestClient, world: PortalWorld,
                                                 db: Database) -> None:
     with db.unit_of_work() as s:
         ville = factories.organisation(s, "Ville de Test")
-        login(client, db, "cdo@ville.example", [(ville, Role.CHIEF_DATA_OFFICER, None)])
+        login_as_new_account(client, db, "cdo@ville.example",
+                             [(ville, Role.CHIEF_DATA_OFFICER, None)])
     titles_seen = titles(client.get("/datasets?tri=nom").text)
     assert "Annuaire interne des agents" in titles_seen
     assert "Dossiers sociaux confidentiels" not in titles_seen
@@ -204,9 +197,9 @@ def test_internal_shown_to_members_closed_never(client: TestClient, world: World
     assert "Espace de gestion" in client.get("/").text
 
 
-def test_superadmin_does_not_see_closed_on_the_portal(client: TestClient, world: World,
+def test_superadmin_does_not_see_closed_on_the_portal(client: TestClient, world: PortalWorld,
                                                       db: Database) -> None:
-    login(client, db, "root@ville.example", superadmin=True)
+    login_as_new_account(client, db, "root@ville.example", superadmin=True)
     assert "Dossiers sociaux confidentiels" not in client.get("/datasets").text
     assert client.get(f"/datasets/{world.closed.slug}").status_code == 404
 
@@ -214,7 +207,7 @@ def test_superadmin_does_not_see_closed_on_the_portal(client: TestClient, world:
 # ------------------------------------------------------------------ dataset page
 
 
-def test_dataset_page_sections(client: TestClient, world: World) -> None:
+def test_dataset_page_sections(client: TestClient, world: PortalWorld) -> None:
     r = client.get(f"/datasets/{world.counters.slug}")
     assert r.status_code == 200
     html = r.text
@@ -253,7 +246,7 @@ def test_dataset_page_sections(client: TestClient, world: World) -> None:
         assert client.get(f"/datasets/{world.counters.slug}.{ext}").status_code == 200
 
 
-def test_description_is_sanitised_and_licence_odbl(client: TestClient, world: World) -> None:
+def test_description_is_sanitised_and_licence_odbl(client: TestClient, world: PortalWorld) -> None:
     html = client.get(f"/datasets/{world.subsidies.slug}").text
     assert "<script>alert(1)</script>" not in html
     assert 'href="https://opendatacommons.org/licenses/odbl/" rel="license"' in html
@@ -271,14 +264,14 @@ def test_description_is_sanitised_and_licence_odbl(client: TestClient, world: Wo
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
 
 
-def test_dataset_without_data_shows_its_description(client: TestClient, world: World) -> None:
+def test_dataset_without_data_shows_its_description(client: TestClient, world: PortalWorld) -> None:
     html = client.get(f"/datasets/{world.canteen.slug}").text
     assert "ne sont pas encore publiées" in html
     assert 'id="donnees"' not in html
 
 
 def test_table_filter_sort_and_paging_through_the_query_string(
-        client: TestClient, world: World, services: Services, tmp_path: Path) -> None:
+        client: TestClient, world: PortalWorld, services: Services, tmp_path: Path) -> None:
     slug = world.counters.slug
     html = client.get(f"/datasets/{slug}?colonne=compteur&operateur=eq&valeur=Pont+Royal").text
     assert "2 lignes correspondant aux filtres" in html
@@ -297,8 +290,8 @@ def test_table_filter_sort_and_paging_through_the_query_string(
     assert "La colonne « inconnue » n&#39;existe pas" in r.text and "6 lignes" in r.text
     # Paging: 45 rows, 20 per page.
     rows = "\n".join(f"Compteur {i};2025-03-{1 + i % 28:02d};{i};47.9;1.9" for i in range(39))
-    load(services, world.counters, tmp_path / "v2.csv", "compteur;date;passages;latitude;"
-         "longitude\n" + rows + "\n")
+    load(services, world.counters, write(tmp_path, "v2.csv", "compteur;date;passages;latitude;"
+                                         "longitude\n" + rows + "\n"))
     html = client.get(f"/datasets/{slug}?page=2").text
     assert "39 lignes — page 2 sur 2" in html
     assert '<th scope="row" class="num">21</th>' in html
@@ -306,7 +299,7 @@ def test_table_filter_sort_and_paging_through_the_query_string(
     assert client.get(f"/datasets/{slug}?page=0").status_code == 400
 
 
-def test_chart_spec_structure(client: TestClient, world: World) -> None:
+def test_chart_spec_structure(client: TestClient, world: PortalWorld) -> None:
     slug = world.counters.slug
     bar = client.get(f"/datasets/{slug}/chart.vl.json?type=bar&x=compteur&agg=count").json()
     assert bar["$schema"] == "https://vega.github.io/schema/vega-lite/v6.json"
@@ -339,7 +332,8 @@ def test_chart_spec_structure(client: TestClient, world: World) -> None:
     assert '<th scope="row">Pont Royal</th><td class="num">2\u202f550</td>' in alt
 
 
-def test_map_sources(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_map_sources(client: TestClient, world: PortalWorld,
+                     monkeypatch: pytest.MonkeyPatch) -> None:
     slug = world.counters.slug
     html = client.get(f"/datasets/{slug}?filtre=compteur:contains:pont").text
     found = re.search(r'data-geojson="([^"]+)"', html)
@@ -370,7 +364,7 @@ def test_map_sources(client: TestClient, world: World, monkeypatch: pytest.Monke
 
 
 def test_download_counts_and_hands_over_to_the_export_api(
-        client: TestClient, world: World, db: Database) -> None:
+        client: TestClient, world: PortalWorld, db: Database) -> None:
     slug = world.counters.slug
     r = client.get(f"/datasets/{slug}/telecharger?format=csv&where=compteur:eq:Pont Royal",
                    headers=BROWSER, follow_redirects=False)
@@ -387,7 +381,8 @@ def test_download_counts_and_hands_over_to_the_export_api(
     assert [(u.dataset_id, u.views, u.downloads) for u in usage] == [(world.counters.id, 0, 2)]
 
 
-def test_counters_store_no_personal_data(client: TestClient, world: World, db: Database) -> None:
+def test_counters_store_no_personal_data(client: TestClient, world: PortalWorld,
+                                         db: Database) -> None:
     slug = world.counters.slug
     for _ in range(3):
         client.get(f"/datasets/{slug}", headers={**BROWSER, "X-Forwarded-For": "203.0.113.9"})
@@ -410,7 +405,7 @@ def test_counters_store_no_personal_data(client: TestClient, world: World, db: D
 # ------------------------------------------------------ organisations, feed, sitemap
 
 
-def test_organisation_pages(client: TestClient, world: World) -> None:
+def test_organisation_pages(client: TestClient, world: PortalWorld) -> None:
     listing = client.get("/organisations")
     assert listing.status_code == 200 and listing.text.count("<h1") == 1
     assert '<th scope="col">Organisation</th>' in listing.text
@@ -422,7 +417,7 @@ def test_organisation_pages(client: TestClient, world: World) -> None:
     assert client.get("/organisations/inconnue").status_code == 404
 
 
-def test_atom_feed_parses(client: TestClient, world: World) -> None:
+def test_atom_feed_parses(client: TestClient, world: PortalWorld) -> None:
     r = client.get("/datasets.atom")
     assert r.headers["content-type"].startswith("application/atom+xml")
     ns = {"a": "http://www.w3.org/2005/Atom"}
@@ -442,7 +437,7 @@ def test_atom_feed_parses(client: TestClient, world: World) -> None:
     assert summary is not None and "<script>" not in summary
 
 
-def test_absolute_links_follow_the_public_url(client: TestClient, world: World,
+def test_absolute_links_follow_the_public_url(client: TestClient, world: PortalWorld,
                                              services: Services) -> None:
     services.settings.public_url = "https://data.ville.example/"
     assert "<loc>https://data.ville.example/datasets/comptages-velo</loc>" in client.get(
@@ -454,7 +449,7 @@ def test_absolute_links_follow_the_public_url(client: TestClient, world: World,
     assert "Sitemap: https://data.ville.example/sitemap.xml" in client.get("/robots.txt").text
 
 
-def test_sitemap_and_robots(client: TestClient, world: World) -> None:
+def test_sitemap_and_robots(client: TestClient, world: PortalWorld) -> None:
     root = ET.fromstring(client.get("/sitemap.xml").content)
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     locs = [u.findtext("s:loc", namespaces=ns) for u in root.findall("s:url", ns)]
@@ -470,7 +465,7 @@ def test_sitemap_and_robots(client: TestClient, world: World) -> None:
 
 
 def test_embeds_may_be_framed_anywhere_pages_only_by_the_portal(
-        client: TestClient, world: World) -> None:
+        client: TestClient, world: PortalWorld) -> None:
     slug = world.counters.slug
     chart = client.get(f"/embed/datasets/{slug}/chart?type=line&x=date&y=passages&agg=sum")
     assert chart.status_code == 200

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from patrimoine.bootstrap import Services
@@ -15,7 +13,7 @@ from patrimoine.interop import public
 from patrimoine.charter import quality
 from patrimoine.standards import validation
 from tests import factories
-from tests.integration.portal.world import World, build
+from tests.factories import PortalWorld
 
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
 SCHEMA = {"fields": [
@@ -27,13 +25,9 @@ SCHEMA = {"fields": [
 ]}
 
 
-@pytest.fixture
-def world(services: Services, tmp_path: Path) -> World:
-    return build(services, tmp_path)
-
 
 def test_dataset_page_shows_score_criteria_and_conformity(
-        client: TestClient, services: Services, world: World) -> None:
+        client: TestClient, services: Services, world: PortalWorld) -> None:
     with services.db.unit_of_work() as s:
         entry = s.get(Dataset, world.counters.id)
         assert entry is not None
@@ -63,13 +57,13 @@ def test_dataset_page_shows_score_criteria_and_conformity(
     assert "Schéma de données" not in other and 'id="qualite"' in other
 
 
-def test_page_without_data_still_shows_its_quality(client: TestClient, world: World) -> None:
+def test_page_without_data_still_shows_its_quality(client: TestClient, world: PortalWorld) -> None:
     html = client.get(f"/datasets/{world.canteen.slug}", headers=BROWSER).text
     assert 'id="qualite"' in html and "Aucune ressource publiée" in html
 
 
 def test_quality_facet_filters_and_counts(client: TestClient, services: Services,
-                                          world: World) -> None:
+                                          world: PortalWorld) -> None:
     with services.db.session() as s:
         rows = catalog.entries(s, public.ANONYMOUS, settings=services.settings)
         catalog.add_quality(s, rows, services.settings)

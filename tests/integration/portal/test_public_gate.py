@@ -19,7 +19,7 @@ from patrimoine.protection import gate
 from patrimoine.protection.findings import service as findings
 from patrimoine.interop import public
 from tests import factories
-from tests.integration.protection.findings_support import persons_csv
+from tests.factories import persons_csv
 
 CLEAN = "commune,equipement,places\nOrléans,Piscine du Lac,120\nOlivet,Gymnase,80\n"
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}

@@ -23,7 +23,7 @@ from patrimoine.protection.findings import anonymise as anon
 from patrimoine.protection.findings import disclosure, keys, service
 from patrimoine.protection.findings.models import Anonymisation
 from patrimoine.protection.gate import publication_blockers
-from tests.integration.protection import findings_support as fs
+from tests.factories import KNOWN_CLASSES_CSV, PersonsWorld, persons_world
 
 
 def _rows(services: Services, version: DatasetVersion) -> list[dict[str, Any]]:
@@ -32,7 +32,7 @@ def _rows(services: Services, version: DatasetVersion) -> list[dict[str, Any]]:
     return [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
 
 
-def _run(services: Services, w: fs.World, plan: list[dict[str, Any]],
+def _run(services: Services, w: PersonsWorld, plan: list[dict[str, Any]],
          who: Any = None) -> DatasetVersion:
     with services.db.unit_of_work() as s:
         return anon.anonymise(s, services.settings, who or w.editor, s.get(Dataset, w.dataset.id),
@@ -40,7 +40,7 @@ def _run(services: Services, w: fs.World, plan: list[dict[str, Any]],
 
 
 def test_each_operation_gives_the_expected_values(services: Services, tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     before = _rows(services, w.version)
     v2 = _run(services, w, [
         {"op": "drop", "column": "prenom"},
@@ -89,7 +89,7 @@ def test_each_operation_gives_the_expected_values(services: Services, tmp_path: 
 
 def test_mask_of_short_values_and_other_widths(services: Services, tmp_path: Path) -> None:
     csv = "ref,code\nab,1234567\nabcdef,12\n,5\n"
-    w = fs.world(services, tmp_path, csv)
+    w = persons_world(services, tmp_path, csv)
     v2 = _run(services, w, [{"op": "mask", "column": "ref", "keep_first": 2, "keep_last": 0},
                             {"op": "mask", "column": "code", "keep_first": 0, "keep_last": 2}])
     assert [(r["ref"], r["code"]) for r in _rows(services, v2)] == [
@@ -97,14 +97,14 @@ def test_mask_of_short_values_and_other_widths(services: Services, tmp_path: Pat
 
 
 def test_year_generalisation(services: Services, tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     v2 = _run(services, w, [{"op": "generalise", "column": "date_naissance", "level": "year"}])
     years = [r["date_naissance"] for r in _rows(services, v2)]
     assert years[0] == 1950 and all(isinstance(y, int) for y in years)
 
 
 def test_the_key_stays_outside_the_data(services: Services, tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     v2 = _run(services, w, [{"op": "pseudonymise", "column": "email"}])
     path = services.settings.data_dir / "keys" / keys.key_id(w.dataset)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -129,7 +129,7 @@ def test_the_key_stays_outside_the_data(services: Services, tmp_path: Path) -> N
 
 
 def test_gate_after_anonymisation(services: Services, tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     with services.db.unit_of_work() as s:
         v1 = s.get(DatasetVersion, w.version.id)
         assert publication_blockers(s, v1, services.settings)
@@ -159,7 +159,7 @@ def test_gate_after_anonymisation(services: Services, tmp_path: Path) -> None:
 
 
 def test_invalid_plans_are_explained(services: Services, tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     cases = [
         ([{"op": "anonymise", "column": "nom"}], "précisez l'opération"),
         ([{"op": "drop", "column": "inconnue"}], "Colonne inconnue"),
@@ -203,22 +203,8 @@ def test_cli_specs() -> None:
     ]
 
 
-KNOWN = """sexe,annee,commune,valeur
-F,1980,Orléans,1
-F,1980,Orléans,2
-F,1980,Orléans,3
-M,1980,Orléans,4
-M,1980,Orléans,5
-F,1990,Olivet,6
-M,1990,Olivet,7
-M,1990,Olivet,8
-M,1990,Olivet,9
-M,1990,Olivet,10
-"""
-
-
 def test_k_anonymity_on_a_known_table(services: Services, tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path, KNOWN)
+    w = persons_world(services, tmp_path, KNOWN_CLASSES_CSV)
     report = disclosure.k_anonymity(services.settings, w.version,
                                     ["sexe", "annee", "commune"], target=3)
     # Classes: (F,1980,Orléans)=3, (M,1980,Orléans)=2, (F,1990,Olivet)=1, (M,1990,Olivet)=4
@@ -236,7 +222,7 @@ def test_k_anonymity_on_a_known_table(services: Services, tmp_path: Path) -> Non
 
 
 def test_small_counts_are_suppressed(services: Services, tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path, KNOWN)
+    w = persons_world(services, tmp_path, KNOWN_CLASSES_CSV)
     result = disclosure.suppressed_counts(services.settings, w.version, ["sexe", "commune"],
                                           threshold=3)
     assert [(g["values"]["sexe"], g["values"]["commune"], g["count"]) for g in result.groups] \
@@ -252,7 +238,7 @@ def test_small_counts_are_suppressed(services: Services, tmp_path: Path) -> None
 def test_lineage_keeps_pseudonymised_and_cleared_columns(services: Services, tmp_path: Path
                                                          ) -> None:
     from patrimoine.protection.gate import stays_closed
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     v2 = _run(services, w, [
         {"op": "pseudonymise", "column": "email"}, {"op": "mask", "column": "nom"},
         {"op": "drop", "column": "prenom"},

@@ -15,7 +15,7 @@ from patrimoine.inventory.models import Dataset, DatasetChange
 from patrimoine.protection.findings import service
 from patrimoine.protection.findings.models import PersonalDataFinding, PersonalDataScan
 from patrimoine.protection.gate import publication_blockers
-from tests.integration.protection import findings_support as fs
+from tests.factories import load, persons_csv, persons_world
 
 
 def _keys(services: Services, version: DatasetVersion) -> dict[tuple[str, str], str]:
@@ -26,7 +26,7 @@ def _keys(services: Services, version: DatasetVersion) -> dict[tuple[str, str], 
 
 
 def test_scan_is_stored_with_masked_examples(services: Services, tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     with services.db.unit_of_work() as s:
         version = s.get(DatasetVersion, w.version.id)
         views = service.list_findings(s, services.settings, w.dpo, w.dataset, version)
@@ -49,7 +49,7 @@ def test_scan_is_stored_with_masked_examples(services: Services, tmp_path: Path)
 
 def test_gate_blocks_then_passes_after_dpo_decisions(services: Services, tmp_path: Path
                                                      ) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     with services.db.session() as s:
         version = s.get(DatasetVersion, w.version.id)
         # Never scanned and no settings to read the file: blocked, and said why.
@@ -85,7 +85,7 @@ def _keys_in(s, version):  # type: ignore[no-untyped-def]
 
 
 def test_confirming_keeps_the_gate_closed(services: Services, tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     with services.db.unit_of_work() as s:
         version = s.get(DatasetVersion, w.version.id)
         entry = s.get(Dataset, w.dataset.id)
@@ -96,7 +96,7 @@ def test_confirming_keeps_the_gate_closed(services: Services, tmp_path: Path) ->
 
 
 def test_only_the_dpo_dismisses(services: Services, tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     with services.db.unit_of_work() as s:
         version = s.get(DatasetVersion, w.version.id)
         service.ensure_scanned(s, services.settings, version)
@@ -127,7 +127,7 @@ def test_only_the_dpo_dismisses(services: Services, tmp_path: Path) -> None:
 
 def test_decisions_survive_a_rescan_and_a_new_version(services: Services, tmp_path: Path
                                                       ) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     with services.db.unit_of_work() as s:
         version = s.get(DatasetVersion, w.version.id)
         service.ensure_scanned(s, services.settings, version)
@@ -145,8 +145,8 @@ def test_decisions_survive_a_rescan_and_a_new_version(services: Services, tmp_pa
             PersonalDataFinding.version_id == w.version.id)).all()) == len(statuses)
     # A new version with more rows: same keys, same decisions.
     path = tmp_path / "v2.csv"
-    path.write_text(fs.persons_csv(60), encoding="utf-8")
-    v2 = fs.load(services, w.dataset, path)
+    path.write_text(persons_csv(60), encoding="utf-8")
+    v2 = load(services, w.dataset, path)
     assert v2.number == 2
     with services.db.unit_of_work() as s:
         service.ensure_scanned(s, services.settings, s.get(DatasetVersion, v2.id))

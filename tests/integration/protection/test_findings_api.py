@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from patrimoine.access import service as accounts
 from patrimoine.access.models import Account
 from patrimoine.bootstrap import Services
-from tests.integration.protection import findings_support as fs
+from tests.factories import KNOWN_CLASSES_CSV, persons_world
 
 
 def _token(services: Services, account_id: int | None) -> dict[str, str]:
@@ -21,7 +21,7 @@ def _token(services: Services, account_id: int | None) -> dict[str, str]:
 
 def test_findings_decisions_and_anonymisation(client: TestClient, services: Services,
                                               tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     dpo, editor, reader = (_token(services, p.account_id)
                            for p in (w.dpo, w.editor, w.reader))
     base = f"/api/v1/datasets/{w.dataset.slug}/versions/1"
@@ -76,8 +76,7 @@ def test_findings_decisions_and_anonymisation(client: TestClient, services: Serv
 
 
 def test_k_anonymity_and_counts(client: TestClient, services: Services, tmp_path: Path) -> None:
-    from tests.integration.protection.test_anonymise import KNOWN
-    w = fs.world(services, tmp_path, KNOWN)
+    w = persons_world(services, tmp_path, KNOWN_CLASSES_CSV)
     editor = _token(services, w.editor.account_id)
     base = f"/api/v1/datasets/{w.dataset.slug}/versions/1"
     r = client.get(base + "/k-anonymity?columns=sexe,annee,commune&k=3&worst=2", headers=editor)

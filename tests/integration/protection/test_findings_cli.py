@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 from patrimoine.bootstrap import Services
+from tests.factories import persons_world
 from tests.conftest import Cli
-from tests.integration.protection import findings_support as fs
 
 def test_findings_decide_anonymise_gate(cli: Cli, services: Services, tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     slug = w.dataset.slug
     r = cli("protection", "findings", slug, "--json")
     assert r.returncode == 0, r.stderr

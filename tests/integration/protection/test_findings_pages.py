@@ -2,64 +2,49 @@
 
 from __future__ import annotations
 
-import re
 from html import unescape
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from patrimoine.bootstrap import Services
-from tests import factories
-from tests.integration.protection import findings_support as fs
+from tests.factories import csrf_of, login, persons_world
 
 
 def html_text(page: str) -> str:
     return unescape(page)
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
-def _login(client: TestClient, email: str) -> None:
-    token = _csrf(client.get("/connexion").text)
-    r = client.post("/connexion", data={"email": email, "password": factories.PASSWORD,
-                                        "csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-
-
 def test_dpo_decides_and_editor_anonymises(client: TestClient, services: Services,
                                            tmp_path: Path) -> None:
-    w = fs.world(services, tmp_path)
+    w = persons_world(services, tmp_path)
     url = f"/admin/inventaire/{w.dataset.slug}/donnees-personnelles"
-    _login(client, "agent@ville.fr")
+    login(client, "agent@ville.fr")
     assert client.get(url).status_code == 403
     client.cookies.clear()
 
-    _login(client, "dpo@ville.fr")
+    login(client, "dpo@ville.fr")
     page = client.get(url)
     assert page.status_code == 200, page.text
     html = page.text
     assert "ne peut pas être publiée" in html and "Adresse électronique" in html
     assert "écarté par le DPO" in html  # the DPO's decision choices
     r = client.post(url + "/decision", data={
-        "csrf_token": _csrf(html), "version": "1", "column": "email", "kind": "email",
+        "csrf_token": csrf_of(html), "version": "1", "column": "email", "kind": "email",
         "decision": "not_personal", "reason": ""}, follow_redirects=True)
     assert "motif" in r.text
     r = client.post(url + "/decision", data={
-        "csrf_token": _csrf(html), "version": "1", "column": "email", "kind": "email",
+        "csrf_token": csrf_of(html), "version": "1", "column": "email", "kind": "email",
         "decision": "accepted", "reason": "Annuaire public des agents."},
         follow_redirects=True)
     assert r.status_code == 200 and "Décision enregistrée" in r.text
     assert "Annuaire public des agents." in r.text
     client.cookies.clear()
 
-    _login(client, "cdo@ville.fr")
+    login(client, "cdo@ville.fr")
     html = client.get(url).text
     assert "Enregistrer la décision" not in html and "Confirmer : donnée personnelle" in html
-    form = {"csrf_token": _csrf(html), "version": "1", "op-prenom": "drop", "op-nom": "mask",
+    form = {"csrf_token": csrf_of(html), "version": "1", "op-prenom": "drop", "op-nom": "mask",
             "op-date_naissance": "year", "op-latitude": "grid", "size-latitude": "1000"}
     r = client.post(url + "/anonymiser", data={**form, "op-nom": "month"},
                     follow_redirects=True)

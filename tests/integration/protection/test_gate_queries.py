@@ -17,7 +17,7 @@ from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.protection import gate
 from patrimoine.protection.findings import service as findings
 from patrimoine.protection.findings.models import ACCEPTED, CONFIRMED, PersonalDataScan
-from tests.integration.protection import findings_support as support
+from tests.factories import SYSTEM, load, persons_world
 
 CLEAN = "commune,equipement,places\nOrléans,Piscine du Lac,120\nOlivet,Gymnase,80\n"
 PUBLIC = Principal.anonymous()
@@ -28,16 +28,16 @@ def _numbers(found: list[DatasetVersion]) -> list[int]:
 
 
 def test_one_query_readers_follow_the_gate(services: Services, tmp_path: Path) -> None:
-    world = support.world(services, tmp_path)  # version 1: names, emails, birth dates
+    world = persons_world(services, tmp_path)  # version 1: names, emails, birth dates
     clean = tmp_path / "propre.csv"
     clean.write_text(CLEAN, encoding="utf-8")
-    support.load(services, world.dataset, clean)  # version 2: nothing personal
+    load(services, world.dataset, clean)  # version 2: nothing personal
     settings = services.settings
     with services.db.unit_of_work() as s:
         entry = s.get(Dataset, world.dataset.id)
         assert entry is not None
         data = inventory.dataset_input(entry).model_copy(update={"access_level": AccessLevel.OPEN})
-        inventory.update_dataset(s, support.SYSTEM, entry, data)
+        inventory.update_dataset(s, SYSTEM, entry, data)
 
     with services.db.unit_of_work() as s:
         entry = s.get(Dataset, world.dataset.id)
@@ -66,7 +66,7 @@ def test_one_query_readers_follow_the_gate(services: Services, tmp_path: Path) -
 
     newer = tmp_path / "propre-2.csv"
     newer.write_text(CLEAN + "Saran,Stade,300\n", encoding="utf-8")
-    v3 = support.load(services, world.dataset, newer)  # version 3: not scanned yet
+    v3 = load(services, world.dataset, newer)  # version 3: not scanned yet
     assert v3.number == 3
     with services.db.unit_of_work() as s:
         entry = s.get(Dataset, world.dataset.id)

@@ -11,7 +11,7 @@ from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.protection.findings import anonymise
-from tests.integration.protection import findings_support as support
+from tests.factories import SYSTEM, load, persons_csv, persons_world
 
 CLEAN = "commune,equipement,places\nOrléans,Piscine du Lac,120\nOlivet,Gymnase,80\n"
 
@@ -20,17 +20,17 @@ def _open(services: Services, dataset: Dataset) -> None:
     with services.db.unit_of_work() as s:
         entry = s.get(Dataset, dataset.id)
         data = inventory.dataset_input(entry).model_copy(update={"access_level": AccessLevel.OPEN})
-        inventory.update_dataset(s, support.SYSTEM, entry, data)
+        inventory.update_dataset(s, SYSTEM, entry, data)
 
 
 def test_public_sees_only_versions_without_personal_data(
         services: Services, client: TestClient, tmp_path: Path) -> None:
     clean = tmp_path / "propre.csv"
     clean.write_text(CLEAN, encoding="utf-8")
-    world = support.world(services, tmp_path, CLEAN)  # version 1: no personal data
+    world = persons_world(services, tmp_path, CLEAN)  # version 1: no personal data
     persons = tmp_path / "personnes.csv"
-    persons.write_text(support.persons_csv(), encoding="utf-8")
-    support.load(services, world.dataset, persons)  # version 2: names and emails
+    persons.write_text(persons_csv(), encoding="utf-8")
+    load(services, world.dataset, persons)  # version 2: names and emails
     _open(services, world.dataset)
     slug = world.dataset.slug
 
@@ -44,7 +44,7 @@ def test_public_sees_only_versions_without_personal_data(
 
 def test_the_raw_original_of_an_anonymised_version_stays_closed(
         services: Services, client: TestClient, tmp_path: Path) -> None:
-    world = support.world(services, tmp_path)
+    world = persons_world(services, tmp_path)
     _open(services, world.dataset)
     slug = world.dataset.slug
     assert client.get(f"/api/v1/datasets/{slug}/records").status_code == 404  # personal data

@@ -12,7 +12,7 @@ from patrimoine.access.models import Role
 from patrimoine.core.db import Database
 from patrimoine.protection.rights_requests import COMPLAINT_MENTION
 from tests import factories as f
-from tests.integration.protection.register_support import full_activity
+from tests.factories import full_activity
 
 API = "/api/v1/protection"
 

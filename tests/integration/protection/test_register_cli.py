@@ -13,7 +13,7 @@ from patrimoine.protection import breaches, rights_requests
 from patrimoine.protection.register import service as register
 from tests import factories as f
 from tests.conftest import Cli
-from tests.integration.protection.register_support import full_activity
+from tests.factories import full_activity
 
 SYSTEM = Principal.system("tests")
 

@@ -4,7 +4,6 @@ activity sheet, requests and breaches; who sees what."""
 from __future__ import annotations
 
 import html
-import re
 from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -16,22 +15,9 @@ from patrimoine.protection import breaches, dpia, rights_requests
 from patrimoine.protection.register import service as register
 from patrimoine.protection.register import spreadsheet
 from tests import factories as f
-from tests.integration.protection.register_support import full_activity
+from tests.factories import csrf_of, full_activity, login
 
 SYSTEM = Principal.system("tests")
-
-
-def _csrf(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match
-    return match.group(1)
-
-
-def _login(client: TestClient, email: str) -> None:
-    token = _csrf(client.get("/connexion").text)
-    r = client.post("/connexion", data={"email": email, "password": f.PASSWORD,
-                                        "csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303, r.text
 
 
 def _text(client: TestClient, url: str) -> str:
@@ -61,7 +47,7 @@ def test_pages(client: TestClient, db: Database) -> None:
         activity_id, slug = activity.id, a.slug
         export = spreadsheet.export_register(s, SYSTEM, a, "csv")
 
-    _login(client, "dpo@a.example")
+    login(client, "dpo@a.example")
     board = _text(client, "/admin/protection")
     assert "Protection des données" in board and "Commune B" not in board
     assert "Rançongiciel" in board and "personnes à informer" in board
@@ -79,7 +65,7 @@ def test_pages(client: TestClient, db: Database) -> None:
     assert "Rançongiciel" in _text(client, "/admin/protection/violations")
 
     # Import from the back-office: a simulation, then a file with an error.
-    token = _csrf(page.text)
+    token = csrf_of(page.text)
     r = client.post("/admin/protection/registre/import",
                     data={"csrf_token": token, "dry_run": "1"},
                     files={"file": ("registre.csv", export)})
@@ -92,7 +78,7 @@ def test_pages(client: TestClient, db: Database) -> None:
     assert "Ligne 2, colonne « Base légale (article 6) »" in html.unescape(r.text)
 
     client.cookies.clear()
-    _login(client, "agent@a.example")
+    login(client, "agent@a.example")
     listing = _text(client, "/admin/protection/registre")
     assert "Requise et manquante" in listing and "Importer un registre" not in listing
     assert "réservées au délégué" in _text(client, "/admin/protection/demandes")
@@ -106,9 +92,9 @@ def test_request_and_breach_forms(client: TestClient, db: Database) -> None:
         a = f.organisation(s, "Commune A")
         f.account(s, "dpo@a.example", roles=[(a, Role.DPO, None)])
         f.account(s, "agent@a.example", roles=[(a, Role.AGENT, None)])
-    _login(client, "dpo@a.example")
+    login(client, "dpo@a.example")
     form = client.get("/admin/protection/demandes/nouvelle")
-    token = _csrf(form.text)
+    token = csrf_of(form.text)
     base = {"csrf_token": token, "organisation": "commune-a", "kind": "access",
             "requester": "Jeanne Martin", "received_on": "2026-01-31", "status": "received"}
     r = client.post("/admin/protection/demandes/nouvelle", data=base, follow_redirects=False)
@@ -151,7 +137,7 @@ def test_request_and_breach_forms(client: TestClient, db: Database) -> None:
     assert "Vol d" in _text(client, f"/admin/protection/violations/{recorded.id}")
 
     client.cookies.clear()
-    _login(client, "agent@a.example")
+    login(client, "agent@a.example")
     assert client.get("/admin/protection/demandes/nouvelle").status_code == 403
     assert client.get(f"/admin/protection/demandes/{request_id}").status_code == 404
 
@@ -161,8 +147,8 @@ def test_activity_form(client: TestClient, db: Database) -> None:
         a = f.organisation(s, "Commune A")
         f.account(s, "dpo@a.example", roles=[(a, Role.DPO, None)])
         f.account(s, "agent@a.example", roles=[(a, Role.AGENT, None)])
-    _login(client, "dpo@a.example")
-    token = _csrf(client.get("/admin/protection/traitements/nouveau").text)
+    login(client, "dpo@a.example")
+    token = csrf_of(client.get("/admin/protection/traitements/nouveau").text)
     data = {
         "csrf_token": token, "organisation": "commune-a", "name": "Cantine scolaire",
         "status": "active", "purpose": "Inscrire et facturer", "legal_basis": "public_task",
@@ -197,7 +183,7 @@ def test_activity_form(client: TestClient, db: Database) -> None:
     assert r.status_code == 303
     assert "Restauration scolaire" in _text(client, sheet_url)
     client.cookies.clear()
-    _login(client, "agent@a.example")
+    login(client, "agent@a.example")
     assert client.get(f"{sheet_url}/modifier").status_code == 403
     assert client.get("/admin/protection/traitements/nouveau").status_code == 403
 
@@ -207,9 +193,9 @@ def test_dpia_form(client: TestClient, db: Database) -> None:
         a = f.organisation(s, "Commune A")
         activity_id = register.create_activity(s, SYSTEM, full_activity(a.id)).id
         f.account(s, "dpo@a.example", roles=[(a, Role.DPO, None)])
-    _login(client, "dpo@a.example")
+    login(client, "dpo@a.example")
     url = f"/admin/protection/traitements/{activity_id}/aipd"
-    token = _csrf(client.get(url).text)
+    token = csrf_of(client.get(url).text)
     base = {"csrf_token": token, "started_on": "2026-02-01", "decision": "pending",
             "illegitimate_access_likelihood": "3", "illegitimate_access_severity": "4",
             "measures": "Chiffrement\nHabilitations"}

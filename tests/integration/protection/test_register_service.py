@@ -19,7 +19,7 @@ from patrimoine.protection.register import service as register
 from patrimoine.protection.register.service import ActivityInput
 from patrimoine.protection.rights_requests import COMPLAINT_MENTION, RequestInput
 from tests import factories as f
-from tests.integration.protection.register_support import full_activity
+from tests.factories import full_activity
 
 SYSTEM = Principal.system("tests")
 

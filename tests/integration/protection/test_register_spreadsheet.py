@@ -15,7 +15,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.protection.register import service as register
 from patrimoine.protection.register import spreadsheet
 from tests import factories as f
-from tests.integration.protection.register_support import full_activity
+from tests.factories import full_activity
 
 SYSTEM = Principal.system("tests")
 

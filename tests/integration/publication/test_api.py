@@ -11,14 +11,7 @@ from patrimoine.access import service as accounts
 from patrimoine.access.models import Account
 from patrimoine.core.db import Database
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
-from tests.integration.publication.support import (
-    AGENT,
-    CDO,
-    COUNTERS_CSV,
-    REFERENT,
-    build,
-    login,
-)
+from tests.factories import AGENT, CDO, LIGERAC_COUNTERS_CSV, REFERENT, ligerac, login
 
 
 def _tokens(db: Database, *emails: str) -> dict[str, dict[str, str]]:
@@ -32,11 +25,11 @@ def _tokens(db: Database, *emails: str) -> dict[str, dict[str, str]]:
 
 
 def _csv() -> dict[str, tuple[str, bytes, str]]:
-    return {"file": ("comptages.csv", COUNTERS_CSV.encode("cp1252"), "text/csv")}
+    return {"file": ("comptages.csv", LIGERAC_COUNTERS_CSV.encode("cp1252"), "text/csv")}
 
 
 def test_api_workflow_with_roles(client: TestClient, db: Database) -> None:
-    world = build(db)
+    world = ligerac(db)
     auth = _tokens(db, REFERENT, CDO, AGENT)
     base = f"/api/v1/datasets/{world.slug}"
 
@@ -102,7 +95,7 @@ def test_api_workflow_with_roles(client: TestClient, db: Database) -> None:
 
 
 def test_api_refusals_are_explained(client: TestClient, db: Database) -> None:
-    world = build(db, licence="Tous droits réservés")
+    world = ligerac(db, licence="Tous droits réservés")
     auth = _tokens(db, REFERENT, CDO)
     base = f"/api/v1/datasets/{world.slug}"
     r = client.post(f"{base}/publish", headers=auth[CDO])
@@ -125,7 +118,7 @@ def test_api_refusals_are_explained(client: TestClient, db: Database) -> None:
 
 
 def test_browser_session_needs_the_csrf_header(client: TestClient, db: Database) -> None:
-    world = build(db)
+    world = ligerac(db)
     token = login(client, CDO)
     base = f"/api/v1/datasets/{world.slug}"
     assert client.post(f"{base}/unpublish").status_code == 403
@@ -146,7 +139,7 @@ def test_openapi_documents_the_publication_endpoints(client: TestClient) -> None
 
 
 def test_published_state_shows_in_the_inventory(db: Database, client: TestClient) -> None:
-    world = build(db)
+    world = ligerac(db)
     auth = _tokens(db, REFERENT, CDO)
     base = f"/api/v1/datasets/{world.slug}"
     client.post(f"{base}/versions", headers=auth[REFERENT], files=_csv())
@@ -160,7 +153,7 @@ def test_published_state_shows_in_the_inventory(db: Database, client: TestClient
 
 
 def test_request_is_withdrawn_or_rejected(client: TestClient, db: Database) -> None:
-    world = build(db)
+    world = ligerac(db)
     auth = _tokens(db, REFERENT, CDO)
     base = f"/api/v1/datasets/{world.slug}"
     client.post(f"{base}/versions", headers=auth[REFERENT], files=_csv())
@@ -185,7 +178,7 @@ def test_request_is_withdrawn_or_rejected(client: TestClient, db: Database) -> N
 def test_spreadsheets_are_previewed(client: TestClient, db: Database) -> None:
     from tests.support.spreadsheets import audit_bytes, audit_rows
 
-    world = build(db)
+    world = ligerac(db)
     auth = _tokens(db, REFERENT)
     for fmt in ("ods", "xlsx"):
         r = client.post(f"/api/v1/datasets/{world.slug}/versions", headers=auth[REFERENT],

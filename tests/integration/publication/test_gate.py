@@ -18,7 +18,7 @@ from patrimoine.protection.findings import service as findings
 from patrimoine.protection.findings.models import NOT_PERSONAL
 from patrimoine.publication import service as publication
 from tests import factories as f
-from tests.integration.publication.support import CDO, REFERENT, build
+from tests.factories import CDO, REFERENT, ligerac
 
 EMAILS_CSV = "association;contact;montant\n" + "".join(
     f"Club {i};president{i}@club{i}.fr;{100 + i}\n" for i in range(40))
@@ -39,7 +39,7 @@ def _load(services: Services, slug: str, path: Path, email: str = REFERENT) -> i
 
 def test_emails_block_publication_until_the_dpo_decides(services: Services,
                                                         tmp_path: Path) -> None:
-    world = build(services.db)
+    world = ligerac(services.db)
     with services.db.unit_of_work() as s:
         ville = s.get(Organisation, world.org_id)
         assert ville is not None
@@ -75,7 +75,7 @@ def test_emails_block_publication_until_the_dpo_decides(services: Services,
 
 def test_a_published_dataset_refuses_a_version_with_personal_data(services: Services,
                                                                   tmp_path: Path) -> None:
-    world = build(services.db)
+    world = ligerac(services.db)
     clean = tmp_path / "propre.csv"
     clean.write_text(CLEAN_CSV, encoding="utf-8")
     _load(services, world.slug, clean)
@@ -96,7 +96,7 @@ def test_a_published_dataset_refuses_a_version_with_personal_data(services: Serv
 
 
 def test_inventory_flags_block_publication(services: Services, tmp_path: Path) -> None:
-    world = build(services.db)
+    world = ligerac(services.db)
     clean = tmp_path / "propre.csv"
     clean.write_text(CLEAN_CSV, encoding="utf-8")
     _load(services, world.slug, clean)
@@ -112,7 +112,7 @@ def test_inventory_flags_block_publication(services: Services, tmp_path: Path) -
 def test_the_inventory_entry_cannot_bypass_the_workflow(services: Services) -> None:
     """A referent may not make an entry open and published by editing it; the chief data
     officer may (an entry may describe data published elsewhere)."""
-    world = build(services.db)
+    world = ligerac(services.db)
     referent, cdo = _principal(services, REFERENT), _principal(services, CDO)
     with services.db.unit_of_work() as s:
         dataset = s.scalars(select(Dataset).where(Dataset.slug == world.slug)).one()
@@ -133,7 +133,7 @@ def test_the_inventory_entry_cannot_bypass_the_workflow(services: Services) -> N
 
 
 def test_unpublishing_a_restricted_entry_keeps_it_restricted(services: Services) -> None:
-    world = build(services.db)
+    world = ligerac(services.db)
     cdo = _principal(services, CDO)
     with services.db.unit_of_work() as s:
         dataset = s.scalars(select(Dataset).where(Dataset.slug == world.slug)).one()

@@ -12,14 +12,14 @@ from patrimoine.access.models import AuditEvent
 from patrimoine.core.db import Database
 from patrimoine.datastore import versions
 from patrimoine.inventory.models import AccessLevel, Dataset, DatasetChange, LifecycleStage
-from tests.integration.publication.support import (
+from tests.factories import (
     AGENT,
     CDO,
-    COUNTERS_CSV,
+    LIGERAC_COUNTERS_CSV,
     OTHER_REFERENT,
     REFERENT,
-    build,
     csrf_of,
+    ligerac,
     login,
 )
 
@@ -38,7 +38,7 @@ def _actions(db: Database, slug: str) -> list[str]:
             DatasetChange.dataset_id == dataset.id).order_by(DatasetChange.id)))
 
 
-def _upload(client: TestClient, slug: str, token: str, text: str = COUNTERS_CSV,
+def _upload(client: TestClient, slug: str, token: str, text: str = LIGERAC_COUNTERS_CSV,
             name: str = "comptages.csv") -> str:
     r = client.post(f"/admin/inventaire/{slug}/donnees", data={"csrf_token": token},
                     files={"fichier": (name, text.encode("cp1252"), "text/csv")})
@@ -54,7 +54,7 @@ def _jeton(html: str) -> str:
 
 def test_referent_prepares_and_the_chief_data_officer_publishes(client: TestClient,
                                                                db: Database) -> None:
-    world = build(db)
+    world = ligerac(db)
     token = login(client, REFERENT)
     page = client.get(f"/admin/inventaire/{world.slug}")
     assert "Charger des données" in page.text
@@ -159,7 +159,7 @@ def test_referent_prepares_and_the_chief_data_officer_publishes(client: TestClie
 
 
 def test_agents_and_other_departments_cannot_prepare(client: TestClient, db: Database) -> None:
-    world = build(db)
+    world = ligerac(db)
     token = login(client, AGENT)
     status = client.get(f"/admin/inventaire/{world.slug}/publication")
     assert status.status_code == 200
@@ -181,7 +181,7 @@ def test_agents_and_other_departments_cannot_prepare(client: TestClient, db: Dat
 
 def test_missing_licence_is_refused_with_what_to_complete(client: TestClient,
                                                           db: Database) -> None:
-    world = build(db, licence=None, description="Court")
+    world = ligerac(db, licence=None, description="Court")
     token = login(client, REFERENT)
     preview = _upload(client, world.slug, token)
     r = client.post(f"/admin/inventaire/{world.slug}/donnees/charger",
@@ -203,7 +203,7 @@ def test_missing_licence_is_refused_with_what_to_complete(client: TestClient,
 
 
 def test_upload_errors_are_explained(client: TestClient, db: Database) -> None:
-    world = build(db)
+    world = ligerac(db)
     token = login(client, REFERENT)
     r = client.post(f"/admin/inventaire/{world.slug}/donnees", data={"csrf_token": token},
                     files={"fichier": ("notes.docx", b"xx", "application/octet-stream")})
@@ -241,17 +241,17 @@ def test_upload_errors_are_explained(client: TestClient, db: Database) -> None:
 
 
 def test_upload_size_limit(client: TestClient, db: Database) -> None:
-    world = build(db)
+    world = ligerac(db)
     client.app.state.services.settings.max_upload_bytes = 1000  # type: ignore[attr-defined]
     token = login(client, REFERENT)
     r = client.post(f"/admin/inventaire/{world.slug}/donnees", data={"csrf_token": token},
-                    files={"fichier": ("gros.csv", COUNTERS_CSV.encode() * 3, "text/csv")})
+                    files={"fichier": ("gros.csv", LIGERAC_COUNTERS_CSV.encode() * 3, "text/csv")})
     assert r.status_code == 413
     assert "dépasse la taille permise" in r.text
 
 
 def test_request_can_be_refused_with_a_reason(client: TestClient, db: Database) -> None:
-    world = build(db)
+    world = ligerac(db)
     token = login(client, REFERENT)
     preview = _upload(client, world.slug, token)
     client.post(f"/admin/inventaire/{world.slug}/donnees/charger",

@@ -13,7 +13,7 @@ from patrimoine.access import service as accounts
 from patrimoine.access.models import Role
 from patrimoine.bootstrap import Services
 from tests import factories as f
-from tests.integration.retention.support import load, subscribers_csv, world
+from tests.factories import csrf_of, load, retention_world, set_rule, subscribers_csv, write
 
 API = "/api/v1/retention"
 
@@ -27,8 +27,8 @@ def _token(services: Services, email: str, role: Role | None) -> dict[str, str]:
 
 
 def _world(services: Services, tmp_path: Path):  # type: ignore[no-untyped-def]
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv())
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     return w
 
 
@@ -114,7 +114,7 @@ def test_sobriety_api(client: TestClient, services: Services, tmp_path: Path) ->
         s.flush()
         twin_id = twin.id
     from patrimoine.inventory.models import Dataset
-    load(services, tmp_path, Dataset(id=twin_id), subscribers_csv(), "twin.csv")
+    load(services, Dataset(id=twin_id), write(tmp_path, "twin.csv", subscribers_csv()))
     dpo = _token(services, "dpo@ville.example", Role.DPO)
     data = client.get(f"{API}/sobriety", headers=dpo).json()
     [volume] = data["volumes"]
@@ -127,20 +127,13 @@ def test_sobriety_api(client: TestClient, services: Services, tmp_path: Path) ->
     assert client.get(f"{API}/sobriety").status_code == 401
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
 def test_back_office_page_slip_and_visa(client: TestClient, services: Services,
                                         tmp_path: Path) -> None:
     w = _world(services, tmp_path)
-    from tests.integration.retention.support import set_rule
     set_rule(services, w.dataset, duration=0, unit="days", start_event="created",
              final_fate="destruction")
     _token(services, "admin@ville.example", Role.ADMINISTRATOR)
-    token = _csrf(client.get("/connexion").text)
+    token = csrf_of(client.get("/connexion").text)
     r = client.post("/connexion", data={"email": "admin@ville.example", "password": f.PASSWORD,
                                         "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303
@@ -149,7 +142,7 @@ def test_back_office_page_slip_and_visa(client: TestClient, services: Services,
     assert "Établir le bordereau d'élimination" in page.text
     assert w.dataset.title in page.text
     r = client.post("/admin/conservation/bordereaux",
-                    data={"organisation": str(w.org_id), "csrf_token": _csrf(page.text)},
+                    data={"organisation": str(w.org_id), "csrf_token": csrf_of(page.text)},
                     follow_redirects=True)
     assert r.status_code == 200 and "Bordereau d'élimination BE-" in r.text
     assert "En attente (article R212-14" in r.text
@@ -157,10 +150,10 @@ def test_back_office_page_slip_and_visa(client: TestClient, services: Services,
     assert action
     r = client.post(action.group(1), data={"by": "Mme Archiviste", "reference": "V-9",
                                            "decision": "approved",
-                                           "csrf_token": _csrf(r.text)}, follow_redirects=True)
+                                           "csrf_token": csrf_of(r.text)}, follow_redirects=True)
     assert r.status_code == 200 and "Visé, élimination à exécuter" in r.text
     page = client.get("/admin/conservation")
-    r = client.post("/admin/conservation/appliquer", data={"csrf_token": _csrf(page.text)},
+    r = client.post("/admin/conservation/appliquer", data={"csrf_token": csrf_of(page.text)},
                     follow_redirects=True)
     assert r.status_code == 200 and "1 action(s) de conservation effectuée(s)" in r.text
     assert "Rien n'est échu." in r.text
@@ -168,7 +161,7 @@ def test_back_office_page_slip_and_visa(client: TestClient, services: Services,
 
 def test_page_refuses_agents(client: TestClient, services: Services) -> None:
     _token(services, "agent@ville.example", Role.AGENT)
-    token = _csrf(client.get("/connexion").text)
+    token = csrf_of(client.get("/connexion").text)
     client.post("/connexion", data={"email": "agent@ville.example", "password": f.PASSWORD,
                                     "csrf_token": token})
     assert client.get("/admin/conservation").status_code == 403
@@ -177,7 +170,7 @@ def test_page_refuses_agents(client: TestClient, services: Services) -> None:
 def test_rule_form(client: TestClient, services: Services, tmp_path: Path) -> None:
     w = _world(services, tmp_path)
     _token(services, "admin@ville.example", Role.ADMINISTRATOR)
-    token = _csrf(client.get("/connexion").text)
+    token = csrf_of(client.get("/connexion").text)
     client.post("/connexion", data={"email": "admin@ville.example", "password": f.PASSWORD,
                                     "csrf_token": token})
     url = f"/admin/conservation/jeux/{w.dataset.slug}"
@@ -187,13 +180,13 @@ def test_rule_form(client: TestClient, services: Services, tmp_path: Path) -> No
     r = client.post(url, data={"duration": "5", "unit": "years", "start_event": "date_column",
                                "final_fate": "anonymisation",
                                "date_column": "date_fin_abonnement",
-                               "csrf_token": _csrf(page.text)})
+                               "csrf_token": csrf_of(page.text)})
     assert r.status_code == 422 and "versions entières" in r.text
     r = client.post(url, data={"duration": "5", "unit": "years", "start_event": "date_column",
                                "final_fate": "destruction",
                                "date_column": "date_fin_abonnement",
                                "legal_reference": "Tableau de gestion 2024",
-                               "csrf_token": _csrf(page.text)}, follow_redirects=True)
+                               "csrf_token": csrf_of(page.text)}, follow_redirects=True)
     assert r.status_code == 200
     assert ("Règle en vigueur : 5 ans à compter de la date de la colonne « "
             "date_fin_abonnement » de chaque ligne, puis destruction") in r.text

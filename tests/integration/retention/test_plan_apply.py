@@ -24,13 +24,14 @@ from patrimoine.protection.register.spreadsheet import field_text
 from patrimoine.retention import planner, slips
 from patrimoine.retention.apply import apply_plan
 from patrimoine.retention.models import EliminationSlip, RetentionAction, SlipStatus
-from tests.integration.retention.support import (
+from tests.factories import (
     SYSTEM,
     in_years,
     load,
+    retention_world,
     set_rule,
     subscribers_csv,
-    world,
+    write,
 )
 
 
@@ -66,8 +67,8 @@ def _visa(services: Services, slip_id: int, **kw) -> None:  # type: ignore[no-un
 
 
 def test_nothing_due_before_the_duration(services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv())
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     set_rule(services, w.dataset, duration=3, unit="years", start_event="created",
              final_fate="destruction")
     plan = _plan(services)
@@ -77,9 +78,9 @@ def test_nothing_due_before_the_duration(services: Services, tmp_path: Path) -> 
 
 def test_destruction_waits_for_the_visa_then_is_done_and_recorded(
         services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    v1 = load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2020)), "a.csv")
-    load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2022)), "b.csv")
+    w = retention_world(services)
+    v1 = load(services, w.dataset, write(tmp_path, "a.csv", subscribers_csv(range(2015, 2020))))
+    load(services, w.dataset, write(tmp_path, "b.csv", subscribers_csv(range(2015, 2022))))
     set_rule(services, w.dataset, duration=1, unit="years", start_event="updated",
              final_fate="destruction", legal_reference="Instruction DPACI/RES/2009/018")
     later = in_years(2)
@@ -131,8 +132,8 @@ def test_destruction_waits_for_the_visa_then_is_done_and_recorded(
 
 
 def test_refused_visa_blocks_destruction(services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv())
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     set_rule(services, w.dataset, duration=6, unit="months", start_event="created",
              final_fate="destruction")
     later = in_years(1)
@@ -149,9 +150,9 @@ def test_refused_visa_blocks_destruction(services: Services, tmp_path: Path) -> 
 
 def test_row_level_purge_writes_a_new_version_and_destroys_the_old_ones(
         services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2020)), "a.csv")
-    v2 = load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2030)), "b.csv")
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "a.csv", subscribers_csv(range(2015, 2020))))
+    v2 = load(services, w.dataset, write(tmp_path, "b.csv", subscribers_csv(range(2015, 2030))))
     set_rule(services, w.dataset, duration=5, unit="years", start_event="date_column",
              date_column="date_fin_abonnement", final_fate="destruction")
     today = date(2026, 6, 30)
@@ -179,8 +180,9 @@ def test_row_level_purge_writes_a_new_version_and_destroys_the_old_ones(
 
 
 def test_row_level_leap_day_boundary(services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    load(services, tmp_path, w.dataset, "nom,date_fin\nA,2024-02-29\nB,2024-03-01\n")
+    w = retention_world(services)
+    load(services, w.dataset,
+         write(tmp_path, "donnees.csv", "nom,date_fin\nA,2024-02-29\nB,2024-03-01\n"))
     set_rule(services, w.dataset, duration=1, unit="years", start_event="date_column",
              date_column="date_fin", final_fate="destruction")
     # 29 February 2024 + 1 year = 28 February 2025.
@@ -191,8 +193,8 @@ def test_row_level_leap_day_boundary(services: Services, tmp_path: Path) -> None
 
 def test_versement_exports_a_package_and_marks_the_dataset_archived(
         services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv())
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     set_rule(services, w.dataset, duration=2, unit="years", start_event="file_closed",
              event_date="2020-01-31", final_fate="archives")
     outcome = _apply(services)  # no visa needed: custody passes to the archives
@@ -213,8 +215,8 @@ def test_versement_exports_a_package_and_marks_the_dataset_archived(
 
 
 def test_sorting_flags_the_package(services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv())
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     set_rule(services, w.dataset, duration=1, unit="days", start_event="relationship_end",
              event_date=(date.today() - timedelta(days=1)).isoformat(), final_fate="tri")
     [done] = _apply(services).done
@@ -224,8 +226,8 @@ def test_sorting_flags_the_package(services: Services, tmp_path: Path) -> None:
 
 
 def test_event_not_dated_waits(services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv())
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     set_rule(services, w.dataset, duration=1, unit="years", start_event="relationship_end",
              final_fate="destruction")
     plan = _plan(services, in_years(5))
@@ -234,8 +236,8 @@ def test_event_not_dated_waits(services: Services, tmp_path: Path) -> None:
 
 def test_anonymisation_then_originals_eliminated_under_visa(
         services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv())
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     set_rule(services, w.dataset, duration=1, unit="years", start_event="created",
              final_fate="anonymisation",
              anonymisation=[{"op": "drop", "column": "email"}, {"op": "mask", "column": "nom"}])
@@ -259,8 +261,8 @@ def test_anonymisation_then_originals_eliminated_under_visa(
 
 def test_processing_activity_rules_govern_linked_datasets(
         services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv())
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     with services.db.unit_of_work() as s:
         register.create_activity(s, SYSTEM, ActivityInput(
             organisation_id=w.org_id, name="Gestion des abonnés", purpose="Prêts",
@@ -284,8 +286,8 @@ def test_processing_activity_rules_govern_linked_datasets(
 
 def test_activity_with_unrecognised_start_event_is_reported(
         services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv())
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     # The register refuses a starting event outside the fixed list…
     with pytest.raises(ValidationError, match="« selon l'humeur » inconnu ; valeurs acceptées"):
         ActivityInput(organisation_id=w.org_id, name="Relations usagers", purpose="Suivi",
@@ -316,7 +318,7 @@ def test_activity_with_unrecognised_start_event_is_reported(
 
 
 def test_register_rule_with_a_usual_wording_is_stored_as_the_event(services: Services) -> None:
-    w = world(services)
+    w = retention_world(services)
     with services.db.unit_of_work() as s:
         created = register.create_activity(s, SYSTEM, ActivityInput(
             organisation_id=w.org_id, name="Abonnés", purpose="Suivi",
@@ -329,9 +331,9 @@ def test_register_rule_with_a_usual_wording_is_stored_as_the_event(services: Ser
 
 def test_visa_authorises_exactly_what_the_slip_lists(services: Services, tmp_path: Path) -> None:
     from datetime import datetime, timezone
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2018)), "a.csv")
-    load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2019)), "b.csv")
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "a.csv", subscribers_csv(range(2015, 2018))))
+    load(services, w.dataset, write(tmp_path, "b.csv", subscribers_csv(range(2015, 2019))))
     set_rule(services, w.dataset, duration=1, unit="years", start_event="created",
              final_fate="destruction")
     old = datetime.now(timezone.utc) - timedelta(days=800)
@@ -352,7 +354,7 @@ def test_visa_authorises_exactly_what_the_slip_lists(services: Services, tmp_pat
 
 
 def test_ended_activity_is_listed_when_its_time_is_over(services: Services) -> None:
-    w = world(services)
+    w = retention_world(services)
     with services.db.unit_of_work() as s:
         activity = register.create_activity(s, SYSTEM, ActivityInput(
             organisation_id=w.org_id, name="Portage de repas", purpose="Livraisons",

@@ -16,7 +16,7 @@ from patrimoine.inventory.models import Dataset
 from patrimoine.usage.models import DatasetDailyUsage
 from patrimoine.charter import sobriety
 from tests import factories as f
-from tests.integration.retention.support import SYSTEM, load, subscribers_csv, world
+from tests.factories import SYSTEM, load, retention_world, subscribers_csv, write
 
 
 def _compute(services: Services, today: date | None = None) -> sobriety.Sobriety:
@@ -25,8 +25,8 @@ def _compute(services: Services, today: date | None = None) -> sobriety.Sobriety
 
 
 def test_volumes_count_versions_and_caches(services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    version = load(services, tmp_path, w.dataset, subscribers_csv())
+    w = retention_world(services)
+    version = load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     [v] = _compute(services).volumes
     assert v.versions == 1 and v.datasets == 1 and v.versions_bytes == version.size_bytes
     prepare_version(services.settings, version)  # builds the DuckDB layout (a cache)
@@ -35,8 +35,8 @@ def test_volumes_count_versions_and_caches(services: Services, tmp_path: Path) -
 
 
 def test_unread_for_a_year(services: Services, tmp_path: Path) -> None:
-    w = world(services)
-    load(services, tmp_path, w.dataset, subscribers_csv())
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     with services.db.unit_of_work() as s:
         org = f.organisation(s)
         read_on_portal = f.dataset(s, org, "Horaires des piscines")
@@ -44,8 +44,8 @@ def test_unread_for_a_year(services: Services, tmp_path: Path) -> None:
         s.flush()
         ids = (read_on_portal.id, read_in_api.id)
         slug_api = read_in_api.slug
-    load(services, tmp_path, Dataset(id=ids[0]), "jour,ouverture\nlundi,9\n", "p.csv")
-    load(services, tmp_path, Dataset(id=ids[1]), "jour,menu\nlundi,frites\n", "m.csv")
+    load(services, Dataset(id=ids[0]), write(tmp_path, "p.csv", "jour,ouverture\nlundi,9\n"))
+    load(services, Dataset(id=ids[1]), write(tmp_path, "m.csv", "jour,menu\nlundi,frites\n"))
     today = date.today()
     two_years_ago = datetime.now(timezone.utc) - timedelta(days=730)
     with services.db.unit_of_work() as s:
@@ -61,9 +61,9 @@ def test_unread_for_a_year(services: Services, tmp_path: Path) -> None:
 
 
 def test_duplicates(services: Services, tmp_path: Path) -> None:
-    w = world(services)
+    w = retention_world(services)
     text = subscribers_csv()
-    load(services, tmp_path, w.dataset, text)
+    load(services, w.dataset, write(tmp_path, "donnees.csv", text))
     with services.db.unit_of_work() as s:
         org = f.organisation(s)
         copy = f.dataset(s, org, "Copie des abonnés")
@@ -73,7 +73,7 @@ def test_duplicates(services: Services, tmp_path: Path) -> None:
         f.dataset(s, org, "Arbres")
         s.flush()
         copy_id = copy.id
-    load(services, tmp_path, Dataset(id=copy_id), text, "copie.csv")
+    load(services, Dataset(id=copy_id), write(tmp_path, "copie.csv", text))
     figures = _compute(services)
     [group] = figures.same_content
     assert {d["title"] for d in group["datasets"]} == {w.dataset.title, "Copie des abonnés"}

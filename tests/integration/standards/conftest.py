@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.integration.standards.territory import Territory, build
+from tests.factories import DemoTerritory, demo_territory
 
 
 @pytest.fixture(scope="session")
 def standards_territory(_templates: Any, tmp_path_factory: pytest.TempPathFactory
-                        ) -> Iterator[Territory]:
-    territory = build(_templates, tmp_path_factory.mktemp("standards"), "http://testserver")
+                        ) -> Iterator[DemoTerritory]:
+    tmp = tmp_path_factory.mktemp("standards")
+    territory = demo_territory(_templates.new_url(tmp), tmp, "http://testserver")
     yield territory
     territory.services.db.dispose()

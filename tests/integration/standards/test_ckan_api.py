@@ -18,15 +18,14 @@ import pytest
 import requests
 
 from patrimoine.interop import public
-from tests.integration.standards import udata_schema
-from tests.integration.standards.territory import Territory
-from tests.support import server
+from tests.factories import DemoTerritory
+from tests.support import server, udata_schema
 from tests.support.postgres import free_port
 
 
 @pytest.fixture(scope="module")
-def live(standards_territory: Territory, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[tuple[Territory, str]]:
+def live(standards_territory: DemoTerritory, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[tuple[DemoTerritory, str]]:
     """`patrimoine serve` over the shared territory, its public URL set to its own address."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -42,19 +41,19 @@ def live(standards_territory: Territory, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="module")
-def api(live: tuple[Territory, str]) -> Iterator[ckanapi.RemoteCKAN]:
+def api(live: tuple[DemoTerritory, str]) -> Iterator[ckanapi.RemoteCKAN]:
     with ckanapi.RemoteCKAN(live[1]) as remote:
         yield remote
 
 
 @pytest.fixture(scope="module")
-def api_get(live: tuple[Territory, str]) -> Iterator[ckanapi.RemoteCKAN]:
+def api_get(live: tuple[DemoTerritory, str]) -> Iterator[ckanapi.RemoteCKAN]:
     with ckanapi.RemoteCKAN(live[1], get_only=True) as remote:
         yield remote
 
 
 @pytest.fixture(scope="module")
-def with_format(live: tuple[Territory, str]) -> dict[str, list[str]]:
+def with_format(live: tuple[DemoTerritory, str]) -> dict[str, list[str]]:
     """Slugs of the public datasets downloadable in each format (label), sorted."""
     out: dict[str, list[str]] = {}
     with live[0].services.db.session() as s:
@@ -65,12 +64,13 @@ def with_format(live: tuple[Territory, str]) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def public_slugs(live: tuple[Territory, str]) -> list[str]:
+def public_slugs(live: tuple[DemoTerritory, str]) -> list[str]:
     with live[0].services.db.session() as s:
         return sorted(e.dataset.slug for e in public.everything(s))
 
 
-def _resource(api: ckanapi.RemoteCKAN, territory: Territory, fmt: str = "CSV") -> dict[str, Any]:
+def _resource(api: ckanapi.RemoteCKAN, territory: DemoTerritory, fmt: str = "CSV"
+              ) -> dict[str, Any]:
     package = api.action.package_show(id=territory.trees.slug)
     return next(r for r in package["resources"] if r["format"] == fmt)
 
@@ -78,7 +78,7 @@ def _resource(api: ckanapi.RemoteCKAN, territory: Territory, fmt: str = "CSV") -
 # ---------------------------------------------------------------- status, lists
 
 
-def test_status_show_and_util_status(api: ckanapi.RemoteCKAN, live: tuple[Territory, str]
+def test_status_show_and_util_status(api: ckanapi.RemoteCKAN, live: tuple[DemoTerritory, str]
                                      ) -> None:
     status = api.action.status_show()
     assert status["ckan_version"].startswith("2.11")
@@ -102,7 +102,7 @@ def test_status_show_and_util_status(api: ckanapi.RemoteCKAN, live: tuple[Territ
 
 
 def test_package_list_is_the_public_catalog(api: ckanapi.RemoteCKAN, api_get: Any,
-                                            live: tuple[Territory, str],
+                                            live: tuple[DemoTerritory, str],
                                             public_slugs: list[str]) -> None:
     territory = live[0]
     names = api.action.package_list()
@@ -123,7 +123,7 @@ def test_package_show_satisfies_udatas_harvester_schema(api: ckanapi.RemoteCKAN,
         assert package["name"] == name and package["type"] == "dataset"
 
 
-def test_package_show_content(api: ckanapi.RemoteCKAN, live: tuple[Territory, str]) -> None:
+def test_package_show_content(api: ckanapi.RemoteCKAN, live: tuple[DemoTerritory, str]) -> None:
     territory, url = live
     trees = territory.trees
     package = api.action.package_show(id=trees.slug)
@@ -155,7 +155,7 @@ def test_package_show_content(api: ckanapi.RemoteCKAN, live: tuple[Territory, st
         api.action.package_show()
 
 
-def test_the_ckanapi_command_dumps_and_searches(live: tuple[Territory, str],
+def test_the_ckanapi_command_dumps_and_searches(live: tuple[DemoTerritory, str],
                                                 public_slugs: list[str],
                                                 tmp_path: Path) -> None:
     """The `ckanapi` command line (dump in parallel workers, search) against the server."""
@@ -199,7 +199,7 @@ def test_package_search_paging_and_defaults(api: ckanapi.RemoteCKAN, api_get: An
 
 
 def test_package_search_text_and_filters(api: ckanapi.RemoteCKAN, api_get: Any,
-                                         live: tuple[Territory, str],
+                                         live: tuple[DemoTerritory, str],
                                          with_format: dict[str, list[str]]) -> None:
     territory = live[0]
     trees = territory.trees
@@ -286,7 +286,7 @@ def test_package_search_sorts_and_facets(api: ckanapi.RemoteCKAN, api_get: Any,
 
 
 def test_organizations(api: ckanapi.RemoteCKAN, api_get: Any,
-                       live: tuple[Territory, str]) -> None:
+                       live: tuple[DemoTerritory, str]) -> None:
     territory = live[0]
     names = api.action.organization_list()
     assert names == sorted(names) and territory.trees.organisation.slug in names
@@ -323,7 +323,7 @@ def test_tags_and_licences(api: ckanapi.RemoteCKAN, api_get: Any) -> None:
     assert licences["lov2"]["od_conformance"] == "approved"
 
 
-def test_resource_show(api: ckanapi.RemoteCKAN, live: tuple[Territory, str]) -> None:
+def test_resource_show(api: ckanapi.RemoteCKAN, live: tuple[DemoTerritory, str]) -> None:
     territory = live[0]
     package = api.action.package_show(id=territory.trees.slug)
     for resource in package["resources"]:
@@ -343,7 +343,7 @@ def test_resource_show(api: ckanapi.RemoteCKAN, live: tuple[Territory, str]) -> 
 
 
 def test_datastore_search_basics(api: ckanapi.RemoteCKAN, api_get: Any,
-                                 live: tuple[Territory, str]) -> None:
+                                 live: tuple[DemoTerritory, str]) -> None:
     territory, url = live
     rid = _resource(api, territory)["id"]
     result = api.action.datastore_search(resource_id=rid)
@@ -365,7 +365,7 @@ def test_datastore_search_basics(api: ckanapi.RemoteCKAN, api_get: Any,
 
 
 def test_datastore_search_parameters(api: ckanapi.RemoteCKAN, api_get: Any,
-                                     live: tuple[Territory, str]) -> None:
+                                     live: tuple[DemoTerritory, str]) -> None:
     territory = live[0]
     rid = _resource(api, territory)["id"]
     search = api.action.datastore_search
@@ -407,7 +407,7 @@ def test_datastore_search_parameters(api: ckanapi.RemoteCKAN, api_get: Any,
 
 
 def test_datastore_search_links_and_keyset_pages(api: ckanapi.RemoteCKAN,
-                                                 live: tuple[Territory, str]) -> None:
+                                                 live: tuple[DemoTerritory, str]) -> None:
     territory, url = live
     rid = _resource(api, territory)["id"]
     everything = api.action.datastore_search(resource_id=rid, sort="hauteur desc")["records"]
@@ -434,7 +434,7 @@ def test_datastore_search_links_and_keyset_pages(api: ckanapi.RemoteCKAN,
     assert pages == everything
 
 
-def test_datastore_search_errors(api: ckanapi.RemoteCKAN, live: tuple[Territory, str]) -> None:
+def test_datastore_search_errors(api: ckanapi.RemoteCKAN, live: tuple[DemoTerritory, str]) -> None:
     territory, url = live
     rid = _resource(api, territory)["id"]
     with pytest.raises(ckanapi.ValidationError) as missing:

@@ -22,7 +22,7 @@ from patrimoine.inventory.models import Dataset
 from patrimoine.interop import dcat, public
 from patrimoine.web.app import create_app
 from tests import factories
-from tests.integration.standards.territory import Territory
+from tests.factories import DemoTerritory
 
 ROOT = Path(__file__).resolve().parents[3]
 VENDORED = ROOT / "tests" / "standards" / "dcat-ap"
@@ -37,13 +37,13 @@ BASE = "http://testserver"
 
 
 @pytest.fixture(scope="module")
-def territory(standards_territory: Territory) -> Territory:
+def territory(standards_territory: DemoTerritory) -> DemoTerritory:
     assert standards_territory.services.settings.public_url == BASE
     return standards_territory
 
 
 @pytest.fixture(scope="module")
-def web(territory: Territory) -> Iterator[TestClient]:
+def web(territory: DemoTerritory) -> Iterator[TestClient]:
     with TestClient(create_app(services=territory.services)) as c:
         yield c
 
@@ -97,7 +97,7 @@ def test_vendored_shapes_are_the_official_files_unmodified() -> None:
 # ------------------------------------------------------------------ SHACL validation
 
 
-def test_demo_catalog_has_no_violation_of_dcat_ap_3_and_2(territory: Territory) -> None:
+def test_demo_catalog_has_no_violation_of_dcat_ap_3_and_2(territory: DemoTerritory) -> None:
     with territory.services.db.session() as s:
         full = dcat.full_catalog(s, BASE, territory.services.settings)
         total = public.count(s)
@@ -131,7 +131,7 @@ def test_every_serialisation_says_the_same_and_validates(web: TestClient) -> Non
 # ---------------------------------------------------------------------- content
 
 
-def test_dataset_with_data_is_described_fully(web: TestClient, territory: Territory) -> None:
+def test_dataset_with_data_is_described_fully(web: TestClient, territory: DemoTerritory) -> None:
     trees = territory.trees
     g = _parse(web.get(f"/datasets/{trees.slug}.ttl").content, "ttl")
     node = URIRef(f"{BASE}/datasets/uid/{trees.uid}#dataset")
@@ -172,7 +172,7 @@ def test_dataset_with_data_is_described_fully(web: TestClient, territory: Territ
 
 
 def test_closed_internal_and_unpublished_datasets_are_absent(web: TestClient,
-                                                             territory: Territory) -> None:
+                                                             territory: DemoTerritory) -> None:
     body = web.get("/catalog.ttl", params={"page_size": 1000}).text
     for hidden in (territory.closed, territory.internal, territory.unpublished):
         assert hidden.uid not in body and hidden.slug not in body
@@ -203,7 +203,7 @@ def _walk(web: TestClient, url: str) -> tuple[list[URIRef], int]:
     return seen, pages
 
 
-def test_hydra_paging_walks_the_whole_catalog_once(web: TestClient, territory: Territory
+def test_hydra_paging_walks_the_whole_catalog_once(web: TestClient, territory: DemoTerritory
                                                    ) -> None:
     with territory.services.db.session() as s:
         total = public.count(s)
@@ -242,7 +242,7 @@ def test_catalog_by_content_negotiation(web: TestClient) -> None:
 # -------------------------------------------------------------------- stable URIs
 
 
-def test_uris_do_not_change_when_title_and_slug_do(web: TestClient, territory: Territory
+def test_uris_do_not_change_when_title_and_slug_do(web: TestClient, territory: DemoTerritory
                                                    ) -> None:
     budget = territory.budget
     before = _parse(web.get(f"/datasets/uid/{budget.uid}.ttl").content, "ttl")
@@ -279,7 +279,7 @@ def test_uris_do_not_change_when_title_and_slug_do(web: TestClient, territory: T
             entry.slug, entry.title = budget.slug, budget.title
 
 
-def test_per_dataset_documents_in_three_formats(web: TestClient, territory: Territory) -> None:
+def test_per_dataset_documents_in_three_formats(web: TestClient, territory: DemoTerritory) -> None:
     trees = territory.trees
     graphs = []
     for path in (f"/datasets/{trees.slug}", f"/datasets/uid/{trees.uid}"):
@@ -294,7 +294,7 @@ def test_per_dataset_documents_in_three_formats(web: TestClient, territory: Terr
     assert web.get(f"/datasets/uid/{trees.uid}/export.exe").status_code == 404
 
 
-def test_publisher_and_catalog(territory: Territory) -> None:
+def test_publisher_and_catalog(territory: DemoTerritory) -> None:
     with territory.services.db.session() as s:
         page = dcat.catalog_page(s, BASE, "ttl", 1, 10)
         root = public.root_organisation(s)

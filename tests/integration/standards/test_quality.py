@@ -17,7 +17,7 @@ from patrimoine.charter import quality
 from patrimoine.standards import validation
 from tests import factories
 from tests.conftest import Cli
-from tests.integration.datastore.ingest_support import SYSTEM, load, write
+from tests.factories import SYSTEM, load, write
 
 DESCRIBED_SCHEMA = {
     "name": "equipements",

@@ -18,8 +18,8 @@ from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.standards import schemas, validation
 from patrimoine.standards.validation import CONFORM, NO_DATA, NO_SCHEMA, NOT_CHECKED, NOT_CONFORM
 from tests import factories
-from tests.integration.datastore.ingest_support import SYSTEM, load, write
-from tests.integration.web.test_admin_pages import login
+from tests.factories import SYSTEM, load, write
+from tests.factories import login
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "standards" / "schemas"
 SHIPPED = schemas.shipped_schemas()

@@ -20,19 +20,7 @@ from patrimoine.inventory.models import (
     YesNoUndefined,
 )
 from tests import factories as f
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
-def login(client: TestClient, email: str) -> None:
-    token = csrf_of(client.get("/connexion").text)
-    r = client.post("/connexion", data={"email": email, "password": f.PASSWORD,
-                                        "csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303, r.text
+from tests.factories import csrf_of, login
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -19,40 +18,15 @@ from patrimoine.access import service as accounts
 from patrimoine.access.models import AuditEvent, Role
 from patrimoine.core.db import Database
 from patrimoine.core.settings import Settings
-from patrimoine.datastore import versions
 from patrimoine.datastore.engine import Limits
-from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.inventory.models import AccessLevel
 from tests import factories as f
-from tests.integration.datastore.tables import (
-    EQUIPEMENTS_COLUMNS,
+from tests.factories import (
     EQUIPEMENTS_SQL,
     POSITIONS,
-    write_parquet,
 )
 
 BASE = "/api/v1/datasets"
-
-
-def publish(settings: Settings, session: object, dataset: Dataset, sql: str,
-            columns: list[dict[str, object]] = EQUIPEMENTS_COLUMNS,
-            positions: dict[str, str] | None = POSITIONS) -> DatasetVersion:
-    """A version as ingest would leave it: a content-hashed Parquet file and its row."""
-    folder = versions.dataset_folder(settings, dataset)
-    tmp = write_parquet(folder / "tmp.parquet", sql)
-    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    final = folder / f"{digest}.parquet"
-    tmp.replace(final)
-    number = len(versions.list_versions(session, dataset)) + 1  # type: ignore[arg-type]
-    version = DatasetVersion(
-        dataset_id=dataset.id, number=number, content_hash=digest,
-        path=versions.relative_path(dataset, digest), row_count=0,
-        size_bytes=final.stat().st_size, columns=columns, positions=positions,
-        source_filename="equipements.csv", source_format="csv", ingest_settings={},
-    )
-    session.add(version)  # type: ignore[attr-defined]
-    session.flush()  # type: ignore[attr-defined]
-    return version
 
 
 @dataclass
@@ -67,9 +41,9 @@ def world(db: Database, settings: Settings) -> World:
         ville = f.organisation(s)
         opened = f.dataset(s, ville, "Équipements sportifs", access_level=AccessLevel.OPEN)
         closed = f.dataset(s, ville, "Badges riverains", access_level=AccessLevel.RESTRICTED)
-        publish(settings, s, opened, EQUIPEMENTS_SQL.replace("'Lyon', 300.0", "'Lyon', 301.0"))
-        publish(settings, s, opened, EQUIPEMENTS_SQL)
-        publish(settings, s, closed, EQUIPEMENTS_SQL)
+        f.parquet_version(settings, s, opened, EQUIPEMENTS_SQL.replace("'Lyon', 300.0", "'Lyon', 301.0"))
+        f.parquet_version(settings, s, opened, EQUIPEMENTS_SQL)
+        f.parquet_version(settings, s, closed, EQUIPEMENTS_SQL)
         return World(opened.slug, closed.slug)
 
 

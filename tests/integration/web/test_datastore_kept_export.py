@@ -9,8 +9,9 @@ from patrimoine.core.db import Database
 from patrimoine.core.settings import Settings
 from patrimoine.inventory.models import AccessLevel
 from tests import factories as f
-from tests.integration.datastore.tables import EQUIPEMENTS_SQL
-from tests.integration.web.test_datastore_api import BASE, publish
+from tests.factories import EQUIPEMENTS_SQL
+
+BASE = "/api/v1/datasets"
 
 
 def test_whole_csv_export_sent_again_from_the_kept_file(
@@ -19,7 +20,7 @@ def test_whole_csv_export_sent_again_from_the_kept_file(
     with db.unit_of_work() as s:
         dataset = f.dataset(s, f.organisation(s), "Équipements gardés",
                             access_level=AccessLevel.OPEN)
-        publish(settings, s, dataset, EQUIPEMENTS_SQL)
+        f.parquet_version(settings, s, dataset, EQUIPEMENTS_SQL)
         slug = dataset.slug
     for sep in (",", ";"):
         url = f"{BASE}/{slug}/export.csv?sep={sep}"
@@ -53,7 +54,7 @@ def test_an_xlsx_export_is_the_same_bytes_each_time(
     with db.unit_of_work() as s:
         dataset = f.dataset(s, f.organisation(s), "Équipements tableur",
                             access_level=AccessLevel.OPEN)
-        version = publish(settings, s, dataset, EQUIPEMENTS_SQL)
+        version = f.parquet_version(settings, s, dataset, EQUIPEMENTS_SQL)
         slug, published = dataset.slug, version.created_at
     url = f"{BASE}/{slug}/export.xlsx"
     first = client.get(url)

@@ -14,10 +14,9 @@ from patrimoine.core.settings import Settings
 from patrimoine.inventory.models import AccessLevel
 from patrimoine.usage.models import DatasetDailyUsage
 from tests import factories as f
-from tests.integration.datastore.tables import generated_sql
-from tests.integration.portal.world import build
-from tests.integration.web.test_datastore_api import BASE, publish
+from tests.factories import generated_sql, portal_world
 
+BASE = "/api/v1/datasets"
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
 SAME = ("content-type", "content-length", "etag", "last-modified", "cache-control")
 
@@ -25,7 +24,7 @@ SAME = ("content-type", "content-length", "etag", "last-modified", "cache-contro
 def test_head_gives_the_headers_of_get_without_the_body(
     client: TestClient, services: Services, tmp_path: Path
 ) -> None:
-    world = build(services, tmp_path)
+    world = portal_world(services, tmp_path)
     for path in ("/", "/datasets", f"/datasets/{world.counters.slug}", "/datasets.atom",
                  "/sitemap.xml", "/robots.txt", "/api/v1/openapi.json",
                  f"{BASE}/{world.counters.slug}/records?limit=2",
@@ -43,7 +42,7 @@ def test_head_gives_the_headers_of_get_without_the_body(
 
 def test_head_counts_no_visit_and_no_download(client: TestClient, services: Services,
                                               tmp_path: Path) -> None:
-    world = build(services, tmp_path)
+    world = portal_world(services, tmp_path)
     for _ in range(3):
         assert client.head(f"/datasets/{world.counters.slug}", headers=BROWSER).status_code == 200
         client.head(f"/datasets/{world.counters.slug}/telecharger?format=csv", headers=BROWSER)
@@ -58,7 +57,7 @@ def test_head_on_an_export_stops_the_stream(client: TestClient, db: Database,
                                             settings: Settings) -> None:
     with db.unit_of_work() as s:
         dataset = f.dataset(s, f.organisation(s), "Export long", access_level=AccessLevel.OPEN)
-        publish(settings, s, dataset, generated_sql(200_000))
+        f.parquet_version(settings, s, dataset, generated_sql(200_000))
         slug = dataset.slug
     url = f"{BASE}/{slug}/export.csv"
     head = client.head(url)
