@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 export PATRIMOINE_DATA_DIR ?= $(CURDIR)/var
-# Tests run on every core: many of them start real processes (the CLI, a server, a browser).
+# Tests run on every core (a few start real processes: a server, a browser, the command).
 PYTEST := $(BIN)/python -m pytest -q -n auto
+# $(call timed,LABEL,COMMAND): runs COMMAND, prints how long it took, keeps its exit status.
+timed = s=$$(date +%s); $(2); rc=$$?; echo "$(1) : $$(($$(date +%s) - s)) s"; exit $$rc
 
 .PHONY: run test test-sqlite test-postgresql install install-dev system-deps screenshots bench clean
 
@@ -14,15 +16,18 @@ run: $(VENV)/.runtime
 	$(BIN)/patrimoine demo --if-empty
 	$(BIN)/patrimoine serve
 
+# Target: both runs under 5 minutes on a quiet 2-core machine.
 test: $(VENV)/.dev system-deps
-	$(PYTEST)
-	PATRIMOINE_TEST_DB=postgresql $(PYTEST)
+	@start=$$(date +%s); \
+	($(call timed,Tests SQLite,$(PYTEST))) && \
+	($(call timed,Tests PostgreSQL,PATRIMOINE_TEST_DB=postgresql $(PYTEST))); rc=$$?; \
+	echo "make test : $$(($$(date +%s) - start)) s en tout"; exit $$rc
 
 test-sqlite: $(VENV)/.dev system-deps
-	$(PYTEST)
+	@$(call timed,Tests SQLite,$(PYTEST))
 
 test-postgresql: $(VENV)/.dev system-deps
-	PATRIMOINE_TEST_DB=postgresql $(PYTEST)
+	@$(call timed,Tests PostgreSQL,PATRIMOINE_TEST_DB=postgresql $(PYTEST))
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
