@@ -19,7 +19,7 @@ from patrimoine.bootstrap import Services
 from patrimoine.core.clock import now
 from patrimoine.core.db import Database
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.demo.territory import load_demo
+from patrimoine.demo.loader import load_demo
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
 from patrimoine.portal import data
 from patrimoine.usage.models import DatasetDailyUsage

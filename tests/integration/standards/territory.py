@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
 from patrimoine.datastore.ingest import ingest
-from patrimoine.demo.territory import load_demo
+from patrimoine.demo.loader import load_demo
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, UpdateFrequency
 from patrimoine.interop import public
 from tests import factories
