@@ -1,6 +1,6 @@
 """CKAN-compatible read API: `/api/3/action/<name>` (and `/api/action/<name>`, which the
 `ckanapi` client uses), GET parameters or a POST JSON body; `/api/util/status` for udata's
-harvester. The actions live in standards/ckan.py."""
+harvester. The actions live in interop/ckan.py."""
 
 from __future__ import annotations
 
