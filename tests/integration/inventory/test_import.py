@@ -20,14 +20,8 @@ from patrimoine.core.db import Database
 from patrimoine.core.errors import Forbidden, Invalid
 from patrimoine.inventory import queries
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.importer import (
-    ImportPlan,
-    ImportResult,
-    apply_import,
-    import_spreadsheet,
-    plan_import,
-    read_spreadsheet,
-)
+from patrimoine.inventory.audit_sheet import ImportPlan, plan_import, read_spreadsheet
+from patrimoine.inventory.importer import ImportResult, apply_import, import_spreadsheet
 from patrimoine.inventory.models import (
     Dataset,
     DatasetChange,

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from patrimoine.access.permissions import can_import_inventory, require
 from patrimoine.core.errors import Invalid
-from patrimoine.inventory import importer
+from patrimoine.inventory import audit_sheet, importer
 from patrimoine.web.deps import CsrfDep, LoggedInDep, SessionDep, services
 from patrimoine.web.pages import dataset_form
 from patrimoine.web.pages.backoffice import FormDep, page
@@ -45,12 +45,12 @@ def _forget(request: Request) -> None:
 def _upload_page(request: Request, error: str | None = None, status: int = 200) -> Any:
     return page(request, "admin/import.html", "import", {
         "error": error,
-        "columns": importer.COLUMNS,
+        "columns": audit_sheet.COLUMNS,
         "max_mb": services(request).settings.max_upload_bytes // (1024 * 1024),
     }, status=status)
 
 
-def _preview(request: Request, plan: importer.ImportPlan, status: int = 200,
+def _preview(request: Request, plan: audit_sheet.ImportPlan, status: int = 200,
              failure: str | None = None) -> Any:
     rows = {action: [r for r in plan.rows if r.action == action]
             for action in ("create", "update", "unchanged")}
@@ -94,10 +94,10 @@ def upload(request: Request, session: SessionDep, principal: LoggedInDep,
         return _upload_page(request, f"Le fichier dépasse la taille permise "
                                      f"({limit // (1024 * 1024)} Mo).", status=413)
     try:
-        table = importer.read_spreadsheet(data, filename)
+        table = audit_sheet.read_spreadsheet(data, filename)
     except Invalid as exc:
         return _upload_page(request, exc.message, status=422)
-    plan = importer.plan_import(session, principal, table)
+    plan = audit_sheet.plan_import(session, principal, table)
     if plan.ok and (plan.counts["create"] or plan.counts["update"]):
         KEEPER.keep(request, data, filename, ext)
     return _preview(request, plan, status=200 if plan.ok else 422)
@@ -114,8 +114,8 @@ def confirm(request: Request, session: SessionDep, principal: LoggedInDep,
                        "Envoyez le fichier à nouveau.", "warning")
         return RedirectResponse("/admin/inventaire/import", status_code=303)
     path, filename = pending
-    plan = importer.plan_import(session, principal,
-                                importer.read_spreadsheet(path.read_bytes(), filename))
+    plan = audit_sheet.plan_import(session, principal,
+                                   audit_sheet.read_spreadsheet(path.read_bytes(), filename))
     try:
         result = importer.apply_import(session, principal, plan)
     except Invalid as exc:
