@@ -190,6 +190,54 @@ def parse(session: Session, principal: Principal, form: Mapping[str, Any]) -> Da
     data["title"] = title
     data["description"] = str(form.get("description", "") or "")
 
+    _check_placement(session, principal, values, data, errors)
+
+    for name, enum in ENUM_FIELDS.items():
+        raw = values[name]
+        if not raw and name == "source":
+            data[name] = None
+            continue
+        try:
+            data[name] = enum(raw)
+        except ValueError:
+            errors[name] = f"Valeur inconnue : choisissez parmi {accepted_words(enum)}."
+
+    personal = values["contains_personal_data"]
+    if personal not in ("", "oui", "non"):
+        errors["contains_personal_data"] = "Répondez Oui, Non ou Non renseigné."
+    data["contains_personal_data"] = {"oui": True, "non": False}.get(personal)
+
+    if values["cost_per_year"]:
+        _check_cost(values["cost_per_year"], data, errors)
+
+    data["keywords"] = [w for w in re.split(r"[,;]", values["keywords"]) if w.strip()]
+
+    _check_coverage(values, data, errors)
+
+    for name, limit in TEXT_LIMITS.items():
+        if len(values[name]) > limit:
+            errors[name] = f"Ce texte ne doit pas dépasser {limit} caractères."
+        data[name] = values[name] or None
+    if values["contact_email"] and not _EMAIL.match(values["contact_email"]):
+        errors.setdefault("contact_email", "Adresse électronique invalide, par exemple "
+                                           "prenom.nom@ville.fr.")
+
+    if errors:
+        return result
+    try:
+        result.data = DatasetInput.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err.get("loc") else "title"
+            errors.setdefault(name if name in FIELD_TITLES else "title",
+                              "Valeur invalide pour ce champ.")
+    return result
+
+
+def _check_placement(session: Session, principal: Principal, values: dict[str, str],
+                     data: dict[str, Any], errors: dict[str, str]) -> None:
+    """The organisation and the department exist, belong together, and the principal may
+    record an entry there."""
     org = None
     try:
         org = session.get(Organisation, int(values["organisation_id"]))
@@ -217,40 +265,29 @@ def parse(session: Session, principal: Principal, form: Mapping[str, Any]) -> Da
         errors[target] = ("Votre compte ne peut pas enregistrer de jeu de données "
                           "à cet endroit : choisissez une direction dont vous avez la charge.")
 
-    for name, enum in ENUM_FIELDS.items():
-        raw = values[name]
-        if not raw and name == "source":
-            data[name] = None
-            continue
-        try:
-            data[name] = enum(raw)
-        except ValueError:
-            errors[name] = f"Valeur inconnue : choisissez parmi {accepted_words(enum)}."
 
-    personal = values["contains_personal_data"]
-    if personal not in ("", "oui", "non"):
-        errors["contains_personal_data"] = "Répondez Oui, Non ou Non renseigné."
-    data["contains_personal_data"] = {"oui": True, "non": False}.get(personal)
+def _check_cost(raw: str, data: dict[str, Any], errors: dict[str, str]) -> None:
+    """A yearly cost in euros: finite, not negative, not absurd, in cents at most."""
+    try:
+        cost = _parse_cost(raw)
+        if not cost.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        errors["cost_per_year"] = "Indiquez un montant en euros, par exemple 1 200,50."
+        return
+    if cost < 0:
+        errors["cost_per_year"] = "Le coût ne peut pas être négatif."
+    elif cost > _MAX_COST:
+        errors["cost_per_year"] = "Ce montant est trop élevé."
+    elif cost != cost.quantize(Decimal("0.01")):
+        errors["cost_per_year"] = "Indiquez au plus deux chiffres après la virgule."
+    else:
+        data["cost_per_year"] = cost
 
-    if values["cost_per_year"]:
-        try:
-            cost = _parse_cost(values["cost_per_year"])
-            if not cost.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            errors["cost_per_year"] = "Indiquez un montant en euros, par exemple 1 200,50."
-        else:
-            if cost < 0:
-                errors["cost_per_year"] = "Le coût ne peut pas être négatif."
-            elif cost > _MAX_COST:
-                errors["cost_per_year"] = "Ce montant est trop élevé."
-            elif cost != cost.quantize(Decimal("0.01")):
-                errors["cost_per_year"] = "Indiquez au plus deux chiffres après la virgule."
-            else:
-                data["cost_per_year"] = cost
 
-    data["keywords"] = [w for w in re.split(r"[,;]", values["keywords"]) if w.strip()]
-
+def _check_coverage(values: dict[str, str], data: dict[str, Any],
+                    errors: dict[str, str]) -> None:
+    """The temporal coverage: two optional dates, the start not after the end."""
     for name in ("temporal_start", "temporal_end"):
         if values[name]:
             try:
@@ -260,25 +297,6 @@ def parse(session: Session, principal: Principal, form: Mapping[str, Any]) -> Da
     start, end = data.get("temporal_start"), data.get("temporal_end")
     if start and end and start > end:
         errors["temporal_end"] = "La fin de la couverture temporelle précède son début."
-
-    for name, limit in TEXT_LIMITS.items():
-        if len(values[name]) > limit:
-            errors[name] = f"Ce texte ne doit pas dépasser {limit} caractères."
-        data[name] = values[name] or None
-    if values["contact_email"] and not _EMAIL.match(values["contact_email"]):
-        errors.setdefault("contact_email", "Adresse électronique invalide, par exemple "
-                                           "prenom.nom@ville.fr.")
-
-    if errors:
-        return result
-    try:
-        result.data = DatasetInput.model_validate(data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            name = str(err["loc"][0]) if err.get("loc") else "title"
-            errors.setdefault(name if name in FIELD_TITLES else "title",
-                              "Valeur invalide pour ce champ.")
-    return result
 
 
 @dataclass
