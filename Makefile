@@ -7,16 +7,23 @@ export PATRIMOINE_DATA_DIR ?= $(CURDIR)/var
 # Tests run on every core: many of them start real processes (the CLI, a server, a browser).
 PYTEST := $(BIN)/python -m pytest -q -n auto
 
-.PHONY: run test test-sqlite test-postgresql install install-dev system-deps screenshots bench clean
+.PHONY: run test check test-sqlite test-postgresql install install-dev system-deps screenshots bench clean
 
 run: $(VENV)/.runtime
 	$(BIN)/patrimoine db upgrade
 	$(BIN)/patrimoine demo --if-empty
 	$(BIN)/patrimoine serve
 
-test: $(VENV)/.dev system-deps
+test: $(VENV)/.dev check system-deps
 	$(PYTEST)
 	PATRIMOINE_TEST_DB=postgresql $(PYTEST)
+
+# The gates before any test: the tiers' import contract (.importlinter), the linter (rules in
+# pyproject.toml) and the type checker on the whole package, each with zero findings.
+check: $(VENV)/.dev
+	PYTHONPATH=$(CURDIR)/src $(BIN)/lint-imports
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
 
 test-sqlite: $(VENV)/.dev system-deps
 	$(PYTEST)

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services
+from patrimoine.charter import sobriety
 from patrimoine.cli.common import console, services
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.text import key
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.retention import apply as applier
 from patrimoine.retention import planner, slips
-from patrimoine.charter import sobriety
 from patrimoine.retention import service as rules_service
 from patrimoine.retention.models import SLIP_STATUS_LABELS
 
@@ -66,12 +66,13 @@ def _dataset(session: Session, slug: str) -> Dataset:
 
 
 def _size(n: int) -> str:
-    for unit in ("o", "Ko", "Mo", "Go"):
-        if n < 1024 or unit == "Go":
-            return f"{n:,.0f} {unit}".replace(",", " ") if unit == "o" else \
-                f"{n:,.1f} {unit}".replace(",", " ").replace(".", ",")
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
+    size = float(n)
+    for unit in ("o", "Ko", "Mo"):
+        if size < 1024:
+            return f"{size:,.0f} {unit}".replace(",", " ") if unit == "o" else \
+                f"{size:,.1f} {unit}".replace(",", " ").replace(".", ",")
+        size /= 1024
+    return f"{size:,.1f} Go".replace(",", " ").replace(".", ",")
 
 
 @app.command("rule")

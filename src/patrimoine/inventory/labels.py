@@ -16,7 +16,11 @@ from patrimoine.inventory.models import (
 )
 
 LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
-    Source: {Source.INTERNAL: "Interne", Source.EXTERNAL: "Externe", Source.BOTH: "Interne/Externe"},
+    Source: {
+        Source.INTERNAL: "Interne",
+        Source.EXTERNAL: "Externe",
+        Source.BOTH: "Interne/Externe",
+    },
     YesNoUndefined: {
         YesNoUndefined.YES: "Oui",
         YesNoUndefined.NO: "Non",
@@ -162,11 +166,12 @@ E = TypeVar("E", bound=StrEnum)
 def parse(enum: type[E], raw: str) -> E | None:
     """The member a user meant by `raw` (a label, a value or a synonym), else None."""
     k = key(raw)
-    for member, text in LABELS[enum].items():
-        if key(text) == k or member.value == k:
-            return member  # type: ignore[return-value]
+    labels = LABELS[enum]
+    for member in enum:
+        if key(labels[member]) == k or member.value == k:
+            return member
     found = _SYNONYMS.get(enum, {}).get(k)
-    return found  # type: ignore[return-value]
+    return None if found is None else enum(found)
 
 
 def accepted_words(enum: type[StrEnum]) -> str:

@@ -114,6 +114,7 @@ def _conditions(filters: DatasetFilters, skip: str | None = None) -> list[Column
         if name == skip or not wanted or name not in FIELDS:
             continue
         col, enum = FIELDS[name]
+        members: list[str]
         if enum is not None:
             try:
                 members = [enum(v) for v in wanted if v != NONE_VALUE]

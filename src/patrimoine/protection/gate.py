@@ -233,7 +233,7 @@ def readable_version(session: Session, principal: Principal, dataset: Dataset,
                               {"dataset": dataset.id, "number": number}).first()
         if row is not None and (not through_gate or _open_after_scan(
                 session, row[0], _why(*row[1:]), settings)):
-            return row[0]  # type: ignore[no-any-return]
+            return row[0]
         raise NotFound(f"La version {number} du jeu de données « {dataset.slug} » n'existe "
                        "pas.")
     stmt = statements.newest

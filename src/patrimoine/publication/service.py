@@ -38,6 +38,7 @@ from patrimoine.datastore.ingest import IngestPlan, Overrides, ingest, sniff
 from patrimoine.datastore.ingest.service import as_overrides
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
+from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
 from patrimoine.inventory.models import (
     AccessLevel,
     Dataset,
@@ -45,9 +46,7 @@ from patrimoine.inventory.models import (
     LifecycleStage,
     YesNoUndefined,
 )
-from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
 from patrimoine.protection.gate import publication_blockers
-
 
 OPEN_LICENCES = {LICENCE_OUVERTE.id: LICENCE_OUVERTE.title, ODBL.id: ODBL.title}
 REQUEST_KEY = "publication_request"

@@ -32,7 +32,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -116,6 +116,22 @@ class PlanItem:
         data["action_label"] = ACTION_LABELS[self.action]
         data["fate_label"] = label(FinalFate(self.fate))
         return data
+
+
+class DatasetFields(TypedDict):
+    """The fields every `PlanItem` of one dataset shares."""
+
+    organisation_id: int
+    organisation: str
+    service: str
+    dataset_id: int
+    dataset_slug: str
+    dataset_title: str
+    source: str
+    activity_reference: str | None
+    fate: str
+    rule: str
+    legal_reference: str | None
 
 
 @dataclass
@@ -344,9 +360,8 @@ def build_plan(session: Session, settings: Settings, organisation_ids: list[int]
     plan.problems.extend(problems)
     plan.activities = ended_activities(session, organisation_ids, today)
     slips = _slips_by_key(session)
-    anonymised_sources = {row[0] for row in session.execute(
-        select(Anonymisation.source_version_id)
-        .where(Anonymisation.source_version_id.is_not(None)))}
+    anonymised_sources = {vid for vid in session.scalars(select(Anonymisation.source_version_id))
+                          if vid is not None}
     anonymised_results = {row[0] for row in session.execute(
         select(Anonymisation.result_version_id))}
     datasets = session.scalars(select(Dataset).where(Dataset.id.in_(list(rules)))
@@ -380,7 +395,7 @@ def _dataset_items(settings: Settings, dataset: Dataset, eff: EffectiveRule,
     described = rule.describe()
     if eff.source == "activity":
         described += f" (règle du traitement {eff.activity_reference})"
-    base = dict(
+    base = DatasetFields(
         organisation_id=dataset.organisation_id, organisation=dataset.organisation.name,
         service=_service(dataset), dataset_id=dataset.id, dataset_slug=dataset.slug,
         dataset_title=dataset.title, source=eff.source,
@@ -412,8 +427,9 @@ def _dataset_items(settings: Settings, dataset: Dataset, eff: EffectiveRule,
                            min(d for _, d in due_all))
         reason_of = "création de la version"
     else:
+        start: date | None
         if rule.start_event == StartEvent.UPDATED:
-            start: date | None = _day(history[0].created_at)
+            start = _day(history[0].created_at)
             reason_of = "dernière mise à jour"
         else:
             start = rule.event_date if eff.source == "dataset" else eff.activity_event_date
@@ -478,7 +494,7 @@ def _dataset_items(settings: Settings, dataset: Dataset, eff: EffectiveRule,
 
 
 def _row_items(settings: Settings, dataset: Dataset, rule: RetentionRule,
-               history: list[DatasetVersion], today: date, plan: Plan, base: dict[str, Any],
+               history: list[DatasetVersion], today: date, plan: Plan, base: DatasetFields,
                waiting: Any) -> list[PlanItem]:
     column = rule.date_column or ""
     latest = history[0]

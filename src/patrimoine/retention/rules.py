@@ -32,10 +32,7 @@ from patrimoine.protection.register.vocabulary import (
 )
 
 __all__ = ["DurationUnit", "FinalFate", "RetentionRule", "StartEvent", "add_period",
-           "subtract_period", "parse_start_event", "START_LABELS"]
-
-
-START_LABELS: dict[StartEvent, str] = LABELS[StartEvent]  # type: ignore[assignment]
+           "subtract_period", "parse_start_event"]
 
 EVENT_DATED = (StartEvent.RELATIONSHIP_END, StartEvent.FILE_CLOSED)
 
@@ -125,7 +122,7 @@ class RetentionRule(BaseModel):
         return self
 
     def describe(self) -> str:
-        start = START_LABELS[self.start_event]
+        start = label(self.start_event)
         if self.start_event == StartEvent.DATE_COLUMN:
             start = f"la date de la colonne « {self.date_column} » de chaque ligne"
         elif self.start_event in EVENT_DATED and self.event_date:
@@ -153,7 +150,7 @@ def parse_rule(data: dict[str, Any]) -> RetentionRule:
         member = parse_start_event(raw)
         if member is None:
             errors.append(f"Événement de départ « {raw} » inconnu ; valeurs acceptées : "
-                          + ", ".join(f"« {t} »" for t in START_LABELS.values()) + ".")
+                          + ", ".join(f"« {t} »" for t in LABELS[StartEvent].values()) + ".")
         else:
             values["start_event"] = member.value
     if errors:

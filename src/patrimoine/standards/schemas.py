@@ -66,7 +66,7 @@ class ShippedSchema:
 
     def descriptor(self) -> dict[str, Any]:
         """The schema as published (a fresh copy each time: callers may change it)."""
-        return json.loads(self.path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        return json.loads(self.path.read_text(encoding="utf-8"))
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -239,7 +239,7 @@ def _custom_checks(descriptor: dict[str, Any]) -> tuple[list[Any], list[str]]:
     from frictionless import Check, errors
 
     @attrs.define(kw_only=True, repr=False)
-    class FrenchIdentifierValue(Check):  # type: ignore[misc]
+    class FrenchIdentifierValue(Check):
         type = "french-identifier-value"
         Errors = [errors.CellError]
         field_name: str
@@ -303,12 +303,12 @@ def validate_file(path: Path | str, descriptor: dict[str, Any], *,
             from None
     task = report.tasks[0] if report.tasks else None
     errors = [_issue(e) for e in [*report.errors, *(task.errors if task else [])]]
-    stats = task.stats if task else {}
+    rows = task.stats.get("rows") if task else None
     count = len(errors)
     truncated = bool(task and getattr(task, "partial", False)) or count >= limit_errors
     return ValidationReport(
         valid=report.valid, schema_title=schema_title(descriptor), error_count=count,
-        errors=errors[:limit_errors], notes=notes, rows=stats.get("rows"),
+        errors=errors[:limit_errors], notes=notes, rows=rows,
         truncated=truncated, seconds=time.monotonic() - started,
     )
 
@@ -347,7 +347,8 @@ def _issue(error: Any) -> ValidationIssue:
         issue.message = (f"La colonne n° {field_number} s'appelle « {label} » ; le schéma "
                          f"attend « {field_name} » à cette place.")
     elif kind == "duplicate-label":
-        issue.message = f"La colonne « {label} » (n° {field_number}) figure deux fois dans l'en-tête."
+        issue.message = (f"La colonne « {label} » (n° {field_number}) figure deux fois dans "
+                         "l'en-tête.")
     elif kind == "blank-label":
         issue.message = f"La colonne n° {field_number} n'a pas de nom dans l'en-tête."
     elif kind == "extra-label":
@@ -425,6 +426,7 @@ def validate_json_document(schema: dict[str, Any], document: Any,
         return Resource.from_contents({}, default_specification=DRAFT7)
 
     cls = validators.validator_for(schema, default=validators.Draft7Validator)
+    # `retrieve` is the init name of attrs field `_retrieve` (alias=); mypy's plugin misses it.
     validator = cls(schema, registry=Registry(retrieve=retrieve))  # type: ignore[call-arg]
     errors: list[ValidationIssue] = []
     count = 0
@@ -438,7 +440,8 @@ def validate_json_document(schema: dict[str, Any], document: Any,
                 value=json.dumps(error.instance, ensure_ascii=False)[:200],
                 message=f"À l'emplacement {where} : la contrainte « {error.validator} » "
                         "n'est pas respectée."))
-    notes = [f"Référence externe non vérifiée (hors ligne) : {uri}" for uri in dict.fromkeys(skipped)]
+    notes = [f"Référence externe non vérifiée (hors ligne) : {uri}"
+             for uri in dict.fromkeys(skipped)]
     return ValidationReport(valid=count == 0, schema_title=schema_title(schema, "Schéma JSON"),
                             error_count=count, errors=errors, notes=notes,
                             truncated=count > limit_errors, seconds=time.monotonic() - started)

@@ -18,7 +18,7 @@ from patrimoine.core.errors import Forbidden, Unauthenticated
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 def _finish(session: Session, commit: bool) -> None:
@@ -60,7 +60,7 @@ def prepare_layout(request: Request, session: Session, version: Any) -> None:
 def _principal(request: Request, session: Session) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     principal = Principal.anonymous()
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -82,7 +82,7 @@ async def current_principal(request: Request, session: SessionDep) -> Principal:
     # Without a token or a login there is nothing to look up: no thread hop.
     cached = getattr(request.state, "principal", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     if not request.headers.get("authorization", "").lower().startswith("bearer ") \
             and request.session.get("account_id") is None:
         principal = Principal.anonymous()
@@ -120,7 +120,8 @@ async def check_csrf(request: Request) -> None:
     sent = form.get("csrf_token") or request.headers.get("x-csrf-token") or ""
     if not expected or not hmac.compare_digest(str(sent), str(expected)):
         raise Forbidden(
-            "Le formulaire a expiré ou ne vient pas de Patrimoine. Rechargez la page et recommencez."
+            "Le formulaire a expiré ou ne vient pas de Patrimoine. Rechargez la page et "
+            "recommencez."
         )
 
 

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from patrimoine.core.errors import NotFound
 from patrimoine.datastore import export as exports
-from patrimoine.inventory.models import Organisation
 from patrimoine.interop import dcat, public
+from patrimoine.inventory.models import Organisation
 from patrimoine.web.deps import SessionDep, services
 
 router = APIRouter(include_in_schema=False)

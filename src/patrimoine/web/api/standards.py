@@ -14,12 +14,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
-from patrimoine.inventory import service as inventory
-from patrimoine.charter import quality
-from patrimoine.standards import schemas, validation
 from patrimoine.interop import scdl_catalogue
+from patrimoine.inventory import service as inventory
+from patrimoine.standards import schemas, validation
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 

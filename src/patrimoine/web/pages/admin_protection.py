@@ -250,7 +250,7 @@ def new_request_form(request: Request, session: SessionDep, principal: LoggedInD
     form = forms.Form(values={"status": "received", "organisation": orgs[0].slug})
     return _form_page(request, "admin/protection/request_form.html", {
         "form": form, "titles": forms.REQUEST_TITLES, "organisations": orgs, "item": None,
-        "mention": forms.COMPLAINT_MENTION})
+        "mention": rights_requests.COMPLAINT_MENTION})
 
 
 @router.post("/admin/protection/demandes/nouvelle")
@@ -265,7 +265,7 @@ def create_request(request: Request, session: SessionDep, principal: LoggedInDep
         return RedirectResponse("/admin/protection/demandes", status_code=303)
     return _form_page(request, "admin/protection/request_form.html", {
         "form": form, "titles": forms.REQUEST_TITLES, "organisations": orgs, "item": None,
-        "mention": forms.COMPLAINT_MENTION}, status=422)
+        "mention": rights_requests.COMPLAINT_MENTION}, status=422)
 
 
 @router.get("/admin/protection/demandes/{request_id:int}")
@@ -277,7 +277,7 @@ def edit_request_form(request_id: int, request: Request, session: SessionDep,
                               else ""})
     return _form_page(request, "admin/protection/request_form.html", {
         "form": form, "titles": forms.REQUEST_TITLES, "organisations": [org], "item":
-        rights_requests.request_dict(item), "mention": forms.COMPLAINT_MENTION})
+        rights_requests.request_dict(item), "mention": rights_requests.COMPLAINT_MENTION})
 
 
 @router.post("/admin/protection/demandes/{request_id:int}")
@@ -293,7 +293,7 @@ def update_request(request_id: int, request: Request, session: SessionDep,
     form.values["organisation"] = org.slug if org else ""
     return _form_page(request, "admin/protection/request_form.html", {
         "form": form, "titles": forms.REQUEST_TITLES, "organisations": [org],
-        "item": rights_requests.request_dict(item), "mention": forms.COMPLAINT_MENTION},
+        "item": rights_requests.request_dict(item), "mention": rights_requests.COMPLAINT_MENTION},
         status=422)
 
 

@@ -8,7 +8,7 @@ portal/catalog.py.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
@@ -20,19 +20,19 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
 from patrimoine.access.principal import Principal
+from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
 from patrimoine.datastore import export as exports
 from patrimoine.datastore.engine import VersionTable, open_version
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.labels import label
+from patrimoine.inventory.licences import licence
 from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.portal import catalog, data
-from patrimoine.usage import service as usage
-from patrimoine.inventory.licences import licence
 from patrimoine.protection import gate
 from patrimoine.protection.register import service as register
-from patrimoine.charter import quality
 from patrimoine.standards import validation
+from patrimoine.usage import service as usage
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 from patrimoine.web.head import is_head
 from patrimoine.web.templating import markdown, render
@@ -209,9 +209,8 @@ def _dataset_context(request: Request, session: Session, principal: Principal,
         ctx["chart"] = data.chart_data(table, latest, chart_req, query)
     except Invalid as exc:
         ctx["chart_error"] = exc
-        chart_req = data.parse_chart({}, latest) if ctx["x_columns"] else None
-        if chart_req is not None:
-            ctx["chart"] = data.chart_data(table, latest, chart_req, query)
+        if ctx["x_columns"]:  # the default chart, when the asked one is wrong
+            ctx["chart"] = data.chart_data(table, latest, data.parse_chart({}, latest), query)
     if ctx["chart"] is not None:
         ctx["chart_query"] = urlencode(ctx["chart"].request.params()) + (
             "&" + ctx["table_query"] if ctx["table_query"] else "")
@@ -306,7 +305,7 @@ def feed(request: Request, session: SessionDep) -> Response:
                                             "type": "application/atom+xml"})
     ET.SubElement(root, f"{{{ATOM}}}link", {"rel": "alternate", "href": f"{base}/datasets",
                                             "type": "text/html"})
-    updated = max((e.modified for e in items), default=datetime(2020, 1, 1, tzinfo=timezone.utc))
+    updated = max((e.modified for e in items), default=datetime(2020, 1, 1, tzinfo=UTC))
     ET.SubElement(root, f"{{{ATOM}}}updated").text = updated.isoformat()
     author = ET.SubElement(root, f"{{{ATOM}}}author")
     ET.SubElement(author, f"{{{ATOM}}}name").text = "Patrimoine"
