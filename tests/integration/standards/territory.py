@@ -18,8 +18,8 @@ from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
 from patrimoine.datastore.ingest import ingest
 from patrimoine.demo.loader import load_demo
-from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, UpdateFrequency
 from patrimoine.interop import public
+from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, UpdateFrequency
 from tests import factories
 
 TREES_CSV = """essence;hauteur;plantation;commune;latitude;longitude

@@ -15,10 +15,8 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
 from patrimoine.access.principal import Principal
-from patrimoine.core.errors import NotFound
 from patrimoine.datastore import export as exports
 from patrimoine.datastore import query as queries
-from patrimoine.datastore import versions
 from patrimoine.datastore.engine import DEFAULT_LIMITS, Limits, VersionTable, open_version
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.grants import service as grants

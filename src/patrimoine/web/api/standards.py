@@ -19,7 +19,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
 from patrimoine.interop import scdl_catalogue
 from patrimoine.inventory import service as inventory
-from patrimoine.standards import schemas, validation
+from patrimoine.standards import schemas, tableschema, validation
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 
@@ -80,15 +80,15 @@ async def validate_upload(name: str, request: Request) -> dict[str, Any]:
             document = json.loads(data.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise Invalid(f"« {filename} » n'est pas un document JSON lisible.") from None
-        report = validation.validate_json_document(shipped.descriptor(), document)
+        report = tableschema.validate_json_document(shipped.descriptor(), document)
         return {**report.as_dict(), "schema": shipped.name, "schema_title": report.schema_title,
                 "file": filename}
 
-    def run() -> validation.ValidationReport:
+    def run() -> tableschema.ValidationReport:
         with tempfile.TemporaryDirectory(prefix="patrimoine-upload-") as folder:
             path = Path(folder) / (filename if "." in filename else f"{filename}.csv")
             path.write_bytes(data)
-            return validation.validate_file(path, shipped.descriptor())
+            return tableschema.validate_file(path, shipped.descriptor())
 
     report = await run_in_threadpool(run)
     return {**report.as_dict(), "schema": shipped.name, "schema_title": report.schema_title,
