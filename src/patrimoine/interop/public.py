@@ -19,10 +19,10 @@ from patrimoine.access.permissions import public_clause
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import NotFound
 from patrimoine.core.settings import Settings
-from patrimoine.datastore import export as exports
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.protection import gate
+from patrimoine.reading import language
 
 ANONYMOUS = Principal.anonymous()
 # Resource ids are UUIDs derived from the dataset uid and the format (stable, never stored).
@@ -55,7 +55,7 @@ def aware(value: datetime) -> datetime:
 def export_formats(version: DatasetVersion) -> list[str]:
     """The formats a version downloads in (GeoJSON only when it has positions or shapes)."""
     geo = bool(version.positions) or any(c["type"] == "geometry" for c in version.columns)
-    return [f for f in exports.FORMATS if f != "geojson" or geo]
+    return [f for f in language.FORMATS if f != "geojson" or geo]
 
 
 def dataset_uuid(dataset: Dataset) -> str:

@@ -19,6 +19,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
 from patrimoine.interop import scdl_catalogue
 from patrimoine.inventory import service as inventory
+from patrimoine.reading.service import Purpose, open_for_reader
 from patrimoine.standards import schemas, tableschema, validation
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
@@ -145,11 +146,15 @@ def remove_schema(slug: str, session: SessionDep, principal: PrincipalDep,
                         "non respectée et un message en français. `refresh=true` revalide.")
 def version_validation(slug: str, number: int, request: Request, session: SessionDep,
                        principal: PrincipalDep, refresh: bool = False) -> dict[str, Any]:
-    dataset = inventory.get_dataset(session, principal, slug)
-    version = versions.get_version(session, dataset, number)
-    report = validation.validate_version(session, services(request).settings, version,
-                                         refresh=refresh)
-    return {"dataset": dataset.slug, "version": version.number, **report.as_dict()}
+    # The report quotes cells: it is read as the version's rows are (gate, grants, audit),
+    # and only by those whose grants show the whole version.
+    readable = open_for_reader(session, services(request).settings, principal, slug, number,
+                               Purpose("standards.validation_read", request.url.path,
+                                       str(request.url.query)))
+    readable.require_whole("le rapport de validation")
+    report = validation.validate_version(session, services(request).settings,
+                                         readable.version, refresh=refresh)
+    return {"dataset": readable.dataset.slug, "version": number, **report.as_dict()}
 
 
 @router.get("/datasets/{slug}/quality", summary="Score de qualité et ses raisons")
