@@ -38,7 +38,7 @@ from patrimoine.core.clock import now
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.labels import label
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.licences import licence as known_licence
 from patrimoine.inventory.models import Dataset, UpdateFrequency
 from patrimoine.protection import gate

@@ -19,7 +19,7 @@ from decimal import Decimal
 from patrimoine.demo import vocabulary as v
 from patrimoine.demo.territory import CCAS, COMMUNES, METROPOLE, SPECS, VILLE, DemoContext
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.labels import label
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import (
     AccessLevel,
     LifecycleStage,

@@ -35,7 +35,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.core.text import key
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import importer
-from patrimoine.inventory.labels import label
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
 from patrimoine.standards import schemas
 

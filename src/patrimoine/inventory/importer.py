@@ -39,7 +39,8 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.core.text import key, slugify
 from patrimoine.core.values import plain
-from patrimoine.inventory import labels, service
+from patrimoine.core.vocabulary import accepted_words, parse
+from patrimoine.inventory import service
 from patrimoine.inventory.models import (
     AccessLevel,
     Dataset,
@@ -391,12 +392,12 @@ class _CellError(Exception):
 
 @lru_cache(maxsize=4096)  # audit files repeat the same few values
 def _enum_value(enum: type[StrEnum], raw: str) -> Any:
-    found = labels.parse(enum, raw)
+    found = parse(enum, raw)
     if found is None and "(" in raw:  # "Oui (avec l'ADEME)"
-        found = labels.parse(enum, raw.split("(")[0])
+        found = parse(enum, raw.split("(")[0])
     if found is None:
         raise _CellError(f"Valeur « {raw} » non reconnue ; valeurs acceptées : "
-                          f"{labels.accepted_words(enum)}.")
+                          f"{accepted_words(enum)}.")
     return found
 
 
@@ -405,17 +406,17 @@ def _source(raw: str) -> tuple[Source | None, str | None]:
     """'Interne/Externe', or 'Externe (Ecovélo)' / 'Externe - Ecovélo' with its producer."""
     if not raw:
         return None, None
-    found = labels.parse(Source, raw)
+    found = parse(Source, raw)
     if found is not None:
         return found, None
     for sep in ("(", " - ", " – ", ":", "→", "->"):
         if sep in raw:
             head, tail = raw.split(sep, 1)
-            found = labels.parse(Source, head)
+            found = parse(Source, head)
             if found is not None:
                 return found, tail.strip(" )") or None
     raise _CellError(f"Source « {raw} » non reconnue ; valeurs acceptées : "
-                      f"{labels.accepted_words(Source)}.")
+                      f"{accepted_words(Source)}.")
 
 
 _FREQUENCY_STEMS: tuple[tuple[str, UpdateFrequency], ...] = (
@@ -444,7 +445,7 @@ _FREQUENCY_STEMS: tuple[tuple[str, UpdateFrequency], ...] = (
 
 @lru_cache(maxsize=4096)  # audit files repeat the same few values
 def _frequency(raw: str) -> UpdateFrequency:
-    found = labels.parse(UpdateFrequency, raw)
+    found = parse(UpdateFrequency, raw)
     if found is not None:
         return found
     words = key(raw).split()
@@ -454,7 +455,7 @@ def _frequency(raw: str) -> UpdateFrequency:
         ):
             return value
     raise _CellError(f"Fréquence « {raw} » non reconnue ; valeurs acceptées : "
-                      f"{labels.accepted_words(UpdateFrequency)}.")
+                      f"{accepted_words(UpdateFrequency)}.")
 
 
 _FREE = {"gratuit", "gratuite", "aucun", "neant", "nul", "0"}

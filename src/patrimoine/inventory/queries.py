@@ -13,7 +13,7 @@ from patrimoine.access.permissions import readable_datasets
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory import search
-from patrimoine.inventory.labels import label
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import (
     AccessLevel,
     Dataset,

@@ -411,7 +411,8 @@ def test_api_import_errors(client: TestClient, db: Database, services: Any) -> N
     body = r.json()
     assert set(body) == {"ok", "status", "error", "errors"}
     assert body["errors"] == ["Ligne 6, colonne « Confidentialité des données » : Valeur « bof » "
-                              "non reconnue ; valeurs acceptées : Oui, Non, À définir."]
+                              "non reconnue ; valeurs acceptées : « Oui », « Non », "
+                              "« À définir »."]
     assert _count(db, Dataset) == 0
     preview = client.post("/api/v1/inventory/import", headers=auth, files=files,
                           data={"dry_run": "1"}).json()

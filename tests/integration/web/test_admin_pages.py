@@ -232,7 +232,8 @@ def test_bad_input_shows_french_messages_and_keeps_values(client: TestClient,
                     "Indiquez un montant en euros, par exemple 1 200,50.",
                     "La fin de la couverture temporelle précède son début.",
                     "Adresse électronique invalide",
-                    "Valeur inconnue : choisissez parmi Ouvert, Restreint, Interne."):
+                    "Valeur inconnue : choisissez parmi « Ouvert », « Restreint », "
+                    "« Interne »."):
         assert message in html, message
     # The message sits next to its field, which points to it.
     assert re.search(r'id="f-cost_per_year-error">Indiquez un montant.*?</p>\s*<input '

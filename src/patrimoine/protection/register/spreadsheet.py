@@ -32,10 +32,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from patrimoine.access import registers
 from patrimoine.access.permissions import can_edit_register, can_read_register, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.core.text import key
+from patrimoine.core.vocabulary import accepted_words, label, parse
 from patrimoine.inventory.importer import RowError, header_key, read_spreadsheet
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.inventory.service import find_organisation
@@ -57,9 +59,6 @@ from patrimoine.protection.register.vocabulary import (
     SpecialCategory,
     StartEvent,
     TransferSafeguard,
-    accepted_words,
-    label,
-    parse,
 )
 
 ALL_CATEGORIES = "Toutes les données"
@@ -651,11 +650,12 @@ def plan_register_import(session: Session, principal: Principal, data: bytes, fi
             errors.extend(_validation_errors(line, exc))
             continue
         if current is None:
-            if data.reference is None:
-                data = data.model_copy(update={"reference": service.next_reference(
-                    session, org.id, taken=taken[org.id])})
-            taken[org.id].add(data.reference or "")
-            rows.append(PlannedActivity(line, "create", org.name, data.reference, data.name,
+            # A reference left blank is drawn when the row is written: the plan shows the
+            # one it will be (a dry run draws nothing).
+            reference = data.reference or registers.preview_reference(
+                session, service.ACTIVITIES, org.id, taken[org.id])
+            taken[org.id].add(reference)
+            rows.append(PlannedActivity(line, "create", org.name, reference, data.name,
                                         data=data))
             continue
         before = service.current_values(current)

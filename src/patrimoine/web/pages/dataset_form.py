@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access.permissions import can_edit_in
 from patrimoine.access.principal import Principal
-from patrimoine.inventory.labels import LABELS, accepted_words
+from patrimoine.core import vocabulary
 from patrimoine.inventory.models import (
     AccessLevel,
     Dataset,
@@ -138,7 +138,7 @@ def shown_value(field: str, value: Any) -> str:
     enum = ENUM_FIELDS.get(field)
     if enum is not None:
         try:
-            return LABELS[enum][enum(value)]
+            return vocabulary.label(enum(value))
         except ValueError:
             return str(value)
     if field == "contains_personal_data":
@@ -225,7 +225,7 @@ def parse(session: Session, principal: Principal, form: Mapping[str, Any]) -> Da
         try:
             data[name] = enum(raw)
         except ValueError:
-            errors[name] = f"Valeur inconnue : choisissez parmi {accepted_words(enum)}."
+            errors[name] = f"Valeur inconnue : choisissez parmi {vocabulary.accepted_words(enum)}."
 
     personal = values["contains_personal_data"]
     if personal not in ("", "oui", "non"):
@@ -303,5 +303,5 @@ def choices(principal: Principal, organisations: list[Organisation], themes: lis
         ):
             orgs.append(org)
             departments[org.id] = deps
-    enums = {name: [(m.value, LABELS[enum][m]) for m in enum] for name, enum in ENUM_FIELDS.items()}
+    enums = {name: vocabulary.choices(enum) for name, enum in ENUM_FIELDS.items()}
     return Choices(orgs, departments, themes, enums)

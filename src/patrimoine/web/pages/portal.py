@@ -24,7 +24,7 @@ from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
 from patrimoine.datastore import export as exports
 from patrimoine.datastore.engine import VersionTable, open_version
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.labels import label
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.portal import catalog, data
 from patrimoine.usage import service as usage
