@@ -7,10 +7,11 @@ are numbered, and how a change is written down.
 - References: `next_reference` numbers a register's entries per organisation, and per year
   when the register says so ("VIO-2026-07"), from a counter row (`register_counter`) bumped
   inside the caller's transaction with `UPDATE … RETURNING` (the row is first made with an
-  upsert). Two writers never draw the same number: PostgreSQL locks the row until commit,
-  SQLite lets one writer at a time. A counter starts above the numbers already used, and a
-  number someone typed by hand is skipped. `preview_reference` says what the next draw would
-  give, without drawing (an import's dry run).
+  upsert). Two writers never draw the same number: PostgreSQL locks the row until commit
+  (after the audit chain's lock, which the entry's audit event needs anyway: one lock order
+  for every writer), SQLite lets one writer at a time. A counter starts above the numbers
+  already used, and a number someone typed by hand is skipped. `preview_reference` says what
+  the next draw would give, without drawing (an import's dry run).
 - Changes: `record` writes the audit event of a change and, for a register that keeps a
   history, the entry's history row, from the same fields.
 
@@ -188,6 +189,8 @@ def _highest(numbering: Numbering, references: Iterable[str], year: int | None) 
 
 
 def _draw(session: Session, register: Register, organisation_id: int, year: int | None) -> int:
+    # The entry's audit event follows: take the chain's lock before the counter's row.
+    audit.lock_chain(session)
     counter = _counter(register, organisation_id, year)
     bump = (update(RegisterCounter).where(*_where(counter))
             .values(last_number=RegisterCounter.last_number + 1)

@@ -208,7 +208,7 @@ def test_errors_per_row_and_column_and_nothing_written(db: Database) -> None:
         }
         by_line = {e.line: e for e in plan.errors}
         assert by_line[7].value == "beaucoup" and "illisible" in by_line[7].message
-        assert "Oui, Non, À définir" in by_line[9].message
+        assert "« Oui », « Non », « À définir »" in by_line[9].message
         assert "ligne 14" in by_line[16].message
         assert str(by_line[7]).startswith("Ligne 7, colonne « Coût » : ")
         with pytest.raises(Invalid) as caught:
