@@ -41,6 +41,14 @@ def _digest(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def lock_chain(session: Session) -> None:
+    """Hold the chain's lock until the transaction ends (PostgreSQL; SQLite lets one writer
+    at a time anyway). A writer that will append and also locks rows of its own (a register's
+    counter) takes this first, so every writer locks in the same order and none deadlocks."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+
+
 def record(
     session: Session,
     principal: Principal,
@@ -55,8 +63,7 @@ def record(
     if tip is not None and tip[0] is transaction and tip[1] in session:
         prev_hash = tip[1].hash
     else:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        lock_chain(session)
         prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
         prev_hash = prev or GENESIS
     event = AuditEvent(

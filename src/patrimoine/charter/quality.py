@@ -36,9 +36,9 @@ from patrimoine.access.permissions import readable_datasets
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.settings import Settings
+from patrimoine.core.vocabulary import label
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.labels import label
 from patrimoine.inventory.licences import licence as known_licence
 from patrimoine.inventory.models import Dataset, UpdateFrequency
 from patrimoine.protection import gate

@@ -29,8 +29,8 @@ from patrimoine.core.text import tokens
 from patrimoine.datastore.engine import CACHE_DIR
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, Organisation
-from patrimoine.usage.models import DatasetDailyUsage
 from patrimoine.retention.apply import archives_root
+from patrimoine.usage.models import DatasetDailyUsage
 
 READ_ACTIONS = ("datastore.read", "dataset.read", "dataset.downloaded", "datastore.export")
 STOP_WORDS = frozenset({"de", "des", "du", "la", "le", "les", "l", "d", "et", "en", "a", "au",

@@ -20,11 +20,11 @@ from patrimoine.charter import sobriety
 from patrimoine.cli.common import console, services
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.text import key
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.retention import apply as applier
 from patrimoine.retention import planner, slips
 from patrimoine.retention import service as rules_service
-from patrimoine.retention.models import SLIP_STATUS_LABELS
 
 app = typer.Typer(help="Durées de conservation, éliminations et sobriété.",
                   no_args_is_help=True)
@@ -250,7 +250,7 @@ def visa(
     with svc.db.unit_of_work() as session:
         found = slips.record_visa(session, _principal(), slip_id, by=by, reference=reference,
                                   at=at, refused=refused, reason=reason)
-        status = SLIP_STATUS_LABELS[found.status]
+        status = label(found.status)
         ref = found.reference
     console.print(f"Bordereau {ref} : {status.lower()}.")
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from patrimoine.core.vocabulary import label
 from patrimoine.demo import vocabulary as v
 from patrimoine.demo.territory import CCAS, COMMUNES, METROPOLE, SPECS, VILLE, DemoContext
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.labels import label
 from patrimoine.inventory.models import (
     AccessLevel,
     LifecycleStage,

@@ -23,7 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,11 +34,11 @@ from patrimoine import __version__
 from patrimoine.core.errors import PatrimoineError
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import fold, slugify
-from patrimoine.inventory import search
-from patrimoine.inventory.models import Organisation
-from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
 from patrimoine.interop import dcat, public
 from patrimoine.interop.public import ANONYMOUS, FORMAT_LABELS, PublicDataset
+from patrimoine.inventory import search
+from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
+from patrimoine.inventory.models import Organisation
 from patrimoine.reading import language
 from patrimoine.reading.service import Purpose, open_for_reader
 
@@ -206,7 +206,7 @@ def _timestamp(value: datetime | None) -> str | None:
     """CKAN's timestamps: ISO 8601 in UTC, without an offset."""
     if value is None:
         return None
-    return public.aware(value).astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+    return public.aware(value).astimezone(UTC).replace(tzinfo=None).isoformat()
 
 
 def _uuid(text: str) -> str:
@@ -398,7 +398,7 @@ def _bound(text: str) -> datetime | None:
     if text == "*":
         return None
     if text.upper().startswith("NOW"):
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:

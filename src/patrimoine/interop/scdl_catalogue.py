@@ -34,9 +34,9 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.core.tabular import Row, Table
 from patrimoine.core.text import key
+from patrimoine.core.vocabulary import label
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import audit_sheet, importer
-from patrimoine.inventory.labels import label
 from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
 from patrimoine.standards import schemas
 

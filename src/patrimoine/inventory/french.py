@@ -18,8 +18,8 @@ from typing import TypeVar
 
 from annotated_types import MaxLen
 
+from patrimoine.core import vocabulary
 from patrimoine.core.text import key
-from patrimoine.inventory import labels
 from patrimoine.inventory.models import Source, UpdateFrequency, YesNoUndefined
 from patrimoine.inventory.service import DatasetInput
 
@@ -53,12 +53,12 @@ def clean(text: str) -> str:
 @lru_cache(maxsize=4096)  # audit files repeat the same few values
 def choice(enum: type[E], raw: str) -> E:
     """The member named by a label, a value or a synonym; "Oui (avec l'ADEME)" is Oui."""
-    found = labels.parse(enum, raw)
+    found = vocabulary.parse(enum, raw)
     if found is None and "(" in raw:
-        found = labels.parse(enum, raw.split("(")[0])
+        found = vocabulary.parse(enum, raw.split("(")[0])
     if found is None:
         raise Unreadable(f"Valeur « {raw} » non reconnue ; valeurs acceptées : "
-                         f"{labels.accepted_words(enum)}.")
+                         f"{vocabulary.accepted_words(enum)}.")
     return found
 
 
@@ -72,17 +72,17 @@ def source(raw: str) -> tuple[Source | None, str | None]:
     """'Interne/Externe', or 'Externe (Ecovélo)' / 'Externe - Ecovélo' with its producer."""
     if not raw:
         return None, None
-    found = labels.parse(Source, raw)
+    found = vocabulary.parse(Source, raw)
     if found is not None:
         return found, None
     for sep in ("(", " - ", " – ", ":", "→", "->"):
         if sep in raw:
             head, tail = raw.split(sep, 1)
-            found = labels.parse(Source, head)
+            found = vocabulary.parse(Source, head)
             if found is not None:
                 return found, tail.strip(" )") or None
     raise Unreadable(f"Source « {raw} » non reconnue ; valeurs acceptées : "
-                     f"{labels.accepted_words(Source)}.")
+                     f"{vocabulary.accepted_words(Source)}.")
 
 
 _FREQUENCY_STEMS: tuple[tuple[str, UpdateFrequency], ...] = (
@@ -112,7 +112,7 @@ _FREQUENCY_STEMS: tuple[tuple[str, UpdateFrequency], ...] = (
 @lru_cache(maxsize=4096)
 def frequency(raw: str) -> UpdateFrequency:
     """A label or synonym, else the first stem found: 'Tous les mois', '1 fois par an'."""
-    found = labels.parse(UpdateFrequency, raw)
+    found = vocabulary.parse(UpdateFrequency, raw)
     if found is not None:
         return found
     words = key(raw).split()
@@ -122,7 +122,7 @@ def frequency(raw: str) -> UpdateFrequency:
         ):
             return value
     raise Unreadable(f"Fréquence « {raw} » non reconnue ; valeurs acceptées : "
-                     f"{labels.accepted_words(UpdateFrequency)}.")
+                     f"{vocabulary.accepted_words(UpdateFrequency)}.")
 
 
 _FREE = {"gratuit", "gratuite", "aucun", "neant", "nul", "0"}

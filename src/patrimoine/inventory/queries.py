@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 from patrimoine.access.permissions import readable_datasets
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory import search
-from patrimoine.inventory.labels import label
 from patrimoine.inventory.models import (
     AccessLevel,
     Dataset,

@@ -31,7 +31,7 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from patrimoine.access import audit
+from patrimoine.access import audit, registers
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Conflict, Invalid, PatrimoineError
@@ -43,7 +43,10 @@ from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, DatasetChange, LifecycleStage
 from patrimoine.protection.findings import anonymise as anon
 from patrimoine.protection.findings.service import (
-    connect, parquet_source, quote, write_derived,
+    connect,
+    parquet_source,
+    quote,
+    write_derived,
 )
 from patrimoine.retention.models import (
     DatasetRetention,
@@ -60,6 +63,7 @@ from patrimoine.retention.planner import (
     expired_condition,
 )
 from patrimoine.retention.rules import DurationUnit, FinalFate, RetentionRule, StartEvent
+from patrimoine.retention.slips import SLIPS
 
 ARCHIVES_DIR = "archives"
 
@@ -403,8 +407,7 @@ def _close_if_done(session: Session, principal: Principal, slip: EliminationSlip
     if not left:
         slip.status = SlipStatus.EXECUTED
         slip.executed_at = now()
-        audit.record(session, principal, "retention.slip_executed",
-                     f"elimination_slip:{slip.id}", {"reference": slip.reference})
+        registers.record(session, principal, SLIPS, slip, "slip_executed")
 
 
 def _run_slips(session: Session, settings: Settings, principal: Principal,

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from patrimoine.core.clock import now
 from patrimoine.core.settings import Settings
+from patrimoine.core.vocabulary import label, parse
 from patrimoine.datastore import versions as store
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, Organisation
@@ -46,7 +47,7 @@ from patrimoine.protection.findings.anonymise import parse_plan
 from patrimoine.protection.findings.models import Anonymisation
 from patrimoine.protection.findings.service import connect, parquet_source, quote
 from patrimoine.protection.register.models import ProcessingActivity
-from patrimoine.protection.register.vocabulary import ActivityStatus, label
+from patrimoine.protection.register.vocabulary import ActivityStatus
 from patrimoine.retention.models import (
     DatasetRetention,
     EliminationSlip,
@@ -59,7 +60,6 @@ from patrimoine.retention.rules import (
     RetentionRule,
     StartEvent,
     add_period,
-    parse_start_event,
 )
 
 ACTION_LABELS = {
@@ -209,7 +209,7 @@ def activity_rules(activity: ProcessingActivity) -> tuple[list[RetentionRule], l
         # The register stores a StartEvent value; a text written before the starting event
         # was a fixed list is still read through the usual wordings.
         event = (StartEvent(stored) if stored in set(StartEvent)
-                 else parse_start_event(str(stored or "")))
+                 else parse(StartEvent, str(stored or "")))
         where = f"Traitement {activity.reference} « {activity.name} »"
         if event is None:
             problems.append(f"{where} : l'événement de départ « {raw.get('start_event')} » "

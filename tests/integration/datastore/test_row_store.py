@@ -18,7 +18,10 @@ from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import VersionTable
 from patrimoine.web.api.datastore import _json_default
 from tests.integration.datastore.tables import (
-    EQUIPEMENTS_COLUMNS, generated_sql, open_table, write_parquet,
+    EQUIPEMENTS_COLUMNS,
+    generated_sql,
+    open_table,
+    write_parquet,
 )
 
 ODD_COLUMNS: list[dict[str, Any]] = [

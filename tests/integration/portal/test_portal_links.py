@@ -18,6 +18,7 @@ from tests import factories
 from tests.integration.portal.world import World, build
 from tests.integration.protection.register_support import full_activity
 
+
 def _login(client: TestClient, email: str) -> None:
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/connexion").text)
     assert token

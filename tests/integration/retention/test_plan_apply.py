@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import pytest
@@ -328,13 +328,13 @@ def test_register_rule_with_a_usual_wording_is_stored_as_the_event(services: Ser
 
 
 def test_visa_authorises_exactly_what_the_slip_lists(services: Services, tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
     w = world(services)
     load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2018)), "a.csv")
     load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2019)), "b.csv")
     set_rule(services, w.dataset, duration=1, unit="years", start_event="created",
              final_fate="destruction")
-    old = datetime.now(timezone.utc) - timedelta(days=800)
+    old = datetime.now(UTC) - timedelta(days=800)
     with services.db.unit_of_work() as s:
         s.execute(update(DatasetVersion).where(DatasetVersion.number == 1).values(created_at=old))
     [item] = _plan(services).items

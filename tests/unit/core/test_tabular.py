@@ -58,7 +58,7 @@ def test_quoted_cells_may_span_lines_and_hold_the_delimiter() -> None:
 
 
 def test_excel_sep_line_and_the_first_row_with_several_cells_without_names() -> None:
-    data = "sep=,\r\nListe des usagers\r\nnom,ville\r\nDurand,Troyes\r\n".encode()
+    data = b"sep=,\r\nListe des usagers\r\nnom,ville\r\nDurand,Troyes\r\n"
     table = read_table(data, "a.csv")
     assert table.delimiter == "," and table.header_line == 3
     assert table.headers == ["nom", "ville"] and table.rows[0] == (4, ["Durand", "Troyes"])

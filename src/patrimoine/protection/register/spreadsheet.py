@@ -32,11 +32,13 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from patrimoine.access import registers
 from patrimoine.access.permissions import can_edit_register, can_read_register, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.core.tabular import HeaderNames, RowError, Table, read_table
 from patrimoine.core.text import key
+from patrimoine.core.vocabulary import accepted_words, label, parse
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.inventory.service import find_organisation
 from patrimoine.protection import dpia
@@ -57,9 +59,6 @@ from patrimoine.protection.register.vocabulary import (
     SpecialCategory,
     StartEvent,
     TransferSafeguard,
-    accepted_words,
-    label,
-    parse,
 )
 
 ALL_CATEGORIES = "Toutes les données"
@@ -693,12 +692,12 @@ class _Planner:
     def _planned(self, line: int, org: Organisation, current: ProcessingActivity | None,
                  data: ActivityInput) -> PlannedActivity:
         if current is None:
-            if data.reference is None:
-                data = data.model_copy(update={"reference": service.next_reference(
-                    self.session, org.id, taken=self.taken[org.id])})
-            self.taken[org.id].add(data.reference or "")
-            return PlannedActivity(line, "create", org.name, data.reference, data.name,
-                                   data=data)
+            # A reference left blank is drawn when the row is written: the plan shows the
+            # one it will be (a dry run draws nothing).
+            reference = data.reference or registers.preview_reference(
+                self.session, service.ACTIVITIES, org.id, self.taken[org.id])
+            self.taken[org.id].add(reference)
+            return PlannedActivity(line, "create", org.name, reference, data.name, data=data)
         before = service.current_values(current)
         after = data.model_dump(mode="json")
         changes = [f for f in after if before.get(f) != after[f]]

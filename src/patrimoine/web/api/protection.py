@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile
 
 from patrimoine.access.permissions import can_read_register, require
 from patrimoine.core.errors import Invalid
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection import breaches, dashboard, dpia, rights_requests
 from patrimoine.protection.breaches import BreachInput
@@ -26,12 +27,7 @@ from patrimoine.protection.register import service as register
 from patrimoine.protection.register import spreadsheet
 from patrimoine.protection.register.models import ProcessingActivity
 from patrimoine.protection.register.service import ActivityInput, plain
-from patrimoine.protection.register.vocabulary import (
-    ActivityStatus,
-    RequestKind,
-    RequestStatus,
-    label,
-)
+from patrimoine.protection.register.vocabulary import ActivityStatus, RequestKind, RequestStatus
 from patrimoine.protection.rights_requests import RequestInput
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.api.inventory import UploadTooLarge

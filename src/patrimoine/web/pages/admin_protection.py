@@ -22,6 +22,7 @@ from patrimoine.access.permissions import (
     require,
 )
 from patrimoine.core.errors import Invalid
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import Organisation
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection import breaches, dashboard, dpia, rights_requests
@@ -41,7 +42,6 @@ from patrimoine.protection.register.vocabulary import (
     SecurityMeasure,
     SpecialCategory,
     TransferSafeguard,
-    label,
 )
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages import protection_forms as forms
@@ -69,9 +69,7 @@ def protection_dashboard(request: Request, session: SessionDep, principal: Logge
     overdue = [(names.get(r.organisation_id, ""), rights_requests.request_dict(r))
                for r in rights_requests.list_requests(session, principal, overdue=True)]
     running = [(names.get(b.organisation_id, ""), breaches.breach_dict(b))
-               for b in breaches.list_breaches(session, principal, open_only=True)]
-    running = [(n, b) for n, b in running if b["notification"] in ("running", "overdue")
-               or b["persons_to_inform"]]
+               for b in breaches.breaches_to_notify(session, principal)]
     missing = [(names.get(a.organisation_id, ""), a) for a in dpia.missing_dpias(session,
                                                                                  principal)]
     unregistered = [(o["organisation"], d) for o in board["organisations"]

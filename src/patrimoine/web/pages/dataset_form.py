@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access.permissions import can_edit_in
 from patrimoine.access.principal import Principal
+from patrimoine.core import vocabulary
 from patrimoine.inventory import french
-from patrimoine.inventory.labels import LABELS, accepted_words
 from patrimoine.inventory.models import (
     AccessLevel,
     Dataset,
@@ -132,7 +132,7 @@ def shown_value(field: str, value: Any) -> str:
     enum = ENUM_FIELDS.get(field)
     if enum is not None:
         try:
-            return LABELS[enum][enum(value)]
+            return vocabulary.label(enum(value))
         except ValueError:
             return str(value)
     if field == "contains_personal_data":
@@ -227,7 +227,7 @@ def _choices(values: dict[str, str], data: dict[str, Any], errors: dict[str, str
         try:
             data[name] = french.choice(enum, raw)
         except french.Unreadable:
-            errors[name] = f"Valeur inconnue : choisissez parmi {accepted_words(enum)}."
+            errors[name] = f"Valeur inconnue : choisissez parmi {vocabulary.accepted_words(enum)}."
     try:
         data["contains_personal_data"] = french.yes_no(values["contains_personal_data"])
     except french.Unreadable:
@@ -294,5 +294,5 @@ def choices(principal: Principal, organisations: list[Organisation], themes: lis
         ):
             orgs.append(org)
             departments[org.id] = deps
-    enums = {name: [(m.value, LABELS[enum][m]) for m in enum] for name, enum in ENUM_FIELDS.items()}
+    enums = {name: vocabulary.choices(enum) for name, enum in ENUM_FIELDS.items()}
     return Choices(orgs, departments, themes, enums)

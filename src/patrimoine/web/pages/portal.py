@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from patrimoine.access.principal import Principal
 from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
+from patrimoine.core.vocabulary import label
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.labels import label
 from patrimoine.inventory.licences import licence
 from patrimoine.inventory.models import Dataset
 from patrimoine.portal import catalog, data

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from patrimoine.core.vocabulary import accepted_words, choices, label
 from patrimoine.protection.breaches import BreachInput
+from patrimoine.protection.dpia import DpiaInput
 from patrimoine.protection.register.models import Breach, RightsRequest
 from patrimoine.protection.register.vocabulary import (
     BreachNature,
@@ -22,9 +24,8 @@ from patrimoine.protection.register.vocabulary import (
     DataCategory,
     RequestKind,
     RequestStatus,
+    RiskKind,
     StartEvent,
-    accepted_words,
-    choices,
 )
 from patrimoine.protection.rights_requests import RequestInput
 
@@ -303,9 +304,6 @@ DPIA_TITLES = {
 
 
 def parse_dpia(posted: FormData) -> tuple[Form, Any]:
-    from patrimoine.protection.dpia import DpiaInput
-    from patrimoine.protection.register.vocabulary import RiskKind
-
     form = Form(values=_clean(posted, ()))
     v = form.values
     risks = []
@@ -313,7 +311,7 @@ def parse_dpia(posted: FormData) -> tuple[Form, Any]:
         likelihood, severity = v.get(f"{kind.value}_likelihood"), v.get(f"{kind.value}_severity")
         if likelihood or severity:
             if not (likelihood and severity):
-                form.errors["risks"] = (f"« {LABELS_RISK[kind]} » : donnez la vraisemblance "
+                form.errors["risks"] = (f"« {label(kind)} » : donnez la vraisemblance "
                                         "et la gravité, ou aucune des deux.")
                 continue
             risks.append({"kind": kind.value, "likelihood": likelihood, "severity": severity,
@@ -342,11 +340,3 @@ def dpia_values(record: Any) -> dict[str, Any]:
             values[f"{risk['kind']}_{part}"] = str(risk.get(part) or "")
     return values
 
-
-def _risk_labels() -> dict[Any, str]:
-    from patrimoine.protection.register.vocabulary import LABELS, RiskKind
-
-    return dict(LABELS[RiskKind])
-
-
-LABELS_RISK = _risk_labels()
