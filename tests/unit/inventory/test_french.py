@@ -36,7 +36,7 @@ def test_yes_no(raw: str, expected: bool | None) -> None:
 def test_choices_by_value_label_or_synonym() -> None:
     assert french.choice(AccessLevel, "open") is AccessLevel.OPEN
     assert french.choice(AccessLevel, "Restreint (convention)") is AccessLevel.RESTRICTED
-    with pytest.raises(french.Unreadable, match="valeurs acceptées : Ouvert, Restreint"):
+    with pytest.raises(french.Unreadable, match="valeurs acceptées : « Ouvert », « Restreint »"):
         french.choice(AccessLevel, "secret")
 
 
