@@ -13,7 +13,8 @@ purge all call it), so its rules hold for every caller:
   (`os.replace` from a temporary file in the same folder);
 - failures: the temporary file is removed whatever happens; a file moved into place by a
   transaction that does not commit (or by a savepoint rolled back) is removed when the
-  transaction ends, under the same lock, unless a committed version uses it by then.
+  transaction ends, under the same lock, unless a committed version uses it by then;
+  `remove_file_when_unused` does the same for the file of a version being destroyed.
 
 The file operations are kept together here (placing, reusing, removing) so that another
 store (an object store) can take their place.
@@ -199,21 +200,24 @@ def _lock_numbering(target: Session | Connection, dataset_id: int) -> None:
 
 
 # --- the files -------------------------------------------------------------------------------
+#
+# A version's file and its row must go together, but files are outside the transaction.
+# So a file moved into place, or left by a destroyed version, is looked at once the
+# outermost transaction has ended, however it ended (committed, rolled back, a savepoint
+# rolled back or, on SQLite, a savepoint released as a commit): it is removed then when no
+# committed version uses it. The check holds the dataset's lock, so a writer that found
+# the file in place and reuses it (which it does under the lock) has committed by then.
 
 
-@dataclass
-class _PlacedFile:
-    """A file this session moved into place: it stays only if a committed version uses it."""
-
+@dataclass(frozen=True)
+class _FileToCheck:
     engine: Engine
     dataset_id: int
     relative: str
     path: Path
-    placed_in: SessionTransaction
-    abandoned: bool = False  # its savepoint was rolled back
 
 
-_PLACED = "datastore_placed_files"
+_TO_CHECK = "datastore_files_to_check"
 
 
 def _place(session: Session, dataset: Dataset, written: Path, relative: str,
@@ -222,57 +226,43 @@ def _place(session: Session, dataset: Dataset, written: Path, relative: str,
     if final.exists():
         written.unlink()
         return
-    placed = session.info.get(_PLACED)
-    if placed is None:
-        placed = session.info[_PLACED] = []
-    if not event.contains(session, "after_transaction_end", _on_transaction_end):
-        event.listen(session, "after_soft_rollback", _on_soft_rollback)
-        event.listen(session, "after_commit", _on_commit)
-        event.listen(session, "after_transaction_end", _on_transaction_end)
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    assert transaction is not None
-    placed.append(_PlacedFile(session.get_bind().engine, dataset.id, relative, final,
-                              transaction))
+    _check_when_transaction_ends(session, dataset.id, relative, final)
     os.replace(written, final)
 
 
-def _on_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
-    for placed in session.info.get(_PLACED, []):
-        transaction: SessionTransaction | None = placed.placed_in
-        while transaction is not None and transaction is not previous_transaction:
-            transaction = transaction.parent
-        if transaction is not None:
-            placed.abandoned = True
+def remove_file_when_unused(session: Session, settings: Settings,
+                            version: DatasetVersion) -> None:
+    """For a version being destroyed (its row deleted in this transaction): remove its file
+    once the transaction has ended, if no committed version uses it then."""
+    _check_when_transaction_ends(session, version.dataset_id, version.path,
+                                 settings.data_dir / version.path)
 
 
-def _on_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint released: its files wait for the outermost transaction
-    placed = session.info.get(_PLACED, [])
-    placed[:] = [p for p in placed if p.abandoned]
+def _check_when_transaction_ends(session: Session, dataset_id: int, relative: str,
+                                 path: Path) -> None:
+    if not event.contains(session, "after_transaction_end", _on_transaction_end):
+        event.listen(session, "after_transaction_end", _on_transaction_end)
+    session.info.setdefault(_TO_CHECK, []).append(
+        _FileToCheck(session.get_bind().engine, dataset_id, relative, path))
 
 
 def _on_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is not None:
-        return
-    placed = session.info.pop(_PLACED, [])
-    if placed:
-        _remove_unused(placed)
+    if transaction.parent is None and session.info.get(_TO_CHECK):
+        _remove_unused(session.info.pop(_TO_CHECK))
 
 
-def _remove_unused(placed: list[_PlacedFile]) -> None:
-    """Remove the files no committed version uses, under each dataset's numbering lock (a
-    writer that found the file there and reuses it holds the lock until it commits)."""
-    for dataset_id in sorted({p.dataset_id for p in placed}):
-        files = [p for p in placed if p.dataset_id == dataset_id]
+def _remove_unused(files: list[_FileToCheck]) -> None:
+    """Remove the files no committed version uses, under each dataset's numbering lock."""
+    for dataset_id in sorted({f.dataset_id for f in files}):
+        of_dataset = [f for f in files if f.dataset_id == dataset_id]
         try:
-            with files[0].engine.begin() as connection:
+            with of_dataset[0].engine.begin() as connection:
                 _lock_numbering(connection, dataset_id)
                 used = set(connection.scalars(select(DatasetVersion.path).where(
-                    DatasetVersion.path.in_([p.relative for p in files]))))
-                for p in files:
-                    if p.relative not in used:
-                        p.path.unlink(missing_ok=True)
-        except Exception:  # the transaction is over; an unused file is harmless
+                    DatasetVersion.path.in_([f.relative for f in of_dataset]))))
+                for f in of_dataset:
+                    if f.relative not in used:
+                        f.path.unlink(missing_ok=True)
+        except Exception:  # the transaction is over; an unused file is only wasted space
             log.exception("Could not remove the unused version files %s",
-                          [p.relative for p in files])
+                          [f.relative for f in of_dataset])

@@ -2,7 +2,9 @@
 history, the audit log).
 
 - destroy_versions: the versions' rows and their Parquet files (and DuckDB caches) go; files
-  are removed only once the transaction has committed, so a failure leaves data whole;
+  are removed only once the transaction has ended, a version's file when no committed
+  version uses it then (`datastore.versions.remove_file_when_unused`), so a failure leaves
+  data whole;
 - purge_rows: a new version without the expired rows is written and added as ingest adds
   one (`datastore.versions.add_version`), then every version holding expired rows is
   destroyed, the former newest one included;
@@ -109,7 +111,8 @@ def _written(session: Session, path: Path) -> None:
 
 def destroy_versions(session: Session, settings: Settings, principal: Principal,
                      dataset: Dataset, numbers: list[int]) -> list[dict[str, Any]]:
-    """Delete the versions' rows now and their files after commit; returns what went."""
+    """Delete the versions' rows now and their files once the transaction has ended;
+    returns what went."""
     gone: list[dict[str, Any]] = []
     files: list[Path] = []
     for number in sorted(set(numbers)):
@@ -119,10 +122,7 @@ def destroy_versions(session: Session, settings: Settings, principal: Principal,
             continue
         gone.append({"version": number, "rows": version.row_count,
                      "size_bytes": version.size_bytes, "content_hash": version.content_hash})
-        others_path = session.scalar(select(func.count()).select_from(DatasetVersion).where(
-            DatasetVersion.path == version.path, DatasetVersion.id != version.id))
-        if not others_path:
-            files.append(store.version_path(settings, version))
+        store.remove_file_when_unused(session, settings, version)
         others_hash = session.scalar(select(func.count()).select_from(DatasetVersion).where(
             DatasetVersion.content_hash == version.content_hash,
             DatasetVersion.id != version.id))
