@@ -259,6 +259,7 @@ def _remove_unused(files: list[_FileToCheck]) -> None:
             with of_dataset[0].engine.begin() as connection:
                 _lock_numbering(connection, dataset_id)
                 used = set(connection.scalars(select(DatasetVersion.path).where(
+                    DatasetVersion.dataset_id == dataset_id,
                     DatasetVersion.path.in_([f.relative for f in of_dataset]))))
                 for f in of_dataset:
                     if f.relative not in used:
