@@ -366,3 +366,25 @@ def test_ended_activity_is_listed_when_its_time_is_over(services: Services) -> N
     [due] = _plan(services, in_years(3)).activities
     assert due.ended_on == ended_on and due.applications == ["Logiciel de portage"]
     assert due.as_json()["fate_label"] == "Destruction"
+
+
+def test_destroyed_files_go_with_their_rows_whatever_the_transaction_does(
+        services: Services, tmp_path: Path) -> None:
+    # Each item runs in a savepoint; a failure after it ends the whole unit of work.
+    w = world(services)
+    v1 = load(services, tmp_path, w.dataset, subscribers_csv(range(2015, 2020)), "a.csv")
+    set_rule(services, w.dataset, duration=1, unit="years", start_event="updated",
+             final_fate="destruction")
+    later = in_years(2)
+    _visa(services, _slip(services, w.org_id, later))
+    path = services.settings.data_dir / v1.path
+    with pytest.raises(RuntimeError, match="panne"), services.db.unit_of_work() as s:
+        outcome = apply_plan(s, services.settings, SYSTEM, today=later)
+        assert [d["action"] for d in outcome.done] == ["destroy_versions"]
+        assert path.exists()  # not before the transaction has ended
+        raise RuntimeError("panne avant la validation")
+    # PostgreSQL rolls the destruction back with the unit of work; on SQLite, pysqlite
+    # committed it when the item's savepoint was released. Either way row and file agree.
+    assert path.exists() == bool(_versions(services, w.dataset))
+    _apply(services, later)
+    assert not path.exists() and _versions(services, w.dataset) == []

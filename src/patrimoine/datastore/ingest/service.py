@@ -18,8 +18,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,14 +26,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
 from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.access.principal import Principal
-from patrimoine.core.errors import Conflict, Invalid
+from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import key
 from patrimoine.datastore import versions
@@ -335,11 +331,8 @@ def ingest(
             f"charger des données dans « {dataset.title} »")
     path = Path(path)
     options = as_overrides(overrides)
-    folder = versions.dataset_folder(settings, dataset)
-    folder.mkdir(parents=True, exist_ok=True)
-    _remove_stale_leftovers(folder)
-    tmp = folder / f".ingest-{uuid.uuid4().hex}.parquet.tmp"
-    workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=folder))
+    tmp = versions.temporary_path(settings, dataset, "ingest")
+    workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=tmp.parent))
     try:
         con = _connect(workdir)
         try:
@@ -352,25 +345,7 @@ def ingest(
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _publish(session, principal, dataset, plan, tmp, digest, row_count, settings)
-
-
-STALE_SECONDS = 24 * 3600
-
-
-def _remove_stale_leftovers(folder: Path) -> None:
-    """Temporary files of loads killed more than a day ago (never those of a running load)."""
-    limit = time.time() - STALE_SECONDS
-    for entry in folder.iterdir():
-        if entry.name.startswith((".ingest-", ".work-")):
-            try:
-                if entry.stat().st_mtime < limit:
-                    if entry.is_dir():
-                        shutil.rmtree(entry, ignore_errors=True)
-                    else:
-                        entry.unlink(missing_ok=True)
-            except FileNotFoundError:
-                continue
+    return _publish(session, settings, principal, dataset, plan, tmp, digest, row_count)
 
 
 def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,
@@ -402,50 +377,26 @@ def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSou
     raise AssertionError("unreachable")
 
 
-def _publish(session: Session, principal: Principal, dataset: Dataset, plan: IngestPlan,
-             tmp: Path, digest: str, row_count: int, settings: Settings) -> DatasetVersion:
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise version numbering per dataset across processes.
-        session.execute(select(Dataset.id).where(Dataset.id == dataset.id).with_for_update())
-    latest = versions.latest_version(session, dataset)
-    if latest is not None and latest.content_hash == digest:
-        tmp.unlink(missing_ok=True)
-        latest.unchanged = True
-        return latest
-    relative = versions.relative_path(dataset, digest)
-    final = settings.data_dir / relative
-    existed = final.exists()
-    size = tmp.stat().st_size
-    os.replace(tmp, final)
-    try:
-        number = (session.scalar(select(func.max(DatasetVersion.number))
-                                 .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
-        version = DatasetVersion(
-            dataset_id=dataset.id, number=number, content_hash=digest, path=relative,
-            row_count=row_count, size_bytes=size,
-            columns=[c.contract() for c in plan.columns], positions=plan.positions,
-            source_filename=plan.filename[:500], source_format=plan.format,
-            ingest_settings=plan.settings(), created_by=principal.account_id,
-        )
-        session.add(version)
-        try:
-            session.flush()
-        except IntegrityError:  # the caller's unit of work rolls back
-            raise Conflict("Un autre chargement de ce jeu de données vient de publier une "
-                           "version ; relancez le chargement.") from None
-        changes = {
-            "version": [latest.number if latest else None, number],
-            "row_count": [latest.row_count if latest else None, row_count],
-        }
-        session.add(DatasetChange(dataset_id=dataset.id, actor_id=principal.account_id,
-                                  actor_label=principal.label, action="version_published",
-                                  changes=changes))
-        audit.record(session, principal, "dataset.version_published", f"dataset:{dataset.uid}",
-                     {"slug": dataset.slug, "version": number, "rows": row_count,
-                      "content_hash": digest, "file": plan.filename})
-        session.flush()
-    except BaseException:
-        if not existed:
-            final.unlink(missing_ok=True)
-        raise
+def _publish(session: Session, settings: Settings, principal: Principal, dataset: Dataset,
+             plan: IngestPlan, tmp: Path, digest: str, row_count: int) -> DatasetVersion:
+    added = versions.add_version(
+        session, settings, dataset, tmp, content_hash=digest, row_count=row_count,
+        columns=[c.contract() for c in plan.columns], positions=plan.positions,
+        source_filename=plan.filename, source_format=plan.format,
+        ingest_settings=plan.settings(), created_by=principal.account_id)
+    version, latest = added.version, added.previous
+    if not added.created:
+        version.unchanged = True
+        return version
+    changes = {
+        "version": [latest.number if latest else None, version.number],
+        "row_count": [latest.row_count if latest else None, row_count],
+    }
+    session.add(DatasetChange(dataset_id=dataset.id, actor_id=principal.account_id,
+                              actor_label=principal.label, action="version_published",
+                              changes=changes))
+    audit.record(session, principal, "dataset.version_published", f"dataset:{dataset.uid}",
+                 {"slug": dataset.slug, "version": version.number, "rows": row_count,
+                  "content_hash": digest, "file": plan.filename})
+    session.flush()
     return version

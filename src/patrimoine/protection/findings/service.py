@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,12 +101,10 @@ def write_derived(settings: Settings, dataset: Dataset, sql: str, purpose: str,
                   prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None
                   ) -> tuple[Path, int, str]:
     """Write the rows `sql` selects (from an existing version) as a Parquet file beside the
-    dataset's versions, under a temporary name the caller registers or removes: (path, row
+    dataset's versions, under a temporary name for `versions.add_version`: (path, row
     count, sha256). `prepare` sets up the connection first (e.g. session variables)."""
-    folder = versions.dataset_folder(settings, dataset)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{purpose}-{uuid.uuid4().hex}.parquet.tmp"
-    workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=folder))
+    tmp = versions.temporary_path(settings, dataset, purpose)
+    workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=tmp.parent))
     try:
         con = connect(workdir)
         try:
