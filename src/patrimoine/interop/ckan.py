@@ -10,7 +10,7 @@ Datasets are CKAN packages named by their slug and identified by their uid (writ
 UUID); each download format of the latest version is a resource whose id is a UUID derived
 from the dataset's uid and the format, so that ids never change. `package_show` holds every
 key udata's CKAN harvester requires. `datastore_search` runs on the datastore's own query
-module (datastore/query.py): no SQL is built here.
+package (datastore/query/): no SQL is built here.
 """
 
 from __future__ import annotations
