@@ -1,34 +1,37 @@
 """DuckDB over published versions: a read-only, sandboxed, per-version query engine.
 
-The package's public API, what the rest of Patrimoine calls: `open_version`, `open_file`,
-`prepare_version`, `layout_ready`, `restrict`, `VersionTable`, `RowStore`,
-`check_identifier`, `Limits`, `QueryTimeout`, `TooManyRows`, `CACHE_DIR`, `LAYOUT_VERSION`,
-and the SQL vocabulary the queries share: `Column`, `quote`, `sort_expr`, `fold_sql`,
-`postings_condition`, `TEXT_TYPES`, `SORTABLE_TYPES`.
+The package's public API, what the rest of Patrimoine calls:
+- opening a version (`tables`): `open_version`, `open_file`, `prepare_version`,
+  `layout_ready`, `restrict` (a view without some columns or rows); `VersionTable` runs the
+  queries, `RowStore` holds a version's records as JSON, `check_identifier` finds a column;
+- the sandbox (`sandbox`): `Limits` (time, rows, memory, threads), and the errors
+  `QueryTimeout` and `TooManyRows`;
+- the layout (`layout`): `CACHE_DIR` (where layouts live under the data folder),
+  `LAYOUT_VERSION`;
+- the SQL vocabulary (`sql`): `Column`, `quote`, `sort_expr`, `fold_sql`,
+  `postings_condition`, `TEXT_TYPES`, `SORTABLE_TYPES`.
 """
 
-from patrimoine.datastore.engine.tables import (
-    CACHE_DIR,
-    DEFAULT_LIMITS,
-    LAYOUT_VERSION,
+from patrimoine.datastore.engine.layout import CACHE_DIR, LAYOUT_VERSION
+from patrimoine.datastore.engine.sandbox import DEFAULT_LIMITS, Limits, QueryTimeout, TooManyRows
+from patrimoine.datastore.engine.sql import (
     SORTABLE_TYPES,
     TEXT_TYPES,
     Column,
-    Limits,
-    QueryTimeout,
+    fold_sql,
+    postings_condition,
+    quote,
+    sort_expr,
+)
+from patrimoine.datastore.engine.tables import (
     RowStore,
-    TooManyRows,
     VersionTable,
     check_identifier,
-    fold_sql,
     layout_ready,
     open_file,
     open_version,
-    postings_condition,
     prepare_version,
-    quote,
     restrict,
-    sort_expr,
 )
 
 __all__ = [

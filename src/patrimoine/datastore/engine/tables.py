@@ -1,42 +1,17 @@
-"""DuckDB over published versions: a read-only, sandboxed, per-version query engine.
+"""Opened versions: `VersionTable` (a version's columns, its layout and the means to query
+it), the process's cache of opened tables, and restricted views of them.
 
-Each version's Parquet file is loaded once into a DuckDB database file of its own (the
-*layout*, kept under `<data_dir>/cache/duckdb/`, keyed by the Parquet content hash):
-
-- `records`: every row, physically ordered by `_row`, with a unique index on `_row` and one
-  extra column holding the accent- and case-folded text of every string column (search);
-- an inverted word index of that folded text: `search_tokens` (every distinct word, sorted,
-  with its number of postings `n` and the position `first` of its postings) and
-  `search_postings` (the `_row` of each occurrence, grouped by word in the words' order), so
-  that the rows holding a word are a few ranges of rowids (see `VersionTable.term_ranges`);
-- `value_counts_<i>`: every distinct value of column i with its number of rows, most frequent
-  first (the first 100,000 when there are more) and `value_summary` (how many distinct
-  values each column has): unfiltered facets, and the count of a single equality filter,
-  are read there instead of grouping every row;
-- beside it, the *row store*: every record as the JSON object the API answers
-  (`<layout>.rows.json`, records one after the other in `_row` order) and the byte offset of
-  each (`<layout>.rows.idx`, n + 1 int64 in the machine's byte order), so that a page of any order
-  or filter is the list of its `_row`s, then slices of a memory-mapped file;
-- beside it, one small file per sortable column, built the first time a sort on that column
-  is asked for: the `_row` of every record in the column's order (`NULLS FIRST`, ties by
-  `_row`), its rowid being the position, so that any page of a sort on one column is a
-  range of positions (zone-map pruned) then an index lookup, never a sort of every row.
-
-The layout is built once (under a file lock, written to a temporary file then moved into
-place) and then only opened read-only, so any number of processes can share it. Each
-process keeps one connection per layout and gives every query its own cursor. Connections
-are opened with external file access disabled and the configuration locked: a query can
-read nothing but its own version.
+`open_file` / `open_version` build a version's layout the first time (engine/layout.py),
+then open it read-only in the sandbox (engine/sandbox.py). Each process keeps one
+connection per layout and limits, and gives every query its own cursor.
 """
 
 from __future__ import annotations
 
 import fcntl
-import heapq
 import mmap
 import os
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -48,90 +23,43 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patrimoine.core.errors import Invalid, PatrimoineError
+from patrimoine.datastore.engine.layout import (
+    CACHE_DIR,
+    build_layout,
+    layout_path,
+    remove_older_layouts,
+    row_store_paths,
+)
+from patrimoine.datastore.engine.sandbox import (
+    DEFAULT_LIMITS,
+    Limits,
+    QueryTimeout,
+    TooManyRows,
+    interrupt_after,
+    open_read_only,
+    timeout_error,
+)
+from patrimoine.datastore.engine.sql import (
+    EXACT_TYPES,
+    SORTABLE_TYPES,
+    TEXT_TYPES,
+    Column,
+    postings_condition,
+    quote,
+    sort_expr,
+)
 
-# Bump when the layout changes: old cache files are then simply ignored.
-LAYOUT_VERSION = 5
 # A search term answered by the word index when its words have at most this many postings
 # (beyond it, scanning the folded text is as cheap) and form at most this many rowid ranges.
 SEARCH_INDEX_MAX_SHARE = 4  # postings ≤ rows / 4
 SEARCH_INDEX_MIN_POSTINGS = 10_000
 SEARCH_INDEX_MAX_RANGES = 64
 SEARCH_TERM_CACHE = 256
-CACHE_DIR = Path("cache") / "duckdb"
-# Distinct values kept per column in `value_counts_<i>`: all of them up to this many.
-VALUE_COUNTS_CAP = 100_000
-# Types whose values compare in Python exactly as in DuckDB (an equality count can be looked up).
-EXACT_TYPES = ("string", "integer", "boolean", "date")
-TEXT_TYPES = ("string",)
-SORTABLE_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
-SQL_TYPES = {
-    "string": "VARCHAR",
-    "integer": "BIGINT",
-    "number": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "datetime": "TIMESTAMP",
-    "geometry": "VARCHAR",
-}
-
-
-class QueryTimeout(PatrimoineError):
-    status = 503
-    exit_code = 7
-
-
-class TooManyRows(PatrimoineError):
-    status = 422
-    exit_code = 2
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resources one query may use. Defaults suit a 2-core machine."""
-
-    memory_limit: str = "1GB"
-    threads: int = 2
-    time_limit_s: float = 10.0
-    export_time_limit_s: float = 900.0
-    max_rows: int = 10_000
-    max_page_size: int = 1_000
-
-
-DEFAULT_LIMITS = Limits()
-
-
-def quote(name: str) -> str:
-    """An SQL identifier, double-quoted. Names are validated against the version first."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sort_expr(column: Column) -> str:
-    """The expression a column sorts and compares by: text ignores accents and case."""
-    if column.type in TEXT_TYPES:
-        return f"{quote(column.name)} COLLATE noaccent.nocase"
-    return quote(column.name)
-
-
-def fold_sql(expr: str) -> str:
-    """SQL twin of core.text.fold: ligatures expanded, accents stripped, lower-cased."""
-    for src, dst in (("œ", "oe"), ("Œ", "oe"), ("æ", "ae"), ("Æ", "ae")):
-        expr = f"replace({expr}, '{src}', '{dst}')"
-    return f"lower(strip_accents({expr}))"
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-
-    @property
-    def sql_type(self) -> str:
-        return SQL_TYPES.get(self.type, "VARCHAR")
 
 
 class RowStore:
-    """The records of a version as ready-made JSON objects, found by `_row` (see the module
-    docstring). Memory-mapped: pages cost slicing, not decoding and re-encoding."""
+    """The records of a version as ready-made JSON objects, found by `_row` (see
+    engine/layout.py). Memory-mapped: pages cost slicing, not decoding and re-encoding."""
 
     def __init__(self, data: Path, index: Path, row_count: int) -> None:
         with open(index, "rb") as fh:
@@ -294,12 +222,12 @@ class VersionTable:
         if not ranges:
             return pa.array([], pa.int64())
         cur = self.cursor()
-        timer = _interrupt_after(cur, self.limits.time_limit_s)
+        timer = interrupt_after(cur, self.limits.time_limit_s)
         try:
             found = cur.sql("SELECT _row FROM search_postings WHERE "
                             + postings_condition(ranges)).to_arrow_table().column(0)
         except duckdb.InterruptException as exc:
-            raise _timeout(self.limits.time_limit_s) from exc
+            raise timeout_error(self.limits.time_limit_s) from exc
         finally:
             timer.cancel()
             cur.close()
@@ -331,7 +259,7 @@ class VersionTable:
                     fcntl.flock(lock_file, fcntl.LOCK_EX)
                     if not path.exists():
                         self._build_sort(column, path)
-            con = _open_layout(path, self.limits)
+            con = open_read_only(path, self.limits)
             self._sorts[column] = con
             return con
 
@@ -339,13 +267,13 @@ class VersionTable:
         spec = self.column(column)
         assert spec is not None
         cur = self.cursor()
-        timer = _interrupt_after(cur, self.limits.export_time_limit_s)
+        timer = interrupt_after(cur, self.limits.export_time_limit_s)
         try:
             # Insertion order is preserved, so a row's rowid is its position in the order.
             order = cur.sql(f"SELECT _row FROM records ORDER BY {sort_expr(spec)} ASC "
                             "NULLS FIRST, _row ASC").to_arrow_table()
         except duckdb.InterruptException as exc:
-            raise _timeout(self.limits.export_time_limit_s) from exc
+            raise timeout_error(self.limits.export_time_limit_s) from exc
         finally:
             timer.cancel()
             cur.close()
@@ -370,11 +298,11 @@ class VersionTable:
     ) -> list[tuple[Any, ...]]:
         """Run one query under the time limit and return its rows."""
         cur = self.cursor()
-        timer = _interrupt_after(cur, time_limit_s or self.limits.time_limit_s)
+        timer = interrupt_after(cur, time_limit_s or self.limits.time_limit_s)
         try:
             return cur.execute(sql, list(params)).fetchall()
         except duckdb.InterruptException as exc:
-            raise _timeout(time_limit_s or self.limits.time_limit_s) from exc
+            raise timeout_error(time_limit_s or self.limits.time_limit_s) from exc
         except duckdb.OutOfMemoryException as exc:
             raise QueryTimeout(
                 "La requête demande plus de mémoire que permis. Ajoutez des filtres ou "
@@ -409,329 +337,23 @@ class VersionTable:
         """Record batches of a query, read lazily, so large results never sit in memory."""
         limit = time_limit_s or self.limits.export_time_limit_s
         cur = self.cursor()
-        timer = _interrupt_after(cur, limit)
+        timer = interrupt_after(cur, limit)
         try:
             reader = cur.sql(sql, params=list(params)).to_arrow_reader(batch_size)
             yield from reader
         except (duckdb.InterruptException, OSError) as exc:
             if "INTERRUPT" in str(exc) or isinstance(exc, duckdb.InterruptException):
-                raise _timeout(limit) from exc
+                raise timeout_error(limit) from exc
             raise
         finally:
             timer.cancel()
             cur.close()
 
 
-class _Deadline:
-    """A pending interruption; cancel() when the query finished in time."""
-
-    __slots__ = ("cancelled", "cursor")
-
-    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        self.cursor = cursor
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
-class _Watchdog:
-    """One thread interrupting the queries whose time is up (no thread per query)."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, _Deadline]] = []
-        self._cond = threading.Condition()
-        self._counter = 0
-        self._thread: threading.Thread | None = None
-
-    def watch(self, cursor: duckdb.DuckDBPyConnection, seconds: float) -> _Deadline:
-        deadline = _Deadline(cursor)
-        with self._cond:
-            self._counter += 1
-            heapq.heappush(self._heap, (time.monotonic() + seconds, self._counter, deadline))
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="duckdb-watchdog",
-                                                daemon=True)
-                self._thread.start()
-            self._cond.notify()
-        return deadline
-
-    def _run(self) -> None:
-        with self._cond:
-            while True:
-                while self._heap and self._heap[0][2].cancelled:
-                    heapq.heappop(self._heap)
-                if not self._heap:
-                    self._cond.wait()
-                    continue
-                due = self._heap[0][0] - time.monotonic()
-                if due > 0:
-                    self._cond.wait(min(due, 1.0))
-                    continue
-                _, _, deadline = heapq.heappop(self._heap)
-                if not deadline.cancelled:
-                    try:
-                        deadline.cursor.interrupt()
-                    except duckdb.Error:  # finished and closed meanwhile
-                        pass
-
-
-_watchdog = _Watchdog()
-
-
-def _interrupt_after(cur: duckdb.DuckDBPyConnection, seconds: float) -> _Deadline:
-    return _watchdog.watch(cur, seconds)
-
-
-def _timeout(seconds: float) -> QueryTimeout:
-    shown = f"{seconds:g}".replace(".", ",")
-    return QueryTimeout(
-        f"La requête a dépassé la durée maximale autorisée ({shown} s) et a été interrompue. "
-        "Ajoutez des filtres ou demandez moins de données."
-    )
-
-
-# --------------------------------------------------------------------------- layout build
-
-
-def postings_condition(ranges: Sequence[tuple[int, int]]) -> str:
-    """SQL selecting the rowid ranges of `search_postings` (integers from our own index)."""
-    return "(" + " OR ".join(f"rowid BETWEEN {int(a)} AND {int(b)}" for a, b in ranges) + ")"
-
-
-def _build_search_index(con: duckdb.DuckDBPyConnection, search: str) -> None:
-    """The inverted word index of the folded text (words split on spaces, as a search splits
-    its terms, so that a term always lies inside one word)."""
-    con.execute("SET preserve_insertion_order = false")
-    con.execute(
-        "CREATE TEMP TABLE search_groups AS SELECT token, list(r) AS rows FROM ("
-        f"SELECT unnest(string_split({quote(search)}, ' ')) AS token, "
-        "CAST(_row AS UINTEGER) AS r FROM records) WHERE token <> '' GROUP BY token")
-    con.execute("SET preserve_insertion_order = true")
-    # Stored in the words' order (insertion order is preserved), postings in the same order.
-    con.execute("CREATE TEMP TABLE search_sorted AS SELECT token, rows, n, CAST(sum(n) OVER ("
-                "ORDER BY token ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS "
-                "UBIGINT) AS first FROM (SELECT token, rows, CAST(len(rows) AS UBIGINT) AS n "
-                "FROM search_groups) ORDER BY token")
-    con.execute("DROP TABLE search_groups")
-    con.execute("CREATE TABLE search_tokens AS SELECT token, n, first FROM search_sorted")
-    con.execute("CREATE TABLE search_postings AS SELECT unnest(rows) AS _row FROM search_sorted")
-    # Check the layout on the largest and the last word: a mismatch drops the index (search
-    # then scans the folded text) rather than answering wrongly.
-    consistent = True
-    for pick in ("ORDER BY n DESC, token LIMIT 1", "ORDER BY token DESC LIMIT 1"):
-        row = con.execute(f"SELECT token, first, n FROM search_tokens {pick}").fetchone()
-        if row is None:
-            continue
-        token, first, n = row
-        stored = con.execute("SELECT list_sort(list(_row)) FROM search_postings WHERE rowid "
-                             "BETWEEN ? AND ?", [first, first + n - 1]).fetchone()
-        expected = con.execute("SELECT list_sort(rows) FROM search_sorted WHERE token = ?",
-                               [token]).fetchone()
-        consistent = consistent and stored == expected
-    total = con.execute("SELECT (SELECT coalesce(sum(n), 0) FROM search_tokens) = "
-                        "(SELECT count(*) FROM search_postings)").fetchone()
-    con.execute("DROP TABLE search_sorted")
-    if not consistent or not total or not total[0]:
-        con.execute("DROP TABLE search_tokens")
-        con.execute("DROP TABLE search_postings")
-
-
-def _build_value_counts(con: duckdb.DuckDBPyConnection, columns: list[Column]) -> None:
-    """`value_counts_<i>` and `value_summary` (see the module docstring)."""
-    con.execute("CREATE TABLE value_summary (col INTEGER, distinct_values BIGINT)")
-    for i, column in enumerate(columns):
-        if column.type not in SORTABLE_TYPES:
-            continue
-        con.execute("SET preserve_insertion_order = false")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE value_groups AS SELECT {quote(column.name)} "
-                    "AS value, count(*) AS n FROM records GROUP BY ALL")
-        con.execute("SET preserve_insertion_order = true")
-        # The order of a facet query (query.facets), kept by insertion order: rowid = rank.
-        order = sort_expr(Column("value", column.type))
-        con.execute(f"CREATE TABLE value_counts_{i} AS SELECT value, n FROM value_groups "
-                    f"ORDER BY n DESC, {order} ASC NULLS LAST LIMIT {VALUE_COUNTS_CAP}")
-        con.execute("INSERT INTO value_summary SELECT ?, count(*) FROM value_groups", [i])
-    con.execute("DROP TABLE IF EXISTS value_groups")
-
-
-def _json_value(column: Column) -> str:
-    """SQL giving a column's value as the API writes it (api/datastore.py `_json`): ISO dates
-    and date-times, no NaN or infinity (null instead)."""
-    col = quote(column.name)
-    if column.type == "number":
-        return f"CASE WHEN isfinite({col}) THEN {col} END"
-    if column.type == "datetime":
-        return (f"CASE WHEN epoch_us({col}) % 1000000 = 0 THEN strftime({col}, "
-                f"'%Y-%m-%dT%H:%M:%S') ELSE strftime({col}, '%Y-%m-%dT%H:%M:%S.%f') END")
-    return col
-
-
-def _build_row_store(con: duckdb.DuckDBPyConnection, columns: list[Column], data: Path,
-                     index: Path) -> None:
-    """Write every record as a JSON object (in `_row` order) and their offsets, each file to
-    a temporary name first."""
-    pairs = ", ".join(["'_row', _row", *(
-        "'" + c.name.replace("'", "''") + "', " + _json_value(c) for c in columns)])
-    reader = con.sql(f"SELECT CAST(json_object({pairs}) AS VARCHAR) FROM records "
-                     "ORDER BY _row").to_arrow_reader(65_536)
-    tmp_data = data.with_name(f".{data.name}.{os.getpid()}.tmp")
-    tmp_index = index.with_name(f".{index.name}.{os.getpid()}.tmp")
-    try:
-        size = 0
-        with open(tmp_data, "wb") as out, open(tmp_index, "wb") as offsets:
-            offsets.write((0).to_bytes(8, "little"))
-            for batch in reader:
-                texts = batch.column(0).cast(pa.large_string())
-                # Arrow already holds the texts end to end, with their offsets.
-                ends = pa.Array.from_buffers(pa.int64(), len(texts) + 1,
-                                             [None, texts.buffers()[1]], offset=texts.offset)
-                first, last = ends[0].as_py(), ends[-1].as_py()
-                out.write(memoryview(texts.buffers()[2])[first:last])
-                shifted = pc.add(ends[1:], size - first)
-                offsets.write(memoryview(shifted.buffers()[1])[
-                    shifted.offset * 8:(shifted.offset + len(shifted)) * 8])
-                size += last - first
-            for fh in (out, offsets):
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp_data, data)
-        os.replace(tmp_index, index)
-    finally:
-        tmp_data.unlink(missing_ok=True)
-        tmp_index.unlink(missing_ok=True)
-
-
-def _row_store_paths(layout: Path) -> tuple[Path, Path]:
-    return layout.with_name(f"{layout.stem}.rows.json"), layout.with_name(f"{layout.stem}.rows.idx")
-
-
-def _layout_path(cache_root: Path, key: str) -> Path:
-    return cache_root / f"{key}-v{LAYOUT_VERSION}.duckdb"
-
-
-def _search_column_name(names: Sequence[str]) -> str:
-    name = "_recherche"
-    while name in names or name == "_row":
-        name = "_" + name
-    return name
-
-
-def fold_arrow(values: pa.Array) -> pa.Array:
-    """Arrow twin of core.text.fold, computed once per distinct value of the batch."""
-    encoded = values.dictionary_encode()
-    words = encoded.dictionary
-    for src, dst in (("œ", "oe"), ("Œ", "oe"), ("æ", "ae"), ("Æ", "ae")):
-        words = pc.replace_substring(words, src, dst)
-    words = pc.replace_substring_regex(pc.utf8_normalize(words, "NFKD"), r"\p{Mn}", "")
-    return pc.take(pc.utf8_lower(words), encoded.indices)
-
-
-def _build_layout(parquet: Path, target: Path, columns: list[Column], limits: Limits) -> None:
-    # Called under the content's file lock: temporary files left by a build that was killed
-    # (any process id) are garbage.
-    for stale in target.parent.glob(f".{target.stem}.*.tmp*"):
-        stale.unlink(missing_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    config = {"threads": limits.threads, "memory_limit": limits.memory_limit,
-              "autoinstall_known_extensions": False, "autoload_known_extensions": False,
-              "preserve_insertion_order": True}
-    source = duckdb.connect(config=config)
-    con = duckdb.connect(str(tmp), config=config)
-    for connection in (source, con):  # a build is no terminal session
-        connection.execute("SET enable_progress_bar = false")
-    try:
-        names = [c.name for c in columns]
-        search = _search_column_name(names)
-        # Cast to the declared types: the layout honours the contract whatever the writer did.
-        select = ", ".join(["CAST(_row AS BIGINT) AS _row",
-                            *(f"CAST({quote(c.name)} AS {c.sql_type}) AS {quote(c.name)}"
-                              for c in columns)])
-        reader = source.sql(f"SELECT {select} FROM read_parquet(?)",
-                            params=[str(parquet)]).to_arrow_reader(122_880)
-        texts = [i + 1 for i, c in enumerate(columns) if c.type in TEXT_TYPES]
-        schema = reader.schema.append(pa.field(search, pa.string()))
-
-        def with_search() -> Iterator[pa.RecordBatch]:
-            # Folding text in DuckDB (strip_accents) costs several seconds per million rows;
-            # Arrow folds each distinct value of a batch once.
-            for batch in reader:
-                parts = [fold_arrow(batch.column(i)) for i in texts]
-                if len(parts) > 1:
-                    text = pc.binary_join_element_wise(*parts, " ", null_handling="skip")
-                elif parts:  # joining one array with null_handling="skip" loses its nulls' rows
-                    text = pc.fill_null(parts[0], "")
-                else:
-                    text = pa.array([""] * batch.num_rows, pa.string())
-                yield pa.RecordBatch.from_arrays([*batch.columns, text], schema=schema)
-
-        batches = pa.RecordBatchReader.from_batches(schema, with_search())  # noqa: F841
-        con.execute("CREATE TABLE records AS SELECT * FROM batches")
-        # A narrow copy, so that `rowid` is the row number even if a data column is so named.
-        check = ("CREATE OR REPLACE TEMP TABLE row_check AS SELECT _row FROM records; "
-                 "SELECT count(*) FROM row_check WHERE _row IS DISTINCT FROM rowid + 1")
-        misplaced = con.execute(check).fetchone()
-        if misplaced and misplaced[0]:
-            con.execute("CREATE TABLE sorted AS SELECT * FROM records ORDER BY _row")
-            con.execute("DROP TABLE records")
-            con.execute("ALTER TABLE sorted RENAME TO records")
-            misplaced = con.execute(check).fetchone()
-            if misplaced and misplaced[0]:
-                raise PatrimoineError("Le fichier de la version est invalide : les numéros de "
-                                      "ligne (_row) doivent aller de 1 à n sans trou.")
-        con.execute("DROP TABLE row_check")
-        con.execute("CREATE UNIQUE INDEX records_row ON records(_row)")
-        _build_search_index(con, search)
-        _build_value_counts(con, columns)
-        con.execute("CHECKPOINT")
-        # Written before the layout is moved into place: a layout always has its row store.
-        _build_row_store(con, columns, *_row_store_paths(target))
-    except BaseException:
-        con.close()
-        source.close()
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
-        raise
-    con.close()
-    source.close()
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
-
-
-def _remove_older_layouts(cache_root: Path, key: str) -> None:
-    """Files of this content's layouts of an earlier LAYOUT_VERSION: never read again."""
-    current = f"{key}-v{LAYOUT_VERSION}."
-    for path in [*cache_root.glob(f"{key}-v*"), *cache_root.glob(f".{key}-v*.lock")]:
-        if not path.name.lstrip(".").startswith(current):
-            path.unlink(missing_ok=True)
-
-
-def _open_layout(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(
-        str(path),
-        read_only=True,
-        config={
-            "enable_external_access": False,
-            "preserve_insertion_order": True,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "threads": limits.threads,
-            "memory_limit": limits.memory_limit,
-        },
-    )
-    # A layout still open in this process (an evicted table in use) shares its database,
-    # already locked.
-    locked = con.execute("SELECT current_setting('lock_configuration')").fetchone()
-    if not (locked and locked[0]):
-        con.execute("SET lock_configuration = true")
-    return con
-
 
 # Opened layouts of this process, by (layout path, limits).
-_tables: OrderedDict[tuple[str, Limits], VersionTable] = OrderedDict()
-_tables_lock = threading.Lock()
+_opened: OrderedDict[tuple[str, Limits], VersionTable] = OrderedDict()
+_opened_lock = threading.Lock()
 _build_locks: dict[str, threading.Lock] = {}
 MAX_OPEN_VERSIONS = 16
 
@@ -750,18 +372,18 @@ def open_file(
     `columns` is the version's column list ({"name", "type"}, in file order after `_row`);
     `key` identifies the file's content (its hash): one layout per content, shared.
     """
-    path = _layout_path(cache_root, key)
+    path = layout_path(cache_root, key)
     slot = (str(path), limits)
-    with _tables_lock:
-        table = _tables.get(slot)
+    with _opened_lock:
+        table = _opened.get(slot)
         if table is not None:
-            _tables.move_to_end(slot)
+            _opened.move_to_end(slot)
             return _with_positions(table, positions)
         build_lock = _build_locks.setdefault(str(path), threading.Lock())
     cols = [Column(str(c["name"]), str(c["type"])) for c in columns]
     with build_lock:
-        with _tables_lock:
-            table = _tables.get(slot)
+        with _opened_lock:
+            table = _opened.get(slot)
             if table is not None:
                 return _with_positions(table, positions)
         cache_root.mkdir(parents=True, exist_ok=True)
@@ -774,9 +396,9 @@ def open_file(
             with open(cache_root / f".{key}.lock", "w") as lock_file:
                 fcntl.flock(lock_file, fcntl.LOCK_EX)
                 if not path.exists():
-                    _build_layout(Path(parquet), path, cols, limits)
-                    _remove_older_layouts(cache_root, key)
-        con = _open_layout(path, limits)
+                    build_layout(Path(parquet), path, cols, limits)
+                    remove_older_layouts(cache_root, key)
+        con = open_read_only(path, limits)
         table = _describe(con, path, key, cols, positions, limits)
         # The first read of a fresh connection costs about twice a later one (blocks loaded,
         # caches filled): pay it here rather than in the first request answered.
@@ -785,10 +407,10 @@ def open_file(
             warm.execute("SELECT * FROM records LIMIT 100").fetchall()
         finally:
             warm.close()
-        with _tables_lock:
-            _tables[slot] = table
-            while len(_tables) > MAX_OPEN_VERSIONS:
-                _tables.popitem(last=False)
+        with _opened_lock:
+            _opened[slot] = table
+            while len(_opened) > MAX_OPEN_VERSIONS:
+                _opened.popitem(last=False)
         return table
 
 
@@ -828,7 +450,7 @@ def _describe(
     tables = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables").fetchall()}
     store = None
-    data, index = _row_store_paths(path)
+    data, index = row_store_paths(path)
     try:
         store = RowStore(data, index, row_count)
     except (OSError, ValueError):
@@ -857,7 +479,7 @@ def open_version(settings: Any, version: Any, limits: Limits = DEFAULT_LIMITS) -
 
 def layout_ready(settings: Any, version: Any) -> bool:
     """Whether the version's layout is already built (on disk, for any process)."""
-    return _layout_path(Path(settings.data_dir) / CACHE_DIR, version.content_hash).exists()
+    return layout_path(Path(settings.data_dir) / CACHE_DIR, version.content_hash).exists()
 
 
 def prepare_version(settings: Any, version: Any) -> None:
