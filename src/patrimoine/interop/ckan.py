@@ -35,7 +35,7 @@ from patrimoine.core.errors import PatrimoineError
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import fold, slugify
 from patrimoine.datastore import query as queries
-from patrimoine.datastore.engine import DEFAULT_LIMITS, Limits, open_version
+from patrimoine.datastore.engine import open_version
 from patrimoine.inventory import search
 from patrimoine.inventory.models import Organisation
 from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
@@ -114,7 +114,6 @@ def from_domain(exc: PatrimoineError) -> CkanError:
 class Context:
     session: Session
     settings: Settings
-    limits: Limits = DEFAULT_LIMITS
     _everything: list[PublicDataset] | None = field(default=None, repr=False)
 
     @property
@@ -726,7 +725,7 @@ def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if records_format not in RECORDS_FORMATS:
         raise invalid("records_format", ", ".join(RECORDS_FORMATS) + ".")
     assert entry.version is not None
-    table = open_version(ctx.settings, entry.version, ctx.limits)
+    table = open_version(ctx.settings, entry.version)
     max_limit = table.limits.max_page_size
     limit = _int(params, "limit", min(100, max_limit), 0, max_limit, clamp=True)
     offset = _int(params, "offset", 0)

@@ -448,7 +448,7 @@ def grouped_points(table: VersionTable, version: DatasetVersion, query: dq.Query
                                                   dq.Condition(lon, "notnull"))),
                           search=query.search)
     groups = [dq.GroupKey(lat), dq.GroupKey(lon)] + ([dq.GroupKey(label)] if label else [])
-    limit = min(limit, table.limits.max_rows - 1)
+    limit = min(limit, table.limits.max_aggregate_rows - 1)
     result = dq.aggregate(table, positioned, groups, [dq.Metric("count")], (), limit + 1)
     labels = column_labels(version)
     features = []

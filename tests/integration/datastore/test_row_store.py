@@ -21,7 +21,7 @@ from patrimoine.datastore.engine.layout import row_store_paths
 from patrimoine.datastore.query.filters import convert_value
 from patrimoine.web.api.datastore import _json_default
 from tests.integration.datastore.tables import (
-    EQUIPEMENTS_COLUMNS, generated_sql, open_table, write_parquet,
+    EQUIPEMENTS_COLUMNS, LIMITS, generated_sql, open_table, write_parquet,
 )
 
 ODD_COLUMNS: list[dict[str, Any]] = [
@@ -189,7 +189,7 @@ def test_a_layout_without_its_row_store_still_answers(tmp_path: Path) -> None:
     data.write_bytes(data.read_bytes()[:-10])  # a damaged store is not used
     reopened = engine.open_file(tmp_path / f"{table.key}.parquet", [
         {"name": c.name, "type": c.type} for c in table.columns],
-        cache_root=tmp_path / "cache", key=table.key)
+        cache_root=tmp_path / "cache", key=table.key, limits=LIMITS)
     assert reopened.row_store is None
     page = q.records(reopened, q.Query(), q.Page(limit=20, offset=100), as_json=True)
     assert page.rows_json is None and as_api(page.rows) == expected
@@ -197,7 +197,7 @@ def test_a_layout_without_its_row_store_still_answers(tmp_path: Path) -> None:
     engine_tables._opened.clear()
     again = engine.open_file(tmp_path / f"{table.key}.parquet", [
         {"name": c.name, "type": c.type} for c in table.columns],
-        cache_root=tmp_path / "cache", key=table.key)
+        cache_root=tmp_path / "cache", key=table.key, limits=LIMITS)
     assert again.row_store is None
 
 
@@ -211,7 +211,8 @@ def test_building_a_layout_removes_the_files_of_older_layout_versions(tmp_path: 
     for path in [*old, other]:
         path.write_bytes(b"x")
     parquet = write_parquet(tmp_path / "v.parquet", generated_sql(10))
-    table = engine.open_file(parquet, EQUIPEMENTS_COLUMNS, cache_root=cache, key=key)
+    table = engine.open_file(parquet, EQUIPEMENTS_COLUMNS, cache_root=cache, key=key,
+                             limits=LIMITS)
     assert not any(p.exists() for p in old) and other.exists()
     assert table.layout_path.exists()
 
@@ -226,6 +227,7 @@ def test_a_build_removes_what_a_killed_build_left(tmp_path: Path) -> None:
     for path in left:
         path.write_bytes(b"half")
     parquet = write_parquet(tmp_path / "v.parquet", generated_sql(10))
-    table = engine.open_file(parquet, EQUIPEMENTS_COLUMNS, cache_root=cache, key=key)
+    table = engine.open_file(parquet, EQUIPEMENTS_COLUMNS, cache_root=cache, key=key,
+                             limits=LIMITS)
     assert table.row_store is not None and not any(p.exists() for p in left)
     assert not [p for p in cache.iterdir() if p.name.endswith((".tmp", ".wal"))]

@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from patrimoine.core.errors import PatrimoineError
-from patrimoine.datastore.engine.sandbox import Limits
+from patrimoine.datastore.engine.sandbox import Limits, duckdb_config, time_guard
 from patrimoine.datastore.engine.sql import SORTABLE_TYPES, TEXT_TYPES, Column, quote, sort_expr
 
 # Bump when the layout changes: old cache files are then simply ignored.
@@ -183,9 +183,7 @@ def build_layout(parquet: Path, target: Path, columns: list[Column], limits: Lim
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    config = {"threads": limits.threads, "memory_limit": limits.memory_limit,
-              "autoinstall_known_extensions": False, "autoload_known_extensions": False,
-              "preserve_insertion_order": True}
+    config = duckdb_config(limits)
     source = duckdb.connect(config=config)
     con = duckdb.connect(str(tmp), config=config)
     for connection in (source, con):  # a build is no terminal session
@@ -256,3 +254,28 @@ def remove_older_layouts(cache_root: Path, key: str) -> None:
         if not path.name.lstrip(".").startswith(current):
             path.unlink(missing_ok=True)
 
+
+def build_sort_positions(con: duckdb.DuckDBPyConnection, column: Column, path: Path,
+                         limits: Limits) -> None:
+    """The sort positions of `column` (see the module docstring), read from the layout
+    opened as `con` and written to `path` (a temporary file first)."""
+    cur = con.cursor()
+    try:
+        with time_guard(cur, limits.export_time_limit_seconds):
+            # Insertion order is preserved, so a row's rowid is its position in the order.
+            order = cur.sql(f"SELECT _row FROM records ORDER BY {sort_expr(column)} ASC "
+                            "NULLS FIRST, _row ASC").to_arrow_table()
+    finally:
+        cur.close()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    writer = duckdb.connect(str(tmp), config=duckdb_config(limits))
+    try:
+        writer.register("order_table", order)
+        writer.execute("CREATE TABLE positions AS SELECT _row FROM order_table")
+        writer.execute("CHECKPOINT")
+    finally:
+        writer.close()
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

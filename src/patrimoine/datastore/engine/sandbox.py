@@ -1,9 +1,10 @@
 """The sandbox a query runs in: DuckDB connections that can read nothing but their own
-layout, and the time guard that interrupts a query over its time limit.
+layout, under limits the operator sets, and the time guard that interrupts a query over
+its time limit.
 
 Layout connections are read-only, with external file access disabled (no `read_parquet`,
 `read_csv`, `ATTACH`, `COPY`), extension loading off and the configuration locked (no
-`SET`), under the memory and thread limits. One watchdog thread interrupts the queries
+`SET`: no limit can be lifted from a query). One watchdog thread interrupts the queries
 whose time is up.
 """
 
@@ -12,12 +13,16 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from patrimoine.core.errors import PatrimoineError
+from patrimoine.core.settings import Settings
 
 
 class QueryTimeout(PatrimoineError):
@@ -32,38 +37,55 @@ class TooManyRows(PatrimoineError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Resources one query may use. Defaults suit a 2-core machine."""
+    """What a query may use: the settings of the same names (see core/settings.py)."""
 
-    memory_limit: str = "1GB"
-    threads: int = 2
-    time_limit_s: float = 10.0
-    export_time_limit_s: float = 900.0
-    max_rows: int = 10_000
-    max_page_size: int = 1_000
+    query_time_limit_seconds: float
+    export_time_limit_seconds: float
+    max_page_size: int
+    max_aggregate_rows: int
+    duckdb_memory_limit: str
+    duckdb_threads: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
-DEFAULT_LIMITS = Limits()
+def duckdb_config(limits: Limits) -> dict[str, Any]:
+    """The configuration of every DuckDB database the engine builds or opens."""
+    return {"threads": limits.duckdb_threads, "memory_limit": limits.duckdb_memory_limit,
+            "preserve_insertion_order": True, "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False}
 
 
 def open_read_only(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(
-        str(path),
-        read_only=True,
-        config={
-            "enable_external_access": False,
-            "preserve_insertion_order": True,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "threads": limits.threads,
-            "memory_limit": limits.memory_limit,
-        },
-    )
+    con = duckdb.connect(str(path), read_only=True,
+                         config={**duckdb_config(limits), "enable_external_access": False})
     # A layout still open in this process (an evicted table in use) shares its database,
     # already locked.
     locked = con.execute("SELECT current_setting('lock_configuration')").fetchone()
     if not (locked and locked[0]):
         con.execute("SET lock_configuration = true")
     return con
+
+
+@contextmanager
+def time_guard(cursor: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None]:
+    """Interrupt the cursor's query after `seconds`: QueryTimeout, with a French message."""
+    deadline = _watchdog.watch(cursor, seconds)
+    try:
+        yield
+    except (duckdb.InterruptException, OSError) as exc:
+        # Arrow readers report DuckDB's interruption as an OSError.
+        if isinstance(exc, duckdb.InterruptException) or "INTERRUPT" in str(exc):
+            shown = f"{seconds:g}".replace(".", ",")
+            raise QueryTimeout(
+                f"La requête a dépassé la durée maximale autorisée ({shown} s) et a été "
+                "interrompue. Ajoutez des filtres ou demandez moins de données."
+            ) from exc
+        raise
+    finally:
+        deadline.cancel()
 
 
 class _Deadline:
@@ -121,16 +143,3 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
-
-
-def interrupt_after(cur: duckdb.DuckDBPyConnection, seconds: float) -> _Deadline:
-    return _watchdog.watch(cur, seconds)
-
-
-def timeout_error(seconds: float) -> QueryTimeout:
-    shown = f"{seconds:g}".replace(".", ",")
-    return QueryTimeout(
-        f"La requête a dépassé la durée maximale autorisée ({shown} s) et a été interrompue. "
-        "Ajoutez des filtres ou demandez moins de données."
-    )
-

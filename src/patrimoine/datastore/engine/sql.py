@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from patrimoine.core.errors import Invalid
+
 # Types whose values compare in Python exactly as in DuckDB (an equality count can be looked up).
 EXACT_TYPES = ("string", "integer", "boolean", "date")
 TEXT_TYPES = ("string",)
@@ -29,6 +31,16 @@ class Column:
     @property
     def sql_type(self) -> str:
         return SQL_TYPES.get(self.type, "VARCHAR")
+
+
+def check_identifier(columns: Sequence[Column], name: str, what: str = "colonne") -> Column:
+    """The column called `name` (a French Invalid when the version has none)."""
+    for column in columns:
+        if column.name == name:
+            return column
+    known = ", ".join(c.name for c in columns)
+    raise Invalid(f"La {what} « {name} » n'existe pas dans cette version.",
+                  errors=[f"Colonnes disponibles : {known}."])
 
 
 def quote(name: str) -> str:

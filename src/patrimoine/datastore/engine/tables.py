@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import mmap
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -22,22 +21,22 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from patrimoine.core.errors import Invalid, PatrimoineError
+from patrimoine.core.errors import PatrimoineError
+from patrimoine.core.settings import Settings
 from patrimoine.datastore.engine.layout import (
     CACHE_DIR,
     build_layout,
+    build_sort_positions,
     layout_path,
     remove_older_layouts,
     row_store_paths,
 )
 from patrimoine.datastore.engine.sandbox import (
-    DEFAULT_LIMITS,
     Limits,
     QueryTimeout,
     TooManyRows,
-    interrupt_after,
     open_read_only,
-    timeout_error,
+    time_guard,
 )
 from patrimoine.datastore.engine.sql import (
     EXACT_TYPES,
@@ -46,8 +45,9 @@ from patrimoine.datastore.engine.sql import (
     Column,
     postings_condition,
     quote,
-    sort_expr,
 )
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.datastore.versions import version_path
 
 # A search term answered by the word index when its words have at most this many postings
 # (beyond it, scanning the folded text is as cheap) and form at most this many rowid ranges.
@@ -222,14 +222,11 @@ class VersionTable:
         if not ranges:
             return pa.array([], pa.int64())
         cur = self.cursor()
-        timer = interrupt_after(cur, self.limits.time_limit_s)
         try:
-            found = cur.sql("SELECT _row FROM search_postings WHERE "
-                            + postings_condition(ranges)).to_arrow_table().column(0)
-        except duckdb.InterruptException as exc:
-            raise timeout_error(self.limits.time_limit_s) from exc
+            with time_guard(cur, self.limits.query_time_limit_seconds):
+                found = cur.sql("SELECT _row FROM search_postings WHERE "
+                                + postings_condition(ranges)).to_arrow_table().column(0)
         finally:
-            timer.cancel()
             cur.close()
         rows = pc.unique(found.combine_chunks()).cast(pa.int64())
         return pc.take(rows, pc.sort_indices(rows))
@@ -258,66 +255,33 @@ class VersionTable:
                 with open(path.with_name(f".{path.name}.lock"), "w") as lock_file:
                     fcntl.flock(lock_file, fcntl.LOCK_EX)
                     if not path.exists():
-                        self._build_sort(column, path)
+                        spec = self.column(column)
+                        assert spec is not None
+                        build_sort_positions(self._con, spec, path, self.limits)
             con = open_read_only(path, self.limits)
             self._sorts[column] = con
             return con
 
-    def _build_sort(self, column: str, path: Path) -> None:
-        spec = self.column(column)
-        assert spec is not None
-        cur = self.cursor()
-        timer = interrupt_after(cur, self.limits.export_time_limit_s)
-        try:
-            # Insertion order is preserved, so a row's rowid is its position in the order.
-            order = cur.sql(f"SELECT _row FROM records ORDER BY {sort_expr(spec)} ASC "
-                            "NULLS FIRST, _row ASC").to_arrow_table()
-        except duckdb.InterruptException as exc:
-            raise timeout_error(self.limits.export_time_limit_s) from exc
-        finally:
-            timer.cancel()
-            cur.close()
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
-        writer = duckdb.connect(str(tmp), config={
-            "threads": self.limits.threads, "memory_limit": self.limits.memory_limit,
-            "preserve_insertion_order": True, "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False})
-        try:
-            writer.register("order_table", order)
-            writer.execute("CREATE TABLE positions AS SELECT _row FROM order_table")
-            writer.execute("CHECKPOINT")
-        finally:
-            writer.close()
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-
-    def fetch(
-        self, sql: str, params: Sequence[Any] = (), *, time_limit_s: float | None = None
-    ) -> list[tuple[Any, ...]]:
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one query under the time limit and return its rows."""
         cur = self.cursor()
-        timer = interrupt_after(cur, time_limit_s or self.limits.time_limit_s)
         try:
-            return cur.execute(sql, list(params)).fetchall()
-        except duckdb.InterruptException as exc:
-            raise timeout_error(time_limit_s or self.limits.time_limit_s) from exc
+            with time_guard(cur, self.limits.query_time_limit_seconds):
+                return cur.execute(sql, list(params)).fetchall()
         except duckdb.OutOfMemoryException as exc:
             raise QueryTimeout(
                 "La requête demande plus de mémoire que permis. Ajoutez des filtres ou "
                 "réduisez le regroupement."
             ) from exc
         finally:
-            timer.cancel()
             cur.close()
 
     def fetch_limited(
         self, sql: str, params: Sequence[Any] = (), *, what: str
     ) -> list[tuple[Any, ...]]:
-        """Rows of a query (without LIMIT) that must not exceed the row limit (French error
-        otherwise)."""
-        limit = self.limits.max_rows
+        """Rows of an aggregate query (without LIMIT) that must not exceed the row limit
+        (French error otherwise)."""
+        limit = self.limits.max_aggregate_rows
         rows = self.fetch(f"{sql} LIMIT {limit + 1}", params)
         if len(rows) > limit:
             raise TooManyRows(
@@ -327,28 +291,16 @@ class VersionTable:
         return rows
 
     def stream(
-        self,
-        sql: str,
-        params: Sequence[Any] = (),
-        *,
-        batch_size: int = 65_536,
-        time_limit_s: float | None = None,
+        self, sql: str, params: Sequence[Any] = (), *, batch_size: int = 65_536
     ) -> Iterator[pa.RecordBatch]:
-        """Record batches of a query, read lazily, so large results never sit in memory."""
-        limit = time_limit_s or self.limits.export_time_limit_s
+        """Record batches of a query (an export: its time limit), read lazily, so large
+        results never sit in memory."""
         cur = self.cursor()
-        timer = interrupt_after(cur, limit)
         try:
-            reader = cur.sql(sql, params=list(params)).to_arrow_reader(batch_size)
-            yield from reader
-        except (duckdb.InterruptException, OSError) as exc:
-            if "INTERRUPT" in str(exc) or isinstance(exc, duckdb.InterruptException):
-                raise timeout_error(limit) from exc
-            raise
+            with time_guard(cur, self.limits.export_time_limit_seconds):
+                yield from cur.sql(sql, params=list(params)).to_arrow_reader(batch_size)
         finally:
-            timer.cancel()
             cur.close()
-
 
 
 # Opened layouts of this process, by (layout path, limits).
@@ -364,8 +316,8 @@ def open_file(
     *,
     cache_root: Path,
     key: str,
+    limits: Limits,
     positions: dict[str, str] | None = None,
-    limits: Limits = DEFAULT_LIMITS,
 ) -> VersionTable:
     """Open (building its layout the first time) the version stored in `parquet`.
 
@@ -463,39 +415,26 @@ def _describe(
     )
 
 
-def open_version(settings: Any, version: Any, limits: Limits = DEFAULT_LIMITS) -> VersionTable:
-    """Open a DatasetVersion (see datastore/models.py) for querying."""
-    from patrimoine.datastore.versions import version_path
-
+def open_version(settings: Settings, version: DatasetVersion) -> VersionTable:
+    """Open a version for querying, under the limits the settings give."""
     return open_file(
         version_path(settings, version),
         version.columns,
         cache_root=Path(settings.data_dir) / CACHE_DIR,
         key=version.content_hash,
+        limits=Limits.from_settings(settings),
         positions=version.positions,
-        limits=limits,
     )
 
 
-def layout_ready(settings: Any, version: Any) -> bool:
+def layout_ready(settings: Settings, version: DatasetVersion) -> bool:
     """Whether the version's layout is already built (on disk, for any process)."""
     return layout_path(Path(settings.data_dir) / CACHE_DIR, version.content_hash).exists()
 
 
-def prepare_version(settings: Any, version: Any) -> None:
+def prepare_version(settings: Settings, version: DatasetVersion) -> None:
     """Build the version's layout now (e.g. right after ingest) rather than on first read."""
     open_version(settings, version)
-
-
-def check_identifier(table: VersionTable, name: str, what: str = "colonne") -> Column:
-    column = table.column(name)
-    if column is None:
-        known = ", ".join(table.names)
-        raise Invalid(
-            f"La {what} « {name} » n'existe pas dans cette version.",
-            errors=[f"Colonnes disponibles : {known}."],
-        )
-    return column
 
 
 def restrict(table: VersionTable, *, hidden: frozenset[str] = frozenset(),

@@ -93,7 +93,7 @@ def aggregate(
     aliases: list[str] = []
     collated: dict[str, bool] = {}
     for g in groups:
-        column = check_identifier(table, g.column, "colonne de regroupement")
+        column = check_identifier(table.columns, g.column, "colonne de regroupement")
         col = quote(column.name)
         if g.bucket:
             if column.type not in ("date", "datetime"):
@@ -119,7 +119,7 @@ def aggregate(
         if m.column is None:
             expr = "count(*)"
         else:
-            column = check_identifier(table, m.column, "colonne de calcul")
+            column = check_identifier(table.columns, m.column, "colonne de calcul")
             col = quote(column.name)
             if m.function in ("sum", "avg") and column.type not in NUMERIC_TYPES:
                 raise Invalid(f"Le calcul {m.function} demande une colonne numérique ; "
@@ -147,8 +147,8 @@ def aggregate(
     order_sql = f" ORDER BY {', '.join(order)}" if order else ""
     sql = f"SELECT {', '.join(select)} FROM records{where_sql}{group_sql}{order_sql}"
     if limit is not None:
-        if not 1 <= limit <= table.limits.max_rows:
-            raise Invalid(f"La limite doit être comprise entre 1 et {table.limits.max_rows}.")
+        if not 1 <= limit <= table.limits.max_aggregate_rows:
+            raise Invalid(f"La limite doit être comprise entre 1 et {table.limits.max_aggregate_rows}.")
         rows = table.fetch(f"{sql} LIMIT {int(limit)}", where.params)
     else:
         rows = table.fetch_limited(sql, where.params, what="Ce regroupement")

@@ -34,7 +34,7 @@ def facets(table: VersionTable, query: Query, columns: list[str], size: int = 30
     where_sql = f" WHERE {where.text}" if where.text else ""
     out = []
     for name in columns:
-        column = check_identifier(table, name, "colonne de facette")
+        column = check_identifier(table.columns, name, "colonne de facette")
         col = quote(column.name)
         # Every row (no filter, no view limited to some rows): the layout's value counts.
         counts = table.value_counts(column.name) if not where.text else None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -277,8 +278,8 @@ class Sql:
         return " ORDER BY _row" if self.joins else ""
 
 
-def _condition(table: VersionTable, cond: Condition, params: list[Any]) -> str:
-    column = check_identifier(table, cond.column)
+def _condition(columns: Sequence[Column], cond: Condition, params: list[Any]) -> str:
+    column = check_identifier(columns, cond.column)
     col = quote(column.name)
     op = cond.op
     if op not in OPERATORS:
@@ -312,10 +313,10 @@ def _condition(table: VersionTable, cond: Condition, params: list[Any]) -> str:
     return f"{col} {COMPARISONS[op]} ?"
 
 
-def _compile(table: VersionTable, node: Filter, params: list[Any]) -> str:
+def _compile(columns: Sequence[Column], node: Filter, params: list[Any]) -> str:
     if isinstance(node, Condition):
-        return _condition(table, node, params)
-    parts = [_compile(table, item, params) for item in node.items]
+        return _condition(columns, node, params)
+    parts = [_compile(columns, item, params) for item in node.items]
     if not parts:
         return "TRUE" if node.kind == "and" else "FALSE"
     joiner = " AND " if node.kind == "and" else " OR "
@@ -332,7 +333,7 @@ def where_clause(table: VersionTable, query: Query, *, use_index: bool = True) -
         parts.append(f"({table.row_scope[0]})")
         params.extend(table.row_scope[1])
     if query.filter.items:
-        parts.append(_compile(table, query.filter, params))
+        parts.append(_compile(table.columns, query.filter, params))
     terms = [t for t in fold(query.search).split() if t]
     if len(terms) > MAX_SEARCH_TERMS:
         raise Invalid(f"La recherche est limitée à {MAX_SEARCH_TERMS} mots.")
@@ -404,18 +405,13 @@ def fingerprint(table: VersionTable, query: Query, extra: Any = None) -> str:
 def compile_filter(table: VersionTable, node: Filter) -> Sql:
     """A filter (e.g. a grant's rows) compiled to an SQL condition with its parameters."""
     params: list[Any] = []
-    return Sql(_compile(table, node, params), params)
+    return Sql(_compile(table.columns, node, params), params)
 
 
 def check_filter(columns: list[Column], node: Filter) -> None:
     """Check a filter against a version's columns alone (no data is read): every column
     exists, every operator is known and every value fits its column (French Invalid)."""
-    from patrimoine.datastore.engine import DEFAULT_LIMITS
-
-    shape = VersionTable(key="", columns=columns, positions=None, row_count=0,
-                         search_column="", sortable=[], null_counts={}, limits=DEFAULT_LIMITS,
-                         _con=None)  # type: ignore[arg-type]
-    compile_filter(shape, node)
+    _compile(columns, node, [])
 
 
 def filter_tree(node: Filter) -> dict[str, Any]:

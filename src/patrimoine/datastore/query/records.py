@@ -83,14 +83,14 @@ def check_sort(table: VersionTable, sort: tuple[SortKey, ...]) -> tuple[SortKey,
     if len(sort) > 5:
         raise Invalid("Le tri porte sur 5 colonnes au plus.")
     for key in sort:
-        column = check_identifier(table, key.column, "colonne de tri")
+        column = check_identifier(table.columns, key.column, "colonne de tri")
         if column.type not in SORTABLE_TYPES:
             raise Invalid(f"La colonne « {key.column} » (géométrie) ne peut pas servir au tri.")
     return sort
 
 
 def order_by(table: VersionTable, sort: tuple[SortKey, ...]) -> str:
-    parts = [f"{sort_expr(check_identifier(table, k.column))} "
+    parts = [f"{sort_expr(check_identifier(table.columns, k.column))} "
              f"{'DESC' if k.descending else 'ASC'} NULLS LAST" for k in sort]
     row_desc = sort[-1].descending if sort else False
     parts.append(f"_row {'DESC' if row_desc else 'ASC'}")
@@ -165,7 +165,7 @@ def records(table: VersionTable, query: Query, page: Page, *, as_json: bool = Fa
                       f"{table.limits.max_page_size}.")
     if page.offset < 0:
         raise Invalid("Le décalage (offset) ne peut pas être négatif.")
-    selected = [check_identifier(table, c).name for c in page.columns] or table.names
+    selected = [check_identifier(table.columns, c).name for c in page.columns] or table.names
     sort = check_sort(table, page.sort)
     where = where_clause(table, query)
     fp = fingerprint(table, query, [[k.column, k.descending] for k in sort])[:16]

@@ -19,7 +19,7 @@ from patrimoine.core.errors import NotFound
 from patrimoine.datastore import export as exports
 from patrimoine.datastore import query as queries
 from patrimoine.datastore import versions
-from patrimoine.datastore.engine import DEFAULT_LIMITS, Limits, VersionTable, open_version
+from patrimoine.datastore.engine import VersionTable, open_version
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.grants import service as grants
 from patrimoine.inventory import service as inventory
@@ -138,11 +138,6 @@ def _columns(text: str | None) -> tuple[str, ...]:
 # --------------------------------------------------------------------- helpers
 
 
-def _limits(request: Request) -> Limits:
-    limits = getattr(request.app.state, "datastore_limits", DEFAULT_LIMITS)
-    return limits if isinstance(limits, Limits) else DEFAULT_LIMITS
-
-
 def _dataset(session: Session, principal: Principal, slug: str) -> Dataset:
     # NotFound (never Forbidden) when the dataset may not be read: its existence stays hidden.
     return inventory.get_dataset(session, principal, slug)
@@ -163,7 +158,7 @@ def _open(
         if scope is not None:
             details["grants"] = list(scope.grant_ids)
         audit.record(session, principal, action, f"dataset:{dataset.slug}", details)
-    table = open_version(services(request).settings, version, _limits(request))
+    table = open_version(services(request).settings, version)
     return dataset, version, grants.apply_scope(table, scope)
 
 
@@ -283,7 +278,9 @@ RECORDS_DOC = (
     "numérotées) ou par `cursor` (curseur opaque `next_cursor` de la page précédente, "
     "recommandé pour parcourir loin). " + FILTER_HELP
 )
-LimitParam = Annotated[int, Query(ge=1, le=1000, description="Lignes par page (1 à 1000).")]
+# The maxima are settings (max_page_size, max_aggregate_rows): the engine checks them.
+LimitParam = Annotated[int, Query(ge=1, description="Lignes par page (1 000 au plus, sauf "
+                                  "réglage contraire du serveur).")]
 OffsetParam = Annotated[int, Query(ge=0, description="Nombre de lignes à sauter.")]
 CursorParam = Annotated[str | None, Query(description="Curseur next_cursor d'une page "
                                           "précédente (remplace offset).")]
@@ -386,8 +383,9 @@ AGGREGATE_DOC = (
 )
 GroupParam = Annotated[list[str], Query(description="Colonne de regroupement (répétable).")]
 MetricParam = Annotated[list[str], Query(description="Calcul (répétable), count par défaut.")]
-AggLimitParam = Annotated[int | None, Query(ge=1, le=10_000, description="Garder les N "
-                                            "premiers groupes.")]
+AggLimitParam = Annotated[int | None, Query(ge=1, description="Garder les N premiers "
+                                            "groupes (10 000 au plus, sauf réglage "
+                                            "contraire du serveur).")]
 
 
 @router.get("/datasets/{slug}/aggregate", response_model=AggregateOut,
