@@ -116,6 +116,8 @@ def test_and_or_and_json_tree(table: VersionTable) -> None:
         ([], '{"or": {"column": "commune"}}', "attend une liste"),
         ([], '{"column": "quantite", "op": "eq", "value": [1]}', "un nombre entier"),
         ([], '{"column": "commune", "op": "eq", "value": {"a": 1}}', "un texte est attendu"),
+        (["quantite:eq:"], None, "un nombre entier est attendu"),
+        ([], '{"column": "montant", "op": "eq", "value": {"a": 1}}', "un nombre est attendu"),
     ],
 )
 def test_bad_filters_get_french_errors(table: VersionTable, where: list[str], tree: str | None,

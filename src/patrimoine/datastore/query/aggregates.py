@@ -10,6 +10,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.datastore.engine import (
     SORTABLE_TYPES,
     TEXT_TYPES,
+    Column,
     VersionTable,
     check_identifier,
     quote,
@@ -90,45 +91,16 @@ def aggregate(
         raise Invalid("20 calculs au plus.")
     select: list[str] = []
     grouping: list[str] = []
-    aliases: list[str] = []
     collated: dict[str, bool] = {}
     for g in groups:
         column = check_identifier(table.columns, g.column, "colonne de regroupement")
-        col = quote(column.name)
-        if g.bucket:
-            if column.type not in ("date", "datetime"):
-                raise Invalid(f"Le regroupement par {g.bucket} ne s'applique qu'aux dates ; "
-                              f"« {column.name} » n'en est pas une.")
-            # Grouping on year() and month() integers is ~3x faster than on date_trunc().
-            if g.bucket == "day":
-                expr = f"CAST({col} AS DATE)"
-                grouping.append(expr)
-            elif g.bucket == "month":
-                expr = f"make_date(year({col}), month({col}), 1)"
-                grouping += [f"year({col})", f"month({col})"]
-            else:
-                expr = f"make_date(year({col}), 1, 1)"
-                grouping.append(f"year({col})")
-        else:
-            expr = col
-            grouping.append(col)
+        expr, keys = _group_expr(g, column)
         select.append(f"{expr} AS {quote(g.alias)}")
-        aliases.append(g.alias)
+        grouping += keys
         collated[g.alias] = column.type in TEXT_TYPES and not g.bucket
+    aliases = [g.alias for g in groups]
     for m in metrics:
-        if m.column is None:
-            expr = "count(*)"
-        else:
-            column = check_identifier(table.columns, m.column, "colonne de calcul")
-            col = quote(column.name)
-            if m.function in ("sum", "avg") and column.type not in NUMERIC_TYPES:
-                raise Invalid(f"Le calcul {m.function} demande une colonne numérique ; "
-                              f"« {column.name} » n'en est pas une.")
-            if m.function in ("min", "max") and column.type not in SORTABLE_TYPES:
-                raise Invalid(f"Le calcul {m.function} ne s'applique pas à « {column.name} ».")
-            sql_func = {"count_distinct": "count(DISTINCT {})", "count": "count({})"}.get(
-                m.function, m.function + "({})")
-            expr = sql_func.format(col)
+        expr = _metric_expr(table, m)
         if m.alias in aliases:
             raise Invalid(f"Le calcul {m.alias} est demandé deux fois.")
         select.append(f"{expr} AS {quote(m.alias)}")
@@ -136,6 +108,53 @@ def aggregate(
     where = where_clause(table, query)
     where_sql = f" WHERE {where.text}" if where.text else ""
     group_sql = f" GROUP BY {', '.join(grouping)}" if grouping else ""
+    order = _order(sort, groups, aliases, collated)
+    order_sql = f" ORDER BY {', '.join(order)}" if order else ""
+    sql = f"SELECT {', '.join(select)} FROM records{where_sql}{group_sql}{order_sql}"
+    if limit is not None:
+        most = table.limits.max_aggregate_rows
+        if not 1 <= limit <= most:
+            raise Invalid(f"La limite doit être comprise entre 1 et {most}.")
+        rows = table.fetch(f"{sql} LIMIT {int(limit)}", where.params)
+    else:
+        rows = table.fetch_limited(sql, where.params, what="Ce regroupement")
+    return AggregateResult(aliases, [dict(zip(aliases, map(clean_value, r), strict=True))
+                                     for r in rows])
+
+
+def _group_expr(group: GroupKey, column: Column) -> tuple[str, list[str]]:
+    """The expression a group shows, and the expressions it groups by."""
+    col = quote(column.name)
+    if not group.bucket:
+        return col, [col]
+    if column.type not in ("date", "datetime"):
+        raise Invalid(f"Le regroupement par {group.bucket} ne s'applique qu'aux dates ; "
+                      f"« {column.name} » n'en est pas une.")
+    # Grouping on year() and month() integers is ~3x faster than on date_trunc().
+    if group.bucket == "day":
+        return f"CAST({col} AS DATE)", [f"CAST({col} AS DATE)"]
+    if group.bucket == "month":
+        return f"make_date(year({col}), month({col}), 1)", [f"year({col})", f"month({col})"]
+    return f"make_date(year({col}), 1, 1)", [f"year({col})"]
+
+
+def _metric_expr(table: VersionTable, metric: Metric) -> str:
+    if metric.column is None:
+        return "count(*)"
+    column = check_identifier(table.columns, metric.column, "colonne de calcul")
+    if metric.function in ("sum", "avg") and column.type not in NUMERIC_TYPES:
+        raise Invalid(f"Le calcul {metric.function} demande une colonne numérique ; "
+                      f"« {column.name} » n'en est pas une.")
+    if metric.function in ("min", "max") and column.type not in SORTABLE_TYPES:
+        raise Invalid(f"Le calcul {metric.function} ne s'applique pas à « {column.name} ».")
+    sql_func = {"count_distinct": "count(DISTINCT {})", "count": "count({})"}.get(
+        metric.function, metric.function + "({})")
+    return sql_func.format(quote(column.name))
+
+
+def _order(sort: tuple[SortKey, ...], groups: list[GroupKey], aliases: list[str],
+           collated: dict[str, bool]) -> list[str]:
+    """The asked sort (on result columns), then the groups in order."""
     order = []
     for key in sort:
         if key.column not in aliases:
@@ -143,14 +162,4 @@ def aggregate(
                           + ", ".join(aliases) + ".")
         order.append(f"{_alias_order(key.column, collated)} "
                      f"{'DESC' if key.descending else 'ASC'} NULLS LAST")
-    order += [f"{_alias_order(g.alias, collated)} ASC NULLS LAST" for g in groups]
-    order_sql = f" ORDER BY {', '.join(order)}" if order else ""
-    sql = f"SELECT {', '.join(select)} FROM records{where_sql}{group_sql}{order_sql}"
-    if limit is not None:
-        if not 1 <= limit <= table.limits.max_aggregate_rows:
-            raise Invalid(f"La limite doit être comprise entre 1 et {table.limits.max_aggregate_rows}.")
-        rows = table.fetch(f"{sql} LIMIT {int(limit)}", where.params)
-    else:
-        rows = table.fetch_limited(sql, where.params, what="Ce regroupement")
-    return AggregateResult(aliases, [dict(zip(aliases, map(clean_value, r), strict=True))
-                                     for r in rows])
+    return order + [f"{_alias_order(g.alias, collated)} ASC NULLS LAST" for g in groups]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -199,62 +199,77 @@ def convert_value(column: Column, value: Any) -> Any:
     """A filter value converted to the column's type (French error when it cannot be)."""
     if value is None:
         raise Invalid(f"Une valeur est attendue pour filtrer la colonne « {column.name} ».")
-    t = column.type
-    text = value if isinstance(value, str) else None
+    converter = _CONVERTERS.get(column.type)
+    if converter is None:  # text
+        if isinstance(value, (dict, list)):
+            raise Invalid(f"Valeur invalide pour la colonne « {column.name} » : un texte est "
+                          "attendu.")
+        return str(value)
     try:
-        if t == "integer":
-            if isinstance(value, bool) or not isinstance(value, (int, str)):
-                raise ValueError
-            return int(text.strip().replace(" ", "").replace("\u202f", "")) if text else value
-        if t == "number":
-            if isinstance(value, bool):
-                raise ValueError
-            number = float(text.strip().replace(" ", "").replace("\u202f", "").replace(",", "."))\
-                if text is not None else float(value)
-            if not math.isfinite(number):
-                raise ValueError
-            return number
-        if t == "boolean":
-            if isinstance(value, bool):
-                return value
-            word = str(value).strip().lower()
-            if word in TRUE_WORDS:
-                return True
-            if word in FALSE_WORDS:
-                return False
-            raise ValueError
-        if t == "date":
-            if text is None:
-                raise ValueError
-            return _parse_date(text)
-        if t == "datetime":
-            if text is None:
-                raise ValueError
-            text = text.strip()
-            if len(text) <= 10:
-                return datetime.combine(_parse_date(text), datetime.min.time())
-            moment = datetime.fromisoformat(text)
-            if moment.tzinfo is not None:  # naive wall times are stored: convert to UTC
-                moment = moment.astimezone(UTC).replace(tzinfo=None)
-            return moment
-    except (ValueError, OverflowError) as exc:
-        expected = {"integer": "un nombre entier", "number": "un nombre",
-                    "boolean": "oui/non (ou true/false)", "date": "une date (AAAA-MM-JJ)",
-                    "datetime": "une date et heure (AAAA-MM-JJTHH:MM:SS)"}[t]
+        return converter(value)
+    except (ValueError, TypeError, OverflowError) as exc:
         raise Invalid(
-            f"Valeur « {value} » invalide pour la colonne « {column.name} » : {expected} "
-            "est attendu."
+            f"Valeur « {value} » invalide pour la colonne « {column.name} » : "
+            f"{_EXPECTED[column.type]} est attendu."
         ) from exc
-    if isinstance(value, (dict, list)):
-        raise Invalid(f"Valeur invalide pour la colonne « {column.name} » : un texte est attendu.")
-    return str(value)
 
 
-def _parse_date(text: str) -> date:
-    text = text.strip()
+def _to_integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError
+    return int(value.strip().replace(" ", "").replace("\u202f", "")) \
+        if isinstance(value, str) else value
+
+
+def _to_number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError
+    number = float(value.strip().replace(" ", "").replace("\u202f", "").replace(",", ".")) \
+        if isinstance(value, str) else float(value)
+    if not math.isfinite(number):
+        raise ValueError
+    return number
+
+
+def _to_boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError
+
+
+def _to_date(value: Any) -> date:
+    if not isinstance(value, str):
+        raise TypeError
+    text = value.strip()
     if len(text) == 10 and text[2] == "/" and text[5] == "/":
         return date(int(text[6:]), int(text[3:5]), int(text[:2]))
     return date.fromisoformat(text)
+
+
+def _to_datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError
+    text = value.strip()
+    if len(text) <= 10:
+        return datetime.combine(_to_date(text), datetime.min.time())
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is not None:  # naive wall times are stored: convert to UTC
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "integer": _to_integer, "number": _to_number, "boolean": _to_boolean, "date": _to_date,
+    "datetime": _to_datetime,
+}
+_EXPECTED = {"integer": "un nombre entier", "number": "un nombre",
+             "boolean": "oui/non (ou true/false)", "date": "une date (AAAA-MM-JJ)",
+             "datetime": "une date et heure (AAAA-MM-JJTHH:MM:SS)"}
 
 
 # -------------------------------------------------------------------------- compiling
@@ -337,14 +352,7 @@ def where_clause(table: VersionTable, query: Query, *, use_index: bool = True) -
     terms = [t for t in fold(query.search).split() if t]
     if len(terms) > MAX_SEARCH_TERMS:
         raise Invalid(f"La recherche est limitée à {MAX_SEARCH_TERMS} mots.")
-    if table.search_columns is None:
-        searched = quote(table.search_column)
-    elif table.search_columns:
-        # Hidden columns must not be found by search: fold only the visible text.
-        searched = fold_sql("concat_ws(' ', " + ", ".join(
-            quote(c) for c in table.search_columns) + ")")
-    else:
-        searched = "''"
+    searched = _searched_text(table)
     only_search = not parts and not query.bbox and not query.near
     postings: list[tuple[tuple[int, int], ...]] | None = [] if terms and only_search else None
     for term in terms:
@@ -365,30 +373,48 @@ def where_clause(table: VersionTable, query: Query, *, use_index: bool = True) -
         elif postings is not None:
             postings.append(ranges)
     if query.bbox or query.near:
-        if not table.positions:
-            raise Invalid("Cette version n'a pas de positions : les filtres bbox et near ne "
-                          "s'y appliquent pas.")
-        lat, lon = quote(table.positions["lat"]), quote(table.positions["lon"])
-        if query.bbox:
-            b = query.bbox
-            parts.append(f"{lat} BETWEEN ? AND ? AND {lon} BETWEEN ? AND ?")
-            params += [b.min_lat, b.max_lat, b.min_lon, b.max_lon]
-        if query.near:
-            n = query.near
-            dlat = math.degrees(n.radius_m / EARTH_RADIUS_M)
-            coslat = max(math.cos(math.radians(n.lat)), 1e-6)
-            dlon = min(180.0, dlat / coslat)
-            # The bounding square prunes cheaply; the haversine distance decides.
-            parts.append(
-                f"{lat} BETWEEN ? AND ? AND ({lon} BETWEEN ? AND ? OR ? >= 180) AND "
-                f"2 * {EARTH_RADIUS_M} * asin(sqrt(pow(sin(radians({lat} - ?) / 2), 2) + "
-                f"cos(radians(?)) * cos(radians({lat})) * pow(sin(radians({lon} - ?) / 2), 2)"
-                ")) <= ?"
-            )
-            params += [n.lat - dlat, n.lat + dlat, n.lon - dlon, n.lon + dlon, dlon,
-                       n.lat, n.lat, n.lon, n.radius_m]
+        parts.append(_position_condition(table, query, params))
     joins = any(p.startswith("_row IN (SELECT _row FROM search_postings") for p in parts)
     return Sql(" AND ".join(parts), params, postings, joins)
+
+
+def _searched_text(table: VersionTable) -> str:
+    """The folded text a search term is looked for in."""
+    if table.search_columns is None:
+        return quote(table.search_column)
+    if table.search_columns:
+        # Hidden columns must not be found by search: fold only the visible text.
+        return fold_sql("concat_ws(' ', " + ", ".join(
+            quote(c) for c in table.search_columns) + ")")
+    return "''"
+
+
+def _position_condition(table: VersionTable, query: Query, params: list[Any]) -> str:
+    """The condition of the bbox and near filters (their values appended to `params`)."""
+    if not table.positions:
+        raise Invalid("Cette version n'a pas de positions : les filtres bbox et near ne "
+                      "s'y appliquent pas.")
+    lat, lon = quote(table.positions["lat"]), quote(table.positions["lon"])
+    parts = []
+    if query.bbox:
+        b = query.bbox
+        parts.append(f"{lat} BETWEEN ? AND ? AND {lon} BETWEEN ? AND ?")
+        params += [b.min_lat, b.max_lat, b.min_lon, b.max_lon]
+    if query.near:
+        n = query.near
+        dlat = math.degrees(n.radius_m / EARTH_RADIUS_M)
+        coslat = max(math.cos(math.radians(n.lat)), 1e-6)
+        dlon = min(180.0, dlat / coslat)
+        # The bounding square prunes cheaply; the haversine distance decides.
+        parts.append(
+            f"{lat} BETWEEN ? AND ? AND ({lon} BETWEEN ? AND ? OR ? >= 180) AND "
+            f"2 * {EARTH_RADIUS_M} * asin(sqrt(pow(sin(radians({lat} - ?) / 2), 2) + "
+            f"cos(radians(?)) * cos(radians({lat})) * pow(sin(radians({lon} - ?) / 2), 2)"
+            ")) <= ?"
+        )
+        params += [n.lat - dlat, n.lat + dlat, n.lon - dlon, n.lon + dlon, dlon,
+                   n.lat, n.lat, n.lon, n.radius_m]
+    return " AND ".join(parts)
 
 
 def fingerprint(table: VersionTable, query: Query, extra: Any = None) -> str:

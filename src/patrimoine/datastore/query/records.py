@@ -154,12 +154,62 @@ def _positions(table: VersionTable, key: SortKey, start: int, count: int) -> lis
     return out
 
 
+@dataclass
+class _PageRequest:
+    """A page request, checked and resolved: what each way of finding a page reads."""
+
+    table: VersionTable
+    query: Query
+    page: Page
+    selected: list[str]  # the columns shown
+    sort: tuple[SortKey, ...]
+    where: Sql
+    fingerprint: str
+    cursor: dict[str, Any] | None
+    start: int  # the page's first row in the query's order (0-based)
+    store: RowStore | None  # when set, rows come from the row store as JSON
+    fetched: list[str]  # what a query reads: `_row`, the shown and the sort columns
+
+    @property
+    def select(self) -> str:
+        return ", ".join(quote(c) for c in self.fetched)
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.page.limit
+
+    def rows_of(self, wanted: list[int]) -> list[tuple[Any, ...]]:
+        """The rows whose `_row` are `wanted`, in that order."""
+        if self.store is not None:
+            return [(row_id,) for row_id in wanted]
+        if not wanted:
+            return []
+        order = {row_id: i for i, row_id in enumerate(wanted)}
+        # Integers read from our own table, written inline so the _row index is used.
+        rows = self.table.fetch(f"SELECT {self.select} FROM records WHERE _row IN "
+                                f"({', '.join(map(str, wanted))})")
+        rows.sort(key=lambda r: order[r[0]])
+        return rows
+
+
 def records(table: VersionTable, query: Query, page: Page, *, as_json: bool = False
             ) -> RecordsPage:
     """One page of rows, with the total count and a cursor to the next page.
 
     With `as_json`, a page of whole records comes as JSON text from the row store when the
     version has one: the query then only finds the rows' `_row`s."""
+    request = _resolve(table, query, page, as_json)
+    sort, where = request.sort, request.where
+    if where.postings is not None and not sort:
+        return _search_page(request)
+    if not where.text and not sort:
+        return _stored_order_page(request)
+    if not where.text and len(sort) == 1 and sort[0].column in table.sortable:
+        return _sorted_page(request)
+    return _scanned_page(request)
+
+
+def _resolve(table: VersionTable, query: Query, page: Page, as_json: bool) -> _PageRequest:
     if not 1 <= page.limit <= table.limits.max_page_size:
         raise Invalid(f"La taille de page doit être comprise entre 1 et "
                       f"{table.limits.max_page_size}.")
@@ -167,7 +217,6 @@ def records(table: VersionTable, query: Query, page: Page, *, as_json: bool = Fa
         raise Invalid("Le décalage (offset) ne peut pas être négatif.")
     selected = [check_identifier(table.columns, c).name for c in page.columns] or table.names
     sort = check_sort(table, page.sort)
-    where = where_clause(table, query)
     fp = fingerprint(table, query, [[k.column, k.descending] for k in sort])[:16]
     cursor = _decode_cursor(page.cursor, fp) if page.cursor else None
     start = page.offset
@@ -177,93 +226,84 @@ def records(table: VersionTable, query: Query, page: Page, *, as_json: bool = Fa
         except (KeyError, TypeError, ValueError) as exc:
             raise Invalid("Curseur de pagination invalide : repartez de la première page.") \
                 from exc
-    sort_cols = [k.column for k in sort]
     store = table.whole_rows if as_json and selected == table.names else None
     # From the row store, a query reads `_row` (and the sort columns a cursor needs) only.
     shown = [] if store is not None else selected
-    fetched = ["_row", *shown, *[c for c in sort_cols if c not in shown]]
-    select = ", ".join(quote(c) for c in fetched)
-    params: list[Any] = []
+    fetched = ["_row", *shown, *[k.column for k in sort if k.column not in shown]]
+    return _PageRequest(table, query, page, selected, sort, where_clause(table, query), fp,
+                        cursor, start, store, fetched)
 
-    if where.postings is not None and not sort:
-        # Search alone, answered by the word index: the matching rows are the intersection of
-        # each term's postings; the page is a slice of them, the count their number.
-        matches = _intersect([table.term_rows(r) for r in where.postings])
-        if cursor is not None and "k" in cursor:
-            try:
-                after = int(cursor.get("r", 0))
-            except (TypeError, ValueError) as exc:
-                raise Invalid("Curseur de pagination invalide : repartez de la première page.") \
-                    from exc
-            offset = int(pc.sum(pc.less_equal(matches, after)).as_py() or 0)
-        else:
-            offset = start
-        wanted = matches[offset:offset + page.limit].to_pylist()
-        if store is not None:
-            rows = [(row_id,) for row_id in wanted]
-        else:
-            rows = table.fetch(f"SELECT {select} FROM records WHERE _row IN "
-                               f"({', '.join(map(str, wanted))})") if wanted else []
-            rows.sort(key=lambda r: r[0])
-        return _page(table, selected, fetched, rows, sort, where, page, start, fp,
-                     positional=False, total=len(matches), store=store)
-    if not where.text and not sort and store is not None:
-        # Every row, stored order: the page's _row are start + 1 … (no query at all).
-        rows = [(row_id,) for row_id in range(start + 1,
-                                              min(start + page.limit, table.row_count) + 1)]
-        return _page(table, selected, fetched, rows, sort, where, page, start, fp,
-                     positional=False, store=store)
-    if not where.text and not sort:
-        # Records are stored by _row (1..n, checked when the layout is built, so a row's
-        # rowid is _row - 1): any page is a range of rowids, read without any index.
-        if table.rowid_usable:
-            sql = f"SELECT {select} FROM records WHERE rowid BETWEEN ? AND ? ORDER BY rowid"
-            params = [start, start + page.limit - 1]
-        else:
-            sql = f"SELECT {select} FROM records WHERE _row BETWEEN ? AND ? ORDER BY _row"
-            params = [start + 1, start + page.limit]
-    elif not where.text and len(sort) == 1 and sort[0].column in table.sortable:
-        positions = _positions(table, sort[0], start, page.limit)
-        if positions:
-            lo, hi = min(positions), max(positions)
-            ids = table.sorted_rows(sort[0].column, lo, hi)
-            # Ranks are contiguous except when a page straddles the nulls: keep the page's own.
-            by_pos = dict(zip(range(lo, hi + 1), ids, strict=False))
-            wanted = [by_pos[p] for p in positions]
-            if store is not None:
-                # Positional pages need no sort values for their cursor.
-                rows = [(row_id,) for row_id in wanted]
-            else:
-                order = {row_id: i for i, row_id in enumerate(wanted)}
-                # Integers read from our own table, written inline so the _row index is used.
-                rows = table.fetch(f"SELECT {select} FROM records WHERE _row IN "
-                                   f"({', '.join(map(str, wanted))})")
-                rows.sort(key=lambda r: order[r[0]])
-        else:
-            rows = []
-        return _page(table, selected, fetched, rows, sort, where, page, start, fp,
-                     positional=True, store=store)
+
+def _search_page(request: _PageRequest) -> RecordsPage:
+    """Search alone, answered by the word index: the matching rows are the intersection of
+    each term's postings; the page is a slice of them, the count their number."""
+    table, cursor = request.table, request.cursor
+    matches = _intersect([table.term_rows(r) for r in request.where.postings or []])
+    offset = request.start
+    if cursor is not None and "k" in cursor:
+        try:
+            after = int(cursor.get("r", 0))
+        except (TypeError, ValueError) as exc:
+            raise Invalid("Curseur de pagination invalide : repartez de la première page.") \
+                from exc
+        offset = int(pc.sum(pc.less_equal(matches, after)).as_py() or 0)
+    wanted = matches[offset:offset + request.page.limit].to_pylist()
+    return _page(request, request.rows_of(wanted), positional=False, total=len(matches))
+
+
+def _stored_order_page(request: _PageRequest) -> RecordsPage:
+    """Every row in the stored order. Records are stored by _row (1..n, checked when the
+    layout is built, so a row's rowid is _row - 1): any page is a range, read without any
+    index, or no query at all from the row store."""
+    table, start = request.table, request.start
+    if request.store is not None:
+        rows = request.rows_of(list(range(start + 1, min(request.stop, table.row_count) + 1)))
+    elif table.rowid_usable:
+        rows = table.fetch(f"SELECT {request.select} FROM records WHERE rowid BETWEEN ? AND ? "
+                           "ORDER BY rowid", [start, request.stop - 1])
     else:
-        conditions = [where.text] if where.text else []
-        params = list(where.params)
-        if cursor is not None and "k" in cursor:
-            values = cursor.get("k")
-            if not isinstance(values, list):
-                raise Invalid("Curseur de pagination invalide : repartez de la première page.")
-            conditions.append(_keyset(table, sort, values, cursor.get("r", 0), params))
-            offset = 0
-        else:
-            offset = start
-        where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        # Records are stored in _row order and DuckDB preserves insertion order, so the
-        # default order needs no ORDER BY: the scan stops as soon as the page is full.
-        order_sql = where.order(order_by(table, sort) if sort else "")
-        sql = (f"SELECT {select} FROM records{where_sql}{order_sql} "
-               f"LIMIT {int(page.limit)} OFFSET {int(offset)}")
-    rows = table.fetch(sql, params)
-    return _page(table, selected, fetched, rows, sort, where, page, start, fp, positional=False,
-                 store=store,
-                 known=_equality_count(table, query) if where.text and page.count else None)
+        rows = table.fetch(f"SELECT {request.select} FROM records WHERE _row BETWEEN ? AND ? "
+                           "ORDER BY _row", [start + 1, request.stop])
+    return _page(request, rows, positional=False)
+
+
+def _sorted_page(request: _PageRequest) -> RecordsPage:
+    """Every row sorted on one column: a range of the column's sort positions."""
+    table, key = request.table, request.sort[0]
+    positions = _positions(table, key, request.start, request.page.limit)
+    wanted: list[int] = []
+    if positions:
+        lo, hi = min(positions), max(positions)
+        ids = table.sorted_rows(key.column, lo, hi)
+        # Ranks are contiguous except when a page straddles the nulls: keep the page's own.
+        by_pos = dict(zip(range(lo, hi + 1), ids, strict=False))
+        wanted = [by_pos[p] for p in positions]
+    # Positional pages need no sort values for their cursor.
+    return _page(request, request.rows_of(wanted), positional=True)
+
+
+def _scanned_page(request: _PageRequest) -> RecordsPage:
+    """Filtered or sorted on several columns: a query reading the page, after the cursor's
+    last row (keyset) or from the offset."""
+    table, where, cursor = request.table, request.where, request.cursor
+    conditions = [where.text] if where.text else []
+    params = list(where.params)
+    offset = request.start
+    if cursor is not None and "k" in cursor:
+        values = cursor.get("k")
+        if not isinstance(values, list):
+            raise Invalid("Curseur de pagination invalide : repartez de la première page.")
+        conditions.append(_keyset(table, request.sort, values, cursor.get("r", 0), params))
+        offset = 0
+    where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    # Records are stored in _row order and DuckDB preserves insertion order, so the
+    # default order needs no ORDER BY: the scan stops as soon as the page is full.
+    order_sql = where.order(order_by(table, request.sort) if request.sort else "")
+    rows = table.fetch(f"SELECT {request.select} FROM records{where_sql}{order_sql} "
+                       f"LIMIT {int(request.page.limit)} OFFSET {int(offset)}", params)
+    known = _equality_count(table, request.query) if where.text and request.page.count \
+        else None
+    return _page(request, rows, positional=False, known=known)
 
 
 def _intersect(sets: list[pa.Array]) -> pa.Array:
@@ -291,12 +331,11 @@ def _equality_count(table: VersionTable, query: Query) -> int | None:
     return counts.lookup.get(convert_value(column, items[0].value), 0)  # type: ignore[arg-type]
 
 
-def _page(table: VersionTable, selected: list[str], fetched: list[str], rows: list[tuple[Any, ...]],
-          sort: tuple[SortKey, ...], where: Sql, page: Page, start: int, fp: str,
-          *, positional: bool, total: int | None = None, known: int | None = None,
-          store: RowStore | None = None) -> RecordsPage:
+def _page(request: _PageRequest, rows: list[tuple[Any, ...]], *, positional: bool,
+          total: int | None = None, known: int | None = None) -> RecordsPage:
     """The page of `rows` (tuples in `fetched`'s order). `total`: the count of matches when
     the caller has it; `known`: the count of a filter read elsewhere than by counting."""
+    table, page, where, sort = request.table, request.page, request.where, request.sort
     if total is not None:
         total = total if page.count else None
     elif not where.text:
@@ -306,25 +345,26 @@ def _page(table: VersionTable, selected: list[str], fetched: list[str], rows: li
     elif page.count:
         total = int(table.fetch(f"SELECT count(*) FROM records WHERE {where.text}",
                                 where.params)[0][0])
-    index = {name: i for i, name in enumerate(fetched)}
-    if store is not None:
+    index = {name: i for i, name in enumerate(request.fetched)}
+    if request.store is not None:
         out: list[dict[str, Any]] = []
-        rows_json: bytes | None = store.json([int(r[0]) for r in rows])
+        rows_json: bytes | None = request.store.json([int(r[0]) for r in rows])
     else:
-        out = [{"_row": r[0], **{c: clean_value(r[index[c]]) for c in selected}} for r in rows]
+        out = [{"_row": r[0], **{c: clean_value(r[index[c]]) for c in request.selected}}
+               for r in rows]
         rows_json = None
     next_cursor = None
-    has_more = len(rows) == page.limit and (total is None or start + len(rows) < total)
+    has_more = len(rows) == page.limit and (total is None or request.start + len(rows) < total)
     if has_more and rows:
         last = rows[-1]
-        data: dict[str, Any] = {"f": fp, "o": start + len(rows)}
+        data: dict[str, Any] = {"f": request.fingerprint, "o": request.start + len(rows)}
         if where.text or (sort and not positional):
             data["k"] = [last[index[k.column]] for k in sort]
             data["r"] = last[0]
         next_cursor = _encode_cursor(data)
-    return RecordsPage(columns=["_row", *selected], rows=out, total=total, limit=page.limit,
-                       offset=None if page.cursor else page.offset, next_cursor=next_cursor,
-                       rows_json=rows_json)
+    return RecordsPage(columns=["_row", *request.selected], rows=out, total=total,
+                       limit=page.limit, offset=None if page.cursor else page.offset,
+                       next_cursor=next_cursor, rows_json=rows_json)
 
 
 def clean_value(value: Any) -> Any:
