@@ -105,8 +105,8 @@ def _build_value_counts(con: duckdb.DuckDBPyConnection, columns: list[Column]) -
 
 
 def _json_value(column: Column) -> str:
-    """SQL giving a column's value as the API writes it (api/datastore.py `_json`): ISO dates
-    and date-times, no NaN or infinity (null instead)."""
+    """SQL giving a column's value as the API writes it (web/api/datastore.py `_json`):
+    ISO dates and date-times, no NaN or infinity (null instead)."""
     col = quote(column.name)
     if column.type == "number":
         return f"CASE WHEN isfinite({col}) THEN {col} END"
