@@ -50,6 +50,35 @@ class Settings(BaseSettings):
         description="`patrimoine serve` logs every request (turn off behind a proxy that logs "
                     "them: it costs about 0.15 ms a request).",
     )
+    query_time_limit_seconds: float = Field(
+        default=10.0, gt=0,
+        description="How long one datastore query (a page of records, facets, an aggregate) "
+                    "may run before it is interrupted with a French message.",
+    )
+    export_time_limit_seconds: float = Field(
+        default=900.0, gt=0,
+        description="How long one datastore export (or the first sort on a column, which "
+                    "writes that column's sort positions) may run before it is interrupted.",
+    )
+    max_page_size: int = Field(
+        default=1_000, ge=1,
+        description="Most records one page of the datastore API may hold (its `limit`).",
+    )
+    max_aggregate_rows: int = Field(
+        default=10_000, ge=1,
+        description="Most rows an aggregate of the datastore may produce; beyond it the "
+                    "query is refused with a French message.",
+    )
+    duckdb_memory_limit: str = Field(
+        default="1GB", pattern=r"(?i)^\s*\d+(\.\d+)?\s*([KMGT]i?B|%)\s*$",
+        description="Memory DuckDB may use for each version the datastore queries or lays "
+                    "out (DuckDB's notation: 512MB, 2GB, 50%); a query needing more is "
+                    "refused with a French message.",
+    )
+    duckdb_threads: int = Field(
+        default=2, ge=1,
+        description="Threads DuckDB may use for each version the datastore queries or lays out.",
+    )
     warm_layouts: bool = Field(
         default=True,
         description="Build the query layouts of versions in the background (at start-up, the "

@@ -10,7 +10,8 @@ Datasets are CKAN packages named by their slug and identified by their uid (writ
 UUID); each download format of the latest version is a resource whose id is a UUID derived
 from the dataset's uid and the format, so that ids never change. `package_show` holds every
 key udata's CKAN harvester requires. `datastore_search` reads the version through the
-reading service (reading/service.py), as the anonymous public: no SQL is built here.
+reading service (reading/service.py), as the anonymous public, which runs the datastore's
+query package (datastore/query/): no SQL is built here.
 """
 
 from __future__ import annotations
@@ -114,7 +115,6 @@ def from_domain(exc: PatrimoineError) -> CkanError:
 class Context:
     session: Session
     settings: Settings
-    limits: language.Limits | None = None  # None: the datastore's defaults
     _everything: list[PublicDataset] | None = field(default=None, repr=False)
 
     @property
@@ -727,8 +727,7 @@ def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         raise invalid("records_format", ", ".join(RECORDS_FORMATS) + ".")
     assert entry.version is not None
     readable = open_for_reader(ctx.session, ctx.settings, ANONYMOUS, entry.dataset,
-                               entry.version.number, Purpose("ckan.datastore_search"),
-                               limits=ctx.limits)
+                               entry.version.number, Purpose("ckan.datastore_search"))
     max_limit = readable.limits.max_page_size
     limit = _int(params, "limit", min(100, max_limit), 0, max_limit, clamp=True)
     offset = _int(params, "offset", 0)

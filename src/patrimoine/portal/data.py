@@ -453,7 +453,7 @@ def grouped_points(readable: ReadableVersion, query: language.Query,
         search=query.search)
     groups = [language.GroupKey(lat), language.GroupKey(lon)] + (
         [language.GroupKey(label)] if label else [])
-    limit = min(limit, readable.limits.max_rows - 1)
+    limit = min(limit, readable.limits.max_aggregate_rows - 1)
     result = readable.aggregate(positioned, groups, [language.Metric("count")], (), limit + 1)
     labels = column_labels(version)
     features = []

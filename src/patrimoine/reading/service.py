@@ -44,7 +44,6 @@ from patrimoine.core.settings import Settings
 from patrimoine.datastore import export as exports
 from patrimoine.datastore import query as queries
 from patrimoine.datastore.engine import (
-    DEFAULT_LIMITS,
     Column,
     Limits,
     VersionTable,
@@ -114,16 +113,16 @@ class ReadableVersion:
     needs only the version chosen)."""
 
     def __init__(self, dataset: Dataset, version: DatasetVersion, scope: ReadScope | None,
-                 settings: Settings, limits: Limits) -> None:
+                 settings: Settings) -> None:
         self.dataset = dataset
         self.version = version
         self.scope = scope
-        self.limits = limits
+        self.limits = Limits.from_settings(settings)
         self._settings = settings
 
     @cached_property
     def _table(self) -> VersionTable:
-        return _scoped(open_version(self._settings, self.version, self.limits), self.scope)
+        return _scoped(open_version(self._settings, self.version), self.scope)
 
     @property
     def seen(self) -> VersionSeen:
@@ -160,7 +159,7 @@ class ReadableVersion:
         """Rows per group of `by`, counts below the small-count threshold suppressed (the
         settings' threshold when None)."""
         columns = disclosure.check_columns(self.names, by, "regroupement")
-        cap = min(disclosure.MAX_GROUPS, self.limits.max_rows - 1)
+        cap = min(disclosure.MAX_GROUPS, self.limits.max_aggregate_rows - 1)
         found = self.aggregate(queries.Query(), [queries.GroupKey(c) for c in columns],
                                [queries.Metric("count")], limit=cap + 1).rows
         groups = [([row[c] for c in columns], int(row["count"])) for row in found[:cap]]
@@ -205,11 +204,11 @@ def _audit(session: Session, principal: Principal, dataset: Dataset, purpose: Pu
 
 
 def open_for_reader(session: Session, settings: Settings, principal: Principal,
-                    dataset: Dataset | str, number: int | None, purpose: Purpose, *,
-                    limits: Limits | None = None) -> ReadableVersion:
+                    dataset: Dataset | str, number: int | None, purpose: Purpose
+                    ) -> ReadableVersion:
     """Version `number` of `dataset` (a slug, or a dataset a face found in its own catalogue)
     as `principal` may read it; the newest such version when `number` is None. See the
-    module docstring for the rule; `limits` bound each query (the datastore's defaults)."""
+    module docstring for the rule; the settings' limits bound each query."""
     found = _find(session, principal, dataset)
     scope = read_scope(session, principal, found)
     try:
@@ -218,7 +217,7 @@ def open_for_reader(session: Session, settings: Settings, principal: Principal,
         _audit(session, principal, found, purpose, number, scope)
         raise
     _audit(session, principal, found, purpose, version.number, scope)
-    return ReadableVersion(found, version, scope, settings, limits or DEFAULT_LIMITS)
+    return ReadableVersion(found, version, scope, settings)
 
 
 def versions_for_reader(session: Session, settings: Settings, principal: Principal,

@@ -8,7 +8,11 @@ from typing import Any
 
 import duckdb
 
+from patrimoine.core.settings import Settings
 from patrimoine.datastore import engine
+
+# The limits of the default settings.
+LIMITS = engine.Limits.from_settings(Settings())
 
 EQUIPEMENTS_COLUMNS: list[dict[str, Any]] = [
     {"name": "nom", "type": "string"},
@@ -82,7 +86,7 @@ def open_table(
     select_sql: str = EQUIPEMENTS_SQL,
     columns: list[dict[str, Any]] | None = None,
     positions: dict[str, str] | None = POSITIONS,
-    limits: engine.Limits = engine.DEFAULT_LIMITS,
+    limits: engine.Limits = LIMITS,
 ) -> engine.VersionTable:
     key = uuid.uuid4().hex
     parquet = write_parquet(tmp_path / f"{key}.parquet", select_sql)

@@ -69,8 +69,7 @@ async def _action(request: Request, name: str, session: SessionDep) -> Response:
     base = svc.settings.public_url.rstrip("/")
     try:
         params = await _params(request)
-        ctx = ckan.Context(session, svc.settings,
-                           getattr(request.app.state, "datastore_limits", None))
+        ctx = ckan.Context(session, svc.settings)
         # Database and DuckDB work is blocking: off the event loop.
         result = await run_in_threadpool(ckan.call, ctx, name, params)
     except ckan.CkanError as exc:

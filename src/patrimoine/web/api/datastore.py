@@ -143,8 +143,7 @@ def _open(
 ) -> ReadableVersion:
     return open_for_reader(
         session, services(request).settings, principal, slug, number,
-        Purpose(action, request.url.path, str(request.url.query)),
-        limits=getattr(request.app.state, "datastore_limits", None))
+        Purpose(action, request.url.path, str(request.url.query)))
 
 
 def _last_modified(version: DatasetVersion) -> datetime:
@@ -259,7 +258,9 @@ RECORDS_DOC = (
     "numérotées) ou par `cursor` (curseur opaque `next_cursor` de la page précédente, "
     "recommandé pour parcourir loin). " + FILTER_HELP
 )
-LimitParam = Annotated[int, Query(ge=1, le=1000, description="Lignes par page (1 à 1000).")]
+# The maxima are settings (max_page_size, max_aggregate_rows): the engine checks them.
+LimitParam = Annotated[int, Query(ge=1, description="Lignes par page (1 000 au plus, sauf "
+                                  "réglage contraire du serveur).")]
 OffsetParam = Annotated[int, Query(ge=0, description="Nombre de lignes à sauter.")]
 CursorParam = Annotated[str | None, Query(description="Curseur next_cursor d'une page "
                                           "précédente (remplace offset).")]
@@ -359,8 +360,9 @@ AGGREGATE_DOC = (
 )
 GroupParam = Annotated[list[str], Query(description="Colonne de regroupement (répétable).")]
 MetricParam = Annotated[list[str], Query(description="Calcul (répétable), count par défaut.")]
-AggLimitParam = Annotated[int | None, Query(ge=1, le=10_000, description="Garder les N "
-                                            "premiers groupes.")]
+AggLimitParam = Annotated[int | None, Query(ge=1, description="Garder les N premiers "
+                                            "groupes (10 000 au plus, sauf réglage "
+                                            "contraire du serveur).")]
 
 
 @router.get("/datasets/{slug}/aggregate", response_model=AggregateOut,
