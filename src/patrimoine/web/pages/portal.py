@@ -32,7 +32,7 @@ from patrimoine.inventory.licences import licence
 from patrimoine.protection import gate
 from patrimoine.protection.register import service as register
 from patrimoine.charter import quality
-from patrimoine.standards import validation
+from patrimoine.standards import queries as standards
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 from patrimoine.web.head import is_head
 from patrimoine.web.templating import markdown, render
@@ -181,7 +181,7 @@ def _dataset_context(request: Request, session: Session, principal: Principal,
     # Quality and schema conformity of what this visitor reads (the version shown).
     shown = {dataset.id: latest} if latest is not None else {}
     ctx["quality"] = quality.quality_score(session, dataset, ctx["settings"], shown)
-    ctx["conformity"] = validation.conformities(session, [dataset], shown)[dataset.id]
+    ctx["conformity"] = standards.conformities(session, [dataset.id], shown)[dataset.id]
     ctx["band_labels"] = quality.BAND_LABELS
     ctx["json_ld"] = _json_ld(request, dataset, ctx["licence"], ctx["modified"], latest,
                               ctx["formats"].get(latest.number, []) if latest else [])
