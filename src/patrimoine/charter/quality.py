@@ -262,7 +262,7 @@ def _available(version: VersionFields | None, settings: Settings | None) -> Crit
         return Criterion(cid, False, "Aucune ressource publiée dans l'entrepôt.")
     if settings is None:
         return Criterion(cid, True, f"La version {version.number} est publiée.")
-    if stored.has_file(settings, version):
+    if stored.has_file(settings, version.path):
         return Criterion(cid, True, f"Le fichier de la version {version.number} est disponible.")
     return Criterion(cid, False, f"Le fichier de la version {version.number} est introuvable.")
 

@@ -64,9 +64,9 @@ def stored_versions(session: Session, dataset_ids: Collection[int]) -> list[Stor
         .where(v.dataset_id.in_(list(dataset_ids))))]
 
 
-def has_file(settings: Settings, version: VersionFacts | DatasetVersion) -> bool:
-    """Whether the version's Parquet file is in the store (`path` is relative to data_dir)."""
-    return (Path(settings.data_dir) / version.path).is_file()
+def has_file(settings: Settings, path: str) -> bool:
+    """Whether a version's Parquet file (its `path`, relative to data_dir) is in the store."""
+    return (Path(settings.data_dir) / path).is_file()
 
 
 def layout_bytes(settings: Settings) -> dict[str, int]:

@@ -307,10 +307,11 @@ def unresolved_of(session: Session, version_ids: Collection[int]
     found = list(session.scalars(
         select(PersonalDataFinding).where(PersonalDataFinding.version_id.in_(list(version_ids)))
         .order_by(PersonalDataFinding.id)))
-    decisions = {(d.dataset_id, d.column, d.kind): d for d in session.scalars(
-        select(PersonalDataDecision).where(
-            PersonalDataDecision.dataset_id.in_({f.dataset_id for f in found})))} \
-        if found else {}
+    decisions: dict[tuple[int, str, str], PersonalDataDecision] = {}
+    if found:
+        for d in session.scalars(select(PersonalDataDecision).where(
+                PersonalDataDecision.dataset_id.in_(sorted({f.dataset_id for f in found})))):
+            decisions[(d.dataset_id, d.column, d.kind)] = d
     out: dict[int, list[FindingView]] = {}
     for f in found:
         view = FindingView(f, decisions.get((f.dataset_id, *f.key)))
