@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -236,3 +237,14 @@ def list_events(session: Session, filters: EventFilters, *, limit: int = 50,
     rows = list(session.scalars(select(AuditEvent).where(*conditions)
                                 .order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))
     return rows, total
+
+
+def last_at(session: Session, actions: Collection[str], targets: Collection[str]
+            ) -> dict[str, datetime]:
+    """When each target last saw one of `actions` (targets that never did are left out)."""
+    if not actions or not targets:
+        return {}
+    return {target: at for target, at in session.execute(
+        select(AuditEvent.target, func.max(AuditEvent.at))
+        .where(AuditEvent.action.in_(list(actions)), AuditEvent.target.in_(list(targets)))
+        .group_by(AuditEvent.target))}

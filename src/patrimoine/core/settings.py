@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port `patrimoine serve` listens on.")
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base of public URIs.")
     max_upload_bytes: int = Field(
-        default=50 * 1024 * 1024, description="Largest spreadsheet accepted by the web import."
+        default=50 * 1024 * 1024, description="Largest file an upload may send (web forms, API)."
     )
     session_max_age_seconds: int = Field(
         default=12 * 3600, description="How long a web login lasts."

@@ -15,17 +15,14 @@ library, with no database (declarations and versions are in standards/validation
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from patrimoine.core.errors import Invalid, NotFound
-from patrimoine.standards import schemas
 
 MAX_ERRORS = 1000
 
@@ -159,16 +156,6 @@ def _schema_error(exc: Exception) -> str:
         return f"propriété « {match.group(1)} » invalide"
     text = re.sub(r"^\[[\w-]+\]\s*", "", text)
     return "descripteur invalide : " + text
-
-
-def schema_digest(descriptor: dict[str, Any]) -> str:
-    canonical = json.dumps(descriptor, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-@lru_cache(maxsize=64)
-def shipped_digest(name: str) -> str:
-    return schema_digest(schemas.get_schema(name).descriptor())
 
 
 def schema_title(descriptor: dict[str, Any], fallback: str = "Schéma déposé") -> str:

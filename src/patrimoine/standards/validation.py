@@ -5,14 +5,14 @@
 - `validate_version` validates a published version: its Parquet file is written to a
   temporary CSV under the headers of the source file (`version_as_csv`), then validated by
   standards/tableschema.py.
-- `conformity` / `conformities`: the badge a dataset's latest version earns.
+- `conformity`: the badge a dataset's latest version earns, validating when no result is
+  kept yet (`standards.queries.conformities` reads the kept results for many datasets).
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,12 +31,19 @@ from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset
 from patrimoine.standards import schemas
 from patrimoine.standards.models import SchemaDeclaration, SchemaValidation
+from patrimoine.standards.queries import (
+    CONFORM,
+    NO_DATA,
+    NO_SCHEMA,
+    NOT_CHECKED,
+    NOT_CONFORM,
+    Conformity,
+)
+from patrimoine.standards.schemas import schema_digest
 from patrimoine.standards.tableschema import (
     ValidationReport,
     load_table_schema,
-    schema_digest,
     schema_title,
-    shipped_digest,
     validate_file,
 )
 
@@ -293,44 +300,8 @@ def validate_version(session: Session, settings: Settings, version: DatasetVersi
 
 
 # ---------------------------------------------------------------------------------------------
-# Conformity (the badge)
+# Conformity (the badge; read for many datasets by standards.queries.conformities)
 # ---------------------------------------------------------------------------------------------
-
-CONFORM = "conforme"
-NOT_CONFORM = "non-conforme"
-NOT_CHECKED = "non-verifie"
-NO_SCHEMA = "sans-schema"
-NO_DATA = "sans-donnees"
-CONFORMITY_LABELS = {
-    CONFORM: "Conforme au schéma", NOT_CONFORM: "Non conforme au schéma",
-    NOT_CHECKED: "Conformité non vérifiée", NO_SCHEMA: "Aucun schéma déclaré",
-    NO_DATA: "Aucune donnée publiée",
-}
-
-
-@dataclass(frozen=True)
-class Conformity:
-    status: str
-    schema_title: str | None = None
-    schema_name: str | None = None
-    version: int | None = None
-    error_count: int | None = None
-
-    @property
-    def conform(self) -> bool:
-        return self.status == CONFORM
-
-    @property
-    def label(self) -> str:
-        text = CONFORMITY_LABELS[self.status]
-        if self.status == CONFORM and self.schema_title:
-            return f"Conforme au schéma {self.schema_title}"
-        return text
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "conform": self.conform, "label": self.label,
-                "schema": self.schema_name, "schema_title": self.schema_title,
-                "version": self.version, "error_count": self.error_count}
 
 
 def conformity(session: Session, dataset: Dataset,
@@ -361,58 +332,3 @@ def conformity(session: Session, dataset: Dataset,
         return Conformity(NOT_CHECKED, declared.title, name, version.number)
     return Conformity(CONFORM if cached.valid else NOT_CONFORM, declared.title, name,
                       version.number, cached.error_count)
-
-
-def conformities(session: Session, datasets: list[Dataset],
-                 shown: Mapping[int, DatasetVersion] | None = None) -> dict[int, Conformity]:
-    """conformity() for many datasets in a few queries (lists, facets, quality bands).
-
-    `shown` (dataset id -> version) judges those versions instead of the latest ones: the
-    portal passes the versions the public may read (a dataset left out has none)."""
-    ids = [d.id for d in datasets]
-    if not ids:
-        return {}
-    declarations: dict[int, list[SchemaDeclaration]] = {}
-    for decl in session.scalars(select(SchemaDeclaration)
-                                .where(SchemaDeclaration.dataset_id.in_(ids))
-                                .order_by(SchemaDeclaration.id)):
-        declarations.setdefault(decl.dataset_id, []).append(decl)
-    latest: dict[int, DatasetVersion] = {}
-    if shown is not None:
-        latest = {i: v for i, v in shown.items() if i in set(ids)}
-    elif declarations:
-        for v in session.scalars(select(DatasetVersion)
-                                 .where(DatasetVersion.dataset_id.in_(list(declarations)))):
-            if v.dataset_id not in latest or v.number > latest[v.dataset_id].number:
-                latest[v.dataset_id] = v
-    results: dict[tuple[int, str], SchemaValidation] = {}
-    version_ids = [v.id for v in latest.values()]
-    if version_ids:
-        for r in session.scalars(select(SchemaValidation)
-                                 .where(SchemaValidation.version_id.in_(version_ids))):
-            results[(r.version_id, r.schema_digest)] = r
-    out: dict[int, Conformity] = {}
-    for dataset in datasets:
-        version = latest.get(dataset.id)
-        decls = declarations.get(dataset.id, [])
-        chosen = None
-        if version is not None:
-            chosen = next((d for d in reversed(decls) if d.version_id == version.id), None)
-        if chosen is None:
-            chosen = next((d for d in reversed(decls) if d.version_id is None), None)
-        if chosen is None:
-            out[dataset.id] = Conformity(NO_SCHEMA)
-            continue
-        if version is None:
-            out[dataset.id] = Conformity(NO_DATA, chosen.title, chosen.schema_name)
-            continue
-        digest = (shipped_digest(chosen.schema_name) if chosen.schema_name
-                  else schema_digest(dict(chosen.descriptor or {})))
-        found = results.get((version.id, digest))
-        if found is None:
-            out[dataset.id] = Conformity(NOT_CHECKED, chosen.title, chosen.schema_name,
-                                         version.number)
-        else:
-            out[dataset.id] = Conformity(CONFORM if found.valid else NOT_CONFORM, chosen.title,
-                                         chosen.schema_name, version.number, found.error_count)
-    return out

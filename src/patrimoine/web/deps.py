@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from patrimoine.access import service as accounts
 from patrimoine.access.principal import Principal
@@ -113,10 +114,14 @@ def csrf_token(request: Request) -> str:
 
 async def check_csrf(request: Request) -> None:
     """Form posts from a browser session must carry the session's CSRF token."""
+    verify_csrf(request, await request.form())
+
+
+def verify_csrf(request: Request, form: FormData) -> None:
+    """check_csrf() on a form already read (an upload's: see web/uploads.py)."""
     if getattr(request.state, "via_token", False):
         return
     expected = request.session.get("csrf")
-    form = await request.form()
     sent = form.get("csrf_token") or request.headers.get("x-csrf-token") or ""
     if not expected or not hmac.compare_digest(str(sent), str(expected)):
         raise Forbidden(

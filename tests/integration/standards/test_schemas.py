@@ -15,7 +15,8 @@ from patrimoine.bootstrap import Services
 from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.datastore.versions import get_version
 from patrimoine.inventory.models import AccessLevel, Dataset
-from patrimoine.standards import schemas, tableschema, validation
+from patrimoine.standards import queries, schemas, tableschema, validation
+from patrimoine.standards.queries import CONFORM, NO_DATA, NO_SCHEMA, NOT_CHECKED, NOT_CONFORM
 from patrimoine.standards.validation import CONFORM, NO_DATA, NO_SCHEMA, NOT_CHECKED, NOT_CONFORM
 from tests import factories
 from tests.integration.datastore.ingest_support import SYSTEM, load, write
@@ -213,7 +214,7 @@ def test_a_version_is_validated_against_the_declared_schema(services: Services,
         found = {(e.record, e.field, e.constraint) for e in report.errors}
         assert found == {(1, "Code", "pattern"), (2, "Nom", "required"),
                          (2, "Places", "minimum")}
-        assert validation.conformities(session, [entry])[entry.id] == badge
+        assert queries.conformities(session, [entry.id])[entry.id] == badge
 
 
 def test_declarations_by_name_per_version_and_removal(services: Services, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -293,6 +293,28 @@ def views(session: Session, version: DatasetVersion) -> list[FindingView]:
 
 def unresolved(session: Session, version: DatasetVersion) -> list[FindingView]:
     return [v for v in views(session, version) if not v.resolved]
+
+
+def unresolved_of(session: Session, version_ids: Collection[int]
+                  ) -> dict[int, list[FindingView]]:
+    """`unresolved` for many versions in two queries: version id -> its unresolved findings
+    (versions without any left out)."""
+    if not version_ids:
+        return {}
+    found = list(session.scalars(
+        select(PersonalDataFinding).where(PersonalDataFinding.version_id.in_(list(version_ids)))
+        .order_by(PersonalDataFinding.id)))
+    decisions: dict[tuple[int, str, str], PersonalDataDecision] = {}
+    if found:
+        for d in session.scalars(select(PersonalDataDecision).where(
+                PersonalDataDecision.dataset_id.in_(sorted({f.dataset_id for f in found})))):
+            decisions[(d.dataset_id, d.column, d.kind)] = d
+    out: dict[int, list[FindingView]] = {}
+    for f in found:
+        view = FindingView(f, decisions.get((f.dataset_id, *f.key)))
+        if not view.resolved:
+            out.setdefault(f.version_id, []).append(view)
+    return out
 
 
 def list_findings(session: Session, settings: Settings, principal: Principal,

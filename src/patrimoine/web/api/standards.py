@@ -4,15 +4,12 @@ quality scores, and the inventory in the data-catalogue schema (catalogue-donnee
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid
@@ -23,6 +20,7 @@ from patrimoine.reading.service import Purpose, open_for_reader
 from patrimoine.standards import schemas, tableschema, validation
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
+from patrimoine.web.uploads import FileDep
 
 router = APIRouter(prefix="/api/v1", tags=["standards"])
 
@@ -57,26 +55,11 @@ def get_schema(name: str) -> dict[str, Any]:
         "schema": {"type": "object", "required": ["file"], "properties": {
             "file": {"type": "string", "format": "binary"}}}}}}},
 )
-async def validate_upload(name: str, request: Request) -> dict[str, Any]:
+async def validate_upload(name: str, upload: FileDep) -> dict[str, Any]:
     shipped = schemas.get_schema(name)
-    limit = services(request).settings.max_upload_bytes
-    try:
-        form = await request.form(max_files=1, max_fields=5)
-    except Exception as exc:  # a malformed multipart body
-        raise Invalid("Envoyez le fichier en multipart/form-data, dans le champ « file ».") \
-            from exc
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise Invalid("Aucun fichier reçu : envoyez-le dans le champ « file ».")
-        data = await upload.read(limit + 1)
-        filename = Path(upload.filename or "fichier.csv").name
-    finally:
-        await form.close()
-    if len(data) > limit:
-        raise Invalid(f"Le fichier envoyé est trop volumineux : {limit / 1_048_576:.0f} Mo au "
-                      "plus.")
+    filename = upload.filename
     if not shipped.is_table_schema:
+        data = await run_in_threadpool(upload.file.read_bytes)
         try:
             document = json.loads(data.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -86,10 +69,10 @@ async def validate_upload(name: str, request: Request) -> dict[str, Any]:
                 "file": filename}
 
     def run() -> tableschema.ValidationReport:
-        with tempfile.TemporaryDirectory(prefix="patrimoine-upload-") as folder:
-            path = Path(folder) / (filename if "." in filename else f"{filename}.csv")
-            path.write_bytes(data)
-            return tableschema.validate_file(path, shipped.descriptor())
+        path = upload.file
+        if "." not in filename:  # read as CSV
+            path = path.rename(path.with_name(f"{filename}.csv"))
+        return tableschema.validate_file(path, shipped.descriptor())
 
     report = await run_in_threadpool(run)
     return {**report.as_dict(), "schema": shipped.name, "schema_title": report.schema_title,
@@ -205,28 +188,12 @@ def export_scdl_report(request: Request, session: SessionDep,
             "dry_run": {"type": "boolean"}}}}}}},
 )
 async def import_scdl(
-    request: Request, session: SessionDep, principal: PrincipalDep,
+    session: SessionDep, principal: PrincipalDep, upload: FileDep,
     dry_run: Annotated[bool | None, Query(description="Simuler sans rien écrire.")] = None,
 ) -> dict[str, Any]:
-    limit = services(request).settings.max_upload_bytes
-    try:
-        form = await request.form(max_files=1, max_fields=10)
-    except Exception as exc:  # a malformed multipart body
-        raise Invalid("Envoyez le catalogue en multipart/form-data, dans le champ « file ».") \
-            from exc
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise Invalid("Aucun fichier reçu : envoyez le catalogue dans le champ « file ».")
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            raise Invalid(f"Le fichier envoyé est trop volumineux : "
-                          f"{limit / 1_048_576:.0f} Mo au plus.")
-        if dry_run is None:
-            dry_run = str(form.get("dry_run", "")).strip().lower() in _TRUE
-        filename = upload.filename or "catalogue.csv"
-    finally:
-        await form.close()
+    if dry_run is None:
+        dry_run = str(upload.form.get("dry_run", "")).strip().lower() in _TRUE
+    data = await run_in_threadpool(upload.file.read_bytes)
     result = await run_in_threadpool(scdl_catalogue.import_catalogue, session, principal, data,
-                                     filename, dry_run=dry_run)
+                                     upload.filename, dry_run=dry_run)
     return result.as_dict()

@@ -8,11 +8,10 @@ matches the inventory as it is at that moment. Nothing stays in memory between r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile
 
 from patrimoine.access.permissions import can_import_inventory, require
 from patrimoine.core.errors import Invalid
@@ -22,12 +21,14 @@ from patrimoine.web.pages import dataset_form
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.pages.uploads import UploadKeeper
 from patrimoine.web.templating import flash
+from patrimoine.web.uploads import ReceiveUpload, Upload
 
 router = APIRouter(include_in_schema=False)
 
 EXTENSIONS = ("xlsx", "ods", "csv")
 SESSION_KEY = "inventory_import"
 KEEPER = UploadKeeper(SESSION_KEY, "import", EXTENSIONS)
+SentFile = Annotated[Upload, Depends(ReceiveUpload("fichier", page=True))]
 ROWS_SHOWN = 200
 ERRORS_SHOWN = 300
 
@@ -77,29 +78,25 @@ def import_form(request: Request, principal: LoggedInDep) -> Response:
 
 @router.post("/admin/inventaire/import")
 def upload(request: Request, session: SessionDep, principal: LoggedInDep,
-           posted: FormDep) -> Response:
+           sent: SentFile) -> Response:
     require(can_import_inventory(principal), principal, "importer un inventaire")
+    if sent.refused:
+        return _upload_page(request, sent.refused, status=413)
     _forget(request)
-    upload = posted.get("fichier")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    if sent.path is None:
         return _upload_page(request, "Choisissez un fichier à importer.", status=422)
-    filename = Path(upload.filename).name
+    filename = sent.filename
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if ext not in EXTENSIONS:
         return _upload_page(request, f"Le fichier « {filename} » n'est pas un tableur accepté : "
                                      "envoyez un fichier XLSX, ODS ou CSV.", status=422)
-    limit = services(request).settings.max_upload_bytes
-    data = upload.file.read(limit + 1)
-    if len(data) > limit:
-        return _upload_page(request, f"Le fichier dépasse la taille permise "
-                                     f"({limit // (1024 * 1024)} Mo).", status=413)
     try:
-        table = audit_sheet.read_spreadsheet(data, filename)
+        table = audit_sheet.read_spreadsheet(sent.path.read_bytes(), filename)
     except Invalid as exc:
         return _upload_page(request, exc.message, status=422)
     plan = audit_sheet.plan_import(session, principal, table)
     if plan.ok and (plan.counts["create"] or plan.counts["update"]):
-        KEEPER.keep(request, data, filename, ext)
+        KEEPER.keep(request, sent.path, filename, ext)
     return _preview(request, plan, status=200 if plan.ok else 422)
 
 

@@ -8,12 +8,11 @@ permissions are theirs (access/permissions.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from starlette.datastructures import UploadFile
 
 from patrimoine.access.permissions import (
     can_edit_register,
@@ -43,15 +42,17 @@ from patrimoine.protection.register.vocabulary import (
     SpecialCategory,
     TransferSafeguard,
 )
-from patrimoine.web.deps import LoggedInDep, SessionDep, services
+from patrimoine.web.deps import LoggedInDep, SessionDep
 from patrimoine.web.pages import protection_forms as forms
 from patrimoine.web.pages import register_public
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.templating import flash
+from patrimoine.web.uploads import ReceiveUpload, Upload, UploadTooLarge
 
 router = APIRouter(include_in_schema=False)
 router.include_router(register_public.router)
 SECTION = "protection"
+SentFile = Annotated[Upload, Depends(ReceiveUpload("file", page=True))]
 
 
 def _organisations(session: SessionDep, principal: Any, *, cases: bool = False
@@ -107,16 +108,14 @@ def register_page(request: Request, session: SessionDep, principal: LoggedInDep,
 
 @router.post("/admin/protection/registre/import")
 async def register_import(request: Request, session: SessionDep, principal: LoggedInDep,
-                          posted: FormDep) -> Response:
-    upload = posted.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+                          sent: SentFile) -> Response:
+    if sent.refused:
+        raise UploadTooLarge(sent.refused)  # this form's errors show on the error page
+    if sent.path is None:
         raise Invalid("Choisissez le fichier du registre (XLSX, ODS ou CSV).")
-    limit = services(request).settings.max_upload_bytes
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise Invalid(f"Le fichier envoyé est trop volumineux : {limit} octets au plus.")
-    dry_run = bool(posted.get("dry_run"))
-    plan = spreadsheet.plan_register_import(session, principal, data, upload.filename)
+    dry_run = bool(sent.form.get("dry_run"))
+    plan = spreadsheet.plan_register_import(session, principal, sent.path.read_bytes(),
+                                            sent.filename)
     result = None
     if plan.ok and not dry_run:
         result = spreadsheet.apply_register_import(session, principal, plan)

@@ -35,7 +35,7 @@ from patrimoine.reading.service import (
     open_for_reader,
     versions_for_reader,
 )
-from patrimoine.standards import validation
+from patrimoine.standards import queries as standards
 from patrimoine.usage import service as usage
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 from patrimoine.web.head import is_head
@@ -176,7 +176,7 @@ def _dataset_context(request: Request, session: Session, principal: Principal,
     # Quality and schema conformity of what this visitor reads (the version shown).
     shown = {dataset.id: latest} if latest is not None else {}
     ctx["quality"] = quality.quality_score(session, dataset, ctx["settings"], shown)
-    ctx["conformity"] = validation.conformities(session, [dataset], shown)[dataset.id]
+    ctx["conformity"] = standards.conformities(session, [dataset.id], shown)[dataset.id]
     ctx["band_labels"] = quality.BAND_LABELS
     ctx["json_ld"] = _json_ld(request, dataset, ctx["licence"], ctx["modified"], latest,
                               ctx["formats"].get(latest.number, []) if latest else [])
