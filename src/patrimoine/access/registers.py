@@ -108,7 +108,7 @@ def visible(register: Register, principal: Principal, organisation_id: int | Non
     column = register.entity.organisation_id
     if organisation_id is not None:
         require(may_see(register, principal, organisation_id), principal, register.reading)
-        return column == organisation_id  # type: ignore[no-any-return]
+        return column == organisation_id
     scope = register.readers(principal)
     return true() if scope is None else column.in_(scope)
 

@@ -12,8 +12,8 @@ reported with what is missing, so that the file validates against the schema unm
 
 Import reads such a file (or an `scdl-catalogue` one) into the audit-spreadsheet importer's
 own table: columns are renamed to the importer's headers and values put in its vocabulary,
-then `inventory.audit_sheet.plan_import` / `importer.apply_import` do the work (natural keys, history,
-audit, all or nothing). Columns the inventory has no field for (formats, URL, SIRET,
+then `inventory.audit_sheet.plan_import` / `importer.apply_import` do the work (natural keys,
+history, audit, all or nothing). Columns the inventory has no field for (formats, URL, SIRET,
 publication and update dates, information system) are kept in the entry's `extra["catalogue"]`
 and written back on export.
 """

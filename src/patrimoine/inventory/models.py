@@ -83,7 +83,8 @@ class UpdateFrequency(StrEnum):
 
 # French labels, and the other words people write for them in inventories (folded).
 _LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
-    Source: {Source.INTERNAL: "Interne", Source.EXTERNAL: "Externe", Source.BOTH: "Interne/Externe"},
+    Source: {Source.INTERNAL: "Interne", Source.EXTERNAL: "Externe",
+             Source.BOTH: "Interne/Externe"},
     YesNoUndefined: {
         YesNoUndefined.YES: "Oui",
         YesNoUndefined.NO: "Non",

@@ -167,9 +167,9 @@ def parse_cli(drop: list[str], mask: list[str], pseudonymise: list[str],
         items.append(item)
     items += [{"op": "pseudonymise", "column": c} for c in pseudonymise]
     for spec in generalise:
-        column, _, rest = spec.partition(":")
-        level, _, size = rest.partition(":")
-        items.append({"op": "generalise", "column": column, "level": level,
+        name, _, tail = spec.partition(":")
+        level, _, size = tail.partition(":")
+        items.append({"op": "generalise", "column": name, "level": level,
                       **({"size": size} if size else {})})
     return parse_plan(items)
 
@@ -266,6 +266,7 @@ def _expression(op: Operation | None, column: str, type_: str,
     if op.level == "year":
         return f"CAST(year({q}) AS BIGINT)", "integer"
     if op.level == "band":
+        assert op.size is not None  # parse_plan requires a band's size
         low = f"CAST(floor({q} / {op.size}) * {op.size} AS BIGINT)"
         return (f"CASE WHEN {q} IS NULL THEN NULL ELSE CAST({low} AS VARCHAR) || '-' || "
                 f"CAST({low} + {op.size - 1} AS VARCHAR) END", "string")

@@ -64,15 +64,13 @@ def _none_if_empty(value: str | None) -> str | None:
     return value or None
 
 
-def _text(max_length: int) -> Any:
-    """An optional text: empty means absent."""
-    return Annotated[str | None, Field(default=None, max_length=max_length),
+# Optional texts: empty means absent.
+Text200 = Annotated[str | None, Field(default=None, max_length=200),
+                    AfterValidator(_none_if_empty)]
+Text300 = Annotated[str | None, Field(default=None, max_length=300),
+                    AfterValidator(_none_if_empty)]
+Text1000 = Annotated[str | None, Field(default=None, max_length=1000),
                      AfterValidator(_none_if_empty)]
-
-
-Text300 = _text(300)
-Text1000 = _text(1000)
-Text200 = _text(200)
 
 
 class JointController(_Item):
