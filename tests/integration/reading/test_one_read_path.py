@@ -51,7 +51,6 @@ ALLOWED = {
     "patrimoine.web.layout_warmer": "builds version layouts before a request needs them "
                                     "(prepare_version, layout_ready); returns no rows",
     "patrimoine.retention.apply": "removes the cached layouts of purged data (CACHE_DIR)",
-    "patrimoine.charter.sobriety": "measures the disk the cached layouts take (CACHE_DIR)",
     "patrimoine.reversibility.export": "writes every version whole into the instance's "
                                        "reversibility archive, for the operator who moves "
                                        "out (command line): no reader, no scope",
