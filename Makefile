@@ -9,7 +9,7 @@ PYTEST := $(BIN)/python -m pytest -q -n auto
 # $(call timed,LABEL,COMMAND): runs COMMAND, prints how long it took, keeps its exit status.
 timed = s=$$(date +%s); $(2); rc=$$?; echo "$(1) : $$(($$(date +%s) - s)) s"; exit $$rc
 
-.PHONY: run test test-sqlite test-postgresql install install-dev system-deps screenshots bench clean
+.PHONY: run test check test-sqlite test-postgresql install install-dev system-deps screenshots bench clean
 
 run: $(VENV)/.runtime
 	$(BIN)/patrimoine db upgrade
@@ -17,11 +17,18 @@ run: $(VENV)/.runtime
 	$(BIN)/patrimoine serve
 
 # Target: both runs under 5 minutes on a quiet 2-core machine.
-test: $(VENV)/.dev system-deps
+test: $(VENV)/.dev check system-deps
 	@start=$$(date +%s); \
 	($(call timed,Tests SQLite,$(PYTEST))) && \
 	($(call timed,Tests PostgreSQL,PATRIMOINE_TEST_DB=postgresql $(PYTEST))); rc=$$?; \
 	echo "make test : $$(($$(date +%s) - start)) s en tout"; exit $$rc
+
+# The gates before any test: the tiers' import contract (.importlinter), the linter (rules in
+# pyproject.toml) and the type checker on the whole package, each with zero findings.
+check: $(VENV)/.dev
+	PYTHONPATH=$(CURDIR)/src $(BIN)/lint-imports
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
 
 test-sqlite: $(VENV)/.dev system-deps
 	@$(call timed,Tests SQLite,$(PYTEST))

@@ -32,7 +32,7 @@ from patrimoine.core.settings import Settings
 from patrimoine.datastore import engine, versions
 from patrimoine.datastore.ingest import ingest
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.demo.territory import load_demo
+from patrimoine.demo.loader import load_demo
 from patrimoine.interop import public
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import (
@@ -143,6 +143,10 @@ EQUIPEMENTS_COLUMNS: list[dict[str, Any]] = [
     {"name": "latitude", "type": "number"},
     {"name": "longitude", "type": "number"},
 ]
+
+# The limits of the default settings.
+LIMITS = engine.Limits.from_settings(Settings())
+
 POSITIONS = {"lat": "latitude", "lon": "longitude"}
 
 EQUIPEMENTS_SQL = """
@@ -205,7 +209,7 @@ def open_table(
     select_sql: str = EQUIPEMENTS_SQL,
     columns: list[dict[str, Any]] | None = None,
     positions: dict[str, str] | None = POSITIONS,
-    limits: engine.Limits = engine.DEFAULT_LIMITS,
+    limits: engine.Limits = LIMITS,
 ) -> engine.VersionTable:
     """A small version opened through the query engine, without any store."""
     key = uuid.uuid4().hex

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from patrimoine.bootstrap import Services
 from patrimoine.core.db import Database
-from patrimoine.demo.territory import load_demo
+from patrimoine.demo.loader import load_demo
 from patrimoine.inventory.models import Dataset
 from patrimoine.usage import service as usage
 from tests import factories as f

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from patrimoine.core.db import Database
-from patrimoine.demo.territory import load_demo
+from patrimoine.demo.loader import load_demo
 from tests import factories as f
 from tests.e2e.conftest import login, nav
 from tests.support.spreadsheets import audit_rows, write_audit

@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +42,14 @@ def _digest(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def lock_chain(session: Session) -> None:
+    """Hold the chain's lock until the transaction ends (PostgreSQL; SQLite lets one writer
+    at a time anyway). A writer that will append and also locks rows of its own (a register's
+    counter) takes this first, so every writer locks in the same order and none deadlocks."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+
+
 def record(
     session: Session,
     principal: Principal,
@@ -55,8 +64,7 @@ def record(
     if tip is not None and tip[0] is transaction and tip[1] in session:
         prev_hash = tip[1].hash
     else:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        lock_chain(session)
         prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
         prev_hash = prev or GENESIS
     event = AuditEvent(
@@ -229,3 +237,14 @@ def list_events(session: Session, filters: EventFilters, *, limit: int = 50,
     rows = list(session.scalars(select(AuditEvent).where(*conditions)
                                 .order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))
     return rows, total
+
+
+def last_at(session: Session, actions: Collection[str], targets: Collection[str]
+            ) -> dict[str, datetime]:
+    """When each target last saw one of `actions` (targets that never did are left out)."""
+    if not actions or not targets:
+        return {}
+    return {target: at for target, at in session.execute(
+        select(AuditEvent.target, func.max(AuditEvent.at))
+        .where(AuditEvent.action.in_(list(actions)), AuditEvent.target.in_(list(targets)))
+        .group_by(AuditEvent.target))}

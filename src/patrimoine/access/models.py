@@ -1,4 +1,5 @@
-"""Accounts, their roles per organisation, API tokens and the audit log."""
+"""Accounts, their roles per organisation, API tokens, the audit log, and the counters of the
+registers' references (access/registers.py)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ class Membership(Base):
     __table_args__ = (UniqueConstraint("account_id", "organisation_id", "role", "department_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"),
+                                            index=True)
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisation.id", ondelete="CASCADE"), index=True
     )
@@ -77,7 +79,8 @@ class ApiToken(Base):
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"),
+                                            index=True)
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -101,3 +104,17 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class RegisterCounter(Base):
+    """The last number drawn for the references of one register, organisation and year."""
+
+    __tablename__ = "register_counter"
+
+    # The register's table ("breach", "rights_request", "processing_activity"…).
+    register: Mapped[str] = mapped_column(String(60), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True)
+    # 0 for a register whose references do not start over each year.
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)

@@ -101,7 +101,8 @@ def readable_datasets(p: Principal) -> ColumnElement[bool]:
     staff_orgs = [o for o in p.roles if p.has_role(o, *STAFF)]
     if staff_orgs:
         clauses.append(
-            and_(Dataset.access_level == AccessLevel.INTERNAL, Dataset.organisation_id.in_(staff_orgs))
+            and_(Dataset.access_level == AccessLevel.INTERNAL,
+                 Dataset.organisation_id.in_(staff_orgs))
         )
     wide = [o for o in p.roles if p.has_role(o, *MANAGERS, Role.DPO)]
     if wide:

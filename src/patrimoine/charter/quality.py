@@ -20,47 +20,31 @@ udata's nine criteria (data.gouv.fr's "qualité des métadonnées") plus three o
 A criterion that cannot be judged (met is None) says why and is left out of the score:
 value = 100 × met / judged, rounded. Everything is computed in a few queries for many
 datasets (`quality_scores`), for lists, facets and the annual report's catalog average.
+
+The capabilities are read only through their `queries` modules (read-only records); the
+datasets and versions given by callers are read through the fields named in `DatasetFields`
+and `VersionFields`: an inventory row or a `DatasetFacts` record both do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from patrimoine.access.permissions import readable_datasets
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.settings import Settings
-from patrimoine.datastore import versions
-from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.labels import label
-from patrimoine.inventory.licences import licence as known_licence
-from patrimoine.inventory.models import Dataset, UpdateFrequency
-from patrimoine.protection import gate
-from patrimoine.protection.findings import service as findings
-from patrimoine.standards import schemas
-from patrimoine.standards.models import SchemaDeclaration
-from patrimoine.standards.validation import (
-    CONFORM,
-    NO_DATA,
-    NO_SCHEMA,
-    NOT_CHECKED,
-    NOT_CONFORM,
-    Conformity,
-    conformities,
-)
+from patrimoine.datastore import queries as stored
+from patrimoine.inventory import queries as inventory
+from patrimoine.protection import queries as protection
+from patrimoine.standards import queries as standards
 
 DESCRIPTION_MIN = 100
-FREQUENCY_DAYS = {
-    UpdateFrequency.CONTINUOUS: 1, UpdateFrequency.DAILY: 1, UpdateFrequency.WEEKLY: 7,
-    UpdateFrequency.MONTHLY: 31, UpdateFrequency.QUARTERLY: 92,
-    UpdateFrequency.SEMIANNUAL: 183, UpdateFrequency.ANNUAL: 366,
-}
+LATE_MARGIN = 1.1  # an update is late past its frequency's period plus 10 %
 OPEN_EXPORTS = "CSV, JSON, GeoJSON et Parquet"
 DOCUMENTATION_KEYS = ("documentation", "documentation_url", "landing_page", "page")
 
@@ -127,61 +111,70 @@ def band_of(value: float) -> str:
     return next(name for name, floor in BANDS if value >= floor)
 
 
+class DatasetFields(Protocol):
+    """What the score reads of a dataset (`inventory.queries.DatasetFacts` has it all)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def licence(self) -> str | None: ...
+    @property
+    def temporal_start(self) -> date | None: ...
+    @property
+    def temporal_end(self) -> date | None: ...
+    @property
+    def spatial_coverage(self) -> str | None: ...
+    @property
+    def update_frequency(self) -> str: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def extra(self) -> Mapping[str, Any]: ...
+    @property
+    def contains_personal_data(self) -> bool | None: ...
+
+
+class VersionFields(Protocol):
+    """What the score reads of a version (`datastore.queries.VersionFacts` has it all)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def columns(self) -> Sequence[Mapping[str, Any]]: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
 # ---------------------------------------------------------------------------------------------
 # Personal data: protection's publication gate
 # ---------------------------------------------------------------------------------------------
 
 
-def _gate() -> Callable[[Session, DatasetVersion], Sequence[Any]] | None:
-    return gate.publication_blockers
-
-
-def _scanned(session: Session, version: DatasetVersion) -> bool | None:
-    """Whether protection has scanned the version (None: cannot tell). A score never starts
-    a scan: reading the data is protection's work, not a page's."""
-    return findings.scan_of(session, version) is not None
-
-
-def _closed_versions(session: Session, versions_: Sequence[DatasetVersion]
-                     ) -> dict[int, str] | None:
-    """protection's gate for many versions at once (version id -> why it stays closed:
-    "unscanned", "findings", "anonymised")."""
-    return dict(gate.closed_versions(session, [v.id for v in versions_]))
-
-
-def _personal_data(session: Session, dataset: Dataset, version: DatasetVersion | None,
-                   closed: dict[int, str] | None = None) -> Criterion:
-    """`closed` (from `_closed_versions`) spares the queries of versions the gate lets
-    through and of those never scanned."""
+def _personal_data(dataset: DatasetFields, version: VersionFields | None,
+                   closed: Mapping[int, protection.Closed]) -> Criterion:
+    """`closed`: the gate's verdict on the versions scored (a score never starts a scan:
+    reading the data is protection's work, not a page's)."""
     cid = "no_personal_data_findings"
-    if version is not None and closed is not None and closed.get(version.id) != "findings":
-        if closed.get(version.id) == "unscanned":
-            return Criterion(cid, None, f"Inconnu : la version {version.number} n'a pas encore "
-                                        "été analysée (recherche de données personnelles).")
-        return Criterion(cid, True, f"Aucun constat de données personnelles non résolu sur la "
-                                    f"version {version.number}.")
-    gate = _gate()
     if version is None:
         if dataset.contains_personal_data:
             return Criterion(cid, False, "La fiche indique des données personnelles ; aucune "
                                          "version publiée n'a pu être analysée.")
         return Criterion(cid, None, "Aucune version publiée à analyser.")
-    if gate is None:
-        return Criterion(cid, None, "Inconnu : l'analyse des données personnelles "
-                                    "(module protection) n'est pas disponible.")
-    if _scanned(session, version) is False:
+    verdict = closed.get(version.id)
+    if verdict is not None and verdict.why == "unscanned":
         return Criterion(cid, None, f"Inconnu : la version {version.number} n'a pas encore été "
                                     "analysée (recherche de données personnelles).")
-    try:
-        blockers = list(gate(session, version))
-    except Exception as exc:  # the gate belongs to another capability; never break a score
-        return Criterion(cid, None, f"Inconnu : l'analyse des données personnelles a échoué "
-                                    f"({exc.__class__.__name__}).")
-    if blockers:
-        first = str(blockers[0])
+    if verdict is not None and verdict.blockers:
+        blockers = verdict.blockers
         return Criterion(cid, False, f"{len(blockers)} constat(s) de données personnelles non "
                                      f"résolu(s) bloquent la publication de la version "
-                                     f"{version.number} : {first}")
+                                     f"{version.number} : {blockers[0]}")
     return Criterion(cid, True, f"Aucun constat de données personnelles non résolu sur la "
                                 f"version {version.number}.")
 
@@ -191,14 +184,14 @@ def _personal_data(session: Session, dataset: Dataset, version: DatasetVersion |
 # ---------------------------------------------------------------------------------------------
 
 
-def _licence(dataset: Dataset) -> Criterion:
-    found = known_licence(dataset.licence)
-    if found is None:
+def _licence(dataset: DatasetFields) -> Criterion:
+    title = inventory.licence_title(dataset.licence)
+    if title is None:
         return Criterion("licence", False, "Aucune licence n'est indiquée.")
-    return Criterion("licence", True, f"Licence indiquée : {found.title}.")
+    return Criterion("licence", True, f"Licence indiquée : {title}.")
 
 
-def _temporal(dataset: Dataset) -> Criterion:
+def _temporal(dataset: DatasetFields) -> Criterion:
     start, end = dataset.temporal_start, dataset.temporal_end
     if not start and not end:
         return Criterion("temporal_coverage", False, "La couverture temporelle n'est pas "
@@ -208,7 +201,7 @@ def _temporal(dataset: Dataset) -> Criterion:
     return Criterion("temporal_coverage", True, f"Couverture temporelle : {text}.")
 
 
-def _spatial(dataset: Dataset) -> Criterion:
+def _spatial(dataset: DatasetFields) -> Criterion:
     if not dataset.spatial_coverage:
         return Criterion("spatial_coverage", False, "La couverture spatiale n'est pas "
                                                     "renseignée.")
@@ -216,35 +209,37 @@ def _spatial(dataset: Dataset) -> Criterion:
                      f"Couverture spatiale : {dataset.spatial_coverage}.")
 
 
-def _frequency(dataset: Dataset) -> Criterion:
-    if dataset.update_frequency == UpdateFrequency.UNKNOWN:
+def _frequency(dataset: DatasetFields) -> Criterion:
+    frequency = inventory.frequency(dataset.update_frequency)
+    if not frequency.known:
         return Criterion("update_frequency", False, "La fréquence de mise à jour est inconnue.")
     return Criterion("update_frequency", True,
-                     f"Fréquence de mise à jour : {label(dataset.update_frequency).lower()}.")
+                     f"Fréquence de mise à jour : {frequency.label.lower()}.")
 
 
-def _on_time(dataset: Dataset, version: DatasetVersion | None, at: datetime) -> Criterion:
+def _on_time(dataset: DatasetFields, version: VersionFields | None, at: datetime) -> Criterion:
     cid = "updated_on_time"
-    frequency = dataset.update_frequency
-    if frequency == UpdateFrequency.UNKNOWN:
+    frequency = inventory.frequency(dataset.update_frequency)
+    name = frequency.label.lower()
+    if not frequency.known:
         return Criterion(cid, False, "Sans fréquence connue, la fraîcheur ne peut être jugée.")
-    days = FREQUENCY_DAYS.get(frequency)
+    days = frequency.days
     if days is None:  # irregular, punctual: no deadline to miss
-        return Criterion(cid, True, f"Mise à jour {label(frequency).lower()} : pas d'échéance.")
+        return Criterion(cid, True, f"Mise à jour {name} : pas d'échéance.")
     last, what = ((version.created_at, f"version {version.number} publiée")
                   if version is not None else (dataset.updated_at, "fiche modifiée"))
-    limit = timedelta(days=days * 1.1)
+    limit = timedelta(days=days * LATE_MARGIN)
     age = at - last
     when = f"{last:%d/%m/%Y}"
     if age <= limit:
         return Criterion(cid, True, f"À jour : dernière mise à jour le {when} ({what}), "
-                                    f"fréquence {label(frequency).lower()}.")
+                                    f"fréquence {name}.")
     late = (age - timedelta(days=days)).days
     return Criterion(cid, False, f"En retard de {late} jour(s) : dernière mise à jour le {when} "
-                                 f"({what}) pour une fréquence {label(frequency).lower()}.")
+                                 f"({what}) pour une fréquence {name}.")
 
 
-def _description(dataset: Dataset) -> Criterion:
+def _description(dataset: DatasetFields) -> Criterion:
     size = len((dataset.description or "").strip())
     if size > DESCRIPTION_MIN:
         return Criterion("description", True, f"Description de {size} caractères.")
@@ -254,25 +249,26 @@ def _description(dataset: Dataset) -> Criterion:
                                            f"(plus de {DESCRIPTION_MIN} attendus).")
 
 
-def _open_format(version: DatasetVersion | None) -> Criterion:
+def _open_format(version: VersionFields | None) -> Criterion:
     if version is None:
         return Criterion("open_format", False, "Aucune ressource publiée dans l'entrepôt.")
     return Criterion("open_format", True, f"La version {version.number} se télécharge en "
                                           f"{OPEN_EXPORTS}, formats ouverts.")
 
 
-def _available(version: DatasetVersion | None, settings: Settings | None) -> Criterion:
+def _available(version: VersionFields | None, settings: Settings | None) -> Criterion:
     cid = "resources_available"
     if version is None:
         return Criterion(cid, False, "Aucune ressource publiée dans l'entrepôt.")
     if settings is None:
         return Criterion(cid, True, f"La version {version.number} est publiée.")
-    if versions.version_path(settings, version).is_file():
+    if stored.has_file(settings, version.path):
         return Criterion(cid, True, f"Le fichier de la version {version.number} est disponible.")
     return Criterion(cid, False, f"Le fichier de la version {version.number} est introuvable.")
 
 
-def _documentation(dataset: Dataset, declaration: SchemaDeclaration | None) -> Criterion:
+def _documentation(dataset: DatasetFields,
+                   declaration: standards.Declaration | None) -> Criterion:
     extra = dataset.extra or {}
     link = next((str(extra[k]) for k in DOCUMENTATION_KEYS if extra.get(k)), None)
     if link:
@@ -284,35 +280,13 @@ def _documentation(dataset: Dataset, declaration: SchemaDeclaration | None) -> C
                                              "déclaré.")
 
 
-def _field_descriptions(declaration: SchemaDeclaration | None) -> dict[str, str]:
-    if declaration is None:
-        return {}
-    if declaration.schema_name:
-        try:
-            descriptor = _shipped_descriptor(declaration.schema_name)
-        except Exception:  # a schema no longer shipped documents nothing
-            return {}
-    else:
-        descriptor = declaration.descriptor or {}
-    return {str(f.get("name")): str(f.get("description") or "").strip()
-            for f in descriptor.get("fields", []) if isinstance(f, dict)}
-
-
-_DESCRIPTOR_CACHE: dict[str, dict[str, Any]] = {}
-
-
-def _shipped_descriptor(name: str) -> dict[str, Any]:
-    if name not in _DESCRIPTOR_CACHE:
-        _DESCRIPTOR_CACHE[name] = schemas.get_schema(name).descriptor()
-    return _DESCRIPTOR_CACHE[name]
-
-
-def _columns(dataset: Dataset, version: DatasetVersion | None,
-             declaration: SchemaDeclaration | None) -> Criterion:
+def _columns(dataset: DatasetFields, version: VersionFields | None,
+             declaration: standards.Declaration | None) -> Criterion:
     cid = "columns_documented"
     if version is None or not version.columns:
         return Criterion(cid, False, "Aucune version publiée dont décrire les colonnes.")
-    described = {k: v for k, v in _field_descriptions(declaration).items() if v}
+    fields = declaration.field_descriptions if declaration is not None else {}
+    described = {k: v for k, v in fields.items() if v}
     extra_columns = (dataset.extra or {}).get("columns") or {}
     if isinstance(extra_columns, dict):
         described.update({str(k): str(v) for k, v in extra_columns.items() if v})
@@ -328,21 +302,21 @@ def _columns(dataset: Dataset, version: DatasetVersion | None,
                                  f"{shown}")
 
 
-def _conformity(badge: Conformity) -> Criterion:
+def _conformity(badge: standards.Conformity) -> Criterion:
     cid = "schema_conformity"
-    if badge.status == CONFORM:
+    if badge.status == standards.CONFORM:
         return Criterion(cid, True, f"La version {badge.version} est conforme au schéma "
                                     f"{badge.schema_title}.")
-    if badge.status == NOT_CONFORM:
+    if badge.status == standards.NOT_CONFORM:
         return Criterion(cid, False, f"La version {badge.version} n'est pas conforme au schéma "
                                      f"{badge.schema_title} ({badge.error_count} erreur(s)).")
-    if badge.status == NOT_CHECKED:
+    if badge.status == standards.NOT_CHECKED:
         return Criterion(cid, False, f"La conformité de la version {badge.version} au schéma "
                                      f"{badge.schema_title} n'a pas encore été vérifiée.")
-    if badge.status == NO_DATA:
+    if badge.status == standards.NO_DATA:
         return Criterion(cid, False, f"Schéma {badge.schema_title} déclaré, mais aucune donnée "
                                      "publiée.")
-    assert badge.status == NO_SCHEMA
+    assert badge.status == standards.NO_SCHEMA
     return Criterion(cid, False, "Aucun schéma de données n'est déclaré.")
 
 
@@ -351,50 +325,35 @@ def _conformity(badge: Conformity) -> Criterion:
 # ---------------------------------------------------------------------------------------------
 
 
-def quality_scores(session: Session, datasets: Sequence[Dataset],
+def quality_scores(session: Session, datasets: Sequence[DatasetFields],
                    settings: Settings | None = None,
-                   shown: Mapping[int, DatasetVersion] | None = None) -> dict[int, Score]:
-    """The score of each dataset (by id), loading versions and schemas in a few queries.
+                   shown: Mapping[int, VersionFields] | None = None) -> dict[int, Score]:
+    """The score of each dataset (by id), reading versions, schemas and the gate in a few
+    queries.
 
     `shown` (dataset id -> version) scores those versions instead of the latest ones: the
     portal passes the versions the public may read (a dataset left out has none)."""
     ids = [d.id for d in datasets]
     if not ids:
         return {}
-    latest: dict[int, DatasetVersion] = {}
+    latest: Mapping[int, VersionFields]
     if shown is not None:
         latest = {i: v for i, v in shown.items() if i in set(ids)}
     else:
-        newest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("n"))
-                  .where(DatasetVersion.dataset_id.in_(ids))
-                  .group_by(DatasetVersion.dataset_id).subquery())
-        for v in session.scalars(select(DatasetVersion).join(newest, and_(
-                DatasetVersion.dataset_id == newest.c.dataset_id,
-                DatasetVersion.number == newest.c.n))):
-            latest[v.dataset_id] = v
-    closed = _closed_versions(session, list(latest.values()))
-    declarations: dict[int, list[SchemaDeclaration]] = {}
-    for decl in session.scalars(select(SchemaDeclaration)
-                                .where(SchemaDeclaration.dataset_id.in_(ids))
-                                .order_by(SchemaDeclaration.id)):
-        declarations.setdefault(decl.dataset_id, []).append(decl)
-    badges = conformities(session, list(datasets), latest)
+        latest = stored.latest_versions(session, ids)
+    closed = protection.closed_versions(session, [v.id for v in latest.values()])
+    declared = standards.schema_facts(session, ids, latest)
     at = now()
     scores: dict[int, Score] = {}
     for dataset in datasets:
         version = latest.get(dataset.id)
-        decls = declarations.get(dataset.id, [])
-        declaration = None
-        if version is not None:
-            declaration = next((d for d in reversed(decls) if d.version_id == version.id), None)
-        if declaration is None:
-            declaration = next((d for d in reversed(decls) if d.version_id is None), None)
+        facts = declared[dataset.id]
         criteria = [
             _licence(dataset), _temporal(dataset), _spatial(dataset), _frequency(dataset),
             _on_time(dataset, version, at), _description(dataset), _open_format(version),
-            _available(version, settings), _documentation(dataset, declaration),
-            _columns(dataset, version, declaration), _conformity(badges[dataset.id]),
-            _personal_data(session, dataset, version, closed),
+            _available(version, settings), _documentation(dataset, facts.declaration),
+            _columns(dataset, version, facts.declaration), _conformity(facts.conformity),
+            _personal_data(dataset, version, closed),
         ]
         judged = [c for c in criteria if c.met is not None]
         value = round(100 * sum(1 for c in judged if c.met) / len(judged)) if judged else 0
@@ -402,19 +361,19 @@ def quality_scores(session: Session, datasets: Sequence[Dataset],
     return scores
 
 
-def quality_score(session: Session, dataset: Dataset, settings: Settings | None = None,
-                  shown: Mapping[int, DatasetVersion] | None = None) -> Score:
+def quality_score(session: Session, dataset: DatasetFields, settings: Settings | None = None,
+                  shown: Mapping[int, VersionFields] | None = None) -> Score:
     """The score of one dataset, 0 to 100, with each criterion met or not and why."""
     return quality_scores(session, [dataset], settings, shown)[dataset.id]
 
 
-def quality_bands(session: Session, datasets: Sequence[Dataset],
-                  shown: Mapping[int, DatasetVersion] | None = None) -> dict[int, str]:
+def quality_bands(session: Session, datasets: Sequence[DatasetFields],
+                  shown: Mapping[int, VersionFields] | None = None) -> dict[int, str]:
     """The band (bonne, moyenne, faible) of each dataset: the quality facet."""
     return {i: s.band for i, s in quality_scores(session, datasets, shown=shown).items()}
 
 
-def band_counts(session: Session, datasets: Sequence[Dataset]) -> dict[str, int]:
+def band_counts(session: Session, datasets: Sequence[DatasetFields]) -> dict[str, int]:
     """How many datasets fall in each band, every band listed."""
     counts = {name: 0 for name, _ in BANDS}
     for band in quality_bands(session, datasets).values():
@@ -435,15 +394,12 @@ class CatalogQuality:
 
 
 def catalog_quality(session: Session, principal: Principal | None = None,
-                    datasets: Sequence[Dataset] | None = None,
+                    datasets: Sequence[DatasetFields] | None = None,
                     batch: int = 500) -> CatalogQuality:
     """The catalog's average score (every dataset the principal may read, or those given),
     with the bands and how many datasets meet each criterion: a figure of the annual report."""
     if datasets is None:
-        query = select(Dataset).order_by(Dataset.id)
-        if principal is not None:
-            query = query.where(readable_datasets(principal))
-        datasets = list(session.scalars(query))
+        datasets = inventory.dataset_facts(session, principal=principal)
     total = 0
     count = 0
     bands = {name: 0 for name, _ in BANDS}

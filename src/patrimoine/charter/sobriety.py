@@ -9,28 +9,28 @@
 - duplicates: identical content hashes across datasets, and inventory entries whose titles
   have the same words (accents, case, punctuation, small words and word order aside) or
   differ by one word among at least three shared.
+
+The capabilities are read only through their `queries` modules (read-only records).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from patrimoine.access.models import AuditEvent
+from patrimoine.access import audit
 from patrimoine.core.clock import now
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import tokens
-from patrimoine.datastore.engine import CACHE_DIR
-from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.models import Dataset, Organisation
-from patrimoine.usage.models import DatasetDailyUsage
-from patrimoine.retention.apply import archives_root
+from patrimoine.datastore import queries as stored
+from patrimoine.inventory import queries as inventory
+from patrimoine.retention import queries as retention
+from patrimoine.usage import queries as usage
 
 READ_ACTIONS = ("datastore.read", "dataset.read", "dataset.downloaded", "datastore.export")
 STOP_WORDS = frozenset({"de", "des", "du", "la", "le", "les", "l", "d", "et", "en", "a", "au",
@@ -71,78 +71,52 @@ class Sobriety:
         }
 
 
-def _folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() \
-        else 0
-
-
-def _cache_sizes(settings: Settings) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    root = Path(settings.data_dir) / CACHE_DIR
-    if root.is_dir():
-        for p in root.glob("*-v*.duckdb"):
-            out[p.name.split("-v", 1)[0]] += p.stat().st_size
-    return out
-
-
 def compute(session: Session, settings: Settings, organisation_ids: list[int] | None = None,
             today: date | None = None) -> Sobriety:
     today = today or now().date()
     result = Sobriety()
-    orgs = select(Organisation).order_by(Organisation.name)
-    if organisation_ids is not None:
-        orgs = orgs.where(Organisation.id.in_(organisation_ids))
-    organisations = {o.id: o for o in session.scalars(orgs)}
-    caches = _cache_sizes(settings)
-    rows = session.execute(
-        select(Dataset.organisation_id, Dataset.id, DatasetVersion.size_bytes,
-               DatasetVersion.content_hash, DatasetVersion.created_at)
-        .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
-        .where(Dataset.organisation_id.in_(list(organisations))))
+    organisations = {o.id: o for o in inventory.organisation_facts(session, organisation_ids)}
+    entries = inventory.dataset_facts(session, organisation_ids=list(organisations))
+    datasets = {d.id: d for d in entries}
+    versions = stored.stored_versions(session, list(datasets))
+    layouts = stored.layout_bytes(settings)
+    archives = retention.archives_bytes(settings, [o.slug for o in organisations.values()])
     volumes = {oid: OrganisationVolume(oid, o.name) for oid, o in organisations.items()}
     hashes_of: dict[int, set[str]] = defaultdict(set)
     datasets_of: dict[int, set[int]] = defaultdict(set)
     oldest: dict[int, date] = {}
-    for org_id, dataset_id, size, content_hash, created in rows:
+    for version in versions:
+        org_id = datasets[version.dataset_id].organisation_id
         v = volumes[org_id]
         v.versions += 1
-        v.versions_bytes += int(size)
-        hashes_of[org_id].add(content_hash)
-        datasets_of[org_id].add(dataset_id)
-        day = created.date()
-        oldest[dataset_id] = min(oldest.get(dataset_id, day), day)
+        v.versions_bytes += int(version.size_bytes)
+        hashes_of[org_id].add(version.content_hash)
+        datasets_of[org_id].add(version.dataset_id)
+        day = version.created_at.date()
+        oldest[version.dataset_id] = min(oldest.get(version.dataset_id, day), day)
     for org_id, v in volumes.items():
         v.datasets = len(datasets_of[org_id])
-        v.cache_bytes = sum(caches.get(h, 0) for h in hashes_of[org_id])
-        v.archives_bytes = _folder_bytes(archives_root(settings) / organisations[org_id].slug)
+        v.cache_bytes = sum(layouts.get(h, 0) for h in hashes_of[org_id])
+        v.archives_bytes = archives[organisations[org_id].slug]
     result.volumes = sorted(volumes.values(), key=lambda v: -v.total_bytes)
-    result.unread = _unread(session, oldest, today)
-    result.same_content = _same_content(session, list(organisations))
-    result.similar_titles = _similar_titles(session, list(organisations))
+    result.unread = _unread(session, datasets, oldest, today)
+    result.same_content = _same_content(datasets, versions)
+    result.similar_titles = _similar_titles(entries)
     return result
 
 
-def _unread(session: Session, oldest: dict[int, date], today: date) -> list[dict[str, Any]]:
+def _unread(session: Session, datasets: dict[int, inventory.DatasetFacts], oldest: dict[int, date],
+            today: date) -> list[dict[str, Any]]:
     if not oldest:
         return []
     year_ago = today - timedelta(days=365)
-    last: dict[int, date] = {}
-    for dataset_id, day in session.execute(
-            select(DatasetDailyUsage.dataset_id, func.max(DatasetDailyUsage.day))
-            .where(DatasetDailyUsage.dataset_id.in_(list(oldest)),
-                   or_(DatasetDailyUsage.views > 0, DatasetDailyUsage.downloads > 0))
-            .group_by(DatasetDailyUsage.dataset_id)):
-        last[dataset_id] = day
-    datasets = {d.id: d for d in session.scalars(select(Dataset).where(
-        Dataset.id.in_(list(oldest))))}
+    last = usage.last_read(session, list(oldest))
     targets = {}
-    for d in datasets.values():
+    for dataset_id in oldest:
+        d = datasets[dataset_id]
         targets[f"dataset:{d.slug}"] = d.id
         targets[f"dataset:{d.uid}"] = d.id
-    for target, at in session.execute(
-            select(AuditEvent.target, func.max(AuditEvent.at))
-            .where(AuditEvent.action.in_(READ_ACTIONS), AuditEvent.target.in_(list(targets)))
-            .group_by(AuditEvent.target)):
+    for target, at in audit.last_at(session, READ_ACTIONS, list(targets)).items():
         dataset_id = targets[target]
         day = at.date()
         last[dataset_id] = max(last.get(dataset_id, day), day)
@@ -158,16 +132,14 @@ def _unread(session: Session, oldest: dict[int, date], today: date) -> list[dict
     return sorted(out, key=lambda r: (r["last_read"] or "", r["title"]))
 
 
-def _same_content(session: Session, organisation_ids: list[int]) -> list[dict[str, Any]]:
+def _same_content(datasets: dict[int, inventory.DatasetFacts],
+                  versions: Sequence[stored.StoredVersion]) -> list[dict[str, Any]]:
     groups: dict[str, set[tuple[str, str]]] = defaultdict(set)
     sizes: dict[str, int] = {}
-    for content_hash, slug, title, size in session.execute(
-            select(DatasetVersion.content_hash, Dataset.slug, Dataset.title,
-                   DatasetVersion.size_bytes)
-            .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
-            .where(Dataset.organisation_id.in_(organisation_ids))):
-        groups[content_hash].add((slug, title))
-        sizes[content_hash] = int(size)
+    for version in versions:
+        d = datasets[version.dataset_id]
+        groups[version.content_hash].add((d.slug, d.title))
+        sizes[version.content_hash] = int(version.size_bytes)
     return [{"content_hash": h, "size_bytes": sizes[h],
              "datasets": [{"dataset": s, "title": t} for s, t in sorted(members)]}
             for h, members in sorted(groups.items()) if len(members) > 1]
@@ -177,9 +149,8 @@ def _words(title: str) -> frozenset[str]:
     return frozenset(t for t in tokens(title) if t not in STOP_WORDS)
 
 
-def _similar_titles(session: Session, organisation_ids: list[int]) -> list[dict[str, Any]]:
-    entries = [(d.slug, d.title, _words(d.title)) for d in session.scalars(
-        select(Dataset).where(Dataset.organisation_id.in_(organisation_ids)).order_by(Dataset.id))]
+def _similar_titles(datasets: Sequence[inventory.DatasetFacts]) -> list[dict[str, Any]]:
+    entries = [(d.slug, d.title, _words(d.title)) for d in datasets]
     index: dict[str, list[int]] = defaultdict(list)
     for i, (_, _, words) in enumerate(entries):
         for w in words:

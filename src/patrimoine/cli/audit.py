@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -88,9 +88,10 @@ def list_events(
     try:
         with svc.db.unit_of_work() as session:
             events, total = audit.list_events(session, filters, limit=limit, offset=offset)
-            rows = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor_label,
-                     "action": e.action, "target": e.target, "details": e.details,
-                     "hash": e.hash} for e in events]
+            rows: list[dict[str, Any]] = [
+                {"id": e.id, "at": e.at.isoformat(), "actor": e.actor_label,
+                 "action": e.action, "target": e.target, "details": e.details,
+                 "hash": e.hash} for e in events]
     finally:
         svc.db.dispose()
     if as_json:

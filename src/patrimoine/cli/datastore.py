@@ -219,7 +219,7 @@ def versions_command(
     svc = services()
     with svc.db.unit_of_work() as session:
         entry = inventory.get_dataset(session, Principal.system(CLI), dataset)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"id": v.id, "number": v.number, "row_count": v.row_count,
              "size_bytes": v.size_bytes, "content_hash": v.content_hash,
              "created_at": v.created_at.isoformat(), "source_filename": v.source_filename,
@@ -246,7 +246,8 @@ def diff_command(
     dataset: Annotated[str, typer.Argument(help="Identifiant (slug) du jeu de données.")],
     a: Annotated[int, typer.Argument(help="Numéro de la version la plus ancienne.")],
     b: Annotated[int, typer.Argument(help="Numéro de la version la plus récente.")],
-    key: Annotated[str | None, typer.Option("--key", help="Colonne qui identifie les lignes.")] = None,
+    key: Annotated[str | None, typer.Option(
+        "--key", help="Colonne qui identifie les lignes.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Afficher en JSON.")] = False,
 ) -> None:
     """Résumer les changements entre deux versions A et B d'un jeu de données."""

@@ -35,7 +35,7 @@ def demo(
     Les mots de passe des comptes sont affichés une seule fois, ici ; seule leur empreinte
     est conservée.
     """
-    from patrimoine.demo.territory import is_empty, load_demo
+    from patrimoine.demo.loader import is_empty, load_demo
 
     svc = services()
     with svc.db.session() as session:

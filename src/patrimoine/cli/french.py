@@ -44,5 +44,6 @@ def install() -> None:
             option.help = HELP_OPTION_TEXT
         return option
 
+    # A patch of Typer's Click: a mark on the function, then the method replaced.
     get_help_option.french = True  # type: ignore[attr-defined]
     Command.get_help_option = get_help_option  # type: ignore[method-assign]

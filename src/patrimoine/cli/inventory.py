@@ -13,7 +13,8 @@ from rich.text import Text
 from patrimoine.access.principal import Principal
 from patrimoine.cli.common import console, err_console, services
 from patrimoine.core.errors import Invalid
-from patrimoine.inventory import importer, queries
+from patrimoine.core.tabular import DELIMITER_NAMES
+from patrimoine.inventory import audit_sheet, importer, queries
 
 app = typer.Typer(help="L'inventaire des jeux de données.", no_args_is_help=True)
 
@@ -70,7 +71,8 @@ def import_(
     principal = Principal.system("ligne de commande")
     svc = services()
     with svc.db.unit_of_work() as session:
-        plan = importer.plan_import(session, principal, importer.read_spreadsheet(data, file.name))
+        table = audit_sheet.read_spreadsheet(data, file.name)
+        plan = audit_sheet.plan_import(session, principal, table)
         result = importer.apply_import(session, principal, plan) if plan.ok and not dry_run \
             else None
     if as_json:
@@ -100,10 +102,10 @@ def import_(
         console.print(Text(f"  Direction {verb} : {dep} ({org})"))
 
 
-def _print_plan(plan: importer.ImportPlan, *, show_rows: bool) -> None:
+def _print_plan(plan: audit_sheet.ImportPlan, *, show_rows: bool) -> None:
     where = plan.format.upper()
     if plan.encoding:
-        delimiter = importer.DELIMITER_NAMES.get(plan.delimiter or "", plan.delimiter)
+        delimiter = DELIMITER_NAMES.get(plan.delimiter or "", plan.delimiter)
         where += f", {plan.encoding}, séparateur {delimiter}"
     console.print(Text(f"Fichier « {plan.filename} » ({where}), en-têtes ligne "
                        f"{plan.header_line}."))
@@ -143,7 +145,7 @@ def _shown(value: object) -> str:
     return "∅" if value in (None, "", []) else str(value)
 
 
-def _print_errors(plan: importer.ImportPlan) -> None:
+def _print_errors(plan: audit_sheet.ImportPlan) -> None:
     errors = Table(title=f"Erreurs ({len(plan.errors)})", title_style="bold red",
                    title_justify="left")
     errors.add_column("Ligne", justify="right")

@@ -153,12 +153,13 @@ class LazyGroup(TyperGroup):
             _collector_paused = False
             gc.freeze()
             gc.enable()
-        options = {"pretty_exceptions_short": app.pretty_exceptions_short,
-                   "rich_markup_mode": app.rich_markup_mode}
+        short, markup = app.pretty_exceptions_short, app.rich_markup_mode
         if isinstance(obj, typer.Typer):  # as app.add_typer(obj, name=name) would
             return get_group_from_info(TyperInfo(obj, name=name),
-                                       suggest_commands=app.suggest_commands, **options)
-        return get_command_from_info(CommandInfo(name=name, callback=obj), **options)
+                                       suggest_commands=app.suggest_commands,
+                                       pretty_exceptions_short=short, rich_markup_mode=markup)
+        return get_command_from_info(CommandInfo(name=name, callback=obj),
+                                     pretty_exceptions_short=short, rich_markup_mode=markup)
 
 
 french.install()
@@ -272,14 +273,15 @@ _USAGE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 def _usage_error(exc: Exception) -> None:
     """A bad command line: the French message and where to find help, never a trace."""
     code = getattr(exc, "exit_code", 2)
-    if type(exc).__name__ == "NoArgsIsHelpError":  # `no_args_is_help`: the help, as asked
-        exc.show()  # type: ignore[attr-defined]
+    show = getattr(exc, "show", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and show is not None:
+        show()  # `no_args_is_help`: the help, as asked
         sys.exit(code)
     err_console = _err_console()
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-    for pattern, french in _USAGE_MESSAGES:
+    for pattern, in_french in _USAGE_MESSAGES:
         if pattern.fullmatch(message):
-            message = pattern.sub(french, message)
+            message = pattern.sub(in_french, message)
             break
     err_console.print(Text.assemble(("Erreur :", "red"), " ", message), highlight=False)
     ctx = getattr(exc, "ctx", None)

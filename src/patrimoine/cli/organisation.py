@@ -23,7 +23,8 @@ KINDS = ", ".join(k.value for k in OrganisationKind)
 @app.command("create")
 def create(
     name: Annotated[str, typer.Argument(help="Nom, par exemple « Ville de Troyes ».")],
-    kind: Annotated[str, typer.Option(help=f"Type, parmi : {KINDS}.")] = OrganisationKind.OTHER.value,
+    kind: Annotated[str, typer.Option(
+        help=f"Type, parmi : {KINDS}.")] = OrganisationKind.OTHER.value,
     parent: Annotated[str | None, typer.Option(
         help="Nom ou identifiant (slug) de l'organisation parente.")] = None,
     siren: Annotated[str | None, typer.Option(help="Numéro SIREN (9 chiffres).")] = None,
@@ -32,7 +33,8 @@ def create(
     try:
         org_kind = OrganisationKind(kind)
     except ValueError:
-        raise Invalid(f"Type d'organisation inconnu « {kind} » ; valeurs possibles : {KINDS}.") from None
+        raise Invalid(f"Type d'organisation inconnu « {kind} » ; valeurs possibles : "
+                      f"{KINDS}.") from None
     svc = services()
     with svc.db.unit_of_work() as session:
         parent_id = None

@@ -169,23 +169,29 @@ def pending(
     organisation: Annotated[str | None, typer.Option("--organisation", "-o",
                                                      help="Nom ou identifiant.")] = None,
 ) -> None:
-    """Lister les violations ouvertes dont la notification à la CNIL reste à faire."""
+    """Lister les violations ouvertes dont la notification reste à faire.
+
+    Notification à la CNIL (72 heures) ou, en cas de risque élevé, information des personnes
+    concernées (article 34) : la même liste que le tableau de bord du DPO.
+    """
     svc = services()
     with svc.db.session() as session:
-        found = breaches.list_breaches(session, CLI, open_only=True,
-                                       organisation_id=_organisation_id(session, organisation))
+        found = breaches.breaches_to_notify(
+            session, CLI, organisation_id=_organisation_id(session, organisation))
         rows = [(find_name(session, b.organisation_id), breaches.breach_dict(b)) for b in found]
-    rows = [(n, b) for n, b in rows if b["notification"] in ("running", "overdue")]
     if not rows:
         console.print("Aucune notification en attente.")
         return
-    table = Table(title="Violations à notifier à la CNIL")
-    for column in ("Organisation", "Référence", "Violation", "Échéance (72 h)", "Reste"):
+    table = Table(title="Violations à notifier")
+    for column in ("Organisation", "Référence", "Violation", "Échéance (72 h)", "Reste",
+                   "Personnes à informer"):
         table.add_column(column)
     for name, b in rows:
         left = b["hours_left"]
+        remaining = ("notifiée" if left is None else f"{left:.0f} h" if left >= 0
+                     else f"[red]en retard de {-left:.0f} h[/red]")
         table.add_row(name, b["reference"], b["title"], b["deadline"][:16].replace("T", " "),
-                      f"{left:.0f} h" if left >= 0 else f"[red]en retard de {-left:.0f} h[/red]")
+                      remaining, "oui (article 34)" if b["persons_to_inform"] else "")
     console.print(table)
 
 

@@ -16,15 +16,15 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services
+from patrimoine.charter import sobriety
 from patrimoine.cli.common import console, services
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.text import key
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.retention import apply as applier
 from patrimoine.retention import planner, slips
-from patrimoine.charter import sobriety
 from patrimoine.retention import service as rules_service
-from patrimoine.retention.models import SLIP_STATUS_LABELS
 
 app = typer.Typer(help="Durées de conservation, éliminations et sobriété.",
                   no_args_is_help=True)
@@ -66,12 +66,13 @@ def _dataset(session: Session, slug: str) -> Dataset:
 
 
 def _size(n: int) -> str:
-    for unit in ("o", "Ko", "Mo", "Go"):
-        if n < 1024 or unit == "Go":
-            return f"{n:,.0f} {unit}".replace(",", " ") if unit == "o" else \
-                f"{n:,.1f} {unit}".replace(",", " ").replace(".", ",")
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
+    size = float(n)
+    for unit in ("o", "Ko", "Mo"):
+        if size < 1024:
+            return f"{size:,.0f} {unit}".replace(",", " ") if unit == "o" else \
+                f"{size:,.1f} {unit}".replace(",", " ").replace(".", ",")
+        size /= 1024
+    return f"{size:,.1f} Go".replace(",", " ").replace(".", ",")
 
 
 @app.command("rule")
@@ -249,7 +250,7 @@ def visa(
     with svc.db.unit_of_work() as session:
         found = slips.record_visa(session, _principal(), slip_id, by=by, reference=reference,
                                   at=at, refused=refused, reason=reason)
-        status = SLIP_STATUS_LABELS[found.status]
+        status = label(found.status)
         ref = found.reference
     console.print(f"Bordereau {ref} : {status.lower()}.")
 

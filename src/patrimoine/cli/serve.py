@@ -11,7 +11,8 @@ from patrimoine.cli.common import console, services
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Adresse d'écoute (127.0.0.1 par défaut).")] = None,
+    host: Annotated[str | None, typer.Option(
+        help="Adresse d'écoute (127.0.0.1 par défaut).")] = None,
     port: Annotated[int | None, typer.Option(help="Port d'écoute (8000 par défaut).")] = None,
 ) -> None:
     """Servir le back-office, le portail et l'API."""

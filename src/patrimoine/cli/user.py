@@ -19,7 +19,8 @@ app = typer.Typer(help="Gérer les comptes.", no_args_is_help=True)
 
 @app.command("create")
 def create(
-    email: Annotated[str, typer.Option(prompt="Adresse électronique", help="Adresse électronique de connexion.")],
+    email: Annotated[str, typer.Option(prompt="Adresse électronique",
+                                       help="Adresse électronique de connexion.")],
     full_name: Annotated[str, typer.Option("--name", prompt="Nom complet", help="Nom complet.")],
     password: Annotated[
         str,

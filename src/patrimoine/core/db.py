@@ -54,6 +54,13 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _begin_first(conn: Any, _name: str) -> None:
+            # The driver opens a transaction only before its first write; a SAVEPOINT before
+            # that would open its own, and releasing it would COMMIT the caller's work so far.
+            if not conn.connection.dbapi_connection.in_transaction:
+                conn.exec_driver_sql("BEGIN")
+
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -75,7 +82,11 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """A transaction: committed if the block succeeds, rolled back otherwise."""
+        """A transaction: committed if the block succeeds, rolled back otherwise.
+
+        The faces (a web request, a command) own the unit of work; services flush but never
+        commit nor roll back their caller's transaction, and undo their own partial work,
+        when they must, with a savepoint (`session.begin_nested()`)."""
         session = self._sessions()
         try:
             yield session

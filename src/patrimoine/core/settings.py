@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port `patrimoine serve` listens on.")
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base of public URIs.")
     max_upload_bytes: int = Field(
-        default=50 * 1024 * 1024, description="Largest spreadsheet accepted by the web import."
+        default=50 * 1024 * 1024, description="Largest file an upload may send (web forms, API)."
     )
     session_max_age_seconds: int = Field(
         default=12 * 3600, description="How long a web login lasts."
@@ -49,6 +49,35 @@ class Settings(BaseSettings):
         default=True,
         description="`patrimoine serve` logs every request (turn off behind a proxy that logs "
                     "them: it costs about 0.15 ms a request).",
+    )
+    query_time_limit_seconds: float = Field(
+        default=10.0, gt=0,
+        description="How long one datastore query (a page of records, facets, an aggregate) "
+                    "may run before it is interrupted with a French message.",
+    )
+    export_time_limit_seconds: float = Field(
+        default=900.0, gt=0,
+        description="How long one datastore export (or the first sort on a column, which "
+                    "writes that column's sort positions) may run before it is interrupted.",
+    )
+    max_page_size: int = Field(
+        default=1_000, ge=1,
+        description="Most records one page of the datastore API may hold (its `limit`).",
+    )
+    max_aggregate_rows: int = Field(
+        default=10_000, ge=1,
+        description="Most rows an aggregate of the datastore may produce; beyond it the "
+                    "query is refused with a French message.",
+    )
+    duckdb_memory_limit: str = Field(
+        default="1GB", pattern=r"(?i)^\s*\d+(\.\d+)?\s*([KMGT]i?B|%)\s*$",
+        description="Memory DuckDB may use for each version the datastore queries or lays "
+                    "out (DuckDB's notation: 512MB, 2GB, 50%); a query needing more is "
+                    "refused with a French message.",
+    )
+    duckdb_threads: int = Field(
+        default=2, ge=1,
+        description="Threads DuckDB may use for each version the datastore queries or lays out.",
     )
     warm_layouts: bool = Field(
         default=True,

@@ -117,7 +117,7 @@ def export(table: VersionTable, query: Query, request: ExportRequest, basename: 
                       errors=["Formats : " + ", ".join(FORMATS) + "."])
     if fmt == "csv" and request.delimiter not in DELIMITERS:
         raise Invalid("Le séparateur CSV doit être « , » ou « ; ».")
-    columns = [check_identifier(table, c) for c in request.columns] or list(table.columns)
+    columns = [check_identifier(table.columns, c) for c in request.columns] or list(table.columns)
     sort = check_sort(table, request.sort)
     where = where_clause(table, query)
     where_sql = f" WHERE {where.text}" if where.text else ""

@@ -1,18 +1,55 @@
-"""Reading the published versions of a dataset (the contract other modules build on)."""
+"""The published versions of a dataset: reading them, and adding the next one.
+
+`add_version` is the one place a version is added (ingest, anonymisation and the retention
+purge all call it), so its rules hold for every caller:
+- numbering: the dataset's versions are numbered 1, 2, 3… under a lock held until the
+  transaction ends, across processes (PostgreSQL: an advisory lock on the dataset id;
+  SQLite: the database's single write lock, taken at once);
+- identical content: a file whose content hash is the latest version's adds nothing; the
+  caller is told (`AddedVersion.created` is False) and says so in its own words. Content equal
+  to an older version is a new version (going back is a change) sharing that version's file;
+- files are content-addressed (versions/<dataset uid>/<sha256>.parquet): an existing file
+  of that hash is reused, never overwritten; a new one is moved into place atomically
+  (`os.replace` from a temporary file in the same folder);
+- failures: the temporary file is removed whatever happens; a file moved into place by a
+  transaction that does not commit (or by a savepoint rolled back) is removed when the
+  transaction ends, under the same lock, unless a committed version uses it by then;
+  `remove_file_when_unused` does the same for the file of a version being destroyed.
+
+The file operations are kept together here (placing, reusing, removing) so that another
+store (an object store) can take their place.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, event, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, SessionTransaction
 
-from patrimoine.core.errors import NotFound
+from patrimoine.core.errors import Conflict, NotFound
 from patrimoine.core.settings import Settings
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset
 
 VERSIONS_DIR = "versions"
+# Temporary files and work folders in a dataset's folder are hidden (".ingest-…"); those
+# older than this belong to writers that were killed and are removed by the next writer.
+STALE_SECONDS = 24 * 3600
+# pg_advisory_xact_lock(namespace, dataset id): the two-key form, apart from other locks.
+_PG_LOCK_NAMESPACE = 7_316_421
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+log = logging.getLogger("patrimoine.datastore")
 
 
 def latest_version(session: Session, dataset: Dataset) -> DatasetVersion | None:
@@ -57,3 +94,176 @@ def relative_path(dataset: Dataset, content_hash: str) -> str:
 
 def dataset_folder(settings: Settings, dataset: Dataset) -> Path:
     return settings.data_dir / VERSIONS_DIR / dataset.uid
+
+
+# --- adding a version ------------------------------------------------------------------------
+
+
+def temporary_path(settings: Settings, dataset: Dataset, purpose: str) -> Path:
+    """A new hidden file name in the dataset's folder (the same file system as its versions,
+    so that `add_version` moves it into place atomically) for a writer to fill. Leftovers
+    of writers killed more than a day ago are removed first."""
+    folder = dataset_folder(settings, dataset)
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_leftovers(folder)
+    return folder / f".{purpose}-{uuid.uuid4().hex}.parquet.tmp"
+
+
+def _remove_stale_leftovers(folder: Path) -> None:
+    """Hidden files and folders older than a day (never those of a running writer)."""
+    limit = time.time() - STALE_SECONDS
+    for entry in folder.iterdir():
+        if not entry.name.startswith("."):
+            continue
+        try:
+            if entry.stat().st_mtime < limit:
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue
+
+
+@dataclass(frozen=True)
+class AddedVersion:
+    """What `add_version` did. `created` False: the content was the latest version's and
+    nothing was added (`version` is that latest version)."""
+
+    version: DatasetVersion
+    created: bool
+    # The latest version before the call (None for a dataset's first version).
+    previous: DatasetVersion | None
+
+
+def add_version(
+    session: Session,
+    settings: Settings,
+    dataset: Dataset,
+    written: Path,
+    *,
+    content_hash: str,
+    row_count: int,
+    columns: list[dict[str, Any]],
+    positions: dict[str, str] | None,
+    source_filename: str,
+    source_format: str,
+    ingest_settings: dict[str, Any],
+    created_by: int | None,
+) -> AddedVersion:
+    """Add the finished Parquet file `written` (from `temporary_path`) as the dataset's next
+    version, in the caller's transaction; see the module docstring for the rules.
+
+    `content_hash` is the sha256 of the file's bytes, as the writer computed it while
+    writing (`ingest.writer.write_parquet`): it names the file. `written` is consumed:
+    moved into place or removed, whatever happens."""
+    try:
+        if not _SHA256.fullmatch(content_hash):
+            raise ValueError(f"not a sha256 hex digest: {content_hash!r}")
+        _lock_numbering(session, dataset.id)
+        latest = latest_version(session, dataset)
+        if latest is not None and latest.content_hash == content_hash:
+            written.unlink()
+            return AddedVersion(latest, created=False, previous=latest)
+        relative = relative_path(dataset, content_hash)
+        size = written.stat().st_size
+        _place(session, dataset, written, relative, settings.data_dir / relative)
+        number = (session.scalar(select(func.max(DatasetVersion.number))
+                                 .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
+        version = DatasetVersion(
+            dataset_id=dataset.id, number=number, content_hash=content_hash, path=relative,
+            row_count=row_count, size_bytes=size, columns=columns, positions=positions,
+            source_filename=source_filename[:500], source_format=source_format,
+            ingest_settings=ingest_settings, created_by=created_by)
+        session.add(version)
+        try:
+            session.flush()
+        except IntegrityError:  # a writer that bypassed the lock; the caller rolls back
+            raise Conflict("Une autre opération vient d'ajouter une version à ce jeu de "
+                           "données ; recommencez.") from None
+    except BaseException:
+        written.unlink(missing_ok=True)
+        raise
+    return AddedVersion(version, created=True, previous=latest)
+
+
+def _lock_numbering(target: Session | Connection, dataset_id: int) -> None:
+    """Hold the dataset's version-numbering lock until the transaction ends."""
+    bind = target.get_bind() if isinstance(target, Session) else target
+    if bind.dialect.name == "postgresql":
+        target.execute(text("SELECT pg_advisory_xact_lock(:namespace, :dataset)"),
+                       {"namespace": _PG_LOCK_NAMESPACE, "dataset": dataset_id})
+    else:
+        # SQLite has one write lock, taken by the first write of a transaction: this write
+        # (of nothing) takes it now, so the numbering below is read under it.
+        target.execute(text("DELETE FROM dataset_version WHERE 0"))
+
+
+# --- the files -------------------------------------------------------------------------------
+#
+# A version's file and its row must go together, but files are outside the transaction.
+# So a file moved into place, or left by a destroyed version, is looked at once the
+# outermost transaction has ended, however it ended (committed, rolled back, a savepoint
+# rolled back or, on SQLite, a savepoint released as a commit): it is removed then when no
+# committed version uses it. The check holds the dataset's lock, so a writer that found
+# the file in place and reuses it (which it does under the lock) has committed by then.
+
+
+@dataclass(frozen=True)
+class _FileToCheck:
+    engine: Engine
+    dataset_id: int
+    relative: str
+    path: Path
+
+
+_TO_CHECK = "datastore_files_to_check"
+
+
+def _place(session: Session, dataset: Dataset, written: Path, relative: str,
+           final: Path) -> None:
+    """Reuse the file of that content when there is one, else move `written` into place."""
+    if final.exists():
+        written.unlink()
+        return
+    _check_when_transaction_ends(session, dataset.id, relative, final)
+    os.replace(written, final)
+
+
+def remove_file_when_unused(session: Session, settings: Settings,
+                            version: DatasetVersion) -> None:
+    """For a version being destroyed (its row deleted in this transaction): remove its file
+    once the transaction has ended, if no committed version uses it then."""
+    _check_when_transaction_ends(session, version.dataset_id, version.path,
+                                 settings.data_dir / version.path)
+
+
+def _check_when_transaction_ends(session: Session, dataset_id: int, relative: str,
+                                 path: Path) -> None:
+    if not event.contains(session, "after_transaction_end", _on_transaction_end):
+        event.listen(session, "after_transaction_end", _on_transaction_end)
+    session.info.setdefault(_TO_CHECK, []).append(
+        _FileToCheck(session.get_bind().engine, dataset_id, relative, path))
+
+
+def _on_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and session.info.get(_TO_CHECK):
+        _remove_unused(session.info.pop(_TO_CHECK))
+
+
+def _remove_unused(files: list[_FileToCheck]) -> None:
+    """Remove the files no committed version uses, under each dataset's numbering lock."""
+    for dataset_id in sorted({f.dataset_id for f in files}):
+        of_dataset = [f for f in files if f.dataset_id == dataset_id]
+        try:
+            with of_dataset[0].engine.begin() as connection:
+                _lock_numbering(connection, dataset_id)
+                used = set(connection.scalars(select(DatasetVersion.path).where(
+                    DatasetVersion.dataset_id == dataset_id,
+                    DatasetVersion.path.in_([f.relative for f in of_dataset]))))
+                for f in of_dataset:
+                    if f.relative not in used:
+                        f.path.unlink(missing_ok=True)
+        except Exception:  # the transaction is over; an unused file is only wasted space
+            log.exception("Could not remove the unused version files %s",
+                          [f.relative for f in of_dataset])

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from patrimoine.core.vocabulary import label
 from patrimoine.demo import vocabulary as v
 from patrimoine.demo.territory import CCAS, COMMUNES, METROPOLE, SPECS, VILLE, DemoContext
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.labels import label
 from patrimoine.inventory.models import (
     AccessLevel,
     LifecycleStage,
@@ -73,11 +73,11 @@ def fit_themes(rows: list[v.Direction], scale: float) -> list[dict[str, int]]:
         for i, target in enumerate(row_targets):
             total = sum(matrix[i])
             matrix[i] = [x * target / total for x in matrix[i]]
-        for j, target in enumerate(col_targets):
+        for j, col_target in enumerate(col_targets):
             total = sum(row[j] for row in matrix)
             if total > 0:
                 for row in matrix:
-                    row[j] *= target / total
+                    row[j] *= col_target / total
     return [
         {t: n for t, n in zip(themes, largest_remainder(row, target), strict=True) if n}
         for row, target in zip(matrix, row_targets, strict=True)

@@ -4,8 +4,7 @@ missing, one exempted), rights requests (some answered late, some overdue, an ex
 a refusal) and breaches (one notified, one whose 72 hours are running, one without risk).
 
 Dates of requests and breaches are counted back from today, so the clocks show overdue and
-running items whenever the demo is loaded. Importing this module appends its step to
-territory.STEPS.
+running items whenever the demo is loaded. Its step is listed in demo/loader.py.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from sqlalchemy import select
 
 from patrimoine.core.clock import now
 from patrimoine.core.text import fold
-from patrimoine.demo.territory import CCAS, COMMUNES, METROPOLE, STEPS, VILLE, DemoContext
+from patrimoine.demo.territory import CCAS, COMMUNES, METROPOLE, VILLE, DemoContext
 from patrimoine.inventory.models import Dataset
 from patrimoine.protection import breaches, dpia, rights_requests
 from patrimoine.protection.breaches import BreachInput
@@ -401,6 +400,3 @@ def build_protection(ctx: DemoContext) -> None:
                                        _request(ctx, index, org_key, kind, ago, outcome, today))
     for breach in _breaches(ctx):
         breaches.create_breach(ctx.session, ctx.principal, breach)
-
-
-STEPS.append(("Registre RGPD, demandes et violations", build_protection))

@@ -6,7 +6,7 @@ waiting for the archives director's visa.
 - the bicycle counts go to the archives ten years after each version's creation;
 - the associations' subsidies go to the archives ten years after each agreement's date.
 
-Importing this module appends its step to territory.STEPS.
+Its step is listed in demo/loader.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from patrimoine.core.errors import Conflict
-from patrimoine.demo.territory import METROPOLE, STEPS, DemoContext
+from patrimoine.demo.territory import METROPOLE, DemoContext
 from patrimoine.inventory.models import Dataset
 from patrimoine.retention import service as rules
 from patrimoine.retention import slips
@@ -50,6 +50,3 @@ def build_retention(ctx: DemoContext) -> None:
             slips.create_slip(ctx.session, ctx.settings, ctx.principal, metropole.id)
         except Conflict:  # nothing due yet on the day the demo is loaded
             pass
-
-
-STEPS.append(("Durées de conservation et bordereau d'élimination", build_retention))

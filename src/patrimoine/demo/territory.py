@@ -2,26 +2,22 @@
 their directions, accounts for every role and an inventory whose mix follows the Troyes audit.
 
 Everything is built from one seed, so two loads give the same territory (passwords aside,
-which are random unless PATRIMOINE_DEMO_PASSWORD fixes them). The loading is a list of
-steps, `STEPS`; later capabilities add their demo content by appending a step to it.
+which are random unless PATRIMOINE_DEMO_PASSWORD fixes them). The steps that load it are
+listed in demo/loader.py.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
 from patrimoine.access import service as accounts
 from patrimoine.access.models import ROLE_LABELS, Account, Role
 from patrimoine.access.principal import Principal
-from patrimoine.core.errors import Conflict
 from patrimoine.core.settings import Settings
 from patrimoine.demo import vocabulary as v
 from patrimoine.inventory import service as inventory
@@ -164,69 +160,3 @@ def build_accounts(ctx: DemoContext) -> None:
                      {"email": account.email, "superadmin": spec.superadmin})
         ctx.accounts[spec.email] = account
         ctx.credentials.append((spec.email, _role_label(spec, ctx), password))
-
-
-def build_inventory(ctx: DemoContext) -> None:
-    # demo.inventory reads this module's organisations, hence the late import.
-    from patrimoine.demo.inventory import build_inventory as build
-
-    build(ctx)
-
-
-def build_published(ctx: DemoContext) -> None:
-    # demo.published reads this module's organisations, hence the late import.
-    from patrimoine.demo.published import build_published as build
-
-    build(ctx)
-
-
-Step = Callable[[DemoContext], None]
-
-# (label in French, step). Later capabilities append their own demo content here.
-STEPS: list[tuple[str, Step]] = [
-    ("Organisations et directions", build_organisations),
-    ("Comptes et rôles", build_accounts),
-    ("Inventaire des données", build_inventory),
-    ("Données publiées sur le portail", build_published),
-]
-
-
-def is_empty(session: Session) -> bool:
-    """True when the store holds no organisation yet (a fresh install)."""
-    return session.scalar(select(Organisation.id).limit(1)) is None
-
-
-def load_demo(
-    session: Session,
-    *,
-    password: str | None = None,
-    settings: Settings | None = None,
-    seed: int = SEED,
-    on_step: Callable[[int, int, str], None] | None = None,
-) -> list[Credential]:
-    """Build the demo territory in an empty store; return (email, role, password) per account.
-
-    `password` (else PATRIMOINE_DEMO_PASSWORD) gives every account the same known password;
-    otherwise each gets a random one, which is returned here and stored only hashed.
-    `on_step(index, total, label)` is called before each step, for a progress display.
-    `settings` name the data folder: without them, steps that write data files (the
-    published datasets and their versions) are skipped.
-    """
-    if not is_empty(session):
-        raise Conflict("Le territoire de démonstration ne se charge que dans une base vide : "
-                       "des organisations existent déjà.")
-    password = password or os.environ.get(PASSWORD_ENV) or None
-    if password is not None:
-        accounts.check_password_strength(password)
-    ctx = DemoContext(session=session, principal=Principal.system("chargement de la démonstration"),
-                      rng=random.Random(seed), password=password, settings=settings)
-    for index, (label, step) in enumerate(STEPS):
-        if on_step is not None:
-            on_step(index, len(STEPS), label)
-        # Each step draws from its own sequence, so adding a step changes no other content.
-        ctx.rng = random.Random(f"{seed}:{label}")
-        step(ctx)
-    if on_step is not None:
-        on_step(len(STEPS), len(STEPS), "Terminé")
-    return ctx.credentials
-

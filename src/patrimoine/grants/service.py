@@ -9,7 +9,7 @@ Rules (the decision of who may read is in access/permissions.py):
   `valid_until` (required, exclusive): at that instant it stops working;
 - it may limit the rows (a filter in the datastore's grammar, checked against the columns
   of the latest version) and hide columns (which then cannot be read, filtered, sorted,
-  grouped or searched);
+  grouped or searched): `read_scope` says what a reader gets, reading/service.py applies it;
 - when several grants apply to the same reader, the reader gets the rows of any of them
   and only the columns that every one of them shows (so no grant reveals a column another
   one hides);
@@ -41,7 +41,7 @@ from patrimoine.core.clock import now
 from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.datastore import query as queries
 from patrimoine.datastore import versions
-from patrimoine.datastore.engine import Column, VersionTable, restrict
+from patrimoine.datastore.engine import Column
 from patrimoine.grants.models import GRANTEE_LABELS, DatasetGrant, GranteeKind
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import AccessLevel, Dataset
@@ -259,24 +259,6 @@ def read_scope(session: Session, principal: Principal, dataset: Dataset) -> Read
         rows = filters[0] if len(filters) == 1 else queries.Group("or", tuple(filters))
     hidden = frozenset().union(*(set(g.hidden_columns or ()) for g in grants))
     return ReadScope(tuple(g.id for g in grants), rows, hidden)
-
-
-def apply_scope(table: VersionTable, scope: ReadScope | None) -> VersionTable:
-    """The version as the scope shows it. A grant filtering on a column this version lacks
-    gives no rows of it (refused in French), never all of them."""
-    if scope is None:
-        return table
-    rows = None
-    if scope.rows is not None:
-        try:
-            sql = queries.compile_filter(table, scope.rows)
-        except Invalid as exc:
-            raise Forbidden("Votre autorisation limite les lignes par un filtre qui ne "
-                            "s'applique pas à cette version (" + exc.message.rstrip(".")
-                            + ") : demandez sa mise à jour à l'administrateur des "
-                              "données.") from exc
-        rows = (sql.text, tuple(sql.params))
-    return restrict(table, hidden=scope.hidden, rows=rows, scope_key=scope.key)
 
 
 def describe_grantee(grant: DatasetGrant) -> str:

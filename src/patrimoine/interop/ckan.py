@@ -9,8 +9,9 @@ visitors may read is served: this is the public catalog, the same one as the DCA
 Datasets are CKAN packages named by their slug and identified by their uid (written as a
 UUID); each download format of the latest version is a resource whose id is a UUID derived
 from the dataset's uid and the format, so that ids never change. `package_show` holds every
-key udata's CKAN harvester requires. `datastore_search` runs on the datastore's own query
-module (datastore/query.py): no SQL is built here.
+key udata's CKAN harvester requires. `datastore_search` reads the version through the
+reading service (reading/service.py), as the anonymous public, which runs the datastore's
+query package (datastore/query/): no SQL is built here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,13 +35,13 @@ from patrimoine import __version__
 from patrimoine.core.errors import PatrimoineError
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import fold, slugify
-from patrimoine.datastore import query as queries
-from patrimoine.datastore.engine import DEFAULT_LIMITS, Limits, open_version
-from patrimoine.inventory import search
-from patrimoine.inventory.models import Organisation
-from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
 from patrimoine.interop import dcat, public
-from patrimoine.interop.public import FORMAT_LABELS, PublicDataset
+from patrimoine.interop.public import ANONYMOUS, FORMAT_LABELS, PublicDataset
+from patrimoine.inventory import search
+from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
+from patrimoine.inventory.models import Organisation
+from patrimoine.reading import language
+from patrimoine.reading.service import Purpose, open_for_reader
 
 CKAN_VERSION = "2.11.0"
 ROWS_MAX = 1000
@@ -114,7 +115,6 @@ def from_domain(exc: PatrimoineError) -> CkanError:
 class Context:
     session: Session
     settings: Settings
-    limits: Limits = DEFAULT_LIMITS
     _everything: list[PublicDataset] | None = field(default=None, repr=False)
 
     @property
@@ -206,7 +206,7 @@ def _timestamp(value: datetime | None) -> str | None:
     """CKAN's timestamps: ISO 8601 in UTC, without an offset."""
     if value is None:
         return None
-    return public.aware(value).astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+    return public.aware(value).astimezone(UTC).replace(tzinfo=None).isoformat()
 
 
 def _uuid(text: str) -> str:
@@ -398,7 +398,7 @@ def _bound(text: str) -> datetime | None:
     if text == "*":
         return None
     if text.upper().startswith("NOW"):
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -647,19 +647,19 @@ def resource_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- datastore_search
 
 
-def _datastore_query(params: dict[str, Any]) -> tuple[queries.Query, Any, Any]:
+def _datastore_query(params: dict[str, Any]) -> tuple[language.Query, Any, Any]:
     filters = _json_value(params, "filters")
-    conditions: list[queries.Filter] = []
+    conditions: list[language.Filter] = []
     if filters not in (None, ""):
         if not isinstance(filters, dict):
             raise invalid("filters", "objet JSON {\"colonne\": valeur} attendu.")
         for column, value in filters.items():
             if isinstance(value, list):
-                conditions.append(queries.Condition(column, "in", value))
+                conditions.append(language.Condition(column, "in", value))
             elif value is None:
-                conditions.append(queries.Condition(column, "null"))
+                conditions.append(language.Condition(column, "null"))
             else:
-                conditions.append(queries.Condition(column, "eq", value))
+                conditions.append(language.Condition(column, "eq", value))
     q = _json_value(params, "q")
     text = ""
     if isinstance(q, dict):
@@ -667,16 +667,16 @@ def _datastore_query(params: dict[str, Any]) -> tuple[queries.Query, Any, Any]:
             if not isinstance(value, (str, int, float)):
                 raise invalid("q", "texte attendu pour chaque colonne.")
             for word in str(value).split():
-                conditions.append(queries.Condition(column, "contains", word))
+                conditions.append(language.Condition(column, "contains", word))
     elif isinstance(q, (str, int, float)):
         text = str(q)
     elif q is not None:
         raise invalid("q", "texte, ou objet {\"colonne\": texte}, attendu.")
-    return queries.Query(filter=queries.Group("and", tuple(conditions)), search=text), \
+    return language.Query(filter=language.Group("and", tuple(conditions)), search=text), \
         filters, q
 
 
-def _datastore_sort(text: Any) -> tuple[queries.SortKey, ...]:
+def _datastore_sort(text: Any) -> tuple[language.SortKey, ...]:
     if text in (None, ""):
         return ()
     if isinstance(text, list):
@@ -697,7 +697,7 @@ def _datastore_sort(text: Any) -> tuple[queries.SortKey, ...]:
             if desc:
                 raise invalid("sort", "le tri décroissant sur _id n'est pas disponible.")
             continue
-        keys.append(queries.SortKey(name, desc))
+        keys.append(language.SortKey(name, desc))
     return tuple(keys)
 
 
@@ -726,8 +726,9 @@ def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if records_format not in RECORDS_FORMATS:
         raise invalid("records_format", ", ".join(RECORDS_FORMATS) + ".")
     assert entry.version is not None
-    table = open_version(ctx.settings, entry.version, ctx.limits)
-    max_limit = table.limits.max_page_size
+    readable = open_for_reader(ctx.session, ctx.settings, ANONYMOUS, entry.dataset,
+                               entry.version.number, Purpose("ckan.datastore_search"))
+    max_limit = readable.limits.max_page_size
     limit = _int(params, "limit", min(100, max_limit), 0, max_limit, clamp=True)
     offset = _int(params, "offset", 0)
     include_total = _bool(params, "include_total", True)
@@ -740,19 +741,19 @@ def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     columns = tuple(f for f in fields if f != "_id")
     with_id = not fields or "_id" in fields
     if limit == 0:
-        page = queries.records(table, query, queries.Page(
+        page = readable.records(query, language.Page(
             columns=columns, sort=sort, limit=1, offset=offset, cursor=cursor,
             count=include_total))
         rows: list[dict[str, Any]] = []
         next_cursor = None
     else:
-        page = queries.records(table, query, queries.Page(
+        page = readable.records(query, language.Page(
             columns=columns, sort=sort, limit=limit, offset=offset, cursor=cursor,
             count=include_total))
         rows = page.rows
         next_cursor = page.next_cursor
-    selected = list(columns) or table.names
-    types = {c.name: c.type for c in table.columns}
+    selected = list(columns) or readable.names
+    types = {c.name: c.type for c in readable.columns}
     out_fields = ([{"id": "_id", "type": "int"}] if with_id else []) + [
         {"id": name, "type": FIELD_TYPES.get(types[name], "text")} for name in selected]
     names = (["_id"] if with_id else []) + selected

@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import key, slugify
-from patrimoine.inventory.models import Dataset, Organisation, OrganisationKind, UpdateFrequency
-from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, Licence, licence
 from patrimoine.interop import public
 from patrimoine.interop.public import FORMAT_LABELS, PublicDataset
+from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, Licence, licence
+from patrimoine.inventory.models import Dataset, Organisation, OrganisationKind, UpdateFrequency
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")

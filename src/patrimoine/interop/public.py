@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from patrimoine.access.permissions import public_clause
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import NotFound
 from patrimoine.core.settings import Settings
-from patrimoine.datastore import export as exports
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, Organisation
-from patrimoine.access.permissions import public_clause
 from patrimoine.protection import gate
+from patrimoine.reading import language
 
 ANONYMOUS = Principal.anonymous()
 # Resource ids are UUIDs derived from the dataset uid and the format (stable, never stored).
@@ -49,13 +49,13 @@ class PublicDataset:
 
 
 def aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def export_formats(version: DatasetVersion) -> list[str]:
     """The formats a version downloads in (GeoJSON only when it has positions or shapes)."""
     geo = bool(version.positions) or any(c["type"] == "geometry" for c in version.columns)
-    return [f for f in exports.FORMATS if f != "geojson" or geo]
+    return [f for f in language.FORMATS if f != "geojson" or geo]
 
 
 def dataset_uuid(dataset: Dataset) -> str:
@@ -70,7 +70,7 @@ def resource_uuid(dataset: Dataset, fmt: str) -> str:
     return str(uuid.uuid5(RESOURCE_NAMESPACE, f"{dataset.uid}/{fmt}"))
 
 
-def public_query() -> Select[tuple[Dataset]]:
+def public_query() -> Select[Dataset]:
     return (select(Dataset).where(public_clause(ANONYMOUS))
             .options(selectinload(Dataset.organisation)))
 

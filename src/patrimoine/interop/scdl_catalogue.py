@@ -12,8 +12,8 @@ reported with what is missing, so that the file validates against the schema unm
 
 Import reads such a file (or an `scdl-catalogue` one) into the audit-spreadsheet importer's
 own table: columns are renamed to the importer's headers and values put in its vocabulary,
-then `inventory.importer.plan_import` / `apply_import` do the work (natural keys, history,
-audit, all or nothing). Columns the inventory has no field for (formats, URL, SIRET,
+then `inventory.audit_sheet.plan_import` / `importer.apply_import` do the work (natural keys,
+history, audit, all or nothing). Columns the inventory has no field for (formats, URL, SIRET,
 publication and update dates, information system) are kept in the entry's `extra["catalogue"]`
 and written back on export.
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -32,10 +32,11 @@ from sqlalchemy.orm import Session, selectinload
 from patrimoine.access.permissions import readable_datasets
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
+from patrimoine.core.tabular import Row, Table
 from patrimoine.core.text import key
+from patrimoine.core.vocabulary import label
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory import importer
-from patrimoine.inventory.labels import label
+from patrimoine.inventory import audit_sheet, importer
 from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
 from patrimoine.standards import schemas
 
@@ -237,8 +238,7 @@ def _frequency_of(text: str) -> UpdateFrequency | None:
     return None
 
 
-def to_importer_table(table: importer.SpreadsheetTable
-                      ) -> tuple[importer.SpreadsheetTable, dict[int, dict[str, str]], str]:
+def to_importer_table(table: Table) -> tuple[Table, dict[int, dict[str, str]], str]:
     """The catalogue file as the audit importer's table, the kept columns per line, and which
     schema the headers follow."""
     headers = table.headers
@@ -254,7 +254,7 @@ def to_importer_table(table: importer.SpreadsheetTable
     new_headers = [mapping.get(h.strip(), h) for h in headers]
     index = {h.strip(): i for i, h in enumerate(headers)}
     kept: dict[int, dict[str, str]] = {}
-    rows: list[tuple[int, list[str]]] = []
+    rows: list[Row] = []
     for line, cells in table.rows:
         cells = list(cells)
         extra = {_KEPT[h]: cells[i].strip() for h, i in index.items()
@@ -265,9 +265,9 @@ def to_importer_table(table: importer.SpreadsheetTable
                 value = _frequency_of(cells[index[name]])
                 if value is not None:
                     cells[index[name]] = label(value)
-        if "service" in index and "nom_orga" in index and importer.name_key(
+        if "service" in index and "nom_orga" in index and audit_sheet.name_key(
             cells[index["service"]]
-        ) == importer.name_key(cells[index["nom_orga"]]):
+        ) == audit_sheet.name_key(cells[index["nom_orga"]]):
             cells[index["service"]] = ""  # the organisation itself, as export writes it
         if "description" in index and "titre" in index and key(
             cells[index["description"]]
@@ -280,17 +280,15 @@ def to_importer_table(table: importer.SpreadsheetTable
         if "LICENCE" in index:
             cells[index["LICENCE"]] = _SCDL_LICENCES.get(key(cells[index["LICENCE"]]),
                                                          cells[index["LICENCE"]])
-        rows.append((line, cells))
-    converted = importer.SpreadsheetTable(
-        headers=new_headers, rows=rows, filename=table.filename, format=table.format,
-        encoding=table.encoding, delimiter=table.delimiter, header_line=table.header_line)
+        rows.append(Row(line, cells))
+    converted = replace(table, headers=new_headers, rows=rows)
     return converted, kept, kind
 
 
 @dataclass
 class CatalogueImport:
     kind: str  # the schema the file follows
-    plan: importer.ImportPlan
+    plan: audit_sheet.ImportPlan
     result: importer.ImportResult | None
     kept: dict[int, dict[str, str]]
 
@@ -307,8 +305,8 @@ class CatalogueImport:
 def plan_catalogue(session: Session, principal: Principal, data: bytes,
                    filename: str) -> CatalogueImport:
     """What importing the catalogue file would do; writes nothing."""
-    table, kept, kind = to_importer_table(importer.read_spreadsheet(data, filename))
-    return CatalogueImport(kind, importer.plan_import(session, principal, table), None, kept)
+    table, kept, kind = to_importer_table(audit_sheet.read_spreadsheet(data, filename))
+    return CatalogueImport(kind, audit_sheet.plan_import(session, principal, table), None, kept)
 
 
 def apply_catalogue(session: Session, principal: Principal,

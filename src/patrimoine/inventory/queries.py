@@ -1,8 +1,12 @@
-"""Reads of the inventory for pages, the API and reports: lists, facets, statistics."""
+"""Reads of the inventory for pages, the API and reports: lists, facets, statistics; and the
+read-only records the tiers above read the inventory through (`DatasetFacts`,
+`OrganisationFacts`, `frequency`, `licence_title`)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -12,8 +16,9 @@ from sqlalchemy.orm import Session, selectinload
 from patrimoine.access.permissions import readable_datasets
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory import search
-from patrimoine.inventory.labels import label
+from patrimoine.inventory.licences import licence
 from patrimoine.inventory.models import (
     AccessLevel,
     Dataset,
@@ -114,6 +119,7 @@ def _conditions(filters: DatasetFilters, skip: str | None = None) -> list[Column
         if name == skip or not wanted or name not in FIELDS:
             continue
         col, enum = FIELDS[name]
+        members: list[str]
         if enum is not None:
             try:
                 members = [enum(v) for v in wanted if v != NONE_VALUE]
@@ -235,3 +241,92 @@ def recent_changes(session: Session, principal: Principal, limit: int = 20) -> l
         .limit(limit)
     )
     return list(session.execute(stmt).all())
+
+
+# ---------------------------------------------------------------------------------------------
+# Records for the tiers above (the charter): copies, never rows of the session
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetFacts:
+    """An inventory entry, read-only: the fields its readers above use."""
+
+    id: int
+    uid: str
+    slug: str
+    title: str
+    organisation_id: int
+    description: str
+    licence: str | None
+    temporal_start: date | None
+    temporal_end: date | None
+    spatial_coverage: str | None
+    update_frequency: UpdateFrequency
+    updated_at: datetime
+    extra: Mapping[str, Any]
+    contains_personal_data: bool | None
+
+
+@dataclass(frozen=True)
+class OrganisationFacts:
+    id: int
+    slug: str
+    name: str
+
+
+def _facts(d: Dataset) -> DatasetFacts:
+    return DatasetFacts(
+        id=d.id, uid=d.uid, slug=d.slug, title=d.title, organisation_id=d.organisation_id,
+        description=d.description or "", licence=d.licence, temporal_start=d.temporal_start,
+        temporal_end=d.temporal_end, spatial_coverage=d.spatial_coverage,
+        update_frequency=d.update_frequency, updated_at=d.updated_at, extra=dict(d.extra or {}),
+        contains_personal_data=d.contains_personal_data)
+
+
+def dataset_facts(session: Session, *, principal: Principal | None = None,
+                  organisation_ids: Collection[int] | None = None) -> list[DatasetFacts]:
+    """Every entry (those `principal` may read, of `organisation_ids` when given), by id."""
+    query = select(Dataset).order_by(Dataset.id)
+    if principal is not None:
+        query = query.where(readable_datasets(principal))
+    if organisation_ids is not None:
+        query = query.where(Dataset.organisation_id.in_(list(organisation_ids)))
+    return [_facts(d) for d in session.scalars(query)]
+
+
+def organisation_facts(session: Session, ids: Collection[int] | None = None
+                       ) -> list[OrganisationFacts]:
+    """The organisations (those of `ids` when given), by name."""
+    query = select(Organisation.id, Organisation.slug, Organisation.name) \
+        .order_by(Organisation.name)
+    if ids is not None:
+        query = query.where(Organisation.id.in_(list(ids)))
+    return [OrganisationFacts(*row) for row in session.execute(query)]
+
+
+# Nominal days between two updates; irregular and punctual data have no rhythm.
+PERIOD_DAYS = {
+    UpdateFrequency.CONTINUOUS: 1, UpdateFrequency.DAILY: 1, UpdateFrequency.WEEKLY: 7,
+    UpdateFrequency.MONTHLY: 31, UpdateFrequency.QUARTERLY: 92,
+    UpdateFrequency.SEMIANNUAL: 183, UpdateFrequency.ANNUAL: 366,
+}
+
+
+@dataclass(frozen=True)
+class Frequency:
+    known: bool  # False for "unknown"
+    label: str  # French, as the inventory shows it ("Mensuelle")
+    days: int | None  # nominal days between two updates; None: no fixed rhythm
+
+
+def frequency(value: str) -> Frequency:
+    """What an update frequency (an `UpdateFrequency` value) means."""
+    member = UpdateFrequency(value)
+    return Frequency(member != UpdateFrequency.UNKNOWN, label(member), PERIOD_DAYS.get(member))
+
+
+def licence_title(text: str | None) -> str | None:
+    """The title of the licence an entry names (a known licence's full title), None if none."""
+    found = licence(text)
+    return found.title if found is not None else None

@@ -17,7 +17,7 @@ def _words(query: str) -> list[str]:
     return tokens(query)[:20]
 
 
-def ranked_matches(session: Session, query: str) -> Select[tuple[int, float]] | None:
+def ranked_matches(session: Session, query: str) -> Select[int, float] | None:
     """A select of (dataset id, rank), lower rank first is better; None for an empty query."""
     words = _words(query)
     if not words:

@@ -88,7 +88,8 @@ class DatasetInput(BaseModel):
 EDITABLE_FIELDS = tuple(DatasetInput.model_fields)
 
 
-def _search_text(dataset: Dataset, organisation: Organisation, department: Department | None) -> str:
+def _search_text(dataset: Dataset, organisation: Organisation,
+                 department: Department | None) -> str:
     parts = [
         dataset.title,
         dataset.description,
@@ -147,7 +148,8 @@ def create_organisation(
     )
     session.add(org)
     session.flush()
-    audit.record(session, principal, "organisation.create", f"organisation:{org.id}", {"name": name})
+    audit.record(session, principal, "organisation.create", f"organisation:{org.id}",
+                 {"name": name})
     return org
 
 
@@ -213,7 +215,8 @@ def get_dataset(session: Session, principal: Principal, slug: str) -> Dataset:
     return dataset
 
 
-def _check_placement(session: Session, data: DatasetInput) -> tuple[Organisation, Department | None]:
+def _check_placement(session: Session, data: DatasetInput
+                     ) -> tuple[Organisation, Department | None]:
     org = session.get(Organisation, data.organisation_id)
     if org is None:
         raise Invalid("Organisation inconnue.")

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -57,7 +57,7 @@ FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel (XLSX)", "xls": "Excel (XLS)", "od
 MAP_VALUES = {"oui": "Avec carte", "non": "Sans carte"}
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"[#*_`>|]+|^\s*[-+]\s", re.MULTILINE)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def get_public_dataset(session: Session, principal: Principal, slug: str) -> Dataset:
@@ -76,7 +76,7 @@ def as_utc(value: datetime | None) -> datetime:
     """An aware datetime whatever the driver returns (naive values are UTC); None is 1970."""
     if value is None:
         return _EPOCH
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass

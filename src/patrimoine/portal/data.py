@@ -1,5 +1,6 @@
 """The data shown on a dataset's public page: table, chart and map, read through the
-datastore's query module with parameters from the page's query string (no script needed).
+version the reading service opened for the visitor (reading/service.py), with parameters
+from the page's query string (no script needed).
 
 Query-string parameters (French, as visitors see them in the address bar):
 - table: `recherche` (words in any text column), `filtre=colonne:op:valeur` (repeatable;
@@ -21,9 +22,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from patrimoine.core.errors import Invalid
-from patrimoine.datastore import query as dq
-from patrimoine.datastore.engine import VersionTable
 from patrimoine.datastore.models import DatasetVersion
+from patrimoine.reading import language
+from patrimoine.reading.service import ReadableVersion
 
 PER_PAGE = 20
 MAX_PAGE = 5_000
@@ -57,8 +58,9 @@ class TableRequest:
     sort: str = ""
     page: int = 1
 
-    def query(self) -> dq.Query:
-        return dq.Query(filter=dq.build_filter(self.filters, [], None), search=self.search)
+    def query(self) -> language.Query:
+        return language.Query(filter=language.build_filter(self.filters, [], None),
+                              search=self.search)
 
     def params(self, **changes: Any) -> dict[str, Any]:
         """The table's parameters (as a dict for urlencode), with some changed."""
@@ -79,7 +81,7 @@ def parse_table(params: dict[str, list[str]]) -> TableRequest:
     column, op = _first(params, "colonne"), _first(params, "operateur")
     value = _first(params, "valeur")
     if column and op:
-        if op not in dq.OPERATORS:
+        if op not in language.OPERATORS:
             raise Invalid(f"Opérateur « {op} » inconnu.")
         if op not in ("null", "notnull") and not value:
             raise Invalid("Saisissez une valeur pour filtrer le tableau.")
@@ -97,9 +99,9 @@ def parse_table(params: dict[str, list[str]]) -> TableRequest:
 
 
 def describe_filter(text: str, labels: dict[str, str]) -> str:
-    cond = dq.parse_condition(text)
+    cond = language.parse_condition(text)
     name = labels.get(cond.column, cond.column)
-    op = dq.OPERATORS.get(cond.op, cond.op)
+    op = language.OPERATORS.get(cond.op, cond.op)
     if cond.value is None:
         return f"{name} {op}"
     value = ", ".join(cond.value) if isinstance(cond.value, list) else cond.value
@@ -121,12 +123,12 @@ class TablePage:
     per_page: int
 
 
-def table_page(table: VersionTable, version: DatasetVersion, req: TableRequest) -> TablePage:
-    shown = [c for c in version.columns if c["type"] != "geometry"]
-    sort = dq.parse_sort(req.sort)
-    page = dq.Page(columns=tuple(c["name"] for c in shown), sort=sort, limit=PER_PAGE,
+def table_page(readable: ReadableVersion, req: TableRequest) -> TablePage:
+    shown = [c for c in readable.seen.columns if c["type"] != "geometry"]
+    sort = language.parse_sort(req.sort)
+    page = language.Page(columns=tuple(c["name"] for c in shown), sort=sort, limit=PER_PAGE,
                    offset=(req.page - 1) * PER_PAGE)
-    result = dq.records(table, req.query(), page)
+    result = readable.records(req.query(), page)
     total = int(result.total or 0)
     return TablePage(columns=shown, rows=result.rows, total=total, page=req.page,
                      pages=max(1, -(-total // PER_PAGE)), per_page=PER_PAGE)
@@ -279,17 +281,17 @@ class ChartData:
         return f"Graphique en {kind} : {self.y_label} par {self.x_label.lower()}."
 
 
-def chart_data(table: VersionTable, version: DatasetVersion, req: ChartRequest,
-               query: dq.Query) -> ChartData:
+def chart_data(readable: ReadableVersion, req: ChartRequest, query: language.Query) -> ChartData:
+    version = readable.version
     labels = column_labels(version)
-    group = dq.GroupKey(req.x, req.bucket or None)
-    metric = dq.Metric(req.agg, req.y or None)
+    group = language.GroupKey(req.x, req.bucket or None)
+    metric = language.Metric(req.agg, req.y or None)
     limit = CHART_LIMITS[req.type]
     if req.type == "line":
-        sort: tuple[dq.SortKey, ...] = (dq.SortKey(group.alias),)
+        sort: tuple[language.SortKey, ...] = (language.SortKey(group.alias),)
     else:
-        sort = (dq.SortKey(metric.alias, descending=True),)
-    result = dq.aggregate(table, query, [group], [metric], sort, limit + 1)
+        sort = (language.SortKey(metric.alias, descending=True),)
+    result = readable.aggregate(query, [group], [metric], sort, limit + 1)
     points = [(r[group.alias], r[metric.alias]) for r in result.rows]
     x_type = version.column_type(req.x) or "string"
     x_label = labels.get(req.x, req.x)
@@ -403,18 +405,19 @@ def label_column(version: DatasetVersion) -> str | None:
     return None
 
 
-def map_points(table: VersionTable, version: DatasetVersion, query: dq.Query,
+def map_points(readable: ReadableVersion, query: language.Query,
                limit: int = MAP_POINTS_LISTED) -> MapPoints:
     """The first positioned rows, listed as the map's text alternative."""
+    version = readable.version
     assert version.positions
     lat, lon = version.positions["lat"], version.positions["lon"]
     label = label_column(version)
     cols = tuple(c for c in (label, lat, lon) if c)
-    positioned = dq.Query(filter=dq.Group("and", (*query.filter.items,
-                                                  dq.Condition(lat, "notnull"),
-                                                  dq.Condition(lon, "notnull"))),
-                          search=query.search)
-    result = dq.records(table, positioned, dq.Page(columns=cols, limit=limit))
+    positioned = language.Query(
+        filter=language.Group("and", (*query.filter.items, language.Condition(lat, "notnull"),
+                                      language.Condition(lon, "notnull"))),
+        search=query.search)
+    result = readable.records(positioned, language.Page(columns=cols, limit=limit))
     rows = [{"label": r.get(label) if label else None, "lat": r[lat], "lon": r[lon],
              "row": r["_row"]} for r in result.rows]
     return MapPoints(label, rows, int(result.total or 0))
@@ -437,19 +440,21 @@ class GroupedPoints:
                 "truncated": self.truncated}
 
 
-def grouped_points(table: VersionTable, version: DatasetVersion, query: dq.Query,
+def grouped_points(readable: ReadableVersion, query: language.Query,
                    limit: int = MAP_POSITIONS_MAX) -> GroupedPoints:
     """One point per distinct position (and label) of the matching rows, with its count."""
+    version = readable.version
     assert version.positions
     lat, lon = version.positions["lat"], version.positions["lon"]
     label = label_column(version)
-    positioned = dq.Query(filter=dq.Group("and", (*query.filter.items,
-                                                  dq.Condition(lat, "notnull"),
-                                                  dq.Condition(lon, "notnull"))),
-                          search=query.search)
-    groups = [dq.GroupKey(lat), dq.GroupKey(lon)] + ([dq.GroupKey(label)] if label else [])
-    limit = min(limit, table.limits.max_rows - 1)
-    result = dq.aggregate(table, positioned, groups, [dq.Metric("count")], (), limit + 1)
+    positioned = language.Query(
+        filter=language.Group("and", (*query.filter.items, language.Condition(lat, "notnull"),
+                                      language.Condition(lon, "notnull"))),
+        search=query.search)
+    groups = [language.GroupKey(lat), language.GroupKey(lon)] + (
+        [language.GroupKey(label)] if label else [])
+    limit = min(limit, readable.limits.max_aggregate_rows - 1)
+    result = readable.aggregate(positioned, groups, [language.Metric("count")], (), limit + 1)
     labels = column_labels(version)
     features = []
     for row in result.rows[:limit]:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from patrimoine.access import audit
+from patrimoine.access import registers
 from patrimoine.access.permissions import (
     can_handle_protection_cases,
     register_organisations,
@@ -31,8 +31,9 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
-from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.errors import Invalid
 from patrimoine.core.values import apply_changes, plain
+from patrimoine.core.vocabulary import define, label
 from patrimoine.inventory.models import Organisation
 from patrimoine.protection.deadlines import breach_deadline
 from patrimoine.protection.register.models import Breach, ProcessingActivity
@@ -41,7 +42,6 @@ from patrimoine.protection.register.vocabulary import (
     BreachRisk,
     DataCategory,
     SpecialCategory,
-    label,
 )
 
 
@@ -53,13 +53,19 @@ class NotificationState(StrEnum):
     NOT_REQUIRED = "not_required"
 
 
-NOTIFICATION_LABELS = {
+define(NotificationState, {
     NotificationState.RUNNING: "Notification à faire (délai de 72 h en cours)",
     NotificationState.OVERDUE: "Notification en retard (plus de 72 h)",
     NotificationState.NOTIFIED: "Notifiée à la CNIL",
     NotificationState.NOTIFIED_LATE: "Notifiée à la CNIL après 72 h",
     NotificationState.NOT_REQUIRED: "Notification non requise (risque peu probable)",
-}
+})
+
+BREACHES = registers.Register(
+    entity=Breach, audit="protection.breach",
+    readers=lambda p: register_organisations(p, cases=True),
+    reading="consulter les violations de données de cette organisation",
+    not_found="Violation introuvable.", numbering=registers.Numbering("VIO", 2))
 
 
 def _fr(moment: datetime) -> str:
@@ -156,7 +162,14 @@ class BreachClock:
 
     @property
     def label(self) -> str:
-        return NOTIFICATION_LABELS[self.state]
+        return label(self.state)
+
+    @property
+    def to_notify(self) -> bool:
+        """The CNIL still to notify (72 hours running or past), or, at high risk, the persons
+        still to inform (Art. 34)."""
+        return (self.state in (NotificationState.RUNNING, NotificationState.OVERDUE)
+                or self.persons_to_inform)
 
 
 def clock(breach: Breach, at: datetime | None = None) -> BreachClock:
@@ -178,16 +191,6 @@ def clock(breach: Breach, at: datetime | None = None) -> BreachClock:
     return BreachClock(deadline, state, hours_left, persons)
 
 
-def next_reference(session: Session, organisation_id: int, year: int) -> str:
-    prefix = f"VIO-{year}-"
-    used = set(session.scalars(select(Breach.reference).where(
-        Breach.organisation_id == organisation_id, Breach.reference.startswith(prefix))))
-    n = len(used) + 1
-    while f"{prefix}{n:02d}" in used:
-        n += 1
-    return f"{prefix}{n:02d}"
-
-
 def _check(session: Session, data: BreachInput) -> None:
     if session.get(Organisation, data.organisation_id) is None:
         raise Invalid("Organisation inconnue.")
@@ -199,16 +202,8 @@ def _check(session: Session, data: BreachInput) -> None:
         raise Invalid("La prise de connaissance ne peut être dans le futur.")
 
 
-def _taken(session: Session, organisation_id: int, reference: str, other: int | None) -> bool:
-    found = session.scalar(select(Breach.id).where(Breach.organisation_id == organisation_id,
-                                                   Breach.reference == reference))
-    return found is not None and found != other
-
-
 def get_breach(session: Session, principal: Principal, breach_id: int) -> Breach:
-    breach = session.get(Breach, breach_id)
-    if breach is None or not can_handle_protection_cases(principal, breach.organisation_id):
-        raise NotFound("Violation introuvable.")
+    breach: Breach = registers.get(session, BREACHES, principal, breach_id)
     return breach
 
 
@@ -220,13 +215,15 @@ def create_breach(session: Session, principal: Principal, data: BreachInput) -> 
     for f in ("natures", "data_categories", "special_categories"):
         values[f] = [v.value for v in values[f]]
     if values["reference"] is None:
-        values["reference"] = next_reference(session, data.organisation_id, data.aware_at.year)
-    elif _taken(session, data.organisation_id, values["reference"], None):
+        values["reference"] = registers.next_reference(session, BREACHES, data.organisation_id,
+                                                       data.aware_at.year)
+    elif registers.reference_taken(session, BREACHES, data.organisation_id, values["reference"]):
         raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
     breach = Breach(**values)
     session.add(breach)
     session.flush()
-    _audit(session, principal, breach, "created", sorted(k for k, v in values.items() if v))
+    registers.record(session, principal, BREACHES, breach, "created",
+                     [k for k, v in values.items() if v])
     return breach
 
 
@@ -242,12 +239,13 @@ def update_breach(session: Session, principal: Principal, breach: Breach, data: 
         values[f] = [v.value for v in values[f]]
     if values["reference"] is None:
         values["reference"] = breach.reference
-    elif _taken(session, breach.organisation_id, values["reference"], breach.id):
+    elif registers.reference_taken(session, BREACHES, breach.organisation_id, values["reference"],
+                                   breach.id):
         raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
     changed = apply_changes(breach, values)
     if changed:
         breach.updated_at = now()
-        _audit(session, principal, breach, "updated", changed)
+        registers.record(session, principal, BREACHES, breach, "updated", changed)
     return changed
 
 
@@ -255,32 +253,27 @@ def delete_breach(session: Session, principal: Principal, breach: Breach) -> Non
     """Deleting is for entries made by mistake; the audit log keeps the trace."""
     require(can_handle_protection_cases(principal, breach.organisation_id), principal,
             "gérer les violations de données de cette organisation")
-    _audit(session, principal, breach, "deleted", [])
+    registers.record(session, principal, BREACHES, breach, "deleted", [])
     session.delete(breach)
     session.flush()
 
 
-def _audit(session: Session, principal: Principal, breach: Breach, action: str,
-           fields: list[str]) -> None:
-    audit.record(session, principal, f"protection.breach.{action}", f"breach:{breach.id}",
-                 {"reference": breach.reference, "organisation_id": breach.organisation_id,
-                  "fields": fields})
-
-
 def list_breaches(session: Session, principal: Principal, *, organisation_id: int | None = None,
                   open_only: bool = False) -> list[Breach]:
-    query = select(Breach).order_by(Breach.aware_at.desc(), Breach.id)
-    if organisation_id is not None:
-        require(can_handle_protection_cases(principal, organisation_id), principal,
-                "consulter les violations de données de cette organisation")
-        query = query.where(Breach.organisation_id == organisation_id)
-    else:
-        scope = register_organisations(principal, cases=True)
-        if scope is not None:
-            query = query.where(Breach.organisation_id.in_(scope))
+    query = (select(Breach).where(registers.visible(BREACHES, principal, organisation_id))
+             .order_by(Breach.aware_at.desc(), Breach.id))
     if open_only:
         query = query.where(Breach.closed_at.is_(None))
     return list(session.scalars(query))
+
+
+def breaches_to_notify(session: Session, principal: Principal, *,
+                       organisation_id: int | None = None, at: datetime | None = None
+                       ) -> list[Breach]:
+    """Open breaches whose notification is still to do: to the CNIL, or to the persons."""
+    at = at or now()
+    return [b for b in list_breaches(session, principal, organisation_id=organisation_id,
+                                     open_only=True) if clock(b, at).to_notify]
 
 
 def breach_dict(breach: Breach, at: datetime | None = None) -> dict[str, Any]:

@@ -69,5 +69,5 @@ def dashboard(session: Session, principal: Principal, organisation_id: int | Non
     rows = [{"organisation_id": o.id, "organisation": o.name, "slug": o.slug,
              "cases_visible": can_handle_protection_cases(principal, o.id), **per_org[o.id]}
             for o in visible]
-    total = {k: sum(r[k] for r in rows) for k in COUNTERS}
+    total = {k: sum(per_org[o.id][k] for o in visible) for k in COUNTERS}
     return {"at": at.isoformat(), "organisations": rows, "total": total}

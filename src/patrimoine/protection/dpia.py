@@ -23,18 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from patrimoine.access import audit
-from patrimoine.access.permissions import (
-    can_edit_register,
-    can_read_register,
-    register_organisations,
-    require,
-)
+from patrimoine.access import registers
+from patrimoine.access.permissions import can_edit_register, register_organisations, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
-from patrimoine.core.errors import NotFound
 from patrimoine.core.values import apply_changes, plain
+from patrimoine.core.vocabulary import define, label
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
+from patrimoine.protection.register.service import ACTIVITIES
 from patrimoine.protection.register.vocabulary import DpiaCriterion, DpiaDecision, RiskKind
 
 
@@ -47,14 +43,23 @@ class DpiaState(StrEnum):
     UNFAVOURABLE = "unfavourable"
 
 
-DPIA_STATE_LABELS = {
+define(DpiaState, {
     DpiaState.NOT_REQUIRED: "Non requise",
     DpiaState.EXEMPTED: "Exemptée",
     DpiaState.MISSING: "Requise et manquante",
     DpiaState.IN_PROGRESS: "En cours",
     DpiaState.DONE: "Réalisée",
     DpiaState.UNFAVOURABLE: "Avis défavorable",
-}
+})
+
+# A DPIA belongs to its activity's register: seen by who reads it, named by its reference.
+DPIAS = registers.Register(
+    entity=Dpia, audit="protection.dpia", readers=register_organisations,
+    reading="consulter le registre de cette organisation",
+    not_found="Analyse d'impact introuvable.",
+    organisation=lambda d: d.activity.organisation_id,
+    summary=lambda d: {"activity": d.activity.reference,
+                       "organisation_id": d.activity.organisation_id})
 
 
 def dpia_required(criteria: Iterable[str], special_categories: Iterable[str]) -> bool:
@@ -73,7 +78,7 @@ class DpiaAssessment:
 
     @property
     def label(self) -> str:
-        return DPIA_STATE_LABELS[self.state]
+        return label(self.state)
 
     def as_dict(self) -> dict[str, Any]:
         return {"criteria": [c.value for c in self.criteria], "criteria_count": len(self.criteria),
@@ -102,15 +107,12 @@ def assess(activity: ProcessingActivity) -> DpiaAssessment:
 def missing_dpias(session: Session, principal: Principal, organisation_id: int | None = None
                   ) -> list[ProcessingActivity]:
     """Activities of the registers the principal reads whose required DPIA does not exist."""
-    query = select(ProcessingActivity).options(selectinload(ProcessingActivity.dpias)).order_by(
-        ProcessingActivity.organisation_id, ProcessingActivity.reference)
-    scope = register_organisations(principal)
-    if organisation_id is not None:
-        if not can_read_register(principal, organisation_id):
-            return []
-        query = query.where(ProcessingActivity.organisation_id == organisation_id)
-    elif scope is not None:
-        query = query.where(ProcessingActivity.organisation_id.in_(scope))
+    if organisation_id is not None and not registers.may_see(ACTIVITIES, principal,
+                                                             organisation_id):
+        return []
+    query = (select(ProcessingActivity).options(selectinload(ProcessingActivity.dpias))
+             .where(registers.visible(ACTIVITIES, principal, organisation_id))
+             .order_by(ProcessingActivity.organisation_id, ProcessingActivity.reference))
     return [a for a in session.scalars(query) if assess(a).state == DpiaState.MISSING]
 
 
@@ -186,9 +188,7 @@ class DpiaInput(BaseModel):
 
 
 def get_dpia(session: Session, principal: Principal, dpia_id: int) -> Dpia:
-    dpia = session.get(Dpia, dpia_id)
-    if dpia is None or not can_read_register(principal, dpia.activity.organisation_id):
-        raise NotFound("Analyse d'impact introuvable.")
+    dpia: Dpia = registers.get(session, DPIAS, principal, dpia_id)
     return dpia
 
 
@@ -200,7 +200,7 @@ def create_dpia(session: Session, principal: Principal, activity: ProcessingActi
                 risks=[r.model_dump(mode="json") for r in data.risks])
     session.add(dpia)
     session.flush()
-    _audit(session, principal, dpia, "created", sorted(data.model_fields_set))
+    registers.record(session, principal, DPIAS, dpia, "created", data.model_fields_set)
     return dpia
 
 
@@ -213,24 +213,17 @@ def update_dpia(session: Session, principal: Principal, dpia: Dpia, data: DpiaIn
     changed = apply_changes(dpia, values)
     if changed:
         dpia.updated_at = now()
-        _audit(session, principal, dpia, "updated", changed)
+        registers.record(session, principal, DPIAS, dpia, "updated", changed)
     return changed
 
 
 def delete_dpia(session: Session, principal: Principal, dpia: Dpia) -> None:
     require(can_edit_register(principal, dpia.activity.organisation_id), principal,
             "modifier le registre de cette organisation")
-    _audit(session, principal, dpia, "deleted", [])
+    registers.record(session, principal, DPIAS, dpia, "deleted", [])
     activity = dpia.activity
     activity.dpias.remove(dpia)
     session.flush()
-
-
-def _audit(session: Session, principal: Principal, dpia: Dpia, action: str,
-           fields: list[str]) -> None:
-    audit.record(session, principal, f"protection.dpia.{action}", f"dpia:{dpia.id}",
-                 {"activity": dpia.activity.reference,
-                  "organisation_id": dpia.activity.organisation_id, "fields": fields})
 
 
 def dpia_dict(dpia: Dpia) -> dict[str, Any]:

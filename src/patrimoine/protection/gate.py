@@ -52,20 +52,21 @@ def publication_blockers(session: Session, version: DatasetVersion,
             return [f"La version {version.number} n'a pas encore été analysée (recherche de "
                     "données personnelles) : lancez l'analyse avant de la publier."]
         service.ensure_scanned(session, settings, version)
-    reasons = []
-    for view in service.unresolved(session, version):
-        f = view.finding
-        what = f"Colonne « {f.column} » : {KIND_LABELS[f.kind].lower()}"
-        if f.origin == service.ORIGIN_PSEUDONYMISATION:
-            reasons.append(f"{what}, pseudonymisée : elle reste une donnée personnelle ; "
-                           "supprimez-la, ou le DPO doit accepter sa publication.")
-        elif view.status == "confirmed":
-            reasons.append(f"{what} ({_percent(f.share)} des lignes examinées), confirmée : "
-                           "anonymisez la colonne avant de publier.")
-        else:
-            reasons.append(f"{what} ({_percent(f.share)} des lignes examinées), non traitée : "
-                           "anonymisez la colonne ou faites-la écarter par le DPO.")
-    return reasons
+    return [blocker(view) for view in service.unresolved(session, version)]
+
+
+def blocker(view: service.FindingView) -> str:
+    """Why an unresolved finding blocks publication (French)."""
+    f = view.finding
+    what = f"Colonne « {f.column} » : {KIND_LABELS[f.kind].lower()}"
+    if f.origin == service.ORIGIN_PSEUDONYMISATION:
+        return (f"{what}, pseudonymisée : elle reste une donnée personnelle ; "
+                "supprimez-la, ou le DPO doit accepter sa publication.")
+    if view.status == "confirmed":
+        return (f"{what} ({_percent(f.share)} des lignes examinées), confirmée : "
+                "anonymisez la colonne avant de publier.")
+    return (f"{what} ({_percent(f.share)} des lignes examinées), non traitée : "
+            "anonymisez la colonne ou faites-la écarter par le DPO.")
 
 
 BATCH = 500
@@ -233,7 +234,7 @@ def readable_version(session: Session, principal: Principal, dataset: Dataset,
                               {"dataset": dataset.id, "number": number}).first()
         if row is not None and (not through_gate or _open_after_scan(
                 session, row[0], _why(*row[1:]), settings)):
-            return row[0]  # type: ignore[no-any-return]
+            return row[0]
         raise NotFound(f"La version {number} du jeu de données « {dataset.slug} » n'existe "
                        "pas.")
     stmt = statements.newest

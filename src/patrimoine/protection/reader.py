@@ -1,22 +1,20 @@
 """Read a CSV, spreadsheet or JSON file into column names and rows for the scanner.
 
-Only what `patrimoine protection scan FILE` needs: the encoding and delimiter of a CSV are
-detected (charset-normalizer, csv.Sniffer), spreadsheets are read with python-calamine
-(first sheet, first non-empty row as header), JSON may be a list of objects, an object
-holding such a list, a GeoJSON FeatureCollection or JSON lines.
+Only what `patrimoine protection scan FILE` needs: CSV files and workbooks are read by the
+core reader (core/tabular: encoding, delimiter, header row below a title; every sheet of a
+workbook, its cells keeping their numbers and dates); JSON may be a list of objects, an
+object holding such a list, a GeoJSON FeatureCollection or JSON lines. Columns without a
+name are called colonne_N, and a repeated name gets a suffix.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from charset_normalizer import from_bytes
-
+from patrimoine.core import tabular
 from patrimoine.core.errors import Invalid
 
 SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -44,81 +42,26 @@ def read_tables(path: Path) -> list[Table]:
         raise Invalid(f"Ce n'est pas un fichier : {path}")
     suffix = path.suffix.lower()
     try:
-        if suffix in SPREADSHEETS:
-            tables = _spreadsheet(path)
+        if suffix in SPREADSHEETS or suffix in TEXTS or suffix == "":
+            tables = [Table(_header(t.headers), [row.cells for row in t.rows], t.sheet)
+                      for t in tabular.read_tables(path.read_bytes(), path.name, typed=True)]
         elif suffix in JSONS:
             tables = [_json(path)]
-        elif suffix in TEXTS or suffix == "":
-            tables = [_csv(path.read_bytes())]
         else:
             raise Invalid(f"Format non pris en charge : « {path.suffix} ». Formats acceptés : "
                           "CSV, XLSX, XLS, ODS, JSON, GeoJSON.")
     except Invalid:
         raise
-    except (OSError, ValueError, csv.Error, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise Invalid(f"Lecture impossible du fichier {path.name} : {exc}") from exc
-    except Exception as exc:  # calamine raises its own error types for damaged workbooks
-        raise Invalid(f"Lecture impossible du fichier {path.name} : fichier endommagé ou "
-                      f"format inattendu ({type(exc).__name__}).") from exc
     tables = [t for t in tables if t.columns]
     if not tables:
         raise Invalid(f"Le fichier {path.name} ne contient aucune colonne.")
     return tables
 
 
-def decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # French files that are not UTF-8 are nearly always Windows-1252 (Excel's "CSV").
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data[:200_000]).best()
-    encoding = best.encoding if best is not None else "cp1252"
-    try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        return data.decode("cp1252", errors="replace")
-
-
-def _csv(data: bytes) -> Table:
-    if b"\x00" in data[:4096]:
-        raise Invalid("Ce fichier n'est pas un fichier texte (CSV) lisible.")
-    text = decode(data)
-    head = text[:65536]
-    try:
-        dialect: Any = csv.Sniffer().sniff(head, delimiters=";,\t|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        first = head.splitlines()[0] if head else ""
-        delimiter = max(";,\t|", key=first.count) if first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = [r for r in reader if any(cell.strip() for cell in r)]
-    if not rows:
-        return Table([], [])
-    return Table(_header(rows[0]), rows[1:])
-
-
-def _spreadsheet(path: Path) -> list[Table]:
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_path(str(path))
-    tables = []
-    for index, name in enumerate(book.sheet_names):
-        data = book.get_sheet_by_index(index).to_python(skip_empty_area=True)
-        rows = [r for r in data if any(c not in (None, "") for c in r)]
-        if rows:
-            tables.append(Table(_header(rows[0]), [list(r) for r in rows[1:]], name))
-    return tables
-
-
 def _json(path: Path) -> Table:
-    text = decode(path.read_bytes())
+    text, _ = tabular.decode_text(path.read_bytes(), path.name)
     if path.suffix.lower() in {".jsonl", ".ndjson"}:
         records = [json.loads(line) for line in text.splitlines() if line.strip()]
     else:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from patrimoine.access import audit
+from patrimoine.access import registers
 from patrimoine.access.permissions import (
     can_handle_protection_cases,
     register_organisations,
@@ -32,9 +32,10 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
-from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.errors import Invalid
 from patrimoine.core.text import fold
 from patrimoine.core.values import apply_changes, plain
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import Organisation
 from patrimoine.protection.deadlines import (
     extended_request_deadline,
@@ -47,7 +48,6 @@ from patrimoine.protection.register.vocabulary import (
     CLOSED_REQUEST_STATUSES,
     RequestKind,
     RequestStatus,
-    label,
 )
 
 # A sentence that satisfies Art. 12(4), offered to whoever writes a refusal.
@@ -57,6 +57,13 @@ COMPLAINT_MENTION = (
     "Cedex 07, www.cnil.fr) et former un recours juridictionnel."
 )
 _COMPLAINT_WORDS = ("reclamation", "plainte", "saisir", "recours")
+
+
+REQUESTS = registers.Register(
+    entity=RightsRequest, audit="protection.request",
+    readers=lambda p: register_organisations(p, cases=True),
+    reading="consulter les demandes d'exercice des droits de cette organisation",
+    not_found="Demande introuvable.", numbering=registers.Numbering("DDP", 3))
 
 
 def mentions_complaint_right(answer: str | None) -> bool:
@@ -169,17 +176,6 @@ def clock(request: RightsRequest, today: date | None = None) -> RequestClock:
         days_left=None if closed else (deadline - today).days)
 
 
-def next_reference(session: Session, organisation_id: int, year: int) -> str:
-    prefix = f"DDP-{year}-"
-    used = set(session.scalars(select(RightsRequest.reference).where(
-        RightsRequest.organisation_id == organisation_id,
-        RightsRequest.reference.startswith(prefix))))
-    n = len(used) + 1
-    while f"{prefix}{n:03d}" in used:
-        n += 1
-    return f"{prefix}{n:03d}"
-
-
 def _check(session: Session, data: RequestInput) -> None:
     if session.get(Organisation, data.organisation_id) is None:
         raise Invalid("Organisation inconnue.")
@@ -194,18 +190,8 @@ def _check(session: Session, data: RequestInput) -> None:
             raise Invalid(f"La date du {_fr(day)} est dans le futur.")
 
 
-def _reference_taken(session: Session, organisation_id: int, reference: str,
-                     other_than: int | None = None) -> bool:
-    query = select(RightsRequest.id).where(RightsRequest.organisation_id == organisation_id,
-                                           RightsRequest.reference == reference)
-    found = session.scalar(query)
-    return found is not None and found != other_than
-
-
 def get_request(session: Session, principal: Principal, request_id: int) -> RightsRequest:
-    request = session.get(RightsRequest, request_id)
-    if request is None or not can_handle_protection_cases(principal, request.organisation_id):
-        raise NotFound("Demande introuvable.")
+    request: RightsRequest = registers.get(session, REQUESTS, principal, request_id)
     return request
 
 
@@ -215,13 +201,15 @@ def create_request(session: Session, principal: Principal, data: RequestInput) -
     _check(session, data)
     values = data.model_dump()
     if values["reference"] is None:
-        values["reference"] = next_reference(session, data.organisation_id, data.received_on.year)
-    elif _reference_taken(session, data.organisation_id, values["reference"]):
+        values["reference"] = registers.next_reference(session, REQUESTS, data.organisation_id,
+                                                       data.received_on.year)
+    elif registers.reference_taken(session, REQUESTS, data.organisation_id, values["reference"]):
         raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
     request = RightsRequest(**values)
     session.add(request)
     session.flush()
-    _audit(session, principal, request, "created", sorted(k for k, v in values.items() if v))
+    registers.record(session, principal, REQUESTS, request, "created",
+                     [k for k, v in values.items() if v])
     return request
 
 
@@ -235,29 +223,22 @@ def update_request(session: Session, principal: Principal, request: RightsReques
     values = data.model_dump()
     if values["reference"] is None:
         values["reference"] = request.reference
-    elif _reference_taken(session, request.organisation_id, values["reference"], request.id):
+    elif registers.reference_taken(session, REQUESTS, request.organisation_id,
+                                   values["reference"], request.id):
         raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
     changed = apply_changes(request, values)
     if changed:
         request.updated_at = now()
-        _audit(session, principal, request, "updated", changed)
+        registers.record(session, principal, REQUESTS, request, "updated", changed)
     return changed
 
 
 def delete_request(session: Session, principal: Principal, request: RightsRequest) -> None:
     require(can_handle_protection_cases(principal, request.organisation_id), principal,
             "gérer les demandes d'exercice des droits de cette organisation")
-    _audit(session, principal, request, "deleted", [])
+    registers.record(session, principal, REQUESTS, request, "deleted", [])
     session.delete(request)
     session.flush()
-
-
-def _audit(session: Session, principal: Principal, request: RightsRequest, action: str,
-           fields: list[str]) -> None:
-    audit.record(session, principal, f"protection.request.{action}",
-                 f"rights_request:{request.id}",
-                 {"reference": request.reference, "organisation_id": request.organisation_id,
-                  "fields": fields})
 
 
 def request_input(request: RightsRequest) -> RequestInput:
@@ -269,15 +250,9 @@ def list_requests(session: Session, principal: Principal, *, organisation_id: in
                   year: int | None = None, kind: RequestKind | None = None,
                   status: RequestStatus | None = None, overdue: bool = False,
                   today: date | None = None) -> list[RightsRequest]:
-    query = select(RightsRequest).order_by(RightsRequest.received_on.desc(), RightsRequest.id)
-    if organisation_id is not None:
-        require(can_handle_protection_cases(principal, organisation_id), principal,
-                "consulter les demandes d'exercice des droits de cette organisation")
-        query = query.where(RightsRequest.organisation_id == organisation_id)
-    else:
-        scope = register_organisations(principal, cases=True)
-        if scope is not None:
-            query = query.where(RightsRequest.organisation_id.in_(scope))
+    query = (select(RightsRequest)
+             .where(registers.visible(REQUESTS, principal, organisation_id))
+             .order_by(RightsRequest.received_on.desc(), RightsRequest.id))
     if year is not None:
         query = query.where(RightsRequest.received_on >= date(year, 1, 1),
                             RightsRequest.received_on <= date(year, 12, 31))

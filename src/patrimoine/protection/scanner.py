@@ -324,7 +324,8 @@ def scan_rows(columns: Sequence[str], rows: Iterable[Sequence[object]],
             text = _text(row[i])
             if text is not None:
                 values[i].append(text)
-    samples = [ColumnSample(str(name), len(sample), vals) for name, vals in zip(columns, values)]
+    samples = [ColumnSample(str(name), len(sample), vals)
+               for name, vals in zip(columns, values, strict=True)]
     return _scan(samples, options, len(sample), total)
 
 
@@ -403,7 +404,10 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
     out: list[Finding] = []
     n = len(col.values)
     k = options.max_examples
-    short_ok = (lambda count: count / n >= options.min_share)
+
+    def short_ok(count: int) -> bool:
+        return count / n >= options.min_share
+
     is_code = col.words.has(_CODE_TOKENS)
 
     # Checksummed identifiers first: their spans are excluded from the phone search.
@@ -551,7 +555,8 @@ def _name_value(value: str) -> _NameEvidence:
         if not words:
             return ev
     folded = [fold(w) for w in words]
-    core = [w for w, f in zip(words, folded) if f not in PARTICLES and not f.startswith("d'")]
+    core = [w for w, f in zip(words, folded, strict=True)
+            if f not in PARTICLES and not f.startswith("d'")]
     if not core or len(core) > 4:
         return ev
     if any(p in NOT_A_PERSON for f in folded for p in f.split("-")):
@@ -605,7 +610,7 @@ def _name(col: ColumnSample, options: ScanOptions) -> Finding | None:
         confidence = 0.85 if full >= 0.5 or first >= 0.7 else 0.7
     if not ok:
         return None
-    matching = [v for v, e in zip(values, evidence)
+    matching = [v for v, e in zip(values, evidence, strict=True)
                 if e.shaped and (e.first or e.surname or e.full or signal)]
     examples = []
     for v in matching:
@@ -655,7 +660,7 @@ def _coordinate_pairs(samples: list[ColumnSample]) -> set[str]:
         else:
             shaped.append(None)
     out: set[str] = set()
-    for a, b in zip(shaped, shaped[1:]):
+    for a, b in zip(shaped, shaped[1:], strict=False):
         if a and b and (max(abs(a[1]), abs(a[2])) <= 90 or max(abs(b[1]), abs(b[2])) <= 90):
             out.update({a[0], b[0]})
     return out

@@ -38,6 +38,7 @@ from patrimoine.datastore.ingest import IngestPlan, Overrides, ingest, sniff
 from patrimoine.datastore.ingest.service import as_overrides
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
+from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
 from patrimoine.inventory.models import (
     AccessLevel,
     Dataset,
@@ -45,9 +46,7 @@ from patrimoine.inventory.models import (
     LifecycleStage,
     YesNoUndefined,
 )
-from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
 from patrimoine.protection.gate import publication_blockers
-
 
 OPEN_LICENCES = {LICENCE_OUVERTE.id: LICENCE_OUVERTE.title, ODBL.id: ODBL.title}
 REQUEST_KEY = "publication_request"
@@ -257,29 +256,36 @@ def add_version(session: Session, settings: Settings, principal: Principal, data
     if options.types:  # keep only real corrections (sniffing costs; done only then)
         _plan, options = plan_upload(path, options)
     name = Path(filename or path.name).name or path.name
-    with tempfile.TemporaryDirectory(prefix=".named-", dir=path.parent) as work:
-        # Ingest records the file's name: give it the name the user sent, without a copy.
-        named = Path(work) / name
-        try:
-            os.link(path, named)
-        except OSError:
-            shutil.copyfile(path, named)
-        version = ingest(session, settings, principal, dataset, named, options)
-    if version.unchanged:
+    # A savepoint: a version refused (or failing) is undone, not the caller's other work.
+    savepoint = session.begin_nested()
+    try:
+        with tempfile.TemporaryDirectory(prefix=".named-", dir=path.parent) as work:
+            # Ingest records the file's name: give it the name the user sent, without a copy.
+            named = Path(work) / name
+            try:
+                os.link(path, named)
+            except OSError:
+                shutil.copyfile(path, named)
+            version = ingest(session, settings, principal, dataset, named, options)
+        # Scanned now, while the file is fresh, so the gate's answer is ready for the request.
+        reasons = ([] if version.unchanged
+                   else personal_data_blockers(session, version, settings))
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+    if not (reasons and is_public(dataset)):
+        savepoint.commit()
         return version
-    # Scanned now, while the file is fresh, so the gate's answer is ready for the request.
-    reasons = personal_data_blockers(session, version, settings)
-    if reasons and is_public(dataset):
-        target, relative = versions.version_path(settings, version), version.path
-        session.rollback()
-        # The same content may be an older version's file: remove it only if it is no one's.
-        if session.scalar(select(DatasetVersion.id).where(DatasetVersion.path == relative)
-                          .limit(1)) is None:
-            target.unlink(missing_ok=True)
-        raise Invalid("Ce jeu de données est publié en données ouvertes : la nouvelle version "
-                      "n'est pas chargée tant que le contrôle des données personnelles la "
-                      "bloque.", errors=reasons)
-    return version
+    target, relative = versions.version_path(settings, version), version.path
+    savepoint.rollback()
+    # The same content may be an older version's file: remove it only if it is no one's.
+    if session.scalar(select(DatasetVersion.id).where(DatasetVersion.path == relative)
+                      .limit(1)) is None:
+        target.unlink(missing_ok=True)
+    raise Invalid("Ce jeu de données est publié en données ouvertes : la nouvelle version "
+                  "n'est pas chargée tant que le contrôle des données personnelles la "
+                  "bloque.", errors=reasons)
 
 
 # ------------------------------------------------------------------ request, publish

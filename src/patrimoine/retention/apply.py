@@ -2,9 +2,11 @@
 history, the audit log).
 
 - destroy_versions: the versions' rows and their Parquet files (and DuckDB caches) go; files
-  are removed only once the transaction has committed, so a failure leaves data whole;
-- purge_rows: a new version without the expired rows is written (the datastore's Parquet
-  writer, the same numbering as ingest), then every version holding expired rows is
+  are removed only once the transaction has ended, a version's file when no committed
+  version uses it then (`datastore.versions.remove_file_when_unused`), so a failure leaves
+  data whole;
+- purge_rows: a new version without the expired rows is written and added as ingest adds
+  one (`datastore.versions.add_version`), then every version holding expired rows is
   destroyed, the former newest one included;
 - anonymise: the protection module's anonymisation with the rule's plan;
 - transfer (archives, sorting): a package (one CSV per version, metadata.json) is written to
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -28,13 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, event, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from patrimoine.access import audit
+from patrimoine.access import audit, registers
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
-from patrimoine.core.errors import Conflict, Invalid, PatrimoineError
+from patrimoine.core.errors import Invalid, PatrimoineError
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import slugify
 from patrimoine.datastore import versions as store
@@ -43,7 +43,10 @@ from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, DatasetChange, LifecycleStage
 from patrimoine.protection.findings import anonymise as anon
 from patrimoine.protection.findings.service import (
-    connect, parquet_source, quote, write_derived,
+    connect,
+    parquet_source,
+    quote,
+    write_derived,
 )
 from patrimoine.retention.models import (
     DatasetRetention,
@@ -60,6 +63,7 @@ from patrimoine.retention.planner import (
     expired_condition,
 )
 from patrimoine.retention.rules import DurationUnit, FinalFate, RetentionRule, StartEvent
+from patrimoine.retention.slips import SLIPS
 
 ARCHIVES_DIR = "archives"
 
@@ -108,7 +112,8 @@ def _written(session: Session, path: Path) -> None:
 
 def destroy_versions(session: Session, settings: Settings, principal: Principal,
                      dataset: Dataset, numbers: list[int]) -> list[dict[str, Any]]:
-    """Delete the versions' rows now and their files after commit; returns what went."""
+    """Delete the versions' rows now and their files once the transaction has ended;
+    returns what went."""
     gone: list[dict[str, Any]] = []
     files: list[Path] = []
     for number in sorted(set(numbers)):
@@ -118,10 +123,7 @@ def destroy_versions(session: Session, settings: Settings, principal: Principal,
             continue
         gone.append({"version": number, "rows": version.row_count,
                      "size_bytes": version.size_bytes, "content_hash": version.content_hash})
-        others_path = session.scalar(select(func.count()).select_from(DatasetVersion).where(
-            DatasetVersion.path == version.path, DatasetVersion.id != version.id))
-        if not others_path:
-            files.append(store.version_path(settings, version))
+        store.remove_file_when_unused(session, settings, version)
         others_hash = session.scalar(select(func.count()).select_from(DatasetVersion).where(
             DatasetVersion.content_hash == version.content_hash,
             DatasetVersion.id != version.id))
@@ -155,45 +157,25 @@ def _register(session: Session, settings: Settings, principal: Principal, datase
               source: DatasetVersion, tmp: Path, digest: str, row_count: int,
               purge: dict[str, Any]) -> DatasetVersion | None:
     """The purged file as the dataset's next version (None when nothing changed)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Dataset.id).where(Dataset.id == dataset.id).with_for_update())
-    latest = store.latest_version(session, dataset)
-    if latest is not None and latest.content_hash == digest:
-        tmp.unlink(missing_ok=True)
-        return None
-    relative = store.relative_path(dataset, digest)
-    final = settings.data_dir / relative
-    size = tmp.stat().st_size
-    if not final.exists():
-        os.replace(tmp, final)
-        _written(session, final)
-    else:
-        tmp.unlink(missing_ok=True)
-    number = (session.scalar(select(func.max(DatasetVersion.number))
-                             .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
-    version = DatasetVersion(
-        dataset_id=dataset.id, number=number, content_hash=digest, path=relative,
-        row_count=row_count, size_bytes=size, columns=source.columns,
-        positions=source.positions, source_filename=source.source_filename,
-        source_format=source.source_format,
+    added = store.add_version(
+        session, settings, dataset, tmp, content_hash=digest, row_count=row_count,
+        columns=source.columns, positions=source.positions,
+        source_filename=source.source_filename, source_format=source.source_format,
         ingest_settings={**(source.ingest_settings or {}),
                          "retention_purge": {"source_version": source.number, **purge}},
         created_by=principal.account_id)
-    session.add(version)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict("Un chargement de ce jeu de données vient de publier une version ; "
-                       "relancez l'application de la conservation.") from None
+    if not added.created:
+        return None
+    version = added.version
     session.add(DatasetChange(
         dataset_id=dataset.id, actor_id=principal.account_id, actor_label=principal.label,
         action="version_purged",
-        changes={"version": [source.number, number],
+        changes={"version": [source.number, version.number],
                  "row_count": [source.row_count, row_count]}))
     audit.record(session, principal, "retention.version_purged", f"dataset:{dataset.uid}",
-                 {"slug": dataset.slug, "source_version": source.number, "version": number,
-                  "rows": row_count, "removed": source.row_count - row_count,
-                  "content_hash": digest})
+                 {"slug": dataset.slug, "source_version": source.number,
+                  "version": version.number, "rows": row_count,
+                  "removed": source.row_count - row_count, "content_hash": digest})
     return version
 
 
@@ -403,8 +385,7 @@ def _close_if_done(session: Session, principal: Principal, slip: EliminationSlip
     if not left:
         slip.status = SlipStatus.EXECUTED
         slip.executed_at = now()
-        audit.record(session, principal, "retention.slip_executed",
-                     f"elimination_slip:{slip.id}", {"reference": slip.reference})
+        registers.record(session, principal, SLIPS, slip, "slip_executed")
 
 
 def _run_slips(session: Session, settings: Settings, principal: Principal,

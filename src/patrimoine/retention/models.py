@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from patrimoine.core.clock import now
 from patrimoine.core.db import Base, UTCDateTime
+from patrimoine.core.vocabulary import define
 from patrimoine.retention.rules import DurationUnit, FinalFate, RetentionRule, StartEvent
 
 
@@ -45,12 +46,12 @@ class SlipStatus(StrEnum):
     EXECUTED = "executed"
 
 
-SLIP_STATUS_LABELS = {
+define(SlipStatus, {
     SlipStatus.AWAITING_VISA: "En attente du visa",
     SlipStatus.APPROVED: "Visé, élimination à exécuter",
     SlipStatus.REFUSED: "Visa refusé",
     SlipStatus.EXECUTED: "Élimination exécutée",
-}
+})
 
 
 class DatasetRetention(Base):

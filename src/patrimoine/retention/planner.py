@@ -32,13 +32,14 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.core.clock import now
 from patrimoine.core.settings import Settings
+from patrimoine.core.vocabulary import label, parse
 from patrimoine.datastore import versions as store
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, Organisation
@@ -46,7 +47,7 @@ from patrimoine.protection.findings.anonymise import parse_plan
 from patrimoine.protection.findings.models import Anonymisation
 from patrimoine.protection.findings.service import connect, parquet_source, quote
 from patrimoine.protection.register.models import ProcessingActivity
-from patrimoine.protection.register.vocabulary import ActivityStatus, label
+from patrimoine.protection.register.vocabulary import ActivityStatus
 from patrimoine.retention.models import (
     DatasetRetention,
     EliminationSlip,
@@ -59,7 +60,6 @@ from patrimoine.retention.rules import (
     RetentionRule,
     StartEvent,
     add_period,
-    parse_start_event,
 )
 
 ACTION_LABELS = {
@@ -116,6 +116,22 @@ class PlanItem:
         data["action_label"] = ACTION_LABELS[self.action]
         data["fate_label"] = label(FinalFate(self.fate))
         return data
+
+
+class DatasetFields(TypedDict):
+    """The fields every `PlanItem` of one dataset shares."""
+
+    organisation_id: int
+    organisation: str
+    service: str
+    dataset_id: int
+    dataset_slug: str
+    dataset_title: str
+    source: str
+    activity_reference: str | None
+    fate: str
+    rule: str
+    legal_reference: str | None
 
 
 @dataclass
@@ -193,7 +209,7 @@ def activity_rules(activity: ProcessingActivity) -> tuple[list[RetentionRule], l
         # The register stores a StartEvent value; a text written before the starting event
         # was a fixed list is still read through the usual wordings.
         event = (StartEvent(stored) if stored in set(StartEvent)
-                 else parse_start_event(str(stored or "")))
+                 else parse(StartEvent, str(stored or "")))
         where = f"Traitement {activity.reference} « {activity.name} »"
         if event is None:
             problems.append(f"{where} : l'événement de départ « {raw.get('start_event')} » "
@@ -344,9 +360,8 @@ def build_plan(session: Session, settings: Settings, organisation_ids: list[int]
     plan.problems.extend(problems)
     plan.activities = ended_activities(session, organisation_ids, today)
     slips = _slips_by_key(session)
-    anonymised_sources = {row[0] for row in session.execute(
-        select(Anonymisation.source_version_id)
-        .where(Anonymisation.source_version_id.is_not(None)))}
+    anonymised_sources = {vid for vid in session.scalars(select(Anonymisation.source_version_id))
+                          if vid is not None}
     anonymised_results = {row[0] for row in session.execute(
         select(Anonymisation.result_version_id))}
     datasets = session.scalars(select(Dataset).where(Dataset.id.in_(list(rules)))
@@ -380,7 +395,7 @@ def _dataset_items(settings: Settings, dataset: Dataset, eff: EffectiveRule,
     described = rule.describe()
     if eff.source == "activity":
         described += f" (règle du traitement {eff.activity_reference})"
-    base = dict(
+    base = DatasetFields(
         organisation_id=dataset.organisation_id, organisation=dataset.organisation.name,
         service=_service(dataset), dataset_id=dataset.id, dataset_slug=dataset.slug,
         dataset_title=dataset.title, source=eff.source,
@@ -412,8 +427,9 @@ def _dataset_items(settings: Settings, dataset: Dataset, eff: EffectiveRule,
                            min(d for _, d in due_all))
         reason_of = "création de la version"
     else:
+        start: date | None
         if rule.start_event == StartEvent.UPDATED:
-            start: date | None = _day(history[0].created_at)
+            start = _day(history[0].created_at)
             reason_of = "dernière mise à jour"
         else:
             start = rule.event_date if eff.source == "dataset" else eff.activity_event_date
@@ -478,7 +494,7 @@ def _dataset_items(settings: Settings, dataset: Dataset, eff: EffectiveRule,
 
 
 def _row_items(settings: Settings, dataset: Dataset, rule: RetentionRule,
-               history: list[DatasetVersion], today: date, plan: Plan, base: dict[str, Any],
+               history: list[DatasetVersion], today: date, plan: Plan, base: DatasetFields,
                waiting: Any) -> list[PlanItem]:
     column = rule.date_column or ""
     latest = history[0]

@@ -3,7 +3,7 @@
 The units and fates are the GDPR register's (protection/register/vocabulary.py: DurationUnit,
 FinalFate), so a dataset's rule and a processing activity's rule speak the same language.
 The starting event is the register's enumeration too (StartEvent, with its French labels and
-the usual wordings `parse_start_event` understands), never free text.
+the usual wordings `core.vocabulary.parse` understands), never free text.
 
 Date arithmetic: months and years are calendar months and years; when the day does not exist
 in the target month the last day of that month is used (31 January + 1 month = 28 or
@@ -20,22 +20,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from patrimoine.core.errors import Invalid
-from patrimoine.protection.register.vocabulary import (
-    LABELS,
-    DurationUnit,
-    FinalFate,
-    StartEvent,
-    accepted_words,
-    label,
-    parse,
-    parse_start_event,
-)
+from patrimoine.core.vocabulary import accepted_words, label, parse
+from patrimoine.protection.register.vocabulary import DurationUnit, FinalFate, StartEvent
 
 __all__ = ["DurationUnit", "FinalFate", "RetentionRule", "StartEvent", "add_period",
-           "subtract_period", "parse_start_event", "START_LABELS"]
-
-
-START_LABELS: dict[StartEvent, str] = LABELS[StartEvent]  # type: ignore[assignment]
+           "subtract_period"]
 
 EVENT_DATED = (StartEvent.RELATIONSHIP_END, StartEvent.FILE_CLOSED)
 
@@ -125,7 +114,7 @@ class RetentionRule(BaseModel):
         return self
 
     def describe(self) -> str:
-        start = START_LABELS[self.start_event]
+        start = label(self.start_event)
         if self.start_event == StartEvent.DATE_COLUMN:
             start = f"la date de la colonne « {self.date_column} » de chaque ligne"
         elif self.start_event in EVENT_DATED and self.event_date:
@@ -150,10 +139,10 @@ def parse_rule(data: dict[str, Any]) -> RetentionRule:
                 values[name] = member.value
     raw = values.get("start_event")
     if isinstance(raw, str) and raw and raw not in {m.value for m in StartEvent}:
-        member = parse_start_event(raw)
+        member = parse(StartEvent, raw)
         if member is None:
             errors.append(f"Événement de départ « {raw} » inconnu ; valeurs acceptées : "
-                          + ", ".join(f"« {t} »" for t in START_LABELS.values()) + ".")
+                          f"{accepted_words(StartEvent)}.")
         else:
             values["start_event"] = member.value
     if errors:

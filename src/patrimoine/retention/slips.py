@@ -14,19 +14,18 @@ from datetime import date, datetime
 from typing import Any
 
 import xlsxwriter
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from patrimoine.access import audit
+from patrimoine.access import permissions as perms
+from patrimoine.access import registers
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Conflict, Invalid, NotFound
 from patrimoine.core.settings import Settings
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import Organisation
-from patrimoine.protection.register.vocabulary import label
-from patrimoine.access import permissions as perms
 from patrimoine.retention.models import (
-    SLIP_STATUS_LABELS,
     EliminationSlip,
     EliminationSlipItem,
     SlipStatus,
@@ -34,13 +33,11 @@ from patrimoine.retention.models import (
 from patrimoine.retention.planner import build_plan
 from patrimoine.retention.rules import FinalFate
 
-
-def _next_reference(session: Session, organisation_id: int, year: int) -> str:
-    prefix = f"BE-{year}-"
-    count = session.scalar(select(func.count()).select_from(EliminationSlip).where(
-        EliminationSlip.organisation_id == organisation_id,
-        EliminationSlip.reference.like(f"{prefix}%"))) or 0
-    return f"{prefix}{count + 1:03d}"
+SLIPS = registers.Register(
+    entity=EliminationSlip, audit="retention",
+    readers=perms.retention_viewable_organisations,
+    reading="consulter la conservation des données",
+    not_found="Le bordereau {id} n'existe pas.", numbering=registers.Numbering("BE", 3))
 
 
 def create_slip(session: Session, settings: Settings, principal: Principal,
@@ -60,7 +57,7 @@ def create_slip(session: Session, settings: Settings, principal: Principal,
     service = services.pop() if len(services) == 1 else organisation.name
     slip = EliminationSlip(
         organisation_id=organisation_id,
-        reference=_next_reference(session, organisation_id, now().year),
+        reference=registers.next_reference(session, SLIPS, organisation_id, now().year),
         service=service, created_by=principal.label, status=SlipStatus.AWAITING_VISA)
     for i in items:
         versions = ", ".join(str(n) for n in i.versions)
@@ -73,24 +70,20 @@ def create_slip(session: Session, settings: Settings, principal: Principal,
             fate=i.fate, target={"action": i.action, **i.target}))
     session.add(slip)
     session.flush()
-    audit.record(session, principal, "retention.slip_created", f"elimination_slip:{slip.id}",
-                 {"reference": slip.reference, "items": [i.key for i in items]})
+    registers.record(session, principal, SLIPS, slip, "slip_created",
+                     items=[i.key for i in items])
     return slip
 
 
 def get_slip(session: Session, principal: Principal, slip_id: int) -> EliminationSlip:
-    slip = session.get(EliminationSlip, slip_id)
-    if slip is None or not perms.can_view_retention(principal, slip.organisation_id):
-        raise NotFound(f"Le bordereau {slip_id} n'existe pas.")
+    slip: EliminationSlip = registers.get(session, SLIPS, principal, slip_id)
     return slip
 
 
 def list_slips(session: Session, principal: Principal) -> list[EliminationSlip]:
-    query = select(EliminationSlip).order_by(EliminationSlip.id.desc())
-    orgs = perms.retention_viewable_organisations(principal)
-    if orgs is not None:
-        query = query.where(EliminationSlip.organisation_id.in_(orgs))
-    return list(session.scalars(query))
+    return list(session.scalars(select(EliminationSlip)
+                                .where(registers.visible(SLIPS, principal))
+                                .order_by(EliminationSlip.id.desc())))
 
 
 def record_visa(session: Session, principal: Principal, slip_id: int, *, by: str,
@@ -115,25 +108,23 @@ def record_visa(session: Session, principal: Principal, slip_id: int, *, by: str
         raise Invalid("Visa non enregistré.", errors=errors)
     if slip.status != SlipStatus.AWAITING_VISA:
         raise Conflict(f"Le bordereau {slip.reference} n'attend pas de visa "
-                       f"({SLIP_STATUS_LABELS[slip.status].lower()}).")
+                       f"({label(slip.status).lower()}).")
     slip.visa_by, slip.visa_reference = by, reference
     slip.visa_at = at or now()
     slip.visa_recorded_by = principal.label
     slip.status = SlipStatus.REFUSED if refused else SlipStatus.APPROVED
     slip.refusal_reason = (reason or "").strip() or None
     session.flush()
-    audit.record(session, principal,
-                 "retention.visa_refused" if refused else "retention.visa_recorded",
-                 f"elimination_slip:{slip.id}",
-                 {"reference": slip.reference, "visa_by": by, "visa_reference": reference,
-                  "visa_at": slip.visa_at.isoformat()})
+    registers.record(session, principal, SLIPS, slip,
+                     "visa_refused" if refused else "visa_recorded", visa_by=by,
+                     visa_reference=reference, visa_at=slip.visa_at.isoformat())
     return slip
 
 
 def slip_json(slip: EliminationSlip) -> dict[str, Any]:
     return {
         "id": slip.id, "reference": slip.reference, "organisation_id": slip.organisation_id,
-        "status": slip.status.value, "status_label": SLIP_STATUS_LABELS[slip.status],
+        "status": slip.status.value, "status_label": label(slip.status),
         "service": slip.service, "created_at": slip.created_at.isoformat(),
         "created_by": slip.created_by, "visa_by": slip.visa_by,
         "visa_at": slip.visa_at.isoformat() if slip.visa_at else None,

@@ -9,7 +9,7 @@ The folder written:
 - `datasets/<slug>/datapackage.json`: one Data Package per dataset that has versions, with
   its inventory metadata; each version is a Parquet resource (the stored file, copied byte
   for byte) and a CSV resource (the datastore's own CSV export of its records).
-- `catalog.ttl`: the public DCAT-AP catalog, whole (standards/dcat.py).
+- `catalog.ttl`: the public DCAT-AP catalog, whole (interop/dcat.py).
 - `manifest.json`: format, export date, schema revisions, row counts, the versions and the
   sha256 of every other file, which `import-all` checks before touching anything.
 

@@ -15,6 +15,7 @@ names each after its own sub-folder (`irve/statique`, `irve/dynamique`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -66,7 +67,7 @@ class ShippedSchema:
 
     def descriptor(self) -> dict[str, Any]:
         """The schema as published (a fresh copy each time: callers may change it)."""
-        return json.loads(self.path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        return json.loads(self.path.read_text(encoding="utf-8"))
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -183,6 +184,18 @@ def get_schema(name: str) -> ShippedSchema:
         raise NotFound(f"Schéma inconnu : « {name} ». Schémas disponibles : "
                        f"{', '.join(s.name for s in table_schemas())}.")
     return found
+
+
+def schema_digest(descriptor: dict[str, Any]) -> str:
+    """A descriptor's identity, whatever its keys' order: validation results are kept per
+    version and digest."""
+    canonical = json.dumps(descriptor, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def shipped_digest(name: str) -> str:
+    return schema_digest(get_schema(name).descriptor())
 
 
 def schema_by_descriptor_name(descriptor_name: str) -> ShippedSchema | None:

@@ -51,6 +51,7 @@ def _revision_graph() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | No
         except SyntaxError:
             return None
         values: dict[str, Any] = {}
+        targets: list[ast.expr]
         for node in body:
             if isinstance(node, ast.AnnAssign) and node.value is not None:
                 targets, value = [node.target], node.value

@@ -13,30 +13,30 @@ from starlette.middleware.sessions import SessionMiddleware
 from patrimoine import __version__
 from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
-from patrimoine.web.layout_warmer import LayoutWarmer
 from patrimoine.web import errors
 from patrimoine.web.api import accounts as api_accounts
 from patrimoine.web.api import audit as api_audit
 from patrimoine.web.api import ckan as api_ckan
-from patrimoine.web.api import dcat as api_dcat
 from patrimoine.web.api import datastore as api_datastore
+from patrimoine.web.api import dcat as api_dcat
 from patrimoine.web.api import findings as api_findings
 from patrimoine.web.api import grants as api_grants
 from patrimoine.web.api import inventory as api_inventory
 from patrimoine.web.api import protection as api_protection
-from patrimoine.web.api import retention as api_retention
 from patrimoine.web.api import publication as api_publication
+from patrimoine.web.api import retention as api_retention
 from patrimoine.web.api import standards as api_standards
+from patrimoine.web.head import HeadAsGet
+from patrimoine.web.layout_warmer import LayoutWarmer
 from patrimoine.web.pages import admin as pages_admin
 from patrimoine.web.pages import admin_access as pages_access
 from patrimoine.web.pages import admin_findings as pages_findings
 from patrimoine.web.pages import admin_protection as pages_protection
-from patrimoine.web.pages import admin_retention as pages_retention
 from patrimoine.web.pages import admin_publication as pages_publication
+from patrimoine.web.pages import admin_retention as pages_retention
 from patrimoine.web.pages import admin_standards as pages_standards
 from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import portal as pages_portal
-from patrimoine.web.head import HeadAsGet
 from patrimoine.web.templating import make_templates
 
 STATIC_DIR = Path(__file__).parent / "static"

@@ -134,12 +134,16 @@ class LayoutWarmer:
             with self.services.db.session() as session:
                 ids = startup_versions(session)
                 if missing_only:
-                    ids = [i for i in ids if i not in self._failed and not engine.layout_ready(
-                        self.services.settings, session.get(DatasetVersion, i))]
+                    ids = [i for i in ids if i not in self._failed
+                           and not self._layout_ready(session, i)]
             with self._wake:
                 self._queue.extend(i for i in ids if i not in self._queue)
         except Exception:
             log.exception("Préparation des versions : liste impossible à lire")
+
+    def _layout_ready(self, session: Session, version_id: int) -> bool:
+        version = session.get(DatasetVersion, version_id)
+        return version is None or engine.layout_ready(self.services.settings, version)
 
     def _run(self) -> None:
         if self._initial:

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from patrimoine.inventory.labels import label
+from patrimoine.core.vocabulary import label
 from patrimoine.web.deps import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

@@ -13,7 +13,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.datastore import engine
 from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import VersionTable
-from tests.factories import EQUIPEMENTS_COLUMNS, generated_sql, open_table
+from tests.factories import EQUIPEMENTS_COLUMNS, LIMITS, generated_sql, open_table
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +111,8 @@ def test_and_or_and_json_tree(table: VersionTable) -> None:
         ([], '{"or": {"column": "commune"}}', "attend une liste"),
         ([], '{"column": "quantite", "op": "eq", "value": [1]}', "un nombre entier"),
         ([], '{"column": "commune", "op": "eq", "value": {"a": 1}}', "un texte est attendu"),
+        (["quantite:eq:"], None, "un nombre entier est attendu"),
+        ([], '{"column": "montant", "op": "eq", "value": {"a": 1}}', "un nombre est attendu"),
     ],
 )
 def test_bad_filters_get_french_errors(table: VersionTable, where: list[str], tree: str | None,
@@ -275,7 +277,7 @@ def test_a_column_named_rowid_and_rows_out_of_order(tmp_path: Path) -> None:
     assert pq.read_table(parquet).column("_row").to_pylist() == [3, 1, 2]
     table = engine.open_file(parquet, [{"name": "RowId", "type": "integer"},
                                        {"name": "nom", "type": "string"}],
-                             cache_root=tmp_path / "cache", key="desordre")
+                             cache_root=tmp_path / "cache", key="desordre", limits=LIMITS)
     page = q.records(table, q.Query(), q.Page(limit=2))
     assert [(r["_row"], r["RowId"]) for r in page.rows] == [(1, 10), (2, 20)]
     nxt = q.records(table, q.Query(), q.Page(limit=2, cursor=page.next_cursor))

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from patrimoine.core.errors import Invalid
+from patrimoine.core.settings import Settings
 from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import Limits, QueryTimeout, TooManyRows, VersionTable
 from tests.factories import generated_sql, open_table, write_parquet
@@ -109,7 +110,8 @@ def test_bad_aggregates_get_french_errors(table: VersionTable, groups: list[str]
 
 
 def test_row_limit_gives_a_french_error(tmp_path: Path) -> None:
-    small = open_table(tmp_path, limits=Limits(max_rows=3, max_page_size=5))
+    small = open_table(tmp_path, limits=Limits.from_settings(
+        Settings(max_aggregate_rows=3, max_page_size=5)))
     with pytest.raises(TooManyRows, match="plus de 3 lignes"):
         agg(small, ["commune"], ["count"])
     assert len(agg(small, ["commune"], ["count"], limit=3)) == 3
@@ -118,9 +120,29 @@ def test_row_limit_gives_a_french_error(tmp_path: Path) -> None:
         q.records(small, q.Query(), q.Page(limit=6))
 
 
+def test_limits_default_to_todays_values() -> None:
+    assert Limits.from_settings(Settings()) == Limits(
+        query_time_limit_seconds=10.0, export_time_limit_seconds=900.0, max_page_size=1_000,
+        max_aggregate_rows=10_000, duckdb_memory_limit="1GB", duckdb_threads=2)
+
+
+def test_limits_set_in_the_environment_bind_the_queries(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in [("MAX_AGGREGATE_ROWS", "3"), ("MAX_PAGE_SIZE", "5"),
+                        ("DUCKDB_MEMORY_LIMIT", "256MiB"), ("DUCKDB_THREADS", "1")]:
+        monkeypatch.setenv(f"PATRIMOINE_{name}", value)
+    small = open_table(tmp_path, limits=Limits.from_settings(Settings()))
+    with pytest.raises(TooManyRows, match="plus de 3 lignes"):
+        agg(small, ["commune"], ["count"])
+    with pytest.raises(Invalid, match="entre 1 et 5"):
+        q.records(small, q.Query(), q.Page(limit=6))
+    assert small.fetch("SELECT current_setting('memory_limit'), current_setting('threads')") \
+        == [("256.0 MiB", 1)]
+
+
 def test_time_limit_interrupts_with_a_french_error(tmp_path: Path) -> None:
-    slow = open_table(tmp_path, generated_sql(3_000), limits=Limits(time_limit_s=0.2,
-                                                                    export_time_limit_s=0.2))
+    slow = open_table(tmp_path, generated_sql(3_000), limits=Limits.from_settings(
+        Settings(query_time_limit_seconds=0.2, export_time_limit_seconds=0.2)))
     expensive = ("SELECT count(*) FROM records a, records b, records c "
                  "WHERE a.montant + b.montant < c.montant")
     with pytest.raises(QueryTimeout) as exc:

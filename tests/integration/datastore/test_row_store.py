@@ -16,9 +16,16 @@ import pytest
 from patrimoine.datastore import engine
 from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import VersionTable
+from patrimoine.datastore.engine import tables as engine_tables
+from patrimoine.datastore.engine.layout import row_store_paths
+from patrimoine.datastore.query.filters import convert_value
 from patrimoine.web.api.datastore import _json_default
 from tests.factories import (
-    EQUIPEMENTS_COLUMNS, generated_sql, open_table, write_parquet,
+    EQUIPEMENTS_COLUMNS,
+    LIMITS,
+    generated_sql,
+    open_table,
+    write_parquet,
 )
 
 ODD_COLUMNS: list[dict[str, Any]] = [
@@ -79,7 +86,7 @@ def assert_same(table: VersionTable, query: q.Query, page: q.Page) -> q.RecordsP
 
 def test_layout_has_a_row_store_and_value_counts(big: VersionTable) -> None:
     assert big.row_store is not None and big.counted
-    data, index = engine._row_store_paths(big.layout_path)
+    data, index = row_store_paths(big.layout_path)
     assert data.is_file() and index.stat().st_size == (big.row_count + 1) * 8
 
 
@@ -175,26 +182,26 @@ def test_equality_counts_equal_a_count(big: VersionTable, odd: VersionTable) -> 
             assert counted == q.records(table, counting, q.Page(limit=1)).total
         assert counted == int(table.fetch(
             f"SELECT count(*) FROM records WHERE {engine.quote(column)} = ?",
-            [q._convert(table.column(column), value)])[0][0])  # type: ignore[arg-type]
+            [convert_value(table.column(column), value)])[0][0])  # type: ignore[arg-type]
 
 
 def test_a_layout_without_its_row_store_still_answers(tmp_path: Path) -> None:
     table = open_table(tmp_path, generated_sql(300))
     expected = as_api(q.records(table, q.Query(), q.Page(limit=20, offset=100)).rows)
-    data, index = engine._row_store_paths(table.layout_path)
-    engine._tables.clear()
+    data, index = row_store_paths(table.layout_path)
+    engine_tables._opened.clear()
     data.write_bytes(data.read_bytes()[:-10])  # a damaged store is not used
     reopened = engine.open_file(tmp_path / f"{table.key}.parquet", [
         {"name": c.name, "type": c.type} for c in table.columns],
-        cache_root=tmp_path / "cache", key=table.key)
+        cache_root=tmp_path / "cache", key=table.key, limits=LIMITS)
     assert reopened.row_store is None
     page = q.records(reopened, q.Query(), q.Page(limit=20, offset=100), as_json=True)
     assert page.rows_json is None and as_api(page.rows) == expected
     index.unlink()
-    engine._tables.clear()
+    engine_tables._opened.clear()
     again = engine.open_file(tmp_path / f"{table.key}.parquet", [
         {"name": c.name, "type": c.type} for c in table.columns],
-        cache_root=tmp_path / "cache", key=table.key)
+        cache_root=tmp_path / "cache", key=table.key, limits=LIMITS)
     assert again.row_store is None
 
 
@@ -208,7 +215,8 @@ def test_building_a_layout_removes_the_files_of_older_layout_versions(tmp_path: 
     for path in [*old, other]:
         path.write_bytes(b"x")
     parquet = write_parquet(tmp_path / "v.parquet", generated_sql(10))
-    table = engine.open_file(parquet, EQUIPEMENTS_COLUMNS, cache_root=cache, key=key)
+    table = engine.open_file(parquet, EQUIPEMENTS_COLUMNS, cache_root=cache, key=key,
+                             limits=LIMITS)
     assert not any(p.exists() for p in old) and other.exists()
     assert table.layout_path.exists()
 
@@ -223,6 +231,7 @@ def test_a_build_removes_what_a_killed_build_left(tmp_path: Path) -> None:
     for path in left:
         path.write_bytes(b"half")
     parquet = write_parquet(tmp_path / "v.parquet", generated_sql(10))
-    table = engine.open_file(parquet, EQUIPEMENTS_COLUMNS, cache_root=cache, key=key)
+    table = engine.open_file(parquet, EQUIPEMENTS_COLUMNS, cache_root=cache, key=key,
+                             limits=LIMITS)
     assert table.row_store is not None and not any(p.exists() for p in left)
     assert not [p for p in cache.iterdir() if p.name.endswith((".tmp", ".wal"))]

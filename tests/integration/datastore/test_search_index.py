@@ -14,6 +14,7 @@ from patrimoine.datastore import engine
 from patrimoine.datastore import export as ex
 from patrimoine.datastore import query as q
 from patrimoine.datastore.engine import VersionTable
+from patrimoine.datastore.engine import tables as engine_tables
 from tests.factories import open_table
 
 WORDS = ["Œuvre", "élève", "Saint-Étienne", "l'Haÿ-les-Roses", "CAFÉ", "cafe", "Ærø",
@@ -140,7 +141,7 @@ def test_restricted_views_search_only_their_columns(table: VersionTable,
 def test_common_terms_fall_back_to_the_scan(table: VersionTable,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     fresh = replace(table, _terms=type(table._terms)())
-    monkeypatch.setattr(engine, "SEARCH_INDEX_MIN_POSTINGS", 10)
+    monkeypatch.setattr(engine_tables, "SEARCH_INDEX_MIN_POSTINGS", 10)
     assert fresh.term_ranges("e") is None  # too many postings: scan
     where = q.where_clause(fresh, q.Query(search="e oeuvre"))
     assert where.postings is None and "contains(" in where.text

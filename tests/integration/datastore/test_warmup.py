@@ -21,11 +21,11 @@ from patrimoine.datastore import versions
 from patrimoine.datastore.engine import CACHE_DIR
 from patrimoine.datastore.ingest import ingest
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.web.layout_warmer import LayoutWarmer, startup_versions
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.protection.findings import service as findings
 from patrimoine.web.app import create_app
+from patrimoine.web.layout_warmer import LayoutWarmer, startup_versions
 from tests import factories
 from tests.factories import LIGERAC_COUNTERS_CSV, REFERENT, SYSTEM, ligerac, persons_csv
 

@@ -20,8 +20,8 @@ from patrimoine.core.errors import Conflict
 from patrimoine.core.settings import Settings
 from patrimoine.demo import territory
 from patrimoine.demo.inventory import SCALE, SERVICE_COMMUN, fit_themes, largest_remainder
+from patrimoine.demo.loader import is_empty, load_demo
 from patrimoine.demo.published import PENDING, SPECS_PUBLISHED
-from patrimoine.demo.territory import is_empty, load_demo
 from patrimoine.demo.vocabulary import METROPOLE_DIRECTIONS, THEMES
 from patrimoine.inventory import queries
 from patrimoine.inventory.models import (

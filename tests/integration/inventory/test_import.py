@@ -20,14 +20,8 @@ from patrimoine.core.db import Database
 from patrimoine.core.errors import Forbidden, Invalid
 from patrimoine.inventory import queries
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.importer import (
-    ImportPlan,
-    ImportResult,
-    apply_import,
-    import_spreadsheet,
-    plan_import,
-    read_spreadsheet,
-)
+from patrimoine.inventory.audit_sheet import ImportPlan, plan_import, read_spreadsheet
+from patrimoine.inventory.importer import ImportResult, apply_import, import_spreadsheet
 from patrimoine.inventory.models import (
     Dataset,
     DatasetChange,
@@ -208,7 +202,7 @@ def test_errors_per_row_and_column_and_nothing_written(db: Database) -> None:
         }
         by_line = {e.line: e for e in plan.errors}
         assert by_line[7].value == "beaucoup" and "illisible" in by_line[7].message
-        assert "Oui, Non, À définir" in by_line[9].message
+        assert "« Oui », « Non », « À définir »" in by_line[9].message
         assert "ligne 14" in by_line[16].message
         assert str(by_line[7]).startswith("Ligne 7, colonne « Coût » : ")
         with pytest.raises(Invalid) as caught:
@@ -411,7 +405,8 @@ def test_api_import_errors(client: TestClient, db: Database, services: Any) -> N
     body = r.json()
     assert set(body) == {"ok", "status", "error", "errors"}
     assert body["errors"] == ["Ligne 6, colonne « Confidentialité des données » : Valeur « bof » "
-                              "non reconnue ; valeurs acceptées : Oui, Non, À définir."]
+                              "non reconnue ; valeurs acceptées : « Oui », « Non », "
+                              "« À définir »."]
     assert _count(db, Dataset) == 0
     preview = client.post("/api/v1/inventory/import", headers=auth, files=files,
                           data={"dry_run": "1"}).json()

@@ -11,8 +11,7 @@ from patrimoine.core.db import Database
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection.register import service as register
 from tests import factories
-from tests.factories import PortalWorld
-from tests.factories import full_activity, login
+from tests.factories import PortalWorld, full_activity, login
 
 
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}

@@ -7,10 +7,10 @@ import re
 from fastapi.testclient import TestClient
 
 from patrimoine.bootstrap import Services
+from patrimoine.charter import quality
+from patrimoine.interop import public
 from patrimoine.inventory.models import Dataset
 from patrimoine.portal import catalog
-from patrimoine.interop import public
-from patrimoine.charter import quality
 from patrimoine.standards import validation
 from tests import factories
 from tests.factories import PortalWorld

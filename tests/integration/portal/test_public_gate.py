@@ -14,10 +14,10 @@ from rdflib.namespace import DCAT, DCTERMS
 
 from patrimoine.bootstrap import Services
 from patrimoine.datastore.ingest import ingest
+from patrimoine.interop import public
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
 from patrimoine.protection import gate
 from patrimoine.protection.findings import service as findings
-from patrimoine.interop import public
 from tests import factories
 from tests.factories import persons_csv
 

@@ -1,5 +1,5 @@
 """Anonymised versions: each operation's values, the key kept outside the data, the gate,
-k-anonymity figures and small-count suppression."""
+k-anonymity figures and small-count suppression (through the reading service)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from patrimoine.protection.findings import anonymise as anon
 from patrimoine.protection.findings import disclosure, keys, service
 from patrimoine.protection.findings.models import Anonymisation
 from patrimoine.protection.gate import publication_blockers
+from patrimoine.reading.service import Purpose, open_for_reader
 from tests.factories import KNOWN_CLASSES_CSV, PersonsWorld, persons_world
 
 
@@ -223,13 +224,17 @@ def test_k_anonymity_on_a_known_table(services: Services, tmp_path: Path) -> Non
 
 def test_small_counts_are_suppressed(services: Services, tmp_path: Path) -> None:
     w = persons_world(services, tmp_path, KNOWN_CLASSES_CSV)
-    result = disclosure.suppressed_counts(services.settings, w.version, ["sexe", "commune"],
-                                          threshold=3)
+    with services.db.unit_of_work() as s:
+        readable = open_for_reader(s, services.settings, w.editor, w.dataset.slug, 1,
+                                   Purpose("dataset.counts_read"))
+        result = readable.counts(["sexe", "commune"], threshold=3)
+        default = readable.counts(["commune"])
+        with pytest.raises(Invalid, match="inconnue"):
+            readable.counts(["nope"])
     assert [(g["values"]["sexe"], g["values"]["commune"], g["count"]) for g in result.groups] \
         == [("F", "Olivet", None), ("F", "Orléans", 3), ("M", "Olivet", 4),
             ("M", "Orléans", None)]
     assert result.suppressed_groups == 2
-    default = disclosure.suppressed_counts(services.settings, w.version, ["commune"])
     assert default.threshold == 11 and all(g["count"] is None for g in default.groups)
     with services.db.session() as s:
         assert s.scalars(select(AuditEvent)).first() is not None

@@ -4,6 +4,7 @@ the DPIA state, the mutualised DPO's scope, overdue requests and the 72-hour clo
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -191,6 +192,29 @@ def test_breach_72_hour_clock(db: Database) -> None:
                                  closed_at=aware + timedelta(days=5))
         with pytest.raises(ValidationError):
             breaches.BreachInput(**{**base, "natures": []})
+
+
+def test_breaches_to_notify_owe_the_cnil_or_the_persons(db: Database) -> None:
+    """One rule for the dashboard page and `breaches pending`: a high-risk breach notified
+    to the CNIL stays listed while the persons are not informed."""
+    aware = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with db.unit_of_work() as s:
+        org = f.organisation(s)
+        base = {"organisation_id": org.id, "aware_at": aware, "natures": ["confidentiality"]}
+
+        def breach(title: str, **fields: Any) -> None:
+            breaches.create_breach(s, SYSTEM, breaches.BreachInput(**base, title=title, **fields))
+
+        notified = aware + timedelta(hours=5)
+        breach("Risque à évaluer")
+        breach("Risque élevé, notifiée", risk="high", notified_at=notified)
+        breach("Risque élevé, notifiée, personnes informées", risk="high",
+               notified_at=notified, persons_informed_at=notified)
+        breach("Risque, notifiée", risk="risk", notified_at=notified)
+        breach("Peu probable", risk="unlikely", no_risk_reason="Fichier chiffré")
+        breach("Close", risk="risk", notified_at=notified, closed_at=notified)
+        found = breaches.breaches_to_notify(s, SYSTEM, at=aware + timedelta(hours=80))
+        assert sorted(b.title for b in found) == ["Risque à évaluer", "Risque élevé, notifiée"]
 
 
 def test_personal_datasets_without_a_processing_activity(db: Database) -> None:

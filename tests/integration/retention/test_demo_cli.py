@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from patrimoine.bootstrap import Services
 from patrimoine.datastore import versions as store
-from patrimoine.demo.territory import load_demo
+from patrimoine.demo.loader import load_demo
 from patrimoine.inventory.models import Dataset
 from patrimoine.retention.models import EliminationSlip, SlipStatus
 from tests.conftest import Cli

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import pytest
@@ -330,13 +330,13 @@ def test_register_rule_with_a_usual_wording_is_stored_as_the_event(services: Ser
 
 
 def test_visa_authorises_exactly_what_the_slip_lists(services: Services, tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
     w = retention_world(services)
     load(services, w.dataset, write(tmp_path, "a.csv", subscribers_csv(range(2015, 2018))))
     load(services, w.dataset, write(tmp_path, "b.csv", subscribers_csv(range(2015, 2019))))
     set_rule(services, w.dataset, duration=1, unit="years", start_event="created",
              final_fate="destruction")
-    old = datetime.now(timezone.utc) - timedelta(days=800)
+    old = datetime.now(UTC) - timedelta(days=800)
     with services.db.unit_of_work() as s:
         s.execute(update(DatasetVersion).where(DatasetVersion.number == 1).values(created_at=old))
     [item] = _plan(services).items
@@ -368,3 +368,25 @@ def test_ended_activity_is_listed_when_its_time_is_over(services: Services) -> N
     [due] = _plan(services, in_years(3)).activities
     assert due.ended_on == ended_on and due.applications == ["Logiciel de portage"]
     assert due.as_json()["fate_label"] == "Destruction"
+
+
+def test_destroyed_files_go_with_their_rows_whatever_the_transaction_does(
+        services: Services, tmp_path: Path) -> None:
+    # Each item runs in a savepoint; a failure after it ends the whole unit of work.
+    w = retention_world(services)
+    v1 = load(services, w.dataset, write(tmp_path, "a.csv", subscribers_csv(range(2015, 2020))))
+    set_rule(services, w.dataset, duration=1, unit="years", start_event="updated",
+             final_fate="destruction")
+    later = in_years(2)
+    _visa(services, _slip(services, w.org_id, later))
+    path = services.settings.data_dir / v1.path
+    with pytest.raises(RuntimeError, match="panne"), services.db.unit_of_work() as s:
+        outcome = apply_plan(s, services.settings, SYSTEM, today=later)
+        assert [d["action"] for d in outcome.done] == ["destroy_versions"]
+        assert path.exists()  # not before the transaction has ended
+        raise RuntimeError("panne avant la validation")
+    # PostgreSQL rolls the destruction back with the unit of work; on SQLite, pysqlite
+    # committed it when the item's savepoint was released. Either way row and file agree.
+    assert path.exists() == bool(_versions(services, w.dataset))
+    _apply(services, later)
+    assert not path.exists() and _versions(services, w.dataset) == []

@@ -3,18 +3,18 @@ identical contents and near-identical titles."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
 
 from patrimoine.access import audit
 from patrimoine.bootstrap import Services
+from patrimoine.charter import sobriety
 from patrimoine.datastore.engine import prepare_version
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset
 from patrimoine.usage.models import DatasetDailyUsage
-from patrimoine.charter import sobriety
 from tests import factories as f
 from tests.factories import SYSTEM, load, retention_world, subscribers_csv, write
 
@@ -47,7 +47,7 @@ def test_unread_for_a_year(services: Services, tmp_path: Path) -> None:
     load(services, Dataset(id=ids[0]), write(tmp_path, "p.csv", "jour,ouverture\nlundi,9\n"))
     load(services, Dataset(id=ids[1]), write(tmp_path, "m.csv", "jour,menu\nlundi,frites\n"))
     today = date.today()
-    two_years_ago = datetime.now(timezone.utc) - timedelta(days=730)
+    two_years_ago = datetime.now(UTC) - timedelta(days=730)
     with services.db.unit_of_work() as s:
         s.execute(update(DatasetVersion).values(created_at=two_years_ago))
         s.add(DatasetDailyUsage(dataset_id=ids[0], day=today - timedelta(days=20), views=3,

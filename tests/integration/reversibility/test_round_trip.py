@@ -33,7 +33,7 @@ from patrimoine.datastore.ingest import ingest
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.datastore.query import Page, Query, records
 from patrimoine.datastore.versions import version_path
-from patrimoine.demo.territory import load_demo
+from patrimoine.demo.loader import load_demo
 from patrimoine.inventory import queries
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, OrganisationKind
 from patrimoine.reversibility import formats

@@ -17,9 +17,9 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, SKOS
 from sqlalchemy import select
 
+from patrimoine.interop import dcat, public
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Dataset
-from patrimoine.interop import dcat, public
 from patrimoine.web.app import create_app
 from tests import factories
 from tests.factories import DemoTerritory

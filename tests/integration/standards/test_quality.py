@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 
 from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services
+from patrimoine.charter import quality
 from patrimoine.core.clock import now
 from patrimoine.datastore.versions import get_version, version_path
 from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
-from patrimoine.charter import quality
 from patrimoine.standards import validation
 from tests import factories
 from tests.conftest import Cli

@@ -14,13 +14,14 @@ import frictionless
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from patrimoine.access import service as accounts
 from patrimoine.bootstrap import Services
 from patrimoine.core.errors import Invalid
-from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
-from patrimoine.standards import schemas, validation
 from patrimoine.interop import scdl_catalogue
+from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
+from patrimoine.standards import schemas, tableschema
 from tests import factories
 from tests.conftest import Cli
 
@@ -116,8 +117,8 @@ def test_export_validates_against_the_published_schema(services: Services,
     assert not _frictionless_valid(incomplete).valid
     # our own validator agrees with frictionless on both files
     descriptor = scdl_catalogue.schema().descriptor()
-    assert validation.validate_file(path, descriptor).valid
-    assert {e.constraint for e in validation.validate_file(incomplete, descriptor).errors} \
+    assert tableschema.validate_file(path, descriptor).valid
+    assert {e.constraint for e in tableschema.validate_file(incomplete, descriptor).errors} \
         == {"required"}
 
 
@@ -160,7 +161,7 @@ def test_scdl_catalogue_files_import_too(services: Services, tmp_path: Path) -> 
     writer.writeheader()
     writer.writerow(row)
     path.write_text(out.getvalue(), encoding="utf-8")
-    assert validation.validate_file(
+    assert tableschema.validate_file(
         path, schemas.get_schema("scdl-catalogue").descriptor()).valid  # a conformant file
     with services.db.unit_of_work() as session:
         done = scdl_catalogue.import_catalogue(session, SYSTEM, path.read_bytes(), path.name)

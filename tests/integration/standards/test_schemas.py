@@ -15,7 +15,8 @@ from patrimoine.bootstrap import Services
 from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.datastore.versions import get_version
 from patrimoine.inventory.models import AccessLevel, Dataset
-from patrimoine.standards import schemas, validation
+from patrimoine.standards import queries, schemas, tableschema, validation
+from patrimoine.standards.queries import CONFORM, NO_DATA, NO_SCHEMA, NOT_CHECKED, NOT_CONFORM
 from patrimoine.standards.validation import CONFORM, NO_DATA, NO_SCHEMA, NOT_CHECKED, NOT_CONFORM
 from tests import factories
 from tests.factories import SYSTEM, load, write
@@ -55,17 +56,17 @@ def test_each_schema_and_its_own_examples(shipped: schemas.ShippedSchema) -> Non
     descriptor = shipped.descriptor()
     if shipped.kind == schemas.JSON_SCHEMA:
         with pytest.raises(Invalid, match="JSON Schema"):
-            validation.load_table_schema(descriptor)
+            tableschema.load_table_schema(descriptor)
         assert shipped.examples, "each JSON Schema here comes with examples"
         for example in shipped.examples:
-            report = validation.validate_json_document(
+            report = tableschema.validate_json_document(
                 descriptor, json.loads(example.path.read_text(encoding="utf-8")))
             assert report.valid is example.expected_valid, (example.relative, report.errors[:3])
         return
-    schema, _notes = validation.load_table_schema(descriptor)
+    schema, _notes = tableschema.load_table_schema(descriptor)
     assert len(schema.fields) == len(descriptor["fields"])
     for example in shipped.examples:
-        report = validation.validate_file(example.path, descriptor)
+        report = tableschema.validate_file(example.path, descriptor)
         assert report.valid is example.expected_valid, (example.relative, report.errors[:3])
         if example.expected_valid:
             assert report.error_count == 0
@@ -87,7 +88,7 @@ EXPECTED_KINDS = {
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_KINDS))
 def test_invalid_subventions_examples_give_the_expected_errors(name: str) -> None:
-    report = validation.validate_file(SUBVENTIONS / name,
+    report = tableschema.validate_file(SUBVENTIONS / name,
                                       schemas.get_schema("scdl-subventions").descriptor())
     assert not report.valid
     kinds = report.error_kinds
@@ -102,7 +103,7 @@ def test_invalid_subventions_examples_give_the_expected_errors(name: str) -> Non
 
 
 def test_duplicate_column_example_is_a_header_error() -> None:
-    report = validation.validate_file(SUBVENTIONS / "exemple-duplicate-column.csv",
+    report = tableschema.validate_file(SUBVENTIONS / "exemple-duplicate-column.csv",
                                       schemas.get_schema("scdl-subventions").descriptor())
     kinds = report.error_kinds
     assert kinds["duplicate-label"] == 1 and kinds["incorrect-label"] == 7
@@ -111,7 +112,7 @@ def test_duplicate_column_example_is_a_header_error() -> None:
 
 
 def test_cell_errors_carry_row_field_and_constraint() -> None:
-    report = validation.validate_file(SUBVENTIONS / "exemples/exemple_invalide_erreurs_cellules.csv",
+    report = tableschema.validate_file(SUBVENTIONS / "exemples/exemple_invalide_erreurs_cellules.csv",
                                       schemas.get_schema("scdl-subventions").descriptor())
     first = next(e for e in report.errors if e.kind == "constraint-error")
     assert (first.row, first.record, first.field, first.constraint, first.expected, first.value) \
@@ -130,28 +131,28 @@ def test_cell_errors_carry_row_field_and_constraint() -> None:
 
 def test_a_descriptor_strict_frictionless_refuses_is_used_with_a_note() -> None:
     shipped = schemas.get_schema("arbres-urbains")
-    report = validation.validate_file(shipped.examples[0].path, shipped.descriptor())
+    report = tableschema.validate_file(shipped.examples[0].path, shipped.descriptor())
     assert report.valid  # `;` delimiter and CRLF line endings
     assert "Arbres urbains" in report.notes[0] and "name" in report.notes[0]
 
 
 def test_json_schema_remote_references_are_named_not_fetched() -> None:
     shipped = schemas.get_schema("amenagements-cyclables")
-    report = validation.validate_json_document(
+    report = tableschema.validate_json_document(
         shipped.descriptor(), json.loads(shipped.examples[0].path.read_text(encoding="utf-8")))
     assert report.valid
     assert report.notes == ["Référence externe non vérifiée (hors ligne) : "
                             "https://geojson.org/schema/FeatureCollection.json"]
-    broken = validation.validate_json_document(schemas.get_schema("decp").descriptor(),
+    broken = tableschema.validate_json_document(schemas.get_schema("decp").descriptor(),
                                                {"marches": "pas une liste"})
     assert not broken.valid and broken.errors[0].message.startswith("À l'emplacement")
 
 
 def test_unusable_descriptors_are_refused_in_french() -> None:
     with pytest.raises(Invalid, match="« fields »"):
-        validation.load_table_schema({"name": "x"})
+        tableschema.load_table_schema({"name": "x"})
     with pytest.raises(Invalid, match="Table Schema invalide"):
-        validation.load_table_schema({"fields": [{"name": "a", "type": "nope"}]})
+        tableschema.load_table_schema({"fields": [{"name": "a", "type": "nope"}]})
     with pytest.raises(Invalid, match="JSON valide"):
         schemas.parse_uploaded(b"{", "mon-schema.json")
 
@@ -213,7 +214,7 @@ def test_a_version_is_validated_against_the_declared_schema(services: Services,
         found = {(e.record, e.field, e.constraint) for e in report.errors}
         assert found == {(1, "Code", "pattern"), (2, "Nom", "required"),
                          (2, "Places", "minimum")}
-        assert validation.conformities(session, [entry])[entry.id] == badge
+        assert queries.conformities(session, [entry.id])[entry.id] == badge
 
 
 def test_declarations_by_name_per_version_and_removal(services: Services, tmp_path: Path) -> None:
@@ -321,12 +322,12 @@ def test_the_schemas_custom_siret_check_is_applied(tmp_path: Path) -> None:
     path = tmp_path / "catalogue.csv"
     path.write_text(shipped.examples[0].path.read_text(encoding="utf-8")
                     .replace("18006701900430", "18006701900431"), encoding="utf-8")
-    report = validation.validate_file(path, shipped.descriptor())
+    report = tableschema.validate_file(path, shipped.descriptor())
     assert [(e.row, e.field, e.constraint, e.message) for e in report.errors] == [
         (2, "siret_orga", "french-siret-value", "« 18006701900431 » n'est pas un numéro SIRET "
          "valide (14 chiffres dont la clé de contrôle est juste).")]
     other = schemas.get_schema("stationnement-cyclable")
-    checked = validation.validate_file(other.examples[0].path, other.descriptor())
+    checked = tableschema.validate_file(other.examples[0].path, other.descriptor())
     assert checked.valid
     assert checked.notes == ["Contrôle complémentaire « french_gps_coordinates » du schéma non "
                              "vérifié ici."]

@@ -220,7 +220,8 @@ def test_bad_input_shows_french_messages_and_keeps_values(client: TestClient,
                     "Indiquez un montant en euros, par exemple 1 200,50.",
                     "La fin de la couverture temporelle précède son début.",
                     "Adresse électronique invalide",
-                    "Valeur inconnue : choisissez parmi Ouvert, Restreint, Interne."):
+                    "Valeur inconnue : choisissez parmi « Ouvert », « Restreint », "
+                    "« Interne »."):
         assert message in html, message
     # The message sits next to its field, which points to it.
     assert re.search(r'id="f-cost_per_year-error">Indiquez un montant.*?</p>\s*<input '
@@ -288,7 +289,7 @@ def test_statistics_reproduce_the_audit_tables(client: TestClient, territory: Te
     html = client.get("/admin/inventaire/statistiques").text
     for title in ("Collectivité", "Direction", "Thématique", "Source des données",
                   "Partage des données", "Confidentialité des données"):
-        assert f"<h2 id=" in html and f">{title}</h2>" in html, title
+        assert "<h2 id=" in html and f">{title}</h2>" in html, title
     source = html.split('id="table-source"')[1].split("<tfoot>")[0]
     rows = re.findall(r'<th scope="row">([^<]+)</th><td class="num">([^<]+)</td>'
                       r'<td class="num">([^<]+)</td>', source)

@@ -18,7 +18,6 @@ from patrimoine.access import service as accounts
 from patrimoine.access.models import AuditEvent, Role
 from patrimoine.core.db import Database
 from patrimoine.core.settings import Settings
-from patrimoine.datastore.engine import Limits
 from patrimoine.inventory.models import AccessLevel
 from tests import factories as f
 from tests.factories import (
@@ -115,7 +114,7 @@ def test_filters_sort_columns_search_and_cursor_over_http(client: TestClient,
         ({"filter": "{"}, "JSON"),
         ({"cursor": "abc"}, "Curseur"),
         ({"bbox": "1,2"}, "bbox"),
-        ({"limit": "5000"}, "Requête invalide"),
+        ({"limit": "5000"}, "entre 1 et 1000"),
     ],
 )
 def test_bad_parameters_answer_422_in_french(client: TestClient, world: World,
@@ -213,10 +212,17 @@ def test_closed_dataset_hidden_from_anonymous_and_outsiders(
         assert opened == []
 
 
-def test_row_limit_over_http(client: TestClient, world: World) -> None:
-    client.app.state.datastore_limits = Limits(max_rows=2)  # type: ignore[attr-defined]
+def test_limits_over_http_are_the_settings(client: TestClient, world: World,
+                                           settings: Settings) -> None:
+    settings.max_aggregate_rows = 2
+    settings.max_page_size = 5
     r = client.get(f"{BASE}/{world.open_slug}/aggregate", params={"group_by": "commune"})
     assert r.status_code == 422 and "plus de 2 lignes" in r.json()["error"]
+    r = client.get(f"{BASE}/{world.open_slug}/records", params={"limit": 6})
+    assert r.status_code == 422 and "entre 1 et 5" in r.json()["error"]
+    settings.max_page_size = 1_500
+    assert client.get(f"{BASE}/{world.open_slug}/records", params={"limit": 1_200}) \
+        .status_code == 200
 
 
 def test_dataset_without_version(client: TestClient, world: World, db: Database) -> None:

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from patrimoine.core.errors import Invalid
-from patrimoine.inventory import importer
-from patrimoine.inventory.importer import match_header, read_spreadsheet
+from patrimoine.inventory import french
+from patrimoine.inventory.audit_sheet import match_header, read_spreadsheet
 from patrimoine.inventory.models import Source, UpdateFrequency
 from tests.support import spreadsheets as sheets
 
@@ -68,13 +68,13 @@ def test_headers_match_whatever_the_spelling(header: str, field: str | None) -> 
     ("-", None),
 ])
 def test_costs_in_french(raw: str, expected: Decimal | None) -> None:
-    assert importer._cost(raw) == expected
+    assert french.cost(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["beaucoup", "12 et 13", "-50 €"])
 def test_unreadable_costs(raw: str) -> None:
-    with pytest.raises(importer._CellError):
-        importer._cost(raw)
+    with pytest.raises(french.Unreadable):
+        french.cost(raw)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -87,7 +87,7 @@ def test_unreadable_costs(raw: str) -> None:
     ("", (None, None)),
 ])
 def test_sources(raw: str, expected: tuple[Source | None, str | None]) -> None:
-    assert importer._source(raw) == expected
+    assert french.source(raw) == expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -104,12 +104,12 @@ def test_sources(raw: str, expected: tuple[Source | None, str | None]) -> None:
     ("À définir", UpdateFrequency.UNKNOWN),
 ])
 def test_frequencies(raw: str, expected: UpdateFrequency) -> None:
-    assert importer._frequency(raw) == expected
+    assert french.frequency(raw) == expected
 
 
 def test_unknown_frequency_is_an_error() -> None:
-    with pytest.raises(importer._CellError, match="Fréquence « parfois » non reconnue"):
-        importer._frequency("parfois")
+    with pytest.raises(french.Unreadable, match="Fréquence « parfois » non reconnue"):
+        french.frequency("parfois")
 
 
 @pytest.mark.parametrize(("encoding", "delimiter"), [

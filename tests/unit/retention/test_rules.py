@@ -5,13 +5,13 @@ from datetime import date
 import pytest
 
 from patrimoine.core.errors import Invalid
+from patrimoine.core.vocabulary import parse
 from patrimoine.retention.rules import (
     DurationUnit,
     FinalFate,
     StartEvent,
     add_period,
     parse_rule,
-    parse_start_event,
     subtract_period,
 )
 
@@ -54,11 +54,11 @@ def test_add_period_agrees_with_duckdb_intervals() -> None:
 
 
 def test_start_event_words() -> None:
-    assert parse_start_event("à compter de la clôture du dossier") == StartEvent.FILE_CLOSED
-    assert parse_start_event("Fin du contrat") == StartEvent.RELATIONSHIP_END
-    assert parse_start_event("created") == StartEvent.CREATED
-    assert parse_start_event("la dernière mise à jour") == StartEvent.UPDATED
-    assert parse_start_event("quand bon nous semble") is None
+    assert parse(StartEvent, "à compter de la clôture du dossier") == StartEvent.FILE_CLOSED
+    assert parse(StartEvent, "Fin du contrat") == StartEvent.RELATIONSHIP_END
+    assert parse(StartEvent, "created") == StartEvent.CREATED
+    assert parse(StartEvent, "la dernière mise à jour") == StartEvent.UPDATED
+    assert parse(StartEvent, "quand bon nous semble") is None
 
 
 def test_parse_rule_accepts_french_words() -> None:

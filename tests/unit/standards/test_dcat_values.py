@@ -4,7 +4,7 @@ missing descriptions. The document still parses in every format and has no SHACL
 from __future__ import annotations
 
 import warnings
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyshacl
@@ -12,6 +12,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 
 from patrimoine.datastore.models import DatasetVersion
+from patrimoine.interop import dcat
+from patrimoine.interop.public import PublicDataset
 from patrimoine.inventory.models import (
     AccessLevel,
     Dataset,
@@ -19,12 +21,10 @@ from patrimoine.inventory.models import (
     OrganisationKind,
     UpdateFrequency,
 )
-from patrimoine.interop import dcat
-from patrimoine.interop.public import PublicDataset
 
 SHAPES = Path(__file__).resolve().parents[2] / "standards" / "dcat-ap"
 BASE = "https://donnees.example.fr"
-WHEN = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
+WHEN = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 
 
 def _entry(**fields: object) -> PublicDataset:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from patrimoine.inventory.models import Dataset, UpdateFrequency
 from patrimoine.charter import quality
-from patrimoine.standards import schemas, validation
+from patrimoine.inventory.models import Dataset, UpdateFrequency
+from patrimoine.standards import schemas, tableschema
 
 
 @pytest.mark.parametrize(("name", "valid"), [
@@ -31,10 +31,10 @@ SCHEMA = {"fields": [
 ]}
 
 
-def _report(tmp_path: Path, text: str) -> validation.ValidationReport:
+def _report(tmp_path: Path, text: str) -> tableschema.ValidationReport:
     path = tmp_path / "t.csv"
     path.write_text(text, encoding="utf-8")
-    return validation.validate_file(path, SCHEMA)
+    return tableschema.validate_file(path, SCHEMA)
 
 
 def test_every_kind_of_cell_error_is_said_in_french(tmp_path: Path) -> None:
@@ -76,14 +76,14 @@ def test_header_errors_have_no_row(tmp_path: Path) -> None:
 def test_errors_are_capped_and_said_so(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("code,etat,nom,n,jour\n" + "A,x,ab,1,01/01/2024\n" * 30, encoding="utf-8")
-    report = validation.validate_file(path, SCHEMA, limit_errors=10)
+    report = tableschema.validate_file(path, SCHEMA, limit_errors=10)
     assert len(report.errors) == 10 and report.truncated
 
 
 def test_schema_digest_ignores_key_order() -> None:
-    assert validation.schema_digest({"a": 1, "b": [1, 2]}) == \
-        validation.schema_digest({"b": [1, 2], "a": 1})
-    assert validation.schema_title({"title": "T", "version": "1.0"}) == "T (1.0)"
+    assert schemas.schema_digest({"a": 1, "b": [1, 2]}) == \
+        schemas.schema_digest({"b": [1, 2], "a": 1})
+    assert tableschema.schema_title({"title": "T", "version": "1.0"}) == "T (1.0)"
 
 
 def test_bands() -> None:
@@ -118,7 +118,7 @@ def test_documentation_comes_from_a_link_or_a_schema() -> None:
 
 
 def test_french_identifiers() -> None:
-    assert validation.siret_is_valid("18006701900430")  # IGN, the catalogue's example
-    assert not validation.siret_is_valid("18006701900431")
-    assert not validation.siret_is_valid("1800670190043")
-    assert validation.siren_is_valid("180067019") and not validation.siren_is_valid("180067018")
+    assert tableschema.siret_is_valid("18006701900430")  # IGN, the catalogue's example
+    assert not tableschema.siret_is_valid("18006701900431")
+    assert not tableschema.siret_is_valid("1800670190043")
+    assert tableschema.siren_is_valid("180067019") and not tableschema.siren_is_valid("180067018")

@@ -180,7 +180,8 @@ def _integer_cast(raw: str, thousands_dot: bool) -> str:
 
 
 def text_cast(raw: str, type_: str, parse: dict[str, Any]) -> str:
-    """DuckDB expression reading the VARCHAR expression `raw` as `type_` (NULL if it does not fit)."""
+    """DuckDB expression reading the VARCHAR expression `raw` as `type_` (NULL if it does not
+    fit)."""
     if type_ in ("string", "geometry"):
         return raw
     trimmed = f"trim({raw})"

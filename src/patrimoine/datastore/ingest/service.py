@@ -18,8 +18,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,14 +26,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
 from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.access.principal import Principal
-from patrimoine.core.errors import Conflict, Invalid
+from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import key
 from patrimoine.datastore import versions
@@ -116,20 +112,9 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
     size = path.stat().st_size
     if size == 0:
         raise Invalid(f"{path.name} : le fichier est vide.")
-    fmt = sources.detect_format(path, overrides)
-    plan = IngestPlan(path=str(path), filename=path.name, format=fmt, size_bytes=size)
-    if fmt == "csv":
-        raw = sources.open_csv(
-            con, path, plan, overrides, workdir, full=full,
-            progress=(lambda f: progress(0.2 * f, "Conversion en UTF-8")) if progress else None)
-    elif fmt in ("xlsx", "ods"):
-        raw = sources.open_spreadsheet(con, path, plan, overrides)
-    elif fmt in ("json", "ndjson"):
-        raw = sources.open_json(con, path, fmt)
-    elif fmt == "geojson":
-        raw = sources.open_geojson(con, path, plan)
-    else:
-        raw = sources.open_parquet(con, path)
+    plan = IngestPlan(path=str(path), filename=path.name,
+                      format=sources.detect_format(path, overrides), size_bytes=size)
+    raw = _open_source(con, path, plan, overrides, workdir, full=full, progress=progress)
     if not raw.source_names:
         raise Invalid(f"{path.name} : aucune colonne trouvée.")
     relation = raw.relation
@@ -146,6 +131,40 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
         (pc.unique(column) if pa.types.is_string(column.type) else column).to_pylist()
         for column in table.columns
     ]
+    _plan_columns(plan, raw, overrides, distinct_columns)
+    first = table.slice(0, FIRST_ROWS)
+    plan.first_rows = [list(r) for r in zip(*(c.to_pylist() for c in first.columns), strict=True)]
+    decimals = {c.parse.get("decimal") for c in plan.columns if c.type == "number"} - {None}
+    plan.decimal = "," if "," in decimals else ("." if decimals else None)
+    _point_columns(plan, {i: table.column(i).to_pylist() for i, c in enumerate(plan.columns)
+                          if c.name in POINT_NAMES})
+    plan.positions = _positions(plan, raw)
+    if not table.num_rows:
+        plan.problems.append("Aucune ligne de données après l'en-tête.")
+    return plan, raw
+
+
+def _open_source(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
+                 overrides: Overrides, workdir: Path, *, full: bool,
+                 progress: ProgressCallback | None) -> sources.RawSource:
+    """The file as a DuckDB relation of text (or typed) columns, by its format."""
+    fmt = plan.format
+    if fmt == "csv":
+        return sources.open_csv(
+            con, path, plan, overrides, workdir, full=full,
+            progress=(lambda f: progress(0.2 * f, "Conversion en UTF-8")) if progress else None)
+    if fmt in ("xlsx", "ods"):
+        return sources.open_spreadsheet(con, path, plan, overrides)
+    if fmt in ("json", "ndjson"):
+        return sources.open_json(con, path, fmt)
+    if fmt == "geojson":
+        return sources.open_geojson(con, path, plan)
+    return sources.open_parquet(con, path)
+
+
+def _plan_columns(plan: IngestPlan, raw: sources.RawSource, overrides: Overrides,
+                  distinct_columns: list[list[Any]]) -> None:
+    """Each column's name, inferred (or asked) type, parse options and sample values."""
     names = normalise_names(raw.source_names)
     wanted = dict(overrides.types)
     by_key = {**{s: n for s, n in zip(raw.source_names, names, strict=True)},
@@ -167,6 +186,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
         texts = (values if raw_type == "VARCHAR" else
                  [v if isinstance(v, str) else str(v) for v in values])
         texts = [v for v in texts if v is not None]
+        parse: dict[str, Any]
         if i in raw.fixed_types:
             type_, parse = raw.fixed_types[i], {}
         elif raw_type == "VARCHAR":
@@ -188,17 +208,6 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
         plan.columns.append(ColumnPlan(name=name, source_name=source, type=type_, parse=parse,
                                        raw_type=raw_type, sample=distinct,
                                        overridden=overridden))
-    first = table.slice(0, FIRST_ROWS)
-    plan.first_rows = [list(r) for r in zip(*(c.to_pylist() for c in first.columns))]
-    decimals = {c.parse.get("decimal") for c in plan.columns if c.type == "number"} - {None}
-    plan.decimal = "," if "," in decimals else ("." if decimals else None)
-    _point_columns(plan, {i: table.column(i).to_pylist() for i, c in enumerate(plan.columns)
-                          if c.name in POINT_NAMES})
-    plan.positions = _positions(plan, raw)
-    if not table.num_rows:
-        plan.problems.append("Aucune ligne de données après l'en-tête.")
-    return plan, raw
-
 
 POINT_NAMES = ("geo_point_2d", "geo_point", "geopoint", "point_geo", "coordonnees",
                "coordonnees_gps", "coordonnees_geographiques", "coordinates", "wgs84")
@@ -237,8 +246,8 @@ def _point_columns(plan: IngestPlan, sample_columns: Mapping[int, list[Any]]) ->
 
 def _positions(plan: IngestPlan, raw: sources.RawSource | None) -> dict[str, str] | None:
     if raw is not None and raw.position_indexes is not None:
-        lat, lon = raw.position_indexes
-        return {"lat": plan.columns[lat].name, "lon": plan.columns[lon].name}
+        lat_index, lon_index = raw.position_indexes
+        return {"lat": plan.columns[lat_index].name, "lon": plan.columns[lon_index].name}
     numbers = [c for c in plan.columns if c.type == "number"]
     lat = next((c for c in numbers if c.name in LAT_NAMES or c.name.startswith("latitude")), None)
     lon = next((c for c in numbers if c.name in LON_NAMES or c.name.startswith("longitude")), None)
@@ -251,7 +260,8 @@ def select_sql(plan: IngestPlan, raw: sources.RawSource) -> str:
     exprs = []
     for i, c in enumerate(plan.columns):
         if "point_of" in c.parse:  # latitude / longitude taken from a "lat, lon" column
-            part = f"trim(split_part(CAST(r{c.parse['point_of']} AS VARCHAR), ',', {c.parse['part']}))"
+            point, number = c.parse["point_of"], c.parse["part"]
+            part = f"trim(split_part(CAST(r{point} AS VARCHAR), ',', {number}))"
             expr = f"TRY_CAST(nullif({part}, '') AS DOUBLE)"
         else:
             expr = typed_cast(f"r{i}", c.raw_type, c.name, c.type, c.parse)
@@ -302,22 +312,23 @@ def _translate(exc: Exception, plan: IngestPlan, raw: sources.RawSource,
             f"du type attendu ({label}). Corrigez la valeur ou chargez cette colonne comme texte."
         )
     line_match = _LINE.search(message)
-    line = f", ligne {line_match.group(1)}" if line_match else ""
+    at_line = f", ligne {line_match.group(1)}" if line_match else ""
     counts = _COUNTS.search(message)
     if counts:
         expected, found = counts.groups()
-        return Invalid(f"{name}{line} : {found} champs alors que l'en-tête en compte {expected}.")
+        return Invalid(f"{name}{at_line} : {found} champs alors que l'en-tête en compte "
+                       f"{expected}.")
     if "unterminated quote" in message:
-        return Invalid(f"{name}{line} : un guillemet ouvert n'est jamais refermé.")
+        return Invalid(f"{name}{at_line} : un guillemet ouvert n'est jamais refermé.")
     if "Invalid unicode" in message or "not utf-8" in message:
         return Invalid(
-            f"{name}{line} : caractères invalides en UTF-8 (le fichier mélange-t-il des "
+            f"{name}{at_line} : caractères invalides en UTF-8 (le fichier mélange-t-il des "
             f"encodages ?). Précisez l'encodage du fichier, par exemple cp1252."
         )
     if "Maximum line size" in message or "maximum line size" in message:
-        return Invalid(f"{name}{line} : ligne trop longue (guillemet mal placé ?).")
+        return Invalid(f"{name}{at_line} : ligne trop longue (guillemet mal placé ?).")
     first = message.splitlines()[0] if message else type(exc).__name__
-    return Invalid(f"{name}{line} : fichier illisible ({first}).")
+    return Invalid(f"{name}{at_line} : fichier illisible ({first}).")
 
 
 def ingest(
@@ -335,11 +346,8 @@ def ingest(
             f"charger des données dans « {dataset.title} »")
     path = Path(path)
     options = as_overrides(overrides)
-    folder = versions.dataset_folder(settings, dataset)
-    folder.mkdir(parents=True, exist_ok=True)
-    _remove_stale_leftovers(folder)
-    tmp = folder / f".ingest-{uuid.uuid4().hex}.parquet.tmp"
-    workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=folder))
+    tmp = versions.temporary_path(settings, dataset, "ingest")
+    workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=tmp.parent))
     try:
         con = _connect(workdir)
         try:
@@ -352,25 +360,7 @@ def ingest(
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _publish(session, principal, dataset, plan, tmp, digest, row_count, settings)
-
-
-STALE_SECONDS = 24 * 3600
-
-
-def _remove_stale_leftovers(folder: Path) -> None:
-    """Temporary files of loads killed more than a day ago (never those of a running load)."""
-    limit = time.time() - STALE_SECONDS
-    for entry in folder.iterdir():
-        if entry.name.startswith((".ingest-", ".work-")):
-            try:
-                if entry.stat().st_mtime < limit:
-                    if entry.is_dir():
-                        shutil.rmtree(entry, ignore_errors=True)
-                    else:
-                        entry.unlink(missing_ok=True)
-            except FileNotFoundError:
-                continue
+    return _publish(session, settings, principal, dataset, plan, tmp, digest, row_count)
 
 
 def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,
@@ -402,50 +392,26 @@ def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSou
     raise AssertionError("unreachable")
 
 
-def _publish(session: Session, principal: Principal, dataset: Dataset, plan: IngestPlan,
-             tmp: Path, digest: str, row_count: int, settings: Settings) -> DatasetVersion:
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise version numbering per dataset across processes.
-        session.execute(select(Dataset.id).where(Dataset.id == dataset.id).with_for_update())
-    latest = versions.latest_version(session, dataset)
-    if latest is not None and latest.content_hash == digest:
-        tmp.unlink(missing_ok=True)
-        latest.unchanged = True
-        return latest
-    relative = versions.relative_path(dataset, digest)
-    final = settings.data_dir / relative
-    existed = final.exists()
-    size = tmp.stat().st_size
-    os.replace(tmp, final)
-    try:
-        number = (session.scalar(select(func.max(DatasetVersion.number))
-                                 .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
-        version = DatasetVersion(
-            dataset_id=dataset.id, number=number, content_hash=digest, path=relative,
-            row_count=row_count, size_bytes=size,
-            columns=[c.contract() for c in plan.columns], positions=plan.positions,
-            source_filename=plan.filename[:500], source_format=plan.format,
-            ingest_settings=plan.settings(), created_by=principal.account_id,
-        )
-        session.add(version)
-        try:
-            session.flush()
-        except IntegrityError:  # the caller's unit of work rolls back
-            raise Conflict("Un autre chargement de ce jeu de données vient de publier une "
-                           "version ; relancez le chargement.") from None
-        changes = {
-            "version": [latest.number if latest else None, number],
-            "row_count": [latest.row_count if latest else None, row_count],
-        }
-        session.add(DatasetChange(dataset_id=dataset.id, actor_id=principal.account_id,
-                                  actor_label=principal.label, action="version_published",
-                                  changes=changes))
-        audit.record(session, principal, "dataset.version_published", f"dataset:{dataset.uid}",
-                     {"slug": dataset.slug, "version": number, "rows": row_count,
-                      "content_hash": digest, "file": plan.filename})
-        session.flush()
-    except BaseException:
-        if not existed:
-            final.unlink(missing_ok=True)
-        raise
+def _publish(session: Session, settings: Settings, principal: Principal, dataset: Dataset,
+             plan: IngestPlan, tmp: Path, digest: str, row_count: int) -> DatasetVersion:
+    added = versions.add_version(
+        session, settings, dataset, tmp, content_hash=digest, row_count=row_count,
+        columns=[c.contract() for c in plan.columns], positions=plan.positions,
+        source_filename=plan.filename, source_format=plan.format,
+        ingest_settings=plan.settings(), created_by=principal.account_id)
+    version, latest = added.version, added.previous
+    if not added.created:
+        version.unchanged = True
+        return version
+    changes = {
+        "version": [latest.number if latest else None, version.number],
+        "row_count": [latest.row_count if latest else None, row_count],
+    }
+    session.add(DatasetChange(dataset_id=dataset.id, actor_id=principal.account_id,
+                              actor_label=principal.label, action="version_published",
+                              changes=changes))
+    audit.record(session, principal, "dataset.version_published", f"dataset:{dataset.uid}",
+                 {"slug": dataset.slug, "version": version.number, "rows": row_count,
+                  "content_hash": digest, "file": plan.filename})
+    session.flush()
     return version

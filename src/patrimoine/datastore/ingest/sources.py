@@ -103,8 +103,8 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
         text_path = path
     else:
         text_path = workdir / "source-utf8.csv"
-        textfile.transcode(path, text_path, encoding, limit=None if full else 4 * textfile.SNIFF_BYTES,
-                           progress=progress)
+        textfile.transcode(path, text_path, encoding,
+                           limit=None if full else 4 * textfile.SNIFF_BYTES, progress=progress)
     raw = RawSource(relation="", source_names=dialect.header, dialect=dialect, text_path=text_path)
     raw.raw_types = ["VARCHAR"] * dialect.column_count
     raw.relation = csv_relation(text_path, dialect, pad=plan.pad_short_rows)
@@ -144,8 +144,9 @@ def _ident(name: str) -> str:
 def open_json(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> RawSource:
     style = "array" if fmt == "json" else "newline_delimited"
     return _relation_source(
-        con, path, "fichier JSON" if fmt == "json" else "fichier NDJSON", f"read_json({quote_literal(str(path))}, format='{style}', records=true, "
-             f"sample_size=-1, maximum_object_size=134217728)")
+        con, path, "fichier JSON" if fmt == "json" else "fichier NDJSON",
+        f"read_json({quote_literal(str(path))}, format='{style}', records=true, "
+        f"sample_size=-1, maximum_object_size=134217728)")
 
 
 def open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> RawSource:

@@ -16,7 +16,8 @@ SNIFF_BYTES = 1024 * 1024
 DELIMITER_SAMPLE_CHARS = 64 * 1024
 CHUNK_BYTES = 4 * 1024 * 1024
 DELIMITER_CANDIDATES = (";", ",", "\t", "|")
-DELIMITER_LABELS = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre verticale"}
+DELIMITER_LABELS = {";": "point-virgule", ",": "virgule", "\t": "tabulation",
+                    "|": "barre verticale"}
 # Encodings DuckDB reads directly; anything else is re-encoded to a temporary UTF-8 file.
 NATIVE_ENCODINGS = ("utf-8", "utf-8-sig")
 
@@ -85,8 +86,8 @@ def transcode(
             except UnicodeDecodeError as exc:
                 line = lines_before + chunk[: exc.start].count(b"\n") + 1
                 raise Invalid(
-                    f"{source.name}, ligne {line} : octet 0x{chunk[exc.start]:02x} impossible à lire "
-                    f"dans l'encodage {encoding}. Précisez le bon encodage."
+                    f"{source.name}, ligne {line} : octet 0x{chunk[exc.start]:02x} impossible à "
+                    f"lire dans l'encodage {encoding}. Précisez le bon encodage."
                 ) from None
             lines_before += chunk.count(b"\n")
             done += len(chunk)
@@ -165,9 +166,11 @@ def detect_dialect(text: str, delimiter: str | None = None,
         header_line, header_end, header = 0, 0, []
         data = rows
     else:
-        index = next((i for i, r in enumerate(rows) if r[0] >= header_row), None)
-        if index is None:
-            raise Invalid(f"La ligne d'en-tête {header_row} est au-delà des premières lignes lues.")
+        found = next((i for i, r in enumerate(rows) if r[0] >= header_row), None)
+        if found is None:
+            raise Invalid(f"La ligne d'en-tête {header_row} est au-delà des premières lignes "
+                          "lues.")
+        index = found
         title_rows = [" ".join(c.strip() for c in r[2] if c.strip()) for r in rows[:index]]
         header_line, header_end, header = rows[index]
         data = rows[index + 1:]

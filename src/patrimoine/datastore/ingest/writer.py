@@ -100,7 +100,7 @@ class _Prefetch:
                     return
                 if isinstance(item, BaseException):
                     raise item
-                yield item  # type: ignore[misc]
+                yield item
         finally:
             self._stop.set()
             self._thread.join()

@@ -18,14 +18,11 @@ pseudonymised columns are carried over unresolved.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
@@ -170,9 +167,9 @@ def parse_cli(drop: list[str], mask: list[str], pseudonymise: list[str],
         items.append(item)
     items += [{"op": "pseudonymise", "column": c} for c in pseudonymise]
     for spec in generalise:
-        column, _, rest = spec.partition(":")
-        level, _, size = rest.partition(":")
-        items.append({"op": "generalise", "column": column, "level": level,
+        name, _, tail = spec.partition(":")
+        level, _, size = tail.partition(":")
+        items.append({"op": "generalise", "column": name, "level": level,
                       **({"size": size} if size else {})})
     return parse_plan(items)
 
@@ -269,6 +266,7 @@ def _expression(op: Operation | None, column: str, type_: str,
     if op.level == "year":
         return f"CAST(year({q}) AS BIGINT)", "integer"
     if op.level == "band":
+        assert op.size is not None  # parse_plan requires a band's size
         low = f"CAST(floor({q} / {op.size}) * {op.size} AS BIGINT)"
         return (f"CASE WHEN {q} IS NULL THEN NULL ELSE CAST({low} AS VARCHAR) || '-' || "
                 f"CAST({low} + {op.size - 1} AS VARCHAR) END", "string")
@@ -329,8 +327,6 @@ def anonymise(session: Session, settings: Settings, principal: Principal, datase
         con.execute("SET VARIABLE pk_ipad = $1::BLOB", [ipad])
         con.execute("SET VARIABLE pk_opad = $1::BLOB", [opad])
 
-    tmp, row_count, digest = write_derived(settings, dataset, sql, "anonymise",
-                                           with_key if pseudonymised else None)
     positions = source.positions
     if positions and any(o.op == "drop" and o.column in positions.values() for o in operations):
         positions = None
@@ -339,10 +335,27 @@ def anonymise(session: Session, settings: Settings, principal: Principal, datase
         "operations": [o.record() for o in operations],
         "key_id": keys.key_id(dataset) if pseudonymised else None,
     }
-    version = register_version(
-        session, settings, principal, dataset, tmp, digest, row_count, columns=columns,
-        positions=positions, source=source,
-        ingest_settings={**(source.ingest_settings or {}), "anonymisation": record})
+    tmp, row_count, digest = write_derived(settings, dataset, sql, "anonymise",
+                                           with_key if pseudonymised else None)
+    added = versions.add_version(
+        session, settings, dataset, tmp, content_hash=digest, row_count=row_count,
+        columns=columns, positions=positions, source_filename=source.source_filename,
+        source_format=source.source_format,
+        ingest_settings={**(source.ingest_settings or {}), "anonymisation": record},
+        created_by=principal.account_id)
+    if not added.created:
+        raise Invalid(f"Cette anonymisation donne exactement la version {added.version.number}"
+                      ", déjà enregistrée.")
+    version = added.version
+    session.add(DatasetChange(
+        dataset_id=dataset.id, actor_id=principal.account_id, actor_label=principal.label,
+        action="version_anonymised",
+        changes={"version": [source.number, version.number],
+                 "Anonymisation": [None, "; ".join(o.describe() for o in operations)]}))
+    audit.record(session, principal, "dataset.version_anonymised", f"dataset:{dataset.uid}",
+                 {"slug": dataset.slug, "source_version": source.number,
+                  "version": version.number, "rows": row_count, "content_hash": digest,
+                  "operations": record["operations"]})
     session.add(Anonymisation(
         dataset_id=dataset.id, source_version_id=source.id, result_version_id=version.id,
         source_number=source.number, operations=record["operations"],
@@ -354,52 +367,5 @@ def anonymise(session: Session, settings: Settings, principal: Principal, datase
     service.carry_pseudonymised(session, source, version, pseudonymised,
                                 [c for c in source.column_names() if c not in touched])
     service.scan_version(session, settings, version, principal)
-    return version
-
-
-def register_version(session: Session, settings: Settings, principal: Principal,
-                     dataset: Dataset, tmp: Path, digest: str, row_count: int, *,
-                     columns: list[dict[str, Any]], positions: dict[str, str] | None,
-                     source: DatasetVersion, ingest_settings: dict[str, Any]
-                     ) -> DatasetVersion:
-    """Move the written Parquet file into place and add it as the dataset's next version
-    (numbering serialised per dataset on PostgreSQL, as ingest does)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Dataset.id).where(Dataset.id == dataset.id).with_for_update())
-    latest = versions.latest_version(session, dataset)
-    if latest is not None and latest.content_hash == digest:
-        tmp.unlink(missing_ok=True)
-        raise Invalid(f"Cette anonymisation donne exactement la version {latest.number}, "
-                      "déjà enregistrée.")
-    relative = versions.relative_path(dataset, digest)
-    final = settings.data_dir / relative
-    existed = final.exists()
-    size = tmp.stat().st_size
-    os.replace(tmp, final)
-    try:
-        number = (session.scalar(select(func.max(DatasetVersion.number))
-                                 .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
-        version = DatasetVersion(
-            dataset_id=dataset.id, number=number, content_hash=digest, path=relative,
-            row_count=row_count, size_bytes=size, columns=columns, positions=positions,
-            source_filename=source.source_filename, source_format=source.source_format,
-            ingest_settings=ingest_settings, created_by=principal.account_id)
-        session.add(version)
-        session.flush()
-        operations = ingest_settings["anonymisation"]["operations"]
-        session.add(DatasetChange(
-            dataset_id=dataset.id, actor_id=principal.account_id, actor_label=principal.label,
-            action="version_anonymised",
-            changes={"version": [source.number, number],
-                     "Anonymisation": [None, "; ".join(
-                         Operation(**o).describe() for o in operations)]}))
-        audit.record(session, principal, "dataset.version_anonymised", f"dataset:{dataset.uid}",
-                     {"slug": dataset.slug, "source_version": source.number, "version": number,
-                      "rows": row_count, "content_hash": digest, "operations": operations})
-        session.flush()
-    except BaseException:
-        if not existed:
-            final.unlink(missing_ok=True)
-        raise
     return version
 

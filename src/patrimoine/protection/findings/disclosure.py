@@ -3,14 +3,17 @@
 - `k_anonymity`: over chosen quasi-identifiers (columns that, combined, may single a person
   out: postcode, year of birth, sex…), the size of the smallest group of identical rows (k),
   how many groups (and rows) fall below a target k, and the smallest groups.
-- `suppressed_counts`: counts of rows per group with every count below the small-count
+- `suppress_small_counts`: counts of rows per group with every count below the small-count
   threshold (settings.small_count_threshold, 11 by default, the statistical secrecy rule)
   replaced by null, so that a published aggregate never shows a group of few persons.
   No total is given, since a total and all but one group would reveal the hidden one.
+  The counts come from the reader's view of the version (`reading.ReadableVersion.counts`),
+  so that a grant's rows and hidden columns apply to them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -30,8 +33,8 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _columns(version: DatasetVersion, columns: list[str], what: str) -> list[str]:
-    names = version.column_names()
+def check_columns(names: Sequence[str], columns: list[str], what: str) -> list[str]:
+    """`columns` cleaned and checked against the `names` the reader may use (French Invalid)."""
     wanted = [c.strip() for c in columns if c and c.strip()]
     if not wanted:
         raise Invalid(f"Indiquez au moins une colonne ({what}).")
@@ -67,7 +70,7 @@ class KAnonymityReport:
 
 def k_anonymity(settings: Settings, version: DatasetVersion, columns: list[str],
                 target: int | None = None, worst: int = 10) -> KAnonymityReport:
-    cols = _columns(version, columns, "quasi-identifiants")
+    cols = check_columns(version.column_names(), columns, "quasi-identifiants")
     target = settings.small_count_threshold if target is None else target
     if target < 1:
         raise Invalid("Le k visé doit être au moins 1.")
@@ -109,29 +112,18 @@ class CountsResult:
                 "suppressed_groups": self.suppressed_groups, "truncated": self.truncated}
 
 
-def suppressed_counts(settings: Settings, version: DatasetVersion, by: list[str],
-                      threshold: int | None = None) -> CountsResult:
-    """Rows per group of `by`, counts below the threshold suppressed (None)."""
-    cols = _columns(version, by, "regroupement")
-    threshold = settings.small_count_threshold if threshold is None else threshold
+def suppress_small_counts(by: list[str], groups: Iterable[tuple[Sequence[Any], int]],
+                          threshold: int, truncated: bool) -> CountsResult:
+    """The rows per group of `by` (each group's values and count, as the reader's view
+    counted them), counts below the threshold suppressed (None)."""
     if threshold < 1:
         raise Invalid("Le seuil doit être au moins 1.")
-    keys = ", ".join(quote(c) for c in cols)
-    con = connect()
-    try:
-        rows = con.execute(
-            f"SELECT {keys}, count(*) AS n FROM {parquet_source(settings, version)} "
-            f"GROUP BY {keys} ORDER BY {keys} NULLS FIRST LIMIT {MAX_GROUPS + 1}").fetchall()
-    finally:
-        con.close()
-    truncated = len(rows) > MAX_GROUPS
-    groups = []
+    out = []
     suppressed = 0
-    for r in rows[:MAX_GROUPS]:
-        n = int(r[-1])
+    for values, n in groups:
         hidden = n < threshold
         suppressed += hidden
-        groups.append({"values": {c: _json(v) for c, v in zip(cols, r[:-1], strict=True)},
-                       "count": None if hidden else n, "suppressed": hidden})
-    return CountsResult(by=cols, threshold=threshold, groups=groups,
-                        suppressed_groups=suppressed, truncated=truncated)
+        out.append({"values": {c: _json(v) for c, v in zip(by, values, strict=True)},
+                    "count": None if hidden else n, "suppressed": hidden})
+    return CountsResult(by=by, threshold=threshold, groups=out, suppressed_groups=suppressed,
+                        truncated=truncated)

@@ -18,8 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,12 +101,10 @@ def write_derived(settings: Settings, dataset: Dataset, sql: str, purpose: str,
                   prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None
                   ) -> tuple[Path, int, str]:
     """Write the rows `sql` selects (from an existing version) as a Parquet file beside the
-    dataset's versions, under a temporary name the caller registers or removes: (path, row
+    dataset's versions, under a temporary name for `versions.add_version`: (path, row
     count, sha256). `prepare` sets up the connection first (e.g. session variables)."""
-    folder = versions.dataset_folder(settings, dataset)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{purpose}-{uuid.uuid4().hex}.parquet.tmp"
-    workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=folder))
+    tmp = versions.temporary_path(settings, dataset, purpose)
+    workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=tmp.parent))
     try:
         con = connect(workdir)
         try:
@@ -296,6 +293,28 @@ def views(session: Session, version: DatasetVersion) -> list[FindingView]:
 
 def unresolved(session: Session, version: DatasetVersion) -> list[FindingView]:
     return [v for v in views(session, version) if not v.resolved]
+
+
+def unresolved_of(session: Session, version_ids: Collection[int]
+                  ) -> dict[int, list[FindingView]]:
+    """`unresolved` for many versions in two queries: version id -> its unresolved findings
+    (versions without any left out)."""
+    if not version_ids:
+        return {}
+    found = list(session.scalars(
+        select(PersonalDataFinding).where(PersonalDataFinding.version_id.in_(list(version_ids)))
+        .order_by(PersonalDataFinding.id)))
+    decisions: dict[tuple[int, str, str], PersonalDataDecision] = {}
+    if found:
+        for d in session.scalars(select(PersonalDataDecision).where(
+                PersonalDataDecision.dataset_id.in_(sorted({f.dataset_id for f in found})))):
+            decisions[(d.dataset_id, d.column, d.kind)] = d
+    out: dict[int, list[FindingView]] = {}
+    for f in found:
+        view = FindingView(f, decisions.get((f.dataset_id, *f.key)))
+        if not view.resolved:
+            out.setdefault(f.version_id, []).append(view)
+    return out
 
 
 def list_findings(session: Session, settings: Settings, principal: Principal,

@@ -23,7 +23,7 @@ from pydantic import (
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, selectinload
 
-from patrimoine.access import audit
+from patrimoine.access import registers
 from patrimoine.access.permissions import (
     can_edit_register,
     can_read_register,
@@ -33,8 +33,9 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
-from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.errors import Invalid
 from patrimoine.core.values import plain
+from patrimoine.core.vocabulary import accepted_words, label, parse
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.protection.register.models import ProcessingActivity, ProcessingActivityChange
 from patrimoine.protection.register.vocabulary import (
@@ -52,9 +53,6 @@ from patrimoine.protection.register.vocabulary import (
     SpecialCategory,
     StartEvent,
     TransferSafeguard,
-    accepted_words,
-    label,
-    parse_start_event,
 )
 
 
@@ -66,15 +64,13 @@ def _none_if_empty(value: str | None) -> str | None:
     return value or None
 
 
-def _text(max_length: int) -> Any:
-    """An optional text: empty means absent."""
-    return Annotated[str | None, Field(default=None, max_length=max_length),
+# Optional texts: empty means absent.
+Text200 = Annotated[str | None, Field(default=None, max_length=200),
+                    AfterValidator(_none_if_empty)]
+Text300 = Annotated[str | None, Field(default=None, max_length=300),
+                    AfterValidator(_none_if_empty)]
+Text1000 = Annotated[str | None, Field(default=None, max_length=1000),
                      AfterValidator(_none_if_empty)]
-
-
-Text300 = _text(300)
-Text1000 = _text(1000)
-Text200 = _text(200)
 
 
 class JointController(_Item):
@@ -128,7 +124,7 @@ class RetentionRule(_Item):
     def _known_event(cls, value: Any) -> Any:
         if isinstance(value, StartEvent):
             return value
-        found = parse_start_event(value) if isinstance(value, str) else None
+        found = parse(StartEvent, value) if isinstance(value, str) else None
         if found is None:
             raise ValueError(f"Événement de départ « {value} » inconnu ; valeurs acceptées : "
                              f"{accepted_words(StartEvent)}.")
@@ -268,6 +264,12 @@ def _stored(data: ActivityInput) -> dict[str, Any]:
 
 # Reading
 
+ACTIVITIES = registers.Register(
+    entity=ProcessingActivity, audit="protection.activity", readers=register_organisations,
+    reading="consulter le registre de cette organisation", not_found="Traitement introuvable.",
+    numbering=registers.Numbering("T", 4, yearly=False), key="uid",
+    history=lambda a: ProcessingActivityChange(activity_id=a.id))
+
 
 def readable_organisation_ids(principal: Principal) -> list[int] | None:
     return register_organisations(principal)
@@ -275,23 +277,15 @@ def readable_organisation_ids(principal: Principal) -> list[int] | None:
 
 def get_activity(session: Session, principal: Principal, activity_id: int) -> ProcessingActivity:
     """The entry, if the principal may read its register (else NotFound, to hide it)."""
-    activity = session.get(ProcessingActivity, activity_id)
-    if activity is None or not can_read_register(principal, activity.organisation_id):
-        raise NotFound("Traitement introuvable.")
+    activity: ProcessingActivity = registers.get(session, ACTIVITIES, principal, activity_id)
     return activity
 
 
 def list_activities(session: Session, principal: Principal, *, organisation_id: int | None = None,
                     status: ActivityStatus | None = None) -> list[ProcessingActivity]:
-    query = select(ProcessingActivity).options(selectinload(ProcessingActivity.dpias)).order_by(
-        ProcessingActivity.organisation_id, ProcessingActivity.reference)
-    scope = register_organisations(principal)
-    if organisation_id is not None:
-        require(can_read_register(principal, organisation_id), principal,
-                "consulter le registre de cette organisation")
-        query = query.where(ProcessingActivity.organisation_id == organisation_id)
-    elif scope is not None:
-        query = query.where(ProcessingActivity.organisation_id.in_(scope))
+    query = (select(ProcessingActivity).options(selectinload(ProcessingActivity.dpias))
+             .where(registers.visible(ACTIVITIES, principal, organisation_id))
+             .order_by(ProcessingActivity.organisation_id, ProcessingActivity.reference))
     if status is not None:
         query = query.where(ProcessingActivity.status == status)
     return list(session.scalars(query))
@@ -346,20 +340,6 @@ def history(session: Session, principal: Principal, activity: ProcessingActivity
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 
-def next_reference(session: Session, organisation_id: int, prefix: str = "T",
-                   taken: set[str] | None = None) -> str:
-    """The next free reference of the organisation: T-0001, T-0002…"""
-    used = set(session.scalars(select(ProcessingActivity.reference).where(
-        ProcessingActivity.organisation_id == organisation_id))) | (taken or set())
-    n = 1
-    numbers = [int(m.group(1)) for r in used if (m := re.fullmatch(rf"{prefix}-(\d+)", r))]
-    if numbers:
-        n = max(numbers) + 1
-    while f"{prefix}-{n:04d}" in used:
-        n += 1
-    return f"{prefix}-{n:04d}"
-
-
 def _check(session: Session, data: ActivityInput) -> Organisation:
     org = session.get(Organisation, data.organisation_id)
     if org is None:
@@ -384,17 +364,16 @@ def create_activity(session: Session, principal: Principal, data: ActivityInput,
     _check(session, data)
     values = _stored(data)
     if values["reference"] is None:
-        values["reference"] = next_reference(session, data.organisation_id)
-    elif session.scalar(select(ProcessingActivity.id).where(
-            ProcessingActivity.organisation_id == data.organisation_id,
-            ProcessingActivity.reference == values["reference"])) is not None:
+        values["reference"] = registers.next_reference(session, ACTIVITIES, data.organisation_id)
+    elif registers.reference_taken(session, ACTIVITIES, data.organisation_id,
+                                   values["reference"]):
         raise Invalid(f"La référence « {values['reference']} » est déjà prise dans ce registre.")
     activity = ProcessingActivity(organisation_id=data.organisation_id, **values)
     session.add(activity)
     session.flush()
     changes = {f: [None, plain(getattr(activity, f))] for f in EDITABLE_FIELDS
                if getattr(activity, f) not in (None, "", [])}
-    _record(session, principal, activity, action, changes)
+    registers.record(session, principal, ACTIVITIES, activity, action, changes)
     return activity
 
 
@@ -410,10 +389,8 @@ def update_activity(session: Session, principal: Principal, activity: Processing
     values = _stored(data)
     if values["reference"] is None:
         values["reference"] = activity.reference
-    elif values["reference"] != activity.reference and session.scalar(
-            select(ProcessingActivity.id).where(
-                ProcessingActivity.organisation_id == activity.organisation_id,
-                ProcessingActivity.reference == values["reference"])) is not None:
+    elif registers.reference_taken(session, ACTIVITIES, activity.organisation_id,
+                                   values["reference"], activity.id):
         raise Invalid(f"La référence « {values['reference']} » est déjà prise dans ce registre.")
     changes: dict[str, list[Any]] = {}
     for field, value in values.items():
@@ -423,30 +400,16 @@ def update_activity(session: Session, principal: Principal, activity: Processing
             setattr(activity, field, value)
     if changes:
         activity.updated_at = now()
-        _record(session, principal, activity, action, changes)
+        registers.record(session, principal, ACTIVITIES, activity, action, changes)
     return changes
 
 
 def delete_activity(session: Session, principal: Principal, activity: ProcessingActivity) -> None:
     require(can_edit_register(principal, activity.organisation_id), principal,
             "modifier le registre de cette organisation")
-    audit.record(session, principal, "protection.activity.deleted",
-                 f"processing_activity:{activity.uid}",
-                 {"reference": activity.reference, "name": activity.name,
-                  "organisation_id": activity.organisation_id})
+    registers.record(session, principal, ACTIVITIES, activity, "deleted", name=activity.name)
     session.delete(activity)
     session.flush()
-
-
-def _record(session: Session, principal: Principal, activity: ProcessingActivity, action: str,
-            changes: dict[str, list[Any]]) -> None:
-    session.add(ProcessingActivityChange(
-        activity_id=activity.id, actor_id=principal.account_id, actor_label=principal.label,
-        action=action, changes=changes))
-    audit.record(session, principal, f"protection.activity.{action}",
-                 f"processing_activity:{activity.uid}",
-                 {"reference": activity.reference, "organisation_id": activity.organisation_id,
-                  "fields": sorted(changes)})
 
 
 def unregistered_personal_datasets(session: Session, principal: Principal,

@@ -13,10 +13,10 @@ labels; list fields hold one item per line; an item with several parts separates
 A "|", a line break or a backslash inside a value is written "\\|", "\\n", "\\\\". In CSV,
 where a row must stay on one physical line, line breaks between items are written "\\n" too.
 
-Importing reads the file with the inventory's reader (inventory/importer.read_spreadsheet),
-matches each row to an entry by organisation and reference, and writes nothing unless every
-row is valid; errors name the line and the column, in French. Export then import gives the
-same register back.
+Importing reads the file with the core reader (core/tabular.read_table, which finds the
+header row by this model's column names), matches each row to an entry by organisation and
+reference, and writes nothing unless every row is valid; errors name the line and the column,
+in French. Export then import gives the same register back.
 """
 
 from __future__ import annotations
@@ -32,11 +32,13 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from patrimoine.access import registers
 from patrimoine.access.permissions import can_edit_register, can_read_register, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
+from patrimoine.core.tabular import HeaderNames, RowError, Table, read_table
 from patrimoine.core.text import key
-from patrimoine.inventory.importer import RowError, header_key, read_spreadsheet
+from patrimoine.core.vocabulary import accepted_words, label, parse
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.inventory.service import find_organisation
 from patrimoine.protection import dpia
@@ -57,9 +59,6 @@ from patrimoine.protection.register.vocabulary import (
     SpecialCategory,
     StartEvent,
     TransferSafeguard,
-    accepted_words,
-    label,
-    parse,
 )
 
 ALL_CATEGORIES = "Toutes les données"
@@ -214,18 +213,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("updated_at", "Date de mise à jour", "computed"),
 )
 COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
-_HEADERS: dict[str, Column] = {}
-for _c in COLUMNS:
-    for _name in (_c.header, *_c.synonyms):
-        _HEADERS.setdefault(header_key(_name), _c)
+# The names the reader looks for to find the header row, and that importing matches.
+HEADERS = HeaderNames({c.field: (c.header, *c.synonyms) for c in COLUMNS})
 
 
 def match_column(header: str) -> Column | None:
-    k = header_key(header)
-    found = _HEADERS.get(k)
-    if found is None and "(" in header:
-        found = _HEADERS.get(header_key(header.split("(")[0]))
-    return found
+    found = HEADERS.field(header)
+    return COLUMN_BY_FIELD[found] if found else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -567,7 +561,19 @@ def _validation_errors(line: int, exc: ValidationError) -> list[RowError]:
 
 def plan_register_import(session: Session, principal: Principal, data: bytes, filename: str
                          ) -> RegisterImportPlan:
-    table = read_spreadsheet(data, filename)
+    table = read_table(data, filename, HEADERS)
+    positions, columns, ignored = _map_columns(table)
+    planner = _Planner(session, principal)
+    for line, cells in table.rows:
+        values, row_errors = _row_values(table, positions, line, cells)
+        planner.add(line, values, row_errors)
+    return RegisterImportPlan(filename=table.filename, format=table.format, columns=columns,
+                              ignored_columns=ignored, rows=planner.rows, errors=planner.errors)
+
+
+def _map_columns(table: Table) -> tuple[dict[str, int], dict[str, str], list[str]]:
+    """Field -> column index, header -> field, and the headers left out; Invalid when a
+    required column is missing."""
     columns: dict[str, str] = {}
     positions: dict[str, int] = {}
     ignored: list[str] = []
@@ -579,93 +585,125 @@ def plan_register_import(session: Session, principal: Principal, data: bytes, fi
             continue
         columns[header] = column.field
         positions[column.field] = i
-    errors: list[RowError] = []
     missing = [c.header for c in COLUMNS if c.required and c.field not in positions]
     if missing:
         raise Invalid("Colonnes obligatoires absentes : " + ", ".join(f"« {m} »" for m in missing)
                       + f" (ligne d'en-tête : {table.header_line}).")
-    orgs: dict[str, Organisation | None] = {}
-    existing: dict[tuple[int, str], ProcessingActivity] = {}
-    datasets: dict[int, set[str]] = {}
-    taken: dict[int, set[str]] = {}
-    seen: dict[tuple[int, str], int] = {}
-    rows: list[PlannedActivity] = []
-    for line, cells in table.rows:
-        values: dict[str, Any] = {}
-        row_errors: list[RowError] = []
-        for name, index in positions.items():
-            column = COLUMN_BY_FIELD[name]
-            raw = cells[index].strip()
-            if table.format == "csv":
-                raw = _csv_uncell(raw)
-            if column.kind == "organisation":
-                values[name] = raw
-                continue
-            try:
-                values[name] = _parse_cell(column, raw)
-            except _CellError as exc:
-                row_errors.append(RowError(line, column.header, raw, str(exc)))
-        org_name = values.pop("organisation", "")
-        if org_name not in orgs:
-            orgs[org_name] = find_organisation(session, org_name) if org_name else None
-        org = orgs[org_name]
-        org_column = COLUMN_BY_FIELD["organisation"].header
-        if org is None:
-            row_errors.append(RowError(line, org_column, org_name,
-                                       f"organisation « {org_name} » inconnue." if org_name
-                                       else "organisation obligatoire."))
-        elif not can_edit_register(principal, org.id):
-            row_errors.append(RowError(line, org_column, org_name,
-                                       f"votre compte n'a pas le droit de modifier le registre "
-                                       f"de « {org.name} »."))
+    return positions, columns, ignored
+
+
+def _row_values(table: Table, positions: dict[str, int], line: int, cells: list[str]
+                ) -> tuple[dict[str, Any], list[RowError]]:
+    """The values of one row by field (the organisation by name), and its cell errors."""
+    values: dict[str, Any] = {}
+    errors: list[RowError] = []
+    for name, index in positions.items():
+        column = COLUMN_BY_FIELD[name]
+        raw = cells[index].strip()
+        if table.format == "csv":
+            raw = _csv_uncell(raw)
+        if column.kind == "organisation":
+            values[name] = raw
+            continue
+        try:
+            values[name] = _parse_cell(column, raw)
+        except _CellError as exc:
+            errors.append(RowError(line, column.header, raw, str(exc)))
+    return values, errors
+
+
+class _Planner:
+    """Matches each row to an entry of its organisation by reference; loads each
+    organisation's entries and datasets once."""
+
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+        self.orgs: dict[str, Organisation | None] = {}
+        self.existing: dict[tuple[int, str], ProcessingActivity] = {}
+        self.datasets: dict[int, set[str]] = {}
+        self.taken: dict[int, set[str]] = {}
+        self.seen: dict[tuple[int, str], int] = {}
+        self.rows: list[PlannedActivity] = []
+        self.errors: list[RowError] = []
+
+    def add(self, line: int, values: dict[str, Any], row_errors: list[RowError]) -> None:
+        org = self._organisation(line, values.pop("organisation", ""), row_errors)
         if row_errors or org is None:
-            errors.extend(row_errors)
-            continue
-        if org.id not in existing and org.id not in taken:
-            for a in session.scalars(select(ProcessingActivity).where(
-                    ProcessingActivity.organisation_id == org.id)):
-                existing[(org.id, a.reference)] = a
-            taken[org.id] = {r for (o, r) in existing if o == org.id}
-            datasets[org.id] = set(session.scalars(select(Dataset.slug).where(
-                Dataset.organisation_id == org.id)))
+            self.errors.extend(row_errors)
+            return
+        self._load(org)
+        error = self._refusal(line, org, values)
+        if error is not None:
+            self.errors.append(error)
+            return
         reference = values.get("reference")
-        if reference:
-            if (org.id, reference) in seen:
-                first = seen[(org.id, reference)]
-                errors.append(RowError(line, COLUMN_BY_FIELD["reference"].header, reference,
-                                       f"référence déjà utilisée ligne {first}."))
-                continue
-            seen[(org.id, reference)] = line
-        unknown = [s for s in values.get("linked_datasets") or [] if s not in datasets[org.id]]
-        if unknown:
-            errors.append(RowError(line, COLUMN_BY_FIELD["linked_datasets"].header,
-                                   ", ".join(unknown), "jeux de données absents de l'inventaire "
-                                   f"de « {org.name} »."))
-            continue
-        current = existing.get((org.id, reference)) if reference else None
+        current = self.existing.get((org.id, reference)) if reference else None
         base = service.current_values(current) if current is not None else {}
         try:
-            data = ActivityInput.model_validate(
-                {**base, **{k: v for k, v in values.items()}, "organisation_id": org.id})
+            data = ActivityInput.model_validate({**base, **values, "organisation_id": org.id})
         except ValidationError as exc:
-            errors.extend(_validation_errors(line, exc))
-            continue
+            self.errors.extend(_validation_errors(line, exc))
+            return
+        self.rows.append(self._planned(line, org, current, data))
+
+    def _organisation(self, line: int, name: str, row_errors: list[RowError]
+                      ) -> Organisation | None:
+        """The row's organisation, if known and the principal may edit its register."""
+        if name not in self.orgs:
+            self.orgs[name] = find_organisation(self.session, name) if name else None
+        org = self.orgs[name]
+        header = COLUMN_BY_FIELD["organisation"].header
+        if org is None:
+            row_errors.append(RowError(line, header, name, f"organisation « {name} » inconnue."
+                                       if name else "organisation obligatoire."))
+        elif not can_edit_register(self.principal, org.id):
+            row_errors.append(RowError(line, header, name,
+                                       f"votre compte n'a pas le droit de modifier le registre "
+                                       f"de « {org.name} »."))
+        return org
+
+    def _load(self, org: Organisation) -> None:
+        if org.id in self.taken:  # loaded already
+            return
+        for a in self.session.scalars(select(ProcessingActivity).where(
+                ProcessingActivity.organisation_id == org.id)):
+            self.existing[(org.id, a.reference)] = a
+        self.taken[org.id] = {r for (o, r) in self.existing if o == org.id}
+        self.datasets[org.id] = set(self.session.scalars(select(Dataset.slug).where(
+            Dataset.organisation_id == org.id)))
+
+    def _refusal(self, line: int, org: Organisation, values: dict[str, Any]) -> RowError | None:
+        """A reference used twice in the file, or datasets the inventory does not hold."""
+        reference = values.get("reference")
+        if reference:
+            if (org.id, reference) in self.seen:
+                first = self.seen[(org.id, reference)]
+                return RowError(line, COLUMN_BY_FIELD["reference"].header, reference,
+                                f"référence déjà utilisée ligne {first}.")
+            self.seen[(org.id, reference)] = line
+        unknown = [s for s in values.get("linked_datasets") or []
+                   if s not in self.datasets[org.id]]
+        if unknown:
+            return RowError(line, COLUMN_BY_FIELD["linked_datasets"].header, ", ".join(unknown),
+                            f"jeux de données absents de l'inventaire de « {org.name} ».")
+        return None
+
+    def _planned(self, line: int, org: Organisation, current: ProcessingActivity | None,
+                 data: ActivityInput) -> PlannedActivity:
         if current is None:
-            if data.reference is None:
-                data = data.model_copy(update={"reference": service.next_reference(
-                    session, org.id, taken=taken[org.id])})
-            taken[org.id].add(data.reference or "")
-            rows.append(PlannedActivity(line, "create", org.name, data.reference, data.name,
-                                        data=data))
-            continue
+            # A reference left blank is drawn when the row is written: the plan shows the
+            # one it will be (a dry run draws nothing).
+            reference = data.reference or registers.preview_reference(
+                self.session, service.ACTIVITIES, org.id, self.taken[org.id])
+            self.taken[org.id].add(reference)
+            return PlannedActivity(line, "create", org.name, reference, data.name, data=data)
         before = service.current_values(current)
         after = data.model_dump(mode="json")
         changes = [f for f in after if before.get(f) != after[f]]
-        rows.append(PlannedActivity(line, "update" if changes else "unchanged", org.name,
-                                    current.reference, data.name, changes, data=data,
-                                    activity_id=current.id))
-    return RegisterImportPlan(filename=table.filename, format=table.format, columns=columns,
-                              ignored_columns=ignored, rows=rows, errors=errors)
+        return PlannedActivity(line, "update" if changes else "unchanged", org.name,
+                               current.reference, data.name, changes, data=data,
+                               activity_id=current.id)
 
 
 def apply_register_import(session: Session, principal: Principal, plan: RegisterImportPlan

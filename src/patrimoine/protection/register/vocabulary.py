@@ -1,4 +1,5 @@
-"""The GDPR register's enumerations, their French labels and the words accepted on input.
+"""The GDPR register's enumerations, their French labels and the words accepted on input
+(given to core/vocabulary.py, which labels and parses them).
 
 Values follow the CNIL's register model ("registre de base"), the CNIL's nine DPIA criteria
 (from the EDPB guidelines WP248) and Articles 6, 9, 12, 33 and 34 of the GDPR.
@@ -7,9 +8,8 @@ Values follow the CNIL's register model ("registre de base"), the CNIL's nine DP
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TypeVar
 
-from patrimoine.core.text import key
+from patrimoine.core.vocabulary import define
 
 
 class ActivityStatus(StrEnum):
@@ -205,7 +205,7 @@ class BreachRisk(StrEnum):
     HIGH = "high"
 
 
-LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
+_LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
     ActivityStatus: {
         ActivityStatus.DRAFT: "Brouillon",
         ActivityStatus.ACTIVE: "En cours",
@@ -426,43 +426,5 @@ _SYNONYMS: dict[type[StrEnum], dict[str, StrEnum]] = {
     BreachRisk: {"aucun risque": BreachRisk.UNLIKELY, "eleve": BreachRisk.HIGH},
 }
 
-E = TypeVar("E", bound=StrEnum)
-
-
-def label(value: StrEnum | None) -> str:
-    if value is None:
-        return "Non renseigné"
-    return LABELS[type(value)][value]
-
-
-def choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
-    """(value, French label) pairs for forms and documentation."""
-    return [(m.value, LABELS[enum][m]) for m in enum]
-
-
-def parse(enum: type[E], raw: str) -> E | None:
-    """The member a user meant by `raw` (its label, its value or a synonym), else None."""
-    k = key(raw)
-    if not k:
-        return None
-    for member, text in LABELS[enum].items():
-        if key(text) == k or key(member.value) == k:
-            return member  # type: ignore[return-value]
-    found = _SYNONYMS.get(enum, {}).get(k)
-    if found is None and enum is StartEvent:
-        # Longest wording contained in the text ("à compter de la clôture du dossier").
-        padded = f" {k} "
-        for words in sorted(_START_WORDS, key=len, reverse=True):
-            if f" {words} " in padded:
-                return _START_WORDS[words]  # type: ignore[return-value]
-    return found  # type: ignore[return-value]
-
-
-def parse_start_event(raw: str | None) -> StartEvent | None:
-    """The starting event a text names (its value, its label or a usual wording, a few words
-    may surround it), else None."""
-    return parse(StartEvent, raw or "")
-
-
-def accepted_words(enum: type[StrEnum]) -> str:
-    return ", ".join(f"« {text} »" for text in LABELS[enum].values())
+for _kind, _labels in _LABELS.items():
+    define(_kind, _labels, _SYNONYMS.get(_kind), found_in_text=_kind is StartEvent)

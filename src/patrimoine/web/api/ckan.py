@@ -1,6 +1,6 @@
 """CKAN-compatible read API: `/api/3/action/<name>` (and `/api/action/<name>`, which the
 `ckanapi` client uses), GET parameters or a POST JSON body; `/api/util/status` for udata's
-harvester. The actions live in standards/ckan.py."""
+harvester. The actions live in interop/ckan.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from patrimoine.datastore.engine import DEFAULT_LIMITS
 from patrimoine.interop import ckan
 from patrimoine.web import errors
 from patrimoine.web.deps import SessionDep, services
@@ -70,8 +69,7 @@ async def _action(request: Request, name: str, session: SessionDep) -> Response:
     base = svc.settings.public_url.rstrip("/")
     try:
         params = await _params(request)
-        ctx = ckan.Context(session, svc.settings,
-                           getattr(request.app.state, "datastore_limits", DEFAULT_LIMITS))
+        ctx = ckan.Context(session, svc.settings)
         # Database and DuckDB work is blocking: off the event loop.
         result = await run_in_threadpool(ckan.call, ctx, name, params)
     except ckan.CkanError as exc:

@@ -1,4 +1,5 @@
-"""JSON API of the datastore: versions, records, facets, aggregates and exports."""
+"""JSON API of the datastore: versions, records, facets, aggregates and exports, each read
+through the reading service (reading/service.py: who may read which version, grants, audit)."""
 
 from __future__ import annotations
 
@@ -13,18 +14,16 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from patrimoine.access import audit
 from patrimoine.access.principal import Principal
-from patrimoine.core.errors import NotFound
-from patrimoine.datastore import export as exports
-from patrimoine.datastore import query as queries
-from patrimoine.datastore import versions
-from patrimoine.datastore.engine import DEFAULT_LIMITS, Limits, VersionTable, open_version
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.grants import service as grants
-from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import AccessLevel, Dataset
-from patrimoine.protection import gate
+from patrimoine.inventory.models import AccessLevel
+from patrimoine.reading import language
+from patrimoine.reading.service import (
+    Purpose,
+    ReadableVersion,
+    open_for_reader,
+    versions_for_reader,
+)
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 
 router = APIRouter(prefix="/api/v1", tags=["entrepôt de données"])
@@ -114,14 +113,14 @@ async def query_params(
                                       "(versions avec positions).")] = None,
     near: Annotated[str | None, Query(description="latitude,longitude,rayon_en_mètres : lignes "
                                       "à moins de ce rayon (distance orthodromique).")] = None,
-) -> queries.Query:
-    return queries.Query(
-        filter=queries.build_filter(where, or_, filter), search=q,
-        bbox=queries.parse_bbox(bbox), near=queries.parse_near(near),
+) -> language.Query:
+    return language.Query(
+        filter=language.build_filter(where, or_, filter), search=q,
+        bbox=language.parse_bbox(bbox), near=language.parse_near(near),
     )
 
 
-QueryDep = Annotated[queries.Query, Depends(query_params)]
+QueryDep = Annotated[language.Query, Depends(query_params)]
 SlugPath = Annotated[str, Path(description="Identifiant (slug) du jeu de données.")]
 NumberPath = Annotated[int, Path(ge=1, description="Numéro de version.")]
 ColumnsParam = Annotated[str | None, Query(
@@ -138,33 +137,13 @@ def _columns(text: str | None) -> tuple[str, ...]:
 # --------------------------------------------------------------------- helpers
 
 
-def _limits(request: Request) -> Limits:
-    limits = getattr(request.app.state, "datastore_limits", DEFAULT_LIMITS)
-    return limits if isinstance(limits, Limits) else DEFAULT_LIMITS
-
-
-def _dataset(session: Session, principal: Principal, slug: str) -> Dataset:
-    # NotFound (never Forbidden) when the dataset may not be read: its existence stays hidden.
-    return inventory.get_dataset(session, principal, slug)
-
-
 def _open(
     request: Request, session: Session, principal: Principal, slug: str, number: int | None,
     action: str,
-) -> tuple[Dataset, DatasetVersion, VersionTable]:
-    dataset = _dataset(session, principal, slug)
-    version = gate.readable_version(session, principal, dataset, number,
-                                    services(request).settings)
-    # Grantees read through their grants' scope (rows, hidden columns); staff read it all.
-    scope = grants.read_scope(session, principal, dataset)
-    if dataset.access_level != AccessLevel.OPEN:
-        details: dict[str, Any] = {"version": version.number, "query": str(request.url.query),
-                                   "path": request.url.path}
-        if scope is not None:
-            details["grants"] = list(scope.grant_ids)
-        audit.record(session, principal, action, f"dataset:{dataset.slug}", details)
-    table = open_version(services(request).settings, version, _limits(request))
-    return dataset, version, grants.apply_scope(table, scope)
+) -> ReadableVersion:
+    return open_for_reader(
+        session, services(request).settings, principal, slug, number,
+        Purpose(action, request.url.path, str(request.url.query)))
 
 
 def _last_modified(version: DatasetVersion) -> datetime:
@@ -191,8 +170,9 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
     return False
 
 
-def _validators(etag: str, version: DatasetVersion, dataset: Dataset) -> dict[str, str]:
-    private = dataset.access_level != AccessLevel.OPEN
+def _validators(etag: str, readable: ReadableVersion) -> dict[str, str]:
+    version = readable.version
+    private = readable.dataset.access_level != AccessLevel.OPEN
     return {
         "ETag": etag,
         "Last-Modified": format_datetime(_last_modified(version), usegmt=True),
@@ -214,12 +194,11 @@ def _json(body: dict[str, Any], headers: dict[str, str]) -> Response:
     return Response(text, media_type="application/json", headers=headers)
 
 
-def _conditional(request: Request, dataset: Dataset, version: DatasetVersion,
-                 table: VersionTable, query: queries.Query, extra: Any) -> tuple[
-                     dict[str, str], Response | None]:
-    etag = exports.etag(table, query, extra)
-    headers = _validators(etag, version, dataset)
-    if _not_modified(request, etag, _last_modified(version)):
+def _conditional(request: Request, readable: ReadableVersion, query: language.Query,
+                 extra: Any) -> tuple[dict[str, str], Response | None]:
+    etag = readable.etag(query, extra)
+    headers = _validators(etag, readable)
+    if _not_modified(request, etag, _last_modified(readable.version)):
         return headers, Response(status_code=304, headers=headers)
     return headers, None
 
@@ -233,20 +212,16 @@ def _conditional(request: Request, dataset: Dataset, version: DatasetVersion,
                         "ancienne. Chaque version est immuable.")
 def list_versions(request: Request, slug: SlugPath, session: SessionDep,
                   principal: PrincipalDep) -> list[VersionOut]:
-    dataset = _dataset(session, principal, slug)
-    scope = grants.read_scope(session, principal, dataset)
-    hidden = scope.hidden if scope is not None else frozenset()
-    limited = scope is not None and scope.rows is not None
     return [
         VersionOut(
-            number=v.number, created_at=v.created_at,
-            row_count=None if limited else v.row_count,
-            size_bytes=v.size_bytes, content_hash=v.content_hash,
-            columns=[ColumnOut(**c) for c in v.columns if c["name"] not in hidden],
-            positions=v.positions if not hidden & set((v.positions or {}).values()) else None,
-            source_filename=v.source_filename, source_format=v.source_format,
+            number=seen.version.number, created_at=seen.version.created_at,
+            row_count=seen.row_count, size_bytes=seen.version.size_bytes,
+            content_hash=seen.version.content_hash,
+            columns=[ColumnOut(**c) for c in seen.columns], positions=seen.positions,
+            source_filename=seen.version.source_filename,
+            source_format=seen.version.source_format,
         )
-        for v in gate.readable_versions(session, principal, dataset, services(request).settings)
+        for seen in versions_for_reader(session, services(request).settings, principal, slug)
     ]
 
 
@@ -254,18 +229,18 @@ def list_versions(request: Request, slug: SlugPath, session: SessionDep,
 
 
 def _records(request: Request, session: Session, principal: Principal, slug: str,
-             number: int | None, query: queries.Query, columns: str | None, sort: str | None,
+             number: int | None, query: language.Query, columns: str | None, sort: str | None,
              limit: int, offset: int, cursor: str | None, count: bool) -> Response:
-    dataset, version, table = _open(request, session, principal, slug, number, "datastore.read")
-    page = queries.Page(columns=_columns(columns), sort=queries.parse_sort(sort), limit=limit,
+    readable = _open(request, session, principal, slug, number, "datastore.read")
+    page = language.Page(columns=_columns(columns), sort=language.parse_sort(sort), limit=limit,
                         offset=offset, cursor=cursor, count=count)
-    headers, not_modified = _conditional(request, dataset, version, table, query,
-                                         ["records", page])
+    headers, not_modified = _conditional(request, readable, query, ["records", page])
     if not_modified:
         return not_modified
-    result = queries.records(table, query, page, as_json=True)
+    result = readable.records(query, page, as_json=True)
     body = {
-        "dataset": dataset.slug, "version": version.number, "columns": result.columns,
+        "dataset": readable.dataset.slug, "version": readable.version.number,
+        "columns": result.columns,
         "total": result.total, "limit": result.limit, "offset": result.offset,
         "next_cursor": result.next_cursor, "rows": result.rows,
     }
@@ -283,7 +258,9 @@ RECORDS_DOC = (
     "numérotées) ou par `cursor` (curseur opaque `next_cursor` de la page précédente, "
     "recommandé pour parcourir loin). " + FILTER_HELP
 )
-LimitParam = Annotated[int, Query(ge=1, le=1000, description="Lignes par page (1 à 1000).")]
+# The maxima are settings (max_page_size, max_aggregate_rows): the engine checks them.
+LimitParam = Annotated[int, Query(ge=1, description="Lignes par page (1 000 au plus, sauf "
+                                  "réglage contraire du serveur).")]
 OffsetParam = Annotated[int, Query(ge=0, description="Nombre de lignes à sauter.")]
 CursorParam = Annotated[str | None, Query(description="Curseur next_cursor d'une page "
                                           "précédente (remplace offset).")]
@@ -318,18 +295,15 @@ def version_records(
 
 
 def _facets(request: Request, session: Session, principal: Principal, slug: str,
-            number: int | None, query: queries.Query, facet: list[str], size: int) -> Response:
-    dataset, version, table = _open(request, session, principal, slug, number, "datastore.read")
-    headers, not_modified = _conditional(request, dataset, version, table, query,
-                                         ["facets", facet, size])
+            number: int | None, query: language.Query, facet: list[str], size: int) -> Response:
+    readable = _open(request, session, principal, slug, number, "datastore.read")
+    headers, not_modified = _conditional(request, readable, query, ["facets", facet, size])
     if not_modified:
         return not_modified
-    result = queries.facets(table, query, facet, size)
-    where = queries.where_clause(table, query)
-    total = table.row_count if not where.text else int(table.fetch(
-        f"SELECT count(*) FROM records WHERE {where.text}", where.params)[0][0])
+    result = readable.facets(query, facet, size)
     return _json({
-        "dataset": dataset.slug, "version": version.number, "total": total,
+        "dataset": readable.dataset.slug, "version": readable.version.number,
+        "total": readable.count(query),
         "facets": [{"column": f.column, "truncated": f.truncated,
                     "values": [{"value": v.value, "count": v.count} for v in f.values]}
                    for f in result],
@@ -363,17 +337,17 @@ def version_facets(request: Request, slug: SlugPath, number: NumberPath, session
 
 
 def _aggregate(request: Request, session: Session, principal: Principal, slug: str,
-               number: int | None, query: queries.Query, group_by: list[str],
+               number: int | None, query: language.Query, group_by: list[str],
                metric: list[str], sort: str | None, limit: int | None) -> Response:
-    dataset, version, table = _open(request, session, principal, slug, number, "datastore.read")
-    groups = [queries.parse_group(g) for g in group_by]
-    metrics = [queries.parse_metric(m) for m in metric]
-    headers, not_modified = _conditional(request, dataset, version, table, query,
+    readable = _open(request, session, principal, slug, number, "datastore.read")
+    groups = [language.parse_group(g) for g in group_by]
+    metrics = [language.parse_metric(m) for m in metric]
+    headers, not_modified = _conditional(request, readable, query,
                                          ["aggregate", groups, metrics, sort, limit])
     if not_modified:
         return not_modified
-    result = queries.aggregate(table, query, groups, metrics, queries.parse_sort(sort), limit)
-    return _json({"dataset": dataset.slug, "version": version.number,
+    result = readable.aggregate(query, groups, metrics, language.parse_sort(sort), limit)
+    return _json({"dataset": readable.dataset.slug, "version": readable.version.number,
                   "columns": result.columns, "rows": result.rows}, headers)
 
 
@@ -386,8 +360,9 @@ AGGREGATE_DOC = (
 )
 GroupParam = Annotated[list[str], Query(description="Colonne de regroupement (répétable).")]
 MetricParam = Annotated[list[str], Query(description="Calcul (répétable), count par défaut.")]
-AggLimitParam = Annotated[int | None, Query(ge=1, le=10_000, description="Garder les N "
-                                            "premiers groupes.")]
+AggLimitParam = Annotated[int | None, Query(ge=1, description="Garder les N premiers "
+                                            "groupes (10 000 au plus, sauf réglage "
+                                            "contraire du serveur).")]
 
 
 @router.get("/datasets/{slug}/aggregate", response_model=AggregateOut,
@@ -415,18 +390,16 @@ def version_aggregate(request: Request, slug: SlugPath, number: NumberPath,
 
 
 def _export(request: Request, session: Session, principal: Principal, slug: str,
-            number: int | None, query: queries.Query, fmt: str, columns: str | None,
+            number: int | None, query: language.Query, fmt: str, columns: str | None,
             sort: str | None, sep: str) -> Response:
-    dataset, version, table = _open(request, session, principal, slug, number,
-                                    "datastore.export")
-    export_request = exports.ExportRequest(format=fmt.lower(), columns=_columns(columns),
-                                           sort=queries.parse_sort(sort), delimiter=sep,
-                                           published=_last_modified(version))
-    headers, not_modified = _conditional(request, dataset, version, table, query,
-                                         ["export", export_request])
+    readable = _open(request, session, principal, slug, number, "datastore.export")
+    export_request = language.ExportRequest(format=fmt.lower(), columns=_columns(columns),
+                                           sort=language.parse_sort(sort), delimiter=sep,
+                                           published=_last_modified(readable.version))
+    headers, not_modified = _conditional(request, readable, query, ["export", export_request])
     if not_modified:
         return not_modified
-    result = exports.export(table, query, export_request, f"{dataset.slug}-v{version.number}")
+    result = readable.export(query, export_request)
     headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
     if result.path is not None:
         return _KeptFile(result.path, media_type=result.media_type, headers=headers)
@@ -446,9 +419,9 @@ EXPORT_DOC = (
     "Réponses avec ETag et Last-Modified ; If-None-Match / If-Modified-Since donnent 304. "
     + FILTER_HELP
 )
-FormatPath = Annotated[str, Path(description="Format : " + ", ".join(exports.FORMATS) + ".")]
+FormatPath = Annotated[str, Path(description="Format : " + ", ".join(language.FORMATS) + ".")]
 FormatParam = Annotated[str, Query(alias="format", description="Format : "
-                                   + ", ".join(exports.FORMATS) + ".")]
+                                   + ", ".join(language.FORMATS) + ".")]
 SepParam = Annotated[str, Query(description="Séparateur CSV : `,` ou `;`.")]
 
 

@@ -17,9 +17,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from patrimoine.core.errors import NotFound
-from patrimoine.datastore import export as exports
-from patrimoine.inventory.models import Organisation
 from patrimoine.interop import dcat, public
+from patrimoine.inventory.models import Organisation
+from patrimoine.reading import language
 from patrimoine.web.deps import SessionDep, services
 
 router = APIRouter(include_in_schema=False)
@@ -98,7 +98,7 @@ def uid_jsonld(request: Request, uid: str, session: SessionDep) -> Response:
 def uid_download(request: Request, uid: str, fmt: str, session: SessionDep) -> Response:
     """The stable download URL of a distribution: always the latest public version."""
     entry = public.find(session, uid, services(request).settings)
-    if fmt not in exports.FORMATS or fmt not in entry.formats:
+    if fmt not in language.FORMATS or fmt not in entry.formats:
         raise NotFound(f"Le jeu de données n'est pas téléchargeable au format « {fmt} ».")
     return RedirectResponse(f"/datasets/{entry.dataset.slug}/telecharger?format={fmt}",
                             status_code=303, headers={"Cache-Control": "no-store"})

@@ -1,4 +1,8 @@
-"""JSON API of personal-data findings, anonymisation and disclosure checks of a version."""
+"""JSON API of personal-data findings, anonymisation and disclosure checks of a version.
+
+The disclosure checks read the version through the reading service (reading/service.py):
+the personal-data gate, the reader's grants and the audit log apply to them as to the
+datastore's reads."""
 
 from __future__ import annotations
 
@@ -8,16 +12,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from patrimoine.access import audit
 from patrimoine.access.permissions import can_view_findings, require
 from patrimoine.access.principal import Principal
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.inventory.models import Dataset
 from patrimoine.protection.findings import anonymise as anon
 from patrimoine.protection.findings import disclosure, service
 from patrimoine.protection.gate import publication_blockers
+from patrimoine.reading.service import Purpose, ReadableVersion, open_for_reader
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.deps import PrincipalDep, SessionDep, prepare_layout, services
 
@@ -52,12 +56,10 @@ def _target(session: Session, principal: Principal, slug: str,
     return dataset, versions.get_version(session, dataset, number)
 
 
-def _audit_read(session: Session, principal: Principal, dataset: Dataset,
-                version: DatasetVersion, action: str, details: dict[str, Any]) -> None:
-    """Reads of data that is not open go to the audit log, as the datastore's reads do."""
-    if dataset.access_level != AccessLevel.OPEN:
-        audit.record(session, principal, action, f"dataset:{dataset.slug}",
-                     {"version": version.number, **details})
+def _read(request: Request, session: Session, principal: Principal, dataset: Dataset | str,
+          number: int, action: str) -> ReadableVersion:
+    return open_for_reader(session, services(request).settings, principal, dataset, number,
+                           Purpose(action, request.url.path, str(request.url.query)))
 
 
 def _findings_out(session: Session, dataset: Dataset, version: DatasetVersion,
@@ -130,14 +132,15 @@ def k_anonymity(
     worst: Annotated[int, Query(ge=0, le=100, description="Nombre de plus petites classes "
                                                           "montrées.")] = 10,
 ) -> dict[str, Any]:
-    dataset, version = _target(session, principal, slug, number)
+    dataset = inventory.get_dataset(session, principal, slug)
     require(can_view_findings(principal, dataset), principal,
             f"évaluer le risque de réidentification de « {dataset.title} »")
-    _audit_read(session, principal, dataset, version, "dataset.k_anonymity_read",
-                {"columns": columns})
-    report = disclosure.k_anonymity(services(request).settings, version, columns.split(","),
-                                    target=k, worst=worst)
-    return {"dataset": dataset.slug, "version": version.number, **report.to_dict()}
+    readable = _read(request, session, principal, dataset, number, "dataset.k_anonymity_read")
+    # Computed over the version's file, whole: only for those whose grants show all of it.
+    readable.require_whole("le k-anonymat")
+    report = disclosure.k_anonymity(services(request).settings, readable.version,
+                                    columns.split(","), target=k, worst=worst)
+    return {"dataset": dataset.slug, "version": readable.version.number, **report.to_dict()}
 
 
 @router.get(VERSION_PATH + "/counts", summary="Effectifs par groupe, petits effectifs masqués")
@@ -145,8 +148,8 @@ def counts(
     request: Request, slug: str, number: int, session: SessionDep, principal: PrincipalDep,
     by: Annotated[str, Query(description="Colonnes de regroupement séparées par des virgules.")],
 ) -> dict[str, Any]:
-    dataset, version = _target(session, principal, slug, number)
-    _audit_read(session, principal, dataset, version, "dataset.counts_read", {"by": by})
-    result = disclosure.suppressed_counts(services(request).settings, version, by.split(","))
-    return {"dataset": dataset.slug, "version": version.number, **result.to_dict()}
+    readable = _read(request, session, principal, slug, number, "dataset.counts_read")
+    result = readable.counts(by.split(","))
+    return {"dataset": readable.dataset.slug, "version": readable.version.number,
+            **result.to_dict()}
 

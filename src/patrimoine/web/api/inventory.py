@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
-from patrimoine.core.errors import Invalid, PatrimoineError
 from patrimoine.inventory import importer, queries, service
 from patrimoine.inventory.service import DatasetInput
 from patrimoine.web.api.guards import api_write
@@ -21,7 +19,8 @@ from patrimoine.web.api.schemas import (
     StatRowOut,
     StatsOut,
 )
-from patrimoine.web.deps import PrincipalDep, SessionDep, services
+from patrimoine.web.deps import PrincipalDep, SessionDep
+from patrimoine.web.uploads import FileDep
 
 router = APIRouter(prefix="/api/v1", tags=["inventaire"])
 
@@ -120,19 +119,7 @@ def inventory_stats(
                     rows=[StatRowOut(**r.__dict__) for r in rows])
 
 
-class UploadTooLarge(PatrimoineError):
-    status = 413
-    exit_code = 2
-
-
 _TRUE = {"1", "true", "oui", "yes", "on", "vrai"}
-
-
-def _too_large(limit: int) -> UploadTooLarge:
-    return UploadTooLarge(
-        f"Le fichier envoyé est trop volumineux : {limit / 1_048_576:.0f} Mo au plus."
-        if limit >= 1_048_576 else
-        f"Le fichier envoyé est trop volumineux : {limit} octets au plus.")
 
 
 @router.post(
@@ -148,32 +135,14 @@ def _too_large(limit: int) -> UploadTooLarge:
             "dry_run": {"type": "boolean"}}}}}}},
 )
 async def import_inventory(
-    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
+    upload: FileDep,
     dry_run: Annotated[bool | None, Query(description="Simuler sans rien écrire.")] = None,
 ) -> dict[str, Any]:
-    limit = services(request).settings.max_upload_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + 64 * 1024:  # the form's own bytes
-        raise _too_large(limit)
-    try:
-        form = await request.form(max_files=1, max_fields=10)
-    except Exception as exc:  # a malformed multipart body
-        raise Invalid("Envoyez le tableur en multipart/form-data, dans le champ « file ».") \
-            from exc
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise Invalid("Aucun fichier reçu : envoyez le tableur dans le champ « file ».")
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            raise _too_large(limit)
-        if dry_run is None:
-            dry_run = str(form.get("dry_run", "")).strip().lower() in _TRUE
-        filename = upload.filename or "import"
-    finally:
-        await form.close()
+    if dry_run is None:
+        dry_run = str(upload.form.get("dry_run", "")).strip().lower() in _TRUE
+    data = await run_in_threadpool(upload.file.read_bytes)
     result = await run_in_threadpool(importer.import_spreadsheet, session, principal, data,
-                                     filename, dry_run=dry_run)
+                                     upload.filename, dry_run=dry_run)
     return result.as_dict()

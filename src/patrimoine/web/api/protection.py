@@ -12,12 +12,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from patrimoine.access.permissions import can_read_register, require
-from patrimoine.core.errors import Invalid
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection import breaches, dashboard, dpia, rights_requests
 from patrimoine.protection.breaches import BreachInput
@@ -26,16 +25,11 @@ from patrimoine.protection.register import service as register
 from patrimoine.protection.register import spreadsheet
 from patrimoine.protection.register.models import ProcessingActivity
 from patrimoine.protection.register.service import ActivityInput, plain
-from patrimoine.protection.register.vocabulary import (
-    ActivityStatus,
-    RequestKind,
-    RequestStatus,
-    label,
-)
+from patrimoine.protection.register.vocabulary import ActivityStatus, RequestKind, RequestStatus
 from patrimoine.protection.rights_requests import RequestInput
 from patrimoine.web.api.guards import api_write
-from patrimoine.web.api.inventory import UploadTooLarge
-from patrimoine.web.deps import PrincipalDep, SessionDep, services
+from patrimoine.web.deps import PrincipalDep, SessionDep
+from patrimoine.web.uploads import FileDep
 
 router = APIRouter(prefix="/api/v1/protection", tags=["protection des données"])
 Write = [Depends(api_write)]
@@ -279,32 +273,14 @@ _TRUE = {"1", "true", "oui", "yes", "on", "vrai"}
             "dry_run": {"type": "boolean"}}}}}}},
 )
 async def import_register(
-    request: Request, session: SessionDep, principal: PrincipalDep,
+    session: SessionDep, principal: PrincipalDep, upload: FileDep,
     dry_run: Annotated[bool | None, Query(description="Simuler sans rien écrire.")] = None,
 ) -> dict[str, Any]:
-    limit = services(request).settings.max_upload_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise UploadTooLarge(f"Le fichier envoyé est trop volumineux : {limit} octets au plus.")
-    try:
-        form = await request.form(max_files=1, max_fields=10)
-    except Exception as exc:  # a malformed multipart body
-        raise Invalid("Envoyez le registre en multipart/form-data, dans le champ « file ».") \
-            from exc
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise Invalid("Aucun fichier reçu : envoyez le registre dans le champ « file ».")
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            raise UploadTooLarge(f"Le fichier envoyé est trop volumineux : {limit} octets au plus.")
-        if dry_run is None:
-            dry_run = str(form.get("dry_run", "")).strip().lower() in _TRUE
-        filename = upload.filename or "registre"
-    finally:
-        await form.close()
+    if dry_run is None:
+        dry_run = str(upload.form.get("dry_run", "")).strip().lower() in _TRUE
+    data = await run_in_threadpool(upload.file.read_bytes)
     return await run_in_threadpool(spreadsheet.import_register, session, principal, data,
-                                   filename, dry_run=dry_run)
+                                   upload.filename, dry_run=dry_run)
 
 
 @router.get("/datasets/unregistered",

@@ -5,16 +5,13 @@ X-CSRF-Token header); permissions are the service's."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from starlette.datastructures import UploadFile
 
 from patrimoine.access.permissions import require
 from patrimoine.core.errors import Invalid
@@ -23,7 +20,7 @@ from patrimoine.inventory import service as inventory
 from patrimoine.publication import service as publication
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.deps import PrincipalDep, SessionDep, prepare_layout, services
-from patrimoine.web.pages.uploads import CHUNK, too_large
+from patrimoine.web.uploads import FileDep
 
 router = APIRouter(prefix="/api/v1", tags=["publication"])
 
@@ -122,62 +119,28 @@ def publication_status(request: Request, slug: SlugPath, session: SessionDep,
 )
 async def upload_version(
     request: Request, slug: SlugPath, session: SessionDep, principal: PrincipalDep,
+    upload: FileDep,
     dry_run: Annotated[bool | None, Query(description="Prévisualiser sans rien écrire.")] = None,
 ) -> Any:
     settings = services(request).settings
-    limit = settings.max_upload_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise too_large(limit)
     dataset = inventory.get_dataset(session, principal, slug)
+    if dry_run is None:
+        dry_run = str(upload.form.get("dry_run", "")).strip().lower() in _TRUE
+    raw = str(upload.form.get("overrides", "") or "").strip()
     try:
-        form = await request.form(max_files=1, max_fields=10)
-    except Exception as exc:
-        raise Invalid("Envoyez le fichier en multipart/form-data, dans le champ « file ».") \
-            from exc
-    folder = settings.data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise Invalid("Aucun fichier reçu : envoyez-le dans le champ « file ».")
-        filename = Path(upload.filename).name
-        if dry_run is None:
-            dry_run = str(form.get("dry_run", "")).strip().lower() in _TRUE
-        raw = str(form.get("overrides", "") or "").strip()
-        try:
-            overrides = json.loads(raw) if raw else {}
-        except json.JSONDecodeError:
-            raise Invalid("Le champ « overrides » doit être un objet JSON.") from None
-        if not isinstance(overrides, dict):
-            raise Invalid("Le champ « overrides » doit être un objet JSON.")
-        work = Path(tempfile.mkdtemp(prefix="api-upload-", dir=folder))
-        try:
-            path = work / filename
-            await run_in_threadpool(_copy, upload, path, limit)
-            if dry_run:
-                plan, kept = await run_in_threadpool(publication.plan_upload, path, overrides)
-                return JSONResponse({"dry_run": True, "plan": _plan_json(plan),
-                                     "overrides": kept.model_dump(exclude_none=True)})
-            version = await run_in_threadpool(publication.add_version, session, settings,
-                                              principal, dataset, path, overrides)
-            prepare_layout(request, session, version)
-            return {"dry_run": False, "version": _version_json(version)}
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    finally:
-        await form.close()
-
-
-def _copy(upload: UploadFile, target: Path, limit: int) -> None:
-    written = 0
-    upload.file.seek(0)
-    with target.open("wb") as out:
-        while chunk := upload.file.read(CHUNK):
-            written += len(chunk)
-            if written > limit:
-                raise too_large(limit)
-            out.write(chunk)
+        overrides = json.loads(raw) if raw else {}
+    except json.JSONDecodeError:
+        raise Invalid("Le champ « overrides » doit être un objet JSON.") from None
+    if not isinstance(overrides, dict):
+        raise Invalid("Le champ « overrides » doit être un objet JSON.")
+    if dry_run:
+        plan, kept = await run_in_threadpool(publication.plan_upload, upload.file, overrides)
+        return JSONResponse({"dry_run": True, "plan": _plan_json(plan),
+                             "overrides": kept.model_dump(exclude_none=True)})
+    version = await run_in_threadpool(publication.add_version, session, settings, principal,
+                                      dataset, upload.file, overrides)
+    prepare_layout(request, session, version)
+    return {"dry_run": False, "version": _version_json(version)}
 
 
 @router.post("/datasets/{slug}/publication-request", response_model=PublicationOut,

@@ -16,16 +16,16 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from patrimoine.access import permissions as perms
 from patrimoine.access.permissions import require
 from patrimoine.access.principal import Principal
+from patrimoine.charter import sobriety
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Organisation
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.retention import apply as applier
-from patrimoine.access import permissions as perms
 from patrimoine.retention import planner, slips
-from patrimoine.charter import sobriety
 from patrimoine.retention import service as rules
 from patrimoine.retention.models import RetentionAction
 from patrimoine.web.api.guards import api_write

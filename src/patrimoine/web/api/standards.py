@@ -4,24 +4,23 @@ quality scores, and the inventory in the data-catalogue schema (catalogue-donnee
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
+from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
-from patrimoine.inventory import service as inventory
-from patrimoine.charter import quality
-from patrimoine.standards import schemas, validation
 from patrimoine.interop import scdl_catalogue
+from patrimoine.inventory import service as inventory
+from patrimoine.reading.service import Purpose, open_for_reader
+from patrimoine.standards import schemas, tableschema, validation
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
+from patrimoine.web.uploads import FileDep
 
 router = APIRouter(prefix="/api/v1", tags=["standards"])
 
@@ -56,39 +55,24 @@ def get_schema(name: str) -> dict[str, Any]:
         "schema": {"type": "object", "required": ["file"], "properties": {
             "file": {"type": "string", "format": "binary"}}}}}}},
 )
-async def validate_upload(name: str, request: Request) -> dict[str, Any]:
+async def validate_upload(name: str, upload: FileDep) -> dict[str, Any]:
     shipped = schemas.get_schema(name)
-    limit = services(request).settings.max_upload_bytes
-    try:
-        form = await request.form(max_files=1, max_fields=5)
-    except Exception as exc:  # a malformed multipart body
-        raise Invalid("Envoyez le fichier en multipart/form-data, dans le champ « file ».") \
-            from exc
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise Invalid("Aucun fichier reçu : envoyez-le dans le champ « file ».")
-        data = await upload.read(limit + 1)
-        filename = Path(upload.filename or "fichier.csv").name
-    finally:
-        await form.close()
-    if len(data) > limit:
-        raise Invalid(f"Le fichier envoyé est trop volumineux : {limit / 1_048_576:.0f} Mo au "
-                      "plus.")
+    filename = upload.filename
     if not shipped.is_table_schema:
+        data = await run_in_threadpool(upload.file.read_bytes)
         try:
             document = json.loads(data.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise Invalid(f"« {filename} » n'est pas un document JSON lisible.") from None
-        report = validation.validate_json_document(shipped.descriptor(), document)
+        report = tableschema.validate_json_document(shipped.descriptor(), document)
         return {**report.as_dict(), "schema": shipped.name, "schema_title": report.schema_title,
                 "file": filename}
 
-    def run() -> validation.ValidationReport:
-        with tempfile.TemporaryDirectory(prefix="patrimoine-upload-") as folder:
-            path = Path(folder) / (filename if "." in filename else f"{filename}.csv")
-            path.write_bytes(data)
-            return validation.validate_file(path, shipped.descriptor())
+    def run() -> tableschema.ValidationReport:
+        path = upload.file
+        if "." not in filename:  # read as CSV
+            path = path.rename(path.with_name(f"{filename}.csv"))
+        return tableschema.validate_file(path, shipped.descriptor())
 
     report = await run_in_threadpool(run)
     return {**report.as_dict(), "schema": shipped.name, "schema_title": report.schema_title,
@@ -145,11 +129,15 @@ def remove_schema(slug: str, session: SessionDep, principal: PrincipalDep,
                         "non respectée et un message en français. `refresh=true` revalide.")
 def version_validation(slug: str, number: int, request: Request, session: SessionDep,
                        principal: PrincipalDep, refresh: bool = False) -> dict[str, Any]:
-    dataset = inventory.get_dataset(session, principal, slug)
-    version = versions.get_version(session, dataset, number)
-    report = validation.validate_version(session, services(request).settings, version,
-                                         refresh=refresh)
-    return {"dataset": dataset.slug, "version": version.number, **report.as_dict()}
+    # The report quotes cells: it is read as the version's rows are (gate, grants, audit),
+    # and only by those whose grants show the whole version.
+    readable = open_for_reader(session, services(request).settings, principal, slug, number,
+                               Purpose("standards.validation_read", request.url.path,
+                                       str(request.url.query)))
+    readable.require_whole("le rapport de validation")
+    report = validation.validate_version(session, services(request).settings,
+                                         readable.version, refresh=refresh)
+    return {"dataset": readable.dataset.slug, "version": number, **report.as_dict()}
 
 
 @router.get("/datasets/{slug}/quality", summary="Score de qualité et ses raisons")
@@ -200,28 +188,12 @@ def export_scdl_report(request: Request, session: SessionDep,
             "dry_run": {"type": "boolean"}}}}}}},
 )
 async def import_scdl(
-    request: Request, session: SessionDep, principal: PrincipalDep,
+    session: SessionDep, principal: PrincipalDep, upload: FileDep,
     dry_run: Annotated[bool | None, Query(description="Simuler sans rien écrire.")] = None,
 ) -> dict[str, Any]:
-    limit = services(request).settings.max_upload_bytes
-    try:
-        form = await request.form(max_files=1, max_fields=10)
-    except Exception as exc:  # a malformed multipart body
-        raise Invalid("Envoyez le catalogue en multipart/form-data, dans le champ « file ».") \
-            from exc
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise Invalid("Aucun fichier reçu : envoyez le catalogue dans le champ « file ».")
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            raise Invalid(f"Le fichier envoyé est trop volumineux : "
-                          f"{limit / 1_048_576:.0f} Mo au plus.")
-        if dry_run is None:
-            dry_run = str(form.get("dry_run", "")).strip().lower() in _TRUE
-        filename = upload.filename or "catalogue.csv"
-    finally:
-        await form.close()
+    if dry_run is None:
+        dry_run = str(upload.form.get("dry_run", "")).strip().lower() in _TRUE
+    data = await run_in_threadpool(upload.file.read_bytes)
     result = await run_in_threadpool(scdl_catalogue.import_catalogue, session, principal, data,
-                                     filename, dry_run=dry_run)
+                                     upload.filename, dry_run=dry_run)
     return result.as_dict()

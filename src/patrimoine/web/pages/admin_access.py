@@ -86,7 +86,7 @@ def create_grant(slug: str, request: Request, session: SessionDep, principal: Lo
     require(can_grant(principal, dataset), principal, "donner des accès à ce jeu de données")
     form = {k: str(posted.get(k) or "") for k in (
         "grantee_kind", "grantee", "purpose", "valid_from", "valid_until", "row_filter")}
-    form["hidden_columns"] = [str(v) for v in posted.getlist("hidden_columns")]
+    hidden_columns = [str(v) for v in posted.getlist("hidden_columns")]
     try:
         until = _moment(form["valid_until"], "fin", end=True)
         if until is None:
@@ -96,10 +96,11 @@ def create_grant(slug: str, request: Request, session: SessionDep, principal: Lo
             grantee_kind=kind or form["grantee_kind"], grantee=form["grantee"],
             purpose=form["purpose"], valid_from=_moment(form["valid_from"], "début", end=False),
             valid_until=until, row_filter=form["row_filter"] or None,
-            hidden_columns=form["hidden_columns"]))
+            hidden_columns=hidden_columns))
     except Invalid as exc:
         session.rollback()
-        return _grants_page(request, session, principal, dataset, form, exc)
+        return _grants_page(request, session, principal, dataset,
+                            form | {"hidden_columns": hidden_columns}, exc)
     flash(request, f"Accès donné à {grant.grantee_label}.")
     return RedirectResponse(_access_url(dataset), status_code=303)
 

@@ -8,26 +8,27 @@ matches the inventory as it is at that moment. Nothing stays in memory between r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile
 
 from patrimoine.access.permissions import can_import_inventory, require
 from patrimoine.core.errors import Invalid
-from patrimoine.inventory import importer
+from patrimoine.inventory import audit_sheet, importer
 from patrimoine.web.deps import CsrfDep, LoggedInDep, SessionDep, services
 from patrimoine.web.pages import dataset_form
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.pages.uploads import UploadKeeper
 from patrimoine.web.templating import flash
+from patrimoine.web.uploads import ReceiveUpload, Upload
 
 router = APIRouter(include_in_schema=False)
 
 EXTENSIONS = ("xlsx", "ods", "csv")
 SESSION_KEY = "inventory_import"
 KEEPER = UploadKeeper(SESSION_KEY, "import", EXTENSIONS)
+SentFile = Annotated[Upload, Depends(ReceiveUpload("fichier", page=True))]
 ROWS_SHOWN = 200
 ERRORS_SHOWN = 300
 
@@ -45,12 +46,12 @@ def _forget(request: Request) -> None:
 def _upload_page(request: Request, error: str | None = None, status: int = 200) -> Any:
     return page(request, "admin/import.html", "import", {
         "error": error,
-        "columns": importer.COLUMNS,
+        "columns": audit_sheet.COLUMNS,
         "max_mb": services(request).settings.max_upload_bytes // (1024 * 1024),
     }, status=status)
 
 
-def _preview(request: Request, plan: importer.ImportPlan, status: int = 200,
+def _preview(request: Request, plan: audit_sheet.ImportPlan, status: int = 200,
              failure: str | None = None) -> Any:
     rows = {action: [r for r in plan.rows if r.action == action]
             for action in ("create", "update", "unchanged")}
@@ -77,29 +78,25 @@ def import_form(request: Request, principal: LoggedInDep) -> Response:
 
 @router.post("/admin/inventaire/import")
 def upload(request: Request, session: SessionDep, principal: LoggedInDep,
-           posted: FormDep) -> Response:
+           sent: SentFile) -> Response:
     require(can_import_inventory(principal), principal, "importer un inventaire")
+    if sent.refused:
+        return _upload_page(request, sent.refused, status=413)
     _forget(request)
-    upload = posted.get("fichier")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    if sent.path is None:
         return _upload_page(request, "Choisissez un fichier à importer.", status=422)
-    filename = Path(upload.filename).name
+    filename = sent.filename
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if ext not in EXTENSIONS:
         return _upload_page(request, f"Le fichier « {filename} » n'est pas un tableur accepté : "
                                      "envoyez un fichier XLSX, ODS ou CSV.", status=422)
-    limit = services(request).settings.max_upload_bytes
-    data = upload.file.read(limit + 1)
-    if len(data) > limit:
-        return _upload_page(request, f"Le fichier dépasse la taille permise "
-                                     f"({limit // (1024 * 1024)} Mo).", status=413)
     try:
-        table = importer.read_spreadsheet(data, filename)
+        table = audit_sheet.read_spreadsheet(sent.path.read_bytes(), filename)
     except Invalid as exc:
         return _upload_page(request, exc.message, status=422)
-    plan = importer.plan_import(session, principal, table)
+    plan = audit_sheet.plan_import(session, principal, table)
     if plan.ok and (plan.counts["create"] or plan.counts["update"]):
-        KEEPER.keep(request, data, filename, ext)
+        KEEPER.keep(request, sent.path, filename, ext)
     return _preview(request, plan, status=200 if plan.ok else 422)
 
 
@@ -114,8 +111,8 @@ def confirm(request: Request, session: SessionDep, principal: LoggedInDep,
                        "Envoyez le fichier à nouveau.", "warning")
         return RedirectResponse("/admin/inventaire/import", status_code=303)
     path, filename = pending
-    plan = importer.plan_import(session, principal,
-                                importer.read_spreadsheet(path.read_bytes(), filename))
+    plan = audit_sheet.plan_import(session, principal,
+                                   audit_sheet.read_spreadsheet(path.read_bytes(), filename))
     try:
         result = importer.apply_import(session, principal, plan)
     except Invalid as exc:

@@ -198,7 +198,7 @@ def statistics(request: Request, session: SessionDep, principal: LoggedInDep,
                                      else {})
     choices = [v.value for v in queries.facets(
         session, principal, queries.DatasetFilters(), ["organisation"])["organisation"]]
-    tables = []
+    tables: list[dict[str, Any]] = []
     for name in queries.STATS_FIELDS:
         rows = queries.statistics(session, principal, name, filters)
         tables.append({

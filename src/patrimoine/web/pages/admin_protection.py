@@ -8,12 +8,11 @@ permissions are theirs (access/permissions.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from starlette.datastructures import UploadFile
 
 from patrimoine.access.permissions import (
     can_edit_register,
@@ -22,6 +21,7 @@ from patrimoine.access.permissions import (
     require,
 )
 from patrimoine.core.errors import Invalid
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import Organisation
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection import breaches, dashboard, dpia, rights_requests
@@ -41,17 +41,18 @@ from patrimoine.protection.register.vocabulary import (
     SecurityMeasure,
     SpecialCategory,
     TransferSafeguard,
-    label,
 )
-from patrimoine.web.deps import LoggedInDep, SessionDep, services
+from patrimoine.web.deps import LoggedInDep, SessionDep
 from patrimoine.web.pages import protection_forms as forms
 from patrimoine.web.pages import register_public
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.templating import flash
+from patrimoine.web.uploads import ReceiveUpload, Upload, UploadTooLarge
 
 router = APIRouter(include_in_schema=False)
 router.include_router(register_public.router)
 SECTION = "protection"
+SentFile = Annotated[Upload, Depends(ReceiveUpload("file", page=True))]
 
 
 def _organisations(session: SessionDep, principal: Any, *, cases: bool = False
@@ -69,9 +70,7 @@ def protection_dashboard(request: Request, session: SessionDep, principal: Logge
     overdue = [(names.get(r.organisation_id, ""), rights_requests.request_dict(r))
                for r in rights_requests.list_requests(session, principal, overdue=True)]
     running = [(names.get(b.organisation_id, ""), breaches.breach_dict(b))
-               for b in breaches.list_breaches(session, principal, open_only=True)]
-    running = [(n, b) for n, b in running if b["notification"] in ("running", "overdue")
-               or b["persons_to_inform"]]
+               for b in breaches.breaches_to_notify(session, principal)]
     missing = [(names.get(a.organisation_id, ""), a) for a in dpia.missing_dpias(session,
                                                                                  principal)]
     unregistered = [(o["organisation"], d) for o in board["organisations"]
@@ -109,16 +108,14 @@ def register_page(request: Request, session: SessionDep, principal: LoggedInDep,
 
 @router.post("/admin/protection/registre/import")
 async def register_import(request: Request, session: SessionDep, principal: LoggedInDep,
-                          posted: FormDep) -> Response:
-    upload = posted.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+                          sent: SentFile) -> Response:
+    if sent.refused:
+        raise UploadTooLarge(sent.refused)  # this form's errors show on the error page
+    if sent.path is None:
         raise Invalid("Choisissez le fichier du registre (XLSX, ODS ou CSV).")
-    limit = services(request).settings.max_upload_bytes
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise Invalid(f"Le fichier envoyé est trop volumineux : {limit} octets au plus.")
-    dry_run = bool(posted.get("dry_run"))
-    plan = spreadsheet.plan_register_import(session, principal, data, upload.filename)
+    dry_run = bool(sent.form.get("dry_run"))
+    plan = spreadsheet.plan_register_import(session, principal, sent.path.read_bytes(),
+                                            sent.filename)
     result = None
     if plan.ok and not dry_run:
         result = spreadsheet.apply_register_import(session, principal, plan)
@@ -250,7 +247,7 @@ def new_request_form(request: Request, session: SessionDep, principal: LoggedInD
     form = forms.Form(values={"status": "received", "organisation": orgs[0].slug})
     return _form_page(request, "admin/protection/request_form.html", {
         "form": form, "titles": forms.REQUEST_TITLES, "organisations": orgs, "item": None,
-        "mention": forms.COMPLAINT_MENTION})
+        "mention": rights_requests.COMPLAINT_MENTION})
 
 
 @router.post("/admin/protection/demandes/nouvelle")
@@ -265,7 +262,7 @@ def create_request(request: Request, session: SessionDep, principal: LoggedInDep
         return RedirectResponse("/admin/protection/demandes", status_code=303)
     return _form_page(request, "admin/protection/request_form.html", {
         "form": form, "titles": forms.REQUEST_TITLES, "organisations": orgs, "item": None,
-        "mention": forms.COMPLAINT_MENTION}, status=422)
+        "mention": rights_requests.COMPLAINT_MENTION}, status=422)
 
 
 @router.get("/admin/protection/demandes/{request_id:int}")
@@ -277,7 +274,7 @@ def edit_request_form(request_id: int, request: Request, session: SessionDep,
                               else ""})
     return _form_page(request, "admin/protection/request_form.html", {
         "form": form, "titles": forms.REQUEST_TITLES, "organisations": [org], "item":
-        rights_requests.request_dict(item), "mention": forms.COMPLAINT_MENTION})
+        rights_requests.request_dict(item), "mention": rights_requests.COMPLAINT_MENTION})
 
 
 @router.post("/admin/protection/demandes/{request_id:int}")
@@ -293,7 +290,7 @@ def update_request(request_id: int, request: Request, session: SessionDep,
     form.values["organisation"] = org.slug if org else ""
     return _form_page(request, "admin/protection/request_form.html", {
         "form": form, "titles": forms.REQUEST_TITLES, "organisations": [org],
-        "item": rights_requests.request_dict(item), "mention": forms.COMPLAINT_MENTION},
+        "item": rights_requests.request_dict(item), "mention": rights_requests.COMPLAINT_MENTION},
         status=422)
 
 

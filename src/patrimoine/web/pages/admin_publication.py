@@ -5,12 +5,12 @@ queue of requests waiting for the chief data officer."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.access.principal import Principal
@@ -24,13 +24,15 @@ from patrimoine.inventory.models import Dataset
 from patrimoine.publication import service as publication
 from patrimoine.web.deps import LoggedInDep, SessionDep, prepare_layout, services
 from patrimoine.web.pages.backoffice import FormDep, page
-from patrimoine.web.pages.uploads import UploadKeeper, UploadTooLarge
+from patrimoine.web.pages.uploads import UploadKeeper
 from patrimoine.web.templating import flash, french_number
+from patrimoine.web.uploads import ReceiveUpload, Upload
 
 router = APIRouter(include_in_schema=False)
 
 ACCEPTED = tuple(sorted({ext.lstrip(".") for ext in EXTENSIONS}))
 KEEPER = UploadKeeper("publication_upload", "publication", ACCEPTED)
+SentFile = Annotated[Upload, Depends(ReceiveUpload("fichier", page=True))]
 ENCODINGS = (("", "Détecté automatiquement"), ("utf-8", "UTF-8"),
              ("cp1252", "Windows-1252 (Excel français)"), ("latin-1", "ISO-8859-1 (Latin-1)"),
              ("utf-16", "UTF-16"))
@@ -247,23 +249,20 @@ def upload_form(slug: str, request: Request, session: SessionDep,
 
 @router.post("/admin/inventaire/{slug}/donnees")
 def upload(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
-           posted: FormDep) -> Response:
+           sent: SentFile) -> Response:
     dataset = _dataset(session, principal, slug)
     _require_prepare(principal, dataset)
+    if sent.refused:
+        return _upload_page(request, dataset, sent.refused, status=413)
     KEEPER.forget(request)
-    sent = posted.get("fichier")
-    if not isinstance(sent, UploadFile) or not sent.filename:
+    if sent.path is None:
         return _upload_page(request, dataset, "Choisissez un fichier à charger.", status=422)
-    filename = Path(sent.filename).name
+    filename = sent.filename
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if ext not in ACCEPTED:
         return _upload_page(request, dataset, f"Le fichier « {filename} » n'est pas d'un format "
                             "accepté : CSV, XLSX, ODS, JSON, GeoJSON ou Parquet.", status=422)
-    limit = services(request).settings.max_upload_bytes
-    try:
-        held = KEEPER.keep(request, sent.file, filename, ext, limit=limit, dataset=dataset.uid)
-    except UploadTooLarge as exc:
-        return _upload_page(request, dataset, exc.message, status=413)
+    held = KEEPER.keep(request, sent.path, filename, ext, dataset=dataset.uid)
     options = Overrides()
     try:
         plan, options = publication.plan_upload(held.path)

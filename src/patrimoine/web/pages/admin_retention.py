@@ -10,19 +10,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from patrimoine.access import permissions as perms
 from patrimoine.access.permissions import can_edit_dataset, require
+from patrimoine.charter import sobriety
 from patrimoine.core.errors import Conflict, Invalid
+from patrimoine.core.vocabulary import choices, label
 from patrimoine.datastore import versions as store
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Organisation
-from patrimoine.protection.register.vocabulary import choices
 from patrimoine.retention import apply as applier
-from patrimoine.access import permissions as perms
 from patrimoine.retention import planner, slips
-from patrimoine.charter import sobriety
 from patrimoine.retention import service as rules
-from patrimoine.retention.models import SLIP_STATUS_LABELS, RetentionAction
-from patrimoine.retention.rules import START_LABELS, DurationUnit, FinalFate, StartEvent
+from patrimoine.retention.models import RetentionAction
+from patrimoine.retention.rules import DurationUnit, FinalFate, StartEvent
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.templating import flash
@@ -123,7 +123,7 @@ def visa_page(slip_id: int, request: Request, session: SessionDep, principal: Lo
     slip = slips.record_visa(session, principal, slip_id, by=str(form.get("by", "")),
                              reference=str(form.get("reference", "")), at=at,
                              refused=refused, reason=str(form.get("reason", "")) or None)
-    flash(request, f"Bordereau {slip.reference} : {SLIP_STATUS_LABELS[slip.status].lower()}.")
+    flash(request, f"Bordereau {slip.reference} : {label(slip.status).lower()}.")
     return RedirectResponse(f"{BASE}/bordereaux/{slip.id}", status_code=303)
 
 
@@ -155,7 +155,7 @@ def _rule_page(request: Request, session: SessionDep, principal: Any, dataset: A
         "can_edit": can_edit_dataset(principal, dataset),
         "columns": latest.column_names() if latest else [],
         "units": choices(DurationUnit), "fates": choices(FinalFate),
-        "events": [(e.value, START_LABELS[e]) for e in StartEvent],
+        "events": choices(StartEvent),
     }, status=status)
 
 

@@ -9,10 +9,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from patrimoine.access.permissions import can_edit_dataset, require
+from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.datastore import versions
 from patrimoine.inventory import service as inventory
-from patrimoine.charter import quality
 from patrimoine.standards import schemas, validation
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages.backoffice import FormDep, page

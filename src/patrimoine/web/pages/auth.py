@@ -19,7 +19,8 @@ router = APIRouter(include_in_schema=False)
 
 def _safe_next(target: str | None) -> str:
     # Only same-site paths, never another host.
-    if not target or not target.startswith("/") or target.startswith("//") or urlparse(target).netloc:
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or urlparse(target).netloc):
         return "/admin"
     return target
 

@@ -3,10 +3,9 @@ French messages kept next to each field out."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -16,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access.permissions import can_edit_in
 from patrimoine.access.principal import Principal
-from patrimoine.inventory.labels import LABELS, accepted_words
+from patrimoine.core import vocabulary
+from patrimoine.inventory import french
 from patrimoine.inventory.models import (
     AccessLevel,
     Dataset,
@@ -76,12 +76,6 @@ ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "update_frequency": UpdateFrequency,
     "lifecycle_stage": LifecycleStage,
 }
-TEXT_LIMITS = {
-    "theme": 200, "producer": 300, "licence": 60, "spatial_coverage": 300,
-    "contact_name": 200, "contact_email": 200,
-}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_MAX_COST = Decimal("999999999999.99")
 
 
 @dataclass
@@ -138,7 +132,7 @@ def shown_value(field: str, value: Any) -> str:
     enum = ENUM_FIELDS.get(field)
     if enum is not None:
         try:
-            return LABELS[enum][enum(value)]
+            return vocabulary.label(enum(value))
         except ValueError:
             return str(value)
     if field == "contains_personal_data":
@@ -161,20 +155,6 @@ def shown_value(field: str, value: Any) -> str:
     return str(value)
 
 
-def _parse_date(raw: str) -> date:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(raw)
-
-
-def _parse_cost(raw: str) -> Decimal:
-    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", raw).replace(",", ".")
-    return Decimal(cleaned)
-
-
 def parse(session: Session, principal: Principal, form: Mapping[str, Any]) -> DatasetForm:
     """Check every field, in French, before anything reaches the service."""
     values = {name: str(form.get(name, "") or "").strip() for name in FIELD_TITLES}
@@ -189,7 +169,27 @@ def parse(session: Session, principal: Principal, form: Mapping[str, Any]) -> Da
         errors["title"] = "Le titre ne doit pas dépasser 500 caractères."
     data["title"] = title
     data["description"] = str(form.get("description", "") or "")
+    _placement(session, principal, values, data, errors)
+    _choices(values, data, errors)
+    _cost(values["cost_per_year"], data, errors)
+    data["keywords"] = french.keywords(values["keywords"])
+    _coverage(values, data, errors)
+    _texts(values, data, errors)
+    if errors:
+        return result
+    try:
+        result.data = DatasetInput.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err.get("loc") else "title"
+            errors.setdefault(name if name in FIELD_TITLES else "title",
+                              "Valeur invalide pour ce champ.")
+    return result
 
+
+def _placement(session: Session, principal: Principal, values: dict[str, str],
+               data: dict[str, Any], errors: dict[str, str]) -> None:
+    """An organisation, a department of it, and the right to record an entry there."""
     org = None
     try:
         org = session.get(Organisation, int(values["organisation_id"]))
@@ -217,68 +217,59 @@ def parse(session: Session, principal: Principal, form: Mapping[str, Any]) -> Da
         errors[target] = ("Votre compte ne peut pas enregistrer de jeu de données "
                           "à cet endroit : choisissez une direction dont vous avez la charge.")
 
+
+def _choices(values: dict[str, str], data: dict[str, Any], errors: dict[str, str]) -> None:
     for name, enum in ENUM_FIELDS.items():
         raw = values[name]
         if not raw and name == "source":
             data[name] = None
             continue
         try:
-            data[name] = enum(raw)
-        except ValueError:
-            errors[name] = f"Valeur inconnue : choisissez parmi {accepted_words(enum)}."
-
-    personal = values["contains_personal_data"]
-    if personal not in ("", "oui", "non"):
+            data[name] = french.choice(enum, raw)
+        except french.Unreadable:
+            errors[name] = f"Valeur inconnue : choisissez parmi {vocabulary.accepted_words(enum)}."
+    try:
+        data["contains_personal_data"] = french.yes_no(values["contains_personal_data"])
+    except french.Unreadable:
         errors["contains_personal_data"] = "Répondez Oui, Non ou Non renseigné."
-    data["contains_personal_data"] = {"oui": True, "non": False}.get(personal)
 
-    if values["cost_per_year"]:
-        try:
-            cost = _parse_cost(values["cost_per_year"])
-            if not cost.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            errors["cost_per_year"] = "Indiquez un montant en euros, par exemple 1 200,50."
-        else:
-            if cost < 0:
-                errors["cost_per_year"] = "Le coût ne peut pas être négatif."
-            elif cost > _MAX_COST:
-                errors["cost_per_year"] = "Ce montant est trop élevé."
-            elif cost != cost.quantize(Decimal("0.01")):
-                errors["cost_per_year"] = "Indiquez au plus deux chiffres après la virgule."
-            else:
-                data["cost_per_year"] = cost
 
-    data["keywords"] = [w for w in re.split(r"[,;]", values["keywords"]) if w.strip()]
+def _cost(raw: str, data: dict[str, Any], errors: dict[str, str]) -> None:
+    try:
+        cost = french.cost(raw, round_to_cents=False)
+    except french.NegativeCost:
+        errors["cost_per_year"] = "Le coût ne peut pas être négatif."
+    except french.CostTooHigh:
+        errors["cost_per_year"] = "Ce montant est trop élevé."
+    except french.Unreadable:
+        errors["cost_per_year"] = "Indiquez un montant en euros, par exemple 1 200,50."
+    else:
+        if cost is not None and cost != cost.quantize(french.CENT):
+            errors["cost_per_year"] = "Indiquez au plus deux chiffres après la virgule."
+        elif cost is not None:
+            data["cost_per_year"] = cost
 
+
+def _coverage(values: dict[str, str], data: dict[str, Any], errors: dict[str, str]) -> None:
     for name in ("temporal_start", "temporal_end"):
         if values[name]:
             try:
-                data[name] = _parse_date(values[name])
-            except ValueError:
+                data[name] = french.day(values[name], end=name == "temporal_end")
+            except french.Unreadable:
                 errors[name] = "Date invalide : utilisez le format JJ/MM/AAAA."
     start, end = data.get("temporal_start"), data.get("temporal_end")
     if start and end and start > end:
         errors["temporal_end"] = "La fin de la couverture temporelle précède son début."
 
-    for name, limit in TEXT_LIMITS.items():
+
+def _texts(values: dict[str, str], data: dict[str, Any], errors: dict[str, str]) -> None:
+    for name, limit in french.TEXT_LIMITS.items():
         if len(values[name]) > limit:
             errors[name] = f"Ce texte ne doit pas dépasser {limit} caractères."
         data[name] = values[name] or None
-    if values["contact_email"] and not _EMAIL.match(values["contact_email"]):
+    if values["contact_email"] and not french.is_email(values["contact_email"]):
         errors.setdefault("contact_email", "Adresse électronique invalide, par exemple "
                                            "prenom.nom@ville.fr.")
-
-    if errors:
-        return result
-    try:
-        result.data = DatasetInput.model_validate(data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            name = str(err["loc"][0]) if err.get("loc") else "title"
-            errors.setdefault(name if name in FIELD_TITLES else "title",
-                              "Valeur invalide pour ce champ.")
-    return result
 
 
 @dataclass
@@ -303,5 +294,5 @@ def choices(principal: Principal, organisations: list[Organisation], themes: lis
         ):
             orgs.append(org)
             departments[org.id] = deps
-    enums = {name: [(m.value, LABELS[enum][m]) for m in enum] for name, enum in ENUM_FIELDS.items()}
+    enums = {name: vocabulary.choices(enum) for name, enum in ENUM_FIELDS.items()}
     return Choices(orgs, departments, themes, enums)

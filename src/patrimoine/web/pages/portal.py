@@ -2,13 +2,14 @@
 
 Server-rendered and readable without JavaScript; scripts only draw the chart and the map
 over content (tables) that is already on the page. What is public is decided in
-portal/catalog.py.
+portal/catalog.py; versions are read through the reading service (reading/service.py: the
+personal-data gate, the audit of reads of data that is not open).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
@@ -18,21 +19,24 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from patrimoine.access import audit
 from patrimoine.access.principal import Principal
-from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
-from patrimoine.datastore import export as exports
-from patrimoine.datastore.engine import VersionTable, open_version
-from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.labels import label
-from patrimoine.inventory.models import AccessLevel, Dataset
-from patrimoine.portal import catalog, data
-from patrimoine.usage import service as usage
-from patrimoine.inventory.licences import licence
-from patrimoine.protection import gate
-from patrimoine.protection.register import service as register
 from patrimoine.charter import quality
-from patrimoine.standards import validation
+from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
+from patrimoine.core.vocabulary import label
+from patrimoine.datastore.models import DatasetVersion
+from patrimoine.inventory.licences import licence
+from patrimoine.inventory.models import Dataset
+from patrimoine.portal import catalog, data
+from patrimoine.protection.register import service as register
+from patrimoine.reading import language
+from patrimoine.reading.service import (
+    Purpose,
+    ReadableVersion,
+    open_for_reader,
+    versions_for_reader,
+)
+from patrimoine.standards import queries as standards
+from patrimoine.usage import service as usage
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 from patrimoine.web.head import is_head
 from patrimoine.web.templating import markdown, render
@@ -126,30 +130,18 @@ def catalog_page(request: Request, session: SessionDep, principal: PrincipalDep)
 # ------------------------------------------------------------------------ dataset
 
 
-def _open(request: Request, version: DatasetVersion) -> VersionTable:
-    return open_version(services(request).settings, version)
-
-
-def _log_closed_read(request: Request, session: Session, principal: Principal,
-                     dataset: Dataset) -> None:
-    # Every read of data that is not open is written to the audit log (who, what, how).
-    if dataset.access_level != AccessLevel.OPEN:
-        audit.record(session, principal, "portal.read", f"dataset:{dataset.slug}",
-                     {"path": request.url.path, "query": str(request.url.query)})
-
-
 def _readable(request: Request, session: Session, principal: Principal, dataset: Dataset,
-              number: int | None = None) -> DatasetVersion:
-    """Version `number` (the newest when None) if `principal` may read it: of an open
-    dataset, only versions that passed the personal-data gate; NotFound otherwise."""
-    _log_closed_read(request, session, principal, dataset)
-    return gate.readable_version(session, principal, dataset, number,
-                                 services(request).settings)
+              number: int | None = None) -> ReadableVersion:
+    """Version `number` (the newest when None) as `principal` may read it: of an open
+    dataset, only versions that passed the personal-data gate; NotFound otherwise. Reads of
+    data that is not open are written to the audit log."""
+    return open_for_reader(session, services(request).settings, principal, dataset, number,
+                           Purpose("portal.read", request.url.path, str(request.url.query)))
 
 
 def _export_formats(version: DatasetVersion) -> list[str]:
     geo = bool(version.positions) or any(c["type"] == "geometry" for c in version.columns)
-    return [f for f in exports.FORMATS if f != "geojson" or geo]
+    return [f for f in language.FORMATS if f != "geojson" or geo]
 
 
 FORMAT_NAMES = {"csv": "CSV", "json": "JSON", "ndjson": "NDJSON", "geojson": "GeoJSON",
@@ -159,17 +151,20 @@ FORMAT_NAMES = {"csv": "CSV", "json": "JSON", "ndjson": "NDJSON", "geojson": "Ge
 def _dataset_context(request: Request, session: Session, principal: Principal,
                      dataset: Dataset) -> dict[str, Any]:
     params = _multi(request)
-    _log_closed_read(request, session, principal, dataset)
+    try:
+        readable: ReadableVersion | None = _readable(request, session, principal, dataset)
+    except NotFound:  # no data this visitor may read (the read is logged all the same)
+        readable = None
     # Of an open dataset, only the versions that passed the personal-data gate.
-    all_versions = gate.readable_versions(session, principal, dataset,
-                                          services(request).settings)
-    latest = all_versions[0] if all_versions else None
+    all_versions = [seen.version for seen in versions_for_reader(
+        session, services(request).settings, principal, dataset)]
+    latest = readable.version if readable is not None else None
     base = f"/datasets/{dataset.slug}"
     ctx: dict[str, Any] = {
         "dataset": dataset, "licence": licence(dataset.licence), "versions": all_versions,
         "latest": latest, "formats": {v.number: _export_formats(v) for v in all_versions},
         "format_names": FORMAT_NAMES, "table": None, "table_error": None, "chart": None,
-        "chart_error": None, "points": None, "base": base, "operators": data.dq.OPERATORS,
+        "chart_error": None, "points": None, "base": base, "operators": language.OPERATORS,
         "chart_types": data.CHART_TYPES, "aggregates": data.AGGREGATES,
         "buckets": data.BUCKETS, "type_labels": data.TYPE_LABELS, "display": data.display,
         "modified": max(catalog.as_utc(dataset.updated_at),
@@ -181,22 +176,20 @@ def _dataset_context(request: Request, session: Session, principal: Principal,
     # Quality and schema conformity of what this visitor reads (the version shown).
     shown = {dataset.id: latest} if latest is not None else {}
     ctx["quality"] = quality.quality_score(session, dataset, ctx["settings"], shown)
-    ctx["conformity"] = validation.conformities(session, [dataset], shown)[dataset.id]
+    ctx["conformity"] = standards.conformities(session, [dataset.id], shown)[dataset.id]
     ctx["band_labels"] = quality.BAND_LABELS
     ctx["json_ld"] = _json_ld(request, dataset, ctx["licence"], ctx["modified"], latest,
                               ctx["formats"].get(latest.number, []) if latest else [])
-    if latest is None:
+    if readable is None or latest is None:
         return ctx
     req = data.TableRequest()
     try:
         req = data.parse_table(params)
-        table = _open(request, latest)
-        ctx["table"] = data.table_page(table, latest, req)
+        ctx["table"] = data.table_page(readable, req)
     except Invalid as exc:
         ctx["table_error"] = exc
         req = data.TableRequest()
-        table = _open(request, latest)
-        ctx["table"] = data.table_page(table, latest, req)
+        ctx["table"] = data.table_page(readable, req)
     ctx["req"] = req
     ctx["table_query"] = urlencode({k: v for k, v in req.params().items() if k != "page"},
                                    doseq=True)
@@ -206,17 +199,16 @@ def _dataset_context(request: Request, session: Session, principal: Principal,
     query = req.query()
     try:
         chart_req = data.parse_chart(params, latest)
-        ctx["chart"] = data.chart_data(table, latest, chart_req, query)
+        ctx["chart"] = data.chart_data(readable, chart_req, query)
     except Invalid as exc:
         ctx["chart_error"] = exc
-        chart_req = data.parse_chart({}, latest) if ctx["x_columns"] else None
-        if chart_req is not None:
-            ctx["chart"] = data.chart_data(table, latest, chart_req, query)
+        if ctx["x_columns"]:  # the default chart, when the asked one is wrong
+            ctx["chart"] = data.chart_data(readable, data.parse_chart({}, latest), query)
     if ctx["chart"] is not None:
         ctx["chart_query"] = urlencode(ctx["chart"].request.params()) + (
             "&" + ctx["table_query"] if ctx["table_query"] else "")
     if latest.positions:
-        ctx["points"] = data.map_points(table, latest, query)
+        ctx["points"] = data.map_points(readable, query)
         ctx["geojson_url"] = _map_source(dataset, latest, req, ctx["points"].total)
         ctx["grouped"] = ctx["points"].total > data.MAP_ROWS_DRAWN
     api_params = urlencode({**({"q": req.search} if req.search else {}),
@@ -249,7 +241,7 @@ def _json_ld(request: Request, dataset: Dataset, found: Any, modified: datetime,
                                     f"{dataset.temporal_end.isoformat()}")
     if latest is not None:
         body["distribution"] = [
-            {"@type": "DataDownload", "encodingFormat": exports.MEDIA_TYPES[f].split(";")[0],
+            {"@type": "DataDownload", "encodingFormat": language.MEDIA_TYPES[f].split(";")[0],
              "contentUrl": f"{site}/api/v1/datasets/{dataset.slug}/versions/{latest.number}"
                            f"/export.{f}"}
             for f in formats]
@@ -279,11 +271,11 @@ def grouped_points(request: Request, slug: str, session: SessionDep,
     """One point per distinct position of the filtered rows (for maps of many rows)."""
     try:
         dataset = catalog.get_public_dataset(session, principal, slug)
-        latest = _readable(request, session, principal, dataset)
-        if not latest.positions:
+        readable = _readable(request, session, principal, dataset)
+        if not readable.version.positions:
             raise NotFound(f"Le jeu de données « {slug} » n'a pas de positions à cartographier.")
         req = data.parse_table(_multi(request))
-        points = data.grouped_points(_open(request, latest), latest, req.query())
+        points = data.grouped_points(readable, req.query())
     except PatrimoineError as exc:
         return JSONResponse({"ok": False, "status": exc.status, "error": exc.message,
                              "errors": exc.errors}, status_code=exc.status)
@@ -306,7 +298,7 @@ def feed(request: Request, session: SessionDep) -> Response:
                                             "type": "application/atom+xml"})
     ET.SubElement(root, f"{{{ATOM}}}link", {"rel": "alternate", "href": f"{base}/datasets",
                                             "type": "text/html"})
-    updated = max((e.modified for e in items), default=datetime(2020, 1, 1, tzinfo=timezone.utc))
+    updated = max((e.modified for e in items), default=datetime(2020, 1, 1, tzinfo=UTC))
     ET.SubElement(root, f"{{{ATOM}}}updated").text = updated.isoformat()
     author = ET.SubElement(root, f"{{{ATOM}}}author")
     ET.SubElement(author, f"{{{ATOM}}}name").text = "Patrimoine"
@@ -350,11 +342,11 @@ def chart_spec(request: Request, slug: str, session: SessionDep,
                principal: PrincipalDep) -> Response:
     try:
         dataset = catalog.get_public_dataset(session, principal, slug)
-        latest = _readable(request, session, principal, dataset)
+        readable = _readable(request, session, principal, dataset)
         params = _multi(request)
         req = data.parse_table(params)
-        chart = data.chart_data(_open(request, latest), latest,
-                                data.parse_chart(params, latest), req.query())
+        chart = data.chart_data(readable, data.parse_chart(params, readable.version),
+                                req.query())
     except PatrimoineError as exc:
         # A JSON endpoint answers errors in JSON, in the API's one error shape.
         return JSONResponse({"ok": False, "status": exc.status, "error": exc.message,
@@ -369,9 +361,9 @@ def download(request: Request, slug: str, session: SessionDep, principal: Princi
              format: str = "csv", version: int | None = None) -> Response:
     """Counts one download, then hands over to the export API (which streams the file)."""
     dataset = catalog.get_public_dataset(session, principal, slug)
-    if format not in exports.FORMATS:
-        raise Invalid(f"Format « {format} » inconnu : {', '.join(exports.FORMATS)}.")
-    chosen = _readable(request, session, principal, dataset, version)
+    if format not in language.FORMATS:
+        raise Invalid(f"Format « {format} » inconnu : {', '.join(language.FORMATS)}.")
+    chosen = _readable(request, session, principal, dataset, version).version
     if _visitor(request):
         usage.record_download(session, dataset.id)
     keep = [(k, v) for k, v in request.query_params.multi_items() if k in ("where", "q", "sep")]
@@ -468,11 +460,10 @@ def _embed(request: Request, template: str, context: dict[str, Any]) -> Any:
 def embed_chart(request: Request, slug: str, session: SessionDep) -> Response:
     # Embeds show what anyone may see, whoever is signed in on the embedding browser.
     dataset = catalog.get_public_dataset(session, ANONYMOUS, slug)
-    latest = _readable(request, session, ANONYMOUS, dataset)
+    readable = _readable(request, session, ANONYMOUS, dataset)
     params = _multi(request)
     req = data.parse_table(params)
-    chart = data.chart_data(_open(request, latest), latest, data.parse_chart(params, latest),
-                            req.query())
+    chart = data.chart_data(readable, data.parse_chart(params, readable.version), req.query())
     query = urlencode({**chart.request.params(),
                        **{k: v for k, v in req.params().items() if k != "page"}}, doseq=True)
     return _embed(request, "portal/embed_chart.html", {
@@ -484,14 +475,14 @@ def embed_chart(request: Request, slug: str, session: SessionDep) -> Response:
 @router.get("/embed/datasets/{slug}/map")
 def embed_map(request: Request, slug: str, session: SessionDep) -> Response:
     dataset = catalog.get_public_dataset(session, ANONYMOUS, slug)
-    latest = _readable(request, session, ANONYMOUS, dataset)
-    if not latest.positions:
+    readable = _readable(request, session, ANONYMOUS, dataset)
+    if not readable.version.positions:
         raise NotFound(f"Le jeu de données « {slug} » n'a pas de positions à cartographier.")
     req = data.parse_table(_multi(request))
-    points = data.map_points(_open(request, latest), latest, req.query())
+    points = data.map_points(readable, req.query())
     return _embed(request, "portal/embed_map.html", {
         "dataset": dataset, "points": points, "display": data.display,
-        "geojson_url": _map_source(dataset, latest, req, points.total),
+        "geojson_url": _map_source(dataset, readable.version, req, points.total),
         "base_url": _base_url(request),
         "settings": services(request).settings,
         "site_url": _base_url(request),

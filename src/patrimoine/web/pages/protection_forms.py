@@ -6,15 +6,17 @@ Times typed in the browser (datetime-local) are read as Paris time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
 
+from patrimoine.core.vocabulary import accepted_words, choices, label
 from patrimoine.protection.breaches import BreachInput
+from patrimoine.protection.dpia import DpiaInput
 from patrimoine.protection.register.models import Breach, RightsRequest
 from patrimoine.protection.register.vocabulary import (
     BreachNature,
@@ -22,11 +24,10 @@ from patrimoine.protection.register.vocabulary import (
     DataCategory,
     RequestKind,
     RequestStatus,
+    RiskKind,
     StartEvent,
-    accepted_words,
-    choices,
 )
-from patrimoine.protection.rights_requests import COMPLAINT_MENTION, RequestInput
+from patrimoine.protection.rights_requests import RequestInput
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -78,13 +79,13 @@ class Form:
     general: list[str] = field(default_factory=list)
 
 
-def _clean(posted: Mapping[str, Any], lists: tuple[str, ...]) -> dict[str, Any]:
+def _clean(posted: FormData, lists: tuple[str, ...]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in posted:
         if name == "csrf_token":
             continue
         if name in lists:
-            values[name] = [str(v) for v in posted.getlist(name)]  # type: ignore[attr-defined]
+            values[name] = [str(v) for v in posted.getlist(name)]
         else:
             values[name] = str(posted.get(name) or "").strip()
     return values
@@ -117,7 +118,7 @@ def _validate(model: type[BaseModel], data: dict[str, Any], form: Form) -> Any:
         return None
 
 
-def parse_request(posted: Mapping[str, Any], organisation_id: int | None) -> tuple[Form, Any]:
+def parse_request(posted: FormData, organisation_id: int | None) -> tuple[Form, Any]:
     form = Form(values=_clean(posted, ()))
     data: dict[str, Any] = {k: (v or None) for k, v in form.values.items()}
     data.pop("organisation", None)  # the slug; the caller resolved it to organisation_id
@@ -128,7 +129,7 @@ def parse_request(posted: Mapping[str, Any], organisation_id: int | None) -> tup
     return form, _validate(RequestInput, data, form)
 
 
-def parse_breach(posted: Mapping[str, Any], organisation_id: int | None) -> tuple[Form, Any]:
+def parse_breach(posted: FormData, organisation_id: int | None) -> tuple[Form, Any]:
     lists = ("natures", "data_categories", "special_categories")
     form = Form(values=_clean(posted, lists))
     data: dict[str, Any] = {k: (v if k in lists else (v or None))
@@ -233,11 +234,15 @@ def activity_titles() -> dict[str, str]:
 def activity_options() -> dict[str, list[tuple[str, str]]]:
     from patrimoine.protection.register.spreadsheet import COLUMN_BY_FIELD
 
-    return {f: choices(COLUMN_BY_FIELD[f].enum)  # type: ignore[arg-type]
-            for f, widget, _ in ACTIVITY_FIELDS if widget in ("select", "checkboxes")}
+    options: dict[str, list[tuple[str, str]]] = {}
+    for f, widget, _ in ACTIVITY_FIELDS:
+        enum = COLUMN_BY_FIELD[f].enum
+        if widget in ("select", "checkboxes") and enum is not None:
+            options[f] = choices(enum)
+    return options
 
 
-def parse_activity(posted: Mapping[str, Any], organisation_id: int | None
+def parse_activity(posted: FormData, organisation_id: int | None
                    ) -> tuple[Form, Any]:
     from patrimoine.protection.register.service import ActivityInput
     from patrimoine.protection.register.spreadsheet import parse_field
@@ -298,10 +303,7 @@ DPIA_TITLES = {
 }
 
 
-def parse_dpia(posted: Mapping[str, Any]) -> tuple[Form, Any]:
-    from patrimoine.protection.dpia import DpiaInput
-    from patrimoine.protection.register.vocabulary import RiskKind
-
+def parse_dpia(posted: FormData) -> tuple[Form, Any]:
     form = Form(values=_clean(posted, ()))
     v = form.values
     risks = []
@@ -309,7 +311,7 @@ def parse_dpia(posted: Mapping[str, Any]) -> tuple[Form, Any]:
         likelihood, severity = v.get(f"{kind.value}_likelihood"), v.get(f"{kind.value}_severity")
         if likelihood or severity:
             if not (likelihood and severity):
-                form.errors["risks"] = (f"« {LABELS_RISK[kind]} » : donnez la vraisemblance "
+                form.errors["risks"] = (f"« {label(kind)} » : donnez la vraisemblance "
                                         "et la gravité, ou aucune des deux.")
                 continue
             risks.append({"kind": kind.value, "likelihood": likelihood, "severity": severity,
@@ -338,11 +340,3 @@ def dpia_values(record: Any) -> dict[str, Any]:
             values[f"{risk['kind']}_{part}"] = str(risk.get(part) or "")
     return values
 
-
-def _risk_labels() -> dict[Any, str]:
-    from patrimoine.protection.register.vocabulary import LABELS, RiskKind
-
-    return dict(LABELS[RiskKind])
-
-
-LABELS_RISK = _risk_labels()

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from patrimoine.core.errors import NotFound
+from patrimoine.core.vocabulary import label
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection.register.models import ProcessingActivity
 from patrimoine.protection.register.service import describe_retention, public_activities
@@ -23,7 +24,6 @@ from patrimoine.protection.register.vocabulary import (
     RecipientKind,
     SpecialCategory,
     TransferSafeguard,
-    label,
 )
 from patrimoine.protection.rights_requests import COMPLAINT_MENTION
 from patrimoine.web.deps import SessionDep

@@ -1,37 +1,27 @@
 """Uploaded files kept between the preview and the confirmation of a back-office form.
 
-The file waits in the data folder under a random name that only this browser session knows
-(the session cookie holds the token, the extension, the original name and a few details);
-nothing stays in memory between requests, so any worker process can confirm. Files left
-behind for a day are removed when someone uploads again.
+The file, once received (web/uploads.py), waits in the data folder under a random name that
+only this browser session knows (the session cookie holds the token, the extension, the
+original name and a few details); nothing stays in memory between requests, so any worker
+process can confirm. Files left behind for a day are removed when someone uploads again.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from fastapi import Request
 
-from patrimoine.core.errors import PatrimoineError
 from patrimoine.web.deps import services
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 STALE_SECONDS = 24 * 3600
-CHUNK = 1024 * 1024
-
-
-class UploadTooLarge(PatrimoineError):
-    status = 413
-    exit_code = 2
-
-
-def too_large(limit: int) -> UploadTooLarge:
-    return UploadTooLarge(f"Le fichier dépasse la taille permise ({limit / 1_048_576:.0f} Mo).")
 
 
 @dataclass(frozen=True)
@@ -64,31 +54,16 @@ class UploadKeeper:
             except OSError:  # removed meanwhile by another request
                 continue
 
-    def keep(self, request: Request, source: bytes | BinaryIO, filename: str, ext: str, *,
-             limit: int | None = None, **details: Any) -> HeldUpload:
-        """Write the upload (bytes, or a file object copied by chunks up to `limit` bytes,
-        UploadTooLarge beyond) and remember it in the session, replacing any earlier one."""
+    def keep(self, request: Request, received: Path, filename: str, ext: str,
+             **details: Any) -> HeldUpload:
+        """Move the received file here and remember it in the session, replacing any
+        earlier one."""
         self.forget(request)
         folder = self.folder(request)
         self._clean_stale(folder)
         token = secrets.token_urlsafe(24)
         target = folder / f"{self.prefix}-{token}.{ext}"
-        partial = target.with_suffix(".part")
-        try:
-            with partial.open("wb") as out:
-                if isinstance(source, bytes):
-                    out.write(source)
-                else:
-                    written = 0
-                    while chunk := source.read(CHUNK):
-                        written += len(chunk)
-                        if limit is not None and written > limit:
-                            raise too_large(limit)
-                        out.write(chunk)
-            partial.replace(target)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        os.replace(received, target)  # both under data_dir/uploads: a rename
         request.session[self.session_key] = {"token": token, "ext": ext, "filename": filename,
                                              **details}
         return HeldUpload(target, filename, token, dict(details))

@@ -1,15 +1,15 @@
 """foundation
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-import patrimoine.core.db
 
+import patrimoine.core.db
 
 revision: str = '0001'
 down_revision: str | None = None
