@@ -204,7 +204,7 @@ class Generator:
                     rows[-1][i] = ""
         labels = dict(zip(names, [{"name"}, {"name"}, {"email"}, {"phone"}, {"address"},
                                   {"birth_date"}, {"nir"}, {"iban"}, {"plate"}, {"position"},
-                                  {"position"}]))
+                                  {"position"}], strict=True))
         labels.update({d: set() for d in decoys})
         return LabelledTable(f"personnes_{variant}", names + decoys, rows, labels)
 
@@ -237,7 +237,7 @@ class Generator:
                    "longitude", "geo_point_2d", "email_contact", "telephone", "siret",
                    "annee_construction", "capacite", "date_ouverture"]
         rows = []
-        for i in range(n):
+        for _ in range(n):
             code, city = r.choice(COMMUNES)
             kind = r.choice(FACILITIES)
             lat, lon = round(r.uniform(42.5, 50.9), 6), round(r.uniform(-4.5, 7.8), 6)
@@ -306,7 +306,7 @@ class Generator:
 
     def pound(self, n: int, variant: int) -> LabelledTable:
         """Vehicles taken to the pound: plates, owners' addresses, street of removal."""
-        r, f = self.rng, self.fake
+        r = self.rng
         columns = ["numero_pv", "immat", "marque", "lieu_enlevement", "adresse_proprietaire",
                    "date_enlevement", "montant_frais", "code_postal"]
         rows = []
@@ -402,8 +402,8 @@ def write(table: LabelledTable, folder: Path, fmt: str) -> Path:
         book.close()
     elif fmt == "json":
         path = folder / f"{table.name}.json"
-        path.write_text(json.dumps([dict(zip(table.columns, r)) for r in table.rows],
-                                   ensure_ascii=False, default=str), encoding="utf-8")
+        records = [dict(zip(table.columns, r, strict=True)) for r in table.rows]
+        path.write_text(json.dumps(records, ensure_ascii=False, default=str), encoding="utf-8")
     else:
         raise ValueError(fmt)
     return path
@@ -431,7 +431,7 @@ def score(tables: list[LabelledTable], found: list[dict[str, set[str]]]
 
     scores = {k: KindScore() for k in KINDS}
     mistakes = []
-    for table, kinds_by_column in zip(tables, found):
+    for table, kinds_by_column in zip(tables, found, strict=True):
         for column in table.columns:
             truth = table.labels.get(column, set())
             predicted = kinds_by_column.get(column, set())
@@ -450,7 +450,7 @@ def score(tables: list[LabelledTable], found: list[dict[str, set[str]]]
 def blind(table: LabelledTable, prefix: str = "c") -> LabelledTable:
     """The same table with meaningless column names: only the values can speak."""
     names = [f"{prefix}{i:02d}" for i in range(1, len(table.columns) + 1)]
-    mapping = dict(zip(table.columns, names))
+    mapping = dict(zip(table.columns, names, strict=True))
     return LabelledTable(f"{table.name}_aveugle", names, table.rows,
                          {mapping[c]: kinds for c, kinds in table.labels.items()})
 

@@ -22,7 +22,8 @@ def _bindir() -> Path:
     initdb = shutil.which("initdb")
     if initdb:
         return Path(initdb).resolve().parent
-    raise RuntimeError("PostgreSQL introuvable : lancez scripts/system-deps.sh (paquet postgresql).")
+    raise RuntimeError(
+        "PostgreSQL introuvable : lancez scripts/system-deps.sh (paquet postgresql).")
 
 
 def free_port() -> int:

@@ -58,7 +58,8 @@ def test_permissions_by_role_and_access_level(db: Database) -> None:
         restricted_rh = f.dataset(s, ville, "Restreint RH", rh, access_level=AccessLevel.RESTRICTED)
         referent = Principal.of(f.account(s, "ref@ville.fr",
                                           roles=[(ville, Role.DATA_REFERENT, si)]))
-        cdo = Principal.of(f.account(s, "cdo@ville.fr", roles=[(ville, Role.CHIEF_DATA_OFFICER, None)]))
+        cdo = Principal.of(f.account(s, "cdo@ville.fr",
+                                     roles=[(ville, Role.CHIEF_DATA_OFFICER, None)]))
         other = Principal.of(f.account(s, "agent@ccas.fr", roles=[(ccas, Role.AGENT, None)]))
         partner = Principal.of(f.account(s, "p@asso.fr", roles=[(ville, Role.PARTNER, None)]))
         anon = Principal.anonymous()
@@ -70,7 +71,8 @@ def test_permissions_by_role_and_access_level(db: Database) -> None:
         assert [d.title for d in everything if can_read_dataset(referent, d)] == [
             "Ouvert", "Interne", "Restreint SI"]
         assert all(can_read_dataset(cdo, d) for d in everything)
-        assert can_edit_dataset(referent, restricted_si) and not can_edit_dataset(referent, restricted_rh)
+        assert can_edit_dataset(referent, restricted_si)
+        assert not can_edit_dataset(referent, restricted_rh)
         assert can_edit_dataset(cdo, restricted_rh) and not can_edit_dataset(other, open_)
 
         # The SQL form agrees with the Python form for every principal.

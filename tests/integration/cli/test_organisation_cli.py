@@ -8,9 +8,11 @@ from patrimoine.inventory import service as inventory
 
 def test_create_organisations_and_departments(cli, db: Database) -> None:  # type: ignore[no-untyped-def]
     assert cli("organisation", "create", "Ville de Troyes", "--kind", "ville").returncode == 0
-    done = cli("organisation", "create", "CCAS de Troyes", "--kind", "ccas", "--parent", "ville-de-troyes")
+    done = cli("organisation", "create", "CCAS de Troyes", "--kind", "ccas",
+               "--parent", "ville-de-troyes")
     assert done.returncode == 0, done.stderr
-    assert cli("organisation", "add-department", "Ville de Troyes", "Direction des finances").returncode == 0
+    assert cli("organisation", "add-department", "Ville de Troyes",
+               "Direction des finances").returncode == 0
     listing = cli("organisation", "list")
     assert "CCAS de Troyes" in listing.stdout and "Direction des finances" in listing.stdout
     with db.session() as session:

@@ -114,7 +114,8 @@ def _generate(path: Path, target_bytes: int) -> int:
         while written < target_bytes:
             block = "".join(
                 f"{i};Saint-Étienne;Subvention à l'association n°{i % 977};"
-                f"{i % 100_000} {i % 1000:03d},{i % 100:02d};{1 + i % 28:02d}/{1 + i % 12:02d}/2023;"
+                f"{i % 100_000} {i % 1000:03d},{i % 100:02d};"
+                f"{1 + i % 28:02d}/{1 + i % 12:02d}/2023;"
                 f"{'oui' if i % 3 else 'non'}\n"
                 for i in range(lines, lines + block_rows))
             f.write(block)

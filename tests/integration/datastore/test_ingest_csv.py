@@ -240,7 +240,8 @@ def test_type_overrides(services: Services, dataset: Dataset, tmp_path: Path) ->
 def test_unknown_override_column_or_type(services: Services, dataset: Dataset,
                                          tmp_path: Path) -> None:
     path = write(tmp_path, "t.csv", "a\n1\n")
-    with pytest.raises(Invalid, match="Colonne\\(s\\) inconnue\\(s\\).*zzz.*Colonnes du fichier : a"):
+    with pytest.raises(Invalid,
+                       match="Colonne\\(s\\) inconnue\\(s\\).*zzz.*Colonnes du fichier : a"):
         load(services, dataset, path, {"types": {"zzz": "string"}})
     with pytest.raises(Invalid) as caught:
         load(services, dataset, path, {"types": {"a": "entier"}})

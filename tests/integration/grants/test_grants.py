@@ -27,6 +27,7 @@ from patrimoine.inventory.models import AccessLevel, Dataset
 from tests import factories as f
 from tests.factories import EQUIPEMENTS_COLUMNS, EQUIPEMENTS_SQL, GRANTS_SLUG, GrantsWorld, login
 
+
 def principal_of(session: Session, email: str) -> Principal:
     account = session.scalar(select(accounts.Account).where(accounts.Account.email == email))
     assert account is not None

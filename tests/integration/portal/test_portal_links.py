@@ -3,7 +3,6 @@ the back-office dataset page's links to its personal data, publication, schema a
 
 from __future__ import annotations
 
-
 from fastapi.testclient import TestClient
 
 from patrimoine.access.models import Role
@@ -12,7 +11,6 @@ from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection.register import service as register
 from tests import factories
 from tests.factories import PortalWorld, full_activity, login
-
 
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}
 

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from patrimoine.bootstrap import Services
-from tests.factories import persons_world
 from tests.conftest import Cli
+from tests.factories import persons_world
+
 
 def test_findings_decide_anonymise_gate(cli: Cli, services: Services, tmp_path: Path) -> None:
     w = persons_world(services, tmp_path)

@@ -8,6 +8,7 @@ from pathlib import Path
 from tests.conftest import Cli
 from tests.support.personal_data import Generator, write
 
+
 def test_scan_prints_findings_as_json(cli: Cli, tmp_path: Path) -> None:
     path = write(Generator(3).persons(200, 1), tmp_path, "csv-1252")
     run = cli("protection", "scan", str(path), "--json")

@@ -81,9 +81,9 @@ def source(_templates: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         audit.record(s, Principal.system("tests"), "test.reversibility", "export",
                      {"accents": "é", "n": 1.5})
         trees_id = trees.id
-    for text in (TREES, TREES_2):
+    for content in (TREES, TREES_2):
         path = tmp / "arbres.csv"
-        path.write_text(text, encoding="utf-8")
+        path.write_text(content, encoding="utf-8")
         with services.db.unit_of_work() as s:
             entry = s.get(Dataset, trees_id)
             assert entry is not None

@@ -14,7 +14,6 @@ import frictionless
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from patrimoine.access import service as accounts
 from patrimoine.bootstrap import Services

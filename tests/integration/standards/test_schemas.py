@@ -17,10 +17,8 @@ from patrimoine.datastore.versions import get_version
 from patrimoine.inventory.models import AccessLevel, Dataset
 from patrimoine.standards import queries, schemas, tableschema, validation
 from patrimoine.standards.queries import CONFORM, NO_DATA, NO_SCHEMA, NOT_CHECKED, NOT_CONFORM
-from patrimoine.standards.validation import CONFORM, NO_DATA, NO_SCHEMA, NOT_CHECKED, NOT_CONFORM
 from tests import factories
-from tests.factories import SYSTEM, load, write
-from tests.factories import login
+from tests.factories import SYSTEM, load, login, write
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "standards" / "schemas"
 SHIPPED = schemas.shipped_schemas()
@@ -112,8 +110,9 @@ def test_duplicate_column_example_is_a_header_error() -> None:
 
 
 def test_cell_errors_carry_row_field_and_constraint() -> None:
-    report = tableschema.validate_file(SUBVENTIONS / "exemples/exemple_invalide_erreurs_cellules.csv",
-                                      schemas.get_schema("scdl-subventions").descriptor())
+    report = tableschema.validate_file(
+        SUBVENTIONS / "exemples/exemple_invalide_erreurs_cellules.csv",
+        schemas.get_schema("scdl-subventions").descriptor())
     first = next(e for e in report.errors if e.kind == "constraint-error")
     assert (first.row, first.record, first.field, first.constraint, first.expected, first.value) \
         == (2, 1, "pourcentageSubvention", "maximum", "1", "100")

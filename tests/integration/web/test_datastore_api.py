@@ -40,7 +40,8 @@ def world(db: Database, settings: Settings) -> World:
         ville = f.organisation(s)
         opened = f.dataset(s, ville, "Équipements sportifs", access_level=AccessLevel.OPEN)
         closed = f.dataset(s, ville, "Badges riverains", access_level=AccessLevel.RESTRICTED)
-        f.parquet_version(settings, s, opened, EQUIPEMENTS_SQL.replace("'Lyon', 300.0", "'Lyon', 301.0"))
+        f.parquet_version(settings, s, opened,
+                          EQUIPEMENTS_SQL.replace("'Lyon', 300.0", "'Lyon', 301.0"))
         f.parquet_version(settings, s, opened, EQUIPEMENTS_SQL)
         f.parquet_version(settings, s, closed, EQUIPEMENTS_SQL)
         return World(opened.slug, closed.slug)

@@ -90,4 +90,5 @@ def test_api_writes_with_token_and_errors_have_one_shape(client: TestClient, db:
     assert history[0]["changes"] == {"theme": [None, "Sports"]}
     r = client.post("/api/v1/datasets", headers=auth, json={"title": "", "organisation_id": org_id})
     assert r.status_code == 422 and r.json()["errors"]
-    assert client.get("/api/v1/datasets", headers={"Authorization": "Bearer pat_faux"}).status_code == 401
+    assert client.get("/api/v1/datasets",
+                      headers={"Authorization": "Bearer pat_faux"}).status_code == 401

@@ -8,5 +8,6 @@ def test_fold_strips_accents_case_and_ligatures() -> None:
 
 
 def test_slugify() -> None:
-    assert slugify("Développement durable - Climat - Énergie") == "developpement-durable-climat-energie"
+    assert slugify("Développement durable - Climat - Énergie") \
+        == "developpement-durable-climat-energie"
     assert slugify("!!!") == "sans-titre"

@@ -210,13 +210,13 @@ def test_facility_coordinates_are_not_home_positions() -> None:
     lon = [1.909321, -1.553621, 5.369812, 4.074421] * 5
     facilities = {"nom_equipement": ["Piscine du Lac", "Stade Nord", "Salle des fêtes",
                                      "Gymnase Sud"] * 5, "latitude": lat, "longitude": lon,
-                  "geo_point_2d": [f"{a}, {b}" for a, b in zip(lat, lon)]}
+                  "geo_point_2d": [f"{a}, {b}" for a, b in zip(lat, lon, strict=True)]}
     assert not scan_samples(facilities, OPTIONS).findings
     # The same coordinates in a table of persons, or named as a home, are personal.
     persons = {"prenom": ["Marie", "Jean", "Sophie", "Luc"] * 5, "latitude": lat,
                "longitude": lon}
     assert {f.kind for f in scan_samples(persons, OPTIONS).findings} == {"name", "position"}
-    assert kinds({"coord_domicile": [f"{a}, {b}" for a, b in zip(lat, lon)]}) == {
+    assert kinds({"coord_domicile": [f"{a}, {b}" for a, b in zip(lat, lon, strict=True)]}) == {
         "coord_domicile": {"position"}}
     # Two decimals (about a kilometre) are not a precise position.
     coarse = {"prenom": ["Marie", "Jean"] * 10, "latitude": [47.90, 43.29] * 10}
