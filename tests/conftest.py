@@ -147,13 +147,15 @@ def database_url(_templates: _Templates, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
+    # No layout warmer (its tests switch it on): at every app start it would build, in the
+    # background, the layouts of versions most tests never read.
     return Settings(data_dir=tmp_path / "data", database_url=database_url,
-                    secret_key="test-secret-key")
+                    secret_key="test-secret-key", warm_layouts=False)
 
 
 @pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
-    svc = bootstrap(settings)
+    svc = bootstrap(settings, check_schema=False)  # the template was migrated this session
     yield svc
     svc.db.dispose()
 
