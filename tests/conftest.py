@@ -100,13 +100,16 @@ class _Templates:
 
     def give_back(self, url: str) -> None:
         """Empty a PostgreSQL test database (every table but the migrations' own, sequences
-        restarted: as the template left it) for a later test. A database still in use (a
-        lock held past the test) or holding a table the models do not know is not reused."""
+        restarted: as the template left it) for a later test. A database someone is still
+        connected to, or holding a table the models do not know, is not reused."""
         if BACKEND != "postgresql":
             return
         engine = create_engine(url, poolclass=NullPool)
         try:
             with engine.begin() as conn:
+                if conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                    "current_database() AND pid <> pg_backend_pid()")):
+                    return
                 conn.execute(text("SET LOCAL lock_timeout = '2s'"))
                 tables = set(conn.scalars(text(
                     "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")))
@@ -147,13 +150,15 @@ def database_url(_templates: _Templates, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
+    # No layout warmer (its tests switch it on): at every app start it would build, in the
+    # background, the layouts of versions most tests never read.
     return Settings(data_dir=tmp_path / "data", database_url=database_url,
-                    secret_key="test-secret-key")
+                    secret_key="test-secret-key", warm_layouts=False)
 
 
 @pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
-    svc = bootstrap(settings)
+    svc = bootstrap(settings, check_schema=False)  # the template was migrated this session
     yield svc
     svc.db.dispose()
 

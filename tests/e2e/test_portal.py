@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from patrimoine.bootstrap import Services
+from patrimoine.bootstrap import bootstrap
+from patrimoine.core.settings import Settings
 from tests.factories import PortalWorld, portal_world
+from tests.support import server
 
 pytestmark = pytest.mark.e2e
 
@@ -20,9 +23,31 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "var" / "cache" / "npm" / "axe-core" / "axe.min.js"
 
 
+@pytest.fixture(scope="module")
+def site(_templates: Any, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[tuple[PortalWorld, str]]:
+    """One published territory and one server for the module's tests, which only read."""
+    tmp = tmp_path_factory.mktemp("portal-site")
+    url = _templates.new_url(tmp)
+    services = bootstrap(Settings(data_dir=tmp / "data", database_url=url,
+                                  secret_key="test-secret-key"))
+    world = portal_world(services, tmp)
+    running = server.start({"PATRIMOINE_DATA_DIR": str(services.settings.data_dir),
+                            "PATRIMOINE_DATABASE_URL": url,
+                            "PATRIMOINE_SECRET_KEY": "test-secret-key"}, tmp / "serve.log")
+    yield world, running.url
+    server.stop(running)
+    services.db.dispose()
+
+
 @pytest.fixture
-def world(services: Services, tmp_path: Path) -> PortalWorld:
-    return portal_world(services, tmp_path)
+def world(site: tuple[PortalWorld, str]) -> PortalWorld:
+    return site[0]
+
+
+@pytest.fixture
+def base(site: tuple[PortalWorld, str]) -> str:
+    return site[1]
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +60,8 @@ def axe_script() -> Path:
     return AXE
 
 
-def test_search_filter_chart_map_and_download(world: PortalWorld, serve: Any, page: Any,
+def test_search_filter_chart_map_and_download(world: PortalWorld, base: str, page: Any,
                                               tmp_path: Path) -> None:
-    base = serve()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(base)
@@ -88,8 +112,7 @@ def test_search_filter_chart_map_and_download(world: PortalWorld, serve: Any, pa
     assert errors == []
 
 
-def test_embedded_map_and_chart_draw(world: PortalWorld, serve: Any, page: Any) -> None:
-    base = serve()
+def test_embedded_map_and_chart_draw(world: PortalWorld, base: str, page: Any) -> None:
     page.goto(f"{base}/embed/datasets/{world.counters.slug}/chart?type=pie&x=compteur")
     page.locator(".vega-chart[data-rendered=true]").wait_for()
     page.goto(f"{base}/embed/datasets/{world.counters.slug}/map")
@@ -112,10 +135,9 @@ COMPILE_ALL = """async (urls) => {
 }"""
 
 
-def test_chart_specs_compile_without_warnings(world: PortalWorld, serve: Any, page: Any) -> None:
+def test_chart_specs_compile_without_warnings(world: PortalWorld, base: str, page: Any) -> None:
     """Every kind of chart the page builds is a valid Vega-Lite spec for the vendored
     compiler: no warning, at least one mark."""
-    base = serve()
     page.goto(f"{base}/datasets/{world.counters.slug}")
     page.locator("#chart[data-rendered=true]").wait_for()
     spec = f"/datasets/{world.counters.slug}/chart.vl.json?"
@@ -139,9 +161,8 @@ def _serious(page: Any, axe: Path) -> list[dict[str, Any]]:
     return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
-def test_no_serious_accessibility_violation(world: PortalWorld, serve: Any, page: Any,
+def test_no_serious_accessibility_violation(world: PortalWorld, base: str, page: Any,
                                             axe_script: Path) -> None:
-    base = serve()
     pages = {
         "accueil": "/",
         "catalogue": "/datasets?q=velo",
@@ -166,9 +187,8 @@ def test_no_serious_accessibility_violation(world: PortalWorld, serve: Any, page
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
 
 
-def test_dataset_page_reads_without_javascript(world: PortalWorld, serve: Any,
+def test_dataset_page_reads_without_javascript(world: PortalWorld, base: str,
                                                browser: Any) -> None:
-    base = serve()
     context = browser.new_context(java_script_enabled=False, locale="fr-FR")
     try:
         page = context.new_page()
