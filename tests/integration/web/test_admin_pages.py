@@ -288,7 +288,7 @@ def test_statistics_reproduce_the_audit_tables(client: TestClient, territory: Te
     html = client.get("/admin/inventaire/statistiques").text
     for title in ("Collectivité", "Direction", "Thématique", "Source des données",
                   "Partage des données", "Confidentialité des données"):
-        assert f"<h2 id=" in html and f">{title}</h2>" in html, title
+        assert "<h2 id=" in html and f">{title}</h2>" in html, title
     source = html.split('id="table-source"')[1].split("<tfoot>")[0]
     rows = re.findall(r'<th scope="row">([^<]+)</th><td class="num">([^<]+)</td>'
                       r'<td class="num">([^<]+)</td>', source)
