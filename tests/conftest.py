@@ -1,6 +1,8 @@
 """The suite runs against SQLite, or with PATRIMOINE_TEST_DB=postgresql against a real
 PostgreSQL that the run starts itself (or PATRIMOINE_TEST_DATABASE_URL, an existing one).
-Each test gets its own freshly migrated database, cloned from a template."""
+Each test gets its own migrated database, a copy of a template (on PostgreSQL, one an
+earlier test left and that was emptied). Commands run in process (`cli`), or as the
+installed `patrimoine` in a subprocess (`installed_cli`) where only a real process shows it."""
 
 from __future__ import annotations
 
