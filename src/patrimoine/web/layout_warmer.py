@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
@@ -117,9 +118,17 @@ class LayoutWarmer:
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued or being built (tests, benchmarks)."""
+        return self._wait_until(lambda: not (self._queue or self._busy or self._initial),
+                                timeout)
+
+    def wait_built(self, version_id: int, timeout: float) -> bool:
+        """Wait until this warmer has built the version's layout (tests, benchmarks)."""
+        return self._wait_until(lambda: version_id in self.prepared, timeout)
+
+    def _wait_until(self, done: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         with self._wake:
-            while self._queue or self._busy or self._initial:
+            while not done():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False

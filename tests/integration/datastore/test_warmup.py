@@ -60,21 +60,15 @@ def _layouts(svc: Services, version: DatasetVersion) -> list[Path]:
     return sorted(root.glob(f"{version.content_hash}*.duckdb")) if root.is_dir() else []
 
 
-def _wait_for_layout(svc: Services, version: DatasetVersion, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not _layouts(svc, version):
-        assert time.monotonic() < deadline, "no layout was built in the background"
-        time.sleep(0.05)
-
-
 def test_start_up_builds_the_newest_layout_without_a_request(
         warm_services: Services, tmp_path: Path) -> None:
     version = _load(warm_services, tmp_path, CSV)
     assert _layouts(warm_services, version) == []
     app = create_app(services=warm_services)
     with TestClient(app):
-        _wait_for_layout(warm_services, version)
         warmer: LayoutWarmer = app.state.layout_warmer
+        assert warmer.wait_built(version.id, 60), "no layout was built in the background"
+        assert _layouts(warm_services, version)
         assert warmer.wait_idle(60)
         assert warmer.prepared == [version.id]
 
@@ -123,7 +117,9 @@ def test_a_version_uploaded_through_the_api_is_built_in_the_background(
         assert r.status_code == 201, r.text
         with warm_services.db.session() as s:
             version = s.scalars(select(DatasetVersion)).one()
-        _wait_for_layout(warm_services, version)
+        assert app.state.layout_warmer.wait_built(version.id, 60), \
+            "no layout was built in the background"
+        assert _layouts(warm_services, version)
         assert app.state.layout_warmer.wait_idle(60)
         assert app.state.layout_warmer.prepared == [version.id]
 
@@ -153,7 +149,8 @@ def test_a_version_loaded_outside_the_server_is_built_by_the_next_rescan(
         assert warmer.wait_idle(60)
         # As `patrimoine datastore load` does, in its own transaction, while the server runs.
         version = _load(warm_services, tmp_path, CSV)
-        _wait_for_layout(warm_services, version)
+        assert warmer.wait_built(version.id, 60), "no layout was built by the rescan"
+        assert _layouts(warm_services, version)
         time.sleep(0.5)  # more rescans: the failed version is not tried again
     assert warmer.prepared == [version.id]
     assert sum(f"version {broken.id}" in r.getMessage() for r in caplog.records) == 1

@@ -7,20 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from patrimoine.core.errors import Invalid
+from patrimoine.datastore.models import COLUMN_TYPES
 
 # Types whose values compare in Python exactly as in DuckDB (an equality count can be looked up).
 EXACT_TYPES = ("string", "integer", "boolean", "date")
 TEXT_TYPES = ("string",)
 SORTABLE_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
-SQL_TYPES = {
-    "string": "VARCHAR",
-    "integer": "BIGINT",
-    "number": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "datetime": "TIMESTAMP",
-    "geometry": "VARCHAR",
-}
 
 
 @dataclass(frozen=True)
@@ -30,7 +22,7 @@ class Column:
 
     @property
     def sql_type(self) -> str:
-        return SQL_TYPES.get(self.type, "VARCHAR")
+        return COLUMN_TYPES.get(self.type, "VARCHAR")
 
 
 def check_identifier(columns: Sequence[Column], name: str, what: str = "colonne") -> Column:
