@@ -79,6 +79,39 @@ class Settings(BaseSettings):
         default=2, ge=1,
         description="Threads DuckDB may use for each version the datastore queries or lays out.",
     )
+    max_unpacked_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1,
+        description="Largest size a workbook (XLSX, ODS: a ZIP archive) may reach once "
+                    "decompressed; beyond it the file is refused before it is read.",
+    )
+    max_compression_ratio: int = Field(
+        default=100, ge=1,
+        description="How many times one part of a workbook may grow when decompressed "
+                    "(a zip bomb grows a thousand times); beyond it the file is refused.",
+    )
+    max_spreadsheet_cells: int = Field(
+        default=5_000_000, ge=1,
+        description="Most cells (last row x last column) one sheet of an imported workbook "
+                    "may span; larger tables are loaded as CSV.",
+    )
+    max_spreadsheet_rows: int = Field(
+        default=1_000_000, ge=1,
+        description="Most rows one sheet of an imported workbook may have.",
+    )
+    max_json_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1,
+        description="Largest JSON or GeoJSON file read whole in memory (GeoJSON loads, "
+                    "personal-data scans).",
+    )
+    max_json_depth: int = Field(
+        default=64, ge=1,
+        description="How deeply a JSON or GeoJSON file may nest arrays and objects.",
+    )
+    max_csv_line_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024,
+        description="Longest record (line, with its quoted line breaks) a CSV file may hold; "
+                    "a longer one stops the load with its line number.",
+    )
     warm_layouts: bool = Field(
         default=True,
         description="Build the query layouts of versions in the background (at start-up, the "
