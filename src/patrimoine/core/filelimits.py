@@ -50,13 +50,15 @@ class FileLimits:
     max_spreadsheet_rows: int
     max_json_bytes: int
     max_json_depth: int
+    max_csv_line_bytes: int
 
     @classmethod
     def of(cls, settings: Settings | None = None) -> FileLimits:
         """The operator's limits (from the environment when no settings are given)."""
         s = settings or Settings()
         return cls(s.max_unpacked_bytes, s.max_compression_ratio, s.max_spreadsheet_cells,
-                   s.max_spreadsheet_rows, s.max_json_bytes, s.max_json_depth)
+                   s.max_spreadsheet_rows, s.max_json_bytes, s.max_json_depth,
+                   s.max_csv_line_bytes)
 
 
 def megabytes(n: int) -> str:
@@ -351,15 +353,19 @@ def json_depth(data: bytes) -> int:
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
+def check_json_size(size: int, filename: str, limits: FileLimits, what: str = "JSON") -> None:
+    if size > limits.max_json_bytes:
+        raise Invalid(
+            f"Le fichier {what} « {filename} » dépasse {megabytes(limits.max_json_bytes)} "
+            "(limite réglée par PATRIMOINE_MAX_JSON_BYTES) : refusé.")
+
+
 def load_json(data: bytes | str, filename: str, limits: FileLimits | None = None,
               what: str = "JSON") -> Any:
     """The parsed document, after its size and nesting depth were checked."""
     limits = limits or FileLimits.of()
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if len(raw) > limits.max_json_bytes:
-        raise Invalid(
-            f"Le fichier {what} « {filename} » dépasse {megabytes(limits.max_json_bytes)} "
-            "(limite réglée par PATRIMOINE_MAX_JSON_BYTES) : refusé.")
+    check_json_size(len(raw), filename, limits, what)
     depth = json_depth(raw)
     if depth > limits.max_json_depth:
         raise Invalid(

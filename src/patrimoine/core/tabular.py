@@ -1,11 +1,14 @@
 """One reader of the spreadsheets and CSV files people hand in, for every import.
 
-- Workbooks (XLSX, XLS, ODS) are read with python-calamine; a merged cell gives its value to
-  every cell it covers.
+- Workbooks (XLSX, XLS, ODS) are read with python-calamine, once `core/filelimits` has checked
+  that they cannot exhaust memory; a merged cell gives its value to every cell it covers.
 - CSV: the encoding is found from the byte-order mark (UTF-8, UTF-16), else UTF-8, else the
   Western code page charset-normalizer guesses (cp1252, as Windows exports French files, by
-  default); the delimiter (`;`, `,`, tab or `|`) from the shape of the first records, or from
-  Excel's `sep=` line. Quoted cells may span lines.
+  default). A UTF-8 file with a few invalid bytes is not a cp1252 file (`Utf8Scan`): read as
+  cp1252 every accented letter would silently change, so it is refused with the lines to fix
+  (the datastore reads it and reports them instead). The delimiter (`;`, `,`, tab or `|`)
+  comes from the shape of the first records, or from Excel's `sep=` line. Quoted cells may
+  span lines.
 - The header row is found below title rows with the names the caller looks for
   (`HeaderNames`); without any, it is the first row with several filled cells.
 - Rows keep their number in the file (the row number a spreadsheet shows, 1-based), and
@@ -17,6 +20,7 @@ the callers decide what the columns mean.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -28,6 +32,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from patrimoine.core.errors import Invalid
+from patrimoine.core.filelimits import check_workbook
 from patrimoine.core.text import key
 
 HEADER_SCAN_ROWS = 30  # the header row is looked for among the first rows only
@@ -252,6 +257,7 @@ def _zip_format(data: bytes, filename: str) -> str:
 def _read_workbook(data: bytes, filename: str, fmt: str) -> list[tuple[str, list[list[Any]]]]:
     from python_calamine import CalamineWorkbook
 
+    check_workbook(data, filename)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = []
@@ -310,10 +316,82 @@ def _cell_text(value: Any) -> str:
 _WESTERN = ("cp1252", "latin_1", "iso8859_15", "mac_roman")
 
 
+@dataclass
+class Utf8Scan:
+    """What the bytes of a file say about UTF-8: how many valid non-ASCII characters and
+    invalid sequences it holds, and the lines of the first invalid ones."""
+
+    multibyte: int = 0
+    invalid: int = 0
+    invalid_lines: list[int] | None = None
+    lines: int = 0  # line breaks seen so far
+    _carry: bytes = b""
+
+    REPORTED = 20  # lines of invalid bytes kept for messages
+    STRAY = 100  # invalid sequences a UTF-8 file may hold and still be UTF-8 with stray bytes
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        data = self._carry + chunk
+        end = len(data)
+        if not final:  # a character cut by the chunk's end waits for the next chunk
+            back = 0
+            while back < min(3, end) and data[end - 1 - back] & 0xC0 == 0x80:
+                back += 1
+            if back < end and data[end - 1 - back] >= 0xC0:
+                end -= back + 1
+        view, pos = memoryview(data), 0
+        lines = self.invalid_lines if self.invalid_lines is not None else []
+        while pos < end:
+            try:
+                text, _ = codecs.utf_8_decode(view[pos:end], "strict", True)
+                self.multibyte += end - pos - len(text)
+                break
+            except UnicodeDecodeError as exc:
+                good, _ = codecs.utf_8_decode(view[pos:pos + exc.start], "strict", True)
+                self.multibyte += exc.start - len(good)
+                self.invalid += 1
+                if len(lines) < self.REPORTED:
+                    line = self.lines + data.count(b"\n", 0, pos + exc.start) + 1
+                    if line not in lines:
+                        lines.append(line)
+                pos += exc.end
+                if self.invalid > self.STRAY and self.invalid > self.multibyte:
+                    break  # not UTF-8: no need to look further
+        self.invalid_lines = lines
+        self.lines += data.count(b"\n", 0, end)
+        self._carry = data[end:]
+
+    @property
+    def is_utf8(self) -> bool:
+        return self.invalid == 0
+
+    @property
+    def has_stray_bytes(self) -> bool:
+        """UTF-8 text (accented letters written as UTF-8) with a few invalid bytes."""
+        return 0 < self.invalid <= self.STRAY and self.multibyte > self.invalid
+
+    @property
+    def mixed(self) -> bool:
+        """Both UTF-8 characters and many invalid bytes: two encodings in one file."""
+        return self.multibyte > 0 and self.invalid > 0 and not self.has_stray_bytes
+
+    def where(self) -> str:
+        lines = self.invalid_lines or []
+        shown = ", ".join(str(n) for n in lines[:10])
+        return f"ligne{'s' if len(lines) > 1 else ''} {shown}" + (" …" if len(lines) > 10 else "")
+
+
+def scan_utf8(data: bytes) -> Utf8Scan:
+    scan = Utf8Scan()
+    scan.feed(data, final=True)
+    return scan
+
+
 def decode_text(data: bytes, filename: str) -> tuple[str, str]:
     """The text of a file and the encoding it was in (see the module's docstring)."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        _refuse_stray_bytes(scan_utf8(data[3:]), filename)
+        return data[3:].decode("utf-8"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
@@ -325,7 +403,7 @@ def decode_text(data: bytes, filename: str) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        pass
+        _refuse_stray_bytes(scan_utf8(data), filename)
     guess = None
     try:
         from charset_normalizer import from_bytes
@@ -344,6 +422,20 @@ def decode_text(data: bytes, filename: str) -> tuple[str, str]:
     return data.decode("latin_1"), "latin_1"
 
 
+def _refuse_stray_bytes(scan: Utf8Scan, filename: str) -> None:
+    """A UTF-8 file with invalid bytes is refused with their lines, never read as cp1252."""
+    if scan.has_stray_bytes:
+        raise Invalid(
+            f"Le fichier « {filename} » est en UTF-8 sauf {scan.invalid} octet(s) invalide(s) "
+            f"({scan.where()}) : corrigez ces caractères ou enregistrez de nouveau le fichier "
+            "en UTF-8.")
+    if scan.mixed:
+        raise Invalid(
+            f"Le fichier « {filename} » mélange deux encodages : des caractères UTF-8 et des "
+            f"octets invalides en UTF-8 ({scan.where()}). Enregistrez-le de nouveau dans un "
+            "seul encodage (UTF-8).")
+
+
 _SEP_HINT = re.compile(r"sep=(.)\r?(?:\n|$)")
 
 
@@ -358,7 +450,12 @@ def _parse_csv(text: str, filename: str) -> tuple[list[list[str]], str]:
         rows += [list(map(str.strip, row))
                  for row in csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
-        raise Invalid(f"Le fichier CSV « {filename} » est illisible : {exc}.") from exc
+        if "field larger than field limit" in str(exc):
+            raise Invalid(f"Le fichier CSV « {filename} » a une cellule de plus de "
+                          f"{csv.field_size_limit():,} caractères (guillemet mal fermé ?)."
+                          .replace(",", "\u202f")) from None
+        raise Invalid(f"Le fichier CSV « {filename} » est illisible (guillemets ou fins de "
+                      "ligne incohérents).") from None
     return rows, delimiter
 
 

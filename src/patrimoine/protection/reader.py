@@ -9,13 +9,13 @@ name are called colonne_N, and a repeated name gets a suffix.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from patrimoine.core import tabular
 from patrimoine.core.errors import Invalid
+from patrimoine.core.filelimits import load_json
 
 SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".ods"}
 TEXTS = {".csv", ".tsv", ".txt"}
@@ -52,8 +52,8 @@ def read_tables(path: Path) -> list[Table]:
                           "CSV, XLSX, XLS, ODS, JSON, GeoJSON.")
     except Invalid:
         raise
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise Invalid(f"Lecture impossible du fichier {path.name} : {exc}") from exc
+    except OSError:
+        raise Invalid(f"Lecture impossible du fichier {path.name}.") from None
     tables = [t for t in tables if t.columns]
     if not tables:
         raise Invalid(f"Le fichier {path.name} ne contient aucune colonne.")
@@ -63,9 +63,9 @@ def read_tables(path: Path) -> list[Table]:
 def _json(path: Path) -> Table:
     text, _ = tabular.decode_text(path.read_bytes(), path.name)
     if path.suffix.lower() in {".jsonl", ".ndjson"}:
-        records = [json.loads(line) for line in text.splitlines() if line.strip()]
+        records = [load_json(line, path.name) for line in text.splitlines() if line.strip()]
     else:
-        records = _records(json.loads(text))
+        records = _records(load_json(text, path.name))
     columns: dict[str, None] = {}
     flat = [_flatten(r) for r in records if isinstance(r, dict)]
     for r in flat:
@@ -85,7 +85,7 @@ def _records(data: Any) -> list[Any]:
             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
                 return value
         return [data]
-    raise ValueError("JSON attendu : une liste d'objets")
+    raise Invalid("JSON attendu : une liste d'objets.")
 
 
 def _feature(feature: dict[str, Any]) -> dict[str, Any]:

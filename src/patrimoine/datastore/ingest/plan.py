@@ -100,10 +100,15 @@ class IngestPlan:
     first_rows: list[list[Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     positions: dict[str, str] | None = None
+    # Invalid UTF-8 bytes read as « \ufffd »: how many, and the first lines holding them.
+    replaced_bytes: int = 0
+    replaced_lines: list[int] = field(default_factory=list)
 
     def settings(self) -> dict[str, Any]:
         """The settings recorded with the version (dataset_version.ingest_settings)."""
-        return {
+        replaced = ({"invalid_utf8": {"bytes": self.replaced_bytes, "lines": self.replaced_lines}}
+                    if self.replaced_bytes else {})
+        return {**replaced,
             "format": self.format,
             "encoding": self.encoding,
             "delimiter": self.delimiter,

@@ -32,10 +32,11 @@ from patrimoine.access import audit
 from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
+from patrimoine.core.filelimits import FileLimits
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import key
 from patrimoine.datastore import versions
-from patrimoine.datastore.ingest import sources, textfile
+from patrimoine.datastore.ingest import messages, sources, textfile
 from patrimoine.datastore.ingest.coltypes import (
     BAD_VALUE,
     SEP,
@@ -98,14 +99,15 @@ def sniff(path: Path | str, overrides: Overrides | Mapping[str, Any] | None = No
     with tempfile.TemporaryDirectory(prefix="patrimoine-sniff-") as work:
         con = _connect(Path(work))
         try:
-            plan, _raw = _prepare(con, path, options, Path(work), full=False, progress=None)
+            plan, _raw = _prepare(con, path, options, Path(work), FileLimits.of(), full=False,
+                                  progress=None)
         finally:
             con.close()
     return plan
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, workdir: Path, *,
-             full: bool, progress: ProgressCallback | None
+def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, workdir: Path,
+             limits: FileLimits, *, full: bool, progress: ProgressCallback | None
              ) -> tuple[IngestPlan, sources.RawSource]:
     if not path.is_file():
         raise Invalid(f"Fichier introuvable : {path}.")
@@ -114,7 +116,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
         raise Invalid(f"{path.name} : le fichier est vide.")
     plan = IngestPlan(path=str(path), filename=path.name,
                       format=sources.detect_format(path, overrides), size_bytes=size)
-    raw = _open_source(con, path, plan, overrides, workdir, full=full, progress=progress)
+    raw = _open_source(con, path, plan, overrides, workdir, limits, full=full, progress=progress)
     if not raw.source_names:
         raise Invalid(f"{path.name} : aucune colonne trouvée.")
     relation = raw.relation
@@ -145,20 +147,21 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
 
 
 def _open_source(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
-                 overrides: Overrides, workdir: Path, *, full: bool,
+                 overrides: Overrides, workdir: Path, limits: FileLimits, *, full: bool,
                  progress: ProgressCallback | None) -> sources.RawSource:
     """The file as a DuckDB relation of text (or typed) columns, by its format."""
     fmt = plan.format
     if fmt == "csv":
         return sources.open_csv(
             con, path, plan, overrides, workdir, full=full,
+            max_line_bytes=limits.max_csv_line_bytes,
             progress=(lambda f: progress(0.2 * f, "Conversion en UTF-8")) if progress else None)
     if fmt in ("xlsx", "ods"):
-        return sources.open_spreadsheet(con, path, plan, overrides)
+        return sources.open_spreadsheet(con, path, plan, overrides, limits)
     if fmt in ("json", "ndjson"):
         return sources.open_json(con, path, fmt)
     if fmt == "geojson":
-        return sources.open_geojson(con, path, plan)
+        return sources.open_geojson(con, path, plan, limits)
     return sources.open_parquet(con, path)
 
 
@@ -318,17 +321,7 @@ def _translate(exc: Exception, plan: IngestPlan, raw: sources.RawSource,
         expected, found = counts.groups()
         return Invalid(f"{name}{at_line} : {found} champs alors que l'en-tête en compte "
                        f"{expected}.")
-    if "unterminated quote" in message:
-        return Invalid(f"{name}{at_line} : un guillemet ouvert n'est jamais refermé.")
-    if "Invalid unicode" in message or "not utf-8" in message:
-        return Invalid(
-            f"{name}{at_line} : caractères invalides en UTF-8 (le fichier mélange-t-il des "
-            f"encodages ?). Précisez l'encodage du fichier, par exemple cp1252."
-        )
-    if "Maximum line size" in message or "maximum line size" in message:
-        return Invalid(f"{name}{at_line} : ligne trop longue (guillemet mal placé ?).")
-    first = message.splitlines()[0] if message else type(exc).__name__
-    return Invalid(f"{name}{at_line} : fichier illisible ({first}).")
+    return Invalid(f"{name} : {messages.french(exc)}.")
 
 
 def ingest(
@@ -351,7 +344,8 @@ def ingest(
     try:
         con = _connect(workdir)
         try:
-            plan, raw = _prepare(con, path, options, workdir, full=True, progress=progress)
+            plan, raw = _prepare(con, path, options, workdir, FileLimits.of(settings), full=True,
+                                 progress=progress)
             row_count, digest = _write(con, plan, raw, tmp, progress)
         finally:
             con.close()
@@ -386,7 +380,8 @@ def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSou
                 plan.problems.append("Lignes plus courtes que l'en-tête complétées par des "
                                      "valeurs vides.")
                 raw.relation = sources.csv_relation(raw.text_path or Path(plan.path),
-                                                    raw.dialect, pad=True)
+                                                    raw.dialect, pad=True,
+                                                    max_line_bytes=raw.max_line_bytes)
                 continue
             raise _translate(exc, plan, raw, plan.columns, con) from None
     raise AssertionError("unreachable")

@@ -18,7 +18,13 @@ import duckdb
 import pyarrow as pa
 
 from patrimoine.core.errors import Invalid
-from patrimoine.datastore.ingest import textfile
+from patrimoine.core.filelimits import (
+    FileLimits,
+    check_json_size,
+    check_workbook,
+    load_json,
+)
+from patrimoine.datastore.ingest import messages, textfile
 from patrimoine.datastore.ingest.coltypes import quote_literal
 from patrimoine.datastore.ingest.plan import IngestPlan, Overrides
 
@@ -42,6 +48,7 @@ class RawSource:
     fixed_types: dict[int, str] = field(default_factory=dict)
     # (latitude index, longitude index) when the format itself gives positions.
     position_indexes: tuple[int, int] | None = None
+    max_line_bytes: int = 0  # CSV: the longest record read
 
 
 def detect_format(path: Path, overrides: Overrides) -> str:
@@ -71,7 +78,8 @@ def _raw_columns(n: int) -> list[str]:
 
 
 def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overrides: Overrides,
-             workdir: Path, *, full: bool, progress: Callable[[float], None] | None) -> RawSource:
+             workdir: Path, *, full: bool, progress: Callable[[float], None] | None,
+             max_line_bytes: int) -> RawSource:
     head = textfile.read_head(path)
     if not head.strip():
         raise Invalid(f"{path.name} : le fichier est vide.")
@@ -99,25 +107,47 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
             f"Ligne {line} : {fields} champs alors que l'en-tête en compte "
             f"{dialect.column_count} ; le chargement sera refusé."
         )
+    limit = None if full else 4 * textfile.SNIFF_BYTES
+    errors = "strict"
     if encoding in textfile.NATIVE_ENCODINGS:
+        scan = textfile.scan_utf8(path, limit)
+        if scan.invalid and not overrides.encoding and not (scan.has_stray_bytes or scan.mixed):
+            encoding = plan.encoding = "cp1252"  # pure ASCII head, then no UTF-8 at all
+        elif scan.mixed and not overrides.encoding:
+            raise Invalid(
+                f"{path.name} : le fichier mélange deux encodages, des caractères UTF-8 et "
+                f"{scan.invalid} octets invalides en UTF-8 ({scan.where()}). Enregistrez-le "
+                "dans un seul encodage, ou précisez son encodage (par exemple cp1252).")
+        elif scan.invalid:
+            errors = "replace"
+            plan.replaced_bytes, plan.replaced_lines = scan.invalid, scan.invalid_lines or []
+            plan.problems.append(
+                f"{scan.invalid} octet(s) invalide(s) en UTF-8 remplacé(s) par « \ufffd » "
+                f"({scan.where()}) : corrigez-les dans le fichier source.")
+    if encoding in textfile.NATIVE_ENCODINGS and errors == "strict":
         text_path = path
     else:
         text_path = workdir / "source-utf8.csv"
-        textfile.transcode(path, text_path, encoding,
-                           limit=None if full else 4 * textfile.SNIFF_BYTES, progress=progress)
-    raw = RawSource(relation="", source_names=dialect.header, dialect=dialect, text_path=text_path)
+        textfile.transcode(path, text_path, encoding, limit=limit, progress=progress,
+                           errors=errors)
+    raw = RawSource(relation="", source_names=dialect.header, dialect=dialect, text_path=text_path,
+                    max_line_bytes=max_line_bytes)
     raw.raw_types = ["VARCHAR"] * dialect.column_count
-    raw.relation = csv_relation(text_path, dialect, pad=plan.pad_short_rows)
+    raw.relation = csv_relation(text_path, dialect, pad=plan.pad_short_rows,
+                                max_line_bytes=max_line_bytes)
     return raw
 
 
-def csv_relation(text_path: Path, dialect: textfile.Dialect, *, pad: bool) -> str:
+def csv_relation(text_path: Path, dialect: textfile.Dialect, *, pad: bool,
+                 max_line_bytes: int) -> str:
+    # max_line_size is always given: with DuckDB's default a single long row is silently
+    # dropped instead of refused.
     columns = "{" + ", ".join(f"'r{i}': 'VARCHAR'" for i in range(dialect.column_count)) + "}"
     return (
         f"read_csv({quote_literal(str(text_path))}, delim={quote_literal(dialect.delimiter)}, "
         f"quote='\"', escape='\"', header=false, skip={dialect.skip_lines}, columns={columns}, "
         f"auto_detect=false, null_padding={'true' if pad else 'false'}, "
-        f"allow_quoted_nulls=false)"
+        f"allow_quoted_nulls=false, max_line_size={max_line_bytes})"
     )
 
 
@@ -130,8 +160,7 @@ def _relation_source(con: duckdb.DuckDBPyConnection, path: Path, what: str,
         rel = con.sql(f"SELECT * FROM {from_sql}")
         names, types = rel.columns, [str(t) for t in rel.types]
     except duckdb.Error as exc:
-        detail = str(exc).splitlines()[0].split(": ", 1)[-1]
-        raise Invalid(f"{path.name} : {what} illisible ({detail}).") from None
+        raise Invalid(f"{path.name} : {messages.french(exc, what)}.") from None
     select = ", ".join(f"{_ident(n)} AS r{i}" for i, n in enumerate(names))
     return RawSource(relation=f"(SELECT {select} FROM {from_sql})", source_names=list(names),
                      raw_types=types)
@@ -220,13 +249,18 @@ def _register(con: duckdb.DuckDBPyConnection, names: list[str], columns: list[pa
 
 
 def open_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
-                     overrides: Overrides) -> RawSource:
+                     overrides: Overrides, limits: FileLimits) -> RawSource:
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
 
+    check_workbook(path, path.name, limits)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-    except (CalamineError, PasswordError, XmlError, ZipError, OSError, ValueError) as exc:
-        raise Invalid(f"{path.name} : classeur illisible ({exc}).") from None
+    except PasswordError:
+        raise Invalid(f"{path.name} : classeur protégé par un mot de passe ; enregistrez-le "
+                      "sans protection.") from None
+    except (CalamineError, XmlError, ZipError, OSError, ValueError):
+        raise Invalid(f"{path.name} : classeur illisible (fichier endommagé ou d'un format "
+                      "inconnu).") from None
     sheets = workbook.sheet_names
     if not sheets:
         raise Invalid(f"{path.name} : le classeur ne contient aucune feuille.")
@@ -278,12 +312,10 @@ def _header_index(rows: list[list[str]], header_row: int | None) -> int:
     return next((i for i, r in enumerate(rows) if sum(1 for c in r if c.strip()) >= need), 0)
 
 
-def open_geojson(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan) -> RawSource:
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            document = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Invalid(f"{path.name} : GeoJSON illisible ({exc}).") from None
+def open_geojson(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
+                 limits: FileLimits) -> RawSource:
+    check_json_size(path.stat().st_size, path.name, limits, "GeoJSON")  # before reading it
+    document = load_json(path.read_bytes(), path.name, limits, "GeoJSON")
     if isinstance(document, dict) and document.get("type") == "Feature":
         features = [document]
     elif isinstance(document, dict) and isinstance(document.get("features"), list):

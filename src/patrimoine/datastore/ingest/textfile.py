@@ -1,4 +1,11 @@
-"""Delimited text files: encoding, delimiter, title rows above the header, ragged rows."""
+"""Delimited text files: encoding, delimiter, title rows above the header, ragged rows.
+
+A file in UTF-8 except for a few invalid bytes (a stray byte is common in a city's export)
+is read as UTF-8, each invalid byte becoming « � », and its lines are reported with the
+version; reading it as cp1252 would silently change every accented letter. A file mixing
+UTF-8 and many invalid bytes (two encodings) is refused with the lines, unless the user
+names the encoding.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from patrimoine.core.errors import Invalid
+from patrimoine.core.tabular import Utf8Scan
 
 SNIFF_BYTES = 1024 * 1024
 DELIMITER_SAMPLE_CHARS = 64 * 1024
@@ -30,16 +38,16 @@ def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
 
 
 def detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 (or latin-1 when not cp1252)."""
+    """UTF-8 (with or without BOM, even with a few invalid bytes), UTF-16 with BOM, else
+    cp1252 (or latin-1 when not cp1252)."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    scan = Utf8Scan()
+    scan.feed(head, final=len(head) < SNIFF_BYTES)
+    if scan.is_utf8 or scan.has_stray_bytes or scan.mixed:
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
     try:
         head.decode("cp1252")
         return "cp1252"
@@ -52,6 +60,25 @@ def check_encoding(name: str) -> str:
         return codecs.lookup(name).name
     except LookupError:
         raise Invalid(f"Encodage inconnu : « {name} ».") from None
+
+
+def scan_utf8(path: Path, limit: int | None = None) -> Utf8Scan:
+    """The UTF-8 validity of the file (of its first `limit` bytes), chunk by chunk."""
+    scan = Utf8Scan()
+    done = 0
+    with open(path, "rb") as f:
+        if f.read(3) != codecs.BOM_UTF8:
+            f.seek(0)
+        while limit is None or done < limit:
+            chunk = f.read(CHUNK_BYTES if limit is None else min(CHUNK_BYTES, limit - done))
+            if not chunk:
+                break
+            done += len(chunk)
+            scan.feed(chunk)
+            if scan.invalid > scan.STRAY and scan.invalid > scan.multibyte:
+                return scan  # clearly not UTF-8
+    scan.feed(b"", final=limit is None or done < limit)
+    return scan
 
 
 def decode_head(head: bytes, encoding: str) -> str:
@@ -69,10 +96,11 @@ def transcode(
     *,
     limit: int | None = None,
     progress: Callable[[float], None] | None = None,
+    errors: str = "strict",
 ) -> None:
     """Re-encode to UTF-8 chunk by chunk (bounded memory); `limit` stops after that many bytes
-    at a line boundary (for samples)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    at a line boundary (for samples); errors="replace" writes « � » for invalid bytes."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     total = source.stat().st_size or 1
     done = 0
     lines_before = 0
