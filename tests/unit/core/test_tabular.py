@@ -139,3 +139,22 @@ def _zip(files: dict[str, str]) -> bytes:
 def test_unreadable_files_give_a_french_message(data: bytes, name: str, message: str) -> None:
     with pytest.raises(Invalid, match=message.replace("(", r"\(").replace(")", r"\)")):
         read_tables(data, name)
+
+
+def test_a_utf8_file_with_a_stray_byte_is_refused_with_its_line_not_read_as_cp1252() -> None:
+    data = sheets.csv_text(ROWS, delimiter=";").encode("utf-8")
+    lines = data.split(b"\n")
+    lines[3] = lines[3].replace(b";", b"\xe9;", 1)
+    with pytest.raises(Invalid) as refused:
+        read_table(b"\n".join(lines), "audit.csv", NAMES)
+    assert refused.value.message == (
+        "Le fichier « audit.csv » est en UTF-8 sauf 1 octet(s) invalide(s) (ligne 4) : "
+        "corrigez ces caractères ou enregistrez de nouveau le fichier en UTF-8.")
+
+
+def test_a_cell_longer_than_the_csv_reader_accepts_is_told_in_french() -> None:
+    import csv
+
+    data = ("Titre;Coût\n\"" + "x" * (csv.field_size_limit() + 10) + "\";3\n").encode()
+    with pytest.raises(Invalid, match="a une cellule de plus de .* caractères"):
+        read_table(data, "long.csv", NAMES)
