@@ -259,11 +259,11 @@ class _XlsxExtent(_Extent):
         if len(cells) < all_cells:  # a reference elsewhere than first, or none
             cells = anywhere.findall(data)
         if cells:
-            self.columns = max(self.columns, *map(_column_number, {c for c, _ in cells}))
-            self.rows = max(self.rows, *map(int, {r for _, r in cells}))
+            self.columns = max(self.columns, max(map(_column_number, {c for c, _ in cells})))
+            self.rows = max(self.rows, max(map(int, {r for _, r in cells})))
         rows = row_ref.findall(data)
         if rows:
-            self.rows = max(self.rows, *map(int, set(rows)))
+            self.rows = max(self.rows, max(map(int, set(rows))))
         self.cells += all_cells
         self._unplaced_rows += len(any_row.findall(data)) - len(rows)
         if all_cells > len(cells):  # rare writers omit references: widest row, by row
@@ -281,7 +281,7 @@ class _OdsExtent(_Extent):
     repeated cell up to the last one holding a value."""
 
     def __init__(self) -> None:
-        self._parser = ET.XMLPullParser(events=("start", "end"))
+        self._parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
         self._row = 0  # rows of the current table so far
         self._column = 0  # columns of the current row so far
         self._row_last = 0  # last filled column of the current row
@@ -304,8 +304,10 @@ class _OdsExtent(_Extent):
             raise Invalid("Le classeur ODS est endommagé (XML illisible).") from None
 
     def _events(self) -> None:
-        for event, element in self._parser.read_events():
-            assert isinstance(element, ET.Element)
+        for item in self._parser.read_events():
+            if len(item) != 2 or not isinstance(item[1], ET.Element):
+                continue  # only start and end events are asked for
+            event, element = item[0], item[1]
             tag = element.tag
             if event == "start":
                 if tag == f"{{{_TABLE}}}table":

@@ -123,7 +123,7 @@ def test_a_record_longer_than_the_limit_is_refused_with_its_line(
     lines[40] = "z" * 2_000_000 + ";40"
     path = write(tmp_path, "long.csv", "nom;valeur\n" + "\n".join(lines) + "\n")
     assert _refused(services, dataset, path) == (
-        "long.csv : ligne 42 : un enregistrement de 2.0 Mo dépasse la taille maximale d'une "
+        "long.csv, ligne 42 : un enregistrement de 2.0 Mo dépasse la taille maximale d'une "
         "ligne (1.0 Mo, réglée par PATRIMOINE_MAX_CSV_LINE_BYTES) ; un guillemet est-il mal "
         "fermé ?.")
 

@@ -156,7 +156,7 @@ def test_bad_value_in_a_typed_format_names_the_record(services: Services, datase
 
 
 def test_broken_json(services: Services, dataset: Dataset, tmp_path: Path) -> None:
-    with pytest.raises(Invalid, match="illisible"):
+    with pytest.raises(Invalid, match="fichier JSON invalide à l'octet"):
         load(services, dataset, write(tmp_path, "casse.json", '[{"a": 1}, {"a": '))
 
 

@@ -60,7 +60,7 @@ def test_json_shapes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("absent.csv", None, "Fichier introuvable"),
     ("vide.csv", b"", "aucune colonne"),
-    ("x.json", b"{ pas du json", "Lecture impossible"),
+    ("x.json", b"{ pas du json", "JSON invalide ligne 1, colonne 3"),
     ("x.pdf", b"%PDF", "Format non pris en charge"),
     ("x.xlsx", b"PK\x03\x04 abime", "Lecture impossible"),
     ("x.csv", b"\x00\x01\x02", "pas un fichier texte"),

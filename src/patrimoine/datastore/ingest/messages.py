@@ -13,7 +13,6 @@ import duckdb
 
 log = logging.getLogger("patrimoine.ingest")
 
-_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _MAX_LINE = re.compile(r"Maximum line size of (\d+) bytes exceeded\. Actual Size:\s*(\d+)")
 _JSON_AT = re.compile(r"Malformed JSON in file .*?, at byte (\d+) in (?:record/value|line) (\d+)"
                       r": ([^.]*)")
@@ -33,11 +32,10 @@ def mb(n: int) -> str:
 
 
 def french(exc: BaseException, what: str = "fichier") -> str:
-    """A French sentence for a DuckDB error met reading `what` (« fichier JSON »…)."""
+    """A French sentence for a DuckDB error met reading `what` (« fichier JSON »…); the CSV
+    line, when DuckDB gives one, is for the caller to add."""
     message = str(exc)
     log.info("reading refused by DuckDB: %s", message.splitlines()[0] if message else exc)
-    line = _LINE.search(message)
-    at = f"ligne {line.group(1)} : " if line else ""
     if isinstance(exc, duckdb.OutOfMemoryException) or "Out of Memory" in message:
         return ("la mémoire réservée au chargement ne suffit pas pour ce fichier ; découpez-le "
                 "ou enregistrez-le en CSV")
@@ -45,13 +43,13 @@ def french(exc: BaseException, what: str = "fichier") -> str:
         return "le chargement a été interrompu ; réessayez"
     if found := _MAX_LINE.search(message):
         limit, actual = map(int, found.groups())
-        return (f"{at}un enregistrement de {mb(actual)} dépasse la taille maximale d'une ligne "
+        return (f"un enregistrement de {mb(actual)} dépasse la taille maximale d'une ligne "
                 f"({mb(limit)}, réglée par PATRIMOINE_MAX_CSV_LINE_BYTES) ; un guillemet "
                 "est-il mal fermé ?")
     if "unterminated quote" in message:
-        return f"{at}un guillemet ouvert n'est jamais refermé"
+        return "un guillemet ouvert n'est jamais refermé"
     if "Invalid unicode" in message or "not utf-8" in message:
-        return f"{at}caractères invalides en UTF-8 ; précisez l'encodage du fichier"
+        return "caractères invalides en UTF-8 ; précisez l'encodage du fichier"
     if found := _JSON_AT.search(message):
         byte, record, problem = found.groups()
         return (f"{what} invalide à l'octet {byte} de l'enregistrement {record} "
@@ -60,10 +58,10 @@ def french(exc: BaseException, what: str = "fichier") -> str:
         return f"{what} imbriqué sur plus de {found.group(1)} niveaux"
     if found := _CONVERT.search(message):
         value, type_ = found.groups()
-        return (f"{at}la valeur « {value[:200]} » n'est pas du type attendu "
+        return (f"la valeur « {value[:200]} » n'est pas du type attendu "
                 f"({_TYPES.get(type_, type_.lower())})")
     if "No magic bytes" in message or "not a Parquet file" in message.lower():
         return f"{what} endommagé ou d'un autre format"
     if isinstance(exc, duckdb.IOException) or "IO Error" in message:
-        return f"{at}{what} introuvable ou illisible"
-    return f"{at}{what} d'une forme inattendue (erreur de lecture)"
+        return f"{what} introuvable ou illisible"
+    return f"{what} d'une forme inattendue (erreur de lecture)"

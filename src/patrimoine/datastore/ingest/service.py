@@ -321,7 +321,7 @@ def _translate(exc: Exception, plan: IngestPlan, raw: sources.RawSource,
         expected, found = counts.groups()
         return Invalid(f"{name}{at_line} : {found} champs alors que l'en-tête en compte "
                        f"{expected}.")
-    return Invalid(f"{name} : {messages.french(exc)}.")
+    return Invalid(f"{name}{at_line} : {messages.french(exc)}.")
 
 
 def ingest(
