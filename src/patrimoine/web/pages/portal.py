@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from patrimoine.access.permissions import is_public
 from patrimoine.access.principal import Principal
 from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
@@ -353,7 +354,7 @@ def chart_spec(request: Request, slug: str, session: SessionDep,
                              "errors": exc.errors}, status_code=exc.status)
     spec = data.vega_lite_spec(chart, dataset.title)
     return JSONResponse(spec, headers={"Cache-Control": "public, max-age=60"
-                                       if dataset.access_level == "open" else "private"})
+                                       if is_public(dataset) else "private"})
 
 
 @router.get("/datasets/{slug}/telecharger")
