@@ -16,8 +16,9 @@ Rules, in words:
   dataset's organisation (the owners of the decision to share); its DPO sees them (to check
   purposes and durations) but does not grant: the DPO advises and controls, and would
   otherwise control their own decisions;
-- the audit log is read by instance administrators, and by the administrators and DPOs of
-  an organisation (the log is one chain for the whole instance);
+- the audit log is read by instance administrators (every entry), and by the administrators
+  and DPOs of an organisation (the entries about their organisations only; the log is one
+  chain for the whole instance, checked whole, but they are told nothing of others' entries);
 - administrators and chief data officers change every dataset of their organisation,
   referents those of their department (or of the whole organisation when they name none);
 - administrators and chief data officers publish datasets of their organisation as open data;
@@ -110,6 +111,13 @@ def can_view_grants(p: Principal, dataset: Dataset) -> bool:
 
 def can_read_audit(p: Principal) -> bool:
     return p.is_superadmin or any(p.has_role(o, Role.ADMINISTRATOR, Role.DPO) for o in p.roles)
+
+
+def audit_organisations(p: Principal) -> list[int] | None:
+    """The organisations whose audit entries p reads; None means every entry."""
+    if p.is_superadmin:
+        return None
+    return sorted(o for o in p.roles if p.has_role(o, Role.ADMINISTRATOR, Role.DPO))
 
 
 def readable_datasets(p: Principal) -> ColumnElement[bool]:
