@@ -44,11 +44,6 @@ from patrimoine.web.templating import markdown, render
 
 router = APIRouter(include_in_schema=False)
 
-# Portal pages may only be framed by the portal itself; embeds by any site.
-PAGE_HEADERS = {"Content-Security-Policy": "frame-ancestors 'self'",
-                "X-Frame-Options": "SAMEORIGIN", "Referrer-Policy": "same-origin"}
-EMBED_HEADERS = {"Content-Security-Policy": "frame-ancestors *",
-                 "Referrer-Policy": "no-referrer"}
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 ANONYMOUS = Principal.anonymous()
@@ -56,9 +51,7 @@ ORGANISATION_LATEST = 20
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Any:
-    response = render(request, template, context, status=status)
-    response.headers.update(PAGE_HEADERS)
-    return response
+    return render(request, template, context, status=status)
 
 
 def _base_url(request: Request) -> str:
@@ -452,9 +445,8 @@ def robots(request: Request) -> Response:
 
 
 def _embed(request: Request, template: str, context: dict[str, Any]) -> Any:
-    response = render(request, template, context)
-    response.headers.update(EMBED_HEADERS)
-    return response
+    # Framed by any site: web/security.py lets /embed/ pages be.
+    return render(request, template, context)
 
 
 @router.get("/embed/datasets/{slug}/chart")
