@@ -50,6 +50,9 @@ from patrimoine.retention import service as retention_rules
 
 SYSTEM = Principal.system("tests")
 PASSWORD = "mot-de-passe-solide"
+# Readable by anyone (access.permissions.is_public): open and published.
+PUBLIC: dict[str, Any] = {"access_level": AccessLevel.OPEN,
+                          "lifecycle_stage": LifecycleStage.PUBLISHED}
 DATASETS_API = "/api/v1/datasets"
 
 

@@ -51,8 +51,13 @@ def page(browser: Any) -> Iterator[Any]:
                                   viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # Whatever a test does, the pages must work under the Content-Security-Policy.
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert not violations, violations
 
 
 def login(page: Any, base_url: str, email: str, password: str) -> None:

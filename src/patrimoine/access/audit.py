@@ -1,4 +1,9 @@
-"""Append-only audit log; each entry's hash covers the previous one, so edits show."""
+"""Append-only audit log; each entry's hash covers the previous one, so edits show.
+
+Each entry names the organisation it is about (`organisation_id`: the caller's, or derived
+from the target: a dataset, an organisation, a department); readers who are not instance
+administrators see only their organisations' entries (`permissions.audit_organisations`).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from patrimoine.access.models import AuditEvent
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid
+from patrimoine.inventory.models import Dataset, Department
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 7_316_420  # serialises chain appends across processes on PostgreSQL
@@ -50,12 +56,25 @@ def lock_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
 
 
+def _organisation_of(session: Session, target: str) -> int | None:
+    kind, _, key = target.partition(":")
+    if kind == "dataset":
+        return session.scalar(select(Dataset.organisation_id)
+                              .where(or_(Dataset.uid == key, Dataset.slug == key)).limit(1))
+    if kind in ("organisation", "department") and key.isdigit():
+        return int(key) if kind == "organisation" else session.scalar(
+            select(Department.organisation_id).where(Department.id == int(key)))
+    return None
+
+
 def record(
     session: Session,
     principal: Principal,
     action: str,
     target: str,
     details: dict[str, Any] | None = None,
+    *,
+    organisation_id: int | None = None,
 ) -> AuditEvent:
     # The chain tip is read once per transaction: after the first append this transaction
     # holds the lock (PostgreSQL advisory lock, SQLite's write lock), so no one else appends.
@@ -75,6 +94,8 @@ def record(
         target=target,
         details=json.loads(json.dumps(details or {}, default=str)),
         prev_hash=prev_hash,
+        organisation_id=(organisation_id if organisation_id is not None
+                         else _organisation_of(session, target)),
     )
     event.hash = _digest(prev_hash, event)
     session.add(event)  # flushed with the rest of the unit of work
@@ -87,10 +108,12 @@ class ChainReport:
     checked: int
     broken_at: int | None
     reason: str | None
+    # The chain breaks at an entry the reader does not see (scoped()).
+    broken_elsewhere: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.broken_at is None
+        return self.broken_at is None and not self.broken_elsewhere
 
 
 def verify(session: Session) -> ChainReport:
@@ -103,6 +126,25 @@ def verify(session: Session) -> ChainReport:
             return ChainReport(count, event.id, "contenu de l'entrée modifié")
         prev_hash = event.hash
     return ChainReport(count, None, None)
+
+
+def scoped(session: Session, report: ChainReport, organisations: Collection[int] | None
+           ) -> ChainReport:
+    """What a reader of `organisations`' entries (None: every entry) is told of a check of the
+    whole chain: whether it holds, how many of their entries it covers, and where it breaks
+    only when that entry is theirs."""
+    if organisations is None:
+        return report
+    checked = int(session.scalar(select(func.count()).select_from(AuditEvent)
+                                 .where(*_in_scope(organisations))) or 0)
+    if report.ok:
+        return ChainReport(checked, None, None)
+    broken = session.get(AuditEvent, report.broken_at) if report.broken_at else None
+    if broken is not None and broken.organisation_id in organisations:
+        return ChainReport(checked, report.broken_at, report.reason)
+    return ChainReport(checked, None, "la chaîne est rompue à une entrée qui ne concerne pas "
+                       "vos organisations : prévenez l'administrateur de l'instance",
+                       broken_elsewhere=True)
 
 
 # ------------------------------------------------------------------------- anchor
@@ -213,14 +255,20 @@ def _prefix(column: Any, value: str, separators: str) -> Any:
     return column == value
 
 
+def _in_scope(organisations: Collection[int] | None) -> list[Any]:
+    return [] if organisations is None else [AuditEvent.organisation_id.in_(list(organisations))]
+
+
 def list_events(session: Session, filters: EventFilters, *, limit: int = 50,
-                offset: int = 0) -> tuple[list[AuditEvent], int]:
-    """Entries matching the filters, newest first, and how many match in all."""
+                offset: int = 0, organisations: Collection[int] | None = None
+                ) -> tuple[list[AuditEvent], int]:
+    """Entries matching the filters, newest first, and how many match in all; with
+    `organisations`, only the entries about them (None: every entry)."""
     if not 1 <= limit <= 1000:
         raise Invalid("La taille de page doit être comprise entre 1 et 1000.")
     if offset < 0:
         raise Invalid("Le décalage (offset) ne peut pas être négatif.")
-    conditions = []
+    conditions = _in_scope(organisations)
     if filters.target:
         conditions.append(_prefix(AuditEvent.target, filters.target.strip(), ":"))
     if filters.action:

@@ -1,5 +1,5 @@
-"""Accounts, their roles per organisation, API tokens, the audit log, and the counters of the
-registers' references (access/registers.py)."""
+"""Accounts, their roles per organisation, API tokens, web sessions, failed logins, the audit
+log, and the counters of the registers' references (access/registers.py)."""
 
 from __future__ import annotations
 
@@ -104,6 +104,37 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     note: Mapped[str | None] = mapped_column(Text)
+    # The organisation the entry is about, which scopes who reads it (permissions.
+    # audit_organisations); None for the instance and the accounts. Derived from the target
+    # (and filled in for older entries by a migration), hence outside the hash.
+    organisation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class AccountSession(Base):
+    """A web login, ended on the server by signing out or by a password change. The cookie
+    holds the session's secret; only its SHA-256 is stored."""
+
+    __tablename__ = "account_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"),
+                                            index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class LoginFailure(Base):
+    """One failed login, counted per account name and per source address (access/throttle.py).
+    The name is kept as typed (folded), whether an account has it or not."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # "account" (the address typed) or "address" (the client's IP address).
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
 
 
 class RegisterCounter(Base):

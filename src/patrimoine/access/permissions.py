@@ -2,8 +2,11 @@
 
 Rules, in words:
 - an instance administrator may do everything;
-- anyone, anonymous included, reads open datasets;
-- members of an organisation (partners excepted) read its internal datasets;
+- anyone, anonymous included, reads the public datasets: open *and* published (`is_public`),
+  which only someone allowed to publish makes them (inventory.service checks it on every
+  change of access level or stage); nothing else makes a dataset public;
+- members of an organisation (partners excepted) read its internal datasets, and its open
+  datasets that are not published (yet, or any more);
 - restricted datasets are read by the organisation's administrators, chief data officers and
   DPOs, and by the referents and agents of the dataset's department; beyond them, by the
   holders of an active grant (grants/): an account, every member of an organisation, or a
@@ -13,8 +16,9 @@ Rules, in words:
   dataset's organisation (the owners of the decision to share); its DPO sees them (to check
   purposes and durations) but does not grant: the DPO advises and controls, and would
   otherwise control their own decisions;
-- the audit log is read by instance administrators, and by the administrators and DPOs of
-  an organisation (the log is one chain for the whole instance);
+- the audit log is read by instance administrators (every entry), and by the administrators
+  and DPOs of an organisation (the entries about their organisations only; the log is one
+  chain for the whole instance, checked whole, but they are told nothing of others' entries);
 - administrators and chief data officers change every dataset of their organisation,
   referents those of their department (or of the whole organisation when they name none);
 - administrators and chief data officers publish datasets of their organisation as open data;
@@ -54,12 +58,28 @@ def grant_clause(p: Principal, at: datetime | None = None) -> ColumnElement[bool
                 DatasetGrant.valid_until > at, or_(*grantee))
 
 
+def is_public(dataset: Dataset) -> bool:
+    """Whether anyone, anonymous included, reads the dataset: open and published."""
+    return is_public_state(dataset.access_level, dataset.lifecycle_stage)
+
+
+def is_public_state(access_level: AccessLevel, stage: LifecycleStage) -> bool:
+    """is_public() of values about to be written (an entry being created or edited)."""
+    return access_level == AccessLevel.OPEN and stage == LifecycleStage.PUBLISHED
+
+
+def public_datasets() -> ColumnElement[bool]:
+    """The SQL form of is_public."""
+    return and_(Dataset.access_level == AccessLevel.OPEN,
+                Dataset.lifecycle_stage == LifecycleStage.PUBLISHED)
+
+
 def reads_by_role(p: Principal, dataset: Dataset) -> bool:
     """Whether p reads the dataset through a role (every row, every column), no grant needed."""
-    if p.is_superadmin or dataset.access_level == AccessLevel.OPEN:
+    if p.is_superadmin or is_public(dataset):
         return True
     org = dataset.organisation_id
-    if dataset.access_level == AccessLevel.INTERNAL:
+    if dataset.access_level in (AccessLevel.INTERNAL, AccessLevel.OPEN):
         return p.has_role(org, *STAFF)
     if p.has_role(org, *MANAGERS, Role.DPO):
         return True
@@ -93,15 +113,23 @@ def can_read_audit(p: Principal) -> bool:
     return p.is_superadmin or any(p.has_role(o, Role.ADMINISTRATOR, Role.DPO) for o in p.roles)
 
 
+def audit_organisations(p: Principal) -> list[int] | None:
+    """The organisations whose audit entries p reads; None means every entry."""
+    if p.is_superadmin:
+        return None
+    return sorted(o for o in p.roles if p.has_role(o, Role.ADMINISTRATOR, Role.DPO))
+
+
 def readable_datasets(p: Principal) -> ColumnElement[bool]:
     """The SQL form of can_read_dataset, for lists, search and statistics."""
     if p.is_superadmin:
         return true()
-    clauses: list[ColumnElement[bool]] = [Dataset.access_level == AccessLevel.OPEN]
+    clauses: list[ColumnElement[bool]] = [public_datasets()]
     staff_orgs = [o for o in p.roles if p.has_role(o, *STAFF)]
     if staff_orgs:
+        # Internal datasets, and open ones not published: their organisation's staff.
         clauses.append(
-            and_(Dataset.access_level == AccessLevel.INTERNAL,
+            and_(Dataset.access_level.in_((AccessLevel.INTERNAL, AccessLevel.OPEN)),
                  Dataset.organisation_id.in_(staff_orgs))
         )
     wide = [o for o in p.roles if p.has_role(o, *MANAGERS, Role.DPO)]

@@ -227,4 +227,5 @@ def record(session: Session, principal: Principal, register: Register, entry: An
     if changes is not None:
         facts["fields"] = sorted(changes)
     audit.record(session, principal, f"{register.audit}.{action}",
-                 f"{register.table}:{getattr(entry, register.key)}", {**facts, **details})
+                 f"{register.table}:{getattr(entry, register.key)}", {**facts, **details},
+                 organisation_id=register.organisation(entry))

@@ -1,17 +1,22 @@
-"""Accounts, passwords, memberships and API tokens."""
+"""Accounts, passwords, memberships, web sessions and API tokens.
+
+A web session lives in the database (`AccountSession`): the signed cookie holds only its
+secret, so signing out, or changing a password, ends it for every server process at once.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from patrimoine.access.models import Account, ApiToken, Membership, Role
+from patrimoine.access.models import Account, AccountSession, ApiToken, Membership, Role
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Conflict, Invalid, NotFound
 
@@ -97,6 +102,67 @@ def get_account(session: Session, account_id: int) -> Account:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------- web sessions
+
+
+def open_session(session: Session, account: Account, max_age_seconds: int) -> str:
+    """Start a web session; return its secret (for the cookie, never stored)."""
+    secret = secrets.token_urlsafe(32)
+    at = now()
+    # Sessions past their end are removed as new ones begin.
+    session.execute(delete(AccountSession).where(AccountSession.expires_at <= at))
+    session.add(AccountSession(account_id=account.id, secret_hash=_token_hash(secret),
+                               created_at=at, expires_at=at + timedelta(seconds=max_age_seconds)))
+    session.flush()
+    return secret
+
+
+def account_for_session(session: Session, secret: str) -> Account | None:
+    """The active account of a web session still open, else None."""
+    row = session.scalar(select(AccountSession).where(
+        AccountSession.secret_hash == _token_hash(secret), AccountSession.expires_at > now()))
+    if row is None:
+        return None
+    account = session.get(Account, row.account_id)
+    return account if account is not None and account.is_active else None
+
+
+def close_session(session: Session, secret: str) -> None:
+    session.execute(delete(AccountSession)
+                    .where(AccountSession.secret_hash == _token_hash(secret)))
+
+
+def close_sessions(session: Session, account: Account, *, keep: str | None = None) -> int:
+    """End every web session of the account but the one whose secret is `keep`; return how
+    many were ended."""
+    query = delete(AccountSession).where(AccountSession.account_id == account.id)
+    if keep is not None:
+        query = query.where(AccountSession.secret_hash != _token_hash(keep))
+    return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def set_password(session: Session, account: Account, password: str, *,
+                 keep_session: str | None = None) -> int:
+    """Give the account a new password and end its other web sessions (all of them without
+    `keep_session`); return how many were ended. API tokens stay valid: they are separate
+    credentials, each revoked on its own (see active_token_count)."""
+    check_password_strength(password)
+    account.password_hash = hash_password(password)
+    return close_sessions(session, account, keep=keep_session)
+
+
+def check_password(account: Account, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(account.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def active_token_count(session: Session, account: Account) -> int:
+    return int(session.scalar(select(func.count()).select_from(ApiToken).where(
+        ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))) or 0)
 
 
 def create_api_token(session: Session, account: Account, name: str) -> tuple[ApiToken, str]:

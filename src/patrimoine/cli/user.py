@@ -72,8 +72,12 @@ def set_password(
         account = session.scalar(select(Account).where(Account.email == email.strip().lower()))
         if account is None:
             raise NotFound(f"Aucun compte pour l'adresse « {email} ».")
-        account.password_hash = accounts.hash_password(password)
+        ended = accounts.set_password(session, account, password)
+        tokens = accounts.active_token_count(session, account)
         audit.record(session, Principal.system("ligne de commande"), "account.set_password",
-                     f"account:{account.id}", {"email": account.email})
+                     f"account:{account.id}", {"email": account.email, "sessions_ended": ended})
     svc.db.dispose()
-    console.print(f"Mot de passe défini pour {account.email}.")
+    console.print(f"Mot de passe défini pour {account.email}. Sessions web fermées : {ended}.")
+    if tokens:
+        console.print(f"Ses jetons d'API ({tokens}) restent valides : le titulaire les révoque "
+                      "depuis « Mon compte » (/admin/compte) s'ils ont pu être exposés.")

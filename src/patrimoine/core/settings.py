@@ -36,6 +36,21 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure (set when served over HTTPS)."
     )
+    login_failures_per_account: int = Field(
+        default=5, ge=1,
+        description="Failed logins with one account name, within the window, after which "
+                    "that name's logins are refused until the window has passed.",
+    )
+    login_failures_per_address: int = Field(
+        default=30, ge=1,
+        description="Failed logins from one client address (whatever the names tried), within "
+                    "the window, after which logins from it are refused (higher than per "
+                    "account: several people may share an address).",
+    )
+    login_failure_window_seconds: int = Field(
+        default=15 * 60, ge=60,
+        description="The window over which failed logins are counted, and how long a lock lasts.",
+    )
     small_count_threshold: int = Field(default=11, ge=1, description="Counts below this are suppressed from published aggregates (statistical secrecy).")  # noqa: E501
     map_tiles: str = Field(
         default="",

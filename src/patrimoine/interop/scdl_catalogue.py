@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from patrimoine.access.permissions import readable_datasets
+from patrimoine.access.permissions import is_public, readable_datasets
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.core.tabular import Row, Table
@@ -37,7 +37,7 @@ from patrimoine.core.text import key
 from patrimoine.core.vocabulary import label
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import audit_sheet, importer
-from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
+from patrimoine.inventory.models import Dataset, UpdateFrequency
 from patrimoine.standards import schemas
 
 SCHEMA_NAME = "catalogue-donnees"
@@ -166,7 +166,7 @@ def row_of(dataset: Dataset, versions: tuple[DatasetVersion, DatasetVersion] | N
     kept = (dataset.extra or {}).get(EXTRA_KEY) or {}
     keywords = ",".join(k.replace(",", " ") for k in (dataset.keywords or []))
     url = str(kept.get("url") or "")
-    if public_url and dataset.access_level == AccessLevel.OPEN:
+    if public_url and is_public(dataset):
         url = f"{public_url.rstrip('/')}/datasets/{dataset.slug}"
     formats = OFFERED_FORMATS if versions else str(kept.get("format") or UNKNOWN_FORMAT)
     contact = dataset.contact_email or ""

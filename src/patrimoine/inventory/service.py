@@ -20,6 +20,7 @@ from patrimoine.access.permissions import (
     can_edit_in,
     can_publish_in,
     can_read_dataset,
+    is_public_state,
     require,
 )
 from patrimoine.access.principal import Principal
@@ -288,17 +289,13 @@ def update_dataset(
     return changes
 
 
-def _is_public(access_level: AccessLevel, stage: LifecycleStage) -> bool:
-    return access_level == AccessLevel.OPEN and stage == LifecycleStage.PUBLISHED
-
-
 def _check_opening(principal: Principal, organisation_id: int, dataset: Dataset | None,
                    data: DatasetInput) -> None:
     """Making an entry open and published puts it on the portal: that is a publication,
     the chief data officer's or an administrator's decision (permissions.can_publish)."""
-    if not _is_public(data.access_level, data.lifecycle_stage):
+    if not is_public_state(data.access_level, data.lifecycle_stage):
         return
-    if dataset is not None and _is_public(dataset.access_level, dataset.lifecycle_stage):
+    if dataset is not None and is_public_state(dataset.access_level, dataset.lifecycle_stage):
         return
     if can_publish_in(principal, organisation_id):
         return

@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
-from patrimoine.access.permissions import can_edit_dataset, can_view_findings
+from patrimoine.access.permissions import can_edit_dataset, can_view_findings, is_public
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import NotFound
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.inventory.models import Dataset
 from patrimoine.protection.findings import service
 from patrimoine.protection.findings.models import (
     DISMISSALS,
@@ -155,9 +155,9 @@ def stays_closed(session: Session, version: DatasetVersion) -> bool:
 
 
 def gated(principal: Principal, dataset: Dataset) -> bool:
-    """Whether `principal` reads `dataset` through the gate: an open dataset read by anyone
+    """Whether `principal` reads `dataset` through the gate: a public dataset read by anyone
     but its editors and its DPO (who see every version)."""
-    return dataset.access_level == AccessLevel.OPEN and not can_edit_dataset(
+    return is_public(dataset) and not can_edit_dataset(
         principal, dataset) and not can_view_findings(principal, dataset)
 
 

@@ -28,7 +28,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
-from patrimoine.access.permissions import can_edit_dataset, can_publish, can_read_dataset, require
+from patrimoine.access.permissions import (
+    can_edit_dataset,
+    can_publish,
+    can_read_dataset,
+    is_public,
+    require,
+)
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid
@@ -68,11 +74,6 @@ def open_licence_id(text: str | None) -> str | None:
     """The id of the open licence `text` names (etalab-2.0 or ODbL-1.0), else None."""
     found = licence(text)
     return found.id if found is not None and found.id in OPEN_LICENCES else None
-
-
-def is_public(dataset: Dataset) -> bool:
-    return (dataset.access_level == AccessLevel.OPEN
-            and dataset.lifecycle_stage == LifecycleStage.PUBLISHED)
 
 
 def missing_metadata(dataset: Dataset, latest: DatasetVersion | None) -> list[str]:

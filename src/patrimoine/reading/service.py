@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
-from patrimoine.access.permissions import can_read_dataset
+from patrimoine.access.permissions import can_read_dataset, is_public
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.core.settings import Settings
@@ -53,7 +53,7 @@ from patrimoine.datastore.engine import (
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.grants.service import ReadScope, read_scope
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.inventory.models import Dataset
 from patrimoine.protection import gate
 from patrimoine.protection.findings import disclosure
 
@@ -194,7 +194,7 @@ def _find(session: Session, principal: Principal, dataset: Dataset | str) -> Dat
 
 def _audit(session: Session, principal: Principal, dataset: Dataset, purpose: Purpose,
            number: int | None, scope: ReadScope | None) -> None:
-    if dataset.access_level == AccessLevel.OPEN:
+    if is_public(dataset):
         return
     details: dict[str, Any] = {"version": number, "query": purpose.query,
                                "path": purpose.path}

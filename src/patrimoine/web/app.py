@@ -37,6 +37,7 @@ from patrimoine.web.pages import admin_retention as pages_retention
 from patrimoine.web.pages import admin_standards as pages_standards
 from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import portal as pages_portal
+from patrimoine.web.security import SecurityHeaders
 from patrimoine.web.templating import make_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(HeadAsGet)  # outermost: HEAD runs every route as its GET
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

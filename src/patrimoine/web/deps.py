@@ -17,6 +17,9 @@ from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services
 from patrimoine.core.errors import Forbidden, Unauthenticated
 
+# The signed cookie holds the secret of the web session (access.service.open_session).
+SESSION_KEY = "sid"
+
 
 def services(request: Request) -> Services:
     return request.app.state.services
@@ -70,11 +73,12 @@ def _principal(request: Request, session: Session) -> Principal:
             raise Unauthenticated("Jeton d'API invalide ou révoqué.")
         principal = Principal.of(account)
         request.state.via_token = True
-    elif (account_id := request.session.get("account_id")) is not None:
-        try:
-            principal = Principal.of(accounts.get_account(session, int(account_id)))
-        except Exception:
+    elif (secret := request.session.get(SESSION_KEY)) is not None:
+        account = accounts.account_for_session(session, str(secret))
+        if account is None:  # signed out, password changed, expired: anonymous from now on
             request.session.clear()
+        else:
+            principal = Principal.of(account)
     request.state.principal = principal
     return principal
 
@@ -85,7 +89,7 @@ async def current_principal(request: Request, session: SessionDep) -> Principal:
     if cached is not None:
         return cached
     if not request.headers.get("authorization", "").lower().startswith("bearer ") \
-            and request.session.get("account_id") is None:
+            and request.session.get(SESSION_KEY) is None:
         principal = Principal.anonymous()
         request.state.principal = principal
         return principal

@@ -52,7 +52,9 @@ def test_permissions_by_role_and_access_level(db: Database) -> None:
     with db.unit_of_work() as s:
         ville, ccas = f.organisation(s, "Ville"), f.organisation(s, "CCAS")
         si, rh = f.department(s, ville, "SI"), f.department(s, ville, "RH")
-        open_ = f.dataset(s, ville, "Ouvert", si, access_level=AccessLevel.OPEN)
+        open_ = f.dataset(s, ville, "Ouvert", si, **f.PUBLIC)
+        # Open but not published: nobody outside the organisation reads it.
+        draft = f.dataset(s, ville, "Ouvert non publié", si, access_level=AccessLevel.OPEN)
         internal = f.dataset(s, ville, "Interne", si, access_level=AccessLevel.INTERNAL)
         restricted_si = f.dataset(s, ville, "Restreint SI", si, access_level=AccessLevel.RESTRICTED)
         restricted_rh = f.dataset(s, ville, "Restreint RH", rh, access_level=AccessLevel.RESTRICTED)
@@ -64,12 +66,12 @@ def test_permissions_by_role_and_access_level(db: Database) -> None:
         partner = Principal.of(f.account(s, "p@asso.fr", roles=[(ville, Role.PARTNER, None)]))
         anon = Principal.anonymous()
 
-        everything = [open_, internal, restricted_si, restricted_rh]
+        everything = [open_, draft, internal, restricted_si, restricted_rh]
         assert [d.title for d in everything if can_read_dataset(anon, d)] == ["Ouvert"]
         assert [d.title for d in everything if can_read_dataset(partner, d)] == ["Ouvert"]
         assert [d.title for d in everything if can_read_dataset(other, d)] == ["Ouvert"]
         assert [d.title for d in everything if can_read_dataset(referent, d)] == [
-            "Ouvert", "Interne", "Restreint SI"]
+            "Ouvert", "Ouvert non publié", "Interne", "Restreint SI"]
         assert all(can_read_dataset(cdo, d) for d in everything)
         assert can_edit_dataset(referent, restricted_si)
         assert not can_edit_dataset(referent, restricted_rh)

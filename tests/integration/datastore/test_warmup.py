@@ -22,7 +22,7 @@ from patrimoine.datastore.engine import CACHE_DIR
 from patrimoine.datastore.ingest import ingest
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.inventory.models import Dataset
 from patrimoine.protection.findings import service as findings
 from patrimoine.web.app import create_app
 from patrimoine.web.layout_warmer import LayoutWarmer, startup_versions
@@ -82,7 +82,7 @@ def test_start_up_order_newest_data_first_and_the_public_version(
     with warm_services.db.unit_of_work() as s:
         entry = s.get(Dataset, opened)
         assert entry is not None
-        data = inventory.dataset_input(entry).model_copy(update={"access_level": AccessLevel.OPEN})
+        data = inventory.dataset_input(entry).model_copy(update=factories.PUBLIC)
         inventory.update_dataset(s, SYSTEM, entry, data)
         findings.ensure_scanned(s, warm_services.settings, s.get(DatasetVersion, clean.id))
     with warm_services.db.session() as s:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
 from patrimoine.access.models import Account, AuditEvent, Role
+from patrimoine.access.permissions import public_datasets
 from patrimoine.access.principal import Principal
 from patrimoine.core.db import Database
 from patrimoine.core.errors import Conflict
@@ -238,12 +239,11 @@ def _check_login_and_visibility(db: Database, client: TestClient,
     assert r.status_code == 303, r.text
     assert client.get("/api/v1/me").json()["email"] == referent
     client.cookies.clear()
-    # Anonymous visitors see the open entries only.
+    # Anonymous visitors see the public entries only: open and published.
     listing = client.get("/api/v1/datasets").json()
     with db.session() as session:
-        open_ = session.scalar(select(func.count(Dataset.id))
-                               .where(Dataset.access_level == AccessLevel.OPEN))
-    assert listing["total"] == open_
+        public = session.scalar(select(func.count(Dataset.id)).where(public_datasets()))
+    assert listing["total"] == public
 
 
 def test_load_refuses_a_store_that_has_organisations(db: Database) -> None:

@@ -23,7 +23,7 @@ from patrimoine.core.settings import Settings
 from patrimoine.grants import service as grants
 from patrimoine.grants.models import DatasetGrant, GranteeKind
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.inventory.models import Dataset
 from tests import factories as f
 from tests.factories import EQUIPEMENTS_COLUMNS, EQUIPEMENTS_SQL, GRANTS_SLUG, GrantsWorld, login
 
@@ -95,7 +95,7 @@ def test_grants_are_checked_when_given(db: Database, world: GrantsWorld) -> None
             grants.create_grant(s, cdo, dataset_of(s), grants.GrantInput(
                 GranteeKind.ACCOUNT, "alice@autre.fr", "  ", now() + timedelta(days=1)))
         assert purpose.value.errors[0].startswith("Finalité : indiquez pourquoi")
-        opened = f.dataset(s, f.organisation(s), "Ouvert", access_level=AccessLevel.OPEN)
+        opened = f.dataset(s, f.organisation(s), "Ouvert", **f.PUBLIC)
         with pytest.raises(Invalid, match="Seuls les jeux de données à accès restreint"):
             grants.create_grant(s, cdo, opened, grants.GrantInput(
                 GranteeKind.ACCOUNT, "alice@autre.fr", "x", now() + timedelta(days=1)))

@@ -13,10 +13,11 @@ from patrimoine.bootstrap import Services
 from patrimoine.core.errors import NotFound
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.inventory.models import Dataset
 from patrimoine.protection import gate
 from patrimoine.protection.findings import service as findings
 from patrimoine.protection.findings.models import ACCEPTED, CONFIRMED, PersonalDataScan
+from tests import factories
 from tests.factories import SYSTEM, load, persons_world
 
 CLEAN = "commune,equipement,places\nOrléans,Piscine du Lac,120\nOlivet,Gymnase,80\n"
@@ -36,7 +37,7 @@ def test_one_query_readers_follow_the_gate(services: Services, tmp_path: Path) -
     with services.db.unit_of_work() as s:
         entry = s.get(Dataset, world.dataset.id)
         assert entry is not None
-        data = inventory.dataset_input(entry).model_copy(update={"access_level": AccessLevel.OPEN})
+        data = inventory.dataset_input(entry).model_copy(update=factories.PUBLIC)
         inventory.update_dataset(s, SYSTEM, entry, data)
 
     with services.db.unit_of_work() as s:

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from patrimoine.bootstrap import Services
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.inventory.models import Dataset
 from patrimoine.protection.findings import anonymise
-from tests.factories import SYSTEM, load, persons_csv, persons_world
+from tests.factories import PUBLIC, SYSTEM, load, persons_csv, persons_world
 
 CLEAN = "commune,equipement,places\nOrléans,Piscine du Lac,120\nOlivet,Gymnase,80\n"
 
@@ -19,7 +19,7 @@ CLEAN = "commune,equipement,places\nOrléans,Piscine du Lac,120\nOlivet,Gymnase,
 def _open(services: Services, dataset: Dataset) -> None:
     with services.db.unit_of_work() as s:
         entry = s.get(Dataset, dataset.id)
-        data = inventory.dataset_input(entry).model_copy(update={"access_level": AccessLevel.OPEN})
+        data = inventory.dataset_input(entry).model_copy(update=PUBLIC)
         inventory.update_dataset(s, SYSTEM, entry, data)
 
 

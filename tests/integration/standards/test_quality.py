@@ -13,7 +13,7 @@ from patrimoine.bootstrap import Services
 from patrimoine.charter import quality
 from patrimoine.core.clock import now
 from patrimoine.datastore.versions import get_version, version_path
-from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
+from patrimoine.inventory.models import Dataset, UpdateFrequency
 from patrimoine.standards import validation
 from tests import factories
 from tests.conftest import Cli
@@ -66,7 +66,7 @@ def test_a_well_kept_dataset_and_what_lowers_it(services: Services, tmp_path: Pa
         dataset = factories.dataset(
             session, org, "Équipements sportifs", description=LONG, licence="Licence Ouverte",
             spatial_coverage="Troyes", temporal_start=date(2020, 1, 1),
-            update_frequency=UpdateFrequency.ANNUAL, access_level=AccessLevel.OPEN)
+            update_frequency=UpdateFrequency.ANNUAL, **factories.PUBLIC)
         validation.declare_schema(session, SYSTEM, dataset, descriptor=DESCRIBED_SCHEMA)
     load(services, dataset, write(tmp_path, "equipements.csv", DATA))
     with services.db.unit_of_work() as session:
@@ -136,7 +136,7 @@ def test_bands_and_catalog_average(services: Services) -> None:
         rich = factories.dataset(
             session, org, "Riche", description=LONG, licence="ODbL", spatial_coverage="Troyes",
             temporal_start=date(2024, 1, 1), update_frequency=UpdateFrequency.IRREGULAR,
-            access_level=AccessLevel.OPEN)
+            **factories.PUBLIC)
         rich.extra = {"documentation": "https://doc.example.fr"}
         bare = factories.dataset(session, org, "Pauvre")
         scores = quality.quality_scores(session, [rich, bare])
@@ -157,7 +157,7 @@ def test_api_quality(services: Services, client: TestClient) -> None:
     with services.db.unit_of_work() as session:
         org = factories.organisation(session)
         open_ = factories.dataset(session, org, "Ouvert", description=LONG,
-                                  access_level=AccessLevel.OPEN)
+                                  **factories.PUBLIC)
         closed = factories.dataset(session, org, "Interne")
     body = client.get(f"/api/v1/datasets/{open_.slug}/quality").json()
     assert body["dataset"] == open_.slug and body["value"] == round(100 / 11)

@@ -19,7 +19,7 @@ from patrimoine.access import service as accounts
 from patrimoine.bootstrap import Services
 from patrimoine.core.errors import Invalid
 from patrimoine.interop import scdl_catalogue
-from patrimoine.inventory.models import AccessLevel, Dataset, UpdateFrequency
+from patrimoine.inventory.models import Dataset, UpdateFrequency
 from patrimoine.standards import schemas, tableschema
 from tests import factories
 from tests.conftest import Cli
@@ -48,7 +48,7 @@ def _inventory(services: Services) -> None:
                         "stades, avec leurs adresses, capacités et horaires d'ouverture.",
             keywords=["sport", "équipements"], contact_email="sports@troyes.fr",
             spatial_coverage="Troyes", update_frequency=UpdateFrequency.ANNUAL,
-            licence="Licence Ouverte 2.0", access_level=AccessLevel.OPEN,
+            licence="Licence Ouverte 2.0", **factories.PUBLIC,
             temporal_start=date(2020, 1, 1))
         factories.dataset(
             session, org, "Budget primitif", theme="Finances", contact_email="finances@troyes.fr",

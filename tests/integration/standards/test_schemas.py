@@ -14,7 +14,7 @@ from patrimoine.access.models import Role
 from patrimoine.bootstrap import Services
 from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.datastore.versions import get_version
-from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.inventory.models import Dataset
 from patrimoine.standards import queries, schemas, tableschema, validation
 from patrimoine.standards.queries import CONFORM, NO_DATA, NO_SCHEMA, NOT_CHECKED, NOT_CONFORM
 from tests import factories
@@ -255,7 +255,7 @@ def _token(services: Services, email: str = "cdo@example.fr", superadmin: bool =
 
 def test_api_declares_and_validates(services: Services, client: TestClient,
                                     tmp_path: Path) -> None:
-    dataset = _dataset(services, access_level=AccessLevel.OPEN)
+    dataset = _dataset(services, **factories.PUBLIC)
     load(services, dataset, write(tmp_path, "equipements.csv", BAD))
     headers = {"Authorization": f"Bearer {_token(services)}"}
     slug = dataset.slug

@@ -47,7 +47,7 @@ def territory(db: Database) -> Territory:
                             access_level=AccessLevel.OPEN, contains_personal_data=False)
         f.dataset(s, metro, "Consommations énergétiques des bâtiments", theme="Énergie",
                   source=Source.BOTH, confidentiality=YesNoUndefined.NO,
-                  access_level=AccessLevel.OPEN, contains_personal_data=True)
+                  contains_personal_data=True, **f.PUBLIC)
         f.account(s, "admin@troyes.fr", superadmin=True)
         f.account(s, "referent@troyes.fr", roles=[(ville, Role.DATA_REFERENT, si)])
         f.account(s, "agent@troyes.fr", roles=[(ville, Role.AGENT, None)])

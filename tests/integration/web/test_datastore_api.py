@@ -38,7 +38,7 @@ class World:
 def world(db: Database, settings: Settings) -> World:
     with db.unit_of_work() as s:
         ville = f.organisation(s)
-        opened = f.dataset(s, ville, "Équipements sportifs", access_level=AccessLevel.OPEN)
+        opened = f.dataset(s, ville, "Équipements sportifs", **f.PUBLIC)
         closed = f.dataset(s, ville, "Badges riverains", access_level=AccessLevel.RESTRICTED)
         f.parquet_version(settings, s, opened,
                           EQUIPEMENTS_SQL.replace("'Lyon', 300.0", "'Lyon', 301.0"))
@@ -228,7 +228,7 @@ def test_limits_over_http_are_the_settings(client: TestClient, world: World,
 
 def test_dataset_without_version(client: TestClient, world: World, db: Database) -> None:
     with db.unit_of_work() as s:
-        f.dataset(s, f.organisation(s), "Vide", access_level=AccessLevel.OPEN)
+        f.dataset(s, f.organisation(s), "Vide", **f.PUBLIC)
     r = client.get(f"{BASE}/vide/records")
     assert r.status_code == 404 and "aucune donnée publiée" in r.json()["error"]
 

@@ -7,7 +7,6 @@ from fastapi.testclient import TestClient
 
 from patrimoine.core.db import Database
 from patrimoine.core.settings import Settings
-from patrimoine.inventory.models import AccessLevel
 from tests import factories as f
 from tests.factories import EQUIPEMENTS_SQL
 
@@ -19,7 +18,7 @@ def test_whole_csv_export_sent_again_from_the_kept_file(
 ) -> None:
     with db.unit_of_work() as s:
         dataset = f.dataset(s, f.organisation(s), "Équipements gardés",
-                            access_level=AccessLevel.OPEN)
+                            **f.PUBLIC)
         f.parquet_version(settings, s, dataset, EQUIPEMENTS_SQL)
         slug = dataset.slug
     for sep in (",", ";"):
@@ -53,7 +52,7 @@ def test_an_xlsx_export_is_the_same_bytes_each_time(
 
     with db.unit_of_work() as s:
         dataset = f.dataset(s, f.organisation(s), "Équipements tableur",
-                            access_level=AccessLevel.OPEN)
+                            **f.PUBLIC)
         version = f.parquet_version(settings, s, dataset, EQUIPEMENTS_SQL)
         slug, published = dataset.slug, version.created_at
     url = f"{BASE}/{slug}/export.xlsx"

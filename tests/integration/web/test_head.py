@@ -11,7 +11,6 @@ from sqlalchemy import select
 from patrimoine.bootstrap import Services
 from patrimoine.core.db import Database
 from patrimoine.core.settings import Settings
-from patrimoine.inventory.models import AccessLevel
 from patrimoine.usage.models import DatasetDailyUsage
 from tests import factories as f
 from tests.factories import generated_sql, portal_world
@@ -56,7 +55,7 @@ def test_head_counts_no_visit_and_no_download(client: TestClient, services: Serv
 def test_head_on_an_export_stops_the_stream(client: TestClient, db: Database,
                                             settings: Settings) -> None:
     with db.unit_of_work() as s:
-        dataset = f.dataset(s, f.organisation(s), "Export long", access_level=AccessLevel.OPEN)
+        dataset = f.dataset(s, f.organisation(s), "Export long", **f.PUBLIC)
         f.parquet_version(settings, s, dataset, generated_sql(200_000))
         slug = dataset.slug
     url = f"{BASE}/{slug}/export.csv"

@@ -51,7 +51,7 @@ def test_open_redirect_after_login_is_refused(client: TestClient, db: Database) 
 def test_anonymous_api_sees_only_open_entries(client: TestClient, db: Database) -> None:
     with db.unit_of_work() as s:
         ville = f.organisation(s)
-        f.dataset(s, ville, "Budget primitif", access_level=AccessLevel.OPEN)
+        f.dataset(s, ville, "Budget primitif", **f.PUBLIC)
         f.dataset(s, ville, "Badges riverains", access_level=AccessLevel.RESTRICTED)
     body = client.get("/api/v1/datasets").json()
     assert [d["title"] for d in body["items"]] == ["Budget primitif"]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from patrimoine.access import audit
-from patrimoine.access.permissions import can_read_audit, require
+from patrimoine.access.permissions import audit_organisations, can_read_audit, require
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 
 router = APIRouter(prefix="/api/v1", tags=["journal d'audit"])
@@ -36,16 +36,17 @@ class EventsOut(BaseModel):
 
 class VerifyOut(BaseModel):
     ok: bool
-    checked: int = Field(description="Entrées lues.")
+    checked: int = Field(description="Entrées vérifiées (celles que le lecteur peut lire).")
     broken_at: int | None = Field(description="Première entrée en défaut.")
     reason: str | None
     anchor: dict[str, Any] | None = Field(description="Sommet ancré (data_dir/audit-anchor).")
 
 
 @router.get("/audit", response_model=EventsOut, summary="Entrées du journal d'audit",
-            description="Des plus récentes aux plus anciennes (administrateurs et DPO). "
-                        "Cible et action : valeur exacte, ou préfixe terminé par « : », « . » "
-                        "ou « * ».")
+            description="Des plus récentes aux plus anciennes. Les administrateurs et DPO "
+                        "d'une organisation lisent les entrées qui la concernent ; "
+                        "l'administrateur de l'instance, toutes. Cible et action : valeur "
+                        "exacte, ou préfixe terminé par « : », « . » ou « * ».")
 def list_events(
     session: SessionDep, principal: LoggedInDep,
     target: Annotated[str | None, Query(description="Cible (ex. dataset:badges).")] = None,
@@ -61,7 +62,8 @@ def list_events(
     require(can_read_audit(principal), principal, "consulter le journal d'audit")
     events, total = audit.list_events(
         session, audit.EventFilters(target=target, action=action, actor=actor, since=since,
-                                    until=until), limit=limit, offset=offset)
+                                    until=until), limit=limit, offset=offset,
+        organisations=audit_organisations(principal))
     return EventsOut(total=total, limit=limit, offset=offset, events=[
         EventOut(id=e.id, at=e.at, actor_id=e.actor_id, actor=e.actor_label, action=e.action,
                  target=e.target, details=e.details, prev_hash=e.prev_hash, hash=e.hash)
@@ -74,7 +76,9 @@ def list_events(
 def verify(request: Request, session: SessionDep, principal: LoggedInDep) -> VerifyOut:
     require(can_read_audit(principal), principal, "vérifier le journal d'audit")
     data_dir = services(request).settings.data_dir
-    report = audit.verify_with_anchor(session, data_dir)
-    anchor = audit.read_anchor(data_dir)
+    scope = audit_organisations(principal)
+    report = audit.scoped(session, audit.verify_with_anchor(session, data_dir), scope)
+    # The anchor describes the whole chain (its last entry, its length): instance only.
+    anchor = audit.read_anchor(data_dir) if scope is None else None
     return VerifyOut(ok=report.ok, checked=report.checked, broken_at=report.broken_at,
                      reason=report.reason, anchor=anchor.__dict__ if anchor else None)

@@ -14,9 +14,9 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from patrimoine.access.permissions import is_public
 from patrimoine.access.principal import Principal
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.models import AccessLevel
 from patrimoine.reading import language
 from patrimoine.reading.service import (
     Purpose,
@@ -172,7 +172,7 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
 
 def _validators(etag: str, readable: ReadableVersion) -> dict[str, str]:
     version = readable.version
-    private = readable.dataset.access_level != AccessLevel.OPEN
+    private = not is_public(readable.dataset)
     return {
         "ETag": etag,
         "Last-Modified": format_datetime(_last_modified(version), usegmt=True),

@@ -7,16 +7,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from patrimoine.access import audit
+from patrimoine.access import audit, throttle
 from patrimoine.access import service as accounts
 from patrimoine.access.models import ROLE_LABELS
 from patrimoine.access.permissions import can_import_inventory
 from patrimoine.access.principal import Principal
-from patrimoine.core.errors import NotFound
+from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.inventory import queries
 from patrimoine.inventory.models import Department, Organisation
 from patrimoine.publication import service as publication
-from patrimoine.web.deps import CsrfDep, LoggedInDep, SessionDep
+from patrimoine.web.deps import SESSION_KEY, CsrfDep, LoggedInDep, SessionDep, services
 from patrimoine.web.pages import admin_import, admin_inventory, dataset_form
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.templating import flash
@@ -66,6 +66,7 @@ def _account_context(session: SessionDep, principal: Principal) -> dict[str, obj
         "new_secret": None,
         "token_error": None,
         "token_name": "",
+        "password_error": None,
     }
 
 
@@ -95,6 +96,51 @@ def create_token(request: Request, session: SessionDep, principal: LoggedInDep,
     response = page(request, "admin/account.html", "compte", context)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.post("/admin/compte/mot-de-passe")
+def change_password(request: Request, session: SessionDep, principal: LoggedInDep,
+                    posted: FormDep) -> Response:
+    """A new password ends the account's other web sessions (this one stays); its API tokens
+    stay valid, and the confirmation says so and leads to them."""
+    assert principal.account_id is not None
+    account = accounts.get_account(session, principal.account_id)
+    current, new, again = (str(posted.get(k, "") or "") for k in
+                           ("current_password", "new_password", "new_password_again"))
+    limits = throttle.Limits.of(services(request).settings)
+    address = request.client.host if request.client else None
+    error, status, ended = None, 422, 0
+    if throttle.blocked(session, limits, account.email, address):
+        error, status = throttle.message(limits), 429
+    elif not accounts.check_password(account, current):
+        # Guessing the password through this form counts as failed logins.
+        throttle.record_failure(session, limits, account.email, address)
+        error = "Le mot de passe actuel est incorrect."
+    elif new != again:
+        error = "Les deux saisies du nouveau mot de passe sont différentes."
+    elif new == current:
+        error = "Le nouveau mot de passe doit être différent de l'actuel."
+    else:
+        try:
+            ended = accounts.set_password(session, account, new,
+                                          keep_session=request.session.get(SESSION_KEY))
+        except Invalid as exc:
+            error = exc.message
+    if error is not None:
+        context = _account_context(session, principal)
+        context["password_error"] = error
+        return page(request, "admin/account.html", "compte", context, status=status)
+    audit.record(session, principal, "account.password_changed", f"account:{account.id}",
+                 {"sessions_ended": ended})
+    sessions = (f"Vos autres sessions ({ended}) sont fermées : il faudra vous y reconnecter."
+                if ended else "Aucune autre session n'était ouverte.")
+    tokens = accounts.active_token_count(session, account)
+    if not tokens:
+        flash(request, f"Mot de passe changé. {sessions}")
+        return RedirectResponse("/admin/compte", status_code=303)
+    flash(request, f"Mot de passe changé. {sessions} Vos jetons d'API ({tokens}) restent "
+                   "valides : révoquez ci-dessous ceux qui ont pu être exposés.")
+    return RedirectResponse("/admin/compte#jetons", status_code=303)
 
 
 @router.post("/admin/compte/jetons/{token_id}/revoquer", dependencies=[CsrfDep])

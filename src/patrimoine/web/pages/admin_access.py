@@ -11,7 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
-from patrimoine.access.permissions import can_grant, can_read_audit, can_view_grants, require
+from patrimoine.access.permissions import (
+    audit_organisations,
+    can_grant,
+    can_read_audit,
+    can_view_grants,
+    require,
+)
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid
@@ -141,15 +147,19 @@ def journal(request: Request, session: SessionDep, principal: LoggedInDep) -> Re
             until=_moment(values["au"], "fin", end=True))
     except Invalid as exc:
         error, filters = exc, audit.EventFilters()
+    scope = audit_organisations(principal)
     events, total = audit.list_events(session, filters, limit=PER_PAGE,
-                                      offset=(number - 1) * PER_PAGE)
+                                      offset=(number - 1) * PER_PAGE, organisations=scope)
     kept = [(k, v) for k, v in values.items() if v]
     pages = max(1, -(-total // PER_PAGE))
     return page(request, "admin/journal.html", "journal", {
         "events": events, "total": total, "values": values, "error": error,
         "page": number, "pages": pages,
         "page_url": lambda n: query_string([*kept, ("page", str(n))]),
-        "anchor": audit.read_anchor(services(request).settings.data_dir),
+        "scoped": scope is not None,
+        # The anchor describes the whole chain (its last entry): instance administrators only.
+        "anchor": audit.read_anchor(services(request).settings.data_dir) if scope is None
+        else None,
     }, status=422 if error else 200)
 
 
@@ -157,9 +167,13 @@ def journal(request: Request, session: SessionDep, principal: LoggedInDep) -> Re
 def verify(request: Request, session: SessionDep, principal: LoggedInDep,
            posted: FormDep) -> Response:
     require(can_read_audit(principal), principal, "vérifier le journal d'audit")
-    report = audit.verify_with_anchor(session, services(request).settings.data_dir)
+    report = audit.scoped(session,
+                          audit.verify_with_anchor(session, services(request).settings.data_dir),
+                          audit_organisations(principal))
     if report.ok:
         flash(request, f"Journal intact : {report.checked} entrée(s) vérifiée(s).")
+    elif report.broken_elsewhere:
+        flash(request, f"Journal altéré : {report.reason}.", "error")
     else:
         flash(request, f"Journal altéré : entrée n° {report.broken_at} — {report.reason}.",
               "error")

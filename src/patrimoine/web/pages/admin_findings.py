@@ -15,6 +15,7 @@ from patrimoine.access.permissions import (
     can_anonymise,
     can_decide_findings,
     can_view_findings,
+    is_public,
     require,
 )
 from patrimoine.access.principal import Principal
@@ -22,7 +23,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import AccessLevel, Dataset
+from patrimoine.inventory.models import Dataset
 from patrimoine.protection.findings import anonymise as anon
 from patrimoine.protection.findings import disclosure, service
 from patrimoine.protection.findings.models import DECISION_LABELS
@@ -100,7 +101,7 @@ def findings_page(
         if columns:
             try:
                 context["report"] = disclosure.k_anonymity(settings, target, columns, target=k)
-                if dataset.access_level != AccessLevel.OPEN:
+                if not is_public(dataset):
                     audit.record(session, principal, "dataset.k_anonymity_read",
                                  f"dataset:{dataset.slug}",
                                  {"version": target.number, "columns": columns})

@@ -16,12 +16,13 @@ from patrimoine.access.permissions import (
     can_edit_dataset,
     can_view_findings,
     can_view_grants,
+    is_public,
     require,
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory import queries, service
-from patrimoine.inventory.models import AccessLevel, Dataset, Department, Organisation
+from patrimoine.inventory.models import Dataset, Department, Organisation
 from patrimoine.web.api.inventory import FiltersDep
 from patrimoine.web.deps import LoggedInDep, SessionDep
 from patrimoine.web.pages import dataset_form
@@ -254,7 +255,7 @@ def dataset_page(slug: str, request: Request, session: SessionDep,
                  principal: LoggedInDep) -> Response:
     dataset = service.get_dataset(session, principal, slug)
     history = service.history(session, principal, dataset)
-    if dataset.access_level != AccessLevel.OPEN:  # reads of closed entries are audited
+    if not is_public(dataset):  # reads of closed entries are audited
         audit.record(session, principal, "inventory.read", f"dataset:{dataset.slug}",
                      {"path": request.url.path})
     return page(request, "admin/dataset.html", "inventaire", {

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from patrimoine.access.permissions import is_public
 from patrimoine.access.principal import Principal
 from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
@@ -43,11 +44,6 @@ from patrimoine.web.templating import markdown, render
 
 router = APIRouter(include_in_schema=False)
 
-# Portal pages may only be framed by the portal itself; embeds by any site.
-PAGE_HEADERS = {"Content-Security-Policy": "frame-ancestors 'self'",
-                "X-Frame-Options": "SAMEORIGIN", "Referrer-Policy": "same-origin"}
-EMBED_HEADERS = {"Content-Security-Policy": "frame-ancestors *",
-                 "Referrer-Policy": "no-referrer"}
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 ANONYMOUS = Principal.anonymous()
@@ -55,9 +51,7 @@ ORGANISATION_LATEST = 20
 
 
 def _page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Any:
-    response = render(request, template, context, status=status)
-    response.headers.update(PAGE_HEADERS)
-    return response
+    return render(request, template, context, status=status)
 
 
 def _base_url(request: Request) -> str:
@@ -353,7 +347,7 @@ def chart_spec(request: Request, slug: str, session: SessionDep,
                              "errors": exc.errors}, status_code=exc.status)
     spec = data.vega_lite_spec(chart, dataset.title)
     return JSONResponse(spec, headers={"Cache-Control": "public, max-age=60"
-                                       if dataset.access_level == "open" else "private"})
+                                       if is_public(dataset) else "private"})
 
 
 @router.get("/datasets/{slug}/telecharger")
@@ -451,9 +445,8 @@ def robots(request: Request) -> Response:
 
 
 def _embed(request: Request, template: str, context: dict[str, Any]) -> Any:
-    response = render(request, template, context)
-    response.headers.update(EMBED_HEADERS)
-    return response
+    # Framed by any site: web/security.py lets /embed/ pages be.
+    return render(request, template, context)
 
 
 @router.get("/embed/datasets/{slug}/chart")

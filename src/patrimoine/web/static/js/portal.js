@@ -23,7 +23,9 @@
 
   function drawCharts() {
     var charts = document.querySelectorAll("[data-vega-spec]");
-    if (!charts.length || typeof window.vegaEmbed !== "function") { return; }
+    if (!charts.length || typeof window.vegaEmbed !== "function" || !window.vegaInterpreter) {
+      return;
+    }
     charts.forEach(function (el) {
       fetch(el.getAttribute("data-vega-spec"), {headers: {Accept: "application/json"}})
         .then(function (r) {
@@ -31,9 +33,11 @@
           return r.json();
         })
         .then(function (spec) {
+          // Expressions interpreted, not compiled: the CSP forbids eval.
           return window.vegaEmbed(el, spec, {
             renderer: "svg", actions: false, formatLocale: FORMAT_LOCALE,
-            timeFormatLocale: TIME_LOCALE
+            timeFormatLocale: TIME_LOCALE, ast: true,
+            expr: window.vegaInterpreter.expressionInterpreter
           });
         })
         .then(function () { el.setAttribute("data-rendered", "true"); })
