@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024, description="Largest file an upload may send (web forms, API)."
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024,
+        description="Largest request body other than a file upload (JSON, forms): a larger one "
+                    "is refused (413) before it is read.",
+    )
     session_max_age_seconds: int = Field(
         default=12 * 3600, description="How long a web login lasts."
     )

@@ -26,6 +26,7 @@ from patrimoine.web.api import protection as api_protection
 from patrimoine.web.api import publication as api_publication
 from patrimoine.web.api import retention as api_retention
 from patrimoine.web.api import standards as api_standards
+from patrimoine.web.body_limit import BodyLimit
 from patrimoine.web.head import HeadAsGet
 from patrimoine.web.layout_warmer import LayoutWarmer
 from patrimoine.web.pages import admin as pages_admin
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.layout_warmer = warmer
     app.state.templates = make_templates()
+    app.add_middleware(BodyLimit, settings=settings)  # inside the session's
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
