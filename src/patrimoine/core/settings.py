@@ -35,6 +35,13 @@ class Settings(BaseSettings):
         description="Largest request body other than a file upload (JSON, forms): a larger one "
                     "is refused (413) before it is read.",
     )
+    db_connections: int = Field(
+        default=16, ge=1, le=500,
+        description="Requests of one server process that may use the database at once (the "
+                    "others wait their turn without holding a thread); its pool keeps 4 more "
+                    "connections for background work. On PostgreSQL, processes times "
+                    "(this + 4) must stay below the server's max_connections.",
+    )
     session_max_age_seconds: int = Field(
         default=12 * 3600, description="How long a web login lasts."
     )

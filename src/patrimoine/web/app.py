@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -41,6 +43,9 @@ from patrimoine.web.pages import portal as pages_portal
 from patrimoine.web.templating import make_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Worker threads beyond the database turns: static files, streamed exports, pages without
+# the database.
+EXTRA_THREADS = 8
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -51,12 +56,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Query layouts are built in the background, not by the first request that needs one.
+        # Requests take a turn on the database (web/deps.py) before a connection; threads
+        # are sized with the turns, so that each request holding one can always run.
+        _app.state.db_turns = anyio.Semaphore(services.db.connections)
+        to_thread.current_default_thread_limiter().total_tokens = \
+            services.db.connections + EXTRA_THREADS
         if settings.warm_layouts:
             warmer.start(initial=True)
+        services.usage.start_flushing(services.db)
         try:
             yield
         finally:
             warmer.stop()
+            services.usage.stop_flushing(services.db)
 
     app = FastAPI(
         lifespan=lifespan,
