@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -118,10 +119,17 @@ class Settings(BaseSettings):
         self.ensure_data_dir()
         path = self.data_dir / "secret_key"
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
+            # Several processes may start at once on one data folder: the first link wins
+            # and every process reads the same key.
+            tmp = path.with_name(f".secret_key.{os.getpid()}.tmp")
             tmp.write_text(secrets.token_urlsafe(48))
             tmp.chmod(0o600)
-            tmp.replace(path)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
         return path.read_text().strip()
 
 
