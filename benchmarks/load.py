@@ -294,7 +294,7 @@ def main() -> None:
                         warm_up(server.port, ts)
                         for clients in args.clients:
                             result = hammer(server.port, clients, args.seconds,
-                                            lambda rng: mix(ts, rng))
+                                            lambda rng, ts=ts: mix(ts, rng))
                             print(f"  {workers} worker(s), {clients:3} clients: {result.line()}")
                 if backend == "sqlite" and not args.skip_datasette and DATASETTE.exists():
                     compare(env, ts, args.clients[0], args.seconds, work)

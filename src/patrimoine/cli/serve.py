@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -32,14 +33,13 @@ def serve(
                   f"{svc.settings.data_dir}{plural})")
     # The compiled HTTP parser and event loop (dependencies): a page answered by the API
     # spends less time in the server than in h11 and asyncio's pure-Python loop.
-    options = {"host": host, "port": port, "log_level": "info", "proxy_headers": False,
-               "http": "httptools", "loop": "uvloop" if sys.platform != "win32" else "auto",
-               "access_log": svc.settings.access_log}
+    run = partial(uvicorn.run, host=host, port=port, log_level="info", proxy_headers=False,
+                  http="httptools", loop="uvloop" if sys.platform != "win32" else "auto",
+                  access_log=svc.settings.access_log)
     if workers > 1:
         # Each worker process builds its own application from the same PATRIMOINE_*
         # settings (create_app is the factory).
         svc.db.dispose()
-        uvicorn.run("patrimoine.web.app:create_app", factory=True, workers=workers,
-                    **options)  # type: ignore[arg-type]
+        run("patrimoine.web.app:create_app", factory=True, workers=workers)
     else:
-        uvicorn.run(create_app(services=svc), **options)  # type: ignore[arg-type]
+        run(create_app(services=svc))

@@ -131,12 +131,16 @@ class UsageCounts:
         self._thread.start()
 
     def stop_flushing(self, db: Database) -> None:
-        """Stop the background thread, then write what is left."""
+        """Stop the background thread, then write what is left (a failure is logged: the
+        process is stopping)."""
         self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join()
-        self.flush(db)
+        try:
+            self.flush(db)
+        except Exception:
+            log.exception("Compteurs de consultation : écriture impossible à l'arrêt")
 
 
 def popularity(days: int = POPULARITY_DAYS) -> Subquery:
