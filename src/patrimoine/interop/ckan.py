@@ -12,6 +12,10 @@ from the dataset's uid and the format, so that ids never change. `package_show` 
 key udata's CKAN harvester requires. `datastore_search` reads the version through the
 reading service (reading/service.py), as the anonymous public, which runs the datastore's
 query package (datastore/query/): no SQL is built here.
+
+No parameter may exceed `PARAM_MAX_CHARS` (a 409 Validation Error, before any parsing), and
+the Solr-like `field:value` grammar of q and fq is read in one pass (`_Scanner`), so that no
+search costs more than a few times its length.
 """
 
 from __future__ import annotations
