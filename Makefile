@@ -9,7 +9,7 @@ PYTEST := $(BIN)/python -m pytest -q -n auto
 # $(call timed,LABEL,COMMAND): runs COMMAND, prints how long it took, keeps its exit status.
 timed = s=$$(date +%s); $(2); rc=$$?; echo "$(1) : $$(($$(date +%s) - s)) s"; exit $$rc
 
-.PHONY: run test check test-sqlite test-postgresql install install-dev system-deps screenshots bench clean
+.PHONY: run test check test-sqlite test-postgresql install install-dev system-deps screenshots bench bench-load clean
 
 run: $(VENV)/.runtime
 	$(BIN)/patrimoine db upgrade
@@ -63,6 +63,11 @@ bench: $(VENV)/.dev .venv-bench/.ok system-deps
 	# Byte-compiled first, so that no measured command start-up compiles a module.
 	$(BIN)/python -m compileall -q src
 	$(BIN)/python benchmarks/datastore.py
+
+# Many visitors at once (benchmarks/load.py): about 12 minutes with the default 60 s runs.
+bench-load: $(VENV)/.dev .venv-bench/.ok system-deps
+	$(BIN)/python -m compileall -q src
+	$(BIN)/python benchmarks/load.py
 
 .venv-bench/.ok:
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench

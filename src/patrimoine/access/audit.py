@@ -49,11 +49,16 @@ def _digest(prev_hash: str, event: AuditEvent) -> str:
 
 
 def lock_chain(session: Session) -> None:
-    """Hold the chain's lock until the transaction ends (PostgreSQL; SQLite lets one writer
-    at a time anyway). A writer that will append and also locks rows of its own (a register's
-    counter) takes this first, so every writer locks in the same order and none deadlocks."""
+    """Hold the chain's lock until the transaction ends, before its tip is read: on
+    PostgreSQL an advisory lock; on SQLite the database's write lock, which a transaction
+    otherwise takes only at its first write (after the tip was read: two processes would
+    then both append after the same entry). A writer that will append and also locks rows
+    of its own (a register's counter) takes this first, so every writer locks in the same
+    order and none deadlocks."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    else:
+        session.execute(text("DELETE FROM audit_event WHERE 0"))  # a write of nothing
 
 
 def _organisation_of(session: Session, target: str) -> int | None:

@@ -41,9 +41,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-def make_engine(url: str) -> Engine:
+# Connections kept beyond the requests' own: background threads (layout warmer, usage
+# counters) and a transaction's after-end work.
+BACKGROUND_CONNECTIONS = 4
+DEFAULT_CONNECTIONS = 16
+
+
+def make_engine(url: str, connections: int = DEFAULT_CONNECTIONS) -> Engine:
+    """An engine whose pool holds `connections` for requests plus the background's: the web
+    application lets at most `connections` requests use the database at once (the others
+    wait without holding a thread), so no thread ever waits for a connection held by a
+    request that itself waits for a thread."""
+    pool = {"pool_size": connections, "max_overflow": BACKGROUND_CONNECTIONS}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            pool = {}  # one connection in memory: SQLAlchemy's own pool
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -62,15 +76,16 @@ def make_engine(url: str) -> Engine:
                 conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 class Database:
     """Owns the engine and hands out sessions and units of work."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, connections: int = DEFAULT_CONNECTIONS) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.connections = connections
+        self.engine = make_engine(url, connections)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

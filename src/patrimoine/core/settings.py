@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -29,6 +30,18 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base of public URIs.")
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024, description="Largest file an upload may send (web forms, API)."
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024,
+        description="Largest request body other than a file upload (JSON, forms): a larger one "
+                    "is refused (413) before it is read.",
+    )
+    db_connections: int = Field(
+        default=16, ge=1, le=500,
+        description="Requests of one server process that may use the database at once (the "
+                    "others wait their turn without holding a thread); its pool keeps 4 more "
+                    "connections for background work. On PostgreSQL, processes times "
+                    "(this + 4) must stay below the server's max_connections.",
     )
     session_max_age_seconds: int = Field(
         default=12 * 3600, description="How long a web login lasts."
@@ -154,10 +167,17 @@ class Settings(BaseSettings):
         self.ensure_data_dir()
         path = self.data_dir / "secret_key"
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
+            # Several processes may start at once on one data folder: the first link wins
+            # and every process reads the same key.
+            tmp = path.with_name(f".secret_key.{os.getpid()}.tmp")
             tmp.write_text(secrets.token_urlsafe(48))
             tmp.chmod(0o600)
-            tmp.replace(path)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
         return path.read_text().strip()
 
 

@@ -12,6 +12,10 @@ from the dataset's uid and the format, so that ids never change. `package_show` 
 key udata's CKAN harvester requires. `datastore_search` reads the version through the
 reading service (reading/service.py), as the anonymous public, which runs the datastore's
 query package (datastore/query/): no SQL is built here.
+
+No parameter may exceed `PARAM_MAX_CHARS` (a 409 Validation Error, before any parsing), and
+the Solr-like `field:value` grammar of q and fq is read in one pass (`_Scanner`), so that no
+search costs more than a few times its length.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
+import string
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -60,6 +64,9 @@ FIELD_TYPES = {"string": "text", "integer": "int", "number": "numeric", "boolean
                "date": "date", "datetime": "timestamp", "geometry": "text"}
 NAMESPACE = public.RESOURCE_NAMESPACE
 RECORDS_FORMATS = ("objects", "lists", "csv", "tsv")
+# The longest a parameter may be (a list or an object: written as JSON). Real clients send a
+# few hundred characters; the bound keeps every parsing below linear in a small size.
+PARAM_MAX_CHARS = 4000
 
 
 # ------------------------------------------------------------------------- errors
@@ -187,6 +194,15 @@ def _list(params: dict[str, Any], name: str) -> list[str]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
     raise invalid(name, "liste de textes attendue.")
+
+
+def _check_lengths(params: dict[str, Any]) -> None:
+    for name, value in params.items():
+        size = len(value) if isinstance(value, str) else len(
+            json.dumps(value, ensure_ascii=False, default=str))
+        if size > PARAM_MAX_CHARS:
+            raise invalid(str(name)[:100], f"trop long ({size} caractères, "
+                          f"{PARAM_MAX_CHARS} au plus).")
 
 
 def _required(params: dict[str, Any], name: str) -> str:
@@ -326,15 +342,100 @@ class Clause:
     negated: bool = False
 
 
-_CLAUSE = re.compile(
-    r'([+-]?)([A-Za-z_][\w.]*):("(?:[^"\\]|\\.)*"|\([^)]*\)|\[[^\]]*\]|[^\s()\[]+)')
+_FIELD_FIRST = frozenset(string.ascii_letters + "_")
+
+
+def _name_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "_."
+
+
+class _Scanner:
+    """Finds the `[+-]field:value` clauses of a q or fq in one pass, without backtracking.
+
+    A value is a quoted text (`"…"`, `\\"` inside), a group (`(…)`), a range (`[…]`) or a bare
+    word (up to a space or a bracket). Every character is looked at a bounded number of times
+    (`steps` counts them): a quote, a group or a range that never closes is remembered, so
+    that the next one is not searched for again to the end of the text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.steps = 0
+        self._open_quote: tuple[int, int] | None = None  # (from, to): a quote never closing
+        self._unclosed: dict[str, int] = {}  # closing bracket -> from where none follows
+
+    def clauses(self) -> Iterator[tuple[int, int, str, str, str]]:
+        """(start, end, sign, field, raw value) of each clause, left to right."""
+        text, n, i, last = self.text, len(self.text), 0, 0
+        while i < n:
+            self.steps += 1
+            if not _name_char(text[i]):
+                i += 1
+                continue
+            j = i  # the run of name characters i..j; a field starts at its first letter
+            start = -1
+            while j < n and _name_char(text[j]):
+                self.steps += 1
+                if start < 0 and text[j] in _FIELD_FIRST:
+                    start = j
+                j += 1
+            end = self._value_end(j + 1) if start >= 0 and j < n and text[j] == ":" else None
+            if end is None:
+                i = j + 1 if j < n and text[j] == ":" else j
+                continue
+            sign = text[i - 1] if start == i and i - 1 >= last and text[i - 1] in "+-" else ""
+            yield start - len(sign), end, sign, text[start:j], text[j + 1:end]
+            i = last = end
+
+    def _value_end(self, v: int) -> int | None:
+        text, n = self.text, len(self.text)
+        if v >= n:
+            return None
+        if text[v] == '"':
+            end = self._quoted_end(v)
+            if end is not None:
+                return end
+        elif text[v] in "([":
+            return self._closed_end(v, ")" if text[v] == "(" else "]")
+        k = v
+        while k < n and not text[k].isspace() and text[k] not in "()[":
+            self.steps += 1
+            k += 1
+        return k if k > v else None
+
+    def _quoted_end(self, v: int) -> int | None:
+        known = self._open_quote
+        if known is not None and known[0] < v < known[1]:
+            # Inside a quote already found unclosed: this one can only be an escaped quote
+            # of it, so the same reading follows and fails at the same place.
+            return None
+        text, n, k = self.text, len(self.text), v + 1
+        while k < n:
+            self.steps += 1
+            if text[k] == '"':
+                return k + 1
+            if text[k] == "\\":
+                if k + 1 >= n or text[k + 1] == "\n":
+                    break
+                k += 1
+            k += 1
+        self._open_quote = (v, k)
+        return None
+
+    def _closed_end(self, v: int, closing: str) -> int | None:
+        if self._unclosed.get(closing, len(self.text)) <= v:
+            return None
+        k = self.text.find(closing, v + 1)
+        self.steps += (k if k >= 0 else len(self.text)) - v
+        if k < 0:
+            self._unclosed[closing] = v
+            return None
+        return k + 1
 
 
 def _values(raw: str) -> list[str]:
     raw = raw.strip()
     if raw.startswith("(") and raw.endswith(")"):
-        parts = re.split(r"\s+OR\s+|\s+", raw[1:-1].strip())
-        return [_unquote(p) for p in parts if p and p != "OR"]
+        return [_unquote(p) for p in raw[1:-1].split() if p != "OR"]
     return [_unquote(raw)]
 
 
@@ -349,10 +450,9 @@ def parse_query(text: str, where: str) -> tuple[list[Clause], str]:
     clauses: list[Clause] = []
     rest: list[str] = []
     last = 0
-    for m in _CLAUSE.finditer(text):
-        rest.append(text[last:m.start()])
-        last = m.end()
-        sign, name, raw = m.groups()
+    for start, end, sign, name, raw in _Scanner(text).clauses():
+        rest.append(text[last:start])
+        last = end
         if name not in SEARCH_FIELDS:
             raise search_error(f"Champ de recherche « {name} » inconnu dans {where} : "
                                f"{', '.join(SEARCH_FIELDS)}.")
@@ -848,6 +948,7 @@ def call(ctx: Context, action: str, params: dict[str, Any]) -> Any:
     handler = ACTIONS.get(action)
     if handler is None:
         raise bad_request(f"Requête invalide - action inconnue : {action}")
+    _check_lengths(params)
     try:
         return handler(ctx, params)
     except CkanError:

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -26,6 +28,7 @@ from patrimoine.web.api import protection as api_protection
 from patrimoine.web.api import publication as api_publication
 from patrimoine.web.api import retention as api_retention
 from patrimoine.web.api import standards as api_standards
+from patrimoine.web.body_limit import BodyLimit
 from patrimoine.web.head import HeadAsGet
 from patrimoine.web.layout_warmer import LayoutWarmer
 from patrimoine.web.pages import admin as pages_admin
@@ -41,6 +44,9 @@ from patrimoine.web.security import SecurityHeaders
 from patrimoine.web.templating import make_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Worker threads beyond the database turns: static files, streamed exports, pages without
+# the database.
+EXTRA_THREADS = 8
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -51,12 +57,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Query layouts are built in the background, not by the first request that needs one.
+        # Requests take a turn on the database (web/deps.py) before a connection; threads
+        # are sized with the turns, so that each request holding one can always run.
+        _app.state.db_turns = anyio.Semaphore(services.db.connections)
+        to_thread.current_default_thread_limiter().total_tokens = \
+            services.db.connections + EXTRA_THREADS
         if settings.warm_layouts:
             warmer.start(initial=True)
+        services.usage.start_flushing(services.db)
         try:
             yield
         finally:
             warmer.stop()
+            services.usage.stop_flushing(services.db)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -70,6 +83,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.layout_warmer = warmer
     app.state.templates = make_templates()
+    app.add_middleware(BodyLimit, settings=settings)  # inside the session's
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -40,13 +41,17 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
     back otherwise (as `Database.unit_of_work`). Opening a session touches no database, so
     it is done here on the event loop; only the commit goes to a worker thread (a sync
     generator would cost two thread hops per request)."""
-    session = services(request).db.session()
-    try:
-        yield session
-    except BaseException:
-        await run_in_threadpool(_finish, session, False)
-        raise
-    await run_in_threadpool(_finish, session, True)
+    # A turn on the database first (web/app.py): waiting for one holds no thread and no
+    # connection, so the pool is never exhausted by requests waiting for a thread.
+    turns = getattr(request.app.state, "db_turns", None)
+    async with turns if turns is not None else nullcontext():
+        session = services(request).db.session()
+        try:
+            yield session
+        except BaseException:
+            await run_in_threadpool(_finish, session, False)
+            raise
+        await run_in_threadpool(_finish, session, True)
 
 
 SessionDep = Annotated[Session, Depends(db_session)]

@@ -37,7 +37,7 @@ class UploadTooLarge(PatrimoineError):
     exit_code = 2
 
 
-def _size(limit: int) -> str:
+def readable_size(limit: int) -> str:
     if limit < 1_048_576:
         return f"{limit} octets"
     mb = limit / 1_048_576
@@ -46,7 +46,7 @@ def _size(limit: int) -> str:
 
 def too_large(limit: int) -> UploadTooLarge:
     return UploadTooLarge(f"Le fichier envoyé est trop volumineux : il dépasse la taille "
-                          f"permise ({_size(limit)}).")
+                          f"permise ({readable_size(limit)}).")
 
 
 @dataclass(frozen=True)

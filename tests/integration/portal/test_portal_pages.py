@@ -57,11 +57,13 @@ def test_home_counts_latest_and_search_box(client: TestClient, world: PortalWorl
         assert hidden not in html
 
 
-def test_most_used_follows_the_counters(client: TestClient, world: PortalWorld) -> None:
+def test_most_used_follows_the_counters(client: TestClient, world: PortalWorld,
+                                        services: Services) -> None:
     assert "Les plus consultés" not in client.get("/").text
     for _ in range(3):
         client.get(f"/datasets/{world.canteen.slug}", headers=BROWSER)
     client.get(f"/datasets/{world.subsidies.slug}", headers=BROWSER)
+    services.usage.flush(services.db)  # as the server does every few seconds
     html = client.get("/").text
     popular = html[html.index("Les plus consultés"):]
     assert titles(popular)[:2] == ["Fréquentation des cantines scolaires",
@@ -112,7 +114,8 @@ def test_facets_show_counts_and_keep_other_choices(client: TestClient, world: Po
     assert "Filtres actifs" in html
 
 
-def test_sorts(client: TestClient, world: PortalWorld, db: Database) -> None:
+def test_sorts(client: TestClient, world: PortalWorld, db: Database,
+               services: Services) -> None:
     assert titles(client.get("/datasets?tri=nom").text) == [
         "Comptages vélo", "Fréquentation des cantines scolaires", "Subventions aux associations"]
     # Date: the newest published or updated first (the canteen has no version).
@@ -124,6 +127,7 @@ def test_sorts(client: TestClient, world: PortalWorld, db: Database) -> None:
         "Fréquentation des cantines scolaires")
     for _ in range(2):
         client.get(f"/datasets/{world.subsidies.slug}", headers=BROWSER)
+    services.usage.flush(db)
     assert titles(client.get("/datasets?tri=popularite").text)[0] == (
         "Subventions aux associations")
     # Relevance only applies to a search; the default without one is by date.
@@ -364,7 +368,7 @@ def test_map_sources(client: TestClient, world: PortalWorld,
 
 
 def test_download_counts_and_hands_over_to_the_export_api(
-        client: TestClient, world: PortalWorld, db: Database) -> None:
+        client: TestClient, world: PortalWorld, db: Database, services: Services) -> None:
     slug = world.counters.slug
     r = client.get(f"/datasets/{slug}/telecharger?format=csv&where=compteur:eq:Pont Royal",
                    headers=BROWSER, follow_redirects=False)
@@ -376,18 +380,20 @@ def test_download_counts_and_hands_over_to_the_export_api(
     assert csv.count("Pont Royal") == 2 and "Quai" not in csv
     client.get(f"/datasets/{slug}/telecharger?format=xlsx", headers=BROWSER)
     assert client.get(f"/datasets/{slug}/telecharger?format=doc").status_code == 422
+    services.usage.flush(db)
     with db.session() as s:
         usage = s.scalars(select(DatasetDailyUsage)).all()
     assert [(u.dataset_id, u.views, u.downloads) for u in usage] == [(world.counters.id, 0, 2)]
 
 
 def test_counters_store_no_personal_data(client: TestClient, world: PortalWorld,
-                                         db: Database) -> None:
+                                         db: Database, services: Services) -> None:
     slug = world.counters.slug
     for _ in range(3):
         client.get(f"/datasets/{slug}", headers={**BROWSER, "X-Forwarded-For": "203.0.113.9"})
     client.get(f"/datasets/{slug}", headers={"User-Agent": "Googlebot/2.1"})  # robots: not counted
     client.get(f"/datasets/{slug}?page=1&tri=date", headers=BROWSER)  # same visit: not counted
+    services.usage.flush(db)
     with db.session() as s:
         rows = s.scalars(select(DatasetDailyUsage)).all()
         assert [(r.views, r.downloads) for r in rows] == [(3, 0)]

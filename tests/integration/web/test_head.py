@@ -45,9 +45,11 @@ def test_head_counts_no_visit_and_no_download(client: TestClient, services: Serv
     for _ in range(3):
         assert client.head(f"/datasets/{world.counters.slug}", headers=BROWSER).status_code == 200
         client.head(f"/datasets/{world.counters.slug}/telecharger?format=csv", headers=BROWSER)
+    services.usage.flush(services.db)
     with services.db.session() as s:
         assert s.scalars(select(DatasetDailyUsage)).all() == []
     client.get(f"/datasets/{world.counters.slug}", headers=BROWSER)
+    services.usage.flush(services.db)
     with services.db.session() as s:
         assert [u.views for u in s.scalars(select(DatasetDailyUsage))] == [1]
 

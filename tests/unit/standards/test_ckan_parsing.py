@@ -92,3 +92,35 @@ def test_date_ranges_as_ckan_harvesters_send_them() -> None:
     assert ckan._date_range("[* TO 2024-12-31]")[0] is None
     with pytest.raises(ckan.CkanError):
         ckan.parse_query("metadata_modified:[hier TO *]", "fq")
+
+
+# Inputs that make a backtracking matcher go back over the text once per character: long
+# words, fields without values, quotes, groups and ranges that never close, escapes.
+HOSTILE = ("a", "a:", 'a:"', "a:(", "a:[", 'a:"\\', '-tags:"x\\" b:(c ', "tags:x" + "y" * 50)
+
+
+@pytest.mark.parametrize("unit", HOSTILE)
+def test_the_scanner_reads_each_character_a_bounded_number_of_times(unit: str) -> None:
+    for size in (1_000, 16_000, 120_000):
+        text = (unit * (size // len(unit) + 1))[:size]
+        scanner = ckan._Scanner(text)
+        list(scanner.clauses())
+        assert scanner.steps <= 3 * size, (unit, size, scanner.steps)
+
+
+def test_the_scanner_reads_the_grammar_as_solr_clients_write_it() -> None:
+    # A field starts at a letter; a group or a range that never closes is no value; a
+    # quote that never closes is read as a bare word.
+    text = '1tags:a "b" -name:"c \\" d" +.id:(e OR f) 9q:[1 TO 2] g:(h :i z:"open'
+    found = [(sign, name, raw) for _s, _e, sign, name, raw in ckan._Scanner(text).clauses()]
+    assert found == [("", "tags", "a"), ("-", "name", '"c \\" d"'), ("", "id", "(e OR f)"),
+                     ("", "q", "[1 TO 2]"), ("", "z", '"open')]
+
+
+def test_a_parameter_longer_than_the_bound_is_refused_before_any_parsing() -> None:
+    for name, value in (("q", "a" * 16_384), ("fq", "tags:" + "x" * 120_000),
+                        ("fq_list", ["tags:x"] * 2_000)):
+        with pytest.raises(ckan.CkanError) as error:
+            ckan.call(None, "package_search", {name: value})  # type: ignore[arg-type]
+        assert error.value.status == 409 and error.value.kind == "Validation Error"
+        assert f"« {name} »" in error.value.message and "trop long" in error.value.message

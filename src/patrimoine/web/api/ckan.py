@@ -9,11 +9,14 @@ import logging
 import math
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from patrimoine.core.settings import Settings
 from patrimoine.interop import ckan
 from patrimoine.web import errors
 from patrimoine.web.deps import SessionDep, services
@@ -37,49 +40,62 @@ def _json(body: Any, status: int = 200) -> Response:
                     headers=HEADERS)
 
 
-async def _params(request: Request) -> dict[str, Any]:
+def _params(query: list[tuple[str, str]], content_type: str, raw: bytes) -> dict[str, Any]:
     """GET parameters (repeated ones as lists), merged with a POST JSON or form body."""
     params: dict[str, Any] = {}
-    for name, value in request.query_params.multi_items():
+    for name, value in query:
         if name in params:
             previous = params[name]
             params[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
         else:
             params[name] = value
-    if request.method == "POST":
-        content_type = request.headers.get("content-type", "")
-        raw = await request.body()
-        if "form" in content_type:
-            form = await request.form()
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
-        elif raw.strip():
-            try:
-                body = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise ckan.bad_request("Requête invalide - le corps n'est pas du JSON valide.") \
-                    from exc
-            if not isinstance(body, dict):
-                raise ckan.bad_request("Requête invalide - le corps JSON doit être un objet.")
-            params.update(body)
+    if content_type.startswith("multipart/"):
+        raise ckan.bad_request("Requête invalide - envoyez les paramètres en JSON ou en "
+                               "formulaire (application/x-www-form-urlencoded).")
+    if "form" in content_type:
+        try:
+            params.update(parse_qsl(raw.decode(), keep_blank_values=True))
+        except UnicodeDecodeError as exc:
+            raise ckan.bad_request("Requête invalide - le formulaire n'est pas en UTF-8.") \
+                from exc
+    elif raw.strip():
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError) as exc:  # JSON errors, bad UTF-8, deep nesting
+            raise ckan.bad_request("Requête invalide - le corps n'est pas du JSON valide.") \
+                from exc
+        if not isinstance(body, dict):
+            raise ckan.bad_request("Requête invalide - le corps JSON doit être un objet.")
+        params.update(body)
     return params
 
 
-async def _action(request: Request, name: str, session: SessionDep) -> Response:
-    svc = services(request)
-    base = svc.settings.public_url.rstrip("/")
+def _answer(session: Session, settings: Settings, name: str, query: list[tuple[str, str]],
+            content_type: str, raw: bytes) -> Response:
+    base = settings.public_url.rstrip("/")
     try:
-        params = await _params(request)
-        ctx = ckan.Context(session, svc.settings)
-        # Database and DuckDB work is blocking: off the event loop.
-        result = await run_in_threadpool(ckan.call, ctx, name, params)
+        params = _params(query, content_type, raw)
+        result = ckan.call(ckan.Context(session, settings), name, params)
     except ckan.CkanError as exc:
         return _json(ckan.error_envelope(base, name, exc), exc.status)
+    return _json(ckan.envelope(base, name, result))
+
+
+async def _action(request: Request, name: str, session: SessionDep) -> Response:
+    settings = services(request).settings
+    # The body is bounded (web/body_limit.py); parsing it, the database and DuckDB work and
+    # writing the answer happen off the event loop.
+    multipart = request.headers.get("content-type", "").startswith("multipart/")
+    raw = await request.body() if request.method == "POST" and not multipart else b""
+    try:
+        return await run_in_threadpool(
+            _answer, session, settings, name, request.query_params.multi_items(),
+            request.headers.get("content-type", ""), raw)
     except Exception:
         # CKAN clients read errors in CKAN's shape, even this one.
         log.exception("CKAN action %s failed", name)
         error = ckan.CkanError(500, "Internal Server Error", errors.HTTP_MESSAGES[500])
-        return _json(ckan.error_envelope(base, name, error), 500)
-    return _json(ckan.envelope(base, name, result))
+        return _json(ckan.error_envelope(settings.public_url.rstrip("/"), name, error), 500)
 
 
 @router.api_route("/api/3/action/{name}", methods=["GET", "POST"])

@@ -123,7 +123,7 @@ async def upload_version(
     dry_run: Annotated[bool | None, Query(description="Prévisualiser sans rien écrire.")] = None,
 ) -> Any:
     settings = services(request).settings
-    dataset = inventory.get_dataset(session, principal, slug)
+    dataset = await run_in_threadpool(inventory.get_dataset, session, principal, slug)
     if dry_run is None:
         dry_run = str(upload.form.get("dry_run", "")).strip().lower() in _TRUE
     raw = str(upload.form.get("overrides", "") or "").strip()

@@ -58,17 +58,14 @@ def get_schema(name: str) -> dict[str, Any]:
 async def validate_upload(name: str, upload: FileDep) -> dict[str, Any]:
     shipped = schemas.get_schema(name)
     filename = upload.filename
-    if not shipped.is_table_schema:
-        data = await run_in_threadpool(upload.file.read_bytes)
-        try:
-            document = json.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise Invalid(f"« {filename} » n'est pas un document JSON lisible.") from None
-        report = tableschema.validate_json_document(shipped.descriptor(), document)
-        return {**report.as_dict(), "schema": shipped.name, "schema_title": report.schema_title,
-                "file": filename}
 
-    def run() -> tableschema.ValidationReport:
+    def run() -> tableschema.ValidationReport:  # parsing and checking: off the event loop
+        if not shipped.is_table_schema:
+            try:
+                document = json.loads(upload.file.read_bytes().decode("utf-8-sig"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise Invalid(f"« {filename} » n'est pas un document JSON lisible.") from None
+            return tableschema.validate_json_document(shipped.descriptor(), document)
         path = upload.file
         if "." not in filename:  # read as CSV
             path = path.rename(path.with_name(f"{filename}.csv"))

@@ -107,7 +107,7 @@ def register_page(request: Request, session: SessionDep, principal: LoggedInDep,
 
 
 @router.post("/admin/protection/registre/import")
-async def register_import(request: Request, session: SessionDep, principal: LoggedInDep,
+def register_import(request: Request, session: SessionDep, principal: LoggedInDep,
                           sent: SentFile) -> Response:
     if sent.refused:
         raise UploadTooLarge(sent.refused)  # this form's errors show on the error page

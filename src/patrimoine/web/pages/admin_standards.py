@@ -66,7 +66,7 @@ def schema_page(slug: str, request: Request, session: SessionDep,
 
 
 @router.post("/admin/inventaire/{slug}/schema")
-async def declare(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+def declare(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
                   posted: FormDep) -> Response:
     dataset = inventory.get_dataset(session, principal, slug)
     require(can_edit_dataset(principal, dataset), principal, "déclarer le schéma de ce jeu")
@@ -82,7 +82,7 @@ async def declare(slug: str, request: Request, session: SessionDep, principal: L
         upload = posted.get("upload")
         name = str(posted.get("schema", "")).strip()
         if isinstance(upload, UploadFile) and upload.filename:
-            data = await upload.read(MAX_SCHEMA_BYTES + 1)
+            data = upload.file.read(MAX_SCHEMA_BYTES + 1)
             if len(data) > MAX_SCHEMA_BYTES:
                 raise Invalid("Le schéma déposé est trop volumineux (2 Mo au plus).")
             descriptor = schemas.parse_uploaded(data, upload.filename)

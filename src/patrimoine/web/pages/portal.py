@@ -166,7 +166,7 @@ def _dataset_context(request: Request, session: Session, principal: Principal,
         "api_base": _base_url(request) + "/api/v1", "settings": services(request).settings,
         "site_url": _base_url(request),
     }
-    ctx["views"], ctx["downloads"] = usage.totals(session, dataset.id)
+    ctx["views"], ctx["downloads"] = usage.totals(session, dataset.id, services(request).usage)
     # Quality and schema conformity of what this visitor reads (the version shown).
     shown = {dataset.id: latest} if latest is not None else {}
     ctx["quality"] = quality.quality_score(session, dataset, ctx["settings"], shown)
@@ -325,7 +325,7 @@ def dataset_page(request: Request, slug: str, session: SessionDep,
     dataset = catalog.get_public_dataset(session, principal, slug)
     # A view is the arrival on the page; filtering, sorting, paging or charting it is not.
     if not request.query_params and _visitor(request):
-        usage.record_view(session, dataset.id)
+        services(request).usage.view(dataset.id)  # counted in memory: no write on a read
     ctx = _dataset_context(request, session, principal, dataset)
     status = 400 if ctx["table_error"] or ctx["chart_error"] else 200
     return _page(request, "portal/dataset.html", ctx, status=status)
@@ -359,7 +359,7 @@ def download(request: Request, slug: str, session: SessionDep, principal: Princi
         raise Invalid(f"Format « {format} » inconnu : {', '.join(language.FORMATS)}.")
     chosen = _readable(request, session, principal, dataset, version).version
     if _visitor(request):
-        usage.record_download(session, dataset.id)
+        services(request).usage.download(dataset.id)
     keep = [(k, v) for k, v in request.query_params.multi_items() if k in ("where", "q", "sep")]
     target = f"/api/v1/datasets/{slug}/versions/{chosen.number}/export.{format}"
     if keep:
