@@ -33,7 +33,11 @@ def serve(
                   f"{svc.settings.data_dir}{plural})")
     # The compiled HTTP parser and event loop (dependencies): a page answered by the API
     # spends less time in the server than in h11 and asyncio's pure-Python loop.
-    run = partial(uvicorn.run, host=host, port=port, log_level="info", proxy_headers=False,
+    run = partial(uvicorn.run, host=host, port=port, log_level="info",
+                  # A client's address (login throttling, audit) comes from the proxy's
+                  # X-Forwarded-For only when that proxy is trusted.
+                  proxy_headers=bool(svc.settings.trusted_proxies),
+                  forwarded_allow_ips=svc.settings.trusted_proxies or None,
                   http="httptools", loop="uvloop" if sys.platform != "win32" else "auto",
                   access_log=svc.settings.access_log)
     if workers > 1:

@@ -78,6 +78,14 @@ class Settings(BaseSettings):
         description="`patrimoine serve` logs every request (turn off behind a proxy that logs "
                     "them: it costs about 0.15 ms a request).",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses of the reverse proxies whose X-Forwarded-For and "
+                    "X-Forwarded-Proto headers are believed (comma-separated, e.g. "
+                    "\"10.0.0.5\"; \"*\" trusts any). Empty: none, and the address seen is "
+                    "the connection's. Behind a proxy, set it, or the per-address login "
+                    "throttle counts every visitor as the proxy.",
+    )
     query_time_limit_seconds: float = Field(
         default=10.0, gt=0,
         description="How long one datastore query (a page of records, facets, an aggregate) "
