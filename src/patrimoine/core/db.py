@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Interval
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -18,6 +19,13 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# An integer taken from a request (an identifier, an offset, a count to store): SQLite and
+# PostgreSQL hold signed 64-bit integers, and a larger Python int reaching a query fails in the
+# driver (a server error) instead of matching nothing. Validation refuses it (422) first, and
+# the OpenAPI document states the bounds.
+DbInt = Annotated[int, Interval(ge=-(2**63), le=2**63 - 1)]
 
 
 class Base(DeclarativeBase):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from patrimoine.access import service as accounts
+from patrimoine.core.db import DbInt
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.deps import LoggedInDep, SessionDep
 
@@ -59,6 +60,6 @@ def list_tokens(session: SessionDep, principal: LoggedInDep) -> list[TokenOut]:
 
 @router.delete("/tokens/{token_id}", status_code=204, dependencies=[Depends(api_write)],
                summary="Révoquer un jeton")
-def revoke_token(token_id: int, session: SessionDep, principal: LoggedInDep) -> None:
+def revoke_token(token_id: DbInt, session: SessionDep, principal: LoggedInDep) -> None:
     account = accounts.get_account(session, principal.account_id or 0)
     accounts.revoke_api_token(session, account, token_id)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from patrimoine.access import audit
 from patrimoine.access.permissions import can_read_audit, require
+from patrimoine.core.db import DbInt
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 
 router = APIRouter(prefix="/api/v1", tags=["journal d'audit"])
@@ -56,7 +57,7 @@ def list_events(
     since: Annotated[datetime | None, Query(description="À partir de cet instant.")] = None,
     until: Annotated[datetime | None, Query(description="Avant cet instant.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[DbInt, Query(ge=0)] = 0,
 ) -> EventsOut:
     require(can_read_audit(principal), principal, "consulter le journal d'audit")
     events, total = audit.list_events(

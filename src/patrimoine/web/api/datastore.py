@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
+from patrimoine.core.db import DbInt
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import AccessLevel
 from patrimoine.reading import language
@@ -122,7 +123,7 @@ async def query_params(
 
 QueryDep = Annotated[language.Query, Depends(query_params)]
 SlugPath = Annotated[str, Path(description="Identifiant (slug) du jeu de données.")]
-NumberPath = Annotated[int, Path(ge=1, description="Numéro de version.")]
+NumberPath = Annotated[DbInt, Path(ge=1, description="Numéro de version.")]
 ColumnsParam = Annotated[str | None, Query(
     description="Colonnes à renvoyer, séparées par des virgules (toutes par défaut).")]
 SortParam = Annotated[str | None, Query(
@@ -259,9 +260,9 @@ RECORDS_DOC = (
     "recommandé pour parcourir loin). " + FILTER_HELP
 )
 # The maxima are settings (max_page_size, max_aggregate_rows): the engine checks them.
-LimitParam = Annotated[int, Query(ge=1, description="Lignes par page (1 000 au plus, sauf "
+LimitParam = Annotated[DbInt, Query(ge=1, description="Lignes par page (1 000 au plus, sauf "
                                   "réglage contraire du serveur).")]
-OffsetParam = Annotated[int, Query(ge=0, description="Nombre de lignes à sauter.")]
+OffsetParam = Annotated[DbInt, Query(ge=0, description="Nombre de lignes à sauter.")]
 CursorParam = Annotated[str | None, Query(description="Curseur next_cursor d'une page "
                                           "précédente (remplace offset).")]
 CountParam = Annotated[bool, Query(description="Compter les lignes qui répondent (total).")]
@@ -360,7 +361,7 @@ AGGREGATE_DOC = (
 )
 GroupParam = Annotated[list[str], Query(description="Colonne de regroupement (répétable).")]
 MetricParam = Annotated[list[str], Query(description="Calcul (répétable), count par défaut.")]
-AggLimitParam = Annotated[int | None, Query(ge=1, description="Garder les N premiers "
+AggLimitParam = Annotated[DbInt | None, Query(ge=1, description="Garder les N premiers "
                                             "groupes (10 000 au plus, sauf réglage "
                                             "contraire du serveur).")]
 

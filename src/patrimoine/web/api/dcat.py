@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import NotFound
 from patrimoine.interop import dcat, public
 from patrimoine.inventory.models import Organisation
@@ -130,7 +131,7 @@ def slug_jsonld(request: Request, slug: str, session: SessionDep) -> Response:
 
 
 @router.api_route("/organisations/id/{org_id}", methods=GET)
-def organisation_resource(org_id: int, session: SessionDep) -> Response:
+def organisation_resource(org_id: DbInt, session: SessionDep) -> Response:
     org = session.get(Organisation, org_id)
     if org is None:
         raise NotFound("Organisation introuvable.")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from patrimoine.core.clock import now
+from patrimoine.core.db import DbInt
 from patrimoine.grants import service as grants
 from patrimoine.grants.models import DatasetGrant, GranteeKind
 from patrimoine.inventory import service as inventory
@@ -97,7 +98,7 @@ def create_grant(slug: SlugPath, data: GrantIn, session: SessionDep,
 
 @router.post("/datasets/{slug}/grants/{grant_id}/revoke", response_model=GrantOut,
              dependencies=[Depends(api_write)], summary="Révoquer un accès (effet immédiat)")
-def revoke_grant(slug: SlugPath, grant_id: int, data: RevokeIn, session: SessionDep,
+def revoke_grant(slug: SlugPath, grant_id: DbInt, data: RevokeIn, session: SessionDep,
                  principal: LoggedInDep) -> GrantOut:
     dataset = inventory.get_dataset(session, principal, slug)
     grant = grants.revoke_grant(session, principal, dataset, grant_id, data.reason)

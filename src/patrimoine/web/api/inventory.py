@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
+from patrimoine.core.db import DbInt
 from patrimoine.inventory import importer, queries, service
 from patrimoine.inventory.service import DatasetInput
 from patrimoine.web.api.guards import api_write
@@ -60,7 +61,7 @@ def list_datasets(
     session: SessionDep,
     principal: PrincipalDep,
     filters: FiltersDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[DbInt, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
     sort: str = "title",
 ) -> DatasetPageOut:

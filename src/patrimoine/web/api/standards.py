@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from patrimoine.charter import quality
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
 from patrimoine.interop import scdl_catalogue
@@ -31,7 +32,7 @@ class SchemaDeclarationIn(BaseModel):
     name: str | None = Field(None, description="Nom d'un schéma disponible (GET /api/v1/schemas),"
                                                " par exemple « scdl-subventions ».")
     descriptor: dict[str, Any] | None = Field(None, description="Ou un Table Schema complet.")
-    version: int | None = Field(None, description="Numéro de version : le schéma ne vaut que "
+    version: DbInt | None = Field(None, description="Numéro de version : le schéma ne vaut que "
                                                   "pour elle (sinon pour tout le jeu).")
 
 
@@ -115,7 +116,7 @@ def declare_schema(slug: str, body: SchemaDeclarationIn, request: Request, sessi
 @router.delete("/datasets/{slug}/schema", dependencies=[Depends(api_write)],
                summary="Retirer le schéma déclaré")
 def remove_schema(slug: str, session: SessionDep, principal: PrincipalDep,
-                  version: int | None = None) -> dict[str, Any]:
+                  version: DbInt | None = None) -> dict[str, Any]:
     dataset = inventory.get_dataset(session, principal, slug)
     target = versions.get_version(session, dataset, version) if version else None
     removed = validation.remove_declaration(session, principal, dataset, target)
@@ -127,7 +128,7 @@ def remove_schema(slug: str, session: SessionDep, principal: PrincipalDep,
             description="Chaque erreur donne sa ligne (`row` : la ligne d'en-tête est la 1 ; "
                         "`record` : le numéro de l'enregistrement), la colonne, la contrainte "
                         "non respectée et un message en français. `refresh=true` revalide.")
-def version_validation(slug: str, number: int, request: Request, session: SessionDep,
+def version_validation(slug: str, number: DbInt, request: Request, session: SessionDep,
                        principal: PrincipalDep, refresh: bool = False) -> dict[str, Any]:
     # The report quotes cells: it is read as the version's rows are (gate, grants, audit),
     # and only by those whose grants show the whole version.
