@@ -24,6 +24,7 @@ from patrimoine.web.api import grants as api_grants
 from patrimoine.web.api import inventory as api_inventory
 from patrimoine.web.api import protection as api_protection
 from patrimoine.web.api import publication as api_publication
+from patrimoine.web.api import responses as api_responses
 from patrimoine.web.api import retention as api_retention
 from patrimoine.web.api import standards as api_standards
 from patrimoine.web.head import HeadAsGet
@@ -38,6 +39,7 @@ from patrimoine.web.pages import admin_standards as pages_standards
 from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import portal as pages_portal
 from patrimoine.web.templating import make_templates
+from patrimoine.web.wellformed import WellFormedText
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.layout_warmer = warmer
     app.state.templates = make_templates()
+    app.add_middleware(WellFormedText)  # inside the session: its error pages may read it
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
@@ -92,4 +95,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    pages_protection.router,
                    pages_portal.router):
         app.include_router(router)
+    api_responses.declare_token(app)
     return app

@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 from patrimoine.access import audit
 from patrimoine.access.permissions import can_read_audit, require
 from patrimoine.core.db import DbInt
+from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 
-router = APIRouter(prefix="/api/v1", tags=["journal d'audit"])
+router = APIRouter(prefix="/api/v1", tags=["journal d'audit"], responses=ERRORS)
 
 
 class EventOut(BaseModel):

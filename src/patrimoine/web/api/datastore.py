@@ -25,9 +25,11 @@ from patrimoine.reading.service import (
     open_for_reader,
     versions_for_reader,
 )
+from patrimoine.web.api.responses import ERRORS, NOT_MODIFIED, files
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 
-router = APIRouter(prefix="/api/v1", tags=["entrepôt de données"])
+router = APIRouter(prefix="/api/v1", tags=["entrepôt de données"],
+                   responses={**ERRORS, **NOT_MODIFIED})
 
 FILTER_HELP = (
     "Filtres : `where=colonne:op:valeur` (répétable, toutes les conditions doivent être "
@@ -280,7 +282,7 @@ def latest_records(
                     offset, cursor, count)
 
 
-@router.get("/datasets/{slug}/versions/{number}/records", response_model=RecordsOut,
+@router.get("/datasets/{slug}/versions/{number:int}/records", response_model=RecordsOut,
             summary="Lignes d'une version", description=RECORDS_DOC)
 def version_records(
     request: Request, slug: SlugPath, number: NumberPath, session: SessionDep,
@@ -326,7 +328,7 @@ def latest_facets(request: Request, slug: SlugPath, session: SessionDep,
     return _facets(request, session, principal, slug, None, query, facet, size)
 
 
-@router.get("/datasets/{slug}/versions/{number}/facets", response_model=FacetsOut,
+@router.get("/datasets/{slug}/versions/{number:int}/facets", response_model=FacetsOut,
             summary="Facettes d'une version", description=FACETS_DOC)
 def version_facets(request: Request, slug: SlugPath, number: NumberPath, session: SessionDep,
                    principal: PrincipalDep, query: QueryDep, facet: FacetParam,
@@ -377,7 +379,7 @@ def latest_aggregate(request: Request, slug: SlugPath, session: SessionDep,
                       limit)
 
 
-@router.get("/datasets/{slug}/versions/{number}/aggregate", response_model=AggregateOut,
+@router.get("/datasets/{slug}/versions/{number:int}/aggregate", response_model=AggregateOut,
             summary="Agrégats d'une version", description=AGGREGATE_DOC)
 def version_aggregate(request: Request, slug: SlugPath, number: NumberPath,
                       session: SessionDep, principal: PrincipalDep, query: QueryDep,
@@ -424,10 +426,12 @@ FormatPath = Annotated[str, Path(description="Format : " + ", ".join(language.FO
 FormatParam = Annotated[str, Query(alias="format", description="Format : "
                                    + ", ".join(language.FORMATS) + ".")]
 SepParam = Annotated[str, Query(description="Séparateur CSV : `,` ou `;`.")]
+EXPORTED = files(*language.MEDIA_TYPES.values(), description="Le fichier, au format demandé.")
 
 
 @router.get("/datasets/{slug}/export.{fmt}", summary="Exporter la dernière version",
-            description=EXPORT_DOC, response_class=StreamingResponse)
+            description=EXPORT_DOC, response_class=StreamingResponse,
+            responses=EXPORTED)
 def latest_export(request: Request, slug: SlugPath, fmt: FormatPath, session: SessionDep,
                   principal: PrincipalDep, query: QueryDep, columns: ColumnsParam = None,
                   sort: SortParam = None, sep: SepParam = ",") -> Response:
@@ -435,7 +439,8 @@ def latest_export(request: Request, slug: SlugPath, fmt: FormatPath, session: Se
 
 
 @router.get("/datasets/{slug}/export", summary="Exporter la dernière version (format en "
-            "paramètre)", description=EXPORT_DOC, response_class=StreamingResponse)
+            "paramètre)", description=EXPORT_DOC, response_class=StreamingResponse,
+            responses=EXPORTED)
 def latest_export_param(request: Request, slug: SlugPath, session: SessionDep,
                         principal: PrincipalDep, query: QueryDep, fmt: FormatParam = "csv",
                         columns: ColumnsParam = None, sort: SortParam = None,
@@ -443,9 +448,9 @@ def latest_export_param(request: Request, slug: SlugPath, session: SessionDep,
     return _export(request, session, principal, slug, None, query, fmt, columns, sort, sep)
 
 
-@router.get("/datasets/{slug}/versions/{number}/export.{fmt}",
+@router.get("/datasets/{slug}/versions/{number:int}/export.{fmt}",
             summary="Exporter une version", description=EXPORT_DOC,
-            response_class=StreamingResponse)
+            response_class=StreamingResponse, responses=EXPORTED)
 def version_export(request: Request, slug: SlugPath, number: NumberPath, fmt: FormatPath,
                    session: SessionDep, principal: PrincipalDep, query: QueryDep,
                    columns: ColumnsParam = None, sort: SortParam = None,
@@ -453,9 +458,9 @@ def version_export(request: Request, slug: SlugPath, number: NumberPath, fmt: Fo
     return _export(request, session, principal, slug, number, query, fmt, columns, sort, sep)
 
 
-@router.get("/datasets/{slug}/versions/{number}/export",
+@router.get("/datasets/{slug}/versions/{number:int}/export",
             summary="Exporter une version (format en paramètre)", description=EXPORT_DOC,
-            response_class=StreamingResponse)
+            response_class=StreamingResponse, responses=EXPORTED)
 def version_export_param(request: Request, slug: SlugPath, number: NumberPath,
                          session: SessionDep, principal: PrincipalDep, query: QueryDep,
                          fmt: FormatParam = "csv", columns: ColumnsParam = None,

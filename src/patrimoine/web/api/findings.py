@@ -24,11 +24,13 @@ from patrimoine.protection.findings import disclosure, service
 from patrimoine.protection.gate import publication_blockers
 from patrimoine.reading.service import Purpose, ReadableVersion, open_for_reader
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.deps import PrincipalDep, SessionDep, prepare_layout, services
 
-router = APIRouter(prefix="/api/v1", tags=["données personnelles"])
+router = APIRouter(prefix="/api/v1", tags=["données personnelles"],
+                   responses=ERRORS)
 
-VERSION_PATH = "/datasets/{slug}/versions/{number}"
+VERSION_PATH = "/datasets/{slug}/versions/{number:int}"
 
 
 class DecisionIn(BaseModel):

@@ -14,9 +14,11 @@ from patrimoine.grants import service as grants
 from patrimoine.grants.models import DatasetGrant, GranteeKind
 from patrimoine.inventory import service as inventory
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.deps import LoggedInDep, SessionDep
 
-router = APIRouter(prefix="/api/v1", tags=["accès aux données fermées"])
+router = APIRouter(prefix="/api/v1", tags=["accès aux données fermées"],
+                   responses=ERRORS)
 
 SlugPath = Annotated[str, Path(description="Identifiant (slug) du jeu de données.")]
 
@@ -96,7 +98,7 @@ def create_grant(slug: SlugPath, data: GrantIn, session: SessionDep,
     return grant_out(grant, dataset.slug)
 
 
-@router.post("/datasets/{slug}/grants/{grant_id}/revoke", response_model=GrantOut,
+@router.post("/datasets/{slug}/grants/{grant_id:int}/revoke", response_model=GrantOut,
              dependencies=[Depends(api_write)], summary="Révoquer un accès (effet immédiat)")
 def revoke_grant(slug: SlugPath, grant_id: DbInt, data: RevokeIn, session: SessionDep,
                  principal: LoggedInDep) -> GrantOut:

@@ -19,10 +19,11 @@ from patrimoine.datastore.ingest import IngestPlan
 from patrimoine.inventory import service as inventory
 from patrimoine.publication import service as publication
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.deps import PrincipalDep, SessionDep, prepare_layout, services
 from patrimoine.web.uploads import FileDep
 
-router = APIRouter(prefix="/api/v1", tags=["publication"])
+router = APIRouter(prefix="/api/v1", tags=["publication"], responses=ERRORS)
 
 SlugPath = Annotated[str, PathParam(description="Identifiant (slug) du jeu de données.")]
 _TRUE = {"1", "true", "oui", "yes", "on", "vrai"}

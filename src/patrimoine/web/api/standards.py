@@ -20,10 +20,11 @@ from patrimoine.inventory import service as inventory
 from patrimoine.reading.service import Purpose, open_for_reader
 from patrimoine.standards import schemas, tableschema, validation
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS, files
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 from patrimoine.web.uploads import FileDep
 
-router = APIRouter(prefix="/api/v1", tags=["standards"])
+router = APIRouter(prefix="/api/v1", tags=["standards"], responses=ERRORS)
 
 _TRUE = {"1", "true", "oui", "yes", "on", "vrai"}
 
@@ -123,7 +124,7 @@ def remove_schema(slug: str, session: SessionDep, principal: PrincipalDep,
     return {**_schema_state(session, dataset), "removed": removed}
 
 
-@router.get("/datasets/{slug}/versions/{number}/validation",
+@router.get("/datasets/{slug}/versions/{number:int}/validation",
             summary="Validation d'une version contre son schéma",
             description="Chaque erreur donne sa ligne (`row` : la ligne d'en-tête est la 1 ; "
                         "`record` : le numéro de l'enregistrement), la colonne, la contrainte "
@@ -158,7 +159,8 @@ def catalog_quality(session: SessionDep, principal: PrincipalDep) -> dict[str, A
             description="Le fichier suit le schéma catalogue-donnees d'Etalab sans modification ;"
                         " les jeux auxquels manque une colonne obligatoire sont écartés et "
                         "listés dans l'en-tête X-Patrimoine-Ecartes (nombre), ou tous écrits "
-                        "avec `incomplets=true`.")
+                        "avec `incomplets=true`.",
+            response_class=Response, responses=files("text/csv", description="Le catalogue."))
 def export_scdl(request: Request, session: SessionDep, principal: PrincipalDep,
                 incomplets: bool = False) -> Response:
     export = scdl_catalogue.export_catalogue(

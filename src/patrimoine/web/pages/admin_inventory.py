@@ -19,7 +19,6 @@ from patrimoine.access.permissions import (
     require,
 )
 from patrimoine.access.principal import Principal
-from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory import queries, service
 from patrimoine.inventory.models import AccessLevel, Dataset, Department, Organisation
@@ -109,7 +108,7 @@ def inventory_list(
     session: SessionDep,
     principal: LoggedInDep,
     filters: FiltersDep,
-    page_number: Annotated[DbInt, Query(alias="page", ge=1)] = 1,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=queries.MAX_PAGE)] = 1,
     tri: str = "",
 ) -> Response:
     sort = tri if tri in SORT_LABELS else ("relevance" if filters.q.strip() else "title")
