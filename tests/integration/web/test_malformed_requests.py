@@ -100,7 +100,7 @@ def test_text_that_no_database_holds_is_refused_with_a_french_message(
                  f"/api/v1/datasets/{slug}/export.csv?filter={lone_filter}",
                  f"/api/v1/datasets/{slug}/records?q=%00",
                  f"/api/3/action/package_search?q={LONE}",
-                 f"/api/3/action/package_search?facet.field=%5B%22%5Cud800%22%5D",
+                 "/api/3/action/package_search?facet.field=%5B%22%5Cud800%22%5D",
                  f"/api/3/action/package_show?id={LONE}"):
         r = client.get(path, headers=token)
         assert r.status_code == 422, (path, r.status_code, r.text)
