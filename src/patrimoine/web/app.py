@@ -71,7 +71,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.layout_warmer = warmer
     app.state.templates = make_templates()
-    app.add_middleware(WellFormedText)  # inside the session: its error pages may read it
+    # Innermost: its error pages read the session, and a body bound, when there is one,
+    # must come before it reads a whole body.
+    app.add_middleware(WellFormedText)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),

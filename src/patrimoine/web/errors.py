@@ -51,7 +51,7 @@ def error_response(request: Request, status: int, message: str, errors: list[str
     return page
 
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def allowed_methods(request: Request) -> str:
