@@ -21,11 +21,14 @@ NAMING_CONVENTION = {
 }
 
 
-# An integer taken from a request (an identifier, an offset, a count to store): SQLite and
-# PostgreSQL hold signed 64-bit integers, and a larger Python int reaching a query fails in the
-# driver (a server error) instead of matching nothing. Validation refuses it (422) first, and
-# the OpenAPI document states the bounds.
-DbInt = Annotated[int, Interval(ge=-(2**63), le=2**63 - 1)]
+# Integers taken from a request. Python's are unbounded; a larger one reaching a query fails
+# in the driver (a server error) instead of matching nothing, so validation refuses it (422)
+# first and the OpenAPI document states the bounds.
+# - DbInt: compared with or stored in an Integer column (identifiers, version numbers,
+#   counts): PostgreSQL's `integer` is 32-bit (SQLite's is wider).
+# - DbBigInt: an offset or a number of rows (SQL's OFFSET and DuckDB's BIGINT): 64-bit.
+DbInt = Annotated[int, Interval(ge=-(2**31), le=2**31 - 1)]
+DbBigInt = Annotated[int, Interval(ge=-(2**63), le=2**63 - 1)]
 
 
 class Base(DeclarativeBase):

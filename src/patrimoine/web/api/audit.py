@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from patrimoine.access import audit
 from patrimoine.access.permissions import can_read_audit, require
-from patrimoine.core.db import DbInt
+from patrimoine.core.db import DbBigInt
 from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 
@@ -58,7 +58,7 @@ def list_events(
     since: Annotated[datetime | None, Query(description="À partir de cet instant.")] = None,
     until: Annotated[datetime | None, Query(description="Avant cet instant.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[DbInt, Query(ge=0)] = 0,
+    offset: Annotated[DbBigInt, Query(ge=0)] = 0,
 ) -> EventsOut:
     require(can_read_audit(principal), principal, "consulter le journal d'audit")
     events, total = audit.list_events(

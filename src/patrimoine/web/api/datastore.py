@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
-from patrimoine.core.db import DbInt
+from patrimoine.core.db import DbBigInt, DbInt
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import AccessLevel
 from patrimoine.reading import language
@@ -262,9 +262,9 @@ RECORDS_DOC = (
     "recommandé pour parcourir loin). " + FILTER_HELP
 )
 # The maxima are settings (max_page_size, max_aggregate_rows): the engine checks them.
-LimitParam = Annotated[DbInt, Query(ge=1, description="Lignes par page (1 000 au plus, sauf "
+LimitParam = Annotated[DbBigInt, Query(ge=1, description="Lignes par page (1 000 au plus, sauf "
                                   "réglage contraire du serveur).")]
-OffsetParam = Annotated[DbInt, Query(ge=0, description="Nombre de lignes à sauter.")]
+OffsetParam = Annotated[DbBigInt, Query(ge=0, description="Nombre de lignes à sauter.")]
 CursorParam = Annotated[str | None, Query(description="Curseur next_cursor d'une page "
                                           "précédente (remplace offset).")]
 CountParam = Annotated[bool, Query(description="Compter les lignes qui répondent (total).")]
@@ -363,7 +363,7 @@ AGGREGATE_DOC = (
 )
 GroupParam = Annotated[list[str], Query(description="Colonne de regroupement (répétable).")]
 MetricParam = Annotated[list[str], Query(description="Calcul (répétable), count par défaut.")]
-AggLimitParam = Annotated[DbInt | None, Query(ge=1, description="Garder les N premiers "
+AggLimitParam = Annotated[DbBigInt | None, Query(ge=1, description="Garder les N premiers "
                                             "groupes (10 000 au plus, sauf réglage "
                                             "contraire du serveur).")]
 
