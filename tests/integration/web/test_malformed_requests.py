@@ -62,7 +62,7 @@ PAGES = ["/admin/protection/traitements/{n}", "/admin/protection/traitements/{n}
          "/datasets/{slug}/telecharger?version={n}"]
 
 
-def test_integers_beyond_64_bits_are_refused_not_overflowed(
+def test_integers_beyond_what_the_database_holds_are_refused(
         client: TestClient, world: tuple[str, dict[str, str]]) -> None:
     slug, token = world
     addresses = integer_addresses(client, slug)
