@@ -100,6 +100,7 @@ def publication_status(request: Request, slug: SlugPath, session: SessionDep,
 
 @router.post(
     "/datasets/{slug}/versions", dependencies=[Depends(api_write)], status_code=201,
+    responses={200: {"description": "La prévisualisation (dry_run) : rien n'est écrit."}},
     summary="Charger un fichier comme nouvelle version (ou le prévisualiser)",
     description=(
         "Formulaire multipart : `file` (CSV, XLSX, ODS, JSON, NDJSON, GeoJSON ou Parquet), "
