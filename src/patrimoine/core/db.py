@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Interval
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -18,6 +19,16 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Integers taken from a request. Python's are unbounded; a larger one reaching a query fails
+# in the driver (a server error) instead of matching nothing, so validation refuses it (422)
+# first and the OpenAPI document states the bounds.
+# - DbInt: compared with or stored in an Integer column (identifiers, version numbers,
+#   counts): PostgreSQL's `integer` is 32-bit (SQLite's is wider).
+# - DbBigInt: an offset or a number of rows (SQL's OFFSET and DuckDB's BIGINT): 64-bit.
+DbInt = Annotated[int, Interval(ge=-(2**31), le=2**31 - 1)]
+DbBigInt = Annotated[int, Interval(ge=-(2**63), le=2**63 - 1)]
 
 
 class Base(DeclarativeBase):

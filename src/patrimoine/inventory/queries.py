@@ -140,6 +140,11 @@ def _conditions(filters: DatasetFilters, skip: str | None = None) -> list[Column
     return conds
 
 
+MAX_PER_PAGE = 500
+# The last page whose offset the database can hold (a signed 64-bit integer).
+MAX_PAGE = (2**63 - 1) // MAX_PER_PAGE
+
+
 def list_datasets(
     session: Session,
     principal: Principal,
@@ -149,7 +154,7 @@ def list_datasets(
     per_page: int = 50,
     sort: str = "title",
 ) -> Page:
-    per_page = max(1, min(per_page, 500))
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
     stmt = _base(principal).where(*_conditions(filters))
     matches = search.ranked_matches(session, filters.q)

@@ -25,6 +25,7 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.core.text import fold, key, slugify
 from patrimoine.core.values import plain
@@ -49,8 +50,8 @@ class DatasetInput(BaseModel):
 
     title: str = Field(min_length=1, max_length=500)
     description: str = ""
-    organisation_id: int
-    department_id: int | None = None
+    organisation_id: DbInt
+    department_id: DbInt | None = None
     theme: str | None = Field(default=None, max_length=200)
     source: Source | None = None
     producer: str | None = Field(default=None, max_length=300)

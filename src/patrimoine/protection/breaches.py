@@ -31,6 +31,7 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.core.values import apply_changes, plain
 from patrimoine.core.vocabulary import define, label
@@ -75,8 +76,8 @@ def _fr(moment: datetime) -> str:
 class BreachInput(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    organisation_id: int
-    activity_id: int | None = None
+    organisation_id: DbInt
+    activity_id: DbInt | None = None
     reference: str | None = Field(default=None, max_length=40)
     title: str = Field(min_length=1, max_length=300)
     description: str = ""
@@ -85,8 +86,8 @@ class BreachInput(BaseModel):
     natures: list[BreachNature] = Field(min_length=1)
     data_categories: list[DataCategory] = Field(default_factory=list)
     special_categories: list[SpecialCategory] = Field(default_factory=list)
-    persons_approx: int | None = Field(default=None, ge=0)
-    records_approx: int | None = Field(default=None, ge=0)
+    persons_approx: DbInt | None = Field(default=None, ge=0)
+    records_approx: DbInt | None = Field(default=None, ge=0)
     consequences: str = ""
     risk: BreachRisk = BreachRisk.TO_ASSESS
     no_risk_reason: str | None = None

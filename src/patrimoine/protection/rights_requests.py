@@ -32,6 +32,7 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.core.text import fold
 from patrimoine.core.values import apply_changes, plain
@@ -80,8 +81,8 @@ def _fr(day: date) -> str:
 class RequestInput(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    organisation_id: int
-    activity_id: int | None = None
+    organisation_id: DbInt
+    activity_id: DbInt | None = None
     reference: str | None = Field(default=None, max_length=40)
     kind: RequestKind
     requester: str = Field(min_length=1, max_length=300)

@@ -26,6 +26,7 @@ from patrimoine.web.api import grants as api_grants
 from patrimoine.web.api import inventory as api_inventory
 from patrimoine.web.api import protection as api_protection
 from patrimoine.web.api import publication as api_publication
+from patrimoine.web.api import responses as api_responses
 from patrimoine.web.api import retention as api_retention
 from patrimoine.web.api import standards as api_standards
 from patrimoine.web.body_limit import BodyLimit
@@ -42,6 +43,7 @@ from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import portal as pages_portal
 from patrimoine.web.security import SecurityHeaders
 from patrimoine.web.templating import make_templates
+from patrimoine.web.wellformed import WellFormedText
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Worker threads beyond the database turns: static files, streamed exports, pages without
@@ -83,7 +85,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.layout_warmer = warmer
     app.state.templates = make_templates()
-    app.add_middleware(BodyLimit, settings=settings)  # inside the session's
+    # Innermost: its error pages read the session, and a body bound, when there is one,
+    # must come before it reads a whole body.
+    app.add_middleware(WellFormedText)
+    # Outside WellFormedText (which reads whole bodies), inside the session.
+    app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
@@ -108,4 +114,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    pages_protection.router,
                    pages_portal.router):
         app.include_router(router)
+    api_responses.declare_token(app)
     return app

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from patrimoine.core.errors import PatrimoineError, Unauthenticated
 from patrimoine.web.templating import render
@@ -22,19 +25,45 @@ HTTP_MESSAGES = {
 }
 
 
+class ErrorOut(BaseModel):
+    """The body of every error the JSON API answers."""
+
+    ok: bool = Field(False, description="Toujours faux.")
+    status: int = Field(description="Le code HTTP de la réponse.")
+    error: str = Field(description="Ce qui ne va pas, en une phrase.")
+    errors: list[str] = Field(description="Le détail, point par point (peut être vide).")
+
+
 def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
         "accept", ""
     )
 
 
-def error_response(request: Request, status: int, message: str, errors: list[str]) -> Response:
+def error_response(request: Request, status: int, message: str, errors: list[str],
+                   headers: Mapping[str, str] | None = None) -> Response:
     if wants_json(request):
-        return JSONResponse(
-            {"ok": False, "status": status, "error": message, "errors": errors}, status_code=status
-        )
-    return render(request, "error.html", {"status": status, "message": message, "errors": errors},
+        body = ErrorOut(status=status, error=message, errors=errors).model_dump()
+        return JSONResponse(body, status_code=status, headers=headers)
+    page = render(request, "error.html", {"status": status, "message": message, "errors": errors},
                   status=status)
+    page.headers.update(headers or {})
+    return page
+
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods some route takes at this address, for the `Allow` header of a 405:
+    Starlette names only those of the first route whose path matched, and an address often
+    has one route per method. HEAD goes wherever GET does (web/head.py)."""
+    probe = {"type": "http", "path": request.scope["path"],
+             "root_path": request.scope.get("root_path", ""), "headers": []}
+    allowed = [m for m in METHODS
+               if any(r.matches({**probe, "method": m})[0] == Match.FULL
+                      for r in request.app.router.routes)]
+    return ", ".join(allowed + (["HEAD"] if "GET" in allowed else []))
 
 
 def install(app: FastAPI) -> None:
@@ -55,7 +84,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
-        return error_response(request, exc.status_code, message, [])
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return error_response(request, exc.status_code, message, [], headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -33,6 +33,7 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.core.values import plain
 from patrimoine.core.vocabulary import accepted_words, label, parse
@@ -174,7 +175,7 @@ class ActivityInput(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    organisation_id: int
+    organisation_id: DbInt
     reference: str | None = Field(default=None, max_length=40)
     name: str = Field(min_length=1, max_length=300)
     status: ActivityStatus = ActivityStatus.ACTIVE
@@ -191,7 +192,7 @@ class ActivityInput(BaseModel):
     legal_basis_details: str | None = None
     art9_condition: Art9Condition | None = None
     data_subjects: list[str] = Field(default_factory=list)
-    estimated_data_subjects: int | None = Field(default=None, ge=0)
+    estimated_data_subjects: DbInt | None = Field(default=None, ge=0)
     data_categories: list[DataCategoryEntry] = Field(default_factory=list)
     special_categories: list[SpecialCategory] = Field(default_factory=list)
     recipients: list[Recipient] = Field(default_factory=list)

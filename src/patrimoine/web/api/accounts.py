@@ -6,10 +6,12 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from patrimoine.access import service as accounts
+from patrimoine.core.db import DbInt
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.deps import LoggedInDep, SessionDep
 
-router = APIRouter(prefix="/api/v1", tags=["comptes"])
+router = APIRouter(prefix="/api/v1", tags=["comptes"], responses=ERRORS)
 
 
 class MeOut(BaseModel):
@@ -57,8 +59,8 @@ def list_tokens(session: SessionDep, principal: LoggedInDep) -> list[TokenOut]:
             for t in accounts.list_api_tokens(session, account) if t.revoked_at is None]
 
 
-@router.delete("/tokens/{token_id}", status_code=204, dependencies=[Depends(api_write)],
+@router.delete("/tokens/{token_id:int}", status_code=204, dependencies=[Depends(api_write)],
                summary="Révoquer un jeton")
-def revoke_token(token_id: int, session: SessionDep, principal: LoggedInDep) -> None:
+def revoke_token(token_id: DbInt, session: SessionDep, principal: LoggedInDep) -> None:
     account = accounts.get_account(session, principal.account_id or 0)
     accounts.revoke_api_token(session, account, token_id)

@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field
 
 from patrimoine.access import audit
 from patrimoine.access.permissions import audit_organisations, can_read_audit, require
+from patrimoine.core.db import DbBigInt
+from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 
-router = APIRouter(prefix="/api/v1", tags=["journal d'audit"])
+router = APIRouter(prefix="/api/v1", tags=["journal d'audit"], responses=ERRORS)
 
 
 class EventOut(BaseModel):
@@ -57,7 +59,7 @@ def list_events(
     since: Annotated[datetime | None, Query(description="À partir de cet instant.")] = None,
     until: Annotated[datetime | None, Query(description="Avant cet instant.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[DbBigInt, Query(ge=0)] = 0,
 ) -> EventsOut:
     require(can_read_audit(principal), principal, "consulter le journal d'audit")
     events, total = audit.list_events(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access.permissions import is_public
 from patrimoine.access.principal import Principal
+from patrimoine.core.db import DbBigInt, DbInt
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.reading import language
 from patrimoine.reading.service import (
@@ -24,9 +25,11 @@ from patrimoine.reading.service import (
     open_for_reader,
     versions_for_reader,
 )
+from patrimoine.web.api.responses import ERRORS, NOT_MODIFIED, files
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 
-router = APIRouter(prefix="/api/v1", tags=["entrepôt de données"])
+router = APIRouter(prefix="/api/v1", tags=["entrepôt de données"],
+                   responses={**ERRORS, **NOT_MODIFIED})
 
 FILTER_HELP = (
     "Filtres : `where=colonne:op:valeur` (répétable, toutes les conditions doivent être "
@@ -122,7 +125,7 @@ async def query_params(
 
 QueryDep = Annotated[language.Query, Depends(query_params)]
 SlugPath = Annotated[str, Path(description="Identifiant (slug) du jeu de données.")]
-NumberPath = Annotated[int, Path(ge=1, description="Numéro de version.")]
+NumberPath = Annotated[DbInt, Path(ge=1, description="Numéro de version.")]
 ColumnsParam = Annotated[str | None, Query(
     description="Colonnes à renvoyer, séparées par des virgules (toutes par défaut).")]
 SortParam = Annotated[str | None, Query(
@@ -259,9 +262,9 @@ RECORDS_DOC = (
     "recommandé pour parcourir loin). " + FILTER_HELP
 )
 # The maxima are settings (max_page_size, max_aggregate_rows): the engine checks them.
-LimitParam = Annotated[int, Query(ge=1, description="Lignes par page (1 000 au plus, sauf "
+LimitParam = Annotated[DbBigInt, Query(ge=1, description="Lignes par page (1 000 au plus, sauf "
                                   "réglage contraire du serveur).")]
-OffsetParam = Annotated[int, Query(ge=0, description="Nombre de lignes à sauter.")]
+OffsetParam = Annotated[DbBigInt, Query(ge=0, description="Nombre de lignes à sauter.")]
 CursorParam = Annotated[str | None, Query(description="Curseur next_cursor d'une page "
                                           "précédente (remplace offset).")]
 CountParam = Annotated[bool, Query(description="Compter les lignes qui répondent (total).")]
@@ -279,7 +282,7 @@ def latest_records(
                     offset, cursor, count)
 
 
-@router.get("/datasets/{slug}/versions/{number}/records", response_model=RecordsOut,
+@router.get("/datasets/{slug}/versions/{number:int}/records", response_model=RecordsOut,
             summary="Lignes d'une version", description=RECORDS_DOC)
 def version_records(
     request: Request, slug: SlugPath, number: NumberPath, session: SessionDep,
@@ -325,7 +328,7 @@ def latest_facets(request: Request, slug: SlugPath, session: SessionDep,
     return _facets(request, session, principal, slug, None, query, facet, size)
 
 
-@router.get("/datasets/{slug}/versions/{number}/facets", response_model=FacetsOut,
+@router.get("/datasets/{slug}/versions/{number:int}/facets", response_model=FacetsOut,
             summary="Facettes d'une version", description=FACETS_DOC)
 def version_facets(request: Request, slug: SlugPath, number: NumberPath, session: SessionDep,
                    principal: PrincipalDep, query: QueryDep, facet: FacetParam,
@@ -360,7 +363,7 @@ AGGREGATE_DOC = (
 )
 GroupParam = Annotated[list[str], Query(description="Colonne de regroupement (répétable).")]
 MetricParam = Annotated[list[str], Query(description="Calcul (répétable), count par défaut.")]
-AggLimitParam = Annotated[int | None, Query(ge=1, description="Garder les N premiers "
+AggLimitParam = Annotated[DbBigInt | None, Query(ge=1, description="Garder les N premiers "
                                             "groupes (10 000 au plus, sauf réglage "
                                             "contraire du serveur).")]
 
@@ -376,7 +379,7 @@ def latest_aggregate(request: Request, slug: SlugPath, session: SessionDep,
                       limit)
 
 
-@router.get("/datasets/{slug}/versions/{number}/aggregate", response_model=AggregateOut,
+@router.get("/datasets/{slug}/versions/{number:int}/aggregate", response_model=AggregateOut,
             summary="Agrégats d'une version", description=AGGREGATE_DOC)
 def version_aggregate(request: Request, slug: SlugPath, number: NumberPath,
                       session: SessionDep, principal: PrincipalDep, query: QueryDep,
@@ -423,10 +426,12 @@ FormatPath = Annotated[str, Path(description="Format : " + ", ".join(language.FO
 FormatParam = Annotated[str, Query(alias="format", description="Format : "
                                    + ", ".join(language.FORMATS) + ".")]
 SepParam = Annotated[str, Query(description="Séparateur CSV : `,` ou `;`.")]
+EXPORTED = files(*language.MEDIA_TYPES.values(), description="Le fichier, au format demandé.")
 
 
 @router.get("/datasets/{slug}/export.{fmt}", summary="Exporter la dernière version",
-            description=EXPORT_DOC, response_class=StreamingResponse)
+            description=EXPORT_DOC, response_class=StreamingResponse,
+            responses=EXPORTED)
 def latest_export(request: Request, slug: SlugPath, fmt: FormatPath, session: SessionDep,
                   principal: PrincipalDep, query: QueryDep, columns: ColumnsParam = None,
                   sort: SortParam = None, sep: SepParam = ",") -> Response:
@@ -434,7 +439,8 @@ def latest_export(request: Request, slug: SlugPath, fmt: FormatPath, session: Se
 
 
 @router.get("/datasets/{slug}/export", summary="Exporter la dernière version (format en "
-            "paramètre)", description=EXPORT_DOC, response_class=StreamingResponse)
+            "paramètre)", description=EXPORT_DOC, response_class=StreamingResponse,
+            responses=EXPORTED)
 def latest_export_param(request: Request, slug: SlugPath, session: SessionDep,
                         principal: PrincipalDep, query: QueryDep, fmt: FormatParam = "csv",
                         columns: ColumnsParam = None, sort: SortParam = None,
@@ -442,9 +448,9 @@ def latest_export_param(request: Request, slug: SlugPath, session: SessionDep,
     return _export(request, session, principal, slug, None, query, fmt, columns, sort, sep)
 
 
-@router.get("/datasets/{slug}/versions/{number}/export.{fmt}",
+@router.get("/datasets/{slug}/versions/{number:int}/export.{fmt}",
             summary="Exporter une version", description=EXPORT_DOC,
-            response_class=StreamingResponse)
+            response_class=StreamingResponse, responses=EXPORTED)
 def version_export(request: Request, slug: SlugPath, number: NumberPath, fmt: FormatPath,
                    session: SessionDep, principal: PrincipalDep, query: QueryDep,
                    columns: ColumnsParam = None, sort: SortParam = None,
@@ -452,9 +458,9 @@ def version_export(request: Request, slug: SlugPath, number: NumberPath, fmt: Fo
     return _export(request, session, principal, slug, number, query, fmt, columns, sort, sep)
 
 
-@router.get("/datasets/{slug}/versions/{number}/export",
+@router.get("/datasets/{slug}/versions/{number:int}/export",
             summary="Exporter une version (format en paramètre)", description=EXPORT_DOC,
-            response_class=StreamingResponse)
+            response_class=StreamingResponse, responses=EXPORTED)
 def version_export_param(request: Request, slug: SlugPath, number: NumberPath,
                          session: SessionDep, principal: PrincipalDep, query: QueryDep,
                          fmt: FormatParam = "csv", columns: ColumnsParam = None,

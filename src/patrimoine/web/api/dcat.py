@@ -11,21 +11,32 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import NotFound
 from patrimoine.interop import dcat, public
 from patrimoine.inventory.models import Organisation
 from patrimoine.reading import language
+from patrimoine.web.api.responses import ERRORS_OR_PAGE, NOT_MODIFIED, Responses, files
 from patrimoine.web.deps import SessionDep, services
 
-router = APIRouter(include_in_schema=False)
-GET = ["GET", "HEAD"]
+router = APIRouter(tags=["DCAT"], responses=ERRORS_OR_PAGE)
 HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300",
            "Vary": "Accept"}
+
+
+def _documents(*exts: str) -> Responses:
+    return {**files(*(dcat.RDF_FORMATS[e].media_type for e in exts),
+                    description="Le document DCAT-AP."), **NOT_MODIFIED}
+
+
+TURTLE, RDFXML, JSONLD = _documents("ttl"), _documents("rdf"), _documents("jsonld")
+SEE_OTHER: dict[str, Any] = {"status_code": 303, "response_class": RedirectResponse}
 
 
 def _public_url(request: Request) -> str:
@@ -52,22 +63,23 @@ def _catalog(request: Request, session: Session, ext: str) -> Response:
     return _rdf(request, dcat.serialize(page.graph, ext))
 
 
-@router.api_route("/catalog.ttl", methods=GET)
+@router.get("/catalog.ttl", response_class=Response, responses=TURTLE)
 def catalog_turtle(request: Request, session: SessionDep) -> Response:
     return _catalog(request, session, "ttl")
 
 
-@router.api_route("/catalog.rdf", methods=GET)
+@router.get("/catalog.rdf", response_class=Response, responses=RDFXML)
 def catalog_rdfxml(request: Request, session: SessionDep) -> Response:
     return _catalog(request, session, "rdf")
 
 
-@router.api_route("/catalog.jsonld", methods=GET)
+@router.get("/catalog.jsonld", response_class=Response, responses=JSONLD)
 def catalog_jsonld(request: Request, session: SessionDep) -> Response:
     return _catalog(request, session, "jsonld")
 
 
-@router.api_route("/catalog", methods=GET)
+@router.get("/catalog", response_class=Response,
+            responses=_documents("ttl", "rdf", "jsonld"))
 def catalog_negotiated(request: Request, session: SessionDep) -> Response:
     ext = dcat.negotiate(request.headers.get("accept", "")) or "ttl"
     return _catalog(request, session, ext)
@@ -79,22 +91,22 @@ def _document(request: Request, session: Session, ident: str, ext: str) -> Respo
     return _rdf(request, dcat.serialize(graph, ext))
 
 
-@router.api_route("/datasets/uid/{uid}.ttl", methods=GET)
+@router.get("/datasets/uid/{uid}.ttl", response_class=Response, responses=TURTLE)
 def uid_turtle(request: Request, uid: str, session: SessionDep) -> Response:
     return _document(request, session, uid, "ttl")
 
 
-@router.api_route("/datasets/uid/{uid}.rdf", methods=GET)
+@router.get("/datasets/uid/{uid}.rdf", response_class=Response, responses=RDFXML)
 def uid_rdfxml(request: Request, uid: str, session: SessionDep) -> Response:
     return _document(request, session, uid, "rdf")
 
 
-@router.api_route("/datasets/uid/{uid}.jsonld", methods=GET)
+@router.get("/datasets/uid/{uid}.jsonld", response_class=Response, responses=JSONLD)
 def uid_jsonld(request: Request, uid: str, session: SessionDep) -> Response:
     return _document(request, session, uid, "jsonld")
 
 
-@router.api_route("/datasets/uid/{uid}/export.{fmt}", methods=GET)
+@router.get("/datasets/uid/{uid}/export.{fmt}", **SEE_OTHER)
 def uid_download(request: Request, uid: str, fmt: str, session: SessionDep) -> Response:
     """The stable download URL of a distribution: always the latest public version."""
     entry = public.find(session, uid, services(request).settings)
@@ -104,7 +116,7 @@ def uid_download(request: Request, uid: str, fmt: str, session: SessionDep) -> R
                             status_code=303, headers={"Cache-Control": "no-store"})
 
 
-@router.api_route("/datasets/uid/{uid}", methods=GET)
+@router.get("/datasets/uid/{uid}", **SEE_OTHER)
 def uid_resource(request: Request, uid: str, session: SessionDep) -> Response:
     """The dataset's URI: its RDF document for RDF clients, its page for browsers."""
     entry = public.find(session, uid)
@@ -114,23 +126,23 @@ def uid_resource(request: Request, uid: str, session: SessionDep) -> Response:
     return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
 
 
-@router.api_route("/datasets/{slug}.ttl", methods=GET)
+@router.get("/datasets/{slug}.ttl", response_class=Response, responses=TURTLE)
 def slug_turtle(request: Request, slug: str, session: SessionDep) -> Response:
     return _document(request, session, slug, "ttl")
 
 
-@router.api_route("/datasets/{slug}.rdf", methods=GET)
+@router.get("/datasets/{slug}.rdf", response_class=Response, responses=RDFXML)
 def slug_rdfxml(request: Request, slug: str, session: SessionDep) -> Response:
     return _document(request, session, slug, "rdf")
 
 
-@router.api_route("/datasets/{slug}.jsonld", methods=GET)
+@router.get("/datasets/{slug}.jsonld", response_class=Response, responses=JSONLD)
 def slug_jsonld(request: Request, slug: str, session: SessionDep) -> Response:
     return _document(request, session, slug, "jsonld")
 
 
-@router.api_route("/organisations/id/{org_id}", methods=GET)
-def organisation_resource(org_id: int, session: SessionDep) -> Response:
+@router.get("/organisations/id/{org_id:int}", **SEE_OTHER)
+def organisation_resource(org_id: DbInt, session: SessionDep) -> Response:
     org = session.get(Organisation, org_id)
     if org is None:
         raise NotFound("Organisation introuvable.")

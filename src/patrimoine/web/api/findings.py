@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access.permissions import can_view_findings, require
 from patrimoine.access.principal import Principal
+from patrimoine.core.db import DbInt
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory import service as inventory
@@ -23,11 +24,13 @@ from patrimoine.protection.findings import disclosure, service
 from patrimoine.protection.gate import publication_blockers
 from patrimoine.reading.service import Purpose, ReadableVersion, open_for_reader
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.deps import PrincipalDep, SessionDep, prepare_layout, services
 
-router = APIRouter(prefix="/api/v1", tags=["données personnelles"])
+router = APIRouter(prefix="/api/v1", tags=["données personnelles"],
+                   responses=ERRORS)
 
-VERSION_PATH = "/datasets/{slug}/versions/{number}"
+VERSION_PATH = "/datasets/{slug}/versions/{number:int}"
 
 
 class DecisionIn(BaseModel):
@@ -77,7 +80,7 @@ def _findings_out(session: Session, dataset: Dataset, version: DatasetVersion,
 
 @router.get(VERSION_PATH + "/findings", summary="Données personnelles détectées dans une "
             "version (analysée à la première demande)")
-def list_findings(request: Request, slug: str, number: int, session: SessionDep,
+def list_findings(request: Request, slug: str, number: DbInt, session: SessionDep,
                   principal: PrincipalDep) -> dict[str, Any]:
     dataset, version = _target(session, principal, slug, number)
     views = service.list_findings(session, services(request).settings, principal, dataset,
@@ -87,7 +90,7 @@ def list_findings(request: Request, slug: str, number: int, session: SessionDep,
 
 @router.post(VERSION_PATH + "/findings/scan", dependencies=[Depends(api_write)],
              summary="Analyser de nouveau la version (les décisions sont conservées)")
-def rescan(request: Request, slug: str, number: int, session: SessionDep,
+def rescan(request: Request, slug: str, number: DbInt, session: SessionDep,
            principal: PrincipalDep) -> dict[str, Any]:
     dataset, version = _target(session, principal, slug, number)
     require(can_view_findings(principal, dataset), principal,
@@ -98,7 +101,7 @@ def rescan(request: Request, slug: str, number: int, session: SessionDep,
 
 @router.post(VERSION_PATH + "/findings/decisions", dependencies=[Depends(api_write)],
              summary="Confirmer ou écarter un constat (écarter : DPO, avec motif)")
-def decide(request: Request, slug: str, number: int, data: DecisionIn, session: SessionDep,
+def decide(request: Request, slug: str, number: DbInt, data: DecisionIn, session: SessionDep,
            principal: PrincipalDep) -> dict[str, Any]:
     dataset, version = _target(session, principal, slug, number)
     service.ensure_scanned(session, services(request).settings, version, principal)
@@ -109,7 +112,7 @@ def decide(request: Request, slug: str, number: int, data: DecisionIn, session: 
 
 @router.post(VERSION_PATH + "/anonymise", dependencies=[Depends(api_write)], status_code=201,
              summary="Créer une version anonymisée (la version d'origine reste inchangée)")
-def anonymise(request: Request, slug: str, number: int, data: PlanIn, session: SessionDep,
+def anonymise(request: Request, slug: str, number: DbInt, data: PlanIn, session: SessionDep,
               principal: PrincipalDep) -> dict[str, Any]:
     dataset, source = _target(session, principal, slug, number)
     plan = anon.parse_plan(data.operations)
@@ -125,9 +128,9 @@ def anonymise(request: Request, slug: str, number: int, data: PlanIn, session: S
 
 @router.get(VERSION_PATH + "/k-anonymity", summary="k-anonymat sur des quasi-identifiants")
 def k_anonymity(
-    request: Request, slug: str, number: int, session: SessionDep, principal: PrincipalDep,
+    request: Request, slug: str, number: DbInt, session: SessionDep, principal: PrincipalDep,
     columns: Annotated[str, Query(description="Quasi-identifiants séparés par des virgules.")],
-    k: Annotated[int | None, Query(description="k visé (par défaut le seuil des petits "
+    k: Annotated[DbInt | None, Query(description="k visé (par défaut le seuil des petits "
                                                "effectifs, 11).")] = None,
     worst: Annotated[int, Query(ge=0, le=100, description="Nombre de plus petites classes "
                                                           "montrées.")] = 10,
@@ -145,7 +148,7 @@ def k_anonymity(
 
 @router.get(VERSION_PATH + "/counts", summary="Effectifs par groupe, petits effectifs masqués")
 def counts(
-    request: Request, slug: str, number: int, session: SessionDep, principal: PrincipalDep,
+    request: Request, slug: str, number: DbInt, session: SessionDep, principal: PrincipalDep,
     by: Annotated[str, Query(description="Colonnes de regroupement séparées par des virgules.")],
 ) -> dict[str, Any]:
     readable = _read(request, session, principal, slug, number, "dataset.counts_read")

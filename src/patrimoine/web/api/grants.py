@@ -9,13 +9,16 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from patrimoine.core.clock import now
+from patrimoine.core.db import DbInt
 from patrimoine.grants import service as grants
 from patrimoine.grants.models import DatasetGrant, GranteeKind
 from patrimoine.inventory import service as inventory
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.deps import LoggedInDep, SessionDep
 
-router = APIRouter(prefix="/api/v1", tags=["accès aux données fermées"])
+router = APIRouter(prefix="/api/v1", tags=["accès aux données fermées"],
+                   responses=ERRORS)
 
 SlugPath = Annotated[str, Path(description="Identifiant (slug) du jeu de données.")]
 
@@ -95,9 +98,9 @@ def create_grant(slug: SlugPath, data: GrantIn, session: SessionDep,
     return grant_out(grant, dataset.slug)
 
 
-@router.post("/datasets/{slug}/grants/{grant_id}/revoke", response_model=GrantOut,
+@router.post("/datasets/{slug}/grants/{grant_id:int}/revoke", response_model=GrantOut,
              dependencies=[Depends(api_write)], summary="Révoquer un accès (effet immédiat)")
-def revoke_grant(slug: SlugPath, grant_id: int, data: RevokeIn, session: SessionDep,
+def revoke_grant(slug: SlugPath, grant_id: DbInt, data: RevokeIn, session: SessionDep,
                  principal: LoggedInDep) -> GrantOut:
     dataset = inventory.get_dataset(session, principal, slug)
     grant = grants.revoke_grant(session, principal, dataset, grant_id, data.reason)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from patrimoine.inventory import importer, queries, service
 from patrimoine.inventory.service import DatasetInput
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.api.schemas import (
     ChangeOut,
     DatasetOut,
@@ -22,7 +23,7 @@ from patrimoine.web.api.schemas import (
 from patrimoine.web.deps import PrincipalDep, SessionDep
 from patrimoine.web.uploads import FileDep
 
-router = APIRouter(prefix="/api/v1", tags=["inventaire"])
+router = APIRouter(prefix="/api/v1", tags=["inventaire"], responses=ERRORS)
 
 
 def filters_from_query(
@@ -60,8 +61,8 @@ def list_datasets(
     session: SessionDep,
     principal: PrincipalDep,
     filters: FiltersDep,
-    page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 50,
     sort: str = "title",
 ) -> DatasetPageOut:
     result = queries.list_datasets(session, principal, filters, page=page, per_page=per_page,

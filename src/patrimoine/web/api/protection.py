@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from patrimoine.access.permissions import can_read_register, require
+from patrimoine.core.db import DbInt
 from patrimoine.core.vocabulary import label
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection import breaches, dashboard, dpia, rights_requests
@@ -28,10 +29,12 @@ from patrimoine.protection.register.service import ActivityInput, plain
 from patrimoine.protection.register.vocabulary import ActivityStatus, RequestKind, RequestStatus
 from patrimoine.protection.rights_requests import RequestInput
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS, files
 from patrimoine.web.deps import PrincipalDep, SessionDep
 from patrimoine.web.uploads import FileDep
 
-router = APIRouter(prefix="/api/v1/protection", tags=["protection des données"])
+router = APIRouter(prefix="/api/v1/protection", tags=["protection des données"],
+                   responses=ERRORS)
 Write = [Depends(api_write)]
 
 
@@ -74,30 +77,30 @@ def create_activity(session: SessionDep, principal: PrincipalDep, data: Activity
     return activity_dict(register.create_activity(session, principal, data))
 
 
-@router.get("/activities/{activity_id}", summary="Lire un traitement")
-def get_activity(activity_id: int, session: SessionDep, principal: PrincipalDep
+@router.get("/activities/{activity_id:int}", summary="Lire un traitement")
+def get_activity(activity_id: DbInt, session: SessionDep, principal: PrincipalDep
                  ) -> dict[str, Any]:
     return activity_dict(register.get_activity(session, principal, activity_id))
 
 
-@router.put("/activities/{activity_id}", dependencies=Write, summary="Modifier un traitement")
-def update_activity(activity_id: int, session: SessionDep, principal: PrincipalDep,
+@router.put("/activities/{activity_id:int}", dependencies=Write, summary="Modifier un traitement")
+def update_activity(activity_id: DbInt, session: SessionDep, principal: PrincipalDep,
                     data: ActivityInput) -> dict[str, Any]:
     activity = register.get_activity(session, principal, activity_id)
     register.update_activity(session, principal, activity, data)
     return activity_dict(activity)
 
 
-@router.delete("/activities/{activity_id}", status_code=204, dependencies=Write,
+@router.delete("/activities/{activity_id:int}", status_code=204, dependencies=Write,
                summary="Retirer un traitement du registre")
-def delete_activity(activity_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_activity(activity_id: DbInt, session: SessionDep, principal: PrincipalDep) -> Response:
     register.delete_activity(session, principal,
                              register.get_activity(session, principal, activity_id))
     return Response(status_code=204)
 
 
-@router.get("/activities/{activity_id}/history", summary="Historique d'un traitement")
-def activity_history(activity_id: int, session: SessionDep, principal: PrincipalDep
+@router.get("/activities/{activity_id:int}/history", summary="Historique d'un traitement")
+def activity_history(activity_id: DbInt, session: SessionDep, principal: PrincipalDep
                      ) -> list[dict[str, Any]]:
     activity = register.get_activity(session, principal, activity_id)
     return [{"at": plain(c.at), "actor": c.actor_label, "action": c.action, "changes": c.changes}
@@ -107,16 +110,16 @@ def activity_history(activity_id: int, session: SessionDep, principal: Principal
 # DPIA
 
 
-@router.get("/activities/{activity_id}/dpias", summary="Analyses d'impact d'un traitement")
-def list_dpias(activity_id: int, session: SessionDep, principal: PrincipalDep
+@router.get("/activities/{activity_id:int}/dpias", summary="Analyses d'impact d'un traitement")
+def list_dpias(activity_id: DbInt, session: SessionDep, principal: PrincipalDep
                ) -> list[dict[str, Any]]:
     activity = register.get_activity(session, principal, activity_id)
     return [dpia.dpia_dict(d) for d in activity.dpias]
 
 
-@router.post("/activities/{activity_id}/dpias", status_code=201, dependencies=Write,
+@router.post("/activities/{activity_id:int}/dpias", status_code=201, dependencies=Write,
              summary="Enregistrer une analyse d'impact")
-def create_dpia(activity_id: int, session: SessionDep, principal: PrincipalDep, data: DpiaInput
+def create_dpia(activity_id: DbInt, session: SessionDep, principal: PrincipalDep, data: DpiaInput
                 ) -> dict[str, Any]:
     activity = register.get_activity(session, principal, activity_id)
     return dpia.dpia_dict(dpia.create_dpia(session, principal, activity, data))
@@ -131,22 +134,22 @@ def missing_dpias(session: SessionDep, principal: PrincipalDep, organisation: st
                                         _organisation_id(session, organisation))]
 
 
-@router.get("/dpias/{dpia_id}", summary="Lire une analyse d'impact")
-def get_dpia(dpia_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get("/dpias/{dpia_id:int}", summary="Lire une analyse d'impact")
+def get_dpia(dpia_id: DbInt, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     return dpia.dpia_dict(dpia.get_dpia(session, principal, dpia_id))
 
 
-@router.put("/dpias/{dpia_id}", dependencies=Write, summary="Modifier une analyse d'impact")
-def update_dpia(dpia_id: int, session: SessionDep, principal: PrincipalDep, data: DpiaInput
+@router.put("/dpias/{dpia_id:int}", dependencies=Write, summary="Modifier une analyse d'impact")
+def update_dpia(dpia_id: DbInt, session: SessionDep, principal: PrincipalDep, data: DpiaInput
                 ) -> dict[str, Any]:
     record = dpia.get_dpia(session, principal, dpia_id)
     dpia.update_dpia(session, principal, record, data)
     return dpia.dpia_dict(record)
 
 
-@router.delete("/dpias/{dpia_id}", status_code=204, dependencies=Write,
+@router.delete("/dpias/{dpia_id:int}", status_code=204, dependencies=Write,
                summary="Supprimer une analyse d'impact")
-def delete_dpia(dpia_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_dpia(dpia_id: DbInt, session: SessionDep, principal: PrincipalDep) -> Response:
     dpia.delete_dpia(session, principal, dpia.get_dpia(session, principal, dpia_id))
     return Response(status_code=204)
 
@@ -180,23 +183,23 @@ def create_request(session: SessionDep, principal: PrincipalDep, data: RequestIn
     return rights_requests.request_dict(rights_requests.create_request(session, principal, data))
 
 
-@router.get("/requests/{request_id}", summary="Lire une demande")
-def get_request(request_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get("/requests/{request_id:int}", summary="Lire une demande")
+def get_request(request_id: DbInt, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     return rights_requests.request_dict(
         rights_requests.get_request(session, principal, request_id))
 
 
-@router.put("/requests/{request_id}", dependencies=Write, summary="Modifier une demande")
-def update_request(request_id: int, session: SessionDep, principal: PrincipalDep,
+@router.put("/requests/{request_id:int}", dependencies=Write, summary="Modifier une demande")
+def update_request(request_id: DbInt, session: SessionDep, principal: PrincipalDep,
                    data: RequestInput) -> dict[str, Any]:
     request = rights_requests.get_request(session, principal, request_id)
     rights_requests.update_request(session, principal, request, data)
     return rights_requests.request_dict(request)
 
 
-@router.delete("/requests/{request_id}", status_code=204, dependencies=Write,
+@router.delete("/requests/{request_id:int}", status_code=204, dependencies=Write,
                summary="Supprimer une demande saisie par erreur")
-def delete_request(request_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_request(request_id: DbInt, session: SessionDep, principal: PrincipalDep) -> Response:
     rights_requests.delete_request(
         session, principal, rights_requests.get_request(session, principal, request_id))
     return Response(status_code=204)
@@ -220,22 +223,22 @@ def create_breach(session: SessionDep, principal: PrincipalDep, data: BreachInpu
     return breaches.breach_dict(breaches.create_breach(session, principal, data))
 
 
-@router.get("/breaches/{breach_id}", summary="Lire une violation")
-def get_breach(breach_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get("/breaches/{breach_id:int}", summary="Lire une violation")
+def get_breach(breach_id: DbInt, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     return breaches.breach_dict(breaches.get_breach(session, principal, breach_id))
 
 
-@router.put("/breaches/{breach_id}", dependencies=Write, summary="Modifier une violation")
-def update_breach(breach_id: int, session: SessionDep, principal: PrincipalDep,
+@router.put("/breaches/{breach_id:int}", dependencies=Write, summary="Modifier une violation")
+def update_breach(breach_id: DbInt, session: SessionDep, principal: PrincipalDep,
                   data: BreachInput) -> dict[str, Any]:
     breach = breaches.get_breach(session, principal, breach_id)
     breaches.update_breach(session, principal, breach, data)
     return breaches.breach_dict(breach)
 
 
-@router.delete("/breaches/{breach_id}", status_code=204, dependencies=Write,
+@router.delete("/breaches/{breach_id:int}", status_code=204, dependencies=Write,
                summary="Supprimer une violation saisie par erreur")
-def delete_breach(breach_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_breach(breach_id: DbInt, session: SessionDep, principal: PrincipalDep) -> Response:
     breaches.delete_breach(session, principal, breaches.get_breach(session, principal, breach_id))
     return Response(status_code=204)
 
@@ -248,7 +251,7 @@ _MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 
 @router.get("/register/export", summary="Exporter le registre (modèle CNIL, XLSX ou CSV)",
             response_class=Response,
-            responses={200: {"content": {m: {} for m in _MEDIA.values()}}})
+            responses=files(*_MEDIA.values(), description="Le registre."))
 def export_register(session: SessionDep, principal: PrincipalDep, organisation: str,
                     format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx") -> Response:
     org = get_organisation_by_slug(session, organisation)

@@ -19,10 +19,11 @@ from patrimoine.datastore.ingest import IngestPlan
 from patrimoine.inventory import service as inventory
 from patrimoine.publication import service as publication
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.deps import PrincipalDep, SessionDep, prepare_layout, services
 from patrimoine.web.uploads import FileDep
 
-router = APIRouter(prefix="/api/v1", tags=["publication"])
+router = APIRouter(prefix="/api/v1", tags=["publication"], responses=ERRORS)
 
 SlugPath = Annotated[str, PathParam(description="Identifiant (slug) du jeu de données.")]
 _TRUE = {"1", "true", "oui", "yes", "on", "vrai"}
@@ -99,6 +100,7 @@ def publication_status(request: Request, slug: SlugPath, session: SessionDep,
 
 @router.post(
     "/datasets/{slug}/versions", dependencies=[Depends(api_write)], status_code=201,
+    responses={200: {"description": "La prévisualisation (dry_run) : rien n'est écrit."}},
     summary="Charger un fichier comme nouvelle version (ou le prévisualiser)",
     description=(
         "Formulaire multipart : `file` (CSV, XLSX, ODS, JSON, NDJSON, GeoJSON ou Parquet), "

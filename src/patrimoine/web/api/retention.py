@@ -20,6 +20,7 @@ from patrimoine.access import permissions as perms
 from patrimoine.access.permissions import require
 from patrimoine.access.principal import Principal
 from patrimoine.charter import sobriety
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Organisation
@@ -29,10 +30,12 @@ from patrimoine.retention import planner, slips
 from patrimoine.retention import service as rules
 from patrimoine.retention.models import RetentionAction
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS, files
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 
-router = APIRouter(prefix="/api/v1/retention", tags=["conservation"])
+router = APIRouter(prefix="/api/v1/retention", tags=["conservation"], responses=ERRORS)
 Write = [Depends(api_write)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _scope(session: SessionDep, principal: Principal, organisation: str | None,
@@ -105,7 +108,7 @@ def post_apply(data: ApplyInput, session: SessionDep, principal: PrincipalDep,
 
 @router.get("/actions", summary="Les actions de conservation effectuées")
 def list_actions(session: SessionDep, principal: PrincipalDep,
-                 organisation: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+                 organisation: str | None = None, limit: DbInt = 200) -> list[dict[str, Any]]:
     orgs = _scope(session, principal, organisation)
     query = select(RetentionAction).order_by(RetentionAction.id.desc()).limit(
         max(1, min(limit, 1000)))
@@ -151,26 +154,27 @@ def create_slip(data: SlipInput, session: SessionDep, principal: PrincipalDep,
                                              org.id, data.keys))
 
 
-@router.get("/slips/{slip_id}.xlsx", summary="Un bordereau d'élimination en tableur")
-def get_slip_xlsx(slip_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+@router.get("/slips/{slip_id:int}.xlsx", summary="Un bordereau d'élimination en tableur",
+            response_class=Response, responses=files(XLSX, description="Le bordereau."))
+def get_slip_xlsx(slip_id: DbInt, session: SessionDep, principal: PrincipalDep) -> Response:
     slip = slips.get_slip(session, principal, slip_id)
     org = session.get(Organisation, slip.organisation_id)
     assert org is not None
     return Response(
         slips.slip_xlsx(slip, org),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX,
         headers={"Content-Disposition":
                  f'attachment; filename="bordereau-{slip.reference}.xlsx"'})
 
 
-@router.get("/slips/{slip_id}", summary="Un bordereau d'élimination")
-def get_slip(slip_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get("/slips/{slip_id:int}", summary="Un bordereau d'élimination")
+def get_slip(slip_id: DbInt, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     return slips.slip_json(slips.get_slip(session, principal, slip_id))
 
 
-@router.post("/slips/{slip_id}/visa", dependencies=Write,
+@router.post("/slips/{slip_id:int}/visa", dependencies=Write,
              summary="Enregistrer le visa du directeur des archives (R212-14)")
-def post_visa(slip_id: int, data: VisaInput, session: SessionDep, principal: PrincipalDep
+def post_visa(slip_id: DbInt, data: VisaInput, session: SessionDep, principal: PrincipalDep
               ) -> dict[str, Any]:
     at = datetime.combine(data.on, time(12)).astimezone() if data.on else None
     if data.on is not None and data.on > date.today():

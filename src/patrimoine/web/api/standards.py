@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from patrimoine.charter import quality
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
 from patrimoine.interop import scdl_catalogue
@@ -19,10 +20,11 @@ from patrimoine.inventory import service as inventory
 from patrimoine.reading.service import Purpose, open_for_reader
 from patrimoine.standards import schemas, tableschema, validation
 from patrimoine.web.api.guards import api_write
+from patrimoine.web.api.responses import ERRORS, files
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 from patrimoine.web.uploads import FileDep
 
-router = APIRouter(prefix="/api/v1", tags=["standards"])
+router = APIRouter(prefix="/api/v1", tags=["standards"], responses=ERRORS)
 
 _TRUE = {"1", "true", "oui", "yes", "on", "vrai"}
 
@@ -31,7 +33,7 @@ class SchemaDeclarationIn(BaseModel):
     name: str | None = Field(None, description="Nom d'un schéma disponible (GET /api/v1/schemas),"
                                                " par exemple « scdl-subventions ».")
     descriptor: dict[str, Any] | None = Field(None, description="Ou un Table Schema complet.")
-    version: int | None = Field(None, description="Numéro de version : le schéma ne vaut que "
+    version: DbInt | None = Field(None, description="Numéro de version : le schéma ne vaut que "
                                                   "pour elle (sinon pour tout le jeu).")
 
 
@@ -112,19 +114,19 @@ def declare_schema(slug: str, body: SchemaDeclarationIn, request: Request, sessi
 @router.delete("/datasets/{slug}/schema", dependencies=[Depends(api_write)],
                summary="Retirer le schéma déclaré")
 def remove_schema(slug: str, session: SessionDep, principal: PrincipalDep,
-                  version: int | None = None) -> dict[str, Any]:
+                  version: DbInt | None = None) -> dict[str, Any]:
     dataset = inventory.get_dataset(session, principal, slug)
     target = versions.get_version(session, dataset, version) if version else None
     removed = validation.remove_declaration(session, principal, dataset, target)
     return {**_schema_state(session, dataset), "removed": removed}
 
 
-@router.get("/datasets/{slug}/versions/{number}/validation",
+@router.get("/datasets/{slug}/versions/{number:int}/validation",
             summary="Validation d'une version contre son schéma",
             description="Chaque erreur donne sa ligne (`row` : la ligne d'en-tête est la 1 ; "
                         "`record` : le numéro de l'enregistrement), la colonne, la contrainte "
                         "non respectée et un message en français. `refresh=true` revalide.")
-def version_validation(slug: str, number: int, request: Request, session: SessionDep,
+def version_validation(slug: str, number: DbInt, request: Request, session: SessionDep,
                        principal: PrincipalDep, refresh: bool = False) -> dict[str, Any]:
     # The report quotes cells: it is read as the version's rows are (gate, grants, audit),
     # and only by those whose grants show the whole version.
@@ -154,7 +156,8 @@ def catalog_quality(session: SessionDep, principal: PrincipalDep) -> dict[str, A
             description="Le fichier suit le schéma catalogue-donnees d'Etalab sans modification ;"
                         " les jeux auxquels manque une colonne obligatoire sont écartés et "
                         "listés dans l'en-tête X-Patrimoine-Ecartes (nombre), ou tous écrits "
-                        "avec `incomplets=true`.")
+                        "avec `incomplets=true`.",
+            response_class=Response, responses=files("text/csv", description="Le catalogue."))
 def export_scdl(request: Request, session: SessionDep, principal: PrincipalDep,
                 incomplets: bool = False) -> Response:
     export = scdl_catalogue.export_catalogue(

@@ -12,6 +12,7 @@ from patrimoine.access import service as accounts
 from patrimoine.access.models import ROLE_LABELS
 from patrimoine.access.permissions import can_import_inventory
 from patrimoine.access.principal import Principal
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.inventory import queries
 from patrimoine.inventory.models import Department, Organisation
@@ -144,7 +145,7 @@ def change_password(request: Request, session: SessionDep, principal: LoggedInDe
 
 
 @router.post("/admin/compte/jetons/{token_id}/revoquer", dependencies=[CsrfDep])
-def revoke_token(token_id: int, request: Request, session: SessionDep,
+def revoke_token(token_id: DbInt, request: Request, session: SessionDep,
                  principal: LoggedInDep) -> Response:
     assert principal.account_id is not None
     account = accounts.get_account(session, principal.account_id)

@@ -20,6 +20,7 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
 from patrimoine.grants import service as grants
@@ -112,7 +113,7 @@ def create_grant(slug: str, request: Request, session: SessionDep, principal: Lo
 
 
 @router.post("/admin/inventaire/{slug}/acces/{grant_id}/revoquer")
-def revoke_grant(slug: str, grant_id: int, request: Request, session: SessionDep,
+def revoke_grant(slug: str, grant_id: DbInt, request: Request, session: SessionDep,
                  principal: LoggedInDep, posted: FormDep) -> Response:
     dataset = inventory.get_dataset(session, principal, slug)
     try:

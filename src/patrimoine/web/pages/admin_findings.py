@@ -19,6 +19,7 @@ from patrimoine.access.permissions import (
     require,
 )
 from patrimoine.access.principal import Principal
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
@@ -75,9 +76,9 @@ def _error_text(exc: Invalid) -> str:
 @router.get(BASE)
 def findings_page(
     request: Request, slug: str, session: SessionDep, principal: LoggedInDep,
-    version: Annotated[int | None, Query()] = None,
+    version: Annotated[DbInt | None, Query()] = None,
     columns: Annotated[list[str] | None, Query()] = None,
-    k: Annotated[int | None, Query()] = None,
+    k: Annotated[DbInt | None, Query()] = None,
 ) -> Response:
     dataset, target = _target(session, principal, slug, version)
     context: dict[str, Any] = {

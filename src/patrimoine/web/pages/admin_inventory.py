@@ -109,7 +109,7 @@ def inventory_list(
     session: SessionDep,
     principal: LoggedInDep,
     filters: FiltersDep,
-    page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=queries.MAX_PAGE)] = 1,
     tri: str = "",
 ) -> Response:
     sort = tri if tri in SORT_LABELS else ("relevance" if filters.q.strip() else "title")

@@ -20,6 +20,7 @@ from patrimoine.access.permissions import (
     register_organisations,
     require,
 )
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import Organisation
@@ -162,7 +163,7 @@ def _items(activity: ProcessingActivity) -> dict[str, list[str]]:
 
 
 @router.get("/admin/protection/traitements/{activity_id:int}")
-def activity_page(activity_id: int, request: Request, session: SessionDep,
+def activity_page(activity_id: DbInt, request: Request, session: SessionDep,
                   principal: LoggedInDep) -> Response:
     activity = register.get_activity(session, principal, activity_id)
     org = session.get(Organisation, activity.organisation_id)
@@ -266,7 +267,7 @@ def create_request(request: Request, session: SessionDep, principal: LoggedInDep
 
 
 @router.get("/admin/protection/demandes/{request_id:int}")
-def edit_request_form(request_id: int, request: Request, session: SessionDep,
+def edit_request_form(request_id: DbInt, request: Request, session: SessionDep,
                       principal: LoggedInDep) -> Response:
     item = rights_requests.get_request(session, principal, request_id)
     org = session.get(Organisation, item.organisation_id)
@@ -278,7 +279,7 @@ def edit_request_form(request_id: int, request: Request, session: SessionDep,
 
 
 @router.post("/admin/protection/demandes/{request_id:int}")
-def update_request(request_id: int, request: Request, session: SessionDep,
+def update_request(request_id: DbInt, request: Request, session: SessionDep,
                    principal: LoggedInDep, posted: FormDep) -> Response:
     item = rights_requests.get_request(session, principal, request_id)
     org = session.get(Organisation, item.organisation_id)
@@ -321,7 +322,7 @@ def create_breach(request: Request, session: SessionDep, principal: LoggedInDep,
 
 
 @router.get("/admin/protection/violations/{breach_id:int}")
-def edit_breach_form(breach_id: int, request: Request, session: SessionDep,
+def edit_breach_form(breach_id: DbInt, request: Request, session: SessionDep,
                      principal: LoggedInDep) -> Response:
     item = breaches.get_breach(session, principal, breach_id)
     org = session.get(Organisation, item.organisation_id)
@@ -333,7 +334,7 @@ def edit_breach_form(breach_id: int, request: Request, session: SessionDep,
 
 
 @router.post("/admin/protection/violations/{breach_id:int}")
-def update_breach(breach_id: int, request: Request, session: SessionDep,
+def update_breach(breach_id: DbInt, request: Request, session: SessionDep,
                   principal: LoggedInDep, posted: FormDep) -> Response:
     item = breaches.get_breach(session, principal, breach_id)
     org = session.get(Organisation, item.organisation_id)
@@ -392,7 +393,7 @@ def create_activity(request: Request, session: SessionDep, principal: LoggedInDe
 
 
 @router.get("/admin/protection/traitements/{activity_id:int}/modifier")
-def edit_activity_form(activity_id: int, request: Request, session: SessionDep,
+def edit_activity_form(activity_id: DbInt, request: Request, session: SessionDep,
                        principal: LoggedInDep) -> Response:
     activity = register.get_activity(session, principal, activity_id)
     require(can_edit_register(principal, activity.organisation_id), principal,
@@ -404,7 +405,7 @@ def edit_activity_form(activity_id: int, request: Request, session: SessionDep,
 
 
 @router.post("/admin/protection/traitements/{activity_id:int}/modifier")
-def update_activity(activity_id: int, request: Request, session: SessionDep,
+def update_activity(activity_id: DbInt, request: Request, session: SessionDep,
                     principal: LoggedInDep, posted: FormDep) -> Response:
     activity = register.get_activity(session, principal, activity_id)
     org = session.get(Organisation, activity.organisation_id)
@@ -436,7 +437,7 @@ def _dpia_form(request: Request, form: forms.Form, activity: ProcessingActivity,
 
 
 @router.get("/admin/protection/traitements/{activity_id:int}/aipd")
-def new_dpia_form(activity_id: int, request: Request, session: SessionDep,
+def new_dpia_form(activity_id: DbInt, request: Request, session: SessionDep,
                   principal: LoggedInDep) -> Response:
     activity = register.get_activity(session, principal, activity_id)
     require(can_edit_register(principal, activity.organisation_id), principal,
@@ -445,7 +446,7 @@ def new_dpia_form(activity_id: int, request: Request, session: SessionDep,
 
 
 @router.post("/admin/protection/traitements/{activity_id:int}/aipd")
-def create_dpia(activity_id: int, request: Request, session: SessionDep,
+def create_dpia(activity_id: DbInt, request: Request, session: SessionDep,
                 principal: LoggedInDep, posted: FormDep) -> Response:
     activity = register.get_activity(session, principal, activity_id)
     form, data = forms.parse_dpia(posted)
@@ -457,7 +458,7 @@ def create_dpia(activity_id: int, request: Request, session: SessionDep,
 
 
 @router.get("/admin/protection/aipd/{dpia_id:int}")
-def edit_dpia_form(dpia_id: int, request: Request, session: SessionDep,
+def edit_dpia_form(dpia_id: DbInt, request: Request, session: SessionDep,
                    principal: LoggedInDep) -> Response:
     record = dpia.get_dpia(session, principal, dpia_id)
     require(can_edit_register(principal, record.activity.organisation_id), principal,
@@ -467,7 +468,7 @@ def edit_dpia_form(dpia_id: int, request: Request, session: SessionDep,
 
 
 @router.post("/admin/protection/aipd/{dpia_id:int}")
-def update_dpia(dpia_id: int, request: Request, session: SessionDep, principal: LoggedInDep,
+def update_dpia(dpia_id: DbInt, request: Request, session: SessionDep, principal: LoggedInDep,
                 posted: FormDep) -> Response:
     record = dpia.get_dpia(session, principal, dpia_id)
     form, data = forms.parse_dpia(posted)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from patrimoine.access import permissions as perms
 from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.charter import sobriety
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Conflict, Invalid
 from patrimoine.core.vocabulary import choices, label
 from patrimoine.datastore import versions as store
@@ -96,7 +97,7 @@ def create_slip_page(request: Request, session: SessionDep, principal: LoggedInD
 
 
 @router.get(BASE + "/bordereaux/{slip_id:int}")
-def slip_page(slip_id: int, request: Request, session: SessionDep, principal: LoggedInDep
+def slip_page(slip_id: DbInt, request: Request, session: SessionDep, principal: LoggedInDep
               ) -> Response:
     slip = slips.get_slip(session, principal, slip_id)
     org = session.get(Organisation, slip.organisation_id)
@@ -110,7 +111,7 @@ def slip_page(slip_id: int, request: Request, session: SessionDep, principal: Lo
 
 
 @router.post(BASE + "/bordereaux/{slip_id:int}/visa")
-def visa_page(slip_id: int, request: Request, session: SessionDep, principal: LoggedInDep,
+def visa_page(slip_id: DbInt, request: Request, session: SessionDep, principal: LoggedInDep,
               form: FormDep) -> Response:
     raw = str(form.get("date", "") or "")
     at = None
@@ -128,7 +129,7 @@ def visa_page(slip_id: int, request: Request, session: SessionDep, principal: Lo
 
 
 @router.get(BASE + "/bordereaux/{slip_id:int}.xlsx")
-def slip_xlsx(slip_id: int, session: SessionDep, principal: LoggedInDep) -> Response:
+def slip_xlsx(slip_id: DbInt, session: SessionDep, principal: LoggedInDep) -> Response:
     slip = slips.get_slip(session, principal, slip_id)
     org = session.get(Organisation, slip.organisation_id)
     assert org is not None

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from patrimoine.access.permissions import is_public
 from patrimoine.access.principal import Principal
 from patrimoine.charter import quality
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
 from patrimoine.core.vocabulary import label
 from patrimoine.datastore.models import DatasetVersion
@@ -352,7 +353,7 @@ def chart_spec(request: Request, slug: str, session: SessionDep,
 
 @router.get("/datasets/{slug}/telecharger")
 def download(request: Request, slug: str, session: SessionDep, principal: PrincipalDep,
-             format: str = "csv", version: int | None = None) -> Response:
+             format: str = "csv", version: DbInt | None = None) -> Response:
     """Counts one download, then hands over to the export API (which streams the file)."""
     dataset = catalog.get_public_dataset(session, principal, slug)
     if format not in language.FORMATS:
