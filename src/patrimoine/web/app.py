@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from patrimoine import __version__
 from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
-from patrimoine.web import errors
+from patrimoine.web import audit_heads, errors
 from patrimoine.web.api import accounts as api_accounts
 from patrimoine.web.api import audit as api_audit
 from patrimoine.web.api import ckan as api_ckan
@@ -52,10 +54,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Query layouts are built in the background, not by the first request that needs one.
         if settings.warm_layouts:
             warmer.start(initial=True)
+        publisher = asyncio.create_task(audit_heads.publish_daily(services))
         try:
             yield
         finally:
             warmer.stop()
+            publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await publisher
 
     app = FastAPI(
         lifespan=lifespan,
@@ -90,6 +96,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    pages_findings.router,
                    pages_auth.router, pages_admin.router, pages_publication.router,
                    pages_protection.router,
-                   pages_portal.router):
+                   audit_heads.router, pages_portal.router):
         app.include_router(router)
     return app
