@@ -16,7 +16,6 @@ query package (datastore/query/): no SQL is built here.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -32,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine import __version__
+from patrimoine.core import csvcells
 from patrimoine.core.errors import PatrimoineError
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import fold, slugify
@@ -769,8 +769,8 @@ def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     else:
         # CKAN's csv and tsv: the rows as text, without a header (the fields say it).
         out = io.StringIO()
-        writer = csv.writer(out, delimiter="," if records_format == "csv" else "\t",
-                            lineterminator="\n")
+        writer = csvcells.writer(out, delimiter="," if records_format == "csv" else "\t",
+                                 lineterminator="\n")
         writer.writerows([[_csv_cell(v) for v in line] for line in lines])
         records = out.getvalue()
     echoed: dict[str, Any] = {"resource_id": resource_id}
