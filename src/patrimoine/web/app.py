@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from patrimoine import __version__
 from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
+from patrimoine.datastore import versions
 from patrimoine.web import audit_heads, errors
 from patrimoine.web.api import accounts as api_accounts
 from patrimoine.web.api import audit as api_audit
@@ -42,6 +45,16 @@ from patrimoine.web.pages import portal as pages_portal
 from patrimoine.web.templating import make_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger("patrimoine")
+
+
+async def _remove_orphan_files(services: Services) -> None:
+    """Version files left by a process killed mid-ingest (datastore/versions.py)."""
+    try:
+        await run_in_threadpool(versions.remove_orphan_files, services.db.engine,
+                                services.settings)
+    except Exception:
+        log.exception("orphan version files could not be removed")
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -54,6 +67,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Query layouts are built in the background, not by the first request that needs one.
         if settings.warm_layouts:
             warmer.start(initial=True)
+        await _remove_orphan_files(services)
         publisher = asyncio.create_task(audit_heads.publish_daily(services))
         try:
             yield
