@@ -56,6 +56,12 @@ def start(env: dict[str, str], log: Path, port: int | None = None) -> Server:
     return server
 
 
+def kill(server: Server) -> None:
+    """kill -9: no shutdown, no flush, as a power cut or the OOM killer would."""
+    server.process.kill()
+    server.process.wait()
+
+
 def stop(server: Server) -> None:
     server.process.terminate()
     try:

@@ -3,6 +3,17 @@
 Each entry names the organisation it is about (`organisation_id`: the caller's, or derived
 from the target: a dataset, an organisation, a department); readers who are not instance
 administrators see only their organisations' entries (`permissions.audit_organisations`).
+
+An entry's hash covers every column but its own id (its place, which the chain of
+`prev_hash` already fixes) and the hash itself. Entries written before the hash covered
+`note` (hash format 1) keep verifying under their formula, with the rule that their note is
+empty (no version writing format 1 ever filled it): re-hashing them would legitimise
+whatever the chain holds at the upgrade.
+
+A chain can be rewritten whole by someone with database access. Its head is therefore
+published every day (`audit_head`, shown on the portal at /journal/empreintes and as JSON):
+once anyone outside has copied a day's head, the chain up to it can no longer change
+without `verify` against that copy reporting it.
 """
 
 from __future__ import annotations
@@ -13,38 +24,44 @@ import json
 import os
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from patrimoine.access.models import AuditEvent
+from patrimoine.access.models import AuditEvent, AuditHead
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory.models import Dataset, Department
 
 GENESIS = "0" * 64
+HASH_FORMAT = 2  # the formula new entries are hashed with (see _digest)
 _PG_LOCK_KEY = 7_316_420  # serialises chain appends across processes on PostgreSQL
+# The day a head is published for is the authority's civil day.
+PUBLICATION_ZONE = ZoneInfo("Europe/Paris")
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
-    body = json.dumps(
-        {
-            "prev": prev_hash,
-            "at": event.at.isoformat(),
-            "actor_id": event.actor_id,
-            "actor": event.actor_label,
-            "action": event.action,
-            "target": event.target,
-            "details": event.details,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    )
+    """Format 1 (legacy) leaves `note` and `organisation_id` out (the latter was filled in
+    for old entries by a migration); format 2 covers them and the format itself."""
+    fields: dict[str, Any] = {
+        "prev": prev_hash,
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor": event.actor_label,
+        "action": event.action,
+        "target": event.target,
+        "details": event.details,
+    }
+    if event.hash_format != 1:
+        fields.update(format=event.hash_format, note=event.note,
+                      organisation=event.organisation_id)
+    body = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -101,6 +118,7 @@ def record(
         prev_hash=prev_hash,
         organisation_id=(organisation_id if organisation_id is not None
                          else _organisation_of(session, target)),
+        hash_format=HASH_FORMAT,
     )
     event.hash = _digest(prev_hash, event)
     session.add(event)  # flushed with the rest of the unit of work
@@ -121,15 +139,32 @@ class ChainReport:
         return self.broken_at is None and not self.broken_elsewhere
 
 
-def verify(session: Session) -> ChainReport:
-    prev_hash, count = GENESIS, 0
+def verify(session: Session, heads: Collection[Head] = ()) -> ChainReport:
+    """Walk the chain from its start: every link, every entry's hash under its format, and
+    each of `heads` (published earlier) still present, unchanged, at its rank."""
+    expected = {h.last_id: h for h in heads}
+    prev_hash, count, fmt = GENESIS, 0, 1
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
         count += 1
         if event.prev_hash != prev_hash:
             return ChainReport(count, event.id, "entrée précédente supprimée ou modifiée")
+        if not fmt <= event.hash_format <= HASH_FORMAT:
+            return ChainReport(count, event.id, "format d'empreinte de l'entrée modifié")
+        if event.hash_format == 1 and event.note is not None:
+            return ChainReport(count, event.id, "note ajoutée à une entrée ancienne")
         if _digest(prev_hash, event) != event.hash:
             return ChainReport(count, event.id, "contenu de l'entrée modifié")
-        prev_hash = event.hash
+        head = expected.pop(event.id, None)
+        if head is not None and (head.hash != event.hash or head.count != count):
+            return ChainReport(count, event.id, f"le journal ne correspond plus à l'empreinte "
+                                                f"publiée le {head.day:%d/%m/%Y} : il a été "
+                                                "réécrit")
+        prev_hash, fmt = event.hash, event.hash_format
+    if expected:
+        head = min(expected.values(), key=lambda h: h.last_id)
+        return ChainReport(count, head.last_id, f"l'entrée n° {head.last_id}, dont l'empreinte "
+                                                f"a été publiée le {head.day:%d/%m/%Y}, a "
+                                                "disparu")
     return ChainReport(count, None, None)
 
 
@@ -150,6 +185,68 @@ def scoped(session: Session, report: ChainReport, organisations: Collection[int]
     return ChainReport(checked, None, "la chaîne est rompue à une entrée qui ne concerne pas "
                        "vos organisations : prévenez l'administrateur de l'instance",
                        broken_elsewhere=True)
+
+
+# -------------------------------------------------------------------- published heads
+
+
+@dataclass(frozen=True)
+class Head:
+    """The chain's last entry on a day: its id, hash and rank (entries up to it)."""
+
+    day: date
+    last_id: int
+    hash: str
+    count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"day": self.day.isoformat(), "last_id": self.last_id, "hash": self.hash,
+                "count": self.count}
+
+
+def publication_day(at: datetime | None = None) -> date:
+    return (at or now()).astimezone(PUBLICATION_ZONE).date()
+
+
+def publish_head(session: Session) -> Head | None:
+    """Publish today's head unless it already is (None for an empty chain). Safe with any
+    number of processes: the row's key is the day and the insert does nothing when the day
+    is taken, so the first publication of a day stands and is never replaced."""
+    day = publication_day()
+    tip = session.execute(select(AuditEvent.id, AuditEvent.hash)
+                          .order_by(AuditEvent.id.desc()).limit(1)).first()
+    if tip is not None and session.get(AuditHead, day) is None:
+        # The rank counts up to the tip read: entries appended meanwhile come after it.
+        count = int(session.scalar(select(func.count()).select_from(AuditEvent)
+                                   .where(AuditEvent.id <= tip[0])) or 0)
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(dialect.insert(AuditHead).values(
+            day=day, last_id=int(tip[0]), hash=str(tip[1]), count=count, published_at=now(),
+        ).on_conflict_do_nothing(index_elements=["day"]))
+    stored = session.get(AuditHead, day, populate_existing=True)
+    return _head(stored) if stored is not None else None
+
+
+def _head(row: AuditHead) -> Head:
+    return Head(row.day, row.last_id, row.hash, row.count)
+
+
+def published_heads(session: Session) -> list[Head]:
+    """Every published head, newest first."""
+    return [_head(r) for r in session.scalars(select(AuditHead).order_by(AuditHead.day.desc()))]
+
+
+def heads_from_json(raw: Any) -> list[Head]:
+    """Heads from a copy of the portal's /journal/empreintes.json (or its `heads` list)."""
+    items = raw.get("heads") if isinstance(raw, dict) else raw
+    try:
+        if not isinstance(items, list):
+            raise TypeError(items)
+        return [Head(date.fromisoformat(str(h["day"])), int(h["last_id"]), str(h["hash"]),
+                     int(h["count"])) for h in items]
+    except (TypeError, KeyError, ValueError) as exc:
+        raise Invalid("La copie des empreintes n'a pas la forme de /journal/empreintes.json "
+                      "(une liste « heads » de day, last_id, hash, count).") from exc
 
 
 # ------------------------------------------------------------------------- anchor
@@ -211,10 +308,20 @@ def write_anchor(data_dir: Path, session: Session) -> Anchor | None:
     return anchor
 
 
-def verify_with_anchor(session: Session, data_dir: Path, *, update: bool = True) -> ChainReport:
-    """verify(), then check the anchored tip is still there, unchanged, at its rank; when
-    everything holds and `update`, move the anchor to the current tip."""
-    report = verify(session)
+def verify_with_anchor(session: Session, data_dir: Path, *, update: bool = True,
+                       heads: Collection[Head] = ()) -> ChainReport:
+    """verify() against the heads published here and `heads` (a copy kept elsewhere: a head
+    it holds that the database no longer does, or holds differently, is reported), then
+    check the anchored tip is still there, unchanged, at its rank; when everything holds and
+    `update`, move the anchor to the current tip."""
+    stored = published_heads(session)
+    kept = {(h.day, h.last_id, h.hash, h.count) for h in stored}
+    for head in heads:
+        if (head.day, head.last_id, head.hash, head.count) not in kept:
+            return ChainReport(0, head.last_id, f"l'empreinte publiée le {head.day:%d/%m/%Y} "
+                                                "n'est plus celle que garde la base : les "
+                                                "empreintes ont été réécrites")
+    report = verify(session, [*stored, *heads])
     if not report.ok:
         return report
     anchor = read_anchor(data_dir)

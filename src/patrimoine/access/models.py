@@ -3,11 +3,21 @@ log, and the counters of the registers' references (access/registers.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from patrimoine.core.clock import now
@@ -106,8 +116,11 @@ class AuditEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # The organisation the entry is about, which scopes who reads it (permissions.
     # audit_organisations); None for the instance and the accounts. Derived from the target
-    # (and filled in for older entries by a migration), hence outside the hash.
+    # (and filled in for older entries by a migration, hence outside their hash format 1).
     organisation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Which formula `hash` was computed with (access/audit.py): 1 for entries written before
+    # the hash covered every column (their `note` must be empty), 2 since.
+    hash_format: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class AccountSession(Base):
@@ -135,6 +148,19 @@ class LoginFailure(Base):
     kind: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
+
+
+class AuditHead(Base):
+    """The audit chain's head as published on a day (the portal's /journal/empreintes): once
+    copied by anyone outside, a rewrite of the chain up to it no longer goes unseen."""
+
+    __tablename__ = "audit_head"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # Paris civil day
+    last_id: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)  # entries up to last_id included
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
 class RegisterCounter(Base):

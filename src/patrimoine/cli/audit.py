@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -25,15 +26,27 @@ def verify(
              "journal est intact.")] = True,
     as_json: Annotated[bool, typer.Option("--json",
                                           help="Afficher le rapport en JSON.")] = False,
+    empreintes: Annotated[Path | None, typer.Option(
+        help="Une copie gardée ailleurs des empreintes publiées (/journal/empreintes.json) : "
+             "le journal doit toujours y correspondre.", exists=True, dir_okay=False)] = None,
 ) -> None:
-    """Vérifier le chaînage du journal d'audit et son ancre.
+    """Vérifier le chaînage du journal d'audit, son ancre et ses empreintes publiées.
 
-    Aucune entrée modifiée ni supprimée (au milieu, ou à la fin depuis la dernière ancre).
-    Code de sortie 0 si le journal est intact, 1 sinon (avec la première entrée en défaut)."""
+    Aucune entrée modifiée ni supprimée (au milieu, ou à la fin depuis la dernière ancre),
+    et le journal correspond à chaque empreinte publiée (celles de la base et celles de la
+    copie donnée). Code de sortie 0 si le journal est intact, 1 sinon (avec la première
+    entrée en défaut)."""
+    heads: list[audit.Head] = []
+    if empreintes is not None:
+        try:
+            heads = audit.heads_from_json(json.loads(empreintes.read_text(encoding="utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise Invalid(f"{empreintes} n'est pas un document JSON.") from exc
     svc = services()
     try:
         with svc.db.unit_of_work() as session:
-            report = audit.verify_with_anchor(session, svc.settings.data_dir, update=anchor)
+            report = audit.verify_with_anchor(session, svc.settings.data_dir, update=anchor,
+                                              heads=heads)
             anchored = audit.read_anchor(svc.settings.data_dir)
     finally:
         svc.db.dispose()
@@ -52,6 +65,30 @@ def verify(
         err_console.print(f"{report.checked} entrée(s) lue(s) avant l'anomalie.")
     if not report.ok:
         raise typer.Exit(BROKEN_EXIT)
+
+
+@app.command("publish-head")
+def publish_head(
+    as_json: Annotated[bool, typer.Option("--json", help="Un document JSON.")] = False,
+) -> None:
+    """Publier l'empreinte du jour du journal d'audit (page /journal/empreintes du portail).
+
+    À lancer chaque jour (minuteur systemd ou cron) ; le serveur la publie aussi à son
+    démarrage et chaque nuit. La première publication d'un jour reste : relancer ne la
+    change pas."""
+    svc = services()
+    try:
+        with svc.db.unit_of_work() as session:
+            head = audit.publish_head(session)
+    finally:
+        svc.db.dispose()
+    if as_json:
+        console.print_json(json.dumps(head.as_dict() if head else None))
+    elif head is None:
+        console.print("Journal d'audit vide : aucune empreinte à publier.")
+    else:
+        console.print(f"Empreinte du {head.day:%d/%m/%Y} : entrée n° {head.last_id} "
+                      f"({head.count} entrée(s)), {head.hash}.")
 
 
 def _moment(text: str | None, what: str) -> datetime | None:

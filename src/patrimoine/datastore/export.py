@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from patrimoine.core.csvcells import FORMULA_STARTS, neutralise
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore.engine import VersionTable, check_identifier, quote
 from patrimoine.datastore.query import Query, SortKey, check_sort, order_by, where_clause
@@ -54,8 +55,6 @@ ARROW_TYPES = {
     "datetime": pa.timestamp("us"),
     "geometry": pa.string(),
 }
-# A spreadsheet would run these as formulas (or DDE); prefixed with an apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -79,14 +78,11 @@ class Export:
     path: Path | None = None
 
 
-def neutralise(value: str) -> str:
-    """Python twin of the SQL neutralisation, for writers that work value by value."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def _neutralised_sql(col: str) -> str:
+    """SQL twin of core/csvcells.neutralise: the first character after any apostrophes."""
     starts = ", ".join(f"'{c}'" if c not in "\t\r" else f"chr({ord(c)})" for c in FORMULA_STARTS)
-    return f"CASE WHEN left({col}, 1) IN ({starts}) THEN '''' || {col} ELSE {col} END"
+    return (f"CASE WHEN left(ltrim({col}, ''''), 1) IN ({starts}) THEN '''' || {col} "
+            f"ELSE {col} END")
 
 
 def _sql_literal(text: str) -> str:

@@ -14,7 +14,10 @@ purge all call it), so its rules hold for every caller:
 - failures: the temporary file is removed whatever happens; a file moved into place by a
   transaction that does not commit (or by a savepoint rolled back) is removed when the
   transaction ends, under the same lock, unless a committed version uses it by then;
-  `remove_file_when_unused` does the same for the file of a version being destroyed.
+  `remove_file_when_unused` does the same for the file of a version being destroyed;
+- a process killed between moving a file into place and committing leaves a file no version
+  uses: `remove_orphan_files` (run by each server at start-up) removes it, under the same
+  lock.
 
 The file operations are kept together here (placing, reusing, removing) so that another
 store (an object store) can take their place.
@@ -267,3 +270,57 @@ def _remove_unused(files: list[_FileToCheck]) -> None:
         except Exception:  # the transaction is over; an unused file is only wasted space
             log.exception("Could not remove the unused version files %s",
                           [f.relative for f in of_dataset])
+
+
+def remove_orphan_files(engine: Engine, settings: Settings) -> list[str]:
+    """Remove the version files no committed version uses (left by a process killed between
+    moving a file into place and committing, or whose clean-up failed), and the hidden
+    leftovers of writers killed more than a day ago; the relative paths removed.
+
+    A writer moving a file into place holds the dataset's numbering lock until it commits,
+    so each dataset's candidates are checked again under that lock: a file being added by
+    another process right now is either not there yet or committed by then. A folder with
+    no committed dataset (one being created in a transaction still open) cannot be locked:
+    its files are removed only when older than a day."""
+    root = settings.data_dir / VERSIONS_DIR
+    if not root.is_dir():
+        return []
+    with engine.connect() as connection:
+        used = set(connection.scalars(select(DatasetVersion.path)))
+        dataset_ids = {uid: id_ for uid, id_ in connection.execute(select(Dataset.uid,
+                                                                            Dataset.id))}
+    removed: list[str] = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        _remove_stale_leftovers(folder)
+        candidates = {f"{VERSIONS_DIR}/{folder.name}/{p.name}": p
+                      for p in folder.glob("*.parquet") if _SHA256.fullmatch(p.stem)}
+        candidates = {rel: p for rel, p in candidates.items() if rel not in used}
+        if not candidates:
+            continue
+        dataset_id = dataset_ids.get(folder.name)
+        if dataset_id is None:
+            limit = time.time() - STALE_SECONDS
+            old = {rel: p for rel, p in candidates.items() if _mtime(p) < limit}
+            removed += _unlink(old)
+            continue
+        with engine.begin() as connection:
+            _lock_numbering(connection, dataset_id)
+            still = set(connection.scalars(select(DatasetVersion.path)
+                                           .where(DatasetVersion.path.in_(list(candidates)))))
+            removed += _unlink({rel: p for rel, p in candidates.items() if rel not in still})
+    if removed:
+        log.info("Removed %d version file(s) no version uses: %s", len(removed), removed)
+    return removed
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return time.time()
+
+
+def _unlink(files: dict[str, Path]) -> list[str]:
+    for path in files.values():
+        path.unlink(missing_ok=True)
+    return list(files)

@@ -20,7 +20,6 @@ search costs more than a few times its length.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import string
@@ -36,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine import __version__
+from patrimoine.core import csvcells
 from patrimoine.core.errors import PatrimoineError
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import fold, slugify
@@ -869,8 +869,8 @@ def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     else:
         # CKAN's csv and tsv: the rows as text, without a header (the fields say it).
         out = io.StringIO()
-        writer = csv.writer(out, delimiter="," if records_format == "csv" else "\t",
-                            lineterminator="\n")
+        writer = csvcells.writer(out, delimiter="," if records_format == "csv" else "\t",
+                                 lineterminator="\n")
         writer.writerows([[_csv_cell(v) for v in line] for line in lines])
         records = out.getvalue()
     echoed: dict[str, Any] = {"resource_id": resource_id}

@@ -20,7 +20,6 @@ and written back on export.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass, field, replace
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from patrimoine.access.permissions import is_public, readable_datasets
 from patrimoine.access.principal import Principal
+from patrimoine.core import csvcells
 from patrimoine.core.errors import Invalid
 from patrimoine.core.tabular import Row, Table
 from patrimoine.core.text import key
@@ -136,9 +136,10 @@ class CatalogueExport:
 
     def csv_bytes(self) -> bytes:
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=field_names(), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(self.rows)
+        writer = csvcells.writer(out, lineterminator="\n")
+        names = field_names()
+        writer.writerow(names)
+        writer.writerows([row.get(n, "") for n in names] for row in self.rows)
         return out.getvalue().encode("utf-8")
 
     def summary(self) -> dict[str, Any]:

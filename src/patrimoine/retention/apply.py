@@ -19,7 +19,6 @@ items listed on an elimination slip whose visa is recorded (Code du patrimoine R
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import tempfile
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access import audit, registers
 from patrimoine.access.principal import Principal
+from patrimoine.core import csvcells
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid, PatrimoineError
 from patrimoine.core.settings import Settings
@@ -241,7 +241,7 @@ def export_package(session: Session, settings: Settings, dataset: Dataset, item:
                 rows = con.execute(f"SELECT {names} FROM {parquet_source(settings, version)}"
                                    f"{where}").fetchall()
                 with open(folder / name, "w", encoding="utf-8", newline="") as fh:
-                    writer = csv.writer(fh)
+                    writer = csvcells.writer(fh)
                     writer.writerow(version.column_names())
                     for row in rows:
                         writer.writerow(["" if v is None else v for v in row])

@@ -155,7 +155,9 @@ def slip_rows(slip: EliminationSlip) -> list[list[Any]]:
 
 def slip_xlsx(slip: EliminationSlip, organisation: Organisation) -> bytes:
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "remove_timezone": True})
+    # A dataset title starting with "=" is text, never a formula.
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "remove_timezone": True,
+                                     "strings_to_formulas": False})
     sheet = book.add_worksheet("Bordereau")
     bold = book.add_format({"bold": True})
     head = book.add_format({"bold": True, "bg_color": "#DDDDDD", "border": 1, "text_wrap": True})

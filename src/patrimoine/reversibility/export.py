@@ -5,7 +5,9 @@ The folder written:
 - `datapackage.json`: a Frictionless (tabular) Data Package describing every table of the
   database as a CSV resource `tables/<table>.csv` with its Table Schema (types from the
   SQLAlchemy column types, primary and foreign keys; JSON columns as JSON text; datetimes in
-  ISO 8601 with their offset; SQL NULL written `\\N`, the schema's missing value).
+  ISO 8601 with their offset; SQL NULL written `\\N`, the schema's missing value; a text a
+  spreadsheet would run as a formula gets a leading apostrophe, core/csvcells, which
+  `import-all` takes back off).
 - `datasets/<slug>/datapackage.json`: one Data Package per dataset that has versions, with
   its inventory metadata; each version is a Parquet resource (the stored file, copied byte
   for byte) and a CSV resource (the datastore's own CSV export of its records).

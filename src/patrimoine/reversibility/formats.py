@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.ddl import sort_tables_and_constraints
 
+from patrimoine.core import csvcells
 from patrimoine.core.db import UTCDateTime
 from patrimoine.core.errors import Invalid
 
@@ -236,6 +237,8 @@ def to_text(column: Column[Any], value: Any) -> str:
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, timedelta):
         return repr(value.total_seconds())
+    if isinstance(value, str):  # a spreadsheet must not run it; from_text takes it back
+        return csvcells.neutralise(value)
     return str(value)
 
 
@@ -278,7 +281,7 @@ def from_text(column: Column[Any], text: str) -> Any:
             if str(member.value) == text:
                 return member
         raise ValueError(f"valeur « {text} » hors de la liste autorisée")
-    return text
+    return csvcells.restore(text)
 
 
 # --------------------------------------------------------------------------- files

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,13 +12,15 @@ from pathlib import Path
 import anyio
 from anyio import to_thread
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from patrimoine import __version__
 from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.settings import Settings
-from patrimoine.web import errors
+from patrimoine.datastore import versions
+from patrimoine.web import audit_heads, errors
 from patrimoine.web.api import accounts as api_accounts
 from patrimoine.web.api import audit as api_audit
 from patrimoine.web.api import ckan as api_ckan
@@ -49,6 +54,16 @@ STATIC_DIR = Path(__file__).parent / "static"
 # Worker threads beyond the database turns: static files, streamed exports, pages without
 # the database.
 EXTRA_THREADS = 8
+log = logging.getLogger("patrimoine")
+
+
+async def _remove_orphan_files(services: Services) -> None:
+    """Version files left by a process killed mid-ingest (datastore/versions.py)."""
+    try:
+        await run_in_threadpool(versions.remove_orphan_files, services.db.engine,
+                                services.settings)
+    except Exception:
+        log.exception("orphan version files could not be removed")
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -67,11 +82,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if settings.warm_layouts:
             warmer.start(initial=True)
         services.usage.start_flushing(services.db)
+        await _remove_orphan_files(services)
+        publisher = asyncio.create_task(audit_heads.publish_daily(services))
         try:
             yield
         finally:
             warmer.stop()
             services.usage.stop_flushing(services.db)
+            publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await publisher
 
     app = FastAPI(
         lifespan=lifespan,
@@ -112,7 +132,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    pages_findings.router,
                    pages_auth.router, pages_admin.router, pages_publication.router,
                    pages_protection.router,
-                   pages_portal.router):
+                   audit_heads.router, pages_portal.router):
         app.include_router(router)
     api_responses.declare_token(app)
     return app

@@ -10,13 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from patrimoine.access import service as accounts
 from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services
-from patrimoine.core.errors import Forbidden, Unauthenticated
+from patrimoine.core.errors import Conflict, Forbidden, Unauthenticated
 
 # The signed cookie holds the secret of the web session (access.service.open_session).
 SESSION_KEY = "sid"
@@ -29,7 +30,13 @@ def services(request: Request) -> Services:
 def _finish(session: Session, commit: bool) -> None:
     try:
         if commit:
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError as exc:
+                session.rollback()
+                raise Conflict("La modification entre en conflit avec une autre, enregistrée "
+                               "entre-temps : rien n'a été enregistré. Rechargez et "
+                               "recommencez.") from exc
         else:
             session.rollback()
     finally:
@@ -38,9 +45,14 @@ def _finish(session: Session, commit: bool) -> None:
 
 async def db_session(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: committed when the handler returns normally, rolled
-    back otherwise (as `Database.unit_of_work`). Opening a session touches no database, so
-    it is done here on the event loop; only the commit goes to a worker thread (a sync
-    generator would cost two thread hops per request)."""
+    back otherwise (as `Database.unit_of_work`).
+
+    Wired with `scope="function"` (SessionDep): FastAPI then leaves this generator once the
+    handler has returned, before the response is sent, so a write is saved before it is
+    acknowledged and a failed commit is answered as an error (409 for a conflict, else the
+    French 500) instead of a 200. Opening a session touches no database, so it is done here
+    on the event loop; only the commit goes to a worker thread (a sync generator would cost
+    two thread hops per request)."""
     # A turn on the database first (web/app.py): waiting for one holds no thread and no
     # connection, so the pool is never exhausted by requests waiting for a thread.
     turns = getattr(request.app.state, "db_turns", None)
@@ -54,7 +66,7 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
         await run_in_threadpool(_finish, session, True)
 
 
-SessionDep = Annotated[Session, Depends(db_session)]
+SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def prepare_layout(request: Request, session: Session, version: Any) -> None:

@@ -21,7 +21,6 @@ in French. Export then import gives the same register back.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from sqlalchemy.orm import Session
 from patrimoine.access import registers
 from patrimoine.access.permissions import can_edit_register, can_read_register, require
 from patrimoine.access.principal import Principal
+from patrimoine.core import csvcells
 from patrimoine.core.errors import Invalid
 from patrimoine.core.tabular import HeaderNames, RowError, Table, read_table
 from patrimoine.core.text import key
@@ -312,7 +312,7 @@ def _csv_uncell(text: str) -> str:
 def to_csv(headers: list[str], rows: list[list[str]]) -> bytes:
     """UTF-8 with a byte-order mark and semicolons, as French spreadsheets open them."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csvcells.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(headers)
     writer.writerows([[_csv_cell(c) for c in row] for row in rows])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -601,7 +601,7 @@ def _row_values(table: Table, positions: dict[str, int], line: int, cells: list[
         column = COLUMN_BY_FIELD[name]
         raw = cells[index].strip()
         if table.format == "csv":
-            raw = _csv_uncell(raw)
+            raw = _csv_uncell(csvcells.restore(raw))
         if column.kind == "organisation":
             values[name] = raw
             continue
