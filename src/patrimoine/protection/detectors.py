@@ -3,7 +3,8 @@
 Each recogniser has a regular expression that finds candidates anywhere in a text (so the
 scanner can run it once over a whole column sample joined by newlines), a validator that
 rejects candidates failing a checksum or a calendar, and a mask for the examples shown to
-people. Nothing here knows about columns or tables; see scanner.py for the decisions.
+people. Nothing here knows about columns or tables; see scanner.py for the decisions. The
+e-mail and phone patterns are core.meanings' (EMAIL, PHONE), shared with column meanings.
 """
 
 from __future__ import annotations
@@ -12,12 +13,6 @@ import re
 from datetime import date
 
 # --- email -------------------------------------------------------------------------------
-
-EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}"
-    r"[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}"
-    r"(?![\w-])"
-)
 
 # Local parts that name a service rather than a person (contact@mairie-x.fr).
 GENERIC_MAILBOXES = frozenset(
@@ -48,9 +43,6 @@ def mask_email(email: str) -> str:
 
 # --- French phone numbers ------------------------------------------------------------------
 
-PHONE = re.compile(
-    r"(?<![\d+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|0)[1-9](?:[ .\-]?\d{2}){4}(?![\d])"
-)
 # A number stored as an integer loses its leading zero (612345678); accepted only when the
 # column name says "téléphone".
 PHONE_WITHOUT_ZERO = re.compile(r"(?<![\d.,])[1-9]\d{8}(?![\d.,])")

@@ -49,6 +49,7 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
+from patrimoine.core.meanings import EMAIL, PHONE
 from patrimoine.core.text import fold, key
 from patrimoine.protection import detectors as d
 from patrimoine.protection.names import (
@@ -441,7 +442,7 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
             f"{_pct(iban.valid / n)} des valeurs sont des IBAN à clé valide"
             f"{_signal_note(col, _IBAN_SIGNAL)}"))
 
-    email = _run(col, d.EMAIL, None, k, lambda m: d.mask_email(m.group(0))) \
+    email = _run(col, EMAIL, None, k, lambda m: d.mask_email(m.group(0))) \
         if letters and "@" in col.blob else _Matches()
     if email.valid:
         generic = sum(d.email_is_generic(e) for e in email.matched) / len(email.matched)
@@ -453,7 +454,7 @@ def _scan_column(col: ColumnSample, options: ScanOptions, today: date) -> list[F
             f"{_pct(email.valid / n)} des valeurs contiennent une adresse électronique{note}"))
 
     phone_signal = col.words.has(*_PHONE_SIGNAL)
-    phone = _run(col, d.PHONE, None, k, lambda m: d.mask_phone(m.group(0)),
+    phone = _run(col, PHONE, None, k, lambda m: d.mask_phone(m.group(0)),
                  exclude=strong_spans)
     if phone_signal and phone.valid < n:
         bare = _run(col, d.PHONE_WITHOUT_ZERO, None, k, lambda m: d.mask_phone(m.group(0)))

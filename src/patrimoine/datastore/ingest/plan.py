@@ -76,6 +76,8 @@ class ColumnPlan:
     raw_type: str = "VARCHAR"
     sample: list[str] = field(default_factory=list)
     overridden: bool = False
+    # What the column holds (core.meanings): {"meaning", "label", "confidence"}, or None.
+    meaning: dict[str, Any] | None = None
 
     def contract(self) -> dict[str, str]:
         return {"name": self.name, "type": self.type, "source_name": self.source_name}
@@ -119,6 +121,7 @@ class IngestPlan:
             "pad_short_rows": self.pad_short_rows,
             "overrides": {c.name: c.type for c in self.columns if c.overridden},
             "parse": {c.name: c.parse for c in self.columns if c.parse},
+            "meanings": {c.name: c.meaning for c in self.columns if c.meaning},
         }
 
     def as_dict(self) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.core.filelimits import FileLimits
+from patrimoine.core.meanings import TEXT_MEANINGS, detect
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import key
 from patrimoine.datastore import versions
@@ -198,6 +199,9 @@ def _plan_columns(plan: IngestPlan, raw: sources.RawSource, overrides: Overrides
                 type_, parse = "string", {}
         else:
             type_, parse = type_of_duckdb(raw_type), {}
+        meaning = detect(source, texts) or (detect(name, texts) if name != source else None)
+        if meaning and meaning.key in TEXT_MEANINGS and type_ in ("integer", "number"):
+            type_, parse = "string", {}  # a SIRET or a code postal keeps its exact digits
         overridden = name in forced
         if overridden and forced[name] != type_:
             type_ = forced[name]
@@ -210,7 +214,8 @@ def _plan_columns(plan: IngestPlan, raw: sources.RawSource, overrides: Overrides
                 break
         plan.columns.append(ColumnPlan(name=name, source_name=source, type=type_, parse=parse,
                                        raw_type=raw_type, sample=distinct,
-                                       overridden=overridden))
+                                       overridden=overridden,
+                                       meaning=meaning.as_dict() if meaning else None))
 
 POINT_NAMES = ("geo_point_2d", "geo_point", "geopoint", "point_geo", "coordonnees",
                "coordonnees_gps", "coordonnees_geographiques", "coordinates", "wgs84")
