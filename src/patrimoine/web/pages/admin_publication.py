@@ -69,6 +69,7 @@ def publication_page(slug: str, request: Request, session: SessionDep,
         "dataset": dataset,
         "state": state,
         "licences": publication.OPEN_LICENCES,
+        "type_labels": TYPE_LABELS,
         "breadcrumb": [("/admin/inventaire", "Inventaire"), (_url(dataset), dataset.title),
                        (None, "Données et publication")],
     })
