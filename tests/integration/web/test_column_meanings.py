@@ -7,6 +7,7 @@ import re
 from fastapi.testclient import TestClient
 
 from patrimoine.core.db import Database
+from patrimoine.standards.schemas import SCHEMAS_DIR
 from tests.factories import CDO, LIGERAC_COUNTERS_CSV, ligerac, login
 
 
@@ -28,3 +29,16 @@ def test_preview_and_publication_page_show_meanings(client: TestClient, db: Data
     assert "Colonnes de la version 1" in page
     row = re.search(r"<code>code_insee</code></th>(.*?)</tr>", page)
     assert row is not None and "code commune INSEE" in row.group(1)
+
+
+def test_preview_offers_the_matching_schema(client: TestClient, db: Database) -> None:
+    world = ligerac(db)
+    token = login(client, CDO)
+    example = SCHEMAS_DIR / "scdl-subventions/exemples/exemple_valide.csv"
+    r = client.post(f"/admin/inventaire/{world.slug}/donnees", data={"csrf_token": token},
+                    files={"fichier": ("subventions.csv", example.read_bytes(), "text/csv")})
+    assert r.status_code == 200, r.text
+    assert "ressemble à un schéma" in r.text and "<code>scdl-subventions</code>" in r.text
+    r = client.post(f"/admin/inventaire/{world.slug}/donnees", data={"csrf_token": token},
+                    files={"fichier": ("comptages.csv", LIGERAC_COUNTERS_CSV.encode(), "text/csv")})
+    assert "ressemble à un schéma" not in r.text

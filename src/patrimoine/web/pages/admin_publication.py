@@ -22,6 +22,7 @@ from patrimoine.datastore.models import COLUMN_TYPES
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Dataset
 from patrimoine.publication import service as publication
+from patrimoine.standards.suggest import suggest_schemas
 from patrimoine.web.deps import LoggedInDep, SessionDep, prepare_layout, services
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.pages.uploads import UploadKeeper
@@ -226,6 +227,9 @@ def _preview(request: Request, dataset: Dataset, plan: IngestPlan | None, option
         if plan else None,
         "type_choices": TYPE_CHOICES,
         "type_labels": TYPE_LABELS,
+        "schema_suggestions": suggest_schemas(
+            [c.source_name for c in plan.columns] + [c.name for c in plan.columns])
+        if plan else [],
         "breadcrumb": [("/admin/inventaire", "Inventaire"), (_url(dataset), dataset.title),
                        (_url(dataset, "/publication"), "Données et publication"),
                        (None, "Aperçu")],
