@@ -1,7 +1,6 @@
 """Schema suggestions from a file's column names."""
 
 import csv
-from pathlib import Path
 
 from patrimoine.standards.schemas import SCHEMAS_DIR
 from patrimoine.standards.suggest import suggest_schemas
