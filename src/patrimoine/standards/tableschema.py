@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stdnum.fr import siren, siret
+
 from patrimoine.core.errors import Invalid, NotFound
 
 MAX_ERRORS = 1000
@@ -170,26 +172,13 @@ def schema_title(descriptor: dict[str, Any], fallback: str = "Schéma déposé")
 
 
 def siret_is_valid(value: str) -> bool:
-    """A SIRET: 14 digits passing the Luhn check (La Poste's establishments, SIREN 356000000,
-    use the sum of their digits, a multiple of 5, instead)."""
-    if not re.fullmatch(r"\d{14}", value):
-        return False
-    if value.startswith("356000000"):
-        return sum(int(c) for c in value) % 5 == 0
-    return _luhn(value)
+    """A SIRET: exactly 14 digits whose key python-stdnum accepts (Luhn, or La Poste's rule)."""
+    return bool(re.fullmatch(r"\d{14}", value)) and siret.is_valid(value)
 
 
 def siren_is_valid(value: str) -> bool:
-    """A SIREN: 9 digits passing the Luhn check."""
-    return bool(re.fullmatch(r"\d{9}", value)) and _luhn(value)
-
-
-def _luhn(value: str) -> bool:
-    total = 0
-    for i, c in enumerate(reversed(value)):
-        d = int(c) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
+    """A SIREN: exactly 9 digits passing the Luhn check."""
+    return bool(re.fullmatch(r"\d{9}", value)) and siren.is_valid(value)
 
 
 _IDENTIFIER_CHECKS = {
