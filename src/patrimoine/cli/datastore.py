@@ -200,11 +200,11 @@ def _print_plan(plan: IngestPlan) -> None:
         console.print(f"  positions : latitude {plan.positions['lat']}, "
                       f"longitude {plan.positions['lon']}")
     table = Table()
-    for header in ("Colonne", "Nom d'origine", "Type", "Exemples"):
+    for header in ("Colonne", "Nom d'origine", "Type", "Sens reconnu", "Exemples"):
         table.add_column(header)
     for c in plan.columns:
         table.add_row(c.name, c.source_name, TYPE_LABELS.get(c.type, c.type),
-                      " | ".join(c.sample[:3]))
+                      c.meaning["label"] if c.meaning else "", " | ".join(c.sample[:3]))
     console.print(table)
     for problem in plan.problems:
         console.print(f"[yellow]Attention :[/yellow] {problem}")

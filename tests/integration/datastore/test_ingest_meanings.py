@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from patrimoine.bootstrap import Services
 from patrimoine.datastore.ingest import sniff
+from tests.conftest import Cli
 from tests.factories import columns, load, new_dataset, rows, write
 
 # Real-looking: SIRET with right Luhn keys (no "siret" in the column name), INSEE codes
@@ -44,3 +46,11 @@ def test_the_preview_shows_meanings(tmp_path: Path) -> None:
     plan = sniff(write(tmp_path, "b.csv", broken))
     identifiant = plan.columns[0]
     assert identifiant.meaning is None and identifiant.type == "integer"
+
+
+def test_cli_sniff_reports_meanings(cli: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", "siret;cp\n21750001600019;01000\n73282932000074;75001\n")
+    shown = cli("datastore", "sniff", str(path))
+    assert shown.returncode == 0 and "SIRET" in shown.stdout and "code postal" in shown.stdout
+    plan = json.loads(cli("datastore", "sniff", str(path), "--json").stdout)
+    assert [c["meaning"]["meaning"] for c in plan["columns"]] == ["siret", "code_postal"]
