@@ -204,11 +204,13 @@ def detect(name: str, values: list[str]) -> Meaning | None:
         share = _share(rule.test, vals)
         if share < MIN_SHARE:
             continue
-        # Values alone are weaker evidence when they are few: two values passing a Luhn key
-        # may be chance (one in ten each).
+        # Values alone are weaker evidence when they are few: a value passing a Luhn key may
+        # be chance (one in ten).
         evidence = min(1.0, 0.6 + 0.08 * len(vals))
         confidence = share if hinted else share * evidence
-        if rule.meaning in ("siret", "siren") and not hinted and len(vals) < 3:
+        # Fourteen digits with a right key are a SIRET even alone (the idAttribuant of a
+        # file repeats one); nine digits are too common for one or two to be a SIREN.
+        if rule.meaning == "siren" and not hinted and len(vals) < 3:
             continue
         # Two answers at most (oui/non, O/N): a column mixing "oui" and "vrai" is something else.
         if rule.meaning == "booleen" and len({v.lower() for v in vals}) > 2:

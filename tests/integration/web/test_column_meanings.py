@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from patrimoine.access import service as accounts
+from patrimoine.access.models import Account
 from patrimoine.core.db import Database
 from patrimoine.standards.schemas import SCHEMAS_DIR
 from tests.factories import CDO, LIGERAC_COUNTERS_CSV, ligerac, login
@@ -42,3 +45,23 @@ def test_preview_offers_the_matching_schema(client: TestClient, db: Database) ->
     r = client.post(f"/admin/inventaire/{world.slug}/donnees", data={"csrf_token": token},
                     files={"fichier": ("comptages.csv", LIGERAC_COUNTERS_CSV.encode(), "text/csv")})
     assert "ressemble à un schéma" not in r.text
+
+
+def test_api_reports_meanings_and_schema_suggestions(client: TestClient, db: Database) -> None:
+    world = ligerac(db)
+    with db.unit_of_work() as s:
+        account = s.scalars(select(Account).where(Account.email == CDO)).one()
+        _row, secret = accounts.create_api_token(s, account, "tests")
+    auth = {"Authorization": f"Bearer {secret}"}
+    url = f"/api/v1/datasets/{world.slug}/versions"
+    example = (SCHEMAS_DIR / "scdl-subventions/exemples/exemple_valide.csv").read_bytes()
+    r = client.post(url, headers=auth, data={"dry_run": "1"},
+                    files={"file": ("subventions.csv", example, "text/csv")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["schema_suggestions"][0]["schema"] == "scdl-subventions"
+    meanings = {c["name"]: (c["meaning"] or {}).get("meaning") for c in body["plan"]["columns"]}
+    assert meanings["idattribuant"] == "siret" and meanings["dateconvention"] == "date"
+    r = client.post(url, headers=auth, files={"file": ("subventions.csv", example, "text/csv")})
+    assert r.status_code == 201, r.text
+    assert r.json()["version"]["meanings"]["idattribuant"]["label"] == "SIRET"

@@ -76,3 +76,9 @@ def test_share_threshold_and_confidence():
     assert found is not None and found.key == "email" and found.confidence == 0.95
     assert detect("courriel", ["a@b.fr", "x", "y"]) is None
     assert detect("vide", ["", "  ", "-"]) is None
+
+
+def test_a_single_siret_repeated_is_a_siret_but_a_lone_siren_is_not_enough():
+    found = detect("idAttribuant", ["21060004500392"] * 10)
+    assert found is not None and found.key == "siret" and found.confidence < 0.9
+    assert detect("numero", ["732829320"]) is None

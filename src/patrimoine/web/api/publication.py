@@ -18,6 +18,7 @@ from patrimoine.core.errors import Invalid
 from patrimoine.datastore.ingest import IngestPlan
 from patrimoine.inventory import service as inventory
 from patrimoine.publication import service as publication
+from patrimoine.standards.suggest import suggest_schemas
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.api.responses import ERRORS
 from patrimoine.web.deps import PrincipalDep, SessionDep, prepare_layout, services
@@ -85,6 +86,7 @@ def _version_json(version: Any) -> dict[str, Any]:
         "content_hash": version.content_hash, "columns": version.columns,
         "positions": version.positions, "source_filename": version.source_filename,
         "source_format": version.source_format, "unchanged": bool(version.unchanged),
+        "meanings": (version.ingest_settings or {}).get("meanings", {}),
     }
 
 
@@ -137,8 +139,10 @@ async def upload_version(
         raise Invalid("Le champ « overrides » doit être un objet JSON.")
     if dry_run:
         plan, kept = await run_in_threadpool(publication.plan_upload, upload.file, overrides)
+        names = [c.source_name for c in plan.columns] + [c.name for c in plan.columns]
         return JSONResponse({"dry_run": True, "plan": _plan_json(plan),
-                             "overrides": kept.model_dump(exclude_none=True)})
+                             "overrides": kept.model_dump(exclude_none=True),
+                             "schema_suggestions": [s.as_dict() for s in suggest_schemas(names)]})
     version = await run_in_threadpool(publication.add_version, session, settings, principal,
                                       dataset, upload.file, overrides)
     prepare_layout(request, session, version)
