@@ -1,6 +1,7 @@
 """Column meanings on real-looking French values."""
 
 from patrimoine.core.meanings import detect
+from patrimoine.protection.scanner import ScanOptions, scan_samples
 
 # SIRET of real establishments (Luhn keys right), La Poste's included (sum of digits rule).
 SIRETS = ["73282932000074", "35600000000048", "44306184100047", "55210055400013",
@@ -82,3 +83,12 @@ def test_a_single_siret_repeated_is_a_siret_but_a_lone_siren_is_not_enough():
     found = detect("idAttribuant", ["21060004500392"] * 10)
     assert found is not None and found.key == "siret" and found.confidence < 0.9
     assert detect("numero", ["732829320"]) is None
+
+
+def test_the_personal_data_scanner_agrees_on_emails_and_phones():
+    samples = {"contact": ["jean.dupont@orange.fr", "marie.curie@free.fr", "l.martin@sfr.fr"],
+               "portable": ["06 12 34 56 78", "+33 7 98 76 54 32", "06.11.22.33.44"]}
+    found = scan_samples(samples, ScanOptions()).kinds_by_column()
+    assert meaning("contact", samples["contact"]) == "email" and "email" in found["contact"]
+    assert meaning("portable", samples["portable"]) == "telephone"
+    assert "phone" in found["portable"]
