@@ -161,7 +161,7 @@ def _open_source(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
     if fmt in ("json", "ndjson"):
         return sources.open_json(con, path, fmt)
     if fmt == "geojson":
-        return sources.open_geojson(con, path, plan, limits)
+        return sources.open_geojson(con, path, plan, overrides, limits)
     return sources.open_parquet(con, path)
 
 

@@ -1,0 +1,138 @@
+"""Positions in French projections (Lambert-93, CC zones…) are stored in WGS84 degrees."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from patrimoine.bootstrap import Services
+from patrimoine.core.errors import Invalid
+from patrimoine.datastore.ingest import sniff
+from patrimoine.inventory.models import Dataset
+from tests.factories import load, new_dataset, rows, write
+
+# Lambert-93 (EPSG:2154) metres of Orléans: town hall (47.9025 N, 1.9090 E), cathedral,
+# railway station, the George-V bridge, as a GIS export without a `crs` member writes them.
+ORLEANS_L93 = [(618486.6, 6756352.7), (618560.5, 6756296.2), (618158.1, 6756912.9),
+               (618135.2, 6755802.0)]
+ORLEANS_BOX = (47.86, 47.93, 1.87, 1.96)  # south, north, west, east
+# CC48 (EPSG:3948) metres of Strasbourg: cathedral, place Kléber, railway station.
+STRASBOURG_CC48 = [(2050299.87, 7275474.87), (2049906.0, 7275628.83), (2049069.65, 7275766.74)]
+STRASBOURG_BOX = (48.50, 48.65, 7.68, 7.84)
+
+
+@pytest.fixture
+def dataset(services: Services) -> Dataset:
+    return new_dataset(services)
+
+
+def _inside(lat: float, lon: float, box: tuple[float, float, float, float]) -> bool:
+    south, north, west, east = box
+    return south <= lat <= north and west <= lon <= east
+
+
+def _collection(points: list[tuple[float, float]], **extra: object) -> str:
+    features = [{"type": "Feature", "properties": {"nom": f"Lieu {i}"},
+                 "geometry": {"type": "Point", "coordinates": [x, y]}}
+                for i, (x, y) in enumerate(points, 1)]
+    return json.dumps({"type": "FeatureCollection", **extra, "features": features})
+
+
+def test_lambert93_geojson_without_crs_member_is_reprojected(services: Services,
+                                                             dataset: Dataset,
+                                                             tmp_path: Path) -> None:
+    version = load(services, dataset, write(tmp_path, "orleans.geojson",
+                                            _collection(ORLEANS_L93)))
+    assert version.positions == {"lat": "latitude", "lon": "longitude"}
+    data = rows(services, version)
+    assert len(data) == 4
+    for row in data:
+        assert _inside(row["latitude"], row["longitude"], ORLEANS_BOX), row
+        lon, lat = json.loads(row["geometry"])["coordinates"]
+        assert (lat, lon) == (pytest.approx(row["latitude"]), pytest.approx(row["longitude"]))
+    town_hall = data[0]
+    assert town_hall["latitude"] == pytest.approx(47.9025, abs=1e-4)
+    assert town_hall["longitude"] == pytest.approx(1.9090, abs=1e-4)
+    recorded = version.ingest_settings["crs"]
+    assert recorded["epsg"] == "EPSG:2154" and recorded["how"] == "valeurs"
+    assert "Lambert-93" in recorded["note"]
+
+
+def test_every_coordinate_of_lines_and_polygons_is_reprojected(services: Services,
+                                                               dataset: Dataset,
+                                                               tmp_path: Path) -> None:
+    ring = [list(p) for p in ORLEANS_L93] + [list(ORLEANS_L93[0])]
+    collection = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"nom": "Quartier"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}},
+        {"type": "Feature", "properties": {"nom": "Rue"},
+         "geometry": {"type": "MultiLineString", "coordinates": [ORLEANS_L93[:2],
+                                                                  ORLEANS_L93[2:]]}},
+    ]}
+    version = load(services, dataset, write(tmp_path, "zones.geojson", json.dumps(collection)))
+    assert version.ingest_settings["crs"]["epsg"] == "EPSG:2154"
+    data = rows(services, version)
+    polygon = json.loads(data[0]["geometry"])["coordinates"][0]
+    lines = json.loads(data[1]["geometry"])["coordinates"]
+    for lon, lat in polygon + lines[0] + lines[1]:
+        assert _inside(lat, lon, ORLEANS_BOX)
+    assert polygon[0] == polygon[-1]  # the ring stays closed
+
+
+def test_crs_member_is_read(services: Services, dataset: Dataset, tmp_path: Path) -> None:
+    named = {"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3948"}}}
+    version = load(services, dataset, write(tmp_path, "strasbourg.geojson",
+                                            _collection(STRASBOURG_CC48, **named)))
+    assert version.ingest_settings["crs"]["epsg"] == "EPSG:3948"
+    assert version.ingest_settings["crs"]["how"] == "fichier"
+    for row in rows(services, version):
+        assert _inside(row["latitude"], row["longitude"], STRASBOURG_BOX)
+
+
+def test_wgs84_geojson_is_untouched(services: Services, dataset: Dataset,
+                                    tmp_path: Path) -> None:
+    points = [(1.9090, 47.9025), (1.91, 47.902)]
+    version = load(services, dataset, write(tmp_path, "wgs84.geojson", _collection(points)))
+    data = rows(services, version)
+    assert [(r["longitude"], r["latitude"]) for r in data] == points
+    assert json.loads(data[0]["geometry"])["coordinates"] == [1.9090, 47.9025]
+    assert version.ingest_settings["crs"]["epsg"] == "EPSG:4326"
+
+
+def test_override_wins(services: Services, dataset: Dataset, tmp_path: Path) -> None:
+    # The user's system is used as asked, even against what the values suggest.
+    path = write(tmp_path, "orleans.geojson", _collection(ORLEANS_L93))
+    plan = sniff(path, {"crs": "EPSG:27572"})
+    assert plan.crs is not None and plan.crs["epsg"] == "EPSG:27572"
+    assert plan.crs["how"] == "réglage"
+    version = load(services, dataset, path, {"crs": "Lambert-93"})
+    assert version.ingest_settings["crs"]["how"] == "réglage"
+    assert _inside(rows(services, version)[0]["latitude"], rows(services, version)[0]["longitude"],
+                   ORLEANS_BOX)
+
+
+def test_unknown_crs_override_is_refused_in_french(tmp_path: Path) -> None:
+    path = write(tmp_path, "orleans.geojson", _collection(ORLEANS_L93))
+    with pytest.raises(Invalid) as caught:
+        sniff(path, {"crs": "EPSG:99999999"})
+    assert "système de coordonnées inconnu" in " ".join(caught.value.errors)
+
+
+def test_values_of_no_known_projection_stay_plain_numbers(services: Services, dataset: Dataset,
+                                                          tmp_path: Path) -> None:
+    # UTM 20N metres (Martinique): no French metropolitan projection places them in France.
+    points = [(708000.0, 1615000.0), (709000.0, 1616000.0)]
+    path = write(tmp_path, "martinique.geojson", _collection(points))
+    plan = sniff(path)
+    assert any("ni des degrés ni dans une projection française reconnue" in p
+               for p in plan.problems)
+    version = load(services, dataset, path)
+    assert version.positions is None
+    assert version.ingest_settings["crs"]["epsg"] is None
+    assert "latitude" not in rows(services, version)[0]
+    # Told the system, the same file gets its positions.
+    utm = load(services, dataset, path, {"crs": "EPSG:5490"})
+    first = rows(services, utm)[0]
+    assert 14.3 < first["latitude"] < 14.9 and -61.3 < first["longitude"] < -60.8
