@@ -11,6 +11,8 @@ from patrimoine.bootstrap import Services
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore.ingest import sniff
 from patrimoine.inventory.models import Dataset
+from tests import factories
+from tests.conftest import Cli
 from tests.factories import load, new_dataset, rows, write
 
 # Lambert-93 (EPSG:2154) metres of Orléans: town hall (47.9025 N, 1.9090 E), cathedral,
@@ -136,3 +138,87 @@ def test_values_of_no_known_projection_stay_plain_numbers(services: Services, da
     utm = load(services, dataset, path, {"crs": "EPSG:5490"})
     first = rows(services, utm)[0]
     assert 14.3 < first["latitude"] < 14.9 and -61.3 < first["longitude"] < -60.8
+
+
+def test_cc48_csv_with_x_y_columns(services: Services, dataset: Dataset, tmp_path: Path) -> None:
+    lines = ["Nom;X;Y"] + [f"Lieu {i};{x:.2f};{y:.2f}".replace(".", ",")
+                           for i, (x, y) in enumerate(STRASBOURG_CC48, 1)]
+    path = write(tmp_path, "strasbourg.csv", "\n".join(lines) + "\n")
+    plan = sniff(path)
+    assert plan.crs is not None and plan.crs["epsg"] == "EPSG:3948"
+    assert any("CC48 (EPSG:3948)" in p for p in plan.problems)
+    lat, lon = plan.first_rows[0][-2:]
+    assert _inside(lat, lon, STRASBOURG_BOX)
+    version = load(services, dataset, path)
+    assert version.positions == {"lat": "latitude", "lon": "longitude"}
+    assert version.ingest_settings["crs"]["epsg"] == "EPSG:3948"
+    data = rows(services, version)
+    assert [r["x"] for r in data] == [x for x, _ in STRASBOURG_CC48]  # the source kept
+    for row in data:
+        assert _inside(row["latitude"], row["longitude"], STRASBOURG_BOX), row
+
+
+def test_lambert93_coord_x_coord_y_with_a_missing_position(services: Services,
+                                                           dataset: Dataset,
+                                                           tmp_path: Path) -> None:
+    lines = ["nom,Coord_X,Coord_Y"] + [f"Lieu {i},{x},{y}"
+                                       for i, (x, y) in enumerate(ORLEANS_L93, 1)]
+    path = write(tmp_path, "orleans.csv", "\n".join([*lines, "Sans lieu,,"]) + "\n")
+    version = load(services, dataset, path)
+    data = rows(services, version)
+    assert version.ingest_settings["crs"]["epsg"] == "EPSG:2154"
+    assert data[0]["latitude"] == pytest.approx(47.9025, abs=1e-4)
+    assert all(_inside(r["latitude"], r["longitude"], ORLEANS_BOX) for r in data[:4])
+    assert data[4]["latitude"] is None and data[4]["longitude"] is None
+
+
+def test_x_y_in_degrees_are_the_positions(services: Services, dataset: Dataset,
+                                          tmp_path: Path) -> None:
+    path = write(tmp_path, "points.csv", "nom;x;y\nMairie;1,909;47,9025\nGare;1,9045;47,9075\n")
+    version = load(services, dataset, path)
+    assert version.positions == {"lat": "y", "lon": "x"}
+    assert version.ingest_settings["crs"]["epsg"] == "EPSG:4326"
+    assert rows(services, version)[0]["y"] == 47.9025
+
+
+def test_wkt_and_geo_shape_points_in_lambert93(services: Services, dataset: Dataset,
+                                                tmp_path: Path) -> None:
+    wkt = "nom;wkt\n" + "".join(f"Lieu {i};POINT ({x} {y})\n"
+                                for i, (x, y) in enumerate(ORLEANS_L93, 1))
+    version = load(services, dataset, write(tmp_path, "wkt.csv", wkt))
+    assert version.ingest_settings["crs"]["epsg"] == "EPSG:2154"
+    assert all(_inside(r["latitude"], r["longitude"], ORLEANS_BOX)
+               for r in rows(services, version))
+    shapes = "nom,geo_shape\n" + "".join(
+        f'Lieu {i},"{{""type"": ""Point"", ""coordinates"": [{x}, {y}]}}"\n'
+        for i, (x, y) in enumerate(ORLEANS_L93, 1))
+    other = new_dataset(services, "Lieux")
+    version = load(services, other, write(tmp_path, "shapes.csv", shapes))
+    assert version.positions == {"lat": "latitude", "lon": "longitude"}
+    assert all(_inside(r["latitude"], r["longitude"], ORLEANS_BOX)
+               for r in rows(services, version))
+
+
+def test_csv_override_wins(services: Services, dataset: Dataset, tmp_path: Path) -> None:
+    lines = ["nom;x;y"] + [f"Lieu {i};{x};{y}" for i, (x, y) in enumerate(ORLEANS_L93, 1)]
+    path = write(tmp_path, "orleans.csv", "\n".join(lines) + "\n")
+    version = load(services, dataset, path, {"crs": "EPSG:27572"})
+    assert version.ingest_settings["crs"] == {
+        "epsg": "EPSG:27572", "how": "réglage",
+        "note": "Les coordonnées « x / y » sont lues en Lambert II étendu (EPSG:27572), comme "
+                "demandé, et converties en WGS84."}
+    # Lambert II étendu is not Lambert-93: the points land elsewhere than Orléans.
+    assert not _inside(rows(services, version)[0]["latitude"],
+                       rows(services, version)[0]["longitude"], ORLEANS_BOX)
+
+
+def test_cli_crs_option_and_report(services: Services, cli: Cli, tmp_path: Path) -> None:
+    with services.db.unit_of_work() as session:
+        factories.organisation(session, "Ville d'Orléans")
+    path = write(tmp_path, "orleans.geojson", _collection(ORLEANS_L93))
+    done = cli("datastore", "load", str(path), "--dataset", "lieux", "--json")
+    assert json.loads(done.stdout)["crs"]["epsg"] == "EPSG:2154"
+    forced = cli("datastore", "load", str(path), "--dataset", "lieux", "--crs", "EPSG:27572")
+    assert "Lambert II étendu (EPSG:27572), comme demandé" in forced.stdout
+    sniffed = cli("datastore", "sniff", str(path))
+    assert "système des coordonnées : EPSG:2154 (valeurs)" in sniffed.stdout

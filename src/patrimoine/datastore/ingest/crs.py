@@ -18,12 +18,14 @@ pyproj ships its own PROJ database (`pyproj.datadir`); nothing is downloaded at 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import pyarrow as pa
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
@@ -204,3 +206,17 @@ def detect(pairs: Iterable[tuple[float, float]], *, override: int | None = None,
                          f"système (par exemple --crs EPSG:{others[0]}).{conflict}")
     return Detection(best, "valeurs", f"{where} sont en {label(best)}, reconnu d'après leurs "
                      f"valeurs ; converties en WGS84.{conflict}")
+
+
+
+def reproject_table(table: pa.Table, lat: str, lon: str, epsg: int) -> pa.Table:
+    """The table with its `lon` / `lat` columns, holding projected x / y, turned into WGS84
+    longitude / latitude (nulls and points that do not convert stay null)."""
+    xs = [math.nan if v is None else v for v in table.column(lon).to_pylist()]
+    ys = [math.nan if v is None else v for v in table.column(lat).to_pylist()]
+    lons, lats = transformer(epsg).transform(xs, ys)
+    for name, values in ((lon, lons), (lat, lats)):
+        column = pa.array([round(v, 7) if math.isfinite(v) else None for v in values],
+                          pa.float64())
+        table = table.set_column(table.schema.get_field_index(name), name, column)
+    return table
