@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from patrimoine.bootstrap import Services
+from patrimoine.core.db import Database
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore.ingest import sniff
 from patrimoine.inventory.models import Dataset
 from tests import factories
 from tests.conftest import Cli
-from tests.factories import load, new_dataset, rows, write
+from tests.factories import REFERENT, ligerac, load, login, new_dataset, rows, write
 
 # Lambert-93 (EPSG:2154) metres of Orléans: town hall (47.9025 N, 1.9090 E), cathedral,
 # railway station, the George-V bridge, as a GIS export without a `crs` member writes them.
@@ -222,3 +225,30 @@ def test_cli_crs_option_and_report(services: Services, cli: Cli, tmp_path: Path)
     assert "Lambert II étendu (EPSG:27572), comme demandé" in forced.stdout
     sniffed = cli("datastore", "sniff", str(path))
     assert "système des coordonnées : EPSG:2154 (valeurs)" in sniffed.stdout
+
+
+def test_web_preview_shows_the_crs_and_takes_a_correction(client: TestClient,
+                                                          db: Database) -> None:
+    world = ligerac(db)
+    token = login(client, REFERENT)
+    r = client.post(f"/admin/inventaire/{world.slug}/donnees", data={"csrf_token": token},
+                    files={"fichier": ("orleans.geojson", _collection(ORLEANS_L93).encode(),
+                                       "application/geo+json")})
+    assert r.status_code == 200, r.text
+    assert "Détecté : EPSG:2154" in r.text
+    assert "sont en Lambert-93 (EPSG:2154), reconnu d&#39;après leurs valeurs" in r.text
+    jeton = re.search(r'name="jeton" value="([^"]+)"', r.text)
+    assert jeton
+    form = {"csrf_token": token, "jeton": jeton.group(1), "encodage": "", "separateur": "",
+            "ligne_entete": "", "systeme_coordonnees": "EPSG:27572"}
+    again = client.post(f"/admin/inventaire/{world.slug}/donnees/apercu", data=form)
+    assert "Détecté : EPSG:27572 (choisi)" in again.text
+    assert 'value="EPSG:27572"' in again.text
+    bad = client.post(f"/admin/inventaire/{world.slug}/donnees/apercu",
+                      data={**form, "systeme_coordonnees": "EPSG:99999999"})
+    assert bad.status_code == 422 and "système de coordonnées inconnu" in bad.text
+    loaded = client.post(f"/admin/inventaire/{world.slug}/donnees/charger",
+                         data={**form, "systeme_coordonnees": ""}, follow_redirects=False)
+    assert loaded.status_code == 303, loaded.text
+    status = client.get(loaded.headers["location"])
+    assert "(converties depuis EPSG:2154)" in status.text
