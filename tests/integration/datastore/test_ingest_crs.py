@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 from fastapi.testclient import TestClient
 
 from patrimoine.bootstrap import Services
@@ -252,3 +253,38 @@ def test_web_preview_shows_the_crs_and_takes_a_correction(client: TestClient,
     assert loaded.status_code == 303, loaded.text
     status = client.get(loaded.headers["location"])
     assert "(converties depuis EPSG:2154)" in status.text
+
+
+def test_an_ambiguous_reading_is_reported(tmp_path: Path) -> None:
+    # Bayonne's town hall in Lambert-93: read as Web Mercator the point also lands in France
+    # (near Oléron); the choice is said, with how to change it.
+    path = write(tmp_path, "bayonne.geojson", _collection([(338463.0, 6275893.0)]))
+    plan = sniff(path)
+    assert plan.crs is not None and plan.crs["epsg"] == "EPSG:2154"
+    assert any("projection ambiguë : Lambert-93 (EPSG:2154) retenu, mais Web Mercator "
+               "(EPSG:3857) les placerait aussi en France" in p and "--crs EPSG:3857" in p
+               for p in plan.problems)
+
+
+def test_projected_values_in_latitude_longitude_columns(services: Services, dataset: Dataset,
+                                                        tmp_path: Path) -> None:
+    lines = ["nom;latitude;longitude"] + [f"Lieu {i};{y};{x}"
+                                          for i, (x, y) in enumerate(ORLEANS_L93, 1)]
+    version = load(services, dataset, write(tmp_path, "ll.csv", "\n".join(lines) + "\n"))
+    assert version.positions == {"lat": "latitude_2", "lon": "longitude_2"}
+    for row in rows(services, version):
+        assert _inside(row["latitude_2"], row["longitude_2"], ORLEANS_BOX)
+
+
+def test_xlsx_with_x_y_in_cc48(services: Services, dataset: Dataset, tmp_path: Path) -> None:
+    path = tmp_path / "strasbourg.xlsx"
+    with xlsxwriter.Workbook(str(path)) as workbook:
+        sheet = workbook.add_worksheet("Lieux")
+        sheet.write_row(0, 0, ["Nom", "X_CC48", "Y_CC48"])
+        for i, (x, y) in enumerate(STRASBOURG_CC48, 1):
+            sheet.write_row(i, 0, [f"Lieu {i}", x, y])
+    version = load(services, dataset, path)
+    assert version.ingest_settings["crs"]["epsg"] == "EPSG:3948"
+    assert version.ingest_settings["crs"]["how"] == "fichier"  # the column names say CC48
+    for row in rows(services, version):
+        assert _inside(row["latitude"], row["longitude"], STRASBOURG_BOX)
