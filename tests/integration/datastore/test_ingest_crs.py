@@ -288,3 +288,17 @@ def test_xlsx_with_x_y_in_cc48(services: Services, dataset: Dataset, tmp_path: P
     assert version.ingest_settings["crs"]["how"] == "fichier"  # the column names say CC48
     for row in rows(services, version):
         assert _inside(row["latitude"], row["longitude"], STRASBOURG_BOX)
+
+
+def test_the_portal_map_draws_lambert93_points_in_orleans(client: TestClient, services: Services,
+                                                         tmp_path: Path) -> None:
+    world = factories.portal_world(services, tmp_path)
+    load(services, world.counters, write(tmp_path, "orleans.geojson", _collection(ORLEANS_L93)))
+    html = client.get(f"/datasets/{world.counters.slug}").text
+    found = re.search(r'data-geojson="([^"]+)"', html)
+    assert found is not None
+    features = client.get(found.group(1).replace("&amp;", "&")).json()["features"]
+    assert len(features) == 4
+    for feature in features:
+        lon, lat = feature["geometry"]["coordinates"]
+        assert _inside(lat, lon, ORLEANS_BOX)
