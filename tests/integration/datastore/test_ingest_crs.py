@@ -302,3 +302,16 @@ def test_the_portal_map_draws_lambert93_points_in_orleans(client: TestClient, se
     for feature in features:
         lon, lat = feature["geometry"]["coordinates"]
         assert _inside(lat, lon, ORLEANS_BOX)
+
+
+def test_a_position_outside_the_projection_domain_gets_none(services: Services,
+                                                            dataset: Dataset,
+                                                            tmp_path: Path) -> None:
+    points = [(708000.0, 1615000.0), (1e12, 1e12)]  # UTM 20N; the second has no image
+    path = write(tmp_path, "martinique.geojson", _collection(points))
+    plan = sniff(path, {"crs": "EPSG:5490"})
+    assert any("1 géométrie(s) hors du domaine" in p and "entités 2" in p for p in plan.problems)
+    data = rows(services, load(services, dataset, path, {"crs": "EPSG:5490"}))
+    assert 14.3 < data[0]["latitude"] < 14.9
+    assert data[1]["geometry"] is None and data[1]["latitude"] is None
+    assert data[1]["nom"] == "Lieu 2"  # the record itself is kept

@@ -374,7 +374,15 @@ def _geometries_in_wgs84(document: Any, geometries: list[Any], plan: IngestPlan,
     if not detection.projected:
         return geometries
     assert detection.epsg is not None
-    return [_reprojected(g, detection.epsg) for g in geometries]
+    converted = [_reprojected(g, detection.epsg) for g in geometries]
+    lost = [n for n, (g, c) in enumerate(zip(geometries, converted, strict=True), 1)
+            if g and c is None]
+    if lost:
+        plan.problems.append(
+            f"{len(lost)} géométrie(s) hors du domaine de {crs.label(detection.epsg)}, "
+            f"donc sans position (entités {', '.join(str(n) for n in lost[:10])}) : "
+            "vérifiez le système des coordonnées.")
+    return converted
 
 
 def _positions_of(geometry: Any) -> list[list[float]]:
@@ -398,7 +406,8 @@ def _positions_of(geometry: Any) -> list[list[float]]:
 
 
 def _reprojected(geometry: Any, epsg: int) -> Any:
-    """A copy of the geometry with its positions converted to WGS84 (x = longitude)."""
+    """A copy of the geometry with its positions converted to WGS84 (x = longitude), or
+    None when a position has no image in WGS84."""
     if not isinstance(geometry, dict):
         return geometry
     if geometry.get("type") == "GeometryCollection":
@@ -408,6 +417,8 @@ def _reprojected(geometry: Any, epsg: int) -> Any:
     if not positions:
         return geometry
     lons, lats = crs.to_wgs84(epsg, [p[0] for p in positions], [p[1] for p in positions])
+    if not all(math.isfinite(v) for v in (*lons, *lats)):
+        return None  # outside the projection's domain: no made-up position
     converted = iter(zip(lons, lats, strict=True))
 
     def rebuild(node: Any) -> Any:
