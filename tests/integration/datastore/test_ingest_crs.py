@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from patrimoine.access import service as accounts
+from patrimoine.access.models import Account
 from patrimoine.bootstrap import Services
 from patrimoine.core.db import Database
 from patrimoine.core.errors import Invalid
@@ -315,3 +318,25 @@ def test_a_position_outside_the_projection_domain_gets_none(services: Services,
     assert 14.3 < data[0]["latitude"] < 14.9
     assert data[1]["geometry"] is None and data[1]["latitude"] is None
     assert data[1]["nom"] == "Lieu 2"  # the record itself is kept
+
+
+def test_api_takes_the_crs_and_reports_it(client: TestClient, db: Database) -> None:
+    world = ligerac(db)
+    with db.unit_of_work() as s:
+        account = s.scalars(select(Account).where(Account.email == REFERENT)).one()
+        _row, secret = accounts.create_api_token(s, account, "tests")
+    auth = {"Authorization": f"Bearer {secret}"}
+    lines = ["nom;X;Y"] + [f"Lieu {i};{x};{y}" for i, (x, y) in enumerate(ORLEANS_L93, 1)]
+    upload = {"file": ("orleans.csv", ("\n".join(lines) + "\n").encode(), "text/csv")}
+    base = f"/api/v1/datasets/{world.slug}/versions"
+    dry = client.post(base, headers=auth, files=upload, data={"dry_run": "true"})
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["plan"]["crs"]["epsg"] == "EPSG:2154"
+    done = client.post(base, headers=auth, files=upload,
+                       data={"overrides": json.dumps({"crs": "EPSG:2154"})})
+    assert done.status_code == 201, done.text
+    assert done.json()["version"]["crs"]["how"] == "réglage"
+    refused = client.post(base, headers=auth, files=upload,
+                          data={"overrides": json.dumps({"crs": "n'importe quoi"})})
+    assert refused.status_code == 422
+    assert "système de coordonnées inconnu" in refused.text
