@@ -340,3 +340,8 @@ def test_api_takes_the_crs_and_reports_it(client: TestClient, db: Database) -> N
                           data={"overrides": json.dumps({"crs": "n'importe quoi"})})
     assert refused.status_code == 422
     assert "système de coordonnées inconnu" in refused.text
+
+
+def test_small_whole_numbers_in_x_y_are_not_positions(tmp_path: Path) -> None:
+    plan = sniff(write(tmp_path, "grille.csv", "case;x;y\nA1;1;1\nB2;2;2\nC3;3;7\n"))
+    assert plan.positions is None and plan.crs is None

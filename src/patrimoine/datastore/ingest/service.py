@@ -339,6 +339,9 @@ def _projected_positions(plan: IngestPlan, overrides: Overrides, table: pa.Table
         return
     if not pairs:
         return
+    if (pair is not None and not overrides.crs and _positions(plan, None) is None
+            and all(float(v).is_integer() and abs(v) <= 180 for p in pairs for v in p)):
+        return  # small whole numbers in `x` / `y`: a grid or a chart, not degrees
     detection = crs.detect(pairs, override=crs.parse_user_crs(overrides.crs)
                            if overrides.crs else None, declared=declared,
                            where=f"Les coordonnées « {names} »")
