@@ -39,10 +39,14 @@ TypeOpt = Annotated[list[str] | None, typer.Option(
     "--type", help="COLONNE=TYPE (string, integer, number, boolean, date, datetime, geometry) ; "
                    "à répéter pour plusieurs colonnes.")]
 
+CrsOpt = Annotated[str | None, typer.Option(
+    "--crs", help="Système des coordonnées du fichier quand la détection se trompe, par "
+                  "exemple EPSG:2154 (Lambert-93), EPSG:3948 (CC48), EPSG:4326 (degrés).")]
+
 
 def _overrides(fmt: str | None, encoding: str | None, delimiter: str | None,
-               header_row: int | None, sheet: str | None, types: list[str] | None
-               ) -> dict[str, Any]:
+               header_row: int | None, sheet: str | None, types: list[str] | None,
+               crs: str | None = None) -> dict[str, Any]:
     parsed: dict[str, str] = {}
     for item in types or []:
         column, sep, type_ = item.partition("=")
@@ -50,7 +54,8 @@ def _overrides(fmt: str | None, encoding: str | None, delimiter: str | None,
             raise Invalid(f"Option --type « {item} » : écrivez COLONNE=TYPE.")
         parsed[column.strip()] = type_.strip()
     values: dict[str, Any] = {"format": fmt, "encoding": encoding, "delimiter": delimiter,
-                              "header_row": header_row, "sheet": sheet, "types": parsed}
+                              "header_row": header_row, "sheet": sheet, "types": parsed,
+                              "crs": crs}
     return {k: v for k, v in values.items() if v not in (None, {})}
 
 
@@ -88,6 +93,7 @@ def load(
     header_row: HeaderOpt = None,
     sheet: SheetOpt = None,
     types: TypeOpt = None,
+    crs: CrsOpt = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Afficher la nouvelle version en JSON.")] = False,
 ) -> None:
@@ -101,7 +107,7 @@ def load(
     rien n'est publié."""
     from patrimoine.datastore.ingest import ingest
 
-    overrides = _overrides(fmt, encoding, delimiter, header_row, sheet, types)
+    overrides = _overrides(fmt, encoding, delimiter, header_row, sheet, types, crs)
     if not file.is_file():
         raise Invalid(f"Fichier introuvable : {file}.")
     if slugify(dataset) != dataset:
@@ -134,6 +140,7 @@ def load(
             "columns": [{"name": c["name"], "type": c["type"], "source_name": c["source_name"]}
                         for c in version.columns],
             "positions": version.positions,
+            "crs": (version.ingest_settings or {}).get("crs"),
         }
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -147,6 +154,9 @@ def load(
     console.print(f"Version {version.number} de « {entry.slug} » publiée : "
                   f"{_int(version.row_count)} lignes, {len(version.columns)} colonnes.")
     _print_columns(version.columns)
+    source_crs = (version.ingest_settings or {}).get("crs")
+    if source_crs:
+        console.print(source_crs["note"])
 
 
 def _int(n: int) -> str:
@@ -172,12 +182,13 @@ def sniff_command(
     header_row: HeaderOpt = None,
     sheet: SheetOpt = None,
     types: TypeOpt = None,
+    crs: CrsOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Afficher le plan en JSON.")] = False,
 ) -> None:
     """Examiner un fichier sans le charger : réglages, colonnes et types, premières lignes."""
     from patrimoine.datastore.ingest import sniff
 
-    plan = sniff(file, _overrides(fmt, encoding, delimiter, header_row, sheet, types))
+    plan = sniff(file, _overrides(fmt, encoding, delimiter, header_row, sheet, types, crs))
     if as_json:
         typer.echo(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2, default=str))
         return
@@ -199,6 +210,8 @@ def _print_plan(plan: IngestPlan) -> None:
     if plan.positions:
         console.print(f"  positions : latitude {plan.positions['lat']}, "
                       f"longitude {plan.positions['lon']}")
+    if plan.crs and plan.crs["epsg"]:
+        console.print(f"  système des coordonnées : {plan.crs['epsg']} ({plan.crs['how']})")
     table = Table()
     for header in ("Colonne", "Nom d'origine", "Type", "Sens reconnu", "Exemples"):
         table.add_column(header)

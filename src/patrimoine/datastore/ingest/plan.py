@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from patrimoine.datastore.ingest.crs import parse_user_crs
 from patrimoine.datastore.models import COLUMN_TYPES
 
 FORMATS = ("csv", "xlsx", "ods", "json", "ndjson", "geojson", "parquet")
@@ -36,6 +37,8 @@ class Overrides(BaseModel):
     sheet: str | None = None
     # Column (normalised or source name) -> type.
     types: dict[str, str] = {}
+    # Source coordinate system of positions ("EPSG:2154"), when detection gets it wrong.
+    crs: str | None = None
 
     @field_validator("format")
     @classmethod
@@ -52,6 +55,11 @@ class Overrides(BaseModel):
             if len(value) != 1:
                 raise ValueError("le séparateur doit être un seul caractère")
         return value
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else f"EPSG:{parse_user_crs(value)}"
 
     @field_validator("types")
     @classmethod
@@ -105,12 +113,15 @@ class IngestPlan:
     # Invalid UTF-8 bytes read as « \ufffd »: how many, and the first lines holding them.
     replaced_bytes: int = 0
     replaced_lines: list[int] = field(default_factory=list)
+    # Source coordinate system of the positions: {"epsg": "EPSG:2154", "how": …, "note": …}.
+    crs: dict[str, Any] | None = None
 
     def settings(self) -> dict[str, Any]:
         """The settings recorded with the version (dataset_version.ingest_settings)."""
         replaced = ({"invalid_utf8": {"bytes": self.replaced_bytes, "lines": self.replaced_lines}}
                     if self.replaced_bytes else {})
-        return {**replaced,
+        crs = {"crs": self.crs} if self.crs else {}
+        return {**replaced, **crs,
             "format": self.format,
             "encoding": self.encoding,
             "delimiter": self.delimiter,

@@ -14,6 +14,7 @@ Policies (also in the module docs of textfile and coltypes):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -37,13 +38,14 @@ from patrimoine.core.meanings import TEXT_MEANINGS, detect
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import key
 from patrimoine.datastore import versions
-from patrimoine.datastore.ingest import messages, sources, textfile
+from patrimoine.datastore.ingest import crs, messages, sources, textfile
 from patrimoine.datastore.ingest.coltypes import (
     BAD_VALUE,
     SEP,
     infer,
     parse_for,
     quote_ident,
+    quote_literal,
     type_of_duckdb,
     typed_cast,
 )
@@ -141,6 +143,8 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, overrides: Overrides, w
     plan.decimal = "," if "," in decimals else ("." if decimals else None)
     _point_columns(plan, {i: table.column(i).to_pylist() for i, c in enumerate(plan.columns)
                           if c.name in POINT_NAMES})
+    if raw.position_indexes is None:
+        _projected_positions(plan, overrides, table)
     plan.positions = _positions(plan, raw)
     if not table.num_rows:
         plan.problems.append("Aucune ligne de données après l'en-tête.")
@@ -162,7 +166,7 @@ def _open_source(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
     if fmt in ("json", "ndjson"):
         return sources.open_json(con, path, fmt)
     if fmt == "geojson":
-        return sources.open_geojson(con, path, plan, limits)
+        return sources.open_geojson(con, path, plan, overrides, limits)
     return sources.open_parquet(con, path)
 
 
@@ -256,6 +260,9 @@ def _positions(plan: IngestPlan, raw: sources.RawSource | None) -> dict[str, str
     if raw is not None and raw.position_indexes is not None:
         lat_index, lon_index = raw.position_indexes
         return {"lat": plan.columns[lat_index].name, "lon": plan.columns[lon_index].name}
+    marked = {c.parse["position"]: c.name for c in plan.columns if "position" in c.parse}
+    if "lat" in marked and "lon" in marked:
+        return {"lat": marked["lat"], "lon": marked["lon"]}
     numbers = [c for c in plan.columns if c.type == "number"]
     lat = next((c for c in numbers if c.name in LAT_NAMES or c.name.startswith("latitude")), None)
     lon = next((c for c in numbers if c.name in LON_NAMES or c.name.startswith("longitude")), None)
@@ -264,10 +271,166 @@ def _positions(plan: IngestPlan, raw: sources.RawSource | None) -> dict[str, str
     return None
 
 
+# Columns holding x / y (or longitude / latitude) of a position, by the name's words.
+_X_WORDS = {"x", "coordx", "xcoord", "lon", "lng", "long", "longitude"}
+_PAIRS = {"x": "y", "coordx": "coordy", "xcoord": "ycoord", "lon": "lat", "lng": "lat",
+          "long": "lat", "longitude": "latitude"}
+SHAPE_NAMES = ("geo_shape", "geoshape", "geometry", "geometrie", "geom", "the_geom", "shape",
+               "wkt", "geometry_wkt", "geom_wkt")
+_WKT_POINT = r"^\s*POINT\s*Z?\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)"
+
+
+def _xy_pair(plan: IngestPlan) -> tuple[int, int] | None:
+    """Indexes of the x and y number columns (`X`/`Y`, `Coord_X`/`Coord_Y`, `x_l93`…)."""
+    numbers = {c.name: i for i, c in enumerate(plan.columns)
+               if c.type in ("number", "integer") and "point_of" not in c.parse}
+    for name, index in numbers.items():
+        words = name.split("_")
+        for w, word in enumerate(words):
+            if word in _X_WORDS:
+                twin = "_".join([*words[:w], _PAIRS[word], *words[w + 1:]])
+                if twin in numbers:
+                    return index, numbers[twin]
+    return None
+
+
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(re.sub(r"[\s\u00a0\u202f]", "", value).replace(",", "."))
+        except ValueError:
+            return None
+    return None
+
+
+def _shape_xy(value: Any) -> tuple[float, float] | None:
+    """x, y of a point written as GeoJSON text or WKT."""
+    if not isinstance(value, str):
+        return None
+    m = re.match(_WKT_POINT, value, re.IGNORECASE)
+    if m:
+        return float(m.group(1)), float(m.group(2))
+    if '"Point"' in value:
+        try:
+            coordinates = json.loads(value)["coordinates"]
+            return float(coordinates[0]), float(coordinates[1])
+        except (ValueError, KeyError, TypeError, IndexError):
+            return None
+    return None
+
+
+def _projected_positions(plan: IngestPlan, overrides: Overrides, table: pa.Table) -> None:
+    """Positions of a table file from x / y columns, or point geometries written as GeoJSON
+    text (`geo_shape`) or WKT, in degrees or in a French projection (reprojected to WGS84 in
+    new `latitude` / `longitude` columns; see the crs module). Records the source CRS."""
+    pair = _xy_pair(plan)
+    shape = None if pair else next(
+        (i for i, c in enumerate(plan.columns)
+         if c.name in SHAPE_NAMES and c.type in ("string", "geometry")), None)
+    if pair is not None:
+        xs, ys = (table.column(i).to_pylist() for i in pair)
+        pairs = [(x, y) for x, y in ((_as_float(a), _as_float(b)) for a, b in zip(xs, ys,
+                                                                                   strict=True))
+                 if x is not None and y is not None]
+        names = f"{plan.columns[pair[0]].source_name} / {plan.columns[pair[1]].source_name}"
+        declared = crs.from_name(plan.columns[pair[0]].name)
+    elif shape is not None:
+        pairs = [p for p in map(_shape_xy, table.column(shape).to_pylist()) if p is not None]
+        names = plan.columns[shape].source_name
+        declared = None
+    else:
+        return
+    if not pairs:
+        return
+    if (pair is not None and not overrides.crs and _positions(plan, None) is None
+            and all(float(v).is_integer() and abs(v) <= 180 for p in pairs for v in p)):
+        return  # small whole numbers in `x` / `y`: a grid or a chart, not degrees
+    detection = crs.detect(pairs, override=crs.parse_user_crs(overrides.crs)
+                           if overrides.crs else None, declared=declared,
+                           where=f"Les coordonnées « {names} »")
+    plan.crs = detection.settings()
+    if detection.epsg != crs.WGS84:
+        plan.problems.append(detection.note)
+    if detection.epsg is None or (pair is not None and not detection.projected
+                                  and _positions(plan, None) is not None):
+        return
+    if not detection.projected:
+        if pair is None:  # a point shape in degrees: its latitude and longitude
+            _add_position_columns(plan, {"shape_of": shape}, pairs)
+        else:
+            plan.columns[pair[0]].parse["position"] = "lon"
+            plan.columns[pair[1]].parse["position"] = "lat"
+        return
+    source = {"xy_of": list(pair)} if pair else {"shape_of": shape}
+    _add_position_columns(plan, {**source, "epsg": detection.epsg}, pairs)
+
+
+def _add_position_columns(plan: IngestPlan, source: dict[str, Any],
+                          pairs: list[tuple[float, float]]) -> None:
+    epsg = source.get("epsg")
+    lons, lats = (crs.to_wgs84(epsg, [p[0] for p in pairs[:SAMPLE_VALUES]],
+                               [p[1] for p in pairs[:SAMPLE_VALUES]]) if epsg else
+                  ([p[0] for p in pairs[:SAMPLE_VALUES]], [p[1] for p in pairs[:SAMPLE_VALUES]]))
+    taken = {c.name for c in plan.columns}
+    origin = plan.columns[source["xy_of"][0] if "xy_of" in source else source["shape_of"]]
+    for label, values in (("latitude", lats), ("longitude", lons)):
+        name, n = label, 2
+        while name in taken:
+            name, n = f"{label}_{n}", n + 1
+        taken.add(name)
+        plan.columns.append(ColumnPlan(
+            name=name, source_name=origin.source_name, type="number",
+            parse={**source, "part": label, "position": label[:3]}, raw_type="DOUBLE",
+            sample=[f"{v:.6f}" for v in values]))
+    # The preview's first rows get the same two values.
+    for row in plan.first_rows:
+        if "xy_of" in source:
+            xy = (_as_float(row[source["xy_of"][0]]), _as_float(row[source["xy_of"][1]]))
+        else:
+            xy = _shape_xy(row[source["shape_of"]]) or (None, None)
+        if xy[0] is None or xy[1] is None:
+            row.extend([None, None])
+            continue
+        lon, lat = (crs.to_wgs84(epsg, [xy[0]], [xy[1]]) if epsg else ([xy[0]], [xy[1]]))
+        row.extend([round(lat[0], 7), round(lon[0], 7)])
+
+
+def _position_sql(plan: IngestPlan, c: ColumnPlan) -> str:
+    """The SQL of a `latitude` / `longitude` column computed from x / y or a point shape."""
+    if "xy_of" in c.parse:
+        x, y = (plan.columns[i] for i in c.parse["xy_of"])
+        x_sql, y_sql = (typed_cast(f"r{plan.columns.index(col)}", col.raw_type, col.name,
+                                   "number", col.parse) for col in (x, y))
+    else:
+        raw = f"CAST(r{c.parse['shape_of']} AS VARCHAR)"
+        as_json = f"(CASE WHEN json_valid({raw}) THEN {raw} END)"  # WKT is not JSON
+        x_sql, y_sql = (
+            f"coalesce(TRY_CAST(regexp_extract({raw}, {quote_literal(_WKT_POINT)}, {n}, 'i') "
+            f"AS DOUBLE), CASE WHEN json_extract_string({as_json}, '$.type') = 'Point' THEN "
+            f"TRY_CAST(json_extract({as_json}, '$.coordinates[{n - 1}]') AS DOUBLE) END)"
+            for n in (1, 2))
+    # Projected x / y are converted batch by batch while writing (_reprojection).
+    return y_sql if c.parse["part"] == "latitude" else x_sql
+
+
+def _reprojection(plan: IngestPlan) -> Callable[[pa.Table], pa.Table] | None:
+    """Turns the projected x / y written in the position columns into WGS84 degrees."""
+    projected = [c for c in plan.columns if "epsg" in c.parse]
+    if not projected:
+        return None
+    lat = next(c.name for c in projected if c.parse["part"] == "latitude")
+    lon = next(c.name for c in projected if c.parse["part"] == "longitude")
+    return lambda table: crs.reproject_table(table, lat, lon, projected[0].parse["epsg"])
+
+
 def select_sql(plan: IngestPlan, raw: sources.RawSource) -> str:
     exprs = []
     for i, c in enumerate(plan.columns):
-        if "point_of" in c.parse:  # latitude / longitude taken from a "lat, lon" column
+        if "xy_of" in c.parse or "shape_of" in c.parse:
+            expr = _position_sql(plan, c)
+        elif "point_of" in c.parse:  # latitude / longitude taken from a "lat, lon" column
             point, number = c.parse["point_of"], c.parse["part"]
             part = f"trim(split_part(CAST(r{point} AS VARCHAR), ',', {number}))"
             expr = f"TRY_CAST(nullif({part}, '') AS DOUBLE)"
@@ -372,7 +535,8 @@ def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSou
 
     for attempt in (1, 2):
         try:
-            return write_parquet(con, select_sql(plan, raw), tmp, on_batch)
+            return write_parquet(con, select_sql(plan, raw), tmp, on_batch,
+                                 transform=_reprojection(plan))
         except (duckdb.Error, OSError) as exc:
             # DuckDB errors met while streaming come through Arrow as OSError.
             if isinstance(exc, OSError) and "Error" not in str(exc):

@@ -24,7 +24,7 @@ from patrimoine.core.filelimits import (
     check_workbook,
     load_json,
 )
-from patrimoine.datastore.ingest import messages, textfile
+from patrimoine.datastore.ingest import crs, messages, textfile
 from patrimoine.datastore.ingest.coltypes import quote_literal
 from patrimoine.datastore.ingest.plan import IngestPlan, Overrides
 
@@ -313,7 +313,7 @@ def _header_index(rows: list[list[str]], header_row: int | None) -> int:
 
 
 def open_geojson(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
-                 limits: FileLimits) -> RawSource:
+                 overrides: Overrides, limits: FileLimits) -> RawSource:
     check_json_size(path.stat().st_size, path.name, limits, "GeoJSON")  # before reading it
     document = load_json(path.read_bytes(), path.name, limits, "GeoJSON")
     if isinstance(document, dict) and document.get("type") == "Feature":
@@ -329,9 +329,12 @@ def open_geojson(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
             keys.setdefault(k, None)
     props = list(keys)
     geometries = [f.get("geometry") for f in features]
+    geometries = _geometries_in_wgs84(document, geometries, plan, overrides)
     points = [g for g in geometries if isinstance(g, dict) and g.get("type") == "Point"]
     columns = [arrow_column([(f.get("properties") or {}).get(k) for f in features])
                for k in props]
+    if plan.crs is not None and plan.crs["epsg"] is None:
+        points = []  # plain numbers of an unknown projection: no positions
     names = [*props, "geometry"]
     columns.append(pa.array([json.dumps(g, ensure_ascii=False) if g else None
                              for g in geometries], pa.string()))
@@ -353,3 +356,78 @@ def open_geojson(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
     if not features:
         plan.problems.append("Aucune entité dans la collection.")
     return raw
+
+
+def _geometries_in_wgs84(document: Any, geometries: list[Any], plan: IngestPlan,
+                         overrides: Overrides) -> list[Any]:
+    """The geometries with every coordinate in WGS84 degrees (RFC 7946), their source CRS
+    recorded on the plan; unchanged when already in degrees or in an unknown projection."""
+    pairs = [(p[0], p[1]) for g in geometries for p in _positions_of(g)]
+    if not pairs:
+        return geometries
+    detection = crs.detect(
+        pairs, override=crs.parse_user_crs(overrides.crs) if overrides.crs else None,
+        declared=crs.geojson_crs(document), where="Les coordonnées des géométries")
+    plan.crs = detection.settings()
+    if detection.epsg != crs.WGS84:
+        plan.problems.append(detection.note)
+    if not detection.projected:
+        return geometries
+    assert detection.epsg is not None
+    converted = [_reprojected(g, detection.epsg) for g in geometries]
+    lost = [n for n, (g, c) in enumerate(zip(geometries, converted, strict=True), 1)
+            if g and c is None]
+    if lost:
+        plan.problems.append(
+            f"{len(lost)} géométrie(s) hors du domaine de {crs.label(detection.epsg)}, "
+            f"donc sans position (entités {', '.join(str(n) for n in lost[:10])}) : "
+            "vérifiez le système des coordonnées.")
+    return converted
+
+
+def _positions_of(geometry: Any) -> list[list[float]]:
+    """Every [x, y, …] position of a geometry, whatever its type."""
+    if not isinstance(geometry, dict):
+        return []
+    if geometry.get("type") == "GeometryCollection":
+        return [p for g in geometry.get("geometries") or [] for p in _positions_of(g)]
+    found: list[list[float]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list) and len(node) >= 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in node[:2]):
+            found.append(node)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(geometry.get("coordinates"))
+    return found
+
+
+def _reprojected(geometry: Any, epsg: int) -> Any:
+    """A copy of the geometry with its positions converted to WGS84 (x = longitude), or
+    None when a position has no image in WGS84."""
+    if not isinstance(geometry, dict):
+        return geometry
+    if geometry.get("type") == "GeometryCollection":
+        return {**geometry, "geometries": [_reprojected(g, epsg)
+                                           for g in geometry.get("geometries") or []]}
+    positions = _positions_of(geometry)
+    if not positions:
+        return geometry
+    lons, lats = crs.to_wgs84(epsg, [p[0] for p in positions], [p[1] for p in positions])
+    if not all(math.isfinite(v) for v in (*lons, *lats)):
+        return None  # outside the projection's domain: no made-up position
+    converted = iter(zip(lons, lats, strict=True))
+
+    def rebuild(node: Any) -> Any:
+        if isinstance(node, list) and len(node) >= 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in node[:2]):
+            lon, lat = next(converted)
+            return [round(lon, 7), round(lat, 7), *node[2:]]
+        if isinstance(node, list):
+            return [rebuild(child) for child in node]
+        return node
+
+    return {**geometry, "coordinates": rebuild(geometry.get("coordinates"))}

@@ -111,8 +111,10 @@ def write_parquet(
     select_sql: str,
     target: Path,
     on_batch: Callable[[int], None] | None = None,
+    transform: Callable[[pa.Table], pa.Table] | None = None,
 ) -> tuple[int, str]:
-    """Run `select_sql` and write its rows to `target` with a leading `_row` (1..n).
+    """Run `select_sql` and write its rows to `target` with a leading `_row` (1..n), each
+    row group passed through `transform` first when given (same columns, same types).
 
     Returns the row count and the sha256 of the written file."""
     reader = con.sql(select_sql).to_arrow_reader(ROW_GROUP_ROWS)
@@ -132,6 +134,8 @@ def write_parquet(
             if first_rows is None:
                 first_rows = pa.array(range(1, n + 1), pa.int64())
             row = pc.add(first_rows.slice(0, n), pa.scalar(written, pa.int64()))
+            if transform is not None:
+                table = transform(table)
             if table.schema != data_schema:
                 table = table.cast(data_schema)
             writer.write_table(table.add_column(0, schema.field(0), row),

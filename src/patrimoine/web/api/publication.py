@@ -87,6 +87,7 @@ def _version_json(version: Any) -> dict[str, Any]:
         "positions": version.positions, "source_filename": version.source_filename,
         "source_format": version.source_format, "unchanged": bool(version.unchanged),
         "meanings": (version.ingest_settings or {}).get("meanings", {}),
+        "crs": (version.ingest_settings or {}).get("crs"),
     }
 
 
@@ -108,7 +109,8 @@ def publication_status(request: Request, slug: SlugPath, session: SessionDep,
         "Formulaire multipart : `file` (CSV, XLSX, ODS, JSON, NDJSON, GeoJSON ou Parquet), "
         "`dry_run` (champ ou paramètre d'URL : prévisualiser sans rien écrire) et "
         "`overrides` (JSON facultatif : `encoding`, `delimiter`, `header_row`, `sheet`, "
-        "`format`, `types` = {colonne: string|integer|number|boolean|date|datetime|geometry}). "
+        "`format`, `types` = {colonne: string|integer|number|boolean|date|datetime|geometry}, "
+        "`crs` = système des coordonnées du fichier, par exemple `EPSG:2154`). "
         "En prévisualisation (200), renvoie ce que la lecture a détecté : encodage, "
         "séparateur, ligne d'en-tête, colonnes et types, premières lignes, problèmes. Sinon "
         "(201), la version créée ; `unchanged` est vrai quand le contenu est identique à la "

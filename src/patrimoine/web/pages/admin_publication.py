@@ -187,6 +187,7 @@ def _overrides(posted: FormData) -> dict[str, Any]:
         "encoding": str(posted.get("encodage", "") or "") or None,
         "delimiter": str(posted.get("separateur", "") or "") or None,
         "sheet": str(posted.get("feuille", "") or "").strip() or None,
+        "crs": str(posted.get("systeme_coordonnees", "") or "").strip() or None,
         "header_row": None,
         "types": {},
     }
@@ -207,6 +208,7 @@ def _form_values(options: Overrides) -> dict[str, str]:
         "separateur": "tab" if delimiter == "\t" else delimiter,
         "ligne_entete": "" if options.header_row is None else str(options.header_row),
         "feuille": options.sheet or "",
+        "systeme_coordonnees": options.crs or "",
     }
 
 
