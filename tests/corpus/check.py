@@ -34,7 +34,7 @@ DERIVED = {"geometry", "latitude", "longitude"}
 NUMERIC_TYPES = {"integer", "number"}
 SYSTEM = Principal.system("corpus")
 DBASE_SUFFIX = re.compile(r",[CNLDFM],\d+(,\d+)?$")
-NAMES_A_LINE = re.compile(r"lignes?\s*\d|line\s*\d|\bligne\b.*\d", re.IGNORECASE)
+NAMES_A_LINE = re.compile(r"\b(lignes?|line)\b\s*:?\s*\d", re.IGNORECASE)
 
 
 def manifest(holdout: bool = False) -> list[dict[str, Any]]:
@@ -69,65 +69,90 @@ def judge_refusal(entry: dict[str, Any], message: str) -> Verdict:
     return Verdict(WRONG, [f"refusé sans nommer de ligne : {message}"])
 
 
-def judge_version(services: Services, entry: dict[str, Any], version: Any) -> Verdict:
-    """What is wrong with a loaded version, by the manifest's expectations."""
+@dataclass
+class Loaded:
+    """What a loader made of a file: rows, each column's source name and type, and where its
+    positions fall (None: no position recognised)."""
+
+    rows: int
+    columns: dict[str, str]
+    inside: int | None = None
+    outside: int | None = None
+    settings: str = ""  # what the loader recorded (encoding, CRS, rejects...), as text
+
+
+def judge_loaded(entry: dict[str, Any], loaded: Loaded, generic: str = r"colonne_\d+"
+                 ) -> Verdict:
+    """What is wrong with a loaded file, by the manifest's expectations. `generic`: how the
+    loader names a column without a header cell."""
     expect = entry["expect"]
     problems: list[str] = []
-    by_source = {c["source_name"].strip(): c for c in version.columns}
-    rows = version.row_count
+    rows = loaded.rows
     if expect.get("outcome") == "refuse":
         problems.append("chargé alors que le fichier doit être refusé")
     if rows != entry["records"]:
         problems.append(f"{rows} lignes chargées, {entry['records']} attendues")
     if expect.get("columns_named", True):
         wanted = [n for n in expected_names(entry) if n]
-        missing = [n for n in wanted if n not in by_source]
+        missing = [n for n in wanted if n not in loaded.columns]
         if missing:
             problems.append(f"colonnes absentes ou renommées : {missing[:5]}")
-        invented = [n for n in by_source if n not in wanted and n not in DERIVED
-                    and not re.fullmatch(r"colonne_\d+", n)]
+        invented = [n for n in loaded.columns if n not in wanted and n not in DERIVED
+                    and not re.fullmatch(generic, n)]
         if invented:
             problems.append(f"colonnes inventées : {invented[:5]}")
+    lowered = {name.lower(): type_ for name, type_ in loaded.columns.items()}
     for source, wanted_type in expect.get("types", {}).items():
-        column = by_source.get(source) or next(
-            (c for c in version.columns if c["name"] == source.lower()), None)
-        if column is None:
+        found = loaded.columns.get(source) or lowered.get(source.lower())
+        if found is None:
             problems.append(f"colonne « {source} » introuvable")
             continue
         allowed = NUMERIC_TYPES if wanted_type == "numeric" else {wanted_type}
-        if column["type"] not in allowed:
-            problems.append(f"« {source} » : {column['type']} au lieu de {wanted_type}")
+        if found not in allowed:
+            problems.append(f"« {source} » : {found} au lieu de {wanted_type}")
     positions = expect.get("positions")
     if positions:
-        problems += _position_problems(services, version, positions)
+        if loaded.inside is None:
+            problems.append("aucune position reconnue")
+        elif loaded.outside or not loaded.inside:
+            problems.append(f"{loaded.outside} positions hors de l'emprise attendue, "
+                            f"{loaded.inside} dedans")
+        crs = positions.get("source_crs")
+        if crs and loaded.inside is not None and crs not in loaded.settings:
+            problems.append(f"projection source {crs} non enregistrée")
     if not problems:
         return Verdict(EXACT, rows=rows)
-    settings = json.dumps(version.ingest_settings or {})
-    if rows < entry["records"] and "reject" in settings and len(problems) == 1:
+    if rows < entry["records"] and "reject" in loaded.settings and len(problems) == 1:
         return Verdict(REJECTS, problems, rows)
     return Verdict(WRONG, problems, rows)
 
 
-def _position_problems(services: Services, version: Any, positions: dict[str, Any]
-                       ) -> list[str]:
-    found = version.positions
-    if not found:
-        return ["aucune position reconnue"]
-    west, south, east, north = positions["bbox"]
-    path = versions.version_path(services.settings, version)
-    lat = f'TRY_CAST("{found["lat"]}" AS DOUBLE)'
-    lon = f'TRY_CAST("{found["lon"]}" AS DOUBLE)'
-    within = f"{lat} BETWEEN {south} AND {north} AND {lon} BETWEEN {west} AND {east}"
+def bbox_counts(source: str, lat: str, lon: str, bbox: list[float]) -> tuple[int, int]:
+    """How many positions of `source` (a DuckDB table expression) fall outside and inside the
+    box; values that are not numbers count as outside."""
+    west, south, east, north = bbox
+    lat_value = f'TRY_CAST("{lat}" AS DOUBLE)'
+    lon_value = f'TRY_CAST("{lon}" AS DOUBLE)'
+    within = (f"{lat_value} BETWEEN {south} AND {north} "
+              f"AND {lon_value} BETWEEN {west} AND {east}")
+    present = f"\"{lat}\" IS NOT NULL AND CAST(\"{lat}\" AS VARCHAR) <> ''"
     outside, inside = duckdb.sql(
-        f"SELECT count(*) FILTER (WHERE {lat} IS NOT NULL AND NOT ({within})), "
-        f"count(*) FILTER (WHERE {within}) FROM read_parquet('{path}')").fetchall()[0]
-    problems = []
-    if outside or not inside:
-        problems.append(f"{outside} positions hors de l'emprise attendue, {inside} dedans")
-    crs = positions.get("source_crs")
-    if crs and crs not in json.dumps(version.ingest_settings or {}):
-        problems.append(f"projection source {crs} non enregistrée")
-    return problems
+        f"SELECT count(*) FILTER (WHERE {present} AND NOT coalesce({within}, false)), "
+        f"count(*) FILTER (WHERE {within}) FROM {source}").fetchall()[0]
+    return int(outside), int(inside)
+
+
+def loaded_version(services: Services, entry: dict[str, Any], version: Any) -> Loaded:
+    loaded = Loaded(rows=version.row_count,
+                    columns={c["source_name"].strip(): c["type"] for c in version.columns},
+                    settings=json.dumps(version.ingest_settings or {}, ensure_ascii=False))
+    positions = entry["expect"].get("positions")
+    if positions and version.positions:
+        path = versions.version_path(services.settings, version)
+        loaded.outside, loaded.inside = bbox_counts(
+            f"read_parquet('{path}')", version.positions["lat"], version.positions["lon"],
+            positions["bbox"])
+    return loaded
 
 
 def classify(services: Services, dataset: Dataset, entry: dict[str, Any], path: Path
@@ -146,4 +171,4 @@ def classify(services: Services, dataset: Dataset, entry: dict[str, Any], path: 
         return verdict
     except Exception as exc:  # a crash is a wrong answer, never a clear refusal
         return Verdict(WRONG, [f"erreur non traduite : {type(exc).__name__}: {exc}"[:300]])
-    return judge_version(services, entry, version)
+    return judge_loaded(entry, loaded_version(services, entry, version))
