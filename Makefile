@@ -9,7 +9,7 @@ PYTEST := $(BIN)/python -m pytest -q -n auto
 # $(call timed,LABEL,COMMAND): runs COMMAND, prints how long it took, keeps its exit status.
 timed = s=$$(date +%s); $(2); rc=$$?; echo "$(1) : $$(($$(date +%s) - s)) s"; exit $$rc
 
-.PHONY: run test check test-sqlite test-postgresql install install-dev system-deps screenshots bench bench-load clean
+.PHONY: run test check test-sqlite test-postgresql install install-dev system-deps screenshots bench bench-load bench-real-files clean
 
 run: $(VENV)/.runtime
 	$(BIN)/patrimoine db upgrade
@@ -69,9 +69,14 @@ bench-load: $(VENV)/.dev .venv-bench/.ok system-deps
 	$(BIN)/python -m compileall -q src
 	$(BIN)/python benchmarks/load.py
 
+# Real files (benchmarks/real_files.py): Patrimoine and csv-detective + DuckDB over tests/corpus.
+bench-real-files: $(VENV)/.dev .venv-bench/.ok
+	$(BIN)/python benchmarks/real_files.py
+	$(BIN)/python benchmarks/real_files.py --holdout
+
 .venv-bench/.ok:
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
-	.venv-bench/bin/python -m pip install -q 'datasette>=0.65' 'sqlite-utils>=3.38'
+	.venv-bench/bin/python -m pip install -q 'datasette>=0.65' 'sqlite-utils>=3.38' 'csv-detective==0.13.0' duckdb
 	touch $@
 
 clean:

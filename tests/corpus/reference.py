@@ -1,0 +1,259 @@
+"""What each corpus file holds according to its format's reference reader, and what a correct
+ingest must make of it: writes tests/corpus/manifest.json and tests/corpus/holdout/manifest.json.
+
+The dialect of each file (encoding, delimiter, header line, sheet) was determined by hand, by
+reading the file; this script only counts what Python's `csv` (or openpyxl, python-calamine
+where openpyxl cannot open the workbook, odfpy, `json`) finds with that dialect, so that the
+counts in the manifest are reproducible:
+
+    python tests/corpus/reference.py
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+csv.field_size_limit(sys.maxsize)
+
+# Bounding boxes (west, south, east, north, in degrees) of the places the files describe.
+FRANCE = [-5.5, 41.0, 10.0, 51.5]
+BBOX = {
+    "espes-undurein": [-0.95, 43.22, -0.80, 43.34],
+    "rennes-metropole": [-1.95, 47.95, -1.45, 48.30],
+    "ardeche": [3.85, 44.25, 4.90, 45.40],
+    "val-d-oise": [1.60, 48.90, 2.60, 49.25],
+    "paris": [2.20, 48.80, 2.50, 48.92],
+    "ign-point": [2.20, 46.40, 2.50, 46.60],
+    "france-and-neighbours": [-6.0, 41.0, 10.5, 52.0],
+}
+NUMERIC = "numeric"  # integer or number
+
+
+def csv_entry(name: str, encoding: str, delimiter: str, header: int = 1, **expect: Any
+              ) -> dict[str, Any]:
+    """`header`: the 1-based record (as Python's csv counts them) holding the column names;
+    0 for a file without a header."""
+    return {"name": name, "format": "csv", "dialect": {"encoding": encoding,
+            "delimiter": delimiter, "header_record": header}, "expect": expect}
+
+
+def sheet_entry(name: str, sheet: str, header: int = 1, reader: str = "openpyxl",
+                **expect: Any) -> dict[str, Any]:
+    fmt = "ods" if name.endswith(".ods") else "xlsx"
+    return {"name": name, "format": fmt, "dialect": {"sheet": sheet, "header_row": header,
+            "reader": reader}, "expect": expect}
+
+
+def geojson_entry(name: str, **expect: Any) -> dict[str, Any]:
+    return {"name": name, "format": "geojson", "dialect": {}, "expect": expect}
+
+
+# expect keys: types {source column: type}; positions {bbox, source_crs}; columns_named
+# (False where the reference header is not what a correct ingest names: title rows...);
+# outcome "load" (default) or "refuse" (a clear message naming a line).
+FILES = [
+    csv_entry("subventions-castelmaurou.csv", "utf-8", ",",
+              types={"montant": NUMERIC, "dateConvention": "date", "idAttribuant": "string",
+                     "idBeneficiaire": "string", "pourcentageSubvention": NUMERIC}),
+    csv_entry("subventions-etalab-exemple.csv", "utf-8", ",",
+              types={"montant": NUMERIC, "dateConvention": "date", "idAttribuant": "string",
+                     "idBeneficiaire": "string", "pourcentageSubvention": NUMERIC}),
+    csv_entry("subventions-etalab-entete-seule.csv", "utf-8", ","),
+    csv_entry("irve-statique.csv", "utf-8", ",",
+              types={"puissance_nominale": NUMERIC, "siren_amenageur": "string",
+                     "date_mise_en_service": "date", "code_insee_commune": "string"},
+              positions={"bbox": FRANCE}),
+    csv_entry("irve-dynamique.csv", "utf-8", ","),
+    csv_entry("stationnement.csv", "utf-8", ",", positions={"bbox": FRANCE}),
+    csv_entry("lieux-covoiturage.csv", "utf-8", ",", positions={"bbox": FRANCE}),
+    csv_entry("hautes-remunerations.csv", "utf-8", ";"),
+    csv_entry("stationnement-cyclable.csv", "utf-8", ",", positions={"bbox": FRANCE}),
+    geojson_entry("zfe-zone.geojson"),
+    csv_entry("dispositif-aide.csv", "utf-8", ","),
+    csv_entry("fontaine-eau.csv", "utf-8", ",", positions={"bbox": FRANCE}),
+    csv_entry("acceslibre-base.csv", "utf-8", ",",
+              types={"code_insee": "string", "siret": "string"},
+              positions={"bbox": FRANCE}),
+    sheet_entry("acceslibre-schema-base.xls", "Schéma de données", reader="calamine"),
+    csv_entry("arretes-circulation.csv", "utf-8", ",",
+              types={"COLL_INSEE": "string", "ARR_DATE": "date"}),
+    csv_entry("arretes-carros.csv", "utf-8", ",", types={"COLL_INSEE": "string"}),
+    csv_entry("arretes-vence.csv", "utf-8", ",", types={"COLL_INSEE": "string"}),
+    csv_entry("arretes-fuveau.csv", "utf-8", ",", types={"COLL_INSEE": "string"}),
+    csv_entry("arretes-gignac.csv", "utf-8", ","),
+    csv_entry("arretes-septemes-les-vallons.csv", "utf-8", ","),
+    csv_entry("arretes-st-victoret.csv", "utf-8", ","),
+    csv_entry("insee-arrondissements.csv", "utf-8", ",",
+              types={"ARR": "string", "DEP": "string", "CHEFLIEU": "string"}),
+    csv_entry("insee-communes.csv", "utf-8", ",",
+              types={"COM": "string", "DEP": "string", "REG": "string"}),
+    csv_entry("insee-populations.csv", "utf-8", ";",
+              types={"COM": "string", "PMUN": NUMERIC, "PTOT": NUMERIC, "DEP": "string"}),
+    csv_entry("insee-mouvements-communes.csv", "utf-8", ",",
+              types={"DATE_EFF": "date", "COM_AV": "string"}),
+    csv_entry("collectivites-outremer.csv", "utf-8", ",",
+              types={"code_commune": "string", "code_postal": "string",
+                     "population": NUMERIC}),
+    csv_entry("populations-mayotte.csv", "utf-8", ";",
+              types={"PMUN": NUMERIC, "PTOT": NUMERIC}),
+    sheet_entry("dgcl-ept.xlsx", "EPT", header=6, reader="calamine", columns_named=False,
+                types={"NB_COM": NUMERIC}),
+    csv_entry("dgfip-valeurs-foncieres-2024.txt", "utf-8", "|",
+              types={"Valeur fonciere": NUMERIC, "Date mutation": "date",
+                     "Code departement": "string"}),
+    csv_entry("meteofrance-mn07.csv", "utf-8", ";",
+              types={"NUM_POSTE": "string", "RR": NUMERIC, "ALTI": NUMERIC},
+              positions={"bbox": BBOX["ardeche"]}),
+    sheet_entry("dgfip-rei.xlsx", "Notice"),
+    sheet_entry("csv-detective-file.ods", "Laureats du concours Dataconnexions_anonyme"),
+    csv_entry("annuaire-diagnostiqueurs.csv", "utf-8", ";",
+              types={"CP": "string", "Date début validité": "date",
+                     "Date fin validité": "date"}),
+    csv_entry("datagouv-catalogue.csv", "utf-8", ";"),
+    csv_entry("cnig-ac2-assiette-calvados-latin1.csv", "cp1252", ",",
+              types={"IdAss": NUMERIC}),
+    csv_entry("cnig-ac2-generateur-calvados.csv", "utf-8", ",", types={"IdGen": NUMERIC}),
+    csv_entry("cnig-doc-urba-manche.csv", "utf-8", ",", types={"IDURBA": "string"}),
+    csv_entry("ign-reference-projections.csv", "utf-8", ",",
+              positions={"bbox": BBOX["france-and-neighbours"]}),
+    sheet_entry("cnig-keywords.ods", "Feuille1"),
+    csv_entry("bal-strasbourg.csv", "utf-8-sig", ";",
+              types={"numero": NUMERIC, "x": NUMERIC, "y": NUMERIC},
+              positions={"bbox": FRANCE}),
+    csv_entry("bal-1.4.csv", "utf-8", ";"),
+    csv_entry("bal-espes-undurein.csv", "utf-8-sig", ";",
+              types={"numero": NUMERIC, "x": NUMERIC, "y": NUMERIC},
+              positions={"bbox": BBOX["espes-undurein"]}),
+    csv_entry("datagouv-jeux-de-donnees-2020.csv", "utf-8", ";",
+              types={"metric.reuses": NUMERIC}),
+    csv_entry("datagouv-mots-cles-2021.csv", "utf-8", ";",
+              types={"datasets": NUMERIC, "total": NUMERIC}),
+    sheet_entry("montpellier-monuments-historiques.ods", "Feuille1",
+                dbase_header=True, types={"OBJECTID": NUMERIC, "SHAPE_AREA": NUMERIC}),
+    csv_entry("insee-sirene-dessin-unites-legales.csv", "utf-8", ",",
+              types={"Longueur": NUMERIC, "Ordre": NUMERIC}),
+    csv_entry("nantes-cantines.csv", "utf-8", ","),
+    csv_entry("nantes-menus.csv", "utf-8", ",", types={"date": "date", "rang": NUMERIC}),
+    csv_entry("nantes-frequentation.csv", "utf-8", ",",
+              types={"date": "date", "prevision": NUMERIC, "reel": NUMERIC}),
+    csv_entry("nantes-effectifs.csv", "utf-8", ",", types={"effectif": NUMERIC}),
+    csv_entry("rennes-quartiers-ewkb3948.csv", "utf-8", ";",
+              types={"aire_geo": NUMERIC, "code_insee": "string"},
+              positions={"bbox": BBOX["rennes-metropole"], "source_crs": "EPSG:3948"}),
+    csv_entry("rennes-producteurs.csv", "utf-8", ";",
+              types={"code_insee": "string"}, positions={"bbox": BBOX["rennes-metropole"]}),
+    csv_entry("rennes-bacs-export.csv", "utf-8", ";",
+              types={"Fréquence CS": NUMERIC, "Litrage récipient": NUMERIC}),
+    csv_entry("rennes-pesees.csv", "utf-8", ";", types={"poids": NUMERIC},
+              positions={"bbox": BBOX["rennes-metropole"]}),
+    sheet_entry("rennes-exutoires.xlsx", "Données brutes Clear"),
+    csv_entry("occitanie-qpv.csv", "utf-8-sig", ",",
+              types={"pop_mun": NUMERIC, "tx_f": NUMERIC}),
+    geojson_entry("occitanie-qpv.geojson", types={"code_commune": "string"}),
+    sheet_entry("occitanie-qpv.xlsx", "Quartiers prioritaires", reader="calamine",
+                types={"pop_mun": NUMERIC}),
+    geojson_entry("valdoise-communes.geojson", types={"code": "string", "population": NUMERIC}),
+]
+
+HOLDOUT = [
+    geojson_entry("zfe-voie-speciale.geojson"),
+    csv_entry("acceslibre-sante.csv", "utf-8", ",", positions={"bbox": FRANCE}),
+    csv_entry("arretes-le-rove.csv", "utf-8", ",", types={"COLL_INSEE": "string"}),
+    csv_entry("insee-departements.csv", "utf-8", ",",
+              types={"DEP": "string", "CHEFLIEU": "string"}),
+    sheet_entry("datagouv-catalogue.xlsx", "catalog"),
+    csv_entry("ign-points-lambert93.csv", "utf-8", ",",
+              positions={"bbox": BBOX["ign-point"], "source_crs": "EPSG:2154"}),
+    csv_entry("nantes-vacances.csv", "utf-8", ",",
+              types={"date_debut": "date", "date_fin": "date"}),
+    csv_entry("rennes-bacs.csv", "utf-8", ";",
+              types={"litrage_recipient": NUMERIC, "code_puce": "string"}),
+    sheet_entry("rennes-exutoires-simple.xlsx", "Feuil1",
+                types={"date_Service_Vehic": "date", "km_Realisé": NUMERIC}),
+    sheet_entry("montpellier-monuments-historiques.xls", "Feuille1", reader="calamine",
+                dbase_header=True, types={"OBJECTID": NUMERIC}),
+]
+
+
+def _csv_reference(path: Path, dialect: dict[str, Any]) -> tuple[list[str], int]:
+    text = path.read_bytes().decode(dialect["encoding"])
+    records = [r for r in csv.reader(io.StringIO(text, newline=""),
+                                     delimiter=dialect["delimiter"]) if r]
+    header = dialect["header_record"]
+    if header == 0:
+        return [], len(records)
+    return records[header - 1], len(records) - header
+
+
+def _sheet_rows(path: Path, dialect: dict[str, Any]) -> list[list[Any]]:
+    if dialect["reader"] == "calamine":
+        from python_calamine import CalamineWorkbook
+        return list(CalamineWorkbook.from_path(str(path))
+                    .get_sheet_by_name(dialect["sheet"]).to_python())
+    if path.suffix == ".ods":
+        from odf import teletype
+        from odf.opendocument import load
+        from odf.table import Table, TableCell, TableRow
+        table = next(t for t in load(str(path)).spreadsheet.getElementsByType(Table)
+                     if t.getAttribute("name") == dialect["sheet"])
+        return [[teletype.extractText(c) for c in row.getElementsByType(TableCell)]
+                for row in table.getElementsByType(TableRow)]
+    import openpyxl
+    sheet = openpyxl.load_workbook(path, data_only=True)[dialect["sheet"]]
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def _sheet_reference(path: Path, dialect: dict[str, Any]) -> tuple[list[str], int]:
+    rows = [r for r in _sheet_rows(path, dialect)
+            if any(v not in (None, "") for v in r)]
+    header = dialect["header_row"]
+    # header_row counts non-empty rows: a blank first row does not count.
+    names = [str(v).strip() if v is not None else "" for v in rows[header - 1]]
+    while names and not names[-1]:
+        names.pop()
+    return names, len(rows) - header
+
+
+def _geojson_reference(path: Path) -> tuple[list[str], int]:
+    features = json.loads(path.read_bytes())["features"]
+    names: list[str] = []
+    for feature in features:
+        for key in feature.get("properties") or {}:
+            if key not in names:
+                names.append(key)
+    return names, len(features)
+
+
+def reference(folder: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    path = folder / entry["name"]
+    if entry["format"] == "csv":
+        names, count = _csv_reference(path, entry["dialect"])
+        reader = "python csv"
+    elif entry["format"] == "geojson":
+        names, count = _geojson_reference(path)
+        reader = "json"
+    else:
+        names, count = _sheet_reference(path, entry["dialect"])
+        reader = entry["dialect"]["reader"] if path.suffix != ".ods" else "odfpy"
+    return {**entry, "reader": reader, "records": count, "columns": names}
+
+
+def build(folder: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [reference(folder, e) for e in entries]
+
+
+if __name__ == "__main__":
+    for folder, entries in ((HERE / "files", FILES), (HERE / "holdout", HOLDOUT)):
+        manifest = build(folder, entries)
+        target = HERE / ("manifest.json" if folder.name == "files" else "holdout/manifest.json")
+        target.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+        listed = {e["name"] for e in entries}
+        missing = {p.name for p in folder.iterdir() if p.name != "manifest.json"} - listed
+        print(f"{target.relative_to(HERE)}: {len(manifest)} files"
+              + (f"; not in the manifest: {sorted(missing)}" if missing else ""))

@@ -1,0 +1,56 @@
+"""Files French collectivités and State services published (tests/corpus/README.md), loaded
+through the real ingest and judged against what their format's reference reader finds
+(tests/corpus/manifest.json): rows, column names, key column types, positions, refusals.
+
+Files that ingest still gets wrong are marked xfail(strict=True) with the class of the
+failure: each fix of issue 13 flips one, and must then remove its mark."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from patrimoine.bootstrap import Services
+from tests.corpus import check
+from tests.factories import new_dataset
+
+POSITIONS = "positions: a column of coordinates ingest does not recognise"
+XFAIL: dict[str, str] = {
+    "subventions-castelmaurou.csv": "meaning: SIRET identifiers typed as integers",
+    "subventions-etalab-exemple.csv": "meaning: SIRET identifiers typed as integers",
+    "insee-communes.csv": "meaning: code région typed as an integer",
+    "irve-statique.csv": f"{POSITIONS} (coordonneesXY « [lon,lat] »)",
+    "stationnement-cyclable.csv": f"{POSITIONS} (coordonneesxy « [lon,lat] »)",
+    "stationnement.csv": f"{POSITIONS} (Xlong / Ylat)",
+    "lieux-covoiturage.csv": f"{POSITIONS} (Xlong / Ylat)",
+    "ign-reference-projections.csv": f"{POSITIONS} (WKT in CRS:84 and EPSG:2154)",
+    "rennes-quartiers-ewkb3948.csv": "projected coordinates: EWKB geometry in EPSG:3948",
+    "annuaire-diagnostiqueurs.csv": "valid CSV refused without naming a line",
+    "dgcl-ept.xlsx": "header rows: a second header row (variable codes) loaded as data, "
+                     "numbers as text",
+    "montpellier-monuments-historiques.ods": "dBase-style headers (« OBJECTID,N,10,0 ») kept",
+    "nantes-frequentation.csv": "numbers as text: « NA » for nothing",
+}
+
+
+def _params() -> list[Any]:
+    return [pytest.param(entry, id=entry["name"],
+                         marks=[pytest.mark.xfail(strict=True, reason=XFAIL[entry["name"]])]
+                         if entry["name"] in XFAIL else [])
+            for entry in check.manifest()]
+
+
+def test_every_corpus_file_is_in_the_manifest() -> None:
+    listed = {e["name"] for e in check.manifest()}
+    on_disk = {p.name for p in (check.HERE / "files").iterdir()}
+    assert listed == on_disk and len(listed) >= 40
+    assert set(XFAIL) <= listed
+
+
+@pytest.mark.parametrize("entry", _params())
+def test_real_file(services: Services, entry: dict[str, Any]) -> None:
+    dataset = new_dataset(services, title=entry["name"])
+    verdict = check.classify(services, dataset, entry, check.path_of(entry))
+    wanted = check.REFUSED if entry["expect"].get("outcome") == "refuse" else check.EXACT
+    assert verdict.kind == wanted, verdict.summary()
