@@ -17,9 +17,7 @@ from tests.factories import new_dataset
 
 POSITIONS = "positions: a column of coordinates ingest does not recognise"
 XFAIL: dict[str, str] = {
-    "subventions-castelmaurou.csv": "meaning: SIRET identifiers typed as integers",
     "subventions-etalab-exemple.csv": "meaning: SIRET identifiers typed as integers",
-    "insee-communes.csv": "meaning: code région typed as an integer",
     "irve-statique.csv": f"{POSITIONS} (coordonneesXY « [lon,lat] »)",
     "stationnement-cyclable.csv": f"{POSITIONS} (coordonneesxy « [lon,lat] »)",
     "stationnement.csv": f"{POSITIONS} (Xlong / Ylat)",
