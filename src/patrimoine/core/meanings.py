@@ -51,10 +51,11 @@ LABELS = {
     "url": "adresse web (URL)",
     "booleen": "booléen",
     "montant": "montant",
+    "identifiant": "identifiant",
 }
 # Meanings whose values are identifiers: never numbers, or leading zeros and digits are lost.
 TEXT_MEANINGS = frozenset({"siret", "siren", "code_commune_insee", "code_postal",
-                           "code_departement", "code_region", "telephone"})
+                           "code_departement", "code_region", "telephone", "identifiant"})
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,9 @@ def _in_range(limit: float) -> Callable[[str], bool]:
 # --- name hints ------------------------------------------------------------------------------
 
 def _words(name: str) -> set[str]:
-    return set(re.split(r"[^a-z0-9]+", key(name))) - {""}
+    # camelCase names (SCDL's idBeneficiaire, codePostal) are words too.
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return set(re.split(r"[^a-z0-9]+", key(spaced))) - {""}
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,10 @@ RULES = (
     _rule("montant", lambda v: _AMOUNT.fullmatch(v) is not None and any(c.isdigit() for c in v),
           "montant montants prix cout tarif budget subvention somme total euros eur ht ttc "
           "depense depenses recette recettes credits", True),
+    # Last: a column named as an identifier holding codes of digits all of one width (a
+    # SIRET whose key is wrong, a file number) is a code, not a quantity.
+    _rule("identifiant", lambda v: v.isdigit() and len(v) >= 5,
+          "id identifiant code numero num no ref reference matricule", True),
 )
 # Hint words that hold in one word of the name ("code_insee", "code_commune").
 _PAIRS = {("code", "commune"): "code_commune_insee", ("code", "insee"): "code_commune_insee",
@@ -214,6 +221,8 @@ def detect(name: str, values: list[str]) -> Meaning | None:
             continue
         # Two answers at most (oui/non, O/N): a column mixing "oui" and "vrai" is something else.
         if rule.meaning == "booleen" and len({v.lower() for v in vals}) > 2:
+            continue
+        if rule.meaning == "identifiant" and len({len(v) for v in vals}) > 1:
             continue
         return Meaning(rule.meaning, round(confidence, 2))
     return None

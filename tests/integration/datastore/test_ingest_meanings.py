@@ -45,7 +45,9 @@ def test_the_preview_shows_meanings(tmp_path: Path) -> None:
         "73282932000074", "73282932000075").replace("44306184100047", "44306184100048")
     plan = sniff(write(tmp_path, "b.csv", broken))
     identifiant = plan.columns[0]
-    assert identifiant.meaning is None and identifiant.type == "integer"
+    # Wrong keys: not a SIRET, but still an identifier of fixed width, kept as text.
+    assert identifiant.meaning is not None and identifiant.meaning["meaning"] == "identifiant"
+    assert identifiant.type == "string"
 
 
 def test_cli_sniff_reports_meanings(cli: Cli, tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from tests.factories import new_dataset
 
 POSITIONS = "positions: a column of coordinates ingest does not recognise"
 XFAIL: dict[str, str] = {
-    "subventions-etalab-exemple.csv": "meaning: SIRET identifiers typed as integers",
     "irve-statique.csv": f"{POSITIONS} (coordonneesXY « [lon,lat] »)",
     "stationnement-cyclable.csv": f"{POSITIONS} (coordonneesxy « [lon,lat] »)",
     "stationnement.csv": f"{POSITIONS} (Xlong / Ylat)",

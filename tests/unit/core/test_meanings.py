@@ -20,7 +20,8 @@ def test_siret_recognised_by_its_key_even_without_a_name_hint():
 
 def test_fourteen_digits_with_wrong_keys_are_not_a_siret():
     wrong = [s[:-1] + str((int(s[-1]) + 1) % 10) for s in SIRETS]
-    assert meaning("identifiant", wrong) is None
+    # Not a SIRET: named as an identifier, they are a code (text); named otherwise, nothing.
+    assert meaning("identifiant", wrong) == "identifiant"
     assert meaning("siret", wrong) is None
 
 
@@ -82,7 +83,8 @@ def test_share_threshold_and_confidence():
 def test_a_single_siret_repeated_is_a_siret_but_a_lone_siren_is_not_enough():
     found = detect("idAttribuant", ["21060004500392"] * 10)
     assert found is not None and found.key == "siret" and found.confidence < 0.9
-    assert detect("numero", ["732829320"]) is None
+    lone = detect("numero", ["732829320"])
+    assert lone is not None and lone.key == "identifiant"  # a number, not taken for a SIREN
 
 
 def test_the_personal_data_scanner_agrees_on_emails_and_phones():
@@ -92,3 +94,11 @@ def test_the_personal_data_scanner_agrees_on_emails_and_phones():
     assert meaning("contact", samples["contact"]) == "email" and "email" in found["contact"]
     assert meaning("portable", samples["portable"]) == "telephone"
     assert "phone" in found["portable"]
+
+
+def test_a_column_named_as_an_identifier_holding_codes_of_one_width_is_an_identifier() -> None:
+    # Etalab's SCDL example: 14 digits whose Luhn key is wrong for one of them.
+    found = detect("idBeneficiaire", ["81223113200026", "67895644300011"])
+    assert found is not None and found.key == "identifiant"
+    assert detect("idBeneficiaire", ["12", "4500", "7"]) is None  # widths differ: quantities
+    assert detect("effectif", ["81223", "67895"]) is None  # no identifier in the name
