@@ -17,10 +17,6 @@ from tests.factories import new_dataset
 
 POSITIONS = "positions: a column of coordinates ingest does not recognise"
 XFAIL: dict[str, str] = {
-    "irve-statique.csv": f"{POSITIONS} (coordonneesXY « [lon,lat] »)",
-    "stationnement-cyclable.csv": f"{POSITIONS} (coordonneesxy « [lon,lat] »)",
-    "stationnement.csv": f"{POSITIONS} (Xlong / Ylat)",
-    "lieux-covoiturage.csv": f"{POSITIONS} (Xlong / Ylat)",
     "ign-reference-projections.csv": f"{POSITIONS} (WKT in CRS:84 and EPSG:2154)",
     "rennes-quartiers-ewkb3948.csv": "projected coordinates: EWKB geometry in EPSG:3948",
     "annuaire-diagnostiqueurs.csv": "valid CSV refused without naming a line",

@@ -68,8 +68,9 @@ ProgressCallback = Callable[[float, str], None]
 CODE_WORDS = {"code", "codes", "cp", "postal", "insee", "cog", "siret", "siren", "rna", "uai",
               "finess", "nir", "iban", "telephone", "tel", "phone", "ean", "isbn", "naf", "ape"}
 
-LAT_NAMES = {"lat", "latitude", "lat_wgs84", "wgs84_lat", "y_lat", "coord_lat"}
-LON_NAMES = {"lon", "lng", "long", "longitude", "lon_wgs84", "wgs84_lon", "x_long", "coord_lon"}
+LAT_NAMES = {"lat", "latitude", "lat_wgs84", "wgs84_lat", "y_lat", "ylat", "coord_lat"}
+LON_NAMES = {"lon", "lng", "long", "longitude", "lon_wgs84", "wgs84_lon", "x_long", "xlong",
+             "coord_lon"}
 
 
 def as_overrides(overrides: Overrides | Mapping[str, Any] | None) -> Overrides:
@@ -222,25 +223,32 @@ def _plan_columns(plan: IngestPlan, raw: sources.RawSource, overrides: Overrides
                                        meaning=meaning.as_dict() if meaning else None))
 
 POINT_NAMES = ("geo_point_2d", "geo_point", "geopoint", "point_geo", "coordonnees",
-               "coordonnees_gps", "coordonnees_geographiques", "coordinates", "wgs84")
+               "coordonnees_gps", "coordonnees_geographiques", "coordinates", "wgs84",
+               "coordonneesxy", "coordonnees_xy")
 _POINT = re.compile(r"\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*")
+# "[lon, lat]" in brackets: the GeoJSON order, as IRVE's coordonneesXY writes it.
+_BRACKETED = re.compile(r"\s*\[\s*(-?\d{1,3}(?:\.\d+)?)\s*,\s*(-?\d{1,2}(?:\.\d+)?)\s*\]\s*")
 
 
 def _point_columns(plan: IngestPlan, sample_columns: Mapping[int, list[Any]]) -> None:
-    """A text column of "lat, lon" pairs (as portals export `geo_point_2d`) gives
-    `latitude` and `longitude` number columns, when the file has no such columns already."""
+    """A text column of "lat, lon" pairs (as portals export `geo_point_2d`), or of "[lon, lat]"
+    (IRVE's coordonneesXY), gives `latitude` and `longitude` number columns, when the file has
+    no such columns already."""
     if _positions(plan, None) is not None:
         return
     for index, column in enumerate(list(plan.columns)):
         if column.type != "string" or column.name not in POINT_NAMES:
             continue
         values = [v for v in sample_columns[index] if isinstance(v, str) and v.strip()]
-        matches = [_POINT.fullmatch(v) for v in values]
-        if not values or not all(m and abs(float(m.group(1))) <= 90
-                                 and abs(float(m.group(2))) <= 180 for m in matches):
+        for pattern, lat_part, lon_part in ((_POINT, 1, 2), (_BRACKETED, 2, 1)):
+            matches = [pattern.fullmatch(v) for v in values]
+            if values and all(m and abs(float(m.group(lat_part))) <= 90
+                              and abs(float(m.group(lon_part))) <= 180 for m in matches):
+                break
+        else:
             continue
         taken = {c.name for c in plan.columns}
-        for label, part in (("latitude", 1), ("longitude", 2)):
+        for label, part in (("latitude", lat_part), ("longitude", lon_part)):
             name, n = label, 2
             while name in taken:
                 name, n = f"{label}_{n}", n + 1
@@ -251,8 +259,9 @@ def _point_columns(plan: IngestPlan, sample_columns: Mapping[int, list[Any]]) ->
                 sample=[m.group(part) for m in matches[:SAMPLE_VALUES] if m]))
         for row in plan.first_rows:
             value = row[index]
-            m = _POINT.fullmatch(value) if isinstance(value, str) else None
-            row.extend([float(m.group(1)), float(m.group(2))] if m else [None, None])
+            m = pattern.fullmatch(value) if isinstance(value, str) else None
+            row.extend([float(m.group(lat_part)), float(m.group(lon_part))] if m
+                       else [None, None])
         return
 
 
@@ -430,9 +439,10 @@ def select_sql(plan: IngestPlan, raw: sources.RawSource) -> str:
     for i, c in enumerate(plan.columns):
         if "xy_of" in c.parse or "shape_of" in c.parse:
             expr = _position_sql(plan, c)
-        elif "point_of" in c.parse:  # latitude / longitude taken from a "lat, lon" column
+        elif "point_of" in c.parse:  # latitude / longitude from a "lat, lon" or "[lon, lat]"
             point, number = c.parse["point_of"], c.parse["part"]
-            part = f"trim(split_part(CAST(r{point} AS VARCHAR), ',', {number}))"
+            bare = f"regexp_replace(CAST(r{point} AS VARCHAR), '[\\[\\]\\s]', '', 'g')"
+            part = f"split_part({bare}, ',', {number})"
             expr = f"TRY_CAST(nullif({part}, '') AS DOUBLE)"
         else:
             expr = typed_cast(f"r{i}", c.raw_type, c.name, c.type, c.parse)
