@@ -332,9 +332,12 @@ def ingest(
     path: Path | str,
     overrides: Overrides | Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
+    *,
+    accept_rejects: bool = False,
 ) -> DatasetVersion:
     """Publish the file as the dataset's next version, or return the latest version unchanged
-    (with `unchanged` set) when the content is identical. Nothing is published on error."""
+    (with `unchanged` set) when the content is identical. Nothing is published on error, nor
+    when records or cells were rejected unless `accept_rejects` is set."""
     require(can_edit_dataset(principal, dataset), principal,
             f"charger des données dans « {dataset.title} »")
     path = Path(path)
@@ -347,6 +350,9 @@ def ingest(
             plan, raw = _prepare(con, path, options, workdir, FileLimits.of(settings), full=True,
                                  progress=progress)
             row_count, digest = _write(con, plan, raw, tmp, progress)
+            _account(con, plan, raw, row_count)
+            if plan.rejects() and not accept_rejects:
+                raise Invalid(rejects_message(plan))
         finally:
             con.close()
     except BaseException:
@@ -355,6 +361,56 @@ def ingest(
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return _publish(session, settings, principal, dataset, plan, tmp, digest, row_count)
+
+
+def _account(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,
+             loaded: int) -> None:
+    """Compare the records loaded with those Python's `csv` reads with the same dialect.
+
+    A byte count of the non-empty lines comes first: it equals the records of any file
+    without line breaks inside cells, so the file is read again in Python only when the two
+    counts differ. The lines of records a standard reader finds but DuckDB did not load are
+    found by walking both in order, comparing first fields."""
+    plan.records_loaded = plan.records_read = loaded
+    if raw.dialect is None or raw.text_path is None:
+        return
+    if textfile.count_lines(raw.text_path, raw.dialect.skip_lines) == loaded:
+        return
+    read = sum(1 for _ in textfile.records(raw.text_path, raw.dialect))
+    plan.records_read = read
+    if read <= loaded:
+        return
+    where = " WHERE NOT (" + " AND ".join(
+        f"r{i} IS NULL" for i in range(len(raw.source_names))) + ")"
+    cursor = con.sql(f"SELECT r0 FROM {raw.relation}{where}").fetch_arrow_reader(65_536)
+    loaded_first = (v or "" for batch in cursor for v in batch.column(0).to_pylist())
+    pending = next(loaded_first, None)
+    for line, first in textfile.records(raw.text_path, raw.dialect):
+        if pending is not None and pending == first:
+            pending = next(loaded_first, None)
+        else:
+            plan.rejected_records.append(line)
+
+
+def rejects_message(plan: IngestPlan) -> str:
+    """Why a load with rejected records or cells is refused, in French, with the lines."""
+    parts = []
+    if (plan.records_read or 0) > (plan.records_loaded or 0):
+        lines = ", ".join(str(n) for n in plan.rejected_records[:20])
+        more = "…" if len(plan.rejected_records) > 20 else ""
+        parts.append(
+            f"{plan.records_read} enregistrement(s) lu(s) par un lecteur CSV standard, "
+            f"{plan.records_loaded} chargé(s)"
+            + (f" ; non chargé(s) : ligne(s) {lines}{more}" if lines else ""))
+    if plan.rejected_cells:
+        cells = " ; ".join(f"ligne {c['line']}, colonne « {c['column']} » : « {c['value']} »"
+                           for c in plan.rejected_cells[:20])
+        more = "…" if len(plan.rejected_cells) > 20 else ""
+        parts.append(f"{len(plan.rejected_cells)} valeur(s) illisible(s) laissée(s) vides : "
+                     f"{cells}{more}")
+    return (f"{plan.filename} : " + ". ".join(parts) + ". Corrigez le fichier, ou acceptez ces "
+            "rejets (--accept-rejects en ligne de commande, accept_rejects dans l'API, "
+            "confirmation dans l'aperçu).")
 
 
 def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,

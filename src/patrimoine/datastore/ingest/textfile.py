@@ -13,7 +13,7 @@ import codecs
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,6 +134,9 @@ class Dialect:
     delimiter: str
     header_row: int  # 1-based physical line of the header; 0 = no header
     skip_lines: int  # physical lines before the first data row
+    # Records (blank lines count as one) before the first data row: DuckDB's `skip` counts
+    # records, so a header whose cells hold quoted line breaks is one record, not several.
+    skip_records: int
     header: list[str]
     column_count: int
     title_rows: list[str] = field(default_factory=list)
@@ -141,15 +144,16 @@ class Dialect:
     long_rows: list[tuple[int, int]] = field(default_factory=list)  # (line, fields)
 
 
-def _rows(text: str, delimiter: str) -> list[tuple[int, int, list[str]]]:
-    """(first line, last line, fields) of each non-blank record of the sample."""
+def _rows(text: str, delimiter: str) -> list[tuple[int, int, list[str], int]]:
+    """(first line, last line, fields, records up to this one) of each non-blank record of
+    the sample."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"', doublequote=True)
-    rows: list[tuple[int, int, list[str]]] = []
+    rows: list[tuple[int, int, list[str], int]] = []
     last = 0
     try:
-        for row in reader:
+        for n, row in enumerate(reader, 1):
             if row and "".join(row).strip():
-                rows.append((last + 1, reader.line_num, row))
+                rows.append((last + 1, reader.line_num, row, n))
             last = reader.line_num
     except csv.Error:
         pass  # a quoted field cut by the end of the sample
@@ -188,10 +192,10 @@ def detect_dialect(text: str, delimiter: str | None = None,
         need = 1 if mode <= 1 else max(2, (mode + 1) // 2)
         index = next((i for i, r in enumerate(rows) if _nonempty(r[2]) >= need), 0)
         title_rows = [" ".join(c.strip() for c in r[2] if c.strip()) for r in rows[:index]]
-        header_line, header_end, header = rows[index]
+        header_line, header_end, header, header_records = rows[index]
         data = rows[index + 1:]
     elif header_row == 0:
-        header_line, header_end, header = 0, 0, []
+        header_line, header_end, header, header_records = 0, 0, [], 0
         data = rows
     else:
         found = next((i for i, r in enumerate(rows) if r[0] >= header_row), None)
@@ -200,7 +204,7 @@ def detect_dialect(text: str, delimiter: str | None = None,
                           "lues.")
         index = found
         title_rows = [" ".join(c.strip() for c in r[2] if c.strip()) for r in rows[:index]]
-        header_line, header_end, header = rows[index]
+        header_line, header_end, header, header_records = rows[index]
         data = rows[index + 1:]
     column_count = max([len(header), mode] if header else [mode])
     short = [r[0] for r in data if len(r[2]) < column_count]
@@ -209,6 +213,7 @@ def detect_dialect(text: str, delimiter: str | None = None,
         delimiter=delimiter,
         header_row=header_line,
         skip_lines=header_end,
+        skip_records=header_records,
         header=[h.strip() for h in header] + [""] * (column_count - len(header)),
         column_count=column_count,
         title_rows=title_rows,
@@ -233,3 +238,34 @@ def find_value_line(path: Path, dialect: Dialect, column: int, value: str) -> in
         except csv.Error:
             return None
     return None
+
+
+def count_lines(path: Path, skip_lines: int) -> int:
+    """Non-empty physical lines after the first `skip_lines`, counted on bytes chunk by chunk:
+    as many as the records when no cell holds a line break (the usual case), so that
+    Python's `csv` reads the file only when this count and DuckDB's disagree."""
+    lines = empty = 0
+    previous = b"\n"
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK_BYTES):
+            lines += chunk.count(b"\n")
+            joined = previous + chunk
+            empty += joined.count(b"\n\n") + joined.count(b"\n\r\n")
+            previous = chunk[-1:]
+        if previous not in (b"\n", b""):
+            lines += 1  # a last line without its line break
+    with open(path, "rb") as f:
+        head = [f.readline() for _ in range(skip_lines)]
+    return lines - empty - sum(1 for h in head if h.strip(b"\r\n"))
+
+
+def records(path: Path, dialect: Dialect) -> Iterator[tuple[int, str]]:
+    """(first line, first field) of each record after the header that holds a value, as
+    Python's `csv` reads the UTF-8 file with the detected dialect."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        reader = csv.reader(f, delimiter=dialect.delimiter, quotechar='"', doublequote=True)
+        last = 0
+        for row in reader:
+            start, last = last + 1, reader.line_num
+            if start > dialect.skip_lines and row and "".join(row).strip():
+                yield start, row[0]
