@@ -90,6 +90,9 @@ def load(
     types: TypeOpt = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Afficher la nouvelle version en JSON.")] = False,
+    accept_rejects: Annotated[bool, typer.Option(
+        "--accept-rejects", help="Charger même si des enregistrements ou des valeurs sont "
+                                 "rejetés (ils sont listés avec la version).")] = False,
 ) -> None:
     """Charger un fichier comme nouvelle version d'un jeu de données.
 
@@ -126,7 +129,8 @@ def load(
         def progress(fraction: float, step: str) -> None:
             bar.update(task, completed=fraction, description=step)
 
-        version = ingest(session, svc.settings, principal, entry, file, overrides, progress)
+        version = ingest(session, svc.settings, principal, entry, file, overrides, progress,
+                         accept_rejects=accept_rejects)
         payload = {
             "id": version.id, "dataset": entry.slug, "number": version.number,
             "row_count": version.row_count, "unchanged": version.unchanged,
@@ -134,6 +138,7 @@ def load(
             "columns": [{"name": c["name"], "type": c["type"], "source_name": c["source_name"]}
                         for c in version.columns],
             "positions": version.positions,
+            "ingest": version.ingest_settings,
         }
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))

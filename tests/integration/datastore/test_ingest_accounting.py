@@ -68,3 +68,41 @@ def test_valid_csv_with_quoted_multiline_cells_loads(services: Services, dataset
     assert data[0]["description"] == "Un parc\nau bord\n\nde l'eau"
     assert data[3]["description"] is None  # the short row completed with nulls
     assert version.ingest_settings["records_read"] == 4
+
+
+def accounting_file(bad_cell: str = "N   82 584,28") -> str:
+    lines = ["Compte;Libellé;Montant;Crédits"]
+    for n in range(1, 1601):
+        # padded, narrow no-break space thousands, "-" for nothing
+        amount = "          -   " if n % 7 == 0 else (
+            "  " + f"{n * 1000 + 584:,}".replace(",", "\u202f") + ",28 ")
+        credit = " - " if n % 5 == 0 else f"{n % 900 + 1}\u00a0{n % 1000:03d},{n % 100:02d}"
+        lines.append(f"C{n};Ligne {n};{amount};{credit}")
+    lines[1000] = lines[1000].split(";")[0] + f";Ligne corrompue;{bad_cell};12"
+    return "\n".join(lines) + "\n"
+
+
+def test_accounting_amounts_are_numbers_and_bad_cells_are_listed(
+        services: Services, dataset: Dataset, tmp_path: Path) -> None:
+    path = write(tmp_path, "balance.csv", accounting_file())
+    assert columns_of(sniff(path)) == {"compte": "string", "libelle": "string",
+                                       "montant": "number", "credits": "number"}
+    with pytest.raises(Invalid) as caught:
+        load(services, dataset, path)
+    message = caught.value.message
+    assert "ligne 1001, colonne « Montant » : « N   82 584,28 »" in message
+    assert "--accept-rejects" in message
+    version = load(services, dataset, path, accept_rejects=True)
+    assert columns(version)["montant"] == "number" and columns(version)["credits"] == "number"
+    data = rows(services, version)
+    assert len(data) == 1600
+    assert data[0]["montant"] == 1584.28 and data[0]["credits"] == 2001.01
+    assert data[6]["montant"] is None  # "-": nothing
+    assert data[4]["credits"] is None  # " - ": nothing
+    assert data[999]["montant"] is None and data[999]["credits"] == 12
+    assert version.ingest_settings["rejected_cells"] == [
+        {"record": 1000, "line": 1001, "column": "Montant", "value": "N   82 584,28"}]
+
+
+def columns_of(plan: object) -> dict[str, str]:
+    return {c.name: c.type for c in plan.columns}  # type: ignore[attr-defined]

@@ -41,8 +41,10 @@ from patrimoine.datastore.ingest.coltypes import (
     BAD_VALUE,
     SEP,
     infer,
+    is_nothing,
     parse_for,
     quote_ident,
+    text_cast,
     type_of_duckdb,
     typed_cast,
 )
@@ -67,6 +69,11 @@ CODE_WORDS = {"code", "codes", "cp", "postal", "insee", "cog", "siret", "siren",
 
 LAT_NAMES = {"lat", "latitude", "lat_wgs84", "wgs84_lat", "y_lat", "coord_lat"}
 LON_NAMES = {"lon", "lng", "long", "longitude", "lon_wgs84", "wgs84_lon", "x_long", "coord_lon"}
+
+
+class RejectsRefused(Invalid):
+    """A load refused because records or cells would not be loaded as they are; the same
+    load with accept_rejects publishes it, with the rejects recorded on the version."""
 
 
 def as_overrides(overrides: Overrides | Mapping[str, Any] | None) -> Overrides:
@@ -351,8 +358,9 @@ def ingest(
                                  progress=progress)
             row_count, digest = _write(con, plan, raw, tmp, progress)
             _account(con, plan, raw, row_count)
+            _rejected_cells(con, plan, raw)
             if plan.rejects() and not accept_rejects:
-                raise Invalid(rejects_message(plan))
+                raise RejectsRefused(rejects_message(plan))
         finally:
             con.close()
     except BaseException:
@@ -392,6 +400,40 @@ def _account(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawS
             plan.rejected_records.append(line)
 
 
+MAX_REJECTED_CELLS = 1000
+
+
+def _rejected_cells(con: duckdb.DuckDBPyConnection, plan: IngestPlan,
+                    raw: sources.RawSource) -> None:
+    """The cells left null in columns that accept a few unreadable values (coltypes'
+    `rejects`): record number, line (CSV), column and value. Runs only for such columns."""
+    tolerant = [(i, c) for i, c in enumerate(plan.columns) if c.parse.get("rejects")]
+    if not tolerant:
+        return
+    bad = [f"CASE WHEN NOT {is_nothing(f'r{i}', c.type)} AND "
+           f"{text_cast(f'r{i}', c.type, c.parse)} IS NULL THEN r{i} END AS b{i}"
+           for i, c in tolerant]
+    present = " AND ".join(f"r{i} IS NULL" for i in range(len(raw.source_names)))
+    found = con.sql(
+        f"SELECT * FROM (SELECT n, {', '.join(bad)} FROM (SELECT row_number() OVER () AS n, * "
+        f"FROM {raw.relation} WHERE NOT ({present}))) WHERE "
+        + " OR ".join(f"b{i} IS NOT NULL" for i, _ in tolerant)
+        + f" ORDER BY n LIMIT {MAX_REJECTED_CELLS}").fetchall()
+    lines: dict[int, int] = {}
+    if found and raw.dialect is not None and raw.text_path is not None:
+        wanted = {row[0] for row in found}
+        for n, (line, _first) in enumerate(textfile.records(raw.text_path, raw.dialect), 1):
+            if n in wanted:
+                lines[n] = line
+                if len(lines) == len(wanted):
+                    break
+    for row in found:
+        for (_i, c), value in zip(tolerant, row[1:], strict=True):
+            if value is not None:
+                plan.rejected_cells.append({"record": row[0], "line": lines.get(row[0]),
+                                        "column": c.source_name or c.name, "value": value})
+
+
 def rejects_message(plan: IngestPlan) -> str:
     """Why a load with rejected records or cells is refused, in French, with the lines."""
     parts = []
@@ -403,8 +445,9 @@ def rejects_message(plan: IngestPlan) -> str:
             f"{plan.records_loaded} chargé(s)"
             + (f" ; non chargé(s) : ligne(s) {lines}{more}" if lines else ""))
     if plan.rejected_cells:
-        cells = " ; ".join(f"ligne {c['line']}, colonne « {c['column']} » : « {c['value']} »"
-                           for c in plan.rejected_cells[:20])
+        cells = " ; ".join(
+            (f"ligne {c['line']}" if c["line"] else f"enregistrement {c['record']}")
+            + f", colonne « {c['column']} » : « {c['value']} »" for c in plan.rejected_cells[:20])
         more = "…" if len(plan.rejected_cells) > 20 else ""
         parts.append(f"{len(plan.rejected_cells)} valeur(s) illisible(s) laissée(s) vides : "
                      f"{cells}{more}")
