@@ -106,3 +106,48 @@ def test_accounting_amounts_are_numbers_and_bad_cells_are_listed(
 
 def columns_of(plan: object) -> dict[str, str]:
     return {c.name: c.type for c in plan.columns}  # type: ignore[attr-defined]
+
+
+def test_file_without_header_gets_numbered_columns(services: Services, dataset: Dataset,
+                                                   tmp_path: Path) -> None:
+    text = ("12/03/2021;Réfection de la toiture de l'école maternelle Jules Ferry et de son "
+            "préau;45 000,50\n"
+            "02/04/2021;Achat de mobilier;1 200,00\n05/05/2021;Travaux de voirie;830,10\n")
+    path = write(tmp_path, "sans-entete.csv", text)
+    plan = sniff(path)
+    assert plan.header_row == 0
+    assert any("Pas de ligne d'en-tête" in p for p in plan.problems)
+    version = load(services, dataset, path)
+    assert columns(version) == {"colonne_1": "date", "colonne_2": "string",
+                                "colonne_3": "number"}
+    assert version.row_count == 3
+    assert rows(services, version)[0]["colonne_3"] == 45000.5
+    assert version.ingest_settings["header_row"] == 0
+
+
+def test_header_with_another_delimiter_is_refused(services: Services, dataset: Dataset,
+                                                  tmp_path: Path) -> None:
+    path = write(tmp_path, "casse.csv",
+                 "nom;ville;code\nA,Paris,75001\nB,Lyon,69001\nC,Nice,06000\n")
+    with pytest.raises(Invalid) as caught:
+        load(services, dataset, path)
+    assert caught.value.message == (
+        "Ligne 1 : l'en-tête est séparé par « point-virgule » (3 champs) mais les lignes de "
+        "données par « virgule » ; corrigez le fichier pour qu'il n'utilise qu'un séparateur.")
+
+
+def test_long_rows_are_refused_with_their_line_and_counts(services: Services, dataset: Dataset,
+                                                         tmp_path: Path) -> None:
+    path = write(tmp_path, "long.csv", "a;b;c\n1;2;3\n4;5;6;7;8\n9;10;11\n")
+    with pytest.raises(Invalid, match=r"long\.csv, ligne 3 : 5 champs alors que l'en-tête en "
+                                      r"compte 3\."):
+        load(services, dataset, path)
+
+
+def test_dbase_type_suffixes_are_removed_from_the_header(services: Services, dataset: Dataset,
+                                                        tmp_path: Path) -> None:
+    path = write(tmp_path, "couche.csv",
+                 '"Nom,C,254";"Id,N,9,0";"Surface,N,19,11"\nParc;1;12.5\nJardin;2;3.25\n')
+    version = load(services, dataset, path)
+    assert [c["source_name"] for c in version.columns] == ["Nom", "Id", "Surface"]
+    assert columns(version) == {"nom": "string", "id": "integer", "surface": "number"}

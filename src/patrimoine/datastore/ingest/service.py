@@ -326,8 +326,13 @@ def _translate(exc: Exception, plan: IngestPlan, raw: sources.RawSource,
     counts = _COUNTS.search(message)
     if counts:
         expected, found = counts.groups()
+        # DuckDB stops counting at the first field too many: the sample knows the real count.
+        long_rows = dict(raw.dialect.long_rows) if raw.dialect is not None else {}
+        if line_match:
+            found = str(long_rows.get(int(line_match.group(1)), found))
         return Invalid(f"{name}{at_line} : {found} champs alors que l'en-tête en compte "
-                       f"{expected}.")
+                       f"{expected}.", errors=[f"Ligne {line} : {fields} champs."
+                                               for line, fields in list(long_rows.items())[:20]])
     return Invalid(f"{name}{at_line} : {messages.french(exc)}.")
 
 

@@ -92,6 +92,11 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
     plan.header_row = dialect.header_row
     plan.title_rows = dialect.title_rows
     plan.pad_short_rows = bool(dialect.short_rows)
+    if dialect.headerless:
+        plan.problems.append(
+            "Pas de ligne d'en-tête : la première ligne ressemble à des données (dates, "
+            "nombres ou phrases) ; les colonnes sont nommées colonne_1, colonne_2… Précisez la "
+            "ligne d'en-tête si ce n'est pas le cas.")
     if dialect.title_rows:
         plan.problems.append(
             f"{len(dialect.title_rows)} ligne(s) de titre au-dessus de l'en-tête ignorée(s) : "
