@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from patrimoine.bootstrap import Services
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore.ingest import sniff
 from patrimoine.inventory.models import Dataset
+from tests import factories
+from tests.conftest import Cli
 from tests.factories import columns, load, new_dataset, rows, write
 
 
@@ -151,3 +154,22 @@ def test_dbase_type_suffixes_are_removed_from_the_header(services: Services, dat
     version = load(services, dataset, path)
     assert [c["source_name"] for c in version.columns] == ["Nom", "Id", "Surface"]
     assert columns(version) == {"nom": "string", "id": "integer", "surface": "number"}
+
+
+def test_cli_refuses_rejects_by_default_and_reports_them_when_accepted(
+        services: Services, cli: Cli, tmp_path: Path) -> None:
+    with services.db.unit_of_work() as session:
+        factories.organisation(session, "Ville de Test")
+    path = write(tmp_path, "balance.csv", accounting_file())
+    refused = cli("datastore", "load", str(path), "--dataset", "balance", "--json")
+    assert refused.returncode == 2
+    assert "ligne 1001, colonne « Montant » : « N   82 584,28 »" in refused.stderr
+    done = cli("datastore", "load", str(path), "--dataset", "balance", "--json",
+               "--accept-rejects")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)["ingest"]
+    assert report["records_read"] == report["records_loaded"] == 1600
+    assert report["rejected_records"] == []
+    assert report["rejected_cells"] == [
+        {"record": 1000, "line": 1001, "column": "Montant", "value": "N   82 584,28"}]
+    assert report["encoding"] == "utf-8" and report["delimiter"] == ";"
