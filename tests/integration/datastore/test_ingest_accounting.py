@@ -113,8 +113,8 @@ def columns_of(plan: object) -> dict[str, str]:
 
 def test_file_without_header_gets_numbered_columns(services: Services, dataset: Dataset,
                                                    tmp_path: Path) -> None:
-    text = ("Mandats 2021\n\n12/03/2021;Réfection de la toiture de l'école maternelle Jules Ferry et de son "
-            "préau;45 000,50\n"
+    text = ("Mandats 2021\n\n12/03/2021;Réfection de la toiture de l'école maternelle "
+            "Jules Ferry et de son préau;45 000,50\n"
             "02/04/2021;Achat de mobilier;1 200,00\n05/05/2021;Travaux de voirie;830,10\n")
     path = write(tmp_path, "sans-entete.csv", text)
     plan = sniff(path)

@@ -3,4 +3,5 @@
 from patrimoine.datastore.ingest.plan import ColumnPlan, IngestPlan, Overrides
 from patrimoine.datastore.ingest.service import ProgressCallback, RejectsRefused, ingest, sniff
 
-__all__ = ["ColumnPlan", "IngestPlan", "Overrides", "ProgressCallback", "RejectsRefused", "ingest", "sniff"]
+__all__ = ["ColumnPlan", "IngestPlan", "Overrides", "ProgressCallback", "RejectsRefused",
+           "ingest", "sniff"]

@@ -9,7 +9,11 @@ Policies (also in the module docs of textfile and coltypes):
   columns; in typed columns empty and blank values are null; lines with no value at all are
   skipped;
 - a non-empty value that does not fit its column's type stops the load with the file, line,
-  column, value and expected type; nothing is published.
+  column, value and expected type; nothing is published (number columns that accept a few
+  unreadable cells, see coltypes, leave them null and list them instead);
+- every record is accounted for: the records loaded are compared with those Python's `csv`
+  reads (see _account); records or cells rejected refuse the load with their lines unless
+  `accept_rejects` is given, and are recorded in the version's ingest settings.
 """
 
 from __future__ import annotations
