@@ -85,6 +85,8 @@ def _version_json(version: Any) -> dict[str, Any]:
         "content_hash": version.content_hash, "columns": version.columns,
         "positions": version.positions, "source_filename": version.source_filename,
         "source_format": version.source_format, "unchanged": bool(version.unchanged),
+        # What was read, loaded and rejected, with the dialect and encoding used.
+        "ingest": version.ingest_settings,
     }
 
 
