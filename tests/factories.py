@@ -109,12 +109,13 @@ def new_dataset(services: Services, title: str = "Subventions aux associations")
 
 
 def load(services: Services, entry: Dataset, path: Path, overrides: Any = None,
-         principal: Principal = SYSTEM) -> DatasetVersion:
+         principal: Principal = SYSTEM, *, accept_rejects: bool = False) -> DatasetVersion:
     """The file ingested as the next version of `entry` (committed; the version detached)."""
     with services.db.unit_of_work() as session:
         current = session.get(Dataset, entry.id)
         assert current is not None
-        return ingest(session, services.settings, principal, current, path, overrides)
+        return ingest(session, services.settings, principal, current, path, overrides,
+                      accept_rejects=accept_rejects)
 
 
 def rows(services: Services, version: DatasetVersion) -> list[dict[str, Any]]:

@@ -96,6 +96,9 @@ def load(
     crs: CrsOpt = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Afficher la nouvelle version en JSON.")] = False,
+    accept_rejects: Annotated[bool, typer.Option(
+        "--accept-rejects", help="Charger même si des enregistrements ou des valeurs sont "
+                                 "rejetés (ils sont listés avec la version).")] = False,
 ) -> None:
     """Charger un fichier comme nouvelle version d'un jeu de données.
 
@@ -132,7 +135,8 @@ def load(
         def progress(fraction: float, step: str) -> None:
             bar.update(task, completed=fraction, description=step)
 
-        version = ingest(session, svc.settings, principal, entry, file, overrides, progress)
+        version = ingest(session, svc.settings, principal, entry, file, overrides, progress,
+                         accept_rejects=accept_rejects)
         payload = {
             "id": version.id, "dataset": entry.slug, "number": version.number,
             "row_count": version.row_count, "unchanged": version.unchanged,
@@ -141,6 +145,7 @@ def load(
                         for c in version.columns],
             "positions": version.positions,
             "crs": (version.ingest_settings or {}).get("crs"),
+            "ingest": version.ingest_settings,
         }
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))

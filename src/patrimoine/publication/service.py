@@ -246,7 +246,7 @@ def record_preview(session: Session, principal: Principal, dataset: Dataset,
 
 def add_version(session: Session, settings: Settings, principal: Principal, dataset: Dataset,
                 path: Path | str, overrides: Overrides | Mapping[str, Any] | None = None,
-                *, filename: str | None = None) -> DatasetVersion:
+                *, filename: str | None = None, accept_rejects: bool = False) -> DatasetVersion:
     """Load the file as the dataset's next version (or return the latest one, `unchanged`,
     when the content is the same). A dataset already open keeps its gate: a version the
     personal-data gate blocks is refused and nothing is written."""
@@ -267,7 +267,8 @@ def add_version(session: Session, settings: Settings, principal: Principal, data
                 os.link(path, named)
             except OSError:
                 shutil.copyfile(path, named)
-            version = ingest(session, settings, principal, dataset, named, options)
+            version = ingest(session, settings, principal, dataset, named, options,
+                             accept_rejects=accept_rejects)
         # Scanned now, while the file is fresh, so the gate's answer is ready for the request.
         reasons = ([] if version.unchanged
                    else personal_data_blockers(session, version, settings))

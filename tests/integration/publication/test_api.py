@@ -189,3 +189,22 @@ def test_spreadsheets_are_previewed(client: TestClient, db: Database) -> None:
         plan = r.json()["plan"]
         assert plan["format"] == fmt and len(plan["columns"]) > 5
         assert len(plan["first_rows"]) == 10
+
+
+def test_api_refuses_rejected_cells_unless_accepted(client: TestClient, db: Database) -> None:
+    world = ligerac(db)
+    auth = _tokens(db, REFERENT)
+    base = f"/api/v1/datasets/{world.slug}"
+    lines = ["Compte;Montant"] + [f"C{n};{n}\u00a0000,50" for n in range(1, 150)]
+    lines[20] = "C20;N   82 584,28"
+    files = {"file": ("balance.csv", ("\n".join(lines) + "\n").encode(), "text/csv")}
+    r = client.post(f"{base}/versions", headers=auth[REFERENT], files=files)
+    assert r.status_code == 422
+    assert "ligne 21, colonne « Montant » : « N   82 584,28 »" in r.json()["error"]
+    r = client.post(f"{base}/versions", headers=auth[REFERENT], files=files,
+                    data={"accept_rejects": "true"})
+    assert r.status_code == 201, r.text
+    report = r.json()["version"]["ingest"]
+    assert report["records_read"] == report["records_loaded"] == 149
+    assert report["rejected_cells"] == [
+        {"record": 20, "line": 21, "column": "Montant", "value": "N   82 584,28"}]

@@ -268,3 +268,28 @@ def test_request_can_be_refused_with_a_reason(client: TestClient, db: Database) 
     history = client.get(f"/admin/inventaire/{world.slug}").text
     assert "Demande de publication refusée" in history and "Colonnes à renommer." in history
     assert csrf_of(history)
+
+
+def test_rejected_cells_need_the_preview_confirmation(client: TestClient, db: Database) -> None:
+    world = ligerac(db)
+    token = login(client, REFERENT)
+    lines = ["Compte;Montant"] + [f"C{n};{n}\u00a0000,50" for n in range(1, 150)]
+    lines[20] = "C20;N   82 584,28"
+    preview = _upload(client, world.slug, token, "\n".join(lines) + "\n", "balance.csv")
+    form = {"csrf_token": token, "jeton": _jeton(preview)}
+    r = client.post(f"/admin/inventaire/{world.slug}/donnees/charger", data=form)
+    assert r.status_code == 422
+    text = html.unescape(r.text)
+    assert "ligne 21, colonne « Montant » : « N   82 584,28 »" in text
+    assert 'name="accepter_rejets"' in text
+    assert "version_published" not in _actions(db, world.slug)
+    r = client.post(f"/admin/inventaire/{world.slug}/donnees/charger",
+                    data={**form, "accepter_rejets": "1"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    status = html.unescape(client.get(r.headers["location"]).text)
+    assert "Version 1 chargée : 149 lignes, 2 colonnes ; 1 rejet(s) enregistré(s)" in status
+    with db.session() as s:
+        dataset = s.scalars(select(Dataset).where(Dataset.slug == world.slug)).one()
+        version = versions.latest_version(s, dataset)
+        assert version is not None and version.column_type("montant") == "number"
+        assert version.ingest_settings["rejected_cells"][0]["line"] == 21

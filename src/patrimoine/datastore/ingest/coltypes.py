@@ -3,6 +3,12 @@
 Inference looks at every non-empty value of the sample; a column gets a type only when all
 of them fit it. The SQL expressions accept exactly the same spellings and stop the ingest
 with a marked error (see BAD_VALUE) on any non-empty value that does not fit.
+
+Accounting amounts are the exception: `-` (or ` - `, an en or em dash) means nothing and
+is null in number columns; and a column of at least MIN_TOLERANT distinct values of which
+at most 1 in 100 do not read as numbers (a corrupted cell such as `N   82 584,28`) is a
+number column with parse option `rejects`: those cells become null and are listed by the
+ingest as rejected cells (the load is refused unless the user accepts them).
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ MAX_DISTINCT = 5000  # distinct values looked at per column
 SEP = "\x1f"
 
 SPACES = " \u00a0\u202f"  # space, no-break space, narrow no-break space
+NOTHING = ("-", "\u2013", "\u2014")  # "nothing" in accounting exports
+MIN_TOLERANT = 20
 TRUE_WORDS = ("oui", "vrai", "true")
 FALSE_WORDS = ("non", "faux", "false")
 _SP = "[ \u00a0\u202f]"
@@ -61,6 +69,20 @@ def infer(values: list[str]) -> tuple[str, dict[str, Any]]:
 
 
 def _infer_number(vals: list[str]) -> tuple[str, dict[str, Any]] | None:
+    vals = [v for v in vals if v not in NOTHING]
+    if not vals:
+        return None
+    found = _strict_number(vals)
+    if found is not None or len(vals) < MIN_TOLERANT:
+        return found
+    good = [v for v in vals if _strict_number([v]) is not None]
+    if (len(vals) - len(good)) * 100 > len(vals):
+        return None
+    found = _strict_number(good)
+    return None if found is None else (found[0], {**found[1], "rejects": True})
+
+
+def _strict_number(vals: list[str]) -> tuple[str, dict[str, Any]] | None:
     if any(_LEADING_ZERO.match(v) for v in vals):
         return None  # codes (postal, INSEE, SIRET…) keep their leading zeros
     if all(_INT.fullmatch(v) for v in vals):
@@ -217,15 +239,25 @@ def text_cast(raw: str, type_: str, parse: dict[str, Any]) -> str:
     return f"CAST({moment} AS DATE)" if type_ == "date" else moment
 
 
-def checked_text_cast(raw: str, column: str, type_: str, parse: dict[str, Any]) -> str:
-    """text_cast that raises a marked error on any non-empty value it cannot read."""
-    if type_ in ("string", "geometry"):
-        return raw
-    marker = quote_literal(f"{BAD_VALUE}{SEP}{column}{SEP}")
+def is_nothing(raw: str, type_: str) -> str:
+    """SQL: the value is empty, blank, or (in number columns) a dash meaning nothing."""
     # ltrim, not trim: a trim(raw) here would be the same expression as in the cast, which
     # DuckDB would then compute for every row instead of only where needed.
-    return (f"coalesce({text_cast(raw, type_, parse)}, CASE WHEN {raw} IS NULL OR "
-            f"ltrim({raw}) = '' THEN NULL ELSE error({marker} || {raw}) END)")
+    dash = (f" OR rtrim(ltrim({raw})) IN ({', '.join(quote_literal(d) for d in NOTHING)})"
+            if type_ in ("integer", "number") else "")
+    return f"({raw} IS NULL OR ltrim({raw}) = ''{dash})"
+
+
+def checked_text_cast(raw: str, column: str, type_: str, parse: dict[str, Any]) -> str:
+    """text_cast that raises a marked error on any non-empty value it cannot read (or leaves
+    it null in a column whose parse options accept `rejects`)."""
+    if type_ in ("string", "geometry"):
+        return raw
+    if parse.get("rejects"):
+        return text_cast(raw, type_, parse)
+    marker = quote_literal(f"{BAD_VALUE}{SEP}{column}{SEP}")
+    return (f"coalesce({text_cast(raw, type_, parse)}, CASE WHEN {is_nothing(raw, type_)} "
+            f"THEN NULL ELSE error({marker} || {raw}) END)")
 
 
 def type_of_duckdb(raw_type: str) -> str:

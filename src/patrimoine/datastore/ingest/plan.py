@@ -115,6 +115,17 @@ class IngestPlan:
     replaced_lines: list[int] = field(default_factory=list)
     # Source coordinate system of the positions: {"epsg": "EPSG:2154", "how": …, "note": …}.
     crs: dict[str, Any] | None = None
+    # Every record accounted for: what a standard reader finds, what was loaded, the lines of
+    # the records not loaded and the cells that did not fit their column (set to null).
+    records_read: int | None = None
+    records_loaded: int | None = None
+    rejected_records: list[int] = field(default_factory=list)
+    rejected_cells: list[dict[str, Any]] = field(default_factory=list)
+
+    def rejects(self) -> bool:
+        """Whether records or cells of the file were not loaded as they are."""
+        return bool(self.rejected_records or self.rejected_cells
+                    or (self.records_read or 0) > (self.records_loaded or 0))
 
     def settings(self) -> dict[str, Any]:
         """The settings recorded with the version (dataset_version.ingest_settings)."""
@@ -130,6 +141,10 @@ class IngestPlan:
             "title_rows": self.title_rows,
             "sheet": self.sheet,
             "pad_short_rows": self.pad_short_rows,
+            "records_read": self.records_read,
+            "records_loaded": self.records_loaded,
+            "rejected_records": self.rejected_records,
+            "rejected_cells": self.rejected_cells,
             "overrides": {c.name: c.type for c in self.columns if c.overridden},
             "parse": {c.name: c.parse for c in self.columns if c.parse},
             "meanings": {c.name: c.meaning for c in self.columns if c.meaning},

@@ -9,7 +9,11 @@ Policies (also in the module docs of textfile and coltypes):
   columns; in typed columns empty and blank values are null; lines with no value at all are
   skipped;
 - a non-empty value that does not fit its column's type stops the load with the file, line,
-  column, value and expected type; nothing is published.
+  column, value and expected type; nothing is published (number columns that accept a few
+  unreadable cells, see coltypes, leave them null and list them instead);
+- every record is accounted for: the records loaded are compared with those Python's `csv`
+  reads (see _account); records or cells rejected refuse the load with their lines unless
+  `accept_rejects` is given, and are recorded in the version's ingest settings.
 """
 
 from __future__ import annotations
@@ -43,9 +47,11 @@ from patrimoine.datastore.ingest.coltypes import (
     BAD_VALUE,
     SEP,
     infer,
+    is_nothing,
     parse_for,
     quote_ident,
     quote_literal,
+    text_cast,
     type_of_duckdb,
     typed_cast,
 )
@@ -71,6 +77,11 @@ CODE_WORDS = {"code", "codes", "cp", "postal", "insee", "cog", "siret", "siren",
 LAT_NAMES = {"lat", "latitude", "lat_wgs84", "wgs84_lat", "y_lat", "ylat", "coord_lat"}
 LON_NAMES = {"lon", "lng", "long", "longitude", "lon_wgs84", "wgs84_lon", "x_long", "xlong",
              "coord_lon"}
+
+
+class RejectsRefused(Invalid):
+    """A load refused because records or cells would not be loaded as they are; the same
+    load with accept_rejects publishes it, with the rejects recorded on the version."""
 
 
 def as_overrides(overrides: Overrides | Mapping[str, Any] | None) -> Overrides:
@@ -497,8 +508,13 @@ def _translate(exc: Exception, plan: IngestPlan, raw: sources.RawSource,
     counts = _COUNTS.search(message)
     if counts:
         expected, found = counts.groups()
+        # DuckDB stops counting at the first field too many: the sample knows the real count.
+        long_rows = dict(raw.dialect.long_rows) if raw.dialect is not None else {}
+        if line_match:
+            found = str(long_rows.get(int(line_match.group(1)), found))
         return Invalid(f"{name}{at_line} : {found} champs alors que l'en-tête en compte "
-                       f"{expected}.")
+                       f"{expected}.", errors=[f"Ligne {line} : {fields} champs."
+                                               for line, fields in list(long_rows.items())[:20]])
     return Invalid(f"{name}{at_line} : {messages.french(exc)}.")
 
 
@@ -510,9 +526,12 @@ def ingest(
     path: Path | str,
     overrides: Overrides | Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
+    *,
+    accept_rejects: bool = False,
 ) -> DatasetVersion:
     """Publish the file as the dataset's next version, or return the latest version unchanged
-    (with `unchanged` set) when the content is identical. Nothing is published on error."""
+    (with `unchanged` set) when the content is identical. Nothing is published on error, nor
+    when records or cells were rejected unless `accept_rejects` is set."""
     require(can_edit_dataset(principal, dataset), principal,
             f"charger des données dans « {dataset.title} »")
     path = Path(path)
@@ -525,6 +544,10 @@ def ingest(
             plan, raw = _prepare(con, path, options, workdir, FileLimits.of(settings), full=True,
                                  progress=progress)
             row_count, digest = _write(con, plan, raw, tmp, progress)
+            _account(con, plan, raw, row_count)
+            _rejected_cells(con, plan, raw)
+            if plan.rejects() and not accept_rejects:
+                raise RejectsRefused(rejects_message(plan))
         finally:
             con.close()
     except BaseException:
@@ -533,6 +556,91 @@ def ingest(
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return _publish(session, settings, principal, dataset, plan, tmp, digest, row_count)
+
+
+def _account(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,
+             loaded: int) -> None:
+    """Compare the records loaded with those Python's `csv` reads with the same dialect.
+
+    A byte count of the non-empty lines comes first: it equals the records of any file
+    without line breaks inside cells, so the file is read again in Python only when the two
+    counts differ. The lines of records a standard reader finds but DuckDB did not load are
+    found by walking both in order, comparing first fields."""
+    plan.records_loaded = plan.records_read = loaded
+    if raw.dialect is None or raw.text_path is None:
+        return
+    if textfile.count_lines(raw.text_path, raw.dialect.skip_lines) == loaded:
+        return
+    read = sum(1 for _ in textfile.records(raw.text_path, raw.dialect))
+    plan.records_read = read
+    if read <= loaded:
+        return
+    where = " WHERE NOT (" + " AND ".join(
+        f"r{i} IS NULL" for i in range(len(raw.source_names))) + ")"
+    cursor = con.sql(f"SELECT r0 FROM {raw.relation}{where}").fetch_arrow_reader(65_536)
+    loaded_first = (v or "" for batch in cursor for v in batch.column(0).to_pylist())
+    pending = next(loaded_first, None)
+    for line, first in textfile.records(raw.text_path, raw.dialect):
+        if pending is not None and pending == first:
+            pending = next(loaded_first, None)
+        else:
+            plan.rejected_records.append(line)
+
+
+MAX_REJECTED_CELLS = 1000
+
+
+def _rejected_cells(con: duckdb.DuckDBPyConnection, plan: IngestPlan,
+                    raw: sources.RawSource) -> None:
+    """The cells left null in columns that accept a few unreadable values (coltypes'
+    `rejects`): record number, line (CSV), column and value. Runs only for such columns."""
+    tolerant = [(i, c) for i, c in enumerate(plan.columns) if c.parse.get("rejects")]
+    if not tolerant:
+        return
+    bad = [f"CASE WHEN NOT {is_nothing(f'r{i}', c.type)} AND "
+           f"{text_cast(f'r{i}', c.type, c.parse)} IS NULL THEN r{i} END AS b{i}"
+           for i, c in tolerant]
+    present = " AND ".join(f"r{i} IS NULL" for i in range(len(raw.source_names)))
+    found = con.sql(
+        f"SELECT * FROM (SELECT n, {', '.join(bad)} FROM (SELECT row_number() OVER () AS n, * "
+        f"FROM {raw.relation} WHERE NOT ({present}))) WHERE "
+        + " OR ".join(f"b{i} IS NOT NULL" for i, _ in tolerant)
+        + f" ORDER BY n LIMIT {MAX_REJECTED_CELLS}").fetchall()
+    lines: dict[int, int] = {}
+    if found and raw.dialect is not None and raw.text_path is not None:
+        wanted = {row[0] for row in found}
+        for n, (line, _first) in enumerate(textfile.records(raw.text_path, raw.dialect), 1):
+            if n in wanted:
+                lines[n] = line
+                if len(lines) == len(wanted):
+                    break
+    for row in found:
+        for (_i, c), value in zip(tolerant, row[1:], strict=True):
+            if value is not None:
+                plan.rejected_cells.append({"record": row[0], "line": lines.get(row[0]),
+                                        "column": c.source_name or c.name, "value": value})
+
+
+def rejects_message(plan: IngestPlan) -> str:
+    """Why a load with rejected records or cells is refused, in French, with the lines."""
+    parts = []
+    if (plan.records_read or 0) > (plan.records_loaded or 0):
+        lines = ", ".join(str(n) for n in plan.rejected_records[:20])
+        more = "…" if len(plan.rejected_records) > 20 else ""
+        parts.append(
+            f"{plan.records_read} enregistrement(s) lu(s) par un lecteur CSV standard, "
+            f"{plan.records_loaded} chargé(s)"
+            + (f" ; non chargé(s) : ligne(s) {lines}{more}" if lines else ""))
+    if plan.rejected_cells:
+        cells = " ; ".join(
+            (f"ligne {c['line']}" if c["line"] else f"enregistrement {c['record']}")
+            + f", colonne « {c['column']} » : « {c['value']} »" for c in plan.rejected_cells[:20])
+        more = "…" if len(plan.rejected_cells) > 20 else ""
+        parts.append(f"{len(plan.rejected_cells)} valeur(s) illisible(s) laissée(s) vides : "
+                     f"{cells}{more}")
+    return (f"{plan.filename} : " + ". ".join(parts) + ". Corrigez le fichier, ou acceptez ces "
+            "rejets (--accept-rejects en ligne de commande, accept_rejects dans l'API, "
+            "confirmation dans l'aperçu).")
 
 
 def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,

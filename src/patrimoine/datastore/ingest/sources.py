@@ -92,6 +92,11 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
     plan.header_row = dialect.header_row
     plan.title_rows = dialect.title_rows
     plan.pad_short_rows = bool(dialect.short_rows)
+    if dialect.headerless:
+        plan.problems.append(
+            "Pas de ligne d'en-tête : la première ligne ressemble à des données (dates, "
+            "nombres ou phrases) ; les colonnes sont nommées colonne_1, colonne_2… Précisez la "
+            "ligne d'en-tête si ce n'est pas le cas.")
     if dialect.title_rows:
         plan.problems.append(
             f"{len(dialect.title_rows)} ligne(s) de titre au-dessus de l'en-tête ignorée(s) : "
@@ -141,12 +146,13 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
 def csv_relation(text_path: Path, dialect: textfile.Dialect, *, pad: bool,
                  max_line_bytes: int) -> str:
     # max_line_size is always given: with DuckDB's default a single long row is silently
-    # dropped instead of refused.
+    # dropped instead of refused. DuckDB's parallel scanner cannot complete short rows when
+    # cells hold line breaks: padding reads the file in one thread.
     columns = "{" + ", ".join(f"'r{i}': 'VARCHAR'" for i in range(dialect.column_count)) + "}"
     return (
         f"read_csv({quote_literal(str(text_path))}, delim={quote_literal(dialect.delimiter)}, "
-        f"quote='\"', escape='\"', header=false, skip={dialect.skip_lines}, columns={columns}, "
-        f"auto_detect=false, null_padding={'true' if pad else 'false'}, "
+        f"quote='\"', escape='\"', header=false, skip={dialect.skip_records}, columns={columns}, "
+        f"auto_detect=false, null_padding={'true, parallel=false' if pad else 'false'}, "
         f"allow_quoted_nulls=false, max_line_size={max_line_bytes})"
     )
 

@@ -1,5 +1,11 @@
 """Delimited text files: encoding, delimiter, title rows above the header, ragged rows.
 
+The header is the first record with at least half the usual number of values; when its
+cells look like data (a date, a decimal number, a long sentence, or mostly numbers) the file
+has no header and its columns are named colonne_1…, which the plan says. A header written
+with another delimiter than its rows is refused: splitting rows by the header's delimiter
+would invent columns. dBase type suffixes in header cells (`Nom,C,254`) are removed.
+
 A file in UTF-8 except for a few invalid bytes (a stray byte is common in a city's export)
 is read as UTF-8, each invalid byte becoming « � », and its lines are reported with the
 version; reading it as cp1252 would silently change every accented letter. A file mixing
@@ -12,8 +18,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,22 +141,27 @@ class Dialect:
     delimiter: str
     header_row: int  # 1-based physical line of the header; 0 = no header
     skip_lines: int  # physical lines before the first data row
+    # Records (blank lines count as one) before the first data row: DuckDB's `skip` counts
+    # records, so a header whose cells hold quoted line breaks is one record, not several.
+    skip_records: int
     header: list[str]
     column_count: int
     title_rows: list[str] = field(default_factory=list)
     short_rows: list[int] = field(default_factory=list)  # line numbers (sample only)
     long_rows: list[tuple[int, int]] = field(default_factory=list)  # (line, fields)
+    headerless: bool = False  # the first record held data: columns are colonne_1…
 
 
-def _rows(text: str, delimiter: str) -> list[tuple[int, int, list[str]]]:
-    """(first line, last line, fields) of each non-blank record of the sample."""
+def _rows(text: str, delimiter: str) -> list[tuple[int, int, list[str], int]]:
+    """(first line, last line, fields, records up to this one) of each non-blank record of
+    the sample."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"', doublequote=True)
-    rows: list[tuple[int, int, list[str]]] = []
+    rows: list[tuple[int, int, list[str], int]] = []
     last = 0
     try:
-        for row in reader:
+        for n, row in enumerate(reader, 1):
             if row and "".join(row).strip():
-                rows.append((last + 1, reader.line_num, row))
+                rows.append((last + 1, reader.line_num, row, n))
             last = reader.line_num
     except csv.Error:
         pass  # a quoted field cut by the end of the sample
@@ -158,6 +170,31 @@ def _rows(text: str, delimiter: str) -> list[tuple[int, int, list[str]]]:
 
 def _nonempty(row: list[str]) -> int:
     return sum(1 for c in row if c.strip())
+
+
+_DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}([ T].*)?")
+_DECIMAL = re.compile(r"[+-]?\d[\d \u00a0\u202f]*[.,]\d+")
+_NUMBER = re.compile(r"[+-]?\d[\d \u00a0\u202f.,]*")
+_DBASE = re.compile(r"(.*\S)\s*,\s*[CNDLFMI]\s*,\s*\d+(?:\s*,\s*\d+)?")
+LONG_CELL = 60
+
+
+def looks_like_data(cells: list[str]) -> bool:
+    """Header cells that are values: a date, a decimal number, a long sentence, or numbers
+    in most cells (a header may name columns after years: « 2023 » alone is a name)."""
+    values = [c.strip() for c in cells if c.strip()]
+    if not values:
+        return False
+    if any(_DATE.fullmatch(v) or _DECIMAL.fullmatch(v) or len(v) > LONG_CELL for v in values):
+        return True
+    return len(values) > 1 and sum(1 for v in values if _NUMBER.fullmatch(v)) * 2 > len(values)
+
+
+def header_name(cell: str) -> str:
+    """A header cell without spaces around it nor a dBase type suffix (`Nom,C,254`)."""
+    cell = cell.strip()
+    found = _DBASE.fullmatch(cell)
+    return found.group(1) if found else cell
 
 
 def detect_dialect(text: str, delimiter: str | None = None,
@@ -184,14 +221,21 @@ def detect_dialect(text: str, delimiter: str | None = None,
     body = rows[len(rows) // 5:] if len(rows) >= 5 else rows
     mode = Counter(len(r[2]) for r in body).most_common(1)[0][0]
     title_rows: list[str] = []
+    headerless = False
     if header_row is None:
         need = 1 if mode <= 1 else max(2, (mode + 1) // 2)
         index = next((i for i, r in enumerate(rows) if _nonempty(r[2]) >= need), 0)
+        _refuse_other_delimiter(rows[:index], delimiter, mode)
         title_rows = [" ".join(c.strip() for c in r[2] if c.strip()) for r in rows[:index]]
-        header_line, header_end, header = rows[index]
+        header_line, header_end, header, header_records = rows[index]
         data = rows[index + 1:]
+        if looks_like_data(header):
+            headerless = True
+            header_line, header_end, header = 0, rows[index][0] - 1, []
+            header_records = rows[index][3] - 1
+            data = rows[index:]
     elif header_row == 0:
-        header_line, header_end, header = 0, 0, []
+        header_line, header_end, header, header_records = 0, 0, [], 0
         data = rows
     else:
         found = next((i for i, r in enumerate(rows) if r[0] >= header_row), None)
@@ -200,7 +244,7 @@ def detect_dialect(text: str, delimiter: str | None = None,
                           "lues.")
         index = found
         title_rows = [" ".join(c.strip() for c in r[2] if c.strip()) for r in rows[:index]]
-        header_line, header_end, header = rows[index]
+        header_line, header_end, header, header_records = rows[index]
         data = rows[index + 1:]
     column_count = max([len(header), mode] if header else [mode])
     short = [r[0] for r in data if len(r[2]) < column_count]
@@ -209,12 +253,29 @@ def detect_dialect(text: str, delimiter: str | None = None,
         delimiter=delimiter,
         header_row=header_line,
         skip_lines=header_end,
-        header=[h.strip() for h in header] + [""] * (column_count - len(header)),
+        skip_records=header_records,
+        header=[header_name(h) for h in header] + [""] * (column_count - len(header)),
         column_count=column_count,
         title_rows=title_rows,
         short_rows=short,
         long_rows=long,
+        headerless=headerless,
     )
+
+
+def _refuse_other_delimiter(rows: list[tuple[int, int, list[str], int]], delimiter: str,
+                            mode: int) -> None:
+    """Refuse a header written with another delimiter than the rows (`a;b;c` over `1,2,3`):
+    it would be taken for a title row, and the first data row for the header."""
+    for line, _end, cells, _n in rows:
+        text = delimiter.join(cells)
+        for other in DELIMITER_CANDIDATES:
+            if other != delimiter and len(text.split(other)) == mode and mode > 1:
+                raise Invalid(
+                    f"Ligne {line} : l'en-tête est séparé par « {DELIMITER_LABELS[other]} » "
+                    f"({mode} champs) mais les lignes de données par "
+                    f"« {DELIMITER_LABELS[delimiter]} » ; corrigez le fichier pour qu'il n'utilise "
+                    "qu'un séparateur.")
 
 
 def find_value_line(path: Path, dialect: Dialect, column: int, value: str) -> int | None:
@@ -233,3 +294,31 @@ def find_value_line(path: Path, dialect: Dialect, column: int, value: str) -> in
         except csv.Error:
             return None
     return None
+
+
+def count_lines(path: Path, skip_lines: int) -> int:
+    """Physical lines after the first `skip_lines`, counted on bytes chunk by chunk (a
+    fraction of a second per 100 MB): as many as the records of a file without blank lines
+    nor line breaks inside cells (the usual case), so that Python's `csv` reads the file only
+    when this count and DuckDB's disagree."""
+    lines = 0
+    last = b"\n"
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK_BYTES):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last != b"\n":
+        lines += 1  # a last line without its line break
+    return lines - skip_lines
+
+
+def records(path: Path, dialect: Dialect) -> Iterator[tuple[int, str]]:
+    """(first line, first field) of each record after the header that holds a value, as
+    Python's `csv` reads the UTF-8 file with the detected dialect."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        reader = csv.reader(f, delimiter=dialect.delimiter, quotechar='"', doublequote=True)
+        last = 0
+        for row in reader:
+            start, last = last + 1, reader.line_num
+            if start > dialect.skip_lines and row and "".join(row).strip():
+                yield start, row[0]

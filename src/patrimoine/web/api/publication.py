@@ -88,6 +88,8 @@ def _version_json(version: Any) -> dict[str, Any]:
         "source_format": version.source_format, "unchanged": bool(version.unchanged),
         "meanings": (version.ingest_settings or {}).get("meanings", {}),
         "crs": (version.ingest_settings or {}).get("crs"),
+        # What was read, loaded and rejected, with the dialect and encoding used.
+        "ingest": version.ingest_settings,
     }
 
 
@@ -107,7 +109,9 @@ def publication_status(request: Request, slug: SlugPath, session: SessionDep,
     summary="Charger un fichier comme nouvelle version (ou le prévisualiser)",
     description=(
         "Formulaire multipart : `file` (CSV, XLSX, ODS, JSON, NDJSON, GeoJSON ou Parquet), "
-        "`dry_run` (champ ou paramètre d'URL : prévisualiser sans rien écrire) et "
+        "`dry_run` (champ ou paramètre d'URL : prévisualiser sans rien écrire), "
+        "`accept_rejects` (charger même si des enregistrements ou des valeurs sont rejetés ; "
+        "sinon le chargement est refusé avec leur liste) et "
         "`overrides` (JSON facultatif : `encoding`, `delimiter`, `header_row`, `sheet`, "
         "`format`, `types` = {colonne: string|integer|number|boolean|date|datetime|geometry}, "
         "`crs` = système des coordonnées du fichier, par exemple `EPSG:2154`). "
@@ -121,12 +125,15 @@ def publication_status(request: Request, slug: SlugPath, session: SessionDep,
         "schema": {"type": "object", "required": ["file"], "properties": {
             "file": {"type": "string", "format": "binary"},
             "dry_run": {"type": "boolean"},
+            "accept_rejects": {"type": "boolean"},
             "overrides": {"type": "string", "description": "Réglages en JSON."}}}}}}},
 )
 async def upload_version(
     request: Request, slug: SlugPath, session: SessionDep, principal: PrincipalDep,
     upload: FileDep,
     dry_run: Annotated[bool | None, Query(description="Prévisualiser sans rien écrire.")] = None,
+    accept_rejects: Annotated[bool | None, Query(
+        description="Charger même si des enregistrements ou des valeurs sont rejetés.")] = None,
 ) -> Any:
     settings = services(request).settings
     dataset = await run_in_threadpool(inventory.get_dataset, session, principal, slug)
@@ -145,8 +152,11 @@ async def upload_version(
         return JSONResponse({"dry_run": True, "plan": _plan_json(plan),
                              "overrides": kept.model_dump(exclude_none=True),
                              "schema_suggestions": [s.as_dict() for s in suggest_schemas(names)]})
-    version = await run_in_threadpool(publication.add_version, session, settings, principal,
-                                      dataset, upload.file, overrides)
+    accept = bool(accept_rejects) or (
+        str(upload.form.get("accept_rejects", "")).strip().lower() in _TRUE)
+    version = await run_in_threadpool(
+        lambda: publication.add_version(session, settings, principal, dataset, upload.file,
+                                        overrides, accept_rejects=accept))
     prepare_layout(request, session, version)
     return {"dry_run": False, "version": _version_json(version)}
 

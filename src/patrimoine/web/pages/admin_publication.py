@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
-from patrimoine.datastore.ingest import IngestPlan, Overrides
+from patrimoine.datastore.ingest import IngestPlan, Overrides, RejectsRefused
 from patrimoine.datastore.ingest.plan import TYPE_LABELS
 from patrimoine.datastore.ingest.sources import EXTENSIONS
 from patrimoine.datastore.models import COLUMN_TYPES
@@ -214,7 +214,7 @@ def _form_values(options: Overrides) -> dict[str, str]:
 
 def _preview(request: Request, dataset: Dataset, plan: IngestPlan | None, options: Overrides,
              filename: str, *, error: str | None = None, errors: list[str] | None = None,
-             status: int = 200) -> Any:
+             status: int = 200, rejects: bool = False) -> Any:
     return page(request, "admin/publication/preview.html", "inventaire", {
         "dataset": dataset,
         "plan": plan,
@@ -223,6 +223,7 @@ def _preview(request: Request, dataset: Dataset, plan: IngestPlan | None, option
         "overridden": set(options.types),
         "error": error,
         "errors": errors or [],
+        "rejects": rejects,
         "encodings": ENCODINGS,
         "delimiters": DELIMITERS,
         "delimiter_name": DELIMITER_NAMES.get(plan.delimiter or "", plan.delimiter)
@@ -319,8 +320,9 @@ def load(slug: str, request: Request, session: SessionDep, principal: LoggedInDe
     options = Overrides()
     try:
         options = Overrides.model_validate(_overrides(posted))
-        version = publication.add_version(session, services(request).settings, principal,
-                                          dataset, path, options, filename=filename)
+        version = publication.add_version(
+            session, services(request).settings, principal, dataset, path, options,
+            filename=filename, accept_rejects=posted.get("accepter_rejets") == "1")
     except Invalid as exc:
         session.rollback()
         plan = None
@@ -329,15 +331,20 @@ def load(slug: str, request: Request, session: SessionDep, principal: LoggedInDe
         except Invalid:
             pass
         return _preview(request, dataset, plan, options, filename, error=exc.message,
-                        errors=exc.errors, status=422)
+                        errors=exc.errors, status=422,
+                        rejects=isinstance(exc, RejectsRefused))
     KEEPER.forget(request)
     prepare_layout(request, session, version)
     if version.unchanged:
         flash(request, f"Ce fichier est identique à la version {version.number} : aucune "
                        "nouvelle version n'a été créée.", "warning")
     else:
+        done = version.ingest_settings or {}
+        rejected = len(done.get("rejected_records") or []) + len(done.get("rejected_cells") or [])
         flash(request, f"Version {version.number} chargée : {french_number(version.row_count)} "
-                       f"lignes, {len(version.columns)} colonnes.")
+                       f"lignes, {len(version.columns)} colonnes"
+              + (f" ; {french_number(rejected)} rejet(s) enregistré(s) avec la version."
+                 if rejected else "."))
     return _back(dataset)
 
 
