@@ -22,8 +22,6 @@ XFAIL: dict[str, str] = {
     "annuaire-diagnostiqueurs.csv": "valid CSV refused without naming a line",
     "dgcl-ept.xlsx": "header rows: a second header row (variable codes) loaded as data, "
                      "numbers as text",
-    "montpellier-monuments-historiques.ods": "dBase-style headers (« OBJECTID,N,10,0 ») kept",
-    "nantes-frequentation.csv": "numbers as text: « NA » for nothing",
 }
 
 

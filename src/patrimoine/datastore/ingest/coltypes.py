@@ -24,7 +24,9 @@ MAX_DISTINCT = 5000  # distinct values looked at per column
 SEP = "\x1f"
 
 SPACES = " \u00a0\u202f"  # space, no-break space, narrow no-break space
-NOTHING = ("-", "\u2013", "\u2014")  # "nothing" in accounting exports
+# "Nothing" in a number column: dashes in accounting exports, NA / N/A / n.d. in statistical
+# ones (R, spreadsheets; Nantes' canteen attendance writes NA for days without a count).
+NOTHING = ("-", "\u2013", "\u2014", "NA", "N/A", "n/a", "N.A.", "nd", "n.d.", "ND")
 MIN_TOLERANT = 20
 TRUE_WORDS = ("oui", "vrai", "true")
 FALSE_WORDS = ("non", "faux", "false")

@@ -309,7 +309,7 @@ def open_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPla
         data = rows[header_index + 1:]
         plan.header_row = numbered[header_index][0]
     columns = [arrow_column([r[i] if i < len(r) else None for r in data]) for i in range(width)]
-    return _register(con, [h.strip() for h in header], columns)
+    return _register(con, [textfile.header_name(h) for h in header], columns)
 
 
 def _header_index(rows: list[list[str]], header_row: int | None) -> int:
