@@ -47,6 +47,17 @@ def pytest_report_header() -> str:
     return f"patrimoine database backend: {BACKEND}"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests check pages, which do not depend on the database: they run in the SQLite
+    run only, not again on PostgreSQL."""
+    if BACKEND != "sqlite":
+        skip = pytest.mark.skip(reason="browser tests run on SQLite only (pages, not the "
+                                       "database)")
+        for item in items:
+            if item.get_closest_marker("e2e"):
+                item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _quick_password_hashing() -> Iterator[None]:
     """Argon2id at its smallest cost: tests create and log in hundreds of accounts, each hash
