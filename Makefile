@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 export PATRIMOINE_DATA_DIR ?= $(CURDIR)/var
-# Tests run on every core (a few start real processes: a server, a browser, the command).
-PYTEST := $(BIN)/python -m pytest -q -n auto
+# Tests run on every core (a few start real processes: a server, a browser, the command);
+# tests sharing a costly fixture go to one worker (groups: tests/conftest.py).
+PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadgroup
 # $(call timed,LABEL,COMMAND): runs COMMAND, prints how long it took, keeps its exit status.
 timed = s=$$(date +%s); $(2); rc=$$?; echo "$(1) : $$(($$(date +%s) - s)) s"; exit $$rc
 
