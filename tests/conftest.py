@@ -51,39 +51,15 @@ def pytest_report_header() -> str:
     return f"patrimoine database backend: {BACKEND}"
 
 
-# Session fixtures that cost seconds to build: the tests sharing one run on one worker.
-_COSTLY = ("demo_template", "standards_territory", "browser")
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests check pages, which do not depend on the database: they run in the SQLite
-    run only, not again on PostgreSQL.
-
-    With `--dist loadgroup`, tests sharing a costly fixture run on one worker, which builds
-    it once: a session fixture of _COSTLY, or a module fixture shared by a module's tests."""
-    skip = pytest.mark.skip(reason="browser tests run on SQLite only (pages, not the database)")
-    for item in items:
-        if BACKEND != "sqlite" and item.get_closest_marker("e2e"):
-            item.add_marker(skip)
-        group = _shared_fixture(item)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
-def _shared_fixture(item: pytest.Item) -> str | None:
-    if item.get_closest_marker("demo"):
-        return "demo_template"
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return None
-    shared = [name for name in _COSTLY if name in info.name2fixturedefs]
-    if shared:
-        return shared[0]
-    if any(defs[-1].scope in ("package", "module", "class")
-           for defs in info.name2fixturedefs.values()):
-        return item.nodeid.split("::", 1)[0]
-    return None
+    run only, not again on PostgreSQL."""
+    if BACKEND != "sqlite":
+        skip = pytest.mark.skip(reason="browser tests run on SQLite only (pages, not the "
+                                       "database)")
+        for item in items:
+            if item.get_closest_marker("e2e"):
+                item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True, scope="session")
