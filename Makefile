@@ -5,7 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PATRIMOINE_DATA_DIR ?= $(CURDIR)/var
 # Tests run on every core (a few start real processes: a server, a browser, the command).
-PYTEST := $(BIN)/python -m pytest -q -n auto
+# A file's tests go to one worker, which builds the file's shared fixtures once; files in
+# collection order, so the quick unit tests come last and keep both cores busy to the end.
+PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 # $(call timed,LABEL,COMMAND): runs COMMAND, prints how long it took, keeps its exit status.
 timed = s=$$(date +%s); $(2); rc=$$?; echo "$(1) : $$(($$(date +%s) - s)) s"; exit $$rc
 

@@ -1,8 +1,10 @@
 """The suite runs against SQLite, or with PATRIMOINE_TEST_DB=postgresql against a real
 PostgreSQL that the run starts itself (or PATRIMOINE_TEST_DATABASE_URL, an existing one).
 Each test gets its own migrated database, a copy of a template (on PostgreSQL, one an
-earlier test left and that was emptied). Commands run in process (`cli`), or as the
-installed `patrimoine` in a subprocess (`installed_cli`) where only a real process shows it."""
+earlier test left and that was emptied); a test marked `demo` gets a store (database and
+data folder) copied from the demo territory, which each worker loads once. Commands run in
+process (`cli`), or as the installed `patrimoine` in a subprocess (`installed_cli`) where only
+a real process shows it."""
 
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ from patrimoine.cli import common as cli_common
 from patrimoine.cli import main as cli_main
 from patrimoine.core.db import Database
 from patrimoine.core.settings import Settings
+from patrimoine.demo.loader import load_demo
+from patrimoine.demo.territory import PASSWORD_ENV, Credential
 from patrimoine.storage import migrate
 from patrimoine.storage.schema import metadata
 from patrimoine.web.app import create_app
@@ -45,6 +49,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_report_header() -> str:
     return f"patrimoine database backend: {BACKEND}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests check pages, which do not depend on the database: they run in the SQLite
+    run only, not again on PostgreSQL."""
+    if BACKEND != "sqlite":
+        skip = pytest.mark.skip(reason="browser tests run on SQLite only (pages, not the "
+                                       "database)")
+        for item in items:
+            if item.get_closest_marker("e2e"):
+                item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -84,20 +99,23 @@ class _Templates:
             self.template = tmp_root / "template.sqlite3"
             db = Database(f"sqlite:///{self.template}")
             migrate.upgrade(db)
-            with db.engine.connect() as c:
-                c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            _checkpoint(db)
             db.dispose()
 
-    def new_url(self, tmp_path: Path) -> str:
+    def new_url(self, tmp_path: Path, template: str | None = None) -> str:
+        """A new migrated database; or a copy of `template`, the URL of a database nobody is
+        connected to."""
         if BACKEND == "postgresql":
-            if self.emptied:
+            if template is None and self.emptied:
                 return self.emptied.pop()
+            source = "patrimoine_template" if template is None else template.rsplit("/", 1)[1]
             name = f"t{os.getpid()}_{next(self.counter)}"
             with self._admin.connect() as c:
-                c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE patrimoine_template'))
+                c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
             return f"{self.server}/{name}"
         target = tmp_path / "patrimoine.sqlite3"
-        shutil.copyfile(self.template, target)
+        shutil.copyfile(self.template if template is None else template.removeprefix("sqlite:///"),
+                        target)
         return f"sqlite:///{target}"
 
     def give_back(self, url: str) -> None:
@@ -117,10 +135,17 @@ class _Templates:
                     "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")))
                 if tables != {t.name for t in metadata.sorted_tables} | {"alembic_version"}:
                     return
+                # Only the tables holding rows and the sequences used (most tests touch a
+                # few): a statement on each of the others would cost more than the test.
+                filled = set(conn.scalars(text(" UNION ALL ".join(
+                    f"SELECT '{t.name}' WHERE EXISTS (SELECT FROM \"{t.name}\")"
+                    for t in metadata.sorted_tables))))
                 for table in reversed(metadata.sorted_tables):  # rows that refer first
-                    conn.execute(table.delete())
-                sequences = conn.scalars(text("SELECT sequencename FROM pg_sequences "
-                                              "WHERE schemaname = current_schema()")).all()
+                    if table.name in filled:
+                        conn.execute(table.delete())
+                sequences = conn.scalars(text(
+                    "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() "
+                    "AND last_value IS NOT NULL")).all()
                 for sequence in sequences:
                     conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
         except OperationalError:
@@ -143,9 +168,57 @@ def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Templates]
     templates.close()
 
 
+class DemoTemplate:
+    """The demo territory loaded as `patrimoine demo` loads it: with its data folder (the
+    published datasets' versions too) and without a fixed password (each account gets its own
+    random one, kept in `credentials`). Loading it costs CPU seconds: tests get copies."""
+
+    def __init__(self, templates: _Templates, root: Path) -> None:
+        self.templates = templates
+        self.data_dir = root / "data"
+        self.url = templates.new_url(root)
+        settings = Settings(data_dir=self.data_dir, database_url=self.url,
+                            secret_key="test-secret-key", warm_layouts=False)
+        services = bootstrap(settings, check_schema=False)
+        try:
+            with pytest.MonkeyPatch.context() as patch, services.db.unit_of_work() as s:
+                patch.delenv(PASSWORD_ENV, raising=False)
+                self.credentials: list[Credential] = load_demo(s, settings=settings)
+            if BACKEND == "sqlite":
+                _checkpoint(services.db)
+        finally:
+            services.db.dispose()
+
+    def copy(self, tmp_path: Path, data_dir: Path) -> str:
+        """A new database holding the demo territory (its URL), its data folder copied to
+        `data_dir`."""
+        shutil.copytree(self.data_dir, data_dir)
+        return self.templates.new_url(tmp_path, template=self.url)
+
+
+@pytest.fixture(scope="session")
+def demo_template(_templates: _Templates, tmp_path_factory: pytest.TempPathFactory
+                  ) -> DemoTemplate:
+    return DemoTemplate(_templates, tmp_path_factory.mktemp("demo-template"))
+
+
+def _checkpoint(db: Database) -> None:
+    """Move SQLite's write-ahead log into the database file, so that a copy of the file
+    holds everything."""
+    with db.engine.connect() as c:
+        c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 @pytest.fixture
-def database_url(_templates: _Templates, tmp_path: Path) -> Iterator[str]:
-    url = _templates.new_url(tmp_path)
+def database_url(_templates: _Templates, tmp_path: Path, request: pytest.FixtureRequest
+                 ) -> Iterator[str]:
+    """The test's database; with the `demo` marker, a copy of the demo territory's, whose
+    data folder is copied where `settings` puts the test's."""
+    if request.node.get_closest_marker("demo"):
+        demo: DemoTemplate = request.getfixturevalue("demo_template")
+        url = demo.copy(tmp_path, tmp_path / "data")
+    else:
+        url = _templates.new_url(tmp_path)
     yield url
     _templates.give_back(url)
 

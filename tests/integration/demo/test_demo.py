@@ -18,7 +18,6 @@ from patrimoine.access.permissions import public_datasets
 from patrimoine.access.principal import Principal
 from patrimoine.core.db import Database
 from patrimoine.core.errors import Conflict
-from patrimoine.core.settings import Settings
 from patrimoine.demo import territory
 from patrimoine.demo.inventory import SCALE, SERVICE_COMMUN, fit_themes, largest_remainder
 from patrimoine.demo.loader import is_empty, load_demo
@@ -33,7 +32,7 @@ from patrimoine.inventory.models import (
     OrganisationKind,
 )
 from tests import factories as f
-from tests.conftest import Cli
+from tests.conftest import Cli, DemoTemplate
 
 PASSWORD = "demo-mot-de-passe"
 AUDIT_ORGS = ("Métropole de Val-de-Loire", "Ville de Ligérac", "CCAS de Ligérac")
@@ -76,13 +75,12 @@ def test_fit_keeps_direction_counts_and_approaches_theme_counts() -> None:
 
 
 def test_demo_territory(
-    cli: Cli, db: Database, client: TestClient, _templates: Any, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli: Cli, db: Database, client: TestClient, demo_template: DemoTemplate, tmp_path: Path,
 ) -> None:
-    """One load through the command (`make run`'s path), one through the function into a
-    second store: each load costs seconds, so the checks share them."""
+    """One load through the command (`make run`'s path), compared with one through the
+    function (the suite's demo store): each load costs seconds, so the checks share them."""
     _check_cli_loads_once(cli, db)
-    second = _check_a_second_load_is_identical(db, _templates, tmp_path, monkeypatch)
+    second = _check_a_second_load_is_identical(db, demo_template, tmp_path)
     _check_troyes_mix(db)
     _check_accounts(db, second)
     _check_login_and_visibility(db, client, second)
@@ -109,16 +107,14 @@ def _check_cli_loads_once(cli: Cli, db: Database) -> None:
 
 
 def _check_a_second_load_is_identical(
-    db: Database, _templates: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    db: Database, demo: DemoTemplate, tmp_path: Path,
 ) -> list[tuple[str, str, str]]:
-    monkeypatch.delenv(territory.PASSWORD_ENV, raising=False)
+    # The suite's demo template was loaded by the function, with its data folder (the
+    # published datasets too) and without PATRIMOINE_DEMO_PASSWORD.
     (tmp_path / "second").mkdir()
-    other = Database(_templates.new_url(tmp_path / "second"))
+    other = Database(demo.copy(tmp_path / "second", tmp_path / "second" / "data"))
+    credentials = demo.credentials
     try:
-        with other.unit_of_work() as session:
-            # With its data folder, as the command does: the published datasets too.
-            credentials = load_demo(session, settings=Settings(
-                data_dir=tmp_path / "second" / "data", database_url=other.url))
         with db.session() as a, other.session() as b:
             assert _inventory(a) == _inventory(b)
             assert _organisations(a) == _organisations(b)

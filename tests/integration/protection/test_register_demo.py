@@ -3,21 +3,20 @@ required ones missing), requests (some overdue), breaches (one clock running).""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from patrimoine.access.models import Account, Role
 from patrimoine.access.principal import Principal
 from patrimoine.core.db import Database
 from patrimoine.demo import loader
-from patrimoine.demo.loader import load_demo
 from patrimoine.protection import dashboard
 from patrimoine.protection.register import service as register
 
 
+@pytest.mark.demo
 def test_demo_register(db: Database) -> None:
     assert any(label.startswith("Registre RGPD") for label, _ in loader.STEPS)
-    with db.unit_of_work() as s:
-        load_demo(s, password="demo-mot-de-passe")
     with db.session() as s:
         everything = dashboard.dashboard(s, Principal.system("t"))
         total = everything["total"]

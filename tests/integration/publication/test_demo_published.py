@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -14,7 +15,6 @@ from patrimoine.bootstrap import Services
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.demo import published
-from patrimoine.demo.territory import SEED, DemoContext, build_organisations
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
 from patrimoine.publication import service as publication
 
@@ -25,17 +25,8 @@ FORMATS = {"comptages-velo": "csv", "consommations-energie-batiments": "xlsx",
            "deliberations-conseil-municipal": "parquet", "prets-bibliotheques": "csv"}
 
 
-def _load(services: Services) -> None:
-    with services.db.unit_of_work() as session:
-        ctx = DemoContext(session=session, principal=Principal.system("démonstration"),
-                          rng=random.Random(SEED), password=None, settings=services.settings)
-        build_organisations(ctx)
-        ctx.rng = random.Random(f"{SEED}:Données publiées sur le portail")
-        published.build_published(ctx)
-
-
+@pytest.mark.demo
 def test_a_dozen_published_datasets(services: Services, client: TestClient) -> None:
-    _load(services)
     slugs = [spec.slug for spec in published.SPECS_PUBLISHED]
     assert len(slugs) == 12 == len(set(slugs))
     with services.db.session() as s:
@@ -62,7 +53,6 @@ def test_a_dozen_published_datasets(services: Services, client: TestClient) -> N
         types = {c["source_name"]: c["type"] for c in version.columns}
         assert types["idBeneficiaire"] == "string" and types["montant"] == "number"
         assert types["dateConvention"] == "date"
-    # Without the referent's account (no accounts step here), no pending request is made.
     # The portal lists them and shows a dataset with its map.
     catalog = client.get("/datasets?tri=nom")
     assert catalog.status_code == 200 and "Comptages vélo quotidiens" in catalog.text

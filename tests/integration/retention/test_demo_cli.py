@@ -5,21 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from patrimoine.bootstrap import Services
 from patrimoine.datastore import versions as store
-from patrimoine.demo.loader import load_demo
 from patrimoine.inventory.models import Dataset
 from patrimoine.retention.models import EliminationSlip, SlipStatus
 from tests.conftest import Cli
 
 
+@pytest.mark.demo
 def test_demo_slip_waits_for_visa_then_commands_apply_it(
         services: Services, cli: Cli, tmp_path: Path) -> None:
-    with services.db.unit_of_work() as session:
-        load_demo(session, password="demo-demo-demo-1", settings=services.settings)
     with services.db.session() as s:
         slip = s.scalar(select(EliminationSlip))
         assert slip is not None and slip.status == SlipStatus.AWAITING_VISA

@@ -1,9 +1,9 @@
 """Reversibility: `export` then `import-all` into an empty store loses nothing.
 
-The source instance (built once per module) is the demo territory with its published
-versions, plus objects the demo does not make: an API token, a sub-organisation, a second
-version of a dataset, a closed dataset with data. It is exported once; each test imports that
-export (or an altered copy) into a fresh empty store, a second database from the template.
+The source instance (built once per module) is a copy of the demo territory with its
+published versions, plus objects the demo does not make: an API token, a sub-organisation, a
+second version of a dataset, a closed dataset with data. It is exported once; each test imports
+that export (or an altered copy) into a fresh empty store, a second database from the template.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from patrimoine.datastore.ingest import ingest
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.datastore.query import Page, Query, records
 from patrimoine.datastore.versions import version_path
-from patrimoine.demo.loader import load_demo
 from patrimoine.inventory import queries
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, OrganisationKind
 from patrimoine.reversibility import formats
@@ -42,6 +41,7 @@ from patrimoine.reversibility.restore import BadExport, import_all, store_rows
 from patrimoine.storage import migrate
 from patrimoine.storage.schema import metadata
 from tests import factories
+from tests.conftest import DemoTemplate
 
 BACKEND = os.environ.get("PATRIMOINE_TEST_DB", "sqlite")
 TREES = "essence;hauteur;commune\nPlatane;21;Ligérac\nTilleul;12,5;Belvoir\n=SOMME(A1);3;-x\n"
@@ -62,11 +62,12 @@ def _store(templates: Any, tmp: Path) -> Services:
 
 
 @pytest.fixture(scope="module")
-def source(_templates: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
+def source(demo_template: DemoTemplate, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[Source]:
     tmp = tmp_path_factory.mktemp("reversibility-source")
-    services = _store(_templates, tmp)
-    with services.db.unit_of_work() as s:
-        load_demo(s, password=factories.PASSWORD, settings=services.settings)
+    url = demo_template.copy(tmp, tmp / "data")
+    services = bootstrap(Settings(data_dir=tmp / "data", database_url=url,
+                                  secret_key="test-secret-key"))
     with services.db.unit_of_work() as s:
         parent = factories.organisation(s, "Métropole de Test", OrganisationKind.METROPOLE)
         child = factories.organisation(s, "Commune de Test", OrganisationKind.COMMUNE)
