@@ -133,6 +133,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    pages_auth.router, pages_admin.router, pages_publication.router,
                    pages_protection.router,
                    audit_heads.router, pages_portal.router):
-        app.include_router(router)
+        # The routers' routes as they are (each router already applied its prefix, tags,
+        # responses and dependencies when its routes were declared): include_router would
+        # rebuild every route for every application, ~0.3 s of CPU per app made.
+        app.router.routes.extend(router.routes)
     api_responses.declare_token(app)
     return app
