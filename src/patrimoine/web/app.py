@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             warmer.start(initial=True)
         services.usage.start_flushing(services.db)
         await _remove_orphan_files(services)
+        await audit_heads.publish_now(services)  # before any request: no race with writers
         publisher = asyncio.create_task(audit_heads.publish_daily(services))
         try:
             yield

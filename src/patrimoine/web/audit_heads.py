@@ -42,14 +42,20 @@ def until_next_publication(at: datetime) -> float:
     return max((midnight + AFTER_MIDNIGHT - local).total_seconds(), 60.0)
 
 
+async def publish_now(services: Services) -> None:
+    """Publish today's head unless it is; a failure is logged and tried next time."""
+    try:
+        await run_in_threadpool(_publish, services)
+    except Exception:
+        log.exception("the audit chain's head could not be published")
+
+
 async def publish_daily(services: Services) -> None:
-    """Publish today's head now, then every day; a failure is logged and tried next time."""
+    """Publish just after each midnight (the start-up publication is awaited by the
+    application's lifespan, before the first request: see web/app.py)."""
     while True:
-        try:
-            await run_in_threadpool(_publish, services)
-        except Exception:
-            log.exception("the audit chain's head could not be published")
         await asyncio.sleep(until_next_publication(now()))
+        await publish_now(services)
 
 
 def _heads_json(request: Request, heads: list[audit.Head]) -> dict[str, Any]:

@@ -217,7 +217,9 @@ def test_a_partner_never_reads_what_its_grant_hides_and_every_read_is_logged(
     routes: dict[str, set[str]] = {}
     for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
         if route.path and _concerned(route.path):
-            routes.setdefault(route.path, set()).update(route.methods or ())
+            # Version numbers are routed as {number:int}: the table below names them {number}.
+            routes.setdefault(route.path.replace(":int}", "}"), set()).update(
+                route.methods or ())
     gets = {p for p, methods in routes.items() if "GET" in methods}
     assert gets == set(GETS), "every route that may read a version is asked here"
     headers = {"Authorization": f"Bearer {world.token}"}
