@@ -171,6 +171,7 @@ def test_no_serious_accessibility_violation(world: PortalWorld, base: str, page:
         "jeu sans carte": f"/datasets/{world.subsidies.slug}?type=pie&x=secteur",
         "organisations": "/organisations",
         "organisation": f"/organisations/{world.org_slug}",
+        "empreintes du journal": "/journal/empreintes",
         "graphique intégré": f"/embed/datasets/{world.counters.slug}/chart?type=line&x=date",
         "carte intégrée": f"/embed/datasets/{world.counters.slug}/map",
     }
