@@ -18,10 +18,15 @@ def normalise_names(source_names: list[str]) -> list[str]:
         base = key(source or "").replace(" ", "_")[:MAX_NAME_LENGTH].strip("_")
         if not base:
             base = f"colonne_{position}"
-        name, n = base, 2
-        while name in taken:
-            suffix = f"_{n}"
-            name, n = base[: MAX_NAME_LENGTH - len(suffix)] + suffix, n + 1
-        taken.add(name)
-        result.append(name)
+        result.append(free_name(base, taken))
     return result
+
+
+def free_name(base: str, taken: set[str]) -> str:
+    """`base`, or `base_2`, `base_3`… (cut to MAX_NAME_LENGTH) when taken; added to `taken`."""
+    name, n = base, 2
+    while name in taken:
+        suffix = f"_{n}"
+        name, n = base[: MAX_NAME_LENGTH - len(suffix)] + suffix, n + 1
+    taken.add(name)
+    return name

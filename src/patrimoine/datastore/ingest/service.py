@@ -55,7 +55,7 @@ from patrimoine.datastore.ingest.coltypes import (
     type_of_duckdb,
     typed_cast,
 )
-from patrimoine.datastore.ingest.names import normalise_names
+from patrimoine.datastore.ingest.names import free_name, normalise_names
 from patrimoine.datastore.ingest.plan import TYPE_LABELS, ColumnPlan, IngestPlan, Overrides
 from patrimoine.datastore.ingest.writer import write_parquet
 from patrimoine.datastore.models import DatasetVersion
@@ -260,12 +260,8 @@ def _point_columns(plan: IngestPlan, sample_columns: Mapping[int, list[Any]]) ->
             continue
         taken = {c.name for c in plan.columns}
         for label, part in (("latitude", lat_part), ("longitude", lon_part)):
-            name, n = label, 2
-            while name in taken:
-                name, n = f"{label}_{n}", n + 1
-            taken.add(name)
             plan.columns.append(ColumnPlan(
-                name=name, source_name=column.source_name, type="number",
+                name=free_name(label, taken), source_name=column.source_name, type="number",
                 parse={"point_of": index, "part": part}, raw_type="DOUBLE",
                 sample=[m.group(part) for m in matches[:SAMPLE_VALUES] if m]))
         for row in plan.first_rows:
@@ -396,12 +392,8 @@ def _add_position_columns(plan: IngestPlan, source: dict[str, Any],
     taken = {c.name for c in plan.columns}
     origin = plan.columns[source["xy_of"][0] if "xy_of" in source else source["shape_of"]]
     for label, values in (("latitude", lats), ("longitude", lons)):
-        name, n = label, 2
-        while name in taken:
-            name, n = f"{label}_{n}", n + 1
-        taken.add(name)
         plan.columns.append(ColumnPlan(
-            name=name, source_name=origin.source_name, type="number",
+            name=free_name(label, taken), source_name=origin.source_name, type="number",
             parse={**source, "part": label, "position": label[:3]}, raw_type="DOUBLE",
             sample=[f"{v:.6f}" for v in values]))
     # The preview's first rows get the same two values.
