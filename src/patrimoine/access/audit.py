@@ -29,15 +29,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from patrimoine.access.models import AuditEvent, AuditHead
+from patrimoine.access.permissions import organisation_of_target
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid
-from patrimoine.inventory.models import Dataset, Department
 
 GENESIS = "0" * 64
 HASH_FORMAT = 2  # the formula new entries are hashed with (see _digest)
@@ -78,17 +78,6 @@ def lock_chain(session: Session) -> None:
         session.execute(text("DELETE FROM audit_event WHERE 0"))  # a write of nothing
 
 
-def _organisation_of(session: Session, target: str) -> int | None:
-    kind, _, key = target.partition(":")
-    if kind == "dataset":
-        return session.scalar(select(Dataset.organisation_id)
-                              .where(or_(Dataset.uid == key, Dataset.slug == key)).limit(1))
-    if kind in ("organisation", "department") and key.isdigit():
-        return int(key) if kind == "organisation" else session.scalar(
-            select(Department.organisation_id).where(Department.id == int(key)))
-    return None
-
-
 def record(
     session: Session,
     principal: Principal,
@@ -117,7 +106,7 @@ def record(
         details=json.loads(json.dumps(details or {}, default=str)),
         prev_hash=prev_hash,
         organisation_id=(organisation_id if organisation_id is not None
-                         else _organisation_of(session, target)),
+                         else organisation_of_target(session, target)),
         hash_format=HASH_FORMAT,
     )
     event.hash = _digest(prev_hash, event)

@@ -30,14 +30,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from patrimoine.access.models import Role
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Forbidden, Unauthenticated
 from patrimoine.grants.models import DatasetGrant, GranteeKind
-from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
+from patrimoine.inventory.models import AccessLevel, Dataset, Department, LifecycleStage
 
 MANAGERS = (Role.ADMINISTRATOR, Role.CHIEF_DATA_OFFICER)
 STAFF = (Role.ADMINISTRATOR, Role.CHIEF_DATA_OFFICER, Role.DPO, Role.DATA_REFERENT, Role.AGENT)
@@ -118,6 +118,19 @@ def audit_organisations(p: Principal) -> list[int] | None:
     if p.is_superadmin:
         return None
     return sorted(o for o in p.roles if p.has_role(o, Role.ADMINISTRATOR, Role.DPO))
+
+
+def organisation_of_target(session: Session, target: str) -> int | None:
+    """The organisation an audit entry's target (`dataset:uid-or-slug`, `organisation:id`,
+    `department:id`) belongs to: it scopes who reads the entry (audit_organisations)."""
+    kind, _, key = target.partition(":")
+    if kind == "dataset":
+        return session.scalar(select(Dataset.organisation_id)
+                              .where(or_(Dataset.uid == key, Dataset.slug == key)).limit(1))
+    if kind in ("organisation", "department") and key.isdigit():
+        return int(key) if kind == "organisation" else session.scalar(
+            select(Department.organisation_id).where(Department.id == int(key)))
+    return None
 
 
 def readable_datasets(p: Principal) -> ColumnElement[bool]:
