@@ -28,6 +28,7 @@ import struct
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
@@ -166,18 +167,20 @@ def _inflate(f: BinaryIO, info: zipfile.ZipInfo, filename: str, limits: FileLimi
     return size
 
 
-class _Extent:
-    """Last row and last column a sheet's reader lays out, and how many cells it declares."""
+class _Extent(ABC):
+    """Last row and last column a sheet's reader lays out, and how many cells it declares
+    (one scanner per workbook kind: XLSX, ODS)."""
 
     rows = 0
     columns = 0
     cells = 0
 
+    @abstractmethod
     def feed(self, chunk: bytes) -> None:
-        raise NotImplementedError
+        """Scan the next chunk of the sheet's XML."""
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - most scanners have nothing left to finish
+        """Finish the scan (the ODS scanner flushes its parser)."""
 
 
 def _extent_scanner(member: str) -> _Extent | None:
