@@ -16,7 +16,7 @@ from patrimoine.inventory.models import Dataset
 from tests.factories import load, new_dataset, rows, write
 from tests.support import hostile
 
-NANTES = Path("/work/shared/data/nantes-cantines")
+NANTES = Path(__file__).parents[2] / "data" / "nantes-cantines"  # tests/data/nantes-cantines
 
 
 @pytest.fixture
