@@ -135,6 +135,7 @@ class Context:
     session: Session
     settings: Settings
     principal: Principal = ANONYMOUS
+    path: str = ""  # the address asked, for the audit log
     _everything: list[PublicDataset] | None = field(default=None, repr=False)
 
     @property
@@ -889,15 +890,12 @@ def _json_safe(value: Any) -> Any:
 
 def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     resource_id = _required(params, "resource_id")
-    entry, _ = _resource(ctx, resource_id)
     if _bool(params, "distinct", False):
         raise invalid("distinct", "les lignes distinctes ne sont pas disponibles ici.")
     records_format = params.get("records_format") or "objects"
     if records_format not in RECORDS_FORMATS:
         raise invalid("records_format", ", ".join(RECORDS_FORMATS) + ".")
-    assert entry.version is not None
-    readable = open_for_reader(ctx.session, ctx.settings, ctx.principal, entry.dataset,
-                               entry.version.number, Purpose("ckan.datastore_search"))
+    _, readable = _readable(ctx, resource_id, "ckan.datastore_search", params)
     max_limit = readable.limits.max_page_size
     limit = _int(params, "limit", min(100, max_limit), 0, max_limit, clamp=True)
     offset = _int(params, "offset", 0)
@@ -1125,18 +1123,22 @@ def recently_changed_packages_activity_list(ctx: Context, params: dict[str, Any]
 # ---------------------------------------------------------- datastore_info and SQL
 
 
-def _readable(ctx: Context, resource_id: str, action: str, query: str = ""
+def _readable(ctx: Context, resource_id: str, action: str, params: dict[str, Any]
               ) -> tuple[PublicDataset, Any]:
+    """The resource's version opened for the caller; a read of a dataset that is not open
+    is logged with the action, the address and the parameters (GET or POST alike)."""
     entry, _ = _resource(ctx, resource_id)
     assert entry.version is not None
+    asked = urlencode({k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                       for k, v in params.items()})
     return entry, open_for_reader(ctx.session, ctx.settings, ctx.principal, entry.dataset,
-                                  entry.version.number, Purpose(action, query=query))
+                                  entry.version.number, Purpose(action, ctx.path, asked))
 
 
 def datastore_info(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """The resource's table: its columns with their types and labels, and its size."""
     resource_id = str(params.get("id") or "").strip() or _required(params, "resource_id")
-    _, readable = _readable(ctx, resource_id, "ckan.datastore_info")
+    _, readable = _readable(ctx, resource_id, "ckan.datastore_info", params)
     seen = readable.seen
     labels = {c["name"]: c.get("source_name") or c["name"] for c in seen.columns}
     types = {c.name: c.type for c in readable.columns}
@@ -1206,7 +1208,7 @@ def datastore_search_sql(ctx: Context, params: dict[str, Any]) -> dict[str, Any]
                    "identifiant entre guillemets : SELECT * FROM \"<id>\".")
         raise CkanError(409, "Validation Error", message, {"query": [message]})
     resource_id = resource_ids[0]
-    _, readable = _readable(ctx, resource_id, "ckan.datastore_search_sql", text)
+    _, readable = _readable(ctx, resource_id, "ckan.datastore_search_sql", params)
     try:
         answer = readable.sql(resource_id, text)
     except (Invalid, Forbidden) as exc:

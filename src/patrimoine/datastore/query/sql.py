@@ -97,36 +97,43 @@ def _refused_function(name: str) -> bool:
     return name in FILE_FUNCTIONS or name.startswith(REFUSED_PREFIXES)
 
 
+def _check_node(node: dict[str, Any]) -> None:
+    """What no query may hold, whatever table it reads: WITH, a refused function, a table
+    function, a table reference other than a table, a join, a subquery or a VALUES list."""
+    kind = node.get("type")
+    cte_map = node.get("cte_map")
+    if isinstance(cte_map, dict) and cte_map.get("map"):
+        raise Invalid("Les expressions WITH ne sont pas acceptées : écrivez une sous-requête.")
+    if node.get("class") == "FUNCTION":
+        name = str(node.get("function_name", ""))
+        if _refused_function(name) or node.get("schema") or node.get("catalog"):
+            raise Forbidden(f"La fonction « {name} » n'est pas autorisée.")
+    elif kind == "TABLE_FUNCTION":
+        name = str((node.get("function") or {}).get("function_name", ""))
+        raise Forbidden(f"La fonction « {name} » n'est pas autorisée : seule une ressource "
+                        "peut être lue.")
+    elif "class" not in node and "query_location" in node and kind != "BASE_TABLE" \
+            and kind not in ALLOWED_REFS:
+        # Another kind of table reference (SHOW, DESCRIBE, SUMMARIZE...).
+        raise Invalid(f"Construction SQL non acceptée ici ({kind}).")
+
+
 def check_sql(text: str, table_name: str) -> None:
     """Refuse, in French, what is not one SELECT over `table_name` alone (Invalid for what
     is not a single SELECT, Forbidden for another table or a refused function)."""
-    tree = _parse(text)
-    for node in _nodes(tree["statements"]):
-        kind = node.get("type")
-        cte_map = node.get("cte_map")
-        if isinstance(cte_map, dict) and cte_map.get("map"):
-            raise Invalid("Les expressions WITH ne sont pas acceptées : écrivez une "
-                          "sous-requête.")
-        if node.get("class") == "FUNCTION":
-            name = str(node.get("function_name", ""))
-            if _refused_function(name) or node.get("schema") or node.get("catalog"):
-                raise Forbidden(f"La fonction « {name} » n'est pas autorisée.")
-        elif kind == "TABLE_FUNCTION":
-            name = str((node.get("function") or {}).get("function_name", ""))
-            raise Forbidden(f"La fonction « {name} » n'est pas autorisée : seule la "
-                            f"ressource « {table_name} » peut être lue.")
-        elif kind == "BASE_TABLE":
+    for node in _nodes(_parse(text)["statements"]):
+        _check_node(node)
+        if node.get("type") == "BASE_TABLE":
             _check_table(node, table_name)
-        elif "class" not in node and "query_location" in node and kind not in ALLOWED_REFS:
-            # Another kind of table reference (SHOW, DESCRIBE, SUMMARIZE...).
-            raise Invalid(f"Construction SQL non acceptée ici ({kind}).")
 
 
 def sql_tables(text: str) -> list[str]:
-    """The tables a query names, in order of first appearance (Invalid, in French, when it
-    is not a single SELECT): which version to open before `run_sql` checks the rest."""
+    """The tables a query names, in order of first appearance, once it passed every check
+    that does not depend on them (see `check_sql`): which version to open before
+    `run_sql` checks the whole query again against it."""
     names: list[str] = []
     for node in _nodes(_parse(text)["statements"]):
+        _check_node(node)
         if node.get("type") == "BASE_TABLE":
             name = str(node.get("table_name", ""))
             if name not in names:

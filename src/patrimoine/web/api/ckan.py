@@ -94,12 +94,12 @@ def _token(request: Request) -> str:
 
 
 def _answer(session: Session, settings: Settings, name: str, query: list[tuple[str, str]],
-            content_type: str, raw: bytes, token: str) -> Response:
+            content_type: str, raw: bytes, token: str, path: str) -> Response:
     base = settings.public_url.rstrip("/")
     try:
         principal = _principal(session, token)
         params = _params(query, content_type, raw)
-        result = ckan.call(ckan.Context(session, settings, principal), name, params)
+        result = ckan.call(ckan.Context(session, settings, principal, path), name, params)
     except ckan.CkanError as exc:
         return _json(ckan.error_envelope(base, name, exc), exc.status)
     return _json(ckan.envelope(base, name, result))
@@ -114,7 +114,7 @@ async def _action(request: Request, name: str, session: SessionDep) -> Response:
     try:
         return await run_in_threadpool(
             _answer, session, settings, name, request.query_params.multi_items(),
-            request.headers.get("content-type", ""), raw, _token(request))
+            request.headers.get("content-type", ""), raw, _token(request), request.url.path)
     except Exception:
         # CKAN clients read errors in CKAN's shape, even this one.
         log.exception("CKAN action %s failed", name)
