@@ -13,14 +13,20 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import ckanapi
 import pytest
 import requests
 from sqlalchemy import select
 
+from patrimoine.access import service as accounts
+from patrimoine.access.models import AuditEvent, Role
+from patrimoine.bootstrap import Services
+from patrimoine.core.settings import Settings
 from patrimoine.interop import public
-from patrimoine.inventory.models import Organisation
+from patrimoine.inventory.models import AccessLevel, LifecycleStage, Organisation
+from tests import factories as f
 from tests.factories import DemoTerritory
 from tests.support import server, udata_schema
 from tests.support.postgres import free_port
@@ -773,3 +779,72 @@ def test_a_malformed_fq_is_a_search_query_error(live: tuple[DemoTerritory, str],
         with pytest.raises(ckanapi.SearchQueryError):
             api.action.package_search(fq=fq)
     assert api.action.package_search(fq='tags:"patrimoine arboré"')["count"] == 1
+
+
+# ----------------------------------------------------- a caller's API token, and the audit
+
+
+def test_an_api_token_shows_what_its_account_may_read_and_reads_are_logged(
+        services: Services, settings: Settings, tmp_path: Path) -> None:
+    """ckanapi sends its key raw (`Authorization` and `X-CKAN-API-Key`): the agents of an
+    organisation then see its internal datasets, marked private, and read their rows, each
+    read in the audit log; the anonymous public and the agents of another organisation do
+    not even learn that they exist."""
+    with services.db.unit_of_work() as s:
+        ville, autre = f.organisation(s), f.organisation(s, "Autre Ville")
+        internal = f.dataset(s, ville, "Annuaire des équipements", theme="Sport",
+                             access_level=AccessLevel.INTERNAL,
+                             lifecycle_stage=LifecycleStage.PUBLISHED)
+        f.parquet_version(settings, s, internal, f.EQUIPEMENTS_SQL)
+        slug, rid = internal.slug, public.resource_uuid(internal, "csv")
+        agent = f.account(s, "agent@ville.fr", roles=[(ville, Role.AGENT, None)])
+        stranger = f.account(s, "agent@autre.fr", roles=[(autre, Role.AGENT, None)])
+        agent_id = agent.id
+        token = accounts.create_api_token(s, agent, "ckan")[1]
+        stranger_token = accounts.create_api_token(s, stranger, "ckan")[1]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    running = server.start({"PATRIMOINE_DATA_DIR": str(settings.data_dir),
+                            "PATRIMOINE_DATABASE_URL": settings.resolved_database_url,
+                            "PATRIMOINE_SECRET_KEY": "test-secret-key",
+                            "PATRIMOINE_PUBLIC_URL": url}, tmp_path / "serve.log", port)
+    try:
+        sql = f'SELECT commune, count(*) AS n FROM "{rid}" GROUP BY commune ORDER BY commune'
+        with ckanapi.RemoteCKAN(url) as anonymous, \
+                ckanapi.RemoteCKAN(url, apikey=stranger_token) as other:
+            for remote in (anonymous, other):
+                assert slug not in remote.action.package_list()
+                assert remote.action.group_list() == []
+                for action, params in (("package_show", {"id": slug}),
+                                       ("datastore_search", {"resource_id": rid}),
+                                       ("datastore_info", {"id": rid}),
+                                       ("datastore_search_sql", {"sql": sql})):
+                    with pytest.raises(ckanapi.NotFound):
+                        remote.call_action(action, params)
+        with ckanapi.RemoteCKAN(url, apikey=token) as remote:
+            assert remote.action.package_list() == [slug]
+            package = remote.action.package_show(id=slug)
+            assert package["private"] is True and package["groups"][0]["title"] == "Sport"
+            assert remote.action.group_show(id="sport")["package_count"] == 1
+            rows = remote.action.datastore_search(resource_id=rid)["records"]
+            assert len(rows) == remote.action.datastore_info(id=rid)["meta"]["count"] > 0
+            counted = remote.action.datastore_search_sql(sql=sql)["records"]
+            assert sum(r["n"] for r in counted) == len(rows)
+        with ckanapi.RemoteCKAN(url, apikey="ptk_inconnu") as wrong:
+            with pytest.raises(ckanapi.NotAuthorized):
+                wrong.action.package_list()
+        bearer = requests.get(f"{url}/api/3/action/datastore_info", params={"id": rid},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert bearer.status_code == 200
+    finally:
+        server.stop(running)
+    with services.db.session() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.target == f"dataset:{slug}")
+                           .order_by(AuditEvent.id)).all()
+    assert [(e.actor_id, e.action, e.details["path"]) for e in events] == [
+        (agent_id, "ckan.datastore_search", "/api/action/datastore_search"),
+        (agent_id, "ckan.datastore_info", "/api/action/datastore_info"),
+        (agent_id, "ckan.datastore_search_sql", "/api/action/datastore_search_sql"),
+        (agent_id, "ckan.datastore_info", "/api/3/action/datastore_info"),
+    ]
+    assert parse_qs(events[2].details["query"])["sql"] == [sql]
