@@ -501,9 +501,15 @@ def check_filter_syntax(text: str, where: str) -> None:
             if not stack or stack.pop() != ch:
                 raise search_error(f"{where} illisible : « {ch} » fermé sans avoir été ouvert "
                                    f"(position {i + 1}).")
-        elif not quoted and ch == ":" and (i + 1 >= n or text[i + 1].isspace()):
-            raise search_error(f"{where} illisible : un champ sans valeur après « : » "
-                               f"(position {i + 1}).")
+        elif not quoted and ch == ":":
+            j = i + 1
+            while j < n and text[j].isspace():
+                j += 1
+            if j >= n or text[j] in ")]":
+                raise search_error(f"{where} illisible : un champ sans valeur après « : » "
+                                   f"(position {i + 1}).")
+            i = j
+            continue
         i += 1
     if quoted:
         raise search_error(f"{where} illisible : un guillemet n'est pas refermé.")

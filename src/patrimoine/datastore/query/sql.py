@@ -131,13 +131,15 @@ def sql_tables(text: str) -> list[str]:
     """The tables a query names, in order of first appearance, once it passed every check
     that does not depend on them (see `check_sql`): which version to open before
     `run_sql` checks the whole query again against it."""
-    names: list[str] = []
+    found: list[tuple[int, str]] = []
     for node in _nodes(_parse(text)["statements"]):
         _check_node(node)
         if node.get("type") == "BASE_TABLE":
-            name = str(node.get("table_name", ""))
-            if name not in names:
-                names.append(name)
+            found.append((int(node.get("query_location") or 0), str(node.get("table_name"))))
+    names: list[str] = []
+    for _, name in sorted(found):
+        if name not in names:
+            names.append(name)
     return names
 
 
