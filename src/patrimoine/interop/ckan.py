@@ -1285,8 +1285,9 @@ HELP = {
     "datastore_search_sql": "Une requête SELECT sur une ressource, nommée par son "
                             "identifiant entre guillemets doubles : SELECT essence, count(*) "
                             "FROM \"<id>\" GROUP BY essence. Une seule instruction, une seule "
-                            "ressource, sans WITH ni fonction lisant des fichiers ; 1000 "
-                            "lignes au plus (records_truncated au-delà). Paramètre : sql.",
+                            "ressource, sans WITH ni fonction lisant des fichiers ; au plus "
+                            "autant de lignes qu'une page de datastore_search "
+                            "(records_truncated au-delà). Paramètre : sql.",
 }
 
 
