@@ -1212,7 +1212,7 @@ def datastore_search_sql(ctx: Context, params: dict[str, Any]) -> dict[str, Any]
         message = ("La requête doit lire exactement une ressource, nommée par son "
                    "identifiant entre guillemets : SELECT * FROM \"<id>\".")
         raise CkanError(409, "Validation Error", message, {"query": [message]})
-    resource_id = resource_ids[0]
+    resource_id = resource_ids[0].lower()  # DuckDB names ignore case; our ids are lower-case
     _, readable = _readable(ctx, resource_id, "ckan.datastore_search_sql", params)
     try:
         answer = readable.sql(resource_id, text)
