@@ -1081,7 +1081,7 @@ def package_autocomplete(ctx: Context, params: dict[str, Any]) -> list[dict[str,
     return [item for _, item in found[:limit]]
 
 
-def _activity(ctx: Context, entry: PublicDataset, kind: str, when: datetime,
+def _activity(entry: PublicDataset, kind: str, when: datetime,
               what: str, package: dict[str, Any]) -> dict[str, Any]:
     stamp = _timestamp(when)
     return {"id": _uuid(f"activity/{entry.dataset.uid}/{what}"), "timestamp": stamp,
@@ -1122,7 +1122,7 @@ def recently_changed_packages_activity_list(ctx: Context, params: dict[str, Any]
     for when, kind, entry, what in events[offset:offset + limit]:
         if entry.dataset.id not in packages:
             packages[entry.dataset.id] = package_dict(ctx, entry)
-        out.append(_activity(ctx, entry, kind, when, what, packages[entry.dataset.id]))
+        out.append(_activity(entry, kind, when, what, packages[entry.dataset.id]))
     return out
 
 
