@@ -3,7 +3,8 @@ latest version of each dataset, its download formats and the stable identifiers 
 the dataset's `uid` (never from its slug or title, which may change).
 
 Shared by the DCAT-AP catalog (dcat.py) and the CKAN-compatible API (ckan.py). What is public
-is decided once, by the portal (`access.permissions.public_clause`) for an anonymous principal.
+is decided once, by the portal (`access.permissions.public_clause`) for an anonymous principal;
+the CKAN API passes the principal of a caller's API token instead, who may see more.
 """
 
 from __future__ import annotations
@@ -70,22 +71,24 @@ def resource_uuid(dataset: Dataset, fmt: str) -> str:
     return str(uuid.uuid5(RESOURCE_NAMESPACE, f"{dataset.uid}/{fmt}"))
 
 
-def public_query() -> Select[Dataset]:
-    return (select(Dataset).where(public_clause(ANONYMOUS))
+def public_query(principal: Principal = ANONYMOUS) -> Select[Dataset]:
+    return (select(Dataset).where(public_clause(principal))
             .options(selectinload(Dataset.organisation)))
 
 
 def latest_versions(session: Session, datasets: list[Dataset],
-                    settings: Settings | None = None) -> dict[int, DatasetVersion]:
+                    settings: Settings | None = None,
+                    principal: Principal = ANONYMOUS) -> dict[int, DatasetVersion]:
     """The newest version of each dataset that anonymous visitors may read: protection's
     gate (`gate.newest_readable_versions`) keeps back versions holding unresolved personal
     data, never scanned (scanned now when `settings` is given) or anonymised since."""
-    return gate.newest_readable_versions(session, ANONYMOUS, datasets, settings)
+    return gate.newest_readable_versions(session, principal, datasets, settings)
 
 
 def with_versions(session: Session, datasets: list[Dataset],
-                  settings: Settings | None = None) -> list[PublicDataset]:
-    found = latest_versions(session, datasets, settings)
+                  settings: Settings | None = None,
+                  principal: Principal = ANONYMOUS) -> list[PublicDataset]:
+    found = latest_versions(session, datasets, settings, principal)
     return [PublicDataset(d, found.get(d.id)) for d in datasets]
 
 
@@ -100,20 +103,24 @@ def page(session: Session, offset: int, limit: int,
     return with_versions(session, list(rows), settings)
 
 
-def everything(session: Session, settings: Settings | None = None) -> list[PublicDataset]:
-    return with_versions(session, list(session.scalars(public_query().order_by(Dataset.id))),
-                         settings)
+def everything(session: Session, settings: Settings | None = None,
+               principal: Principal = ANONYMOUS) -> list[PublicDataset]:
+    rows = session.scalars(public_query(principal).order_by(Dataset.id))
+    return with_versions(session, list(rows), settings, principal)
 
 
-def with_data(session: Session, settings: Settings | None = None) -> list[PublicDataset]:
+def with_data(session: Session, settings: Settings | None = None,
+              principal: Principal = ANONYMOUS) -> list[PublicDataset]:
     """Public datasets that have at least one version the public may read."""
     has_version = select(DatasetVersion.dataset_id)
-    rows = session.scalars(public_query().where(Dataset.id.in_(has_version))
+    rows = session.scalars(public_query(principal).where(Dataset.id.in_(has_version))
                            .order_by(Dataset.id))
-    return [e for e in with_versions(session, list(rows), settings) if e.version is not None]
+    return [e for e in with_versions(session, list(rows), settings, principal)
+            if e.version is not None]
 
 
-def find(session: Session, ident: str, settings: Settings | None = None) -> PublicDataset:
+def find(session: Session, ident: str, settings: Settings | None = None,
+         principal: Principal = ANONYMOUS) -> PublicDataset:
     """A public dataset by slug, uid, or uid written as a UUID; NotFound otherwise (closed
     datasets are not found, so that their existence stays hidden)."""
     ident = ident.strip()
@@ -122,11 +129,11 @@ def find(session: Session, ident: str, settings: Settings | None = None) -> Publ
         keys.append(uuid.UUID(ident).hex)
     except ValueError:
         pass
-    dataset = session.scalar(public_query().where(or_(Dataset.slug == ident,
-                                                      Dataset.uid.in_(keys))))
+    dataset = session.scalar(public_query(principal).where(
+        or_(Dataset.slug == ident, Dataset.uid.in_(keys))))
     if dataset is None:
         raise NotFound(f"Jeu de données « {ident} » introuvable.")
-    return with_versions(session, [dataset], settings)[0]
+    return with_versions(session, [dataset], settings, principal)[0]
 
 
 def last_modified(session: Session) -> datetime | None:
