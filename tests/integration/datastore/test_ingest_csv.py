@@ -280,6 +280,23 @@ def test_windows_line_endings(services: Services, dataset: Dataset, tmp_path: Pa
     assert [(r["nom"], r["n"]) for r in rows(services, version)] == [("A", 1.5), ("B", 2.0)]
 
 
+def test_mixed_line_endings_are_read_as_python_csv_reads_them(
+        services: Services, dataset: Dataset, tmp_path: Path) -> None:
+    # An LF file with a CRLF line in the middle, a multi-line cell and a blank CRLF line at
+    # the end (as the diagnostiqueurs annuaire of the corpus): DuckDB alone refuses it
+    # without naming a line, and its lenient mode would drop fields of long rows.
+    body = ('"nom";"note";"n"\n"A";"deux\r\nlignes";"1"\r\n"B";"x";"2"\n'
+            + '"C";"y";"3"\n' * 70_000 + "\n\r\n")
+    path = tmp_path / "melange.csv"
+    path.write_bytes(body.encode())
+    assert "Fins de ligne mélangées" in " ".join(sniff(path).problems)
+    version = load(services, dataset, path)
+    data = rows(services, version)
+    assert len(data) == 70_002 == version.ingest_settings["records_read"]
+    assert [(r["nom"], r["note"], r["n"]) for r in data[:3]] == [
+        ("A", "deux\nlignes", 1), ("B", "x", 2), ("C", "y", 3)]
+
+
 def test_utf8_file_with_a_stray_cp1252_byte(services: Services, dataset: Dataset,
                                             tmp_path: Path) -> None:
     # A stray byte is read as « \ufffd » and its line reported with the version; every other

@@ -129,12 +129,17 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
             plan.problems.append(
                 f"{scan.invalid} octet(s) invalide(s) en UTF-8 remplacé(s) par « \ufffd » "
                 f"({scan.where()}) : corrigez-les dans le fichier source.")
-    if encoding in textfile.NATIVE_ENCODINGS and errors == "strict":
+    mixed = None if encoding.startswith("utf-16") else textfile.mixed_line_ends(path, limit)
+    if mixed is not None:
+        plan.problems.append(
+            f"Fins de ligne mélangées (CRLF et LF, à partir de la ligne {mixed}) : le fichier "
+            "est lu comme un lecteur CSV standard le lit.")
+    if encoding in textfile.NATIVE_ENCODINGS and errors == "strict" and mixed is None:
         text_path = path
     else:
         text_path = workdir / "source-utf8.csv"
         textfile.transcode(path, text_path, encoding, limit=limit, progress=progress,
-                           errors=errors)
+                           errors=errors, lf_line_ends=mixed is not None)
     raw = RawSource(relation="", source_names=dialect.header, dialect=dialect, text_path=text_path,
                     max_line_bytes=max_line_bytes)
     raw.raw_types = ["VARCHAR"] * dialect.column_count

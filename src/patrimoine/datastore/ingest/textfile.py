@@ -11,6 +11,11 @@ is read as UTF-8, each invalid byte becoming « � », and its lines are report
 version; reading it as cp1252 would silently change every accented letter. A file mixing
 UTF-8 and many invalid bytes (two encodings) is refused with the lines, unless the user
 names the encoding.
+
+A file whose lines end some with CRLF and some with LF (an export appended to by hand, a
+blank CRLF line at the end of an LF file) is read through a copy whose CRLF line ends are
+made LF, as Python's `csv` reads it: DuckDB refuses such a file without naming a line, and
+its lenient mode would silently drop the fields of rows too long.
 """
 
 from __future__ import annotations
@@ -88,6 +93,32 @@ def scan_utf8(path: Path, limit: int | None = None) -> Utf8Scan:
     return scan
 
 
+def mixed_line_ends(path: Path, limit: int | None = None) -> int | None:
+    """The first line ending otherwise than the file's first line (CRLF among LF ends, or LF
+    among CRLF), when the file (its first `limit` bytes) mixes both; None when it does not."""
+    first_crlf: bool | None = None
+    lines = 0
+    previous = b""
+    done = 0
+    with open(path, "rb") as f:
+        while limit is None or done < limit:
+            chunk = f.read(CHUNK_BYTES if limit is None else min(CHUNK_BYTES, limit - done))
+            if not chunk:
+                return None
+            done += len(chunk)
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                crlf = (chunk[end - 1:end] if end else previous) == b"\r"
+                if first_crlf is None:
+                    first_crlf = crlf
+                elif crlf != first_crlf:
+                    return lines + 1
+                lines += 1
+                start = end + 1
+            previous = chunk[-1:]
+    return None
+
+
 def decode_head(head: bytes, encoding: str) -> str:
     """The sample as text, cut after its last complete line."""
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
@@ -104,13 +135,25 @@ def transcode(
     limit: int | None = None,
     progress: Callable[[float], None] | None = None,
     errors: str = "strict",
+    lf_line_ends: bool = False,
 ) -> None:
     """Re-encode to UTF-8 chunk by chunk (bounded memory); `limit` stops after that many bytes
-    at a line boundary (for samples); errors="replace" writes « � » for invalid bytes."""
+    at a line boundary (for samples); errors="replace" writes « � » for invalid bytes;
+    `lf_line_ends` turns CRLF into LF (line numbers do not change)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     total = source.stat().st_size or 1
     done = 0
     lines_before = 0
+    held = ""  # a CR at the end of a chunk, whose LF may start the next one
+
+    def ends(text: str, final: bool) -> str:
+        nonlocal held
+        if not lf_line_ends:
+            return text
+        text = (held + text).replace("\r\n", "\n")
+        held = "" if final or not text.endswith("\r") else "\r"
+        return text[:-1] if held else text
+
     with open(source, "rb") as src, open(target, "wb") as out:
         while True:
             chunk = src.read(CHUNK_BYTES if limit is None else min(CHUNK_BYTES, limit - done))
@@ -127,13 +170,14 @@ def transcode(
             lines_before += chunk.count(b"\n")
             done += len(chunk)
             if limit is not None and done >= limit:
+                text = ends(text, True)
                 text = text[: text.rindex("\n") + 1] if "\n" in text else text
                 out.write(text.encode("utf-8"))
                 return
-            out.write(text.encode("utf-8"))
+            out.write(ends(text, False).encode("utf-8"))
             if progress is not None:
                 progress(done / total)
-        out.write(decoder.decode(b"", final=True).encode("utf-8"))
+        out.write(ends(decoder.decode(b"", final=True), True).encode("utf-8"))
 
 
 @dataclass
