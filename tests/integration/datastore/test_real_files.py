@@ -19,8 +19,6 @@ POSITIONS = "positions: a column of coordinates ingest does not recognise"
 XFAIL: dict[str, str] = {
     "ign-reference-projections.csv": f"{POSITIONS} (WKT in CRS:84 and EPSG:2154)",
     "rennes-quartiers-ewkb3948.csv": "projected coordinates: EWKB geometry in EPSG:3948",
-    "dgcl-ept.xlsx": "header rows: a second header row (variable codes) loaded as data, "
-                     "numbers as text",
 }
 
 
