@@ -31,6 +31,10 @@ BBOX = {
     "paris": [2.20, 48.80, 2.50, 48.92],
     "ign-point": [2.20, 46.40, 2.50, 46.60],
     "france-and-neighbours": [-6.0, 41.0, 10.5, 52.0],
+    # Metropolitan France and its neighbours, Antilles, Guyane, La Réunion, Mayotte.
+    "france-and-overseas": [[-6.0, 41.0, 10.5, 52.0], [-63.5, 14.0, -60.5, 18.5],
+                            [-57.0, 0.5, -51.0, 6.5], [55.0, -21.6, 56.0, -20.6],
+                            [44.8, -13.2, 45.5, -12.4]],
 }
 NUMERIC = "numeric"  # integer or number
 
@@ -120,8 +124,11 @@ FILES = [
               types={"IdAss": NUMERIC}),
     csv_entry("cnig-ac2-generateur-calvados.csv", "utf-8", ",", types={"IdGen": NUMERIC}),
     csv_entry("cnig-doc-urba-manche.csv", "utf-8", ",", types={"IDURBA": "string"}),
+    # One point a row, in CRS:84 (first column) and again in the projection of its place:
+    # Lambert-93, UTM 20N (Antilles), UTM 22N (Guyane), UTM 40S (Réunion), UTM 38S (Mayotte).
     csv_entry("ign-reference-projections.csv", "utf-8", ",",
-              positions={"bbox": BBOX["france-and-neighbours"]}),
+              positions={"bbox": BBOX["france-and-overseas"], "located": 100,
+                         "source_crs": "EPSG:4326"}),
     sheet_entry("cnig-keywords.ods", "Feuille1"),
     csv_entry("bal-strasbourg.csv", "utf-8-sig", ";",
               types={"numero": NUMERIC, "x": NUMERIC, "y": NUMERIC},
@@ -145,7 +152,8 @@ FILES = [
     csv_entry("nantes-effectifs.csv", "utf-8", ",", types={"effectif": NUMERIC}),
     csv_entry("rennes-quartiers-ewkb3948.csv", "utf-8", ";",
               types={"aire_geo": NUMERIC, "code_insee": "string"},
-              positions={"bbox": BBOX["rennes-metropole"], "source_crs": "EPSG:3948"}),
+              positions={"bbox": BBOX["rennes-metropole"], "source_crs": "EPSG:3948",
+                         "located": 12}),
     csv_entry("rennes-producteurs.csv", "utf-8", ";",
               types={"code_insee": "string"}, positions={"bbox": BBOX["rennes-metropole"]}),
     csv_entry("rennes-bacs-export.csv", "utf-8", ";",
