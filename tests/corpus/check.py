@@ -149,7 +149,8 @@ def bbox_counts(source: str, lat: str, lon: str, bbox: list[Any]) -> tuple[int, 
 
 def loaded_version(services: Services, entry: dict[str, Any], version: Any) -> Loaded:
     loaded = Loaded(rows=version.row_count,
-                    columns={c["source_name"].strip(): c["type"] for c in version.columns},
+                    columns={c["source_name"].strip() or c["name"]: c["type"]
+                             for c in version.columns},
                     settings=json.dumps(version.ingest_settings or {}, ensure_ascii=False))
     positions = entry["expect"].get("positions")
     if positions and version.positions:

@@ -167,6 +167,21 @@ FILES = [
     sheet_entry("occitanie-qpv.xlsx", "Quartiers prioritaires", reader="calamine",
                 types={"pop_mun": NUMERIC}),
     geojson_entry("valdoise-communes.geojson", types={"code": "string", "population": NUMERIC}),
+    csv_entry("scdl-budget-morbihan-ca-2021.csv", "utf-8", ",",
+              types={"BGT_SIRET": "string", "BGT_NATURE": "string", "BGT_CONTNAT": "string",
+                     "BGT_FONCTION": "string", "BGT_MTREAL": NUMERIC, "BGT_CREDOUV": NUMERIC}),
+    # Written without its header line by a custom XSLT of yatotem2scdl: colonne_1…
+    csv_entry("scdl-budget-crach-bp-2022-sans-entete.csv", "utf-8", ",", header=0,
+              types={"colonne_3": "string", "colonne_7": "string", "colonne_16": NUMERIC,
+                     "colonne_19": NUMERIC}),
+    # CRLF and LF line ends, addresses over several lines, a SIRET Excel wrote 2,10104E+13.
+    csv_entry("decp-profils-acheteurs.csv", "utf-8", ";", types={"siretAcheteur": "string"}),
+    csv_entry("decp-marches-exemple.csv", "utf-8", ",",
+              types={"acheteur.id": "string", "titulaire.id": "string", "codeCPV": "string",
+                     "lieuExecution.code": "string", "montant": NUMERIC,
+                     "dateNotification": "date"}),
+    csv_entry("plf-2017-comptes-speciaux.csv", "utf-8", ";",
+              types={"AELF": NUMERIC, "CPPLF": NUMERIC, "Catégorie_code": "string"}),
 ]
 
 HOLDOUT = [
@@ -186,6 +201,11 @@ HOLDOUT = [
                 types={"date_Service_Vehic": "date", "km_Realisé": NUMERIC}),
     sheet_entry("montpellier-monuments-historiques.xls", "Feuille1", reader="calamine",
                 dbase_header=True, types={"OBJECTID": NUMERIC}),
+    csv_entry("scdl-budget-saint-malo-agglo-transport-bp-2022.csv", "utf-8", ",",
+              types={"BGT_SIRET": "string", "BGT_NATURE": "string", "BGT_MTPREV": NUMERIC}),
+    csv_entry("ssmsi-delinquance-departements.csv", "utf-8-sig", ";",
+              types={"Code.département": "string", "Code.région": "string", "faits": NUMERIC,
+                     "tauxpourmille": NUMERIC}),
 ]
 
 
