@@ -203,6 +203,9 @@ HOLDOUT = [
                 dbase_header=True, types={"OBJECTID": NUMERIC}),
     csv_entry("scdl-budget-saint-malo-agglo-transport-bp-2022.csv", "utf-8", ",",
               types={"BGT_SIRET": "string", "BGT_NATURE": "string", "BGT_MTPREV": NUMERIC}),
+    # État du trafic of Rennes Métropole as its collector stores it: no header line.
+    csv_entry("rennes-trafic-sans-entete.csv", "utf-8", ";", header=0,
+              types={"colonne_1": "datetime", "colonne_2": "string", "colonne_3": NUMERIC}),
     csv_entry("ssmsi-delinquance-departements.csv", "utf-8-sig", ";",
               types={"Code.département": "string", "Code.région": "string", "faits": NUMERIC,
                      "tauxpourmille": NUMERIC}),
