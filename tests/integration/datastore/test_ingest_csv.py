@@ -295,6 +295,12 @@ def test_mixed_line_endings_are_read_as_python_csv_reads_them(
     assert len(data) == 70_002 == version.ingest_settings["records_read"]
     assert [(r["nom"], r["note"], r["n"]) for r in data[:3]] == [
         ("A", "deux\nlignes", 1), ("B", "x", 2), ("C", "y", 3)]
+    # The same beyond the sniffed start: only the blank CRLF line at the end mixes them.
+    late = tmp_path / "fin.csv"
+    late.write_bytes(('"nom";"n"\n' + '"C";"3"\n' * 200_000 + "\n\r\n").encode())
+    assert not any("Fins de ligne" in p for p in sniff(late).problems)
+    version = load(services, new_dataset(services, "Fin"), late)
+    assert version.row_count == 200_000 == version.ingest_settings["records_read"]
 
 
 def test_utf8_file_with_a_stray_cp1252_byte(services: Services, dataset: Dataset,

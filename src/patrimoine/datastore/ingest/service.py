@@ -512,6 +512,7 @@ def _record_number(con: duckdb.DuckDBPyConnection, raw: sources.RawSource, index
 
 
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
+_INVALID_STATE = "state machine reached an invalid state"
 _COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
@@ -577,7 +578,7 @@ def ingest(
         try:
             plan, raw = _prepare(con, path, options, workdir, FileLimits.of(settings), full=True,
                                  progress=progress)
-            row_count, digest = _write(con, plan, raw, tmp, progress)
+            row_count, digest = _write(con, plan, raw, tmp, progress, workdir)
             _account(con, plan, raw, row_count)
             _rejected_cells(con, plan, raw)
             if plan.rejects() and not accept_rejects:
@@ -678,14 +679,14 @@ def rejects_message(plan: IngestPlan) -> str:
 
 
 def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,
-           tmp: Path, progress: ProgressCallback | None) -> tuple[int, str]:
+           tmp: Path, progress: ProgressCallback | None, workdir: Path) -> tuple[int, str]:
     def on_batch(_rows: int) -> None:
         if progress is not None:
             done = con.query_progress()
             if done >= 0:
                 progress(0.2 + 0.8 * min(done, 100.0) / 100, "Écriture de la version")
 
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
         try:
             return write_parquet(con, select_sql(plan, raw), tmp, on_batch,
                                  transform=_position_transform(plan))
@@ -693,8 +694,11 @@ def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSou
             # DuckDB errors met while streaming come through Arrow as OSError.
             if isinstance(exc, OSError) and "Error" not in str(exc):
                 raise
+            if (attempt < 3 and _INVALID_STATE in str(exc)
+                    and sources.read_with_lf_line_ends(raw, plan, workdir)):
+                continue  # line ends mixed beyond the sniffed start of the file
             counts = _COUNTS.search(str(exc))
-            if (attempt == 1 and counts and int(counts.group(2)) < int(counts.group(1))
+            if (attempt < 3 and counts and int(counts.group(2)) < int(counts.group(1))
                     and raw.dialect is not None and not plan.pad_short_rows):
                 # Short rows beyond the sniffed sample: complete them, as documented.
                 plan.pad_short_rows = True

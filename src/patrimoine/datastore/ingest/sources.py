@@ -130,11 +130,10 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
             plan.problems.append(
                 f"{scan.invalid} octet(s) invalide(s) en UTF-8 remplacé(s) par « \ufffd » "
                 f"({scan.where()}) : corrigez-les dans le fichier source.")
-    mixed = None if encoding.startswith("utf-16") else textfile.mixed_line_ends(path, limit)
+    mixed = None if encoding.startswith("utf-16") else textfile.mixed_line_ends(
+        path, textfile.SNIFF_BYTES)
     if mixed is not None:
-        plan.problems.append(
-            f"Fins de ligne mélangées (CRLF et LF, à partir de la ligne {mixed}) : le fichier "
-            "est lu comme un lecteur CSV standard le lit.")
+        plan.problems.append(_mixed_line_ends(mixed))
     if encoding in textfile.NATIVE_ENCODINGS and errors == "strict" and mixed is None:
         text_path = path
     else:
@@ -147,6 +146,31 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
     raw.relation = csv_relation(text_path, dialect, pad=plan.pad_short_rows,
                                 max_line_bytes=max_line_bytes)
     return raw
+
+
+def _mixed_line_ends(line: int) -> str:
+    return (f"Fins de ligne mélangées (CRLF et LF, à partir de la ligne {line}) : le fichier "
+            "est lu comme un lecteur CSV standard le lit.")
+
+
+def read_with_lf_line_ends(raw: RawSource, plan: IngestPlan, workdir: Path) -> bool:
+    """When DuckDB stopped on a CSV whose line ends are mixed beyond its sniffed start: read
+    it again through a UTF-8 copy with LF line ends (see textfile). False when they are not
+    mixed (or the copy was already made)."""
+    path = Path(plan.path)
+    if raw.dialect is None or raw.text_path is None or raw.text_path.name == "source-lf.csv":
+        return False
+    mixed = textfile.mixed_line_ends(path)
+    if mixed is None:
+        return False
+    target = workdir / "source-lf.csv"
+    textfile.transcode(path, target, plan.encoding or "utf-8", lf_line_ends=True,
+                       errors="replace" if plan.replaced_bytes else "strict")
+    plan.problems.append(_mixed_line_ends(mixed))
+    raw.text_path = target
+    raw.relation = csv_relation(target, raw.dialect, pad=plan.pad_short_rows,
+                                max_line_bytes=raw.max_line_bytes)
+    return True
 
 
 def csv_relation(text_path: Path, dialect: textfile.Dialect, *, pad: bool,

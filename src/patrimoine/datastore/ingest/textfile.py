@@ -15,7 +15,8 @@ names the encoding.
 A file whose lines end some with CRLF and some with LF (an export appended to by hand, a
 blank CRLF line at the end of an LF file) is read through a copy whose CRLF line ends are
 made LF, as Python's `csv` reads it: DuckDB refuses such a file without naming a line, and
-its lenient mode would silently drop the fields of rows too long.
+its lenient mode would silently drop the fields of rows too long. The sniffed start of the
+file is checked; the rest only when DuckDB stops on it (no extra pass over ordinary files).
 """
 
 from __future__ import annotations
@@ -95,28 +96,42 @@ def scan_utf8(path: Path, limit: int | None = None) -> Utf8Scan:
 
 def mixed_line_ends(path: Path, limit: int | None = None) -> int | None:
     """The first line ending otherwise than the file's first line (CRLF among LF ends, or LF
-    among CRLF), when the file (its first `limit` bytes) mixes both; None when it does not."""
+    among CRLF), when the file (its first `limit` bytes) mixes both; None when it does not.
+    Counted on bytes chunk by chunk; lines are walked only in a file that mixes them."""
+    crlf = lf = 0
+    for chunk, previous in _chunks(path, limit):
+        lf += chunk.count(b"\n")
+        if b"\r" in chunk or previous == b"\r":
+            crlf += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
+    if crlf in (0, lf):
+        return None
     first_crlf: bool | None = None
     lines = 0
-    previous = b""
+    for chunk, previous in _chunks(path, limit):
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            crlf_end = (chunk[end - 1:end] if end else previous) == b"\r"
+            if first_crlf is None:
+                first_crlf = crlf_end
+            elif crlf_end != first_crlf:
+                return lines + 1
+            lines += 1
+            start = end + 1
+    return None
+
+
+def _chunks(path: Path, limit: int | None) -> Iterator[tuple[bytes, bytes]]:
+    """(chunk, last byte of the chunk before) of the file's first `limit` bytes."""
     done = 0
+    previous = b""
     with open(path, "rb") as f:
         while limit is None or done < limit:
             chunk = f.read(CHUNK_BYTES if limit is None else min(CHUNK_BYTES, limit - done))
             if not chunk:
-                return None
+                return
             done += len(chunk)
-            start = 0
-            while (end := chunk.find(b"\n", start)) >= 0:
-                crlf = (chunk[end - 1:end] if end else previous) == b"\r"
-                if first_crlf is None:
-                    first_crlf = crlf
-                elif crlf != first_crlf:
-                    return lines + 1
-                lines += 1
-                start = end + 1
+            yield chunk, previous
             previous = chunk[-1:]
-    return None
 
 
 def decode_head(head: bytes, encoding: str) -> str:
