@@ -337,10 +337,12 @@ def _shape_column(plan: IngestPlan, table: pa.Table) -> tuple[int, list[shapes.S
     for i, c in enumerate(plan.columns):
         if c.type not in ("string", "geometry") or i >= table.num_columns:
             continue
-        values = [v for v in table.column(i).to_pylist()[:SHAPE_SAMPLE]
-                  if isinstance(v, str) and v.strip()]
-        found = [shape for v in values if (shape := shapes.read(v)) is not None]
         named = c.name in SHAPE_NAMES
+        values = [v for v in table.column(i).slice(0, SHAPE_SAMPLE).to_pylist()
+                  if isinstance(v, str) and v.strip()]
+        if not values or (not named and shapes.read(values[0]) is None):
+            continue  # most text columns: their first value says they hold no geometry
+        found = [shape for v in values if (shape := shapes.read(v)) is not None]
         if not found or (not named and len(found) < len(values)):
             continue
         score = (len(found), named)
