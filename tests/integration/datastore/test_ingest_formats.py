@@ -96,6 +96,21 @@ def test_xlsx_two_header_rows_labels_then_codes(services: Services, dataset: Dat
     assert [r["nb_com"] for r in rows(services, version)] == [8, 9, 34746]
 
 
+def test_xlsx_first_data_row_of_words_stays_data(services: Services, dataset: Dataset,
+                                                 tmp_path: Path) -> None:
+    path = tmp_path / "totaux.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Totaux")
+    for r, row in enumerate([["Commune", "Population"], ["Total général", "n.c."],
+                             ["Orléans", 116617], ["Olivet", 22568]]):
+        sheet.write_row(r, 0, row)
+    book.close()
+    version = load(services, dataset, path)
+    assert columns(version) == {"commune": "string", "population": "string"}
+    assert [r["commune"] for r in rows(services, version)] == ["Total général", "Orléans",
+                                                              "Olivet"]
+
+
 def test_xlsx_merged_title_over_years(services: Services, dataset: Dataset,
                                       tmp_path: Path) -> None:
     path = tmp_path / "budget.xlsx"

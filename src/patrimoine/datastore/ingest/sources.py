@@ -355,8 +355,10 @@ SECOND_HEADER_LOOKAHEAD = 50
 def _second_header(rows: list[list[Any]], index: int, width: int) -> bool:
     """Whether the row after the header is a second header row (INSEE's workbooks write
     labels, then variable codes; a table of amounts writes a year under each merged title):
-    every cell text and none looking like data, and below it at least one column whose
-    cells are all numbers or dates where this row holds text."""
+    every cell text and none looking like data, either all variable codes (`NB_COM`) or under
+    a title merged over several cells, and below it at least one column whose cells are all
+    numbers or dates where this row holds text. A first data row of plain words (« Total »,
+    « n.c. ») is none of these, so it stays data."""
     if index + 2 > len(rows):
         return False
     upper, below = rows[index], rows[index + 1]
@@ -376,6 +378,8 @@ def _second_header(rows: list[list[Any]], index: int, width: int) -> bool:
         return False
     if textfile.looks_like_data([c for j, c in enumerate(below)
                                  if c not in (None, "") and not (merged and j in merged)]):
+        return False
+    if not merged and not all(_CODE.fullmatch(c.strip()) for c in cells):
         return False
     data = rows[index + 2: index + 2 + SECOND_HEADER_LOOKAHEAD]
     for j, cell in enumerate(below):
