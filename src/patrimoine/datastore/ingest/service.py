@@ -326,7 +326,7 @@ def _shape_xy(value: Any) -> tuple[float, float] | None:
     return shapes.anchor(shape) if shape is not None else None
 
 
-SHAPE_SAMPLE = 2000  # geometries read to choose the shape column and its CRS
+SHAPE_SAMPLE = crs.SAMPLE  # geometries read to choose the shape column and its CRS
 
 
 def _shape_column(plan: IngestPlan, table: pa.Table) -> tuple[int, list[shapes.Shape]] | None:

@@ -75,11 +75,24 @@ def _geojson(text: str) -> Shape | None:
 # WKT / EWKT
 
 
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_SIMPLE = re.compile(r"\s*(POINT|LINESTRING|POLYGON|MULTIPOINT|MULTILINESTRING|MULTIPOLYGON)"
+                     r"\s*(?:ZM|Z|M)?\s*(\(.*\))\s*", re.IGNORECASE | re.DOTALL)
+_POSITION = re.compile(rf"{_NUMBER}(?:\s+{_NUMBER})+")
+_BODY = re.compile(r"[\s\d.,()+\-eE]*")
+_DEPTH = {"Point": 2, "LineString": 2, "MultiPoint": 2, "Polygon": 3, "MultiLineString": 3,
+          "MultiPolygon": 4}
+
+
 def _wkt(text: str) -> Shape | None:
     srid = None
     ewkt = _EWKT.fullmatch(text)
     if ewkt:
         srid, text = int(ewkt.group(1)), ewkt.group(2)
+    simple = _SIMPLE.fullmatch(text)
+    if simple and _BODY.fullmatch(simple.group(2)):
+        geometry = _simple_wkt(_WKT_TYPES[simple.group(1).upper()], simple.group(2))
+        return Shape(geometry, srid) if geometry else None
     tokens: list[str] = []
     position = 0
     while position < len(text.rstrip()):
@@ -93,6 +106,44 @@ def _wkt(text: str) -> Shape | None:
     if geometry is None or parser.at < len(tokens):
         return None
     return Shape(geometry, srid)
+
+
+def _simple_wkt(kind: str, body: str) -> dict[str, Any] | None:
+    """The geometry of one type (not a collection) read at C speed: its positions written as
+    JSON arrays, its parentheses as brackets, then `json.loads`; None when the nesting does
+    not fit the type."""
+    # « ((x y, x y)) » -> « ([[x;y],[x;y]]) » with string replacements only (C speed): one
+    # space separates the numbers of a position, none is left around parentheses and commas;
+    # parentheses around numbers become the brackets of positions; a comma between numbers
+    # separates positions, one between parentheses separates rings or parts.
+    text = " ".join(body.split())
+    for old, new in ((", ", ","), (" ,", ","), ("( ", "("), (" (", "("), (" )", ")"),
+                     (") ", ")"), (" ", ";")):
+        text = text.replace(old, new)
+    for c in "0123456789.":
+        text = text.replace(c + ")", c + "]]")
+    for c in "0123456789.+-":
+        text = text.replace("(" + c, "[[" + c)
+    text = text.replace(",", "],[").replace("]]],[[[", "]],[[").replace(")],[(", "),(")
+    try:
+        nested = json.loads(text.replace("(", "[").replace(")", "]").replace(";", ","))
+    except ValueError:  # numbers JSON does not read (« .5 », « 1. », « +2 »)
+        def position(found: re.Match[str]) -> str:
+            return "[" + ",".join(repr(float(v)) for v in found.group(0).split()) + "]"
+
+        nested = json.loads(_POSITION.sub(position, body).replace("(", "[").replace(")", "]"))
+    if kind == "MultiPoint" and nested and _depth(nested) == 3:
+        nested = [p[0] for p in nested]  # MULTIPOINT ((1 2), (3 4))
+    if _depth(nested) != _DEPTH[kind] or (kind == "Point" and len(nested) != 1):
+        return None
+    return {"type": kind, "coordinates": nested[0] if kind == "Point" else nested}
+
+
+def _depth(node: Any) -> int:
+    depth = 0
+    while isinstance(node, list) and node:
+        depth, node = depth + 1, node[0]
+    return depth if isinstance(node, (int, float)) and not isinstance(node, bool) else -1
 
 
 class _WktParser:
@@ -196,7 +247,9 @@ class _Wkb:
             (count,) = self.unpack(order + "I")
             if count > len(self.data):
                 raise ValueError("nombre de points impossible")
-            return [list(self.unpack(point)) for _ in range(count)]
+            values = self.unpack(order + point[1:] * count)  # every double at once
+            size = len(point) - 1
+            return [list(values[i:i + size]) for i in range(0, len(values), size)]
 
         def many() -> list[dict[str, Any]]:
             (count,) = self.unpack(order + "I")
