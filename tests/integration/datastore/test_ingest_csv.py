@@ -301,6 +301,11 @@ def test_mixed_line_endings_are_read_as_python_csv_reads_them(
     assert not any("Fins de ligne" in p for p in sniff(late).problems)
     version = load(services, new_dataset(services, "Fin"), late)
     assert version.row_count == 200_000 == version.ingest_settings["records_read"]
+    # A lone CR (an old Mac line end) among LF ends, as Python's csv reads it: a line end.
+    cr = write(tmp_path, "cr.csv", "nom;n\nA;1\rB;2\nC;3\n")
+    version = load(services, new_dataset(services, "CR"), cr)
+    assert [(r["nom"], r["n"]) for r in rows(services, version)] == [("A", 1), ("B", 2),
+                                                                      ("C", 3)]
 
 
 def test_utf8_file_with_a_stray_cp1252_byte(services: Services, dataset: Dataset,

@@ -149,8 +149,8 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
 
 
 def _mixed_line_ends(line: int) -> str:
-    return (f"Fins de ligne mélangées (CRLF et LF, à partir de la ligne {line}) : le fichier "
-            "est lu comme un lecteur CSV standard le lit.")
+    return (f"Fins de ligne mélangées (CRLF, LF ou CR, à partir de la ligne {line}) : le "
+            "fichier est lu comme un lecteur CSV standard le lit.")
 
 
 def read_with_lf_line_ends(raw: RawSource, plan: IngestPlan, workdir: Path) -> bool:

@@ -13,10 +13,11 @@ UTF-8 and many invalid bytes (two encodings) is refused with the lines, unless t
 names the encoding.
 
 A file whose lines end some with CRLF and some with LF (an export appended to by hand, a
-blank CRLF line at the end of an LF file) is read through a copy whose CRLF line ends are
-made LF, as Python's `csv` reads it: DuckDB refuses such a file without naming a line, and
-its lenient mode would silently drop the fields of rows too long. The sniffed start of the
-file is checked; the rest only when DuckDB stops on it (no extra pass over ordinary files).
+blank CRLF line at the end of an LF file), or with a lone CR among them, is read through a
+copy whose line ends are all made LF, as Python's `csv` reads it: DuckDB refuses such a
+file without naming a line, and its lenient mode would silently drop the fields of rows too
+long. The sniffed start of the file is checked; the rest only when DuckDB stops on it (no
+extra pass over ordinary files).
 """
 
 from __future__ import annotations
@@ -95,29 +96,31 @@ def scan_utf8(path: Path, limit: int | None = None) -> Utf8Scan:
 
 
 def mixed_line_ends(path: Path, limit: int | None = None) -> int | None:
-    """The first line ending otherwise than the file's first line (CRLF among LF ends, or LF
-    among CRLF), when the file (its first `limit` bytes) mixes both; None when it does not.
-    Counted on bytes chunk by chunk; lines are walked only in a file that mixes them."""
-    crlf = lf = 0
+    """The first line ending otherwise than the file's first line, when the file (its first
+    `limit` bytes) mixes two kinds of line ends among LF, CRLF and a lone CR; None when it
+    does not. Counted on bytes chunk by chunk; lines are walked only in a file that mixes
+    them."""
+    crlf = lf = cr = 0
     for chunk, previous in _chunks(path, limit):
         lf += chunk.count(b"\n")
         if b"\r" in chunk or previous == b"\r":
+            cr += chunk.count(b"\r")
             crlf += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
-    if crlf in (0, lf):
+    if sum(1 for kind in (lf - crlf, crlf, cr - crlf) if kind) < 2:
         return None
-    first_crlf: bool | None = None
+    first: bytes | None = None
     lines = 0
-    for chunk, previous in _chunks(path, limit):
-        start = 0
-        while (end := chunk.find(b"\n", start)) >= 0:
-            crlf_end = (chunk[end - 1:end] if end else previous) == b"\r"
-            if first_crlf is None:
-                first_crlf = crlf_end
-            elif crlf_end != first_crlf:
+    for chunk, _previous in _chunks(path, limit):
+        for end in _LINE_END.finditer(chunk):
+            if first is None:
+                first = end.group(0)
+            elif end.group(0) != first:
                 return lines + 1
             lines += 1
-            start = end + 1
     return None
+
+
+_LINE_END = re.compile(rb"\r\n|\n|\r")
 
 
 def _chunks(path: Path, limit: int | None) -> Iterator[tuple[bytes, bytes]]:
@@ -154,7 +157,7 @@ def transcode(
 ) -> None:
     """Re-encode to UTF-8 chunk by chunk (bounded memory); `limit` stops after that many bytes
     at a line boundary (for samples); errors="replace" writes « � » for invalid bytes;
-    `lf_line_ends` turns CRLF into LF (line numbers do not change)."""
+    `lf_line_ends` turns CRLF and a lone CR into LF (as Python's `csv` ends lines)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     total = source.stat().st_size or 1
     done = 0
@@ -167,7 +170,7 @@ def transcode(
             return text
         text = (held + text).replace("\r\n", "\n")
         held = "" if final or not text.endswith("\r") else "\r"
-        return text[:-1] if held else text
+        return (text[:-1] if held else text).replace("\r", "\n")  # a lone CR ends a line too
 
     with open(source, "rb") as src, open(target, "wb") as out:
         while True:
