@@ -117,6 +117,9 @@ def judge_loaded(entry: dict[str, Any], loaded: Loaded, generic: str = r"colonne
         elif loaded.outside or not loaded.inside:
             problems.append(f"{loaded.outside} positions hors de l'emprise attendue, "
                             f"{loaded.inside} dedans")
+        located = positions.get("located")
+        if located is not None and loaded.inside is not None and loaded.inside != located:
+            problems.append(f"{loaded.inside} positions dans l'emprise, {located} attendues")
         crs = positions.get("source_crs")
         if crs and loaded.inside is not None and crs not in loaded.settings:
             problems.append(f"projection source {crs} non enregistrée")
@@ -127,14 +130,16 @@ def judge_loaded(entry: dict[str, Any], loaded: Loaded, generic: str = r"colonne
     return Verdict(WRONG, problems, rows)
 
 
-def bbox_counts(source: str, lat: str, lon: str, bbox: list[float]) -> tuple[int, int]:
+def bbox_counts(source: str, lat: str, lon: str, bbox: list[Any]) -> tuple[int, int]:
     """How many positions of `source` (a DuckDB table expression) fall outside and inside the
-    box; values that are not numbers count as outside."""
-    west, south, east, north = bbox
+    box (or any of a list of boxes: a file covering metropolitan France and the overseas
+    départements); values that are not numbers count as outside."""
+    boxes = bbox if isinstance(bbox[0], list) else [bbox]
     lat_value = f'TRY_CAST("{lat}" AS DOUBLE)'
     lon_value = f'TRY_CAST("{lon}" AS DOUBLE)'
-    within = (f"{lat_value} BETWEEN {south} AND {north} "
-              f"AND {lon_value} BETWEEN {west} AND {east}")
+    within = "(" + " OR ".join(f"({lat_value} BETWEEN {south} AND {north} "
+                               f"AND {lon_value} BETWEEN {west} AND {east})"
+                               for west, south, east, north in boxes) + ")"
     present = f"\"{lat}\" IS NOT NULL AND CAST(\"{lat}\" AS VARCHAR) <> ''"
     outside, inside = duckdb.sql(
         f"SELECT count(*) FILTER (WHERE {present} AND NOT coalesce({within}, false)), "
@@ -144,7 +149,8 @@ def bbox_counts(source: str, lat: str, lon: str, bbox: list[float]) -> tuple[int
 
 def loaded_version(services: Services, entry: dict[str, Any], version: Any) -> Loaded:
     loaded = Loaded(rows=version.row_count,
-                    columns={c["source_name"].strip(): c["type"] for c in version.columns},
+                    columns={c["source_name"].strip() or c["name"]: c["type"]
+                             for c in version.columns},
                     settings=json.dumps(version.ingest_settings or {}, ensure_ascii=False))
     positions = entry["expect"].get("positions")
     if positions and version.positions:

@@ -31,6 +31,10 @@ BBOX = {
     "paris": [2.20, 48.80, 2.50, 48.92],
     "ign-point": [2.20, 46.40, 2.50, 46.60],
     "france-and-neighbours": [-6.0, 41.0, 10.5, 52.0],
+    # Metropolitan France and its neighbours, Antilles, Guyane, La Réunion, Mayotte.
+    "france-and-overseas": [[-6.0, 41.0, 10.5, 52.0], [-63.5, 14.0, -60.5, 18.5],
+                            [-57.0, 0.5, -51.0, 6.5], [55.0, -21.6, 56.0, -20.6],
+                            [44.8, -13.2, 45.5, -12.4]],
 }
 NUMERIC = "numeric"  # integer or number
 
@@ -102,8 +106,8 @@ FILES = [
                      "population": NUMERIC}),
     csv_entry("populations-mayotte.csv", "utf-8", ";",
               types={"PMUN": NUMERIC, "PTOT": NUMERIC}),
-    sheet_entry("dgcl-ept.xlsx", "EPT", header=6, reader="calamine", columns_named=False,
-                types={"NB_COM": NUMERIC}),
+    sheet_entry("dgcl-ept.xlsx", "EPT", header=6, reader="calamine",
+                types={"NB_COM": NUMERIC, "EPT": "string"}),
     csv_entry("dgfip-valeurs-foncieres-2024.txt", "utf-8", "|",
               types={"Valeur fonciere": NUMERIC, "Date mutation": "date",
                      "Code departement": "string"}),
@@ -120,8 +124,11 @@ FILES = [
               types={"IdAss": NUMERIC}),
     csv_entry("cnig-ac2-generateur-calvados.csv", "utf-8", ",", types={"IdGen": NUMERIC}),
     csv_entry("cnig-doc-urba-manche.csv", "utf-8", ",", types={"IDURBA": "string"}),
+    # One point a row, in CRS:84 (first column) and again in the projection of its place:
+    # Lambert-93, UTM 20N (Antilles), UTM 22N (Guyane), UTM 40S (Réunion), UTM 38S (Mayotte).
     csv_entry("ign-reference-projections.csv", "utf-8", ",",
-              positions={"bbox": BBOX["france-and-neighbours"]}),
+              positions={"bbox": BBOX["france-and-overseas"], "located": 100,
+                         "source_crs": "EPSG:4326"}),
     sheet_entry("cnig-keywords.ods", "Feuille1"),
     csv_entry("bal-strasbourg.csv", "utf-8-sig", ";",
               types={"numero": NUMERIC, "x": NUMERIC, "y": NUMERIC},
@@ -145,7 +152,8 @@ FILES = [
     csv_entry("nantes-effectifs.csv", "utf-8", ",", types={"effectif": NUMERIC}),
     csv_entry("rennes-quartiers-ewkb3948.csv", "utf-8", ";",
               types={"aire_geo": NUMERIC, "code_insee": "string"},
-              positions={"bbox": BBOX["rennes-metropole"], "source_crs": "EPSG:3948"}),
+              positions={"bbox": BBOX["rennes-metropole"], "source_crs": "EPSG:3948",
+                         "located": 12}),
     csv_entry("rennes-producteurs.csv", "utf-8", ";",
               types={"code_insee": "string"}, positions={"bbox": BBOX["rennes-metropole"]}),
     csv_entry("rennes-bacs-export.csv", "utf-8", ";",
@@ -159,6 +167,21 @@ FILES = [
     sheet_entry("occitanie-qpv.xlsx", "Quartiers prioritaires", reader="calamine",
                 types={"pop_mun": NUMERIC}),
     geojson_entry("valdoise-communes.geojson", types={"code": "string", "population": NUMERIC}),
+    csv_entry("scdl-budget-morbihan-ca-2021.csv", "utf-8", ",",
+              types={"BGT_SIRET": "string", "BGT_NATURE": "string", "BGT_CONTNAT": "string",
+                     "BGT_FONCTION": "string", "BGT_MTREAL": NUMERIC, "BGT_CREDOUV": NUMERIC}),
+    # Written without its header line by a custom XSLT of yatotem2scdl: colonne_1…
+    csv_entry("scdl-budget-crach-bp-2022-sans-entete.csv", "utf-8", ",", header=0,
+              types={"colonne_3": "string", "colonne_7": "string", "colonne_16": NUMERIC,
+                     "colonne_19": NUMERIC}),
+    # CRLF and LF line ends, addresses over several lines, a SIRET Excel wrote 2,10104E+13.
+    csv_entry("decp-profils-acheteurs.csv", "utf-8", ";", types={"siretAcheteur": "string"}),
+    csv_entry("decp-marches-exemple.csv", "utf-8", ",",
+              types={"acheteur.id": "string", "titulaire.id": "string", "codeCPV": "string",
+                     "lieuExecution.code": "string", "montant": NUMERIC,
+                     "dateNotification": "date"}),
+    csv_entry("plf-2017-comptes-speciaux.csv", "utf-8", ";",
+              types={"AELF": NUMERIC, "CPPLF": NUMERIC, "Catégorie_code": "string"}),
 ]
 
 HOLDOUT = [
@@ -178,6 +201,14 @@ HOLDOUT = [
                 types={"date_Service_Vehic": "date", "km_Realisé": NUMERIC}),
     sheet_entry("montpellier-monuments-historiques.xls", "Feuille1", reader="calamine",
                 dbase_header=True, types={"OBJECTID": NUMERIC}),
+    csv_entry("scdl-budget-saint-malo-agglo-transport-bp-2022.csv", "utf-8", ",",
+              types={"BGT_SIRET": "string", "BGT_NATURE": "string", "BGT_MTPREV": NUMERIC}),
+    # État du trafic of Rennes Métropole as its collector stores it: no header line.
+    csv_entry("rennes-trafic-sans-entete.csv", "utf-8", ";", header=0,
+              types={"colonne_1": "datetime", "colonne_2": "string", "colonne_3": NUMERIC}),
+    csv_entry("ssmsi-delinquance-departements.csv", "utf-8-sig", ";",
+              types={"Code.département": "string", "Code.région": "string", "faits": NUMERIC,
+                     "tauxpourmille": NUMERIC}),
 ]
 
 

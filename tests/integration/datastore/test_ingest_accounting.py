@@ -85,6 +85,19 @@ def accounting_file(bad_cell: str = "N   82 584,28") -> str:
     return "\n".join(lines) + "\n"
 
 
+def test_account_codes_with_a_leading_zero_stay_text(services: Services, dataset: Dataset,
+                                                     tmp_path: Path) -> None:
+    # SCDL budget of Saint-Malo Agglomération (corpus holdout): BGT_NATURE holds a hundred
+    # account numbers, one of them « 021 ». A leading zero marks a code, not a corrupted
+    # amount: the column stays text and nothing is rejected.
+    lines = ["BGT_NATURE;BGT_MTPREV"] + [f"{6000 + n};{n * 100}.00" for n in range(100)]
+    lines.insert(40, "021;5000.00")
+    version = load(services, dataset, write(tmp_path, "budget.csv", "\n".join(lines) + "\n"))
+    assert columns(version) == {"bgt_nature": "string", "bgt_mtprev": "number"}
+    assert version.ingest_settings["rejected_cells"] == []
+    assert rows(services, version)[39]["bgt_nature"] == "021"
+
+
 def test_accounting_amounts_are_numbers_and_bad_cells_are_listed(
         services: Services, dataset: Dataset, tmp_path: Path) -> None:
     path = write(tmp_path, "balance.csv", accounting_file())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from pathlib import Path
 
 import pytest
@@ -202,6 +203,51 @@ def test_wkt_and_geo_shape_points_in_lambert93(services: Services, dataset: Data
     other = new_dataset(services, "Lieux")
     version = load(services, other, write(tmp_path, "shapes.csv", shapes))
     assert version.positions == {"lat": "latitude", "lon": "longitude"}
+    assert all(_inside(r["latitude"], r["longitude"], ORLEANS_BOX)
+               for r in rows(services, version))
+
+
+def _ewkb_polygon(srid: int, ring: list[tuple[float, float]]) -> str:
+    """A PostGIS export of a polygon: little-endian EWKB with its SRID, in hexadecimal."""
+    body = struct.pack("<BIII", 1, 3 | 0x20000000, srid, 1) + struct.pack("<I", len(ring))
+    return (body + b"".join(struct.pack("<dd", x, y) for x, y in ring)).hex().upper()
+
+
+def test_ewkb_polygons_in_cc48_are_placed_at_their_centroid(services: Services,
+                                                             dataset: Dataset,
+                                                             tmp_path: Path) -> None:
+    # Rennes Métropole's quartiers export (corpus): EWKB hex carrying SRID 3948, one polygon
+    # a row. Here squares of 200 m around points of Strasbourg, in CC48.
+    lines = ["id;nom;shape"] + [
+        f"{i};Quartier {i};" + _ewkb_polygon(3948, [(x - 100, y - 100), (x + 100, y - 100),
+                                                   (x + 100, y + 100), (x - 100, y + 100),
+                                                   (x - 100, y - 100)])
+        for i, (x, y) in enumerate(STRASBOURG_CC48, 1)]
+    version = load(services, dataset, write(tmp_path, "quartiers.csv", "\n".join(lines)))
+    assert version.ingest_settings["crs"]["epsg"] == "EPSG:3948"
+    assert version.positions == {"lat": "latitude", "lon": "longitude"}
+    data = rows(services, version)
+    assert all(_inside(r["latitude"], r["longitude"], STRASBOURG_BOX) for r in data)
+    assert abs(data[0]["latitude"] - 48.5817) < 0.002  # the cathedral, the square's centre
+    assert data[0]["shape"].startswith("01030000206C0F0000")  # the geometry kept as it was
+
+
+def test_wkt_polygons_and_a_column_named_after_its_crs(services: Services, dataset: Dataset,
+                                                       tmp_path: Path) -> None:
+    # IGN's reference points name each WKT column after its CRS (`CRS:84`, `EPSG:2154`);
+    # polygons in Lambert-93 are placed at their centroid.
+    lines = ['"CRS:84","EPSG:2154"'] + [
+        f'"POINT({lon} {lat})","POLYGON(({x - 50} {y - 50}, {x + 50} {y - 50}, {x + 50} {y + 50}, '
+        f'{x - 50} {y + 50}, {x - 50} {y - 50}))"'
+        for (x, y), (lat, lon) in zip(ORLEANS_L93, [(47.9025, 1.9090)] * 4, strict=True)]
+    version = load(services, dataset, write(tmp_path, "ign.csv", "\n".join(lines)))
+    assert version.ingest_settings["crs"]["epsg"] == "EPSG:4326"
+    assert [(r["latitude"], r["longitude"]) for r in rows(services, version)] == \
+        [(47.9025, 1.909)] * 4
+    other = new_dataset(services, "Polygones")
+    only_l93 = "\n".join(line.split(",", 1)[1] for line in lines)
+    version = load(services, other, write(tmp_path, "l93.csv", only_l93))
+    assert version.ingest_settings["crs"]["epsg"] == "EPSG:2154"
     assert all(_inside(r["latitude"], r["longitude"], ORLEANS_BOX)
                for r in rows(services, version))
 

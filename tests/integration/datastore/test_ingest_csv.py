@@ -280,6 +280,34 @@ def test_windows_line_endings(services: Services, dataset: Dataset, tmp_path: Pa
     assert [(r["nom"], r["n"]) for r in rows(services, version)] == [("A", 1.5), ("B", 2.0)]
 
 
+def test_mixed_line_endings_are_read_as_python_csv_reads_them(
+        services: Services, dataset: Dataset, tmp_path: Path) -> None:
+    # An LF file with a CRLF line in the middle, a multi-line cell and a blank CRLF line at
+    # the end (as the diagnostiqueurs annuaire of the corpus): DuckDB alone refuses it
+    # without naming a line, and its lenient mode would drop fields of long rows.
+    body = ('"nom";"note";"n"\n"A";"deux\r\nlignes";"1"\r\n"B";"x";"2"\n'
+            + '"C";"y";"3"\n' * 70_000 + "\n\r\n")
+    path = tmp_path / "melange.csv"
+    path.write_bytes(body.encode())
+    assert "Fins de ligne mélangées" in " ".join(sniff(path).problems)
+    version = load(services, dataset, path)
+    data = rows(services, version)
+    assert len(data) == 70_002 == version.ingest_settings["records_read"]
+    assert [(r["nom"], r["note"], r["n"]) for r in data[:3]] == [
+        ("A", "deux\nlignes", 1), ("B", "x", 2), ("C", "y", 3)]
+    # The same beyond the sniffed start: only the blank CRLF line at the end mixes them.
+    late = tmp_path / "fin.csv"
+    late.write_bytes(('"nom";"n"\n' + '"C";"3"\n' * 200_000 + "\n\r\n").encode())
+    assert not any("Fins de ligne" in p for p in sniff(late).problems)
+    version = load(services, new_dataset(services, "Fin"), late)
+    assert version.row_count == 200_000 == version.ingest_settings["records_read"]
+    # A lone CR (an old Mac line end) among LF ends, as Python's csv reads it: a line end.
+    cr = write(tmp_path, "cr.csv", "nom;n\nA;1\rB;2\nC;3\n")
+    version = load(services, new_dataset(services, "CR"), cr)
+    assert [(r["nom"], r["n"]) for r in rows(services, version)] == [("A", 1), ("B", 2),
+                                                                      ("C", 3)]
+
+
 def test_utf8_file_with_a_stray_cp1252_byte(services: Services, dataset: Dataset,
                                             tmp_path: Path) -> None:
     # A stray byte is read as « \ufffd » and its line reported with the version; every other

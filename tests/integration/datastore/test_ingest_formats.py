@@ -72,6 +72,66 @@ def test_xlsx(services: Services, dataset: Dataset, tmp_path: Path) -> None:
     assert version.source_format == "xlsx"
 
 
+def test_xlsx_two_header_rows_labels_then_codes(services: Services, dataset: Dataset,
+                                                tmp_path: Path) -> None:
+    # INSEE's layout (the DGCL's EPT workbook of the corpus): titles, a row of labels, a row
+    # of variable codes, then the data. The codes name the columns; the labels are reported.
+    path = tmp_path / "ept.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("EPT")
+    sheet.write(0, 0, "France - Liste des établissements publics territoriaux")
+    for r, row in enumerate([["EPT", "Libellé de l'EPT", "Nombre de communes"],
+                             ["EPT", "LIBEPT", "NB_COM"],
+                             ["200057867", "Plaine Commune", 8],
+                             ["200057875", "Est Ensemble", 9],
+                             ["ZZZZZZZZZ", "Sans objet", 34746]], start=2):
+        sheet.write_row(r, 0, row)
+    book.close()
+    plan = sniff(path)
+    assert plan.header_row == 4 and any("Deux lignes d'en-tête (lignes 3 et 4)" in p and
+                                        "NB_COM = « Nombre de communes »" in p
+                                        for p in plan.problems)
+    version = load(services, dataset, path)
+    assert columns(version) == {"ept": "string", "libept": "string", "nb_com": "integer"}
+    assert [r["nb_com"] for r in rows(services, version)] == [8, 9, 34746]
+
+
+def test_xlsx_first_data_row_of_words_stays_data(services: Services, dataset: Dataset,
+                                                 tmp_path: Path) -> None:
+    path = tmp_path / "totaux.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Totaux")
+    for r, row in enumerate([["Commune", "Population"], ["Total général", "n.c."],
+                             ["Orléans", 116617], ["Olivet", 22568]]):
+        sheet.write_row(r, 0, row)
+    book.close()
+    version = load(services, dataset, path)
+    assert columns(version) == {"commune": "string", "population": "string"}
+    assert [r["commune"] for r in rows(services, version)] == ["Total général", "Orléans",
+                                                              "Olivet"]
+
+
+def test_xlsx_merged_title_over_years(services: Services, dataset: Dataset,
+                                      tmp_path: Path) -> None:
+    path = tmp_path / "budget.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Budget")
+    sheet.merge_range(0, 1, 0, 2, "Montant (€)")
+    sheet.write(0, 0, "Chapitre")
+    sheet.write_row(1, 1, [2023, 2024])
+    sheet.write_row(2, 0, ["011 Charges générales", 1250.5, 1300])
+    sheet.write_row(3, 0, ["012 Personnel", 4000, 4100.25])
+    book.close()
+    plan = sniff(path)
+    assert any("Deux lignes d'en-tête (lignes 1 et 2)" in p for p in plan.problems)
+    version = load(services, dataset, path)
+    assert columns(version) == {"chapitre": "string", "montant_2023": "number",
+                                "montant_2024": "number"}
+    assert [c["source_name"] for c in version.columns] == [
+        "Chapitre", "Montant (€) 2023", "Montant (€) 2024"]
+    assert len(rows(services, version)) == 2
+
+
 def test_xlsx_sheet_override(services: Services, dataset: Dataset, tmp_path: Path) -> None:
     path = _xlsx(tmp_path / "equipements.xlsx")
     version = load(services, dataset, path, {"sheet": "Notes", "header_row": 0})

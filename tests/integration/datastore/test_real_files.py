@@ -15,14 +15,7 @@ from patrimoine.bootstrap import Services
 from tests.corpus import check
 from tests.factories import new_dataset
 
-POSITIONS = "positions: a column of coordinates ingest does not recognise"
-XFAIL: dict[str, str] = {
-    "ign-reference-projections.csv": f"{POSITIONS} (WKT in CRS:84 and EPSG:2154)",
-    "rennes-quartiers-ewkb3948.csv": "projected coordinates: EWKB geometry in EPSG:3948",
-    "annuaire-diagnostiqueurs.csv": "valid CSV refused without naming a line",
-    "dgcl-ept.xlsx": "header rows: a second header row (variable codes) loaded as data, "
-                     "numbers as text",
-}
+XFAIL: dict[str, str] = {}
 
 
 def _params() -> list[Any]:

@@ -8,7 +8,9 @@ Accounting amounts are the exception: `-` (or ` - `, an en or em dash) means not
 is null in number columns; and a column of at least MIN_TOLERANT distinct values of which
 at most 1 in 100 do not read as numbers (a corrupted cell such as `N   82 584,28`) is a
 number column with parse option `rejects`: those cells become null and are listed by the
-ingest as rejected cells (the load is refused unless the user accepts them).
+ingest as rejected cells (the load is refused unless the user accepts them). A column in
+which a value has a leading zero is never such a column: it holds codes (« 021 » among
+account numbers), which stay text.
 """
 
 from __future__ import annotations
@@ -75,8 +77,8 @@ def _infer_number(vals: list[str]) -> tuple[str, dict[str, Any]] | None:
     if not vals:
         return None
     found = _strict_number(vals)
-    if found is not None or len(vals) < MIN_TOLERANT:
-        return found
+    if found is not None or len(vals) < MIN_TOLERANT or any(_LEADING_ZERO.match(v) for v in vals):
+        return found  # a leading zero marks a code (« 021 » among account numbers), not a typo
     good = [v for v in vals if _strict_number([v]) is not None]
     if (len(vals) - len(good)) * 100 > len(vals):
         return None

@@ -18,7 +18,6 @@ Policies (also in the module docs of textfile and coltypes):
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -42,7 +41,7 @@ from patrimoine.core.meanings import TEXT_MEANINGS, detect
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import key
 from patrimoine.datastore import versions
-from patrimoine.datastore.ingest import crs, messages, sources, textfile
+from patrimoine.datastore.ingest import crs, messages, shapes, sources, textfile
 from patrimoine.datastore.ingest.coltypes import (
     BAD_VALUE,
     SEP,
@@ -322,29 +321,46 @@ def _as_float(value: Any) -> float | None:
 
 
 def _shape_xy(value: Any) -> tuple[float, float] | None:
-    """x, y of a point written as GeoJSON text or WKT."""
-    if not isinstance(value, str):
-        return None
-    m = re.match(_WKT_POINT, value, re.IGNORECASE)
-    if m:
-        return float(m.group(1)), float(m.group(2))
-    if '"Point"' in value:
-        try:
-            coordinates = json.loads(value)["coordinates"]
-            return float(coordinates[0]), float(coordinates[1])
-        except (ValueError, KeyError, TypeError, IndexError):
-            return None
-    return None
+    """x, y of the point standing for a geometry written as WKT, GeoJSON text or (E)WKB."""
+    shape = shapes.read(value)
+    return shapes.anchor(shape) if shape is not None else None
+
+
+SHAPE_SAMPLE = crs.SAMPLE  # geometries read to choose the shape column and its CRS
+
+
+def _shape_column(plan: IngestPlan, table: pa.Table) -> tuple[int, list[shapes.Shape]] | None:
+    """The text column of geometries (WKT, GeoJSON text, (E)WKB) giving the positions: one
+    named like a geometry, or else one whose every value is a geometry (IGN's columns named
+    after their CRS, `CRS:84`); the most complete of them. With its sample's geometries."""
+    best: tuple[tuple[int, bool], int, list[shapes.Shape]] | None = None
+    for i, c in enumerate(plan.columns):
+        if c.type not in ("string", "geometry") or i >= table.num_columns:
+            continue
+        named = c.name in SHAPE_NAMES
+        values = [v for v in table.column(i).slice(0, SHAPE_SAMPLE).to_pylist()
+                  if isinstance(v, str) and v.strip()]
+        if not values or (not named and shapes.read(values[0]) is None):
+            continue  # most text columns: their first value says they hold no geometry
+        found = [shape for v in values if (shape := shapes.read(v)) is not None]
+        if not found or (not named and len(found) < len(values)):
+            continue
+        score = (len(found), named)
+        if best is None or score > best[0]:
+            best = (score, i, found)
+    return (best[1], best[2]) if best else None
 
 
 def _projected_positions(plan: IngestPlan, overrides: Overrides, table: pa.Table) -> None:
-    """Positions of a table file from x / y columns, or point geometries written as GeoJSON
-    text (`geo_shape`) or WKT, in degrees or in a French projection (reprojected to WGS84 in
-    new `latitude` / `longitude` columns; see the crs module). Records the source CRS."""
+    """Positions of a table file from x / y columns, or geometries written as GeoJSON text
+    (`geo_shape`), WKT or (E)WKB (placed at their anchor, see the shapes module), in degrees
+    or in a French projection (reprojected to WGS84 in new `latitude` / `longitude` columns;
+    see the crs module). Records the source CRS."""
     pair = _xy_pair(plan)
-    shape = None if pair else next(
-        (i for i, c in enumerate(plan.columns)
-         if c.name in SHAPE_NAMES and c.type in ("string", "geometry")), None)
+    found_shapes = None
+    if pair is None and plan.format != "geojson" and _positions(plan, None) is None:
+        found_shapes = _shape_column(plan, table)
+    shape: int | None = None
     if pair is not None:
         xs, ys = (table.column(i).to_pylist() for i in pair)
         pairs = [(x, y) for x, y in ((_as_float(a), _as_float(b)) for a, b in zip(xs, ys,
@@ -352,10 +368,12 @@ def _projected_positions(plan: IngestPlan, overrides: Overrides, table: pa.Table
                  if x is not None and y is not None]
         names = f"{plan.columns[pair[0]].source_name} / {plan.columns[pair[1]].source_name}"
         declared = crs.from_name(plan.columns[pair[0]].name)
-    elif shape is not None:
-        pairs = [p for p in map(_shape_xy, table.column(shape).to_pylist()) if p is not None]
+    elif found_shapes is not None:
+        shape, found = found_shapes
+        pairs = [p for p in map(shapes.anchor, found) if p is not None]
         names = plan.columns[shape].source_name
-        declared = None
+        srids = {s.srid for s in found if s.srid}  # EWKB / EWKT say their CRS
+        declared = srids.pop() if len(srids) == 1 else crs.from_name(names)
     else:
         return
     if not pairs:
@@ -423,18 +441,44 @@ def _position_sql(plan: IngestPlan, c: ColumnPlan) -> str:
             f"AS DOUBLE), CASE WHEN json_extract_string({as_json}, '$.type') = 'Point' THEN "
             f"TRY_CAST(json_extract({as_json}, '$.coordinates[{n - 1}]') AS DOUBLE) END)"
             for n in (1, 2))
-    # Projected x / y are converted batch by batch while writing (_reprojection).
+    # Other geometries and projected x / y are completed while writing (_position_transform).
     return y_sql if c.parse["part"] == "latitude" else x_sql
 
 
-def _reprojection(plan: IngestPlan) -> Callable[[pa.Table], pa.Table] | None:
-    """Turns the projected x / y written in the position columns into WGS84 degrees."""
-    projected = [c for c in plan.columns if "epsg" in c.parse]
-    if not projected:
+def _position_transform(plan: IngestPlan) -> Callable[[pa.Table], pa.Table] | None:
+    """Completes, batch by batch while writing, the position columns SQL cannot compute:
+    the anchor of geometries other than points (and of EWKT / EWKB points), then turns
+    projected x / y into WGS84 degrees."""
+    derived = [c for c in plan.columns if "shape_of" in c.parse or "epsg" in c.parse]
+    if not derived:
         return None
-    lat = next(c.name for c in projected if c.parse["part"] == "latitude")
-    lon = next(c.name for c in projected if c.parse["part"] == "longitude")
-    return lambda table: crs.reproject_table(table, lat, lon, projected[0].parse["epsg"])
+    lat = next(c for c in derived if c.parse["part"] == "latitude")
+    lon = next(c for c in derived if c.parse["part"] == "longitude")
+    shape = plan.columns[lat.parse["shape_of"]].name if "shape_of" in lat.parse else None
+    epsg = lat.parse.get("epsg")
+
+    def transform(table: pa.Table) -> pa.Table:
+        if shape is not None:
+            table = _fill_anchors(table, shape, lat.name, lon.name)
+        if epsg is not None:
+            table = crs.reproject_table(table, lat.name, lon.name, epsg)
+        return table
+
+    return transform
+
+
+def _fill_anchors(table: pa.Table, shape: str, lat: str, lon: str) -> pa.Table:
+    missing = pc.and_(pc.is_null(table.column(lat)), pc.is_valid(table.column(shape)))
+    if not pc.any(missing).as_py():
+        return table
+    ys, xs = table.column(lat).to_pylist(), table.column(lon).to_pylist()
+    for n, value in enumerate(table.column(shape).to_pylist()):
+        if ys[n] is None and value is not None and (point := _shape_xy(value)) is not None:
+            xs[n], ys[n] = point
+    for name, values in ((lat, ys), (lon, xs)):
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 pa.array(values, pa.float64()))
+    return table
 
 
 def select_sql(plan: IngestPlan, raw: sources.RawSource) -> str:
@@ -470,6 +514,7 @@ def _record_number(con: duckdb.DuckDBPyConnection, raw: sources.RawSource, index
 
 
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
+_INVALID_STATE = "state machine reached an invalid state"
 _COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
@@ -535,7 +580,7 @@ def ingest(
         try:
             plan, raw = _prepare(con, path, options, workdir, FileLimits.of(settings), full=True,
                                  progress=progress)
-            row_count, digest = _write(con, plan, raw, tmp, progress)
+            row_count, digest = _write(con, plan, raw, tmp, progress, workdir)
             _account(con, plan, raw, row_count)
             _rejected_cells(con, plan, raw)
             if plan.rejects() and not accept_rejects:
@@ -636,23 +681,26 @@ def rejects_message(plan: IngestPlan) -> str:
 
 
 def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,
-           tmp: Path, progress: ProgressCallback | None) -> tuple[int, str]:
+           tmp: Path, progress: ProgressCallback | None, workdir: Path) -> tuple[int, str]:
     def on_batch(_rows: int) -> None:
         if progress is not None:
             done = con.query_progress()
             if done >= 0:
                 progress(0.2 + 0.8 * min(done, 100.0) / 100, "Écriture de la version")
 
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
         try:
             return write_parquet(con, select_sql(plan, raw), tmp, on_batch,
-                                 transform=_reprojection(plan))
+                                 transform=_position_transform(plan))
         except (duckdb.Error, OSError) as exc:
             # DuckDB errors met while streaming come through Arrow as OSError.
             if isinstance(exc, OSError) and "Error" not in str(exc):
                 raise
+            if (attempt < 3 and _INVALID_STATE in str(exc)
+                    and sources.read_with_lf_line_ends(raw, plan, workdir)):
+                continue  # line ends mixed beyond the sniffed start of the file
             counts = _COUNTS.search(str(exc))
-            if (attempt == 1 and counts and int(counts.group(2)) < int(counts.group(1))
+            if (attempt < 3 and counts and int(counts.group(2)) < int(counts.group(1))
                     and raw.dialect is not None and not plan.pad_short_rows):
                 # Short rows beyond the sniffed sample: complete them, as documented.
                 plan.pad_short_rows = True

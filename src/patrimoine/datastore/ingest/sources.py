@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -129,18 +130,47 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
             plan.problems.append(
                 f"{scan.invalid} octet(s) invalide(s) en UTF-8 remplacé(s) par « \ufffd » "
                 f"({scan.where()}) : corrigez-les dans le fichier source.")
-    if encoding in textfile.NATIVE_ENCODINGS and errors == "strict":
+    mixed = None if encoding.startswith("utf-16") else textfile.mixed_line_ends(
+        path, textfile.SNIFF_BYTES)
+    if mixed is not None:
+        plan.problems.append(_mixed_line_ends(mixed))
+    if encoding in textfile.NATIVE_ENCODINGS and errors == "strict" and mixed is None:
         text_path = path
     else:
         text_path = workdir / "source-utf8.csv"
         textfile.transcode(path, text_path, encoding, limit=limit, progress=progress,
-                           errors=errors)
+                           errors=errors, lf_line_ends=mixed is not None)
     raw = RawSource(relation="", source_names=dialect.header, dialect=dialect, text_path=text_path,
                     max_line_bytes=max_line_bytes)
     raw.raw_types = ["VARCHAR"] * dialect.column_count
     raw.relation = csv_relation(text_path, dialect, pad=plan.pad_short_rows,
                                 max_line_bytes=max_line_bytes)
     return raw
+
+
+def _mixed_line_ends(line: int) -> str:
+    return (f"Fins de ligne mélangées (CRLF, LF ou CR, à partir de la ligne {line}) : le "
+            "fichier est lu comme un lecteur CSV standard le lit.")
+
+
+def read_with_lf_line_ends(raw: RawSource, plan: IngestPlan, workdir: Path) -> bool:
+    """When DuckDB stopped on a CSV whose line ends are mixed beyond its sniffed start: read
+    it again through a UTF-8 copy with LF line ends (see textfile). False when they are not
+    mixed (or the copy was already made)."""
+    path = Path(plan.path)
+    if raw.dialect is None or raw.text_path is None or raw.text_path.name == "source-lf.csv":
+        return False
+    mixed = textfile.mixed_line_ends(path)
+    if mixed is None:
+        return False
+    target = workdir / "source-lf.csv"
+    textfile.transcode(path, target, plan.encoding or "utf-8", lf_line_ends=True,
+                       errors="replace" if plan.replaced_bytes else "strict")
+    plan.problems.append(_mixed_line_ends(mixed))
+    raw.text_path = target
+    raw.relation = csv_relation(target, raw.dialect, pad=plan.pad_short_rows,
+                                max_line_bytes=raw.max_line_bytes)
+    return True
 
 
 def csv_relation(text_path: Path, dialect: textfile.Dialect, *, pad: bool,
@@ -308,8 +338,88 @@ def open_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPla
         header += [""] * (width - len(header))
         data = rows[header_index + 1:]
         plan.header_row = numbered[header_index][0]
+        if overrides.header_row is None and _second_header(rows, header_index, width):
+            lower = [_text(c) if c not in (None, "") else "" for c in rows[header_index + 1]]
+            header = _two_header_rows(plan, header, lower,
+                                      (plan.header_row, numbered[header_index + 1][0]))
+            data = rows[header_index + 2:]
+            plan.header_row = numbered[header_index + 1][0]
     columns = [arrow_column([r[i] if i < len(r) else None for r in data]) for i in range(width)]
     return _register(con, [textfile.header_name(h) for h in header], columns)
+
+
+_CODE = re.compile(r"[A-Z][A-Z0-9_]*")
+SECOND_HEADER_LOOKAHEAD = 50
+
+
+def _second_header(rows: list[list[Any]], index: int, width: int) -> bool:
+    """Whether the row after the header is a second header row (INSEE's workbooks write
+    labels, then variable codes; a table of amounts writes a year under each merged title):
+    every cell text and none looking like data, either all variable codes (`NB_COM`) or under
+    a title merged over several cells, and below it at least one column whose cells are all
+    numbers or dates where this row holds text. A first data row of plain words (« Total »,
+    « n.c. ») is none of these, so it stays data."""
+    if index + 2 > len(rows):
+        return False
+    upper, below = rows[index], rows[index + 1]
+    merged: set[int] = set()  # columns under a title merged over several cells
+    for j, c in enumerate(below):
+        if c not in (None, "") and (j >= len(upper) or upper[j] in (None, "")):
+            start = next((k for k in range(min(j, len(upper) - 1), -1, -1)
+                          if upper[k] not in (None, "")), None)
+            if start is not None:
+                merged.update(range(start, j + 1))
+    if merged:
+        # Under a merged title, years are names: « Montant » over 2022, 2023, 2024.
+        below = [_text(c) if j in merged and _year(c) else c for j, c in enumerate(below)]
+    cells = [c for c in below if c not in (None, "")]
+    need = 1 if width <= 1 else max(2, (width + 1) // 2)
+    if len(cells) < need or not all(isinstance(c, str) for c in cells):
+        return False
+    if textfile.looks_like_data([c for j, c in enumerate(below)
+                                 if c not in (None, "") and not (merged and j in merged)]):
+        return False
+    if not merged and not all(_CODE.fullmatch(c.strip()) for c in cells):
+        return False
+    data = rows[index + 2: index + 2 + SECOND_HEADER_LOOKAHEAD]
+    for j, cell in enumerate(below):
+        if not isinstance(cell, str) or not cell.strip():
+            continue
+        values = [r[j] for r in data if j < len(r) and r[j] not in (None, "")]
+        if values and not any(isinstance(v, str) for v in values):
+            return True
+    return False
+
+
+def _year(value: Any) -> bool:
+    text = _text(value).strip() if value is not None else ""
+    return text.isdigit() and 1800 <= int(text) <= 2100
+
+
+def _two_header_rows(plan: IngestPlan, upper: list[str], lower: list[str],
+                     lines: tuple[int, int]) -> list[str]:
+    """Column names from two header rows: the lower row's codes when it holds only codes
+    (`NB_COM` under « Nombre de communes »: the labels are reported), else each upper cell
+    (carried over the empty cells a merged title leaves) joined to the cell below it."""
+    lower = [c.strip() for c in lower] + [""] * (len(upper) - len(lower))
+    if all(_CODE.fullmatch(c) for c in lower if c):
+        labels = [f"{code} = « {label.strip()} »" for code, label in zip(lower, upper, strict=False)
+                  if code and label.strip() and label.strip() != code]
+        plan.problems.append(
+            f"Deux lignes d'en-tête (lignes {lines[0]} et {lines[1]}) : les colonnes sont "
+            f"nommées par les codes de la ligne {lines[1]}"
+            + (f" ; libellés de la ligne {lines[0]} : {', '.join(labels[:20])}." if labels
+               else "."))
+        return [code or label for code, label in zip(lower, upper, strict=False)]
+    names, carried = [], ""
+    for top, bottom in zip(upper, lower, strict=False):
+        carried = top.strip() or carried
+        names.append(" ".join(dict.fromkeys(p for p in (carried, bottom) if p)))
+    plan.problems.append(
+        f"Deux lignes d'en-tête (lignes {lines[0]} et {lines[1]}) : chaque nom de colonne "
+        "réunit les deux (par exemple « " + next((n for n in names if " " in n), names[0])
+        + " »).")
+    return names
 
 
 def _header_index(rows: list[list[str]], header_row: int | None) -> int:

@@ -11,6 +11,13 @@ is read as UTF-8, each invalid byte becoming « � », and its lines are report
 version; reading it as cp1252 would silently change every accented letter. A file mixing
 UTF-8 and many invalid bytes (two encodings) is refused with the lines, unless the user
 names the encoding.
+
+A file whose lines end some with CRLF and some with LF (an export appended to by hand, a
+blank CRLF line at the end of an LF file), or with a lone CR among them, is read through a
+copy whose line ends are all made LF, as Python's `csv` reads it: DuckDB refuses such a
+file without naming a line, and its lenient mode would silently drop the fields of rows too
+long. The sniffed start of the file is checked; the rest only when DuckDB stops on it (no
+extra pass over ordinary files).
 """
 
 from __future__ import annotations
@@ -88,6 +95,48 @@ def scan_utf8(path: Path, limit: int | None = None) -> Utf8Scan:
     return scan
 
 
+def mixed_line_ends(path: Path, limit: int | None = None) -> int | None:
+    """The first line ending otherwise than the file's first line, when the file (its first
+    `limit` bytes) mixes two kinds of line ends among LF, CRLF and a lone CR; None when it
+    does not. Counted on bytes chunk by chunk; lines are walked only in a file that mixes
+    them."""
+    crlf = lf = cr = 0
+    for chunk, previous in _chunks(path, limit):
+        lf += chunk.count(b"\n")
+        if b"\r" in chunk or previous == b"\r":
+            cr += chunk.count(b"\r")
+            crlf += chunk.count(b"\r\n") + (previous == b"\r" and chunk[:1] == b"\n")
+    if sum(1 for kind in (lf - crlf, crlf, cr - crlf) if kind) < 2:
+        return None
+    first: bytes | None = None
+    lines = 0
+    for chunk, _previous in _chunks(path, limit):
+        for end in _LINE_END.finditer(chunk):
+            if first is None:
+                first = end.group(0)
+            elif end.group(0) != first:
+                return lines + 1
+            lines += 1
+    return None
+
+
+_LINE_END = re.compile(rb"\r\n|\n|\r")
+
+
+def _chunks(path: Path, limit: int | None) -> Iterator[tuple[bytes, bytes]]:
+    """(chunk, last byte of the chunk before) of the file's first `limit` bytes."""
+    done = 0
+    previous = b""
+    with open(path, "rb") as f:
+        while limit is None or done < limit:
+            chunk = f.read(CHUNK_BYTES if limit is None else min(CHUNK_BYTES, limit - done))
+            if not chunk:
+                return
+            done += len(chunk)
+            yield chunk, previous
+            previous = chunk[-1:]
+
+
 def decode_head(head: bytes, encoding: str) -> str:
     """The sample as text, cut after its last complete line."""
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
@@ -104,13 +153,25 @@ def transcode(
     limit: int | None = None,
     progress: Callable[[float], None] | None = None,
     errors: str = "strict",
+    lf_line_ends: bool = False,
 ) -> None:
     """Re-encode to UTF-8 chunk by chunk (bounded memory); `limit` stops after that many bytes
-    at a line boundary (for samples); errors="replace" writes « � » for invalid bytes."""
+    at a line boundary (for samples); errors="replace" writes « � » for invalid bytes;
+    `lf_line_ends` turns CRLF and a lone CR into LF (as Python's `csv` ends lines)."""
     decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
     total = source.stat().st_size or 1
     done = 0
     lines_before = 0
+    held = ""  # a CR at the end of a chunk, whose LF may start the next one
+
+    def ends(text: str, final: bool) -> str:
+        nonlocal held
+        if not lf_line_ends:
+            return text
+        text = (held + text).replace("\r\n", "\n")
+        held = "" if final or not text.endswith("\r") else "\r"
+        return (text[:-1] if held else text).replace("\r", "\n")  # a lone CR ends a line too
+
     with open(source, "rb") as src, open(target, "wb") as out:
         while True:
             chunk = src.read(CHUNK_BYTES if limit is None else min(CHUNK_BYTES, limit - done))
@@ -127,13 +188,14 @@ def transcode(
             lines_before += chunk.count(b"\n")
             done += len(chunk)
             if limit is not None and done >= limit:
+                text = ends(text, True)
                 text = text[: text.rindex("\n") + 1] if "\n" in text else text
                 out.write(text.encode("utf-8"))
                 return
-            out.write(text.encode("utf-8"))
+            out.write(ends(text, False).encode("utf-8"))
             if progress is not None:
                 progress(done / total)
-        out.write(decoder.decode(b"", final=True).encode("utf-8"))
+        out.write(ends(decoder.decode(b"", final=True), True).encode("utf-8"))
 
 
 @dataclass
