@@ -1,8 +1,9 @@
 """One of several processes racing on the same store (tests/integration/test_several_processes.py).
 
-`python -m tests.support.contender TASK GO_FILE N [ID]`, with the store in PATRIMOINE_*
-variables: waits until GO_FILE exists (so that every contender starts together), then does
-TASK N times: `audit` appends entries to the audit chain, each in its own transaction;
+`python -m tests.support.contender BARRIER CONTENDERS TASK:N[:ID] ...`, with the store in
+PATRIMOINE_* variables: does each TASK N times, in order; before each task it waits until every
+contender has reached it (a file per contender in the BARRIER folder), so that all start the
+task together. `audit` appends entries to the audit chain, each in its own transaction;
 `versions` adds versions of dataset ID; `usage` counts views of dataset ID and flushes every
 ten; `layout` builds the layout of version ID.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from patrimoine.access import audit
 from patrimoine.access.principal import Principal
-from patrimoine.bootstrap import bootstrap
+from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.datastore import engine, versions
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset
@@ -25,11 +26,14 @@ from patrimoine.usage.service import UsageCounts
 from tests.factories import write_parquet
 
 
-def main(task: str, go: Path, n: int, ident: int | None) -> None:
-    services = bootstrap(check_schema=False)
-    me = Principal.system(f"contender {os.getpid()}")
-    while not go.exists():
+def _wait_for_all(barrier: Path, task: str, contenders: int) -> None:
+    (barrier / f"{task}-{os.getpid()}").touch()
+    while sum(1 for p in barrier.iterdir() if p.name.startswith(f"{task}-")) < contenders:
         time.sleep(0.01)
+
+
+def _run(services: Services, task: str, n: int, ident: int | None) -> None:
+    me = Principal.system(f"contender {os.getpid()}")
     if task == "audit":
         for i in range(n):
             with services.db.unit_of_work() as s:
@@ -63,9 +67,16 @@ def main(task: str, go: Path, n: int, ident: int | None) -> None:
         engine.prepare_version(services.settings, version)
     else:
         raise SystemExit(f"unknown task {task}")
+
+
+def main(barrier: Path, contenders: int, tasks: list[str]) -> None:
+    services = bootstrap(check_schema=False)
+    for spec in tasks:
+        task, n, *ident = spec.split(":")
+        _wait_for_all(barrier, task, contenders)
+        _run(services, task, int(n), int(ident[0]) if ident else None)
     services.db.dispose()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]),
-         int(sys.argv[4]) if len(sys.argv) > 4 else None)
+    main(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:])

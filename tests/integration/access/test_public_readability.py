@@ -10,6 +10,7 @@ request did not send them, as a "not found" message may repeat what was asked).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -154,6 +155,7 @@ def _leaks(body: str, url: str) -> list[str]:
     return [m for m in markers if m.lower() in body.lower() and m.lower() not in sent]
 
 
+DRAWN = 8 if os.environ.get("PATRIMOINE_FUZZ_EXAMPLES") else 3
 LEVELS = list(AccessLevel)
 STAGES = list(LifecycleStage)
 
@@ -163,9 +165,10 @@ def test_nothing_unpublished_is_readable_by_whoever_may_not_read_it(world: World
     urls = _urls(app.routes, world)  # type: ignore[attr-defined]
     assert len(urls) > 120, urls  # the walk is the whole application, not a sample
 
-    # Each example walks every route (about 6 s): the anonymous visitor's cases are given
-    # explicitly (open at every stage), the rest is drawn.
-    @hypothesis_settings(max_examples=8, deadline=None, derandomize=True, database=None,
+    # Each example walks every route (about 2 CPU seconds): the anonymous visitor's cases are
+    # given explicitly (open at every stage), the rest is drawn: a few in `make test`, more
+    # with CI's fuzzing budget (PATRIMOINE_FUZZ_EXAMPLES, as the OpenAPI fuzzing).
+    @hypothesis_settings(max_examples=DRAWN, deadline=None, derandomize=True, database=None,
                          suppress_health_check=[HealthCheck.too_slow])
     @given(level=st.sampled_from(LEVELS), stage=st.sampled_from(STAGES),
            reader=st.sampled_from(list(READERS)))

@@ -15,6 +15,9 @@ from patrimoine.bootstrap import Services
 from tests.corpus import check
 from tests.factories import new_dataset
 
+# Reading files is the subject; the database only records what was read.
+pytestmark = pytest.mark.database_free
+
 XFAIL: dict[str, str] = {}
 
 

@@ -7,11 +7,15 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator
 
+import pytest
 from fastapi.testclient import TestClient
 
 from patrimoine.core.settings import Settings
 from patrimoine.web.body_limit import too_large_message
 from tests.factories import LIGERAC_COUNTERS_CSV
+
+# Request bodies are refused before any database work.
+pytestmark = pytest.mark.database_free
 
 LIMIT = 4096
 

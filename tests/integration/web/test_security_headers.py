@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from patrimoine.bootstrap import Services
@@ -14,6 +15,9 @@ from patrimoine.core.db import Database
 from patrimoine.web.app import create_app
 from tests import factories as f
 from tests.factories import portal_world
+
+# Headers, cookies and frames are the web layer's: the database does not change them.
+pytestmark = pytest.mark.database_free
 
 TEMPLATES = Path(__file__).parents[3] / "src" / "patrimoine" / "web" / "templates"
 
