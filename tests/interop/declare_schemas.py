@@ -22,21 +22,20 @@ def main() -> None:
     system = Principal.system("tests/interop")
     declared: dict[str, str] = {}
     with services.db.unit_of_work() as s:
-        entries = public.everything(s)
-        subsidies = next(e.dataset for e in entries if "subvention" in e.dataset.slug)
+        published = list(s.scalars(public.public_query().where(
+            Dataset.id.in_(select(DatasetVersion.dataset_id))).order_by(Dataset.id)))
+        subsidies = next(d for d in published if "subvention" in d.slug)
         validation.declare_schema(s, system, subsidies, name="scdl-subventions")
         declared[subsidies.slug] = "scdl-subventions"
-        other = next(e for e in entries if e.dataset.id != subsidies.id)
-        version = s.scalar(select(DatasetVersion).where(
-            DatasetVersion.dataset_id == other.dataset.id)
-            .order_by(DatasetVersion.number.desc()).limit(1))
+        other = next(d for d in published if d.id != subsidies.id)
+        version = s.scalar(select(DatasetVersion).where(DatasetVersion.dataset_id == other.id)
+                           .order_by(DatasetVersion.number.desc()).limit(1))
         assert version is not None
         descriptor = {"fields": [{"name": c["name"], "type": c["type"]
                                   if c["type"] != "geometry" else "string"}
                                  for c in version.columns]}
-        validation.declare_schema(s, system, s.get(Dataset, other.dataset.id),
-                                  descriptor=descriptor)
-        declared[other.dataset.slug] = "descriptor"
+        validation.declare_schema(s, system, other, descriptor=descriptor)
+        declared[other.slug] = "descriptor"
     print(json.dumps(declared))
 
 

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import key, slugify
-from patrimoine.interop import public
+from patrimoine.interop import geography, public
 from patrimoine.interop.public import FORMAT_LABELS, PublicDataset
 from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, Licence, licence
 from patrimoine.inventory.models import Dataset, Organisation, OrganisationKind, UpdateFrequency
@@ -323,19 +323,7 @@ class _Builder:
                 add(period, DCAT.endDate, _date(d.temporal_end))
         name = (d.spatial_coverage or "").strip()
         if name or entry.extent is not None:
-            place = BNode(f"place-{d.uid}")
-            add(node, DCTERMS.spatial, place)
-            add(place, RDF.type, DCTERMS.Location)
-            if name:
-                add(place, SKOS.prefLabel, Literal(name, lang="fr"))
-                add(place, LOCN.geographicName, Literal(name, lang="fr"))
-            if entry.extent is not None:
-                box = entry.extent
-                add(place, DCAT.bbox, Literal(box.wkt(), datatype=GSP.wktLiteral))
-                add(place, LOCN.geometry, Literal(box.geojson(), datatype=GSP.geoJSONLiteral))
-                # GML, which udata passes over (it warns on a WKT or GeoJSON point).
-                add(place, DCAT.centroid, Literal(box.centroid_gml(), datatype=GSP.gmlLiteral))
-                add(place, RDFS.comment, Literal(f"Emprise : {box.source}.", lang="fr"))
+            add(node, DCTERMS.spatial, self.place(BNode(f"place-{d.uid}"), name, entry.extent))
         if d.contact_name or d.contact_email:
             contact = BNode(f"contact-{d.uid}")
             add(node, DCAT.contactPoint, contact)
@@ -356,6 +344,21 @@ class _Builder:
                 add(node, DCAT.distribution,
                     self.distribution(entry, fmt, licence_node, standard))
         g.add((node, FOAF.isPrimaryTopicOf, URIRef(self.uris.document(d))))
+        return node
+
+    def place(self, node: BNode, name: str, box: geography.Box | None) -> BNode:
+        """A `dct:Location`: its name, and its box as udata and GeoDCAT-AP read it."""
+        add = self.add
+        add(node, RDF.type, DCTERMS.Location)
+        if name:
+            add(node, SKOS.prefLabel, Literal(name, lang="fr"))
+            add(node, LOCN.geographicName, Literal(name, lang="fr"))
+        if box is not None:
+            add(node, DCAT.bbox, Literal(box.wkt(), datatype=GSP.wktLiteral))
+            add(node, LOCN.geometry, Literal(box.geojson(), datatype=GSP.geoJSONLiteral))
+            # GML, which udata passes over (it warns on a WKT or GeoJSON point).
+            add(node, DCAT.centroid, Literal(box.centroid_gml(), datatype=GSP.gmlLiteral))
+            add(node, RDFS.comment, Literal(f"Emprise : {box.source}.", lang="fr"))
         return node
 
     def standard(self, entry: PublicDataset) -> URIRef | None:
@@ -426,6 +429,9 @@ class _Builder:
             "leurs téléchargements dans des formats ouverts.", lang="fr"))
         if root is not None:
             add(node, DCTERMS.publisher, self.agent(root))
+            territory = geography.organisation_territory(root)
+            if territory is not None:
+                add(node, DCTERMS.spatial, self.place(BNode("place-catalog"), "", territory))
         else:
             agent = BNode("publisher")
             add(agent, RDF.type, FOAF.Agent)
