@@ -69,7 +69,7 @@ def with_format(live: tuple[DemoTerritory, str]) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def public_slugs(live: tuple[DemoTerritory, str]) -> list[str]:
     with live[0].services.db.session() as s:
-        return sorted(e.dataset.slug for e in public.everything(s))
+        return sorted(e.dataset.slug for e in public.everything(s, live[0].services.settings))
 
 
 def _resource(api: ckanapi.RemoteCKAN, territory: DemoTerritory, fmt: str = "CSV"
@@ -109,10 +109,11 @@ def test_package_list_is_the_public_catalog(api: ckanapi.RemoteCKAN, api_get: An
                                             public_slugs: list[str]) -> None:
     territory = live[0]
     names = api.action.package_list()
-    assert names == public_slugs and len(names) > 50
+    # Only datasets with data are exported (the demo inventory's other entries are not).
+    assert names == public_slugs and len(names) >= 2
     for hidden in (territory.closed, territory.internal, territory.unpublished):
         assert hidden.slug not in names
-    assert api_get.action.package_list(limit=5, offset=3) == public_slugs[3:8]
+    assert api_get.action.package_list(limit=1, offset=1) == public_slugs[1:2]
 
 
 # ------------------------------------------------------------------ package_show
@@ -184,16 +185,17 @@ def test_the_ckanapi_command_dumps_and_searches(live: tuple[DemoTerritory, str],
 def test_package_search_paging_and_defaults(api: ckanapi.RemoteCKAN, api_get: Any,
                                             public_slugs: list[str]) -> None:
     first = api.action.package_search()
-    assert first["count"] == len(public_slugs) and len(first["results"]) == 10
+    assert first["count"] == len(public_slugs) and len(first["results"]) == min(
+        10, len(public_slugs))
     assert first["sort"] == "score desc, metadata_modified desc"
     seen: list[str] = []
     start = 0
     while True:
-        page = api_get.action.package_search(rows=40, start=start, sort="name asc")
+        page = api_get.action.package_search(rows=1, start=start, sort="name asc")
         if not page["results"]:
             break
         seen += [p["name"] for p in page["results"]]
-        start += 40
+        start += 1
     assert seen == public_slugs
     assert len(api.action.package_search(rows=5000)["results"]) == len(public_slugs)
     assert api.action.package_search(rows=0)["results"] == []
