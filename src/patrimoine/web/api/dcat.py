@@ -40,8 +40,15 @@ HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age
 
 
 def _documents(*exts: str) -> Responses:
-    return {**files(*(dcat.RDF_FORMATS[e].media_type for e in exts),
-                    description="Le document DCAT-AP."), **NOT_MODIFIED}
+    types = [dcat.RDF_FORMATS[e].media_type for e in exts]
+    rdf_error = {m: {"schema": {} if m.endswith("+json") else {"type": "string"}}
+                 for m in types}
+    return {**files(*types, description="Le document DCAT-AP."), **NOT_MODIFIED,
+            404: {"description": "Jeu de données introuvable (ou non exporté) : une "
+                                 "hydra:Error dans le format du document.",
+                  "content": rdf_error},
+            422: {"description": "Paramètre de pagination invalide : une hydra:Error dans "
+                                 "le format du document.", "content": rdf_error}}
 
 
 TURTLE, RDFXML, JSONLD = _documents("ttl"), _documents("rdf"), _documents("jsonld")
