@@ -1,21 +1,24 @@
-"""The public catalog as DCAT-AP (valid against the SEMIC shapes of 3.0.1 and 2.1.1).
+"""The public catalog as DCAT-AP (valid against the SEMIC shapes of 3.0.1 and 2.1.1, but for
+the checksum's datatype, see below).
 
 URIs never change when a title or a slug does: they are built from the dataset's `uid`
 (`{base}/datasets/uid/{uid}#dataset`, its distributions `…#csv`, `…#xlsx`…) and from the
 organisation's id; `dct:identifier` is the uid written as a UUID, the id the CKAN API gives the
 same dataset, so that a harvester switching from one to the other finds the same datasets.
-Only public datasets with data are exported (interop/public.py says why). Every object of a property is typed with the class DCAT-AP expects
-(foaf:Document, dct:LicenseDocument, dct:Frequency…), so that the range shapes hold without
-loading the EU vocabularies. Values come from the EU controlled vocabularies where one fits:
-file types, data themes, frequencies, languages, access rights; IANA media types, written
-`https://www.iana.org/assignments/media-types/…` as data.gouv.fr's harvester recognises them.
+Only public datasets with data are exported (interop/public.py says why). Every object of a
+property is typed with the class DCAT-AP expects (foaf:Document, dct:LicenseDocument,
+dct:Frequency…), so that the range shapes hold without loading the EU vocabularies. Values
+come from the EU controlled vocabularies where one fits: file types, data themes, frequencies,
+languages, access rights; IANA media types, written `https://www.iana.org/assignments/
+media-types/…` as data.gouv.fr's harvester recognises them.
 
 What data.gouv.fr's DCAT harvester (udata) reads is filled wherever the data exists: each
 distribution's `dcat:byteSize` and `spdx:checksum` (sha256 of the very bytes the download
-serves), the declared Table Schema as `dct:conformsTo` (on the dataset and its distributions),
-and the spatial coverage as a `dct:Location` carrying a geometry (`dcat:bbox` and
-`locn:geometry`, in WKT and GeoJSON literals, and `dcat:centroid` in GML): the extent of the data's
-positions, else the publisher's territory (interop/geography.py).
+serves; the value is a plain literal, not xsd:hexBinary, which udata cannot read), the
+declared Table Schema as `dct:conformsTo` (on the dataset and its distributions), and the
+spatial coverage as a `dct:Location` carrying a geometry (`dcat:bbox` and `locn:geometry`, in
+WKT and GeoJSON literals, and `dcat:centroid` in GML): the extent of the data's positions,
+else the publisher's territory (interop/geography.py).
 
 Large catalogs are paged with Hydra, the way data.gouv.fr's harvester follows them: each page
 carries a `hydra:PartialCollectionView` (`hydra:next`…) that is also a `hydra:PagedCollection`

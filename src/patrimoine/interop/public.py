@@ -153,10 +153,12 @@ def everything(session: Session, settings: Settings | None = None) -> list[Publi
     return describe(session, settings, entries) if settings is not None else entries
 
 
-def find(session: Session, ident: str, settings: Settings | None = None) -> PublicDataset:
+def find(session: Session, ident: str, settings: Settings | None = None, *,
+         described: bool = True) -> PublicDataset:
     """An exported dataset by slug, uid, or uid written as a UUID; NotFound otherwise (closed
     datasets are not found, so that their existence stays hidden, nor are those without data
-    the public may read: they are not exported)."""
+    the public may read: they are not exported). Described (`describe`) when `settings` is
+    given, unless `described` is false (a redirect needs no sizes)."""
     ident = ident.strip()
     keys = [ident]
     try:
@@ -168,7 +170,7 @@ def find(session: Session, ident: str, settings: Settings | None = None) -> Publ
     entry = with_versions(session, [dataset], settings)[0] if dataset is not None else None
     if entry is None or entry.version is None:
         raise NotFound(f"Jeu de données « {ident} » introuvable.")
-    return describe(session, settings, [entry])[0] if settings is not None else entry
+    return describe(session, settings, [entry])[0] if settings and described else entry
 
 
 # ------------------------------------------------------------ described for harvesters
@@ -188,8 +190,8 @@ def describe(session: Session, settings: Settings, entries: list[PublicDataset]
             _keep_facts(settings, entry.version, kept)
         entry.files = {fmt: FileFacts(**f) for fmt, f in kept["files"].items()}
         box = kept.get("positions")
-        entry.extent = (geography.Box(*box, source="positions des données") if box
-                        else geography.organisation_territory(entry.dataset.organisation))
+        entry.extent = (geography.Box(box[0], box[1], box[2], box[3], "positions des données")
+                        if box else geography.organisation_territory(entry.dataset.organisation))
         found = facts.get(entry.dataset.id)
         entry.schema = _schema_ref(settings, entry, found.declaration) if found else None
     return entries

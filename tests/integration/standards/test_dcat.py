@@ -84,11 +84,10 @@ def _results(data: Graph, *names: str) -> Counter[tuple[str, str, str]]:
                                     abort_on_first=False)
     found: Counter[tuple[str, str, str]] = Counter()
     for result in report.subjects(URIRef(SH + "resultSeverity"), None):
-        def short(p: str) -> str:
-            return str(report.value(result, URIRef(SH + p))).rsplit("#", 1)[-1] \
-                .rsplit("/", 1)[-1]
-        found[(short("resultSeverity"), short("resultPath"),
-               short("sourceConstraintComponent"))] += 1
+        found[tuple(str(report.value(result, URIRef(SH + p))).rsplit("#", 1)[-1]
+                    .rsplit("/", 1)[-1]
+                    for p in ("resultSeverity", "resultPath", "sourceConstraintComponent"))
+              ] += 1
     return found
 
 
@@ -427,7 +426,8 @@ def test_formats_and_media_types_come_from_their_vocabularies(full: Graph) -> No
     ndjson = {x for x in distributions if str(x).endswith("#ndjson")}
     assert ndjson
     for x in distributions:
-        formats, media = list(full.objects(x, DCTERMS.format)), list(full.objects(x, DCAT.mediaType))
+        formats = list(full.objects(x, DCTERMS.format))
+        media = list(full.objects(x, DCAT.mediaType))
         if x in ndjson:  # in neither vocabulary: said by the title and the file name only
             assert formats == media == [], x
             continue

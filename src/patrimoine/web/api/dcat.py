@@ -145,7 +145,7 @@ def uid_jsonld(request: Request, uid: str, session: SessionDep) -> Response:
 @router.get("/datasets/uid/{uid}/export.{fmt}", **SEE_OTHER)
 def uid_download(request: Request, uid: str, fmt: str, session: SessionDep) -> Response:
     """The stable download URL of a distribution: always the latest public version."""
-    entry = public.find(session, uid, services(request).settings)
+    entry = public.find(session, uid, services(request).settings, described=False)
     if fmt not in language.FORMATS or fmt not in entry.formats:
         raise NotFound(f"Le jeu de données n'est pas téléchargeable au format « {fmt} ».")
     return RedirectResponse(f"/datasets/{entry.dataset.slug}/telecharger?format={fmt}",
