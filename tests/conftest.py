@@ -51,15 +51,24 @@ def pytest_report_header() -> str:
     return f"patrimoine database backend: {BACKEND}"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests check pages, which do not depend on the database: they run in the SQLite
-    run only, not again on PostgreSQL."""
-    if BACKEND != "sqlite":
-        skip = pytest.mark.skip(reason="browser tests run on SQLite only (pages, not the "
-                                       "database)")
-        for item in items:
-            if item.get_closest_marker("e2e"):
-                item.add_marker(skip)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that never reach the database run in the SQLite run only, not again on
+    PostgreSQL: unit tests (tests/unit touches no database; the marker `database_free` says
+    so for an integration test whose subject is not the store) and browser tests (pages)."""
+    if BACKEND == "sqlite":
+        return
+    unit = Path(__file__).parent / "unit"
+    kept, deselected = [], []
+    for item in items:
+        database_free = (item.path.is_relative_to(unit)
+                         or item.get_closest_marker("database_free") is not None)
+        (deselected if database_free else kept).append(item)
+    skip = pytest.mark.skip(reason="browser tests run on SQLite only (pages, not the database)")
+    for item in kept:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(skip)
+    config.hook.pytest_deselected(items=deselected)
+    items[:] = kept
 
 
 @pytest.fixture(autouse=True, scope="session")

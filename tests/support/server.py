@@ -24,7 +24,7 @@ class Server:
     log: Path
 
 
-def _wait_until_up(server: Server, timeout: float = 30.0) -> None:
+def _wait_until_up(server: Server, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:

@@ -10,6 +10,8 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 def fold(text: str) -> str:
     """Lower-case, strip accents, ligatures expanded: 'Œuvre Élève' -> 'oeuvre eleve'."""
+    if text.isascii():  # most text: nothing to decompose, and casefold is lower there
+        return text.lower()
     text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -3,15 +3,22 @@
 Speaks CKAN's Action API (`/api/3/action/<name>`, GET parameters or a POST JSON body) with
 CKAN's own shapes: `{"help", "success": true, "result"}`, and errors
 `{"success": false, "error": {"__type", "message"}}` with CKAN's status codes (404 Not Found
-Error, 409 Validation Error and Search Query Error, 400 for a bad request). Only what anonymous
-visitors may read is served: this is the public catalog, the same one as the DCAT-AP catalog.
+Error, 409 Validation Error and Search Query Error, 403 Authorization Error, 400 for a bad
+request). Anonymous callers see what anonymous visitors may read: the public catalog, the same
+one as the DCAT-AP catalog. A caller with an API token (`Context.principal`) sees what the
+portal shows its account (`access.permissions.public_clause`), such datasets marked
+`private`; reading the rows of a dataset that is not open is written to the audit log by the
+reading service, as on every other face.
 
 Datasets are CKAN packages named by their slug and identified by their uid (written as a
 UUID); each download format of the latest version is a resource whose id is a UUID derived
 from the dataset's uid and the format, so that ids never change. `package_show` holds every
-key udata's CKAN harvester requires. `datastore_search` reads the version through the
-reading service (reading/service.py), as the anonymous public, which runs the datastore's
-query package (datastore/query/): no SQL is built here.
+key udata's CKAN harvester requires. Themes are CKAN's groups (one per theme, named by its
+slug). `datastore_search`, `datastore_info` and `datastore_search_sql` read the version
+through the reading service (reading/service.py), as the caller, which runs the datastore's
+query package (datastore/query/): no SQL is built here, and the SQL a caller sends is
+checked and run by datastore/query/sql.py (one SELECT over that resource alone, in the
+sandbox).
 
 No parameter may exceed `PARAM_MAX_CHARS` (a 409 Validation Error, before any parsing), and
 the Solr-like `field:value` grammar of q and fq is read in one pass (`_Scanner`), so that no
@@ -27,7 +34,8 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,15 +43,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine import __version__
+from patrimoine.access.permissions import is_public
+from patrimoine.access.principal import Principal
 from patrimoine.core import csvcells
-from patrimoine.core.errors import PatrimoineError
+from patrimoine.core.errors import Forbidden, Invalid, PatrimoineError
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import fold, slugify
+from patrimoine.datastore.models import COLUMN_TYPES, DatasetVersion
 from patrimoine.interop import dcat, public
 from patrimoine.interop.public import ANONYMOUS, FORMAT_LABELS, PublicDataset
 from patrimoine.inventory import search
 from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, licence
 from patrimoine.inventory.models import Organisation
+from patrimoine.protection import gate
 from patrimoine.reading import language
 from patrimoine.reading.service import Purpose, open_for_reader
 
@@ -122,6 +134,8 @@ def from_domain(exc: PatrimoineError) -> CkanError:
 class Context:
     session: Session
     settings: Settings
+    principal: Principal = ANONYMOUS
+    path: str = ""  # the address asked, for the audit log
     _everything: list[PublicDataset] | None = field(default=None, repr=False)
 
     @property
@@ -134,7 +148,7 @@ class Context:
 
     def everything(self) -> list[PublicDataset]:
         if self._everything is None:
-            self._everything = public.everything(self.session, self.settings)
+            self._everything = public.everything(self.session, self.settings, self.principal)
         return self._everything
 
 
@@ -259,6 +273,26 @@ def tag_dict(name: str) -> dict[str, Any]:
             "state": "active", "vocabulary_id": None}
 
 
+def group_name(theme: str) -> str:
+    """A theme's name as a CKAN group: its slug."""
+    return slugify(theme) or _uuid(f"theme/{theme}")
+
+
+def group_dict(ctx: Context, theme: str, count: int | None = None) -> dict[str, Any]:
+    """A theme as a CKAN group (themes are the only groups: a dataset has at most one)."""
+    name = group_name(theme)
+    out: dict[str, Any] = {
+        "id": _uuid(f"theme/{name}"), "name": name, "title": theme.strip(),
+        "display_name": theme.strip(), "description": "", "type": "group",
+        "is_organization": False, "state": "active", "approval_status": "approved",
+        "image_url": "", "image_display_url": "", "created": None,
+        "url": str(ctx.uris.theme(theme.strip())),
+    }
+    if count is not None:
+        out["package_count"] = count
+    return out
+
+
 def organisation_dict(ctx: Context, org: Organisation, count: int | None = None
                       ) -> dict[str, Any]:
     created = _timestamp(org.created_at)
@@ -330,7 +364,7 @@ def package_dict(ctx: Context, entry: PublicDataset) -> dict[str, Any]:
     return {
         "id": public.dataset_uuid(d), "name": d.slug, "title": d.title,
         "notes": d.description or "", "type": "dataset", "state": "active",
-        "private": False, "isopen": license_id in ("lov2", "odc-odbl"),
+        "private": not is_public(d), "isopen": license_id in ("lov2", "odc-odbl"),
         "license_id": license_id, "license_title": license_title, "license_url": license_url,
         "author": d.producer, "author_email": None,
         "maintainer": d.contact_name, "maintainer_email": d.contact_email,
@@ -339,7 +373,8 @@ def package_dict(ctx: Context, entry: PublicDataset) -> dict[str, Any]:
         "tags": tags, "num_tags": len(tags), "extras": extras,
         "organization": organisation_dict(ctx, d.organisation),
         "owner_org": organisation_id(d.organisation),
-        "resources": resources, "num_resources": len(resources), "groups": [],
+        "resources": resources, "num_resources": len(resources),
+        "groups": [group_dict(ctx, d.theme)] if d.theme and d.theme.strip() else [],
         "relationships_as_object": [], "relationships_as_subject": [],
         "url": ctx.uris.landing_page(d),
         "version": str(entry.version.number) if entry.version else None,
@@ -460,8 +495,48 @@ def _unquote(text: str) -> str:
     return text
 
 
+def check_filter_syntax(text: str, where: str) -> None:
+    """Refuse, as Solr does (a Search Query Error), a filter query that cannot be read: a
+    quote, a parenthesis or a bracket left open or closed without opening, a field without
+    a value. One pass over the text."""
+    closing = {"(": ")", "[": "]"}
+    stack: list[str] = []
+    quoted = False
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in closing:
+            stack.append(closing[ch])
+        elif not quoted and ch in ")]":
+            if not stack or stack.pop() != ch:
+                raise search_error(f"{where} illisible : « {ch} » fermé sans avoir été ouvert "
+                                   f"(position {i + 1}).")
+        elif not quoted and ch == ":":
+            j = i + 1
+            while j < n and text[j].isspace():
+                j += 1
+            if j >= n or text[j] in ")]":
+                raise search_error(f"{where} illisible : un champ sans valeur après « : » "
+                                   f"(position {i + 1}).")
+            i = j
+            continue
+        i += 1
+    if quoted:
+        raise search_error(f"{where} illisible : un guillemet n'est pas refermé.")
+    if stack:
+        raise search_error(f"{where} illisible : « {stack[-1]} » manquant (une parenthèse ou "
+                           "un crochet n'est pas refermé).")
+
+
 def parse_query(text: str, where: str) -> tuple[list[Clause], str]:
     """Solr-like `field:value` clauses of a q or fq, and the free text left."""
+    if where == "fq":
+        check_filter_syntax(text, where)
     clauses: list[Clause] = []
     rest: list[str] = []
     last = 0
@@ -505,7 +580,9 @@ def _entry_values(entry: PublicDataset, name: str, aliases: bool = False) -> set
         return {"dataset"}
     if name == "capacity":
         return {"public"}
-    return set()  # groups: none
+    if name == "groups":
+        return {group_name(d.theme)} if d.theme and d.theme.strip() else set()
+    return set()
 
 
 def _bound(text: str) -> datetime | None:
@@ -662,7 +739,7 @@ def package_list(ctx: Context, params: dict[str, Any]) -> list[str]:
 def package_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     ident = _required(params, "id")
     try:
-        entry = public.find(ctx.session, ident, ctx.settings)
+        entry = public.find(ctx.session, ident, ctx.settings, ctx.principal)
     except PatrimoineError as exc:
         raise not_found(f"Jeu de données « {ident} » introuvable.") from exc
     return package_dict(ctx, entry)
@@ -747,7 +824,7 @@ def license_list(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _resource(ctx: Context, ident: str) -> tuple[PublicDataset, str]:
     # Resource ids are derived, not stored: look among the datasets that have data.
-    for entry in public.everything(ctx.session, ctx.settings):
+    for entry in public.everything(ctx.session, ctx.settings, ctx.principal):
         for fmt in entry.formats:
             if public.resource_uuid(entry.dataset, fmt) == ident:
                 return entry, fmt
@@ -834,15 +911,12 @@ def _json_safe(value: Any) -> Any:
 
 def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     resource_id = _required(params, "resource_id")
-    entry, _ = _resource(ctx, resource_id)
     if _bool(params, "distinct", False):
         raise invalid("distinct", "les lignes distinctes ne sont pas disponibles ici.")
     records_format = params.get("records_format") or "objects"
     if records_format not in RECORDS_FORMATS:
         raise invalid("records_format", ", ".join(RECORDS_FORMATS) + ".")
-    assert entry.version is not None
-    readable = open_for_reader(ctx.session, ctx.settings, ANONYMOUS, entry.dataset,
-                               entry.version.number, Purpose("ckan.datastore_search"))
+    _, readable = _readable(ctx, resource_id, "ckan.datastore_search", params)
     max_limit = readable.limits.max_page_size
     limit = _int(params, "limit", min(100, max_limit), 0, max_limit, clamp=True)
     offset = _int(params, "offset", 0)
@@ -911,6 +985,274 @@ def datastore_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+# ---------------------------------------------------------------- more actions
+
+
+def site_read(ctx: Context, params: dict[str, Any]) -> bool:
+    return True
+
+
+def _themes(ctx: Context) -> dict[str, tuple[str, list[PublicDataset]]]:
+    """Group name -> (theme as written, its datasets): themes are CKAN's groups."""
+    found: dict[str, tuple[str, list[PublicDataset]]] = {}
+    for entry in ctx.everything():
+        theme = (entry.dataset.theme or "").strip()
+        if theme:
+            found.setdefault(group_name(theme), (theme, []))[1].append(entry)
+    return found
+
+
+def group_list(ctx: Context, params: dict[str, Any]) -> list[Any]:
+    all_fields = _bool(params, "all_fields", False)
+    limit = _int(params, "limit", 1000 if not all_fields else 25, 0)
+    offset = _int(params, "offset", 0)
+    wanted = set(_list(params, "groups"))
+    sort_text = params.get("sort") or "title asc"
+    if not isinstance(sort_text, str):
+        raise invalid("sort", "texte attendu.")
+    words = sort_text.split()
+    if not words or words[0] not in ("name", "title", "package_count") or len(words) > 2 or (
+            len(words) > 1 and words[1].lower() not in ("asc", "desc")):
+        raise invalid("sort", "name, title ou package_count, suivi de asc ou desc.")
+    desc = len(words) > 1 and words[1].lower() == "desc"
+    themes = [(name, theme, len(entries)) for name, (theme, entries) in _themes(ctx).items()
+              if not wanted or name in wanted]
+    sort_key: Callable[[tuple[str, str, int]], Any] = {
+        "name": lambda t: t[0], "title": lambda t: (fold(t[1]), t[0]),
+        "package_count": lambda t: (t[2], t[0])}[words[0]]
+    themes.sort(key=sort_key, reverse=desc)
+    themes = themes[offset:offset + limit] if limit else themes[offset:]
+    if not all_fields:
+        return [name for name, _, _ in themes]
+    return [group_dict(ctx, theme, count) for _, theme, count in themes]
+
+
+def group_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    ident = _required(params, "id")
+    for name, (theme, entries) in _themes(ctx).items():
+        if ident in (name, _uuid(f"theme/{name}"), theme):
+            out = group_dict(ctx, theme, len(entries))
+            out.update({"users": [], "extras": [], "tags": [], "groups": []})
+            if _bool(params, "include_datasets", False):
+                entries = sorted(entries, key=lambda e: e.dataset.slug)
+                out["packages"] = [package_dict(ctx, e) for e in entries]
+            return out
+    raise not_found(f"Groupe (thématique) « {ident} » introuvable.")
+
+
+def current_package_list_with_resources(ctx: Context, params: dict[str, Any]
+                                        ) -> list[dict[str, Any]]:
+    """Packages, most recently modified first (CKAN's order), with their resources."""
+    limit = _int(params, "limit", 0, 0)
+    offset = _int(params, "offset", 0)
+    page = _int(params, "page", 0, 0)
+    if page and limit:
+        offset = (page - 1) * limit
+    entries = sorted(ctx.everything(), key=lambda e: (e.modified, e.dataset.id), reverse=True)
+    entries = entries[offset:offset + limit] if limit else entries[offset:]
+    return [package_dict(ctx, e) for e in entries]
+
+
+def tag_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    ident = _required(params, "id")
+    tagged: dict[str, list[PublicDataset]] = {}
+    for entry in ctx.everything():
+        for keyword in entry.dataset.keywords or []:
+            if keyword.strip():
+                tagged.setdefault(keyword, []).append(entry)
+    for name, entries in sorted(tagged.items()):
+        if ident in (name, _uuid(f"tag/{name}")):
+            out = tag_dict(name)
+            if _bool(params, "include_datasets", False):
+                entries.sort(key=lambda e: e.dataset.slug)
+                out["packages"] = [package_dict(ctx, e) for e in entries]
+            return out
+    raise not_found(f"Mot-clé « {ident} » introuvable.")
+
+
+def package_autocomplete(ctx: Context, params: dict[str, Any]) -> list[dict[str, str]]:
+    """Datasets whose name or title contains q (accents and case aside), those that start
+    with it first, at most `limit` (10)."""
+    q = params.get("q") if params.get("q") not in (None, "") else params.get("incomplete")
+    if q is None or not str(q).strip():
+        raise CkanError(409, "Validation Error", "Paramètre « q » manquant.",
+                        {"q": ["Valeur manquante"]})
+    if not isinstance(q, (str, int)):
+        raise invalid("q", "texte attendu.")
+    limit = _int(params, "limit", 10, 1, ROWS_MAX, clamp=True)
+    wanted = fold(str(q).strip())
+    found: list[tuple[tuple[int, str], dict[str, str]]] = []
+    for entry in ctx.everything():
+        d = entry.dataset
+        for match_field, value in (("name", d.slug), ("title", d.title)):
+            place = fold(value).find(wanted)
+            if place >= 0:
+                found.append(((0 if place == 0 else 1, d.slug), {
+                    "name": d.slug, "title": d.title, "match_field": match_field,
+                    "match_displayed": value if match_field == "title"
+                    else f"{d.title} ({d.slug})"}))
+                break
+    found.sort(key=lambda f: f[0])
+    return [item for _, item in found[:limit]]
+
+
+def _activity(entry: PublicDataset, kind: str, when: datetime,
+              what: str, package: dict[str, Any]) -> dict[str, Any]:
+    stamp = _timestamp(when)
+    return {"id": _uuid(f"activity/{entry.dataset.uid}/{what}"), "timestamp": stamp,
+            "user_id": None, "object_id": package["id"], "activity_type": kind,
+            "data": {"package": package, "what": what}}
+
+
+def recently_changed_packages_activity_list(ctx: Context, params: dict[str, Any]
+                                            ) -> list[dict[str, Any]]:
+    """What happened to the catalogue, newest first: each dataset's entry ("new package"),
+    each version of it the reader may read ("changed package", new data) and its last
+    metadata change. `data.package` is the dataset as it is now."""
+    limit = _int(params, "limit", 31, 1, 100, clamp=True)
+    offset = _int(params, "offset", 0)
+    types = set(_list(params, "activity_types"))
+    excluded = set(_list(params, "exclude_activity_types"))
+    entries = {e.dataset.id: e for e in ctx.everything()}
+    versions = list(ctx.session.scalars(
+        select(DatasetVersion).where(DatasetVersion.dataset_id.in_(sorted(entries)))))
+    closed = gate.closed_versions(ctx.session, [v.id for v in versions])
+    events: list[tuple[datetime, str, PublicDataset, str]] = []
+    for entry in entries.values():
+        created = public.aware(entry.dataset.created_at)
+        events.append((created, "new package", entry, "created"))
+        updated = public.aware(entry.dataset.updated_at)
+        if updated > created:
+            events.append((updated, "changed package", entry, f"metadata/{updated}"))
+    for v in versions:
+        entry = entries[v.dataset_id]
+        if v.id not in closed and entry.version is not None and \
+                v.number <= entry.version.number:
+            events.append((public.aware(v.created_at), "changed package", entry,
+                           f"version/{v.number}"))
+    events = [e for e in events if (not types or e[1] in types) and e[1] not in excluded]
+    events.sort(key=lambda e: (e[0], e[3]), reverse=True)
+    packages: dict[int, dict[str, Any]] = {}
+    out = []
+    for when, kind, entry, what in events[offset:offset + limit]:
+        if entry.dataset.id not in packages:
+            packages[entry.dataset.id] = package_dict(ctx, entry)
+        out.append(_activity(entry, kind, when, what, packages[entry.dataset.id]))
+    return out
+
+
+# ---------------------------------------------------------- datastore_info and SQL
+
+
+def _readable(ctx: Context, resource_id: str, action: str, params: dict[str, Any]
+              ) -> tuple[PublicDataset, Any]:
+    """The resource's version opened for the caller; a read of a dataset that is not open
+    is logged with the action, the address and the parameters (GET or POST alike)."""
+    entry, _ = _resource(ctx, resource_id)
+    assert entry.version is not None
+    asked = urlencode({k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                       for k, v in params.items()})
+    return entry, open_for_reader(ctx.session, ctx.settings, ctx.principal, entry.dataset,
+                                  entry.version.number, Purpose(action, ctx.path, asked))
+
+
+def datastore_info(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """The resource's table: its columns with their types and labels, and its size."""
+    resource_id = str(params.get("id") or "").strip() or _required(params, "resource_id")
+    _, readable = _readable(ctx, resource_id, "ckan.datastore_info", params)
+    seen = readable.seen
+    labels = {c["name"]: c.get("source_name") or c["name"] for c in seen.columns}
+    types = {c.name: c.type for c in readable.columns}
+    fields = [{"id": "_id", "type": "int", "schema": {
+        "native_type": "integer", "notnull": True, "is_index": True, "uniquekey": True}}]
+    for name in readable.names:
+        native = COLUMN_TYPES.get(types[name], "VARCHAR")
+        fields.append({
+            "id": name, "type": FIELD_TYPES.get(types[name], "text"),
+            "info": {"label": labels.get(name, name), "notes": "", "type_override": ""},
+            "schema": {"native_type": native.lower(), "notnull": False, "is_index": False,
+                       "uniquekey": False}})
+    # Counted on the view: a reader whose grant shows some rows only counts those.
+    count = readable.count(language.Query())
+    return {"meta": {"id": resource_id, "count": count, "table_type": "BASE TABLE",
+                     "aliases": [], "size": seen.version.size_bytes if
+                     seen.row_count is not None else None},
+            "fields": fields}
+
+
+def _sql_type(duckdb_type: str) -> str:
+    """A DuckDB result type as the datastore names it."""
+    base = duckdb_type.split("(")[0].upper()
+    if base in ("BIGINT", "HUGEINT", "UBIGINT"):
+        return "int8"
+    if base in ("INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT", "UTINYINT"):
+        return "int4"
+    if base in ("DOUBLE", "FLOAT", "REAL"):
+        return "float8"
+    if base == "DECIMAL":
+        return "numeric"
+    if base == "BOOLEAN":
+        return "bool"
+    if base == "DATE":
+        return "date"
+    if base.startswith("TIMESTAMP"):
+        return "timestamp"
+    return "text"
+
+
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, dict, bytes, uuid.UUID, timedelta)):
+        return str(value)
+    return value
+
+
+def datastore_search_sql(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """One SELECT over one resource's table, named by its resource id in double quotes:
+    checked then run in the datastore's sandbox (datastore/query/sql.py)."""
+    text = params.get("sql")
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise CkanError(409, "Validation Error", "Paramètre « sql » manquant.",
+                        {"sql": ["Valeur manquante"]})
+    if not isinstance(text, str):
+        raise invalid("sql", "texte attendu.")
+    try:
+        resource_ids = language.sql_tables(text)
+    except PatrimoineError as exc:
+        raise _sql_error(exc) from exc
+    if len(resource_ids) != 1:
+        message = ("La requête doit lire exactement une ressource, nommée par son "
+                   "identifiant entre guillemets : SELECT * FROM \"<id>\".")
+        raise CkanError(409, "Validation Error", message, {"query": [message]})
+    resource_id = resource_ids[0].lower()  # DuckDB names ignore case; our ids are lower-case
+    _, readable = _readable(ctx, resource_id, "ckan.datastore_search_sql", params)
+    try:
+        answer = readable.sql(resource_id, text)
+    except (Invalid, Forbidden) as exc:
+        raise _sql_error(exc) from exc
+    names = [name for name, _ in answer.columns]
+    records = [dict(zip(names, (_sql_value(v) for v in row), strict=True))
+               for row in answer.rows]
+    result: dict[str, Any] = {
+        "sql": text, "fields": [{"id": n, "type": _sql_type(t)} for n, t in answer.columns],
+        "records": records}
+    if answer.truncated:
+        result["records_truncated"] = True
+    return result
+
+
+def _sql_error(exc: PatrimoineError) -> CkanError:
+    # CKAN: a query that is not one SELECT is a Validation Error on `query`; reading another
+    # table or calling a refused function, an Authorization Error.
+    if isinstance(exc, Forbidden):
+        return CkanError(403, "Authorization Error", exc.message,
+                         {"permissions": [exc.message]})
+    return CkanError(409, "Validation Error", exc.message, {"query": [exc.message]})
+
+
 HELP = {
     "status_show": "État du site : version de CKAN imitée, adresse, langue, extensions.",
     "package_list": "Noms de tous les jeux de données publics. Paramètres : limit, offset.",
@@ -933,6 +1275,34 @@ HELP = {
                         "include_total, records_format (objects, lists, csv, tsv), cursor "
                         "(curseur de next_page).",
     "help_show": "Aide d'une action. Paramètre : name.",
+    "site_read": "Le site est-il lisible (toujours vrai).",
+    "group_list": "Groupes : les thématiques des jeux de données. Paramètres : all_fields, "
+                  "sort (name, title, package_count ; title asc par défaut), limit, offset, "
+                  "groups.",
+    "group_show": "Une thématique. Paramètres : id (nom, identifiant ou thématique), "
+                  "include_datasets.",
+    "current_package_list_with_resources": "Jeux de données avec leurs ressources, les plus "
+                                           "récemment modifiés d'abord. Paramètres : limit, "
+                                           "offset, page.",
+    "tag_show": "Un mot-clé. Paramètres : id, include_datasets.",
+    "package_autocomplete": "Jeux de données dont le nom ou le titre contient q (sans tenir "
+                            "compte des accents ni de la casse). Paramètres : q, limit (10).",
+    "recently_changed_packages_activity_list": "Activité du catalogue, la plus récente "
+                                               "d'abord : création d'une fiche (new package), "
+                                               "nouvelle version publiée ou fiche modifiée "
+                                               "(changed package) ; data.package est le jeu "
+                                               "de données tel qu'il est aujourd'hui. "
+                                               "Paramètres : limit (31, 100 au plus), "
+                                               "offset, activity_types, "
+                                               "exclude_activity_types.",
+    "datastore_info": "Colonnes d'une ressource (types, libellés) et nombre de lignes. "
+                      "Paramètre : id (identifiant de la ressource).",
+    "datastore_search_sql": "Une requête SELECT sur une ressource, nommée par son "
+                            "identifiant entre guillemets doubles : SELECT essence, count(*) "
+                            "FROM \"<id>\" GROUP BY essence. Une seule instruction, une seule "
+                            "ressource, sans WITH ni fonction lisant des fichiers ; au plus "
+                            "autant de lignes qu'une page de datastore_search "
+                            "(records_truncated au-delà). Paramètre : sql.",
 }
 
 
@@ -945,6 +1315,7 @@ def help_show(ctx: Context, params: dict[str, Any]) -> str:
 
 ACTIONS: dict[str, Callable[[Context, dict[str, Any]], Any]] = {
     "help_show": help_show,
+    "site_read": site_read,
     "status_show": status_show,
     "package_list": package_list,
     "package_search": package_search,
@@ -955,6 +1326,14 @@ ACTIONS: dict[str, Callable[[Context, dict[str, Any]], Any]] = {
     "license_list": license_list,
     "resource_show": resource_show,
     "datastore_search": datastore_search,
+    "datastore_info": datastore_info,
+    "datastore_search_sql": datastore_search_sql,
+    "group_list": group_list,
+    "group_show": group_show,
+    "current_package_list_with_resources": current_package_list_with_resources,
+    "tag_show": tag_show,
+    "package_autocomplete": package_autocomplete,
+    "recently_changed_packages_activity_list": recently_changed_packages_activity_list,
 }
 
 

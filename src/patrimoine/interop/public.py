@@ -3,7 +3,8 @@ latest version of each dataset, its download formats and the stable identifiers 
 the dataset's `uid` (never from its slug or title, which may change).
 
 Shared by the DCAT-AP catalog (dcat.py) and the CKAN-compatible API (ckan.py). What is public
-is decided once, by the portal (`access.permissions.public_clause`) for an anonymous principal.
+is decided once, by the portal (`access.permissions.public_clause`) for an anonymous principal;
+the CKAN API passes the principal of a caller's API token instead, who may see more.
 
 Only public datasets with data are exported: an entry of the inventory with no version the
 public may read stays on the portal's pages (and in the data-catalogue export) but is left out
@@ -31,7 +32,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from patrimoine import __version__
-from patrimoine.access.permissions import public_clause
+from patrimoine.access.permissions import is_public, public_clause
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import NotFound
 from patrimoine.core.settings import Settings
@@ -111,29 +112,34 @@ def resource_uuid(dataset: Dataset, fmt: str) -> str:
     return str(uuid.uuid5(RESOURCE_NAMESPACE, f"{dataset.uid}/{fmt}"))
 
 
-def public_query() -> Select[Dataset]:
-    return (select(Dataset).where(public_clause(ANONYMOUS))
+def public_query(principal: Principal = ANONYMOUS) -> Select[Dataset]:
+    return (select(Dataset).where(public_clause(principal))
             .options(selectinload(Dataset.organisation)))
 
 
 def latest_versions(session: Session, datasets: list[Dataset],
-                    settings: Settings | None = None) -> dict[int, DatasetVersion]:
+                    settings: Settings | None = None,
+                    principal: Principal = ANONYMOUS) -> dict[int, DatasetVersion]:
     """The newest version of each dataset that anonymous visitors may read: protection's
     gate (`gate.newest_readable_versions`) keeps back versions holding unresolved personal
     data, never scanned (scanned now when `settings` is given) or anonymised since."""
-    return gate.newest_readable_versions(session, ANONYMOUS, datasets, settings)
+    return gate.newest_readable_versions(session, principal, datasets, settings)
 
 
 def with_versions(session: Session, datasets: list[Dataset],
-                  settings: Settings | None = None) -> list[PublicDataset]:
-    found = latest_versions(session, datasets, settings)
+                  settings: Settings | None = None,
+                  principal: Principal = ANONYMOUS) -> list[PublicDataset]:
+    found = latest_versions(session, datasets, settings, principal)
     return [PublicDataset(d, found.get(d.id)) for d in datasets]
 
 
-def _exported(session: Session, settings: Settings | None) -> list[PublicDataset]:
-    """Public datasets with a version the public may read, in a stable order (creation)."""
-    rows = list(session.scalars(public_query().order_by(Dataset.id)))
-    return [e for e in with_versions(session, rows, settings) if e.version is not None]
+def _exported(session: Session, settings: Settings | None,
+              principal: Principal = ANONYMOUS) -> list[PublicDataset]:
+    """Public datasets with a version the public may read (with an API token: those the
+    principal may see and read), in a stable order (creation)."""
+    rows = list(session.scalars(public_query(principal).order_by(Dataset.id)))
+    return [e for e in with_versions(session, rows, settings, principal)
+            if e.version is not None]
 
 
 def count(session: Session, settings: Settings | None = None) -> int:
@@ -147,14 +153,15 @@ def page(session: Session, offset: int, limit: int,
     return describe(session, settings, entries) if settings is not None else entries
 
 
-def everything(session: Session, settings: Settings | None = None) -> list[PublicDataset]:
+def everything(session: Session, settings: Settings | None = None,
+               principal: Principal = ANONYMOUS) -> list[PublicDataset]:
     """Every exported dataset (public, with data), described when `settings` is given."""
-    entries = _exported(session, settings)
+    entries = _exported(session, settings, principal)
     return describe(session, settings, entries) if settings is not None else entries
 
 
-def find(session: Session, ident: str, settings: Settings | None = None, *,
-         described: bool = True) -> PublicDataset:
+def find(session: Session, ident: str, settings: Settings | None = None,
+         principal: Principal = ANONYMOUS, *, described: bool = True) -> PublicDataset:
     """An exported dataset by slug, uid, or uid written as a UUID; NotFound otherwise (closed
     datasets are not found, so that their existence stays hidden, nor are those without data
     the public may read: they are not exported). Described (`describe`) when `settings` is
@@ -165,9 +172,10 @@ def find(session: Session, ident: str, settings: Settings | None = None, *,
         keys.append(uuid.UUID(ident).hex)
     except ValueError:
         pass
-    dataset = session.scalar(public_query().where(or_(Dataset.slug == ident,
-                                                      Dataset.uid.in_(keys))))
-    entry = with_versions(session, [dataset], settings)[0] if dataset is not None else None
+    dataset = session.scalar(public_query(principal).where(
+        or_(Dataset.slug == ident, Dataset.uid.in_(keys))))
+    entry = (with_versions(session, [dataset], settings, principal)[0] if dataset is not None
+             else None)
     if entry is None or entry.version is None:
         raise NotFound(f"Jeu de données « {ident} » introuvable.")
     return describe(session, settings, [entry])[0] if settings and described else entry
@@ -184,12 +192,15 @@ def describe(session: Session, settings: Settings, entries: list[PublicDataset]
     for entry in entries:
         if entry.version is None:
             continue
-        kept = _kept_facts(settings, entry.version)
-        if kept is None or set(kept["files"]) != set(entry.formats):
-            kept = _measure(session, settings, entry)
-            _keep_facts(settings, entry.version, kept)
-        entry.files = {fmt: FileFacts(**f) for fmt, f in kept["files"].items()}
-        box = kept.get("positions")
+        kept = None
+        # Facts describe the public download: a dataset only a token shows is not measured.
+        if is_public(entry.dataset):
+            kept = _kept_facts(settings, entry.version)
+            if kept is None or set(kept["files"]) != set(entry.formats):
+                kept = _measure(session, settings, entry)
+                _keep_facts(settings, entry.version, kept)
+            entry.files = {fmt: FileFacts(**f) for fmt, f in kept["files"].items()}
+        box = kept.get("positions") if kept else None
         entry.extent = (geography.Box(box[0], box[1], box[2], box[3], "positions des données")
                         if box else geography.organisation_territory(entry.dataset.organisation))
         found = facts.get(entry.dataset.id)

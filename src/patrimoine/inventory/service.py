@@ -317,7 +317,8 @@ def _record_change(session: Session, principal: Principal, dataset: Dataset, act
         action=action, changes=changes,
     ))
     audit.record(session, principal, f"dataset.{action}", f"dataset:{dataset.uid}",
-                 {"slug": dataset.slug, "fields": sorted(changes)})
+                 {"slug": dataset.slug, "fields": sorted(changes)},
+                 organisation_id=dataset.organisation_id)
 
 
 def history(session: Session, principal: Principal, dataset: Dataset) -> list[DatasetChange]:

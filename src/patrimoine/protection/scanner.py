@@ -545,12 +545,15 @@ class _NameEvidence:
     civility: bool = False
 
 
+_CIVILITY_WORDS = frozenset(c.rstrip(".") for c in CIVILITIES)
+
+
 def _name_value(value: str) -> _NameEvidence:
     ev = _NameEvidence()
     words = value.replace(",", " ").split()
     if not words or len(words) > 6 or any(ch.isdigit() for ch in value) or "@" in value:
         return ev
-    if fold(words[0]).rstrip(".") in {c.rstrip(".") for c in CIVILITIES}:
+    if fold(words[0]).rstrip(".") in _CIVILITY_WORDS:
         ev.civility = True
         words = words[1:]
         if not words:
@@ -585,7 +588,9 @@ def _name(col: ColumnSample, options: ScanOptions) -> Finding | None:
     n = len(values)
     if len(_NAME_LIKE_LINE.findall(col.blob)) < 0.5 * n:
         return None
-    evidence = [_name_value(v) for v in values]
+    # A column repeats its values (the same surnames, the same communes): judge each once.
+    judged = {v: _name_value(v) for v in set(values)}
+    evidence = [judged[v] for v in values]
     shaped = sum(e.shaped for e in evidence) / n
     if shaped < 0.5:
         return None

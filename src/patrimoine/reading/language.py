@@ -25,11 +25,12 @@ from patrimoine.datastore.query import (
     parse_metric,
     parse_near,
     parse_sort,
+    sql_tables,
 )
 
 __all__ = [
     "FORMATS", "MEDIA_TYPES", "OPERATORS", "Condition", "ExportRequest",
     "Filter", "Group", "GroupKey", "Limits", "Metric", "Page", "Query", "SortKey",
     "build_filter", "parse_bbox", "parse_condition", "parse_group", "parse_metric",
-    "parse_near", "parse_sort",
+    "parse_near", "parse_sort", "sql_tables",
 ]

@@ -168,6 +168,12 @@ class ReadableVersion:
             self._settings.small_count_threshold if threshold is None else threshold,
             truncated=len(found) > cap)
 
+    def sql(self, table_name: str, text: str) -> queries.SqlResult:
+        """The answer to the reader's own SELECT over this view, named `table_name` (checked
+        first: one SELECT over that table alone, no file functions; see
+        datastore/query/sql.py), at most a page's worth of rows."""
+        return queries.run_sql(self._table, table_name, text, self.limits.max_page_size)
+
     def export(self, query: queries.Query, request: exports.ExportRequest) -> exports.Export:
         return exports.export(self._table, query, request,
                               f"{self.dataset.slug}-v{self.version.number}")

@@ -9,15 +9,25 @@ import os
 import subprocess
 import sys
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import ckanapi
 import pytest
 import requests
+from sqlalchemy import select
 
+from patrimoine.access import service as accounts
+from patrimoine.access.models import AuditEvent, Role
+from patrimoine.bootstrap import Services
+from patrimoine.core.settings import Settings
+from patrimoine.core.text import fold
 from patrimoine.interop import public
+from patrimoine.inventory.models import AccessLevel, LifecycleStage, Organisation
+from tests import factories as f
 from tests.factories import DemoTerritory
 from tests.support import server, udata_schema
 from tests.support.postgres import free_port
@@ -488,3 +498,357 @@ def test_hostile_searches_and_bodies_are_refused_in_french(live: tuple[DemoTerri
     assert oversized.status_code == 413
     assert "trop volumineux" in oversized.json()["error"]
     assert requests.get(url, params={"q": "arbres"}, timeout=30).json()["success"] is True
+
+
+# ------------------------------------------------ groups, dumps and the other read actions
+
+
+@pytest.fixture(scope="module")
+def themes(live: tuple[DemoTerritory, str]) -> dict[str, list[str]]:
+    """Theme -> slugs of its public datasets, from the database."""
+    out: dict[str, list[str]] = {}
+    with live[0].services.db.session() as s:
+        for e in public.everything(s):
+            if e.dataset.theme and e.dataset.theme.strip():
+                out.setdefault(e.dataset.theme.strip(), []).append(e.dataset.slug)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _dump(url: str, thing: str, out: Path) -> list[dict[str, Any]]:
+    bindir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ.get('PATH', '')}"}
+    subprocess.run([str(bindir / "ckanapi"), "dump", thing, "--all", "-r", url, "-O", str(out),
+                    "-p", "2", "-q"], env=env, check=True, capture_output=True, timeout=120)
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_ckanapi_dumps_groups_and_organizations(live: tuple[DemoTerritory, str],
+                                                api: ckanapi.RemoteCKAN, tmp_path: Path,
+                                                themes: dict[str, list[str]],
+                                                public_slugs: list[str]) -> None:
+    """`ckanapi dump groups|organizations --all`: every theme and organisation, each with
+    the number of public datasets the database holds for it."""
+    territory, url = live
+    groups = _dump(url, "groups", tmp_path / "groups.jsonl")
+    assert len(groups) == len(themes) > 3
+    assert sorted(g["title"] for g in groups) == sorted(themes)
+    for group in groups:
+        assert group["type"] == "group" and group["is_organization"] is False
+        assert group["package_count"] == len(themes[group["title"]]), group["title"]
+        assert "packages" not in group  # ckanapi asks include_datasets=False
+    assert sorted(g["name"] for g in groups) == sorted(api.action.group_list())
+    with territory.services.db.session() as s:
+        per_org = Counter(e.dataset.organisation.slug for e in public.everything(s))
+        all_orgs = sorted(s.scalars(select(Organisation.slug)))
+    organizations = _dump(url, "organizations", tmp_path / "organizations.jsonl")
+    assert sorted(o["name"] for o in organizations) == all_orgs
+    assert {o["name"]: o["package_count"] for o in organizations} == {
+        slug: per_org[slug] for slug in all_orgs}
+    assert sum(o["package_count"] for o in organizations) == len(public_slugs)
+    datasets = _dump(url, "datasets", tmp_path / "datasets.jsonl")
+    assert len(datasets) == len(public_slugs)
+    for package in datasets:
+        theme = next((t for t, slugs in themes.items() if package["name"] in slugs), None)
+        assert [g["title"] for g in package["groups"]] == ([theme] if theme else [])
+
+
+def test_site_read_and_groups(api: ckanapi.RemoteCKAN, api_get: Any,
+                              live: tuple[DemoTerritory, str],
+                              themes: dict[str, list[str]]) -> None:
+    assert api.action.site_read() is True
+    names = api.action.group_list()
+    full = api.action.group_list(all_fields=True, limit=1000)
+    assert [g["name"] for g in full] == names and len(names) == len(themes)
+    titles = [fold(g["title"]) for g in full]
+    assert titles == sorted(titles)  # CKAN's default order: title asc
+    assert {g["title"]: g["package_count"] for g in full} == {
+        t: len(s) for t, s in themes.items()}
+    by_count = api_get.action.group_list(all_fields="true", sort="package_count desc")
+    counts = [g["package_count"] for g in by_count]
+    assert counts == sorted(counts, reverse=True)
+    assert api.action.group_list(sort="name asc", limit=2, offset=1) == sorted(names)[1:3]
+    assert len(api.action.group_list(all_fields=True)) == min(25, len(names))
+    trees = live[0].trees
+    group = next(g for g in full if trees.slug in themes[g["title"]])
+    shown = api.action.group_show(id=group["name"], include_datasets=True)
+    assert shown["package_count"] == len(shown["packages"]) == len(themes[group["title"]])
+    assert [p["name"] for p in shown["packages"]] == themes[group["title"]]
+    assert all(p["groups"][0]["name"] == group["name"] for p in shown["packages"])
+    assert api.action.group_show(id=group["id"])["name"] == group["name"]
+    assert "packages" not in api.action.group_show(id=group["name"])
+    in_group = api.action.package_search(fq=f"groups:{group['name']}", rows=1000)
+    assert sorted(p["name"] for p in in_group["results"]) == themes[group["title"]]
+    with pytest.raises(ckanapi.NotFound):
+        api.action.group_show(id="nulle-part")
+    with pytest.raises(ckanapi.ValidationError):
+        api.action.group_list(sort="couleur")
+
+
+def test_current_package_list_with_resources(api: ckanapi.RemoteCKAN, api_get: Any,
+                                             public_slugs: list[str]) -> None:
+    everything = api.action.current_package_list_with_resources()
+    assert sorted(p["name"] for p in everything) == public_slugs
+    modified = [p["metadata_modified"] for p in everything]
+    assert modified == sorted(modified, reverse=True)
+    assert everything[0] == api.action.package_show(id=everything[0]["name"])
+    assert any(p["resources"] for p in everything)
+    page = api_get.action.current_package_list_with_resources(limit=5, offset=3)
+    assert [p["name"] for p in page] == [p["name"] for p in everything[3:8]]
+    second = api.action.current_package_list_with_resources(limit=5, page=2)
+    assert [p["name"] for p in second] == [p["name"] for p in everything[5:10]]
+    with pytest.raises(ckanapi.ValidationError):
+        api.action.current_package_list_with_resources(limit=-1)
+
+
+def test_tag_show_and_package_autocomplete(api: ckanapi.RemoteCKAN, api_get: Any,
+                                           live: tuple[DemoTerritory, str]) -> None:
+    trees = live[0].trees
+    tag = api.action.tag_show(id="patrimoine arboré", include_datasets=True)
+    assert tag["name"] == "patrimoine arboré" and tag["vocabulary_id"] is None
+    assert [p["name"] for p in tag["packages"]] == [trees.slug]
+    assert api.action.tag_show(id=tag["id"])["name"] == tag["name"]
+    assert "packages" not in api.action.tag_show(id="arbres")
+    with pytest.raises(ckanapi.NotFound):
+        api.action.tag_show(id="introuvable")
+    word = trees.title.split()[0]
+    found = api.action.package_autocomplete(q=word[:4].upper())
+    assert trees.slug in [f["name"] for f in found] and len(found) <= 10
+    hit = next(f for f in found if f["name"] == trees.slug)
+    assert set(hit) == {"name", "title", "match_field", "match_displayed"}
+    assert hit["title"] == trees.title
+    assert len(api_get.action.package_autocomplete(q="e", limit=3)) == 3
+    assert api.action.package_autocomplete(q="zzzzintrouvable") == []
+    with pytest.raises(ckanapi.ValidationError):
+        api.action.package_autocomplete()
+    closed = live[0].closed
+    assert closed.slug not in [f["name"] for f in api.action.package_autocomplete(
+        q=closed.title.split()[0], limit=1000)]
+
+
+def test_recently_changed_packages_activity_list(api: ckanapi.RemoteCKAN,
+                                                 live: tuple[DemoTerritory, str],
+                                                 public_slugs: list[str]) -> None:
+    territory = live[0]
+    activities = api.action.recently_changed_packages_activity_list(limit=100)
+    assert len(activities) == 100
+    stamps = [a["timestamp"] for a in activities]
+    assert stamps == sorted(stamps, reverse=True)
+    assert {a["activity_type"] for a in activities} <= {"new package", "changed package"}
+    assert all(a["data"]["package"]["id"] == a["object_id"] for a in activities)
+    assert len({a["id"] for a in activities}) == len(activities)
+    everything: list[dict[str, Any]] = []
+    offset = 0
+    while page := api.action.recently_changed_packages_activity_list(limit=100,
+                                                                     offset=offset):
+        everything += page
+        offset += 100
+    created = [a for a in everything if a["activity_type"] == "new package"]
+    assert sorted(a["data"]["package"]["name"] for a in created) == public_slugs
+    trees_versions = [a for a in everything if a["data"]["package"]["name"] ==
+                      territory.trees.slug and a["data"]["what"].startswith("version/")]
+    assert [a["data"]["what"] for a in trees_versions] == ["version/1"]
+    assert {a["data"]["package"]["name"] for a in everything} == set(public_slugs)
+    only_new = api.action.recently_changed_packages_activity_list(
+        activity_types=["new package"], limit=100)
+    assert {a["activity_type"] for a in only_new} == {"new package"}
+    default = api.action.recently_changed_packages_activity_list()
+    assert default == everything[:31]
+
+
+# ---------------------------------------------------------------- datastore_info and SQL
+
+
+def test_datastore_info(api: ckanapi.RemoteCKAN, live: tuple[DemoTerritory, str]) -> None:
+    territory = live[0]
+    rid = _resource(api, territory)["id"]
+    info = api.action.datastore_info(id=rid)
+    assert info["meta"]["count"] == 7 and info["meta"]["id"] == rid
+    searched = api.action.datastore_search(resource_id=rid, limit=0)
+    assert [(f["id"], f["type"]) for f in info["fields"]] == [
+        (f["id"], f["type"]) for f in searched["fields"]]
+    by_id = {f["id"]: f for f in info["fields"]}
+    assert by_id["hauteur"]["type"] == "numeric"
+    assert by_id["hauteur"]["schema"]["native_type"] == "double"
+    assert by_id["plantation"]["type"] == "date"
+    assert by_id["essence"]["info"]["label"]
+    with pytest.raises(ckanapi.NotFound):
+        api.action.datastore_info(id=public.resource_uuid(territory.closed, "csv"))
+    with pytest.raises(ckanapi.ValidationError):
+        api.action.datastore_info()
+
+
+def test_datastore_search_sql_answers_like_datastore_search(
+        api: ckanapi.RemoteCKAN, api_get: Any, live: tuple[DemoTerritory, str]) -> None:
+    territory = live[0]
+    rid = _resource(api, territory)["id"]
+    rows = api.action.datastore_search(resource_id=rid)["records"]
+    everything = api.action.datastore_search_sql(sql=f'SELECT * FROM "{rid}" ORDER BY _id')
+    assert everything["records"] == rows
+    assert "records_truncated" not in everything
+    assert everything["sql"] == f'SELECT * FROM "{rid}" ORDER BY _id'
+    per_species = api_get.action.datastore_search_sql(
+        sql=f'SELECT essence, count(*) AS n, max(hauteur) AS plus_haut FROM "{rid}" '
+            "GROUP BY essence ORDER BY n DESC, essence")
+    expected = Counter(r["essence"] for r in rows)
+    assert [(r["essence"], r["n"]) for r in per_species["records"]] == sorted(
+        expected.items(), key=lambda i: (-i[1], i[0]))
+    assert [f["type"] for f in per_species["fields"]] == ["text", "int8", "float8"]
+    platanes = api.action.datastore_search_sql(
+        sql=f"SELECT _id, plantation FROM \"{rid}\" t WHERE t.essence = 'Platane' "
+            f'AND hauteur > (SELECT avg(hauteur) FROM "{rid}") ORDER BY 1')
+    assert all(isinstance(r["plantation"], str) for r in platanes["records"])
+    assert {r["_id"] for r in platanes["records"]} <= {r["_id"] for r in rows
+                                                     if r["essence"] == "Platane"}
+    # Another format's resource is the same table.
+    geo = _resource(api, territory, "GeoJSON")["id"]
+    assert api.action.datastore_search_sql(sql=f'SELECT count(*) AS n FROM "{geo}"')[
+        "records"] == [{"n": 7}]
+    # At most 1000 rows (the page size limit), and a flag saying there were more.
+    crossed = api.action.datastore_search_sql(
+        sql=f'SELECT a._id FROM "{rid}" a, "{rid}" b, "{rid}" c, "{rid}" d')
+    assert len(crossed["records"]) == 1000 and crossed["records_truncated"] is True
+
+
+SQL_REFUSED = [
+    ("DELETE FROM \"{rid}\"", ckanapi.ValidationError, "SELECT"),
+    ("INSERT INTO \"{rid}\" VALUES (1)", ckanapi.ValidationError, "SELECT"),
+    ("UPDATE \"{rid}\" SET essence = 'x'", ckanapi.ValidationError, "SELECT"),
+    ("DROP TABLE \"{rid}\"", ckanapi.ValidationError, "SELECT"),
+    ("COPY (SELECT * FROM \"{rid}\") TO '/tmp/fuite.csv'", ckanapi.ValidationError, "SELECT"),
+    ("ATTACH '/tmp/x.duckdb' AS x", ckanapi.ValidationError, "SELECT"),
+    ("SET enable_external_access = true", ckanapi.ValidationError, "SELECT"),
+    ("SELECT * FROM \"{rid}\"; SELECT 1", ckanapi.ValidationError, "une seule"),
+    ("SELECT * FROM \"{rid}\"; DELETE FROM \"{rid}\"", ckanapi.ValidationError, "SELECT"),
+    ("SELECT * FROM read_csv('/etc/passwd')", ckanapi.NotAuthorized, "read_csv"),
+    ("SELECT * FROM read_parquet('/etc/*.parquet')", ckanapi.NotAuthorized, "read_parquet"),
+    ("SELECT * FROM \"{rid}\" WHERE essence IN (SELECT file FROM glob('/*'))",
+     ckanapi.NotAuthorized, "glob"),
+    ("SELECT read_text('/etc/passwd') FROM \"{rid}\"", ckanapi.NotAuthorized, "read_text"),
+    ("SELECT current_setting('threads') FROM \"{rid}\"", ckanapi.NotAuthorized,
+     "current_setting"),
+    ("SELECT * FROM query_table('records')", ckanapi.NotAuthorized, "query_table"),
+    ("SELECT * FROM \"{rid}\" WHERE _id IN (SELECT _row FROM search_postings)",
+     ckanapi.ValidationError, "exactement une ressource"),
+    ("SELECT * FROM \"{rid}\", \"{other}\"", ckanapi.ValidationError,
+     "exactement une ressource"),
+    ("WITH r AS (SELECT * FROM \"{rid}\") SELECT * FROM r", ckanapi.ValidationError, "WITH"),
+    ("SELECT * FROM main.\"{rid}\"", ckanapi.NotAuthorized, "n'est pas accessible"),
+    ("SELECT couleur FROM \"{rid}\"", ckanapi.ValidationError, "couleur"),
+    ("SELEC * FROM \"{rid}\"", ckanapi.ValidationError, "illisible"),
+]
+
+
+@pytest.mark.parametrize(("sql", "error", "said"), SQL_REFUSED)
+def test_datastore_search_sql_refuses(api: ckanapi.RemoteCKAN, live: tuple[DemoTerritory, str],
+                                      sql: str, error: type[Exception], said: str) -> None:
+    territory = live[0]
+    rid = _resource(api, territory)["id"]
+    other = api.action.package_show(id=territory.budget.slug)["resources"][0]["id"]
+    with pytest.raises(error) as refused:
+        api.action.datastore_search_sql(sql=sql.format(rid=rid, other=other))
+    assert said in json.dumps(refused.value.args, ensure_ascii=False)
+
+
+def test_datastore_search_sql_errors_in_ckans_shape(live: tuple[DemoTerritory, str],
+                                                    api: ckanapi.RemoteCKAN) -> None:
+    territory, url = live
+    rid = _resource(api, territory)["id"]
+    endpoint = f"{url}/api/3/action/datastore_search_sql"
+    write = requests.post(endpoint, json={"sql": f'DELETE FROM "{rid}"'}, timeout=10)
+    assert write.status_code == 409
+    body = write.json()
+    assert body["success"] is False and body["error"]["__type"] == "Validation Error"
+    assert body["error"]["query"] == [body["error"]["message"]]
+    files = requests.get(endpoint, params={"sql": "SELECT * FROM read_csv('/etc/passwd')"},
+                         timeout=10)
+    assert files.status_code == 403 and files.json()["error"]["__type"] == "Authorization Error"
+    assert "root:" not in files.text
+    hidden = public.resource_uuid(territory.closed, "csv")
+    closed = requests.get(endpoint, params={"sql": f'SELECT * FROM "{hidden}"'}, timeout=10)
+    assert closed.status_code == 404 and "Dupont" not in closed.text
+    missing = requests.get(endpoint, timeout=10)
+    assert missing.status_code == 409 and missing.json()["error"]["sql"]
+    # The server still answers: nothing was written, the data is unchanged.
+    assert api.action.datastore_search(resource_id=rid)["total"] == 7
+
+
+def test_a_malformed_fq_is_a_search_query_error(live: tuple[DemoTerritory, str],
+                                                api: ckanapi.RemoteCKAN) -> None:
+    url = live[1] + "/api/3/action/package_search"
+    for fq in ("tags:(arbres", 'tags:"arbres', "name:", "tags:arbres)", "metadata_modified:[* TO"):
+        answer = requests.get(url, params={"fq": fq}, timeout=10)
+        assert answer.status_code == 409, fq
+        error = answer.json()["error"]
+        assert error["__type"] == "Search Query Error" and "illisible" in error["message"], fq
+        with pytest.raises(ckanapi.SearchQueryError):
+            api.action.package_search(fq=fq)
+    assert api.action.package_search(fq='tags:"patrimoine arboré"')["count"] == 1
+
+
+# ----------------------------------------------------- a caller's API token, and the audit
+
+
+def test_an_api_token_shows_what_its_account_may_read_and_reads_are_logged(
+        services: Services, settings: Settings, tmp_path: Path) -> None:
+    """ckanapi sends its key raw (`Authorization` and `X-CKAN-API-Key`): the agents of an
+    organisation then see its internal datasets, marked private, and read their rows, each
+    read in the audit log; the anonymous public and the agents of another organisation do
+    not even learn that they exist."""
+    with services.db.unit_of_work() as s:
+        ville, autre = f.organisation(s), f.organisation(s, "Autre Ville")
+        internal = f.dataset(s, ville, "Annuaire des équipements", theme="Sport",
+                             access_level=AccessLevel.INTERNAL,
+                             lifecycle_stage=LifecycleStage.PUBLISHED)
+        f.parquet_version(settings, s, internal, f.EQUIPEMENTS_SQL)
+        slug, rid = internal.slug, public.resource_uuid(internal, "csv")
+        agent = f.account(s, "agent@ville.fr", roles=[(ville, Role.AGENT, None)])
+        stranger = f.account(s, "agent@autre.fr", roles=[(autre, Role.AGENT, None)])
+        agent_id = agent.id
+        token = accounts.create_api_token(s, agent, "ckan")[1]
+        stranger_token = accounts.create_api_token(s, stranger, "ckan")[1]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    running = server.start({"PATRIMOINE_DATA_DIR": str(settings.data_dir),
+                            "PATRIMOINE_DATABASE_URL": settings.resolved_database_url,
+                            "PATRIMOINE_SECRET_KEY": "test-secret-key",
+                            "PATRIMOINE_PUBLIC_URL": url}, tmp_path / "serve.log", port)
+    try:
+        sql = f'SELECT commune, count(*) AS n FROM "{rid}" GROUP BY commune ORDER BY commune'
+        with ckanapi.RemoteCKAN(url) as anonymous, \
+                ckanapi.RemoteCKAN(url, apikey=stranger_token) as other:
+            for remote in (anonymous, other):
+                assert slug not in remote.action.package_list()
+                assert remote.action.group_list() == []
+                for action, params in (("package_show", {"id": slug}),
+                                       ("datastore_search", {"resource_id": rid}),
+                                       ("datastore_info", {"id": rid}),
+                                       ("datastore_search_sql", {"sql": sql})):
+                    with pytest.raises(ckanapi.NotFound):
+                        remote.call_action(action, params)
+        with ckanapi.RemoteCKAN(url, apikey=token) as remote:
+            assert remote.action.package_list() == [slug]
+            package = remote.action.package_show(id=slug)
+            assert package["private"] is True and package["groups"][0]["title"] == "Sport"
+            assert remote.action.group_show(id="sport")["package_count"] == 1
+            rows = remote.action.datastore_search(resource_id=rid)["records"]
+            assert len(rows) == remote.action.datastore_info(id=rid)["meta"]["count"] > 0
+            counted = remote.action.datastore_search_sql(sql=sql)["records"]
+            assert sum(r["n"] for r in counted) == len(rows)
+        with ckanapi.RemoteCKAN(url, apikey="ptk_inconnu") as wrong:
+            with pytest.raises(ckanapi.NotAuthorized):
+                wrong.action.package_list()
+        bearer = requests.get(f"{url}/api/3/action/datastore_info", params={"id": rid},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert bearer.status_code == 200
+    finally:
+        server.stop(running)
+    with services.db.session() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.target == f"dataset:{slug}")
+                           .order_by(AuditEvent.id)).all()
+    assert [(e.actor_id, e.action, e.details["path"]) for e in events] == [
+        (agent_id, "ckan.datastore_search", "/api/action/datastore_search"),
+        (agent_id, "ckan.datastore_info", "/api/action/datastore_info"),
+        (agent_id, "ckan.datastore_search_sql", "/api/action/datastore_search_sql"),
+        (agent_id, "ckan.datastore_info", "/api/3/action/datastore_info"),
+    ]
+    assert parse_qs(events[2].details["query"])["sql"] == [sql]

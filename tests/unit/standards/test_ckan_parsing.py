@@ -124,3 +124,31 @@ def test_a_parameter_longer_than_the_bound_is_refused_before_any_parsing() -> No
             ckan.call(None, "package_search", {name: value})  # type: ignore[arg-type]
         assert error.value.status == 409 and error.value.kind == "Validation Error"
         assert f"« {name} »" in error.value.message and "trop long" in error.value.message
+
+
+@pytest.mark.parametrize("fq", ["tags:(arbres", 'tags:"arbres', "name:", "(name: )",
+                                "tags:arbres)", "metadata_modified:[* TO", "a:(b]", 'x:"a\\"'])
+def test_a_filter_query_solr_cannot_read_is_a_search_query_error(fq: str) -> None:
+    with pytest.raises(ckan.CkanError) as error:
+        ckan.parse_query(fq, "fq")
+    assert error.value.status == 409 and error.value.kind == "Search Query Error"
+    assert "illisible" in error.value.message
+
+
+@pytest.mark.parametrize("fq", ['tags:"a (b"', "res_format:(CSV OR XLSX)", 'name:a\\:b',
+                                "metadata_modified:[2025-01-01T00:00:00Z TO *]", "", "arbres",
+                                'tags:"x\\" y"', "name: x"])
+def test_filter_queries_solr_reads_are_accepted(fq: str) -> None:
+    ckan.parse_query(fq, "fq")
+
+
+def test_sql_result_types_as_the_datastore_names_them() -> None:
+    assert [ckan._sql_type(t) for t in (
+        "BIGINT", "INTEGER", "DOUBLE", "DECIMAL(38,1)", "BOOLEAN", "DATE",
+        "TIMESTAMP WITH TIME ZONE", "VARCHAR", "VARCHAR[]")] == [
+        "int8", "int4", "float8", "numeric", "bool", "date", "timestamp", "text", "text"]
+
+
+def test_themes_are_groups_named_by_their_slug() -> None:
+    assert ckan.group_name("Environnement & Énergie") == "environnement-energie"
+    assert ckan.group_name("Cadre de vie") == ckan.group_name(" cadre de VIE ")

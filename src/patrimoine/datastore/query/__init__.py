@@ -9,7 +9,10 @@ The package's public API, what the rest of Patrimoine calls:
   `check_sort`, `order_by`;
 - facets (`facets`): `facets`, `Facet`, `FacetValue`;
 - aggregates (`aggregates`): `aggregate`, `GroupKey`, `Metric`, `AggregateResult`,
-  `parse_group`, `parse_metric`.
+  `parse_group`, `parse_metric`;
+- a reader's own SQL (`sql`, the one exception to "never from user SQL": one SELECT over the
+  version alone, checked then run in the sandbox): `run_sql`, `check_sql`, `sql_tables`,
+  `SqlResult`.
 """
 
 from patrimoine.datastore.query.aggregates import (
@@ -49,11 +52,13 @@ from patrimoine.datastore.query.records import (
     parse_sort,
     records,
 )
+from patrimoine.datastore.query.sql import SqlResult, check_sql, run_sql, sql_tables
 
 __all__ = [
     "OPERATORS", "AggregateResult", "BoundingBox", "Condition", "Facet", "FacetValue", "Filter",
     "Group", "GroupKey", "Metric", "Near", "Page", "Query", "RecordsPage", "SortKey", "Sql",
-    "aggregate", "build_filter", "check_filter", "check_sort", "compile_filter", "facets",
-    "filter_tree", "order_by", "parse_bbox", "parse_condition", "parse_filter_json",
-    "parse_group", "parse_metric", "parse_near", "parse_sort", "records", "where_clause",
+    "SqlResult", "aggregate", "build_filter", "check_filter", "check_sort", "check_sql",
+    "compile_filter", "facets", "filter_tree", "order_by", "parse_bbox", "parse_condition",
+    "parse_filter_json", "parse_group", "parse_metric", "parse_near", "parse_sort", "records",
+    "run_sql", "sql_tables", "where_clause",
 ]

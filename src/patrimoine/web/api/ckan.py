@@ -1,6 +1,11 @@
 """CKAN-compatible read API: `/api/3/action/<name>` (and `/api/action/<name>`, which the
 `ckanapi` client uses), GET parameters or a POST JSON body; `/api/util/status` for udata's
-harvester. The actions live in interop/ckan.py."""
+harvester. The actions live in interop/ckan.py.
+
+Anonymous callers see the public catalogue. A caller sending one of its API tokens the way
+CKAN clients do (`Authorization: <token>`, `Authorization: Bearer <token>` or
+`X-CKAN-API-Key: <token>`) sees what its account may read; an unknown or revoked token is
+an Authorization Error (403), never a silent anonymous answer."""
 
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from patrimoine.access import service as accounts
+from patrimoine.access.principal import Principal
 from patrimoine.core.settings import Settings
 from patrimoine.interop import ckan
 from patrimoine.web import errors
@@ -70,12 +77,29 @@ def _params(query: list[tuple[str, str]], content_type: str, raw: bytes) -> dict
     return params
 
 
+def _principal(session: Session, token: str) -> Principal:
+    if not token:
+        return Principal.anonymous()
+    account = accounts.account_for_token(session, token)
+    if account is None:
+        raise ckan.CkanError(403, "Authorization Error", "Jeton d'API invalide ou révoqué.")
+    return Principal.of(account)
+
+
+def _token(request: Request) -> str:
+    auth = request.headers.get("authorization", "").strip()
+    if auth.lower().startswith("bearer "):
+        auth = auth[7:].strip()
+    return auth or request.headers.get("x-ckan-api-key", "").strip()
+
+
 def _answer(session: Session, settings: Settings, name: str, query: list[tuple[str, str]],
-            content_type: str, raw: bytes) -> Response:
+            content_type: str, raw: bytes, token: str, path: str) -> Response:
     base = settings.public_url.rstrip("/")
     try:
+        principal = _principal(session, token)
         params = _params(query, content_type, raw)
-        result = ckan.call(ckan.Context(session, settings), name, params)
+        result = ckan.call(ckan.Context(session, settings, principal, path), name, params)
     except ckan.CkanError as exc:
         return _json(ckan.error_envelope(base, name, exc), exc.status)
     return _json(ckan.envelope(base, name, result))
@@ -90,7 +114,7 @@ async def _action(request: Request, name: str, session: SessionDep) -> Response:
     try:
         return await run_in_threadpool(
             _answer, session, settings, name, request.query_params.multi_items(),
-            request.headers.get("content-type", ""), raw)
+            request.headers.get("content-type", ""), raw, _token(request), request.url.path)
     except Exception:
         # CKAN clients read errors in CKAN's shape, even this one.
         log.exception("CKAN action %s failed", name)
