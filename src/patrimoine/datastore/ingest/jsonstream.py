@@ -156,7 +156,9 @@ class _Reader:
                 if end == len(self.buf) and self._more(size):
                     continue
                 break
-        if self.buf[self.pos] in "[{":
+        # Most features hold few brackets: their count bounds the depth, no need to measure.
+        if self.buf[self.pos] in "[{" and depth_before + self.buf.count("[", self.pos, end) + \
+                self.buf.count("{", self.pos, end) > self.limits.max_json_depth:
             depth = depth_before + json_depth(self.buf[self.pos:end].encode())
             if depth > self.limits.max_json_depth:
                 self._too_deep(depth)

@@ -563,6 +563,10 @@ def _positions_of(geometry: Any) -> list[list[float]]:
     """Every [x, y, …] position of a geometry, whatever its type."""
     if not isinstance(geometry, dict):
         return []
+    if geometry.get("type") == "Point":  # most features: no walk
+        point = geometry.get("coordinates")
+        return [point] if isinstance(point, list) and len(point) >= 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in point[:2]) else []
     if geometry.get("type") == "GeometryCollection":
         return [p for g in geometry.get("geometries") or [] for p in _positions_of(g)]
     found: list[list[float]] = []
