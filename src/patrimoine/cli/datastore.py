@@ -137,6 +137,7 @@ def load(
 
         version = ingest(session, svc.settings, principal, entry, file, overrides, progress,
                          accept_rejects=accept_rejects)
+        report = load_report(version.ingest_settings)
         payload = {
             "id": version.id, "dataset": entry.slug, "number": version.number,
             "row_count": version.row_count, "unchanged": version.unchanged,
@@ -146,7 +147,7 @@ def load(
             "positions": version.positions,
             "crs": (version.ingest_settings or {}).get("crs"),
             "ingest": version.ingest_settings,
-            "report": load_report(version.ingest_settings),
+            "report": report,
         }
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -159,7 +160,6 @@ def load(
         return
     console.print(f"Version {version.number} de « {entry.slug} » publiée : "
                   f"{_int(version.row_count)} lignes, {len(version.columns)} colonnes.")
-    report = payload["report"]
     _print_columns(version.columns, report["meanings"])
     for line in report_lines(report):
         console.print(line, markup=False, highlight=False)
