@@ -10,6 +10,10 @@
 - `insee-populations-valeur-abimee.csv`: the first 400 records of `insee-populations.csv`
   (INSEE, populations légales) with one `PMUN` cell replaced by `N   1 234`, the kind of
   corrupted accounting cell the issue describes: a file whose load has one rejected cell.
+- `subventions-castelmaurou-entete-multiligne.csv`: `subventions-castelmaurou.csv` (SCDL
+  subventions of the commune of Castelmaurou) with its header cells `montant` and `objet`
+  written on two lines inside quotes (`"Montant\nde la subvention (1)"`), as the issue saw
+  in a published file; no such file is in the corpus.
 """
 
 from __future__ import annotations
@@ -49,6 +53,16 @@ def damaged_populations() -> None:
                                                                encoding="utf-8")
 
 
+def multiline_header() -> None:
+    text = (CORPUS / "subventions-castelmaurou.csv").read_text(encoding="utf-8")
+    header, rest = text.split("\n", 1)
+    header = header.replace(",objet,", ',"Objet\nde la subvention",').replace(
+        ",montant,", ',"Montant\nde la subvention (1)",')
+    (HERE / "subventions-castelmaurou-entete-multiligne.csv").write_text(
+        header + "\n" + rest, encoding="utf-8")
+
+
 if __name__ == "__main__":
     lambert93_geojson()
     damaged_populations()
+    multiline_header()

@@ -308,14 +308,13 @@ HEAD_ROWS = 200  # rows looked at to find the header of a sheet
 
 def open_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
                      overrides: Overrides, limits: FileLimits, workdir: Path) -> RawSource:
-    cells = _sheet(path, plan, overrides, limits)
-    left = [""] * (cells.start[1] if cells.start else 0)
+    rows = _sheet(path, plan, overrides, limits)
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:
-        """The sheet's non-empty rows with their row numbers, from column A."""
-        for n, row in enumerate(cells.iter_rows(), 1):
+        """The sheet's non-empty rows with their row numbers."""
+        for n, row in enumerate(rows(), 1):
             if any(c not in (None, "") for c in row):
-                yield n, left + list(row)
+                yield n, row
 
     layout = _SheetLayout(overrides.header_row)
     for n, row in numbered():
@@ -357,8 +356,14 @@ def open_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPla
     return _parquet_source(con, target, [textfile.header_name(h) for h in names])
 
 
-def _sheet(path: Path, plan: IngestPlan, overrides: Overrides, limits: FileLimits) -> Any:
-    """The sheet to load (a python-calamine sheet), after the workbook's bounds were checked."""
+def _sheet(path: Path, plan: IngestPlan, overrides: Overrides, limits: FileLimits
+           ) -> Callable[[], Iterator[list[Any]]]:
+    """The rows of the sheet to load, from row 1 and column A (a function: each call reads
+    them again), after the workbook's bounds were checked.
+
+    python-calamine holds the whole sheet in memory (some 80 bytes a cell, bounded by
+    `max_spreadsheet_cells`); openpyxl's streaming read-only mode would not, but reads twenty
+    times slower (benchmarks/README.md)."""
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
 
     check_workbook(path, path.name, limits)
@@ -381,7 +386,9 @@ def _sheet(path: Path, plan: IngestPlan, overrides: Overrides, limits: FileLimit
         plan.problems.append(
             f"Le classeur a {len(sheets)} feuilles ; seule la première (« {sheet} ») est chargée."
         )
-    return workbook.get_sheet_by_name(sheet)
+    cells = workbook.get_sheet_by_name(sheet)
+    left = [""] * (cells.start[1] if cells.start else 0)
+    return lambda: (left + list(row) for row in cells.iter_rows())
 
 
 class _SheetLayout:
