@@ -154,8 +154,12 @@ def main() -> None:
     parser.add_argument("--geojson-mb", type=int, default=500)
     parser.add_argument("--xlsx-rows", type=int, default=900_000)
     parser.add_argument("--huge-xlsx-mb", type=int, default=200)
+    parser.add_argument("--only", nargs="+", choices=("geojson", "xlsx", "huge"),
+                        default=("geojson", "xlsx", "huge"))
     args = parser.parse_args()
-    lines = []
+    lines = ["| file, reader | MB | seconds | peak RSS MB | RSS / size | result |",
+             "|---|---:|---:|---:|---:|---|"]
+    print("\n".join(lines), flush=True)
     with tempfile.TemporaryDirectory(prefix="patrimoine-big-") as tmp:
         work = Path(tmp)
         env = dict(os.environ, PATRIMOINE_DATA_DIR=str(work / "data"))
@@ -173,57 +177,61 @@ def main() -> None:
                          f"{rss / max(size / 1e6, 0.001):.2f} | {result} |")
             print(lines[-1], flush=True)
 
-        lines += ["| file, reader | MB | seconds | peak RSS MB | RSS / size | result |",
-                  "|---|---:|---:|---:|---:|---|"]
-        print("\n".join(lines), flush=True)
+        def outcome(out: str, code: int, done: str) -> str:
+            return done if code == 0 else f"refused ({code}): " + " ".join(out.split())[:300]
 
         tiny = work / "base.csv"
         tiny.write_text("id;nom\n1;un\n", encoding="utf-8")
         seconds, rss, out, code = load(tiny, "base")
         row("a 2-line CSV (the CLI's own footprint)", tiny.stat().st_size, seconds, rss,
-            "ok" if code == 0 else out.strip()[-200:])
+            outcome(out, code, "ok"))
 
-        geo = work / "equipements.geojson"
-        count = write_geojson(geo, args.geojson_mb)
-        seconds, rss, out, code = load(geo, "equipements")
-        if code == 0:
-            version = json.loads(out[out.index("{"):])
-            result = (f"{version['row_count']:,} rows of {count:,} features, "
-                      f"CRS {version['crs']['epsg']}")
-        else:
-            result = f"refused ({code}): {out.strip()[-200:]}"
-        row("GeoJSON, Patrimoine CLI", geo.stat().st_size, seconds, rss, result)
-        nd = work / "features.ndjson"
-        write_ndjson_features(geo, nd)
-        duck = ("import duckdb, sys; con = duckdb.connect(); con.execute(\"COPY (SELECT * FROM "
-                "read_json(?, format='newline_delimited')) TO '" + str(work / "duck.parquet")
-                + "' (FORMAT parquet)\", [sys.argv[1]])")
-        seconds, rss, out, code = measure([sys.executable, "-c", duck, str(nd)], env)
-        row("same features as NDJSON, DuckDB read_json → Parquet", nd.stat().st_size, seconds,
-            rss, "ok" if code == 0 else out.strip()[-200:])
-        geo.unlink()
-        nd.unlink()
+        if "geojson" in args.only:
+            geo = work / "equipements.geojson"
+            count = write_geojson(geo, args.geojson_mb)
+            seconds, rss, out, code = load(geo, "equipements")
+            version = json.loads(out[out.index("{"):]) if code == 0 else {}
+            row("GeoJSON, Patrimoine CLI", geo.stat().st_size, seconds, rss, outcome(
+                out, code, f"{version.get('row_count', 0):,} rows of {count:,} features, CRS "
+                           f"{(version.get('crs') or {}).get('epsg')}"))
+            nd = work / "features.ndjson"
+            write_ndjson_features(geo, nd)
+            duck = ("import duckdb, sys; con = duckdb.connect(); con.execute(\"COPY (SELECT * "
+                    "FROM read_json(?, format='newline_delimited')) TO '"
+                    + str(work / "duck.parquet") + "' (FORMAT parquet)\", [sys.argv[1]])")
+            seconds, rss, out, code = measure([sys.executable, "-c", duck, str(nd)], env)
+            row("same features as NDJSON, DuckDB read_json → Parquet", nd.stat().st_size,
+                seconds, rss, outcome(out, code, "ok"))
+            geo.unlink()
+            nd.unlink()
 
-        book = work / "communes.xlsx"
-        rows = write_xlsx(book, args.xlsx_rows)
-        seconds, rss, out, code = load(book, "communes")
-        result = (f"{json.loads(out[out.index('{'):])['row_count']:,} rows of {rows:,}"
-                  if code == 0 else f"refused ({code}): {out.strip()[-200:]}")
-        row(f"XLSX {rows:,} × 5, Patrimoine CLI", book.stat().st_size, seconds, rss, result)
-        check = ("import sys, time; from pathlib import Path; from patrimoine.core.filelimits "
-                 "import check_workbook; t = time.perf_counter(); "
-                 "check_workbook(Path(sys.argv[1]), 'x.xlsx'); "
-                 "print(time.perf_counter() - t)")
-        seconds, rss, out, code = measure([sys.executable, "-c", check, str(book)], env)
-        row("  of which the pre-check (check_workbook) alone", book.stat().st_size, seconds,
-            rss, "ok" if code == 0 else out.strip()[-200:])
-        book.unlink()
+        if "xlsx" in args.only:
+            book = work / "communes.xlsx"
+            rows = write_xlsx(book, args.xlsx_rows)
+            seconds, rss, out, code = load(book, "communes")
+            loaded = json.loads(out[out.index("{"):])["row_count"] if code == 0 else 0
+            row(f"XLSX {rows:,} × 5, Patrimoine CLI", book.stat().st_size, seconds, rss,
+                outcome(out, code, f"{loaded:,} rows of {rows:,}"))
+            check = ("import sys; from pathlib import Path; from patrimoine.core.filelimits "
+                     "import check_workbook; check_workbook(Path(sys.argv[1]), 'x.xlsx')")
+            seconds, rss, out, code = measure([sys.executable, "-c", check, str(book)], env)
+            row("  of which the pre-check (check_workbook) alone", book.stat().st_size,
+                seconds, rss, outcome(out, code, "ok"))
+            calamine = ("import sys; from python_calamine import CalamineWorkbook; "
+                        "sheet = CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0); "
+                        "print(sum(1 for _ in sheet.iter_rows()))")
+            seconds, rss, out, code = measure([sys.executable, "-c", calamine, str(book)], env)
+            row("  python-calamine alone, every row read", book.stat().st_size, seconds, rss,
+                outcome(out, code, "ok"))
+            book.unlink()
 
-        huge = work / "enorme.xlsx"
-        write_xlsx(huge, 100_000_000, random_text=True, stop_bytes=args.huge_xlsx_mb * 1_000_000)
-        seconds, rss, out, code = load(huge, "enorme")
-        row("XLSX beyond the limits, Patrimoine CLI", huge.stat().st_size, seconds, rss,
-            f"refused ({code}): " + out.strip().splitlines()[-1][:300] if code else "loaded")
+        if "huge" in args.only:
+            huge = work / "enorme.xlsx"
+            write_xlsx(huge, 100_000_000, random_text=True,
+                       stop_bytes=args.huge_xlsx_mb * 1_000_000)
+            seconds, rss, out, code = load(huge, "enorme")
+            row("XLSX beyond the limits, Patrimoine CLI", huge.stat().st_size, seconds, rss,
+                outcome(out, code, "loaded"))
     print()
     print("\n".join(lines))
 

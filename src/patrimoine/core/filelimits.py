@@ -15,9 +15,10 @@ before a workbook is opened:
   out) is measured from the sheet's XML and refused past `max_spreadsheet_rows` or
   `max_spreadsheet_cells`.
 
-JSON parsed in Python (GeoJSON, JSON lists) is refused past `max_json_bytes` or nested deeper
+JSON parsed whole in Python (`load_json`) is refused past `max_json_bytes` or nested deeper
 than `max_json_depth`, measured before `json.loads` (which would otherwise raise
-RecursionError). Every refusal is an `Invalid` with a French message naming the limit.
+RecursionError); GeoJSON loads are streamed a feature at a time (datastore.ingest.jsonstream)
+under the same depth limit. Every refusal is an `Invalid` with a French message naming the limit.
 """
 
 from __future__ import annotations
