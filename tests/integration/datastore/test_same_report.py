@@ -11,6 +11,7 @@ import html
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -36,7 +37,7 @@ FILES = [
 ]
 
 
-def _via_cli(cli: Cli, path: Path, slug: str) -> tuple[dict[str, object], str]:
+def _via_cli(cli: Cli, path: Path, slug: str) -> tuple[dict[str, Any], str]:
     done = cli("datastore", "load", str(path), "--dataset", slug, "--json", "--accept-rejects")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)["report"]
@@ -45,7 +46,7 @@ def _via_cli(cli: Cli, path: Path, slug: str) -> tuple[dict[str, object], str]:
     return report, text.stdout
 
 
-def _via_api(client: TestClient, db: Database, path: Path, slug: str) -> dict[str, object]:
+def _via_api(client: TestClient, db: Database, path: Path, slug: str) -> dict[str, Any]:
     with db.unit_of_work() as s:
         account = s.scalars(select(Account).where(Account.email == CDO)).one()
         _row, secret = accounts.create_api_token(s, account, "tests")
@@ -54,12 +55,12 @@ def _via_api(client: TestClient, db: Database, path: Path, slug: str) -> dict[st
                     data={"accept_rejects": "true"},
                     files={"file": (path.name, path.read_bytes(), "application/octet-stream")})
     assert r.status_code == 201, r.text
-    report: dict[str, object] = r.json()["version"]["report"]
+    report: dict[str, Any] = r.json()["version"]["report"]
     return report
 
 
 def _via_pages(client: TestClient, db: Database, path: Path, slug: str
-               ) -> tuple[dict[str, object], str]:
+               ) -> tuple[dict[str, Any], str]:
     token = login(client, CDO)
     base = f"/admin/inventaire/{slug}"
     r = client.post(f"{base}/donnees", data={"csrf_token": token},
