@@ -202,15 +202,14 @@ class ColumnKinds:
         self.clock = False  # a datetime with a time of day
 
     def add(self, values: Iterable[Any]) -> None:
-        for v in values:
-            if v is None or v == "":
-                continue
-            kind = _kind(v)
-            self.kinds.add(kind)
-            if kind in ("int", "integral") and abs(int(v)) >= 2**63:
-                self.huge = True
-            elif kind == "datetime" and v.time() != time(0):
-                self.clock = True
+        present = [v for v in values if v is not None and v != ""]
+        kinds = set(map(_kind, present))
+        self.kinds |= kinds
+        if not self.huge and kinds & {"int", "integral"}:
+            self.huge = any(abs(v) >= 2**63 for v in present if type(v) is int
+                            or type(v) is float and v.is_integer())
+        if not self.clock and "datetime" in kinds:
+            self.clock = any(v.time() != time(0) for v in present if isinstance(v, datetime))
 
     def arrow_type(self) -> pa.DataType:
         kinds = self.kinds
@@ -340,20 +339,27 @@ def open_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPla
     writer = _ChunkWriter(target, layout.kinds)
     first = header[0] if header is not None else 0
     chunk_rows = max(1_000, CHUNK_CELLS // width)
-    columns: list[list[Any]] = [[] for _ in range(width)]
+    chunk: list[list[Any]] = []
     try:
         for n, row in numbered():
             if n <= first:
                 continue
-            for column, v in zip(columns, row + [None] * (width - len(row)), strict=True):
-                column.append(v)
-            if len(columns[0]) == chunk_rows:
-                writer.write(columns)
-                columns = [[] for _ in range(width)]
-        writer.write(columns)
+            chunk.append(row)
+            if len(chunk) == chunk_rows:
+                writer.write(_columns(chunk, width))
+                chunk = []
+        writer.write(_columns(chunk, width))
     finally:
         writer.close()
     return _parquet_source(con, target, [textfile.header_name(h) for h in names])
+
+
+def _columns(rows: list[list[Any]], width: int) -> list[list[Any]]:
+    """Rows turned into `width` columns, short rows completed with None."""
+    if not rows:
+        return [[] for _ in range(width)]
+    padded = [r if len(r) == width else r + [None] * (width - len(r)) for r in rows]
+    return [list(c) for c in zip(*padded, strict=True)]
 
 
 def _sheet(path: Path, plan: IngestPlan, overrides: Overrides, limits: FileLimits
@@ -404,6 +410,7 @@ class _SheetLayout:
         self.kinds: list[ColumnKinds] = []
         self.width = 0
         self.decided = False
+        self._pending: list[list[Any]] = []
 
     def add(self, n: int, row: list[Any]) -> None:
         self.width = max(self.width, len(row))
@@ -425,12 +432,21 @@ class _SheetLayout:
                 raise Invalid(f"{filename} : la ligne d'en-tête {self.wanted} est vide ou "
                               "au-delà des données.")
             self._decide()
+        self._flush()
         self.kinds.extend(ColumnKinds() for _ in range(self.width - len(self.kinds)))
 
     def _feed(self, row: list[Any]) -> None:
-        self.kinds.extend(ColumnKinds() for _ in range(len(row) - len(self.kinds)))
-        for k, v in zip(self.kinds, row, strict=False):
-            k.add((v,))
+        self._pending.append(row)
+        if len(self._pending) >= 1_000:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Gather the kinds of the pending rows, a column at a time."""
+        width = max(map(len, self._pending), default=0)
+        self.kinds.extend(ColumnKinds() for _ in range(width - len(self.kinds)))
+        for k, column in zip(self.kinds, _columns(self._pending, width), strict=False):
+            k.add(column)
+        self._pending = []
 
     def _decide(self) -> None:
         self.decided = True
