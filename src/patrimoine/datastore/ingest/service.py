@@ -173,11 +173,11 @@ def _open_source(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
             max_line_bytes=limits.max_csv_line_bytes,
             progress=(lambda f: progress(0.2 * f, "Conversion en UTF-8")) if progress else None)
     if fmt in ("xlsx", "ods"):
-        return sources.open_spreadsheet(con, path, plan, overrides, limits)
+        return sources.open_spreadsheet(con, path, plan, overrides, limits, workdir)
     if fmt in ("json", "ndjson"):
         return sources.open_json(con, path, fmt)
     if fmt == "geojson":
-        return sources.open_geojson(con, path, plan, overrides, limits)
+        return sources.open_geojson(con, path, plan, overrides, limits, workdir)
     return sources.open_parquet(con, path)
 
 
