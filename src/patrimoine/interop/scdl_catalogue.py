@@ -41,8 +41,8 @@ from patrimoine.core.tabular import Row, Table
 from patrimoine.core.text import key
 from patrimoine.core.vocabulary import label
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory import audit_sheet, importer
 from patrimoine.interop.public import FORMAT_LABELS, export_formats
+from patrimoine.inventory import audit_sheet, importer
 from patrimoine.inventory.models import Dataset, UpdateFrequency
 from patrimoine.protection import gate
 from patrimoine.standards import schemas
