@@ -94,9 +94,10 @@ SCHEMES = {
              "description": "Le jeton anti-CSRF de la session : exigé, avec le cookie, pour "
                             "les écritures (inutile avec un jeton d'API)."},
 }
-REQUIRED = [{"jeton": []}, {"session": []}]
-REQUIRED_WRITE = [{"jeton": []}, {"session": [], "csrf": []}]
-OPTIONAL = [{}, {"jeton": []}, {"session": []}]
+Security = list[dict[str, list[str]]]
+REQUIRED: Security = [{"jeton": []}, {"session": []}]
+REQUIRED_WRITE: Security = [{"jeton": []}, {"session": [], "csrf": []}]
+OPTIONAL: Security = [{}, {"jeton": []}, {"session": []}]
 
 
 def _calls(dependant: Dependant) -> set[Any]:
@@ -107,7 +108,7 @@ def _calls(dependant: Dependant) -> set[Any]:
     return found
 
 
-def security_of(route: APIRoute) -> list[dict[str, list[str]]]:
+def security_of(route: APIRoute) -> Security:
     """How an operation may be authenticated, from the dependencies it runs."""
     calls = _calls(route.dependant)
     if api_write in calls:
@@ -132,7 +133,7 @@ def declare_security(app: FastAPI) -> None:
                 if not isinstance(route, APIRoute) or not route.include_in_schema:
                     continue
                 security = security_of(route)
-                for method in route.methods:
+                for method in route.methods or ():
                     operation = schema["paths"].get(route.path_format, {}).get(method.lower())
                     if operation is None:
                         continue
