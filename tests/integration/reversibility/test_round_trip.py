@@ -320,6 +320,7 @@ def test_cli_export_import_and_set_password(
     done = cli("export", str(folder))
     assert done.returncode == 0, done.stderr
     assert "Export terminé" in done.stdout and "account.password_hash" in done.stdout
+    assert "README.md" in done.stdout
     with services.db.session() as s:  # exporting is logged (after the snapshot)
         last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
         assert last.action == "instance.export" and last.details["rows"] > 0
