@@ -51,7 +51,7 @@ _EXAMPLES = {
     413: HTTP_MESSAGES[413],
     422: "Requête invalide.",
 }
-_DETAILS = {422: ["query.per_page : Input should be greater than or equal to 1"]}
+_DETAILS = {422: ["query.per_page : doit être supérieur ou égal à 1"]}
 
 
 def _errors(page: bool) -> Responses:
