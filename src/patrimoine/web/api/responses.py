@@ -31,7 +31,7 @@ Responses = dict[int | str, dict[str, Any]]
 
 _MEANINGS = {
     401: "Authentification requise : un jeton d'API (en-tête Authorization: Bearer) ou une "
-         "session.",
+         "session ; ou jeton invalide ou révoqué.",
     403: "Ce compte n'a pas ce droit, ou l'en-tête X-CSRF-Token manque (session de "
          "navigateur).",
     404: "Introuvable, ou invisible pour ce compte.",
