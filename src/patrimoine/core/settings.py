@@ -27,7 +27,11 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `patrimoine serve` listens on.")
     port: int = Field(default=8000, description="Port `patrimoine serve` listens on.")
-    public_url: str = Field(default="http://127.0.0.1:8000", description="Base of public URIs.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base of the links that leave the instance (DCAT and CKAN URIs, the "
+                    "catalogue-donnees export, the full export's catalog): the address the "
+                    "public reaches the portal at. `patrimoine serve` prints it.")
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024, description="Largest file an upload may send (web forms, API)."
     )

@@ -138,5 +138,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # responses and dependencies when its routes were declared): include_router would
         # rebuild every route for every application, ~0.3 s of CPU per app made.
         app.router.routes.extend(router.routes)
-    api_responses.declare_token(app)
+    api_responses.declare_security(app)
     return app
