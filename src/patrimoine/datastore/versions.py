@@ -32,6 +32,7 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,15 @@ def list_versions(session: Session, dataset: Dataset) -> list[DatasetVersion]:
             .order_by(DatasetVersion.number.desc())
         )
     )
+
+
+def published_at(version: DatasetVersion) -> datetime:
+    """When the version was published, in UTC to the second: its Last-Modified, and the date
+    stamped in its exports (so that an export is always the same bytes)."""
+    at = version.created_at
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).replace(microsecond=0)
 
 
 def version_path(settings: Settings, version: DatasetVersion) -> Path:

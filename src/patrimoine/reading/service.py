@@ -56,6 +56,7 @@ from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Dataset
 from patrimoine.protection import gate
 from patrimoine.protection.findings import disclosure
+from patrimoine.standards import validation
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,14 @@ class ReadableVersion:
     may see. The version's layout is opened on the first query (a redirect to a download
     needs only the version chosen)."""
 
-    def __init__(self, dataset: Dataset, version: DatasetVersion, scope: ReadScope | None,
-                 settings: Settings) -> None:
+    def __init__(self, session: Session, dataset: Dataset, version: DatasetVersion,
+                 scope: ReadScope | None, settings: Settings) -> None:
         self.dataset = dataset
         self.version = version
         self.scope = scope
         self.limits = Limits.from_settings(settings)
         self._settings = settings
+        self._session = session
 
     @cached_property
     def _table(self) -> VersionTable:
@@ -168,9 +170,20 @@ class ReadableVersion:
             self._settings.small_count_threshold if threshold is None else threshold,
             truncated=len(found) > cap)
 
+    def _spellings(self, request: exports.ExportRequest) -> exports.Spellings:
+        """The columns under the loaded file's headers (or the technical names), values as
+        the declared schema spells them: the files the conformity badge checks."""
+        return validation.download_spellings(self._session, self.dataset, self.version,
+                                             request.names)
+
     def export(self, query: queries.Query, request: exports.ExportRequest) -> exports.Export:
         return exports.export(self._table, query, request,
-                              f"{self.dataset.slug}-v{self.version.number}")
+                              f"{self.dataset.slug}-v{self.version.number}",
+                              self._spellings(request))
+
+    def export_etag(self, query: queries.Query, request: exports.ExportRequest) -> str:
+        """The validator of an export: the request, and how its columns are written."""
+        return self.etag(query, ["export", request, self._spellings(request)])
 
     def etag(self, query: queries.Query, extra: Any) -> str:
         """The validator of an answer to `query` (`extra`: what else shapes the answer)."""
@@ -217,7 +230,7 @@ def open_for_reader(session: Session, settings: Settings, principal: Principal,
         _audit(session, principal, found, purpose, number, scope)
         raise
     _audit(session, principal, found, purpose, version.number, scope)
-    return ReadableVersion(found, version, scope, settings)
+    return ReadableVersion(session, found, version, scope, settings)
 
 
 def versions_for_reader(session: Session, settings: Settings, principal: Principal,

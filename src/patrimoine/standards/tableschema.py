@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,7 @@ class ValidationIssue:
     constraint: str | None = None  # required, pattern, enum, maximum... or "type"
     expected: str | None = None  # the constraint's value, or the expected type
     value: str | None = None  # the cell or label as written
+    file: str | None = None  # the downloaded file it was found in (csv, xlsx), if one
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +84,8 @@ class ValidationReport:
     rows: int | None = None
     truncated: bool = False  # more errors exist than listed
     seconds: float = 0.0
+    # Errors per downloaded file validated ({"csv": 0, "xlsx": 0}), when files were.
+    files: dict[str, int] = field(default_factory=dict)
 
     @property
     def error_kinds(self) -> dict[str, int]:
@@ -96,7 +99,8 @@ class ValidationReport:
             "valid": self.valid, "schema": self.schema_title, "error_count": self.error_count,
             "listed_errors": len(self.errors), "truncated": self.truncated,
             "error_kinds": self.error_kinds, "rows": self.rows, "notes": self.notes,
-            "seconds": round(self.seconds, 3), "errors": [e.as_dict() for e in self.errors],
+            "seconds": round(self.seconds, 3), "files": self.files,
+            "errors": [e.as_dict() for e in self.errors],
         }
 
     @classmethod
@@ -107,7 +111,22 @@ class ValidationReport:
             errors=[ValidationIssue(**e) for e in data.get("errors", [])],
             notes=list(data.get("notes", [])), rows=data.get("rows"),
             truncated=bool(data.get("truncated", False)), seconds=float(data.get("seconds", 0)),
+            files=dict(data.get("files") or {}),
         )
+
+
+def combine_reports(reports: list[tuple[str, ValidationReport]]) -> ValidationReport:
+    """One report for several files validated against the same schema (the downloads of a
+    version, by format): valid when each is, every error tagged with its file."""
+    first = reports[0][1]
+    errors = [replace(e, file=name) for name, report in reports for e in report.errors]
+    return ValidationReport(
+        valid=all(r.valid for _, r in reports), schema_title=first.schema_title,
+        error_count=sum(r.error_count for _, r in reports), errors=errors[:MAX_ERRORS],
+        notes=first.notes, rows=first.rows,
+        truncated=any(r.truncated for _, r in reports) or len(errors) > MAX_ERRORS,
+        seconds=sum(r.seconds for _, r in reports),
+        files={name: r.error_count for name, r in reports})
 
 
 # ---------------------------------------------------------------------------------------------
