@@ -49,6 +49,10 @@ ALLOWED = {
                                  "grant is given; no data is read",
     "patrimoine.web.layout_warmer": "builds version layouts before a request needs them "
                                     "(prepare_version, layout_ready); returns no rows",
+    "patrimoine.standards.validation": "the conformity badge validates the files a download "
+                                       "of the whole version gives (the same export, CSV and "
+                                       "XLSX) against the declared schema; no reader, no rows "
+                                       "returned",
     "patrimoine.retention.apply": "removes the cached layouts of purged data (CACHE_DIR)",
     "patrimoine.reversibility.export": "writes every version whole into the instance's "
                                        "reversibility archive, for the operator who moves "

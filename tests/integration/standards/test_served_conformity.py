@@ -4,6 +4,8 @@ conform to the official schema, and the badge is computed on those bytes."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -15,8 +17,9 @@ from frictionless import Resource, Schema, validate
 from patrimoine.bootstrap import Services
 from patrimoine.inventory.models import Dataset
 from patrimoine.standards import schemas, validation
+from patrimoine.standards.queries import CONFORM
 from tests import factories
-from tests.factories import SYSTEM, load
+from tests.factories import SYSTEM, load, write
 
 SUBVENTIONS = schemas.SCHEMAS_DIR / "scdl-subventions"
 EXAMPLE = SUBVENTIONS / "exemples" / "exemple_valide.csv"
@@ -49,3 +52,37 @@ def test_downloads_of_the_official_example_conform(published: Dataset, client: T
     response = client.get(f"/api/v1/datasets/{published.slug}/export.{fmt}")
     assert response.status_code == 200, response.text
     assert _frictionless_errors(tmp_path, f"download.{fmt}", response.content) == []
+
+
+def test_the_badge_and_its_report_are_about_the_downloads(services: Services,
+                                                          published: Dataset,
+                                                          client: TestClient) -> None:
+    with services.db.unit_of_work() as session:
+        entry = session.get(Dataset, published.id)
+        assert validation.conformity(session, entry, services.settings).status == CONFORM
+    report = client.get(f"/api/v1/datasets/{published.slug}/versions/1/validation").json()
+    assert report["valid"] is True
+    assert report["files"] == {"csv": 0, "xlsx": 0}
+
+
+def test_source_names_by_default_technical_names_on_request(services: Services,
+                                                            client: TestClient,
+                                                            tmp_path: Path) -> None:
+    with services.db.unit_of_work() as session:
+        entry = factories.dataset(session, factories.organisation(session),
+                                  title="Équipements", **factories.PUBLIC)
+    load(services, entry, write(tmp_path, "equipements.csv",
+                                "Nom de l'équipement;Ouvert;Mise en service\n"
+                                "Piscine;oui;01/06/2015\n"))
+    base = f"/api/v1/datasets/{entry.slug}/export"
+    source = client.get(base + ".csv")
+    assert list(csv.reader(io.StringIO(source.text))) == [
+        ["Nom de l'équipement", "Ouvert", "Mise en service"], ["Piscine", "true", "2015-06-01"]]
+    technical = client.get(base + ".csv", params={"names": "technical"})
+    assert next(csv.reader(io.StringIO(technical.text))) == [
+        "nom_de_l_equipement", "ouvert", "mise_en_service"]
+    assert technical.headers["etag"] != source.headers["etag"]
+    assert list(client.get(base + ".json").json()[0]) == [
+        "Nom de l'équipement", "Ouvert", "Mise en service"]
+    bad = client.get(base + ".csv", params={"names": "autres"})
+    assert bad.status_code == 422 and "technical" in bad.json()["error"]
