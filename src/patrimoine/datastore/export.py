@@ -75,6 +75,9 @@ class Spelling:
     false: str = "false"
     date_format: str | None = None  # strftime pattern; ISO 8601 when None
     decimal_char: str = "."
+    # Left out unless asked for by name: a column ingest derived (positions read from a
+    # column of points), which the declared schema does not have.
+    omitted: bool = False
 
 
 Spellings = dict[str, Spelling]  # by technical column name
@@ -203,8 +206,10 @@ def export(table: VersionTable, query: Query, request: ExportRequest, basename: 
     if request.names not in NAMES:
         raise Invalid(f"Noms de colonnes « {request.names} » inconnus : « source » (ceux du "
                       "fichier chargé) ou « technical » (ceux de l'API).")
-    chosen = [check_identifier(table.columns, c) for c in request.columns] or list(table.columns)
-    columns = [_Out(c, (spellings or {}).get(c.name)) for c in chosen]
+    spellings = spellings or {}
+    chosen = [check_identifier(table.columns, c) for c in request.columns] or [
+        c for c in table.columns if not (c.name in spellings and spellings[c.name].omitted)]
+    columns = [_Out(c, spellings.get(c.name)) for c in chosen]
     sort = check_sort(table, request.sort)
     where = where_clause(table, query)
     where_sql = f" WHERE {where.text}" if where.text else ""

@@ -94,18 +94,26 @@ def download_spellings(session: Session, dataset: Dataset, version: DatasetVersi
     """How the downloads of `version` write its columns: under the headers of the loaded
     file (`names="source"`) or the technical names (`"technical"`); and the columns the
     declared schema describes (matched by source header, else technical name) with their
-    values as its fields read them. reading/service.py serves these; the badge checks them."""
+    values as its fields read them; under a schema, the columns ingest derived are left out.
+    reading/service.py serves these; the badge checks them."""
     sources = exports.source_headers(version.columns)
     declared = declared_schema(session, dataset, version)
     specs = {str(f.get("name")): f for f in (declared.descriptor if declared else {})
              .get("fields", []) if isinstance(f, dict)}
     spellings = {}
+    seen: set[str] = set()
     for column in version.columns:
-        name = column["name"]
+        name, source = column["name"], str(column.get("source_name") or "")
         header = sources[name] if names == "source" else name
         spec = specs.get(sources[name]) or specs.get(name)
-        spellings[name] = (_spelling(header, spec) if spec is not None
-                           else exports.Spelling(header))
+        if spec is not None:
+            spellings[name] = _spelling(header, spec)
+        else:
+            # Under a schema, the file served has the loaded file's columns, not the
+            # positions ingest derived from one of them (they share its source name).
+            derived = bool(source) and source in seen
+            spellings[name] = exports.Spelling(header, omitted=bool(specs) and derived)
+        seen.add(source)
     return spellings
 
 

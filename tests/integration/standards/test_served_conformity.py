@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from frictionless import Resource, Schema, validate
 
+from patrimoine.access import service as accounts
 from patrimoine.bootstrap import Services
 from patrimoine.inventory.models import Dataset
 from patrimoine.standards import schemas, validation
@@ -23,13 +24,15 @@ from tests.factories import SYSTEM, load, write
 
 SUBVENTIONS = schemas.SCHEMAS_DIR / "scdl-subventions"
 EXAMPLE = SUBVENTIONS / "exemples" / "exemple_valide.csv"
+IRVE = schemas.SCHEMAS_DIR / "irve" / "statique"
 
 
-def _frictionless_errors(folder: Path, name: str, data: bytes) -> list[str]:
+def _frictionless_errors(folder: Path, name: str, data: bytes,
+                         official: Path = SUBVENTIONS / "schema.json") -> list[str]:
     """frictionless' own verdict on `data` against the official schema, as its messages."""
     path = folder / name
     path.write_bytes(data)
-    schema = Schema.from_descriptor(json.loads((SUBVENTIONS / "schema.json").read_text()))
+    schema = Schema.from_descriptor(json.loads(official.read_text()))
     report = validate(Resource(path=name, basepath=str(folder), schema=schema))
     return [e.message for task in report.tasks for e in task.errors]
 
@@ -86,3 +89,31 @@ def test_source_names_by_default_technical_names_on_request(services: Services,
         "Nom de l'équipement", "Ouvert", "Mise en service"]
     bad = client.get(base + ".csv", params={"names": "autres"})
     assert bad.status_code == 422 and "technical" in bad.json()["error"]
+
+
+def test_the_official_irve_example_downloads_conform(services: Services, client: TestClient,
+                                                     tmp_path: Path) -> None:
+    """Its coordonneesXY give the version positions (two columns ingest derives): the file
+    served under the schema has the loaded file's columns only."""
+    with services.db.unit_of_work() as session:
+        entry = factories.dataset(session, factories.organisation(session),
+                                  title="Bornes de recharge", **factories.PUBLIC)
+        validation.declare_schema(session, SYSTEM, entry, name="irve/statique")
+    source = tmp_path / "irve.csv"
+    shutil.copy(IRVE / "exemple-valide-statique.csv", source)
+    version = load(services, entry, source)
+    assert version.positions is not None
+    # Its contacts hold the public back until the personal-data review: its staff read it.
+    with services.db.unit_of_work() as session:
+        staff = factories.account(session, "cdo@example.fr", superadmin=True)
+        _, secret = accounts.create_api_token(session, staff, "tests")
+    client.headers["Authorization"] = f"Bearer {secret}"
+    for fmt in ("csv", "xlsx"):
+        response = client.get(f"/api/v1/datasets/{entry.slug}/export.{fmt}")
+        assert response.status_code == 200, response.text
+        assert _frictionless_errors(tmp_path, f"irve.{fmt}", response.content,
+                                    IRVE / "schema-statique.json") == [], fmt
+    # Asked for by name, a derived column is still there.
+    asked = client.get(f"/api/v1/datasets/{entry.slug}/export.csv",
+                       params={"columns": "id_pdc_itinerance,latitude"})
+    assert next(csv.reader(io.StringIO(asked.text))) == ["id_pdc_itinerance", "latitude"]
