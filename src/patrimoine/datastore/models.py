@@ -47,6 +47,12 @@ class DatasetVersion(Base):
     positions: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     source_filename: Mapped[str] = mapped_column(String(500), default="")
     source_format: Mapped[str] = mapped_column(String(20), default="")
+    # The file as it was loaded, kept byte for byte (versions/<dataset.uid>/originals/<sha256>),
+    # with its media type and size; None for versions derived from another (anonymised,
+    # purged), which have no file of their own.
+    source_path: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    source_media_type: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    source_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     ingest_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     created_by: Mapped[int | None] = mapped_column(

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -42,6 +43,7 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import export as exports
+from patrimoine.datastore import versions
 from patrimoine.datastore import query as queries
 from patrimoine.datastore.engine import (
     Column,
@@ -188,6 +190,20 @@ class ReadableVersion:
     def etag(self, query: queries.Query, extra: Any) -> str:
         """The validator of an answer to `query` (`extra`: what else shapes the answer)."""
         return exports.etag(self._table, query, extra)
+
+    def original(self) -> tuple[Path, str, str]:
+        """The file the version was loaded from (path, name, media type): every row and
+        column, so refused to a reader whose grants show part of the version; NotFound in
+        French for a version without one (derived from another, or loaded before originals
+        were kept)."""
+        self.require_whole("le fichier d'origine")
+        path = versions.original_path(self._settings, self.version)
+        if path is None or not path.is_file():
+            raise NotFound(f"La version {self.version.number} n'a pas de fichier d'origine "
+                           "conservé (version dérivée d'une autre, ou chargée avant que "
+                           "Patrimoine ne les conserve) : téléchargez-la en CSV ou en Parquet.")
+        media = self.version.source_media_type or "application/octet-stream"
+        return path, self.version.source_filename or path.name, media
 
     def require_whole(self, what: str) -> None:
         """Refuse (Forbidden, in French) what is computed over the whole version to a reader

@@ -472,3 +472,22 @@ def version_export_param(request: Request, slug: SlugPath, number: NumberPath,
                   names: NamesParam = "source") -> Response:
     return _export(request, session, principal, slug, number, query, fmt, columns, sort, sep,
                    names)
+
+
+@router.get("/datasets/{slug}/versions/{number:int}/original",
+            summary="Télécharger le fichier d'origine d'une version",
+            description="Le fichier tel qu'il a été chargé, octet pour octet, sous son nom et "
+                        "son type de média. Absent (404) pour une version dérivée d'une autre "
+                        "(anonymisée, purgée) ; refusé (403) à une autorisation qui ne montre "
+                        "qu'une partie de la version.",
+            response_class=FileResponse, responses=files("application/octet-stream",
+                                                         description="Le fichier d'origine."))
+def version_original(request: Request, slug: SlugPath, number: NumberPath, session: SessionDep,
+                     principal: PrincipalDep) -> Response:
+    readable = _open(request, session, principal, slug, number, "datastore.original")
+    path, filename, media_type = readable.original()
+    etag = f'"{path.name[:40]}"'  # kept under the sha256 of its bytes
+    headers = _validators(etag, readable)
+    if _not_modified(request, etag, published_at(readable.version)):
+        return Response(status_code=304, headers=headers)
+    return _KeptFile(path, media_type=media_type, filename=filename, headers=headers)
