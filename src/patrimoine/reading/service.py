@@ -43,8 +43,8 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import export as exports
-from patrimoine.datastore import versions
 from patrimoine.datastore import query as queries
+from patrimoine.datastore import versions
 from patrimoine.datastore.engine import (
     Column,
     Limits,

@@ -281,7 +281,7 @@ def _write_version(settings: Settings, version: Any, folder: Path) -> list[dict[
     return [
         {"profile": "tabular-data-resource", "name": f"{name}-parquet", "path": f"{name}.parquet",
          "format": "parquet", "mediatype": "application/vnd.apache.parquet",
-         "title": f"Version {version.number} (Parquet, fichier d'origine)",
+         "title": f"Version {version.number} (Parquet, fichier stocké)",
          "description": "Le fichier stocké, copié octet pour octet ; la colonne _row numérote "
                         "les enregistrements.",
          "hash": f"sha256:{version.content_hash}", "bytes": version.size_bytes,
