@@ -130,6 +130,7 @@ GETS: dict[str, list[dict[str, Any]]] = {
                                         {"by": "nom"}],
     API + "/versions/{number}/k-anonymity": [{"columns": "commune,categorie"}],
     API + "/versions/{number}/validation": [{}],
+    API + "/versions/{number}/original": [{}],
     API + "/versions/{number}/findings": [{}],
     API + "/grants": [{}],
     API + "/publication": [{}],
@@ -153,7 +154,7 @@ READS = {API + p for p in (
     "/aggregate", "/versions/{number}/aggregate", "/export.{fmt}", "/export",
     "/versions/{number}/export.{fmt}", "/versions/{number}/export",
     "/versions/{number}/counts", "/versions/{number}/k-anonymity",
-    "/versions/{number}/validation")} | {
+    "/versions/{number}/validation", "/versions/{number}/original")} | {
     "/datasets/{slug}", "/datasets/{slug}/points.geojson", "/datasets/{slug}/chart.vl.json",
     "/datasets/{slug}/telecharger", "/embed/datasets/{slug}/chart",
     "/embed/datasets/{slug}/map", "/api/3/action/{name}", "/api/action/{name}"}
