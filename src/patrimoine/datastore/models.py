@@ -64,6 +64,12 @@ class DatasetVersion(Base):
     # Not stored: set by ingest when the uploaded content equals this (latest) version.
     unchanged = False
 
+    @property
+    def stored_bytes(self) -> int:
+        """What the version keeps in the store: its Parquet file and the original it was
+        loaded from (what destroying it frees, at most: files may be shared)."""
+        return int(self.size_bytes) + int(self.source_size or 0)
+
     def column_names(self) -> list[str]:
         return [c["name"] for c in self.columns]
 
