@@ -20,7 +20,7 @@ from patrimoine.inventory.models import Dataset
 from patrimoine.standards import schemas, validation
 from patrimoine.standards.queries import CONFORM
 from tests import factories
-from tests.factories import SYSTEM, load, write
+from tests.factories import SYSTEM, load, login, write
 
 SUBVENTIONS = schemas.SCHEMAS_DIR / "scdl-subventions"
 EXAMPLE = SUBVENTIONS / "exemples" / "exemple_valide.csv"
@@ -66,6 +66,12 @@ def test_the_badge_and_its_report_are_about_the_downloads(services: Services,
     report = client.get(f"/api/v1/datasets/{published.slug}/versions/1/validation").json()
     assert report["valid"] is True
     assert report["files"] == {"csv": 0, "xlsx": 0}
+    with services.db.unit_of_work() as session:
+        factories.account(session, "admin@example.fr", superadmin=True)
+    login(client, "admin@example.fr")
+    page = client.get(f"/admin/inventaire/{published.slug}/schema")
+    assert "est conforme au schéma" in page.text
+    assert "fichiers téléchargés vérifiés (CSV, XLSX)" in page.text
 
 
 def test_source_names_by_default_technical_names_on_request(services: Services,
