@@ -33,7 +33,7 @@ class VersionFacts:
 
 @dataclass(frozen=True)
 class StoredVersion:
-    """What a version weighs in the store."""
+    """What a version weighs in the store (its Parquet file and its original)."""
 
     dataset_id: int
     content_hash: str
@@ -62,7 +62,8 @@ def stored_versions(session: Session, dataset_ids: Collection[int]) -> list[Stor
         return []
     v = DatasetVersion
     return [StoredVersion(*row) for row in session.execute(
-        select(v.dataset_id, v.content_hash, v.size_bytes, v.created_at)
+        select(v.dataset_id, v.content_hash, v.size_bytes + func.coalesce(v.source_size, 0),
+               v.created_at)
         .where(v.dataset_id.in_(list(dataset_ids))))]
 
 
