@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,9 +47,13 @@ EXCEPTIONS = {
 }
 
 
-@pytest.fixture
-def territory(database_url: str, tmp_path: Path) -> Iterator[DemoTerritory]:
-    territory = demo_territory(database_url, tmp_path)
+@pytest.fixture(scope="module")
+def territory(_templates: Any, tmp_path_factory: pytest.TempPathFactory
+              ) -> Iterator[DemoTerritory]:
+    """One territory for the module: the anonymous run writes nothing, the administrator's
+    run (second) writes what it likes, the document test only reads."""
+    tmp = tmp_path_factory.mktemp("fuzz")
+    territory = demo_territory(_templates.new_url(tmp), tmp)
     yield territory
     territory.services.db.dispose()
 
