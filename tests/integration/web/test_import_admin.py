@@ -145,3 +145,27 @@ def test_the_confirmation_runs_in_the_background_and_reports_its_progress(
                      "message": state["message"]}
     assert "653 créés" in state["message"] and "Nouvelles organisations : 3" in state["message"]
     assert _count(db) == 653
+
+
+def test_unknown_departments_are_grouped_and_asked_of_the_organisations_administrator(
+        client: TestClient, db: Database, inbox: Inbox) -> None:
+    with db.unit_of_work() as s:
+        ville = f.organisation(s, "Ville de Troyes")
+        sports = f.department(s, ville, "Sports")
+        f.account(s, "ref@troyes.fr", roles=[(ville, Role.DATA_REFERENT, sports)])
+        f.account(s, "dsi@troyes.fr", roles=[(ville, Role.ADMINISTRATOR, None)])
+        f.account(s, "autre@paris.fr", roles=[(f.organisation(s, "Ville de Paris"),
+                                               Role.ADMINISTRATOR, None)])
+    csrf = f.login(client, "ref@troyes.fr")
+    data = ("Collectivité;Direction;Nom du tableau de suivi\n"
+            "Ville de Troyes;Sports;Piscines\n"
+            "Ville de Troyes;Culture;Musées\n"
+            "Ville de Troyes;Culture;Théâtres\n"
+            "Ville de Troyes;Archives;Fonds anciens\n").encode()
+    r = _upload(client, data, "audit.csv")
+    errors = r.text.split('id="erreurs"')[1].split("</table>")[0]  # type: ignore[attr-defined]
+    assert errors.count("<tr>") == 2
+    assert "2 directions inconnues dans « Ville de Troyes » : « Culture », « Archives »" \
+        in errors
+    client.post("/admin/inventaire/import/demande", data={"csrf_token": csrf})
+    assert len(inbox.to("dsi@troyes.fr")) == 1 and inbox.to("autre@paris.fr") == []

@@ -19,16 +19,17 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
-from patrimoine.access.models import Account
+from patrimoine.access.models import Account, Membership, Role
 from patrimoine.access.permissions import can_import_inventory, require
 from patrimoine.access.principal import Principal
 from patrimoine.core import mail
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory import audit_sheet, importer
+from patrimoine.inventory.models import Organisation
 from patrimoine.web import import_jobs
 from patrimoine.web.deps import CsrfDep, LoggedInDep, SessionDep, services
 from patrimoine.web.pages import dataset_form
@@ -78,9 +79,18 @@ def _plan(session: Session, principal: Principal, path: Path, filename: str,
                                    fields)
 
 
-def _administrators(session: Session) -> list[str]:
+def _administrators(session: Session, plan: audit_sheet.ImportPlan) -> list[str]:
+    """Who creates what the plan lacks: the instance's administrators, and for departments
+    the administrators of their organisations."""
+    asked: ColumnElement[bool] = Account.is_superadmin.is_(True)
+    organisations = sorted({o for o, _ in plan.unknown_departments})
+    if organisations:
+        asked = or_(asked, Account.id.in_(
+            select(Membership.account_id).join(
+                Organisation, Organisation.id == Membership.organisation_id).where(
+                Membership.role == Role.ADMINISTRATOR, Organisation.name.in_(organisations))))
     return list(session.scalars(select(Account.email).where(
-        Account.is_superadmin.is_(True), Account.is_active.is_(True)).order_by(Account.email)))
+        asked, Account.is_active.is_(True)).order_by(Account.email)))
 
 
 def _request_text(plan: audit_sheet.ImportPlan, who: str) -> tuple[str, str]:
@@ -100,7 +110,7 @@ def _preview(request: Request, plan: audit_sheet.ImportPlan, status: int = 200,
     if session is not None and (plan.unknown_organisations or plan.unknown_departments):
         principal = request.state.principal
         subject, body = _request_text(plan, principal.label)
-        administrators = _administrators(session)
+        administrators = _administrators(session, plan)
         ask = {"administrators": administrators,
                "mailto": f"mailto:{','.join(administrators)}?"
                          + urlencode({"subject": subject, "body": body}, quote_via=quote),
@@ -180,8 +190,8 @@ def remap(request: Request, session: SessionDep, principal: LoggedInDep,
 @router.post("/admin/inventaire/import/demande")
 def ask_administrator(request: Request, session: SessionDep, principal: LoggedInDep,
                       posted: FormDep) -> Response:
-    """Ask the instance's administrators to create the places the file names: recorded in
-    the audit log, and mailed to them when an SMTP server is set."""
+    """Ask the administrators to create the places the file names: recorded in the audit
+    log, and mailed to them when an SMTP server is set."""
     require(can_import_inventory(principal), principal, "importer un inventaire")
     pending = _pending(request)
     if pending is None:
@@ -194,7 +204,7 @@ def ask_administrator(request: Request, session: SessionDep, principal: LoggedIn
                  {"organisations": plan.unknown_organisations,
                   "departments": [f"{o} / {d}" for o, d in plan.unknown_departments]})
     settings = services(request).settings
-    administrators = _administrators(session)
+    administrators = _administrators(session, plan)
     sent = ""
     if mail.configured(settings) and administrators:
         try:
@@ -202,9 +212,9 @@ def ask_administrator(request: Request, session: SessionDep, principal: LoggedIn
             sent = " et envoyée par courriel"
         except Invalid as exc:
             flash(request, exc.message, "warning")
-    flash(request, f"Votre demande est enregistrée au journal{sent} : les administrateurs de "
-                   "l'instance créeront ces organisations et directions ; importez ensuite le "
-                   "fichier à nouveau.")
+    flash(request, f"Votre demande est enregistrée au journal{sent} : les administrateurs "
+                   "créeront ces organisations et directions ; importez ensuite le fichier à "
+                   "nouveau.")
     return RedirectResponse("/admin/inventaire/import", status_code=303)
 
 
