@@ -18,6 +18,7 @@ from patrimoine.core.db import Database
 from patrimoine.core.settings import Settings
 from patrimoine.inventory.models import Department, Organisation
 from tests import factories as f
+from tests.support.postgres import free_port
 from tests.support.smtp import Inbox, smtp_server
 
 ADMIN = "admin@ville.fr"
@@ -68,6 +69,12 @@ def test_an_invitation_is_mailed_and_its_link_sets_the_password_once(
         "organisation_id": str(org_id), "role": "data_referent",
         "department_id": str(dep_id)}, follow_redirects=False)
     assert r.status_code == 303, r.text
+    # The same address again: refused, the form kept.
+    again = client.post("/admin/comptes/inviter", data={
+        "csrf_token": csrf, "full_name": "Rémi Référent", "email": "remi@ville.fr",
+        "organisation_id": str(org_id), "role": "data_referent", "department_id": ""})
+    assert again.status_code == 409 and "Un compte existe déjà" in again.text
+    assert 'value="Rémi Référent"' in again.text
     [message] = inbox.to("remi@ville.fr")
     assert message["Subject"] == "Votre compte Patrimoine"
     link = Inbox.link(message)
@@ -268,3 +275,19 @@ def test_ones_own_sessions_are_listed_and_one_is_ended(
     assert r.status_code == 303
     assert elsewhere.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me").status_code == 200
+
+
+def test_an_invitation_that_cannot_be_mailed_creates_nothing_and_keeps_the_form(
+        client: TestClient, db: Database, inbox: Inbox) -> None:
+    org_id, _ = _world(db)
+    settings = client.app.state.services.settings  # type: ignore[attr-defined]
+    settings.smtp_port = free_port()  # nothing listens there
+    csrf = f.login(client, ADMIN)
+    r = client.post("/admin/comptes/inviter", data={
+        "csrf_token": csrf, "full_name": "Dora DPO", "email": "dora@ville.fr",
+        "organisation_id": str(org_id), "role": "dpo", "department_id": ""})
+    assert r.status_code == 422 and "n&#39;a pas pu être envoyé" in r.text
+    assert 'value="dora@ville.fr"' in r.text
+    with db.session() as s:
+        assert s.scalar(select(Account).where(Account.email == "dora@ville.fr")) is None
+    assert "account.invite" not in _actions(db)

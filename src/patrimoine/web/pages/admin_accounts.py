@@ -24,7 +24,7 @@ from patrimoine.access.permissions import (
 from patrimoine.access.principal import Principal
 from patrimoine.core import mail
 from patrimoine.core.db import DbInt
-from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.errors import Conflict, Invalid, NotFound
 from patrimoine.inventory.models import Organisation
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages.backoffice import FormDep, page
@@ -130,11 +130,11 @@ def invite(request: Request, session: SessionDep, principal: LoggedInDep,
             organisation_id=organisation_id, role=_role(form["role"]),
             department_id=_int(form["department_id"]))
         return _deliver(request, session, principal, account, LinkPurpose.INVITATION)
-    except Invalid as exc:
+    except (Invalid, Conflict) as exc:  # an address already taken is a Conflict
         session.rollback()
         return page(request, "admin/accounts/invite.html", "comptes", {
             **_form_context(session, principal), "form": form, "error": exc.message,
-            "mail": mail.configured(services(request).settings)}, status=422)
+            "mail": mail.configured(services(request).settings)}, status=exc.status)
 
 
 def _account_page(request: Request, session: Session, principal: Principal, account: Account,
