@@ -77,6 +77,9 @@ def test_an_invitation_is_mailed_and_its_link_sets_the_password_once(
     assert 'value="Rémi Référent"' in again.text
     [message] = inbox.to("remi@ville.fr")
     assert message["Subject"] == "Votre compte Patrimoine"
+    assert message["From"] == "Patrimoine <donnees@ville.test>"
+    body = message.get_body(("plain",))
+    assert body is not None and "admin vous a créé un compte" in body.get_content()
     link = Inbox.link(message)
     secret = link.rsplit("/", 1)[1]
     with db.session() as s:  # only the hash is stored

@@ -82,8 +82,10 @@ def _deliver(request: Request, session: Session, principal: Principal, account: 
     link = links.url(settings.public_url, secret)
     sent = mail.configured(settings)
     if sent:
+        inviter = session.get(Account, principal.account_id) if principal.account_id else None
         subject, body = (links.invitation_text(account, link, settings.account_link_hours,
-                                               principal.label.split(" <")[0])
+                                               inviter.full_name if inviter else "Un "
+                                               "administrateur")
                          if purpose == LinkPurpose.INVITATION
                          else links.reset_text(account, link, settings.account_link_hours))
         mail.send(settings, [account.email], subject, body)
