@@ -179,6 +179,11 @@ def test_without_smtp_the_administrator_gets_a_link_to_hand_over(
     assert page.status_code == 200 and "dora@ville.fr" in page.text
     forgotten = client.get("/mot-de-passe-oublie").text
     assert "Demandez à un administrateur" in forgotten
+    # Nothing is said to be sent when nothing can be.
+    r = client.post("/mot-de-passe-oublie", data={"csrf_token": f.csrf_of(page.text),
+                                                  "email": ADMIN})
+    assert r.status_code == 503 and "un message a été envoyé" not in r.text
+    assert inbox.messages == []
 
 
 def test_roles_deactivation_and_the_limits_of_an_organisation_administrator(

@@ -47,6 +47,8 @@ def forgotten(request: Request, session: SessionDep,
     settings = services(request).settings
     context = {"mail": mail.configured(settings), "sent": None, "error": None, "email": email}
     email = email.strip()
+    if not context["mail"]:  # nothing can be sent: the page says whom to ask instead
+        return render(request, "account/forgotten.html", context, status=503)
     if not email:
         return render(request, "account/forgotten.html",
                       {**context, "error": "Indiquez votre adresse électronique."}, status=422)
@@ -58,14 +60,13 @@ def forgotten(request: Request, session: SessionDep,
         response.headers["Retry-After"] = str(limits.window_seconds)
         return response
     throttle.record_reset(session, limits, email, address)
-    if context["mail"]:
-        try:
-            links.send_reset(session, settings, email)
-        except Invalid as exc:
-            # Said to no one: telling the visitor would tell that the account exists.
-            log.warning("password reset e-mail not sent: %s", exc.message)
-            session.rollback()
-            throttle.record_reset(session, limits, email, address)
+    try:
+        links.send_reset(session, settings, email)
+    except Invalid as exc:
+        # Said to no one: telling the visitor would tell that the account exists.
+        log.warning("password reset e-mail not sent: %s", exc.message)
+        session.rollback()
+        throttle.record_reset(session, limits, email, address)
     return render(request, "account/forgotten.html", {**context, "sent": SENT, "email": ""})
 
 
