@@ -68,6 +68,27 @@ class Settings(BaseSettings):
         default=15 * 60, ge=60,
         description="The window over which failed logins are counted, and how long a lock lasts.",
     )
+    smtp_host: str = Field(
+        default="",
+        description="SMTP server that sends invitations and password resets; empty: no "
+                    "e-mail, an administrator hands over a one-time link instead.",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_tls: str = Field(
+        default="starttls", pattern="^(none|starttls|tls)$",
+        description="Encryption towards the SMTP server: none, starttls (port 587, or 25) "
+                    "or tls (implicit TLS, port 465).",
+    )
+    smtp_user: str = Field(default="", description="SMTP login; empty: no authentication.")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_sender: str = Field(
+        default="", description="Sender address of the messages, e.g. "
+                                "\"Patrimoine <donnees@ville.fr>\" (required with smtp_host).",
+    )
+    account_link_hours: int = Field(
+        default=72, ge=1, le=24 * 30,
+        description="How long an invitation or password-reset link stays valid (used once).",
+    )
     small_count_threshold: int = Field(default=11, ge=1, description="Counts below this are suppressed from published aggregates (statistical secrecy).")  # noqa: E501
     map_tiles: str = Field(
         default="",

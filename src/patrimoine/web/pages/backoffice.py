@@ -9,7 +9,12 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from patrimoine.access.permissions import can_edit_in, can_import_inventory, can_read_audit
+from patrimoine.access.permissions import (
+    can_administer_accounts,
+    can_edit_in,
+    can_import_inventory,
+    can_read_audit,
+)
 from patrimoine.access.principal import Principal
 from patrimoine.web.deps import check_csrf
 from patrimoine.web.templating import render
@@ -35,7 +40,8 @@ def page(request: Request, template: str, section: str, context: dict[str, Any],
     """Render a back-office page; `section` marks the current entry of the navigation."""
     principal = getattr(request.state, "principal", None) or Principal.anonymous()
     nav = {"nav_can_import": can_import_inventory(principal),
-           "nav_can_audit": can_read_audit(principal)}
+           "nav_can_audit": can_read_audit(principal),
+           "nav_can_administer": can_administer_accounts(principal)}
     return render(request, template, {"section": section, **nav, **context}, status=status)
 
 
