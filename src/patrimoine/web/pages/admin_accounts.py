@@ -1,7 +1,7 @@
 """Back-office of accounts: the list, invitations, roles per organisation and department,
 deactivation, and one-time links (sent by e-mail, or handed over when no SMTP server is set).
 
-Who may do what is decided in access/permissions.py; the services (access/administration.py,
+Who may do what is decided in access/permissions.py; the services (inventory/staff.py,
 access/links.py) write every change to the audit log.
 """
 
@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from patrimoine.access import administration, audit, links
+from patrimoine.access import audit, links
 from patrimoine.access.models import ROLE_LABELS, Account, LinkPurpose, Role
 from patrimoine.access.permissions import (
     account_admin_organisations,
@@ -25,6 +25,7 @@ from patrimoine.access.principal import Principal
 from patrimoine.core import mail
 from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Conflict, Invalid, NotFound
+from patrimoine.inventory import staff
 from patrimoine.inventory.models import Organisation
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages.backoffice import FormDep, page
@@ -104,7 +105,7 @@ def list_accounts(request: Request, session: SessionDep, principal: LoggedInDep)
     require(can_administer_accounts(principal), principal, WHAT)
     organisations = {o.id: o.name for o in session.scalars(select(Organisation))}
     return page(request, "admin/accounts/list.html", "comptes", {
-        "accounts": administration.visible_accounts(session, principal),
+        "accounts": staff.visible_accounts(session, principal),
         "organisations": organisations, "role_labels": ROLE_LABELS,
     })
 
@@ -127,7 +128,7 @@ def invite(request: Request, session: SessionDep, principal: LoggedInDep,
         organisation_id = _int(form["organisation_id"])
         if organisation_id is None:
             raise Invalid("Choisissez une organisation.")
-        account = administration.invite(
+        account = staff.invite(
             session, principal, email=form["email"], full_name=form["full_name"],
             organisation_id=organisation_id, role=_role(form["role"]),
             department_id=_int(form["department_id"]))
@@ -160,7 +161,7 @@ def _account_page(request: Request, session: Session, principal: Principal, acco
 def account_detail(account_id: DbInt, request: Request, session: SessionDep,
                    principal: LoggedInDep) -> Response:
     require(can_administer_accounts(principal), principal, WHAT)
-    account = administration.get_managed_account(session, principal, account_id)
+    account = staff.get_managed_account(session, principal, account_id)
     return _account_page(request, session, principal, account)
 
 
@@ -168,18 +169,18 @@ def account_detail(account_id: DbInt, request: Request, session: SessionDep,
 def add_role(account_id: DbInt, request: Request, session: SessionDep, principal: LoggedInDep,
              posted: FormDep) -> Response:
     require(can_administer_accounts(principal), principal, WHAT)
-    account = administration.get_managed_account(session, principal, account_id)
+    account = staff.get_managed_account(session, principal, account_id)
     try:
         organisation_id = _int(posted.get("organisation_id"))
         if organisation_id is None:
             raise Invalid("Choisissez une organisation.")
-        administration.add_role(session, principal, account, organisation_id=organisation_id,
+        staff.add_role(session, principal, account, organisation_id=organisation_id,
                                 role=_role(posted.get("role")),
                                 department_id=_int(posted.get("department_id")))
     except Invalid as exc:
         session.rollback()
         return _account_page(request, session, principal,
-                             administration.get_managed_account(session, principal, account_id),
+                             staff.get_managed_account(session, principal, account_id),
                              exc.message, 422)
     flash(request, "Rôle ajouté.")
     return RedirectResponse(f"/admin/comptes/{account.id}", status_code=303)
@@ -189,9 +190,9 @@ def add_role(account_id: DbInt, request: Request, session: SessionDep, principal
 def remove_role(account_id: DbInt, membership_id: DbInt, request: Request, session: SessionDep,
                 principal: LoggedInDep, posted: FormDep) -> Response:
     require(can_administer_accounts(principal), principal, WHAT)
-    account = administration.get_managed_account(session, principal, account_id)
+    account = staff.get_managed_account(session, principal, account_id)
     try:
-        administration.remove_role(session, principal, account, membership_id)
+        staff.remove_role(session, principal, account, membership_id)
     except (Invalid, NotFound) as exc:
         session.rollback()
         flash(request, exc.message, "error")
@@ -204,10 +205,10 @@ def remove_role(account_id: DbInt, membership_id: DbInt, request: Request, sessi
 def set_active(account_id: DbInt, request: Request, session: SessionDep,
                principal: LoggedInDep, posted: FormDep) -> Response:
     require(can_administer_accounts(principal), principal, WHAT)
-    account = administration.get_managed_account(session, principal, account_id)
+    account = staff.get_managed_account(session, principal, account_id)
     active = posted.get("active") == "1"
     try:
-        ended = administration.set_active(session, principal, account, active)
+        ended = staff.set_active(session, principal, account, active)
     except Invalid as exc:
         session.rollback()
         flash(request, exc.message, "error")
@@ -222,7 +223,7 @@ def set_active(account_id: DbInt, request: Request, session: SessionDep,
 def send_link(account_id: DbInt, request: Request, session: SessionDep,
               principal: LoggedInDep, posted: FormDep) -> Response:
     require(can_administer_accounts(principal), principal, WHAT)
-    account = administration.get_managed_account(session, principal, account_id)
+    account = staff.get_managed_account(session, principal, account_id)
     if not account.is_active:
         flash(request, "Réactivez d'abord ce compte.", "error")
         return RedirectResponse(f"/admin/comptes/{account_id}", status_code=303)

@@ -1,4 +1,6 @@
-"""Account administration: invitations, roles per organisation and department, deactivation.
+"""The people of each organisation: invitations, roles per organisation and department,
+deactivation (here, beside the organisations and departments they belong to; the rules stay
+in access/permissions.py).
 
 Every change is checked by access/permissions.py and written to the audit log. Nothing is
 deleted: a deactivated account keeps its history (audit entries, changes it made) and may
