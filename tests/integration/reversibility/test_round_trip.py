@@ -43,6 +43,8 @@ from patrimoine.storage.schema import metadata
 from tests import factories
 from tests.conftest import DemoTemplate
 
+pytestmark = pytest.mark.heavy
+
 BACKEND = os.environ.get("PATRIMOINE_TEST_DB", "sqlite")
 TREES = "essence;hauteur;commune\nPlatane;21;Ligérac\nTilleul;12,5;Belvoir\n=SOMME(A1);3;-x\n"
 TREES_2 = TREES + "Chêne;25;Montaigu\n"

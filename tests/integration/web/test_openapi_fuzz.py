@@ -30,6 +30,8 @@ from patrimoine.access.models import Account
 from patrimoine.web.app import create_app
 from tests.factories import DemoTerritory, demo_territory
 
+pytestmark = pytest.mark.heavy
+
 BUDGET = os.environ.get("PATRIMOINE_FUZZ_EXAMPLES")
 EXAMPLES = int(BUDGET) if BUDGET else 4
 PHASES = ("examples", "coverage", "fuzzing", "stateful") if BUDGET else ("examples", "fuzzing")
