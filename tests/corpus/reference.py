@@ -30,6 +30,7 @@ BBOX = {
     "val-d-oise": [1.60, 48.90, 2.60, 49.25],
     "paris": [2.20, 48.80, 2.50, 48.92],
     "ign-point": [2.20, 46.40, 2.50, 46.60],
+    "montpellier": [3.78, 43.54, 3.96, 43.66],
     "france-and-neighbours": [-6.0, 41.0, 10.5, 52.0],
     # Metropolitan France and its neighbours, Antilles, Guyane, La Réunion, Mayotte.
     "france-and-overseas": [[-6.0, 41.0, 10.5, 52.0], [-63.5, 14.0, -60.5, 18.5],
@@ -39,12 +40,15 @@ BBOX = {
 NUMERIC = "numeric"  # integer or number
 
 
-def csv_entry(name: str, encoding: str, delimiter: str, header: int = 1, **expect: Any
-              ) -> dict[str, Any]:
+def csv_entry(name: str, encoding: str, delimiter: str, header: int = 1,
+              header_records: int = 1, **expect: Any) -> dict[str, Any]:
     """`header`: the 1-based record (as Python's csv counts them) holding the column names;
-    0 for a file without a header."""
-    return {"name": name, "format": "csv", "dialect": {"encoding": encoding,
-            "delimiter": delimiter, "header_record": header}, "expect": expect}
+    0 for a file without a header. `header_records`: 2 where a second header row (labels
+    under codes) follows it: it is not data."""
+    dialect = {"encoding": encoding, "delimiter": delimiter, "header_record": header}
+    if header_records != 1:
+        dialect["header_records"] = header_records
+    return {"name": name, "format": "csv", "dialect": dialect, "expect": expect}
 
 
 def sheet_entry(name: str, sheet: str, header: int = 1, reader: str = "openpyxl",
@@ -182,6 +186,23 @@ FILES = [
                      "dateNotification": "date"}),
     csv_entry("plf-2017-comptes-speciaux.csv", "utf-8", ";",
               types={"AELF": NUMERIC, "CPPLF": NUMERIC, "Catégorie_code": "string"}),
+    # Lambert-93 coordinates and no `crs` member; WGS84 again, as text with decimal commas,
+    # in the Coord_X/Coord_Y properties.
+    geojson_entry("montpellier-defibrillateurs-lambert93.geojson",
+                  positions={"bbox": BBOX["montpellier"], "source_crs": "EPSG:2154",
+                             "located": 167}),
+    # Accounting amounts: cp1252, no-break-space thousands, padded with spaces, ` -  ` for
+    # nothing; the header cell of the amounts is " BP ".
+    csv_entry("montpellier-budget-primitif-2014.csv", "cp1252", ";",
+              types={"BP": NUMERIC}),
+    # Six title rows (the last one empty) above a row of variable codes, then a row of labels.
+    csv_entry("insee-montpellier-revenus-fiscaux-2008.csv", "cp1252", ",", header=7,
+              header_records=2, types={"NbMen": NUMERIC, "NbPers": NUMERIC, "RFMQ2": NUMERIC,
+                                       "nom": "string"}),
+    # UTF-16 (Excel « Texte Unicode »), no header line, records ended by CRLF whose titles
+    # hold bare LF line breaks, unquoted: Python's csv reads each physical line as a record.
+    csv_entry("montpellier-deliberations-utf16.txt", "utf-16", ";", header=0,
+              outcome="refuse"),
 ]
 
 HOLDOUT = [
@@ -206,6 +227,12 @@ HOLDOUT = [
     # État du trafic of Rennes Métropole as its collector stores it: no header line.
     csv_entry("rennes-trafic-sans-entete.csv", "utf-8", ";", header=0,
               types={"colonne_1": "datetime", "colonne_2": "string", "colonne_3": NUMERIC}),
+    # Lambert Conformal Conic zone 43 (EPSG:3943) coordinates and no `crs` member.
+    geojson_entry("montpellier-aires-de-jeux-cc43.geojson",
+                  positions={"bbox": BBOX["montpellier"], "source_crs": "EPSG:3943",
+                             "located": 97}),
+    csv_entry("montpellier-deliberations-2013.csv", "utf-8", ";",
+              types={"Numéro Poseidon": "string", "Date CM": "date"}),
     csv_entry("ssmsi-delinquance-departements.csv", "utf-8-sig", ";",
               types={"Code.département": "string", "Code.région": "string", "faits": NUMERIC,
                      "tauxpourmille": NUMERIC}),
@@ -219,7 +246,7 @@ def _csv_reference(path: Path, dialect: dict[str, Any]) -> tuple[list[str], int]
     header = dialect["header_record"]
     if header == 0:
         return [], len(records)
-    return records[header - 1], len(records) - header
+    return records[header - 1], len(records) - header - dialect.get("header_records", 1) + 1
 
 
 def _sheet_rows(path: Path, dialect: dict[str, Any]) -> list[list[Any]]:

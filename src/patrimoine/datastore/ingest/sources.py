@@ -136,7 +136,12 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
         text_path = workdir / "source-utf8.csv"
         textfile.transcode(path, text_path, encoding, limit=limit, progress=progress,
                            errors=errors, lf_line_ends=mixed is not None)
-    raw = RawSource(relation="", source_names=dialect.header, dialect=dialect, text_path=text_path,
+    names = dialect.header
+    if dialect.second_header is not None:
+        line, lower = dialect.second_header
+        names = _two_header_rows(plan, names, [textfile.header_name(c) for c in lower],
+                                 (dialect.header_row, line))
+    raw = RawSource(relation="", source_names=names, dialect=dialect, text_path=text_path,
                     max_line_bytes=max_line_bytes)
     raw.raw_types = ["VARCHAR"] * dialect.column_count
     raw.relation = csv_relation(text_path, dialect, pad=plan.pad_short_rows,
@@ -552,9 +557,20 @@ def _year(value: Any) -> bool:
 def _two_header_rows(plan: IngestPlan, upper: list[str], lower: list[str],
                      lines: tuple[int, int]) -> list[str]:
     """Column names from two header rows: the lower row's codes when it holds only codes
-    (`NB_COM` under « Nombre de communes »: the labels are reported), else each upper cell
-    (carried over the empty cells a merged title leaves) joined to the cell below it."""
+    (`NB_COM` under « Nombre de communes »: the labels are reported), the upper row's when
+    it holds only codes and no cell is empty (INSEE's CSV files: `NbMen` over « Ménages
+    fiscaux »), else each upper cell (carried over the empty cells a merged title leaves)
+    joined to the cell below it."""
     lower = [c.strip() for c in lower] + [""] * (len(upper) - len(lower))
+    if all(c.strip() and textfile.is_code(c.strip()) for c in upper) and not all(
+            textfile.is_code(c) for c in lower if c):
+        labels = [f"{code.strip()} = « {label} »" for code, label in zip(upper, lower, strict=False)
+                  if label and label != code.strip()]
+        plan.problems.append(
+            f"Deux lignes d'en-tête (lignes {lines[0]} et {lines[1]}) : les colonnes sont "
+            f"nommées par les codes de la ligne {lines[0]} ; libellés de la ligne {lines[1]} : "
+            f"{', '.join(labels[:20])}.")
+        return upper
     if all(_CODE.fullmatch(c) for c in lower if c):
         labels = [f"{code} = « {label.strip()} »" for code, label in zip(lower, upper, strict=False)
                   if code and label.strip() and label.strip() != code]
