@@ -101,6 +101,9 @@ def judge_loaded(entry: dict[str, Any], loaded: Loaded, generic: str = r"colonne
                     and not re.fullmatch(generic, n)]
         if invented:
             problems.append(f"colonnes inventées : {invented[:5]}")
+    missing_names = [n for n in expect.get("named", []) if n not in loaded.columns]
+    if missing_names:
+        problems.append(f"colonnes attendues absentes : {missing_names[:5]}")
     lowered = {name.lower(): type_ for name, type_ in loaded.columns.items()}
     for source, wanted_type in expect.get("types", {}).items():
         found = loaded.columns.get(source) or lowered.get(source.lower())

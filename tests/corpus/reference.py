@@ -64,6 +64,7 @@ def geojson_entry(name: str, **expect: Any) -> dict[str, Any]:
 
 # expect keys: types {source column: type}; positions {bbox, source_crs}; columns_named
 # (False where the reference header is not what a correct ingest names: title rows...);
+# named (source names a correct ingest gives: group titles joined to their labels);
 # outcome "load" (default) or "refuse" (a clear message naming a line).
 FILES = [
     csv_entry("subventions-castelmaurou.csv", "utf-8", ",",
@@ -201,6 +202,12 @@ FILES = [
                                        "nom": "string"}),
     # UTF-16 (Excel « Texte Unicode »), no header line, records ended by CRLF whose titles
     # hold bare LF line breaks, unquoted: Python's csv reads each physical line as a record.
+    # Titles merged over several cells (« Accueil téléphonique » over B1:F1) above the row
+    # of labels; eleven sheets.
+    sheet_entry("montpellier-qualiville-2012.xlsx", "Total", header=2, columns_named=False,
+                named=["Accueil téléphonique Orientation", "Accueil physique Orientation",
+                       "Prestation Amabilité"],
+                types={"Accueil téléphonique Amabilité": NUMERIC, "Locaux Signalétique": NUMERIC}),
     csv_entry("montpellier-deliberations-utf16.txt", "utf-16", ";", header=0,
               outcome="refuse"),
 ]

@@ -369,6 +369,10 @@ def open_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPla
         names = [_text(c) if c not in (None, "") else "" for c in header[1]]
         names += [""] * (width - len(names))
         plan.header_row = header[0]
+        if layout.above is not None:
+            upper = [_text(c) if c not in (None, "") else "" for c in layout.above[1]]
+            names = _two_header_rows(plan, upper + [""] * (width - len(upper)), names,
+                                     (layout.above[0], header[0]))
         if layout.second is not None:
             lower = [_text(c) if c not in (None, "") else "" for c in layout.second[1]]
             names = _two_header_rows(plan, names, lower, (header[0], layout.second[0]))
@@ -448,6 +452,9 @@ class _SheetLayout:
         # A second header row under the first (codes under labels, years under a merged
         # title): found only when the header is found, not chosen.
         self.second: tuple[int, list[Any]] | None = None
+        # A row of group titles right above the header, each merged over its columns
+        # (« Accueil téléphonique » over Rapidité, Amabilité...): found, not chosen, too.
+        self.above: tuple[int, list[Any]] | None = None
         self.titles: list[list[Any]] = []
         self.kinds: list[ColumnKinds] = []
         self.width = 0
@@ -501,6 +508,9 @@ class _SheetLayout:
             if self.wanted is None and _second_header([r for _, r in self.head], index,
                                                       self.width):
                 self.second, rest = rest[0], rest[1:]
+            elif (self.wanted is None and index and self.head[index - 1][0] == self.header[0] - 1
+                  and _group_titles(self.head[index - 1][1], self.header[1])):
+                self.above, self.titles = self.head[index - 1], self.titles[:-1]
         for _, r in rest:
             self._feed(r)
         self.head = []
@@ -547,6 +557,21 @@ def _second_header(rows: list[list[Any]], index: int, width: int) -> bool:
         if values and not any(isinstance(v, str) for v in values):
             return True
     return False
+
+
+def _group_titles(upper: list[Any], header: list[Any]) -> bool:
+    """Whether the row right above the header holds titles merged over groups of its
+    columns: several short texts, each over a header cell, above a header whose names repeat
+    from one group to the next (« Orientation » under « Accueil téléphonique » and again
+    under « Locaux »): without the titles the names would not say which is which."""
+    cells = [(j, c) for j, c in enumerate(upper) if c not in (None, "")]
+    names = [_text(c).strip() for c in header if c not in (None, "") and _text(c).strip()]
+    if len(cells) < 2 or len(set(names)) == len(names):
+        return False
+    if not all(isinstance(c, str) and j < len(header) and header[j] not in (None, "")
+               for j, c in cells):
+        return False
+    return not textfile.looks_like_data([c for _, c in cells])
 
 
 def _year(value: Any) -> bool:
