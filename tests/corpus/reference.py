@@ -65,7 +65,8 @@ def geojson_entry(name: str, **expect: Any) -> dict[str, Any]:
 # expect keys: types {source column: type}; positions {bbox, source_crs}; columns_named
 # (False where the reference header is not what a correct ingest names: title rows...);
 # named (source names a correct ingest gives: group titles joined to their labels);
-# outcome "load" (default) or "refuse" (a clear message naming a line).
+# outcome "load" (default), "refuse" (a clear message naming a line) or "rejects" (refused
+# by default with the list of rejected cells, each naming its line; loaded once accepted).
 FILES = [
     csv_entry("subventions-castelmaurou.csv", "utf-8", ",",
               types={"montant": NUMERIC, "dateConvention": "date", "idAttribuant": "string",
@@ -208,6 +209,13 @@ FILES = [
                 named=["Accueil téléphonique Orientation", "Accueil physique Orientation",
                        "Prestation Amabilité"],
                 types={"Accueil téléphonique Amabilité": NUMERIC, "Locaux Signalétique": NUMERIC}),
+    # Header cells holding quoted line breaks ("Montant\nde la subvention de fonctionnement
+    # (1)"), cp1252, CRLF and LF; amounts with space thousands; one corrupted cell
+    # (`N                 82 584,28`) among 1,625.
+    csv_entry("sarthe-subventions-associations-2018.csv", "cp1252", ";",
+              outcome="rejects",
+              types={"Montant\nde la subvention de fonctionnement (1)": NUMERIC,
+                     "CP": "string"}),
     csv_entry("montpellier-deliberations-utf16.txt", "utf-16", ";", header=0,
               outcome="refuse"),
 ]
@@ -240,6 +248,13 @@ HOLDOUT = [
                              "located": 97}),
     csv_entry("montpellier-deliberations-2013.csv", "utf-8", ";",
               types={"Numéro Poseidon": "string", "Date CM": "date"}),
+    # A PDF table converted to XLSX: a title row (« Année : 2017 »), header cells merged over
+    # two columns and holding line breaks, every row's first two cells merged, footnotes.
+    sheet_entry("sarthe-subventions-associations-2017.xlsx", "Table 1", header=2,
+                types={"Montant\nde la subvention de fonctionnement (1)": NUMERIC}),
+    # Comma-separated records with a `;;` tail, amounts with no-break-space thousands and a
+    # decimal comma, unquoted: most records have more fields than the header.
+    csv_entry("vendee-subventions-conventions-2018.csv", "cp1252", ",", outcome="refuse"),
     csv_entry("ssmsi-delinquance-departements.csv", "utf-8-sig", ";",
               types={"Code.département": "string", "Code.région": "string", "faits": NUMERIC,
                      "tauxpourmille": NUMERIC}),

@@ -178,6 +178,23 @@ def test_titles_broken_over_bare_line_feeds_are_refused_with_lines(
     assert caught.value.message.startswith("delibs.txt, ligne 1 : 2 champs")
 
 
+def test_comma_separated_records_with_a_semicolon_tail(services: Services, dataset: Dataset,
+                                                       tmp_path: Path) -> None:
+    # Département de la Vendée's subventions: every line ends with `;;` after its commas, and
+    # unquoted decimal commas split amounts: refused with the lines, never read as one column.
+    path = write(tmp_path, "vendee.csv",
+                 "nomAttribuant,idAttribuant,objet,montant;;\n"
+                 "Vendée,22850001300658,festival,46\u00a0600,00;;\n"
+                 "Vendée,22850001300658,salon,39\u00a0000,00;;\n"
+                 "Vendée,22850001300658,musique,1500;;\n")
+    plan = sniff(path)
+    assert plan.delimiter == ","
+    assert any(p.startswith("Ligne 2 : 5 champs") for p in plan.problems)
+    with pytest.raises(Invalid, match=r"vendee\.csv, ligne 2 : 5 champs alors que l'en-tête "
+                                      r"en compte 4"):
+        load(services, dataset, path)
+
+
 def test_duplicated_and_blank_headers(services: Services, dataset: Dataset,
                                       tmp_path: Path) -> None:
     path = write(tmp_path, "h.csv", "Nom;nom;;Montant;Montant;\nA;B;C;1;2;x\n")

@@ -313,7 +313,10 @@ def detect_dialect(text: str, delimiter: str | None = None,
             # Where no candidate splits most rows (titles broken over bare line feeds leave
             # more one-field lines than whole records), the one that splits the most wins.
             share = hits if mode > 1 else sum(n for k, n in counts.items() if k > 1)
-            score = (mode > 1, round(share / len(body), 2), mode)
+            # A delimiter whose fields after the first are empty in most rows does not split
+            # them: `a,b,c;;` is a comma-separated record with a `;;` tail.
+            filled = sum(1 for r in body if _nonempty(r[2]) > 1) * 2 >= len(body)
+            score = (mode > 1 and filled, round(share / len(body), 2), mode)
             if best is None or score > best[0]:
                 best = (score, candidate)
         delimiter = best[1] if best else ","
