@@ -193,6 +193,10 @@ FILES = [
     geojson_entry("montpellier-defibrillateurs-lambert93.geojson",
                   positions={"bbox": BBOX["montpellier"], "source_crs": "EPSG:2154",
                              "located": 167}),
+    # A legacy `crs` member naming Web Mercator (urn:ogc:def:crs:EPSG::3857), as QGIS wrote it.
+    geojson_entry("rennes-vergers-crs3857.geojson", types={"surface": NUMERIC},
+                  positions={"bbox": BBOX["rennes-metropole"], "source_crs": "EPSG:3857",
+                             "located": 35}),
     # Accounting amounts: cp1252, no-break-space thousands, padded with spaces, ` -  ` for
     # nothing; the header cell of the amounts is " BP ".
     csv_entry("montpellier-budget-primitif-2014.csv", "cp1252", ";",
