@@ -136,7 +136,12 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan, overr
         text_path = workdir / "source-utf8.csv"
         textfile.transcode(path, text_path, encoding, limit=limit, progress=progress,
                            errors=errors, lf_line_ends=mixed is not None)
-    raw = RawSource(relation="", source_names=dialect.header, dialect=dialect, text_path=text_path,
+    names = dialect.header
+    if dialect.second_header is not None:
+        line, lower = dialect.second_header
+        names = _two_header_rows(plan, names, [textfile.header_name(c) for c in lower],
+                                 (dialect.header_row, line))
+    raw = RawSource(relation="", source_names=names, dialect=dialect, text_path=text_path,
                     max_line_bytes=max_line_bytes)
     raw.raw_types = ["VARCHAR"] * dialect.column_count
     raw.relation = csv_relation(text_path, dialect, pad=plan.pad_short_rows,
@@ -364,6 +369,10 @@ def open_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPla
         names = [_text(c) if c not in (None, "") else "" for c in header[1]]
         names += [""] * (width - len(names))
         plan.header_row = header[0]
+        if layout.above is not None:
+            upper = [_text(c) if c not in (None, "") else "" for c in layout.above[1]]
+            names = _two_header_rows(plan, upper + [""] * (width - len(upper)), names,
+                                     (layout.above[0], header[0]))
         if layout.second is not None:
             lower = [_text(c) if c not in (None, "") else "" for c in layout.second[1]]
             names = _two_header_rows(plan, names, lower, (header[0], layout.second[0]))
@@ -443,6 +452,9 @@ class _SheetLayout:
         # A second header row under the first (codes under labels, years under a merged
         # title): found only when the header is found, not chosen.
         self.second: tuple[int, list[Any]] | None = None
+        # A row of group titles right above the header, each merged over its columns
+        # (« Accueil téléphonique » over Rapidité, Amabilité...): found, not chosen, too.
+        self.above: tuple[int, list[Any]] | None = None
         self.titles: list[list[Any]] = []
         self.kinds: list[ColumnKinds] = []
         self.width = 0
@@ -496,6 +508,9 @@ class _SheetLayout:
             if self.wanted is None and _second_header([r for _, r in self.head], index,
                                                       self.width):
                 self.second, rest = rest[0], rest[1:]
+            elif (self.wanted is None and index and self.head[index - 1][0] == self.header[0] - 1
+                  and _group_titles(self.head[index - 1][1], self.header[1])):
+                self.above, self.titles = self.head[index - 1], self.titles[:-1]
         for _, r in rest:
             self._feed(r)
         self.head = []
@@ -544,6 +559,21 @@ def _second_header(rows: list[list[Any]], index: int, width: int) -> bool:
     return False
 
 
+def _group_titles(upper: list[Any], header: list[Any]) -> bool:
+    """Whether the row right above the header holds titles merged over groups of its
+    columns: several short texts, each over a header cell, above a header whose names repeat
+    from one group to the next (« Orientation » under « Accueil téléphonique » and again
+    under « Locaux »): without the titles the names would not say which is which."""
+    cells = [(j, c) for j, c in enumerate(upper) if c not in (None, "")]
+    names = [_text(c).strip() for c in header if c not in (None, "") and _text(c).strip()]
+    if len(cells) < 2 or len(set(names)) == len(names):
+        return False
+    if not all(isinstance(c, str) and j < len(header) and header[j] not in (None, "")
+               for j, c in cells):
+        return False
+    return not textfile.looks_like_data([c for _, c in cells])
+
+
 def _year(value: Any) -> bool:
     text = _text(value).strip() if value is not None else ""
     return text.isdigit() and 1800 <= int(text) <= 2100
@@ -552,9 +582,20 @@ def _year(value: Any) -> bool:
 def _two_header_rows(plan: IngestPlan, upper: list[str], lower: list[str],
                      lines: tuple[int, int]) -> list[str]:
     """Column names from two header rows: the lower row's codes when it holds only codes
-    (`NB_COM` under « Nombre de communes »: the labels are reported), else each upper cell
-    (carried over the empty cells a merged title leaves) joined to the cell below it."""
+    (`NB_COM` under « Nombre de communes »: the labels are reported), the upper row's when
+    it holds only codes and no cell is empty (INSEE's CSV files: `NbMen` over « Ménages
+    fiscaux »), else each upper cell (carried over the empty cells a merged title leaves)
+    joined to the cell below it."""
     lower = [c.strip() for c in lower] + [""] * (len(upper) - len(lower))
+    if all(c.strip() and textfile.is_code(c.strip()) for c in upper) and not all(
+            textfile.is_code(c) for c in lower if c):
+        labels = [f"{code.strip()} = « {label} »" for code, label in zip(upper, lower, strict=False)
+                  if label and label != code.strip()]
+        plan.problems.append(
+            f"Deux lignes d'en-tête (lignes {lines[0]} et {lines[1]}) : les colonnes sont "
+            f"nommées par les codes de la ligne {lines[0]} ; libellés de la ligne {lines[1]} : "
+            f"{', '.join(labels[:20])}.")
+        return upper
     if all(_CODE.fullmatch(c) for c in lower if c):
         labels = [f"{code} = « {label.strip()} »" for code, label in zip(lower, upper, strict=False)
                   if code and label.strip() and label.strip() != code]
