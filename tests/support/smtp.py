@@ -12,9 +12,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from patrimoine.core.settings import Settings
 
 
 @dataclass
@@ -60,3 +63,12 @@ def smtp_server() -> Iterator[Inbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+def settings_sending_to(inbox: Inbox, data_dir: Path, database_url: str) -> Settings:
+    """A test store's settings whose mail goes to `inbox` (links built on testserver)."""
+    return Settings(data_dir=data_dir, database_url=database_url,
+                    secret_key="test-secret-key", warm_layouts=False,
+                    public_url="http://testserver", smtp_host="127.0.0.1",
+                    smtp_port=inbox.port, smtp_tls="none",
+                    smtp_sender="Patrimoine <donnees@ville.test>")

@@ -19,7 +19,7 @@ from patrimoine.core.settings import Settings
 from patrimoine.inventory.models import Department, Organisation
 from tests import factories as f
 from tests.support.postgres import free_port
-from tests.support.smtp import Inbox, smtp_server
+from tests.support.smtp import Inbox, settings_sending_to, smtp_server
 
 ADMIN = "admin@ville.fr"
 
@@ -32,11 +32,7 @@ def inbox() -> Iterator[Inbox]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, inbox: Inbox) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url,
-                    secret_key="test-secret-key", warm_layouts=False,
-                    public_url="http://testserver", smtp_host="127.0.0.1",
-                    smtp_port=inbox.port, smtp_tls="none",
-                    smtp_sender="Patrimoine <donnees@ville.test>")
+    return settings_sending_to(inbox, tmp_path / "data", database_url)
 
 
 def _world(db: Database) -> tuple[int, int]:
