@@ -38,6 +38,7 @@ from patrimoine.storage import migrate
 from patrimoine.storage.schema import metadata
 from patrimoine.web.app import create_app
 from tests.support.postgres import TemporaryCluster
+from tests.support.smtp import Inbox, smtp_server
 
 BACKEND = os.environ.get("PATRIMOINE_TEST_DB", "sqlite")
 
@@ -254,6 +255,13 @@ def services(settings: Settings) -> Iterator[Services]:
 @pytest.fixture
 def db(services: Services) -> Database:
     return services.db
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """A real SMTP server on a free local port; what it received is in `inbox.messages`."""
+    with smtp_server() as box:
+        yield box
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,15 +18,9 @@ from patrimoine.core.settings import Settings
 from patrimoine.inventory.models import Department, Organisation
 from tests import factories as f
 from tests.support.postgres import free_port
-from tests.support.smtp import Inbox, settings_sending_to, smtp_server
+from tests.support.smtp import Inbox, settings_sending_to
 
 ADMIN = "admin@ville.fr"
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with smtp_server() as box:
-        yield box
 
 
 @pytest.fixture

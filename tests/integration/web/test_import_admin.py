@@ -6,7 +6,6 @@ followed while it runs in the background."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,11 @@ from patrimoine.core.settings import Settings
 from patrimoine.inventory.models import Dataset
 from tests import factories as f
 from tests.support.import_jobs import finish_import
-from tests.support.smtp import Inbox, settings_sending_to, smtp_server
+from tests.support.smtp import Inbox, settings_sending_to
 from tests.support.spreadsheets import ORGANISATIONS, audit_bytes
 
 CDO = "agd@troyes.fr"
 ROOT = "root@troyes.fr"
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with smtp_server() as box:
-        yield box
 
 
 @pytest.fixture
