@@ -749,28 +749,44 @@ def _organisation_counts(ctx: Context) -> Counter[int]:
     return Counter(e.dataset.organisation_id for e in ctx.everything())
 
 
-def organization_list(ctx: Context, params: dict[str, Any]) -> list[Any]:
+@dataclass(frozen=True)
+class _Listing:
+    """The parameters organization_list and group_list share: CKAN's paging and sort."""
+    all_fields: bool
+    limit: int
+    offset: int
+    wanted: set[str]
+    sort: str  # name, title or package_count
+    descending: bool
+
+    def page(self, items: list[Any]) -> list[Any]:
+        return items[self.offset:self.offset + self.limit] if self.limit else items[self.offset:]
+
+
+def _listing(params: dict[str, Any], names_key: str, default_sort: str) -> _Listing:
     all_fields = _bool(params, "all_fields", False)
-    limit = _int(params, "limit", 1000 if not all_fields else 25, 0)
-    offset = _int(params, "offset", 0)
-    wanted = set(_list(params, "organizations"))
-    sort_text = params.get("sort") or "name asc"
+    sort_text = params.get("sort") or default_sort
     if not isinstance(sort_text, str):
         raise invalid("sort", "texte attendu.")
     words = sort_text.split()
-    if not words or words[0] not in ("name", "title", "package_count") or (
+    if not words or words[0] not in ("name", "title", "package_count") or len(words) > 2 or (
             len(words) > 1 and words[1].lower() not in ("asc", "desc")):
         raise invalid("sort", "name, title ou package_count, suivi de asc ou desc.")
-    desc = len(words) > 1 and words[1].lower() == "desc"
+    return _Listing(all_fields, _int(params, "limit", 1000 if not all_fields else 25, 0),
+                    _int(params, "offset", 0), set(_list(params, names_key)), words[0],
+                    len(words) > 1 and words[1].lower() == "desc")
+
+
+def organization_list(ctx: Context, params: dict[str, Any]) -> list[Any]:
+    listing = _listing(params, "organizations", "name asc")
     counts = _organisation_counts(ctx)
     orgs = [o for o in ctx.session.scalars(select(Organisation))
-            if not wanted or o.slug in wanted]
+            if not listing.wanted or o.slug in listing.wanted]
     sort_key: Callable[[Organisation], Any] = {
         "name": lambda o: o.slug, "title": lambda o: fold(o.name),
-        "package_count": lambda o: (counts[o.id], o.slug)}[words[0]]
-    orgs.sort(key=sort_key, reverse=desc)
-    orgs = orgs[offset:offset + limit] if limit else orgs[offset:]
-    if not all_fields:
+        "package_count": lambda o: (counts[o.id], o.slug)}[listing.sort]
+    orgs = listing.page(sorted(orgs, key=sort_key, reverse=listing.descending))
+    if not listing.all_fields:
         return [o.slug for o in orgs]
     return [organisation_dict(ctx, o, counts[o.id]) for o in orgs]
 
@@ -1003,26 +1019,14 @@ def _themes(ctx: Context) -> dict[str, tuple[str, list[PublicDataset]]]:
 
 
 def group_list(ctx: Context, params: dict[str, Any]) -> list[Any]:
-    all_fields = _bool(params, "all_fields", False)
-    limit = _int(params, "limit", 1000 if not all_fields else 25, 0)
-    offset = _int(params, "offset", 0)
-    wanted = set(_list(params, "groups"))
-    sort_text = params.get("sort") or "title asc"
-    if not isinstance(sort_text, str):
-        raise invalid("sort", "texte attendu.")
-    words = sort_text.split()
-    if not words or words[0] not in ("name", "title", "package_count") or len(words) > 2 or (
-            len(words) > 1 and words[1].lower() not in ("asc", "desc")):
-        raise invalid("sort", "name, title ou package_count, suivi de asc ou desc.")
-    desc = len(words) > 1 and words[1].lower() == "desc"
+    listing = _listing(params, "groups", "title asc")
     themes = [(name, theme, len(entries)) for name, (theme, entries) in _themes(ctx).items()
-              if not wanted or name in wanted]
+              if not listing.wanted or name in listing.wanted]
     sort_key: Callable[[tuple[str, str, int]], Any] = {
         "name": lambda t: t[0], "title": lambda t: (fold(t[1]), t[0]),
-        "package_count": lambda t: (t[2], t[0])}[words[0]]
-    themes.sort(key=sort_key, reverse=desc)
-    themes = themes[offset:offset + limit] if limit else themes[offset:]
-    if not all_fields:
+        "package_count": lambda t: (t[2], t[0])}[listing.sort]
+    themes = listing.page(sorted(themes, key=sort_key, reverse=listing.descending))
+    if not listing.all_fields:
         return [name for name, _, _ in themes]
     return [group_dict(ctx, theme, count) for _, theme, count in themes]
 
