@@ -48,12 +48,13 @@ OPEN_DATASET = """
 from patrimoine.access.principal import Principal
 from patrimoine.cli.common import services
 from patrimoine.inventory import service
-from patrimoine.inventory.models import AccessLevel
+from patrimoine.inventory.models import AccessLevel, LifecycleStage
 svc = services()
 with svc.db.unit_of_work() as session:
     who = Principal.system("benchmark")
     dataset = service.get_dataset(session, who, "subventions")
-    data = service.dataset_input(dataset).model_copy(update={"access_level": AccessLevel.OPEN})
+    data = service.dataset_input(dataset).model_copy(update={
+        "access_level": AccessLevel.OPEN, "lifecycle_stage": LifecycleStage.PUBLISHED})
     service.update_dataset(session, who, dataset, data)
 """
 
