@@ -41,6 +41,7 @@ from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions
+from patrimoine.datastore.diff import VersionDiff, diff
 from patrimoine.datastore.ingest import IngestPlan, Overrides, ingest, sniff
 from patrimoine.datastore.ingest.service import as_overrides
 from patrimoine.datastore.models import DatasetVersion
@@ -443,6 +444,36 @@ def unpublish(session: Session, principal: Principal, dataset: Dataset) -> dict[
         "lifecycle_stage": LifecycleStage.STORED,
     })
     return inventory.update_dataset(session, principal, dataset, data, action="unpublished")
+
+
+# ------------------------------------------------------------------ review
+
+
+def baseline_version(session: Session, dataset: Dataset, version: DatasetVersion
+                     ) -> DatasetVersion | None:
+    """The version to compare `version` with before publishing it: the one that was last
+    published (the newest version loaded before the last publication), else the previous one."""
+    published_at = session.scalar(
+        select(DatasetChange.at).where(DatasetChange.dataset_id == dataset.id,
+                                       DatasetChange.action == "published")
+        .order_by(DatasetChange.id.desc()).limit(1))
+    query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id,
+                                         DatasetVersion.number < version.number)
+    if published_at is not None:
+        found = session.scalar(query.where(DatasetVersion.created_at <= published_at)
+                               .order_by(DatasetVersion.number.desc()).limit(1))
+        if found is not None:
+            return found
+    return session.scalar(query.order_by(DatasetVersion.number.desc()).limit(1))
+
+
+def changes_since(session: Session, settings: Settings, dataset: Dataset,
+                  version: DatasetVersion) -> tuple[DatasetVersion | None, VersionDiff | None]:
+    """What changed in `version` since its baseline (None, None for a first version)."""
+    base = baseline_version(session, dataset, version)
+    if base is None:
+        return None, None
+    return base, diff(settings, base, version)
 
 
 @dataclass

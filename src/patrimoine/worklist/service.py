@@ -7,7 +7,7 @@ item says what waits, and links to the back-office page where it is done.
 - refused publication requests and versions blocked by the personal-data gate: the referents
   who prepare the dataset;
 - elimination slips waiting for the archives' visa: who manages retention;
-- inventory entries lacking a mandatory field (description, theme, contact): their editors.
+- inventory entries lacking a mandatory field (description, theme): their editors.
 
 `count()` runs on every back-office page (the header's figure): each part is one small
 query, skipped at once for a principal without the role it concerns.
@@ -202,10 +202,7 @@ def _incomplete(session: Session, p: Principal) -> list[Item]:
             p.has_role(o, Role.ADMINISTRATOR, Role.CHIEF_DATA_OFFICER, Role.DATA_REFERENT)
             for o in p.roles):
         return []
-    no_contact = ((Dataset.contact_email.is_(None) | (Dataset.contact_email == ""))
-                  & (Dataset.contact_name.is_(None) | (Dataset.contact_name == "")))
-    lacking = or_(Dataset.description == "", Dataset.theme.is_(None), Dataset.theme == "",
-                  no_contact)
+    lacking = or_(Dataset.description == "", Dataset.theme.is_(None), Dataset.theme == "")
     where = (editable_datasets(p), lacking)
     total = session.scalar(select(func.count()).select_from(Dataset).where(*where)) or 0
     items = []
@@ -214,7 +211,6 @@ def _incomplete(session: Session, p: Principal) -> list[Item]:
         missing = [name for name, empty in (
             ("description", not (d.description or "").strip()),
             ("thème", not (d.theme or "").strip()),
-            ("contact", not ((d.contact_email or "").strip() or (d.contact_name or "").strip())),
         ) if empty]
         items.append(Item("Fiches incomplètes", f"« {d.title} »",
                           f"/admin/inventaire/{d.slug}/modifier",

@@ -110,7 +110,24 @@ def test_referent_prepares_and_the_chief_data_officer_publishes(client: TestClie
     token = login(client, CDO)
     queue = client.get("/admin/publications").text
     assert "Comptages vélo" in queue
-    assert "1 demande de publication</a> attend votre décision" in client.get("/admin").text
+    dashboard = client.get("/admin").text
+    assert "Publications à examiner (1)" in dashboard
+    review = f"/admin/inventaire/{world.slug}/publication/revue"
+    assert f'href="{review}">« Comptages vélo' in dashboard
+    # The header counts what waits, and the request came as a notification.
+    assert re.search(r'href="/admin/a-faire">À faire <span class="badge">\d+<', dashboard)
+    assert re.search(r'href="/admin/notifications">Notifications <span class="badge">1<',
+                     dashboard)
+    assert "Publication demandée : « Comptages vélo" in client.get("/admin/notifications").text
+    # The review page shows the version asked for: its rows, columns, figures, the message.
+    page = html.unescape(client.get(review).text)
+    assert "Version 1" in page and "Écluse 0" in page
+    assert "<code>passages</code></th><td>nombre" in page
+    assert "60</span> <span class=\"card-label\">lignes" in page
+    assert "Pour le portail, merci." in page
+    assert "première version" in page
+    assert "/versions/1/export.csv" in page
+    assert "score de qualité" in page
     status = client.get(f"/admin/inventaire/{world.slug}/publication").text
     assert "Pour le portail, merci." in status and "Prêt à publier." in status
     r = client.post(f"/admin/inventaire/{world.slug}/publication/publier",
