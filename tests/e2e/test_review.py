@@ -25,7 +25,8 @@ CSV = "aire;commune;places;latitude;longitude\n" + "".join(
 
 
 def test_referent_asks_the_cdo_reviews_and_publishes(db: Database, serve: Any, page: Any,
-                                                     tmp_path: Path, axe_script: Path
+                                                     tmp_path: Path,
+                                                     axe_script: Path,  # noqa: F811
                                                      ) -> None:
     with db.unit_of_work() as s:
         ville = f.organisation(s, "Ville de Ligérac")

@@ -4,14 +4,19 @@ daily digest, or not at all).
 
 E-mail delivery is `send_emails(session, send, digest=...)`: `send` delivers one message
 (`smtp_sender` gives one for an SMTP server); the notifications it carried are marked, so a
-second run sends nothing twice.
+second run sends nothing twice. Every message carries a one-click unsubscribe link (and the
+List-Unsubscribe headers, RFC 8058) signed with the instance's secret key: it stops that kind
+of e-mail (every kind for the digest) without logging in.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import smtplib
 from collections.abc import Callable, Collection, Iterable
 from email.message import EmailMessage
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -119,18 +124,49 @@ def set_preferences(session: Session, account_id: int, chosen: dict[str, str]) -
 
 # ------------------------------------------------------------------ e-mail
 
+ALL_KINDS = "all"
 
-def _message(account: Account, sender: str, subject: str, lines: list[str]) -> EmailMessage:
+
+def unsubscribe_key(secret: str, account_id: int, scope: str) -> str:
+    """The signature of an unsubscribe link: `scope` is a kind, or ALL_KINDS."""
+    return hmac.new(secret.encode(), f"unsubscribe:{account_id}:{scope}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
+def unsubscribe_link(base_url: str, secret: str, account_id: int, scope: str) -> str:
+    return (f"{base_url.rstrip('/')}/notifications/desabonnement?"
+            + urlencode({"compte": account_id, "sorte": scope,
+                         "cle": unsubscribe_key(secret, account_id, scope)}))
+
+
+def unsubscribe(session: Session, secret: str, account_id: int, scope: str,
+                key: str) -> Kind | None:
+    """Stop the e-mails of `scope` for the account, if the link's key is right (Invalid
+    otherwise); returns the kind stopped, None for all of them."""
+    expected = unsubscribe_key(secret, account_id, scope)
+    if not hmac.compare_digest(expected, key) or session.get(Account, account_id) is None:
+        raise Invalid("Ce lien de désabonnement est incomplet ou altéré : choisissez vos "
+                      "courriels depuis la page Notifications de votre compte.")
+    kinds = list(Kind) if scope == ALL_KINDS else [Kind(scope)]
+    set_preferences(session, account_id, {k.value: Delivery.NONE.value for k in kinds})
+    return None if scope == ALL_KINDS else kinds[0]
+
+
+def _message(account: Account, sender: str, subject: str, lines: list[str],
+             unsubscribe_url: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = account.email
     message["Subject"] = subject
-    message.set_content("\n".join(lines))
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content("\n".join([*lines, "", "Ne plus recevoir ces courriels : "
+                                    + unsubscribe_url]))
     return message
 
 
 def send_emails(session: Session, send: Sender, *, digest: bool, base_url: str,
-                sender: str) -> int:
+                sender: str, secret: str) -> int:
     """Send by e-mail the notifications not yet sent whose kind the account wants that way
     (immediate ones one by one, or the daily digest: one message per account); return the
     number of messages sent. The preferences page is linked in every message, to stop them."""
@@ -156,11 +192,15 @@ def send_emails(session: Session, send: Sender, *, digest: bool, base_url: str,
             lines = [f"{len(notes)} notification(s) dans Patrimoine :", ""]
             lines += [f"- {n.title}\n  {base}{n.link}" for n in notes]
             messages = [(_message(account, sender, "Patrimoine : résumé du jour",
-                                  lines + footer), notes)]
+                                  lines + footer,
+                                  unsubscribe_link(base, secret, account_id, ALL_KINDS)),
+                         notes)]
         else:
             messages = [(_message(account, sender, f"Patrimoine : {n.title}",
                                   [KIND_LABELS[Kind(n.kind)], "", n.title, n.body,
-                                   f"{base}{n.link}", *footer]), [n]) for n in notes]
+                                   f"{base}{n.link}", *footer],
+                                  unsubscribe_link(base, secret, account_id, n.kind)), [n])
+                        for n in notes]
         for message, carried in messages:
             send(message)
             at = now()

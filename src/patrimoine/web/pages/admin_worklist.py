@@ -1,20 +1,22 @@
 """Back-office pages of what waits for the person: the to-do list, the notifications (read,
-unread, opened), and the choice of e-mails per kind of notification."""
+unread, opened), and the choice of e-mails per kind of notification; and the one-click
+unsubscribe link of the e-mails (no login: the link's signature is the authority)."""
 
 from __future__ import annotations
 
 from itertools import groupby
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.notifications import service as notifications
 from patrimoine.notifications.models import DELIVERY_LABELS, KIND_LABELS, Delivery, Kind
-from patrimoine.web.deps import LoggedInDep, SessionDep
+from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages.backoffice import FormDep, page
-from patrimoine.web.templating import flash
+from patrimoine.web.templating import flash, render
 from patrimoine.worklist import service as worklist
 
 router = APIRouter(include_in_schema=False)
@@ -98,3 +100,26 @@ def save_preferences(request: Request, session: SessionDep, principal: LoggedInD
         return _preferences_page(request, session, principal, exc.message, status=422)
     flash(request, "Vos choix de courriels sont enregistrés.")
     return RedirectResponse("/admin/notifications/preferences", status_code=303)
+
+
+UNSUBSCRIBE = "/notifications/desabonnement"
+
+
+@router.get(UNSUBSCRIBE)
+def unsubscribe_form(request: Request, compte: DbInt, sorte: Annotated[str, Query(max_length=40)],
+                     cle: Annotated[str, Query(max_length=64)]) -> Response:
+    """Asks for a click: links in e-mails are fetched by scanners, which must not unsubscribe."""
+    label = KIND_LABELS.get(Kind(sorte)) if sorte in {k.value for k in Kind} else None
+    return render(request, "notification_unsubscribe.html", {
+        "compte": compte, "sorte": sorte, "cle": cle, "label": label, "done": False})
+
+
+@router.post(UNSUBSCRIBE)
+def unsubscribe(request: Request, session: SessionDep, compte: DbInt,
+                sorte: Annotated[str, Query(max_length=40)],
+                cle: Annotated[str, Query(max_length=64)]) -> Response:
+    """One click (RFC 8058: mail clients post here with List-Unsubscribe=One-Click)."""
+    secret = services(request).settings.resolved_secret_key()
+    kind = notifications.unsubscribe(session, secret, compte, sorte, cle)
+    return render(request, "notification_unsubscribe.html", {
+        "done": True, "label": KIND_LABELS[kind] if kind else None})
