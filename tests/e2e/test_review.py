@@ -89,4 +89,8 @@ def test_referent_asks_the_cdo_reviews_and_publishes(db: Database, serve: Any, p
     assert "est publié en données ouvertes" in page.get_by_role("status").first.inner_text()
     nav(page, "À faire").click()
     assert page.get_by_text("Rien n'attend votre action").is_visible()
+    # The page an e-mail's unsubscribe link opens (it asks before doing anything).
+    page.goto(f"{base}/notifications/desabonnement?compte=1&sorte=breach&cle=0")
+    assert page.get_by_role("button", name="Me désabonner").is_visible()
+    check("désabonnement")
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
