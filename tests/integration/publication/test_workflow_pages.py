@@ -174,6 +174,36 @@ def test_referent_prepares_and_the_chief_data_officer_publishes(client: TestClie
     assert client.get(f"/datasets/{world.slug}").status_code == 404
     assert _actions(db, world.slug)[-1] == "unpublished"
 
+    # A second version asked for: the review compares it with the version last published.
+    token = login(client, REFERENT)
+
+    def load(text: str) -> None:
+        preview = _upload(client, world.slug, token, text)
+        r = client.post(f"/admin/inventaire/{world.slug}/donnees/charger",
+                        data={"csrf_token": token, "jeton": _jeton(preview),
+                              "type:code_insee": "string", "type:passages": "number"},
+                        follow_redirects=False)
+        assert r.status_code == 303, r.text
+
+    lines = LIGERAC_COUNTERS_CSV.splitlines(keepends=True)
+    load("".join(lines[:51]))  # the last ten rows gone
+    r = client.post(f"/admin/inventaire/{world.slug}/publication/demander",
+                    data={"csrf_token": token, "note": ""}, follow_redirects=False)
+    assert r.status_code == 303
+    login(client, CDO)
+    review = f"/admin/inventaire/{world.slug}/publication/revue"
+    page = html.unescape(client.get(review).text)
+    assert "Par rapport à la version 1 (la dernière publiée" in page
+    assert re.search(r"60 → 50 lignes : 0 ajoutée\(s\), 10 retirée\(s\)", page), page
+    assert "a été chargée depuis la demande" not in page
+    # The referent loads yet another version after asking: the approver is warned.
+    token = login(client, REFERENT)
+    load("".join(lines[:41]))
+    login(client, CDO)
+    page = html.unescape(client.get(review).text)
+    assert "Version 2" in page
+    assert "La version 3 a été chargée depuis la demande" in page
+
 
 def test_agents_and_other_departments_cannot_prepare(client: TestClient, db: Database) -> None:
     world = ligerac(db)
