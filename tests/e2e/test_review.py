@@ -1,7 +1,8 @@
 """The daily work in a real browser: a referent loads a file and asks for its publication;
 the chief data officer finds it in the to-do list (and the header's count), opens the review
 page, sees the rows, and publishes. axe-core finds no serious or critical violation on the
-to-do list, the notifications, their e-mail choices and the review page."""
+to-do list, the notifications, their e-mail choices and the review page. With
+--screenshots, the to-do list and the review page go to docs/screenshots."""
 
 from __future__ import annotations
 
@@ -19,12 +20,15 @@ from tests.e2e.test_portal import _serious, axe_script  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
 
+OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
 REFERENT, CDO = "referent@ligerac.fr", "agd@ligerac.fr"
 CSV = "aire;commune;places;latitude;longitude\n" + "".join(
     f"Aire {i};Ligérac;{10 + i % 30};47,4{i % 10}1;0,6{i % 9}2\n" for i in range(120))
 
 
-def test_referent_asks_the_cdo_reviews_and_publishes(db: Database, serve: Any, page: Any,
+def test_referent_asks_the_cdo_reviews_and_publishes(request: pytest.FixtureRequest,
+                                                     db: Database, serve: Any, page: Any,
                                                      tmp_path: Path,
                                                      axe_script: Path,  # noqa: F811
                                                      ) -> None:
@@ -41,6 +45,11 @@ def test_referent_asks_the_cdo_reviews_and_publishes(db: Database, serve: Any, p
     csv.write_text(CSV, encoding="utf-8")
     page.add_init_script(path=str(axe_script))
     found: dict[str, Any] = {}
+
+    def shot(name: str) -> None:
+        if request.config.getoption("--screenshots"):
+            OUT.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
 
     def check(name: str) -> None:
         violations = _serious(page)
@@ -76,6 +85,7 @@ def test_referent_asks_the_cdo_reviews_and_publishes(db: Database, serve: Any, p
     check("choix des courriels")
     nav(page, "À faire 1 élément").click()
     check("à faire")
+    shot("40-a-faire")
     page.get_by_role("link", name="« Aires de covoiturage »").click()
     assert page.get_by_role("heading", level=1).inner_text() == (
         "Examen avant publication : Aires de covoiturage")
@@ -85,6 +95,7 @@ def test_referent_asks_the_cdo_reviews_and_publishes(db: Database, serve: Any, p
     assert rows.locator("tbody tr").first.inner_text().startswith("Aire 0")
     assert page.get_by_role("link", name="Télécharger la version 1 (CSV)").is_visible()
     check("examen avant publication")
+    shot("41-examen-avant-publication")
     page.get_by_role("button", name="Publier en données ouvertes").click()
     assert "est publié en données ouvertes" in page.get_by_role("status").first.inner_text()
     nav(page, "À faire").click()
