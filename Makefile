@@ -11,7 +11,7 @@ PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reor
 # $(call timed,LABEL,COMMAND): runs COMMAND, prints how long it took, keeps its exit status.
 timed = s=$$(date +%s); $(2); rc=$$?; echo "$(1) : $$(($$(date +%s) - s)) s"; exit $$rc
 
-.PHONY: run test check test-sqlite test-postgresql install install-dev system-deps screenshots bench bench-load bench-real-files clean
+.PHONY: run test check test-sqlite test-postgresql interop install install-dev system-deps screenshots bench bench-load bench-real-files clean
 
 run: $(VENV)/.runtime
 	$(BIN)/patrimoine db upgrade
@@ -37,6 +37,18 @@ test-sqlite: $(VENV)/.dev system-deps
 
 test-postgresql: $(VENV)/.dev system-deps
 	@$(call timed,Tests PostgreSQL,PATRIMOINE_TEST_DB=postgresql $(PYTEST))
+
+# data.gouv.fr's own harvesters (udata's DCAT and CKAN backends) against a live Patrimoine over
+# the demo (tests/interop): udata in its own environment, pinned in tests/interop/requirements.txt
+# (its dependencies clash with ours), MongoDB played by mongomock.
+interop: $(VENV)/.runtime .venv-interop/.ok
+	@$(call timed,Tests interop (udata),PATRIMOINE_CLI=$(CURDIR)/$(BIN)/patrimoine \
+	  .venv-interop/bin/python -m pytest -c tests/interop/pytest.ini -q tests/interop)
+
+.venv-interop/.ok: tests/interop/requirements.txt
+	test -x .venv-interop/bin/python || $(PYTHON) -m venv .venv-interop
+	.venv-interop/bin/python -m pip install -q -r tests/interop/requirements.txt
+	touch $@
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
@@ -82,4 +94,4 @@ bench-real-files: $(VENV)/.dev .venv-bench/.ok
 	touch $@
 
 clean:
-	rm -rf $(VENV) .venv-bench .pytest_cache
+	rm -rf $(VENV) .venv-bench .venv-interop .pytest_cache

@@ -52,9 +52,13 @@ def pytest_report_header() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that never reach the database run in the SQLite run only, not again on
+    """Files marked `heavy` (tens of CPU seconds each) come first, so that the workers, which
+    take files in order, end together instead of one finishing a heavy file alone.
+
+    Tests that never reach the database run in the SQLite run only, not again on
     PostgreSQL: unit tests (tests/unit touches no database; the marker `database_free` says
     so for an integration test whose subject is not the store) and browser tests (pages)."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)  # stable
     if BACKEND == "sqlite":
         return
     unit = Path(__file__).parent / "unit"

@@ -4,7 +4,10 @@ and benchmarks/real_files.py, so that both say the same thing about the same fil
 
 Classes, as issue 13 names them:
 - exact: loaded, as many rows as the reference reader finds, every expectation met;
-- rejects: loaded with fewer rows, each missing record reported (the version records them);
+- rejects: loaded with fewer rows, each missing record reported (the version records them),
+  or loaded once the user accepted the cells or records the default load refused (expect
+  outcome "rejects": the file is loaded again with accept_rejects, as the CLI's
+  --accept-rejects and the web preview's confirmation do);
 - refused: not loaded, with a message naming a line;
 - wrong: anything else (silent loss, invented columns, numbers as text, projected coordinates
   taken for degrees, a refusal that names no line, a crash).
@@ -24,7 +27,7 @@ from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
-from patrimoine.datastore.ingest import ingest
+from patrimoine.datastore.ingest import RejectsRefused, ingest
 from patrimoine.inventory.models import Dataset
 
 HERE = Path(__file__).parent
@@ -78,6 +81,7 @@ class Loaded:
     columns: dict[str, str]
     inside: int | None = None
     outside: int | None = None
+    rejects: int = 0  # records and cells the version lists as rejected
     settings: str = ""  # what the loader recorded (encoding, CRS, rejects...), as text
 
 
@@ -101,6 +105,9 @@ def judge_loaded(entry: dict[str, Any], loaded: Loaded, generic: str = r"colonne
                     and not re.fullmatch(generic, n)]
         if invented:
             problems.append(f"colonnes inventées : {invented[:5]}")
+    missing_names = [n for n in expect.get("named", []) if n not in loaded.columns]
+    if missing_names:
+        problems.append(f"colonnes attendues absentes : {missing_names[:5]}")
     lowered = {name.lower(): type_ for name, type_ in loaded.columns.items()}
     for source, wanted_type in expect.get("types", {}).items():
         found = loaded.columns.get(source) or lowered.get(source.lower())
@@ -124,7 +131,7 @@ def judge_loaded(entry: dict[str, Any], loaded: Loaded, generic: str = r"colonne
         if crs and loaded.inside is not None and crs not in loaded.settings:
             problems.append(f"projection source {crs} non enregistrée")
     if not problems:
-        return Verdict(EXACT, rows=rows)
+        return Verdict(REJECTS if loaded.rejects else EXACT, rows=rows)
     if rows < entry["records"] and "reject" in loaded.settings and len(problems) == 1:
         return Verdict(REJECTS, problems, rows)
     return Verdict(WRONG, problems, rows)
@@ -152,6 +159,9 @@ def loaded_version(services: Services, entry: dict[str, Any], version: Any) -> L
                     columns={c["source_name"].strip() or c["name"]: c["type"]
                              for c in version.columns},
                     settings=json.dumps(version.ingest_settings or {}, ensure_ascii=False))
+    recorded = version.ingest_settings or {}
+    loaded.rejects = (len(recorded.get("rejected_records") or [])
+                      + len(recorded.get("rejected_cells") or []))
     positions = entry["expect"].get("positions")
     if positions and version.positions:
         path = versions.version_path(services.settings, version)
@@ -164,15 +174,22 @@ def loaded_version(services: Services, entry: dict[str, Any], version: Any) -> L
 def classify(services: Services, dataset: Dataset, entry: dict[str, Any], path: Path
              ) -> Verdict:
     """Load the file as the dataset's next version and judge the result."""
+    accept = entry["expect"].get("outcome") == "rejects"
     try:
         with services.db.unit_of_work() as session:
             current = session.get(Dataset, dataset.id)
             assert current is not None
-            version = ingest(session, services.settings, SYSTEM, current, path)
+            try:
+                version = ingest(session, services.settings, SYSTEM, current, path)
+            except RejectsRefused as exc:
+                if not accept or not NAMES_A_LINE.search(str(exc)):
+                    raise
+                version = ingest(session, services.settings, SYSTEM, current, path,
+                                 accept_rejects=True)
     except Invalid as exc:
         details = " ".join(str(e) for e in (getattr(exc, "errors", None) or []))
         verdict = judge_refusal(entry, f"{exc} {details}".strip())
-        if entry["expect"].get("outcome") != "refuse" and verdict.kind == REFUSED:
+        if entry["expect"].get("outcome") not in ("refuse", "rejects") and verdict.kind == REFUSED:
             verdict.problems.insert(0, "fichier lisible refusé")
         return verdict
     except Exception as exc:  # a crash is a wrong answer, never a clear refusal

@@ -30,6 +30,7 @@ BBOX = {
     "val-d-oise": [1.60, 48.90, 2.60, 49.25],
     "paris": [2.20, 48.80, 2.50, 48.92],
     "ign-point": [2.20, 46.40, 2.50, 46.60],
+    "montpellier": [3.78, 43.54, 3.96, 43.66],
     "france-and-neighbours": [-6.0, 41.0, 10.5, 52.0],
     # Metropolitan France and its neighbours, Antilles, Guyane, La Réunion, Mayotte.
     "france-and-overseas": [[-6.0, 41.0, 10.5, 52.0], [-63.5, 14.0, -60.5, 18.5],
@@ -39,12 +40,15 @@ BBOX = {
 NUMERIC = "numeric"  # integer or number
 
 
-def csv_entry(name: str, encoding: str, delimiter: str, header: int = 1, **expect: Any
-              ) -> dict[str, Any]:
+def csv_entry(name: str, encoding: str, delimiter: str, header: int = 1,
+              header_records: int = 1, **expect: Any) -> dict[str, Any]:
     """`header`: the 1-based record (as Python's csv counts them) holding the column names;
-    0 for a file without a header."""
-    return {"name": name, "format": "csv", "dialect": {"encoding": encoding,
-            "delimiter": delimiter, "header_record": header}, "expect": expect}
+    0 for a file without a header. `header_records`: 2 where a second header row (labels
+    under codes) follows it: it is not data."""
+    dialect = {"encoding": encoding, "delimiter": delimiter, "header_record": header}
+    if header_records != 1:
+        dialect["header_records"] = header_records
+    return {"name": name, "format": "csv", "dialect": dialect, "expect": expect}
 
 
 def sheet_entry(name: str, sheet: str, header: int = 1, reader: str = "openpyxl",
@@ -60,7 +64,9 @@ def geojson_entry(name: str, **expect: Any) -> dict[str, Any]:
 
 # expect keys: types {source column: type}; positions {bbox, source_crs}; columns_named
 # (False where the reference header is not what a correct ingest names: title rows...);
-# outcome "load" (default) or "refuse" (a clear message naming a line).
+# named (source names a correct ingest gives: group titles joined to their labels);
+# outcome "load" (default), "refuse" (a clear message naming a line) or "rejects" (refused
+# by default with the list of rejected cells, each naming its line; loaded once accepted).
 FILES = [
     csv_entry("subventions-castelmaurou.csv", "utf-8", ",",
               types={"montant": NUMERIC, "dateConvention": "date", "idAttribuant": "string",
@@ -182,6 +188,40 @@ FILES = [
                      "dateNotification": "date"}),
     csv_entry("plf-2017-comptes-speciaux.csv", "utf-8", ";",
               types={"AELF": NUMERIC, "CPPLF": NUMERIC, "Catégorie_code": "string"}),
+    # Lambert-93 coordinates and no `crs` member; WGS84 again, as text with decimal commas,
+    # in the Coord_X/Coord_Y properties.
+    geojson_entry("montpellier-defibrillateurs-lambert93.geojson",
+                  positions={"bbox": BBOX["montpellier"], "source_crs": "EPSG:2154",
+                             "located": 167}),
+    # A legacy `crs` member naming Web Mercator (urn:ogc:def:crs:EPSG::3857), as QGIS wrote it.
+    geojson_entry("rennes-vergers-crs3857.geojson", types={"surface": NUMERIC},
+                  positions={"bbox": BBOX["rennes-metropole"], "source_crs": "EPSG:3857",
+                             "located": 35}),
+    # Accounting amounts: cp1252, no-break-space thousands, padded with spaces, ` -  ` for
+    # nothing; the header cell of the amounts is " BP ".
+    csv_entry("montpellier-budget-primitif-2014.csv", "cp1252", ";",
+              types={"BP": NUMERIC}),
+    # Six title rows (the last one empty) above a row of variable codes, then a row of labels.
+    csv_entry("insee-montpellier-revenus-fiscaux-2008.csv", "cp1252", ",", header=7,
+              header_records=2, types={"NbMen": NUMERIC, "NbPers": NUMERIC, "RFMQ2": NUMERIC,
+                                       "nom": "string"}),
+    # UTF-16 (Excel « Texte Unicode »), no header line, records ended by CRLF whose titles
+    # hold bare LF line breaks, unquoted: Python's csv reads each physical line as a record.
+    # Titles merged over several cells (« Accueil téléphonique » over B1:F1) above the row
+    # of labels; eleven sheets.
+    sheet_entry("montpellier-qualiville-2012.xlsx", "Total", header=2, columns_named=False,
+                named=["Accueil téléphonique Orientation", "Accueil physique Orientation",
+                       "Prestation Amabilité"],
+                types={"Accueil téléphonique Amabilité": NUMERIC, "Locaux Signalétique": NUMERIC}),
+    # Header cells holding quoted line breaks ("Montant\nde la subvention de fonctionnement
+    # (1)"), cp1252, CRLF and LF; amounts with space thousands; one corrupted cell
+    # (`N                 82 584,28`) among 1,625.
+    csv_entry("sarthe-subventions-associations-2018.csv", "cp1252", ";",
+              outcome="rejects",
+              types={"Montant\nde la subvention de fonctionnement (1)": NUMERIC,
+                     "CP": "string"}),
+    csv_entry("montpellier-deliberations-utf16.txt", "utf-16", ";", header=0,
+              outcome="refuse"),
 ]
 
 HOLDOUT = [
@@ -206,6 +246,19 @@ HOLDOUT = [
     # État du trafic of Rennes Métropole as its collector stores it: no header line.
     csv_entry("rennes-trafic-sans-entete.csv", "utf-8", ";", header=0,
               types={"colonne_1": "datetime", "colonne_2": "string", "colonne_3": NUMERIC}),
+    # Lambert Conformal Conic zone 43 (EPSG:3943) coordinates and no `crs` member.
+    geojson_entry("montpellier-aires-de-jeux-cc43.geojson",
+                  positions={"bbox": BBOX["montpellier"], "source_crs": "EPSG:3943",
+                             "located": 97}),
+    csv_entry("montpellier-deliberations-2013.csv", "utf-8", ";",
+              types={"Numéro Poseidon": "string", "Date CM": "date"}),
+    # A PDF table converted to XLSX: a title row (« Année : 2017 »), header cells merged over
+    # two columns and holding line breaks, every row's first two cells merged, footnotes.
+    sheet_entry("sarthe-subventions-associations-2017.xlsx", "Table 1", header=2,
+                types={"Montant\nde la subvention de fonctionnement (1)": NUMERIC}),
+    # Comma-separated records with a `;;` tail, amounts with no-break-space thousands and a
+    # decimal comma, unquoted: most records have more fields than the header.
+    csv_entry("vendee-subventions-conventions-2018.csv", "cp1252", ",", outcome="refuse"),
     csv_entry("ssmsi-delinquance-departements.csv", "utf-8-sig", ";",
               types={"Code.département": "string", "Code.région": "string", "faits": NUMERIC,
                      "tauxpourmille": NUMERIC}),
@@ -219,7 +272,7 @@ def _csv_reference(path: Path, dialect: dict[str, Any]) -> tuple[list[str], int]
     header = dialect["header_record"]
     if header == 0:
         return [], len(records)
-    return records[header - 1], len(records) - header
+    return records[header - 1], len(records) - header - dialect.get("header_records", 1) + 1
 
 
 def _sheet_rows(path: Path, dialect: dict[str, Any]) -> list[list[Any]]:

@@ -83,6 +83,9 @@ def test_log_in_search_create_import_and_read_statistics(
     page.get_by_role("button", name="Prévisualiser l'import").click()
     summary = page.locator("ul.counts").inner_text()
     assert "653 jeux de données à créer" in summary and "3 nouvelles organisations" in summary
+    # Creating the 3 organisations is confirmed explicitly; the import then runs in the
+    # background, its page following the progress until the inventory shows.
+    page.get_by_label("Créer 3 organisations").check()
     page.get_by_role("button", name="Confirmer l'import").click()
     page.wait_for_url(re.compile(r".*/admin/inventaire\?tri=-updated$"))
     assert "653 créés, 0 modifié, 0 inchangé" in page.get_by_role("status").first.inner_text()

@@ -27,6 +27,8 @@ from patrimoine.usage.models import DatasetDailyUsage
 from tests import factories as f
 from tests.support import server
 
+pytestmark = pytest.mark.heavy
+
 ROOT = Path(__file__).resolve().parents[2]
 CONTENDERS = 3
 

@@ -3,7 +3,8 @@
 voluptuous, every key required unless said otherwise, and then reads the resources it keeps).
 
 `problems(package)` lists every departure from it; an empty list means data.gouv.fr can
-harvest the package.
+harvest the package. udata itself runs its harvesters against a live instance in
+tests/interop (`make interop`); this restatement keeps a quick check in the main suite.
 """
 
 from __future__ import annotations

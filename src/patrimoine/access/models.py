@@ -137,6 +137,31 @@ class AccountSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class LinkPurpose(StrEnum):
+    INVITATION = "invitation"
+    RESET = "reset"
+
+
+class AccountLink(Base):
+    """A one-time link that sets an account's password: an invitation or a reset. Only the
+    secret's SHA-256 is stored; a link is used once and expires."""
+
+    __tablename__ = "account_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"),
+                                            index=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(
+        Enum(LinkPurpose, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set once used, or once a newer link of the account replaced it.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(Integer)
+
+
 class LoginFailure(Base):
     """One failed login, counted per account name and per source address (access/throttle.py).
     The name is kept as typed (folded), whether an account has it or not."""

@@ -21,6 +21,8 @@ Rules, in words:
   chain for the whole instance, checked whole, but they are told nothing of others' entries);
 - administrators and chief data officers change every dataset of their organisation,
   referents those of their department (or of the whole organisation when they name none);
+- accounts are managed by instance administrators, and by an organisation's administrators
+  for the accounts holding roles there only (see can_manage_account);
 - administrators and chief data officers publish datasets of their organisation as open data;
   referents prepare them (upload, preview, ask for publication).
 """
@@ -212,6 +214,41 @@ def can_manage_organisation(p: Principal, organisation_id: int) -> bool:
 
 
 def can_create_organisations(p: Principal) -> bool:
+    return p.is_superadmin
+
+
+# Accounts: an instance administrator manages every account; an organisation's
+# administrators invite people into it, give and remove its roles, and deactivate the
+# accounts that hold roles there only (an account also holding a role elsewhere, or an
+# instance administrator, is beyond them). Organisations' details (name, kind, parent,
+# SIREN, departments) are changed by their administrators; creating one is the instance's.
+
+def can_manage_accounts_in(p: Principal, organisation_id: int) -> bool:
+    return can_manage_organisation(p, organisation_id)
+
+
+def account_admin_organisations(p: Principal) -> list[int] | None:
+    """The organisations whose accounts p manages; None means all of them."""
+    if p.is_superadmin:
+        return None
+    return sorted(o for o in p.roles if p.has_role(o, Role.ADMINISTRATOR))
+
+
+def can_administer_accounts(p: Principal) -> bool:
+    return p.is_superadmin or bool(account_admin_organisations(p))
+
+
+def can_manage_account(p: Principal, target: Principal) -> bool:
+    """Change the account `target` (its roles, whether it is active, a reset link)."""
+    if p.is_superadmin:
+        return True
+    if target.is_superadmin or not target.roles:
+        return False
+    return all(can_manage_accounts_in(p, o) for o in target.roles)
+
+
+def can_move_organisation(p: Principal) -> bool:
+    """Attach an organisation to another parent: it changes the instance's structure."""
     return p.is_superadmin
 
 

@@ -143,6 +143,27 @@ def close_sessions(session: Session, account: Account, *, keep: str | None = Non
     return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
 
 
+def list_sessions(session: Session, account: Account) -> list[AccountSession]:
+    """The account's open web sessions, newest first."""
+    return list(session.scalars(select(AccountSession).where(
+        AccountSession.account_id == account.id, AccountSession.expires_at > now())
+        .order_by(AccountSession.created_at.desc(), AccountSession.id.desc())))
+
+
+def is_session(row: AccountSession, secret: str) -> bool:
+    """Whether the row is the web session of this cookie secret."""
+    return row.secret_hash == _token_hash(secret)
+
+
+def end_session(session: Session, account: Account, session_id: int) -> None:
+    """End one of the account's web sessions (a browser left signed in elsewhere)."""
+    row = session.get(AccountSession, session_id)
+    if row is None or row.account_id != account.id:
+        raise NotFound("Session introuvable (déjà fermée ?).")
+    session.delete(row)
+    session.flush()
+
+
 def set_password(session: Session, account: Account, password: str, *,
                  keep_session: str | None = None) -> int:
     """Give the account a new password and end its other web sessions (all of them without

@@ -5,6 +5,9 @@ Failures are rows of the database (`LoginFailure`), so every server process coun
 ones. The account name is counted as typed, whether an account has it or not, and the refusal
 says the same thing either way: the answer never tells whether an account exists. Each lock
 (the failure that reaches a limit) is written to the audit log.
+
+Requests for a password-reset link are limited the same way (`reset_blocked`,
+`record_reset`), so that nobody floods an inbox or probes addresses through them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from patrimoine.core.clock import now
 from patrimoine.core.settings import Settings
 
 ACCOUNT, ADDRESS = "account", "address"
+# Requests for a password-reset link, counted as failures are, apart from them.
+RESET_ACCOUNT, RESET_ADDRESS = "reset_account", "reset_address"
 
 
 @dataclass(frozen=True)
@@ -87,3 +92,28 @@ def message(limits: Limits) -> str:
     return ("Trop de tentatives de connexion ont échoué. Par sécurité, la connexion est "
             f"suspendue pendant {limits.minutes} minutes : réessayez plus tard. Si vous avez "
             "oublié votre mot de passe, demandez à l'administrateur de le réinitialiser.")
+
+
+def reset_blocked(session: Session, limits: Limits, email: str, address: str | None) -> bool:
+    """Whether reset links for this address, or asked from this client address, are
+    refused now (the same limits as logins)."""
+    if _failures(session, RESET_ACCOUNT, _key(email), limits) >= limits.per_account:
+        return True
+    return address is not None and \
+        _failures(session, RESET_ADDRESS, address, limits) >= limits.per_address
+
+
+def record_reset(session: Session, limits: Limits, email: str, address: str | None) -> None:
+    """Count a request for a reset link, whether an account has the address or not."""
+    at = now()
+    session.execute(delete(LoginFailure).where(
+        LoginFailure.at <= at - timedelta(seconds=limits.window_seconds)))
+    session.add(LoginFailure(kind=RESET_ACCOUNT, key=_key(email), at=at))
+    if address is not None:
+        session.add(LoginFailure(kind=RESET_ADDRESS, key=address, at=at))
+    session.flush()
+
+
+def reset_message(limits: Limits) -> str:
+    return ("Trop de demandes de réinitialisation : réessayez dans "
+            f"{limits.minutes} minutes.")

@@ -13,7 +13,7 @@ udata's nine criteria (data.gouv.fr's "qualité des métadonnées") plus three o
 | open_format | a version is published: it downloads as CSV, JSON, GeoJSON, Parquet |
 | resources_available | the latest version's file is there (checked with settings) |
 | documentation | a documentation link, or a declared Table Schema, documents the data |
-| columns_documented | every column of the latest version has a description |
+| columns_documented | each column of the latest version has a description or a recognised meaning |
 | schema_conformity | the latest version conforms to the declared schema |
 | no_personal_data_findings | protection finds no unresolved personal data blocking publication |
 
@@ -149,6 +149,8 @@ class VersionFields(Protocol):
     def columns(self) -> Sequence[Mapping[str, Any]]: ...
     @property
     def created_at(self) -> datetime: ...
+    @property
+    def ingest_settings(self) -> Mapping[str, Any] | None: ...
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,16 +292,25 @@ def _columns(dataset: DatasetFields, version: VersionFields | None,
     extra_columns = (dataset.extra or {}).get("columns") or {}
     if isinstance(extra_columns, dict):
         described.update({str(k): str(v) for k, v in extra_columns.items() if v})
+    # A meaning recognised at load (core.meanings: SIRET with valid keys, code commune INSEE,
+    # date…) says what the column holds, as a description would.
+    meanings = (version.ingest_settings or {}).get("meanings") or {}
+    by_meaning = {c["name"]: meanings[c["name"]]["label"] for c in version.columns
+                  if c["name"] in meanings and not (
+                      described.get(c["name"]) or described.get(str(c.get("source_name"))))}
     missing = [c.get("source_name") or c["name"] for c in version.columns
-               if not (described.get(c["name"]) or described.get(str(c.get("source_name"))))]
+               if not (described.get(c["name"]) or described.get(str(c.get("source_name"))))
+               and c["name"] not in by_meaning]
     total = len(version.columns)
+    recognised = (f" ({len(by_meaning)} par le sens reconnu à leur chargement : "
+                  + ", ".join(sorted(set(by_meaning.values()))) + ")") if by_meaning else ""
     if not missing:
-        return Criterion(cid, True, f"Les {total} colonnes sont décrites.")
+        return Criterion(cid, True, f"Les {total} colonnes sont décrites{recognised}.")
     # French quotes hold their word with no-break spaces; an ellipsis ends the list alone.
     shown = ", ".join(f"«\u00a0{m}\u00a0»" for m in missing[:5]) + (
         " …" if len(missing) > 5 else ".")
-    return Criterion(cid, False, f"{len(missing)} colonne(s) sur {total} sans description : "
-                                 f"{shown}")
+    return Criterion(cid, False, f"{len(missing)} colonne(s) sur {total} sans description ni "
+                                 f"sens reconnu : {shown}")
 
 
 def _conformity(badge: standards.Conformity) -> Criterion:

@@ -17,7 +17,7 @@ from patrimoine.cli.common import console, err_console, services
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.text import slugify
 from patrimoine.datastore import versions as store
-from patrimoine.datastore.ingest.plan import TYPE_LABELS, IngestPlan
+from patrimoine.datastore.ingest.plan import TYPE_LABELS, IngestPlan, load_report, report_lines
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Dataset, Organisation
 
@@ -137,6 +137,7 @@ def load(
 
         version = ingest(session, svc.settings, principal, entry, file, overrides, progress,
                          accept_rejects=accept_rejects)
+        report = load_report(version.ingest_settings)
         payload = {
             "id": version.id, "dataset": entry.slug, "number": version.number,
             "row_count": version.row_count, "unchanged": version.unchanged,
@@ -146,6 +147,7 @@ def load(
             "positions": version.positions,
             "crs": (version.ingest_settings or {}).get("crs"),
             "ingest": version.ingest_settings,
+            "report": report,
         }
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -158,7 +160,9 @@ def load(
         return
     console.print(f"Version {version.number} de « {entry.slug} » publiée : "
                   f"{_int(version.row_count)} lignes, {len(version.columns)} colonnes.")
-    _print_columns(version.columns)
+    _print_columns(version.columns, report["meanings"])
+    for line in report_lines(report):
+        console.print(line, markup=False, highlight=False)
     source_crs = (version.ingest_settings or {}).get("crs")
     if source_crs:
         console.print(source_crs["note"])
@@ -168,13 +172,15 @@ def _int(n: int) -> str:
     return f"{n:,}".replace(",", "\u202f")
 
 
-def _print_columns(columns: list[dict[str, str]]) -> None:
+def _print_columns(columns: list[dict[str, str]], meanings: dict[str, str]) -> None:
     table = Table()
     table.add_column("Colonne")
     table.add_column("Nom d'origine")
     table.add_column("Type")
+    table.add_column("Sens reconnu")
     for c in columns:
-        table.add_row(c["name"], c.get("source_name") or "", TYPE_LABELS.get(c["type"], c["type"]))
+        table.add_row(c["name"], c.get("source_name") or "", TYPE_LABELS.get(c["type"], c["type"]),
+                      meanings.get(c["name"], ""))
     console.print(table)
 
 

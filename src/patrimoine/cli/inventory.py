@@ -183,7 +183,8 @@ def export_scdl(
         with svc.db.unit_of_work() as session:
             export = scdl_catalogue.export_catalogue(
                 session, Principal.system("ligne de commande"),
-                public_url=svc.settings.public_url, include_incomplete=include_incomplete)
+                public_url=svc.settings.public_url, include_incomplete=include_incomplete,
+                settings=svc.settings)
     finally:
         svc.db.dispose()
     tmp = file.with_name(f".{file.name}.tmp")

@@ -75,13 +75,14 @@ def export_command(
     Inventaire, versions publiées, registres, comptes (sans secrets), historique et journal
     d'audit, catalogue DCAT.
 
-    Le dossier contient un Data Package Frictionless (datapackage.json et tables/*.csv), un
-    paquet par jeu de données versionné (datasets/), le catalogue (catalog.ttl) et un
-    manifeste (manifest.json) avec l'empreinte sha256 de chaque fichier. Les empreintes de
-    mots de passe et de jetons d'API, la clé de session et les clés de pseudonymisation ne
-    sont jamais exportées.
+    Le dossier contient un guide (README.md, qui décrit chaque fichier), un Data Package
+    Frictionless (datapackage.json et tables/*.csv), un paquet par jeu de données versionné
+    (datasets/), le catalogue (catalog.ttl) et un manifeste (manifest.json) avec l'empreinte
+    sha256 de chaque fichier. Les empreintes de mots de passe et de jetons d'API, la clé de
+    session et les clés de pseudonymisation ne sont jamais exportées.
     """
     from patrimoine.reversibility.export import export_all
+    from patrimoine.reversibility.formats import README
 
     svc = services()
     started = time.perf_counter()
@@ -98,6 +99,7 @@ def export_command(
     console.print(f"Export terminé en {time.perf_counter() - started:.1f} s dans {folder} : "
                   f"{len(report.tables)} tables ({rows} lignes), {report.versions} versions, "
                   f"{report.files} fichiers.")
+    console.print(f"Ce que contient chaque fichier : {folder / README}.")
     console.print("Colonnes secrètes non exportées : " + ", ".join(
         f"{e['table']}.{e['column']}" for e in report.excluded) + ".")
 

@@ -31,6 +31,10 @@ def serve(
     plural = f", {workers} processus" if workers > 1 else ""
     console.print(f"Patrimoine sert sur http://{host}:{port} (données : "
                   f"{svc.settings.data_dir}{plural})")
+    # The base of every link that leaves the instance (catalogues, DCAT, CKAN): said at
+    # start, since a wrong one only shows once harvested.
+    console.print(f"Adresse publique des liens (catalogues, DCAT, CKAN) : "
+                  f"{svc.settings.public_url} (réglage PATRIMOINE_PUBLIC_URL)", highlight=False)
     # The compiled HTTP parser and event loop (dependencies): a page answered by the API
     # spends less time in the server than in h11 and asyncio's pure-Python loop.
     run = partial(uvicorn.run, host=host, port=port, log_level="info",

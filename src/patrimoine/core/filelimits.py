@@ -5,7 +5,8 @@ gigabytes (one shared string of 400 MB), and two cells far apart (A1 and XFD1048
 spreadsheet reader allocate the whole rectangle between them, which aborts the process. So,
 before a workbook is opened:
 
-- every member is inflated here, as a stream, counting the bytes it really gives (not the
+- an archive declaring more than `max_unpacked_bytes` in all is refused at once; then every
+  member is inflated here, as a stream, counting the bytes it really gives (not the
   sizes the archive declares, which may lie); the archive is refused when a member or the
   total passes `max_unpacked_bytes`, when a member inflates more than
   `max_compression_ratio` times, or when its real size differs from the declared one;
@@ -14,9 +15,10 @@ before a workbook is opened:
   out) is measured from the sheet's XML and refused past `max_spreadsheet_rows` or
   `max_spreadsheet_cells`.
 
-JSON parsed in Python (GeoJSON, JSON lists) is refused past `max_json_bytes` or nested deeper
+JSON parsed whole in Python (`load_json`) is refused past `max_json_bytes` or nested deeper
 than `max_json_depth`, measured before `json.loads` (which would otherwise raise
-RecursionError). Every refusal is an `Invalid` with a French message naming the limit.
+RecursionError); GeoJSON loads are streamed a feature at a time (datastore.ingest.jsonstream)
+under the same depth limit. Every refusal is an `Invalid` with a French message naming the limit.
 """
 
 from __future__ import annotations
@@ -93,6 +95,11 @@ def check_workbook(source: bytes | Path, filename: str, limits: FileLimits | Non
             if len(members) > MAX_MEMBERS:
                 raise Invalid(f"Le classeur « {filename} » contient {_number(len(members))} "
                               f"parties (au plus {_number(MAX_MEMBERS)}) : refusé.")
+            # A workbook declaring more than the limit is refused before any inflating: its
+            # real sizes must equal the declared ones (checked below), so it is too large or
+            # damaged either way.
+            if sum(info.file_size for info in members) > limits.max_unpacked_bytes:
+                raise _refuse_size(filename, limits)
             total = 0
             for info in members:
                 extent = _extent_scanner(info.filename)

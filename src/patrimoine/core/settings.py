@@ -27,7 +27,11 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `patrimoine serve` listens on.")
     port: int = Field(default=8000, description="Port `patrimoine serve` listens on.")
-    public_url: str = Field(default="http://127.0.0.1:8000", description="Base of public URIs.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base of the links that leave the instance (DCAT and CKAN URIs, the "
+                    "catalogue-donnees export, the full export's catalog): the address the "
+                    "public reaches the portal at. `patrimoine serve` prints it.")
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024, description="Largest file an upload may send (web forms, API)."
     )
@@ -63,6 +67,27 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(
         default=15 * 60, ge=60,
         description="The window over which failed logins are counted, and how long a lock lasts.",
+    )
+    smtp_host: str = Field(
+        default="",
+        description="SMTP server that sends invitations and password resets; empty: no "
+                    "e-mail, an administrator hands over a one-time link instead.",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_tls: str = Field(
+        default="starttls", pattern="^(none|starttls|tls)$",
+        description="Encryption towards the SMTP server: none, starttls (port 587, or 25) "
+                    "or tls (implicit TLS, port 465).",
+    )
+    smtp_user: str = Field(default="", description="SMTP login; empty: no authentication.")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_sender: str = Field(
+        default="", description="Sender address of the messages, e.g. "
+                                "\"Patrimoine <donnees@ville.fr>\" (required with smtp_host).",
+    )
+    account_link_hours: int = Field(
+        default=72, ge=1, le=24 * 30,
+        description="How long an invitation or password-reset link stays valid (used once).",
     )
     small_count_threshold: int = Field(default=11, ge=1, description="Counts below this are suppressed from published aggregates (statistical secrecy).")  # noqa: E501
     map_tiles: str = Field(
@@ -128,7 +153,9 @@ class Settings(BaseSettings):
     max_spreadsheet_cells: int = Field(
         default=5_000_000, ge=1,
         description="Most cells (last row x last column) one sheet of an imported workbook "
-                    "may span; larger tables are loaded as CSV.",
+                    "may span; larger tables are loaded as CSV. The spreadsheet reader holds "
+                    "a sheet in memory, about 80 bytes a cell: the default keeps a load under "
+                    "about 600 MB.",
     )
     max_spreadsheet_rows: int = Field(
         default=1_000_000, ge=1,
@@ -136,8 +163,9 @@ class Settings(BaseSettings):
     )
     max_json_bytes: int = Field(
         default=256 * 1024 * 1024, ge=1,
-        description="Largest JSON or GeoJSON file read whole in memory (GeoJSON loads, "
-                    "personal-data scans).",
+        description="Largest JSON file read whole in memory (personal-data scans of JSON "
+                    "uploads); GeoJSON loads are read a feature at a time and have no such "
+                    "limit.",
     )
     max_json_depth: int = Field(
         default=64, ge=1,

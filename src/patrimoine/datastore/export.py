@@ -5,6 +5,11 @@ never holds the data in memory: CSV through Arrow's C++ writer, JSON kinds seria
 DuckDB itself, Parquet through an Arrow writer flushed batch by batch, XLSX through
 xlsxwriter's constant-memory mode into a temporary file that is then streamed and removed.
 
+Columns are named and written as the caller's `Spelling`s say (reading/service.py gives the
+headers of the loaded file, and the value spellings of the declared schema: its booleans'
+words, its date formats, its decimal character); without them, the technical names and the
+datastore's own spellings (ISO 8601 dates, `true`/`false`).
+
 The CSV export of a whole version (no filter, no sort, every column, unrestricted view) is
 kept beside the version's DuckDB layout the first time it is streamed (written while it is
 sent, moved into place once complete): later requests send that file as it is.
@@ -31,7 +36,8 @@ import pyarrow.parquet as pq
 
 from patrimoine.core.csvcells import FORMULA_STARTS, neutralise
 from patrimoine.core.errors import Invalid
-from patrimoine.datastore.engine import VersionTable, check_identifier, quote
+from patrimoine.datastore.engine import Column, VersionTable, check_identifier, quote
+from patrimoine.datastore.ingest.names import free_name
 from patrimoine.datastore.query import Query, SortKey, check_sort, order_by, where_clause
 
 MEDIA_TYPES = {
@@ -43,6 +49,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FORMATS = tuple(MEDIA_TYPES)
+NAMES = ("source", "technical")
 DELIMITERS = (",", ";")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, header excluded
 CHUNK = 1 << 20
@@ -58,11 +65,32 @@ ARROW_TYPES = {
 
 
 @dataclass(frozen=True)
+class Spelling:
+    """How an export writes one column: its header and, when a schema describes the column
+    (`field_type` set), its values as text the way that schema's field reads them."""
+
+    header: str
+    field_type: str | None = None  # the schema field's type (string, number, boolean, date...)
+    true: str = "true"
+    false: str = "false"
+    date_format: str | None = None  # strftime pattern; ISO 8601 when None
+    decimal_char: str = "."
+    # Left out unless asked for by name: a column ingest derived (positions read from a
+    # column of points), which the declared schema does not have.
+    omitted: bool = False
+
+
+Spellings = dict[str, Spelling]  # by technical column name
+
+
+@dataclass(frozen=True)
 class ExportRequest:
     format: str
     columns: tuple[str, ...] = ()
     sort: tuple[SortKey, ...] = ()
     delimiter: str = ","
+    # "source": the columns under the headers of the loaded file; "technical": the API's names.
+    names: str = "source"
     # When the data was published: stamped in formats that carry a date (XLSX), so that the
     # same export is the same bytes (its ETag is a strong validator).
     published: datetime | None = None
@@ -76,6 +104,66 @@ class Export:
     # A complete file holding exactly these bytes, to send instead of `chunks` (whole-version
     # CSV already kept).
     path: Path | None = None
+
+
+@dataclass(frozen=True)
+class _Out:
+    """A column as an export writes it: the stored column, under its header."""
+
+    column: Column
+    spelling: Spelling | None
+
+    @property
+    def name(self) -> str:
+        return self.column.name
+
+    @property
+    def type(self) -> str:
+        return self.column.type
+
+    @property
+    def header(self) -> str:
+        return self.spelling.header if self.spelling is not None else self.column.name
+
+    @property
+    def schema_field(self) -> str | None:
+        """The type of the schema field describing the column, if one does."""
+        return self.spelling.field_type if self.spelling is not None else None
+
+
+def source_headers(columns: list[dict[str, Any]]) -> dict[str, str]:
+    """Each column's header in the loaded file, by technical name: its technical name when
+    it had none, or when an earlier column already goes by it (the latitude and longitude
+    read from one column of points share that column's source name)."""
+    taken: set[str] = set()
+    headers = {}
+    for c in columns:
+        source = str(c.get("source_name") or "")
+        headers[c["name"]] = free_name(source if source.strip() and source not in taken
+                                       else c["name"], taken)
+    return headers
+
+
+def _spelled_sql(c: _Out) -> str:
+    """SQL writing a column's values as text, the way its schema field reads them."""
+    assert c.spelling is not None
+    s, col = c.spelling, quote(c.name)
+    if c.type == "boolean":
+        return (f"CASE WHEN {col} THEN {_sql_literal(s.true)} "
+                f"WHEN NOT {col} THEN {_sql_literal(s.false)} END")
+    if c.type in ("date", "datetime"):
+        iso = "%Y-%m-%d" if s.field_type == "date" else "%Y-%m-%dT%H:%M:%S"
+        return f"strftime({col}, {_sql_literal(s.date_format or iso)})"
+    if c.type == "number":
+        # Whole numbers without a trailing ".0" (an integer field reads them too).
+        text = (f"CASE WHEN isfinite({col}) AND {col} = trunc({col}) AND abs({col}) < 1e15 "
+                f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END")
+        if s.decimal_char != ".":
+            text = f"replace({text}, '.', {_sql_literal(s.decimal_char)})"
+        return text
+    if c.type in ("string", "geometry"):
+        return _neutralised_sql(col)
+    return f"CAST({col} AS VARCHAR)"
 
 
 def _neutralised_sql(col: str) -> str:
@@ -105,15 +193,23 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-def export(table: VersionTable, query: Query, request: ExportRequest, basename: str) -> Export:
-    """Check the request now (errors before any byte is sent), then stream the export."""
+def export(table: VersionTable, query: Query, request: ExportRequest, basename: str,
+           spellings: Spellings | None = None) -> Export:
+    """Check the request now (errors before any byte is sent), then stream the export, each
+    column written as `spellings` says (technical name and datastore spelling otherwise)."""
     fmt = request.format.lower()
     if fmt not in MEDIA_TYPES:
         raise Invalid(f"Format d'export « {request.format} » inconnu.",
                       errors=["Formats : " + ", ".join(FORMATS) + "."])
     if fmt == "csv" and request.delimiter not in DELIMITERS:
         raise Invalid("Le séparateur CSV doit être « , » ou « ; ».")
-    columns = [check_identifier(table.columns, c) for c in request.columns] or list(table.columns)
+    if request.names not in NAMES:
+        raise Invalid(f"Noms de colonnes « {request.names} » inconnus : « source » (ceux du "
+                      "fichier chargé) ou « technical » (ceux de l'API).")
+    spellings = spellings or {}
+    chosen = [check_identifier(table.columns, c) for c in request.columns] or [
+        c for c in table.columns if not (c.name in spellings and spellings[c.name].omitted)]
+    columns = [_Out(c, spellings.get(c.name)) for c in chosen]
     sort = check_sort(table, request.sort)
     where = where_clause(table, query)
     where_sql = f" WHERE {where.text}" if where.text else ""
@@ -122,7 +218,7 @@ def export(table: VersionTable, query: Query, request: ExportRequest, basename: 
     tail = f" FROM records{where_sql}{order_sql}"
     filename = f"{basename}.{fmt}"
     if fmt == "csv":
-        kept = csv_cache_path(table, query, request)
+        kept = csv_cache_path(table, query, request, spellings)
         if kept is not None and kept.is_file():
             return Export(MEDIA_TYPES[fmt], filename, _read(kept), path=kept)
         chunks = _csv(table, columns, tail, where.params, request.delimiter)
@@ -147,9 +243,11 @@ def export(table: VersionTable, query: Query, request: ExportRequest, basename: 
     return Export(MEDIA_TYPES[fmt], filename, chunks)
 
 
-def csv_cache_path(table: VersionTable, query: Query, request: ExportRequest) -> Path | None:
-    """Where the CSV export of the whole version is kept, or None when `request` asks for
-    anything else (filter, search, sort, chosen columns, restricted view)."""
+def csv_cache_path(table: VersionTable, query: Query, request: ExportRequest,
+                   spellings: Spellings | None = None) -> Path | None:
+    """Where the CSV export of the whole version (written with `spellings`) is kept, or None
+    when `request` asks for anything else (filter, search, sort, chosen columns, restricted
+    view)."""
     layout = table.layout_path
     if (request.format.lower() != "csv" or request.delimiter not in DELIMITERS
             or request.sort or not layout.name or table.stored_names
@@ -160,6 +258,9 @@ def csv_cache_path(table: VersionTable, query: Query, request: ExportRequest) ->
     if where_clause(table, query, use_index=False).text:
         return None
     tag = "comma" if request.delimiter == "," else "semicolon"
+    if spellings:
+        written = json.dumps([spellings.get(n) for n in table.names], default=_default)
+        tag += "-" + hashlib.sha256(written.encode()).hexdigest()[:16]
     # Named like the layout's other files (<hash>-v<n>….duckdb, though it holds CSV), so that
     # whatever removes or measures a version's cache files (retention) includes it.
     return layout.with_name(f"{layout.stem}.export-{tag}-csv.duckdb")
@@ -220,19 +321,21 @@ class _Sink:
         return out
 
 
-def _csv(table: VersionTable, columns: list[Any], tail: str, params: list[Any],
+def _csv(table: VersionTable, columns: list[_Out], tail: str, params: list[Any],
          delimiter: str) -> Iterator[bytes]:
     exprs = []
     for c in columns:
         col = quote(c.name)
-        if c.type in ("string", "geometry"):
+        if c.schema_field is not None:
+            exprs.append(f"{_spelled_sql(c)} AS {col}")
+        elif c.type in ("string", "geometry"):
             exprs.append(f"{_neutralised_sql(col)} AS {col}")
         elif c.type == "datetime":
             exprs.append(f"strftime({col}, '%Y-%m-%dT%H:%M:%S') AS {col}")
         else:
             exprs.append(col)
     sql = f"SELECT {', '.join(exprs)}{tail}"
-    names = [neutralise(c.name) for c in columns]
+    names = [neutralise(c.header) for c in columns]
     options = pacsv.WriteOptions(include_header=False, delimiter=delimiter)
     header = pacsv.WriteOptions(include_header=True, delimiter=delimiter)
     # Header through Arrow too, so that names get the same quoting as values.
@@ -255,7 +358,7 @@ def _csv_bytes(data: pa.RecordBatch | pa.Table, options: pacsv.WriteOptions) -> 
     return sink.getvalue().to_pybytes()
 
 
-def _json_value(c: Any) -> str:
+def _json_value(c: _Out) -> str:
     col = quote(c.name)
     if c.type == "geometry":
         return f"json({col})"
@@ -266,8 +369,8 @@ def _json_value(c: Any) -> str:
     return col
 
 
-def _json_object(columns: list[Any]) -> str:
-    pairs = ", ".join(f"{_sql_literal(c.name)}, {_json_value(c)}" for c in columns)
+def _json_object(columns: list[_Out]) -> str:
+    pairs = ", ".join(f"{_sql_literal(c.header)}, {_json_value(c)}" for c in columns)
     return f"CAST(json_object({pairs}) AS VARCHAR) || chr(10)"
 
 
@@ -305,7 +408,7 @@ def _json_lines(table: VersionTable, sql: str, params: list[Any], *, array: bool
         yield closing
 
 
-def _geojson(table: VersionTable, columns: list[Any], tail: str,
+def _geojson(table: VersionTable, columns: list[_Out], tail: str,
              params: list[Any]) -> Iterator[bytes]:
     geometry_columns = [c for c in table.columns if c.type == "geometry"]
     if geometry_columns:
@@ -320,7 +423,7 @@ def _geojson(table: VersionTable, columns: list[Any], tail: str,
         raise Invalid("Cette version n'a ni géométrie ni positions : l'export GeoJSON n'est pas "
                       "possible. Choisissez CSV, JSON ou Parquet.")
     props = [c for c in columns if c.name not in skip]
-    pairs = ", ".join(f"{_sql_literal(c.name)}, {_json_value(c)}" for c in props)
+    pairs = ", ".join(f"{_sql_literal(c.header)}, {_json_value(c)}" for c in props)
     feature = (f"CAST(json_object('type', 'Feature', 'id', _row, 'geometry', {geometry}, "
                f"'properties', json_object({pairs})) AS VARCHAR) || chr(10)")
     return _json_lines(table, f"SELECT {feature}{tail}", params, array=True,
@@ -328,11 +431,12 @@ def _geojson(table: VersionTable, columns: list[Any], tail: str,
                        closing=b"\n]}\n")
 
 
-def _arrow_schema(columns: list[Any]) -> pa.Schema:
-    return pa.schema([pa.field(c.name, ARROW_TYPES.get(c.type, pa.string())) for c in columns])
+def _arrow_schema(columns: list[_Out]) -> pa.Schema:
+    return pa.schema([pa.field(c.header, ARROW_TYPES.get(c.type, pa.string()))
+                      for c in columns])
 
 
-def _parquet(table: VersionTable, columns: list[Any], tail: str,
+def _parquet(table: VersionTable, columns: list[_Out], tail: str,
              params: list[Any]) -> Iterator[bytes]:
     schema = _arrow_schema(columns)
     sql = f"SELECT {', '.join(quote(c.name) for c in columns)}{tail}"
@@ -349,11 +453,24 @@ def _parquet(table: VersionTable, columns: list[Any], tail: str,
     yield sink.drain()
 
 
-def _xlsx(table: VersionTable, columns: list[Any], tail: str,
+def _xlsx_native(c: _Out) -> bool:
+    """Whether the cell keeps its Excel type (number, date) rather than the schema's text:
+    when the schema field reads that type as it is (a number, a date)."""
+    field = c.schema_field
+    if field is None:
+        return True
+    return ((c.type in ("integer", "number") and field in ("integer", "number"))
+            or (c.type in ("date", "datetime") and field in ("date", "datetime")))
+
+
+def _xlsx(table: VersionTable, columns: list[_Out], tail: str,
           params: list[Any], published: datetime | None) -> Iterator[bytes]:
     import xlsxwriter
 
-    sql = f"SELECT {', '.join(quote(c.name) for c in columns)}{tail}"
+    texts = [not _xlsx_native(c) for c in columns]
+    selects = [f"{_spelled_sql(c)} AS {quote(c.name)}" if text else quote(c.name)
+               for c, text in zip(columns, texts, strict=True)]
+    sql = f"SELECT {', '.join(selects)}{tail}"
     fd, name = tempfile.mkstemp(suffix=".xlsx", prefix="patrimoine-export-")
     os.close(fd)
     try:
@@ -369,10 +486,12 @@ def _xlsx(table: VersionTable, columns: list[Any], tail: str,
         date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
         datetime_format = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"})
         for j, c in enumerate(columns):
-            sheet.write_string(0, j, neutralise(c.name), bold)
+            sheet.write_string(0, j, neutralise(c.header), bold)
         writers = []
-        for c in columns:
-            if c.type in ("string", "geometry"):
+        for c, text in zip(columns, texts, strict=True):
+            if text:  # spelled and neutralised by the query
+                writers.append(lambda r, j, v: sheet.write_string(r, j, v))
+            elif c.type in ("string", "geometry"):
                 writers.append(lambda r, j, v: sheet.write_string(r, j, neutralise(v)))
             elif c.type in ("integer", "number"):
                 writers.append(lambda r, j, v: sheet.write_number(r, j, v))

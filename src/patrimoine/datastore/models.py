@@ -47,6 +47,12 @@ class DatasetVersion(Base):
     positions: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     source_filename: Mapped[str] = mapped_column(String(500), default="")
     source_format: Mapped[str] = mapped_column(String(20), default="")
+    # The file as it was loaded, kept byte for byte (versions/<dataset.uid>/originals/<sha256>),
+    # with its media type and size; None for versions derived from another (anonymised,
+    # purged), which have no file of their own.
+    source_path: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    source_media_type: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    source_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     ingest_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     created_by: Mapped[int | None] = mapped_column(
@@ -57,6 +63,12 @@ class DatasetVersion(Base):
 
     # Not stored: set by ingest when the uploaded content equals this (latest) version.
     unchanged = False
+
+    @property
+    def stored_bytes(self) -> int:
+        """What the version keeps in the store: its Parquet file and the original it was
+        loaded from (what destroying it frees, at most: files may be shared)."""
+        return int(self.size_bytes) + int(self.source_size or 0)
 
     def column_names(self) -> list[str]:
         return [c["name"] for c in self.columns]

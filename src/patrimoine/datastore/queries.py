@@ -28,11 +28,12 @@ class VersionFacts:
     path: str  # relative to settings.data_dir
     columns: tuple[Mapping[str, Any], ...]  # {"name", "type", "source_name"}, in file order
     created_at: datetime
+    ingest_settings: Mapping[str, Any]  # what the load recorded, meanings of columns included
 
 
 @dataclass(frozen=True)
 class StoredVersion:
-    """What a version weighs in the store."""
+    """What a version weighs in the store (its Parquet file and its original)."""
 
     dataset_id: int
     content_hash: str
@@ -48,10 +49,11 @@ def latest_versions(session: Session, dataset_ids: Collection[int]) -> dict[int,
     newest = (select(v.dataset_id, func.max(v.number).label("n"))
               .where(v.dataset_id.in_(list(dataset_ids))).group_by(v.dataset_id).subquery())
     rows = session.execute(
-        select(v.id, v.dataset_id, v.number, v.path, v.columns, v.created_at)
+        select(v.id, v.dataset_id, v.number, v.path, v.columns, v.created_at, v.ingest_settings)
         .join(newest, and_(v.dataset_id == newest.c.dataset_id, v.number == newest.c.n)))
     return {r.dataset_id: VersionFacts(r.id, r.dataset_id, r.number, r.path,
-                                       tuple(r.columns or ()), r.created_at) for r in rows}
+                                       tuple(r.columns or ()), r.created_at,
+                                       r.ingest_settings or {}) for r in rows}
 
 
 def stored_versions(session: Session, dataset_ids: Collection[int]) -> list[StoredVersion]:
@@ -60,7 +62,8 @@ def stored_versions(session: Session, dataset_ids: Collection[int]) -> list[Stor
         return []
     v = DatasetVersion
     return [StoredVersion(*row) for row in session.execute(
-        select(v.dataset_id, v.content_hash, v.size_bytes, v.created_at)
+        select(v.dataset_id, v.content_hash, v.size_bytes + func.coalesce(v.source_size, 0),
+               v.created_at)
         .where(v.dataset_id.in_(list(dataset_ids))))]
 
 

@@ -10,7 +10,9 @@ purge all call it), so its rules hold for every caller:
   to an older version is a new version (going back is a change) sharing that version's file;
 - files are content-addressed (versions/<dataset uid>/<sha256>.parquet): an existing file
   of that hash is reused, never overwritten; a new one is moved into place atomically
-  (`os.replace` from a temporary file in the same folder);
+  (`os.replace` from a temporary file in the same folder). The file a version was loaded
+  from (`Original`) is kept the same way, under versions/<dataset uid>/originals/<sha256>,
+  and follows the same rules below;
 - failures: the temporary file is removed whatever happens; a file moved into place by a
   transaction that does not commit (or by a savepoint rolled back) is removed when the
   transaction ends, under the same lock, unless a committed version uses it by then;
@@ -25,6 +27,7 @@ store (an object store) can take their place.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -32,6 +35,7 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +49,7 @@ from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset
 
 VERSIONS_DIR = "versions"
+ORIGINALS_DIR = "originals"  # in a dataset's folder: the files versions were loaded from
 # Temporary files and work folders in a dataset's folder are hidden (".ingest-…"); those
 # older than this belong to writers that were killed and are removed by the next writer.
 STALE_SECONDS = 24 * 3600
@@ -86,6 +91,15 @@ def list_versions(session: Session, dataset: Dataset) -> list[DatasetVersion]:
     )
 
 
+def published_at(version: DatasetVersion) -> datetime:
+    """When the version was published, in UTC to the second: its Last-Modified, and the date
+    stamped in its exports (so that an export is always the same bytes)."""
+    at = version.created_at
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).replace(microsecond=0)
+
+
 def version_path(settings: Settings, version: DatasetVersion) -> Path:
     """Absolute path of the version's Parquet file."""
     return (settings.data_dir / version.path).resolve()
@@ -93,6 +107,11 @@ def version_path(settings: Settings, version: DatasetVersion) -> Path:
 
 def relative_path(dataset: Dataset, content_hash: str) -> str:
     return f"{VERSIONS_DIR}/{dataset.uid}/{content_hash}.parquet"
+
+
+def original_path(settings: Settings, version: DatasetVersion) -> Path | None:
+    """Absolute path of the file the version was loaded from, when it has one."""
+    return (settings.data_dir / version.source_path).resolve() if version.source_path else None
 
 
 def dataset_folder(settings: Settings, dataset: Dataset) -> Path:
@@ -129,6 +148,44 @@ def _remove_stale_leftovers(folder: Path) -> None:
 
 
 @dataclass(frozen=True)
+class Original:
+    """The file a version is loaded from, to keep beside it: where it is now and its media
+    type (its name is the version's `source_filename`)."""
+
+    path: Path
+    media_type: str
+
+
+@dataclass(frozen=True)
+class _Staged:
+    written: Path
+    relative: str
+    size: int
+
+
+def _stage_original(settings: Settings, dataset: Dataset, original: Original) -> _Staged:
+    """A copy of the original in the dataset's originals folder (hidden until placed), named
+    by the sha256 of its bytes."""
+    folder = dataset_folder(settings, dataset) / ORIGINALS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_leftovers(folder)
+    written = folder / f".original-{uuid.uuid4().hex}.tmp"
+    digest = hashlib.sha256()
+    try:
+        with open(original.path, "rb") as source, open(written, "wb") as out:
+            while chunk := source.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        written.unlink(missing_ok=True)
+        raise
+    relative = f"{VERSIONS_DIR}/{dataset.uid}/{ORIGINALS_DIR}/{digest.hexdigest()}"
+    return _Staged(written, relative, written.stat().st_size)
+
+
+@dataclass(frozen=True)
 class AddedVersion:
     """What `add_version` did. `created` False: the content was the latest version's and
     nothing was added (`version` is that latest version)."""
@@ -153,16 +210,21 @@ def add_version(
     source_format: str,
     ingest_settings: dict[str, Any],
     created_by: int | None,
+    original: Original | None = None,
 ) -> AddedVersion:
     """Add the finished Parquet file `written` (from `temporary_path`) as the dataset's next
-    version, in the caller's transaction; see the module docstring for the rules.
+    version, in the caller's transaction, keeping a copy of the `original` it was loaded
+    from; see the module docstring for the rules.
 
     `content_hash` is the sha256 of the file's bytes, as the writer computed it while
     writing (`ingest.writer.write_parquet`): it names the file. `written` is consumed:
-    moved into place or removed, whatever happens."""
+    moved into place or removed, whatever happens; `original` is left where it is."""
+    staged: _Staged | None = None
     try:
         if not _SHA256.fullmatch(content_hash):
             raise ValueError(f"not a sha256 hex digest: {content_hash!r}")
+        if original is not None:  # copied before the lock: other writers need not wait
+            staged = _stage_original(settings, dataset, original)
         _lock_numbering(session, dataset.id)
         latest = latest_version(session, dataset)
         if latest is not None and latest.content_hash == content_hash:
@@ -171,12 +233,18 @@ def add_version(
         relative = relative_path(dataset, content_hash)
         size = written.stat().st_size
         _place(session, dataset, written, relative, settings.data_dir / relative)
+        if staged is not None:
+            _place(session, dataset, staged.written, staged.relative,
+                   settings.data_dir / staged.relative)
         number = (session.scalar(select(func.max(DatasetVersion.number))
                                  .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
         version = DatasetVersion(
             dataset_id=dataset.id, number=number, content_hash=content_hash, path=relative,
             row_count=row_count, size_bytes=size, columns=columns, positions=positions,
             source_filename=source_filename[:500], source_format=source_format,
+            source_path=staged.relative if staged else None,
+            source_media_type=original.media_type[:100] if original else "",
+            source_size=staged.size if staged else None,
             ingest_settings=ingest_settings, created_by=created_by)
         session.add(version)
         try:
@@ -187,6 +255,9 @@ def add_version(
     except BaseException:
         written.unlink(missing_ok=True)
         raise
+    finally:
+        if staged is not None:  # placed (moved away), reused, or not needed
+            staged.written.unlink(missing_ok=True)
     return AddedVersion(version, created=True, previous=latest)
 
 
@@ -235,10 +306,13 @@ def _place(session: Session, dataset: Dataset, written: Path, relative: str,
 
 def remove_file_when_unused(session: Session, settings: Settings,
                             version: DatasetVersion) -> None:
-    """For a version being destroyed (its row deleted in this transaction): remove its file
-    once the transaction has ended, if no committed version uses it then."""
-    _check_when_transaction_ends(session, version.dataset_id, version.path,
-                                 settings.data_dir / version.path)
+    """For a version being destroyed (its row deleted in this transaction): remove its file,
+    and the original it was loaded from, once the transaction has ended, if no committed
+    version uses them then."""
+    for relative in (version.path, version.source_path):
+        if relative:
+            _check_when_transaction_ends(session, version.dataset_id, relative,
+                                         settings.data_dir / relative)
 
 
 def _check_when_transaction_ends(session: Session, dataset_id: int, relative: str,
@@ -261,15 +335,25 @@ def _remove_unused(files: list[_FileToCheck]) -> None:
         try:
             with of_dataset[0].engine.begin() as connection:
                 _lock_numbering(connection, dataset_id)
-                used = set(connection.scalars(select(DatasetVersion.path).where(
-                    DatasetVersion.dataset_id == dataset_id,
-                    DatasetVersion.path.in_([f.relative for f in of_dataset]))))
+                used = _used(connection, [f.relative for f in of_dataset], dataset_id)
                 for f in of_dataset:
                     if f.relative not in used:
                         f.path.unlink(missing_ok=True)
         except Exception:  # the transaction is over; an unused file is only wasted space
             log.exception("Could not remove the unused version files %s",
                           [f.relative for f in of_dataset])
+
+
+def _used(connection: Connection, relatives: list[str], dataset_id: int | None = None
+          ) -> set[str]:
+    """Those of `relatives` a committed version uses, as its file or its original."""
+    used: set[str] = set()
+    for column in (DatasetVersion.path, DatasetVersion.source_path):
+        query = select(column).where(column.in_(relatives))
+        if dataset_id is not None:
+            query = query.where(DatasetVersion.dataset_id == dataset_id)
+        used.update(r for r in connection.scalars(query) if r)
+    return used
 
 
 def remove_orphan_files(engine: Engine, settings: Settings) -> list[str]:
@@ -287,6 +371,7 @@ def remove_orphan_files(engine: Engine, settings: Settings) -> list[str]:
         return []
     with engine.connect() as connection:
         used = set(connection.scalars(select(DatasetVersion.path)))
+        used.update(p for p in connection.scalars(select(DatasetVersion.source_path)) if p)
         dataset_ids = {uid: id_ for uid, id_ in connection.execute(select(Dataset.uid,
                                                                             Dataset.id))}
     removed: list[str] = []
@@ -294,6 +379,11 @@ def remove_orphan_files(engine: Engine, settings: Settings) -> list[str]:
         _remove_stale_leftovers(folder)
         candidates = {f"{VERSIONS_DIR}/{folder.name}/{p.name}": p
                       for p in folder.glob("*.parquet") if _SHA256.fullmatch(p.stem)}
+        originals = folder / ORIGINALS_DIR
+        if originals.is_dir():
+            _remove_stale_leftovers(originals)
+            candidates.update({f"{VERSIONS_DIR}/{folder.name}/{ORIGINALS_DIR}/{p.name}": p
+                               for p in originals.iterdir() if _SHA256.fullmatch(p.name)})
         candidates = {rel: p for rel, p in candidates.items() if rel not in used}
         if not candidates:
             continue
@@ -305,8 +395,7 @@ def remove_orphan_files(engine: Engine, settings: Settings) -> list[str]:
             continue
         with engine.begin() as connection:
             _lock_numbering(connection, dataset_id)
-            still = set(connection.scalars(select(DatasetVersion.path)
-                                           .where(DatasetVersion.path.in_(list(candidates)))))
+            still = _used(connection, list(candidates))
             removed += _unlink({rel: p for rel, p in candidates.items() if rel not in still})
     if removed:
         log.info("Removed %d version file(s) no version uses: %s", len(removed), removed)

@@ -37,11 +37,15 @@ from patrimoine.inventory.models import (
     YesNoUndefined,
 )
 from patrimoine.inventory.service import DatasetInput
+from patrimoine.protection.findings import service as findings
+from patrimoine.protection.findings.models import NOT_PERSONAL
 from patrimoine.publication import service as publication
+from patrimoine.standards import validation
 
 # The territory sits on the Loire; every position falls inside this box.
 LAT, LON = 47.47, 0.70
 START, END = date(2023, 1, 1), date(2024, 12, 31)
+CITY_SIRET = "21370261600011"  # the Ville de Ligérac's SIRET (SIREN and SIRET keys right)
 
 
 @dataclass
@@ -59,6 +63,11 @@ class Spec:
     write: Callable[[random.Random, Path], None]
     temporal: tuple[date, date] | None = (START, END)
     overrides: dict[str, Any] = field(default_factory=dict)
+    # The national schema the data follows (shipped name), declared before publication: its
+    # downloads conform to it (tests/integration/demo/test_demo_schemas.py checks them).
+    schema: str | None = None
+    # Scanner findings the DPO dismisses before publication: (column, kind, reason).
+    dismissed: tuple[tuple[str, str, str], ...] = ()
 
 
 def _days(start: date = START, end: date = END) -> list[date]:
@@ -146,29 +155,47 @@ ASSOCIATION_KINDS = (
 )
 
 
+def _luhn(digits: str) -> str:
+    """`digits` followed by the Luhn check digit: a SIRET or SIREN whose key is right."""
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        n = int(c) * (1 if i % 2 else 2)
+        total += n - 9 if n > 9 else n
+    return digits + str((10 - total % 10) % 10)
+
+
 def subsidies(rng: random.Random, path: Path) -> None:
+    """SCDL subventions 2.1.1: its sixteen columns in its order, as a finance department
+    exports them from a spreadsheet (Windows-1252, `;`, decimal commas)."""
     beneficiaries = []
     for i in range(260):
         kind, sector, purpose = rng.choice(ASSOCIATION_KINDS)
         district = rng.choice(DISTRICTS)
-        siret = f"{rng.randint(300_000_000, 899_999_999)}{rng.randint(10, 99):03d}{i % 10:02d}"
-        beneficiaries.append((f"{kind} {district}", siret[:14], sector, purpose))
+        siren = _luhn(f"{rng.randint(30_000_000, 89_999_999)}")
+        siret = _luhn(f"{siren}{i % 1_000:04d}")
+        rna = f"W37{rng.randint(0, 9_999_999):07d}" if rng.random() < 0.8 else ""
+        beneficiaries.append((f"{kind} {district}", siret, rna, sector, purpose))
     rows = []
     for year in (2022, 2023, 2024):
         for council, (month, day) in enumerate(((3, 14), (6, 27), (11, 21)), 1):
             decision = f"DEL-{year}-{council:02d}"
-            for name, siret, _sector, purpose in rng.sample(beneficiaries, 95):
+            for name, siret, rna, _sector, purpose in rng.sample(beneficiaries, 95):
                 amount = rng.choice((300, 500, 800, 1000, 1500, 2000, 3000, 5000, 8000, 12000,
                                      25000))
                 signed = date(year, month, day) + timedelta(days=rng.randint(5, 40))
-                rows.append(["Ville de Ligérac", "21370261900019", signed.isoformat(), decision,
-                             name, siret, purpose, _comma(amount * rng.uniform(0.9, 1.0), 2),
-                             "aide en numéraire",
-                             rng.choice(("unique", "échelonné")), "", "non"])
+                paid = rng.choice(("unique", "échelonné"))
+                first = signed + timedelta(days=rng.randint(10, 60))
+                period = (first.isoformat() if paid == "unique" else
+                          f"{first.isoformat()}/{(first + timedelta(days=180)).isoformat()}")
+                rows.append(["Ville de Ligérac", CITY_SIRET, signed.isoformat(), decision,
+                             name, siret, rna, purpose,
+                             _comma(amount * rng.uniform(0.9, 1.0), 2), "aide en numéraire",
+                             paid, period, "", "non", _comma(rng.uniform(0.05, 0.8), 2), ""])
     _csv(path, ["nomAttribuant", "idAttribuant", "dateConvention", "referenceDecision",
-                "nomBeneficiaire", "idBeneficiaire", "objet", "montant", "nature",
-                "conditionsVersement", "idRAE", "notificationUE"], rows, delimiter=";",
-         encoding="cp1252")
+                "nomBeneficiaire", "idBeneficiaire", "rnaBeneficiaire", "objet", "montant",
+                "nature", "conditionsVersement", "datesPeriodeVersement", "idRAE",
+                "notificationUE", "pourcentageSubvention", "dispositifAide"], rows,
+         delimiter=";", encoding="cp1252")
 
 
 SCHOOLS = ("Jules-Ferry", "Les Tilleuls", "Paul-Bert", "Marie-Curie", "Jean-Macé",
@@ -371,45 +398,80 @@ SUBJECTS = (("7.1", "Finances locales - Décisions budgétaires", "Budget primit
              "ferroviaire"))
 
 
+DELIBERATION_FIELDS = (
+    ("COLL_NOM", pa.string()), ("COLL_SIRET", pa.string()), ("DELIB_ID", pa.string()),
+    ("DELIB_DATE", pa.date32()), ("DELIB_MATIERE_CODE", pa.string()),
+    ("DELIB_MATIERE_NOM", pa.string()), ("DELIB_OBJET", pa.string()),
+    ("BUDGET_ANNEE", pa.string()), ("BUDGET_NOM", pa.string()), ("PREF_ID", pa.string()),
+    ("PREF_DATE", pa.date32()), ("VOTE_EFFECTIF", pa.int64()), ("VOTE_REEL", pa.int64()),
+    ("VOTE_POUR", pa.int64()), ("VOTE_CONTRE", pa.int64()), ("VOTE_ABSTENTION", pa.int64()),
+    ("DELIB_URL", pa.string()))
+
+
 def deliberations(rng: random.Random, path: Path) -> None:
-    columns: dict[str, list[Any]] = {name: [] for name in (
-        "COLL_NOM", "COLL_SIRET", "DELIB_ID", "DELIB_DATE", "DELIB_MATIERE_CODE",
-        "DELIB_MATIERE_NOM", "DELIB_OBJET", "VOTE_EFFECTIF", "VOTE_POUR", "VOTE_CONTRE",
-        "VOTE_ABSTENTION", "DELIB_RESULTAT")}
+    """SCDL délibérations 2.1.5: its seventeen columns in its order, typed (Parquet)."""
+    columns: dict[str, list[Any]] = {name: [] for name, _ in DELIBERATION_FIELDS}
     for year in (2022, 2023, 2024):
         for month in (1, 3, 5, 6, 9, 10, 12):
             sitting = date(year, month, rng.randint(8, 26))
             for n in range(rng.randint(10, 22)):
                 code, matter, subject = rng.choice(SUBJECTS)
-                present = rng.randint(35, 45)
+                members = 45
+                present = rng.randint(35, members)
                 against = rng.choice((0, 0, 0, 2, 5, 9))
                 abstain = rng.choice((0, 0, 1, 3))
-                values = ["Ville de Ligérac", "21370261900019",
-                          f"{year}-{month:02d}-{n + 1:03d}", sitting, code, matter,
-                          subject.format(y=year), present, present - against - abstain,
-                          against, abstain, "adoptée"]
+                delib_id = f"{year}-{month:02d}-{n + 1:03d}"
+                budget = code == "7.1"
+                values = ["Ville de Ligérac", CITY_SIRET, delib_id, sitting, code, matter,
+                          subject.format(y=year), str(year) if budget else None,
+                          "Budget principal" if budget else None,
+                          f"037-{CITY_SIRET[:9]}-{sitting:%Y%m%d}-{delib_id}-DE",
+                          sitting + timedelta(days=rng.randint(2, 9)), members, present,
+                          present - against - abstain, against, abstain,
+                          f"https://www.ligerac.example/deliberations/{delib_id}.pdf"]
                 for name, value in zip(columns, values, strict=True):
                     columns[name].append(value)
-    pq.write_table(pa.table(columns), path)
+    schema = pa.schema([pa.field(name, kind) for name, kind in DELIBERATION_FIELDS])
+    pq.write_table(pa.table(columns, schema=schema), path)
+
+
+IRVE_COLUMNS = (
+    "nom_amenageur", "siren_amenageur", "contact_amenageur", "nom_operateur",
+    "contact_operateur", "telephone_operateur", "nom_enseigne", "id_station_itinerance",
+    "id_station_local", "nom_station", "implantation_station", "adresse_station",
+    "code_insee_commune", "coordonneesXY", "nbre_pdc", "id_pdc_itinerance", "id_pdc_local",
+    "puissance_nominale", "prise_type_ef", "prise_type_2", "prise_type_combo_ccs",
+    "prise_type_chademo", "prise_type_autre", "gratuit", "paiement_acte", "paiement_cb",
+    "paiement_autre", "tarification", "condition_acces", "reservation", "horaires",
+    "accessibilite_pmr", "restriction_gabarit", "station_deux_roues", "raccordement",
+    "num_pdl", "date_mise_en_service", "observations", "date_maj", "cable_t2_attache")
+IRVE_MAILBOX = "contact@valdeloire.example"
 
 
 def charging_points(rng: random.Random, path: Path) -> None:
+    """IRVE statique 2.3.0: its forty columns in its order, two charge points a station;
+    positions in `coordonneesXY` ("[longitude, latitude]"), as the schema writes them."""
     rows = []
-    for i in range(136):
-        station = i // 2
+    for station in range(68):
         lat, lon = _near(rng, 0.08)
         power = rng.choice((7.4, 22.0, 22.0, 50.0, 150.0))
-        rows.append([f"FRVDL{station + 1:04d}P{i % 2 + 1}",
-                     f"Station {STREETS[station % len(STREETS)]} {station // 16 + 1}",
-                     rng.choice(("Voirie", "Parking public", "Parking relais")),
-                     power, "true", "true" if power >= 50 else "false", "false", "true",
-                     "Accès libre", "24/7",
-                     (date(2018, 1, 1) + timedelta(days=rng.randint(0, 2400))).isoformat(),
-                     f"[{lon},{lat}]", lat, lon])
-    _csv(path, ["id_pdc_itinerance", "nom_station", "implantation_station",
-                "puissance_nominale", "prise_type_2", "prise_type_combo_ccs", "gratuit",
-                "paiement_cb", "condition_acces", "horaires", "date_mise_en_service",
-                "coordonneesXY", "latitude", "longitude"], rows)
+        fast = power >= 50
+        street = STREETS[station % len(STREETS)]
+        opened = date(2018, 1, 1) + timedelta(days=rng.randint(0, 2400))
+        for point in (1, 2):
+            rows.append([
+                "Métropole de Val-de-Loire", "243700754", "", "Val-de-Loire Énergies",
+                IRVE_MAILBOX, "", "Val-de-Loire Recharge", f"FRVDLP{station + 1:04d}", "",
+                f"Station {street} {station // 16 + 1}",
+                rng.choice(("Voirie", "Voirie", "Parking public")),
+                f"{rng.randint(1, 120)} {street} 37000 Ligérac", "37261", f"[{lon},{lat}]",
+                2, f"FRVDLE{station + 1:04d}{point}", "", power, "false", "true",
+                "true" if fast else "false", "false", "false", "false", "true", "true",
+                "false", "0,30 € / kWh" if fast else "0,25 € / kWh", "Accès libre", "false",
+                "24/7", "Accessible mais non réservé PMR", "Hauteur maximale 2,10 m", "false",
+                "Direct", f"{rng.randint(10**13, 10**14 - 1)}", opened.isoformat(), "",
+                "2024-12-01", "false"])
+    _csv(path, list(IRVE_COLUMNS), rows)
 
 
 SOLAR_SITES = ("Groupe scolaire Jules-Ferry", "Gymnase des Rives", "Centre technique",
@@ -468,7 +530,8 @@ SPECS_PUBLISHED: tuple[Spec, ...] = (
              "(décret n° 2017-779) : une ligne par convention, avec le bénéficiaire (SIRET), "
              "l'objet, le montant et la délibération d'attribution."),
          "subventions-associations.csv", subsidies, (date(2022, 1, 1), END),
-         {"types": {"idBeneficiaire": "string", "idAttribuant": "string"}}),
+         {"types": {"idBeneficiaire": "string", "idAttribuant": "string"}},
+         "scdl-subventions"),
     Spec("frequentation-cantines-scolaires", "Fréquentation des cantines scolaires", VILLE,
          "Enfance - Éducation - Jeunesse", v.EDUCATION,
          ["restauration scolaire", "écoles", "cantine", "repas végétariens"],
@@ -535,7 +598,8 @@ SPECS_PUBLISHED: tuple[Spec, ...] = (
          _md("Liste des **délibérations** adoptées par le conseil municipal, au format du "
              "schéma SCDL des délibérations : date de séance, matière, objet et votes.",
              "Chaque délibération est consultable en mairie et sur le registre en ligne."),
-         "deliberations.parquet", deliberations, (date(2022, 1, 1), END)),
+         "deliberations.parquet", deliberations, (date(2022, 1, 1), END),
+         schema="scdl-deliberations"),
     Spec("bornes-recharge-vehicules-electriques", "Bornes de recharge pour véhicules "
          "électriques", METROPOLE, "Mobilités", v.ENERGIE,
          ["IRVE", "véhicules électriques", "recharge", "mobilité"], UpdateFrequency.MONTHLY,
@@ -543,7 +607,11 @@ SPECS_PUBLISHED: tuple[Spec, ...] = (
          _md("Points de recharge ouverts au public sur le territoire, au format du schéma "
              "national **IRVE** (infrastructures de recharge pour véhicules électriques) : "
              "station, implantation, puissance, prises, accès et position."),
-         "bornes-irve.csv", charging_points, None),
+         "bornes-irve.csv", charging_points, None, schema="irve/statique",
+         dismissed=(("contact_operateur", "email", "Boîte de service de l'opérateur, que le "
+                     "schéma IRVE demande de publier."),
+                    ("adresse_station", "address", "Adresse des stations de recharge, "
+                     "équipements publics."))),
 )
 
 
@@ -587,8 +655,15 @@ def build_published(ctx: DemoContext) -> None:
             dataset = _create(ctx, spec)
             path = Path(work) / spec.filename
             spec.write(ctx.rng, path)
-            publication.add_version(ctx.session, ctx.settings, ctx.principal, dataset, path,
-                                    spec.overrides)
+            if spec.schema is not None:
+                validation.declare_schema(ctx.session, ctx.principal, dataset, name=spec.schema)
+            version = publication.add_version(ctx.session, ctx.settings, ctx.principal, dataset,
+                                              path, spec.overrides)
+            if spec.dismissed:
+                findings.ensure_scanned(ctx.session, ctx.settings, version)
+                for column, kind, reason in spec.dismissed:
+                    findings.decide(ctx.session, ctx.principal, dataset, version, column, kind,
+                                    NOT_PERSONAL, reason)
             publication.publish(ctx.session, ctx.principal, dataset, ctx.settings)
         referent = ctx.accounts.get(PENDING_REFERENT)
         if referent is not None:

@@ -39,6 +39,10 @@ class OrganisationSpec:
     place: str
     domain: str
     directions: tuple[v.Direction, ...]
+    # The territory is fictional, its places are not: each body borrows the official code
+    # (SIREN) of Tours Métropole Val de Loire or of one of its communes, so that its datasets'
+    # spatial coverage has a real geometry (interop/geography.py). A CCAS has none of its own.
+    siren: str | None = None
 
 
 METROPOLE, VILLE, CCAS = "metropole", "ville", "ccas"
@@ -46,23 +50,23 @@ COMMUNES = ("belvoir", "saint-florent", "montaigu", "varennes")
 
 ORGANISATIONS: tuple[OrganisationSpec, ...] = (
     OrganisationSpec(METROPOLE, "Métropole de Val-de-Loire", OrganisationKind.METROPOLE, None,
-                     "Val-de-Loire", "valdeloire.example", v.METROPOLE_DIRECTIONS),
+                     "Val-de-Loire", "valdeloire.example", v.METROPOLE_DIRECTIONS, "243700754"),
     OrganisationSpec(VILLE, "Ville de Ligérac", OrganisationKind.VILLE, METROPOLE,
-                     "Ligérac", "ligerac.example", v.VILLE_DIRECTIONS),
+                     "Ligérac", "ligerac.example", v.VILLE_DIRECTIONS, "213702616"),
     OrganisationSpec(CCAS, "CCAS de Ligérac", OrganisationKind.CCAS, VILLE,
                      "Ligérac", "ccas-ligerac.example", v.CCAS_DIRECTIONS),
     OrganisationSpec("belvoir", "Commune de Belvoir-sur-Loire", OrganisationKind.COMMUNE,
                      METROPOLE, "Belvoir-sur-Loire", "belvoir-sur-loire.example",
-                     v.COMMUNE_DIRECTIONS),
+                     v.COMMUNE_DIRECTIONS, "213701220"),
     OrganisationSpec("saint-florent", "Commune de Saint-Florent-des-Prés",
                      OrganisationKind.COMMUNE, METROPOLE, "Saint-Florent-des-Prés",
-                     "saint-florent-des-pres.example", v.COMMUNE_DIRECTIONS),
+                     "saint-florent-des-pres.example", v.COMMUNE_DIRECTIONS, "213702145"),
     OrganisationSpec("montaigu", "Commune de Montaigu-la-Rivière", OrganisationKind.COMMUNE,
                      METROPOLE, "Montaigu-la-Rivière", "montaigu-la-riviere.example",
-                     v.COMMUNE_DIRECTIONS),
+                     v.COMMUNE_DIRECTIONS, "213702087"),
     OrganisationSpec("varennes", "Commune de Varennes-les-Saules", OrganisationKind.COMMUNE,
                      METROPOLE, "Varennes-les-Saules", "varennes-les-saules.example",
-                     v.COMMUNE_DIRECTIONS),
+                     v.COMMUNE_DIRECTIONS, "213701956"),
 )
 SPECS = {spec.key: spec for spec in ORGANISATIONS}
 
@@ -127,7 +131,8 @@ def build_organisations(ctx: DemoContext) -> None:
     for spec in ORGANISATIONS:
         parent = ctx.organisations[spec.parent].id if spec.parent else None
         org = inventory.create_organisation(ctx.session, ctx.principal, name=spec.name,
-                                            kind=spec.kind, parent_id=parent)
+                                            kind=spec.kind, parent_id=parent,
+                                            siren=spec.siren)
         org.website = f"https://www.{spec.domain}"
         ctx.organisations[spec.key] = org
         for direction in spec.directions:

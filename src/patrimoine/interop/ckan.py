@@ -311,24 +311,35 @@ def organisation_dict(ctx: Context, org: Organisation, count: int | None = None
 
 def resource_dict(ctx: Context, entry: PublicDataset, fmt: str, position: int
                   ) -> dict[str, Any]:
+    """A download as a CKAN resource: exact `size` and `hash` (sha256, hex, as udata's CKAN
+    harvester reads it) when the entry is described, and the declared Table Schema's URL in
+    `schema` (the field ckanext-validation uses)."""
     d, version = entry.dataset, entry.version
     assert version is not None
     created = _timestamp(version.created_at)
     label = FORMAT_LABELS.get(fmt, fmt.upper())
-    return {
+    facts = entry.files.get(fmt)
+    out = {
         "id": public.resource_uuid(d, fmt), "package_id": public.dataset_uuid(d),
         "position": position, "name": f"{d.slug}.{fmt}",
         "description": f"Dernière version publiée (n° {version.number}, {version.row_count} "
                        f"lignes) au format {label}.",
         "format": label, "mimetype": MIME_TYPES.get(fmt), "mimetype_inner": None,
-        "size": None, "hash": "", "created": created, "last_modified": created,
+        "size": facts.size if facts else None, "hash": facts.sha256 if facts else "",
+        "created": created, "last_modified": created,
         "metadata_modified": created, "url": ctx.uris.download(d, fmt), "url_type": None,
         "resource_type": "file", "state": "active", "cache_url": None,
         "datastore_active": True,
     }
+    if entry.schema is not None:
+        out["schema"] = entry.schema.url
+    return out
 
 
 def package_dict(ctx: Context, entry: PublicDataset) -> dict[str, Any]:
+    """A dataset as a CKAN package. Besides CKAN's keys, `extras` carry what harvesters map:
+    `spatial` (the extent as a GeoJSON polygon, as ckanext-spatial writes it and udata's CKAN
+    harvester reads it), `spatial-text`, `schema`, `frequency`, temporal bounds, `uri`."""
     d = entry.dataset
     license_id, license_title, license_url = ckan_licence(d.licence)
     tags = [tag_dict(k) for k in d.keywords or [] if k.strip()]
@@ -345,6 +356,10 @@ def package_dict(ctx: Context, entry: PublicDataset) -> dict[str, Any]:
         extras.append({"key": "temporal_end", "value": d.temporal_end.isoformat()})
     if d.spatial_coverage:
         extras.append({"key": "spatial-text", "value": d.spatial_coverage})
+    if entry.extent is not None:
+        extras.append({"key": "spatial", "value": entry.extent.geojson()})
+    if entry.schema is not None:
+        extras.append({"key": "schema", "value": entry.schema.url})
     resources = [resource_dict(ctx, entry, fmt, i) for i, fmt in enumerate(entry.formats)]
     return {
         "id": public.dataset_uuid(d), "name": d.slug, "title": d.title,
@@ -809,7 +824,7 @@ def license_list(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _resource(ctx: Context, ident: str) -> tuple[PublicDataset, str]:
     # Resource ids are derived, not stored: look among the datasets that have data.
-    for entry in public.with_data(ctx.session, ctx.settings, ctx.principal):
+    for entry in public.everything(ctx.session, ctx.settings, ctx.principal):
         for fmt in entry.formats:
             if public.resource_uuid(entry.dataset, fmt) == ident:
                 return entry, fmt

@@ -1,11 +1,24 @@
-"""The public catalog as DCAT-AP (valid against the SEMIC shapes of 3.0.1 and 2.1.1).
+"""The public catalog as DCAT-AP (valid against the SEMIC shapes of 3.0.1 and 2.1.1, but for
+the checksum's datatype, see below).
 
 URIs never change when a title or a slug does: they are built from the dataset's `uid`
 (`{base}/datasets/uid/{uid}#dataset`, its distributions `…#csv`, `…#xlsx`…) and from the
-organisation's id. Every object of a property is typed with the class DCAT-AP expects
-(foaf:Document, dct:LicenseDocument, dct:Frequency…), so that the range shapes hold without
-loading the EU vocabularies. Values come from the EU controlled vocabularies where one fits:
-file types, data themes, frequencies, languages, access rights; IANA media types.
+organisation's id; `dct:identifier` is the uid written as a UUID, the id the CKAN API gives the
+same dataset, so that a harvester switching from one to the other finds the same datasets.
+Only public datasets with data are exported (interop/public.py says why). Every object of a
+property is typed with the class DCAT-AP expects (foaf:Document, dct:LicenseDocument,
+dct:Frequency…), so that the range shapes hold without loading the EU vocabularies. Values
+come from the EU controlled vocabularies where one fits: file types, data themes, frequencies,
+languages, access rights; IANA media types, written `https://www.iana.org/assignments/
+media-types/…` as data.gouv.fr's harvester recognises them.
+
+What data.gouv.fr's DCAT harvester (udata) reads is filled wherever the data exists: each
+distribution's `dcat:byteSize` and `spdx:checksum` (sha256 of the very bytes the download
+serves; the value is a plain literal, not xsd:hexBinary, which udata cannot read), the
+declared Table Schema as `dct:conformsTo` (on the dataset and its distributions), and the
+spatial coverage as a `dct:Location` carrying a geometry (`dcat:bbox` and `locn:geometry`, in
+WKT and GeoJSON literals, and `dcat:centroid` in GML): the extent of the data's positions,
+else the publisher's territory (interop/geography.py).
 
 Large catalogs are paged with Hydra, the way data.gouv.fr's harvester follows them: each page
 carries a `hydra:PartialCollectionView` (`hydra:next`…) that is also a `hydra:PagedCollection`
@@ -21,14 +34,14 @@ from datetime import date, datetime
 from urllib.parse import quote, urlencode
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 from sqlalchemy.orm import Session
 
 from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import key, slugify
-from patrimoine.interop import public
+from patrimoine.interop import geography, public
 from patrimoine.interop.public import FORMAT_LABELS, PublicDataset
 from patrimoine.inventory.licences import LICENCE_OUVERTE, ODBL, Licence, licence
 from patrimoine.inventory.models import Dataset, Organisation, OrganisationKind, UpdateFrequency
@@ -37,6 +50,8 @@ VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 LOCN = Namespace("http://www.w3.org/ns/locn#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+GSP = Namespace("http://www.opengis.net/ont/geosparql#")
 EU = "http://publications.europa.eu/resource/authority/"
 FILE_TYPE = Namespace(EU + "file-type/")
 DATA_THEME = Namespace(EU + "data-theme/")
@@ -44,7 +59,7 @@ FREQUENCY = Namespace(EU + "frequency/")
 LANGUAGE = Namespace(EU + "language/")
 ACCESS_RIGHT = Namespace(EU + "access-right/")
 PUBLISHER_TYPE = Namespace("http://purl.org/adms/publishertype/")
-IANA = "http://www.iana.org/assignments/media-types/"
+IANA = "https://www.iana.org/assignments/media-types/"
 
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -75,8 +90,9 @@ FREQUENCIES = {
     UpdateFrequency.PUNCTUAL: "NEVER",
     UpdateFrequency.UNKNOWN: "UNKNOWN",
 }
-# EU file types and IANA media types of the export formats (NDJSON has neither: its format
-# is described by a label and its media type is left out).
+# EU file types and IANA media types of the export formats. NDJSON is in neither vocabulary:
+# its distributions say no format rather than one outside the vocabulary (the title and the
+# download's name say NDJSON).
 FILE_TYPES = {"csv": "CSV", "json": "JSON", "geojson": "GEOJSON", "parquet": "PARQUET",
               "xlsx": "XLSX"}
 MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "geojson": "application/geo+json",
@@ -189,7 +205,7 @@ def new_graph() -> Graph:
     g = Graph()
     for prefix, ns in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("vcard", VCARD),
                        ("skos", SKOS), ("hydra", HYDRA), ("locn", LOCN), ("xsd", XSD),
-                       ("dcatap", DCATAP)):
+                       ("dcatap", DCATAP), ("spdx", SPDX), ("gsp", GSP)):
         g.bind(prefix, ns)
     return g
 
@@ -278,7 +294,7 @@ class _Builder:
         node = self.uris.dataset(d)
         g, add = self.g, self.add
         add(node, RDF.type, DCAT.Dataset)
-        add(node, DCTERMS.identifier, Literal(d.uid))
+        add(node, DCTERMS.identifier, Literal(public.dataset_uuid(d)))
         add(node, DCTERMS.title, Literal(d.title, lang="fr"))
         add(node, DCTERMS.description, Literal(description(d), lang="fr"))
         add(node, DCAT.landingPage, self.typed(self.uris.landing_page(d), FOAF.Document))
@@ -308,12 +324,9 @@ class _Builder:
                 add(period, DCAT.startDate, _date(d.temporal_start))
             if d.temporal_end:
                 add(period, DCAT.endDate, _date(d.temporal_end))
-        if d.spatial_coverage and d.spatial_coverage.strip():
-            place = BNode(f"place-{d.uid}")
-            add(node, DCTERMS.spatial, place)
-            add(place, RDF.type, DCTERMS.Location)
-            add(place, SKOS.prefLabel, Literal(d.spatial_coverage.strip(), lang="fr"))
-            add(place, LOCN.geographicName, Literal(d.spatial_coverage.strip(), lang="fr"))
+        name = (d.spatial_coverage or "").strip()
+        if name or entry.extent is not None:
+            add(node, DCTERMS.spatial, self.place(BNode(f"place-{d.uid}"), name, entry.extent))
         if d.contact_name or d.contact_email:
             contact = BNode(f"contact-{d.uid}")
             add(node, DCAT.contactPoint, contact)
@@ -326,14 +339,45 @@ class _Builder:
         licence_node = self.licence(found) if found else None
         if licence_node is not None:
             add(node, DCTERMS.license, licence_node)
+        standard = self.standard(entry)
+        if standard is not None:
+            add(node, DCTERMS.conformsTo, standard)
         if version is not None:
             for fmt in entry.formats:
-                add(node, DCAT.distribution, self.distribution(entry, fmt, licence_node))
+                add(node, DCAT.distribution,
+                    self.distribution(entry, fmt, licence_node, standard))
         g.add((node, FOAF.isPrimaryTopicOf, URIRef(self.uris.document(d))))
         return node
 
-    def distribution(self, entry: PublicDataset, fmt: str, licence_node: Node | None
-                     ) -> URIRef:
+    def place(self, node: BNode, name: str, box: geography.Box | None) -> BNode:
+        """A `dct:Location`: its name, and its box as udata and GeoDCAT-AP read it."""
+        add = self.add
+        add(node, RDF.type, DCTERMS.Location)
+        if name:
+            add(node, SKOS.prefLabel, Literal(name, lang="fr"))
+            add(node, LOCN.geographicName, Literal(name, lang="fr"))
+        if box is not None:
+            add(node, DCAT.bbox, Literal(box.wkt(), datatype=GSP.wktLiteral))
+            add(node, LOCN.geometry, Literal(box.geojson(), datatype=GSP.geoJSONLiteral))
+            # GML, which udata passes over (it warns on a WKT or GeoJSON point).
+            add(node, DCAT.centroid, Literal(box.centroid_gml(), datatype=GSP.gmlLiteral))
+            add(node, RDFS.comment, Literal(f"Emprise : {box.source}.", lang="fr"))
+        return node
+
+    def standard(self, entry: PublicDataset) -> URIRef | None:
+        """The declared Table Schema, as a `dct:Standard` named by its published URL."""
+        if entry.schema is None:
+            return None
+        node = URIRef(entry.schema.url)
+        if self.once(node):
+            self.add(node, RDF.type, DCTERMS.Standard)
+            self.add(node, DCTERMS.title, Literal(entry.schema.title))
+            if entry.schema.version:
+                self.add(node, OWL.versionInfo, Literal(entry.schema.version))
+        return node
+
+    def distribution(self, entry: PublicDataset, fmt: str, licence_node: Node | None,
+                     standard: URIRef | None) -> URIRef:
         d, version = entry.dataset, entry.version
         assert version is not None
         node = self.uris.distribution(d, fmt)
@@ -350,13 +394,22 @@ class _Builder:
         if fmt in FILE_TYPES:
             add(node, DCTERMS.format, self.typed(str(FILE_TYPE[FILE_TYPES[fmt]]),
                                                  DCTERMS.MediaTypeOrExtent))
-        else:
-            extent = BNode(f"format-{fmt}")
-            add(node, DCTERMS.format, extent)
-            add(extent, RDF.type, DCTERMS.MediaTypeOrExtent)
-            add(extent, RDFS.label, Literal(label))
         if fmt in MEDIA_TYPES:
             add(node, DCAT.mediaType, self.typed(IANA + MEDIA_TYPES[fmt], DCTERMS.MediaType))
+        facts = entry.files.get(fmt)
+        if facts is not None:
+            add(node, DCAT.byteSize, Literal(facts.size, datatype=XSD.nonNegativeInteger))
+            checksum = BNode(f"checksum-{d.uid}-{fmt}")
+            add(node, SPDX.checksum, checksum)
+            add(checksum, RDF.type, SPDX.Checksum)
+            add(checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256)
+            # A plain literal, not the xsd:hexBinary DCAT-AP 3 asks for: udata reads the value
+            # with rdflib's toPython(), which turns hexBinary into bytes, and then refuses the
+            # whole dataset ("StringField only accepts string values"). udata writes its own
+            # checksums this way too.
+            add(checksum, SPDX.checksumValue, Literal(facts.sha256))
+        if standard is not None:
+            add(node, DCTERMS.conformsTo, standard)
         if licence_node is not None:
             add(node, DCTERMS.license, licence_node)
         # Published versions are immutable and kept: the downloads are stable.
@@ -379,6 +432,9 @@ class _Builder:
             "leurs téléchargements dans des formats ouverts.", lang="fr"))
         if root is not None:
             add(node, DCTERMS.publisher, self.agent(root))
+            territory = geography.organisation_territory(root)
+            if territory is not None:
+                add(node, DCTERMS.spatial, self.place(BNode("place-catalog"), "", territory))
         else:
             agent = BNode("publisher")
             add(agent, RDF.type, FOAF.Agent)
@@ -444,7 +500,7 @@ def catalog_page(session: Session, public_url: str, ext: str, page: int = 1,
     those of the newest version the public may read (protection's gate; with `settings`, a
     version never scanned is scanned first)."""
     uris = Uris.of(public_url)
-    total = public.count(session)
+    total = public.count(session, settings)
     entries = public.page(session, (page - 1) * page_size, page_size, settings)
     g = new_graph()
     _Builder(g, uris).catalog(session, entries)
@@ -492,7 +548,8 @@ def dataset_document(public_url: str, entry: PublicDataset) -> Graph:
 
 JSONLD_CONTEXT = {"dcat": str(DCAT), "dct": str(DCTERMS), "foaf": str(FOAF),
                   "vcard": str(VCARD), "skos": str(SKOS), "hydra": str(HYDRA),
-                  "locn": str(LOCN), "xsd": str(XSD), "rdfs": str(RDFS)}
+                  "locn": str(LOCN), "xsd": str(XSD), "rdfs": str(RDFS), "spdx": str(SPDX),
+                  "gsp": str(GSP), "owl": str(OWL), "dcatap": str(DCATAP)}
 
 
 def serialize(g: Graph, ext: str) -> tuple[bytes, str]:

@@ -5,10 +5,14 @@ maps itself onto OpenDataFrance's `scdl-catalogue`, whose files this module also
 Export writes one row per dataset the principal may read, in the schema's column order. The
 schema requires eight columns; where the inventory lacks one, a documented fallback fills it
 when it means the same thing (`service`: the organisation itself when no direction is given;
-`description`: the title; `mots_cles`: the theme; `format`: the export formats of the
-datastore when a version is published, else "inconnu"), otherwise the dataset is left out and
-reported with what is missing, so that the file validates against the schema unmodified.
-`include_incomplete=True` writes those rows anyway (the file then does not validate).
+`description`: the title; `mots_cles`: the theme; `format`: the formats the newest version
+the principal may read downloads in, as the portal offers them (GeoJSON only where the data
+has positions or shapes), else the formats on record, else "inconnu"), otherwise the dataset
+is left out and reported with what is missing, so that the file validates against the schema
+unmodified. `include_incomplete=True` writes those rows anyway (the file then does not
+validate). The `url` of a public entry is its portal page under the instance's public URL
+(setting `public_url`, printed by `patrimoine serve`); every format listed there answers at
+`/api/v1/datasets/<slug>/export.<format>` (tested through the application).
 
 Import reads such a file (or an `scdl-catalogue` one) into the audit-spreadsheet importer's
 own table: columns are renamed to the importer's headers and values put in its vocabulary,
@@ -32,17 +36,19 @@ from patrimoine.access.permissions import is_public, readable_datasets
 from patrimoine.access.principal import Principal
 from patrimoine.core import csvcells
 from patrimoine.core.errors import Invalid
+from patrimoine.core.settings import Settings
 from patrimoine.core.tabular import Row, Table
 from patrimoine.core.text import key
 from patrimoine.core.vocabulary import label
 from patrimoine.datastore.models import DatasetVersion
+from patrimoine.interop.public import FORMAT_LABELS, export_formats
 from patrimoine.inventory import audit_sheet, importer
 from patrimoine.inventory.models import Dataset, UpdateFrequency
+from patrimoine.protection import gate
 from patrimoine.standards import schemas
 
 SCHEMA_NAME = "catalogue-donnees"
 EXTRA_KEY = "catalogue"
-OFFERED_FORMATS = "CSV,JSON,GeoJSON,Parquet,XLSX"
 # An entry with no published data and no format on record: said as such, like the schema's
 # own "Inconnue" for frequencies, rather than leaving the entry out of the catalogue.
 UNKNOWN_FORMAT = "inconnu"
@@ -162,14 +168,16 @@ def _versions(session: Session, ids: list[int]) -> dict[int, tuple[DatasetVersio
 
 
 def row_of(dataset: Dataset, versions: tuple[DatasetVersion, DatasetVersion] | None,
-           public_url: str | None) -> dict[str, str]:
-    """The catalogue row of one dataset (fallbacks applied, nothing invented)."""
+           readable: DatasetVersion | None, public_url: str | None) -> dict[str, str]:
+    """The catalogue row of one dataset (fallbacks applied, nothing invented); `readable` is
+    the newest version the reader may download, whose formats are listed."""
     kept = (dataset.extra or {}).get(EXTRA_KEY) or {}
     keywords = ",".join(k.replace(",", " ") for k in (dataset.keywords or []))
     url = str(kept.get("url") or "")
     if public_url and is_public(dataset):
         url = f"{public_url.rstrip('/')}/datasets/{dataset.slug}"
-    formats = OFFERED_FORMATS if versions else str(kept.get("format") or UNKNOWN_FORMAT)
+    formats = (",".join(FORMAT_LABELS[f] for f in export_formats(readable)) if readable
+               else str(kept.get("format") or UNKNOWN_FORMAT))
     contact = dataset.contact_email or ""
     if kept.get("contact_personne") and contact and contact in str(kept["contact_personne"]):
         contact = str(kept["contact_personne"])  # several addresses, as imported
@@ -200,17 +208,21 @@ def row_of(dataset: Dataset, versions: tuple[DatasetVersion, DatasetVersion] | N
 
 
 def export_catalogue(session: Session, principal: Principal, *, public_url: str | None = None,
-                     include_incomplete: bool = False) -> CatalogueExport:
-    """The inventory the principal may read, as catalogue-donnees rows."""
+                     include_incomplete: bool = False,
+                     settings: Settings | None = None) -> CatalogueExport:
+    """The inventory the principal may read, as catalogue-donnees rows. With `settings`, a
+    version never scanned for personal data is scanned, as the portal does before offering
+    it (gate.newest_readable_versions); without, it is not counted as downloadable."""
     datasets = list(session.scalars(
         select(Dataset).where(readable_datasets(principal))
         .options(selectinload(Dataset.organisation), selectinload(Dataset.department))
         .order_by(Dataset.organisation_id, Dataset.title, Dataset.id)))
     versions = _versions(session, [d.id for d in datasets])
+    readable = gate.newest_readable_versions(session, principal, datasets, settings)
     required = required_fields()
     result = CatalogueExport(rows=[])
     for dataset in datasets:
-        row = row_of(dataset, versions.get(dataset.id), public_url)
+        row = row_of(dataset, versions.get(dataset.id), readable.get(dataset.id), public_url)
         missing = [f for f in required if not row[f].strip()]
         if row["contact_personne"] and not all(
             _EMAIL.fullmatch(a.strip()) for a in re.split(r"[,;]", row["contact_personne"])

@@ -27,6 +27,7 @@ from patrimoine.access.permissions import (
     require,
 )
 from patrimoine.access.principal import Principal
+from patrimoine.core.errors import Invalid
 from patrimoine.core.tabular import HeaderNames, RowError, Table, read_table
 from patrimoine.core.text import key
 from patrimoine.core.values import plain
@@ -175,6 +176,12 @@ class ImportPlan:
     errors: list[RowError]
     new_organisations: list[str]
     new_departments: list[tuple[str, str]]  # (organisation, department)
+    # Each column of the file in order: its header and the field it feeds (None: ignored).
+    mapping: list[tuple[str, str | None]] = field(default_factory=list)
+    # Places only an administrator may create, which this principal may not (their rows are
+    # left out, and one grouped error says so).
+    unknown_organisations: list[str] = field(default_factory=list)
+    unknown_departments: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -205,6 +212,10 @@ class ImportPlan:
             "new_organisations": self.new_organisations,
             "new_departments": [{"organisation": o, "department": d}
                                 for o, d in self.new_departments],
+            "mapping": [{"header": h, "field": f} for h, f in self.mapping],
+            "unknown_organisations": self.unknown_organisations,
+            "unknown_departments": [{"organisation": o, "department": d}
+                                    for o, d in self.unknown_departments],
             "rows": [r.as_dict() for r in self.rows],
             "errors": [e.__dict__ for e in self.errors],
         }
@@ -250,15 +261,20 @@ _DEP_LABEL = COLUMN_BY_FIELD["department"].label
 _TITLE_LABEL = COLUMN_BY_FIELD["title"].label
 
 
-def plan_import(session: Session, principal: Principal, table: Table) -> ImportPlan:
-    """What importing `table` would do, row by row; writes nothing."""
+def plan_import(session: Session, principal: Principal, table: Table,
+                fields: list[str | None] | None = None) -> ImportPlan:
+    """What importing `table` would do, row by row; writes nothing. `fields` names, column
+    by column, the field each one feeds (None: ignored), instead of the one its header
+    suggests; Invalid if it names a field twice or an unknown one."""
     require(can_import_inventory(principal), principal, "importer un inventaire")
-    columns, mapped, ignored = _map_columns(table.headers)
+    columns, mapped, ignored = (_map_columns(table.headers) if fields is None
+                                else _chosen_columns(table.headers, fields))
     plan = ImportPlan(
         filename=table.filename, format=table.format, encoding=table.encoding,
         delimiter=table.delimiter, header_line=table.header_line, columns=mapped,
         ignored_columns=ignored, rows=[], errors=_missing_columns(table, columns),
         new_organisations=[], new_departments=[],
+        mapping=[(h, columns.get(i)) for i, h in enumerate(table.headers)],
     )
     if plan.errors:
         return plan
@@ -280,6 +296,9 @@ def plan_import(session: Session, principal: Principal, table: Table) -> ImportP
         planner.add(line, raw, values)
     plan.new_organisations = list(planner.new_orgs.values())
     plan.new_departments = list(planner.new_deps.values())
+    plan.unknown_organisations = [name for name, _ in planner.unknown_orgs.values()]
+    plan.unknown_departments = [place for place, _ in planner.unknown_deps.values()]
+    plan.errors.extend(planner.grouped_errors())
     plan.errors.sort(key=lambda e: e.line)
     return plan
 
@@ -303,6 +322,24 @@ def _map_columns(headers: list[str]) -> tuple[dict[int, str], dict[str, str], li
     return columns, mapped, ignored
 
 
+def _chosen_columns(headers: list[str], fields: list[str | None]
+                    ) -> tuple[dict[int, str], dict[str, str], list[str]]:
+    """_map_columns() as the user chose it, column by column."""
+    columns: dict[int, str] = {}
+    for i, chosen in enumerate(fields[:len(headers)]):
+        if not chosen:
+            continue
+        if chosen not in COLUMN_BY_FIELD:
+            raise Invalid(f"Champ inconnu « {chosen} ».")
+        if chosen in columns.values():
+            raise Invalid(f"Le champ « {COLUMN_BY_FIELD[chosen].label} » est choisi pour deux "
+                          "colonnes : gardez-en une seule.")
+        columns[i] = chosen
+    mapped = {headers[i]: f for i, f in columns.items()}
+    ignored = [h for i, h in enumerate(headers) if i not in columns and h]
+    return columns, mapped, ignored
+
+
 def _missing_columns(table: Table, columns: dict[int, str]) -> list[RowError]:
     return [
         RowError(table.header_line, column.label, "",
@@ -323,6 +360,7 @@ class _Place:
     dkey: str
     org: Organisation | None = None
     dep: Department | None = None
+    unknown: bool = False  # a place this principal may not create: the row is left out
 
 
 class _Planner:
@@ -337,6 +375,10 @@ class _Planner:
         self.new_orgs: dict[str, str] = {}
         self.new_deps: dict[tuple[str, str], tuple[str, str]] = {}
         self.seen: dict[tuple[str, str, str], int] = {}
+        # key -> (name, first line); departments: (organisation, department)
+        self.unknown_orgs: dict[str, tuple[str, int]] = {}
+        self.unknown_deps: dict[tuple[int, str], tuple[tuple[str, str], int]] = {}
+        self.unknown_rows = 0
 
     def add(self, line: int, raw: dict[str, str], values: dict[str, Any]) -> None:
         error = self._row(line, raw, values)
@@ -363,6 +405,9 @@ class _Planner:
         error = self._locate(line, place)
         if error is not None:
             return error
+        if place.unknown:
+            self.unknown_rows += 1
+            return None
         org, dep = place.org, place.dep
         existing = None
         if org is not None and (dep is not None or not dep_name):
@@ -378,21 +423,53 @@ class _Planner:
         org = place.org = self.inventory.orgs.get(place.okey)
         if org is None:
             if not can_create_organisations(self.principal):
-                return RowError(line, _ORG_LABEL, place.org_name,
-                                f"Collectivité inconnue « {place.org_name} » ; seul un "
-                                "administrateur de l'instance peut la créer.")
+                self.unknown_orgs.setdefault(place.okey, (place.org_name, line))
+                place.unknown = True
+                return None
             self.new_orgs.setdefault(place.okey, place.org_name)
         if not place.dep_name:
             return None
         place.dep = self.inventory.deps.get((org.id, place.dkey)) if org is not None else None
         if place.dep is None:
             if org is not None and not can_edit_in(self.principal, org.id, None):
-                return RowError(line, _DEP_LABEL, place.dep_name,
-                                f"Direction inconnue « {place.dep_name} » dans « {org.name} » ; "
-                                "votre compte n'a pas le droit de la créer.")
+                self.unknown_deps.setdefault((org.id, place.dkey),
+                                             ((org.name, place.dep_name), line))
+                place.unknown = True
+                return None
             org_shown = self.new_orgs.get(place.okey) or org.name  # type: ignore[union-attr]
             self.new_deps.setdefault((place.okey, place.dkey), (org_shown, place.dep_name))
         return None
+
+    def grouped_errors(self) -> list[RowError]:
+        """One error for all the unknown organisations, one per organisation for its unknown
+        departments: said once, not on each of their rows."""
+        errors = []
+        if self.unknown_orgs:
+            names = [n for n, _ in self.unknown_orgs.values()]
+            first = min(line for _, line in self.unknown_orgs.values())
+            one = len(names) == 1
+            errors.append(RowError(
+                first, _ORG_LABEL, "",
+                (f"Collectivité inconnue : « {names[0]} »" if one else
+                 f"{len(names)} collectivités inconnues : "
+                 + ", ".join(f"« {n} »" for n in names))
+                + f" ({self.unknown_rows} ligne{'s' if self.unknown_rows > 1 else ''} "
+                "écartée" + ("s" if self.unknown_rows > 1 else "") + ") ; seul un "
+                "administrateur de l'instance peut " + ("la" if one else "les") + " créer : "
+                "demandez-le-lui, puis importez de nouveau le fichier."))
+        by_org: dict[str, list[tuple[str, int]]] = {}
+        for (org_name, dep_name), line in self.unknown_deps.values():
+            by_org.setdefault(org_name, []).append((dep_name, line))
+        for org_name, deps in by_org.items():
+            one = len(deps) == 1
+            errors.append(RowError(
+                min(line for _, line in deps), _DEP_LABEL, "",
+                (f"Direction inconnue dans « {org_name} » : « {deps[0][0]} »" if one else
+                 f"{len(deps)} directions inconnues dans « {org_name} » : "
+                 + ", ".join(f"« {d} »" for d, _ in deps))
+                + ". Votre compte n'a pas le droit de " + ("la" if one else "les")
+                + " créer : demandez-le à un administrateur de cette organisation."))
+        return errors
 
     def _refusal(self, line: int, place: _Place, title: str,
                  existing: Dataset | None) -> RowError | None:

@@ -12,6 +12,7 @@ Three steps, each usable alone:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,11 +82,20 @@ def _organisation_kind(name: str) -> OrganisationKind:
 
 
 
-def apply_import(session: Session, principal: Principal, plan: ImportPlan) -> ImportResult:
+# How often apply_import reports its progress, in rows.
+PROGRESS_EVERY = 25
+
+
+def apply_import(session: Session, principal: Principal, plan: ImportPlan, *,
+                 create_places: bool = True,
+                 progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Write a valid plan through the inventory service (history and audit kept).
 
     Raises Invalid, listing the row errors, when the plan has any: nothing is written then.
-    The caller's unit of work makes the whole import one transaction.
+    Without `create_places` (the web preview's explicit confirmation not given), a plan
+    that would create organisations or departments is refused too. `progress(done, total)`
+    is told of the rows written now and then. The caller's unit of work makes the whole
+    import one transaction.
     """
     require(can_import_inventory(principal), principal, "importer un inventaire")
     if not plan.ok:
@@ -94,6 +104,11 @@ def apply_import(session: Session, principal: Principal, plan: ImportPlan) -> Im
             "rien n'a été importé. Corrigez-les puis recommencez.",
             errors=plan.error_lines(),
         )
+    if not create_places and (plan.new_organisations or plan.new_departments):
+        raise Invalid(
+            f"L'import créerait {len(plan.new_organisations)} organisation(s) et "
+            f"{len(plan.new_departments)} direction(s) : confirmez explicitement leur "
+            "création (case à cocher de l'aperçu).")
     organisations: dict[str, Organisation] = {}
     departments: dict[tuple[int, str], Department] = {}
     wanted = {name_key(r.organisation) for r in plan.rows if r.action != "unchanged"}
@@ -129,8 +144,11 @@ def apply_import(session: Session, principal: Principal, plan: ImportPlan) -> Im
     created: list[str] = []
     updated: list[str] = []
     counts = {"create": 0, "update": 0, "unchanged": 0}
+    total = len(plan.rows)
     try:
-        for row in plan.rows:
+        for done, row in enumerate(plan.rows):
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done, total)
             if row.action == "unchanged":
                 counts["unchanged"] += 1
                 continue
@@ -164,6 +182,8 @@ def apply_import(session: Session, principal: Principal, plan: ImportPlan) -> Im
                  {"counts": counts, "new_organisations": new_orgs,
                   "new_departments": [f"{o} / {d}" for o, d in new_deps]})
     session.flush()
+    if progress is not None:
+        progress(total, total)
     return ImportResult(filename=plan.filename, counts=counts, created=created, updated=updated,
                         new_organisations=new_orgs, new_departments=new_deps)
 

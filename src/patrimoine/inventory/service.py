@@ -18,6 +18,8 @@ from patrimoine.access.permissions import (
     can_create_organisations,
     can_edit_dataset,
     can_edit_in,
+    can_manage_organisation,
+    can_move_organisation,
     can_publish_in,
     can_read_dataset,
     is_public_state,
@@ -155,6 +157,79 @@ def create_organisation(
     return org
 
 
+SIREN_DIGITS = 9
+
+
+def update_organisation(
+    session: Session,
+    principal: Principal,
+    organisation: Organisation,
+    *,
+    name: str,
+    kind: OrganisationKind,
+    parent_id: int | None,
+    siren: str | None,
+    website: str | None,
+) -> dict[str, tuple[Any, Any]]:
+    """Change an organisation's details; return what changed (old, new), also audited."""
+    require(can_manage_organisation(principal, organisation.id), principal,
+            f"modifier l'organisation « {organisation.name} »")
+    name = " ".join(name.split())
+    if not name:
+        raise Invalid("Le nom de l'organisation est obligatoire.")
+    other = find_organisation(session, name)
+    if other is not None and other.id != organisation.id:
+        raise Invalid(f"L'organisation « {name} » existe déjà.")
+    siren = "".join((siren or "").split()) or None
+    if siren is not None and (len(siren) != SIREN_DIGITS or not siren.isdigit()):
+        raise Invalid("Le numéro SIREN compte 9 chiffres.")
+    website = (website or "").strip() or None
+    if website is not None and not website.startswith(("https://", "http://")):
+        raise Invalid("L'adresse du site doit commencer par https:// (ou http://).")
+    if parent_id != organisation.parent_id:
+        require(can_move_organisation(principal), principal,
+                "rattacher une organisation à une autre")
+        ancestor = session.get(Organisation, parent_id) if parent_id is not None else None
+        if parent_id is not None and ancestor is None:
+            raise Invalid("Organisation parente introuvable.")
+        while ancestor is not None:  # no loop: an organisation is not its own ancestor
+            if ancestor.id == organisation.id:
+                raise Invalid("Une organisation ne peut pas dépendre d'elle-même ni d'une "
+                              "de ses propres filiales.")
+            ancestor = session.get(Organisation, ancestor.parent_id) \
+                if ancestor.parent_id is not None else None
+    wanted = {"name": name, "kind": kind, "parent_id": parent_id, "siren": siren,
+              "website": website}
+    changes = {f: (getattr(organisation, f), v) for f, v in wanted.items()
+               if getattr(organisation, f) != v}
+    for f, (_, v) in changes.items():
+        setattr(organisation, f, v)
+    if changes:
+        session.flush()
+        audit.record(session, principal, "organisation.update", f"organisation:{organisation.id}",
+                     {f: [plain(o), plain(n)] for f, (o, n) in changes.items()})
+    return changes
+
+
+def rename_department(session: Session, principal: Principal, department: Department,
+                      name: str) -> None:
+    organisation = department.organisation
+    require(can_edit_in(principal, organisation.id, None), principal,
+            f"renommer une direction de « {organisation.name} »")
+    name = " ".join(name.split())
+    if not name:
+        raise Invalid("Le nom de la direction est obligatoire.")
+    other = find_department(session, organisation, name)
+    if other is not None and other.id != department.id:
+        raise Invalid(f"La direction « {name} » existe déjà dans « {organisation.name} ».")
+    if name == department.name:
+        return
+    old, department.name = department.name, name
+    session.flush()
+    audit.record(session, principal, "department.rename", f"department:{department.id}",
+                 {"organisation": organisation.name, "name": [old, name]})
+
+
 def find_department(session: Session, organisation: Organisation, name: str) -> Department | None:
     wanted = key(name)
     for dep in organisation.departments:
@@ -189,7 +264,7 @@ def create_department(
 
 
 # Path segments the web layer uses next to /…/{slug}: an entry may not take them.
-RESERVED_SLUGS = frozenset({"nouveau", "statistiques", "import", "export", "recherche",
+RESERVED_SLUGS = frozenset({"nouveau", "nouvelle", "statistiques", "import", "export", "recherche",
                             "versions", "flux", "api"})
 
 

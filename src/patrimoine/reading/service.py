@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -43,6 +44,7 @@ from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import export as exports
 from patrimoine.datastore import query as queries
+from patrimoine.datastore import versions
 from patrimoine.datastore.engine import (
     Column,
     Limits,
@@ -56,6 +58,7 @@ from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Dataset
 from patrimoine.protection import gate
 from patrimoine.protection.findings import disclosure
+from patrimoine.standards import validation
 
 
 @dataclass(frozen=True)
@@ -112,13 +115,14 @@ class ReadableVersion:
     may see. The version's layout is opened on the first query (a redirect to a download
     needs only the version chosen)."""
 
-    def __init__(self, dataset: Dataset, version: DatasetVersion, scope: ReadScope | None,
-                 settings: Settings) -> None:
+    def __init__(self, session: Session, dataset: Dataset, version: DatasetVersion,
+                 scope: ReadScope | None, settings: Settings) -> None:
         self.dataset = dataset
         self.version = version
         self.scope = scope
         self.limits = Limits.from_settings(settings)
         self._settings = settings
+        self._session = session
 
     @cached_property
     def _table(self) -> VersionTable:
@@ -174,13 +178,38 @@ class ReadableVersion:
         datastore/query/sql.py), at most a page's worth of rows."""
         return queries.run_sql(self._table, table_name, text, self.limits.max_page_size)
 
+    def _spellings(self, request: exports.ExportRequest) -> exports.Spellings:
+        """The columns under the loaded file's headers (or the technical names), values as
+        the declared schema spells them: the files the conformity badge checks."""
+        return validation.download_spellings(self._session, self.dataset, self.version,
+                                             request.names)
+
     def export(self, query: queries.Query, request: exports.ExportRequest) -> exports.Export:
         return exports.export(self._table, query, request,
-                              f"{self.dataset.slug}-v{self.version.number}")
+                              f"{self.dataset.slug}-v{self.version.number}",
+                              self._spellings(request))
+
+    def export_etag(self, query: queries.Query, request: exports.ExportRequest) -> str:
+        """The validator of an export: the request, and how its columns are written."""
+        return self.etag(query, ["export", request, self._spellings(request)])
 
     def etag(self, query: queries.Query, extra: Any) -> str:
         """The validator of an answer to `query` (`extra`: what else shapes the answer)."""
         return exports.etag(self._table, query, extra)
+
+    def original(self) -> tuple[Path, str, str]:
+        """The file the version was loaded from (path, name, media type): every row and
+        column, so refused to a reader whose grants show part of the version; NotFound in
+        French for a version without one (derived from another, or loaded before originals
+        were kept)."""
+        self.require_whole("le fichier d'origine")
+        path = versions.original_path(self._settings, self.version)
+        if path is None or not path.is_file():
+            raise NotFound(f"La version {self.version.number} n'a pas de fichier d'origine "
+                           "conservé (version dérivée d'une autre, ou chargée avant que "
+                           "Patrimoine ne les conserve) : téléchargez-la en CSV ou en Parquet.")
+        media = self.version.source_media_type or "application/octet-stream"
+        return path, self.version.source_filename or path.name, media
 
     def require_whole(self, what: str) -> None:
         """Refuse (Forbidden, in French) what is computed over the whole version to a reader
@@ -223,7 +252,7 @@ def open_for_reader(session: Session, settings: Settings, principal: Principal,
         _audit(session, principal, found, purpose, number, scope)
         raise
     _audit(session, principal, found, purpose, version.number, scope)
-    return ReadableVersion(found, version, scope, settings)
+    return ReadableVersion(session, found, version, scope, settings)
 
 
 def versions_for_reader(session: Session, settings: Settings, principal: Principal,

@@ -449,7 +449,7 @@ def _dataset_items(settings: Settings, dataset: Dataset, eff: EffectiveRule,
     numbers = [v.number for v, _ in due]
     since = min(d for _, d in due)
     rows = sum(v.row_count for v, _ in due)
-    size = sum(v.size_bytes for v, _ in due)
+    size = sum(v.stored_bytes for v, _ in due)
     first = min(_day(v.created_at) for v, _ in due)
     last = max(_day(v.created_at) for v, _ in due)
     listed = ", ".join(str(n) for n in numbers)
@@ -470,7 +470,7 @@ def _dataset_items(settings: Settings, dataset: Dataset, eff: EffectiveRule,
                 key=_item_key("anonymise", dataset, target), action="anonymise",
                 due_since=since, reason=why, versions=target["anonymise"],
                 rows=sum(v.row_count for v in to_anonymise),
-                size_bytes=sum(v.size_bytes for v in to_anonymise),
+                size_bytes=sum(v.stored_bytes for v in to_anonymise),
                 date_start=first, date_end=last, needs_visa=False, target=target, **base))
         if originals:
             target = {"versions": [v.number for v in originals]}
@@ -480,7 +480,7 @@ def _dataset_items(settings: Settings, dataset: Dataset, eff: EffectiveRule,
                 reason=("Originaux déjà anonymisés : leur élimination suit l'anonymisation "
                         f"(versions {', '.join(str(v.number) for v in originals)})."),
                 versions=target["versions"], rows=sum(v.row_count for v in originals),
-                size_bytes=sum(v.size_bytes for v in originals),
+                size_bytes=sum(v.stored_bytes for v in originals),
                 date_start=min(_day(v.created_at) for v in originals),
                 date_end=max(_day(v.created_at) for v in originals),
                 needs_visa=True, target=target, **base))
@@ -524,7 +524,7 @@ def _row_items(settings: Settings, dataset: Dataset, rule: RetentionRule,
     if older:
         why += f" ; versions antérieures contenant des lignes échues : {', '.join(map(str, older))}"
     why += "."
-    size = sum(v.size_bytes for v in history if v.number in touched and v.number != latest.number)
+    size = sum(v.stored_bytes for v in history if v.number in touched and v.number != latest.number)
     return [PlanItem(key=_item_key(action, dataset, target), action=action, due_since=since,
                      reason=why, versions=sorted(touched),
                      rows=sum(c.expired for c in counts.values()), size_bytes=size,

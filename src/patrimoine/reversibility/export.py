@@ -10,8 +10,13 @@ The folder written:
   `import-all` takes back off).
 - `datasets/<slug>/datapackage.json`: one Data Package per dataset that has versions, with
   its inventory metadata; each version is a Parquet resource (the stored file, copied byte
-  for byte) and a CSV resource (the datastore's own CSV export of its records).
+  for byte, described as a file whose size and sha256 a validator checks: reading Parquet
+  would need pandas) and a CSV resource (the datastore's own CSV export of its records,
+  described by a Table Schema whose field names are the CSV's header). Each package passes
+  `frictionless validate` (tests/integration/reversibility).
 - `catalog.ttl`: the public DCAT-AP catalog, whole (interop/dcat.py).
+- `README.md`: for the operator who opens the folder, in French: what every file is, table
+  by table and dataset by dataset, and how to check and re-import it.
 - `manifest.json`: format, export date, schema revisions, row counts, the versions and the
   sha256 of every other file, which `import-all` checks before touching anything.
 
@@ -46,6 +51,7 @@ import patrimoine
 from patrimoine.core.db import Database
 from patrimoine.core.errors import Conflict, PatrimoineError
 from patrimoine.core.settings import Settings
+from patrimoine.inventory.licences import licence
 from patrimoine.reversibility import formats as f
 from patrimoine.reversibility.progress import ProgressSink, Silent
 from patrimoine.storage.schema import metadata
@@ -147,6 +153,7 @@ def _write(settings: Settings, db: Database, root: Path, progress: ProgressSink)
         "resources": resources,
         "patrimoine:excluded": report.excluded,
     })
+    _write_readme(root, resources, versions, data_files, report, exported_at)
     files: dict[str, dict[str, Any]] = {}
     paths = sorted(p for p in root.rglob("*") if p.is_file())
     progress.start("Empreintes", len(paths))
@@ -263,12 +270,10 @@ def _write_version(settings: Settings, version: Any, folder: Path) -> list[dict[
     table = engine.open_version(settings, version)
     records = datastore_export.export(table, Query(), datastore_export.ExportRequest("csv"),
                                       name)
-    with (folder / f"{name}.csv").open("wb") as fh:
+    csv_path = folder / f"{name}.csv"
+    with csv_path.open("wb") as fh:
         for chunk in records.chunks:
             fh.write(chunk)
-    fields = [{"name": c["name"], "type": VERSION_TYPES.get(c["type"], "string"),
-               **({"title": c["source_name"]} if c.get("source_name") else {})}
-              for c in version.columns]
     about = {
         "patrimoine:version": version.number,
         "patrimoine:created": version.created_at.isoformat(),
@@ -279,13 +284,16 @@ def _write_version(settings: Settings, version: Any, folder: Path) -> list[dict[
     if version.positions:
         about["patrimoine:positions"] = version.positions
     return [
-        {"profile": "tabular-data-resource", "name": f"{name}-parquet", "path": f"{name}.parquet",
-         "format": "parquet", "mediatype": "application/vnd.apache.parquet",
-         "title": f"Version {version.number} (Parquet, fichier d'origine)",
-         "description": "Le fichier stocké, copié octet pour octet ; la colonne _row numérote "
-                        "les enregistrements.",
+        # A file resource: validators check its size and hash without reading Parquet.
+        {"profile": "data-resource", "type": "file", "name": f"{name}-parquet",
+         "path": f"{name}.parquet", "format": "parquet",
+         "mediatype": "application/vnd.apache.parquet",
+         "title": f"Version {version.number} (Parquet, copie stockée par Patrimoine)",
+         "description": "Le fichier que Patrimoine interroge, copié octet pour octet ; la "
+                        "colonne _row numérote les enregistrements.",
          "hash": f"sha256:{version.content_hash}", "bytes": version.size_bytes,
-         "schema": {"fields": [{"name": "_row", "type": "integer"}, *fields],
+         "schema": {"fields": [{"name": "_row", "type": "integer"},
+                               *_version_fields(version.columns, None)],
                     "primaryKey": ["_row"]}, **about},
         {"profile": "tabular-data-resource", "name": f"{name}-csv", "path": f"{name}.csv",
          "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
@@ -293,8 +301,34 @@ def _write_version(settings: Settings, version: Any, folder: Path) -> list[dict[
          "description": "Les enregistrements dans l'ordre de la version, tels que l'export CSV "
                         "du portail les donne (un texte commençant par =, +, -, @ y est précédé "
                         "d'une apostrophe pour les tableurs ; le Parquet est la copie exacte).",
-         "schema": {"fields": fields}, **about},
+         "hash": f"sha256:{f.sha256_file(csv_path)}", "bytes": csv_path.stat().st_size,
+         "schema": {"fields": _version_fields(version.columns, _csv_header(csv_path))},
+         **about},
     ]
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _version_fields(columns: list[dict[str, Any]], header: list[str] | None
+                    ) -> list[dict[str, Any]]:
+    """Table Schema fields of a version's columns, named as `header` names them (the CSV
+    export may write the technical or the source name of each column), else technically."""
+    fields = []
+    for i, column in enumerate(columns):
+        written = header[i] if header is not None and i < len(header) else column["name"]
+        if written not in (column["name"], column.get("source_name")):
+            raise PatrimoineError(f"L'export CSV de la version ne suit pas ses colonnes : "
+                                  f"« {written} » à la place de « {column['name']} ».")
+        other = column.get("source_name") if written == column["name"] else column["name"]
+        fields.append({"name": written, "type": VERSION_TYPES.get(column["type"], "string"),
+                       **({"title": other} if other and other != written else {})})
+    if header is not None and len(header) != len(columns):
+        raise PatrimoineError("L'export CSV de la version n'a pas autant de colonnes que "
+                              f"la version ({len(header)} au lieu de {len(columns)}).")
+    return fields
 
 
 def _dataset_package(settings: Settings, dataset: Any, resources: list[dict[str, Any]]
@@ -312,8 +346,9 @@ def _dataset_package(settings: Settings, dataset: Any, resources: list[dict[str,
         "resources": resources,
         "patrimoine:inventory": inventory,
     }
-    if dataset.licence:
-        package["licenses"] = [{"name": dataset.licence}]
+    known = licence(dataset.licence)
+    if known is not None and known.url:  # a free text is no licence id: inventory only
+        package["licenses"] = [{"name": known.id, "path": known.url, "title": known.title}]
     return package
 
 
@@ -347,3 +382,92 @@ def _write_catalog(settings: Settings, session: Session, root: Path) -> None:
 
     data, _ = dcat.serialize(dcat.full_catalog(session, settings.public_url), "ttl")
     (root / f.CATALOG).write_bytes(data)
+
+
+# --------------------------------------------------------------------------- README
+
+
+def _write_readme(root: Path, tables: list[dict[str, Any]], versions: list[dict[str, Any]],
+                  data_files: dict[str, str], report: ExportReport, exported_at: str) -> None:
+    """A French guide to the folder for whoever opens it: every file, what it holds."""
+    lines = [
+        "# Export complet de l'instance Patrimoine",
+        "",
+        f"Exporté le {exported_at} par Patrimoine {patrimoine.__version__}. Ce dossier contient "
+        "tout ce que l'instance détient, en formats ouverts : il suffit à reconstruire une "
+        "instance équivalente (`patrimoine import-all DOSSIER`, dans une base vide) ou à "
+        "reprendre les données dans un autre outil.",
+        "",
+        "Il contient des données fermées et personnelles : gardez-le en lieu sûr, accessible "
+        "aux seules personnes habilitées.",
+        "",
+        "## Vérifier l'export",
+        "",
+        f"- `{f.MANIFEST}` donne l'empreinte SHA-256 et la taille de chaque autre fichier ; "
+        "`patrimoine import-all` les vérifie toutes avant d'écrire quoi que ce soit.",
+        f"- Chaque `{f.DATAPACKAGE}` est un Data Package (Frictionless) : "
+        f"`frictionless validate {f.DATAPACKAGE}` en contrôle les fichiers (colonnes, types, "
+        "tailles, empreintes).",
+        "",
+        "## Les fichiers",
+        "",
+        f"- `{f.README}` : ce guide.",
+        f"- `{f.MANIFEST}` : format de l'export, date, version de Patrimoine, révisions du "
+        "schéma de la base, nombre de lignes par table, liste des versions de jeux de données "
+        "et empreinte de chaque fichier.",
+        f"- `{f.DATAPACKAGE}` : le Data Package des tables de la base ; chaque table y est "
+        "décrite (colonnes, types, clés primaires et étrangères).",
+        f"- `{f.CATALOG}` : le catalogue public au format DCAT-AP (Turtle), tel que les "
+        "moissonneurs le lisent.",
+    ]
+    for name, relative in sorted(data_files.items()):
+        meaning = "l'ancre du journal d'audit (dernière entrée vérifiée et son empreinte)" \
+            if name == "audit-anchor" else "un fichier d'état du dossier de données"
+        lines.append(f"- `{relative}` : {meaning}.")
+    lines += [
+        "",
+        f"### `{f.TABLES_DIR}/` : la base de métadonnées, une table par fichier CSV",
+        "",
+        "CSV en UTF-8, séparés par des virgules, une ligne d'en-tête. La valeur SQL NULL est "
+        f"écrite `{f.NULL}` (une cellule vide est un texte vide). Dates et heures en ISO 8601, "
+        "en temps universel ; colonnes JSON en texte JSON ; un texte commençant par =, +, - ou "
+        "@ est précédé d'une apostrophe pour qu'un tableur ne l'exécute pas (l'import la "
+        "retire).",
+        "",
+    ]
+    for resource in tables:
+        lines.append(f"- `{resource['path']}` : table `{resource['name']}`, "
+                     f"{_count(resource['patrimoine:rows'], 'ligne')}.")
+    if report.excluded:
+        lines += ["", "Colonnes jamais exportées (secrets) :", ""]
+        lines += [f"- `{e['table']}.{e['column']}` : {e['reason']}." for e in report.excluded]
+    lines += [
+        "",
+        f"### `{f.DATASETS_DIR}/` : les données, un dossier par jeu de données",
+        "",
+        f"Chaque dossier a son `{f.DATAPACKAGE}` (fiche d'inventaire sous "
+        "« patrimoine:inventory », licence, mots-clés) et, pour chaque version N :",
+        "",
+        "- `vN.parquet` : le fichier que Patrimoine interroge, copié octet pour octet (la "
+        "colonne `_row` numérote les enregistrements) ;",
+        "- `vN.csv` : les mêmes enregistrements en CSV UTF-8, tels que le portail les "
+        "télécharge.",
+        "",
+    ]
+    by_slug: dict[str, list[int]] = {}
+    for entry in versions:
+        by_slug.setdefault(entry["dataset"], []).append(entry["number"])
+    for slug, numbers in sorted(by_slug.items()):
+        package = json.loads((root / f.DATASETS_DIR / slug / f.DATAPACKAGE)
+                             .read_text(encoding="utf-8"))
+        names = [f.DATAPACKAGE, *(f"v{n}.{ext}" for n in numbers for ext in ("parquet", "csv"))]
+        lines.append(f"- `{f.DATASETS_DIR}/{slug}/` : « {package['title']} », "
+                     f"{_count(len(numbers), 'version')} : "
+                     + ", ".join(f"`{name}`" for name in names) + ".")
+    if not by_slug:
+        lines.append("(Aucun jeu de données n'a de version.)")
+    (root / f.README).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n > 1 else ''}"

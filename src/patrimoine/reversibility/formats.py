@@ -52,6 +52,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DATAPACKAGE = "datapackage.json"
 CATALOG = "catalog.ttl"
+README = "README.md"  # in French, for the operator who opens the folder
 TABLES_DIR = "tables"
 DATASETS_DIR = "datasets"
 # SQL NULL in the CSV files (PostgreSQL's COPY convention), declared as the Table Schema's

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,8 @@ class ValidationIssue:
     constraint: str | None = None  # required, pattern, enum, maximum... or "type"
     expected: str | None = None  # the constraint's value, or the expected type
     value: str | None = None  # the cell or label as written
+    # The downloaded files it was found in (csv, xlsx), when files were validated together.
+    in_files: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +85,8 @@ class ValidationReport:
     rows: int | None = None
     truncated: bool = False  # more errors exist than listed
     seconds: float = 0.0
+    # Errors per downloaded file validated ({"csv": 0, "xlsx": 0}), when files were.
+    files: dict[str, int] = field(default_factory=dict)
 
     @property
     def error_kinds(self) -> dict[str, int]:
@@ -96,7 +100,8 @@ class ValidationReport:
             "valid": self.valid, "schema": self.schema_title, "error_count": self.error_count,
             "listed_errors": len(self.errors), "truncated": self.truncated,
             "error_kinds": self.error_kinds, "rows": self.rows, "notes": self.notes,
-            "seconds": round(self.seconds, 3), "errors": [e.as_dict() for e in self.errors],
+            "seconds": round(self.seconds, 3), "files": self.files,
+            "errors": [e.as_dict() for e in self.errors],
         }
 
     @classmethod
@@ -104,10 +109,35 @@ class ValidationReport:
         return cls(
             valid=bool(data["valid"]), schema_title=str(data.get("schema", "")),
             error_count=int(data.get("error_count", 0)),
-            errors=[ValidationIssue(**e) for e in data.get("errors", [])],
+            errors=[ValidationIssue(**{**e, "in_files": tuple(e.get("in_files") or ())})
+                    for e in data.get("errors", [])],
             notes=list(data.get("notes", [])), rows=data.get("rows"),
             truncated=bool(data.get("truncated", False)), seconds=float(data.get("seconds", 0)),
+            files=dict(data.get("files") or {}),
         )
+
+
+def combine_reports(reports: list[tuple[str, ValidationReport]]) -> ValidationReport:
+    """One report for several files validated against the same schema (the downloads of a
+    version, by format): valid when each is. An error found at the same place in several
+    files (row, field, constraint) is listed and counted once, naming those files."""
+    first = reports[0][1]
+    merged: dict[tuple[Any, ...], ValidationIssue] = {}
+    extra = 0  # errors beyond those listed, per file, that cannot be matched
+    for name, report in reports:
+        extra = max(extra, report.error_count - len(report.errors))
+        for e in report.errors:
+            key = (e.kind, e.row, e.field_number, e.constraint)
+            found = merged.get(key)
+            merged[key] = replace(found or e, in_files=(*(found.in_files if found else ()),
+                                                        name))
+    errors = list(merged.values())
+    return ValidationReport(
+        valid=all(r.valid for _, r in reports), schema_title=first.schema_title,
+        error_count=len(errors) + extra, errors=errors[:MAX_ERRORS], notes=first.notes,
+        rows=first.rows, truncated=any(r.truncated for _, r in reports) or len(errors) > MAX_ERRORS,
+        seconds=sum(r.seconds for _, r in reports),
+        files={name: r.error_count for name, r in reports})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,9 +37,13 @@ from patrimoine.web.api import standards as api_standards
 from patrimoine.web.body_limit import BodyLimit
 from patrimoine.web.head import HeadAsGet
 from patrimoine.web.layout_warmer import LayoutWarmer
+from patrimoine.web.pages import account as pages_account
+from patrimoine.web.pages import account_links as pages_account_links
 from patrimoine.web.pages import admin as pages_admin
 from patrimoine.web.pages import admin_access as pages_access
+from patrimoine.web.pages import admin_accounts as pages_accounts
 from patrimoine.web.pages import admin_findings as pages_findings
+from patrimoine.web.pages import admin_organisations as pages_organisations
 from patrimoine.web.pages import admin_protection as pages_protection
 from patrimoine.web.pages import admin_publication as pages_publication
 from patrimoine.web.pages import admin_retention as pages_retention
@@ -132,12 +136,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    api_dcat.router, api_ckan.router,
                    api_standards.router, pages_standards.router,
                    pages_findings.router,
-                   pages_auth.router, pages_admin.router, pages_publication.router,
+                   pages_auth.router, pages_account_links.router, pages_account.router,
+                   pages_accounts.router, pages_organisations.router,
+                   pages_admin.router, pages_publication.router,
                    pages_protection.router, pages_worklist.router,
                    audit_heads.router, pages_portal.router):
         # The routers' routes as they are (each router already applied its prefix, tags,
         # responses and dependencies when its routes were declared): include_router would
         # rebuild every route for every application, ~0.3 s of CPU per app made.
         app.router.routes.extend(router.routes)
-    api_responses.declare_token(app)
+    api_responses.declare_security(app)
     return app

@@ -25,6 +25,65 @@ HTTP_MESSAGES = {
 }
 
 
+# Pydantic's validation errors said in French (by error type; `{…}` from its context); a type
+# not listed keeps pydantic's own words.
+VALIDATION_MESSAGES = {
+    "missing": "obligatoire, absent",
+    "extra_forbidden": "champ inconnu",
+    "int_type": "nombre entier attendu",
+    "int_parsing": "nombre entier attendu",
+    "int_from_float": "nombre entier attendu, sans décimales",
+    "float_type": "nombre attendu",
+    "float_parsing": "nombre attendu",
+    "finite_number": "nombre fini attendu",
+    "bool_type": "booléen attendu (true ou false)",
+    "bool_parsing": "booléen attendu (true ou false)",
+    "string_type": "texte attendu",
+    "list_type": "liste attendue",
+    "dict_type": "objet JSON attendu",
+    "model_type": "objet JSON attendu",
+    "model_attributes_type": "objet JSON attendu",
+    "json_invalid": "JSON mal formé",
+    "json_type": "JSON attendu",
+    "date_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_type": "date attendue (AAAA-MM-JJ)",
+    "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
+    "datetime_parsing": "date et heure attendues (ISO 8601)",
+    "datetime_type": "date et heure attendues (ISO 8601)",
+    "datetime_from_date_parsing": "date et heure attendues (ISO 8601)",
+    "greater_than": "doit être supérieur à {gt}",
+    "greater_than_equal": "doit être supérieur ou égal à {ge}",
+    "less_than": "doit être inférieur à {lt}",
+    "less_than_equal": "doit être inférieur ou égal à {le}",
+    "string_too_short": "au moins {min_length} caractère(s)",
+    "string_too_long": "au plus {max_length} caractères",
+    "too_short": "au moins {min_length} élément(s)",
+    "too_long": "au plus {max_length} éléments",
+    "string_pattern_mismatch": "forme attendue : {pattern}",
+    "enum": "valeur attendue parmi : {expected}",
+    "literal_error": "valeur attendue parmi : {expected}",
+    "uuid_parsing": "UUID attendu",
+    "uuid_type": "UUID attendu",
+    "url_parsing": "adresse web attendue",
+    "value_error": "{error}",
+}
+
+
+def validation_message(error: Mapping[str, object]) -> str:
+    """One validation error of pydantic, in French where its type is known."""
+    template = VALIDATION_MESSAGES.get(str(error.get("type")))
+    context = error.get("ctx")
+    values = dict(context) if isinstance(context, dict) else {}
+    if "expected" in values:  # "'a', 'b' or 'c'"
+        values["expected"] = str(values["expected"]).replace(" or ", " ou ")
+    if template is not None:
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError):
+            pass
+    return str(error.get("msg"))
+
+
 class ErrorOut(BaseModel):
     """The body of every error the JSON API answers."""
 
@@ -78,7 +137,7 @@ def install(app: FastAPI) -> None:
         errors = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-            errors.append(f"{where} : {err.get('msg')}")
+            errors.append(f"{where} : {validation_message(err)}")
         return error_response(request, 422, "Requête invalide.", errors)
 
     @app.exception_handler(StarletteHTTPException)

@@ -33,6 +33,8 @@ from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage
 from patrimoine.web.app import create_app
 from tests import factories as f
 
+pytestmark = pytest.mark.heavy
+
 TITLE_WORD = "Quetzalcoatl"  # in the title only
 ROW_VALUE = "Xylophage"  # in a cell only
 SEARCH_WORD = "tamarin"  # in the description: searched for, never a marker

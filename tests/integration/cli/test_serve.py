@@ -1,5 +1,6 @@
 """`patrimoine serve` (uvicorn asked for httptools and uvloop by name: it would not start
-without them) logs each request unless PATRIMOINE_ACCESS_LOG=0."""
+without them) logs each request unless PATRIMOINE_ACCESS_LOG=0, and prints the public URL
+its outgoing links are built on."""
 
 from __future__ import annotations
 
@@ -21,3 +22,15 @@ def test_serve_logs_requests_unless_told_not_to(cli_env: dict[str, str],
     quiet = _serve_once({**cli_env, "PATRIMOINE_WARM_LAYOUTS": "0",
                          "PATRIMOINE_ACCESS_LOG": "0"}, tmp_path / "off.log")
     assert "Patrimoine sert sur" in quiet and "GET /connexion" not in quiet
+
+
+def test_serve_prints_the_public_url_its_links_use(cli_env: dict[str, str],
+                                                   tmp_path: Path) -> None:
+    env = {**cli_env, "PATRIMOINE_WARM_LAYOUTS": "0",
+           "PATRIMOINE_PUBLIC_URL": "https://donnees.exemple.fr"}
+    logged = _serve_once(env, tmp_path / "serve.log")
+    assert "Adresse publique des liens (catalogues, DCAT, CKAN) : https://donnees.exemple.fr" \
+        in logged
+    default = _serve_once({**cli_env, "PATRIMOINE_WARM_LAYOUTS": "0"}, tmp_path / "d.log")
+    assert "Adresse publique des liens (catalogues, DCAT, CKAN) : http://127.0.0.1:8000" \
+        in default

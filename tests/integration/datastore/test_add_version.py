@@ -36,12 +36,18 @@ def _folder(services: Services, dataset: Dataset) -> Path:
 
 
 def _hidden(services: Services, dataset: Dataset) -> list[str]:
-    """Temporary files and work folders left in the dataset's folder."""
-    return [p.name for p in _folder(services, dataset).iterdir() if p.name.startswith(".")]
+    """Temporary files and work folders left in the dataset's folder (and its originals)."""
+    folder = _folder(services, dataset)
+    return [p.name for p in (*folder.iterdir(), *folder.glob(f"{versions.ORIGINALS_DIR}/*"))
+            if p.name.startswith(".")]
 
 
 def _files(services: Services, dataset: Dataset) -> list[str]:
-    return sorted(p.name for p in _folder(services, dataset).iterdir())
+    """The version files, and the originals kept (one per distinct file loaded)."""
+    folder = _folder(services, dataset)
+    return sorted([p.name for p in folder.iterdir() if p.is_file()]
+                  + [f"{versions.ORIGINALS_DIR}/{p.name}"
+                     for p in folder.glob(f"{versions.ORIGINALS_DIR}/*")])
 
 
 def _numbers(services: Services, dataset: Dataset) -> list[int]:
@@ -109,8 +115,11 @@ def test_content_identical_to_the_latest_version_adds_nothing_whoever_adds_it(
         "new_version": None, "removed_rows": 0, "destroyed": []}
     assert _numbers(services, w.dataset) == [1, 2] and _history(services, w.dataset) == history
     assert _hidden(services, w.dataset) == []
+    # The copy loaded again left no second original; the anonymised version has none.
+    assert v1.source_path is not None
     assert _files(services, w.dataset) == sorted(
-        {f"{v.content_hash}.parquet" for v in (v1, v2)})
+        {f"{v.content_hash}.parquet" for v in (v1, v2)}
+        | {v1.source_path.removeprefix(f"versions/{w.dataset.uid}/")})
 
 
 def test_an_existing_file_of_the_same_content_is_reused_never_overwritten(

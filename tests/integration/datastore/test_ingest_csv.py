@@ -140,6 +140,61 @@ def test_title_rows_above_the_header(services: Services, dataset: Dataset,
     assert [c.source_name for c in plan.columns] == ["Club", "100,5", "01/02/2023"]
 
 
+def test_labels_under_a_header_of_codes(services: Services, dataset: Dataset,
+                                        tmp_path: Path) -> None:
+    # INSEE's CSV files: title rows, a row of variable codes, then a row of their labels.
+    path = write(tmp_path, "insee.csv",
+                 '"Revenus fiscaux (2008)",,,\n,,,\n"REG","dc","nom","NbMen"\n'
+                 '"Code région","Code commune","Nom de la zone","Ménages fiscaux "\n'
+                 '"91","34057","Castelnau-le-Lez","6060,5"\n"91","34172","Montpellier",108561\n')
+    plan = sniff(path)
+    assert plan.header_row == 3
+    assert any("Deux lignes d'en-tête (lignes 3 et 4)" in p and "NbMen = « Ménages fiscaux »" in p
+               for p in plan.problems)
+    version = load(services, dataset, path)
+    assert version.row_count == 2
+    assert columns(version)["nbmen"] == "number"
+    assert [r["nbmen"] for r in rows(services, version)] == [6060.5, 108561.0]
+
+
+def test_a_first_data_row_of_words_stays_data(services: Services, dataset: Dataset,
+                                              tmp_path: Path) -> None:
+    path = write(tmp_path, "w.csv", "REG;nom;montant\nn.c.;Total;n.c.\n91;Lattes;12\n")
+    version = load(services, dataset, path)
+    assert version.row_count == 2 and columns(version)["montant"] == "string"
+
+
+def test_titles_broken_over_bare_line_feeds_are_refused_with_lines(
+        services: Services, dataset: Dataset, tmp_path: Path) -> None:
+    # Ville de Montpellier's délibérations (UTF-16, records ended by CRLF): titles hold
+    # unquoted line feeds, so most physical lines have one field and no delimiter wins.
+    body = ("2012-06-25;Mise a disposition\nAutorisation de signer\nApprobation;0000056204;\r\n"
+            "2012-06-25;Mandat special;0000056207;\r\n"
+            "2012-06-25;Attribution\na l association\nExercice 2012;0000056209;\r\n")
+    path = write(tmp_path, "delibs.txt", body, encoding="utf-16")
+    assert sniff(path).delimiter == ";"
+    with pytest.raises(Invalid) as caught:
+        load(services, dataset, path)
+    assert caught.value.message.startswith("delibs.txt, ligne 1 : 2 champs")
+
+
+def test_comma_separated_records_with_a_semicolon_tail(services: Services, dataset: Dataset,
+                                                       tmp_path: Path) -> None:
+    # Département de la Vendée's subventions: every line ends with `;;` after its commas, and
+    # unquoted decimal commas split amounts: refused with the lines, never read as one column.
+    path = write(tmp_path, "vendee.csv",
+                 "nomAttribuant,idAttribuant,objet,montant;;\n"
+                 "Vendée,22850001300658,festival,46\u00a0600,00;;\n"
+                 "Vendée,22850001300658,salon,39\u00a0000,00;;\n"
+                 "Vendée,22850001300658,musique,1500;;\n")
+    plan = sniff(path)
+    assert plan.delimiter == ","
+    assert any(p.startswith("Ligne 2 : 5 champs") for p in plan.problems)
+    with pytest.raises(Invalid, match=r"vendee\.csv, ligne 2 : 5 champs alors que l'en-tête "
+                                      r"en compte 4"):
+        load(services, dataset, path)
+
+
 def test_duplicated_and_blank_headers(services: Services, dataset: Dataset,
                                       tmp_path: Path) -> None:
     path = write(tmp_path, "h.csv", "Nom;nom;;Montant;Montant;\nA;B;C;1;2;x\n")

@@ -132,6 +132,30 @@ def test_xlsx_merged_title_over_years(services: Services, dataset: Dataset,
     assert len(rows(services, version)) == 2
 
 
+def test_xlsx_group_titles_merged_above_a_header_whose_names_repeat(
+        services: Services, dataset: Dataset, tmp_path: Path) -> None:
+    # Ville de Montpellier's QualiVille survey: « Accueil téléphonique » merged over some
+    # columns, « Locaux » over others, and « Orientation » under both.
+    path = tmp_path / "qualiville.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Total")
+    sheet.merge_range(0, 1, 0, 2, "Accueil téléphonique")
+    sheet.merge_range(0, 3, 0, 4, "Locaux")
+    label = "(Insatisfaits + Très insatisfaits) / Total ayant donné un avis, par service"
+    sheet.write_row(1, 0, [label, "Rapidité", "Orientation", "Propreté", "Orientation"])
+    sheet.write_row(2, 0, ["DUOP", 0.125, 0.18, 0, 0.5])
+    sheet.write_row(3, 0, ["Total ayant donné un avis", 16, 11, 2, 2])
+    book.close()
+    plan = sniff(path)
+    assert plan.title_rows == []
+    assert any("Deux lignes d'en-tête (lignes 1 et 2)" in p for p in plan.problems)
+    version = load(services, dataset, path)
+    assert [c["source_name"] for c in version.columns][1:] == [
+        "Accueil téléphonique Rapidité", "Accueil téléphonique Orientation",
+        "Locaux Propreté", "Locaux Orientation"]
+    assert version.row_count == 2
+
+
 def test_xlsx_sheet_override(services: Services, dataset: Dataset, tmp_path: Path) -> None:
     path = _xlsx(tmp_path / "equipements.xlsx")
     version = load(services, dataset, path, {"sheet": "Notes", "header_row": 0})

@@ -34,6 +34,8 @@ from patrimoine.inventory.models import (
 from tests import factories as f
 from tests.conftest import Cli, DemoTemplate
 
+pytestmark = pytest.mark.heavy
+
 PASSWORD = "demo-mot-de-passe"
 AUDIT_ORGS = ("Métropole de Val-de-Loire", "Ville de Ligérac", "CCAS de Ligérac")
 

@@ -124,9 +124,9 @@ def test_dcat_distributions_follow_the_gate(client: TestClient, gated: Gated) ->
     assert {str(o) for o in doc.objects(None, DCTERMS.description)
             if "Dernière version" in str(o)} and all(
         "n° 2" not in str(o) for o in doc.objects(None, DCTERMS.description))
-    none = Graph().parse(data=client.get(f"/datasets/{gated.only_personal.slug}.ttl").text,
-                         format="turtle")
-    assert not list(none.subjects(None, DCAT.Distribution))
+    # No version the public may read: not exported at all (docs/interoperability.md).
+    assert client.get(f"/datasets/{gated.only_personal.slug}.ttl").status_code == 404
+    assert gated.only_personal.uid not in client.get("/catalog.ttl").text
 
 
 def _ckan(client: TestClient, action: str, **params: object) -> dict:  # type: ignore[type-arg]
@@ -146,8 +146,8 @@ def test_ckan_package_resource_and_datastore_follow_the_gate(client: TestClient,
     assert rows["total"] == 2 and "email" not in {f["id"] for f in rows["fields"]}
     assert {r["commune"] for r in rows["records"]} == {"Orléans", "Olivet"}
 
-    closed = _ckan(client, "package_show", id=gated.only_personal.slug)["result"]
-    assert closed["resources"] == [] and closed["version"] is None
+    closed = _ckan(client, "package_show", id=gated.only_personal.slug)
+    assert closed["success"] is False and closed["error"]["__type"] == "Not Found Error"
     hidden = public.resource_uuid(gated.only_personal, "csv")
     for action, key in (("resource_show", "id"), ("datastore_search", "resource_id")):
         answer = _ckan(client, action, **{key: hidden})

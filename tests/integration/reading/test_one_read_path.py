@@ -49,6 +49,10 @@ ALLOWED = {
                                  "grant is given; no data is read",
     "patrimoine.web.layout_warmer": "builds version layouts before a request needs them "
                                     "(prepare_version, layout_ready); returns no rows",
+    "patrimoine.standards.validation": "the conformity badge validates the files a download "
+                                       "of the whole version gives (the same export, CSV and "
+                                       "XLSX) against the declared schema; no reader, no rows "
+                                       "returned",
     "patrimoine.retention.apply": "removes the cached layouts of purged data (CACHE_DIR)",
     "patrimoine.reversibility.export": "writes every version whole into the instance's "
                                        "reversibility archive, for the operator who moves "
@@ -126,6 +130,7 @@ GETS: dict[str, list[dict[str, Any]]] = {
                                         {"by": "nom"}],
     API + "/versions/{number}/k-anonymity": [{"columns": "commune,categorie"}],
     API + "/versions/{number}/validation": [{}],
+    API + "/versions/{number}/original": [{}],
     API + "/versions/{number}/findings": [{}],
     API + "/grants": [{}],
     API + "/publication": [{}],
@@ -149,7 +154,7 @@ READS = {API + p for p in (
     "/aggregate", "/versions/{number}/aggregate", "/export.{fmt}", "/export",
     "/versions/{number}/export.{fmt}", "/versions/{number}/export",
     "/versions/{number}/counts", "/versions/{number}/k-anonymity",
-    "/versions/{number}/validation")} | {
+    "/versions/{number}/validation", "/versions/{number}/original")} | {
     "/datasets/{slug}", "/datasets/{slug}/points.geojson", "/datasets/{slug}/chart.vl.json",
     "/datasets/{slug}/telecharger", "/embed/datasets/{slug}/chart",
     "/embed/datasets/{slug}/map", "/api/3/action/{name}", "/api/action/{name}"}

@@ -28,7 +28,10 @@ def test_volumes_count_versions_and_caches(services: Services, tmp_path: Path) -
     w = retention_world(services)
     version = load(services, w.dataset, write(tmp_path, "donnees.csv", subscribers_csv()))
     [v] = _compute(services).volumes
-    assert v.versions == 1 and v.datasets == 1 and v.versions_bytes == version.size_bytes
+    # The Parquet file and the original it was loaded from.
+    assert version.source_size == (tmp_path / "donnees.csv").stat().st_size
+    assert v.versions == 1 and v.datasets == 1
+    assert v.versions_bytes == version.size_bytes + version.source_size
     prepare_version(services.settings, version)  # builds the DuckDB layout (a cache)
     [v] = _compute(services).volumes
     assert v.cache_bytes > 0 and v.total_bytes == v.versions_bytes + v.cache_bytes

@@ -43,6 +43,8 @@ from patrimoine.storage.schema import metadata
 from tests import factories
 from tests.conftest import DemoTemplate
 
+pytestmark = pytest.mark.heavy
+
 BACKEND = os.environ.get("PATRIMOINE_TEST_DB", "sqlite")
 TREES = "essence;hauteur;commune\nPlatane;21;Ligérac\nTilleul;12,5;Belvoir\n=SOMME(A1);3;-x\n"
 TREES_2 = TREES + "Chêne;25;Montaigu\n"
@@ -178,7 +180,7 @@ def test_round_trip_loses_nothing(source: Source, empty_store: Services,
     first, second = _files(source.export), _files(again)
     assert first.keys() == second.keys()
     differing = {name for name in first if first[name] != second[name]}
-    assert differing <= {"datapackage.json", "manifest.json"}, differing
+    assert differing <= {"datapackage.json", "manifest.json", "README.md"}, differing  # dates
 
     # New rows get fresh ids after the restored ones (sequences moved on PostgreSQL).
     with empty_store.db.unit_of_work() as s:
@@ -320,6 +322,7 @@ def test_cli_export_import_and_set_password(
     done = cli("export", str(folder))
     assert done.returncode == 0, done.stderr
     assert "Export terminé" in done.stdout and "account.password_hash" in done.stdout
+    assert "README.md" in done.stdout
     with services.db.session() as s:  # exporting is logged (after the snapshot)
         last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
         assert last.action == "instance.export" and last.details["rows"] > 0
@@ -428,3 +431,56 @@ def test_export_reads_one_snapshot(services: Services) -> None:
         with services.db.unit_of_work() as s:
             factories.organisation(s, "Seconde")
         assert conn.scalar(text("SELECT count(*) FROM organisation")) == before == 1
+
+
+def test_every_dataset_package_is_valid_frictionless(source: Source, tmp_path: Path) -> None:
+    """Each dataset's package passes frictionless as a reader gets it: the CSV read against
+    its schema, the Parquet file's size and hash checked (file resources)."""
+    from frictionless import Package
+
+    packages = sorted((source.export / formats.DATASETS_DIR).glob("*/datapackage.json"))
+    assert len(packages) > 1
+    failed = {}
+    for path in packages:
+        report = Package(str(path)).validate()
+        if not report.valid:
+            failed[path.parent.name] = [f"{e.type}: {e.message}" for task in report.tasks
+                                        for e in task.errors][:5] or [
+                                            str(e) for e in report.errors][:5]
+    assert failed == {}
+
+    # the check covers the Parquet copy: one byte more and the package is refused
+    folder = tmp_path / "arbres"
+    shutil.copytree(source.export / "datasets/arbres-d-alignement", folder)
+    with (folder / "v1.parquet").open("ab") as fh:
+        fh.write(b"x")
+    report = Package(str(folder / "datapackage.json")).validate()
+    assert {e.type for task in report.tasks for e in task.errors} >= {"byte-count", "hash-count"}
+
+
+def test_frictionless_command_validates_a_dataset_package(source: Source) -> None:
+    """The operator's check the README gives, as they would run it."""
+    import subprocess
+    import sys
+
+    tool = Path(sys.executable).with_name("frictionless")
+    done = subprocess.run([str(tool), "validate", "datapackage.json"], capture_output=True,
+                          text=True, cwd=source.export / "datasets/arbres-d-alignement",
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_readme_explains_every_file(source: Source) -> None:
+    readme = (source.export / formats.README).read_text(encoding="utf-8")
+    assert readme.startswith("# Export complet de l'instance Patrimoine")
+    lines = readme.splitlines()
+    for path in sorted(p for p in source.export.rglob("*") if p.is_file()):
+        relative = path.relative_to(source.export).as_posix()
+        if relative.startswith(f"{formats.DATASETS_DIR}/"):
+            folder = f"`{path.parent.relative_to(source.export).as_posix()}/`"
+            line = next((x for x in lines if x.startswith(f"- {folder}")), "")
+            assert f"`{path.name}`" in line, relative
+        else:
+            assert f"`{relative}`" in readme, relative
+    assert "« Arbres d'alignement », 2 versions" in readme
+    assert "`account.password_hash`" in readme  # the secrets left out are named

@@ -79,7 +79,7 @@ def with_format(live: tuple[DemoTerritory, str]) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def public_slugs(live: tuple[DemoTerritory, str]) -> list[str]:
     with live[0].services.db.session() as s:
-        return sorted(e.dataset.slug for e in public.everything(s))
+        return sorted(e.dataset.slug for e in public.everything(s, live[0].services.settings))
 
 
 def _resource(api: ckanapi.RemoteCKAN, territory: DemoTerritory, fmt: str = "CSV"
@@ -119,10 +119,11 @@ def test_package_list_is_the_public_catalog(api: ckanapi.RemoteCKAN, api_get: An
                                             public_slugs: list[str]) -> None:
     territory = live[0]
     names = api.action.package_list()
-    assert names == public_slugs and len(names) > 50
+    # Only datasets with data are exported (the demo inventory's other entries are not).
+    assert names == public_slugs and len(names) >= 2
     for hidden in (territory.closed, territory.internal, territory.unpublished):
         assert hidden.slug not in names
-    assert api_get.action.package_list(limit=5, offset=3) == public_slugs[3:8]
+    assert api_get.action.package_list(limit=1, offset=1) == public_slugs[1:2]
 
 
 # ------------------------------------------------------------------ package_show
@@ -194,16 +195,17 @@ def test_the_ckanapi_command_dumps_and_searches(live: tuple[DemoTerritory, str],
 def test_package_search_paging_and_defaults(api: ckanapi.RemoteCKAN, api_get: Any,
                                             public_slugs: list[str]) -> None:
     first = api.action.package_search()
-    assert first["count"] == len(public_slugs) and len(first["results"]) == 10
+    assert first["count"] == len(public_slugs) and len(first["results"]) == min(
+        10, len(public_slugs))
     assert first["sort"] == "score desc, metadata_modified desc"
     seen: list[str] = []
     start = 0
     while True:
-        page = api_get.action.package_search(rows=40, start=start, sort="name asc")
+        page = api_get.action.package_search(rows=1, start=start, sort="name asc")
         if not page["results"]:
             break
         seen += [p["name"] for p in page["results"]]
-        start += 40
+        start += 1
     assert seen == public_slugs
     assert len(api.action.package_search(rows=5000)["results"]) == len(public_slugs)
     assert api.action.package_search(rows=0)["results"] == []
@@ -506,7 +508,7 @@ def themes(live: tuple[DemoTerritory, str]) -> dict[str, list[str]]:
     """Theme -> slugs of its public datasets, from the database."""
     out: dict[str, list[str]] = {}
     with live[0].services.db.session() as s:
-        for e in public.everything(s):
+        for e in public.everything(s, live[0].services.settings):
             if e.dataset.theme and e.dataset.theme.strip():
                 out.setdefault(e.dataset.theme.strip(), []).append(e.dataset.slug)
     return {k: sorted(v) for k, v in out.items()}
@@ -528,7 +530,7 @@ def test_ckanapi_dumps_groups_and_organizations(live: tuple[DemoTerritory, str],
     the number of public datasets the database holds for it."""
     territory, url = live
     groups = _dump(url, "groups", tmp_path / "groups.jsonl")
-    assert len(groups) == len(themes) > 3
+    assert len(groups) == len(themes) >= 1
     assert sorted(g["title"] for g in groups) == sorted(themes)
     for group in groups:
         assert group["type"] == "group" and group["is_organization"] is False
@@ -536,7 +538,8 @@ def test_ckanapi_dumps_groups_and_organizations(live: tuple[DemoTerritory, str],
         assert "packages" not in group  # ckanapi asks include_datasets=False
     assert sorted(g["name"] for g in groups) == sorted(api.action.group_list())
     with territory.services.db.session() as s:
-        per_org = Counter(e.dataset.organisation.slug for e in public.everything(s))
+        per_org = Counter(e.dataset.organisation.slug
+                          for e in public.everything(s, territory.services.settings))
         all_orgs = sorted(s.scalars(select(Organisation.slug)))
     organizations = _dump(url, "organizations", tmp_path / "organizations.jsonl")
     assert sorted(o["name"] for o in organizations) == all_orgs
@@ -614,7 +617,7 @@ def test_tag_show_and_package_autocomplete(api: ckanapi.RemoteCKAN, api_get: Any
     hit = next(f for f in found if f["name"] == trees.slug)
     assert set(hit) == {"name", "title", "match_field", "match_displayed"}
     assert hit["title"] == trees.title
-    assert len(api_get.action.package_autocomplete(q="e", limit=3)) == 3
+    assert len(api_get.action.package_autocomplete(q="e", limit=1)) == 1
     assert api.action.package_autocomplete(q="zzzzintrouvable") == []
     with pytest.raises(ckanapi.ValidationError):
         api.action.package_autocomplete()
@@ -627,8 +630,8 @@ def test_recently_changed_packages_activity_list(api: ckanapi.RemoteCKAN,
                                                  live: tuple[DemoTerritory, str],
                                                  public_slugs: list[str]) -> None:
     territory = live[0]
-    activities = api.action.recently_changed_packages_activity_list(limit=100)
-    assert len(activities) == 100
+    activities = api.action.recently_changed_packages_activity_list(limit=5)
+    assert len(activities) == 5
     stamps = [a["timestamp"] for a in activities]
     assert stamps == sorted(stamps, reverse=True)
     assert {a["activity_type"] for a in activities} <= {"new package", "changed package"}
@@ -636,10 +639,9 @@ def test_recently_changed_packages_activity_list(api: ckanapi.RemoteCKAN,
     assert len({a["id"] for a in activities}) == len(activities)
     everything: list[dict[str, Any]] = []
     offset = 0
-    while page := api.action.recently_changed_packages_activity_list(limit=100,
-                                                                     offset=offset):
+    while page := api.action.recently_changed_packages_activity_list(limit=5, offset=offset):
         everything += page
-        offset += 100
+        offset += 5
     created = [a for a in everything if a["activity_type"] == "new package"]
     assert sorted(a["data"]["package"]["name"] for a in created) == public_slugs
     trees_versions = [a for a in everything if a["data"]["package"]["name"] ==

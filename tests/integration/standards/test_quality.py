@@ -181,3 +181,37 @@ def test_cli_quality(services: Services, cli: Cli) -> None:
     shown = cli("inventory", "quality")
     assert shown.returncode == 0, shown.stderr
     assert "Score de qualité moyen : 18,0/100 sur 1 jeu(x)" in shown.stdout
+
+
+def test_columns_whose_meaning_is_recognised_count_as_documented(services: Services,
+                                                                 tmp_path: Path) -> None:
+    """A SIRET with valid keys, a code commune INSEE and a date say what their column holds:
+    they count in the score as described columns; a column of free text does not."""
+    rows = [("siret", "code_insee", "date_convention", "objet")] + [
+        (s, c, f"{d:02d}/03/2024", f"Objet {i}") for i, (s, c, d) in enumerate([
+            ("21310117300010", "31117", 1), ("78012958100010", "31555", 2),
+            ("41395842200045", "75056", 3), ("35600000000048", "69123", 4),
+            ("21310117300010", "13055", 5), ("78012958100010", "33063", 6)])]
+    data = "\n".join(";".join(r) for r in rows) + "\n"
+    with services.db.unit_of_work() as session:
+        org = factories.organisation(session)
+        dataset = factories.dataset(session, org, "Conventions")
+    version = load(services, dataset, write(tmp_path, "conventions.csv", data))
+    assert set((version.ingest_settings or {})["meanings"]) == {
+        "siret", "code_insee", "date_convention"}
+    with services.db.unit_of_work() as session:
+        score = quality.quality_score(session, session.get_one(Dataset, dataset.id))
+    criterion = next(c for c in score.criteria if c.id == "columns_documented")
+    assert criterion.met is False
+    assert criterion.reason == (
+        "1 colonne(s) sur 4 sans description ni sens reconnu : «\u00a0objet\u00a0».")
+    with services.db.unit_of_work() as session:
+        entry = session.get_one(Dataset, dataset.id)
+        entry.extra = {"columns": {"objet": "Objet de la convention."}}
+    with services.db.unit_of_work() as session:
+        score = quality.quality_score(session, session.get_one(Dataset, dataset.id))
+    criterion = next(c for c in score.criteria if c.id == "columns_documented")
+    assert criterion.met is True
+    assert criterion.reason == (
+        "Les 4 colonnes sont décrites (3 par le sens reconnu à leur chargement : "
+        "SIRET, code commune INSEE, date).")

@@ -227,3 +227,43 @@ def test_api_export_and_import(services: Services, client: TestClient) -> None:
     done = client.post("/api/v1/inventory/import-scdl", headers=headers, files=files)
     assert done.json()["created"] == ["arbres-vivants-inventories-en-foret"]
     assert client.post("/api/v1/inventory/import-scdl", files=files).status_code == 401
+
+
+def test_every_link_and_format_listed_answers(database_url: str, tmp_path: Path) -> None:
+    """Each public row's page answers under the instance's public URL, and each format its
+    `format` column lists downloads with its media type; GeoJSON only where there are
+    positions, NDJSON everywhere data is published."""
+    from patrimoine.interop.public import FORMAT_LABELS
+    from patrimoine.reading import language
+    from patrimoine.web.app import create_app
+
+    public_url = "https://donnees.valdeloire.example"
+    territory = factories.demo_territory(database_url, tmp_path, public_url=public_url)
+    try:
+        client = TestClient(create_app(services=territory.services))
+        # every row, also those the schema would refuse for a missing contact or coverage
+        served = client.get("/api/v1/inventory/export-scdl?incomplets=true")
+        assert served.status_code == 200, served.text
+        rows = list(csv.DictReader(io.StringIO(served.text)))
+        by_label = {label: fmt for fmt, label in FORMAT_LABELS.items()}
+        with_data = {r["titre"]: r for r in rows if r["format"] != "inconnu"}
+        assert set(with_data) == {territory.trees.title, territory.budget.title}
+        for row in rows:
+            assert row["url"].startswith(f"{public_url}/datasets/"), row
+            page = client.get(row["url"].removeprefix(public_url))
+            assert page.status_code == 200 and page.headers["content-type"].startswith(
+                "text/html"), row["url"]
+        offered = {}
+        for title, row in with_data.items():
+            slug = row["url"].rsplit("/", 1)[1]
+            offered[title] = row["format"].split(",")
+            for label in offered[title]:
+                fmt = by_label[label]
+                answer = client.get(f"/api/v1/datasets/{slug}/export.{fmt}")
+                assert answer.status_code == 200, (slug, fmt, answer.text[:200])
+                assert answer.headers["content-type"] == language.MEDIA_TYPES[fmt], (slug, fmt)
+        assert "GeoJSON" in offered[territory.trees.title]  # the trees have positions
+        assert "GeoJSON" not in offered[territory.budget.title]
+        assert all("NDJSON" in labels for labels in offered.values())
+    finally:
+        territory.services.db.dispose()

@@ -275,7 +275,9 @@ def test_api_declares_and_validates(services: Services, client: TestClient,
     assert report["valid"] is False and report["error_count"] == 3
     assert report["errors"][0] | {"message": ""} == {
         "kind": "constraint-error", "message": "", "row": 2, "record": 1, "field": "Code",
-        "field_number": 1, "constraint": "pattern", "expected": "^\\d{5}$", "value": "1000"}
+        "field_number": 1, "constraint": "pattern", "expected": "^\\d{5}$", "value": "1000",
+        "in_files": ["csv", "xlsx"]}  # found in both downloads, listed once
+    assert report["files"] == {"csv": 3, "xlsx": 3}
     bad = client.put(f"/api/v1/datasets/{slug}/schema", headers=headers, json={"name": "decp"})
     assert bad.status_code == 422 and "JSON Schema" in bad.json()["error"]
     unknown = client.put(f"/api/v1/datasets/{slug}/schema", headers=headers, json={"name": "x"})

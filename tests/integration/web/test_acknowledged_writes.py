@@ -35,6 +35,8 @@ from tests import factories as f
 from tests.factories import GRANTS_SLUG, PASSWORD, csrf_of, grants_world
 from tests.support import server
 
+pytestmark = pytest.mark.heavy
+
 DATASET_API = f"/api/v1/datasets/{GRANTS_SLUG}"
 
 

@@ -21,6 +21,7 @@ from patrimoine.inventory.models import (
 )
 from tests import factories as f
 from tests.factories import csrf_of, login
+from tests.support.import_jobs import finish_import
 
 
 @dataclass
@@ -371,10 +372,15 @@ def test_import_previews_then_confirms_then_changes_nothing_the_second_time(
     r2 = client.post("/admin/inventaire/import/confirmer",
                      data={"csrf_token": token, "jeton": "x" * 32})
     assert "plus disponible" in r2.text
+    # New organisations are created only once the preview's checkbox says so.
     r = client.post("/admin/inventaire/import/confirmer",
-                    data={"csrf_token": token, "jeton": jeton.group(1)}, follow_redirects=False)
-    assert r.status_code == 303
-    listing = client.get(r.headers["location"]).text
+                    data={"csrf_token": token, "jeton": jeton.group(1)})
+    assert r.status_code == 422 and "Cochez la case" in r.text
+    r = client.post("/admin/inventaire/import/confirmer",
+                    data={"csrf_token": token, "jeton": jeton.group(1), "creer": "1"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and "/admin/inventaire/import/suivi/" in r.headers["location"]
+    listing = finish_import(client, r.headers["location"]).text
     assert "653 créés, 0 modifié, 0 inchangé" in listing
     assert list(uploads.glob("import-*")) == []
     with db.unit_of_work() as s:

@@ -85,6 +85,7 @@ def test_integers_beyond_what_the_database_holds_are_refused(
                     json={"title": "Trop grand", "organisation_id": 2**63})
     assert r.status_code == 422
     assert "organisation_id" in r.json()["errors"][0]
+    assert "doit être inférieur ou égal à" in r.json()["errors"][0]  # said in French
 
 
 def test_text_that_no_database_holds_is_refused_with_a_french_message(

@@ -100,12 +100,13 @@ def test_menus_follow_the_permissions(client: TestClient, town: None) -> None:
 
     full = ["Tableau de bord", "À faire", "Inventaire", "Statistiques", "Importer",
             "Publications", "Protection des données", "Conservation", "Journal d'audit",
-            "Notifications", "Mon compte"]
+            "Administration", "Notifications", "Mon compte"]
     assert [m.strip() for m in menu("superadmin@ville.fr")] == full
+    assert [m.strip() for m in menu("admin@ville.fr")] == full
     assert [m.strip() for m in menu("cdo@ville.fr")] == [
-        m for m in full if m != "Journal d'audit"]
+        m for m in full if m not in ("Journal d'audit", "Administration")]
     assert [m.strip() for m in menu("dpo@ville.fr")] == [
-        m for m in full if m not in ("Importer", "Publications")]
+        m for m in full if m not in ("Importer", "Publications", "Administration")]
     assert [m.strip() for m in menu("referent@ville.fr")] == [
         "Tableau de bord", "À faire", "Inventaire", "Statistiques", "Importer",
         "Protection des données", "Notifications", "Mon compte"]

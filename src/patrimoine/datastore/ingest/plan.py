@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from patrimoine.core.tabular import DELIMITER_NAMES
 from patrimoine.datastore.ingest.crs import parse_user_crs
 from patrimoine.datastore.models import COLUMN_TYPES
 
@@ -160,3 +162,71 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+def load_report(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What every door (`datastore load --json` and its text, the API, the staff pages)
+    shows of a load, from the settings recorded with its version: records read, loaded and
+    rejected with their lines, cells rejected, the dialect and encoding used, the source CRS
+    and the meaning recognised in each column."""
+    s = settings or {}
+    read, loaded = s.get("records_read"), s.get("records_loaded")
+    crs = s.get("crs") or {}
+    return {
+        "records_read": read,
+        "records_loaded": loaded,
+        "records_rejected": max(0, (read or 0) - (loaded or 0)),
+        "rejected_lines": list(s.get("rejected_records") or []),
+        "rejected_cells": list(s.get("rejected_cells") or []),
+        "format": s.get("format"),
+        "encoding": s.get("encoding"),
+        "delimiter": s.get("delimiter"),
+        "header_row": s.get("header_row"),
+        "sheet": s.get("sheet"),
+        "source_crs": crs.get("epsg"),
+        "meanings": {name: m["label"] for name, m in (s.get("meanings") or {}).items()},
+    }
+
+
+def report_lines(report: Mapping[str, Any]) -> list[str]:
+    """The report in French sentences, the same for the command line and the pages."""
+    lines = []
+    if report["records_read"] is not None:
+        rejected = report["rejected_lines"]
+        lines.append(
+            f"Enregistrements : {_count(report['records_read'])} lu(s), "
+            f"{_count(report['records_loaded'])} chargé(s), "
+            f"{_count(report['records_rejected'])} rejeté(s)"
+            + (f" (ligne(s) {', '.join(str(n) for n in rejected[:20])}"
+               f"{'…' if len(rejected) > 20 else ''})" if rejected else "") + ".")
+    cells = report["rejected_cells"]
+    if cells:
+        shown = " ; ".join(
+            (f"ligne {c['line']}" if c.get("line") else f"enregistrement {c['record']}")
+            + f", colonne « {c['column']} » : « {c['value']} »" for c in cells[:20])
+        lines.append(f"Valeurs rejetées (laissées vides) : {_count(len(cells))} — {shown}"
+                     f"{'…' if len(cells) > 20 else ''}.")
+    reading = [f"format {str(report['format'] or '').upper()}"]
+    if report["encoding"]:
+        reading.append(f"encodage {report['encoding']}")
+    if report["delimiter"]:
+        delimiter = report["delimiter"]
+        reading.append(f"séparateur {DELIMITER_NAMES.get(delimiter, delimiter)}")
+    if report["sheet"]:
+        reading.append(f"feuille « {report['sheet']} »")
+    if report["header_row"] is not None and report["format"] in ("csv", "xlsx", "ods"):
+        reading.append(f"en-tête ligne {report['header_row']}" if report["header_row"]
+                       else "sans en-tête")
+    lines.append("Lecture : " + ", ".join(reading) + ".")
+    if report["source_crs"]:
+        lines.append(f"Système des coordonnées du fichier : {report['source_crs']}"
+                     + (" (converties en WGS84)." if report["source_crs"] != "EPSG:4326"
+                        else "."))
+    if report["meanings"]:
+        lines.append("Sens reconnus : " + ", ".join(
+            f"{name} ({label})" for name, label in report["meanings"].items()) + ".")
+    return lines
+
+
+def _count(n: int | None) -> str:
+    return f"{n or 0:,}".replace(",", "\u202f")

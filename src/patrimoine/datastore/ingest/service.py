@@ -173,11 +173,11 @@ def _open_source(con: duckdb.DuckDBPyConnection, path: Path, plan: IngestPlan,
             max_line_bytes=limits.max_csv_line_bytes,
             progress=(lambda f: progress(0.2 * f, "Conversion en UTF-8")) if progress else None)
     if fmt in ("xlsx", "ods"):
-        return sources.open_spreadsheet(con, path, plan, overrides, limits)
+        return sources.open_spreadsheet(con, path, plan, overrides, limits, workdir)
     if fmt in ("json", "ndjson"):
         return sources.open_json(con, path, fmt)
     if fmt == "geojson":
-        return sources.open_geojson(con, path, plan, overrides, limits)
+        return sources.open_geojson(con, path, plan, overrides, limits, workdir)
     return sources.open_parquet(con, path)
 
 
@@ -592,7 +592,8 @@ def ingest(
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _publish(session, settings, principal, dataset, plan, tmp, digest, row_count)
+    return _publish(session, settings, principal, dataset, plan, tmp, digest, row_count,
+                    versions.Original(path, media_type(plan.filename)))
 
 
 def _account(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,
@@ -714,13 +715,29 @@ def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSou
     raise AssertionError("unreachable")
 
 
+_MEDIA_TYPES = {".csv": "text/csv", ".tsv": "text/tab-separated-values", ".txt": "text/plain",
+                ".json": "application/json", ".geojson": "application/geo+json",
+                ".ndjson": "application/x-ndjson", ".parquet": "application/vnd.apache.parquet",
+                ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ".xls": "application/vnd.ms-excel",
+                ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+                ".zip": "application/zip", ".gz": "application/gzip",
+                ".shp": "application/vnd.shp", ".gpkg": "application/geopackage+sqlite3"}
+
+
+def media_type(filename: str) -> str:
+    """The media type of a loaded file, from its name (the original is served with it)."""
+    return _MEDIA_TYPES.get(Path(filename).suffix.lower(), "application/octet-stream")
+
+
 def _publish(session: Session, settings: Settings, principal: Principal, dataset: Dataset,
-             plan: IngestPlan, tmp: Path, digest: str, row_count: int) -> DatasetVersion:
+             plan: IngestPlan, tmp: Path, digest: str, row_count: int,
+             original: versions.Original) -> DatasetVersion:
     added = versions.add_version(
         session, settings, dataset, tmp, content_hash=digest, row_count=row_count,
         columns=[c.contract() for c in plan.columns], positions=plan.positions,
         source_filename=plan.filename, source_format=plan.format,
-        ingest_settings=plan.settings(), created_by=principal.account_id)
+        ingest_settings=plan.settings(), created_by=principal.account_id, original=original)
     version, latest = added.version, added.previous
     if not added.created:
         version.unchanged = True

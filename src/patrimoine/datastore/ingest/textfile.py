@@ -212,6 +212,8 @@ class Dialect:
     short_rows: list[int] = field(default_factory=list)  # line numbers (sample only)
     long_rows: list[tuple[int, int]] = field(default_factory=list)  # (line, fields)
     headerless: bool = False  # the first record held data: columns are colonne_1…
+    # (line, cells) of a second header row under the header (codes, then labels).
+    second_header: tuple[int, list[str]] | None = None
 
 
 def _rows(text: str, delimiter: str) -> list[tuple[int, int, list[str], int]]:
@@ -252,6 +254,41 @@ def looks_like_data(cells: list[str]) -> bool:
     return len(values) > 1 and sum(1 for v in values if _NUMBER.fullmatch(v)) * 2 > len(values)
 
 
+_CODE = re.compile(r"[A-Za-z_][\w.]{0,39}")  # a variable code: REG, NbMen, code_insee
+SECOND_HEADER_LOOKAHEAD = 50
+
+
+def is_code(cell: str) -> bool:
+    return _CODE.fullmatch(cell) is not None
+
+
+def is_second_header(header: list[str], data: list[list[str]]) -> bool:
+    """Whether the first record under the header is a second header row: INSEE's CSV files
+    write a row of variable codes (`REG`, `NbMen`), then a row of labels (« Ménages fiscaux
+    »). One of the two rows holds only codes; the lower one has cells in most columns, all
+    distinct, none a number or a date; and below it at least one column holds only numbers
+    where it holds text. A first data row of plain words (« Total », « n.c. ») fails one of
+    these, so it stays data."""
+    if not header or not data:
+        return False
+    upper = [c.strip() for c in header if c.strip()]
+    lower = data[0]
+    cells = [c.strip() for c in lower if c.strip()]
+    need = 1 if len(header) <= 1 else max(2, (len(header) + 1) // 2)
+    if len(cells) < need or len(set(cells)) < len(cells):
+        return False
+    if any(_NUMBER.fullmatch(c) or _DATE.fullmatch(c) for c in cells):
+        return False
+    if not (all(map(is_code, upper)) or all(map(is_code, cells))):
+        return False
+    below = data[1:1 + SECOND_HEADER_LOOKAHEAD]
+    for j, cell in enumerate(lower):
+        values = [r[j].strip() for r in below if j < len(r) and r[j].strip()]
+        if cell.strip() and values and all(_NUMBER.fullmatch(v) for v in values):
+            return True
+    return False
+
+
 def header_name(cell: str) -> str:
     """A header cell without spaces around it nor a dBase type suffix (`Nom,C,254`)."""
     cell = cell.strip()
@@ -273,7 +310,13 @@ def detect_dialect(text: str, delimiter: str | None = None,
             body = rows[len(rows) // 5:] if len(rows) >= 5 else rows
             counts = Counter(len(r[2]) for r in body)
             mode, hits = counts.most_common(1)[0]
-            score = (mode > 1, round(hits / len(body), 2), mode)
+            # Where no candidate splits most rows (titles broken over bare line feeds leave
+            # more one-field lines than whole records), the one that splits the most wins.
+            share = hits if mode > 1 else sum(n for k, n in counts.items() if k > 1)
+            # A delimiter whose fields after the first are empty in most rows does not split
+            # them: `a,b,c;;` is a comma-separated record with a `;;` tail.
+            filled = sum(1 for r in body if _nonempty(r[2]) > 1) * 2 >= len(body)
+            score = (mode > 1 and filled, round(share / len(body), 2), mode)
             if best is None or score > best[0]:
                 best = (score, candidate)
         delimiter = best[1] if best else ","
@@ -284,6 +327,7 @@ def detect_dialect(text: str, delimiter: str | None = None,
     mode = Counter(len(r[2]) for r in body).most_common(1)[0][0]
     title_rows: list[str] = []
     headerless = False
+    second: tuple[int, list[str]] | None = None
     if header_row is None:
         need = 1 if mode <= 1 else max(2, (mode + 1) // 2)
         index = next((i for i, r in enumerate(rows) if _nonempty(r[2]) >= need), 0)
@@ -296,6 +340,10 @@ def detect_dialect(text: str, delimiter: str | None = None,
             header_line, header_end, header = 0, rows[index][0] - 1, []
             header_records = rows[index][3] - 1
             data = rows[index:]
+        elif is_second_header(header, [r[2] for r in data]):
+            second = (data[0][0], data[0][2])
+            header_end, header_records = data[0][1], data[0][3]
+            data = data[1:]
     elif header_row == 0:
         header_line, header_end, header, header_records = 0, 0, [], 0
         data = rows
@@ -322,6 +370,7 @@ def detect_dialect(text: str, delimiter: str | None = None,
         short_rows=short,
         long_rows=long,
         headerless=headerless,
+        second_header=second,
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from patrimoine.access.permissions import is_public
 from patrimoine.access.principal import Principal
 from patrimoine.core.db import DbBigInt, DbInt
-from patrimoine.datastore.models import DatasetVersion
+from patrimoine.datastore.versions import published_at
 from patrimoine.reading import language
 from patrimoine.reading.service import (
     Purpose,
@@ -149,13 +149,6 @@ def _open(
         Purpose(action, request.url.path, str(request.url.query)))
 
 
-def _last_modified(version: DatasetVersion) -> datetime:
-    at = version.created_at
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).replace(microsecond=0)
-
-
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
     inm = request.headers.get("if-none-match")
     if inm is not None:
@@ -178,7 +171,7 @@ def _validators(etag: str, readable: ReadableVersion) -> dict[str, str]:
     private = not is_public(readable.dataset)
     return {
         "ETag": etag,
-        "Last-Modified": format_datetime(_last_modified(version), usegmt=True),
+        "Last-Modified": format_datetime(published_at(version), usegmt=True),
         "Cache-Control": "private, no-cache" if private else "public, no-cache",
         "Vary": "Authorization, Cookie",
     }
@@ -201,7 +194,7 @@ def _conditional(request: Request, readable: ReadableVersion, query: language.Qu
                  extra: Any) -> tuple[dict[str, str], Response | None]:
     etag = readable.etag(query, extra)
     headers = _validators(etag, readable)
-    if _not_modified(request, etag, _last_modified(readable.version)):
+    if _not_modified(request, etag, published_at(readable.version)):
         return headers, Response(status_code=304, headers=headers)
     return headers, None
 
@@ -394,14 +387,16 @@ def version_aggregate(request: Request, slug: SlugPath, number: NumberPath,
 
 def _export(request: Request, session: Session, principal: Principal, slug: str,
             number: int | None, query: language.Query, fmt: str, columns: str | None,
-            sort: str | None, sep: str) -> Response:
+            sort: str | None, sep: str, names: str) -> Response:
     readable = _open(request, session, principal, slug, number, "datastore.export")
     export_request = language.ExportRequest(format=fmt.lower(), columns=_columns(columns),
                                            sort=language.parse_sort(sort), delimiter=sep,
-                                           published=_last_modified(readable.version))
-    headers, not_modified = _conditional(request, readable, query, ["export", export_request])
-    if not_modified:
-        return not_modified
+                                           names=names,
+                                           published=published_at(readable.version))
+    etag = readable.export_etag(query, export_request)
+    headers = _validators(etag, readable)
+    if _not_modified(request, etag, published_at(readable.version)):
+        return Response(status_code=304, headers=headers)
     result = readable.export(query, export_request)
     headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
     if result.path is not None:
@@ -416,8 +411,10 @@ class _KeptFile(FileResponse):
 
 
 EXPORT_DOC = (
-    "Export de toute la version ou des lignes filtrées, envoyé en flux : csv (UTF-8, "
-    "séparateur `sep` `,` ou `;`, cellules commençant par = + - @ neutralisées par une "
+    "Export de toute la version ou des lignes filtrées, envoyé en flux, sous les noms de "
+    "colonnes du fichier chargé (`names=technical` : ceux de l'API) ; un jeu qui déclare un "
+    "schéma écrit ses valeurs comme le schéma le demande (booléens, dates, décimales) : "
+    "csv (UTF-8, séparateur `sep` `,` ou `;`, cellules commençant par = + - @ neutralisées par une "
     "apostrophe), json, ndjson, geojson (versions avec géométrie ou positions), parquet, xlsx. "
     "Réponses avec ETag et Last-Modified ; If-None-Match / If-Modified-Since donnent 304. "
     + FILTER_HELP
@@ -426,6 +423,9 @@ FormatPath = Annotated[str, Path(description="Format : " + ", ".join(language.FO
 FormatParam = Annotated[str, Query(alias="format", description="Format : "
                                    + ", ".join(language.FORMATS) + ".")]
 SepParam = Annotated[str, Query(description="Séparateur CSV : `,` ou `;`.")]
+NamesParam = Annotated[str, Query(description="Noms des colonnes : `source` (les en-têtes du "
+                                  "fichier chargé, par défaut) ou `technical` (les noms de "
+                                  "l'API).")]
 EXPORTED = files(*language.MEDIA_TYPES.values(), description="Le fichier, au format demandé.")
 
 
@@ -434,8 +434,10 @@ EXPORTED = files(*language.MEDIA_TYPES.values(), description="Le fichier, au for
             responses=EXPORTED)
 def latest_export(request: Request, slug: SlugPath, fmt: FormatPath, session: SessionDep,
                   principal: PrincipalDep, query: QueryDep, columns: ColumnsParam = None,
-                  sort: SortParam = None, sep: SepParam = ",") -> Response:
-    return _export(request, session, principal, slug, None, query, fmt, columns, sort, sep)
+                  sort: SortParam = None, sep: SepParam = ",",
+                  names: NamesParam = "source") -> Response:
+    return _export(request, session, principal, slug, None, query, fmt, columns, sort, sep,
+                   names)
 
 
 @router.get("/datasets/{slug}/export", summary="Exporter la dernière version (format en "
@@ -444,8 +446,9 @@ def latest_export(request: Request, slug: SlugPath, fmt: FormatPath, session: Se
 def latest_export_param(request: Request, slug: SlugPath, session: SessionDep,
                         principal: PrincipalDep, query: QueryDep, fmt: FormatParam = "csv",
                         columns: ColumnsParam = None, sort: SortParam = None,
-                        sep: SepParam = ",") -> Response:
-    return _export(request, session, principal, slug, None, query, fmt, columns, sort, sep)
+                        sep: SepParam = ",", names: NamesParam = "source") -> Response:
+    return _export(request, session, principal, slug, None, query, fmt, columns, sort, sep,
+                   names)
 
 
 @router.get("/datasets/{slug}/versions/{number:int}/export.{fmt}",
@@ -454,8 +457,9 @@ def latest_export_param(request: Request, slug: SlugPath, session: SessionDep,
 def version_export(request: Request, slug: SlugPath, number: NumberPath, fmt: FormatPath,
                    session: SessionDep, principal: PrincipalDep, query: QueryDep,
                    columns: ColumnsParam = None, sort: SortParam = None,
-                   sep: SepParam = ",") -> Response:
-    return _export(request, session, principal, slug, number, query, fmt, columns, sort, sep)
+                   sep: SepParam = ",", names: NamesParam = "source") -> Response:
+    return _export(request, session, principal, slug, number, query, fmt, columns, sort, sep,
+                   names)
 
 
 @router.get("/datasets/{slug}/versions/{number:int}/export",
@@ -464,5 +468,26 @@ def version_export(request: Request, slug: SlugPath, number: NumberPath, fmt: Fo
 def version_export_param(request: Request, slug: SlugPath, number: NumberPath,
                          session: SessionDep, principal: PrincipalDep, query: QueryDep,
                          fmt: FormatParam = "csv", columns: ColumnsParam = None,
-                         sort: SortParam = None, sep: SepParam = ",") -> Response:
-    return _export(request, session, principal, slug, number, query, fmt, columns, sort, sep)
+                         sort: SortParam = None, sep: SepParam = ",",
+                  names: NamesParam = "source") -> Response:
+    return _export(request, session, principal, slug, number, query, fmt, columns, sort, sep,
+                   names)
+
+
+@router.get("/datasets/{slug}/versions/{number:int}/original",
+            summary="Télécharger le fichier d'origine d'une version",
+            description="Le fichier tel qu'il a été chargé, octet pour octet, sous son nom et "
+                        "son type de média. Absent (404) pour une version dérivée d'une autre "
+                        "(anonymisée, purgée) ; refusé (403) à une autorisation qui ne montre "
+                        "qu'une partie de la version.",
+            response_class=FileResponse, responses=files("application/octet-stream",
+                                                         description="Le fichier d'origine."))
+def version_original(request: Request, slug: SlugPath, number: NumberPath, session: SessionDep,
+                     principal: PrincipalDep) -> Response:
+    readable = _open(request, session, principal, slug, number, "datastore.original")
+    path, filename, media_type = readable.original()
+    etag = f'"{path.name[:40]}"'  # kept under the sha256 of its bytes
+    headers = _validators(etag, readable)
+    if _not_modified(request, etag, published_at(readable.version)):
+        return Response(status_code=304, headers=headers)
+    return _KeptFile(path, media_type=media_type, filename=filename, headers=headers)

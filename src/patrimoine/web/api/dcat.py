@@ -5,7 +5,13 @@
 - `/datasets/{slug}.ttl|.rdf|.jsonld` and `/datasets/uid/{uid}.ttl|.rdf|.jsonld`;
 - the URIs themselves answer: `/datasets/uid/{uid}` sends browsers to the dataset page and
   RDF clients to its document, `/datasets/uid/{uid}/export.{format}` to the download,
-  `/organisations/id/{id}` to the organisation page.
+  `/organisations/id/{id}` to the organisation page;
+- `/datasets/uid/{uid}/schema.json`: the Table Schema a dataset declares, the target of its
+  `dct:conformsTo` when the schema is not one published elsewhere.
+
+An RDF document's errors (a bad page number, an unknown dataset) are answered in the document's
+own format, as a `hydra:Error` with its status code and French message, so that RDF clients
+read them like any other answer.
 """
 
 from __future__ import annotations
@@ -14,14 +20,17 @@ import hashlib
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from rdflib import BNode, Literal
+from rdflib.namespace import RDF, XSD
 from sqlalchemy.orm import Session
 
 from patrimoine.core.db import DbInt
-from patrimoine.core.errors import NotFound
+from patrimoine.core.errors import NotFound, PatrimoineError
 from patrimoine.interop import dcat, public
 from patrimoine.inventory.models import Organisation
 from patrimoine.reading import language
+from patrimoine.standards import validation
 from patrimoine.web.api.responses import ERRORS_OR_PAGE, NOT_MODIFIED, Responses, files
 from patrimoine.web.deps import SessionDep, services
 
@@ -31,8 +40,15 @@ HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age
 
 
 def _documents(*exts: str) -> Responses:
-    return {**files(*(dcat.RDF_FORMATS[e].media_type for e in exts),
-                    description="Le document DCAT-AP."), **NOT_MODIFIED}
+    types = [dcat.RDF_FORMATS[e].media_type for e in exts]
+    rdf_error = {m: {"schema": {} if m.endswith("+json") else {"type": "string"}}
+                 for m in types}
+    return {**files(*types, description="Le document DCAT-AP."), **NOT_MODIFIED,
+            404: {"description": "Jeu de données introuvable (ou non exporté) : une "
+                                 "hydra:Error dans le format du document.",
+                  "content": rdf_error},
+            422: {"description": "Paramètre de pagination invalide : une hydra:Error dans "
+                                 "le format du document.", "content": rdf_error}}
 
 
 TURTLE, RDFXML, JSONLD = _documents("ttl"), _documents("rdf"), _documents("jsonld")
@@ -55,11 +71,28 @@ def _rdf(request: Request, graph_bytes: tuple[bytes, str]) -> Response:
     return Response(body, media_type=media_type, headers=headers)
 
 
+def _rdf_error(exc: PatrimoineError, ext: str) -> Response:
+    """The error as a small RDF document in the format asked for (a `hydra:Error`)."""
+    g = dcat.new_graph()
+    node = BNode("error")
+    g.add((node, RDF.type, dcat.HYDRA.Error))
+    g.add((node, dcat.HYDRA.statusCode, Literal(exc.status, datatype=XSD.integer)))
+    g.add((node, dcat.HYDRA.title, Literal(exc.message, lang="fr")))
+    for detail in exc.errors:
+        g.add((node, dcat.HYDRA.description, Literal(detail, lang="fr")))
+    body, media_type = dcat.serialize(g, ext)
+    return Response(body, status_code=exc.status, media_type=media_type,
+                    headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"})
+
+
 def _catalog(request: Request, session: Session, ext: str) -> Response:
-    number, size = dcat.parse_paging(request.query_params.get("page"),
-                                     request.query_params.get("page_size"))
-    page = dcat.catalog_page(session, _public_url(request), ext, number, size,
-                             services(request).settings)
+    try:
+        number, size = dcat.parse_paging(request.query_params.get("page"),
+                                         request.query_params.get("page_size"))
+        page = dcat.catalog_page(session, _public_url(request), ext, number, size,
+                                 services(request).settings)
+    except PatrimoineError as exc:
+        return _rdf_error(exc, ext)
     return _rdf(request, dcat.serialize(page.graph, ext))
 
 
@@ -86,7 +119,10 @@ def catalog_negotiated(request: Request, session: SessionDep) -> Response:
 
 
 def _document(request: Request, session: Session, ident: str, ext: str) -> Response:
-    entry = public.find(session, ident, services(request).settings)
+    try:
+        entry = public.find(session, ident, services(request).settings)
+    except PatrimoineError as exc:
+        return _rdf_error(exc, ext)
     graph = dcat.dataset_document(_public_url(request), entry)
     return _rdf(request, dcat.serialize(graph, ext))
 
@@ -109,11 +145,22 @@ def uid_jsonld(request: Request, uid: str, session: SessionDep) -> Response:
 @router.get("/datasets/uid/{uid}/export.{fmt}", **SEE_OTHER)
 def uid_download(request: Request, uid: str, fmt: str, session: SessionDep) -> Response:
     """The stable download URL of a distribution: always the latest public version."""
-    entry = public.find(session, uid, services(request).settings)
+    entry = public.find(session, uid, services(request).settings, described=False)
     if fmt not in language.FORMATS or fmt not in entry.formats:
         raise NotFound(f"Le jeu de données n'est pas téléchargeable au format « {fmt} ».")
     return RedirectResponse(f"/datasets/{entry.dataset.slug}/telecharger?format={fmt}",
                             status_code=303, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/datasets/uid/{uid}/schema.json", response_class=JSONResponse,
+            responses=files("application/json", description="Le Table Schema déclaré."))
+def uid_schema(uid: str, session: SessionDep) -> Response:
+    """The Table Schema an exported dataset declares, as declared."""
+    entry = public.find(session, uid)
+    declared = validation.declared_schema(session, entry.dataset, entry.version)
+    if declared is None:
+        raise NotFound("Ce jeu de données ne déclare aucun schéma.")
+    return JSONResponse(declared.descriptor, headers=HEADERS)
 
 
 @router.get("/datasets/uid/{uid}", **SEE_OTHER)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from patrimoine.access.permissions import require
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore.ingest import IngestPlan
+from patrimoine.datastore.ingest.plan import load_report
 from patrimoine.inventory import service as inventory
 from patrimoine.publication import service as publication
 from patrimoine.standards.suggest import suggest_schemas
@@ -90,6 +91,7 @@ def _version_json(version: Any) -> dict[str, Any]:
         "crs": (version.ingest_settings or {}).get("crs"),
         # What was read, loaded and rejected, with the dialect and encoding used.
         "ingest": version.ingest_settings,
+        "report": load_report(version.ingest_settings),
     }
 
 

@@ -160,9 +160,9 @@ def catalog_quality(session: SessionDep, principal: PrincipalDep) -> dict[str, A
             response_class=Response, responses=files("text/csv", description="Le catalogue."))
 def export_scdl(request: Request, session: SessionDep, principal: PrincipalDep,
                 incomplets: bool = False) -> Response:
-    export = scdl_catalogue.export_catalogue(
-        session, principal, public_url=services(request).settings.public_url,
-        include_incomplete=incomplets)
+    settings = services(request).settings
+    export = scdl_catalogue.export_catalogue(session, principal, public_url=settings.public_url,
+                                             include_incomplete=incomplets, settings=settings)
     return Response(export.csv_bytes(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="catalogue-donnees.csv"',
         "X-Patrimoine-Ecartes": str(len(export.skipped)),
@@ -172,8 +172,9 @@ def export_scdl(request: Request, session: SessionDep, principal: PrincipalDep,
 @router.get("/inventory/export-scdl/report", summary="Ce que l'export écarterait, et pourquoi")
 def export_scdl_report(request: Request, session: SessionDep,
                        principal: PrincipalDep) -> dict[str, Any]:
-    export = scdl_catalogue.export_catalogue(
-        session, principal, public_url=services(request).settings.public_url)
+    settings = services(request).settings
+    export = scdl_catalogue.export_catalogue(session, principal, public_url=settings.public_url,
+                                             settings=settings)
     return export.summary()
 
 

@@ -18,7 +18,7 @@ from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
 from patrimoine.datastore.ingest import IngestPlan, Overrides, RejectsRefused
-from patrimoine.datastore.ingest.plan import TYPE_LABELS
+from patrimoine.datastore.ingest.plan import TYPE_LABELS, load_report, report_lines
 from patrimoine.datastore.ingest.sources import EXTENSIONS
 from patrimoine.datastore.models import COLUMN_TYPES
 from patrimoine.inventory import service as inventory
@@ -76,6 +76,8 @@ def publication_page(slug: str, request: Request, session: SessionDep,
     return page(request, "admin/publication/status.html", "inventaire", {
         "dataset": dataset,
         "state": state,
+        "report": report_lines(load_report(state.latest.ingest_settings))
+        if state.latest else [],
         "licences": publication.OPEN_LICENCES,
         "type_labels": TYPE_LABELS,
         "breadcrumb": [("/admin/inventaire", "Inventaire"), (_url(dataset), dataset.title),

@@ -139,6 +139,7 @@ def _export_formats(version: DatasetVersion) -> list[str]:
     return [f for f in language.FORMATS if f != "geojson" or geo]
 
 
+ORIGINAL = "origine"  # /telecharger?format=origine: the file as it was loaded
 FORMAT_NAMES = {"csv": "CSV", "json": "JSON", "ndjson": "NDJSON", "geojson": "GeoJSON",
                 "parquet": "Parquet", "xlsx": "Excel"}
 
@@ -356,11 +357,15 @@ def download(request: Request, slug: str, session: SessionDep, principal: Princi
              format: str = "csv", version: DbInt | None = None) -> Response:
     """Counts one download, then hands over to the export API (which streams the file)."""
     dataset = catalog.get_public_dataset(session, principal, slug)
-    if format not in language.FORMATS:
-        raise Invalid(f"Format « {format} » inconnu : {', '.join(language.FORMATS)}.")
+    if format not in (*language.FORMATS, ORIGINAL):
+        raise Invalid(f"Format « {format} » inconnu : {', '.join(language.FORMATS)}, "
+                      f"{ORIGINAL} (le fichier d'origine).")
     chosen = _readable(request, session, principal, dataset, version).version
     if _visitor(request):
         services(request).usage.download(dataset.id)
+    if format == ORIGINAL:
+        return RedirectResponse(f"/api/v1/datasets/{slug}/versions/{chosen.number}/original",
+                                status_code=303, headers={"Cache-Control": "no-store"})
     keep = [(k, v) for k, v in request.query_params.multi_items() if k in ("where", "q", "sep")]
     target = f"/api/v1/datasets/{slug}/versions/{chosen.number}/export.{format}"
     if keep:
