@@ -3,17 +3,17 @@ read in the back-office, and sent by e-mail as each person chose per kind (immed
 daily digest, or not at all).
 
 E-mail delivery is `send_emails(session, send, digest=...)`: `send` delivers one message
-(`smtp_sender` gives one for an SMTP server); the notifications it carried are marked, so a
-second run sends nothing twice. Every message carries a one-click unsubscribe link (and the
-List-Unsubscribe headers, RFC 8058) signed with the instance's secret key: it stops that kind
-of e-mail (every kind for the digest) without logging in.
+(`core.mail.send_message` through the instance's SMTP server: `patrimoine notifications
+envoyer`); the notifications it carried are marked, so a second run sends nothing twice.
+Every message carries a one-click unsubscribe link (and the List-Unsubscribe headers,
+RFC 8058) signed with the instance's secret key: it stops that kind of e-mail (every kind
+for the digest) without logging in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import smtplib
 from collections.abc import Callable, Collection, Iterable
 from email.message import EmailMessage
 from urllib.parse import urlencode
@@ -152,10 +152,9 @@ def unsubscribe(session: Session, secret: str, account_id: int, scope: str,
     return None if scope == ALL_KINDS else kinds[0]
 
 
-def _message(account: Account, sender: str, subject: str, lines: list[str],
+def _message(account: Account, subject: str, lines: list[str],
              unsubscribe_url: str) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = sender
     message["To"] = account.email
     message["Subject"] = subject
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
@@ -166,7 +165,7 @@ def _message(account: Account, sender: str, subject: str, lines: list[str],
 
 
 def send_emails(session: Session, send: Sender, *, digest: bool, base_url: str,
-                sender: str, secret: str) -> int:
+                secret: str) -> int:
     """Send by e-mail the notifications not yet sent whose kind the account wants that way
     (immediate ones one by one, or the daily digest: one message per account); return the
     number of messages sent. The preferences page is linked in every message, to stop them."""
@@ -191,12 +190,12 @@ def send_emails(session: Session, send: Sender, *, digest: bool, base_url: str,
         if digest:
             lines = [f"{len(notes)} notification(s) dans Patrimoine :", ""]
             lines += [f"- {n.title}\n  {base}{n.link}" for n in notes]
-            messages = [(_message(account, sender, "Patrimoine : résumé du jour",
+            messages = [(_message(account, "Patrimoine : résumé du jour",
                                   lines + footer,
                                   unsubscribe_link(base, secret, account_id, ALL_KINDS)),
                          notes)]
         else:
-            messages = [(_message(account, sender, f"Patrimoine : {n.title}",
+            messages = [(_message(account, f"Patrimoine : {n.title}",
                                   [KIND_LABELS[Kind(n.kind)], "", n.title, n.body,
                                    f"{base}{n.link}", *footer],
                                   unsubscribe_link(base, secret, account_id, n.kind)), [n])
@@ -209,16 +208,3 @@ def send_emails(session: Session, send: Sender, *, digest: bool, base_url: str,
             session.flush()
             sent += 1
     return sent
-
-
-def smtp_sender(host: str, port: int, *, starttls: bool = False, username: str | None = None,
-                password: str | None = None, timeout: float = 30) -> Sender:
-    """A `send` for send_emails that hands each message to an SMTP server."""
-    def send(message: EmailMessage) -> None:
-        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
-            if starttls:
-                smtp.starttls()
-            if username:
-                smtp.login(username, password or "")
-            smtp.send_message(message)
-    return send

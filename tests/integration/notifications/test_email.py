@@ -1,62 +1,55 @@
-"""Notifications by e-mail, handed to a real SMTP server (aiosmtpd) listening locally."""
+"""Notifications by e-mail through the instance's SMTP settings, handed to a real SMTP
+server (aiosmtpd) listening locally: `patrimoine notifications envoyer`."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
+from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
-from patrimoine.access.models import Account
+from patrimoine.core import mail
 from patrimoine.core.db import Database
+from patrimoine.core.errors import Invalid
+from patrimoine.core.settings import Settings
 from patrimoine.notifications import service as notifications
 from patrimoine.notifications.models import Delivery, Kind
 from tests import factories as f
+from tests.conftest import Cli
+from tests.support.smtp import Inbox, smtp_server
 
-SENDER = "patrimoine@ville.fr"
-SECRET = "test-secret-key"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
+SENDER = "Patrimoine <donnees@ville.test>"
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+def inbox() -> Iterator[Inbox]:
+    with smtp_server() as box:
+        yield box
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, inbox: Inbox) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url,
+                    secret_key="test-secret-key", warm_layouts=False,
+                    public_url="https://data.ville.fr", smtp_host="127.0.0.1",
+                    smtp_port=inbox.port, smtp_tls="none", smtp_sender=SENDER)
+
+
+def _smtp_env(settings: Settings) -> dict[str, str]:
+    return {"PATRIMOINE_SMTP_HOST": "127.0.0.1", "PATRIMOINE_SMTP_PORT": str(settings.smtp_port),
+            "PATRIMOINE_SMTP_TLS": "none", "PATRIMOINE_SMTP_SENDER": SENDER,
+            "PATRIMOINE_PUBLIC_URL": "https://data.ville.fr"}
 
 
 def _body(message: EmailMessage) -> str:
     return str(message.get_content())
 
 
-def test_immediate_and_digest_mails_go_once(db: Database, smtp: tuple[Inbox, int]) -> None:
-    inbox, port = smtp
-    send = notifications.smtp_sender("127.0.0.1", port)
+def test_immediate_and_digest_mails_go_once(db: Database, settings: Settings, inbox: Inbox,
+                                            cli: Cli) -> None:
     with db.unit_of_work() as s:
-        org = f.organisation(s)
         dpo = f.account(s, "dpo@ville.fr")
         cdo = f.account(s, "agd@ville.fr")
         quiet = f.account(s, "discret@ville.fr")
@@ -67,11 +60,12 @@ def test_immediate_and_digest_mails_go_once(db: Database, smtp: tuple[Inbox, int
         for title in ("Publication demandée : « Arbres »", "Publication demandée : « Bancs »"):
             notifications.notify(s, [cdo.id], Kind.PUBLICATION_REQUESTED, title,
                                  "/admin/inventaire/arbres/publication/revue")
-        assert org.id
+        cdo_id = cdo.id
+    env = _smtp_env(settings)
     # Immediate: the breach, to the DPO only (the other account chose no e-mail).
-    with db.unit_of_work() as s:
-        assert notifications.send_emails(s, send, digest=False, base_url="https://data.ville.fr/",
-                                         sender=SENDER, secret=SECRET) == 1
+    run = cli("notifications", "envoyer", env=env)
+    assert run.returncode == 0, run.stderr
+    assert "1 courriel(s) envoyé(s)." in run.stdout
     assert [m["To"] for m in inbox.messages] == ["dpo@ville.fr"]
     first = inbox.messages[0]
     assert first["From"] == SENDER
@@ -79,54 +73,55 @@ def test_immediate_and_digest_mails_go_once(db: Database, smtp: tuple[Inbox, int
     assert "https://data.ville.fr/admin/protection/violations/1" in _body(first)
     assert "https://data.ville.fr/admin/notifications/preferences" in _body(first)
     # The daily digest: one message for the CDO's two requests.
-    with db.unit_of_work() as s:
-        assert notifications.send_emails(s, send, digest=True, base_url="https://data.ville.fr",
-                                         sender=SENDER, secret=SECRET) == 1
+    run = cli("notifications", "envoyer", "--resume-quotidien", env=env)
+    assert "1 courriel(s) envoyé(s)." in run.stdout
     digest = inbox.messages[1]
     assert digest["To"] == "agd@ville.fr"
     assert digest["Subject"] == "Patrimoine : résumé du jour"
     assert "« Arbres »" in _body(digest) and "« Bancs »" in _body(digest)
     assert "sorte=all" in str(digest["List-Unsubscribe"])  # the digest stops whole
     # Nothing goes twice; the in-application notifications stay unread.
-    with db.unit_of_work() as s:
-        for digest_run in (False, True):
-            assert notifications.send_emails(s, send, digest=digest_run,
-                                             base_url="https://data.ville.fr",
-                                             sender=SENDER, secret=SECRET) == 0
-        cdo_id = s.scalars(select(Account.id).where(Account.email == "agd@ville.fr")).one()
-        assert notifications.unread_count(s, cdo_id) == 2
+    for args in (("envoyer",), ("envoyer", "--resume-quotidien")):
+        assert "0 courriel(s) envoyé(s)." in cli("notifications", *args, env=env).stdout
     assert len(inbox.messages) == 2
+    with db.session() as s:
+        assert notifications.unread_count(s, cdo_id) == 2
 
 
-def test_a_failed_delivery_leaves_the_notification_to_send(db: Database) -> None:
-    """The SMTP server refuses: the error reaches the caller and nothing is marked sent."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+def test_without_smtp_settings_nothing_is_sent(db: Database, cli: Cli) -> None:
+    run = cli("notifications", "envoyer")
+    assert run.returncode != 0
+    assert "Aucun serveur d'envoi de courriel n'est configuré" in run.stderr
+
+
+def test_a_failed_delivery_leaves_the_notification_to_send(db: Database,
+                                                           settings: Settings) -> None:
+    """The SMTP server cannot be reached: the French error reaches the caller and nothing is
+    marked sent."""
     with db.unit_of_work() as s:
         dpo = f.account(s, "dpo@ville.fr")
         notifications.notify(s, [dpo.id], Kind.BREACH, "Violation", "/admin/protection")
-    with db.unit_of_work() as s, pytest.raises(OSError):
-        notifications.send_emails(s, notifications.smtp_sender("127.0.0.1", closed_port),
-                                  digest=False, base_url="http://x", sender=SENDER, secret=SECRET)
+    unreachable = settings.model_copy(update={"smtp_port": 1})
+    with db.unit_of_work() as s, pytest.raises(Invalid) as failed:
+        notifications.send_emails(s, lambda m: mail.send_message(unreachable, m),
+                                  digest=False, base_url="http://x", secret="k")
+    assert "n'a pas pu être envoyé" in failed.value.message
     with db.session() as s:
         assert [n.emailed_at for n in notifications.list_notifications(s, dpo.id)] == [None]
 
 
-def test_one_click_unsubscribe(db: Database, client: TestClient,
-                               smtp: tuple[Inbox, int]) -> None:
+def test_one_click_unsubscribe(db: Database, client: TestClient, settings: Settings,
+                               inbox: Inbox) -> None:
     """The link stops that kind of e-mail without logging in, after a click (a GET changes
     nothing: mail scanners fetch links); an altered link is refused in French."""
-    inbox, port = smtp
-    secret = client.app.state.services.settings.resolved_secret_key()  # type: ignore[attr-defined]
     with db.unit_of_work() as s:
         dpo = f.account(s, "dpo@ville.fr")
         notifications.notify(s, [dpo.id], Kind.BREACH, "Violation", "/admin/protection")
         dpo_id = dpo.id
     with db.unit_of_work() as s:
-        notifications.send_emails(s, notifications.smtp_sender("127.0.0.1", port),
-                                  digest=False, base_url="http://testserver", sender=SENDER,
-                                  secret=secret)
+        notifications.send_emails(s, lambda m: mail.send_message(settings, m), digest=False,
+                                  base_url="http://testserver",
+                                  secret=settings.resolved_secret_key())
     message = inbox.messages[0]
     link = str(message["List-Unsubscribe"]).strip("<>")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
