@@ -176,6 +176,29 @@ def can_edit_dataset(p: Principal, dataset: Dataset) -> bool:
     return can_edit_in(p, dataset.organisation_id, dataset.department_id)
 
 
+def editable_datasets(p: Principal) -> ColumnElement[bool]:
+    """The SQL form of can_edit_dataset."""
+    if p.is_superadmin:
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    managed = [o for o in p.roles if p.has_role(o, *MANAGERS)]
+    if managed:
+        clauses.append(Dataset.organisation_id.in_(managed))
+    for org in p.roles:
+        if org in managed or not p.has_role(org, Role.DATA_REFERENT):
+            continue
+        departments = p.departments.get(org, frozenset())
+        clauses.append(and_(Dataset.organisation_id == org, Dataset.department_id.in_(
+            sorted(departments))) if departments else Dataset.organisation_id == org)
+    return or_(*clauses) if clauses else false()
+
+
+def is_staff(p: Principal) -> bool:
+    """Whether p works in an organisation (a partner or a visitor does not): staff see who
+    did what and the internal events of the back-office."""
+    return p.is_superadmin or any(p.has_role(o, *STAFF) for o in p.roles)
+
+
 def can_publish_in(p: Principal, organisation_id: int) -> bool:
     """Publishing as open data (and unpublishing) is the chief data officer's or an
     administrator's decision; a department referent prepares the data and asks for it."""

@@ -85,6 +85,11 @@ def _audit() -> Any:
     return app
 
 
+def _notifications() -> Any:
+    from patrimoine.cli.notifications import app
+    return app
+
+
 COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("serve", _serve),
     ("demo", _demo),
@@ -98,6 +103,7 @@ COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("datastore", _datastore),
     ("retention", _retention),
     ("audit", _audit),
+    ("notifications", _notifications),
 )
 
 

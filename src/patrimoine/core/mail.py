@@ -25,15 +25,22 @@ def configured(settings: Settings) -> bool:
 def send(settings: Settings, to: list[str], subject: str, body: str) -> None:
     """Send one message; Invalid, with a French message, when the server cannot be reached
     or refuses it (the caller keeps or undoes its own changes)."""
-    if not configured(settings):
-        raise Invalid("Aucun serveur d'envoi de courriel n'est configuré.")
     message = EmailMessage()
-    message["From"] = settings.smtp_sender
     message["To"] = ", ".join(to)
     message["Subject"] = subject
+    message.set_content(body)
+    send_message(settings, message)
+
+
+def send_message(settings: Settings, message: EmailMessage) -> None:
+    """Send a message already written (its From and Message-ID are the settings'); the
+    errors of `send`."""
+    if not configured(settings):
+        raise Invalid("Aucun serveur d'envoi de courriel n'est configuré.")
+    del message["From"], message["Message-ID"]
+    message["From"] = settings.smtp_sender
     message["Message-ID"] = make_msgid(domain=settings.smtp_sender.rpartition("@")[2]
                                        .strip("> ") or None)
-    message.set_content(body)
     try:
         smtp: smtplib.SMTP
         if settings.smtp_tls == "tls":

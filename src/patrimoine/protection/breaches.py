@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.access import registers
+from patrimoine.access.models import Role
 from patrimoine.access.permissions import (
     can_handle_protection_cases,
     register_organisations,
@@ -36,6 +37,8 @@ from patrimoine.core.errors import Invalid
 from patrimoine.core.values import apply_changes, plain
 from patrimoine.core.vocabulary import define, label
 from patrimoine.inventory.models import Organisation
+from patrimoine.notifications import service as notifications
+from patrimoine.notifications.models import Kind
 from patrimoine.protection.deadlines import breach_deadline
 from patrimoine.protection.register.models import Breach, ProcessingActivity
 from patrimoine.protection.register.vocabulary import (
@@ -225,6 +228,13 @@ def create_breach(session: Session, principal: Principal, data: BreachInput) -> 
     session.flush()
     registers.record(session, principal, BREACHES, breach, "created",
                      [k for k, v in values.items() if v])
+    # The DPO is told at once: the CNIL must be notified within 72 hours of awareness.
+    notifications.notify_roles(
+        session, breach.organisation_id, [Role.DPO], Kind.BREACH,
+        f"Violation de données {breach.reference} enregistrée",
+        f"/admin/protection/violations/{breach.id}",
+        f"Notification à la CNIL avant le {_fr(clock(breach).deadline)}.",
+        skip=principal.account_id)
     return breach
 
 

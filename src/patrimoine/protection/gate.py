@@ -91,6 +91,12 @@ def _closure() -> tuple[Any, Any, Any]:
     return unscanned, findings, derived
 
 
+def holds_unresolved_findings() -> Any:
+    """SQL, per DatasetVersion row: it holds a finding neither cleared by an anonymisation
+    nor dismissed by the DPO (what blocks its publication once scanned)."""
+    return _closure()[1]
+
+
 @dataclass(frozen=True)
 class _Statements:
     """The gate's queries, built once: building and keying a statement costs more than

@@ -32,6 +32,12 @@ How it decides
   severity "low"; addresses in a table with no person in it are reported with severity
   "low" too (often the address of a facility), and landline numbers are "low" unless the
   table is about persons.
+- Public places: a table with no person in it that lists public places or facilities (a
+  column names an establishment, a school, a defibrillator, a station…, or the dataset's
+  subject, given as `subject`, does) has its addresses, telephone numbers, e-mails,
+  positions and place names reported with the suggestion "not_personal": the address and
+  switchboard of a school are not a person's. Only a suggestion: the finding stays, and
+  the DPO keeps the last word. A column named like a first name (prenom…) is never one.
 
 A finding's `key` (column, kind) is stable across rescans of the same table, so the
 decisions people record about findings can be matched to the next scan.
@@ -102,6 +108,8 @@ class Finding:
     confidence: float  # 0..1
     severity: str  # high, medium or low
     reason: str  # in French, for the person deciding
+    # The decision the scanner proposes ("not_personal" for a public place), else None.
+    suggestion: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -116,7 +124,7 @@ class Finding:
             "column": self.column, "kind": self.kind, "share": round(self.share, 4),
             "count": self.count, "sampled": self.sampled, "examples": list(self.examples),
             "confidence": round(self.confidence, 2), "severity": self.severity,
-            "reason": self.reason,
+            "reason": self.reason, "suggestion": self.suggestion,
         }
 
 
@@ -204,6 +212,22 @@ _PERSON_TABLE = (("prenom", "prenoms", "habitant", "domicile", "patient", "usage
                   "victime", "firstname", "lastname", "surname"),
                  ("prenom", "naissance", "firstname", "lastname", "birth", "securitesociale",
                   "domicile"))
+
+
+# Public places and facilities: a column (or the dataset's subject) naming one makes a table
+# without persons a list of places.
+_PUBLIC_PLACE = (("etablissement", "etablissements", "equipement", "equipements", "ecole",
+                  "ecoles", "college", "colleges", "lycee", "lycees", "creche", "creches",
+                  "mairie", "mairies", "gymnase", "stade", "piscine", "piscines",
+                  "bibliotheque", "mediatheque", "musee", "musees", "defibrillateur",
+                  "defibrillateurs", "dae", "fontaine", "fontaines", "borne", "bornes",
+                  "station", "stations", "gare", "gares", "parking", "parkings", "cantine",
+                  "cantines", "lieu", "lieux", "erp", "monument", "monuments", "toilettes",
+                  "sanitaires", "cimetiere", "salle", "salles", "amenageur", "operateur",
+                  "equipment", "facility", "school", "accessibilite", "covoiturage"),
+                 ("etablissement", "equipement", "defibrillateur", "nomlieu", "nomstation",
+                  "nomsite", "accessibilite", "covoiturage", "recharge", "pointdecharge"))
+_PLACE_SUGGESTED = frozenset({"address", "phone", "email", "position", "name"})
 
 
 # --- column samples ------------------------------------------------------------------------
@@ -314,8 +338,9 @@ def _text(value: object) -> str | None:
 
 
 def scan_rows(columns: Sequence[str], rows: Iterable[Sequence[object]],
-              options: ScanOptions | None = None) -> ScanResult:
-    """Scan a table given as column names and rows (sequences in column order)."""
+              options: ScanOptions | None = None, subject: str = "") -> ScanResult:
+    """Scan a table given as column names and rows (sequences in column order); `subject`
+    is what the table is about (the dataset's title), a hint for public places."""
     options = options or ScanOptions()
     sample, total = _sample(rows, options.sample_rows)
     width = len(columns)
@@ -327,11 +352,11 @@ def scan_rows(columns: Sequence[str], rows: Iterable[Sequence[object]],
                 values[i].append(text)
     samples = [ColumnSample(str(name), len(sample), vals)
                for name, vals in zip(columns, values, strict=True)]
-    return _scan(samples, options, len(sample), total)
+    return _scan(samples, options, len(sample), total, subject)
 
 
 def scan_samples(samples: Mapping[str, Sequence[object]], options: ScanOptions | None = None,
-                 total_rows: int | None = None) -> ScanResult:
+                 total_rows: int | None = None, subject: str = "") -> ScanResult:
     """Scan per-column value samples (e.g. drawn by a database); empty values are kept as
     rows so that shares stay shares of rows."""
     options = options or ScanOptions()
@@ -342,7 +367,7 @@ def scan_samples(samples: Mapping[str, Sequence[object]], options: ScanOptions |
         sampled = max(sampled, len(raw))
         texts = [t for t in (_text(v) for v in raw) if t is not None]
         cols.append(ColumnSample(str(name), len(raw), texts))
-    return _scan(cols, options, sampled, total_rows)
+    return _scan(cols, options, sampled, total_rows, subject)
 
 
 def _sample(rows: Iterable[Sequence[object]], n: int) -> tuple[list[Sequence[object]], int]:
@@ -366,13 +391,18 @@ def _sample(rows: Iterable[Sequence[object]], n: int) -> tuple[list[Sequence[obj
 
 
 def _scan(samples: list[ColumnSample], options: ScanOptions, sampled: int,
-          total: int | None) -> ScanResult:
+          total: int | None, subject: str = "") -> ScanResult:
     today = options.today or date.today()
     findings: list[Finding] = []
     for col in samples:
         if col.values:
             findings.extend(_scan_column(col, options, today))
-    personal = _table_is_personal(samples, findings)
+    place = _public_place(samples, findings, subject)
+    # In a list of places, what looks like a name (outside a first-name column) is taken
+    # for a place's name: it does not make the table about persons.
+    weak_names = {c.name for c in samples if not c.words.has(*_STRONG_NAME_SIGNAL)}
+    personal = _table_is_personal(samples, [
+        f for f in findings if not (place and f.kind == "name" and f.column in weak_names)])
     paired = _coordinate_pairs(samples)
     for col in samples:
         if col.values:
@@ -381,6 +411,9 @@ def _scan(samples: list[ColumnSample], options: ScanOptions, sampled: int,
                 findings.append(found)
     findings.extend(_split_addresses(samples, findings, options))
     findings = [_in_context(f, personal) for f in findings]
+    if place and not personal:
+        findings = [_as_place(f, place) if f.kind in _PLACE_SUGGESTED
+                    and f.column in weak_names else f for f in findings]
     order = {c.name: i for i, c in enumerate(samples)}
     findings.sort(key=lambda f: (order.get(f.column, 0), KINDS.index(f.kind)))
     return ScanResult(tuple(c.name for c in samples), tuple(findings), sampled, total)
@@ -730,6 +763,29 @@ def _split_addresses(samples: list[ColumnSample], findings: list[Finding],
                 f"{_pct(streets.valid / n)} des valeurs sont des voies, avec les numéros dans "
                 f"la colonne « {number_col} » : une adresse répartie sur plusieurs colonnes"))
     return out
+
+
+def _public_place(samples: list[ColumnSample], findings: list[Finding],
+                  subject: str) -> str | None:
+    """What says the table lists public places (a column's name, or the subject), in French;
+    None when nothing does or when the table is about persons by its strongest signs."""
+    if any(f.kind in {"nir", "birth_date", "iban", "plate"} for f in findings):
+        return None
+    if any(c.words.has(*_PERSON_TABLE) for c in samples):
+        return None
+    for col in samples:
+        if col.words.has(*_PUBLIC_PLACE):
+            return f"la colonne « {col.name} » désigne un lieu ou un équipement"
+    if subject and ColumnName.of(subject).has(*_PUBLIC_PLACE):
+        return f"le jeu de données porte sur des lieux ou équipements (« {subject} »)"
+    return None
+
+
+def _as_place(f: Finding, why: str) -> Finding:
+    return replace(f, severity="low", suggestion="not_personal",
+                   reason=f"{f.reason} ; {why}, sans personne dans la table : donnée d'un "
+                          "lieu public probable, proposée comme non personnelle (le DPO "
+                          "décide)")
 
 
 def _in_context(f: Finding, personal: bool) -> Finding:

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
+from patrimoine.access.models import Role
 from patrimoine.access.permissions import (
     can_edit_dataset,
     can_publish,
@@ -40,6 +41,7 @@ from patrimoine.core.clock import now
 from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions
+from patrimoine.datastore.diff import VersionDiff, diff
 from patrimoine.datastore.ingest import IngestPlan, Overrides, ingest, sniff
 from patrimoine.datastore.ingest.service import as_overrides
 from patrimoine.datastore.models import DatasetVersion
@@ -52,6 +54,8 @@ from patrimoine.inventory.models import (
     LifecycleStage,
     YesNoUndefined,
 )
+from patrimoine.notifications import service as notifications
+from patrimoine.notifications.models import Kind
 from patrimoine.protection.gate import publication_blockers
 
 OPEN_LICENCES = {LICENCE_OUVERTE.id: LICENCE_OUVERTE.title, ODBL.id: ODBL.title}
@@ -108,8 +112,9 @@ def personal_data_blockers(session: Session, version: DatasetVersion,
 
 
 def blockers(session: Session, dataset: Dataset, latest: DatasetVersion | None,
-             settings: Settings | None = None) -> list[str]:
-    """Why the dataset may not be opened even with complete metadata, in French."""
+             settings: Settings | None = None, gate: list[str] | None = None) -> list[str]:
+    """Why the dataset may not be opened even with complete metadata, in French (`gate`:
+    the personal-data gate's reasons against `latest`, when already known)."""
     found = []
     if dataset.contains_personal_data:
         found.append("La fiche de l'inventaire indique que ce jeu de données contient des "
@@ -118,7 +123,9 @@ def blockers(session: Session, dataset: Dataset, latest: DatasetVersion | None,
     if dataset.confidentiality == YesNoUndefined.YES:
         found.append("La fiche de l'inventaire indique des données confidentielles : elles ne "
                      "peuvent pas être publiées en données ouvertes.")
-    if latest is not None:
+    if gate is not None:
+        found.extend(gate)
+    elif latest is not None:
         found.extend(personal_data_blockers(session, latest, settings))
     return found
 
@@ -158,6 +165,9 @@ class PublicationStatus:
     can_publish: bool
     licence_id: str | None = None
     notes: list[str] = field(default_factory=list)
+    # The personal-data gate's reasons against the latest version (part of `blockers`):
+    # while there are any, the version cannot be sent for review.
+    gate: list[str] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
@@ -188,10 +198,11 @@ def status(session: Session, principal: Principal, dataset: Dataset,
     require(can_read_dataset(principal, dataset), principal, "lire ce jeu de données")
     all_versions = versions.list_versions(session, dataset)
     latest = all_versions[0] if all_versions else None
+    gate = personal_data_blockers(session, latest, settings) if latest is not None else []
     return PublicationStatus(
         dataset=dataset, public=is_public(dataset), latest=latest, versions=all_versions,
         missing=missing_metadata(dataset, latest),
-        blockers=blockers(session, dataset, latest, settings),
+        blockers=blockers(session, dataset, latest, settings, gate), gate=gate,
         request=PublicationRequest.of(dataset),
         can_prepare=can_edit_dataset(principal, dataset),
         can_publish=can_publish(principal, dataset),
@@ -307,6 +318,12 @@ def request_publication(session: Session, principal: Principal, dataset: Dataset
     if state.missing:
         raise Invalid("La fiche n'est pas prête pour une publication en données ouvertes.",
                       errors=state.missing)
+    if state.gate:
+        raise Invalid(f"La version {state.latest.number if state.latest else ''} est bloquée "
+                      "par le contrôle des données personnelles : elle ne peut pas être "
+                      "soumise à la publication tant que le DPO n'a pas décidé ou que les "
+                      f"colonnes ne sont pas anonymisées ({findings_link(dataset)}).",
+                      errors=state.gate)
     note = " ".join(note.split())[:NOTE_MAX]
     request = PublicationRequest(by=principal.label, by_id=principal.account_id, at=now(),
                                  version=state.latest.number if state.latest else None,
@@ -317,7 +334,32 @@ def request_publication(session: Session, principal: Principal, dataset: Dataset
         changes["note"] = [None, note]
     _change(session, principal, dataset, "publication_requested", changes,
             {"version": request.version, "blockers": len(state.blockers)})
+    # The chief data officers decide; an organisation without one has its administrators.
+    deciders = (notifications.holders(session, dataset.organisation_id,
+                                      [Role.CHIEF_DATA_OFFICER])
+                or notifications.holders(session, dataset.organisation_id,
+                                         [Role.ADMINISTRATOR]))
+    notifications.notify(
+        session, deciders, Kind.PUBLICATION_REQUESTED,
+        f"Publication demandée : « {dataset.title} »", review_link(dataset),
+        f"{principal.label.split(' <')[0]} demande la publication de la version "
+        f"{request.version}." + (f" Message : {note}" if note else ""),
+        skip=principal.account_id)
     return request
+
+
+def review_link(dataset: Dataset) -> str:
+    """The back-office page where the approver reviews the version to publish."""
+    return f"/admin/inventaire/{dataset.slug}/publication/revue"
+
+
+def findings_link(dataset: Dataset) -> str:
+    """The back-office page where the DPO decides on the personal-data findings."""
+    return f"/admin/inventaire/{dataset.slug}/donnees-personnelles"
+
+
+def status_link(dataset: Dataset) -> str:
+    return f"/admin/inventaire/{dataset.slug}/publication"
 
 
 def _drop_request(dataset: Dataset) -> None:
@@ -353,6 +395,11 @@ def reject_request(session: Session, principal: Principal, dataset: Dataset,
     _change(session, principal, dataset, "publication_rejected",
             {"version": [request.version, None], "reason": [None, reason]},
             {"version": request.version, "reason": reason})
+    if request.by_id is not None:
+        notifications.notify(session, [request.by_id], Kind.PUBLICATION_REFUSED,
+                             f"Publication refusée : « {dataset.title} »",
+                             status_link(dataset), f"Motif : {reason}",
+                             skip=principal.account_id)
 
 
 def publish(session: Session, principal: Principal, dataset: Dataset,
@@ -378,6 +425,10 @@ def publish(session: Session, principal: Principal, dataset: Dataset,
                  {"slug": dataset.slug, "version": state.latest.number if state.latest else None,
                   "requested_by": state.request.by if state.request else None})
     session.flush()
+    if state.request is not None and state.request.by_id is not None:
+        notifications.notify(session, [state.request.by_id], Kind.PUBLICATION_DONE,
+                             f"Publié : « {dataset.title} »", status_link(dataset),
+                             skip=principal.account_id)
     return changes
 
 
@@ -393,6 +444,36 @@ def unpublish(session: Session, principal: Principal, dataset: Dataset) -> dict[
         "lifecycle_stage": LifecycleStage.STORED,
     })
     return inventory.update_dataset(session, principal, dataset, data, action="unpublished")
+
+
+# ------------------------------------------------------------------ review
+
+
+def baseline_version(session: Session, dataset: Dataset, version: DatasetVersion
+                     ) -> DatasetVersion | None:
+    """The version to compare `version` with before publishing it: the one that was last
+    published (the newest version loaded before the last publication), else the previous one."""
+    published_at = session.scalar(
+        select(DatasetChange.at).where(DatasetChange.dataset_id == dataset.id,
+                                       DatasetChange.action == "published")
+        .order_by(DatasetChange.id.desc()).limit(1))
+    query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id,
+                                         DatasetVersion.number < version.number)
+    if published_at is not None:
+        found = session.scalar(query.where(DatasetVersion.created_at <= published_at)
+                               .order_by(DatasetVersion.number.desc()).limit(1))
+        if found is not None:
+            return found
+    return session.scalar(query.order_by(DatasetVersion.number.desc()).limit(1))
+
+
+def changes_since(session: Session, settings: Settings, dataset: Dataset,
+                  version: DatasetVersion) -> tuple[DatasetVersion | None, VersionDiff | None]:
+    """What changed in `version` since its baseline (None, None for a first version)."""
+    base = baseline_version(session, dataset, version)
+    if base is None:
+        return None, None
+    return base, diff(settings, base, version)
 
 
 @dataclass

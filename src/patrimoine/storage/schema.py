@@ -5,6 +5,7 @@ from patrimoine.core.db import Base
 from patrimoine.datastore import models as datastore_models  # noqa: F401
 from patrimoine.grants import models as grants_models  # noqa: F401
 from patrimoine.inventory import models as inventory_models  # noqa: F401
+from patrimoine.notifications import models as notifications_models  # noqa: F401
 from patrimoine.protection.findings import models as protection_findings_models  # noqa: F401, E501
 from patrimoine.protection.register import models as protection_register_models  # noqa: F401, E501
 from patrimoine.retention import models as retention_models  # noqa: F401

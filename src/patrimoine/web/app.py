@@ -48,6 +48,7 @@ from patrimoine.web.pages import admin_protection as pages_protection
 from patrimoine.web.pages import admin_publication as pages_publication
 from patrimoine.web.pages import admin_retention as pages_retention
 from patrimoine.web.pages import admin_standards as pages_standards
+from patrimoine.web.pages import admin_worklist as pages_worklist
 from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import portal as pages_portal
 from patrimoine.web.security import SecurityHeaders
@@ -138,7 +139,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    pages_auth.router, pages_account_links.router, pages_account.router,
                    pages_accounts.router, pages_organisations.router,
                    pages_admin.router, pages_publication.router,
-                   pages_protection.router,
+                   pages_protection.router, pages_worklist.router,
                    audit_heads.router, pages_portal.router):
         # The routers' routes as they are (each router already applied its prefix, tags,
         # responses and dependencies when its routes were declared): include_router would

@@ -58,6 +58,8 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
     turns = getattr(request.app.state, "db_turns", None)
     async with turns if turns is not None else nullcontext():
         session = services(request).db.session()
+        # The back-office frame reads the header's counts through the same unit of work.
+        request.state.db_session = session
         try:
             yield session
         except BaseException:

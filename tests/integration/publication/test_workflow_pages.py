@@ -110,7 +110,24 @@ def test_referent_prepares_and_the_chief_data_officer_publishes(client: TestClie
     token = login(client, CDO)
     queue = client.get("/admin/publications").text
     assert "Comptages vélo" in queue
-    assert "1 demande de publication</a> attend votre décision" in client.get("/admin").text
+    dashboard = client.get("/admin").text
+    assert "Publications à examiner (1)" in dashboard
+    review = f"/admin/inventaire/{world.slug}/publication/revue"
+    assert f'href="{review}">« Comptages vélo' in dashboard
+    # The header counts what waits, and the request came as a notification.
+    assert re.search(r'href="/admin/a-faire">À faire <span class="badge">\d+<', dashboard)
+    assert re.search(r'href="/admin/notifications">Notifications <span class="badge">1<',
+                     dashboard)
+    assert "Publication demandée : « Comptages vélo" in client.get("/admin/notifications").text
+    # The review page shows the version asked for: its rows, columns, figures, the message.
+    page = html.unescape(client.get(review).text)
+    assert "Version 1" in page and "Écluse 0" in page
+    assert "<code>passages</code></th><td>nombre" in page
+    assert "60</span> <span class=\"card-label\">lignes" in page
+    assert "Pour le portail, merci." in page
+    assert "première version" in page
+    assert "/versions/1/export.csv" in page
+    assert "score de qualité" in page
     status = client.get(f"/admin/inventaire/{world.slug}/publication").text
     assert "Pour le portail, merci." in status and "Prêt à publier." in status
     r = client.post(f"/admin/inventaire/{world.slug}/publication/publier",
@@ -156,6 +173,36 @@ def test_referent_prepares_and_the_chief_data_officer_publishes(client: TestClie
     client.cookies.clear()
     assert client.get(f"/datasets/{world.slug}").status_code == 404
     assert _actions(db, world.slug)[-1] == "unpublished"
+
+    # A second version asked for: the review compares it with the version last published.
+    token = login(client, REFERENT)
+
+    def load(text: str) -> None:
+        preview = _upload(client, world.slug, token, text)
+        r = client.post(f"/admin/inventaire/{world.slug}/donnees/charger",
+                        data={"csrf_token": token, "jeton": _jeton(preview),
+                              "type:code_insee": "string", "type:passages": "number"},
+                        follow_redirects=False)
+        assert r.status_code == 303, r.text
+
+    lines = LIGERAC_COUNTERS_CSV.splitlines(keepends=True)
+    load("".join(lines[:51]))  # the last ten rows gone
+    r = client.post(f"/admin/inventaire/{world.slug}/publication/demander",
+                    data={"csrf_token": token, "note": ""}, follow_redirects=False)
+    assert r.status_code == 303
+    login(client, CDO)
+    review = f"/admin/inventaire/{world.slug}/publication/revue"
+    page = html.unescape(client.get(review).text)
+    assert "Par rapport à la version 1 (la dernière publiée" in page
+    assert re.search(r"60 → 50 lignes : 0 ajoutée\(s\), 10 retirée\(s\)", page), page
+    assert "a été chargée depuis la demande" not in page
+    # The referent loads yet another version after asking: the approver is warned.
+    token = login(client, REFERENT)
+    load("".join(lines[:41]))
+    login(client, CDO)
+    page = html.unescape(client.get(review).text)
+    assert "Version 2" in page
+    assert "La version 3 a été chargée depuis la demande" in page
 
 
 def test_agents_and_other_departments_cannot_prepare(client: TestClient, db: Database) -> None:

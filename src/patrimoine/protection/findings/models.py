@@ -76,6 +76,9 @@ class PersonalDataFinding(Base):
     # "generalise"), which clears the finding; None when nothing was applied.
     cleared_by: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    # The decision the scanner proposes ("not_personal": a public place's address or
+    # telephone…); the DPO decides.
+    suggestion: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
     @property
     def key(self) -> tuple[str, str]:

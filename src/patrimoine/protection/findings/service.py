@@ -178,7 +178,9 @@ def scan_version(session: Session, settings: Settings, version: DatasetVersion,
     """Scan the version and store its findings (replacing those of an earlier scan)."""
     options = options or ScanOptions()
     sample = read_sample(settings, version, options.sample_rows)
-    result = scan_samples(sample, options, total_rows=int(version.row_count))
+    dataset = session.get(Dataset, version.dataset_id)
+    result = scan_samples(sample, options, total_rows=int(version.row_count),
+                          subject=dataset.title if dataset is not None else "")
     applied = applied_operations(session, version)
     session.execute(delete(PersonalDataFinding).where(
         PersonalDataFinding.version_id == version.id,
@@ -195,7 +197,7 @@ def scan_version(session: Session, settings: Settings, version: DatasetVersion,
             version_id=version.id, dataset_id=version.dataset_id, column=f.column,
             kind=f.kind, share=f.share, count=f.count, sampled=f.sampled,
             examples=list(f.examples), confidence=f.confidence, severity=f.severity,
-            reason=f.reason, origin=ORIGIN_SCAN,
+            reason=f.reason, origin=ORIGIN_SCAN, suggestion=f.suggestion,
             cleared_by=op if op in ("drop", "mask", "generalise") else None))
     scan = session.scalar(select(PersonalDataScan)
                           .where(PersonalDataScan.version_id == version.id))
@@ -207,7 +209,6 @@ def scan_version(session: Session, settings: Settings, version: DatasetVersion,
     scan.total_rows = int(version.row_count)
     scan.scanned_by = principal.label if principal else "Patrimoine"
     session.flush()
-    dataset = session.get(Dataset, version.dataset_id)
     if principal is not None and dataset is not None:
         audit.record(session, principal, "personal_data.scanned", f"dataset:{dataset.uid}",
                      {"slug": dataset.slug, "version": version.number,
@@ -276,7 +277,7 @@ class FindingView:
             "share": round(f.share, 4), "count": f.count, "sampled": f.sampled,
             "examples": list(f.examples), "confidence": round(f.confidence, 2),
             "severity": f.severity, "reason": f.reason, "origin": f.origin,
-            "cleared_by": f.cleared_by, "status": self.status,
+            "cleared_by": f.cleared_by, "suggestion": f.suggestion, "status": self.status,
             "status_label": STATUS_LABELS[self.status], "resolved": self.resolved,
             "decision": None if d is None else {
                 "decision": d.decision, "label": DECISION_LABELS[d.decision],

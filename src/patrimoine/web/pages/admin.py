@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
 
-from patrimoine.access.permissions import can_import_inventory
+from patrimoine.access.permissions import can_import_inventory, is_staff
 from patrimoine.inventory import queries
-from patrimoine.inventory.models import Organisation
-from patrimoine.publication import service as publication
 from patrimoine.web.deps import LoggedInDep, SessionDep
-from patrimoine.web.pages import admin_import, admin_inventory, dataset_form
-from patrimoine.web.pages.backoffice import page
+from patrimoine.web.pages import admin_import, admin_inventory, admin_worklist, dataset_form
+from patrimoine.web.pages.backoffice import can_create_anywhere, page
+from patrimoine.worklist import service as worklist
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,11 +30,15 @@ def dashboard(request: Request, session: SessionDep, principal: LoggedInDep) -> 
         "by_stage": found["lifecycle_stage"],
         "by_organisation": found["organisation"],
         "personal": personal,
-        "organisations": session.scalar(select(func.count()).select_from(Organisation)) or 0,
-        "recent": queries.recent_changes(session, principal, limit=10),
+        # The organisations whose datasets the account reads: a commune's staff see theirs.
+        "organisations": len(found["organisation"]),
+        # Who changed what is staff business: a partner sees none of it.
+        "recent": queries.recent_changes(session, principal, limit=10)
+        if is_staff(principal) else [],
+        "todo": admin_worklist.grouped(worklist.items(session, principal)),
         "can_import": can_import_inventory(principal),
+        "can_create": can_create_anywhere(principal),
         "action_labels": dataset_form.ACTION_LABELS,
-        "publication_requests": len(publication.pending_requests(session, principal)),
     })
 
 

@@ -17,6 +17,7 @@ from patrimoine.access.permissions import (
     can_view_findings,
     can_view_grants,
     is_public,
+    is_staff,
     require,
 )
 from patrimoine.access.principal import Principal
@@ -260,7 +261,8 @@ def dataset_page(slug: str, request: Request, session: SessionDep,
                      {"path": request.url.path})
     return page(request, "admin/dataset.html", "inventaire", {
         "dataset": dataset,
-        "history": _history_rows(session, history),
+        # Who changed what is staff business: a partner reads the data, not the history.
+        "history": _history_rows(session, history) if is_staff(principal) else None,
         "can_edit": can_edit_dataset(principal, dataset),
         "can_view_grants": can_view_grants(principal, dataset),
         "can_view_findings": can_view_findings(principal, dataset),

@@ -12,16 +12,23 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from patrimoine.access.permissions import can_edit_dataset, require
+from patrimoine.access.permissions import can_edit_dataset, can_publish, require
 from patrimoine.access.principal import Principal
+from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid
+from patrimoine.datastore import versions
 from patrimoine.datastore.ingest import IngestPlan, Overrides, RejectsRefused
 from patrimoine.datastore.ingest.plan import TYPE_LABELS, load_report, report_lines
 from patrimoine.datastore.ingest.sources import EXTENSIONS
 from patrimoine.datastore.models import COLUMN_TYPES
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Dataset
+from patrimoine.protection.findings import service as findings
+from patrimoine.protection.findings.service import STATUS_LABELS
+from patrimoine.protection.scanner import KIND_LABELS
 from patrimoine.publication import service as publication
+from patrimoine.reading import language
+from patrimoine.reading import service as reading
 from patrimoine.standards.suggest import suggest_schemas
 from patrimoine.web.deps import LoggedInDep, SessionDep, prepare_layout, services
 from patrimoine.web.pages.backoffice import FormDep, page
@@ -76,6 +83,45 @@ def publication_page(slug: str, request: Request, session: SessionDep,
         "breadcrumb": [("/admin/inventaire", "Inventaire"), (_url(dataset), dataset.title),
                        (None, "Données et publication")],
     })
+
+
+REVIEW_ROWS = 20
+
+
+@router.get("/admin/inventaire/{slug}/publication/revue")
+def review_page(slug: str, request: Request, session: SessionDep,
+                principal: LoggedInDep) -> Response:
+    """What the approver checks before publishing: the version asked for, its first rows,
+    columns and types, what changed since the published version, the scanner's findings,
+    the quality score and the referent's message; then publish or refuse with a reason."""
+    dataset = _dataset(session, principal, slug)
+    require(can_publish(principal, dataset), principal,
+            f"examiner la publication de « {dataset.title} »")
+    settings = services(request).settings
+    state = publication.status(session, principal, dataset, settings)
+    number = state.request.version if state.request and state.request.version else None
+    version = (versions.get_version(session, dataset, number) if number is not None
+               else state.latest)
+    context: dict[str, Any] = {
+        "dataset": dataset, "state": state, "version": version, "rows": [], "columns": [],
+        "base": None, "changes": None, "findings": [], "score": None,
+        "kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS,
+        "type_labels": TYPE_LABELS, "findings_link": publication.findings_link(dataset),
+        "breadcrumb": [("/admin/publications", "Publications"), (_url(dataset), dataset.title),
+                       (None, "Examen avant publication")],
+    }
+    if version is not None:
+        readable = reading.open_for_reader(
+            session, settings, principal, dataset, version.number,
+            reading.Purpose("publication.review", request.url.path, str(request.url.query)))
+        first = readable.records(language.Query(),
+                                 language.Page(limit=REVIEW_ROWS, count=False))
+        base, changes = publication.changes_since(session, settings, dataset, version)
+        context.update(
+            columns=readable.columns, rows=first.rows, base=base, changes=changes,
+            findings=findings.views(session, version),
+            score=quality.quality_score(session, dataset, settings, {dataset.id: version}))
+    return page(request, "admin/publication/review.html", "publications", context)
 
 
 def _back(dataset: Dataset) -> RedirectResponse:

@@ -13,11 +13,17 @@ from patrimoine.access.permissions import (
     can_administer_accounts,
     can_edit_in,
     can_import_inventory,
+    can_publish_in,
     can_read_audit,
+    is_staff,
+    register_organisations,
+    retention_viewable_organisations,
 )
 from patrimoine.access.principal import Principal
+from patrimoine.notifications import service as notifications
 from patrimoine.web.deps import check_csrf
 from patrimoine.web.templating import render
+from patrimoine.worklist import service as worklist
 
 
 async def posted_form(request: Request) -> AsyncIterator[FormData]:
@@ -35,13 +41,45 @@ async def posted_form(request: Request) -> AsyncIterator[FormData]:
 FormDep = Annotated[FormData, Depends(posted_form)]
 
 
+def menu(principal: Principal) -> list[tuple[str, str, str]]:
+    """The back-office menu entries (key, path, French label) the principal may use: an
+    entry whose page would answer "Accès refusé" is not shown."""
+    staff = is_staff(principal)
+    entries = [
+        ("tableau", "/admin", "Tableau de bord", True),
+        ("a-faire", "/admin/a-faire", "À faire", True),
+        ("inventaire", "/admin/inventaire", "Inventaire", True),
+        ("statistiques", "/admin/inventaire/statistiques", "Statistiques", staff),
+        ("import", "/admin/inventaire/import", "Importer", can_import_inventory(principal)),
+        ("publications", "/admin/publications", "Publications",
+         principal.is_superadmin or any(can_publish_in(principal, o) for o in principal.roles)),
+        ("protection", "/admin/protection", "Protection des données",
+         register_organisations(principal) != []),
+        ("conservation", "/admin/conservation", "Conservation",
+         retention_viewable_organisations(principal) != []),
+        ("journal", "/admin/journal", "Journal d'audit", can_read_audit(principal)),
+        ("comptes", "/admin/comptes", "Administration", can_administer_accounts(principal)),
+        ("notifications", "/admin/notifications", "Notifications", True),
+        ("compte", "/admin/compte", "Mon compte", True),
+    ]
+    return [(key, href, text) for key, href, text, shown in entries if shown]
+
+
+def _counts(request: Request, principal: Principal) -> dict[str, int]:
+    """The header's figures: what waits for the principal, unread notifications."""
+    session = getattr(request.state, "db_session", None)
+    if session is None or principal.account_id is None:
+        return {}
+    return {"a-faire": worklist.count(session, principal),
+            "notifications": notifications.unread_count(session, principal.account_id)}
+
+
 def page(request: Request, template: str, section: str, context: dict[str, Any],
          status: int = 200) -> Any:
     """Render a back-office page; `section` marks the current entry of the navigation."""
     principal = getattr(request.state, "principal", None) or Principal.anonymous()
-    nav = {"nav_can_import": can_import_inventory(principal),
-           "nav_can_audit": can_read_audit(principal),
-           "nav_can_administer": can_administer_accounts(principal)}
+    nav = {"nav_menu": menu(principal), "nav_counts": _counts(request, principal),
+           "nav_staff": is_staff(principal)}
     return render(request, template, {"section": section, **nav, **context}, status=status)
 
 

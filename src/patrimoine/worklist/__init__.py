@@ -1,0 +1,1 @@
+"""What waits for each person in the back-office (the to-do list)."""
