@@ -24,12 +24,13 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
+
+if TYPE_CHECKING:  # pyproj is imported where a projection is named or used (start-up cost)
+    from pyproj import Transformer
 
 WGS84 = 4326
 CANDIDATES: dict[int, str] = {
@@ -84,7 +85,10 @@ class Detection:
 def label(epsg: int) -> str:
     if epsg == WGS84:
         return "WGS84 (EPSG:4326)"
-    name = CANDIDATES.get(epsg) or CRS.from_epsg(epsg).name
+    name = CANDIDATES.get(epsg)
+    if name is None:
+        from pyproj import CRS
+        name = CRS.from_epsg(epsg).name
     return f"{name} (EPSG:{epsg})"
 
 
@@ -95,6 +99,8 @@ def parse_user_crs(value: str) -> int:
     named = from_name(text)
     if named is not None:
         return named
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
     try:
         code = CRS.from_user_input(int(text) if text.isdigit() else text).to_epsg()
     except CRSError:
@@ -152,6 +158,7 @@ def in_france(lon: float, lat: float) -> bool:
 
 @lru_cache(maxsize=32)
 def transformer(epsg: int) -> Transformer:
+    from pyproj import Transformer
     return Transformer.from_crs(epsg, WGS84, always_xy=True)
 
 
