@@ -30,7 +30,10 @@ from patrimoine.access.models import Account
 from patrimoine.web.app import create_app
 from tests.factories import DemoTerritory, demo_territory
 
-pytestmark = pytest.mark.heavy
+# The document and the HTTP layer are the subject: run once, on SQLite. What the database
+# itself refuses (integers beyond its range, NUL bytes) is tested on both databases in
+# test_malformed_requests.py.
+pytestmark = [pytest.mark.heavy, pytest.mark.database_free]
 
 BUDGET = os.environ.get("PATRIMOINE_FUZZ_EXAMPLES")
 EXAMPLES = int(BUDGET) if BUDGET else 4
