@@ -34,6 +34,7 @@ from patrimoine.web.api import publication as api_publication
 from patrimoine.web.api import responses as api_responses
 from patrimoine.web.api import retention as api_retention
 from patrimoine.web.api import standards as api_standards
+from patrimoine.web.api import transparency as api_transparency
 from patrimoine.web.body_limit import BodyLimit
 from patrimoine.web.head import HeadAsGet
 from patrimoine.web.layout_warmer import LayoutWarmer
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    api_findings.router, api_publication.router,
                    api_dcat.router, api_ckan.router,
                    api_standards.router, pages_standards.router,
+                   api_transparency.router,
                    pages_findings.router,
                    pages_auth.router, pages_account_links.router, pages_account.router,
                    pages_accounts.router, pages_organisations.router,
