@@ -49,6 +49,7 @@ from patrimoine.web.pages import admin_protection as pages_protection
 from patrimoine.web.pages import admin_publication as pages_publication
 from patrimoine.web.pages import admin_retention as pages_retention
 from patrimoine.web.pages import admin_standards as pages_standards
+from patrimoine.web.pages import admin_transparency as pages_transparency
 from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import portal as pages_portal
 from patrimoine.web.pages import transparency_public as pages_transparency_public
@@ -136,7 +137,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    api_findings.router, api_publication.router,
                    api_dcat.router, api_ckan.router,
                    api_standards.router, pages_standards.router,
-                   api_transparency.router,
+                   api_transparency.router, pages_transparency.router,
                    pages_findings.router,
                    pages_auth.router, pages_account_links.router, pages_account.router,
                    pages_accounts.router, pages_organisations.router,

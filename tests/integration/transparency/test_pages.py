@@ -1,0 +1,67 @@
+"""Back-office pages of the algorithms register: the list with its facets, the form with
+French errors next to the fields, publication by a chief data officer, the history."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from patrimoine.access.models import Role
+from patrimoine.core.db import Database
+from tests import factories as f
+from tests.factories import login
+
+
+def _form(token: str, **fields: str) -> dict[str, str]:
+    base = {
+        "csrf_token": token, "organisation": "metropole-de-test",
+        "name": "Attribution des places en crèche", "contact": "creches@example.fr",
+        "purpose": "Classer les demandes de place selon les critères votés.",
+        "legal_basis": "Délibération du 12 mars 2025.", "automation": "decision_support",
+        "kind": "rules", "public_concerned": "Familles résidentes",
+        "parameters": "Quartier | 30 % | Proximité du domicile\nFratrie | 20 %",
+        "operations": "Un score est calculé puis la commission attribue les places.",
+        "human_oversight": "La commission d'attribution décide.",
+        "appeal": "Recours gracieux auprès du maire.", "status": "draft",
+        "doc_diagram": "https://example.fr/creches.png"}
+    return {**base, **fields}
+
+
+def test_describe_then_publish_an_algorithm(client: TestClient, db: Database) -> None:
+    with db.unit_of_work() as s:
+        org = f.organisation(s, "Métropole de Test")
+        used = f.dataset(s, org, "Demandes de place en crèche")
+        f.account(s, "ref@example.fr", roles=[(org, Role.DATA_REFERENT, None)])
+        f.account(s, "agd@example.fr", roles=[(org, Role.CHIEF_DATA_OFFICER, None)])
+        used_id = used.id
+
+    token = login(client, "ref@example.fr")
+    assert "Demandes de place en crèche" in client.get("/admin/algorithmes/nouveau").text
+    bad = client.post("/admin/algorithmes/nouveau", data=_form(
+        token, name="", source_code_url="ftp://example.fr/code"))
+    assert bad.status_code == 422
+    assert 'href="#f-name">Nom de l&#39;algorithme : obligatoire.' in bad.text
+    assert "n&#39;est pas une adresse web" in bad.text
+    assert 'value="Attribution' not in bad.text and "Proximité du domicile" in bad.text
+
+    created = client.post("/admin/algorithmes/nouveau",
+                          data={**_form(token), "dataset_ids": str(used_id)},
+                          follow_redirects=False)
+    assert created.status_code == 303, created.text
+    url = created.headers["location"]
+    sheet = client.get(url).text
+    assert "ALG-001" in sheet and "Quartier | 30 % | Proximité du domicile" in sheet
+    assert "Seuls les administrateurs" in sheet  # the referent is told who publishes
+    refused = client.post(url, data=_form(token, status="published", published_on="2026-04-01"))
+    assert refused.status_code == 403
+
+    token = login(client, "agd@example.fr")
+    done = client.post(url, data={**_form(token, status="published", published_on="2026-04-01"),
+                                  "dataset_ids": str(used_id)}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    sheet = client.get(url).text
+    assert "voir la page publique" in sheet and ">updated<" in sheet and ">created<" in sheet
+    listing = client.get("/admin/algorithmes?statut=published&q=creche").text
+    assert "Attribution des places en crèche" in listing
+    assert "Aucun algorithme" in client.get("/admin/algorithmes?statut=draft").text
+    public = client.get(url.replace("/admin/algorithmes", "/algorithmes")).text
+    assert "Fratrie" in public and "https://example.fr/creches.png" in public
