@@ -65,3 +65,36 @@ def test_describe_then_publish_an_algorithm(client: TestClient, db: Database) ->
     assert "Aucun algorithme" in client.get("/admin/algorithmes?statut=draft").text
     public = client.get(url.replace("/admin/algorithmes", "/algorithmes")).text
     assert "Fratrie" in public and "https://example.fr/creches.png" in public
+
+
+def test_record_and_answer_a_request_for_the_rules(client: TestClient, db: Database) -> None:
+    from patrimoine.access.principal import Principal
+    from patrimoine.transparency import service
+    with db.unit_of_work() as s:
+        org = f.organisation(s, "Métropole de Test")
+        algorithm = service.create_algorithm(s, Principal.system("t"), f.full_algorithm(org.id))
+        f.account(s, "dpo@example.fr", roles=[(org, Role.DPO, None)])
+        algorithm_id = algorithm.id
+    token = login(client, "dpo@example.fr")
+    created = client.post("/admin/algorithmes/demandes/nouvelle", data={
+        "csrf_token": token, "algorithm_id": str(algorithm_id), "requester": "Camille Martin",
+        "received_on": "2026-01-31", "status": "received"}, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    url = created.headers["location"]
+    sheet = client.get(url).text
+    assert "Réponse due le 02/03/2026" in sheet
+    assert "Quotient familial (pondération : Détermine la tranche)" in sheet  # drafted
+    incomplete = client.post(url, data={
+        "csrf_token": token, "algorithm_id": str(algorithm_id), "requester": "Camille Martin",
+        "received_on": "2026-01-31", "status": "answered", "answered_on": "2026-02-20",
+        "contribution": "Entièrement automatisée.", "operations": "Calcul du quotient."})
+    assert incomplete.status_code == 422 and "il manque" in incomplete.text
+    done = client.post(url, data={
+        "csrf_token": token, "algorithm_id": str(algorithm_id), "requester": "Camille Martin",
+        "received_on": "2026-01-31", "status": "answered", "answered_on": "2026-02-20",
+        "contribution": "Entièrement automatisée.", "operations": "Calcul du quotient.",
+        "data_and_sources": "Avis d'imposition.", "parameters_applied": "Quotient : 412 €."},
+        follow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert "3. Les paramètres de traitement" in client.get(url).text
+    assert "DRA-2026-001" in client.get("/admin/algorithmes/demandes").text

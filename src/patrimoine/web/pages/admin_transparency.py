@@ -1,6 +1,7 @@
 """Back-office pages of the public algorithms register: the list (search, organisation and
 status facets), an algorithm's form (create, describe, publish, with French errors next to
-each field) and its audit trail.
+each field) and its audit trail; the requests for the rules of a decision, with their
+deadline, the four items of the answer drafted from the register and the answer's text.
 
 The pages call the same service functions as the JSON API and the command line; the
 permissions are theirs (access/permissions.py).
@@ -19,6 +20,7 @@ from patrimoine.access.models import AuditEvent
 from patrimoine.access.permissions import (
     algorithm_organisations,
     can_edit_algorithms,
+    can_handle_algorithm_requests,
     can_publish_algorithms,
     require,
 )
@@ -28,14 +30,17 @@ from patrimoine.core.vocabulary import choices, label
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
-from patrimoine.transparency import service
+from patrimoine.transparency import requests, service
 from patrimoine.transparency.models import (
     AlgorithmKind,
+    AlgorithmRequest,
+    AlgorithmRequestStatus,
     AlgorithmStatus,
     Automation,
     DocumentKind,
     PublicAlgorithm,
 )
+from patrimoine.transparency.requests import AlgorithmRequestInput
 from patrimoine.transparency.service import AlgorithmInput
 from patrimoine.web.deps import LoggedInDep, SessionDep
 from patrimoine.web.pages.backoffice import FormDep, page
@@ -216,3 +221,99 @@ def update_algorithm(algorithm_id: DbInt, request: Request, session: SessionDep,
     form.values["organisation"] = org.slug if org else ""
     return _form_page(request, session, principal, form, [org] if org else [], item,
                       item.organisation_id, status=422)
+
+
+# Requests for the rules of a decision (R311-3-1-2)
+
+REQUEST_TITLES = {
+    "algorithm_id": "Algorithme", "reference": "Référence", "requester": "Demandeur",
+    "decision": "Décision concernée", "received_on": "Reçue le", "status": "Statut",
+    "answered_on": "Répondue le", **requests.ITEMS,
+}
+REQUEST_OPTIONS = {"status": choices(AlgorithmRequestStatus)}
+
+
+def _request_algorithms(session: SessionDep, principal: Principal) -> list[PublicAlgorithm]:
+    """The algorithms a principal may record requests on: used ones, of organisations whose
+    requests they handle."""
+    return [a for a in session.scalars(select(PublicAlgorithm).where(
+        PublicAlgorithm.status != AlgorithmStatus.DRAFT).order_by(PublicAlgorithm.name))
+        if can_handle_algorithm_requests(principal, a.organisation_id)]
+
+
+def parse_request(posted: FormData) -> tuple[Form, AlgorithmRequestInput | None]:
+    values = {name: str(posted.get(name) or "").strip() for name in posted
+              if name != "csrf_token"}
+    form = Form(values=values)
+    data = {k: values.get(k) or None for k in AlgorithmRequestInput.model_fields}
+    data["decision"] = values.get("decision", "")
+    data["requester"] = values.get("requester", "")
+    return form, _validate(AlgorithmRequestInput, data, form)
+
+
+def _request_page(request: Request, form: Form, algorithms: list[PublicAlgorithm],
+                  item: AlgorithmRequest | None, status: int = 200) -> Response:
+    return page(request, "admin/transparency/request_form.html", SECTION, {
+        "form": form, "titles": REQUEST_TITLES, "options": REQUEST_OPTIONS,
+        "algorithms": [(str(a.id), f"{a.reference} — {a.name}") for a in algorithms],
+        "item": requests.request_dict(item) if item else None,
+        "answer_text": requests.answer_text(item) if item else None,
+        "breadcrumb": [(BASE, "Algorithmes publics"), (f"{BASE}/demandes", "Demandes"),
+                       (None, item.reference if item else "Nouvelle demande")]},
+        status=status)
+
+
+@router.get(f"{BASE}/demandes")
+def requests_page(request: Request, session: SessionDep, principal: LoggedInDep,
+                  en_retard: bool = False) -> Response:
+    found = requests.list_requests(session, principal, overdue=en_retard)
+    return page(request, "admin/transparency/requests.html", SECTION, {
+        "rows": [(r.algorithm.name, requests.request_dict(r)) for r in found],
+        "overdue_only": en_retard,
+        "can_create": bool(_request_algorithms(session, principal)),
+        "breadcrumb": [(BASE, "Algorithmes publics"), (None, "Demandes")]})
+
+
+@router.get(f"{BASE}/demandes/nouvelle")
+def new_request_form(request: Request, session: SessionDep, principal: LoggedInDep) -> Response:
+    algorithms = _request_algorithms(session, principal)
+    require(bool(algorithms), principal,
+            "enregistrer une demande de communication des règles d'un algorithme")
+    return _request_page(request, Form(values={"status": "received"}), algorithms, None)
+
+
+@router.post(f"{BASE}/demandes/nouvelle")
+def create_request(request: Request, session: SessionDep, principal: LoggedInDep,
+                   posted: FormDep) -> Response:
+    form, data = parse_request(posted)
+    if data is not None and not form.errors:
+        created = requests.create_request(session, principal, data)
+        flash(request, f"Demande {created.reference} enregistrée ; réponse due le "
+                       f"{requests.clock(created).deadline.strftime('%d/%m/%Y')}.")
+        return RedirectResponse(f"{BASE}/demandes/{created.id}", status_code=303)
+    return _request_page(request, form, _request_algorithms(session, principal), None,
+                         status=422)
+
+
+@router.get(f"{BASE}/demandes/{{request_id:int}}")
+def edit_request_form(request_id: DbInt, request: Request, session: SessionDep,
+                      principal: LoggedInDep) -> Response:
+    item = requests.get_request(session, principal, request_id)
+    values = requests.request_input(item).model_dump(mode="json")
+    # Items not written yet are drafted from the register, for the agent to complete.
+    draft = requests.draft_answer(item.algorithm)
+    values.update({k: values[k] or draft[k] for k in requests.ITEMS})
+    form = Form(values={k: "" if v is None else str(v) for k, v in values.items()})
+    return _request_page(request, form, [item.algorithm], item)
+
+
+@router.post(f"{BASE}/demandes/{{request_id:int}}")
+def update_request(request_id: DbInt, request: Request, session: SessionDep,
+                   principal: LoggedInDep, posted: FormDep) -> Response:
+    item = requests.get_request(session, principal, request_id)
+    form, data = parse_request(posted)
+    if data is not None and not form.errors:
+        requests.update_request(session, principal, item, data)
+        flash(request, f"Demande {item.reference} mise à jour.")
+        return RedirectResponse(f"{BASE}/demandes/{item.id}", status_code=303)
+    return _request_page(request, form, [item.algorithm], item, status=422)
