@@ -359,3 +359,9 @@ def algorithm_organisations(p: Principal, *, requests: bool = False) -> list[int
 
 def can_handle_algorithm_requests(p: Principal, organisation_id: int) -> bool:
     return p.is_superadmin or p.has_role(organisation_id, *REGISTER_KEEPERS)
+
+
+# Data of general interest: the dialogue with private holders and concession holders is led by
+# an organisation's administrators and chief data officers; its staff read it.
+def can_manage_general_interest(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *MANAGERS)

@@ -184,3 +184,91 @@ class AlgorithmRequest(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
     algorithm: Mapped[PublicAlgorithm] = relationship()
+
+
+# Data of general interest: requests to private holders and concession holders.
+
+
+class HolderKind(StrEnum):
+    CONCESSION_HOLDER = "concession_holder"
+    COMPANY = "company"
+    ASSOCIATION = "association"
+    PUBLIC_BODY = "public_body"
+
+
+define(HolderKind, {
+    HolderKind.CONCESSION_HOLDER: "Délégataire ou concessionnaire",
+    HolderKind.COMPANY: "Entreprise",
+    HolderKind.ASSOCIATION: "Association",
+    HolderKind.PUBLIC_BODY: "Organisme public",
+})
+
+
+class GeneralInterestBasis(StrEnum):
+    CONCESSION = "concession"
+    VOLUNTARY = "voluntary"
+    OTHER_LAW = "other_law"
+
+
+define(GeneralInterestBasis, {
+    GeneralInterestBasis.CONCESSION: "Données de la concession (code de la commande publique)",
+    GeneralInterestBasis.VOLUNTARY: "Accord volontaire",
+    GeneralInterestBasis.OTHER_LAW: "Autre obligation légale",
+})
+
+
+class GeneralInterestState(StrEnum):
+    ASKED = "asked"
+    IN_DISCUSSION = "in_discussion"
+    AGREED = "agreed"
+    REFUSED = "refused"
+    DELIVERED = "delivered"
+
+
+define(GeneralInterestState, {
+    GeneralInterestState.ASKED: "Demandées",
+    GeneralInterestState.IN_DISCUSSION: "En discussion",
+    GeneralInterestState.AGREED: "Accord obtenu",
+    GeneralInterestState.REFUSED: "Refusées",
+    GeneralInterestState.DELIVERED: "Livrées",
+})
+
+
+general_interest_dataset = Table(
+    "general_interest_dataset", Base.metadata,
+    Column("request_id", ForeignKey("general_interest_request.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("dataset_id", ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class GeneralInterestRequest(Base):
+    """A request for data of general interest to a private holder or a concession holder."""
+
+    __tablename__ = "general_interest_request"
+    __table_args__ = (UniqueConstraint("organisation_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    reference: Mapped[str] = mapped_column(String(40))
+    holder: Mapped[str] = mapped_column(String(300))
+    holder_kind: Mapped[HolderKind] = mapped_column(_enum(HolderKind))
+    holder_siren: Mapped[str | None] = mapped_column(String(9))
+    data_asked: Mapped[str] = mapped_column(Text)
+    basis: Mapped[GeneralInterestBasis] = mapped_column(_enum(GeneralInterestBasis))
+    basis_details: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[GeneralInterestState] = mapped_column(
+        _enum(GeneralInterestState), default=GeneralInterestState.ASKED, index=True)
+    asked_on: Mapped[date] = mapped_column(Date)
+    discussion_on: Mapped[date | None] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    delivered_on: Mapped[date | None] = mapped_column(Date)
+    agreement_url: Mapped[str | None] = mapped_column(String(1000))
+    public_summary: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+    datasets: Mapped[list[Dataset]] = relationship(secondary=general_interest_dataset,
+                                                   order_by=Dataset.id)
