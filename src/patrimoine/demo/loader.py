@@ -45,7 +45,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("Données publiées sur le portail", build_published),
     ("Registre RGPD, demandes et violations", build_protection),
     ("Durées de conservation et bordereau d'élimination", build_retention),
-    ("Algorithmes publics et demandes de communication de leurs règles", build_transparency),
+    ("Algorithmes publics et données d'intérêt général", build_transparency),
 )
 
 

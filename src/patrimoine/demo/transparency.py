@@ -7,7 +7,10 @@ the rules of a decision.
   published, linked to the DPIA of the school registrations when the demo made one);
 - the Ville's canteen meal forecast (a statistical model over the canteens' attendance, still
   in preparation: it decides nothing about a person yet);
-- one request answered with the four items, one waiting within its month.
+- one request answered with the four items, one waiting within its month;
+- two requests for data of general interest: the park-and-ride concession holder delivered
+  the hourly occupancy (concession data), a navigation app discusses its GPS speeds
+  (voluntary agreement).
 
 The texts are the demo's own. Its step is listed in demo/loader.py.
 """
@@ -23,7 +26,8 @@ from patrimoine.core.clock import now
 from patrimoine.demo.territory import METROPOLE, VILLE, DemoContext
 from patrimoine.inventory.models import Dataset
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
-from patrimoine.transparency import requests, service
+from patrimoine.transparency import general_interest, requests, service
+from patrimoine.transparency.general_interest import GeneralInterestInput
 from patrimoine.transparency.requests import AlgorithmRequestInput
 from patrimoine.transparency.service import AlgorithmInput
 
@@ -132,6 +136,11 @@ def _dpia_id(ctx: DemoContext, organisation_id: int, activity: str | None) -> in
 
 
 def build_transparency(ctx: DemoContext) -> None:
+    build_algorithms(ctx)
+    build_general_interest(ctx)
+
+
+def build_algorithms(ctx: DemoContext) -> None:
     today = now().date()
     created = []
     for org_key, spec in ALGORITHMS:
@@ -165,3 +174,35 @@ def build_transparency(ctx: DemoContext) -> None:
     requests.create_request(ctx.session, ctx.principal, AlgorithmRequestInput(
         algorithm_id=nursery.id, requester="Demandeur de démonstration n° 2",
         decision="Place refusée pour la rentrée", received_on=today - timedelta(days=10)))
+
+
+def build_general_interest(ctx: DemoContext) -> None:
+    today = now().date()
+    metropole = ctx.organisations[METROPOLE].id
+    parkings = ctx.session.scalar(select(Dataset.id).where(
+        Dataset.slug == "parkings-relais-occupation", Dataset.organisation_id == metropole))
+    common = {"organisation_id": metropole, "public": True}
+    delivered = {
+        **common, "holder": "Délégataire des parkings relais", "holder_kind": "concession_holder",
+        "data_asked": "Occupation horaire de chaque parking relais", "basis": "concession",
+        "basis_details": "Données de la concession, dues à l'autorité concédante.",
+        "asked_on": today - timedelta(days=300),
+        "public_summary": "Le délégataire transmet chaque mois l'occupation horaire des "
+                          "parkings relais, publiée en données ouvertes."}
+    if parkings is not None:
+        request = general_interest.create_request(ctx.session, ctx.principal,
+                                                  GeneralInterestInput(**delivered))
+        general_interest.update_request(ctx.session, ctx.principal, request,
+                                        GeneralInterestInput(
+            **delivered, state="agreed", decided_on=today - timedelta(days=280)))
+        general_interest.update_request(ctx.session, ctx.principal, request,
+                                        GeneralInterestInput(
+            **delivered, state="delivered", decided_on=today - timedelta(days=280),
+            delivered_on=today - timedelta(days=250), dataset_ids=[parkings]))
+    general_interest.create_request(ctx.session, ctx.principal, GeneralInterestInput(
+        **common, holder="Application de navigation (démonstration)", holder_kind="company",
+        data_asked="Vitesses moyennes agrégées par tronçon et par heure (données GPS)",
+        basis="voluntary", state="in_discussion", asked_on=today - timedelta(days=90),
+        discussion_on=today - timedelta(days=60),
+        public_summary="La métropole propose un échange de données : ses travaux et "
+                       "fermetures de voies contre des vitesses agrégées."))

@@ -8,7 +8,7 @@ import pytest
 
 from patrimoine.access.principal import Principal
 from patrimoine.core.db import Database
-from patrimoine.transparency import requests, service
+from patrimoine.transparency import general_interest, requests, service
 from patrimoine.transparency.models import AlgorithmStatus
 
 SYSTEM = Principal.system("t")
@@ -32,3 +32,7 @@ def test_demo_algorithms(db: Database) -> None:
         assert sorted(r.status.value for r in asked) == ["answered", "received"]
         assert not any(requests.clock(r).overdue or requests.clock(r).answered_late
                        for r in asked)
+        summary = general_interest.public_summary(s)
+        assert sorted(r["state"] for r in summary) == ["En discussion", "Livrées"]
+        delivered = next(r for r in summary if r["state"] == "Livrées")
+        assert [d["slug"] for d in delivered["datasets"]] == ["parkings-relais-occupation"]

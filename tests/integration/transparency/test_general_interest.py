@@ -80,3 +80,27 @@ def test_each_state_carries_its_dates_and_documents() -> None:
         _input(1, holder_siren="243700755")
     with pytest.raises(ValidationError, match="résumé public"):
         _input(1, public=True)
+
+
+def test_api_and_public_summary(db: Database, client: Any) -> None:
+    from patrimoine.access import service as accounts
+    with db.unit_of_work() as s:
+        org = f.organisation(s, "Métropole de Test")
+        account = f.account(s, "agd@example.fr", roles=[(org, Role.CHIEF_DATA_OFFICER, None)])
+        _, secret = accounts.create_api_token(s, account, "tests")
+        org_id = org.id
+    headers = {"Authorization": f"Bearer {secret}"}
+    api = "/api/v1/transparency/general-interest"
+    body = _input(org_id).model_dump(mode="json")
+    r = client.post(api, json={**body, "holder_siren": "123"}, headers=headers)
+    assert r.status_code == 422 and "SIREN" in r.text
+    r = client.post(api, json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    assert "Aucune demande n'est publiée" in client.get("/donnees-interet-general").text
+    r = client.put(f"{api}/{r.json()['id']}", headers=headers, json={
+        **body, "state": "refused", "decided_on": "2026-02-01", "public": True,
+        "public_summary": "Le délégataire invoque le secret des affaires."})
+    assert r.status_code == 200 and r.json()["state_label"] == "Refusées"
+    page = client.get("/donnees-interet-general").text
+    assert "secret des affaires" in page and "Refusées" in page
+    assert f"{api}/{{request_id}}" in client.get("/api/v1/openapi.json").json()["paths"]

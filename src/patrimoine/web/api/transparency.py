@@ -1,8 +1,10 @@
-"""JSON API of the public algorithms register and of the requests for the rules of a decision.
+"""JSON API of the public algorithms register, of the requests for the rules of a decision and
+of the requests for data of general interest.
 
 Who may do what (access/permissions.py): an organisation's staff read its algorithms; its
 administrators, chief data officers, DPOs and referents describe them; its administrators and
-chief data officers publish them; its register keepers handle the requests. Other
+chief data officers publish them and lead the dialogue with holders of data of general
+interest; its register keepers handle the requests for rules. Other
 organisations' entries answer 404. The published register is public: see the portal's
 /algorithmes.json.
 """
@@ -15,8 +17,9 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from patrimoine.core.db import DbInt
 from patrimoine.inventory.service import get_organisation_by_slug
-from patrimoine.transparency import exports, requests, service
-from patrimoine.transparency.models import AlgorithmStatus
+from patrimoine.transparency import exports, general_interest, requests, service
+from patrimoine.transparency.general_interest import GeneralInterestInput
+from patrimoine.transparency.models import AlgorithmStatus, GeneralInterestState
 from patrimoine.transparency.requests import AlgorithmRequestInput
 from patrimoine.transparency.service import AlgorithmInput
 from patrimoine.web.api.guards import api_write
@@ -112,3 +115,37 @@ def update_request(request_id: DbInt, session: SessionDep, principal: PrincipalD
     request = requests.get_request(session, principal, request_id)
     requests.update_request(session, principal, request, data)
     return requests.request_dict(request)
+
+
+@router.get("/general-interest", summary="Demandes de données d'intérêt général")
+def list_general_interest(session: SessionDep, principal: PrincipalDep,
+                          organisation: str | None = None,
+                          state: GeneralInterestState | None = None) -> list[dict[str, Any]]:
+    return [general_interest.request_dict(r) for r in general_interest.list_requests(
+        session, principal, organisation_id=_organisation_id(session, organisation),
+        state=state)]
+
+
+@router.post("/general-interest", status_code=201, dependencies=Write,
+             summary="Enregistrer une demande de données d'intérêt général")
+def create_general_interest(session: SessionDep, principal: PrincipalDep,
+                            data: GeneralInterestInput) -> dict[str, Any]:
+    return general_interest.request_dict(
+        general_interest.create_request(session, principal, data))
+
+
+@router.get("/general-interest/{request_id:int}",
+            summary="Lire une demande de données d'intérêt général")
+def get_general_interest(request_id: DbInt, session: SessionDep, principal: PrincipalDep
+                         ) -> dict[str, Any]:
+    return general_interest.request_dict(
+        general_interest.get_request(session, principal, request_id))
+
+
+@router.put("/general-interest/{request_id:int}", dependencies=Write,
+            summary="Faire avancer une demande de données d'intérêt général")
+def update_general_interest(request_id: DbInt, session: SessionDep, principal: PrincipalDep,
+                            data: GeneralInterestInput) -> dict[str, Any]:
+    request = general_interest.get_request(session, principal, request_id)
+    general_interest.update_request(session, principal, request, data)
+    return general_interest.request_dict(request)

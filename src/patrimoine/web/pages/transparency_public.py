@@ -1,6 +1,7 @@
 """The public register of algorithms on the portal: the list of published algorithms, a page
 per algorithm with its documents and the *mention explicite* for decision letters, and the
-register as CSV and JSON (fields documented in docs/transparency.md)."""
+register as CSV and JSON (fields documented in docs/transparency.md); the public summary of
+the requests for data of general interest."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import Response
 
 from patrimoine.core.db import DbInt
 from patrimoine.core.vocabulary import label
-from patrimoine.transparency import exports
+from patrimoine.transparency import exports, general_interest
 from patrimoine.transparency.models import DocumentKind
 from patrimoine.transparency.service import (
     algorithm_organisation_name,
@@ -54,3 +55,9 @@ def algorithms_csv(request: Request, session: SessionDep) -> Response:
 def algorithms_json(request: Request, session: SessionDep) -> Response:
     text = exports.json_text(published_algorithms(session), _base_url(request))
     return Response(text, media_type="application/json")
+
+
+@router.get("/donnees-interet-general")
+def general_interest_summary(request: Request, session: SessionDep) -> Response:
+    return render(request, "portal/general_interest.html", {
+        "section": "algorithms", "requests": general_interest.public_summary(session)})
