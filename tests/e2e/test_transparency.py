@@ -1,6 +1,7 @@
 """The algorithms register in a real browser: a chief data officer describes and publishes an
 algorithm with its four documents, then reads its public page (documents, parameters, the
-mention for decision letters). axe-core finds no serious or critical violation on the back
+mention for decision letters), and records a request for the rules of a decision. axe-core
+finds no serious or critical violation on the back
 office's list and form nor on the public register's pages."""
 
 from __future__ import annotations
@@ -80,4 +81,18 @@ def test_publish_an_algorithm_and_read_its_public_page(
     page.get_by_role("link", name="Algorithmes publics").first.click()
     page.get_by_role("link", name="Attribution des places en crèche").wait_for()
     check("registre public")
+    page.get_by_role("link", name="demandes de données d'intérêt général").click()
+    page.get_by_role("heading", level=1, name="Données d'intérêt général").wait_for()
+    check("données d'intérêt général")
+
+    # A request for the rules of a decision, recorded on the published algorithm.
+    page.goto(f"{base}/admin/algorithmes/demandes/nouvelle")
+    check("nouvelle demande")
+    page.get_by_label("Algorithme").select_option(label="ALG-001 — Attribution des places "
+                                                        "en crèche")
+    page.get_by_label("Demandeur").fill("Camille Martin")
+    page.get_by_label("Reçue le").fill("2026-01-31")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Demande DRA-2026-001 enregistrée ; réponse due le 02/03/2026.").wait_for()
+    check("demande")
     assert violations == {}, violations
