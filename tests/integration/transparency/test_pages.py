@@ -98,3 +98,31 @@ def test_record_and_answer_a_request_for_the_rules(client: TestClient, db: Datab
     assert done.status_code == 303, done.text
     assert "3. Les paramètres de traitement" in client.get(url).text
     assert "DRA-2026-001" in client.get("/admin/algorithmes/demandes").text
+
+
+def test_general_interest_pages_follow_the_state_machine(client: TestClient,
+                                                         db: Database) -> None:
+    with db.unit_of_work() as s:
+        org = f.organisation(s, "Métropole de Test")
+        f.account(s, "agd@example.fr", roles=[(org, Role.CHIEF_DATA_OFFICER, None)])
+    token = login(client, "agd@example.fr")
+    base = {"csrf_token": token, "organisation": "metropole-de-test",
+            "holder": "Délégataire des parkings", "holder_kind": "concession_holder",
+            "data_asked": "Occupation horaire", "basis": "concession", "asked_on": "2026-01-10",
+            "state": "asked"}
+    bad = client.post("/admin/algorithmes/interet-general/nouvelle",
+                      data={**base, "holder_siren": "123456789"})
+    assert bad.status_code == 422 and "n&#39;est pas un numéro SIREN valide" in bad.text
+    created = client.post("/admin/algorithmes/interet-general/nouvelle", data=base,
+                          follow_redirects=False)
+    assert created.status_code == 303, created.text
+    url = created.headers["location"]
+    assert "États suivants possibles : in_discussion, agreed, refused" in client.get(url).text
+    refused = client.post(url, data={**base, "state": "refused", "decided_on": "2026-02-01",
+                                     "public": "true", "public_summary": "Refus motivé."},
+                          follow_redirects=False)
+    assert refused.status_code == 303, refused.text
+    assert "Refus motivé." in client.get("/donnees-interet-general").text
+    back = client.post(url, data={**base, "state": "asked"})
+    assert back.status_code == 422 and "c&#39;est un état final" in back.text
+    assert "DIG-2026-001" in client.get("/admin/algorithmes/interet-general?etat=refused").text

@@ -1,7 +1,8 @@
 """Back-office pages of the public algorithms register: the list (search, organisation and
 status facets), an algorithm's form (create, describe, publish, with French errors next to
 each field) and its audit trail; the requests for the rules of a decision, with their
-deadline, the four items of the answer drafted from the register and the answer's text.
+deadline, the four items of the answer drafted from the register and the answer's text; the
+requests for data of general interest (list by state, form following the state machine).
 
 The pages call the same service functions as the JSON API and the command line; the
 permissions are theirs (access/permissions.py).
@@ -21,6 +22,7 @@ from patrimoine.access.permissions import (
     algorithm_organisations,
     can_edit_algorithms,
     can_handle_algorithm_requests,
+    can_manage_general_interest,
     can_publish_algorithms,
     require,
 )
@@ -30,7 +32,8 @@ from patrimoine.core.vocabulary import choices, label
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
-from patrimoine.transparency import requests, service
+from patrimoine.transparency import general_interest, requests, service
+from patrimoine.transparency.general_interest import GeneralInterestInput
 from patrimoine.transparency.models import (
     AlgorithmKind,
     AlgorithmRequest,
@@ -38,6 +41,10 @@ from patrimoine.transparency.models import (
     AlgorithmStatus,
     Automation,
     DocumentKind,
+    GeneralInterestBasis,
+    GeneralInterestRequest,
+    GeneralInterestState,
+    HolderKind,
     PublicAlgorithm,
 )
 from patrimoine.transparency.requests import AlgorithmRequestInput
@@ -317,3 +324,118 @@ def update_request(request_id: DbInt, request: Request, session: SessionDep,
         flash(request, f"Demande {item.reference} mise à jour.")
         return RedirectResponse(f"{BASE}/demandes/{item.id}", status_code=303)
     return _request_page(request, form, [item.algorithm], item, status=422)
+
+
+# Data of general interest
+
+GI_TITLES = {
+    "organisation_id": "Organisation", "reference": "Référence", "holder": "Détenteur",
+    "holder_kind": "Nature du détenteur", "holder_siren": "SIREN du détenteur",
+    "data_asked": "Données demandées", "basis": "Fondement", "basis_details": "Précisions",
+    "state": "État", "asked_on": "Demandées le", "discussion_on": "Discussion engagée le",
+    "decided_on": "Décision le", "delivered_on": "Livrées le",
+    "agreement_url": "Accord signé (adresse)", "public_summary": "Résumé public",
+    "public": "Publier le résumé", "dataset_ids": "Jeux de données reçus",
+}
+GI_OPTIONS = {"holder_kind": choices(HolderKind), "basis": choices(GeneralInterestBasis),
+              "state": choices(GeneralInterestState)}
+GI_BASE = f"{BASE}/interet-general"
+
+
+def _gi_organisations(session: SessionDep, principal: Principal) -> list[Organisation]:
+    return [o for o in _organisations(session, principal)
+            if can_manage_general_interest(principal, o.id)]
+
+
+def parse_general_interest(posted: FormData, organisation_id: int | None
+                           ) -> tuple[Form, GeneralInterestInput | None]:
+    values: dict[str, Any] = {name: str(posted.get(name) or "").strip() for name in posted
+                              if name not in ("csrf_token", "dataset_ids")}
+    values["dataset_ids"] = [str(v) for v in posted.getlist("dataset_ids")]
+    form = Form(values=values)
+    if organisation_id is None:
+        form.errors["organisation_id"] = "choisissez une organisation."
+        return form, None
+    data: dict[str, Any] = {k: values.get(k) or None for k in GeneralInterestInput.model_fields}
+    for text in ("holder", "data_asked", "basis_details", "public_summary"):
+        data[text] = values.get(text, "")
+    data.update(organisation_id=organisation_id, public=values.get("public") == "true",
+                dataset_ids=values["dataset_ids"])
+    return form, _validate(GeneralInterestInput, data, form)
+
+
+def _gi_page(request: Request, session: SessionDep, form: Form,
+             organisations: list[Organisation], item: GeneralInterestRequest | None,
+             organisation_id: int, status: int = 200) -> Response:
+    return page(request, "admin/transparency/general_interest_form.html", SECTION, {
+        "form": form, "titles": GI_TITLES, "options": GI_OPTIONS,
+        "organisations": organisations, "item": general_interest.request_dict(item) if item
+        else None, "datasets": _choices(session, organisation_id)["datasets"],
+        "breadcrumb": [(BASE, "Algorithmes publics"), (GI_BASE, "Données d'intérêt général"),
+                       (None, item.reference if item else "Nouvelle demande")]},
+        status=status)
+
+
+@router.get(GI_BASE)
+def general_interest_page(request: Request, session: SessionDep, principal: LoggedInDep,
+                          etat: GeneralInterestState | None = None) -> Response:
+    found = general_interest.list_requests(session, principal, state=etat)
+    names = {o.id: o.name for o in _organisations(session, principal)}
+    return page(request, "admin/transparency/general_interest.html", SECTION, {
+        "rows": [(names.get(r.organisation_id, ""), general_interest.request_dict(r))
+                 for r in found],
+        "state": etat, "states": choices(GeneralInterestState),
+        "can_create": bool(_gi_organisations(session, principal)),
+        "breadcrumb": [(BASE, "Algorithmes publics"), (None, "Données d'intérêt général")]})
+
+
+@router.get(f"{GI_BASE}/nouvelle")
+def new_general_interest_form(request: Request, session: SessionDep, principal: LoggedInDep
+                              ) -> Response:
+    orgs = _gi_organisations(session, principal)
+    require(bool(orgs), principal, "demander des données d'intérêt général")
+    form = Form(values={"organisation": orgs[0].slug, "state": "asked", "dataset_ids": []})
+    return _gi_page(request, session, form, orgs, None, orgs[0].id)
+
+
+@router.post(f"{GI_BASE}/nouvelle")
+def create_general_interest(request: Request, session: SessionDep, principal: LoggedInDep,
+                            posted: FormDep) -> Response:
+    orgs = _gi_organisations(session, principal)
+    slug = str(posted.get("organisation") or "")
+    organisation_id = next((o.id for o in orgs if o.slug == slug), None)
+    form, data = parse_general_interest(posted, organisation_id)
+    if data is not None and not form.errors:
+        created = general_interest.create_request(session, principal, data)
+        flash(request, f"Demande {created.reference} enregistrée.")
+        return RedirectResponse(f"{GI_BASE}/{created.id}", status_code=303)
+    return _gi_page(request, session, form, orgs, None,
+                    organisation_id or (orgs[0].id if orgs else 0), status=422)
+
+
+@router.get(f"{GI_BASE}/{{request_id:int}}")
+def edit_general_interest_form(request_id: DbInt, request: Request, session: SessionDep,
+                               principal: LoggedInDep) -> Response:
+    item = general_interest.get_request(session, principal, request_id)
+    org = session.get(Organisation, item.organisation_id)
+    values = general_interest.request_input(item).model_dump(mode="json")
+    form = Form(values={**{k: "" if v is None else v for k, v in values.items()},
+                        "public": "true" if item.public else "",
+                        "dataset_ids": [str(i) for i in values["dataset_ids"]],
+                        "organisation": org.slug if org else ""})
+    return _gi_page(request, session, form, [org] if org else [], item, item.organisation_id)
+
+
+@router.post(f"{GI_BASE}/{{request_id:int}}")
+def update_general_interest(request_id: DbInt, request: Request, session: SessionDep,
+                            principal: LoggedInDep, posted: FormDep) -> Response:
+    item = general_interest.get_request(session, principal, request_id)
+    org = session.get(Organisation, item.organisation_id)
+    form, data = parse_general_interest(posted, item.organisation_id)
+    if data is not None and not form.errors:
+        general_interest.update_request(session, principal, item, data)
+        flash(request, f"Demande {item.reference} mise à jour.")
+        return RedirectResponse(f"{GI_BASE}/{item.id}", status_code=303)
+    form.values["organisation"] = org.slug if org else ""
+    return _gi_page(request, session, form, [org] if org else [], item, item.organisation_id,
+                    status=422)
