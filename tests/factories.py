@@ -641,3 +641,29 @@ def demo_territory(database_url: str, tmp: Path, public_url: str = "http://tests
         found = {d.id: d for d in s.scalars(select(Dataset).where(Dataset.id.in_(ids))
                                             .options(selectinload(Dataset.organisation)))}
     return DemoTerritory(services, *(found[i] for i in ids))
+
+
+def full_algorithm(organisation_id: int, **fields: Any) -> Any:
+    """A complete algorithm of the public register (ready to publish), as the service takes it."""
+    from patrimoine.transparency.service import AlgorithmInput
+    values: dict[str, Any] = {
+        "organisation_id": organisation_id, "name": "Tarification solidaire des transports",
+        "department": "Mobilités", "contact": "transparence@example.fr",
+        "purpose": "Calculer la réduction sur l'abonnement de transport selon les ressources.",
+        "legal_basis": "Délibération du conseil métropolitain ; article L1113-1 du code des "
+                       "transports.",
+        "decisions_per_year": 42000, "public_concerned": "Foyers résidant dans la métropole",
+        "automation": "fully_automated", "kind": "rules",
+        "parameters": [{"name": "Quotient familial", "description": "Ressources / parts",
+                        "weight": "Détermine la tranche"},
+                       {"name": "Nombre de parts", "description": "Composition du foyer"}],
+        "operations": "Le quotient est calculé puis comparé aux seuils des quatre tranches.",
+        "human_oversight": "Un agent vérifie les pièces justificatives.",
+        "appeal": "Recours gracieux auprès du service Mobilités.",
+        "risks": "Erreur de déclaration des ressources.",
+        "source_code_url": "https://git.example.fr/tarifs", "source_code_licence": "EUPL-1.2",
+        "documents": {"description": {"url": "https://example.fr/desc.pdf",
+                                      "title": "Description"}},
+        "status": "published", "published_on": date(2026, 3, 1),
+        "review_on": date(2027, 3, 1)}
+    return AlgorithmInput.model_validate({**values, **fields})

@@ -352,3 +352,39 @@ def require_view_retention(p: Principal, organisation_id: int) -> None:
 
 def require_manage_retention(p: Principal, organisation_id: int) -> None:
     require(can_manage_retention(p, organisation_id), p, "décider de la conservation des données")
+
+
+# Public algorithms: the organisation's staff read the register in the back office (anyone
+# reads the published entries); administrators, chief data officers, DPOs and data referents
+# describe the algorithms (the referents know the business rules, the DPO the risks); only
+# administrators and chief data officers publish or withdraw one (the authority's commitment,
+# as for open datasets). Requests for the rules of a decision hold the requester's name: the
+# register keepers handle them, like the GDPR rights requests.
+ALGORITHM_EDITORS = (Role.ADMINISTRATOR, Role.CHIEF_DATA_OFFICER, Role.DPO, Role.DATA_REFERENT)
+
+
+def can_edit_algorithms(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *ALGORITHM_EDITORS)
+
+
+def can_publish_algorithms(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *MANAGERS)
+
+
+def algorithm_organisations(p: Principal, *, requests: bool = False) -> list[int] | None:
+    """Organisations whose algorithms (or, with requests, requests for their rules) p sees in
+    the back office; None means all of them."""
+    if p.is_superadmin:
+        return None
+    roles = REGISTER_KEEPERS if requests else STAFF
+    return sorted(o for o in p.roles if p.has_role(o, *roles))
+
+
+def can_handle_algorithm_requests(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *REGISTER_KEEPERS)
+
+
+# Data of general interest: the dialogue with private holders and concession holders is led by
+# an organisation's administrators and chief data officers; its staff read it.
+def can_manage_general_interest(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *MANAGERS)

@@ -80,6 +80,11 @@ def _retention() -> Any:
     return app
 
 
+def _algorithms() -> Any:
+    from patrimoine.cli.algorithms import app
+    return app
+
+
 def _audit() -> Any:
     from patrimoine.cli.audit import app
     return app
@@ -102,6 +107,7 @@ COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("protection", _protection),
     ("datastore", _datastore),
     ("retention", _retention),
+    ("algorithms", _algorithms),
     ("audit", _audit),
     ("notifications", _notifications),
 )

@@ -32,6 +32,7 @@ from patrimoine.demo.territory import (
     build_accounts,
     build_organisations,
 )
+from patrimoine.demo.transparency import build_transparency
 from patrimoine.inventory.models import Organisation
 
 Step = Callable[[DemoContext], None]
@@ -44,6 +45,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("Données publiées sur le portail", build_published),
     ("Registre RGPD, demandes et violations", build_protection),
     ("Durées de conservation et bordereau d'élimination", build_retention),
+    ("Algorithmes publics et données d'intérêt général", build_transparency),
 )
 
 

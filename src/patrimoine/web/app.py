@@ -34,6 +34,7 @@ from patrimoine.web.api import publication as api_publication
 from patrimoine.web.api import responses as api_responses
 from patrimoine.web.api import retention as api_retention
 from patrimoine.web.api import standards as api_standards
+from patrimoine.web.api import transparency as api_transparency
 from patrimoine.web.body_limit import BodyLimit
 from patrimoine.web.head import HeadAsGet
 from patrimoine.web.layout_warmer import LayoutWarmer
@@ -48,9 +49,11 @@ from patrimoine.web.pages import admin_protection as pages_protection
 from patrimoine.web.pages import admin_publication as pages_publication
 from patrimoine.web.pages import admin_retention as pages_retention
 from patrimoine.web.pages import admin_standards as pages_standards
+from patrimoine.web.pages import admin_transparency as pages_transparency
 from patrimoine.web.pages import admin_worklist as pages_worklist
 from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import portal as pages_portal
+from patrimoine.web.pages import transparency_public as pages_transparency_public
 from patrimoine.web.security import SecurityHeaders
 from patrimoine.web.templating import make_templates
 from patrimoine.web.wellformed import WellFormedText
@@ -135,12 +138,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    api_findings.router, api_publication.router,
                    api_dcat.router, api_ckan.router,
                    api_standards.router, pages_standards.router,
+                   api_transparency.router, pages_transparency.router,
                    pages_findings.router,
                    pages_auth.router, pages_account_links.router, pages_account.router,
                    pages_accounts.router, pages_organisations.router,
                    pages_admin.router, pages_publication.router,
                    pages_protection.router, pages_worklist.router,
-                   audit_heads.router, pages_portal.router):
+                   audit_heads.router, pages_transparency_public.router, pages_portal.router):
         # The routers' routes as they are (each router already applied its prefix, tags,
         # responses and dependencies when its routes were declared): include_router would
         # rebuild every route for every application, ~0.3 s of CPU per app made.

@@ -130,7 +130,10 @@ def test_round_trip_loses_nothing(source: Source, empty_store: Services,
     before, after = _rows(source.services), _rows(empty_store)
     assert before == after
     assert all(before[t] for t in ("organisation", "dataset", "account", "api_token",
-                                   "audit_event", "dataset_version", "dataset_change"))
+                                   "audit_event", "dataset_version", "dataset_change",
+                                   "public_algorithm", "public_algorithm_dataset",
+                                   "algorithm_request", "general_interest_request",
+                                   "general_interest_dataset"))
 
     # Every version file is byte-identical, and the datastore answers the same records.
     with source.services.db.session() as s1, empty_store.db.session() as s2:

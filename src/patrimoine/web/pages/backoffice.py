@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from patrimoine.access.permissions import (
+    algorithm_organisations,
     can_administer_accounts,
     can_edit_in,
     can_import_inventory,
@@ -57,6 +58,8 @@ def menu(principal: Principal) -> list[tuple[str, str, str]]:
          register_organisations(principal) != []),
         ("conservation", "/admin/conservation", "Conservation",
          retention_viewable_organisations(principal) != []),
+        ("algorithmes", "/admin/algorithmes", "Algorithmes",
+         algorithm_organisations(principal) != []),
         ("journal", "/admin/journal", "Journal d'audit", can_read_audit(principal)),
         ("comptes", "/admin/comptes", "Administration", can_administer_accounts(principal)),
         ("notifications", "/admin/notifications", "Notifications", True),

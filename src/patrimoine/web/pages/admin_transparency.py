@@ -1,0 +1,441 @@
+"""Back-office pages of the public algorithms register: the list (search, organisation and
+status facets), an algorithm's form (create, describe, publish, with French errors next to
+each field) and its audit trail; the requests for the rules of a decision, with their
+deadline, the four items of the answer drafted from the register and the answer's text; the
+requests for data of general interest (list by state, form following the state machine).
+
+The pages call the same service functions as the JSON API and the command line; the
+permissions are theirs (access/permissions.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from starlette.datastructures import FormData
+
+from patrimoine.access.models import AuditEvent
+from patrimoine.access.permissions import (
+    algorithm_organisations,
+    can_edit_algorithms,
+    can_handle_algorithm_requests,
+    can_manage_general_interest,
+    can_publish_algorithms,
+    require,
+)
+from patrimoine.access.principal import Principal
+from patrimoine.core.db import DbInt
+from patrimoine.core.vocabulary import choices, label
+from patrimoine.inventory.models import Dataset, Organisation
+from patrimoine.inventory.service import get_organisation_by_slug
+from patrimoine.protection.register.models import Dpia, ProcessingActivity
+from patrimoine.transparency import general_interest, requests, service
+from patrimoine.transparency.general_interest import GeneralInterestInput
+from patrimoine.transparency.models import (
+    AlgorithmKind,
+    AlgorithmRequest,
+    AlgorithmRequestStatus,
+    AlgorithmStatus,
+    Automation,
+    DocumentKind,
+    GeneralInterestBasis,
+    GeneralInterestRequest,
+    GeneralInterestState,
+    HolderKind,
+    PublicAlgorithm,
+)
+from patrimoine.transparency.requests import AlgorithmRequestInput
+from patrimoine.transparency.service import AlgorithmInput
+from patrimoine.web.deps import LoggedInDep, SessionDep
+from patrimoine.web.pages.backoffice import FormDep, page
+from patrimoine.web.pages.protection_forms import Form, _validate
+from patrimoine.web.templating import flash
+
+router = APIRouter(include_in_schema=False)
+SECTION = "algorithmes"
+BASE = "/admin/algorithmes"
+
+TITLES = {
+    "organisation_id": "Organisation", "reference": "Référence", "name": "Nom de l'algorithme",
+    "department": "Service responsable", "contact": "Contact",
+    "purpose": "Finalité", "legal_basis": "Base légale",
+    "decisions_per_year": "Décisions par an", "public_concerned": "Public concerné",
+    "automation": "Degré d'automatisation", "kind": "Nature de l'algorithme",
+    "parameters": "Paramètres et pondération", "operations": "Opérations effectuées",
+    "human_oversight": "Intervention humaine", "appeal": "Voies de recours",
+    "risks": "Risques et mesures", "dpia_id": "Analyse d'impact (AIPD)",
+    "dataset_ids": "Jeux de données utilisés", "supplier": "Fournisseur",
+    "source_code_url": "Adresse du code source", "source_code_licence": "Licence du code source",
+    **{f"doc_{k.value}": f"{label(k)} (adresse)" for k in DocumentKind},
+    "documents": "Documents", "status": "Statut", "published_on": "Date de publication",
+    "review_on": "Date de la prochaine revue",
+}
+OPTIONS = {"automation": choices(Automation), "kind": choices(AlgorithmKind),
+           "status": choices(AlgorithmStatus)}
+
+
+def _organisations(session: SessionDep, principal: Principal, *, editable: bool = False
+                   ) -> list[Organisation]:
+    scope = algorithm_organisations(principal)
+    orgs = session.scalars(select(Organisation).order_by(Organisation.name))
+    return [o for o in orgs if (scope is None or o.id in scope)
+            and (not editable or can_edit_algorithms(principal, o.id))]
+
+
+def _parameters_text(parameters: list[dict[str, Any]]) -> str:
+    return "\n".join(" | ".join([p["name"], p.get("weight") or "", p.get("description") or ""])
+                     .rstrip(" |") for p in parameters)
+
+
+def _parse_parameters(text: str) -> list[dict[str, str]]:
+    """One parameter a line: "name | weighting | description" (the last two optional)."""
+    found = []
+    for line in text.splitlines():
+        if line.strip():
+            parts = [p.strip() for p in line.split("|", 2)] + ["", ""]
+            found.append({"name": parts[0], "weight": parts[1], "description": parts[2]})
+    return found
+
+
+def values_of(algorithm: PublicAlgorithm) -> dict[str, Any]:
+    data = service.algorithm_input(algorithm).model_dump(mode="json")
+    data["parameters"] = _parameters_text(data["parameters"])
+    for kind in DocumentKind:
+        data[f"doc_{kind.value}"] = (data["documents"].get(kind.value) or {}).get("url", "")
+    data["dataset_ids"] = [str(i) for i in data["dataset_ids"]]
+    return {k: ("" if v is None else v) for k, v in data.items()}
+
+
+def parse(posted: FormData, organisation_id: int | None) -> tuple[Form, AlgorithmInput | None]:
+    values: dict[str, Any] = {name: str(posted.get(name) or "").strip() for name in posted
+                              if name not in ("csrf_token", "dataset_ids")}
+    values["dataset_ids"] = [str(v) for v in posted.getlist("dataset_ids")]
+    form = Form(values=values)
+    if organisation_id is None:
+        form.errors["organisation_id"] = "choisissez une organisation."
+        return form, None
+    data: dict[str, Any] = {
+        k: (values.get(k) or None) for k in AlgorithmInput.model_fields
+        if k not in ("organisation_id", "parameters", "documents", "dataset_ids")}
+    for text in ("purpose", "legal_basis", "contact", "name"):
+        data[text] = values.get(text, "")
+    for text in ("public_concerned", "operations", "human_oversight", "appeal", "risks"):
+        data[text] = values.get(text, "")
+    data["organisation_id"] = organisation_id
+    data["parameters"] = _parse_parameters(values.get("parameters", ""))
+    data["dataset_ids"] = values["dataset_ids"]
+    data["documents"] = {k.value: {"url": values[f"doc_{k.value}"]} for k in DocumentKind
+                         if values.get(f"doc_{k.value}")}
+    return form, _validate(AlgorithmInput, data, form)
+
+
+def _choices(session: SessionDep, organisation_id: int) -> dict[str, Any]:
+    datasets = session.scalars(select(Dataset).where(Dataset.organisation_id == organisation_id)
+                               .order_by(Dataset.title))
+    dpias = session.execute(
+        select(Dpia.id, ProcessingActivity.reference, ProcessingActivity.name)
+        .join(ProcessingActivity, Dpia.activity_id == ProcessingActivity.id)
+        .where(ProcessingActivity.organisation_id == organisation_id)
+        .order_by(ProcessingActivity.reference))
+    return {"datasets": [(str(d.id), d.title) for d in datasets],
+            "dpias": [(str(i), f"{ref} — {name}") for i, ref, name in dpias]}
+
+
+def _form_page(request: Request, session: SessionDep, principal: Principal, form: Form,
+               organisations: list[Organisation], item: PublicAlgorithm | None,
+               organisation_id: int, status: int = 200) -> Response:
+    return page(request, "admin/transparency/algorithm_form.html", SECTION, {
+        "form": form, "titles": TITLES, "options": OPTIONS, "organisations": organisations,
+        "item": item, "kinds": list(DocumentKind), **_choices(session, organisation_id),
+        "can_publish": can_publish_algorithms(principal, organisation_id),
+        "history": _history(session, item) if item else [],
+        "breadcrumb": [(BASE, "Algorithmes publics"),
+                       (None, item.reference if item else "Nouvel algorithme")]},
+        status=status)
+
+
+def _history(session: SessionDep, item: PublicAlgorithm) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.target == f"public_algorithm:{item.id}").order_by(AuditEvent.id.desc())))
+
+
+@router.get(BASE)
+def algorithms_page(request: Request, session: SessionDep, principal: LoggedInDep,
+                    organisation: str | None = None, statut: AlgorithmStatus | None = None,
+                    q: str | None = None) -> Response:
+    orgs = _organisations(session, principal)
+    current = get_organisation_by_slug(session, organisation) if organisation else None
+    found = service.list_algorithms(session, principal,
+                                    organisation_id=current.id if current else None,
+                                    status=statut, q=q)
+    names = {o.id: o.name for o in orgs}
+    return page(request, "admin/transparency/algorithms.html", SECTION, {
+        "organisations": orgs, "current": current, "status": statut, "q": q or "",
+        "statuses": choices(AlgorithmStatus),
+        "rows": [(names.get(a.organisation_id, ""), a) for a in found], "label": label,
+        "can_create": bool(_organisations(session, principal, editable=True)),
+        "breadcrumb": [(None, "Algorithmes publics")]})
+
+
+@router.get(f"{BASE}/nouveau")
+def new_algorithm_form(request: Request, session: SessionDep, principal: LoggedInDep
+                       ) -> Response:
+    orgs = _organisations(session, principal, editable=True)
+    require(bool(orgs), principal, "décrire un algorithme")
+    form = Form(values={"organisation": orgs[0].slug, "status": "draft", "dataset_ids": []})
+    return _form_page(request, session, principal, form, orgs, None, orgs[0].id)
+
+
+@router.post(f"{BASE}/nouveau")
+def create_algorithm(request: Request, session: SessionDep, principal: LoggedInDep,
+                     posted: FormDep) -> Response:
+    orgs = _organisations(session, principal, editable=True)
+    slug = str(posted.get("organisation") or "")
+    organisation_id = next((o.id for o in orgs if o.slug == slug), None)
+    form, data = parse(posted, organisation_id)
+    if data is not None and not form.errors:
+        created = service.create_algorithm(session, principal, data)
+        flash(request, f"Algorithme {created.reference} enregistré.")
+        return RedirectResponse(f"{BASE}/{created.id}", status_code=303)
+    return _form_page(request, session, principal, form, orgs, None,
+                      organisation_id or (orgs[0].id if orgs else 0), status=422)
+
+
+@router.get(f"{BASE}/{{algorithm_id:int}}")
+def edit_algorithm_form(algorithm_id: DbInt, request: Request, session: SessionDep,
+                        principal: LoggedInDep) -> Response:
+    item = service.get_algorithm(session, principal, algorithm_id)
+    org = session.get(Organisation, item.organisation_id)
+    form = Form(values={**values_of(item), "organisation": org.slug if org else ""})
+    return _form_page(request, session, principal, form, [org] if org else [], item,
+                      item.organisation_id)
+
+
+@router.post(f"{BASE}/{{algorithm_id:int}}")
+def update_algorithm(algorithm_id: DbInt, request: Request, session: SessionDep,
+                     principal: LoggedInDep, posted: FormDep) -> Response:
+    item = service.get_algorithm(session, principal, algorithm_id)
+    org = session.get(Organisation, item.organisation_id)
+    form, data = parse(posted, item.organisation_id)
+    if data is not None and not form.errors:
+        changed = service.update_algorithm(session, principal, item, data)
+        flash(request, f"Algorithme {item.reference} : " + (
+            f"{len(changed)} champ(s) modifié(s)." if changed else "aucun changement."))
+        return RedirectResponse(f"{BASE}/{item.id}", status_code=303)
+    form.values["organisation"] = org.slug if org else ""
+    return _form_page(request, session, principal, form, [org] if org else [], item,
+                      item.organisation_id, status=422)
+
+
+# Requests for the rules of a decision (R311-3-1-2)
+
+REQUEST_TITLES = {
+    "algorithm_id": "Algorithme", "reference": "Référence", "requester": "Demandeur",
+    "decision": "Décision concernée", "received_on": "Reçue le", "status": "Statut",
+    "answered_on": "Répondue le", **requests.ITEMS,
+}
+REQUEST_OPTIONS = {"status": choices(AlgorithmRequestStatus)}
+
+
+def _request_algorithms(session: SessionDep, principal: Principal) -> list[PublicAlgorithm]:
+    """The algorithms a principal may record requests on: used ones, of organisations whose
+    requests they handle."""
+    return [a for a in session.scalars(select(PublicAlgorithm).where(
+        PublicAlgorithm.status != AlgorithmStatus.DRAFT).order_by(PublicAlgorithm.name))
+        if can_handle_algorithm_requests(principal, a.organisation_id)]
+
+
+def parse_request(posted: FormData) -> tuple[Form, AlgorithmRequestInput | None]:
+    values = {name: str(posted.get(name) or "").strip() for name in posted
+              if name != "csrf_token"}
+    form = Form(values=values)
+    data = {k: values.get(k) or None for k in AlgorithmRequestInput.model_fields}
+    data["decision"] = values.get("decision", "")
+    data["requester"] = values.get("requester", "")
+    return form, _validate(AlgorithmRequestInput, data, form)
+
+
+def _request_page(request: Request, form: Form, algorithms: list[PublicAlgorithm],
+                  item: AlgorithmRequest | None, status: int = 200) -> Response:
+    return page(request, "admin/transparency/request_form.html", SECTION, {
+        "form": form, "titles": REQUEST_TITLES, "options": REQUEST_OPTIONS,
+        "algorithms": [(str(a.id), f"{a.reference} — {a.name}") for a in algorithms],
+        "item": requests.request_dict(item) if item else None,
+        "answer_text": requests.answer_text(item) if item else None,
+        "breadcrumb": [(BASE, "Algorithmes publics"), (f"{BASE}/demandes", "Demandes"),
+                       (None, item.reference if item else "Nouvelle demande")]},
+        status=status)
+
+
+@router.get(f"{BASE}/demandes")
+def requests_page(request: Request, session: SessionDep, principal: LoggedInDep,
+                  en_retard: bool = False) -> Response:
+    found = requests.list_requests(session, principal, overdue=en_retard)
+    return page(request, "admin/transparency/requests.html", SECTION, {
+        "rows": [(r.algorithm.name, requests.request_dict(r)) for r in found],
+        "overdue_only": en_retard,
+        "can_create": bool(_request_algorithms(session, principal)),
+        "breadcrumb": [(BASE, "Algorithmes publics"), (None, "Demandes")]})
+
+
+@router.get(f"{BASE}/demandes/nouvelle")
+def new_request_form(request: Request, session: SessionDep, principal: LoggedInDep) -> Response:
+    algorithms = _request_algorithms(session, principal)
+    require(bool(algorithms), principal,
+            "enregistrer une demande de communication des règles d'un algorithme")
+    return _request_page(request, Form(values={"status": "received"}), algorithms, None)
+
+
+@router.post(f"{BASE}/demandes/nouvelle")
+def create_request(request: Request, session: SessionDep, principal: LoggedInDep,
+                   posted: FormDep) -> Response:
+    form, data = parse_request(posted)
+    if data is not None and not form.errors:
+        created = requests.create_request(session, principal, data)
+        flash(request, f"Demande {created.reference} enregistrée ; réponse due le "
+                       f"{requests.clock(created).deadline.strftime('%d/%m/%Y')}.")
+        return RedirectResponse(f"{BASE}/demandes/{created.id}", status_code=303)
+    return _request_page(request, form, _request_algorithms(session, principal), None,
+                         status=422)
+
+
+@router.get(f"{BASE}/demandes/{{request_id:int}}")
+def edit_request_form(request_id: DbInt, request: Request, session: SessionDep,
+                      principal: LoggedInDep) -> Response:
+    item = requests.get_request(session, principal, request_id)
+    values = requests.request_input(item).model_dump(mode="json")
+    # Items not written yet are drafted from the register, for the agent to complete.
+    draft = requests.draft_answer(item.algorithm)
+    values.update({k: values[k] or draft[k] for k in requests.ITEMS})
+    form = Form(values={k: "" if v is None else str(v) for k, v in values.items()})
+    return _request_page(request, form, [item.algorithm], item)
+
+
+@router.post(f"{BASE}/demandes/{{request_id:int}}")
+def update_request(request_id: DbInt, request: Request, session: SessionDep,
+                   principal: LoggedInDep, posted: FormDep) -> Response:
+    item = requests.get_request(session, principal, request_id)
+    form, data = parse_request(posted)
+    if data is not None and not form.errors:
+        requests.update_request(session, principal, item, data)
+        flash(request, f"Demande {item.reference} mise à jour.")
+        return RedirectResponse(f"{BASE}/demandes/{item.id}", status_code=303)
+    return _request_page(request, form, [item.algorithm], item, status=422)
+
+
+# Data of general interest
+
+GI_TITLES = {
+    "organisation_id": "Organisation", "reference": "Référence", "holder": "Détenteur",
+    "holder_kind": "Nature du détenteur", "holder_siren": "SIREN du détenteur",
+    "data_asked": "Données demandées", "basis": "Fondement", "basis_details": "Précisions",
+    "state": "État", "asked_on": "Demandées le", "discussion_on": "Discussion engagée le",
+    "decided_on": "Décision le", "delivered_on": "Livrées le",
+    "agreement_url": "Accord signé (adresse)", "public_summary": "Résumé public",
+    "public": "Publier le résumé", "dataset_ids": "Jeux de données reçus",
+}
+GI_OPTIONS = {"holder_kind": choices(HolderKind), "basis": choices(GeneralInterestBasis),
+              "state": choices(GeneralInterestState)}
+GI_BASE = f"{BASE}/interet-general"
+
+
+def _gi_organisations(session: SessionDep, principal: Principal) -> list[Organisation]:
+    return [o for o in _organisations(session, principal)
+            if can_manage_general_interest(principal, o.id)]
+
+
+def parse_general_interest(posted: FormData, organisation_id: int | None
+                           ) -> tuple[Form, GeneralInterestInput | None]:
+    values: dict[str, Any] = {name: str(posted.get(name) or "").strip() for name in posted
+                              if name not in ("csrf_token", "dataset_ids")}
+    values["dataset_ids"] = [str(v) for v in posted.getlist("dataset_ids")]
+    form = Form(values=values)
+    if organisation_id is None:
+        form.errors["organisation_id"] = "choisissez une organisation."
+        return form, None
+    data: dict[str, Any] = {k: values.get(k) or None for k in GeneralInterestInput.model_fields}
+    for text in ("holder", "data_asked", "basis_details", "public_summary"):
+        data[text] = values.get(text, "")
+    data.update(organisation_id=organisation_id, public=values.get("public") == "true",
+                dataset_ids=values["dataset_ids"])
+    return form, _validate(GeneralInterestInput, data, form)
+
+
+def _gi_page(request: Request, session: SessionDep, form: Form,
+             organisations: list[Organisation], item: GeneralInterestRequest | None,
+             organisation_id: int, status: int = 200) -> Response:
+    return page(request, "admin/transparency/general_interest_form.html", SECTION, {
+        "form": form, "titles": GI_TITLES, "options": GI_OPTIONS,
+        "organisations": organisations, "item": general_interest.request_dict(item) if item
+        else None, "datasets": _choices(session, organisation_id)["datasets"],
+        "breadcrumb": [(BASE, "Algorithmes publics"), (GI_BASE, "Données d'intérêt général"),
+                       (None, item.reference if item else "Nouvelle demande")]},
+        status=status)
+
+
+@router.get(GI_BASE)
+def general_interest_page(request: Request, session: SessionDep, principal: LoggedInDep,
+                          etat: GeneralInterestState | None = None) -> Response:
+    found = general_interest.list_requests(session, principal, state=etat)
+    names = {o.id: o.name for o in _organisations(session, principal)}
+    return page(request, "admin/transparency/general_interest.html", SECTION, {
+        "rows": [(names.get(r.organisation_id, ""), general_interest.request_dict(r))
+                 for r in found],
+        "state": etat, "states": choices(GeneralInterestState),
+        "can_create": bool(_gi_organisations(session, principal)),
+        "breadcrumb": [(BASE, "Algorithmes publics"), (None, "Données d'intérêt général")]})
+
+
+@router.get(f"{GI_BASE}/nouvelle")
+def new_general_interest_form(request: Request, session: SessionDep, principal: LoggedInDep
+                              ) -> Response:
+    orgs = _gi_organisations(session, principal)
+    require(bool(orgs), principal, "demander des données d'intérêt général")
+    form = Form(values={"organisation": orgs[0].slug, "state": "asked", "dataset_ids": []})
+    return _gi_page(request, session, form, orgs, None, orgs[0].id)
+
+
+@router.post(f"{GI_BASE}/nouvelle")
+def create_general_interest(request: Request, session: SessionDep, principal: LoggedInDep,
+                            posted: FormDep) -> Response:
+    orgs = _gi_organisations(session, principal)
+    slug = str(posted.get("organisation") or "")
+    organisation_id = next((o.id for o in orgs if o.slug == slug), None)
+    form, data = parse_general_interest(posted, organisation_id)
+    if data is not None and not form.errors:
+        created = general_interest.create_request(session, principal, data)
+        flash(request, f"Demande {created.reference} enregistrée.")
+        return RedirectResponse(f"{GI_BASE}/{created.id}", status_code=303)
+    return _gi_page(request, session, form, orgs, None,
+                    organisation_id or (orgs[0].id if orgs else 0), status=422)
+
+
+@router.get(f"{GI_BASE}/{{request_id:int}}")
+def edit_general_interest_form(request_id: DbInt, request: Request, session: SessionDep,
+                               principal: LoggedInDep) -> Response:
+    item = general_interest.get_request(session, principal, request_id)
+    org = session.get(Organisation, item.organisation_id)
+    values = general_interest.request_input(item).model_dump(mode="json")
+    form = Form(values={**{k: "" if v is None else v for k, v in values.items()},
+                        "public": "true" if item.public else "",
+                        "dataset_ids": [str(i) for i in values["dataset_ids"]],
+                        "organisation": org.slug if org else ""})
+    return _gi_page(request, session, form, [org] if org else [], item, item.organisation_id)
+
+
+@router.post(f"{GI_BASE}/{{request_id:int}}")
+def update_general_interest(request_id: DbInt, request: Request, session: SessionDep,
+                            principal: LoggedInDep, posted: FormDep) -> Response:
+    item = general_interest.get_request(session, principal, request_id)
+    org = session.get(Organisation, item.organisation_id)
+    form, data = parse_general_interest(posted, item.organisation_id)
+    if data is not None and not form.errors:
+        general_interest.update_request(session, principal, item, data)
+        flash(request, f"Demande {item.reference} mise à jour.")
+        return RedirectResponse(f"{GI_BASE}/{item.id}", status_code=303)
+    form.values["organisation"] = org.slug if org else ""
+    return _gi_page(request, session, form, [org] if org else [], item, item.organisation_id,
+                    status=422)
