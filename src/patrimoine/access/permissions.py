@@ -329,3 +329,28 @@ def require_view_retention(p: Principal, organisation_id: int) -> None:
 
 def require_manage_retention(p: Principal, organisation_id: int) -> None:
     require(can_manage_retention(p, organisation_id), p, "décider de la conservation des données")
+
+
+# Sovereignty (applications, hosting strategy, contracts and their clauses): an
+# organisation's staff read its application map and contracts (the DPO among them, to check
+# processors and transfers); its administrators (the IT department's accounts hold this
+# role) and chief data officers keep them. The DPO advises on placements but does not
+# decide them, as with grants.
+
+def can_read_sovereignty(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *STAFF)
+
+
+def can_edit_sovereignty(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *MANAGERS)
+
+
+def sovereignty_organisations(p: Principal) -> list[int] | None:
+    """Organisations whose applications and contracts p may read; None means all."""
+    if p.is_superadmin:
+        return None
+    return sorted(o for o in p.roles if p.has_role(o, *STAFF))
+
+
+def can_import_applications(p: Principal) -> bool:
+    return p.is_superadmin or any(p.has_role(o, *MANAGERS) for o in p.roles)
