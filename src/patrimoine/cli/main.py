@@ -80,6 +80,11 @@ def _retention() -> Any:
     return app
 
 
+def _applications() -> Any:
+    from patrimoine.cli.applications import app
+    return app
+
+
 def _audit() -> Any:
     from patrimoine.cli.audit import app
     return app
@@ -97,6 +102,7 @@ COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("protection", _protection),
     ("datastore", _datastore),
     ("retention", _retention),
+    ("applications", _applications),
     ("audit", _audit),
 )
 

@@ -5,6 +5,7 @@ kernel (access/registers), and the counts by hosting, location or organisation."
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -106,7 +107,7 @@ def placement_errors(data: ApplicationInput) -> list[tuple[str, str]]:
     return errors
 
 
-def _links(session: Session, org: Organisation, data: ApplicationInput
+def check_links(session: Session, org: Organisation, data: ApplicationInput
            ) -> tuple[list[Dataset], list[ProcessingActivity]]:
     datasets = list(session.scalars(select(Dataset).where(
         Dataset.slug.in_(data.datasets), Dataset.organisation_id == org.id))) \
@@ -135,7 +136,7 @@ def _check(session: Session, data: ApplicationInput
         raise Invalid(f"L'application « {data.name} » n'est pas valide.",
                       errors=[m for _, m in errors])
     strategy.check_level(session, org.id, data.sensitivity)
-    return _links(session, org, data)
+    return check_links(session, org, data)
 
 
 def values_of(application: Application) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def input_of(application: Application) -> ApplicationInput:
                                            "organisation_id": application.organisation_id})
 
 
-def _wanted(data: ApplicationInput) -> dict[str, Any]:
+def wanted(data: ApplicationInput) -> dict[str, Any]:
     out = {f: plain(getattr(data, f)) for f in _SCALARS}
     out["certifications"] = sorted(set(out["certifications"]))
     out["datasets"] = sorted(set(data.datasets))
@@ -169,9 +170,8 @@ def create_application(session: Session, principal: Principal, data: Application
         reference = registers.next_reference(session, APPLICATIONS, data.organisation_id)
     elif registers.reference_taken(session, APPLICATIONS, data.organisation_id, reference):
         raise Invalid(f"La référence « {reference} » est déjà prise dans cette cartographie.")
-    wanted = _wanted(data)
     scalars = {f: getattr(data, f) for f in _SCALARS if f != "reference"}
-    scalars["certifications"] = wanted["certifications"]
+    scalars["certifications"] = wanted(data)["certifications"]
     application = Application(organisation_id=data.organisation_id, reference=reference,
                               **scalars)
     application.datasets, application.activities = datasets, activities
@@ -198,13 +198,13 @@ def update_application(session: Session, principal: Principal, application: Appl
                                    data.reference, application.id):
         raise Invalid(f"La référence « {data.reference} » est déjà prise dans cette "
                       "cartographie.")
-    before, wanted = values_of(application), _wanted(data)
-    changes = {f: [before[f], wanted[f]] for f in wanted if before[f] != wanted[f]}
+    before, after = values_of(application), wanted(data)
+    changes = {f: [before[f], after[f]] for f in after if before[f] != after[f]}
     if not changes:
         return {}
     for f in _SCALARS:
         if f in changes:
-            setattr(application, f, wanted[f] if f == "certifications" else getattr(data, f))
+            setattr(application, f, after[f] if f == "certifications" else getattr(data, f))
     if "datasets" in changes:
         application.datasets = datasets
     if "activities" in changes:
@@ -276,6 +276,6 @@ def stats(session: Session, principal: Principal, by: str, *,
     if not include_retired:
         query = query.where(Application.status != ApplicationStatus.RETIRED)
     rows = session.execute(query.group_by(column)).all()
-    labelled = [(value if by == "organisation" else label(value), count)
+    labelled = [(label(value) if isinstance(value, StrEnum) else str(value), count)
                 for value, count in rows]
     return sorted(labelled, key=lambda r: (-r[1], r[0]))

@@ -31,10 +31,11 @@ def test_create_link_update_history_and_permissions(services: Services, system: 
         dataset = f.dataset(s, org, "Places en crèche")
         activity = create_activity(s, system, ActivityInput(
             organisation_id=org.id, name="Inscriptions en crèche"))
-        cdo = f.account(s, "cdo@ville.example", roles=[(org, Role.CHIEF_DATA_OFFICER, None)])
-        dpo = f.account(s, "dpo@ville.example", roles=[(org, Role.DPO, None)])
-        stranger = f.account(s, "x@voisine.example", roles=[(other, Role.ADMINISTRATOR, None)])
-        ids = (org.id, cdo.id, dpo.id, stranger.id, dataset.slug, activity.reference)
+        ids = (org.id,
+               f.account(s, "cdo@ville.example", roles=[(org, Role.CHIEF_DATA_OFFICER, None)]).id,
+               f.account(s, "dpo@ville.example", roles=[(org, Role.DPO, None)]).id,
+               f.account(s, "x@voisine.example", roles=[(other, Role.ADMINISTRATOR, None)]).id,
+               dataset.slug, activity.reference)
     org_id, cdo_id, dpo_id, stranger_id, slug, ref = ids
     cdo, dpo = f.principal(services, cdo_id), f.principal(services, dpo_id)
     stranger = f.principal(services, stranger_id)
