@@ -48,6 +48,7 @@ from patrimoine.web.pages import admin_organisations as pages_organisations
 from patrimoine.web.pages import admin_protection as pages_protection
 from patrimoine.web.pages import admin_publication as pages_publication
 from patrimoine.web.pages import admin_retention as pages_retention
+from patrimoine.web.pages import admin_sovereignty as pages_sovereignty
 from patrimoine.web.pages import admin_standards as pages_standards
 from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import portal as pages_portal
@@ -131,7 +132,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for router in (api_accounts.router, api_inventory.router, api_datastore.router,
                    api_protection.router,
                    api_retention.router, pages_retention.router,
-                   api_sovereignty.router,
+                   api_sovereignty.router, pages_sovereignty.router,
                    api_grants.router, api_audit.router, pages_access.router,
                    api_findings.router, api_publication.router,
                    api_dcat.router, api_ckan.router,

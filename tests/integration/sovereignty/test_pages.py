@@ -1,0 +1,61 @@
+"""Back-office pages of sovereignty: list with search and facets, the form with errors
+beside each field, the sheet with its history, contracts and the reversibility watch."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from patrimoine.access.models import Role
+from patrimoine.access.principal import Principal
+from patrimoine.bootstrap import Services
+from patrimoine.protection.deadlines import add_months, legal_today
+from patrimoine.sovereignty import contracts as ctr
+from tests import factories as f
+
+
+def test_application_pages(client: TestClient, services: Services, system: Principal) -> None:
+    with services.db.unit_of_work() as s:
+        org = f.organisation(s)
+        f.account(s, "dsi@ville.example", roles=[(org, Role.ADMINISTRATOR, None)])
+        f.account(s, "agent@ville.example", roles=[(org, Role.AGENT, None)])
+        ctr.create_contract(s, system, ctr.ContractInput(
+            organisation_id=org.id, title="Maintenance de la paie", supplier_name="Éditeur",
+            end_date=add_months(legal_today(), 6)))
+        slug = org.slug
+    csrf = f.login(client, "dsi@ville.example")
+    form = {"csrf_token": csrf, "organisation": slug, "name": "Paie", "status": "in_service",
+            "hosting_mode": "saas", "location": "third_country", "host": "",
+            "sensitivity": "sensible"}
+    r = client.post("/admin/souverainete/applications/nouvelle", data=form)
+    assert r.status_code == 422
+    assert 'id="f-host-error">Indiquez l&#39;hébergeur' in r.text
+    assert 'id="f-transfer_tool-error">' in r.text
+    r = client.post("/admin/souverainete/applications/nouvelle", data={
+        **form, "host": "Nuage", "country": "Inde", "transfer_tool": "scc",
+        "datasets": "inconnu"})
+    assert r.status_code == 422 and 'id="f-datasets-error">Jeux de données inconnus' in r.text
+    r = client.post("/admin/souverainete/applications/nouvelle", data={
+        **form, "host": "Nuage", "country": "Inde", "transfer_tool": "scc",
+        "certifications": ["iso27001"]}, follow_redirects=False)
+    assert r.status_code == 303
+    sheet = client.get(r.headers["location"]).text
+    assert "Placement contraire à la stratégie" in sheet and "ISO/IEC 27001" in sheet
+    r = client.post(r.headers["location"] + "/modifier", data={
+        **form, "host": "Nuage", "location": "france", "hosting_mode": "own",
+        "certifications": ["iso27001"]}, follow_redirects=False)
+    assert r.status_code == 303
+    sheet = client.get(r.headers["location"]).text
+    assert "Placement contraire" not in sheet and "updated" in sheet
+
+    f.login(client, "agent@ville.example")
+    listing = client.get("/admin/souverainete", params={"q": "pai"}).text
+    assert "Paie" in listing and "Infrastructure de la collectivité (1)" in listing
+    assert client.get("/admin/souverainete", params={"location": "eu"}).text.count(
+        "Aucune application ne correspond") == 1
+    assert client.get("/admin/souverainete/applications/nouvelle").status_code == 403
+    contracts = client.get("/admin/souverainete/contrats").text
+    assert "Maintenance de la paie" in contracts
+    assert "clause de réversibilité absente ou non vérifiée" in contracts
+    link = contracts.split('href="/admin/souverainete/contrats/')[1].split('"')[0]
+    detail = client.get(f"/admin/souverainete/contrats/{link}").text
+    assert "Réversibilité" in detail and "Jamais testée." in detail and "created" in detail
