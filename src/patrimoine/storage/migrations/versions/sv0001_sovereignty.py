@@ -78,7 +78,7 @@ def upgrade() -> None:
             sa.Enum("scc", "bcr", "art49", name="transfertool", native_enum=False, length=40),
             nullable=True,
         ),
-        sa.Column("non_eu_law_exposure", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("non_eu_law_exposure", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("certifications", sa.JSON(), nullable=False),
         sa.Column("sensitivity", sa.String(length=40), nullable=True),
         sa.Column("created_at", patrimoine.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -113,7 +113,7 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("rank", sa.Integer(), nullable=False),
-        sa.Column("reversibility", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("reversibility", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisation.id"],
@@ -155,7 +155,7 @@ def upgrade() -> None:
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("notice_months", sa.Integer(), nullable=True),
-        sa.Column("processor", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("processor", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", patrimoine.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", patrimoine.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
