@@ -7,5 +7,6 @@ placements that break it, contracts with the charter's data clauses, and reversi
 - `applications`: the applications register (validation, links to inventory datasets and
   to the GDPR register's processing activities, history and audit);
 - `importer`: the IT department's application map from XLSX/ODS/CSV (core/tabular);
-- `contracts`: contracts, the clause set, clause statuses, reversibility tests and watch.
+- `contracts`: contracts, the clause set, clause statuses, reversibility tests and watch;
+- `partners`: those who signed the charter, their yearly actions, the public list.
 """

@@ -10,6 +10,8 @@
 - `contract` (+ `contract_change`), `charter_clause` (an organisation's clause set),
   `contract_clause` (a clause's status in one contract, with its evidence),
   `reversibility_test`, and the links of contracts to applications and activities.
+- `charter_partner` / `partner_action`: those who signed the charter, and the actions they
+  report each year.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -398,3 +401,61 @@ class ReversibilityTest(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
     contract: Mapped[Contract] = relationship(back_populates="tests")
+
+
+# Charter partners
+
+
+class PartnerKind(StrEnum):
+    COMPANY = "company"
+    ASSOCIATION = "association"
+    PUBLIC_BODY = "public_body"
+
+
+define(PartnerKind, {
+    PartnerKind.COMPANY: "Entreprise",
+    PartnerKind.ASSOCIATION: "Association",
+    PartnerKind.PUBLIC_BODY: "Organisme public",
+}, {"societe": PartnerKind.COMPANY, "asso": PartnerKind.ASSOCIATION,
+    "etablissement public": PartnerKind.PUBLIC_BODY})
+
+
+class CharterPartner(Base):
+    """A company, association or public body that signed the organisation's charter."""
+
+    __tablename__ = "charter_partner"
+    __table_args__ = (UniqueConstraint("organisation_id", "siren"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    siren: Mapped[str] = mapped_column(String(9))
+    kind: Mapped[PartnerKind] = mapped_column(_enum(PartnerKind))
+    signed_on: Mapped[date] = mapped_column(Date)
+    # The signed charter: a file name in the authority's records, or a link.
+    document: Mapped[str | None] = mapped_column(String(1000))
+    commitments: Mapped[str] = mapped_column(Text, default="")
+    renewal_on: Mapped[date | None] = mapped_column(Date)
+    # Shown on the public list of signatories.
+    public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+    actions: Mapped[list[PartnerAction]] = relationship(
+        back_populates="partner", cascade="all, delete-orphan",
+        order_by="PartnerAction.year")
+
+
+class PartnerAction(Base):
+    """What a partner reported doing for the charter in one year."""
+
+    __tablename__ = "partner_action"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("charter_partner.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+    partner: Mapped[CharterPartner] = relationship(back_populates="actions")

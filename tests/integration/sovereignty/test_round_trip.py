@@ -18,14 +18,15 @@ from patrimoine.reversibility.export import export_all
 from patrimoine.reversibility.restore import import_all
 from patrimoine.sovereignty import applications as apps
 from patrimoine.sovereignty import contracts as ctr
-from patrimoine.sovereignty import strategy
+from patrimoine.sovereignty import partners, strategy
 from patrimoine.sovereignty.models import ClauseStatus, DataLocation, HostingMode, TestResult
 from patrimoine.storage.schema import metadata
 from tests import factories as f
 
 TABLES = ("application", "application_change", "application_dataset", "application_activity",
           "sensitivity_level", "contract", "contract_change", "contract_application",
-          "contract_activity", "charter_clause", "contract_clause", "reversibility_test")
+          "contract_activity", "charter_clause", "contract_clause", "reversibility_test",
+          "charter_partner", "partner_action")
 
 
 def _rows(services: Services) -> dict[str, list[tuple[Any, ...]]]:
@@ -61,6 +62,11 @@ def test_export_and_import_keep_every_sovereignty_record(
             status=ClauseStatus.NEGOTIATED, article="CCAP 12", evidence="avenant-2.pdf"))
         ctr.record_test(s, system, contract, ctr.TestInput(
             tested_on=date(2025, 1, 15), formats=["CSV"], result=TestResult.PARTIAL))
+        partner = partners.create_partner(s, system, partners.PartnerInput(
+            organisation_id=org.id, name="Coopérative", siren="900100017", kind="company",
+            signed_on=date(2024, 1, 1)))
+        partners.record_action(s, system, partner, partners.ActionInput(
+            year=2025, description="Données ouvertes."))
     before = _rows(services)
     assert all(before[t] for t in TABLES), [t for t in TABLES if not before[t]]
 

@@ -18,7 +18,7 @@ from patrimoine.core.vocabulary import label
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.sovereignty import applications as apps
 from patrimoine.sovereignty import contracts as ctr
-from patrimoine.sovereignty import strategy
+from patrimoine.sovereignty import partners, strategy
 from patrimoine.sovereignty.applications import ApplicationInput
 from patrimoine.sovereignty.contracts import (
     ClauseInput,
@@ -26,7 +26,8 @@ from patrimoine.sovereignty.contracts import (
     ContractInput,
     TestInput,
 )
-from patrimoine.sovereignty.models import Application, Contract
+from patrimoine.sovereignty.models import Application, CharterPartner, Contract
+from patrimoine.sovereignty.partners import ActionInput, PartnerInput
 from patrimoine.sovereignty.strategy import LevelInput
 from patrimoine.web.api.guards import api_write
 from patrimoine.web.api.responses import ERRORS
@@ -247,3 +248,55 @@ def get_watch(session: SessionDep, principal: PrincipalDep, months: int = 12,
              if w.contract.end_date else None, "reasons": w.reasons} for w in found]
 
 
+
+
+# Charter partners
+
+
+def partner_json(p: CharterPartner) -> dict[str, Any]:
+    return {"id": p.id, "organisation_id": p.organisation_id, "name": p.name,
+            "siren": p.siren, "kind": p.kind.value, "kind_label": label(p.kind),
+            "signed_on": p.signed_on.isoformat(), "document": p.document,
+            "commitments": p.commitments,
+            "renewal_on": p.renewal_on.isoformat() if p.renewal_on else None,
+            "public": p.public,
+            "actions": [{"year": a.year, "description": a.description} for a in p.actions]}
+
+
+@router.get("/organisations/{organisation}/partners",
+            summary="Les partenaires signataires de la charte")
+def list_partners(organisation: str, session: SessionDep, principal: PrincipalDep
+                  ) -> list[dict[str, Any]]:
+    org_id = get_organisation_by_slug(session, organisation).id
+    return [partner_json(p) for p in partners.list_partners(session, principal, org_id)]
+
+
+@router.get("/organisations/{organisation}/signatories",
+            summary="La liste publique des signataires de la charte")
+def public_signatories(organisation: str, session: SessionDep) -> list[dict[str, Any]]:
+    org_id = get_organisation_by_slug(session, organisation).id
+    return partners.public_signatories(session, org_id)
+
+
+@router.post("/partners", dependencies=Write, status_code=201,
+             summary="Enregistrer un signataire de la charte")
+def create_partner(data: PartnerInput, session: SessionDep, principal: PrincipalDep
+                   ) -> dict[str, Any]:
+    return partner_json(partners.create_partner(session, principal, data))
+
+
+@router.put("/partners/{partner_id}", dependencies=Write, summary="Modifier un signataire")
+def put_partner(partner_id: DbInt, data: PartnerInput, session: SessionDep,
+                principal: PrincipalDep) -> dict[str, Any]:
+    p = partners.get_partner(session, principal, partner_id)
+    partners.update_partner(session, principal, p, data)
+    return partner_json(p)
+
+
+@router.post("/partners/{partner_id}/actions", dependencies=Write, status_code=201,
+             summary="Enregistrer l'action annuelle d'un signataire")
+def post_action(partner_id: DbInt, data: ActionInput, session: SessionDep,
+                principal: PrincipalDep) -> dict[str, Any]:
+    p = partners.get_partner(session, principal, partner_id)
+    partners.record_action(session, principal, p, data)
+    return partner_json(p)

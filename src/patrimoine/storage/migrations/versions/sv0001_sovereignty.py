@@ -1,4 +1,5 @@
-"""sovereignty: applications, hosting strategy, contracts and their data clauses, reversibility tests
+"""sovereignty: applications, hosting strategy, contracts and their data clauses, reversibility
+tests, charter partners
 
 Revision ID: sv0001
 Revises: 0001
@@ -431,8 +432,69 @@ def upgrade() -> None:
             batch_op.f("ix_application_dataset_dataset_id"), ["dataset_id"], unique=False
         )
 
+    op.create_table(
+        "charter_partner",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("siren", sa.String(length=9), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "company",
+                "association",
+                "public_body",
+                name="partnerkind",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column("signed_on", sa.Date(), nullable=False),
+        sa.Column("document", sa.String(length=1000), nullable=True),
+        sa.Column("commitments", sa.Text(), nullable=False),
+        sa.Column("renewal_on", sa.Date(), nullable=True),
+        sa.Column("public", sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.Column("created_at", patrimoine.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_charter_partner_organisation_id_organisation"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_charter_partner")),
+        sa.UniqueConstraint(
+            "organisation_id", "siren", name=op.f("uq_charter_partner_organisation_id")
+        ),
+    )
+    with op.batch_alter_table("charter_partner", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_charter_partner_organisation_id"), ["organisation_id"], unique=False
+        )
+    op.create_table(
+        "partner_action",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("recorded_at", patrimoine.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["partner_id"],
+            ["charter_partner.id"],
+            name=op.f("fk_partner_action_partner_id_charter_partner"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_partner_action")),
+    )
+    with op.batch_alter_table("partner_action", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_partner_action_partner_id"), ["partner_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    op.drop_table("partner_action")
+    op.drop_table("charter_partner")
 
     with op.batch_alter_table("application_dataset", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_application_dataset_dataset_id"))
