@@ -59,3 +59,23 @@ def test_application_pages(client: TestClient, services: Services, system: Princ
     link = contracts.split('href="/admin/souverainete/contrats/')[1].split('"')[0]
     detail = client.get(f"/admin/souverainete/contrats/{link}").text
     assert "Réversibilité" in detail and "Jamais testée." in detail and "created" in detail
+
+    # The DSI records a clause's status and a reversibility test from the contract's page.
+    csrf = f.login(client, "dsi@ville.example")
+    page_url = f"/admin/souverainete/contrats/{link}"
+    r = client.post(f"{page_url}/clauses/reversibilite",
+                    data={"csrf_token": csrf, "status": "present"})
+    assert r.status_code == 422 and "Indiquez l&#39;article du contrat" in r.text
+    r = client.post(f"{page_url}/clauses/reversibilite", follow_redirects=False,
+                    data={"csrf_token": csrf, "status": "present", "article": "CCAP 7"})
+    assert r.status_code == 303
+    r = client.post(f"{page_url}/tests", data={"csrf_token": csrf, "tested_on": "",
+                                               "result": "success"})
+    assert r.status_code == 422 and "Date du test" in r.text
+    r = client.post(f"{page_url}/tests", follow_redirects=False, data={
+        "csrf_token": csrf, "tested_on": "2025-10-01", "formats": "CSV, JSON",
+        "result": "success"})
+    assert r.status_code == 303
+    detail = client.get(page_url).text
+    assert "formats reçus : CSV, JSON" in detail and "CCAP 7" in detail
+    assert "Aucun contrat à surveiller." in client.get("/admin/souverainete/contrats").text

@@ -36,8 +36,10 @@ from patrimoine.sovereignty.models import (
     ApplicationStatus,
     Certification,
     ClauseStatus,
+    Contract,
     DataLocation,
     HostingMode,
+    TestResult,
     TransferTool,
 )
 from patrimoine.web.deps import LoggedInDep, SessionDep
@@ -282,13 +284,68 @@ def contracts_page(request: Request, session: SessionDep, principal: LoggedInDep
     })
 
 
-@router.get(BASE + "/contrats/{contract_id:int}")
-def contract_page(contract_id: DbInt, request: Request, session: SessionDep,
-                  principal: LoggedInDep) -> Response:
-    contract = ctr.get_contract(session, principal, contract_id)
+def _contract_page(request: Request, session: Session, principal: Principal,
+                   contract: Contract, errors: list[str] | None = None, status: int = 200
+                   ) -> Response:
     return page(request, "admin/sovereignty/contract.html", SECTION, {
         "breadcrumb": [(BASE, "Souveraineté"), (BASE + "/contrats", "Contrats"),
                        (None, contract.title)],
         "contract": contract, "label": label, "clauses": ctr.clause_table(session, contract),
-        "history": ctr.history(session, principal, contract),
-    })
+        "history": ctr.history(session, principal, contract), "errors": errors or [],
+        "statuses": choices(ClauseStatus), "results": choices(TestResult),
+        "can_edit": can_edit_sovereignty(principal, contract.organisation_id),
+    }, status=status)
+
+
+@router.get(BASE + "/contrats/{contract_id:int}")
+def contract_page(contract_id: DbInt, request: Request, session: SessionDep,
+                  principal: LoggedInDep) -> Response:
+    return _contract_page(request, session, principal,
+                          ctr.get_contract(session, principal, contract_id))
+
+
+@router.post(BASE + "/contrats/{contract_id:int}/clauses/{code}")
+def clause_status_page(contract_id: DbInt, code: str, request: Request, session: SessionDep,
+                       principal: LoggedInDep, posted: FormDep) -> Response:
+    contract = ctr.get_contract(session, principal, contract_id)
+    values = {k: str(posted.get(k) or "").strip() or None
+              for k in ("status", "article", "evidence")}
+    try:
+        data = ctr.ClauseStatusInput.model_validate(values)
+        with session.begin_nested():
+            ctr.set_clause_status(session, principal, contract, code, data)
+    except ValidationError as exc:
+        return _contract_page(request, session, principal, contract,
+                              [validation_message(e) for e in exc.errors()], 422)
+    except Invalid as exc:
+        return _contract_page(request, session, principal, contract,
+                              [exc.message, *exc.errors], 422)
+    flash(request, "Statut de la clause enregistré.")
+    return RedirectResponse(f"{BASE}/contrats/{contract.id}", status_code=303)
+
+
+@router.post(BASE + "/contrats/{contract_id:int}/tests")
+def reversibility_test_page(contract_id: DbInt, request: Request, session: SessionDep,
+                            principal: LoggedInDep, posted: FormDep) -> Response:
+    contract = ctr.get_contract(session, principal, contract_id)
+    formats = [f.strip() for f in str(posted.get("formats") or "").split(",") if f.strip()]
+    try:
+        data = ctr.TestInput.model_validate({
+            "tested_on": str(posted.get("tested_on") or "") or None, "formats": formats,
+            "result": str(posted.get("result") or "") or None,
+            "notes": str(posted.get("notes") or "")})
+        with session.begin_nested():
+            ctr.record_test(session, principal, contract, data)
+    except ValidationError as exc:
+        return _contract_page(request, session, principal, contract,
+                              [f"{TEST_TITLES.get(str(e['loc'][0]), '')} : "
+                               f"{validation_message(e)}" for e in exc.errors()], 422)
+    except Invalid as exc:
+        return _contract_page(request, session, principal, contract,
+                              [exc.message, *exc.errors], 422)
+    flash(request, "Test de réversibilité enregistré.")
+    return RedirectResponse(f"{BASE}/contrats/{contract.id}", status_code=303)
+
+
+TEST_TITLES = {"tested_on": "Date du test", "result": "Résultat", "formats": "Formats reçus",
+               "notes": "Observations"}
