@@ -79,3 +79,30 @@ def test_application_pages(client: TestClient, services: Services, system: Princ
     detail = client.get(page_url).text
     assert "formats reçus : CSV, JSON" in detail and "CCAP 7" in detail
     assert "Aucun contrat à surveiller." in client.get("/admin/souverainete/contrats").text
+
+
+def test_contract_form(client: TestClient, services: Services) -> None:
+    with services.db.unit_of_work() as s:
+        org = f.organisation(s)
+        f.account(s, "cdo@ville.example", roles=[(org, Role.CHIEF_DATA_OFFICER, None)])
+        slug = org.slug
+    csrf = f.login(client, "cdo@ville.example")
+    form = {"csrf_token": csrf, "organisation": slug, "title": "Hébergement",
+            "kind": "public_contract", "supplier_name": "Hébergeur",
+            "supplier_siret": "732 829 320 00075", "start_date": "2026-01-01",
+            "end_date": "2025-01-01", "applications": "APP-0404"}
+    r = client.post("/admin/souverainete/contrats/nouveau", data=form)
+    assert r.status_code == 422
+    assert 'id="f-supplier_siret-error">SIRET « 732 829 320 00075 » invalide' in r.text
+    assert 'id="f-end_date-error">La date de fin précède la date de début.' in r.text
+    r = client.post("/admin/souverainete/contrats/nouveau", data={
+        **form, "supplier_siret": "732 829 320 00074", "end_date": "2029-12-31"})
+    assert r.status_code == 422
+    assert 'id="f-applications-error">Applications inconnues' in r.text
+    r = client.post("/admin/souverainete/contrats/nouveau", follow_redirects=False, data={
+        **form, "supplier_siret": "732 829 320 00074", "end_date": "2029-12-31",
+        "applications": "", "processor": "on"})
+    assert r.status_code == 303
+    edit = client.get(r.headers["location"] + "/modifier").text
+    assert 'value="73282932000074"' in edit and 'value="2029-12-31"' in edit
+    assert 'name="processor" type="checkbox" checked' in edit

@@ -37,6 +37,7 @@ from patrimoine.sovereignty.models import (
     Certification,
     ClauseStatus,
     Contract,
+    ContractKind,
     DataLocation,
     HostingMode,
     TestResult,
@@ -277,11 +278,134 @@ def contracts_page(request: Request, session: SessionDep, principal: LoggedInDep
     return page(request, "admin/sovereignty/contracts.html", SECTION, {
         "breadcrumb": [(BASE, "Souveraineté"), (None, "Contrats")],
         "contracts": found, "label": label, "months": months,
+        "can_create": bool(_organisations(session, principal, edit=True)),
         "watch": ctr.reversibility_watch(session, principal, months=months),
         "missing": {c.id: sum(1 for line in ctr.clause_table(session, c)
                               if line.entry is None
                               or line.entry.status == ClauseStatus.ABSENT) for c in found},
     })
+
+
+CONTRACT_TITLES = {
+    "reference": "Référence", "title": "Intitulé", "kind": "Type de contrat",
+    "supplier_name": "Titulaire", "supplier_siret": "SIRET du titulaire",
+    "start_date": "Début", "end_date": "Fin", "notice_months": "Préavis (mois)",
+    "processor": "Le titulaire est sous-traitant (article 28 du RGPD)",
+    "applications": "Applications couvertes (une référence par ligne)",
+    "activities": "Traitements couverts (une référence par ligne)",
+}
+_CONTRACT_LINES = ("applications", "activities")
+
+
+def _contract_form_page(request: Request, session: Session, principal: Principal, form: Form,
+                        contract: Contract | None, status: int = 200) -> Response:
+    return page(request, "admin/sovereignty/contract_form.html", SECTION, {
+        "breadcrumb": [(BASE, "Souveraineté"), (BASE + "/contrats", "Contrats"),
+                       (None, contract.title if contract else "Nouveau contrat")],
+        "form": form, "titles": CONTRACT_TITLES, "contract": contract,
+        "organisations": _organisations(session, principal, edit=True),
+        "kinds": choices(ContractKind),
+    }, status=status)
+
+
+def _contract_input(values: dict[str, Any], organisation_id: int | None, form: Form
+                    ) -> ctr.ContractInput | None:
+    if organisation_id is None:
+        form.errors["organisation"] = "Choisissez une organisation dans la liste."
+        return None
+    data: dict[str, Any] = {k: (values.get(k) or None) for k in CONTRACT_TITLES
+                            if k not in ("processor", *_CONTRACT_LINES)}
+    data["processor"] = values.get("processor") == "on"
+    for name in _CONTRACT_LINES:
+        data[name] = [line.strip() for line in str(values.get(name, "")).splitlines()
+                      if line.strip()]
+    try:
+        parsed = ctr.ContractInput.model_validate({**data, "organisation_id": organisation_id})
+    except ValidationError as exc:
+        for e in exc.errors():
+            form.errors.setdefault(str(e["loc"][0]) if e["loc"] else "",
+                                   validation_message(e))
+        return None
+    for name, message in ctr.contract_errors(parsed):
+        form.errors.setdefault(name, message)
+    return None if form.errors else parsed
+
+
+def _save_contract(session: Session, principal: Principal, data: ctr.ContractInput,
+                   form: Form, contract: Contract | None) -> Contract | None:
+    try:
+        with session.begin_nested():
+            if contract is None:
+                return ctr.create_contract(session, principal, data)
+            ctr.update_contract(session, principal, contract, data)
+            return contract
+    except Invalid as exc:
+        if exc.message.startswith("Applications inconnues"):
+            form.errors["applications"] = exc.message
+        elif exc.message.startswith("Traitements inconnus"):
+            form.errors["activities"] = exc.message
+        elif "référence" in exc.message:
+            form.errors["reference"] = exc.message
+        else:
+            form.general += [exc.message, *exc.errors]
+        return None
+
+
+@router.get(BASE + "/contrats/nouveau")
+def new_contract_page(request: Request, session: SessionDep, principal: LoggedInDep
+                      ) -> Response:
+    orgs = _organisations(session, principal, edit=True)
+    require(bool(orgs), principal, "modifier les contrats")
+    return _contract_form_page(request, session, principal, Form(values={
+        "organisation": orgs[0].slug, "kind": ContractKind.PUBLIC_CONTRACT.value}), None)
+
+
+@router.post(BASE + "/contrats/nouveau")
+def create_contract_page(request: Request, session: SessionDep, principal: LoggedInDep,
+                         posted: FormDep) -> Response:
+    orgs = {o.slug: o for o in _organisations(session, principal, edit=True)}
+    require(bool(orgs), principal, "modifier les contrats")
+    form = Form(values=_posted(posted))
+    org = orgs.get(str(form.values.get("organisation", "")))
+    data = _contract_input(form.values, org.id if org else None, form)
+    saved = _save_contract(session, principal, data, form, None) if data else None
+    if saved is None:
+        return _contract_form_page(request, session, principal, form, None, 422)
+    flash(request, f"Contrat « {saved.title} » enregistré ({saved.reference}).")
+    return RedirectResponse(f"{BASE}/contrats/{saved.id}", status_code=303)
+
+
+def _contract_values(contract: Contract) -> dict[str, Any]:
+    values = ctr.values_of(contract)
+    out: dict[str, Any] = {k: ("" if v is None else v) for k, v in values.items()}
+    out["processor"] = "on" if contract.processor else ""
+    for name in _CONTRACT_LINES:
+        out[name] = "\n".join(values[name])
+    return out
+
+
+@router.get(BASE + "/contrats/{contract_id:int}/modifier")
+def edit_contract_page(contract_id: DbInt, request: Request, session: SessionDep,
+                       principal: LoggedInDep) -> Response:
+    contract = ctr.get_contract(session, principal, contract_id)
+    require(can_edit_sovereignty(principal, contract.organisation_id), principal,
+            "modifier les contrats de cette organisation")
+    return _contract_form_page(request, session, principal,
+                               Form(values=_contract_values(contract)), contract)
+
+
+@router.post(BASE + "/contrats/{contract_id:int}/modifier")
+def update_contract_page(contract_id: DbInt, request: Request, session: SessionDep,
+                         principal: LoggedInDep, posted: FormDep) -> Response:
+    contract = ctr.get_contract(session, principal, contract_id)
+    require(can_edit_sovereignty(principal, contract.organisation_id), principal,
+            "modifier les contrats de cette organisation")
+    form = Form(values=_posted(posted))
+    data = _contract_input(form.values, contract.organisation_id, form)
+    if data is None or _save_contract(session, principal, data, form, contract) is None:
+        return _contract_form_page(request, session, principal, form, contract, 422)
+    flash(request, f"Contrat « {contract.title} » modifié.")
+    return RedirectResponse(f"{BASE}/contrats/{contract.id}", status_code=303)
 
 
 def _contract_page(request: Request, session: Session, principal: Principal,
