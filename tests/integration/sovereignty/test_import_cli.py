@@ -94,3 +94,38 @@ def test_import_450_rows_prints_the_hosting_table(cli: Cli, services: Services,
     assert "92,3 %" in out(r)
     r = cli("applications", "stats", "--by", "couleur")
     assert r.returncode == 2 and "Regroupement « couleur » inconnu" in out(r)
+
+
+CSV = """Référence;Application;Editeur;Hébergement;Hébergeur;Pays;Outil de transfert;Certifications;Commentaire
+APP-A;Billetterie;Éditeur;SaaS;Billets Inc.;Inde;CCT;ISO 27001, HDS;à revoir
+APP-B;Intranet;;Interne;;;;;
+"""
+
+
+def test_csv_import_reads_synonyms_infers_locations_and_updates(
+        cli: Cli, services: Services, tmp_path: Path) -> None:
+    with services.db.unit_of_work() as s:
+        f.organisation(s, "Ville de Nantes")
+    path = tmp_path / "carto.csv"
+    path.write_text(CSV, encoding="cp1252")
+    r = cli("applications", "import", str(path), "--json")
+    assert r.returncode == 2 and "Organisation" in out(r)  # no column, no --organisation
+    r = cli("applications", "import", str(path), "--organisation", "Ville de Nantes", "--json")
+    assert r.returncode == 0, out(r)
+    assert json.loads(r.stdout)["counts"] == {"create": 2, "update": 0, "unchanged": 0}
+    with services.db.session() as s:
+        apps = {a.reference: a for a in s.query(Application)}
+        assert apps["APP-A"].location.value == "third_country"
+        assert apps["APP-A"].transfer_tool is not None
+        assert apps["APP-A"].certifications == ["hds", "iso27001"]
+        assert apps["APP-B"].location.value == "france"
+    path.write_text(CSV.replace("Billets Inc.;Inde", "Billets SAS;France")
+                    .replace(";CCT;", ";;"), encoding="cp1252")
+    r = cli("applications", "import", str(path), "--organisation", "ville-de-nantes",
+            "--json")
+    assert r.returncode == 0, out(r)
+    assert json.loads(r.stdout)["counts"] == {"create": 0, "update": 1, "unchanged": 1}
+    with services.db.session() as s:
+        app = s.query(Application).filter_by(reference="APP-A").one()
+        assert (app.host, app.location.value, app.transfer_tool) == ("Billets SAS", "france",
+                                                                    None)
