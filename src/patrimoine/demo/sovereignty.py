@@ -2,7 +2,7 @@
 (most applications on its own infrastructure, some at French hosts, a few SaaS in the EU
 and one in Canada), a handful of placements that break its hosting strategy, and contracts
 whose charter clauses are partly missing, one of them ending soon without a tested
-reversibility.
+reversibility, and three charter partners with their reported actions.
 
 Its step is listed in demo/loader.py.
 """
@@ -19,6 +19,7 @@ from patrimoine.protection.deadlines import add_months, legal_today
 from patrimoine.protection.register.models import ProcessingActivity
 from patrimoine.sovereignty import applications as apps
 from patrimoine.sovereignty import contracts as ctr
+from patrimoine.sovereignty import partners
 from patrimoine.sovereignty.models import Application, ClauseStatus, TestResult
 
 # Fictional suppliers carry SIRETs made up with a valid key (no real company's).
@@ -87,6 +88,33 @@ def build_sovereignty(ctx: DemoContext) -> None:
             created.append(apps.create_application(ctx.session, ctx.principal, data,
                                                    action="imported"))
     _contracts(ctx, created, activities)
+    _partners(ctx)
+
+
+# Fictional signatories, SIRENs made up with a valid key.
+PARTNERS = (
+    ("Coopérative des mobilités partagées", "900100017", "company", date(2023, 5, 12),
+     "Publier chaque trimestre les données anonymisées des trajets en autopartage.",
+     ((2024, "Jeu de données des stations d'autopartage publié sous Licence Ouverte."),)),
+    ("Association Quartiers numériques", "900100025", "association", date(2024, 2, 1),
+     "Animer deux ateliers par an sur la réutilisation des données ouvertes.",
+     ((2024, "Trois ateliers « Lire son budget communal » en médiathèque."),
+      (2025, "Cartographie participative des bancs publics."))),
+    ("Syndicat départemental d'énergie", "900100033", "public_body", date(2025, 9, 30),
+     "Ouvrir les consommations d'énergie agrégées des bâtiments publics.", ()),
+)
+
+
+def _partners(ctx: DemoContext) -> None:
+    org = ctx.organisations[METROPOLE]
+    for name, siren, kind, signed_on, commitments, actions in PARTNERS:
+        partner = partners.create_partner(ctx.session, ctx.principal, partners.PartnerInput(
+            organisation_id=org.id, name=name, siren=siren, kind=kind, signed_on=signed_on,
+            commitments=commitments, renewal_on=date(signed_on.year + 3, signed_on.month, 1),
+            document=f"Charte signée — {name}.pdf"))
+        for year, text in actions:
+            partners.record_action(ctx.session, ctx.principal, partner,
+                                   partners.ActionInput(year=year, description=text))
 
 
 def _contracts(ctx: DemoContext, created: list[Application], activities: list[str]) -> None:

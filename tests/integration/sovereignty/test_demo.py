@@ -9,7 +9,7 @@ import pytest
 from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services
 from patrimoine.sovereignty import contracts as ctr
-from patrimoine.sovereignty import strategy
+from patrimoine.sovereignty import partners, strategy
 from tests.conftest import Cli
 
 
@@ -32,3 +32,10 @@ def test_demo_application_map_and_contracts(services: Services, cli: Cli,
             "Hébergement des applications métier", "Logiciel de gestion des aides sociales"]
         assert all(w.reasons[0].startswith("clause de réversibilité absente")
                    for w in watched)
+        metropole = watched[0].contract.organisation_id
+    r = cli("applications", "breaches", "--json")
+    assert r.returncode == 0 and len(json.loads(r.stdout)) == len(breaches)
+    with services.db.session() as s:
+        signatories = partners.public_signatories(s, metropole)
+    assert [p["kind"] for p in signatories] == ["company", "association", "public_body"]
+    assert signatories[1]["actions"][1]["year"] == 2025

@@ -96,7 +96,8 @@ def test_import_450_rows_prints_the_hosting_table(cli: Cli, services: Services,
     assert r.returncode == 2 and "Regroupement « couleur » inconnu" in out(r)
 
 
-CSV = """Référence;Application;Editeur;Hébergement;Hébergeur;Pays;Outil de transfert;Certifications;Commentaire
+CSV = """Référence;Application;Editeur;Hébergement;Hébergeur;Pays;Outil de transfert;\
+Certifications;Commentaire
 APP-A;Billetterie;Éditeur;SaaS;Billets Inc.;Inde;CCT;ISO 27001, HDS;à revoir
 APP-B;Intranet;;Interne;;;;;
 """
