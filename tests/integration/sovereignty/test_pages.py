@@ -106,3 +106,22 @@ def test_contract_form(client: TestClient, services: Services) -> None:
     edit = client.get(r.headers["location"] + "/modifier").text
     assert 'value="73282932000074"' in edit and 'value="2029-12-31"' in edit
     assert 'name="processor" type="checkbox" checked' in edit
+
+
+def test_partners_page(client: TestClient, services: Services) -> None:
+    with services.db.unit_of_work() as s:
+        org = f.organisation(s)
+        f.account(s, "cdo@ville.example", roles=[(org, Role.CHIEF_DATA_OFFICER, None)])
+        slug = org.slug
+    csrf = f.login(client, "cdo@ville.example")
+    form = {"csrf_token": csrf, "organisation": slug, "name": "Coopérative",
+            "siren": "900 100 018", "kind": "company", "signed_on": ""}
+    r = client.post("/admin/souverainete/partenaires", data=form)
+    assert r.status_code == 422 and 'id="f-signed_on-error">' in r.text
+    r = client.post("/admin/souverainete/partenaires", data={**form, "signed_on": "2025-01-02"})
+    assert r.status_code == 422 and "SIREN « 900 100 018 » invalide" in r.text
+    r = client.post("/admin/souverainete/partenaires", follow_redirects=False, data={
+        **form, "siren": "900 100 017", "signed_on": "2025-01-02", "public": "on"})
+    assert r.status_code == 303
+    listing = client.get("/admin/souverainete/partenaires").text
+    assert "Coopérative" in listing and "900100017" in listing and "02/01/2025" in listing

@@ -29,7 +29,7 @@ from patrimoine.core.vocabulary import choices, label
 from patrimoine.inventory.models import Organisation
 from patrimoine.sovereignty import applications as apps
 from patrimoine.sovereignty import contracts as ctr
-from patrimoine.sovereignty import strategy
+from patrimoine.sovereignty import partners, strategy
 from patrimoine.sovereignty.applications import ApplicationInput
 from patrimoine.sovereignty.models import (
     Application,
@@ -40,6 +40,7 @@ from patrimoine.sovereignty.models import (
     ContractKind,
     DataLocation,
     HostingMode,
+    PartnerKind,
     TestResult,
     TransferTool,
 )
@@ -473,3 +474,59 @@ def reversibility_test_page(contract_id: DbInt, request: Request, session: Sessi
 
 TEST_TITLES = {"tested_on": "Date du test", "result": "Résultat", "formats": "Formats reçus",
                "notes": "Observations"}
+
+
+# Charter partners
+
+PARTNER_TITLES = {"name": "Raison sociale", "siren": "SIREN", "kind": "Nature",
+                  "signed_on": "Date de signature", "document": "Charte signée (pièce, lien)",
+                  "commitments": "Engagements", "renewal_on": "Renouvellement",
+                  "public": "Afficher dans la liste publique des signataires"}
+
+
+def _partners_page(request: Request, session: Session, principal: Principal, form: Form,
+                   status: int = 200) -> Response:
+    orgs = _organisations(session, principal)
+    listed = [(o, partners.list_partners(session, principal, o.id)) for o in orgs]
+    return page(request, "admin/sovereignty/partners.html", SECTION, {
+        "breadcrumb": [(BASE, "Souveraineté"), (None, "Partenaires de la charte")],
+        "listed": [(o, found) for o, found in listed if found], "label": label,
+        "form": form, "titles": PARTNER_TITLES, "kinds": choices(PartnerKind),
+        "organisations": _organisations(session, principal, edit=True),
+    }, status=status)
+
+
+@router.get(BASE + "/partenaires")
+def partners_page(request: Request, session: SessionDep, principal: LoggedInDep) -> Response:
+    orgs = _organisations(session, principal, edit=True)
+    return _partners_page(request, session, principal, Form(values={
+        "organisation": orgs[0].slug if orgs else "", "kind": "company", "public": "on"}))
+
+
+@router.post(BASE + "/partenaires")
+def create_partner_page(request: Request, session: SessionDep, principal: LoggedInDep,
+                        posted: FormDep) -> Response:
+    orgs = {o.slug: o for o in _organisations(session, principal, edit=True)}
+    require(bool(orgs), principal, "modifier les partenaires de la charte")
+    form = Form(values=_posted(posted))
+    org = orgs.get(str(form.values.get("organisation", "")))
+    if org is None:
+        form.errors["organisation"] = "Choisissez une organisation dans la liste."
+        return _partners_page(request, session, principal, form, 422)
+    data = {k: (form.values.get(k) or None) for k in PARTNER_TITLES if k != "public"}
+    data["commitments"] = form.values.get("commitments", "")
+    try:
+        parsed = partners.PartnerInput.model_validate({
+            **data, "public": form.values.get("public") == "on", "organisation_id": org.id})
+        with session.begin_nested():
+            partner = partners.create_partner(session, principal, parsed)
+    except ValidationError as exc:
+        for e in exc.errors():
+            form.errors.setdefault(str(e["loc"][0]) if e["loc"] else "",
+                                   validation_message(e))
+        return _partners_page(request, session, principal, form, 422)
+    except Invalid as exc:
+        form.general += [exc.message, *exc.errors]
+        return _partners_page(request, session, principal, form, 422)
+    flash(request, f"Signataire « {partner.name} » enregistré.")
+    return RedirectResponse(f"{BASE}/partenaires", status_code=303)
