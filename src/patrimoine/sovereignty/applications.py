@@ -20,6 +20,7 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.core.text import key
 from patrimoine.core.values import plain
@@ -53,7 +54,7 @@ class ApplicationInput(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    organisation_id: int
+    organisation_id: DbInt
     reference: str | None = Field(default=None, max_length=40)
     name: str = Field(min_length=1, max_length=300)
     vendor: str | None = Field(default=None, max_length=300)

@@ -24,6 +24,7 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.core.values import plain
 from patrimoine.inventory.models import Organisation
@@ -139,7 +140,7 @@ _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 class ContractInput(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    organisation_id: int
+    organisation_id: DbInt
     reference: str | None = Field(default=None, max_length=40)
     title: str = Field(min_length=1, max_length=300)
     kind: ContractKind = ContractKind.PUBLIC_CONTRACT
@@ -368,6 +369,9 @@ def record_test(session: Session, principal: Principal, contract: Contract, data
     return test
 
 
+MAX_WATCH_MONTHS = 1200
+
+
 @dataclass(frozen=True)
 class Watched:
     contract: Contract
@@ -379,8 +383,8 @@ def reversibility_watch(session: Session, principal: Principal, *, months: int =
                         ) -> list[Watched]:
     """Contracts ending between today and `months` from now whose reversibility clause is
     missing (absent or not assessed) or never successfully tested, soonest end first."""
-    if months < 0:
-        raise Invalid("L'horizon de surveillance doit être positif.")
+    if not 0 <= months <= MAX_WATCH_MONTHS:
+        raise Invalid(f"L'horizon de surveillance va de 0 à {MAX_WATCH_MONTHS} mois.")
     today = today or legal_today()
     horizon = add_months(today, months)
     found = []

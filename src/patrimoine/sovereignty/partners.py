@@ -19,6 +19,7 @@ from patrimoine.access.permissions import (
     require,
 )
 from patrimoine.access.principal import Principal
+from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import Organisation
@@ -31,7 +32,7 @@ EDITING = "modifier les partenaires de la charte de cette organisation"
 class PartnerInput(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    organisation_id: int
+    organisation_id: DbInt
     name: str = Field(min_length=1, max_length=300)
     siren: str = Field(min_length=1, max_length=20)
     kind: PartnerKind

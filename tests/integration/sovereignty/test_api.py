@@ -79,3 +79,19 @@ def test_applications_and_contracts_through_the_api(client: TestClient, services
 
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert f"{API}/applications" in paths and f"{API}/contracts/{{contract_id}}/tests" in paths
+
+
+def test_out_of_range_numbers_are_refused_in_french(client: TestClient, services: Services
+                                                    ) -> None:
+    admin = _token(services, "dsi@ville.example", Role.ADMINISTRATOR)
+    for path, body in (
+            ("applications", {"organisation_id": 2**63, "name": "X", "hosting_mode": "own",
+                              "location": "france"}),
+            ("contracts", {"organisation_id": 2**63, "title": "X", "supplier_name": "Y"}),
+            ("partners", {"organisation_id": 2**63, "name": "X", "siren": "900100017",
+                          "kind": "company", "signed_on": "2025-01-01"})):
+        r = client.post(f"{API}/{path}", json=body, headers=admin)
+        assert r.status_code == 422, (path, r.status_code)
+        assert "doit être inférieur ou égal à" in r.json()["errors"][0]
+    r = client.get(f"{API}/reversibility-watch", params={"months": 10**9}, headers=admin)
+    assert r.status_code == 422
