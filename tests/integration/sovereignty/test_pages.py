@@ -125,3 +125,26 @@ def test_partners_page(client: TestClient, services: Services) -> None:
     assert r.status_code == 303
     listing = client.get("/admin/souverainete/partenaires").text
     assert "Coopérative" in listing and "900100017" in listing and "02/01/2025" in listing
+
+
+def test_strategy_page(client: TestClient, services: Services) -> None:
+    with services.db.unit_of_work() as s:
+        org = f.organisation(s)
+        f.account(s, "cdo@ville.example", roles=[(org, Role.CHIEF_DATA_OFFICER, None)])
+        f.account(s, "agent@ville.example", roles=[(org, Role.AGENT, None)])
+        slug = org.slug
+    csrf = f.login(client, "cdo@ville.example")
+    url = f"/admin/souverainete/strategie/{slug}"
+    assert "Données sensibles (santé, social, sécurité)" in client.get(url).text
+    r = client.post(url, data={"csrf_token": csrf, "code": "secret", "label": "Secret"})
+    assert r.status_code == 422 and "Modes d&#39;hébergement admis :" in r.text
+    r = client.post(url, follow_redirects=False, data={
+        "csrf_token": csrf, "code": "secret", "label": "Secret défense", "rank": "9",
+        "allowed_modes": ["own"], "allowed_locations": ["france"]})
+    assert r.status_code == 303
+    assert "Secret défense" in client.get(url).text
+    csrf = f.login(client, "agent@ville.example")
+    assert "Secret défense" in client.get(url).text  # staff read the strategy
+    assert client.post(url, data={"csrf_token": csrf, "code": "x", "label": "X",
+                                  "allowed_modes": ["own"],
+                                  "allowed_locations": ["france"]}).status_code == 403

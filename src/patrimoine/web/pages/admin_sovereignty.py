@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access.permissions import (
     can_edit_sovereignty,
+    can_read_sovereignty,
     require,
     sovereignty_organisations,
 )
@@ -27,6 +28,7 @@ from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.core.vocabulary import choices, label
 from patrimoine.inventory.models import Organisation
+from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.sovereignty import applications as apps
 from patrimoine.sovereignty import contracts as ctr
 from patrimoine.sovereignty import partners, strategy
@@ -107,6 +109,7 @@ def applications_page(request: Request, session: SessionDep, principal: LoggedIn
         "facet_titles": FACET_TITLES, "breaches": breaches, "label": label,
         "can_create": bool(_organisations(session, principal, edit=True)),
         "stats": apps.stats(session, principal, "hosting"),
+        "organisations": _organisations(session, principal),
     })
 
 
@@ -530,3 +533,57 @@ def create_partner_page(request: Request, session: SessionDep, principal: Logged
         return _partners_page(request, session, principal, form, 422)
     flash(request, f"Signataire « {partner.name} » enregistré.")
     return RedirectResponse(f"{BASE}/partenaires", status_code=303)
+
+
+# The hosting strategy
+
+
+@router.get(BASE + "/strategie/{slug}")
+def strategy_page(slug: str, request: Request, session: SessionDep, principal: LoggedInDep
+                  ) -> Response:
+    return _strategy_page(request, session, principal, slug, [])
+
+
+def _strategy_page(request: Request, session: Session, principal: Principal, slug: str,
+                   errors: list[str], status: int = 200) -> Response:
+    org = get_organisation_by_slug(session, slug)
+    require(can_read_sovereignty(principal, org.id), principal,
+            "consulter la stratégie d'hébergement de cette organisation")
+    return page(request, "admin/sovereignty/strategy.html", SECTION, {
+        "breadcrumb": [(BASE, "Souveraineté"), (None, f"Stratégie d'hébergement — {org.name}")],
+        "organisation": org, "levels": strategy.levels(session, org.id), "errors": errors,
+        "modes": choices(HostingMode), "locations": choices(DataLocation),
+        "certifications": choices(Certification),
+        "can_edit": can_edit_sovereignty(principal, org.id),
+    }, status=status)
+
+
+@router.post(BASE + "/strategie/{slug}")
+def save_level_page(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+                    posted: FormDep) -> Response:
+    org = get_organisation_by_slug(session, slug)
+    require(can_edit_sovereignty(principal, org.id), principal,
+            "modifier la stratégie d'hébergement de cette organisation")
+    try:
+        data = strategy.LevelInput.model_validate({
+            "code": str(posted.get("code") or "").strip(),
+            "label": str(posted.get("label") or "").strip(),
+            "rank": str(posted.get("rank") or "0").strip() or "0",
+            "allowed_modes": [str(v) for v in posted.getlist("allowed_modes")],
+            "allowed_locations": [str(v) for v in posted.getlist("allowed_locations")],
+            "required_certifications": [str(v) for v in
+                                        posted.getlist("required_certifications")]})
+        with session.begin_nested():
+            strategy.set_level(session, principal, org.id, data)
+    except ValidationError as exc:
+        return _strategy_page(request, session, principal, slug, [
+            f"{LEVEL_TITLES.get(str(e['loc'][0]), '')} : {validation_message(e)}"
+            for e in exc.errors()], 422)
+    flash(request, "Niveau de sensibilité enregistré.")
+    return RedirectResponse(f"{BASE}/strategie/{org.slug}", status_code=303)
+
+
+LEVEL_TITLES = {"code": "Code", "label": "Libellé", "rank": "Rang",
+                "allowed_modes": "Modes d'hébergement admis",
+                "allowed_locations": "Localisations admises",
+                "required_certifications": "Certifications exigées"}
