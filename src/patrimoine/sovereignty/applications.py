@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from patrimoine.access import registers
@@ -236,11 +236,10 @@ def list_applications(session: Session, principal: Principal, *, q: str | None =
     query = select(Application).where(registers.visible(APPLICATIONS, principal,
                                                         organisation_id))
     if q:
-        like = f"%{q.strip().lower()}%"
-        query = query.where(func.lower(Application.name).like(like)
-                            | func.lower(func.coalesce(Application.vendor, "")).like(like)
-                            | func.lower(func.coalesce(Application.host, "")).like(like)
-                            | func.lower(Application.reference).like(like))
+        text = q.strip().lower()  # searched literally: % and _ are not wildcards
+        query = query.where(or_(*(func.lower(func.coalesce(column, "")).contains(
+            text, autoescape=True) for column in (Application.name, Application.vendor,
+                                                  Application.host, Application.reference))))
     for field, value in (filters or {}).items():
         if field not in FACETS:
             raise Invalid(f"Filtre « {field} » inconnu.")

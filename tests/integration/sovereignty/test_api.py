@@ -48,6 +48,8 @@ def test_applications_and_contracts_through_the_api(client: TestClient, services
     assert [a["name"] for a in r.json()["results"]] == ["Paie"]
     r = client.get(f"{API}/applications", params={"q": "voi"}, headers=agent)
     assert r.json()["total"] == 1 and r.json()["facets"]["location"] == {"france": 1}
+    r = client.get(f"{API}/applications", params={"q": "%"}, headers=agent)
+    assert r.json()["total"] == 0  # searched literally, not as a wildcard
     detail = client.get(f"{API}/applications/{app_id}", headers=agent).json()
     assert "certification exigée absente : SecNumCloud" in detail["breaches"]
     assert [h["action"] for h in detail["history"]] == ["created"]
