@@ -388,3 +388,26 @@ def can_handle_algorithm_requests(p: Principal, organisation_id: int) -> bool:
 # an organisation's administrators and chief data officers; its staff read it.
 def can_manage_general_interest(p: Principal, organisation_id: int) -> bool:
     return p.is_superadmin or p.has_role(organisation_id, *MANAGERS)
+# Sovereignty (applications, hosting strategy, contracts and their clauses): an
+# organisation's staff read its application map and contracts (the DPO among them, to check
+# processors and transfers); its administrators (the IT department's accounts hold this
+# role) and chief data officers keep them. The DPO advises on placements but does not
+# decide them, as with grants.
+
+def can_read_sovereignty(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *STAFF)
+
+
+def can_edit_sovereignty(p: Principal, organisation_id: int) -> bool:
+    return p.is_superadmin or p.has_role(organisation_id, *MANAGERS)
+
+
+def sovereignty_organisations(p: Principal) -> list[int] | None:
+    """Organisations whose applications and contracts p may read; None means all."""
+    if p.is_superadmin:
+        return None
+    return sorted(o for o in p.roles if p.has_role(o, *STAFF))
+
+
+def can_import_applications(p: Principal) -> bool:
+    return p.is_superadmin or any(p.has_role(o, *MANAGERS) for o in p.roles)

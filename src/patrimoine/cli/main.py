@@ -85,6 +85,11 @@ def _algorithms() -> Any:
     return app
 
 
+def _applications() -> Any:
+    from patrimoine.cli.applications import app
+    return app
+
+
 def _audit() -> Any:
     from patrimoine.cli.audit import app
     return app
@@ -108,6 +113,7 @@ COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("datastore", _datastore),
     ("retention", _retention),
     ("algorithms", _algorithms),
+    ("applications", _applications),
     ("audit", _audit),
     ("notifications", _notifications),
 )

@@ -2,5 +2,5 @@
 
 territory.py holds its organisations, accounts and the loading context; one module per
 capability builds that capability's content (inventory, published data, GDPR register,
-retention); loader.py lists the steps in order and loads them.
+retention, sovereignty); loader.py lists the steps in order and loads them.
 """

@@ -24,6 +24,7 @@ from patrimoine.demo.inventory import build_inventory
 from patrimoine.demo.protection import build_protection
 from patrimoine.demo.published import build_published
 from patrimoine.demo.retention import build_retention
+from patrimoine.demo.sovereignty import build_sovereignty
 from patrimoine.demo.territory import (
     PASSWORD_ENV,
     SEED,
@@ -46,6 +47,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("Registre RGPD, demandes et violations", build_protection),
     ("Durées de conservation et bordereau d'élimination", build_retention),
     ("Algorithmes publics et données d'intérêt général", build_transparency),
+    ("Cartographie applicative et contrats", build_sovereignty),
 )
 
 

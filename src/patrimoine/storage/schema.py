@@ -9,6 +9,7 @@ from patrimoine.notifications import models as notifications_models  # noqa: F40
 from patrimoine.protection.findings import models as protection_findings_models  # noqa: F401, E501
 from patrimoine.protection.register import models as protection_register_models  # noqa: F401, E501
 from patrimoine.retention import models as retention_models  # noqa: F401
+from patrimoine.sovereignty import models as sovereignty_models  # noqa: F401
 from patrimoine.standards import models as standards_models  # noqa: F401
 from patrimoine.transparency import models as transparency_models  # noqa: F401
 from patrimoine.usage import models as usage_models  # noqa: F401

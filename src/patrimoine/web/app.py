@@ -33,6 +33,7 @@ from patrimoine.web.api import protection as api_protection
 from patrimoine.web.api import publication as api_publication
 from patrimoine.web.api import responses as api_responses
 from patrimoine.web.api import retention as api_retention
+from patrimoine.web.api import sovereignty as api_sovereignty
 from patrimoine.web.api import standards as api_standards
 from patrimoine.web.api import transparency as api_transparency
 from patrimoine.web.body_limit import BodyLimit
@@ -48,6 +49,7 @@ from patrimoine.web.pages import admin_organisations as pages_organisations
 from patrimoine.web.pages import admin_protection as pages_protection
 from patrimoine.web.pages import admin_publication as pages_publication
 from patrimoine.web.pages import admin_retention as pages_retention
+from patrimoine.web.pages import admin_sovereignty as pages_sovereignty
 from patrimoine.web.pages import admin_standards as pages_standards
 from patrimoine.web.pages import admin_transparency as pages_transparency
 from patrimoine.web.pages import admin_worklist as pages_worklist
@@ -134,6 +136,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for router in (api_accounts.router, api_inventory.router, api_datastore.router,
                    api_protection.router,
                    api_retention.router, pages_retention.router,
+                   api_sovereignty.router, pages_sovereignty.router,
                    api_grants.router, api_audit.router, pages_access.router,
                    api_findings.router, api_publication.router,
                    api_dcat.router, api_ckan.router,

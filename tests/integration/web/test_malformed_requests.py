@@ -58,6 +58,7 @@ PAGES = ["/admin/protection/traitements/{n}", "/admin/protection/traitements/{n}
          "/admin/protection/demandes/{n}", "/admin/protection/violations/{n}",
          "/admin/protection/aipd/{n}", "/admin/conservation/bordereaux/{n}",
          "/admin/conservation/bordereaux/{n}.xlsx",
+         "/admin/souverainete/applications/{n}", "/admin/souverainete/contrats/{n}",
          "/admin/inventaire/{slug}/donnees-personnelles?version={n}",
          "/datasets/{slug}/telecharger?version={n}"]
 

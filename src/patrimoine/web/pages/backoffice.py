@@ -19,6 +19,7 @@ from patrimoine.access.permissions import (
     is_staff,
     register_organisations,
     retention_viewable_organisations,
+    sovereignty_organisations,
 )
 from patrimoine.access.principal import Principal
 from patrimoine.notifications import service as notifications
@@ -58,6 +59,8 @@ def menu(principal: Principal) -> list[tuple[str, str, str]]:
          register_organisations(principal) != []),
         ("conservation", "/admin/conservation", "Conservation",
          retention_viewable_organisations(principal) != []),
+        ("souverainete", "/admin/souverainete", "Souveraineté",
+         sovereignty_organisations(principal) != []),
         ("algorithmes", "/admin/algorithmes", "Algorithmes",
          algorithm_organisations(principal) != []),
         ("journal", "/admin/journal", "Journal d'audit", can_read_audit(principal)),
