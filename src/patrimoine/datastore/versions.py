@@ -34,6 +34,7 @@ import re
 import shutil
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,22 +149,47 @@ def _remove_stale_leftovers(folder: Path) -> None:
 
 
 @dataclass(frozen=True)
-class Original:
-    """The file a version is loaded from, to keep beside it: where it is now and its media
-    type (its name is the version's `source_filename`)."""
-
-    path: Path
-    media_type: str
-
-
-@dataclass(frozen=True)
 class _Staged:
     written: Path
     relative: str
     size: int
 
 
-def _stage_original(settings: Settings, dataset: Dataset, original: Original) -> _Staged:
+@dataclass(frozen=True)
+class Original:
+    """The file a version is loaded from, to keep beside it: where it is now and its media
+    type (its name is the version's `source_filename`); `copying`, the copy `copy_original`
+    started while the caller worked (else add_version copies it)."""
+
+    path: Path
+    media_type: str
+    copying: Future[_Staged] | None = None
+
+    def staged(self, settings: Settings, dataset: Dataset) -> _Staged:
+        if self.copying is not None:
+            return self.copying.result()
+        return _stage_original(settings, dataset, self.path)
+
+
+_COPIER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="original-copy")
+
+
+def copy_original(settings: Settings, dataset: Dataset, path: Path) -> Future[_Staged]:
+    """Start copying the original in a thread: reading, hashing and writing its bytes release
+    the GIL, so the copy runs while ingest writes the Parquet file. Give the future to
+    `Original(copying=…)`, or to `discard_copy` if no version is added."""
+    return _COPIER.submit(_stage_original, settings, dataset, path)
+
+
+def discard_copy(copying: Future[_Staged]) -> None:
+    """Wait for a copy nobody will place, and remove it."""
+    try:
+        copying.result().written.unlink(missing_ok=True)
+    except Exception:  # the copy failed: nothing was left (see _stage_original)
+        pass
+
+
+def _stage_original(settings: Settings, dataset: Dataset, path: Path) -> _Staged:
     """A copy of the original in the dataset's originals folder (hidden until placed), named
     by the sha256 of its bytes."""
     folder = dataset_folder(settings, dataset) / ORIGINALS_DIR
@@ -172,7 +198,7 @@ def _stage_original(settings: Settings, dataset: Dataset, original: Original) ->
     written = folder / f".original-{uuid.uuid4().hex}.tmp"
     digest = hashlib.sha256()
     try:
-        with open(original.path, "rb") as source, open(written, "wb") as out:
+        with open(path, "rb") as source, open(written, "wb") as out:
             while chunk := source.read(1 << 20):
                 digest.update(chunk)
                 out.write(chunk)
@@ -221,10 +247,10 @@ def add_version(
     moved into place or removed, whatever happens; `original` is left where it is."""
     staged: _Staged | None = None
     try:
+        if original is not None:  # copied before the lock: other writers need not wait
+            staged = original.staged(settings, dataset)
         if not _SHA256.fullmatch(content_hash):
             raise ValueError(f"not a sha256 hex digest: {content_hash!r}")
-        if original is not None:  # copied before the lock: other writers need not wait
-            staged = _stage_original(settings, dataset, original)
         _lock_numbering(session, dataset.id)
         latest = latest_version(session, dataset)
         if latest is not None and latest.content_hash == content_hash:

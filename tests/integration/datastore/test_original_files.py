@@ -7,9 +7,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from patrimoine.bootstrap import Services
+from patrimoine.core.errors import PatrimoineError
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset
@@ -95,3 +97,16 @@ def test_originals_go_with_the_last_version_using_them(services: Services,
         session.delete(doomed)
         versions.remove_file_when_unused(session, services.settings, doomed)
     assert not kept_first.exists() and kept_second.exists()
+
+
+def test_a_refused_load_leaves_no_copy_of_its_file(services: Services,
+                                                   tmp_path: Path) -> None:
+    """The original is copied while the file is read; a load that is refused (here: a row
+    with one field too many) keeps nothing of it."""
+    entry = _public(services)
+    sent = f.write(tmp_path, "subventions.csv",
+                   "Bénéficiaire;Montant\nClub de judo;800\nClub de voile;300;en trop\n")
+    with pytest.raises(PatrimoineError):
+        f.load(services, entry, sent)
+    folder = versions.dataset_folder(services.settings, entry) / versions.ORIGINALS_DIR
+    assert not folder.exists() or list(folder.iterdir()) == []

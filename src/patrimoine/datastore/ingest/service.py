@@ -575,6 +575,7 @@ def ingest(
     options = as_overrides(overrides)
     tmp = versions.temporary_path(settings, dataset, "ingest")
     workdir = Path(tempfile.mkdtemp(prefix=".work-", dir=tmp.parent))
+    copying = versions.copy_original(settings, dataset, path)  # while the file is read
     try:
         con = _connect(workdir)
         try:
@@ -589,11 +590,12 @@ def ingest(
             con.close()
     except BaseException:
         tmp.unlink(missing_ok=True)
+        versions.discard_copy(copying)
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return _publish(session, settings, principal, dataset, plan, tmp, digest, row_count,
-                    versions.Original(path, media_type(plan.filename)))
+                    versions.Original(path, media_type(plan.filename), copying))
 
 
 def _account(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSource,
