@@ -13,7 +13,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     Numeric,
@@ -24,12 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from patrimoine.core.clock import now
-from patrimoine.core.db import Base, UTCDateTime
+from patrimoine.core.db import Base, UTCDateTime, text_enum
 from patrimoine.core.vocabulary import define
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 class OrganisationKind(StrEnum):
@@ -221,7 +216,7 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(300), unique=True)
-    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind))
+    kind: Mapped[OrganisationKind] = mapped_column(text_enum(OrganisationKind, 32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     siren: Mapped[str | None] = mapped_column(String(9))
     website: Mapped[str | None] = mapped_column(String(300))
@@ -261,21 +256,21 @@ class Dataset(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     theme: Mapped[str | None] = mapped_column(String(200), index=True)
-    source: Mapped[Source | None] = mapped_column(_enum(Source))
+    source: Mapped[Source | None] = mapped_column(text_enum(Source, 32))
     producer: Mapped[str | None] = mapped_column(String(300))
     confidentiality: Mapped[YesNoUndefined] = mapped_column(
-        _enum(YesNoUndefined), default=YesNoUndefined.UNDEFINED
+        text_enum(YesNoUndefined, 32), default=YesNoUndefined.UNDEFINED
     )
     sharing: Mapped[YesNoUndefined] = mapped_column(
-        _enum(YesNoUndefined), default=YesNoUndefined.UNDEFINED
+        text_enum(YesNoUndefined, 32), default=YesNoUndefined.UNDEFINED
     )
     access_level: Mapped[AccessLevel] = mapped_column(
-        _enum(AccessLevel), default=AccessLevel.INTERNAL
+        text_enum(AccessLevel, 32), default=AccessLevel.INTERNAL
     )
     contains_personal_data: Mapped[bool | None] = mapped_column(Boolean)
     cost_per_year: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     update_frequency: Mapped[UpdateFrequency] = mapped_column(
-        _enum(UpdateFrequency), default=UpdateFrequency.UNKNOWN
+        text_enum(UpdateFrequency, 32), default=UpdateFrequency.UNKNOWN
     )
     licence: Mapped[str | None] = mapped_column(String(60))
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -285,7 +280,7 @@ class Dataset(Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(200))
     lifecycle_stage: Mapped[LifecycleStage] = mapped_column(
-        _enum(LifecycleStage), default=LifecycleStage.STORED
+        text_enum(LifecycleStage, 32), default=LifecycleStage.STORED
     )
     # Standard-shaped metadata that later capabilities add (DCAT-AP, retention...).
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -20,7 +20,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -30,13 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from patrimoine.core.clock import now
-from patrimoine.core.db import Base, UTCDateTime
+from patrimoine.core.db import Base, UTCDateTime, text_enum
 from patrimoine.core.vocabulary import define
 from patrimoine.retention.rules import DurationUnit, FinalFate, RetentionRule, StartEvent
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
 
 
 class SlipStatus(StrEnum):
@@ -61,9 +56,9 @@ class DatasetRetention(Base):
     dataset_id: Mapped[int] = mapped_column(
         ForeignKey("dataset.id", ondelete="CASCADE"), unique=True)
     duration: Mapped[int] = mapped_column(Integer)
-    unit: Mapped[DurationUnit] = mapped_column(_enum(DurationUnit))
-    start_event: Mapped[StartEvent] = mapped_column(_enum(StartEvent))
-    final_fate: Mapped[FinalFate] = mapped_column(_enum(FinalFate))
+    unit: Mapped[DurationUnit] = mapped_column(text_enum(DurationUnit))
+    start_event: Mapped[StartEvent] = mapped_column(text_enum(StartEvent))
+    final_fate: Mapped[FinalFate] = mapped_column(text_enum(FinalFate))
     event_date: Mapped[date | None] = mapped_column(Date)
     date_column: Mapped[str | None] = mapped_column(String(200))
     legal_reference: Mapped[str | None] = mapped_column(String(300))
@@ -90,7 +85,7 @@ class EliminationSlip(Base):
         ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     reference: Mapped[str] = mapped_column(String(40))
     status: Mapped[SlipStatus] = mapped_column(
-        _enum(SlipStatus), default=SlipStatus.AWAITING_VISA, index=True)
+        text_enum(SlipStatus), default=SlipStatus.AWAITING_VISA, index=True)
     # The service versant (the organisation, or its department when all items share one).
     service: Mapped[str] = mapped_column(String(600))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)

@@ -26,7 +26,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -39,14 +38,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from patrimoine.core.clock import now
-from patrimoine.core.db import Base, UTCDateTime
+from patrimoine.core.db import Base, UTCDateTime, text_enum
 from patrimoine.core.vocabulary import define
 from patrimoine.inventory.models import Dataset
 from patrimoine.protection.register.models import ProcessingActivity
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
 
 
 class ApplicationStatus(StrEnum):
@@ -199,13 +194,13 @@ class Application(Base):
     business_owner: Mapped[str | None] = mapped_column(String(300))
     technical_owner: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[ApplicationStatus] = mapped_column(
-        _enum(ApplicationStatus), default=ApplicationStatus.IN_SERVICE, index=True)
-    hosting_mode: Mapped[HostingMode] = mapped_column(_enum(HostingMode), index=True)
+        text_enum(ApplicationStatus), default=ApplicationStatus.IN_SERVICE, index=True)
+    hosting_mode: Mapped[HostingMode] = mapped_column(text_enum(HostingMode), index=True)
     host: Mapped[str | None] = mapped_column(String(300))
-    location: Mapped[DataLocation] = mapped_column(_enum(DataLocation), index=True)
+    location: Mapped[DataLocation] = mapped_column(text_enum(DataLocation), index=True)
     country: Mapped[str | None] = mapped_column(String(100))
     adequacy_decision: Mapped[str | None] = mapped_column(String(300))
-    transfer_tool: Mapped[TransferTool | None] = mapped_column(_enum(TransferTool))
+    transfer_tool: Mapped[TransferTool | None] = mapped_column(text_enum(TransferTool))
     # The provider, or its parent company, is subject to a non-EU law with extraterritorial
     # reach (e.g. the US CLOUD Act).
     non_eu_law_exposure: Mapped[bool] = mapped_column(Boolean, default=False,
@@ -329,7 +324,7 @@ class Contract(Base):
     reference: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
     kind: Mapped[ContractKind] = mapped_column(
-        _enum(ContractKind), default=ContractKind.PUBLIC_CONTRACT)
+        text_enum(ContractKind), default=ContractKind.PUBLIC_CONTRACT)
     supplier_name: Mapped[str] = mapped_column(String(300))
     supplier_siret: Mapped[str | None] = mapped_column(String(14), index=True)
     start_date: Mapped[date | None] = mapped_column(Date)
@@ -374,7 +369,7 @@ class ContractClause(Base):
     contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"))
     clause_id: Mapped[int] = mapped_column(
         ForeignKey("charter_clause.id", ondelete="CASCADE"), index=True)
-    status: Mapped[ClauseStatus] = mapped_column(_enum(ClauseStatus))
+    status: Mapped[ClauseStatus] = mapped_column(text_enum(ClauseStatus))
     # Where the contract says it ("CCAP art. 12.3"), and a file or link proving it.
     article: Mapped[str | None] = mapped_column(String(300))
     evidence: Mapped[str | None] = mapped_column(String(1000))
@@ -395,7 +390,7 @@ class ReversibilityTest(Base):
         ForeignKey("contract.id", ondelete="CASCADE"), index=True)
     tested_on: Mapped[date] = mapped_column(Date)
     formats: Mapped[list[str]] = mapped_column(JSON, default=list)
-    result: Mapped[TestResult] = mapped_column(_enum(TestResult))
+    result: Mapped[TestResult] = mapped_column(text_enum(TestResult))
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[str] = mapped_column(String(300), default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
@@ -431,7 +426,7 @@ class CharterPartner(Base):
         ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(300))
     siren: Mapped[str] = mapped_column(String(9))
-    kind: Mapped[PartnerKind] = mapped_column(_enum(PartnerKind))
+    kind: Mapped[PartnerKind] = mapped_column(text_enum(PartnerKind))
     signed_on: Mapped[date] = mapped_column(Date)
     # The signed charter: a file name in the authority's records, or a link.
     document: Mapped[str | None] = mapped_column(String(1000))

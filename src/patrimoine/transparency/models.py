@@ -21,7 +21,6 @@ from sqlalchemy import (
     JSON,
     Column,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -32,13 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from patrimoine.core.clock import now
-from patrimoine.core.db import Base, UTCDateTime
+from patrimoine.core.db import Base, UTCDateTime, text_enum
 from patrimoine.core.vocabulary import define
 from patrimoine.inventory.models import Dataset
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
 
 
 class Automation(StrEnum):
@@ -134,8 +129,8 @@ class PublicAlgorithm(Base):
     legal_basis: Mapped[str] = mapped_column(Text)
     decisions_per_year: Mapped[int | None] = mapped_column(Integer)
     public_concerned: Mapped[str] = mapped_column(Text, default="")
-    automation: Mapped[Automation] = mapped_column(_enum(Automation))
-    kind: Mapped[AlgorithmKind] = mapped_column(_enum(AlgorithmKind))
+    automation: Mapped[Automation] = mapped_column(text_enum(Automation))
+    kind: Mapped[AlgorithmKind] = mapped_column(text_enum(AlgorithmKind))
     # [{"name", "description", "weight"}]: the criteria and their weighting.
     parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     operations: Mapped[str] = mapped_column(Text, default="")
@@ -149,7 +144,7 @@ class PublicAlgorithm(Base):
     # {DocumentKind value: {"url", "title"}}: each of the four documents, as a link.
     documents: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     status: Mapped[AlgorithmStatus] = mapped_column(
-        _enum(AlgorithmStatus), default=AlgorithmStatus.DRAFT, index=True)
+        text_enum(AlgorithmStatus), default=AlgorithmStatus.DRAFT, index=True)
     published_on: Mapped[date | None] = mapped_column(Date)
     review_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
@@ -173,7 +168,7 @@ class AlgorithmRequest(Base):
     decision: Mapped[str] = mapped_column(Text, default="")
     received_on: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[AlgorithmRequestStatus] = mapped_column(
-        _enum(AlgorithmRequestStatus), default=AlgorithmRequestStatus.RECEIVED)
+        text_enum(AlgorithmRequestStatus), default=AlgorithmRequestStatus.RECEIVED)
     answered_on: Mapped[date | None] = mapped_column(Date)
     # The four items of R311-3-1-2, in its order.
     contribution: Mapped[str | None] = mapped_column(Text)
@@ -253,13 +248,13 @@ class GeneralInterestRequest(Base):
         ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     reference: Mapped[str] = mapped_column(String(40))
     holder: Mapped[str] = mapped_column(String(300))
-    holder_kind: Mapped[HolderKind] = mapped_column(_enum(HolderKind))
+    holder_kind: Mapped[HolderKind] = mapped_column(text_enum(HolderKind))
     holder_siren: Mapped[str | None] = mapped_column(String(9))
     data_asked: Mapped[str] = mapped_column(Text)
-    basis: Mapped[GeneralInterestBasis] = mapped_column(_enum(GeneralInterestBasis))
+    basis: Mapped[GeneralInterestBasis] = mapped_column(text_enum(GeneralInterestBasis))
     basis_details: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[GeneralInterestState] = mapped_column(
-        _enum(GeneralInterestState), default=GeneralInterestState.ASKED, index=True)
+        text_enum(GeneralInterestState), default=GeneralInterestState.ASKED, index=True)
     asked_on: Mapped[date] = mapped_column(Date)
     discussion_on: Mapped[date | None] = mapped_column(Date)
     decided_on: Mapped[date | None] = mapped_column(Date)

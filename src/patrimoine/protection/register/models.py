@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -27,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from patrimoine.core.clock import now
-from patrimoine.core.db import Base, UTCDateTime
+from patrimoine.core.db import Base, UTCDateTime, text_enum
 from patrimoine.protection.register.vocabulary import (
     ActivityStatus,
     Art9Condition,
@@ -37,10 +35,6 @@ from patrimoine.protection.register.vocabulary import (
     RequestKind,
     RequestStatus,
 )
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
 
 
 class ProcessingActivity(Base):
@@ -57,7 +51,7 @@ class ProcessingActivity(Base):
     reference: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(300))
     status: Mapped[ActivityStatus] = mapped_column(
-        _enum(ActivityStatus), default=ActivityStatus.ACTIVE)
+        text_enum(ActivityStatus), default=ActivityStatus.ACTIVE)
     department: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     controller_representative: Mapped[str | None] = mapped_column(String(300))
@@ -67,9 +61,9 @@ class ProcessingActivity(Base):
     dpo_contact: Mapped[str | None] = mapped_column(String(300))
     purpose: Mapped[str] = mapped_column(Text, default="")
     sub_purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    legal_basis: Mapped[LegalBasis | None] = mapped_column(_enum(LegalBasis))
+    legal_basis: Mapped[LegalBasis | None] = mapped_column(text_enum(LegalBasis))
     legal_basis_details: Mapped[str | None] = mapped_column(Text)
-    art9_condition: Mapped[Art9Condition | None] = mapped_column(_enum(Art9Condition))
+    art9_condition: Mapped[Art9Condition | None] = mapped_column(text_enum(Art9Condition))
     data_subjects: Mapped[list[str]] = mapped_column(JSON, default=list)
     estimated_data_subjects: Mapped[int | None] = mapped_column(Integer)
     data_categories: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -125,7 +119,7 @@ class Dpia(Base):
     dpo_opinion: Mapped[str | None] = mapped_column(Text)
     dpo_opinion_on: Mapped[date | None] = mapped_column(Date)
     decision: Mapped[DpiaDecision] = mapped_column(
-        _enum(DpiaDecision), default=DpiaDecision.PENDING)
+        text_enum(DpiaDecision), default=DpiaDecision.PENDING)
     decision_by: Mapped[str | None] = mapped_column(String(200))
     decided_on: Mapped[date | None] = mapped_column(Date)
     started_on: Mapped[date] = mapped_column(Date)
@@ -148,7 +142,7 @@ class RightsRequest(Base):
     activity_id: Mapped[int | None] = mapped_column(
         ForeignKey("processing_activity.id", ondelete="SET NULL"))
     reference: Mapped[str] = mapped_column(String(40))
-    kind: Mapped[RequestKind] = mapped_column(_enum(RequestKind))
+    kind: Mapped[RequestKind] = mapped_column(text_enum(RequestKind))
     requester: Mapped[str] = mapped_column(String(300))
     channel: Mapped[str | None] = mapped_column(String(100))
     details: Mapped[str] = mapped_column(Text, default="")
@@ -158,7 +152,7 @@ class RightsRequest(Base):
     extension_informed_on: Mapped[date | None] = mapped_column(Date)
     extension_reasons: Mapped[str | None] = mapped_column(Text)
     status: Mapped[RequestStatus] = mapped_column(
-        _enum(RequestStatus), default=RequestStatus.RECEIVED)
+        text_enum(RequestStatus), default=RequestStatus.RECEIVED)
     answered_on: Mapped[date | None] = mapped_column(Date)
     answer: Mapped[str | None] = mapped_column(Text)
     refusal_reason: Mapped[str | None] = mapped_column(Text)
@@ -188,7 +182,7 @@ class Breach(Base):
     persons_approx: Mapped[int | None] = mapped_column(Integer)
     records_approx: Mapped[int | None] = mapped_column(Integer)
     consequences: Mapped[str] = mapped_column(Text, default="")
-    risk: Mapped[BreachRisk] = mapped_column(_enum(BreachRisk), default=BreachRisk.TO_ASSESS)
+    risk: Mapped[BreachRisk] = mapped_column(text_enum(BreachRisk), default=BreachRisk.TO_ASSESS)
     no_risk_reason: Mapped[str | None] = mapped_column(Text)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cnil_reference: Mapped[str | None] = mapped_column(String(100))
