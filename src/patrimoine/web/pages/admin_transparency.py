@@ -51,7 +51,7 @@ from patrimoine.transparency.requests import AlgorithmRequestInput
 from patrimoine.transparency.service import AlgorithmInput
 from patrimoine.web.deps import LoggedInDep, SessionDep
 from patrimoine.web.pages.backoffice import FormDep, page
-from patrimoine.web.pages.protection_forms import Form, _validate
+from patrimoine.web.pages.protection_forms import Form, validated
 from patrimoine.web.templating import flash
 
 router = APIRouter(include_in_schema=False)
@@ -129,7 +129,7 @@ def parse(posted: FormData, organisation_id: int | None) -> tuple[Form, Algorith
     data["dataset_ids"] = values["dataset_ids"]
     data["documents"] = {k.value: {"url": values[f"doc_{k.value}"]} for k in DocumentKind
                          if values.get(f"doc_{k.value}")}
-    return form, _validate(AlgorithmInput, data, form)
+    return form, validated(AlgorithmInput, data, form)
 
 
 def _choices(session: SessionDep, organisation_id: int) -> dict[str, Any]:
@@ -255,7 +255,7 @@ def parse_request(posted: FormData) -> tuple[Form, AlgorithmRequestInput | None]
     data = {k: values.get(k) or None for k in AlgorithmRequestInput.model_fields}
     data["decision"] = values.get("decision", "")
     data["requester"] = values.get("requester", "")
-    return form, _validate(AlgorithmRequestInput, data, form)
+    return form, validated(AlgorithmRequestInput, data, form)
 
 
 def _request_page(request: Request, form: Form, algorithms: list[PublicAlgorithm],
@@ -361,7 +361,7 @@ def parse_general_interest(posted: FormData, organisation_id: int | None
         data[text] = values.get(text, "")
     data.update(organisation_id=organisation_id, public=values.get("public") == "true",
                 dataset_ids=values["dataset_ids"])
-    return form, _validate(GeneralInterestInput, data, form)
+    return form, validated(GeneralInterestInput, data, form)
 
 
 def _gi_page(request: Request, session: SessionDep, form: Form,

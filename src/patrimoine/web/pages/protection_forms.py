@@ -101,7 +101,9 @@ def _local(text: str) -> datetime | str | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
 
 
-def _validate(model: type[BaseModel], data: dict[str, Any], form: Form) -> Any:
+def validated(model: type[BaseModel], data: dict[str, Any], form: Form) -> Any:
+    """The model built from a form's data, or None with each error written on the form in
+    French (beside its field, or above the form when it concerns several)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -126,7 +128,7 @@ def parse_request(posted: FormData, organisation_id: int | None) -> tuple[Form, 
     data["details"] = form.values.get("details", "")
     if data.get("activity_id") is None:
         data.pop("activity_id", None)
-    return form, _validate(RequestInput, data, form)
+    return form, validated(RequestInput, data, form)
 
 
 def parse_breach(posted: FormData, organisation_id: int | None) -> tuple[Form, Any]:
@@ -144,7 +146,7 @@ def parse_breach(posted: FormData, organisation_id: int | None) -> tuple[Form, A
     data["organisation_id"] = organisation_id
     if data.get("activity_id") is None:
         data.pop("activity_id", None)
-    return form, _validate(BreachInput, data, form)
+    return form, validated(BreachInput, data, form)
 
 
 def request_values(request: RightsRequest) -> dict[str, Any]:
@@ -271,7 +273,7 @@ def parse_activity(posted: FormData, organisation_id: int | None
     data["purpose"] = data.get("purpose") or ""
     if form.errors:
         return form, None
-    return form, _validate(ActivityInput, data, form)
+    return form, validated(ActivityInput, data, form)
 
 
 def activity_values(activity: Any) -> dict[str, Any]:
@@ -327,7 +329,7 @@ def parse_dpia(posted: FormData) -> tuple[Form, Any]:
     }
     if form.errors:
         return form, None
-    return form, _validate(DpiaInput, data, form)
+    return form, validated(DpiaInput, data, form)
 
 
 def dpia_values(record: Any) -> dict[str, Any]:
