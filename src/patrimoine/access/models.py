@@ -188,6 +188,18 @@ class AuditHead(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
+class EntryChange:
+    """The columns of a register entry's history row (who changed which fields, when); each
+    register's history table adds the key of its entries (access/registers.record writes it)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(40))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class RegisterCounter(Base):
     """The last number drawn for the references of one register, organisation and year."""
 

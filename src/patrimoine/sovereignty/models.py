@@ -19,7 +19,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -37,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from patrimoine.access.models import EntryChange
 from patrimoine.core.clock import now
 from patrimoine.core.db import Base, UTCDateTime, text_enum
 from patrimoine.core.vocabulary import define
@@ -216,19 +216,13 @@ class Application(Base):
         secondary=application_activity, order_by="ProcessingActivity.reference")
 
 
-class ApplicationChange(Base):
+class ApplicationChange(EntryChange, Base):
     """The history of an application: who changed which fields, when."""
 
     __tablename__ = "application_change"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(
         ForeignKey("application.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
-    actor_label: Mapped[str] = mapped_column(String(300))
-    action: Mapped[str] = mapped_column(String(40))
-    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 # Contracts
@@ -346,17 +340,11 @@ class Contract(Base):
         order_by="ReversibilityTest.tested_on")
 
 
-class ContractChange(Base):
+class ContractChange(EntryChange, Base):
     __tablename__ = "contract_change"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contract_id: Mapped[int] = mapped_column(
         ForeignKey("contract.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
-    actor_label: Mapped[str] = mapped_column(String(300))
-    action: Mapped[str] = mapped_column(String(40))
-    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class ContractClause(Base):

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from patrimoine.access.models import EntryChange
 from patrimoine.core.clock import now
 from patrimoine.core.db import Base, UTCDateTime, text_enum
 from patrimoine.protection.register.vocabulary import (
@@ -88,19 +89,13 @@ class ProcessingActivity(Base):
         back_populates="activity", order_by="Dpia.id", cascade="all, delete-orphan")
 
 
-class ProcessingActivityChange(Base):
+class ProcessingActivityChange(EntryChange, Base):
     """The history of a register entry: who changed which fields, when."""
 
     __tablename__ = "processing_activity_change"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     activity_id: Mapped[int] = mapped_column(
         ForeignKey("processing_activity.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
-    actor_label: Mapped[str] = mapped_column(String(300))
-    action: Mapped[str] = mapped_column(String(40))
-    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Dpia(Base):
