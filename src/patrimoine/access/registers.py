@@ -33,7 +33,7 @@ from patrimoine.access import audit
 from patrimoine.access.models import RegisterCounter
 from patrimoine.access.permissions import require
 from patrimoine.access.principal import Principal
-from patrimoine.core.errors import NotFound
+from patrimoine.core.errors import Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,20 @@ def next_reference(session: Session, register: Register, organisation_id: int,
         reference = numbering.reference(_draw(session, register, organisation_id, year), year)
         if not reference_taken(session, register, organisation_id, reference):
             return reference
+
+
+def reference_for(session: Session, register: Register, organisation_id: int,
+                  wanted: str | None, *, entry: Any = None, year: int | None = None) -> str:
+    """The reference an entry gets: the one asked for, if no other entry of the organisation
+    has it (else Invalid); none asked, the entry's own (`entry`, when it exists) or a new one
+    drawn (of `year` for a yearly numbering)."""
+    if wanted is None:
+        return (entry.reference if entry is not None
+                else next_reference(session, register, organisation_id, year))
+    if reference_taken(session, register, organisation_id, wanted,
+                       entry.id if entry is not None else None):
+        raise Invalid(f"La référence « {wanted} » est déjà prise dans ce registre.")
+    return wanted
 
 
 def preview_reference(session: Session, register: Register, organisation_id: int,

@@ -201,11 +201,8 @@ def create_request(session: Session, principal: Principal, data: RequestInput) -
             "gérer les demandes d'exercice des droits de cette organisation")
     _check(session, data)
     values = data.model_dump()
-    if values["reference"] is None:
-        values["reference"] = registers.next_reference(session, REQUESTS, data.organisation_id,
-                                                       data.received_on.year)
-    elif registers.reference_taken(session, REQUESTS, data.organisation_id, values["reference"]):
-        raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
+    values["reference"] = registers.reference_for(session, REQUESTS, data.organisation_id,
+                                                  values["reference"], year=data.received_on.year)
     request = RightsRequest(**values)
     session.add(request)
     session.flush()
@@ -222,11 +219,8 @@ def update_request(session: Session, principal: Principal, request: RightsReques
         raise Invalid("Une demande ne change pas d'organisation.")
     _check(session, data)
     values = data.model_dump()
-    if values["reference"] is None:
-        values["reference"] = request.reference
-    elif registers.reference_taken(session, REQUESTS, request.organisation_id,
-                                   values["reference"], request.id):
-        raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
+    values["reference"] = registers.reference_for(session, REQUESTS, request.organisation_id,
+                                                  values["reference"], entry=request)
     changed = apply_changes(request, values)
     if changed:
         request.updated_at = now()

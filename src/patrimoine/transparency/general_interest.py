@@ -190,12 +190,8 @@ def create_request(session: Session, principal: Principal, data: GeneralInterest
     _require(principal, data.organisation_id)
     datasets = _check(session, data)
     values = data.model_dump(include=set(_COLUMNS))
-    if values["reference"] is None:
-        values["reference"] = registers.next_reference(session, REQUESTS, data.organisation_id,
-                                                       data.asked_on.year)
-    elif registers.reference_taken(session, REQUESTS, data.organisation_id,
-                                   values["reference"]):
-        raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
+    values["reference"] = registers.reference_for(session, REQUESTS, data.organisation_id,
+                                                  values["reference"], year=data.asked_on.year)
     request = GeneralInterestRequest(**values, datasets=datasets)
     session.add(request)
     session.flush()
@@ -217,11 +213,8 @@ def update_request(session: Session, principal: Principal, request: GeneralInter
                          " : c'est un état final."))
     datasets = _check(session, data)
     values = data.model_dump(include=set(_COLUMNS))
-    if values["reference"] is None:
-        values["reference"] = request.reference
-    elif registers.reference_taken(session, REQUESTS, request.organisation_id,
-                                   values["reference"], request.id):
-        raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
+    values["reference"] = registers.reference_for(session, REQUESTS, request.organisation_id,
+                                                  values["reference"], entry=request)
     changed = apply_changes(request, values)
     if [d.id for d in request.datasets] != [d.id for d in datasets]:
         request.datasets = datasets

@@ -156,11 +156,8 @@ def create_request(session: Session, principal: Principal, data: AlgorithmReques
     organisation_id = algorithm.organisation_id
     _require(principal, organisation_id)
     values = data.model_dump()
-    if values["reference"] is None:
-        values["reference"] = registers.next_reference(session, REQUESTS, organisation_id,
-                                                       data.received_on.year)
-    elif registers.reference_taken(session, REQUESTS, organisation_id, values["reference"]):
-        raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
+    values["reference"] = registers.reference_for(session, REQUESTS, organisation_id,
+                                                  values["reference"], year=data.received_on.year)
     request = AlgorithmRequest(organisation_id=organisation_id, **values)
     session.add(request)
     session.flush()
@@ -176,11 +173,8 @@ def update_request(session: Session, principal: Principal, request: AlgorithmReq
     if algorithm.organisation_id != request.organisation_id:
         raise Invalid("Une demande ne passe pas à l'algorithme d'une autre organisation.")
     values = data.model_dump()
-    if values["reference"] is None:
-        values["reference"] = request.reference
-    elif registers.reference_taken(session, REQUESTS, request.organisation_id,
-                                   values["reference"], request.id):
-        raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
+    values["reference"] = registers.reference_for(session, REQUESTS, request.organisation_id,
+                                                  values["reference"], entry=request)
     changed = apply_changes(request, values)
     if changed:
         request.updated_at = now()

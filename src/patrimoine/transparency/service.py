@@ -208,11 +208,8 @@ def create_algorithm(session: Session, principal: Principal, data: AlgorithmInpu
         _require_publish(principal, data.organisation_id)
     datasets = _check(session, data)
     values = _values(data)
-    if values["reference"] is None:
-        values["reference"] = registers.next_reference(session, ALGORITHMS, data.organisation_id)
-    elif registers.reference_taken(session, ALGORITHMS, data.organisation_id,
-                                   values["reference"]):
-        raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
+    values["reference"] = registers.reference_for(session, ALGORITHMS, data.organisation_id,
+                                                  values["reference"])
     algorithm = PublicAlgorithm(**values, datasets=datasets)
     session.add(algorithm)
     session.flush()
@@ -232,11 +229,8 @@ def update_algorithm(session: Session, principal: Principal, algorithm: PublicAl
         _require_publish(principal, algorithm.organisation_id)
     datasets = _check(session, data)
     values = _values(data)
-    if values["reference"] is None:
-        values["reference"] = algorithm.reference
-    elif registers.reference_taken(session, ALGORITHMS, algorithm.organisation_id,
-                                   values["reference"], algorithm.id):
-        raise Invalid(f"La référence « {values['reference']} » est déjà prise.")
+    values["reference"] = registers.reference_for(session, ALGORITHMS, algorithm.organisation_id,
+                                                  values["reference"], entry=algorithm)
     changed = apply_changes(algorithm, values)
     if [d.id for d in algorithm.datasets] != [d.id for d in datasets]:
         algorithm.datasets = datasets

@@ -364,11 +364,8 @@ def create_activity(session: Session, principal: Principal, data: ActivityInput,
             "modifier le registre de cette organisation")
     _check(session, data)
     values = _stored(data)
-    if values["reference"] is None:
-        values["reference"] = registers.next_reference(session, ACTIVITIES, data.organisation_id)
-    elif registers.reference_taken(session, ACTIVITIES, data.organisation_id,
-                                   values["reference"]):
-        raise Invalid(f"La référence « {values['reference']} » est déjà prise dans ce registre.")
+    values["reference"] = registers.reference_for(session, ACTIVITIES, data.organisation_id,
+                                                  values["reference"])
     activity = ProcessingActivity(organisation_id=data.organisation_id, **values)
     session.add(activity)
     session.flush()
@@ -388,11 +385,8 @@ def update_activity(session: Session, principal: Principal, activity: Processing
                       "de l'autre organisation.")
     _check(session, data)
     values = _stored(data)
-    if values["reference"] is None:
-        values["reference"] = activity.reference
-    elif registers.reference_taken(session, ACTIVITIES, activity.organisation_id,
-                                   values["reference"], activity.id):
-        raise Invalid(f"La référence « {values['reference']} » est déjà prise dans ce registre.")
+    values["reference"] = registers.reference_for(session, ACTIVITIES, activity.organisation_id,
+                                                  values["reference"], entry=activity)
     changes: dict[str, list[Any]] = {}
     for field, value in values.items():
         old = getattr(activity, field)
