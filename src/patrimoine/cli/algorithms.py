@@ -56,10 +56,11 @@ def list_(
     """Les algorithmes du registre, publiés ou non."""
     svc = _services()
     with svc.db.session() as s:
-        found = service.list_algorithms(s, Principal.system("ligne de commande"),
+        system = Principal.system("ligne de commande")
+        found = service.list_algorithms(s, system,
                                         organisation_id=_organisation_id(s, organisation),
                                         status=status)
-        rows = [service.algorithm_dict(a) for a in found]
+        rows = [service.algorithm_dict(a, system) for a in found]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return

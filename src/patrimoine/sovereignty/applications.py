@@ -9,12 +9,13 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from patrimoine.access import registers
 from patrimoine.access.permissions import (
     can_edit_sovereignty,
+    readable_datasets,
     require,
     sovereignty_organisations,
 )
@@ -146,6 +147,28 @@ def values_of(application: Application) -> dict[str, Any]:
     out["datasets"] = sorted(d.slug for d in application.datasets)
     out["activities"] = sorted(a.reference for a in application.activities)
     return out
+
+
+def hidden_slugs(session: Session, reader: Principal, organisation_id: int) -> set[str]:
+    """The organisation's datasets `reader` may not read: an application (its links, its
+    history) names them only to those who may."""
+    return set(session.scalars(select(Dataset.slug).where(
+        Dataset.organisation_id == organisation_id, not_(readable_datasets(reader)))))
+
+
+def values_for(application: Application, hidden: set[str]) -> dict[str, Any]:
+    """values_of() as a reader sees them (`hidden`: hidden_slugs() of that reader)."""
+    out = values_of(application)
+    out["datasets"] = [slug for slug in out["datasets"] if slug not in hidden]
+    return out
+
+
+def shown_change(changes: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """A history entry's changes as a reader may see them (hidden dataset slugs left out)."""
+    if "datasets" not in changes or not hidden:
+        return changes
+    return {**changes, "datasets": [[slug for slug in (side or []) if slug not in hidden]
+                                    for side in changes["datasets"]]}
 
 
 def input_of(application: Application) -> ApplicationInput:

@@ -20,7 +20,7 @@ from typing import Any
 from patrimoine.core import csvcells
 from patrimoine.core.vocabulary import label
 from patrimoine.transparency.models import Automation, DocumentKind, PublicAlgorithm
-from patrimoine.transparency.service import algorithm_organisation_name
+from patrimoine.transparency.service import algorithm_organisation_name, public_datasets
 
 FIELDS: list[tuple[str, str]] = [
     ("reference", "Référence de l'algorithme dans le registre de l'organisation"),
@@ -66,7 +66,7 @@ def public_record(algorithm: PublicAlgorithm, base_url: str) -> dict[str, Any]:
         "operations": algorithm.operations, "human_oversight": algorithm.human_oversight,
         "appeal": algorithm.appeal, "risks": algorithm.risks,
         "dpia": algorithm.dpia_id is not None,
-        "datasets": [d.title for d in algorithm.datasets],
+        "datasets": [d.title for d in public_datasets(algorithm)],
         "supplier": algorithm.supplier, "source_code_url": algorithm.source_code_url,
         "source_code_licence": algorithm.source_code_licence,
         **{f"document_{k.value}": (docs.get(k.value) or {}).get("url") for k in DocumentKind},

@@ -44,6 +44,7 @@ from patrimoine.transparency.models import (
     GeneralInterestState,
     HolderKind,
 )
+from patrimoine.transparency.service import linked_datasets
 
 State = GeneralInterestState
 # Where each state may go next.
@@ -242,13 +243,13 @@ def list_requests(session: Session, principal: Principal, *,
     return list(session.scalars(query))
 
 
-def request_dict(request: GeneralInterestRequest) -> dict[str, Any]:
+def request_dict(request: GeneralInterestRequest, reader: Principal) -> dict[str, Any]:
     data = {f: plain(getattr(request, f)) for f in _COLUMNS}
     return {"id": request.id, **data, "state_label": label(request.state),
             "holder_kind_label": label(request.holder_kind),
             "basis_label": label(request.basis),
             "next_states": [s.value for s in State if s in NEXT[request.state]],
-            "datasets": [{"id": d.id, "title": d.title} for d in request.datasets],
+            "datasets": linked_datasets(request.datasets, reader),
             "created_at": plain(request.created_at), "updated_at": plain(request.updated_at)}
 
 

@@ -29,6 +29,8 @@ from patrimoine.access.permissions import (
     algorithm_organisations,
     can_edit_algorithms,
     can_publish_algorithms,
+    can_read_dataset,
+    is_public,
     require,
 )
 from patrimoine.access.principal import Principal
@@ -290,14 +292,27 @@ def published_algorithm(session: Session, algorithm_id: int) -> PublicAlgorithm:
     return algorithm
 
 
-def algorithm_dict(algorithm: PublicAlgorithm) -> dict[str, Any]:
+def public_datasets(algorithm: PublicAlgorithm) -> list[Dataset]:
+    """The inventory datasets the published entry names: those anyone reads (a closed one is
+    described in the entry's own words, not by its inventory title)."""
+    return [d for d in algorithm.datasets if is_public(d)]
+
+
+def linked_datasets(datasets: list[Dataset], reader: Principal) -> list[dict[str, Any]]:
+    """An entry's inventory datasets as `reader` sees them: the title only of those they may
+    read, so a register entry does not reveal a closed dataset to a colleague."""
+    return [{"id": d.id, "title": d.title if can_read_dataset(reader, d) else None}
+            for d in datasets]
+
+
+def algorithm_dict(algorithm: PublicAlgorithm, reader: Principal) -> dict[str, Any]:
     """Every field of the entry (the export's and the API's shape; docs/transparency.md)."""
     data = {f: plain(getattr(algorithm, f)) for f in _COLUMNS}
     return {"id": algorithm.id, **data,
             "organisation": algorithm_organisation_name(algorithm),
             "automation_label": label(algorithm.automation), "kind_label": label(algorithm.kind),
             "status_label": label(algorithm.status),
-            "datasets": [{"id": d.id, "title": d.title} for d in algorithm.datasets],
+            "datasets": linked_datasets(algorithm.datasets, reader),
             "created_at": plain(algorithm.created_at),
             "updated_at": plain(algorithm.updated_at)}
 

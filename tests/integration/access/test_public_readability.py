@@ -22,6 +22,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from patrimoine.access.models import Role
 from patrimoine.access.permissions import can_read_dataset, is_public_state
@@ -83,6 +85,7 @@ def world(services: Services, tmp_path: Path) -> Iterator[World]:
             department_id=departments["si"].id, licence="etalab-2.0",
             description=f"Les bornes du {SEARCH_WORD}, relevées chaque mois par les services."),
             slug=SLUG)
+        _registers_citing(s, ville.id)
         emails = {}
         for i, (name, roles) in enumerate(READERS.items()):
             if roles is None:
@@ -108,9 +111,26 @@ def world(services: Services, tmp_path: Path) -> Iterator[World]:
         client.close()
 
 
-def _account_id(services: Services, email: str) -> int:
-    from sqlalchemy import select
+def _registers_citing(s: Session, organisation_id: int) -> None:
+    """Entry 1 of each register that names inventory datasets cites this one: a published
+    algorithm, a request for data of general interest, an application of the map."""
+    from patrimoine.sovereignty import applications
+    from patrimoine.transparency import general_interest
+    from patrimoine.transparency import service as algorithms
+    dataset_id = s.scalar(select(Dataset.id).where(Dataset.slug == SLUG))
+    algorithms.create_algorithm(s, f.SYSTEM, f.full_algorithm(
+        organisation_id, dataset_ids=[dataset_id]))
+    general_interest.create_request(s, f.SYSTEM, general_interest.GeneralInterestInput(
+        organisation_id=organisation_id, holder="Transports Urbains SA",
+        holder_kind="concession_holder", basis="concession", asked_on="2026-01-05",
+        data_asked="Fréquentation des lignes", dataset_ids=[dataset_id], public=True,
+        public_summary="Les données de fréquentation sont reçues chaque mois."))
+    applications.create_application(s, f.SYSTEM, applications.ApplicationInput(
+        organisation_id=organisation_id, name="Gestion des bornes", hosting_mode="own",
+        location="france", datasets=[SLUG]))
 
+
+def _account_id(services: Services, email: str) -> int:
     from patrimoine.access.models import Account
     with services.db.session() as s:
         return int(s.scalar(select(Account.id).where(Account.email == email)) or 0)
@@ -179,6 +199,7 @@ def test_nothing_unpublished_is_readable_by_whoever_may_not_read_it(world: World
     @example(AccessLevel.OPEN, LifecycleStage.COLLECTED, "anonyme")
     @example(AccessLevel.OPEN, LifecycleStage.ARCHIVED, "anonyme")
     @example(AccessLevel.OPEN, LifecycleStage.STORED, "partenaire")
+    @example(AccessLevel.RESTRICTED, LifecycleStage.COLLECTED, "référent d'une autre direction")
     @example(AccessLevel.INTERNAL, LifecycleStage.PUBLISHED,
              "administrateur d'une autre organisation")
     def check(level: AccessLevel, stage: LifecycleStage, reader: str) -> None:

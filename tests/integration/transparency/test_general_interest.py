@@ -39,7 +39,8 @@ def test_a_request_follows_its_states_to_delivery(db: Database) -> None:
             gi.create_request(s, referent, _input(org.id))
         request = gi.create_request(s, SYSTEM, _input(org.id))
         assert request.reference == "DIG-2026-001" and request.state == gi.State.ASKED
-        assert gi.request_dict(request)["next_states"] == ["in_discussion", "agreed", "refused"]
+        assert (gi.request_dict(request, SYSTEM)["next_states"]
+                == ["in_discussion", "agreed", "refused"])
         gi.update_request(s, SYSTEM, request, _input(
             org.id, state="in_discussion", discussion_on=date(2026, 2, 1)))
         with pytest.raises(Invalid, match="ne passe pas à « livrées »"):

@@ -21,9 +21,11 @@ SYSTEM = Principal.system("tests")
 def _world(db: Database) -> tuple[int, int]:
     with db.unit_of_work() as s:
         org = f.organisation(s, "Métropole de Test")
-        used = f.dataset(s, org, "Quotients familiaux")
+        used = f.dataset(s, org, "Quotients familiaux", access_level="open",
+                         lifecycle_stage="published")
+        closed = f.dataset(s, org, "Dossiers des allocataires")
         published = service.create_algorithm(s, SYSTEM, f.full_algorithm(
-            org.id, dataset_ids=[used.id], supplier="=HYPERLINK(\"http://x\")",
+            org.id, dataset_ids=[used.id, closed.id], supplier="=HYPERLINK(\"http://x\")",
             documents={"description": {"url": "https://example.fr/desc.pdf",
                                        "title": "Note de présentation"},
                        "diagram": {"url": "https://example.fr/logigramme.png"}}))
@@ -46,6 +48,8 @@ def test_the_portal_lists_and_shows_published_algorithms_only(db: Database,
     html = page.text
     assert 'href="https://example.fr/desc.pdf"' in html and "Note de présentation" in html
     assert "Logigramme" in html and "Quotients familiaux" in html
+    # A dataset the public may not read is not named by its inventory title.
+    assert "Dossiers des allocataires" not in html
     assert "<th scope=\"row\">Quotient familial</th>" in html
     # The mention: the decision was taken by an algorithm, how to ask for its rules, where.
     assert "R311-3-1-1" in html and "transparence@example.fr" in html

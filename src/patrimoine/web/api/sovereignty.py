@@ -8,11 +8,13 @@ one may not read answer 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
+from patrimoine.access.principal import Principal
 from patrimoine.core.db import DbInt
 from patrimoine.core.vocabulary import label
 from patrimoine.inventory.service import get_organisation_by_slug
@@ -41,14 +43,21 @@ def _org_id(session: Session, slug: str | None) -> int | None:
     return get_organisation_by_slug(session, slug).id if slug else None
 
 
-def _change(c: Any) -> dict[str, Any]:
+def _change(c: Any, hidden: set[str] | None = None) -> dict[str, Any]:
     return {"at": c.at.isoformat(), "actor": c.actor_label, "action": c.action,
-            "changes": c.changes}
+            "changes": apps.shown_change(c.changes, hidden) if hidden else c.changes}
 
 
-def application_json(a: Application) -> dict[str, Any]:
+def _hidden(session: Session, principal: Principal) -> Callable[[int], set[str]]:
+    """hidden_slugs() per organisation, asked once each."""
+    found: dict[int, set[str]] = {}
+    return lambda org_id: found.setdefault(org_id, apps.hidden_slugs(session, principal,
+                                                                     org_id))
+
+
+def application_json(a: Application, hidden: set[str]) -> dict[str, Any]:
     return {"id": a.id, "uid": a.uid, "organisation_id": a.organisation_id,
-                           **apps.values_of(a),
+                           **apps.values_for(a, hidden),
                            "labels": {"status": label(a.status),
                                       "hosting_mode": label(a.hosting_mode),
                                       "location": label(a.location)},
@@ -65,6 +74,7 @@ def list_applications(session: SessionDep, principal: PrincipalDep, q: str | Non
                       sensitivity: str | None = None) -> dict[str, Any]:
     filters = {k: v for k, v in {"status": status, "hosting_mode": hosting_mode,
                                  "location": location, "sensitivity": sensitivity}.items() if v}
+    hidden = _hidden(session, principal)
     found = apps.list_applications(session, principal, q=q,
                                    organisation_id=_org_id(session, organisation),
                                    filters=filters)
@@ -75,14 +85,15 @@ def list_applications(session: SessionDep, principal: PrincipalDep, q: str | Non
             if value is not None:
                 facets[f][str(value)] = facets[f].get(str(value), 0) + 1
     return {"total": len(found), "facets": facets,
-            "results": [application_json(a) for a in found]}
+            "results": [application_json(a, hidden(a.organisation_id)) for a in found]}
 
 
 @router.post("/applications", dependencies=Write, status_code=201,
              summary="Ajouter une application")
 def create_application(data: ApplicationInput, session: SessionDep, principal: PrincipalDep
                        ) -> dict[str, Any]:
-    return application_json(apps.create_application(session, principal, data))
+    a = apps.create_application(session, principal, data)
+    return application_json(a, apps.hidden_slugs(session, principal, a.organisation_id))
 
 
 @router.get("/applications/{application_id}", summary="Une application, avec son historique")
@@ -90,9 +101,10 @@ def get_application(application_id: DbInt, session: SessionDep, principal: Princ
                     ) -> dict[str, Any]:
     a = apps.get_application(session, principal, application_id)
     level = strategy.level_codes(session, a.organisation_id).get(a.sensitivity or "")
-    return {**application_json(a),
+    hidden = apps.hidden_slugs(session, principal, a.organisation_id)
+    return {**application_json(a, hidden),
             "breaches": strategy.reasons(a, level) if level else [],
-            "history": [_change(c) for c in apps.history(session, principal, a)]}
+            "history": [_change(c, hidden) for c in apps.history(session, principal, a)]}
 
 
 @router.put("/applications/{application_id}", dependencies=Write,
@@ -101,7 +113,8 @@ def put_application(application_id: DbInt, data: ApplicationInput, session: Sess
                     principal: PrincipalDep) -> dict[str, Any]:
     a = apps.get_application(session, principal, application_id)
     changes = apps.update_application(session, principal, a, data)
-    return {**application_json(a), "changed": sorted(changes)}
+    return {**application_json(a, apps.hidden_slugs(session, principal, a.organisation_id)),
+            "changed": sorted(changes)}
 
 
 @router.delete("/applications/{application_id}", dependencies=Write, status_code=204,

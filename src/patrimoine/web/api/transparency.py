@@ -40,7 +40,7 @@ def _organisation_id(session: SessionDep, organisation: str | None) -> int | Non
 def list_algorithms(session: SessionDep, principal: PrincipalDep,
                     organisation: str | None = None, status: AlgorithmStatus | None = None,
                     q: str | None = None) -> list[dict[str, Any]]:
-    return [service.algorithm_dict(a) for a in service.list_algorithms(
+    return [service.algorithm_dict(a, principal) for a in service.list_algorithms(
         session, principal, organisation_id=_organisation_id(session, organisation),
         status=status, q=q)]
 
@@ -49,13 +49,14 @@ def list_algorithms(session: SessionDep, principal: PrincipalDep,
              summary="Inscrire un algorithme au registre")
 def create_algorithm(session: SessionDep, principal: PrincipalDep, data: AlgorithmInput
                      ) -> dict[str, Any]:
-    return service.algorithm_dict(service.create_algorithm(session, principal, data))
+    return service.algorithm_dict(service.create_algorithm(session, principal, data), principal)
 
 
 @router.get("/algorithms/{algorithm_id:int}", summary="Lire un algorithme")
 def get_algorithm(algorithm_id: DbInt, session: SessionDep, principal: PrincipalDep
                   ) -> dict[str, Any]:
-    return service.algorithm_dict(service.get_algorithm(session, principal, algorithm_id))
+    return service.algorithm_dict(service.get_algorithm(session, principal, algorithm_id),
+                                  principal)
 
 
 @router.put("/algorithms/{algorithm_id:int}", dependencies=Write,
@@ -64,7 +65,7 @@ def update_algorithm(algorithm_id: DbInt, session: SessionDep, principal: Princi
                      data: AlgorithmInput) -> dict[str, Any]:
     algorithm = service.get_algorithm(session, principal, algorithm_id)
     service.update_algorithm(session, principal, algorithm, data)
-    return service.algorithm_dict(algorithm)
+    return service.algorithm_dict(algorithm, principal)
 
 
 @router.delete("/algorithms/{algorithm_id:int}", status_code=204, dependencies=Write,
@@ -121,7 +122,7 @@ def update_request(request_id: DbInt, session: SessionDep, principal: PrincipalD
 def list_general_interest(session: SessionDep, principal: PrincipalDep,
                           organisation: str | None = None,
                           state: GeneralInterestState | None = None) -> list[dict[str, Any]]:
-    return [general_interest.request_dict(r) for r in general_interest.list_requests(
+    return [general_interest.request_dict(r, principal) for r in general_interest.list_requests(
         session, principal, organisation_id=_organisation_id(session, organisation),
         state=state)]
 
@@ -131,7 +132,7 @@ def list_general_interest(session: SessionDep, principal: PrincipalDep,
 def create_general_interest(session: SessionDep, principal: PrincipalDep,
                             data: GeneralInterestInput) -> dict[str, Any]:
     return general_interest.request_dict(
-        general_interest.create_request(session, principal, data))
+        general_interest.create_request(session, principal, data), principal)
 
 
 @router.get("/general-interest/{request_id:int}",
@@ -139,7 +140,7 @@ def create_general_interest(session: SessionDep, principal: PrincipalDep,
 def get_general_interest(request_id: DbInt, session: SessionDep, principal: PrincipalDep
                          ) -> dict[str, Any]:
     return general_interest.request_dict(
-        general_interest.get_request(session, principal, request_id))
+        general_interest.get_request(session, principal, request_id), principal)
 
 
 @router.put("/general-interest/{request_id:int}", dependencies=Write,
@@ -148,4 +149,4 @@ def update_general_interest(request_id: DbInt, session: SessionDep, principal: P
                             data: GeneralInterestInput) -> dict[str, Any]:
     request = general_interest.get_request(session, principal, request_id)
     general_interest.update_request(session, principal, request, data)
-    return general_interest.request_dict(request)
+    return general_interest.request_dict(request, principal)

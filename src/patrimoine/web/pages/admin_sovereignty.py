@@ -258,9 +258,11 @@ def application_page(application_id: DbInt, request: Request, session: SessionDe
     application = apps.get_application(session, principal, application_id)
     level = strategy.level_codes(session, application.organisation_id).get(
         application.sensitivity or "")
+    hidden = apps.hidden_slugs(session, principal, application.organisation_id)
     return page(request, "admin/sovereignty/application.html", SECTION, {
         "breadcrumb": [(BASE, "Souveraineté"), (None, application.name)],
         "application": application, "level": level, "label": label,
+        "datasets": [d for d in application.datasets if d.slug not in hidden],
         "reasons": strategy.reasons(application, level) if level else [],
         "history": apps.history(session, principal, application),
         "certification_labels": dict(choices(Certification)),

@@ -24,6 +24,7 @@ from patrimoine.access.permissions import (
     can_handle_algorithm_requests,
     can_manage_general_interest,
     can_publish_algorithms,
+    readable_datasets,
     require,
 )
 from patrimoine.access.principal import Principal
@@ -132,16 +133,26 @@ def parse(posted: FormData, organisation_id: int | None) -> tuple[Form, Algorith
     return form, validated(AlgorithmInput, data, form)
 
 
+def _dataset_choices(session: SessionDep, principal: Principal, organisation_id: int,
+                     linked: list[str]) -> list[tuple[str, str]]:
+    """The organisation's datasets this person may read; a dataset already linked that they
+    may not read stays ticked under its number, so saving the form does not unlink it."""
+    readable = session.scalars(select(Dataset).where(
+        Dataset.organisation_id == organisation_id, readable_datasets(principal))
+        .order_by(Dataset.title))
+    shown = [(str(d.id), d.title) for d in readable]
+    known = {value for value, _ in shown}
+    return shown + [(i, f"Jeu de données non consultable (n° {i})") for i in linked
+                    if i not in known]
+
+
 def _choices(session: SessionDep, organisation_id: int) -> dict[str, Any]:
-    datasets = session.scalars(select(Dataset).where(Dataset.organisation_id == organisation_id)
-                               .order_by(Dataset.title))
     dpias = session.execute(
         select(Dpia.id, ProcessingActivity.reference, ProcessingActivity.name)
         .join(ProcessingActivity, Dpia.activity_id == ProcessingActivity.id)
         .where(ProcessingActivity.organisation_id == organisation_id)
         .order_by(ProcessingActivity.reference))
-    return {"datasets": [(str(d.id), d.title) for d in datasets],
-            "dpias": [(str(i), f"{ref} — {name}") for i, ref, name in dpias]}
+    return {"dpias": [(str(i), f"{ref} — {name}") for i, ref, name in dpias]}
 
 
 def _form_page(request: Request, session: SessionDep, principal: Principal, form: Form,
@@ -150,6 +161,8 @@ def _form_page(request: Request, session: SessionDep, principal: Principal, form
     return page(request, "admin/transparency/algorithm_form.html", SECTION, {
         "form": form, "titles": TITLES, "options": OPTIONS, "organisations": organisations,
         "item": item, "kinds": list(DocumentKind), **_choices(session, organisation_id),
+        "datasets": _dataset_choices(session, principal, organisation_id,
+                                     form.values.get("dataset_ids", [])),
         "can_publish": can_publish_algorithms(principal, organisation_id),
         "history": _history(session, item) if item else [],
         "breadcrumb": [(BASE, "Algorithmes publics"),
@@ -364,13 +377,15 @@ def parse_general_interest(posted: FormData, organisation_id: int | None
     return form, validated(GeneralInterestInput, data, form)
 
 
-def _gi_page(request: Request, session: SessionDep, form: Form,
+def _gi_page(request: Request, session: SessionDep, principal: Principal, form: Form,
              organisations: list[Organisation], item: GeneralInterestRequest | None,
              organisation_id: int, status: int = 200) -> Response:
     return page(request, "admin/transparency/general_interest_form.html", SECTION, {
         "form": form, "titles": GI_TITLES, "options": GI_OPTIONS,
-        "organisations": organisations, "item": general_interest.request_dict(item) if item
-        else None, "datasets": _choices(session, organisation_id)["datasets"],
+        "organisations": organisations,
+        "item": general_interest.request_dict(item, principal) if item else None,
+        "datasets": _dataset_choices(session, principal, organisation_id,
+                                     form.values.get("dataset_ids", [])),
         "breadcrumb": [(BASE, "Algorithmes publics"), (GI_BASE, "Données d'intérêt général"),
                        (None, item.reference if item else "Nouvelle demande")]},
         status=status)
@@ -382,7 +397,7 @@ def general_interest_page(request: Request, session: SessionDep, principal: Logg
     found = general_interest.list_requests(session, principal, state=etat)
     names = {o.id: o.name for o in _organisations(session, principal)}
     return page(request, "admin/transparency/general_interest.html", SECTION, {
-        "rows": [(names.get(r.organisation_id, ""), general_interest.request_dict(r))
+        "rows": [(names.get(r.organisation_id, ""), general_interest.request_dict(r, principal))
                  for r in found],
         "state": etat, "states": choices(GeneralInterestState),
         "can_create": bool(_gi_organisations(session, principal)),
@@ -395,7 +410,7 @@ def new_general_interest_form(request: Request, session: SessionDep, principal: 
     orgs = _gi_organisations(session, principal)
     require(bool(orgs), principal, "demander des données d'intérêt général")
     form = Form(values={"organisation": orgs[0].slug, "state": "asked", "dataset_ids": []})
-    return _gi_page(request, session, form, orgs, None, orgs[0].id)
+    return _gi_page(request, session, principal, form, orgs, None, orgs[0].id)
 
 
 @router.post(f"{GI_BASE}/nouvelle")
@@ -409,7 +424,7 @@ def create_general_interest(request: Request, session: SessionDep, principal: Lo
         created = general_interest.create_request(session, principal, data)
         flash(request, f"Demande {created.reference} enregistrée.")
         return RedirectResponse(f"{GI_BASE}/{created.id}", status_code=303)
-    return _gi_page(request, session, form, orgs, None,
+    return _gi_page(request, session, principal, form, orgs, None,
                     organisation_id or (orgs[0].id if orgs else 0), status=422)
 
 
@@ -423,7 +438,8 @@ def edit_general_interest_form(request_id: DbInt, request: Request, session: Ses
                         "public": "true" if item.public else "",
                         "dataset_ids": [str(i) for i in values["dataset_ids"]],
                         "organisation": org.slug if org else ""})
-    return _gi_page(request, session, form, [org] if org else [], item, item.organisation_id)
+    return _gi_page(request, session, principal, form, [org] if org else [], item,
+                    item.organisation_id)
 
 
 @router.post(f"{GI_BASE}/{{request_id:int}}")
@@ -437,5 +453,6 @@ def update_general_interest(request_id: DbInt, request: Request, session: Sessio
         flash(request, f"Demande {item.reference} mise à jour.")
         return RedirectResponse(f"{GI_BASE}/{item.id}", status_code=303)
     form.values["organisation"] = org.slug if org else ""
-    return _gi_page(request, session, form, [org] if org else [], item, item.organisation_id,
+    return _gi_page(request, session, principal, form, [org] if org else [], item,
+                    item.organisation_id,
                     status=422)

@@ -14,6 +14,7 @@ from patrimoine.transparency import exports, general_interest
 from patrimoine.transparency.models import DocumentKind
 from patrimoine.transparency.service import (
     algorithm_organisation_name,
+    public_datasets,
     published_algorithm,
     published_algorithms,
 )
@@ -40,6 +41,7 @@ def algorithm(algorithm_id: DbInt, request: Request, session: SessionDep) -> Res
                  if k.value in (entry.documents or {})]
     return render(request, "portal/algorithm.html", {
         "section": "algorithms", "a": entry, "label": label, "documents": documents,
+        "datasets": public_datasets(entry),
         "organisation": algorithm_organisation_name(entry),
         "mention": exports.mention_explicite(entry, _base_url(request))})
 
