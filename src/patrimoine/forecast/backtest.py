@@ -139,3 +139,24 @@ def assemble(p: model.Prepared, year: str, weeks: int, service_level: float,
                       total * low_q, total * high_q)
             for d, total in sorted(by_day.items()) if d in served]
     return YearBacktest(year, weeks, service_level, days, sites, calibration)
+
+
+def describe(metrics: dict[str, object], title: str) -> str:
+    """The metrics as French text, the model beside the staff."""
+    m, s = metrics["modele"], metrics["personnel"]
+    assert isinstance(m, dict) and isinstance(s, dict)
+
+    def pct(x: object) -> str:
+        return f"{float(x) * 100:.2f} %".replace(".", ",")  # type: ignore[arg-type]
+
+    return "\n".join([
+        f"{title} ({metrics['jours']} jours)",
+        "                              modèle      personnel",
+        f"  surproduction            {pct(m['over_production']):>10}  {pct(s['over_production']):>12}",
+        f"  jours en manque          {m['days_short']:>10}  {s['days_short']:>12}",
+        f"  plus grand manque        {m['largest_shortage']:>10.0f}  {s['largest_shortage']:>12.0f}",
+        f"  WAPE par jour            {pct(metrics['wape_jour_modele']):>10}  "
+        f"{pct(metrics['wape_jour_personnel']):>12}",
+        f"  WAPE par cantine et jour {pct(metrics['wape_cantine_jour_modele']):>10}  "
+        f"{pct(metrics['wape_cantine_jour_personnel']):>12}",
+    ])

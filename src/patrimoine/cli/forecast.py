@@ -1,0 +1,149 @@
+"""patrimoine forecast canteens …: school-canteen attendance forecasts (import the service's
+files as datasets, predict the coming weeks, replay a past school year, register the
+algorithm). `predict` and `backtest` read the imported datasets, or a folder with --data."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.table import Table
+
+from patrimoine.access.principal import Principal
+from patrimoine.bootstrap import Services
+from patrimoine.cli.common import console, services
+from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.forecast import backtest as backtests
+from patrimoine.forecast import model, predict as predicting, service
+from patrimoine.forecast.canteens import History, read_folder
+from patrimoine.inventory import service as inventory
+from patrimoine.inventory.models import Organisation
+
+app = typer.Typer(help="Prévisions publiques et expliquées.", no_args_is_help=True)
+canteens = typer.Typer(help="Fréquentation des cantines scolaires.", no_args_is_help=True)
+app.add_typer(canteens, name="canteens")
+
+CLI = "ligne de commande"
+DataOpt = Annotated[Path | None, typer.Option(
+    "--data", help="Lire les fichiers d'un dossier plutôt que les jeux de données importés.")]
+OrgOpt = Annotated[str | None, typer.Option(
+    "--organisation", help="Nom ou identifiant (slug) de l'organisation (par défaut la "
+                           "première).")]
+
+
+def _services() -> Services:
+    svc = services()
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(svc.db.dispose)
+    return svc
+
+
+def _organisation(svc: Services, session: object, name: str | None) -> Organisation:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    if name:
+        org = inventory.find_organisation(session, name)
+        if org is None:
+            raise NotFound(f"Organisation « {name} » introuvable.")
+        return org
+    org = session.scalar(select(Organisation).order_by(Organisation.id).limit(1))
+    if org is None:
+        raise Invalid("Aucune organisation n'existe encore : créez-en une avant d'importer.")
+    return org
+
+
+def _history(data: Path | None) -> History:
+    if data is not None:
+        return read_folder(data)
+    svc = _services()
+    with svc.db.session() as s:
+        return service.history_from_store(s, svc.settings)
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"« {text} » n'est pas une date AAAA-MM-JJ.",
+                                 param_hint=option) from None
+
+
+@canteens.command("import")
+def import_(
+    folder: Annotated[Path, typer.Argument(help="Dossier des fichiers du service.")],
+    organisation: OrgOpt = None,
+) -> None:
+    """Charger les fichiers d'un dossier comme versions de jeux de données internes."""
+    svc = _services()
+    with svc.db.unit_of_work() as s:
+        org = _organisation(svc, s, organisation)
+        loaded = service.import_folder(s, svc.settings, Principal.system(CLI), org, folder)
+    for name, number, unchanged in loaded:
+        console.print(f"{name} : " + ("inchangé" if unchanged else f"version {number}"))
+
+
+@canteens.command("predict")
+def predict(
+    start: Annotated[str, typer.Option("--from", help="Premier jour (AAAA-MM-JJ).")],
+    end: Annotated[str, typer.Option("--to", help="Dernier jour (AAAA-MM-JJ).")],
+    service_level: Annotated[float, typer.Option(
+        "--service-level", help="Proportion des jours où la commande doit suffire.")] = 0.97,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie en JSON.")] = False,
+    data: DataOpt = None,
+) -> None:
+    """Prévoir les jours de service entre deux dates, avec la fréquentation d'avant --from."""
+    first, last = _date(start, "--from"), _date(end, "--to")
+    predicting.check_request(first, last, service_level)
+    result = predicting.predict(_history(data), first, last, service_level)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    table = Table("Jour", "Prévision", "Commande proposée", "Intervalle (10 %-90 %)")
+    for d in result["days"]:
+        table.add_row(d["date"], str(d["forecast"]), str(d["order"]),
+                      f"{d['low']} – {d['high']}")
+    console.print(table)
+
+
+@canteens.command("backtest")
+def backtest(
+    year: Annotated[str, typer.Option("--year", help="Année scolaire, par exemple 2016-2017.")],
+    weeks: Annotated[int, typer.Option("--weeks", help="Semaines d'avance (au moins 10).")] = 10,
+    service_level: Annotated[float, typer.Option("--service-level")] = 0.97,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie en JSON.")] = False,
+    data: DataOpt = None,
+) -> None:
+    """Rejouer une année scolaire passée avec des origines glissantes."""
+    if weeks < 10:
+        raise typer.BadParameter("Au moins 10 semaines d'avance.", param_hint="--weeks")
+    predicting.check_request(date.today(), date.today(), service_level)
+    result = backtests.backtest_year(model.prepare(_history(data)), year, weeks=weeks,
+                                     service_level=service_level)
+    summary = {"year": year, "weeks": weeks, "service_level": service_level,
+               "with_strikes": result.metrics(), "without_strikes": result.metrics(
+                   strikes=False)}
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    console.print(f"Année scolaire {year}, prévisions à {weeks} semaines, niveau de service "
+                  f"{service_level:.0%}")
+    for title, m in (("avec les jours de grève", summary["with_strikes"]),
+                     ("sans les jours de grève", summary["without_strikes"])):
+        console.print(backtests.describe(m, title))
+
+
+@canteens.command("register")
+def register(organisation: OrgOpt = None) -> None:
+    """Inscrire la prévision au registre des algorithmes (brouillon, avec ses documents)."""
+    svc = _services()
+    with svc.db.unit_of_work() as s:
+        org = _organisation(svc, s, organisation)
+        entry = service.register(s, Principal.system(CLI), org, svc.settings.public_url)
+        console.print(f"Registre des algorithmes : {entry.reference} « {entry.name} ».")
