@@ -46,7 +46,8 @@ def import_folder(session: Session, settings: Settings, principal: Principal,
         raise Invalid(f"Le dossier « {folder} » n'existe pas.")
     files = [(p, role_of(p.name)) for p in sorted(folder.iterdir()) if p.is_file()]
     found = [(p, r) for p, r in files if r is not None]
-    missing = [r.title for r in ROLES if r.required and r not in {x for _, x in found}]
+    present = {r.name for _, r in found if r is not None}
+    missing = [r.title for r in ROLES if r.required and r.name not in present]
     if missing:
         raise Invalid("Fichiers manquants dans le dossier : " + " ; ".join(missing) + ".")
     loaded = []
