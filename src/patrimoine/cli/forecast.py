@@ -18,7 +18,8 @@ from patrimoine.bootstrap import Services
 from patrimoine.cli.common import console, services
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.forecast import backtest as backtests
-from patrimoine.forecast import model, predict as predicting, service
+from patrimoine.forecast import model, service
+from patrimoine.forecast import predict as predicting
 from patrimoine.forecast.canteens import History, read_folder
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Organisation
@@ -126,16 +127,16 @@ def backtest(
     predicting.check_request(date.today(), date.today(), service_level)
     result = backtests.backtest_year(model.prepare(_history(data)), year, weeks=weeks,
                                      service_level=service_level)
+    with_strikes, without = result.metrics(), result.metrics(strikes=False)
     summary = {"year": year, "weeks": weeks, "service_level": service_level,
-               "with_strikes": result.metrics(), "without_strikes": result.metrics(
-                   strikes=False)}
+               "with_strikes": with_strikes, "without_strikes": without}
     if as_json:
         print(json.dumps(summary, ensure_ascii=False))
         return
     console.print(f"Année scolaire {year}, prévisions à {weeks} semaines, niveau de service "
                   f"{service_level:.0%}")
-    for title, m in (("avec les jours de grève", summary["with_strikes"]),
-                     ("sans les jours de grève", summary["without_strikes"])):
+    for title, m in (("avec les jours de grève", with_strikes),
+                     ("sans les jours de grève", without)):
         console.print(backtests.describe(m, title))
 
 

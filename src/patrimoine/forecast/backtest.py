@@ -149,14 +149,13 @@ def describe(metrics: dict[str, object], title: str) -> str:
     def pct(x: object) -> str:
         return f"{float(x) * 100:.2f} %".replace(".", ",")  # type: ignore[arg-type]
 
-    return "\n".join([
-        f"{title} ({metrics['jours']} jours)",
-        "                              modèle      personnel",
-        f"  surproduction            {pct(m['over_production']):>10}  {pct(s['over_production']):>12}",
-        f"  jours en manque          {m['days_short']:>10}  {s['days_short']:>12}",
-        f"  plus grand manque        {m['largest_shortage']:>10.0f}  {s['largest_shortage']:>12.0f}",
-        f"  WAPE par jour            {pct(metrics['wape_jour_modele']):>10}  "
-        f"{pct(metrics['wape_jour_personnel']):>12}",
-        f"  WAPE par cantine et jour {pct(metrics['wape_cantine_jour_modele']):>10}  "
-        f"{pct(metrics['wape_cantine_jour_personnel']):>12}",
-    ])
+    rows = [("surproduction", pct(m["over_production"]), pct(s["over_production"])),
+            ("jours en manque", str(m["days_short"]), str(s["days_short"])),
+            ("plus grand manque", f"{m['largest_shortage']:.0f}", f"{s['largest_shortage']:.0f}"),
+            ("WAPE par jour", pct(metrics["wape_jour_modele"]),
+             pct(metrics["wape_jour_personnel"])),
+            ("WAPE par cantine et jour", pct(metrics["wape_cantine_jour_modele"]),
+             pct(metrics["wape_cantine_jour_personnel"]))]
+    return "\n".join([f"{title} ({metrics['jours']} jours)",
+                      f"  {'':26}{'modèle':>10}  {'personnel':>12}",
+                      *(f"  {name:26}{a:>10}  {b:>12}" for name, a, b in rows)])

@@ -74,17 +74,6 @@ class Calendar:
         return (day.weekday() < 5 and self.in_school_year(day) and not self.is_holiday(day)
                 and not self.is_public_holiday(day))
 
-    def school_days_around(self, day: date, step: int, within: int = 5) -> bool:
-        """Whether the next (step=1) or previous (step=-1) weekday within `within` days that
-        is not a weekend is a school day; False when a holiday or the year's end comes."""
-        probe = day
-        for _ in range(within):
-            probe += timedelta(days=step)
-            if probe.weekday() >= 5:
-                continue
-            return self.is_school_day(probe)
-        return False
-
     def year_bounds(self, day: date) -> tuple[date, date] | None:
         for first, last in self.history.school_years.values():
             if first <= day <= last:

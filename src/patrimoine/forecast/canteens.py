@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -200,6 +200,31 @@ def read_files(files: Mapping[str, list[tuple[str, bytes]]]) -> History:
         site = (c["site_nom"], c["site_type"])
         ordered = None if c["prevision"] in _MISSING else _int(c["prevision"], where)
         h.attendance[(site, parse_date(c["date"], where))] = (ordered, _int(c["reel"], where))
+    _site_facts(h, each)
+    for where, c in each("menus"):
+        if c["date"] and c["plat"]:
+            h.menus.setdefault(parse_date(c["date"], where), []).append(c["plat"])
+    for where, c in each("strikes"):
+        if c["date"]:
+            h.strikes.add(parse_date(c["date"], where))
+    for where, c in each("holidays"):
+        h.holidays.append((parse_date(c["debut"], where), parse_date(c["fin"], where),
+                           c.get("nom", "")))
+    for where, c in each("public_holidays"):
+        if c.get("ferie", "1") in ("1", "", "True", "true"):
+            h.public_holidays[parse_date(c["date"], where)] = c.get("nom", "")
+    for where, c in each("school_years"):
+        h.school_years[c["annee"]] = (parse_date(c["debut"], where),
+                                      parse_date(c["fin"], where))
+    if not h.attendance:
+        raise Invalid("Aucune fréquentation lue : la prévision a besoin de l'historique des "
+                      "repas servis.")
+    return h
+
+
+def _site_facts(h: History, each: Callable[[str], Iterable[tuple[str, dict[str, str]]]]
+                ) -> None:
+    """Each site's sector and headcount per school year, through the name mappings."""
     canteen_of: dict[Site, tuple[str, str]] = {}
     for _, c in each("site_mapping"):
         canteen_of[(c["site_nom"], c["site_type"])] = (key(c["cantine_nom"]),
@@ -224,22 +249,3 @@ def read_files(files: Mapping[str, list[tuple[str, bytes]]]) -> History:
             for year, n in pupils.get(school, {}).items():
                 years[year] = years.get(year, 0) + n
         h.headcounts[site] = years
-    for where, c in each("menus"):
-        if c["date"] and c["plat"]:
-            h.menus.setdefault(parse_date(c["date"], where), []).append(c["plat"])
-    for where, c in each("strikes"):
-        if c["date"]:
-            h.strikes.add(parse_date(c["date"], where))
-    for where, c in each("holidays"):
-        h.holidays.append((parse_date(c["debut"], where), parse_date(c["fin"], where),
-                           c.get("nom", "")))
-    for where, c in each("public_holidays"):
-        if c.get("ferie", "1") in ("1", "", "True", "true"):
-            h.public_holidays[parse_date(c["date"], where)] = c.get("nom", "")
-    for where, c in each("school_years"):
-        h.school_years[c["annee"]] = (parse_date(c["debut"], where),
-                                      parse_date(c["fin"], where))
-    if not h.attendance:
-        raise Invalid("Aucune fréquentation lue : la prévision a besoin de l'historique des "
-                      "repas servis.")
-    return h

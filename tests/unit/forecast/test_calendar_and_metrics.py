@@ -81,7 +81,7 @@ def test_menus_and_strikes() -> None:
 
 
 def test_strike_file_dates_as_published() -> None:
-    data = '"Jour","Evenement"\n15/12/11,"GREVE"\n03/09/18,"GREVE"\n'.encode()
+    data = b'"Jour","Evenement"\n15/12/11,"GREVE"\n03/09/18,"GREVE"\n'
     files = {"strikes": [("Journees_de_greve.csv", data)]}
     role = ROLE_BY_NAME["strikes"]
     assert role.name == "strikes"
