@@ -148,3 +148,27 @@ def register(organisation: OrgOpt = None) -> None:
         org = _organisation(svc, s, organisation)
         entry = service.register(s, Principal.system(CLI), org, svc.settings.public_url)
         console.print(f"Registre des algorithmes : {entry.reference} « {entry.name} ».")
+
+
+@canteens.command("publish")
+def publish(
+    start: Annotated[str, typer.Option("--from", help="Premier jour prévu (AAAA-MM-JJ).")],
+    end: Annotated[str, typer.Option("--to", help="Dernier jour prévu (AAAA-MM-JJ).")],
+    years: Annotated[str, typer.Option(
+        "--years", help="Années scolaires rejouées, séparées par des virgules.")],
+    service_level: Annotated[float, typer.Option("--service-level")] = 0.97,
+    organisation: OrgOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Publier la prévision et ses backtests en données ouvertes, et la page qui les explique."""
+    first, last = _date(start, "--from"), _date(end, "--to")
+    predicting.check_request(first, last, service_level)
+    history = _history(data)
+    svc = _services()
+    with svc.db.unit_of_work() as s:
+        org = _organisation(svc, s, organisation)
+        summary = service.publish(s, svc.settings, Principal.system(CLI), org, history, first,
+                                  last, [y.strip() for y in years.split(",") if y.strip()],
+                                  service_level)
+    console.print(f"{len(summary['forecast']['days'])} jour(s) prévu(s), "
+                  f"{len(summary['accuracy'])} année(s) rejouée(s) : publiés.")

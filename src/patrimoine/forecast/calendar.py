@@ -40,7 +40,8 @@ FEATURES: tuple[tuple[str, str], ...] = (
     *((f"mois_{i + 1}", f"mois : {m}") for i, m in enumerate(MONTHS) if i != 7),
     ("veille_vacances", "veille de vacances"),
     ("retour_vacances", "jour de rentrée après des vacances"),
-    ("fin_annee", "quatre derniers jours de l'année scolaire"),
+    ("fin_annee", "avant-derniers jours de l'année scolaire"),
+    ("dernier_jour", "dernier jour de l'année scolaire"),
     ("rentree", "jour de la rentrée scolaire"),
     ("premiere_semaine", "première semaine de l'année scolaire"),
     ("pont", "jour de pont"),
@@ -114,7 +115,9 @@ def features(calendar: Calendar, day: date, service_days: list[date]) -> dict[st
     if any(calendar.is_public_holiday(monday + timedelta(days=i)) for i in range(5)):
         out["semaine_courte"] = 1.0
     if service_days:
-        if day in service_days[-4:]:
+        if day == service_days[-1]:
+            out["dernier_jour"] = 1.0
+        elif day in service_days[-4:]:
             out["fin_annee"] = 1.0
         if day == service_days[0]:
             out["rentree"] = 1.0

@@ -142,7 +142,9 @@ def fit(p: Prepared, origin: date) -> Fitted:
                        for k in range(X.shape[1])], axis=1)
     # Recent school years weigh more: how a day differs from the ordinary drifts.
     age = (len(years) - 1 - year_of_row).astype(float)
-    w = np.sqrt(0.5 ** (age / HALF_LIFE_YEARS))[:, None]
+    # Larger canteens weigh more (as they do in the day's total): the fitted effects are
+    # those of the meals, not of the average canteen.
+    w = np.sqrt(0.5 ** (age / HALF_LIFE_YEARS) * np.exp(y_mean[group]))[:, None]
     Xw, yw = (X - X_mean[group]) * w, (y - y_mean[group]) * w[:, 0]
     beta = np.linalg.solve(Xw.T @ Xw + RIDGE * np.eye(X.shape[1]), Xw.T @ yw)
     resid = y - X @ beta

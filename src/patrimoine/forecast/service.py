@@ -2,6 +2,8 @@
 
 Each input file is a version of an internal dataset without personal data (one dataset per
 role of `canteens.ROLES`, slug `cantines-<role>`), loaded through the datastore like any file.
+`publish` puts the forecast and its backtests out as open datasets (aggregated: daily totals,
+and per canteen and day) and keeps the summary the public pages read.
 The canteen service adds a new week of attendance as a new version of the attendance dataset
 (the normal upload): the forecast reads every version of it, oldest first, a later version
 winning for the same canteen and day; of the other datasets, the latest version.
@@ -9,7 +11,12 @@ winning for the same canteen and day; of the other datasets, the latest version.
 
 from __future__ import annotations
 
+import csv
+import json
+import tempfile
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +26,10 @@ from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions
 from patrimoine.datastore.ingest.service import ingest
+from patrimoine.forecast import backtest, model, predict
 from patrimoine.forecast.canteens import ROLE_BY_NAME, ROLES, History, read_files, role_of
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import AccessLevel, Dataset, Organisation
+from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, Organisation
 from patrimoine.transparency import service as transparency
 from patrimoine.transparency.models import (
     AlgorithmKind,
@@ -134,3 +142,81 @@ def register(session: Session, principal: Principal, organisation: Organisation,
         },
         status=AlgorithmStatus.DRAFT)
     return transparency.create_algorithm(session, principal, data)
+
+
+# --- publication: the forecast and its backtests as open data, the summary the pages read --
+
+SUMMARY = "forecast/cantines.json"
+LEVELS = (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+
+
+def summary_path(settings: Settings) -> Path:
+    return settings.data_dir / SUMMARY
+
+
+def read_summary(settings: Settings) -> dict[str, Any] | None:
+    """What `publish` last computed, or None before the first publication."""
+    path = summary_path(settings)
+    if not path.is_file():
+        return None
+    found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return found
+
+
+def publish(session: Session, settings: Settings, principal: Principal,
+            organisation: Organisation, history: History, start: date, end: date,
+            years: list[str], service_level: float = 0.97) -> dict[str, Any]:
+    """Forecast the days from `start` to `end`, replay the school years asked, publish both
+    as open datasets (daily totals and per canteen and day) and keep the summary the public
+    pages show."""
+    forecast = predict.predict(history, start, end, service_level, explain=True)
+    prepared = model.prepare(history)
+    accuracy = []
+    backtest_rows: list[list[Any]] = []
+    for year in years:
+        result = backtest.backtest_year(prepared, year, service_level=service_level)
+        accuracy.append({"year": year, "with_strikes": result.metrics(),
+                         "without_strikes": result.metrics(strikes=False),
+                         "tradeoff": result.tradeoff(LEVELS)})
+        backtest_rows += [[year, d.day.isoformat(), d.strike, round(d.forecast),
+                           round(d.order), d.served, d.staff] for d in result.days]
+    summary = {"published_at": date.today().isoformat(), "service_level": service_level,
+               "forecast": forecast, "accuracy": accuracy}
+    path = summary_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {
+            "cantines-previsions": ("Cantines scolaires : prévisions de fréquentation",
+                                    ["date", "prevision", "commande_proposee", "bas", "haut"],
+                                    [[d["date"], d["forecast"], d["order"], d["low"], d["high"]]
+                                     for d in forecast["days"]]),
+            "cantines-previsions-par-cantine": (
+                "Cantines scolaires : prévisions par cantine et par jour",
+                ["date", "site_nom", "site_type", "prevision", "commande_proposee"],
+                [[s["date"], s["site_nom"], s["site_type"], s["forecast"], s["order"]]
+                 for s in forecast["sites"]]),
+            "cantines-backtests": ("Cantines scolaires : backtests de la prévision",
+                                   ["annee_scolaire", "date", "greve", "prevision",
+                                    "commande_proposee", "repas_servis", "commande_personnel"],
+                                   backtest_rows),
+        }
+        for slug, (title, header, rows) in files.items():
+            file = Path(tmp) / f"{slug}.csv"
+            with file.open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow(header)
+                writer.writerows(rows)
+            dataset = session.scalar(select(Dataset).where(Dataset.slug == slug))
+            if dataset is None:
+                dataset = inventory.create_dataset(session, principal, inventory.DatasetInput(
+                    title=title, organisation_id=organisation.id,
+                    description=("Publié par la prévision de la fréquentation des cantines "
+                                 "scolaires : des nombres de repas agrégés, aucune donnée "
+                                 "personnelle. Méthode : /prevision-cantines."),
+                    access_level=AccessLevel.OPEN, lifecycle_stage=LifecycleStage.PUBLISHED,
+                    contains_personal_data=False,
+                    licence="etalab-2.0", theme="Éducation",
+                    keywords=["cantines", "prévision"]), slug=slug)
+            ingest(session, settings, principal, dataset, file)
+    return summary

@@ -125,3 +125,30 @@ def test_import_then_a_new_week_uploaded(cli: Cli, folder: Path, tmp_path: Path,
                  "2018-07-06", "--json", "--data", str(folder))
     assert stored.returncode == 0, stored.stderr
     assert json.loads(stored.stdout) == json.loads(direct.stdout)
+
+
+def test_publish_then_the_public_pages(cli: Cli, folder: Path, db: object, client: object
+                                       ) -> None:
+    from tests import factories
+
+    with db.unit_of_work() as s:  # type: ignore[attr-defined]
+        factories.organisation(s)
+    empty = client.get("/prevision-cantines")  # type: ignore[attr-defined]
+    assert empty.status_code == 200 and "Aucune prévision n'est encore publiée" in empty.text
+    done = cli("forecast", "canteens", "publish", "--from", "2018-05-14", "--to", "2018-05-25",
+               "--years", "2017-2018", "--data", str(folder))
+    assert done.returncode == 0, done.stderr
+    page = client.get("/prevision-cantines", params={"jour": "2018-05-17"})  # type: ignore[attr-defined]
+    assert page.status_code == 200
+    assert "aucune donnée personnelle" in page.text and "2017-2018" in page.text
+    assert "Le 2018-05-17 :" in page.text and "jour : jeudi" in page.text
+    backtests = client.get("/prevision-cantines/backtests")  # type: ignore[attr-defined]
+    assert backtests.status_code == 200
+    assert "<svg" in backtests.text and "Les points de la courbe" in backtests.text
+    opened = client.get("/datasets/cantines-previsions")  # type: ignore[attr-defined]
+    assert opened.status_code == 200
+    registered = cli("forecast", "canteens", "register")
+    assert registered.returncode == 0, registered.stderr
+    listed = cli("algorithms", "list", "--json")
+    entry = json.loads(listed.stdout)[0]
+    assert entry["name"].startswith("Prévision de la fréquentation")
