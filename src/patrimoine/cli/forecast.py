@@ -172,3 +172,41 @@ def publish(
                                   service_level)
     console.print(f"{len(summary['forecast']['days'])} jour(s) prévu(s), "
                   f"{len(summary['accuracy'])} année(s) rejouée(s) : publiés.")
+
+
+@canteens.command("adjust")
+def adjust(
+    day: Annotated[str, typer.Option("--date", help="Jour de service (AAAA-MM-JJ).")],
+    order: Annotated[int, typer.Option("--order", help="Commande retenue (repas).")],
+    reason: Annotated[str, typer.Option("--reason", help="Motif, conservé.")],
+    site: Annotated[str | None, typer.Option("--site", help="Cantine (par défaut le jour).")
+                    ] = None,
+    site_type: Annotated[str, typer.Option("--type", help="Type de la cantine : M, E, M/E.")
+                         ] = "",
+    proposed: Annotated[int | None, typer.Option("--proposed", help="Commande proposée.")
+                        ] = None,
+    organisation: OrgOpt = None,
+) -> None:
+    """Modifier à la main la commande d'un jour (ou d'une cantine), motif conservé."""
+    svc = _services()
+    with svc.db.unit_of_work() as s:
+        org = _organisation(svc, s, organisation)
+        service.adjust(s, Principal.system(CLI), org, _date(day, "--date"), order, reason,
+                       site=(site, site_type) if site else None, proposed=proposed)
+    console.print(f"Commande du {day} : {order} repas (motif conservé).")
+
+
+@canteens.command("adjustments")
+def adjustments(organisation: OrgOpt = None, data: DataOpt = None) -> None:
+    """Les commandes modifiées à la main, à côté des repas servis quand ils sont connus."""
+    svc = _services()
+    with svc.db.session() as s:
+        org = _organisation(svc, s, organisation)
+        history = read_folder(data) if data else None
+        if history is None:
+            try:
+                history = service.history_from_store(s, svc.settings)
+            except Invalid:
+                history = None
+        rows = service.adjustments(s, org, history)
+    print(json.dumps(rows, ensure_ascii=False))

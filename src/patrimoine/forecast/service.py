@@ -2,7 +2,7 @@
 
 Each input file is a version of an internal dataset without personal data (one dataset per
 role of `canteens.ROLES`, slug `cantines-<role>`), loaded through the datastore like any file.
-`publish` puts the forecast and its backtests out as open datasets (aggregated: daily totals,
+`adjust` keeps an order set by hand with its reason. `publish` puts the forecast and its backtests out as open datasets (aggregated: daily totals,
 and per canteen and day) and keeps the summary the public pages read.
 The canteen service adds a new week of attendance as a new version of the attendance dataset
 (the normal upload): the forecast reads every version of it, oldest first, a later version
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from patrimoine.access.permissions import can_edit_in, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Invalid
 from patrimoine.core.settings import Settings
@@ -28,6 +29,7 @@ from patrimoine.datastore import versions
 from patrimoine.datastore.ingest.service import ingest
 from patrimoine.forecast import backtest, model, predict
 from patrimoine.forecast.canteens import ROLE_BY_NAME, ROLES, History, read_files, role_of
+from patrimoine.forecast.models import OrderAdjustment
 from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, Organisation
 from patrimoine.transparency import service as transparency
@@ -220,3 +222,44 @@ def publish(session: Session, settings: Settings, principal: Principal,
                     keywords=["cantines", "prévision"]), slug=slug)
             ingest(session, settings, principal, dataset, file)
     return summary
+
+
+# --- hand adjustments ------------------------------------------------------------------------
+
+
+def adjust(session: Session, principal: Principal, organisation: Organisation, day: date,
+           adjusted: int, reason: str, *, site: tuple[str, str] | None = None,
+           proposed: int | None = None) -> OrderAdjustment:
+    """Keep an order the service set by hand instead of the proposed one, with its reason."""
+    require(can_edit_in(principal, organisation.id, None), principal,
+            "modifier une commande de repas")
+    if adjusted < 0:
+        raise Invalid("Une commande est un nombre de repas positif ou nul.")
+    if not reason.strip():
+        raise Invalid("Le motif de la modification est obligatoire : il est conservé.")
+    entry = OrderAdjustment(organisation_id=organisation.id, day=day,
+                            site_nom=site[0] if site else "", site_type=site[1] if site else "",
+                            proposed=proposed, adjusted=adjusted, reason=reason.strip(),
+                            author=principal.label)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def adjustments(session: Session, organisation: Organisation, history: History | None = None
+                ) -> list[dict[str, Any]]:
+    """The adjusted orders, newest day first, beside the meals served once they are known."""
+    rows = session.scalars(select(OrderAdjustment).where(
+        OrderAdjustment.organisation_id == organisation.id).order_by(
+        OrderAdjustment.day.desc(), OrderAdjustment.id.desc()))
+    out = []
+    for a in rows:
+        served: int | None = None
+        if history is not None:
+            found = [v[1] for (s, d), v in history.attendance.items() if d == a.day and
+                     (not a.site_nom or s == (a.site_nom, a.site_type))]
+            served = sum(found) if found else None
+        out.append({"date": a.day.isoformat(), "site_nom": a.site_nom,
+                    "site_type": a.site_type, "proposed": a.proposed, "adjusted": a.adjusted,
+                    "served": served, "reason": a.reason, "author": a.author})
+    return out

@@ -152,3 +152,26 @@ def test_publish_then_the_public_pages(cli: Cli, folder: Path, db: object, clien
     listed = cli("algorithms", "list", "--json")
     entry = json.loads(listed.stdout)[0]
     assert entry["name"].startswith("Prévision de la fréquentation")
+
+
+def test_an_order_adjusted_by_hand_keeps_its_reason(cli: Cli, folder: Path, db: object
+                                                    ) -> None:
+    from tests import factories
+
+    with db.unit_of_work() as s:  # type: ignore[attr-defined]
+        factories.organisation(s)
+    done = cli("forecast", "canteens", "adjust", "--date", "2018-06-14", "--order", "900",
+               "--proposed", "870", "--reason", "Sortie scolaire annulée")
+    assert done.returncode == 0, done.stderr
+    refused = cli("forecast", "canteens", "adjust", "--date", "2018-06-15", "--order", "900",
+                  "--reason", " ")
+    assert refused.returncode != 0 and "motif" in refused.stderr
+    listed = json.loads(cli("forecast", "canteens", "adjustments", "--data",
+                            str(folder)).stdout)
+    assert len(listed) == 1
+    row = listed[0]
+    assert (row["proposed"], row["adjusted"], row["reason"]) == (870, 900,
+                                                                 "Sortie scolaire annulée")
+    text = (folder / "frequentation.csv").read_text(encoding="utf-8")
+    served = sum(int(r[3]) for r in csv.reader(io.StringIO(text)) if r[1] == "2018-06-14")
+    assert row["served"] == served
