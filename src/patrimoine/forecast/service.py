@@ -1,12 +1,14 @@
-"""The forecast's inputs as inventory datasets, and its entry in the algorithm register.
+"""The forecast's inputs as inventory datasets, its publication, hand adjustments of orders,
+and its entry in the algorithm register.
 
 Each input file is a version of an internal dataset without personal data (one dataset per
 role of `canteens.ROLES`, slug `cantines-<role>`), loaded through the datastore like any file.
-`adjust` keeps an order set by hand with its reason. `publish` puts the forecast and its backtests out as open datasets (aggregated: daily totals,
-and per canteen and day) and keeps the summary the public pages read.
 The canteen service adds a new week of attendance as a new version of the attendance dataset
 (the normal upload): the forecast reads every version of it, oldest first, a later version
 winning for the same canteen and day; of the other datasets, the latest version.
+`publish` puts the forecast and its backtests out as open datasets (aggregated: daily totals,
+and per canteen and day) and keeps the summary the public pages read. `adjust` keeps an order
+set by hand with its reason.
 """
 
 from __future__ import annotations
