@@ -25,8 +25,11 @@ pytestmark = pytest.mark.skipif(not NANTES.is_dir(), reason="Nantes' canteen fil
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return nantes_slice(tmp_path_factory.mktemp("cantines"))
+
+
+def nantes_slice(out: Path) -> Path:
     """The real files, attendance cut to three canteens from September 2015."""
-    out = tmp_path_factory.mktemp("cantines")
     for path in NANTES.iterdir():
         if path.name == "frequentation.csv":
             with path.open(encoding="utf-8", newline="") as fh, \
