@@ -2,7 +2,7 @@
 
 A backtest of year Y forecasts each of its service days from the Monday `weeks` (≥ 10) weeks
 before that day's week, with attendance before that Monday only; the proposed orders use the
-calibration made at the year's first origin (the year before it). Metrics, on daily totals
+calibration made at the year's first origin (the two years before it). Metrics, on daily totals
 unless said otherwise, each beside the staff's own orders on the same days:
 
 - over-production Σ(order − served) ÷ Σ order;

@@ -16,8 +16,8 @@ after O is read):
   history of year-to-year changes (`headcount_effect`, `yearly_trend`).
 
 The proposed order for a day is the forecast times a quantile of past ratios served ÷
-forecast (the calibration: forecasts the model made at least `CALIBRATION_WEEKS` weeks ahead
-over the year before O, all compared with meals already served); the service level is how
+forecast (the calibration: forecasts the model made `CALIBRATION_WEEKS` weeks ahead over the
+two years before O, all compared with meals already served); the service level is how
 often the authority accepts to be short. The interval is the 10 %-90 % quantiles.
 """
 
@@ -37,6 +37,8 @@ from patrimoine.forecast.canteens import History, Site, school_year_of
 LEVEL_DAYS = 30  # ordinary days a canteen's level is measured on
 ACTIVE_DAYS = 120  # a canteen not served for this long before the origin is closed
 CALIBRATION_WEEKS = 10  # the horizon the calibration forecasts are made at
+# Two school years of ratios: one (130 days) leaves the 97 % quantile to 4 days.
+CALIBRATION_DAYS = 730
 RIDGE = 1.0
 HALF_LIFE_YEARS = 2.0  # a school year this much older weighs half in the fit
 INTERVAL = (0.10, 0.90)
@@ -274,9 +276,9 @@ class Calibration:
         return float(np.quantile(np.array(self.ratios), level, method="higher"))
 
 
-def calibrate(p: Prepared, origin: date, days_back: int = 365) -> Calibration:
-    """The ratios of the service days of the year before `origin` (each forecast from its
-    own earlier origin, hence with attendance before `origin` only)."""
+def calibrate(p: Prepared, origin: date, days_back: int = CALIBRATION_DAYS) -> Calibration:
+    """The ratios of the service days of the two years before `origin` (each forecast from
+    its own earlier origin, hence with attendance before `origin` only)."""
     served = served_totals(p)
     first_known = date.fromordinal(int(p.day.min())) + timedelta(weeks=CALIBRATION_WEEKS + 30)
     days = [d for d in served if origin - timedelta(days=days_back) <= d < origin
