@@ -12,6 +12,8 @@ from typing import Annotated
 import click
 import typer
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services
@@ -44,11 +46,7 @@ def _services() -> Services:
     return svc
 
 
-def _organisation(svc: Services, session: object, name: str | None) -> Organisation:
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
+def _organisation(session: Session, name: str | None) -> Organisation:
     if name:
         org = inventory.find_organisation(session, name)
         if org is None:
@@ -84,7 +82,7 @@ def import_(
     """Charger les fichiers d'un dossier comme versions de jeux de données internes."""
     svc = _services()
     with svc.db.unit_of_work() as s:
-        org = _organisation(svc, s, organisation)
+        org = _organisation(s, organisation)
         loaded = service.import_folder(s, svc.settings, Principal.system(CLI), org, folder)
     for name, number, unchanged in loaded:
         console.print(f"{name} : " + ("inchangé" if unchanged else f"version {number}"))
@@ -124,7 +122,7 @@ def backtest(
     """Rejouer une année scolaire passée avec des origines glissantes."""
     if weeks < 10:
         raise typer.BadParameter("Au moins 10 semaines d'avance.", param_hint="--weeks")
-    predicting.check_request(date.today(), date.today(), service_level)
+    predicting.check_service_level(service_level)
     result = backtests.backtest_year(model.prepare(_history(data)), year, weeks=weeks,
                                      service_level=service_level)
     with_strikes, without = result.metrics(), result.metrics(strikes=False)
@@ -145,7 +143,7 @@ def register(organisation: OrgOpt = None) -> None:
     """Inscrire la prévision au registre des algorithmes (brouillon, avec ses documents)."""
     svc = _services()
     with svc.db.unit_of_work() as s:
-        org = _organisation(svc, s, organisation)
+        org = _organisation(s, organisation)
         entry = service.register(s, Principal.system(CLI), org, svc.settings.public_url)
         console.print(f"Registre des algorithmes : {entry.reference} « {entry.name} ».")
 
@@ -166,7 +164,7 @@ def publish(
     history = _history(data)
     svc = _services()
     with svc.db.unit_of_work() as s:
-        org = _organisation(svc, s, organisation)
+        org = _organisation(s, organisation)
         summary = service.publish(s, svc.settings, Principal.system(CLI), org, history, first,
                                   last, [y.strip() for y in years.split(",") if y.strip()],
                                   service_level)
@@ -190,7 +188,7 @@ def adjust(
     """Modifier à la main la commande d'un jour (ou d'une cantine), motif conservé."""
     svc = _services()
     with svc.db.unit_of_work() as s:
-        org = _organisation(svc, s, organisation)
+        org = _organisation(s, organisation)
         service.adjust(s, Principal.system(CLI), org, _date(day, "--date"), order, reason,
                        site=(site, site_type) if site else None, proposed=proposed)
     console.print(f"Commande du {day} : {order} repas (motif conservé).")
@@ -201,7 +199,7 @@ def adjustments(organisation: OrgOpt = None, data: DataOpt = None) -> None:
     """Les commandes modifiées à la main, à côté des repas servis quand ils sont connus."""
     svc = _services()
     with svc.db.session() as s:
-        org = _organisation(svc, s, organisation)
+        org = _organisation(s, organisation)
         history = read_folder(data) if data else None
         if history is None:
             try:

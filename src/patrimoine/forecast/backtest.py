@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from patrimoine.core.errors import Invalid
 from patrimoine.forecast import model
 from patrimoine.forecast.canteens import Site, school_year_of
 
@@ -100,11 +101,10 @@ def backtest_year(p: model.Prepared, year: str, *, weeks: int = 10,
                   service_level: float = 0.97) -> YearBacktest:
     """Replay a school year of the history (its days with attendance)."""
     if weeks < 1:
-        raise ValueError("weeks")
+        raise Invalid("Au moins une semaine d'avance.")
     days = sorted({date.fromordinal(o) for o in set(p.day.tolist())
                    if school_year_of(date.fromordinal(o)) == year})
     if not days:
-        from patrimoine.core.errors import Invalid
         raise Invalid(f"Aucun jour de service dans l'historique pour l'année scolaire {year}.")
     first_origin = model.week_origin(days[0], weeks)
     calibration = model.calibrate(p, first_origin)

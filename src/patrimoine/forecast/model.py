@@ -163,7 +163,7 @@ def fit(p: Prepared, origin: date) -> Fitted:
         if len(rows) == 0:
             continue
         year = years[int(year_of_row[rows[-1]])]
-        shifts = {y: _shift(p, s, years[y], year, gamma, tau)
+        shifts = {y: level_shift(p, s, years[y], year, gamma, tau)
                   for y in set(year_of_row[rows].tolist())}
         levels[s] = (float(np.mean([resid[i] + shifts[int(year_of_row[i])] for i in rows])),
                      year)
@@ -196,7 +196,7 @@ def _next_year(year: str) -> str:
     return f"{start}-{start + 1}"
 
 
-def _shift(p: Prepared, s: int, from_year: str, to_year: str, gamma: float, tau: float
+def level_shift(p: Prepared, s: int, from_year: str, to_year: str, gamma: float, tau: float
            ) -> float:
     """How a canteen's log level moves from one school year to a later one."""
     shift, year = 0.0, from_year
@@ -224,7 +224,7 @@ def forecast(p: Prepared, model: Fitted, days: Sequence[date]) -> list[SiteForec
         effect = float(p.features_of(d) @ model.beta)
         target_year = school_year_of(d)
         for s, (level, year) in sorted(model.levels.items()):
-            shift = _shift(p, s, year, target_year, model.headcount_effect, model.yearly_trend)
+            shift = level_shift(p, s, year, target_year, model.headcount_effect, model.yearly_trend)
             out.append(SiteForecast(p.sites[s], d, math.exp(level + shift + effect)))
     return out
 

@@ -25,6 +25,10 @@ def check_request(start: date, end: date, service_level: float) -> None:
         raise Invalid("La date de fin précède la date de début.")
     if end - start > timedelta(weeks=MAX_WEEKS):
         raise Invalid(f"La prévision porte sur {MAX_WEEKS} semaines au plus.")
+    check_service_level(service_level)
+
+
+def check_service_level(service_level: float) -> None:
     if not 0.5 <= service_level < 1:
         raise Invalid("Le niveau de service est une proportion entre 0,5 et 0,99 "
                       "(par exemple 0,97 : court au plus un jour sur trente-trois).")
@@ -78,7 +82,7 @@ def reasons(p: model.Prepared, fitted: model.Fitted, day: date) -> list[dict[str
            for name, b, on in zip(FEATURE_NAMES, fitted.beta.tolist(), x.tolist(), strict=True)
            if on]
     target = school_year_of(day)
-    moved = [(math.exp(level), model._shift(p, s, year, target, fitted.headcount_effect, 0.0))
+    moved = [(math.exp(level), model.level_shift(p, s, year, target, fitted.headcount_effect, 0.0))
              for s, (level, year) in fitted.levels.items() if year != target]
     if moved:
         base = sum(v for v, _ in moved)
