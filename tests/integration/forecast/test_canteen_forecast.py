@@ -6,15 +6,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from patrimoine.core.db import Database
 from patrimoine.forecast.canteens import read_folder
 from patrimoine.forecast.predict import predict
 from tests.conftest import Cli
+from tests.factories import CDO, ligerac, login
 
 NANTES = Path("/work/shared/data/nantes-cantines")
 REPO_COPY = Path(__file__).resolve().parents[2] / "data" / "nantes-cantines"
@@ -96,13 +100,11 @@ def test_cli_backtest(cli: Cli, folder: Path) -> None:
     assert "surproduction" in text.stdout and "sans les jours de grève" in text.stdout
 
 
-def test_import_then_a_new_week_uploaded(cli: Cli, folder: Path, tmp_path: Path, db: object
-                                         ) -> None:
-    from tests import factories
-
-    with db.unit_of_work() as s:  # type: ignore[attr-defined]
-        factories.organisation(s)
-    # The history up to 2018-06-29, then the next week as a new version of the attendance.
+def test_import_then_a_new_week_uploaded_on_the_web(cli: Cli, folder: Path, tmp_path: Path,
+                                                    db: Database, client: TestClient) -> None:
+    ligerac(db)  # a town and its chief data officer
+    # The history up to 2018-06-22, then the next week uploaded through the web pages as a
+    # new version of the attendance dataset.
     rows = list(csv.reader(io.StringIO((folder / "frequentation.csv").read_text())))
     first = tmp_path / "first"
     shutil.copytree(folder, first)
@@ -112,22 +114,35 @@ def test_import_then_a_new_week_uploaded(cli: Cli, folder: Path, tmp_path: Path,
     done = cli("forecast", "canteens", "import", str(first))
     assert done.returncode == 0, done.stderr
     assert "frequentation.csv : version 1" in done.stdout
-    week = tmp_path / "week" / "frequentation.csv"
-    week.parent.mkdir()
-    with week.open("w", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(
-            [rows[0], *(r for r in rows[1:] if "2018-06-25" <= r[1] < "2018-07-02")])
-    again = cli("forecast", "canteens", "import", str(week.parent))
-    assert again.returncode != 0 and "manquants" in again.stderr  # a lone file: refused
-    from patrimoine.core.settings import Settings  # noqa: F401
-    loaded = cli("datastore", "load", str(week), "--dataset", "cantines-attendance")
-    assert loaded.returncode == 0, loaded.stderr
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "frequentation.csv").write_text("site_type,date,prevision,reel,site_nom\n")
+    refused = cli("forecast", "canteens", "import", str(lone))
+    assert refused.returncode != 0 and "manquants" in refused.stderr
+    week = io.StringIO()
+    csv.writer(week, lineterminator="\n").writerows(
+        [rows[0], *(r for r in rows[1:] if "2018-06-25" <= r[1] < "2018-07-02")])
+    token = login(client, CDO)
+    base = "/admin/inventaire/cantines-attendance"
+    r = client.post(f"{base}/donnees", data={"csrf_token": token},
+                    files={"fichier": ("frequentation-semaine-26.csv", week.getvalue().encode(),
+                                       "text/csv")})
+    assert r.status_code == 200, r.text
+    jeton = re.search(r'name="jeton" value="([^"]+)"', r.text)
+    assert jeton is not None
+    r = client.post(f"{base}/donnees/charger",
+                    data={"csrf_token": token, "jeton": jeton.group(1)}, follow_redirects=False)
+    assert r.status_code == 303, r.text
     stored = cli("forecast", "canteens", "predict", "--from", "2018-07-02", "--to",
                  "2018-07-06", "--json")
     direct = cli("forecast", "canteens", "predict", "--from", "2018-07-02", "--to",
                  "2018-07-06", "--json", "--data", str(folder))
     assert stored.returncode == 0, stored.stderr
     assert json.loads(stored.stdout) == json.loads(direct.stdout)
+    # Without the uploaded week the forecast differs: the upload is what made them equal.
+    before = cli("forecast", "canteens", "predict", "--from", "2018-07-02", "--to",
+                 "2018-07-06", "--json", "--data", str(first))
+    assert json.loads(before.stdout) != json.loads(direct.stdout)
 
 
 def test_publish_then_the_public_pages(cli: Cli, folder: Path, db: object, client: object
