@@ -26,7 +26,7 @@ from patrimoine.forecast import backtest, model
 from patrimoine.forecast.canteens import read_folder
 
 ROOT = Path(__file__).resolve().parents[1]
-LEVELS = (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+LEVELS = backtest.TRADEOFF_LEVELS
 
 
 def pct(x: float) -> str:
@@ -62,7 +62,7 @@ def main() -> None:
         print(backtest.describe(result.metrics(), "avec les jours de grève"))
         print(backtest.describe(result.metrics(strikes=False), "sans les jours de grève"))
         print("  courbe : " + " ; ".join(f"{lvl:.0%} → {pct(o).strip()}, {s} j"
-                                         for lvl, o, s in result.tradeoff(LEVELS)))
+                                         for lvl, o, s in result.tradeoff()))
 
     holdout(p, Path(args.holdout), args.service_level)
 
@@ -88,7 +88,6 @@ def holdout(p: model.Prepared, folder: Path, level: float) -> None:
     strikes = {d for d in days if d in p.history.strikes}
     print(f"\n== 2018-2019 mis de côté ({len(days)} jours, dont {len(strikes)} de grève ; "
           f"prévisions faites avant août 2018)")
-    q = calibration.quantile(level)
     for title, chosen in (("avec les jours de grève", days),
                           ("sans les jours de grève", [d for d in days if d not in strikes])):
         s = [served[d] for d in chosen]
@@ -99,23 +98,25 @@ def holdout(p: model.Prepared, folder: Path, level: float) -> None:
                  [float(rows[d]["prevision"]) for d in chosen]),
                 ("Nantes, borne 80 %", [float(rows[d]["nantes_pred_upper_80"]) for d in chosen],
                  [float(rows[d]["nantes_pred"]) for d in chosen]),
-                (f"modèle, niveau {level:.0%}", [totals[d] * q for d in chosen],
+                (f"modèle, niveau {level:.0%}",
+                 [totals[d] * calibration.factor(p, d, level) for d in chosen],
                  [totals[d] for d in chosen])):
             m = backtest.order_metrics(orders, s)
             print(f"  {name:28} {pct(m.over_production)}  {m.days_short:15}  "
                   f"{m.largest_shortage:17.0f}  {pct(backtest.wape(point, s))}")
     print("  courbe du modèle : " + " ; ".join(
         f"{lvl:.0%} → {pct(o).strip()}, {n} j" for lvl, o, n in
-        ((lvl, *_curve(calibration.quantile(lvl), days, totals, served)) for lvl in LEVELS)))
-    m = result.metrics()
+        ((lvl, *_curve(p, calibration, lvl, days, totals, served)) for lvl in LEVELS)))
+    per_site = result.metrics()
     print(f"Par cantine et jour (sept.-déc. 2018, {len(result.sites)} lignes) : WAPE modèle "
-          f"{pct(m['wape_cantine_jour_modele'])} ; personnel "  # type: ignore[arg-type]
-          f"{pct(m['wape_cantine_jour_personnel'])}")  # type: ignore[arg-type]
+          f"{pct(float(per_site['wape_cantine_jour_modele']))} ; personnel "  # type: ignore[arg-type]
+          f"{pct(float(per_site['wape_cantine_jour_personnel']))}")  # type: ignore[arg-type]
 
 
-def _curve(q: float, days: list[date], totals: dict[date, float], served: dict[date, float]
-           ) -> tuple[float, int]:
-    m = backtest.order_metrics([totals[d] * q for d in days], [served[d] for d in days])
+def _curve(p: model.Prepared, calibration: model.Calibration, level: float, days: list[date],
+           totals: dict[date, float], served: dict[date, float]) -> tuple[float, int]:
+    m = backtest.order_metrics([totals[d] * calibration.factor(p, d, level) for d in days],
+                               [served[d] for d in days])
     return m.over_production, m.days_short
 
 

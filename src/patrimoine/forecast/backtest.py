@@ -21,6 +21,8 @@ from patrimoine.core.errors import Invalid
 from patrimoine.forecast import model
 from patrimoine.forecast.canteens import Site, school_year_of
 
+TRADEOFF_LEVELS = (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+
 
 @dataclass(frozen=True)
 class Metrics:
@@ -65,6 +67,7 @@ class YearBacktest:
     days: list[DayResult]
     sites: list[tuple[Site, date, float, float, float | None]]  # forecast, served, staff
     calibration: model.Calibration
+    factors: dict[float, dict[date, float]]  # service level -> day -> order ÷ forecast
 
     def metrics(self, *, strikes: bool = True) -> dict[str, object]:
         days = [d for d in self.days if strikes or not d.strike]
@@ -86,13 +89,13 @@ class YearBacktest:
                                                 [s[3] for s in staff_sites]),
         }
 
-    def tradeoff(self, levels: Sequence[float]) -> list[tuple[float, float, int]]:
+    def tradeoff(self) -> list[tuple[float, float, int]]:
         """(service level, over-production, days short) as the service level moves."""
         served = [d.served for d in self.days]
         out = []
-        for level in levels:
-            q = self.calibration.quantile(level)
-            m = order_metrics([d.forecast * q for d in self.days], served)
+        for level in TRADEOFF_LEVELS:
+            m = order_metrics([d.forecast * self.factors[level][d.day] for d in self.days],
+                              served)
             out.append((level, m.over_production, m.days_short))
         return out
 
@@ -121,9 +124,6 @@ def assemble(p: model.Prepared, year: str, weeks: int, service_level: float,
         k: (None if v[0] is None else float(v[0]), float(v[1]))
         for k, v in p.history.attendance.items() if school_year_of(k[1]) == year}
     by_day = model.totals(forecasts)
-    q, low_q, high_q = (calibration.quantile(service_level),
-                        calibration.quantile(model.INTERVAL[0]),
-                        calibration.quantile(model.INTERVAL[1]))
     sites = []
     for f in forecasts:
         got = rows.get((f.site, f.day))
@@ -135,10 +135,14 @@ def assemble(p: model.Prepared, year: str, weeks: int, service_level: float,
         served[d] = served.get(d, 0.0) + real
         previous = staff.get(d, 0.0)
         staff[d] = None if ordered is None or previous is None else previous + ordered
-    days = [DayResult(d, d in p.history.strikes, served[d], staff.get(d), total, total * q,
-                      total * low_q, total * high_q)
+    days = [DayResult(d, d in p.history.strikes, served[d], staff.get(d), total,
+                      total * calibration.factor(p, d, service_level),
+                      total * calibration.factor(p, d, model.INTERVAL[0]),
+                      total * calibration.factor(p, d, model.INTERVAL[1]))
             for d, total in sorted(by_day.items()) if d in served]
-    return YearBacktest(year, weeks, service_level, days, sites, calibration)
+    factors = {level: {d.day: calibration.factor(p, d.day, level) for d in days}
+               for level in TRADEOFF_LEVELS}
+    return YearBacktest(year, weeks, service_level, days, sites, calibration, factors)
 
 
 def describe(metrics: dict[str, object], title: str) -> str:

@@ -17,8 +17,10 @@ after O is read):
 
 The proposed order for a day is the forecast times a quantile of past ratios served ÷
 forecast (the calibration: forecasts the model made `CALIBRATION_WEEKS` weeks ahead over the
-two years before O, all compared with meals already served); the service level is how
-often the authority accepts to be short. The interval is the 10 %-90 % quantiles.
+two years before O, all compared with meals already served), of ordinary days or of days of
+rare calendar events (first and last days of the school year, bridges: wider errors); the
+service level is how often the authority accepts to be short. The interval is the 10 %-90 %
+quantiles.
 """
 
 from __future__ import annotations
@@ -262,18 +264,41 @@ def served_totals(p: Prepared, days: Sequence[date] | None = None) -> dict[date,
     return dict(out)
 
 
+# Days of rare calendar events (a few a year): their errors are wider than an ordinary day's,
+# so their margin is calibrated apart (on their own past ratios).
+RARE_FEATURES = ("rentree", "premiere_semaine", "fin_annee", "dernier_jour", "pont")
+_RARE = [FEATURE_NAMES.index(n) for n in RARE_FEATURES]
+MIN_RARE_RATIOS = 8
+
+
+def is_rare(p: Prepared, day: date) -> bool:
+    return bool(p.features_of(day)[_RARE].any())
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """Ratios served ÷ forecast of past daily totals, forecast `CALIBRATION_WEEKS` ahead."""
+    """Ratios served ÷ forecast of past daily totals, forecast `CALIBRATION_WEEKS` ahead,
+    with whether each day was one of rare calendar events."""
 
     ratios: tuple[float, ...]
+    rare: tuple[bool, ...]
     first: date | None
     last: date | None
 
-    def quantile(self, level: float) -> float:
-        if not self.ratios:
+    def quantile(self, level: float, rare: bool | None = None) -> float:
+        """The quantile of the ratios of ordinary days (rare=False), of rare days (True, or
+        of all days when fewer than MIN_RARE_RATIOS), or of all days (None)."""
+        chosen = [r for r, k in zip(self.ratios, self.rare, strict=True)
+                  if rare is None or k == rare]
+        if rare and len(chosen) < MIN_RARE_RATIOS:
+            chosen = list(self.ratios)
+        if not chosen:
             return 1.0
-        return float(np.quantile(np.array(self.ratios), level, method="higher"))
+        return float(np.quantile(np.array(chosen), level, method="higher"))
+
+    def factor(self, p: Prepared, day: date, level: float) -> float:
+        """The factor from a day's forecast to its order (or interval bound)."""
+        return self.quantile(level, is_rare(p, day))
 
 
 def calibrate(p: Prepared, origin: date, days_back: int = CALIBRATION_DAYS) -> Calibration:
@@ -284,7 +309,8 @@ def calibrate(p: Prepared, origin: date, days_back: int = CALIBRATION_DAYS) -> C
     days = [d for d in served if origin - timedelta(days=days_back) <= d < origin
             and week_origin(d) >= first_known]
     if not days:
-        return Calibration((), None, None)
+        return Calibration((), (), None, None)
     predicted = totals(rolling(p, days))
-    ratios = tuple(served[d] / predicted[d] for d in sorted(predicted) if predicted[d] > 0)
-    return Calibration(ratios, min(days), max(days))
+    kept = [d for d in sorted(predicted) if predicted[d] > 0]
+    return Calibration(tuple(served[d] / predicted[d] for d in kept),
+                       tuple(is_rare(p, d) for d in kept), min(days), max(days))

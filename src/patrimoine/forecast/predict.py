@@ -45,28 +45,30 @@ def predict(history: History, start: date, end: date, service_level: float = 0.9
     days = service_days(p.calendar, start, end, p.weekdays)
     fitted = model.fit(p, start)
     calibration = model.calibrate(p, start)
-    q = calibration.quantile(service_level)
-    low_q, high_q = (calibration.quantile(x) for x in model.INTERVAL)
     forecasts = model.forecast(p, fitted, days)
     totals = model.totals(forecasts)
     out_days = []
+    factor = {d: calibration.factor(p, d, service_level) for d in days}
     for d in days:
         total = totals.get(d, 0.0)
+        low_q, high_q = (calibration.factor(p, d, x) for x in model.INTERVAL)
         row: dict[str, Any] = {"date": d.isoformat(), "forecast": round(total),
-                               "order": math.ceil(total * q), "low": round(total * low_q),
+                               "order": math.ceil(total * factor[d]), "low": round(total * low_q),
                                "high": round(total * high_q)}
         if explain:
             row["reasons"] = reasons(p, fitted, d)
             row["strike"] = d in history.strikes
         out_days.append(row)
     sites = [{"date": f.day.isoformat(), "site_nom": f.site[0], "site_type": f.site[1],
-              "forecast": round(f.forecast), "order": math.ceil(f.forecast * q)}
+              "forecast": round(f.forecast), "order": math.ceil(f.forecast * factor[f.day])}
              for f in forecasts]
     result: dict[str, Any] = {"days": out_days, "sites": sites}
     if explain:
         result["model"] = {
             "origin": start.isoformat(), "service_level": service_level,
-            "order_factor": q, "calibration_days": len(calibration.ratios),
+            "order_factor": calibration.quantile(service_level, False),
+            "order_factor_rare_days": calibration.quantile(service_level, True),
+            "calibration_days": len(calibration.ratios),
             "headcount_effect": fitted.headcount_effect, "yearly_trend": fitted.yearly_trend,
             "effects": {FEATURE_LABELS[k]: v for k, v in fitted.effects().items()},
             "canteens": len(fitted.levels),

@@ -151,7 +151,6 @@ def register(session: Session, principal: Principal, organisation: Organisation,
 # --- publication: the forecast and its backtests as open data, the summary the pages read --
 
 SUMMARY = "forecast/cantines.json"
-LEVELS = (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
 
 
 def summary_path(settings: Settings) -> Path:
@@ -181,7 +180,7 @@ def publish(session: Session, settings: Settings, principal: Principal,
         result = backtest.backtest_year(prepared, year, service_level=service_level)
         accuracy.append({"year": year, "with_strikes": result.metrics(),
                          "without_strikes": result.metrics(strikes=False),
-                         "tradeoff": result.tradeoff(LEVELS)})
+                         "tradeoff": result.tradeoff()})
         backtest_rows += [[year, d.day.isoformat(), d.strike, round(d.forecast),
                            round(d.order), d.served, d.staff] for d in result.days]
     summary = {"published_at": date.today().isoformat(), "service_level": service_level,
