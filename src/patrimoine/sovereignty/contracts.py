@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -107,11 +107,19 @@ def clause_set(session: Session, organisation_id: int) -> list[CharterClause]:
 class ClauseInput(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    code: str = Field(min_length=1, max_length=40)
     title: str = Field(min_length=1, max_length=200)
     text: str = ""
     rank: int = Field(default=0, ge=0, le=1000)
     reversibility: bool = False
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", value):
+            raise ValueError("lettres minuscules sans accent, chiffres et tirets, sans espace "
+                             "(par exemple « code-source »)")
+        return value
 
 
 def set_clause(session: Session, principal: Principal, organisation_id: int,
