@@ -90,6 +90,11 @@ def _applications() -> Any:
     return app
 
 
+def _contracts() -> Any:
+    from patrimoine.cli.contracts import app
+    return app
+
+
 def _audit() -> Any:
     from patrimoine.cli.audit import app
     return app
@@ -114,6 +119,7 @@ COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("retention", _retention),
     ("algorithms", _algorithms),
     ("applications", _applications),
+    ("contracts", _contracts),
     ("audit", _audit),
     ("notifications", _notifications),
 )

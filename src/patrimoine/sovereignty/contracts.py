@@ -349,6 +349,12 @@ def clause_table(session: Session, contract: Contract) -> list[ClauseLine]:
             for c in clause_set(session, contract.organisation_id)]
 
 
+def missing_clauses(session: Session, contract: Contract) -> list[CharterClause]:
+    """The clauses of the set the contract does not carry: absent, or not yet assessed."""
+    return [line.clause for line in clause_table(session, contract)
+            if line.entry is None or line.entry.status == ClauseStatus.ABSENT]
+
+
 # Reversibility
 
 

@@ -286,9 +286,7 @@ def contracts_page(request: Request, session: SessionDep, principal: LoggedInDep
         "can_create": bool(sovereignty_orgs(session, principal, edit=True)),
         "organisations": sovereignty_orgs(session, principal),
         "watch": ctr.reversibility_watch(session, principal, months=months),
-        "missing": {c.id: sum(1 for line in ctr.clause_table(session, c)
-                              if line.entry is None
-                              or line.entry.status == ClauseStatus.ABSENT) for c in found},
+        "missing": {c.id: len(ctr.missing_clauses(session, c)) for c in found},
     })
 
 
