@@ -46,8 +46,8 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("Données publiées sur le portail", build_published),
     ("Registre RGPD, demandes et violations", build_protection),
     ("Durées de conservation et bordereau d'élimination", build_retention),
-    ("Algorithmes publics et données d'intérêt général", build_transparency),
     ("Cartographie applicative et contrats", build_sovereignty),
+    ("Algorithmes publics et données d'intérêt général", build_transparency),
 )
 
 

@@ -2,7 +2,8 @@
 the rules of a decision.
 
 - the Métropole's solidarity transport fares and social water pricing (explicit rules, fully
-  automated, published with their documents and source code);
+  automated, published with their documents and source code, each naming the contract and
+  the application of the map it runs under: the sovereignty step comes first);
 - the Ville's nursery place allocation (a score that prepares the committee's decision,
   published, linked to the DPIA of the school registrations when the demo made one);
 - the Ville's canteen meal forecast (a statistical model over the canteens' attendance, still
@@ -26,6 +27,7 @@ from patrimoine.core.clock import now
 from patrimoine.demo.territory import METROPOLE, VILLE, DemoContext
 from patrimoine.inventory.models import Dataset
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
+from patrimoine.sovereignty.models import Application, Contract
 from patrimoine.transparency import general_interest, requests, service
 from patrimoine.transparency.general_interest import GeneralInterestInput
 from patrimoine.transparency.requests import AlgorithmRequestInput
@@ -58,6 +60,7 @@ ALGORITHMS: tuple[tuple[str, dict[str, Any]], ...] = (
         "source_code_url": "https://git.valdeloire.example/transparence/tarifs-transport",
         "source_code_licence": "EUPL-1.2", "status": "published", "days_ago": 400,
         "activity": "Billettique et abonnements du réseau de transport",
+        "contract": "Abonnement au portail usagers", "application": "relation usagers",
         "documents": {k: {"url": f"{_DOCS}/transport/{k}.pdf"}
                       for k in ("description", "diagram", "technical", "source")}}),
     (METROPOLE, {
@@ -84,6 +87,7 @@ ALGORITHMS: tuple[tuple[str, dict[str, Any]], ...] = (
         "source_code_url": "https://git.valdeloire.example/transparence/cheque-eau",
         "source_code_licence": "EUPL-1.2", "status": "published", "days_ago": 200,
         "activity": "Facturation de l'eau et de l'assainissement",
+        "contract": "Logiciel de gestion des aides sociales", "application": "aides sociales",
         "documents": {"description": {"url": f"{_DOCS}/eau/description.pdf"},
                       "diagram": {"url": f"{_DOCS}/eau/logigramme.png"}}}),
     (VILLE, {
@@ -154,9 +158,17 @@ def build_algorithms(ctx: DemoContext) -> None:
             values["published_on"] = today - timedelta(days=days_ago)
             values["review_on"] = values["published_on"] + timedelta(days=365)
         values["dpia_id"] = _dpia_id(ctx, organisation_id, values.pop("activity", None))
+        title, subject = values.pop("contract", None), values.pop("application", None)
+        contract = ctx.session.scalar(select(Contract.id).where(
+            Contract.organisation_id == organisation_id, Contract.title == title)
+            .limit(1)) if title else None
+        application = ctx.session.scalar(select(Application.id).where(
+            Application.organisation_id == organisation_id, Application.name.contains(subject))
+            .order_by(Application.id).limit(1)) if subject else None
         created.append(service.create_algorithm(ctx.session, ctx.principal, AlgorithmInput(
             organisation_id=organisation_id, dataset_ids=[dataset] if dataset else [],
-            **values)))
+            contract_ids=[contract] if contract else [],
+            application_ids=[application] if application else [], **values)))
     transport, _, nursery, _ = created
     answered = requests.create_request(ctx.session, ctx.principal, AlgorithmRequestInput(
         algorithm_id=transport.id, requester="Demandeur de démonstration n° 1",

@@ -42,6 +42,7 @@ from patrimoine.core.values import apply_changes, plain
 from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
+from patrimoine.sovereignty.models import Application, Contract
 from patrimoine.transparency.models import (
     AlgorithmKind,
     AlgorithmStatus,
@@ -116,6 +117,8 @@ class AlgorithmInput(BaseModel):
     risks: str = ""
     dpia_id: DbInt | None = None
     dataset_ids: list[DbInt] = []
+    contract_ids: list[DbInt] = []
+    application_ids: list[DbInt] = []
     supplier: str | None = Field(default=None, max_length=300)
     source_code_url: str | None = Field(default=None, max_length=1000)
     source_code_licence: str | None = Field(default=None, max_length=200)
@@ -135,7 +138,7 @@ class AlgorithmInput(BaseModel):
     def _source(cls, value: str | None) -> str | None:
         return None if value is None else _url(value, "Code source")
 
-    @field_validator("dataset_ids")
+    @field_validator("dataset_ids", "contract_ids", "application_ids")
     @classmethod
     def _distinct(cls, value: list[int]) -> list[int]:
         return sorted(set(value))
@@ -161,10 +164,19 @@ class AlgorithmInput(BaseModel):
         return self
 
 
-_COLUMNS = [f for f in AlgorithmInput.model_fields if f != "dataset_ids"]
+# The links: input field -> (relationship, model, what the refusal calls them).
+LINKS: dict[str, tuple[str, type[Any], str]] = {
+    "dataset_ids": ("datasets", Dataset, "Ces jeux de données n'appartiennent pas à "
+                                         "l'inventaire de l'organisation"),
+    "contract_ids": ("contracts", Contract, "Ces contrats ne sont pas ceux de l'organisation"),
+    "application_ids": ("applications", Application, "Ces applications ne sont pas dans la "
+                                                     "cartographie de l'organisation"),
+}
+_COLUMNS = [f for f in AlgorithmInput.model_fields if f not in LINKS]
 
 
-def _check(session: Session, data: AlgorithmInput) -> list[Dataset]:
+def _check(session: Session, data: AlgorithmInput) -> dict[str, list[Any]]:
+    """The linked entries, each checked to belong to the algorithm's organisation."""
     if session.get(Organisation, data.organisation_id) is None:
         raise Invalid("Organisation inconnue.")
     if data.dpia_id is not None:
@@ -173,13 +185,17 @@ def _check(session: Session, data: AlgorithmInput) -> list[Dataset]:
         if activity is None or activity.organisation_id != data.organisation_id:
             raise Invalid("Cette analyse d'impact n'appartient pas au registre de "
                           "l'organisation.")
-    datasets = list(session.scalars(select(Dataset).where(Dataset.id.in_(data.dataset_ids))))
-    foreign = set(data.dataset_ids) - {d.id for d in datasets if
-                                       d.organisation_id == data.organisation_id}
-    if foreign:
-        raise Invalid("Ces jeux de données n'appartiennent pas à l'inventaire de "
-                      f"l'organisation : {', '.join(str(i) for i in sorted(foreign))}.")
-    return datasets
+    links = {}
+    for field, (name, model, refusal) in LINKS.items():
+        wanted = getattr(data, field)
+        found = list(session.scalars(select(model).where(model.id.in_(wanted))
+                                     .order_by(model.id))) if wanted else []
+        foreign = set(wanted) - {e.id for e in found
+                                 if e.organisation_id == data.organisation_id}
+        if foreign:
+            raise Invalid(f"{refusal} : {', '.join(str(i) for i in sorted(foreign))}.")
+        links[name] = found
+    return links
 
 
 def _values(data: AlgorithmInput) -> dict[str, Any]:
@@ -208,15 +224,15 @@ def create_algorithm(session: Session, principal: Principal, data: AlgorithmInpu
     _require_edit(principal, data.organisation_id)
     if data.status != AlgorithmStatus.DRAFT:
         _require_publish(principal, data.organisation_id)
-    datasets = _check(session, data)
+    links = _check(session, data)
     values = _values(data)
     values["reference"] = registers.reference_for(session, ALGORITHMS, data.organisation_id,
                                                   values["reference"])
-    algorithm = PublicAlgorithm(**values, datasets=datasets)
+    algorithm = PublicAlgorithm(**values, **links)
     session.add(algorithm)
     session.flush()
     registers.record(session, principal, ALGORITHMS, algorithm, "created",
-                     [k for k, v in values.items() if v] + (["datasets"] if datasets else []))
+                     [k for k, v in values.items() if v] + [k for k, v in links.items() if v])
     return algorithm
 
 
@@ -229,14 +245,15 @@ def update_algorithm(session: Session, principal: Principal, algorithm: PublicAl
     if AlgorithmStatus.PUBLISHED in (algorithm.status, data.status) or data.status != \
             algorithm.status:
         _require_publish(principal, algorithm.organisation_id)
-    datasets = _check(session, data)
+    links = _check(session, data)
     values = _values(data)
     values["reference"] = registers.reference_for(session, ALGORITHMS, algorithm.organisation_id,
                                                   values["reference"], entry=algorithm)
     changed = apply_changes(algorithm, values)
-    if [d.id for d in algorithm.datasets] != [d.id for d in datasets]:
-        algorithm.datasets = datasets
-        changed.append("datasets")
+    for name, found in links.items():
+        if [e.id for e in getattr(algorithm, name)] != [e.id for e in found]:
+            setattr(algorithm, name, found)
+            changed.append(name)
     if changed:
         algorithm.updated_at = now()
         registers.record(session, principal, ALGORITHMS, algorithm, "updated", changed)
@@ -255,8 +272,9 @@ def delete_algorithm(session: Session, principal: Principal, algorithm: PublicAl
 
 def algorithm_input(algorithm: PublicAlgorithm) -> AlgorithmInput:
     values = {f: getattr(algorithm, f) for f in _COLUMNS}
-    return AlgorithmInput.model_validate(
-        {**values, "dataset_ids": [d.id for d in algorithm.datasets]})
+    return AlgorithmInput.model_validate({**values, **{
+        field: [e.id for e in getattr(algorithm, name)]
+        for field, (name, _, _) in LINKS.items()}})
 
 
 def list_algorithms(session: Session, principal: Principal, *,
@@ -273,6 +291,17 @@ def list_algorithms(session: Session, principal: Principal, *,
         found = [a for a in found
                  if all(w in fold(f"{a.name} {a.purpose} {a.department or ''}") for w in words)]
     return found
+
+
+def algorithms_citing(session: Session, principal: Principal, *, contract_id: int | None = None,
+                      application_id: int | None = None) -> list[PublicAlgorithm]:
+    """The algorithms the principal may read that name this contract or this application."""
+    query = select(PublicAlgorithm).where(registers.visible(ALGORITHMS, principal, None))
+    if contract_id is not None:
+        query = query.where(PublicAlgorithm.contracts.any(Contract.id == contract_id))
+    if application_id is not None:
+        query = query.where(PublicAlgorithm.applications.any(Application.id == application_id))
+    return list(session.scalars(query.order_by(PublicAlgorithm.reference)))
 
 
 def published_algorithms(session: Session, organisation_id: int | None = None
@@ -313,6 +342,10 @@ def algorithm_dict(algorithm: PublicAlgorithm, reader: Principal) -> dict[str, A
             "automation_label": label(algorithm.automation), "kind_label": label(algorithm.kind),
             "status_label": label(algorithm.status),
             "datasets": linked_datasets(algorithm.datasets, reader),
+            "contracts": [{"id": c.id, "reference": c.reference, "title": c.title}
+                          for c in algorithm.contracts],
+            "applications": [{"id": a.id, "reference": a.reference, "name": a.name}
+                             for a in algorithm.applications],
             "created_at": plain(algorithm.created_at),
             "updated_at": plain(algorithm.updated_at)}
 

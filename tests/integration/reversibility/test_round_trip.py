@@ -133,7 +133,8 @@ def test_round_trip_loses_nothing(source: Source, empty_store: Services,
                                    "audit_event", "dataset_version", "dataset_change",
                                    "public_algorithm", "public_algorithm_dataset",
                                    "algorithm_request", "general_interest_request",
-                                   "general_interest_dataset"))
+                                   "general_interest_dataset", "public_algorithm_contract",
+                                   "public_algorithm_application"))
 
     # Every version file is byte-identical, and the datastore answers the same records.
     with source.services.db.session() as s1, empty_store.db.session() as s2:

@@ -45,6 +45,7 @@ from patrimoine.sovereignty.models import (
     TestResult,
     TransferTool,
 )
+from patrimoine.transparency.service import algorithms_citing
 from patrimoine.web.deps import LoggedInDep, SessionDep
 from patrimoine.web.errors import validation_message
 from patrimoine.web.pages.backoffice import FormDep, page, query_string
@@ -262,6 +263,7 @@ def application_page(application_id: DbInt, request: Request, session: SessionDe
         "breadcrumb": [(BASE, "Souveraineté"), (None, application.name)],
         "application": application, "level": level, "label": label,
         "datasets": [d for d in application.datasets if d.slug not in hidden],
+        "algorithms": algorithms_citing(session, principal, application_id=application.id),
         "reasons": strategy.reasons(application, level) if level else [],
         "history": apps.history(session, principal, application),
         "certification_labels": dict(choices(Certification)),
@@ -419,6 +421,7 @@ def _contract_page(request: Request, session: Session, principal: Principal,
         "breadcrumb": [(BASE, "Souveraineté"), (BASE + "/contrats", "Contrats"),
                        (None, contract.title)],
         "contract": contract, "label": label, "clauses": ctr.clause_table(session, contract),
+        "algorithms": algorithms_citing(session, principal, contract_id=contract.id),
         "history": ctr.history(session, principal, contract), "errors": errors or [],
         "statuses": choices(ClauseStatus), "results": choices(TestResult),
         "can_edit": can_edit_sovereignty(principal, contract.organisation_id),

@@ -33,6 +33,7 @@ from patrimoine.core.vocabulary import choices, label
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
+from patrimoine.sovereignty.models import Application, Contract
 from patrimoine.transparency import general_interest, requests, service
 from patrimoine.transparency.general_interest import GeneralInterestInput
 from patrimoine.transparency.models import (
@@ -69,6 +70,7 @@ TITLES = {
     "human_oversight": "Intervention humaine", "appeal": "Voies de recours",
     "risks": "Risques et mesures", "dpia_id": "Analyse d'impact (AIPD)",
     "dataset_ids": "Jeux de données utilisés", "supplier": "Fournisseur",
+    "contract_ids": "Contrats liés", "application_ids": "Applications qui l'exécutent",
     "source_code_url": "Adresse du code source", "source_code_licence": "Licence du code source",
     **{f"doc_{k.value}": f"{label(k)} (adresse)" for k in DocumentKind},
     "documents": "Documents", "status": "Statut", "published_on": "Date de publication",
@@ -106,28 +108,31 @@ def values_of(algorithm: PublicAlgorithm) -> dict[str, Any]:
     data["parameters"] = _parameters_text(data["parameters"])
     for kind in DocumentKind:
         data[f"doc_{kind.value}"] = (data["documents"].get(kind.value) or {}).get("url", "")
-    data["dataset_ids"] = [str(i) for i in data["dataset_ids"]]
+    for field in service.LINKS:
+        data[field] = [str(i) for i in data[field]]
     return {k: ("" if v is None else v) for k, v in data.items()}
 
 
 def parse(posted: FormData, organisation_id: int | None) -> tuple[Form, AlgorithmInput | None]:
     values: dict[str, Any] = {name: str(posted.get(name) or "").strip() for name in posted
-                              if name not in ("csrf_token", "dataset_ids")}
-    values["dataset_ids"] = [str(v) for v in posted.getlist("dataset_ids")]
+                              if name != "csrf_token" and name not in service.LINKS}
+    for field in service.LINKS:
+        values[field] = [str(v) for v in posted.getlist(field)]
     form = Form(values=values)
     if organisation_id is None:
         form.errors["organisation_id"] = "choisissez une organisation."
         return form, None
     data: dict[str, Any] = {
         k: (values.get(k) or None) for k in AlgorithmInput.model_fields
-        if k not in ("organisation_id", "parameters", "documents", "dataset_ids")}
+        if k not in ("organisation_id", "parameters", "documents", *service.LINKS)}
     for text in ("purpose", "legal_basis", "contact", "name"):
         data[text] = values.get(text, "")
     for text in ("public_concerned", "operations", "human_oversight", "appeal", "risks"):
         data[text] = values.get(text, "")
     data["organisation_id"] = organisation_id
     data["parameters"] = _parse_parameters(values.get("parameters", ""))
-    data["dataset_ids"] = values["dataset_ids"]
+    for field in service.LINKS:
+        data[field] = values[field]
     data["documents"] = {k.value: {"url": values[f"doc_{k.value}"]} for k in DocumentKind
                          if values.get(f"doc_{k.value}")}
     return form, validated(AlgorithmInput, data, form)
@@ -152,7 +157,14 @@ def _choices(session: SessionDep, organisation_id: int) -> dict[str, Any]:
         .join(ProcessingActivity, Dpia.activity_id == ProcessingActivity.id)
         .where(ProcessingActivity.organisation_id == organisation_id)
         .order_by(ProcessingActivity.reference))
-    return {"dpias": [(str(i), f"{ref} — {name}") for i, ref, name in dpias]}
+    contracts = session.execute(select(Contract.id, Contract.reference, Contract.title).where(
+        Contract.organisation_id == organisation_id).order_by(Contract.reference))
+    applications = session.execute(
+        select(Application.id, Application.reference, Application.name).where(
+            Application.organisation_id == organisation_id).order_by(Application.name))
+    return {"dpias": [(str(i), f"{ref} — {name}") for i, ref, name in dpias],
+            "contracts": [(str(i), f"{ref} — {title}") for i, ref, title in contracts],
+            "applications": [(str(i), f"{name} ({ref})") for i, ref, name in applications]}
 
 
 def _form_page(request: Request, session: SessionDep, principal: Principal, form: Form,
@@ -363,8 +375,9 @@ def _gi_organisations(session: SessionDep, principal: Principal) -> list[Organis
 def parse_general_interest(posted: FormData, organisation_id: int | None
                            ) -> tuple[Form, GeneralInterestInput | None]:
     values: dict[str, Any] = {name: str(posted.get(name) or "").strip() for name in posted
-                              if name not in ("csrf_token", "dataset_ids")}
-    values["dataset_ids"] = [str(v) for v in posted.getlist("dataset_ids")]
+                              if name != "csrf_token" and name not in service.LINKS}
+    for field in service.LINKS:
+        values[field] = [str(v) for v in posted.getlist(field)]
     form = Form(values=values)
     if organisation_id is None:
         form.errors["organisation_id"] = "choisissez une organisation."
