@@ -394,6 +394,12 @@ def can_manage_general_interest(p: Principal, organisation_id: int) -> bool:
 # role) and chief data officers keep them. The DPO advises on placements but does not
 # decide them, as with grants.
 
+def can_read_document(p: Principal, organisation_id: int, public: bool) -> bool:
+    """A stored document: anyone while the entry holding it is public, else the staff of
+    its organisation."""
+    return public or p.is_superadmin or p.has_role(organisation_id, *STAFF)
+
+
 def can_read_sovereignty(p: Principal, organisation_id: int) -> bool:
     return p.is_superadmin or p.has_role(organisation_id, *STAFF)
 

@@ -3,6 +3,7 @@
 from patrimoine.access import models as access_models  # noqa: F401
 from patrimoine.core.db import Base
 from patrimoine.datastore import models as datastore_models  # noqa: F401
+from patrimoine.documents import models as documents_models  # noqa: F401
 from patrimoine.grants import models as grants_models  # noqa: F401
 from patrimoine.inventory import models as inventory_models  # noqa: F401
 from patrimoine.notifications import models as notifications_models  # noqa: F401

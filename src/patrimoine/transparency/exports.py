@@ -72,12 +72,18 @@ def public_record(algorithm: PublicAlgorithm, base_url: str) -> dict[str, Any]:
         "contracts": [f"{c.reference} — {c.title}" for c in algorithm.contracts],
         "source_code_url": algorithm.source_code_url,
         "source_code_licence": algorithm.source_code_licence,
-        **{f"document_{k.value}": (docs.get(k.value) or {}).get("url") for k in DocumentKind},
+        **{f"document_{k.value}": _absolute((docs.get(k.value) or {}).get("url"), base_url)
+           for k in DocumentKind},
         "published_on": algorithm.published_on.isoformat() if algorithm.published_on else None,
         "review_on": algorithm.review_on.isoformat() if algorithm.review_on else None,
         "url": public_url(algorithm, base_url),
     }
     return record
+
+
+def _absolute(url: str | None, base_url: str) -> str | None:
+    """A document kept here has a path; the register gives everyone a full address."""
+    return f"{base_url.rstrip('/')}{url}" if url and url.startswith("/") else url
 
 
 def public_url(algorithm: PublicAlgorithm, base_url: str) -> str:

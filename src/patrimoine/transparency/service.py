@@ -18,6 +18,7 @@ Services run inside the caller's unit of work and never commit.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -37,9 +38,12 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.settings import Settings
 from patrimoine.core.text import fold
 from patrimoine.core.values import apply_changes, plain
 from patrimoine.core.vocabulary import label
+from patrimoine.documents import service as documents
+from patrimoine.documents.models import Document as StoredDocument
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
 from patrimoine.sovereignty.models import Application, Contract
@@ -85,15 +89,26 @@ class Parameter(BaseModel):
 
 
 class Document(BaseModel):
+    """A link, or a file kept by Patrimoine (`document`: its uid; `url`: its address here)."""
+
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     url: str = Field(min_length=1, max_length=1000)
     title: str = Field(default="", max_length=300)
+    document: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
 
-    @field_validator("url")
-    @classmethod
-    def _web(cls, value: str) -> str:
-        return _url(value, "Document")
+    @model_validator(mode="after")
+    def _address(self) -> Document:
+        if self.document is None:
+            _url(self.url, "Document")
+        elif not self.url.startswith(f"/documents/{self.document}/"):
+            raise ValueError("Document : l'adresse ne correspond pas au fichier conservé.")
+        return self
+
+
+def stored_uids(documents: dict[str, Any]) -> list[str]:
+    """The uids of the files kept for an entry's documents (the others are links)."""
+    return [d["document"] for d in documents.values() if d.get("document")]
 
 
 class AlgorithmInput(BaseModel):
@@ -185,6 +200,13 @@ def _check(session: Session, data: AlgorithmInput) -> dict[str, list[Any]]:
         if activity is None or activity.organisation_id != data.organisation_id:
             raise Invalid("Cette analyse d'impact n'appartient pas au registre de "
                           "l'organisation.")
+    uids = [d.document for d in data.documents.values() if d.document]
+    if uids:
+        owned = set(session.scalars(select(StoredDocument.uid).where(
+            StoredDocument.uid.in_(uids),
+            StoredDocument.organisation_id == data.organisation_id)))
+        if set(uids) - owned:
+            raise Invalid("Un document joint n'appartient pas à l'organisation.")
     links = {}
     for field, (name, model, refusal) in LINKS.items():
         wanted = getattr(data, field)
@@ -200,7 +222,8 @@ def _check(session: Session, data: AlgorithmInput) -> dict[str, list[Any]]:
 
 def _values(data: AlgorithmInput) -> dict[str, Any]:
     values = data.model_dump(include=set(_COLUMNS))
-    values["documents"] = {k.value: v for k, v in values["documents"].items()}
+    values["documents"] = {k.value: {f: x for f, x in v.items() if x is not None}
+                           for k, v in values["documents"].items()}
     return values
 
 
@@ -231,6 +254,7 @@ def create_algorithm(session: Session, principal: Principal, data: AlgorithmInpu
     algorithm = PublicAlgorithm(**values, **links)
     session.add(algorithm)
     session.flush()
+    _share_documents(session, algorithm, [])
     registers.record(session, principal, ALGORITHMS, algorithm, "created",
                      [k for k, v in values.items() if v] + [k for k, v in links.items() if v])
     return algorithm
@@ -249,7 +273,9 @@ def update_algorithm(session: Session, principal: Principal, algorithm: PublicAl
     values = _values(data)
     values["reference"] = registers.reference_for(session, ALGORITHMS, algorithm.organisation_id,
                                                   values["reference"], entry=algorithm)
+    before = stored_uids(algorithm.documents or {})
     changed = apply_changes(algorithm, values)
+    _share_documents(session, algorithm, before)
     for name, found in links.items():
         if [e.id for e in getattr(algorithm, name)] != [e.id for e in found]:
             setattr(algorithm, name, found)
@@ -258,6 +284,33 @@ def update_algorithm(session: Session, principal: Principal, algorithm: PublicAl
         algorithm.updated_at = now()
         registers.record(session, principal, ALGORITHMS, algorithm, "updated", changed)
     return changed
+
+
+def _share_documents(session: Session, algorithm: PublicAlgorithm, before: list[str]) -> None:
+    """The files kept for the entry are public while it is published; a file it no longer
+    names is closed again."""
+    now_named = stored_uids(algorithm.documents or {})
+    documents.set_public(session, now_named, algorithm.status == AlgorithmStatus.PUBLISHED)
+    documents.set_public(session, [u for u in before if u not in now_named], False)
+
+
+def attach_document(session: Session, settings: Settings, principal: Principal,
+                    algorithm: PublicAlgorithm, kind: DocumentKind, source: Path,
+                    filename: str) -> StoredDocument:
+    """Keep an uploaded file as one of the entry's four documents (replacing the link or
+    file it had)."""
+    _require_edit(principal, algorithm.organisation_id)
+    if algorithm.status != AlgorithmStatus.DRAFT:
+        _require_publish(principal, algorithm.organisation_id)
+    stored = documents.store(session, settings, principal, algorithm.organisation_id, source,
+                             filename)
+    before = stored_uids(algorithm.documents or {})
+    algorithm.documents = {**(algorithm.documents or {}), kind.value: {
+        "url": documents.url_of(stored), "title": filename, "document": stored.uid}}
+    _share_documents(session, algorithm, before)
+    algorithm.updated_at = now()
+    registers.record(session, principal, ALGORITHMS, algorithm, "updated", ["documents"])
+    return stored
 
 
 def delete_algorithm(session: Session, principal: Principal, algorithm: PublicAlgorithm) -> None:

@@ -56,6 +56,7 @@ from patrimoine.web.pages import admin_standards as pages_standards
 from patrimoine.web.pages import admin_transparency as pages_transparency
 from patrimoine.web.pages import admin_worklist as pages_worklist
 from patrimoine.web.pages import auth as pages_auth
+from patrimoine.web.pages import documents as pages_documents
 from patrimoine.web.pages import portal as pages_portal
 from patrimoine.web.pages import signatories_public as pages_signatories_public
 from patrimoine.web.pages import transparency_public as pages_transparency_public
@@ -152,7 +153,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    pages_admin.router, pages_publication.router,
                    pages_protection.router, pages_worklist.router,
                    audit_heads.router, pages_transparency_public.router,
-                   pages_signatories_public.router, pages_portal.router):
+                   pages_signatories_public.router, pages_documents.router,
+                   pages_portal.router):
         # The routers' routes as they are (each router already applied its prefix, tags,
         # responses and dependencies when its routes were declared): include_router would
         # rebuild every route for every application, ~0.3 s of CPU per app made.
