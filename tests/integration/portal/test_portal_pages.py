@@ -465,6 +465,11 @@ def test_sitemap_and_robots(client: TestClient, world: PortalWorld) -> None:
     assert len([u for u in locs if u and "/datasets/" in u]) == 3
     robots = client.get("/robots.txt").text
     assert "Disallow: /admin" in robots and "Sitemap: http://testserver/sitemap.xml" in robots
+    # Every page names its icon, and the address browsers try by themselves leads to it.
+    assert '<link rel="icon" href="/static/img/favicon.svg"' in client.get("/").text
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in icon.content
 
 
 # ------------------------------------------------------------------------- embeds

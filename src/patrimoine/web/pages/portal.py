@@ -430,6 +430,12 @@ def sitemap(request: Request, session: SessionDep) -> Response:
     return Response(body, media_type="application/xml")
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it whatever the page says: the icon every page links to."""
+    return RedirectResponse("/static/img/favicon.svg", status_code=301)
+
+
 @router.get("/robots.txt")
 def robots(request: Request) -> Response:
     base = _base_url(request)
