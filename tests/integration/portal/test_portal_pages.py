@@ -502,3 +502,30 @@ def test_vendored_scripts_are_served(client: TestClient) -> None:
                  "/static/vendor/leaflet/leaflet.js", "/static/vendor/leaflet/leaflet.css",
                  "/static/js/portal.js", "/static/css/portal.css"):
         assert client.get(path).status_code == 200, path
+
+
+# ------------------------------------------------------------------- CSV for spreadsheets
+
+
+def test_csv_for_french_spreadsheets_beside_the_standard_csv(
+        client: TestClient, world: PortalWorld) -> None:
+    import csv
+    import io
+
+    slug = world.subsidies.slug
+    page = client.get(f"/datasets/{slug}").text
+    assert "CSV pour Excel" in page and "telecharger?format=csv-excel" in page
+    standard = client.get(f"/datasets/{slug}/telecharger?format=csv")
+    excel = client.get(f"/datasets/{slug}/telecharger?format=csv-excel")
+    assert excel.status_code == 200 and excel.headers["content-type"].startswith("text/csv")
+    # The byte order mark by which Excel reads UTF-8; `;`; decimal commas.
+    assert excel.content.startswith(b"\xef\xbb\xbf")
+    assert not standard.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(excel.content.decode("utf-8-sig")), delimiter=";"))
+    plain = list(csv.reader(io.StringIO(standard.text)))
+    assert rows[0] == plain[0] == ["association", "montant", "secteur"]
+    assert rows[1] == ["Club de football", "1500,5", "Sport"]
+    assert plain[1] == ["Club de football", "1500.5", "Sport"]
+    assert [r[0] for r in rows] == [r[0] for r in plain]  # "Chorale des Écoles" intact
+    # A second download of the whole version is the kept file, the same bytes.
+    assert client.get(f"/datasets/{slug}/telecharger?format=csv-excel").content == excel.content
