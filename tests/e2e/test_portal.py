@@ -138,6 +138,20 @@ def test_the_embed_snippets_height_shows_the_source_line(world: PortalWorld, bas
         assert box is not None and box["y"] + box["height"] <= max(heights), (path, box)
 
 
+def test_pages_fit_a_phone_screen(world: PortalWorld, base: str, page: Any) -> None:
+    """390 px wide (a common phone): no page scrolls sideways; wide tables scroll in their
+    own box."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = {}
+    for path in ("/", "/datasets", f"/datasets/{world.counters.slug}",
+                 f"/datasets/{world.subsidies.slug}", "/organisations", "/algorithmes"):
+        page.goto(f"{base}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide[path] = width
+    assert wide == {}
+
+
 COMPILE_ALL = """async (urls) => {
   const out = {};
   for (const url of urls) {
