@@ -411,3 +411,44 @@ def sovereignty_organisations(p: Principal) -> list[int] | None:
 
 def can_import_applications(p: Principal) -> bool:
     return p.is_superadmin or any(p.has_role(o, *MANAGERS) for o in p.roles)
+
+
+# The charter: the organisation's staff read its evaluation, deviations and action plan;
+# administrators and chief data officers run it and record actions; a deviation is approved
+# by a holder of one of the roles the charter names as approvers (charter.config). Writing
+# the charter itself (engagements, rules, parameters) is the instance administrators' work.
+def can_read_charter(p: Principal, organisation_id: int | None = None) -> bool:
+    if p.is_superadmin:
+        return True
+    if organisation_id is None:
+        return any(p.has_role(o, *STAFF) for o in p.roles)
+    return p.has_role(organisation_id, *STAFF)
+
+
+def charter_organisations(p: Principal) -> list[int] | None:
+    """Organisations whose charter results p may read; None means all."""
+    if p.is_superadmin:
+        return None
+    return sorted(o for o in p.roles if p.has_role(o, *STAFF))
+
+
+def can_manage_charter(p: Principal, organisation_id: int | None = None) -> bool:
+    if p.is_superadmin:
+        return True
+    if organisation_id is None:
+        return any(p.has_role(o, *MANAGERS) for o in p.roles)
+    return p.has_role(organisation_id, *MANAGERS)
+
+
+def can_approve_deviation(p: Principal, organisation_id: int | None, role: Role) -> bool:
+    """Whether p holds the approving `role` (in the organisation; anywhere for the whole
+    instance, as an instance administrator does)."""
+    if p.is_superadmin:
+        return True
+    if organisation_id is None:
+        return False
+    return p.has_role(organisation_id, role)
+
+
+def can_write_charter(p: Principal) -> bool:
+    return p.is_superadmin
