@@ -87,6 +87,8 @@ class CharterRun(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, index=True)
     # The organisations evaluated (None: all of them).
     organisation_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    # "*" for every organisation, else their ids joined by commas: the trend's key.
+    scope: Mapped[str] = mapped_column(String(300), default="*", index=True)
     actor_label: Mapped[str] = mapped_column(String(300), default="")
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     highest_failed: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -95,6 +95,11 @@ def _audit() -> Any:
     return app
 
 
+def _charter() -> Any:
+    from patrimoine.cli.charter import app
+    return app
+
+
 def _notifications() -> Any:
     from patrimoine.cli.notifications import app
     return app
@@ -116,6 +121,7 @@ COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("applications", _applications),
     ("audit", _audit),
     ("notifications", _notifications),
+    ("charter", _charter),
 )
 
 

@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.Column("id", sa.Integer(), nullable=False),
     sa.Column("at", patrimoine.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column("organisation_ids", sa.JSON(), nullable=True),
+    sa.Column("scope", sa.String(length=300), nullable=False),
     sa.Column("actor_label", sa.String(length=300), nullable=False),
     sa.Column("seconds", sa.Float(), nullable=False),
     sa.Column("highest_failed", sa.Boolean(), nullable=False),
@@ -38,6 +39,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("charter_run", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_charter_run_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_charter_run_scope"), ["scope"], unique=False)
 
     op.create_table("charter_settings",
     sa.Column("id", sa.Integer(), nullable=False),
@@ -176,6 +178,7 @@ def downgrade() -> None:
     op.drop_table("charter_action")
     op.drop_table("charter_settings")
     with op.batch_alter_table("charter_run", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_charter_run_scope"))
         batch_op.drop_index(batch_op.f("ix_charter_run_at"))
 
     op.drop_table("charter_run")
