@@ -43,8 +43,8 @@ def hosting_strategy(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator[
             continue
         why = reasons(a, level)
         if why:
-            yield failed(item, label, a.organisation_id, "; ".join(why).capitalize() + ".",
-                         link)
+            text = "; ".join(why)
+            yield failed(item, label, a.organisation_id, text[0].upper() + text[1:] + ".", link)
         else:
             yield passed(item, label, a.organisation_id,
                          f"Hébergement conforme au niveau « {level.label} ».", link)
