@@ -164,7 +164,7 @@ def _deviations_page(request: Request, session: Session, principal: Principal, f
         "roles": charter.approver_labels(), "published": charter.publish_deviations,
         "organisations": [(o.slug, o.name) for o in _approvable(
             principal, orgs, charter.approver_roles)],
-        "all_allowed": principal.is_superadmin})
+        "all_allowed": principal.is_superadmin}, status=status)
 
 
 @router.get(f"{BASE}/ecarts")
