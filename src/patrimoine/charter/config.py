@@ -181,7 +181,7 @@ def from_data(data: Any, organisation_ids: Mapping[str, int]) -> Charter:
         if e.code in seen:
             raise Invalid(f"Charte invalide : l'engagement « {e.code} » figure deux fois.")
         seen.add(e.code)
-        uses = []
+        uses: list[RuleUse] = []
         for r in e.rules:
             rule = RULES.get(r.id)
             if rule is None:

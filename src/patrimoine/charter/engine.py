@@ -6,8 +6,10 @@ force applied. The result is plain data (`Evaluation`) that the CLI prints, the 
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from time import perf_counter
@@ -147,6 +149,27 @@ def evaluate(session: Session, organisation_ids: Collection[int] | None = None, 
     """The charter (the stored one unless given) over the instance, or some organisations.
     `progress(step, total)` is called before reading the snapshot and before each rule."""
     charter = charter or config.current(session)
+    with _collector_paused():
+        return _evaluate(session, charter, organisation_ids, at, snapshot, progress)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The snapshot and the results are hundreds of thousands of small acyclic records:
+    the cyclic garbage collector would walk them all again and again, finding nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _evaluate(session: Session, charter: config.Charter,
+              organisation_ids: Collection[int] | None, at: datetime | None,
+              snapshot: Snapshot | None, progress: Callable[[str, int], None] | None
+              ) -> Evaluation:
     uses = [(e, u) for e in charter.engagements for u in e.rules if u.rule_id in RULES]
     if progress:
         progress("Lecture des registres", len(uses) + 1)

@@ -213,7 +213,7 @@ def deviation_add(
             data = deviations.DeviationInput(
                 rule_id=rule, item=item, organisation_id=_organisation(s, organisation),
                 justification=justification, approver_role=role.value,
-                starts_on=start or date.today(), expires_on=until, link=link)  # type: ignore[arg-type]
+                starts_on=start or date.today(), expires_on=until, link=link)
         except ValidationError as exc:
             raise _invalid(exc) from None
         d = deviations.record(s, _principal(by), data)
@@ -259,7 +259,7 @@ def action_add(
     with svc.db.unit_of_work() as s:
         try:
             data = actions.ActionInput(engagement=engagement, title=title, owner=owner,
-                                       due_on=due, rule_ids=rule or [], evidence=evidence,  # type: ignore[arg-type]
+                                       due_on=due, rule_ids=rule or [], evidence=evidence,
                                        organisation_id=_organisation(s, organisation))
         except ValidationError as exc:
             raise _invalid(exc) from None

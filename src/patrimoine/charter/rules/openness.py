@@ -1,6 +1,8 @@
 """Open data and its quality: what the charter promises of every open dataset. The verdicts
-come from the dataset's quality score (charter/quality.py), computed once in the snapshot;
-datasets that are not open data are not judged."""
+come from the dataset's quality score (charter/quality.py), computed once in the snapshot.
+The items are the open datasets only (open access and published): the others are not open
+data, so these rules do not judge them at all (no result, rather than tens of thousands of
+« sans objet »)."""
 
 from __future__ import annotations
 
@@ -16,12 +18,10 @@ from patrimoine.charter.snapshot import Snapshot
 def _by_criterion(snapshot: Snapshot, criterion: str, *, unjudged_na: bool = True,
                   na_reasons: tuple[str, ...] = ()) -> Iterator[Result]:
     for d in snapshot.datasets:
-        item, label, link = f"dataset:{d.id}", f"Jeu « {d.title} »", links.dataset(d.slug)
         score = snapshot.quality.get(d.id)
-        if not d.is_open or score is None:
-            yield not_applicable(item, label, d.organisation_id,
-                                 "Jeu non publié en données ouvertes.", link)
+        if score is None or not d.is_open:
             continue
+        item, label, link = f"dataset:{d.id}", f"Jeu « {d.title} »", links.dataset(d.slug)
         c = next(c for c in score.criteria if c.id == criterion)
         if c.met is None or c.reason in na_reasons:
             yield not_applicable(item, label, d.organisation_id, c.reason, link)
