@@ -9,9 +9,9 @@ Generates, with bulk inserts (no service per row), 20 organisations and at scale
 400 reversibility tests, 300 partners, 300 algorithms and 100,000 audit events (reads of
 datasets, which the sobriety rules read). Then evaluates the built-in library (every rule,
 one engagement per area) and prints the time of each part of the snapshot and of each rule,
-and whether the whole stays under 10 s. Both wall and CPU time are printed: on a
-busy machine the wall time includes waiting for a core. The store is a throw-away one (a temporary SQLite
-file; PostgreSQL: the tests' temporary cluster, tests/support/postgres.py).
+and whether the whole stays under 10 s. Both wall and CPU time are printed: on a busy
+machine the wall time includes waiting for a core. The store is a throw-away one (a
+temporary SQLite file; PostgreSQL: the tests' temporary cluster, tests/support/postgres.py).
 """
 
 from __future__ import annotations

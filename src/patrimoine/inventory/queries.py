@@ -279,6 +279,15 @@ class DatasetFacts:
     contact_email: str | None = None
 
     @property
+    def deleted(self) -> bool:
+        return self.lifecycle_stage == LifecycleStage.DELETED
+
+    @property
+    def confidential(self) -> bool | None:
+        """Whether the entry is confidential; None when nobody said."""
+        return {YesNoUndefined.YES: True, YesNoUndefined.NO: False}.get(self.confidentiality)
+
+    @property
     def is_open(self) -> bool:
         """Open data: open access and published."""
         return (self.access_level == AccessLevel.OPEN

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
+from patrimoine.protection.deadlines import add_months
 from patrimoine.sovereignty.contracts import DEFAULT_CLAUSES
 from patrimoine.sovereignty.models import (
     Application,
@@ -74,6 +75,10 @@ class ContractFacts:
     clauses: Mapping[str, str]  # clause code -> ClauseStatus value (absent when unrecorded)
     tests: tuple[tuple[date, str], ...]  # (tested_on, TestResult value), oldest first
 
+    def ends_within(self, today: date, months: int) -> bool:
+        """It ends between today and `months` from now (calendar months)."""
+        return self.end_date is not None and today <= self.end_date <= add_months(today, months)
+
 
 @dataclass(frozen=True)
 class PartnerFacts:
@@ -82,6 +87,10 @@ class PartnerFacts:
     name: str
     signed_on: date
     renewal_on: date | None
+
+    def valid_until(self, years: int) -> date:
+        """Its renewal date, or `years` after the signature when none is set."""
+        return self.renewal_on or add_months(self.signed_on, 12 * years)
 
 
 def _in(column: Any, organisation_ids: Collection[int] | None) -> Any:

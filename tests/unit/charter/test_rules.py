@@ -53,9 +53,9 @@ OPEN = {"access_level": AccessLevel.OPEN, "lifecycle_stage": LifecycleStage.PUBL
 
 def activity(id: int, **fields: Any) -> ActivityFacts:
     base: dict[str, Any] = dict(
-        id=id, organisation_id=1, reference=f"T-{id}", name=f"Traitement {id}",
-        status="active", special_categories=(), dpia_criteria=(), dpia_exemption=None,
-        estimated_data_subjects=None, retention_rules=(), processors=())
+        id=id, organisation_id=1, reference=f"T-{id}", name=f"Traitement {id}", draft=False,
+        ended=False, special_categories=(), monitoring=False, dpia_required=False,
+        dpia_exemption=None, retention_rules=())
     return ActivityFacts(**(base | fields))
 
 
@@ -78,11 +78,13 @@ def test_every_rule_is_documented_and_tested_here() -> None:
 
 def test_protection__dpia() -> None:
     snap = Snapshot(AT, activities=(
-        activity(1, special_categories=("health",), latest_dpia="favourable"),
-        activity(2, dpia_criteria=("systematic_monitoring",)),
+        activity(1, special_categories=("health",), dpia="favourable"),
+        activity(2, monitoring=True),
         activity(3),
-        activity(4, dpia_criteria=("large_scale",), latest_dpia="pending"),
+        activity(4, monitoring=True, dpia="pending"),
         activity(5, special_categories=("health",), dpia_exemption="Liste CNIL n° 3"),
+        activity(6, dpia_required=True, dpia="unfavourable"),
+        activity(7, dpia_required=True, ended=True),
     ))
     got = outcomes("protection.dpia", snap)
     assert got["activity:1"][0] == Outcome.PASSED
@@ -92,40 +94,47 @@ def test_protection__dpia() -> None:
     assert got["activity:3"][0] == Outcome.NOT_APPLICABLE
     assert got["activity:4"][0] == Outcome.FAILED
     assert got["activity:5"][0] == Outcome.PASSED
+    assert got["activity:6"][0] == Outcome.FAILED
+    assert got["activity:7"][0] == Outcome.NOT_APPLICABLE
 
 
 def test_protection__requests_on_time() -> None:
-    def request(id: int, received: date, status: str, answered: date | None = None,
-                extension: date | None = None) -> RequestFacts:
-        return RequestFacts(id, 1, f"D-{id}", "access", received, extension, status, answered)
+    def request(id: int, received: date, deadline: date, closed: bool,
+                answered: date | None = None, withdrawn: bool = False) -> RequestFacts:
+        return RequestFacts(id, 1, f"D-{id}", received, deadline, closed, withdrawn, answered)
     snap = Snapshot(AT, requests=(
-        request(1, date(2026, 3, 1), "answered", date(2026, 3, 20)),
-        request(2, date(2026, 3, 1), "answered", date(2026, 4, 20)),
-        request(3, date(2026, 3, 1), "in_progress"),
-        request(4, date(2026, 4, 1), "in_progress", extension=date(2026, 4, 15)),
-        request(5, date(2024, 3, 1), "in_progress"),
-        request(6, date(2026, 6, 1), "received"),
+        request(1, date(2026, 3, 1), date(2026, 4, 1), True, date(2026, 3, 20)),
+        request(2, date(2026, 3, 1), date(2026, 4, 1), True, date(2026, 4, 20)),
+        request(3, date(2026, 3, 1), date(2026, 4, 1), False),
+        request(4, date(2026, 4, 1), date(2026, 7, 1), False),  # extended to three months
+        request(5, date(2024, 3, 1), date(2024, 4, 1), False),
+        request(6, date(2026, 6, 1), date(2026, 7, 1), False),
+        request(7, date(2026, 6, 1), date(2026, 7, 1), True, withdrawn=True),
     ))
     got = outcomes("protection.requests_on_time", snap)
     assert got["request:1"][0] == Outcome.PASSED
     assert got["request:2"] == (Outcome.FAILED, "Répondue le 20/04/2026, après l'échéance du "
                                                 "01/04/2026.")
     assert got["request:3"][0] == Outcome.FAILED
-    assert got["request:4"][0] == Outcome.PASSED  # three months with the extension
+    assert got["request:4"][0] == Outcome.PASSED
     assert got["request:5"][0] == Outcome.NOT_APPLICABLE
     assert got["request:6"][0] == Outcome.PASSED
+    assert got["request:7"][0] == Outcome.NOT_APPLICABLE
     assert outcomes("protection.requests_on_time", snap, period_days=1000)["request:5"][0] \
         == Outcome.FAILED
 
 
 def test_protection__breaches_notified() -> None:
-    aware = AT - timedelta(days=10)
+    aware, recent = AT - timedelta(days=10), AT - timedelta(hours=5)
+    due, soon = aware + timedelta(hours=72), recent + timedelta(hours=72)
     snap = Snapshot(AT, breaches=(
-        BreachFacts(1, 1, "V-1", "Courriel", aware, "risk", aware + timedelta(hours=70), None),
-        BreachFacts(2, 1, "V-2", "Vol", aware, "high", aware + timedelta(hours=80), "Week-end"),
-        BreachFacts(3, 1, "V-3", "Perte", aware, "unlikely", None, None),
-        BreachFacts(4, 1, "V-4", "Fuite", aware, "to_assess", None, None),
-        BreachFacts(5, 1, "V-5", "Récente", AT - timedelta(hours=5), "risk", None, None),
+        BreachFacts(1, 1, "V-1", "Courriel", aware, due, True, aware + timedelta(hours=70),
+                    None),
+        BreachFacts(2, 1, "V-2", "Vol", aware, due, True, aware + timedelta(hours=80),
+                    "Week-end"),
+        BreachFacts(3, 1, "V-3", "Perte", aware, due, False, None, None),
+        BreachFacts(4, 1, "V-4", "Fuite", aware, due, True, None, None),
+        BreachFacts(5, 1, "V-5", "Récente", recent, soon, True, None, None),
     ))
     got = outcomes("protection.breaches_notified", snap)
     assert got["breach:1"][0] == Outcome.PASSED
@@ -139,7 +148,7 @@ def test_protection__breaches_notified() -> None:
 def test_retention__rule_everywhere() -> None:
     rule = {"duration": 5, "unit": "years"}
     snap = Snapshot(AT, activities=(activity(1, retention_rules=(rule,)), activity(2),
-                                    activity(3, status="draft")))
+                                    activity(3, draft=True)))
     got = outcomes("retention.rule_everywhere", snap)
     assert [got[f"activity:{i}"][0] for i in (1, 2, 3)] == [
         Outcome.PASSED, Outcome.FAILED, Outcome.NOT_APPLICABLE]
@@ -154,7 +163,7 @@ def test_retention__past_due_handled() -> None:
         dataset_rules={1: rule(1, 5), 2: rule(2, 1), 3: rule(3, 1), 4: rule(4, 1),
                        6: rule(6, 1, StartEvent.DATE_COLUMN)},
         versions=(version(1, 400), version(2, 400), version(3, 400), version(6, 400)),
-        slip_items=(SlipItemFacts(3, "BE-2026-1", "awaiting_visa", False),))
+        slip_items=(SlipItemFacts(3, "BE-2026-1", True), SlipItemFacts(2, "BE-2025-4", False)))
     got = outcomes("retention.past_due_handled", snap)
     assert got["dataset:1"][0] == Outcome.PASSED
     assert got["dataset:2"][0] == Outcome.FAILED

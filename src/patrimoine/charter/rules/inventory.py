@@ -9,7 +9,6 @@ from typing import Any
 from patrimoine.charter.rules import links
 from patrimoine.charter.rules.base import Result, Severity, failed, not_applicable, passed, rule
 from patrimoine.charter.snapshot import Snapshot
-from patrimoine.inventory.models import LifecycleStage, YesNoUndefined
 
 
 @rule("inventory.owner_and_confidentiality",
@@ -21,18 +20,16 @@ def owner_and_confidentiality(snapshot: Snapshot, params: Mapping[str, Any]
     whether it is confidential. Deleted data are not judged."""
     for d in snapshot.datasets:
         item, label, link = f"dataset:{d.id}", f"Jeu « {d.title} »", links.dataset(d.slug)
-        if d.lifecycle_stage == LifecycleStage.DELETED:
+        if d.deleted:
             yield not_applicable(item, label, d.organisation_id, "Données supprimées.", link)
             continue
         owner = d.producer or d.contact_name or d.contact_email
         missing = ([] if owner else ["responsable"]) + (
-            ["niveau de confidentialité"] if d.confidentiality == YesNoUndefined.UNDEFINED
-            else [])
+            ["niveau de confidentialité"] if d.confidential is None else [])
         if missing:
             yield failed(item, label, d.organisation_id,
                          "Non renseigné : " + " et ".join(missing) + ".", link)
         else:
-            level = "confidentiel" if d.confidentiality == YesNoUndefined.YES \
-                else "non confidentiel"
+            level = "confidentiel" if d.confidential else "non confidentiel"
             yield passed(item, label, d.organisation_id, f"Responsable : {owner} ; {level}.",
                          link)

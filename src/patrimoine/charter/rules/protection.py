@@ -9,22 +9,6 @@ from typing import Any
 from patrimoine.charter.rules import links
 from patrimoine.charter.rules.base import Result, Severity, failed, not_applicable, passed, rule
 from patrimoine.charter.snapshot import Snapshot
-from patrimoine.protection.deadlines import (
-    breach_deadline,
-    extended_request_deadline,
-    request_deadline,
-)
-from patrimoine.protection.dpia import dpia_required
-from patrimoine.protection.register.vocabulary import (
-    CLOSED_REQUEST_STATUSES,
-    ActivityStatus,
-    BreachRisk,
-    DpiaCriterion,
-    DpiaDecision,
-    RequestStatus,
-)
-
-MONITORING = (DpiaCriterion.SYSTEMATIC_MONITORING.value, DpiaCriterion.LARGE_SCALE.value)
 
 
 def _fr(day: Any) -> str:
@@ -41,22 +25,21 @@ def dpia_done(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator[Result]
     for a in snapshot.activities:
         item, label, link = f"activity:{a.id}", f"Traitement {a.reference} « {a.name} »", \
             links.activity(a.id)
-        needed = (bool(a.special_categories) or any(c in MONITORING for c in a.dpia_criteria)
-                  or dpia_required(a.dpia_criteria, a.special_categories))
-        if a.status == ActivityStatus.ENDED:
+        needed = bool(a.special_categories) or a.monitoring or a.dpia_required
+        if a.ended:
             yield not_applicable(item, label, a.organisation_id, "Traitement terminé.", link)
         elif not needed:
             yield not_applicable(item, label, a.organisation_id,
                                  "Ni données sensibles, ni surveillance à grande échelle, ni "
                                  "deux critères de la CNIL : pas d'analyse d'impact requise.",
                                  link)
-        elif a.latest_dpia in (DpiaDecision.FAVOURABLE, DpiaDecision.FAVOURABLE_WITH_RESERVATIONS):
+        elif a.dpia == "favourable":
             yield passed(item, label, a.organisation_id,
                          "Analyse d'impact conduite, avis favorable.", link)
-        elif a.latest_dpia == DpiaDecision.PENDING:
+        elif a.dpia == "pending":
             yield failed(item, label, a.organisation_id,
                          "Analyse d'impact commencée mais non conclue.", link)
-        elif a.latest_dpia == DpiaDecision.UNFAVOURABLE:
+        elif a.dpia == "unfavourable":
             yield failed(item, label, a.organisation_id,
                          "Analyse d'impact défavorable : le traitement doit être revu.", link)
         elif a.dpia_exemption:
@@ -64,8 +47,7 @@ def dpia_done(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator[Result]
                          f"Dispense d'analyse d'impact motivée : {a.dpia_exemption}", link)
         else:
             why = ("données de catégories particulières" if a.special_categories
-                   else "surveillance systématique ou à grande échelle"
-                   if any(c in MONITORING for c in a.dpia_criteria)
+                   else "surveillance systématique ou à grande échelle" if a.monitoring
                    else "deux critères de la CNIL ou plus")
             yield failed(item, label, a.organisation_id,
                          f"Analyse d'impact requise ({why}) mais absente.", link)
@@ -85,12 +67,10 @@ def requests_on_time(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator[
             yield not_applicable(item, label, r.organisation_id,
                                  f"Reçue le {_fr(r.received_on)}, hors de la période.", link)
             continue
-        if r.status == RequestStatus.WITHDRAWN:
+        if r.withdrawn:
             yield not_applicable(item, label, r.organisation_id, "Demande retirée.", link)
             continue
-        deadline = (extended_request_deadline(r.received_on) if r.extension_informed_on
-                    else request_deadline(r.received_on))
-        closed = r.status in CLOSED_REQUEST_STATUSES
+        deadline, closed = r.deadline, r.closed
         if closed and r.answered_on is not None and r.answered_on > deadline:
             yield failed(item, label, r.organisation_id,
                          f"Répondue le {_fr(r.answered_on)}, après l'échéance du "
@@ -116,7 +96,7 @@ def breaches_notified(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator
     for b in snapshot.breaches:
         item, label, link = f"breach:{b.id}", f"Violation {b.reference} « {b.title} »", \
             links.breach(b.id)
-        deadline = breach_deadline(b.aware_at)
+        deadline = b.deadline
         when = f"{deadline:%d/%m/%Y à %H:%M}"
         if b.aware_at < since:
             yield not_applicable(item, label, b.organisation_id,
@@ -129,7 +109,7 @@ def breaches_notified(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator
             yield failed(item, label, b.organisation_id,
                          f"Notifiée le {_fr(b.notified_at)}, après l'échéance du {when}{late}.",
                          link)
-        elif b.risk == BreachRisk.UNLIKELY:
+        elif not b.to_notify:
             yield not_applicable(item, label, b.organisation_id,
                                  "Risque improbable pour les personnes : pas de notification.",
                                  link)

@@ -11,11 +11,6 @@ from typing import Any
 from patrimoine.charter.rules import links
 from patrimoine.charter.rules.base import Result, Severity, failed, not_applicable, passed, rule
 from patrimoine.charter.snapshot import Snapshot
-from patrimoine.protection.register.vocabulary import ActivityStatus
-from patrimoine.retention.models import SlipStatus
-from patrimoine.retention.rules import EVENT_DATED, FinalFate, StartEvent, add_period
-
-PENDING_SLIP = (SlipStatus.AWAITING_VISA.value, SlipStatus.APPROVED.value)
 
 
 @rule("retention.rule_everywhere", "Chaque traitement a une durée de conservation",
@@ -26,7 +21,7 @@ def rule_everywhere(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator[R
     for a in snapshot.activities:
         item, label, link = f"activity:{a.id}", f"Traitement {a.reference} « {a.name} »", \
             links.activity(a.id)
-        if a.status == ActivityStatus.DRAFT:
+        if a.draft:
             yield not_applicable(item, label, a.organisation_id, "Traitement en projet.", link)
         elif a.retention_rules:
             yield passed(item, label, a.organisation_id,
@@ -51,7 +46,7 @@ def past_due_handled(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator[
         created[v.dataset_id].append(v.created_at.date())
     slips: dict[int, list[str]] = defaultdict(list)
     for s in snapshot.slip_items:
-        if s.status in PENDING_SLIP and not s.executed:
+        if s.pending:
             slips[s.dataset_id].append(s.slip_reference)
     for d in snapshot.datasets:
         item, label, link = f"dataset:{d.id}", f"Jeu « {d.title} »", \
@@ -66,25 +61,20 @@ def past_due_handled(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator[
             yield not_applicable(item, label, d.organisation_id,
                                  "Aucune donnée stockée.", link)
             continue
-        if r.start_event == StartEvent.DATE_COLUMN:
+        if r.row_level:
             yield not_applicable(item, label, d.organisation_id,
                                  "Règle appliquée ligne à ligne : jugée par le plan de "
                                  "conservation.", link)
             continue
-        if r.start_event in EVENT_DATED:
-            if r.event_date is None:
-                yield not_applicable(item, label, d.organisation_id,
-                                     "Date de l'événement de départ non renseignée.", link)
-                continue
-            due = add_period(r.event_date, r.duration, r.unit)
-        elif r.start_event == StartEvent.UPDATED:
-            due = add_period(max(days), r.duration, r.unit)
-        else:
-            due = add_period(min(days), r.duration, r.unit)
+        if r.awaits_event:
+            yield not_applicable(item, label, d.organisation_id,
+                                 "Date de l'événement de départ non renseignée.", link)
+            continue
+        due = r.due_on(min(days), max(days))
         if due > snapshot.today:
             yield passed(item, label, d.organisation_id,
                          f"Durée de conservation courant jusqu'au {due:%d/%m/%Y}.", link)
-        elif r.final_fate == FinalFate.ARCHIVES and r.transferred_at is not None:
+        elif r.archived and r.transferred_at is not None:
             yield passed(item, label, d.organisation_id,
                          f"Versé aux Archives le {r.transferred_at:%d/%m/%Y}.", link)
         elif slips.get(d.id):

@@ -4,13 +4,11 @@ charter's clauses and a tested reversibility, partners whose signature is valid.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import date
 from typing import Any
 
 from patrimoine.charter.rules import links
 from patrimoine.charter.rules.base import Result, Severity, failed, not_applicable, passed, rule
 from patrimoine.charter.snapshot import Snapshot
-from patrimoine.retention.rules import DurationUnit, add_period
 from patrimoine.sovereignty.models import ApplicationStatus, ClauseStatus, TestResult
 from patrimoine.sovereignty.strategy import reasons
 
@@ -85,17 +83,16 @@ def reversibility_tested(snapshot: Snapshot, params: Mapping[str, Any]) -> Itera
     """A contract ending within `months` (twelve by default) has had its reversibility
     tested successfully: the data came back, in open formats. Contracts ending later, ended
     ones, and those where reversibility is recorded as not applicable are not judged."""
-    horizon = add_period(snapshot.today, params["months"], DurationUnit.MONTHS)
     for c in snapshot.contracts:
         item, label, link = f"contract:{c.id}", f"Contrat {c.reference} « {c.title} »", \
             links.contract(c.id)
         codes = [k.code for k in snapshot.clauses.get(c.organisation_id, ()) if k.reversibility]
-        if c.end_date is None or c.end_date > horizon:
-            yield not_applicable(item, label, c.organisation_id,
-                                 "Pas d'échéance dans l'horizon de surveillance.", link)
-        elif c.end_date < snapshot.today:
+        if c.end_date is not None and c.end_date < snapshot.today:
             yield not_applicable(item, label, c.organisation_id,
                                  f"Contrat terminé le {c.end_date:%d/%m/%Y}.", link)
+        elif c.end_date is None or not c.ends_within(snapshot.today, params["months"]):
+            yield not_applicable(item, label, c.organisation_id,
+                                 "Pas d'échéance dans l'horizon de surveillance.", link)
         elif codes and all(c.clauses.get(k) == ClauseStatus.NOT_APPLICABLE for k in codes):
             yield not_applicable(item, label, c.organisation_id,
                                  "Réversibilité sans objet pour ce contrat.", link)
@@ -125,8 +122,7 @@ def partner_signatures(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterato
     for p in snapshot.partners:
         item, label = f"partner:{p.id}", f"Partenaire « {p.name} »"
         link = links.partners(slugs.get(p.organisation_id))
-        end: date = p.renewal_on or add_period(p.signed_on, params["validity_years"],
-                                               DurationUnit.YEARS)
+        end = p.valid_until(params["validity_years"])
         if p.signed_on > snapshot.today:
             yield not_applicable(item, label, p.organisation_id,
                                  f"Signature prévue le {p.signed_on:%d/%m/%Y}.", link)
