@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from patrimoine.access import audit
 from patrimoine.access.models import ROLE_LABELS, Role
-from patrimoine.access.permissions import can_approve_deviation, can_manage_charter, require
+from patrimoine.access.permissions import can_approve_deviation, require
 from patrimoine.access.principal import Principal
 from patrimoine.charter import config
 from patrimoine.charter.models import CharterDeviation, CharterFailure
@@ -154,9 +154,6 @@ def record(session: Session, principal: Principal, data: DeviationInput) -> Devi
     if data.approver_role not in charter.approver_roles:
         names = ", ".join(label for _, label in charter.approver_labels())
         raise Invalid(f"Ce rôle n'approuve pas les écarts ; la charte nomme : {names}.")
-    require(can_manage_charter(principal, data.organisation_id)
-            or can_approve_deviation(principal, data.organisation_id, Role(data.approver_role)),
-            principal, "enregistrer un écart à la charte")
     require(can_approve_deviation(principal, data.organisation_id, Role(data.approver_role)),
             principal, f"approuver un écart en tant que "
                        f"« {ROLE_LABELS[Role(data.approver_role)]} »")
