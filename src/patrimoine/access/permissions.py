@@ -452,3 +452,32 @@ def can_approve_deviation(p: Principal, organisation_id: int | None, role: Role)
 
 def can_write_charter(p: Principal) -> bool:
     return p.is_superadmin
+
+
+def visible_charter_items(session: Session, p: Principal,
+                          items: list[tuple[str, int | None]]) -> set[str]:
+    """The charter's judged items ("dataset:42", "breach:3"… with their organisation) that p
+    may see named: a dataset p may read, a register entry of a register p reads, a rights
+    request or breach p handles, an application, contract or partner of a map p reads, an
+    algorithm of a register p sees, an organisation whose charter p reads."""
+    if p.is_superadmin:
+        return {item for item, _ in items}
+    checks = {
+        "activity": can_read_register, "request": can_handle_protection_cases,
+        "breach": can_handle_protection_cases, "application": can_read_sovereignty,
+        "contract": can_read_sovereignty, "partner": can_read_sovereignty,
+        "algorithm": can_read_register, "organisation": can_read_charter,
+    }
+    shown = set()
+    datasets: dict[int, str] = {}
+    for item, org in items:
+        kind, _, key = item.partition(":")
+        if kind == "dataset" and key.isdigit():
+            datasets[int(key)] = item
+        elif kind in checks and org is not None and checks[kind](p, org):
+            shown.add(item)
+    ids = list(datasets)
+    for start in range(0, len(ids), 5000):
+        shown.update(datasets[i] for i in session.scalars(select(Dataset.id).where(
+            Dataset.id.in_(ids[start:start + 5000]), readable_datasets(p))))
+    return shown

@@ -18,6 +18,8 @@ from patrimoine.bootstrap import Services
 from patrimoine.charter import config
 from patrimoine.charter.config import Charter, Engagement, RuleUse
 from patrimoine.core.clock import now
+from patrimoine.protection.register.models import Breach
+from patrimoine.protection.register.vocabulary import BreachRisk
 from tests import factories as f
 from tests.factories import login
 
@@ -145,3 +147,25 @@ def test_the_api_needs_a_reader_of_the_charter(client: TestClient, town: int) ->
     body = client.get("/api/v1/charter").json()
     assert body["engagements"][0]["rules"] == [{"id": OWNERS}]
     assert client.get("/api/v1/charter/evaluation").json()["run"] is None
+
+
+def test_failing_items_are_named_only_to_who_may_see_them(
+        client: TestClient, services: Services, town: int) -> None:
+    with services.db.unit_of_work() as s:
+        org = f.organisation(s)
+        s.add(Breach(organisation_id=org.id, reference="V-2026-001",
+                     title="Fuite du fichier des bénéficiaires", risk=BreachRisk.HIGH,
+                     aware_at=now() - timedelta(days=10)))
+        config.save(s, SYSTEM, Charter(engagements=(
+            Engagement("proteger", "Protéger", rules=(RuleUse("protection.breaches_notified"),)),
+        )))
+    token = login(client, "cdo@ville.fr")
+    client.post("/admin/charte/evaluer", data={"csrf_token": token,
+                                               "organisation": "ville-de-test"})
+    assert "Fuite du fichier des bénéficiaires" in html.unescape(client.get("/admin/charte").text)
+    login(client, "agent@ville.fr")
+    text = html.unescape(client.get("/admin/charte").text)
+    assert "Fuite du fichier" not in text
+    assert "1 autre(s) élément(s) en échec que votre rôle ne permet pas de consulter" in text
+    api = client.get("/api/v1/charter/evaluation").json()
+    assert api["failures"] == [] and api["failures_hidden"] == 1

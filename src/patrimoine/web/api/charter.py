@@ -2,7 +2,8 @@
 stored evaluation with its failing items and since when, the trend per engagement, the
 deviations and the action plan.
 
-Who may read (access/permissions.py): an organisation's staff read its results; without
+Who may read (access/permissions.py): an organisation's staff read its results, each failing
+item named only to whoever may see it (`visible_charter_items`); without
 `organisation`, an instance administrator reads the whole instance and anyone else their
 only organisation (naming it is required when they have several).
 """
@@ -15,7 +16,12 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from patrimoine.access.permissions import can_read_charter, charter_organisations, require
+from patrimoine.access.permissions import (
+    can_read_charter,
+    charter_organisations,
+    require,
+    visible_charter_items,
+)
 from patrimoine.access.principal import Principal
 from patrimoine.charter import actions, config, deviations, evaluations
 from patrimoine.charter.models import CharterRunRule
@@ -65,11 +71,13 @@ def get_evaluation(session: SessionDep, principal: PrincipalDep,
     org_id = _scope(session, principal, organisation)
     run = evaluations.last_run(session, org_id)
     if run is None:
-        return {"run": None, "rules": [], "failures": []}
+        return {"run": None, "rules": [], "failures": [], "failures_hidden": 0}
     rules = session.scalars(select(CharterRunRule).where(CharterRunRule.run_id == run.id)
                             .order_by(CharterRunRule.id))
     failing = evaluations.failures(session, None if org_id is None else [org_id],
                                    limit=max(1, min(limit, 5000)))
+    visible = visible_charter_items(session, principal,
+                                    [(f.item, f.organisation_id) for f in failing])
     return {
         "run": {"id": run.id, "at": run.at.isoformat(), "by": run.actor_label,
                 "highest_failed": run.highest_failed},
@@ -79,7 +87,9 @@ def get_evaluation(session: SessionDep, principal: PrincipalDep,
         "failures": [{"engagement": f.engagement, "rule_id": f.rule_id, "item": f.item,
                       "label": f.label, "reason": f.reason, "link": f.link,
                       "outcome": f.outcome, "organisation_id": f.organisation_id,
-                      "since": f.first_failed_at.isoformat()} for f in failing]}
+                      "since": f.first_failed_at.isoformat()}
+                     for f in failing if f.item in visible],
+        "failures_hidden": sum(1 for f in failing if f.item not in visible)}
 
 
 @router.get("/trend", summary="L'évolution de chaque engagement")

@@ -20,6 +20,7 @@ from patrimoine.access.permissions import (
     can_read_charter,
     charter_organisations,
     require,
+    visible_charter_items,
 )
 from patrimoine.access.principal import Principal
 from patrimoine.charter import actions, config, deviations, evaluations
@@ -91,6 +92,8 @@ def dashboard(request: Request, session: SessionDep, principal: LoggedInDep) -> 
         counts = {(r.engagement, r.rule_id): r for r in session.scalars(
             select(CharterRunRule).where(CharterRunRule.run_id == run.id))}
     failing = evaluations.failures(session, ids, limit=2000)
+    visible = visible_charter_items(session, principal,
+                                    [(f.item, f.organisation_id) for f in failing])
     trend = evaluations.trend(session, org_id)
     listed_actions = actions.listed(session, ids)
     listed_deviations = deviations.listed(session, ids)
@@ -104,8 +107,12 @@ def dashboard(request: Request, session: SessionDep, principal: LoggedInDep) -> 
         engagements.append({
             "engagement": e, "rules": rules, "total": total,
             "trend": [p.as_dict() for p in trend.get(e.code, [])],
-            "failing": [f for f in failing if f.engagement == e.code][:50],
-            "failing_total": sum(1 for f in failing if f.engagement == e.code),
+            "failing": [f for f in failing if f.engagement == e.code
+                        and f.item in visible][:50],
+            "failing_total": sum(1 for f in failing if f.engagement == e.code
+                                 and f.item in visible),
+            "failing_hidden": sum(1 for f in failing if f.engagement == e.code
+                                  and f.item not in visible),
             "actions": [a.as_dict(today) for a in listed_actions if a.engagement == e.code],
             "deviations": [d.as_dict(today) for d in listed_deviations if d.rule_id in mine
                            and d.state(today) != deviations.EXPIRED],
