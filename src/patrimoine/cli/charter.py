@@ -221,6 +221,23 @@ def deviation_add(
                   f"({d.scope}), jusqu'au {_fr(d.expires_on)}.")
 
 
+@deviation_app.command("end")
+def deviation_end(deviation_id: Annotated[int, typer.Argument(help="Numéro de l'écart.")],
+                  on: Annotated[str | None, typer.Option(
+                      "--on", help="Dernier jour de l'écart (AAAA-MM-JJ, par défaut "
+                                   "aujourd'hui).")] = None,
+                  by: ByOpt = None) -> None:
+    """Mettre fin à un écart avant son expiration."""
+    try:
+        last = date.fromisoformat(on) if on else date.today()
+    except ValueError:
+        raise Invalid(f"Date invalide : « {on} » (attendu AAAA-MM-JJ).") from None
+    svc = _services()
+    with svc.db.unit_of_work() as s:
+        d = deviations.end(s, _principal(by), deviation_id, last)
+    console.print(f"Écart n° {d.id} : prend fin le {_fr(d.expires_on)}.")
+
+
 @deviation_app.command("list")
 def deviation_list(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
     """Lister les écarts documentés."""

@@ -293,6 +293,11 @@ def test_cli_records_deviations_and_actions(services: Services, world: World, cl
                (today + timedelta(days=10)).isoformat(), "--role", "dpo")
     assert done.returncode == 0, done.stderr
     assert "Écart n° 1 enregistré" in done.stdout
+    done = cli("charter", "deviation", "end", "1", "--on", today.isoformat())
+    assert done.returncode == 0, done.stderr
+    assert json.loads(cli("charter", "deviation", "list", "--json").stdout)[0]["expires_on"] \
+        == today.isoformat()
+    assert "Date invalide" in cli("charter", "deviation", "end", "1", "--on", "hier").stderr
     bad = cli("charter", "deviation", "add", "--rule", OWNERS, "--justification", "court",
               "--until", "2020-01-01", "--role", "dpo")
     assert bad.returncode != 0 and "Saisie invalide" in bad.stderr

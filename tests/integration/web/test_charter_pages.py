@@ -74,6 +74,11 @@ def test_the_dashboard_evaluates_and_shows_failing_items_and_deviations(
     assert api["rules"][0]["deviations"] == 1
     assert api["failures"][0]["outcome"] == "deviation"
     assert client.get("/api/v1/charter/trend").json()["connaitre"][-1]["deviations"] == 1
+    r = client.post("/admin/charte/ecarts/1/fin", data={"csrf_token": token},
+                    follow_redirects=True)
+    assert f"L'écart prend fin le {today:%d/%m/%Y}." in html.unescape(r.text)
+    assert client.get("/api/v1/charter/deviations").json()[0]["expires_on"] == \
+        today.isoformat()
 
 
 def test_a_deviation_form_with_mistakes_says_them_in_french(client: TestClient,

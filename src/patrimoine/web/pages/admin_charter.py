@@ -163,9 +163,11 @@ def _deviations_page(request: Request, session: Session, principal: Principal, f
     ids = None if principal.is_superadmin else [o.id for o in orgs]
     return page(request, "admin/charter/deviations.html", SECTION, {
         "breadcrumb": [(BASE, "Charte de la donnée"), (None, "Écarts documentés")],
-        "deviations": [d.as_dict(today) | {"organisation": names.get(d.organisation_id or 0,
-                                                                       "Toutes")}
-                       for d in deviations.listed(session, ids)],
+        "deviations": [d.as_dict(today) | {
+            "organisation": names.get(d.organisation_id or 0, "Toutes"),
+            "can_end": d.state(today) == deviations.RUNNING and can_approve_deviation(
+                principal, d.organisation_id, Role(d.approver_role))}
+            for d in deviations.listed(session, ids)],
         "form": form, "titles": DEVIATION_TITLES,
         "rules": [(r.id, f"{r.title} ({r.id})") for r in RULES.values()],
         "roles": charter.approver_labels(), "published": charter.publish_deviations,
@@ -206,6 +208,15 @@ def create_deviation(request: Request, session: SessionDep, principal: LoggedInD
         form.general.append(exc.message)
         return _deviations_page(request, session, principal, form, 422)
     flash(request, f"Écart enregistré jusqu'au {d.expires_on:%d/%m/%Y}.")
+    return RedirectResponse(f"{BASE}/ecarts#ecart-{d.id}", status_code=303)
+
+
+@router.post(BASE + "/ecarts/{deviation_id:int}/fin")
+def end_deviation(deviation_id: DbInt, request: Request, session: SessionDep,
+                  principal: LoggedInDep, posted: FormDep) -> Response:
+    _readable(session, principal)
+    d = deviations.end(session, principal, deviation_id, now().date())
+    flash(request, f"L'écart prend fin le {d.expires_on:%d/%m/%Y}.")
     return RedirectResponse(f"{BASE}/ecarts#ecart-{d.id}", status_code=303)
 
 
