@@ -384,8 +384,10 @@ def test_sobriety__storage_growth() -> None:
 def test_a_parameter_the_rule_does_not_have_is_refused_in_french() -> None:
     with pytest.raises(ValueError, match="n'a pas de paramètre « jours »"):
         RULES["sobriety.read_within_year"].parameters_with({"jours": 3})
-    with pytest.raises(ValueError, match="nombre attendu"):
-        RULES["sobriety.read_within_year"].parameters_with({"days": "beaucoup"})
+    for wrong in ("beaucoup", -3, 12.5, True):
+        with pytest.raises(ValueError, match="nombre positif attendu"):
+            RULES["sobriety.read_within_year"].parameters_with({"days": wrong})
+    assert RULES["sobriety.read_within_year"].parameters_with({"days": "30"}) == {"days": 30}
 
 
 def test_results_are_frozen_records() -> None:

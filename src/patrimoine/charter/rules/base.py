@@ -108,21 +108,29 @@ class Rule:
     doc: str = ""
 
     def parameters_with(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The defaults overridden by `given` (unknown names are refused, types kept)."""
+        """The defaults overridden by `given`: unknown names are refused, and a value must
+        be of its default's kind (a number where a number is, true or false for a switch)."""
         out = dict(self.parameters)
         for name, value in (given or {}).items():
             if name not in out:
                 raise ValueError(f"La règle « {self.id} » n'a pas de paramètre « {name} » ; "
                                  f"paramètres : {', '.join(out) or 'aucun'}.")
             default = out[name]
-            if isinstance(default, bool) or not isinstance(default, (int, float)):
-                out[name] = type(default)(value) if default is not None else value
-            else:
-                try:
-                    out[name] = type(default)(value)
-                except (TypeError, ValueError):
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
                     raise ValueError(f"Paramètre « {name} » de la règle « {self.id} » : "
-                                     f"nombre attendu, « {value} » reçu.") from None
+                                     f"vrai ou faux attendu, « {value} » reçu.")
+                out[name] = value
+            elif isinstance(default, (int, float)):
+                if isinstance(value, bool):
+                    value = "vrai" if value else "faux"
+                number = _number(value, type(default))
+                if number is None or number < 0:
+                    raise ValueError(f"Paramètre « {name} » de la règle « {self.id} » : "
+                                     f"nombre positif attendu, « {value} » reçu.")
+                out[name] = number
+            else:
+                out[name] = value
         return out
 
     def run(self, snapshot: Snapshot, given: Mapping[str, Any] | None = None) -> list[Result]:
@@ -133,6 +141,17 @@ class Rule:
                 "reference": self.reference, "severity": self.severity.value,
                 "severity_label": SEVERITY_LABELS[self.severity],
                 "parameters": dict(self.parameters), "doc": self.doc}
+
+
+def _number(value: Any, kind: type) -> int | float | None:
+    """`value` as an int or a float (`kind`); None when it is not one (12.5 is no int)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if kind is int:
+        return int(number) if number.is_integer() else None
+    return number
 
 
 RULES: dict[str, Rule] = {}
