@@ -73,17 +73,27 @@ def _fr(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+COLUMNS = ((Outcome.PASSED, "Respect."), (Outcome.FAILED, "Échecs"),
+           (Outcome.DEVIATION, "Écarts"), (Outcome.NOT_APPLICABLE, "S. o."))
+
+
 def _print(result: Evaluation, max_items: int) -> None:
-    table = Table(title=f"{result.charter_title} — évaluation du {result.at:%d/%m/%Y %H:%M}")
-    for name in ("Engagement", "Règle", "Gravité", *(OUTCOME_LABELS[o] for o in Outcome)):
-        table.add_column(name, justify="right" if name in OUTCOME_LABELS.values() else "left")
+    console.print(f"[bold]{result.charter_title}[/bold] — évaluation du "
+                  f"{result.at:%d/%m/%Y à %H:%M}")
     for e in result.engagements:
+        table = Table(title=e.title, title_justify="left", expand=True)
+        table.add_column("Règle", ratio=1)
+        table.add_column("Gravité")
+        for _, heading in COLUMNS:
+            table.add_column(heading, justify="right")
         for r in e.rules:
             c = r.counts
-            table.add_row(e.title, f"{r.rule.title}\n[dim]{r.rule.id}[/dim]",
+            table.add_row(f"{r.rule.title} [dim]({r.rule.id})[/dim]",
                           SEVERITY_LABELS[r.rule.severity],
-                          *(str(c[o.value]) for o in Outcome))
-    console.print(table)
+                          *(str(c[o.value]) for o, _ in COLUMNS))
+        console.print(table)
+    console.print("[dim]" + " ; ".join(f"{h} : {OUTCOME_LABELS[o].lower()}"
+                                      for o, h in COLUMNS) + "[/dim]")
     for r in result.rules:
         shown = r.failures + r.deviations
         if not shown:
