@@ -1,5 +1,5 @@
 """The built-in library of rules, one module per engagement area; importing this package
-registers them all in `RULES` (see base.py for what a rule is)."""
+registers them all in `base.RULES` (see base.py for what a rule is)."""
 
 from patrimoine.charter.rules import (  # noqa: F401  (each module registers its rules)
     inventory,
@@ -10,17 +10,3 @@ from patrimoine.charter.rules import (  # noqa: F401  (each module registers its
     sovereignty,
     transparency,
 )
-from patrimoine.charter.rules.base import (
-    ENGAGEMENT_AREAS,
-    HIGHEST_SEVERITY,
-    OUTCOME_LABELS,
-    RULES,
-    SEVERITY_LABELS,
-    Outcome,
-    Result,
-    Rule,
-    Severity,
-)
-
-__all__ = ["ENGAGEMENT_AREAS", "HIGHEST_SEVERITY", "OUTCOME_LABELS", "RULES", "SEVERITY_LABELS",
-           "Outcome", "Result", "Rule", "Severity"]
