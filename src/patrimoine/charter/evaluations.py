@@ -22,7 +22,12 @@ from patrimoine.charter.rules.base import Outcome
 
 
 def record(session: Session, principal: Principal, evaluation: Evaluation) -> CharterRun:
-    """Store the evaluation: the run, each rule's counts, the failures and deviations now."""
+    """Store the evaluation: the run, each rule's counts, the failures and deviations now.
+
+    Two evaluations stored at once (a scheduled job and a click) would both read the known
+    failures and both insert the new ones: the audit chain's lock, which this appends to
+    anyway, is taken first and makes them wait for each other."""
+    audit.lock_chain(session)
     scope = list(evaluation.organisation_ids) if evaluation.organisation_ids is not None \
         else None
     run = CharterRun(at=evaluation.at, organisation_ids=scope, scope=scope_key(scope),

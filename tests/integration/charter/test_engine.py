@@ -6,12 +6,15 @@ and `patrimoine charter …` with its exit code."""
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from patrimoine.access.models import Role
@@ -309,3 +312,44 @@ def test_cli_records_deviations_and_actions(services: Services, world: World, cl
     assert listed[0]["status"] == "late"
     assert cli("charter", "action", "done", "1", "--evidence", "Arrêté signé.").returncode == 0
     assert json.loads(cli("charter", "action", "list", "--json").stdout)[0]["status"] == "done"
+
+
+@pytest.mark.skipif(os.environ.get("PATRIMOINE_TEST_DB", "sqlite") != "postgresql",
+                    reason="needs PostgreSQL (PATRIMOINE_TEST_DB)")
+def test_two_evaluations_stored_at_once_wait_for_each_other(
+        services: Services, world: World) -> None:
+    # Two sessions, as a scheduled job and a click would be: the second waits while the
+    # first holds its run uncommitted, then finds its failures instead of inserting them again.
+    first_holds, second_waits = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def store(hold: bool) -> None:
+        try:
+            with services.db.unit_of_work() as s:
+                evaluations.record(s, SYSTEM, evaluate(s))
+                if hold:
+                    first_holds.set()
+                    assert second_waits.wait(120)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+            first_holds.set()
+
+    first = threading.Thread(target=store, args=(True,))
+    first.start()
+    assert first_holds.wait(120)
+    second = threading.Thread(target=store, args=(False,))
+    second.start()
+    waiting = False
+    with services.db.engine.connect() as c:
+        for _ in range(1200):  # until the second session waits on a lock
+            waiting = bool(c.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
+            if waiting:
+                break
+            time.sleep(0.1)
+    second_waits.set()
+    first.join()
+    second.join()
+    assert waiting and errors == []
+    with services.db.session() as s:
+        items = list(s.scalars(select(CharterFailure.item)))
+        assert sorted(items) == sorted(set(items)) and len(items) == 2
