@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from patrimoine.access.models import Role
@@ -25,10 +25,12 @@ from patrimoine.charter.config import Charter, Engagement, OrganisationSetting, 
 from patrimoine.charter.engine import evaluate
 from patrimoine.charter.models import CharterFailure
 from patrimoine.charter.rules.base import Outcome
+from patrimoine.charter.snapshot import load
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Forbidden, Invalid
-from patrimoine.inventory.models import Dataset, YesNoUndefined
+from patrimoine.inventory.models import AccessLevel, Dataset, LifecycleStage, YesNoUndefined
 from patrimoine.protection.register import service as register
+from patrimoine.sovereignty import contracts
 from patrimoine.worklist import service as worklist
 from tests import factories as f
 from tests.conftest import Cli
@@ -353,3 +355,36 @@ def test_two_evaluations_stored_at_once_wait_for_each_other(
     with services.db.session() as s:
         items = list(s.scalars(select(CharterFailure.item)))
         assert sorted(items) == sorted(set(items)) and len(items) == 2
+
+
+def test_the_snapshot_costs_the_same_queries_for_many_items(services: Services,
+                                                            world: World) -> None:
+    def statements() -> int:
+        seen: list[str] = []
+
+        def count(*args: object) -> None:
+            seen.append(str(args[2]))
+        event.listen(services.db.engine, "before_cursor_execute", count)
+        try:
+            with services.db.session() as s:
+                snapshot = load(s)
+        finally:
+            event.remove(services.db.engine, "before_cursor_execute", count)
+        assert snapshot.datasets
+        return len(seen)
+
+    def add(n: int, start: int) -> None:
+        with services.db.unit_of_work() as s:
+            org = f.organisation(s)
+            for i in range(start, start + n):
+                f.dataset(s, org, f"Jeu numéro {i}", access_level=AccessLevel.OPEN,
+                          lifecycle_stage=LifecycleStage.PUBLISHED)
+                register.create_activity(s, SYSTEM, f.full_activity(
+                    org.id, reference=f"T-{i:04}"))
+                contracts.create_contract(s, SYSTEM, contracts.ContractInput(
+                    organisation_id=org.id, title=f"Contrat {i}", supplier_name="Éditeur",
+                    processor=True))
+    add(2, 0)
+    few = statements()
+    add(30, 2)
+    assert statements() == few
