@@ -100,6 +100,11 @@ def _audit() -> Any:
     return app
 
 
+def _charter() -> Any:
+    from patrimoine.cli.charter import app
+    return app
+
+
 def _notifications() -> Any:
     from patrimoine.cli.notifications import app
     return app
@@ -122,6 +127,7 @@ COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("contracts", _contracts),
     ("audit", _audit),
     ("notifications", _notifications),
+    ("charter", _charter),
 )
 
 

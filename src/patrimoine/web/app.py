@@ -23,6 +23,7 @@ from patrimoine.datastore import versions
 from patrimoine.web import audit_heads, errors
 from patrimoine.web.api import accounts as api_accounts
 from patrimoine.web.api import audit as api_audit
+from patrimoine.web.api import charter as api_charter
 from patrimoine.web.api import ckan as api_ckan
 from patrimoine.web.api import datastore as api_datastore
 from patrimoine.web.api import dcat as api_dcat
@@ -44,6 +45,7 @@ from patrimoine.web.pages import account_links as pages_account_links
 from patrimoine.web.pages import admin as pages_admin
 from patrimoine.web.pages import admin_access as pages_access
 from patrimoine.web.pages import admin_accounts as pages_accounts
+from patrimoine.web.pages import admin_charter as pages_charter
 from patrimoine.web.pages import admin_clauses as pages_clauses
 from patrimoine.web.pages import admin_findings as pages_findings
 from patrimoine.web.pages import admin_organisations as pages_organisations
@@ -140,6 +142,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for router in (api_accounts.router, api_inventory.router, api_datastore.router,
                    api_protection.router,
                    api_retention.router, pages_retention.router,
+                   api_charter.router, pages_charter.router,
                    api_sovereignty.router, pages_sovereignty.router, pages_partners.router,
                    pages_clauses.router,
                    api_grants.router, api_audit.router, pages_access.router,
