@@ -56,7 +56,8 @@ ALLOWED = {
                                        "of the whole version gives (the same export, CSV and "
                                        "XLSX) against the declared schema; no reader, no rows "
                                        "returned",
-    "patrimoine.retention.apply": "removes the cached layouts of purged data (CACHE_DIR)",
+    "patrimoine.retention.apply": "drops this process's opened tables of destroyed data "
+                                  "(forget); no data is read",
     "patrimoine.reversibility.export": "writes every version whole into the instance's "
                                        "reversibility archive, for the operator who moves "
                                        "out (command line): no reader, no scope",
