@@ -3,6 +3,7 @@ a person who may edit its entry decides (protection/findings/service.py)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from patrimoine.inventory.models import AccessLevel, Dataset, DatasetChange
 from patrimoine.protection.findings import service as findings
 from patrimoine.publication import service as publication
 from tests import factories as f
+from tests.conftest import Cli
 
 
 def _world(services: Services) -> tuple[Dataset, int, int]:
@@ -86,3 +88,20 @@ def test_a_first_version_without_personal_data_leaves_the_dataset_internal(
     entry, cdo, _ = _world(services)
     _load(services, entry, f.write(tmp_path, "compteurs.csv", f.LIGERAC_COUNTERS_CSV), cdo)
     assert _level(services, entry) == AccessLevel.INTERNAL
+
+
+def test_the_command_line_load_scans_a_first_version_and_restricts_it(
+        services: Services, cli: Cli, tmp_path: Path) -> None:
+    with services.db.unit_of_work() as s:
+        f.organisation(s)
+    path = f.write(tmp_path, "usagers.csv", f.persons_csv())
+    done = cli("datastore", "load", str(path), "--dataset", "usagers")
+    assert done.returncode == 0, done.stderr
+    assert "le jeu passe en accès restreint" in done.stdout
+    again = cli("datastore", "load", str(f.write(tmp_path, "compteurs.csv",
+                                                   f.LIGERAC_COUNTERS_CSV)),
+                "--dataset", "compteurs", "--json")
+    assert json.loads(again.stdout)["access_level"] == "internal"
+    with services.db.session() as s:
+        levels = dict(s.execute(select(Dataset.slug, Dataset.access_level)).all())
+    assert levels == {"usagers": AccessLevel.RESTRICTED, "compteurs": AccessLevel.INTERNAL}
