@@ -5,6 +5,7 @@ went and how many bytes."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from datetime import date
@@ -12,12 +13,13 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
+from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
 from patrimoine.access.models import AuditEvent
 from patrimoine.bootstrap import Services
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.models import Dataset
+from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.reading import language
 from patrimoine.reading.service import Purpose, open_for_reader
 from patrimoine.retention import slips
@@ -125,6 +127,10 @@ def test_a_visa_d_purge_leaves_no_copy_of_the_purged_rows(services: Services,
         slip = s.get(EliminationSlip, slip_id)
         assert slip is not None
         record = slips.slip_json(slip)["items"][0]["destroyed"]
+        organisation = s.get(Organisation, slip.organisation_id)
+        assert organisation is not None
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(slips.slip_xlsx(
+            slip, organisation))).get_sheet_by_index(0).to_python()
         remaining = s.scalars(select(DatasetVersion)).all()
     assert [v["version"] for v in destroyed] == [1, 2]
     listed = {f["file"] for v in destroyed for f in v["files"]}
@@ -134,6 +140,9 @@ def test_a_visa_d_purge_leaves_no_copy_of_the_purged_rows(services: Services,
     assert record["files"] == sum(len(v["files"]) for v in destroyed)
     assert record["bytes"] == sum(f["bytes"] for v in destroyed for f in v["files"]) > 0
     assert record["versions"] == [1, 2]
+    assert sheet[6][-1] == "Détruit"
+    assert sheet[7][-1] == (f"{record['rows']} ligne(s) ; {record['files']} fichier(s), "
+                            f"{record['bytes']} octets")
     assert [v.number for v in remaining] == [3]
 
 
