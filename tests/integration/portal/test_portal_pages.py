@@ -49,25 +49,41 @@ def test_home_counts_latest_and_search_box(client: TestClient, world: PortalWorl
     assert html.count("<h1") == 1
     assert 'href="#contenu"' in html  # skip link
     assert '<label for="recherche-catalogue">' in html
-    assert re.search(r'card-figure">3</span> <span class="card-label">jeux de données', html)
-    assert 'href="/datasets?theme=Mobilit%C3%A9">Mobilité</a> <span class="count">1' in html
+    # The home page counts what has data; the entries without data are one link away.
+    assert re.search(r'card-figure">2</span> <span class="card-label">jeux de données', html)
+    assert "1 fiche sans données" in html and 'href="/datasets?donnees=non"' in html
+    assert ('href="/datasets?theme=Mobilit%C3%A9&amp;donnees=oui">Mobilité</a> '
+            '<span class="count">1') in html
+    assert "Fréquentation des cantines scolaires" not in html
     assert "Derniers jeux publiés" in html
     assert "Comptages vélo" in html
     for hidden in ("Annuaire interne", "Dossiers sociaux", "brouillon"):
         assert hidden not in html
 
 
+def test_entries_without_data_are_marked_and_filtered(client: TestClient,
+                                                      world: PortalWorld) -> None:
+    listed = client.get("/datasets").text
+    assert "Fréquentation des cantines scolaires" in listed
+    assert listed.count("Fiche sans données</span>") == 1
+    without = client.get("/datasets?donnees=non").text
+    assert "Fréquentation des cantines scolaires" in without and "Comptages vélo" not in without
+    with_data = client.get("/datasets?donnees=oui").text
+    assert "Comptages vélo" in with_data and "cantines scolaires" not in with_data
+
+
 def test_most_used_follows_the_counters(client: TestClient, world: PortalWorld,
                                         services: Services) -> None:
     assert "Les plus consultés" not in client.get("/").text
     for _ in range(3):
+        client.get(f"/datasets/{world.counters.slug}", headers=BROWSER)
+    for _ in range(5):  # an entry without data is not among the home page's lists
         client.get(f"/datasets/{world.canteen.slug}", headers=BROWSER)
     client.get(f"/datasets/{world.subsidies.slug}", headers=BROWSER)
     services.usage.flush(services.db)  # as the server does every few seconds
     html = client.get("/").text
     popular = html[html.index("Les plus consultés"):]
-    assert titles(popular)[:2] == ["Fréquentation des cantines scolaires",
-                                   "Subventions aux associations"]
+    assert titles(popular)[:2] == ["Comptages vélo", "Subventions aux associations"]
 
 
 # ------------------------------------------------------------------------ catalog
