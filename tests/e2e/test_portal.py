@@ -5,6 +5,7 @@ accessibility violation on the home, catalog, dataset and organisation pages."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,6 +119,37 @@ def test_embedded_map_and_chart_draw(world: PortalWorld, base: str, page: Any) -
     page.goto(f"{base}/embed/datasets/{world.counters.slug}/map")
     page.locator(".map[data-rendered]").wait_for()
     assert page.locator(".map").get_attribute("data-rendered") == "6"
+
+
+@pytest.mark.parametrize("width", [360, 640, 1000])
+def test_the_embed_snippets_height_shows_the_source_line(world: PortalWorld, base: str,
+                                                          page: Any, width: int) -> None:
+    """The licence asks that the source be cited: the snippet's iframe height holds it."""
+    html = page.goto(f"{base}/datasets/{world.counters.slug}?x=date&type=line").text()
+    heights = {int(h) for h in re.findall(r"height=&quot;(\d+)&quot;|height=\"(\d+)\"",
+                                           html) for h in h if h}
+    assert heights, "no embed snippet on the page"
+    page.set_viewport_size({"width": width, "height": max(heights)})
+    for path, drawn in (("chart?type=line&x=date", ".vega-chart[data-rendered=true]"),
+                        ("map", ".map[data-rendered]")):
+        page.goto(f"{base}/embed/datasets/{world.counters.slug}/{path}")
+        page.locator(drawn).wait_for()
+        box = page.locator(".embed-source").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= max(heights), (path, box)
+
+
+def test_pages_fit_a_phone_screen(world: PortalWorld, base: str, page: Any) -> None:
+    """390 px wide (a common phone): no page scrolls sideways; wide tables scroll in their
+    own box."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = {}
+    for path in ("/", "/datasets", f"/datasets/{world.counters.slug}",
+                 f"/datasets/{world.subsidies.slug}", "/organisations", "/algorithmes"):
+        page.goto(f"{base}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide[path] = width
+    assert wide == {}
 
 
 COMPILE_ALL = """async (urls) => {

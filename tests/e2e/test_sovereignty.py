@@ -32,6 +32,7 @@ def test_record_an_application_and_read_the_contracts(
         ctr.create_contract(s, Principal.system("tests"), ctr.ContractInput(
             organisation_id=org.id, title="Maintenance du logiciel de paie",
             supplier_name="Éditeur de paie", end_date=add_months(legal_today(), 6)))
+        org_slug = org.slug
     base = serve()
     page.add_init_script(path=str(axe_script))
     violations: dict[str, Any] = {}
@@ -65,4 +66,18 @@ def test_record_an_application_and_read_the_contracts(
     check("contrat")
     page.goto(f"{base}/admin/souverainete/partenaires")
     check("partenaires")
+    page.get_by_label("Raison sociale").fill("Coopérative des mobilités")
+    page.get_by_label("SIREN").fill("900 100 017")
+    page.get_by_label("Date de signature").fill("2024-03-12")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("heading", name="Coopérative des mobilités").wait_for()
+    check("signataire")
+    page.get_by_label("Action déclarée").fill("Données de trafic publiées chaque mois.")
+    page.get_by_role("button", name="Enregistrer l'action").click()
+    page.get_by_text("Données de trafic publiées chaque mois.").first.wait_for()
+    page.goto(f"{base}/admin/souverainete/clauses/{org_slug}")
+    check("clauses")
+    page.goto(f"{base}/charte/signataires")
+    page.get_by_text("Données de trafic publiées chaque mois.").wait_for()
+    check("signataires publics")
     assert violations == {}, violations

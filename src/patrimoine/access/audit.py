@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -36,14 +35,14 @@ from sqlalchemy.orm import Session
 from patrimoine.access.models import AuditEvent, AuditHead
 from patrimoine.access.permissions import organisation_of_target
 from patrimoine.access.principal import Principal
-from patrimoine.core.clock import now
+from patrimoine.core.clock import PARIS, now
 from patrimoine.core.errors import Invalid
 
 GENESIS = "0" * 64
 HASH_FORMAT = 2  # the formula new entries are hashed with (see _digest)
 _PG_LOCK_KEY = 7_316_420  # serialises chain appends across processes on PostgreSQL
 # The day a head is published for is the authority's civil day.
-PUBLICATION_ZONE = ZoneInfo("Europe/Paris")
+PUBLICATION_ZONE = PARIS
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:

@@ -394,6 +394,12 @@ def can_manage_general_interest(p: Principal, organisation_id: int) -> bool:
 # role) and chief data officers keep them. The DPO advises on placements but does not
 # decide them, as with grants.
 
+def can_read_document(p: Principal, organisation_id: int, public: bool) -> bool:
+    """A stored document: anyone while the entry holding it is public, else the staff of
+    its organisation."""
+    return public or p.is_superadmin or p.has_role(organisation_id, *STAFF)
+
+
 def can_read_sovereignty(p: Principal, organisation_id: int) -> bool:
     return p.is_superadmin or p.has_role(organisation_id, *STAFF)
 
@@ -411,3 +417,73 @@ def sovereignty_organisations(p: Principal) -> list[int] | None:
 
 def can_import_applications(p: Principal) -> bool:
     return p.is_superadmin or any(p.has_role(o, *MANAGERS) for o in p.roles)
+
+
+# The charter: the organisation's staff read its evaluation, deviations and action plan;
+# administrators and chief data officers run it and record actions; a deviation is approved
+# by a holder of one of the roles the charter names as approvers (charter.config). Writing
+# the charter itself (engagements, rules, parameters) is the instance administrators' work.
+def can_read_charter(p: Principal, organisation_id: int | None = None) -> bool:
+    if p.is_superadmin:
+        return True
+    if organisation_id is None:
+        return any(p.has_role(o, *STAFF) for o in p.roles)
+    return p.has_role(organisation_id, *STAFF)
+
+
+def charter_organisations(p: Principal) -> list[int] | None:
+    """Organisations whose charter results p may read; None means all."""
+    if p.is_superadmin:
+        return None
+    return sorted(o for o in p.roles if p.has_role(o, *STAFF))
+
+
+def can_manage_charter(p: Principal, organisation_id: int | None = None) -> bool:
+    if p.is_superadmin:
+        return True
+    if organisation_id is None:
+        return any(p.has_role(o, *MANAGERS) for o in p.roles)
+    return p.has_role(organisation_id, *MANAGERS)
+
+
+def can_approve_deviation(p: Principal, organisation_id: int | None, role: Role) -> bool:
+    """Whether p holds the approving `role` (in the organisation; anywhere for the whole
+    instance, as an instance administrator does)."""
+    if p.is_superadmin:
+        return True
+    if organisation_id is None:
+        return False
+    return p.has_role(organisation_id, role)
+
+
+def can_write_charter(p: Principal) -> bool:
+    return p.is_superadmin
+
+
+def visible_charter_items(session: Session, p: Principal,
+                          items: list[tuple[str, int | None]]) -> set[str]:
+    """The charter's judged items ("dataset:42", "breach:3"… with their organisation) that p
+    may see named: a dataset p may read, a register entry of a register p reads, a rights
+    request or breach p handles, an application, contract or partner of a map p reads, an
+    algorithm of a register p sees, an organisation whose charter p reads."""
+    if p.is_superadmin:
+        return {item for item, _ in items}
+    checks = {
+        "activity": can_read_register, "request": can_handle_protection_cases,
+        "breach": can_handle_protection_cases, "application": can_read_sovereignty,
+        "contract": can_read_sovereignty, "partner": can_read_sovereignty,
+        "algorithm": can_read_register, "organisation": can_read_charter,
+    }
+    shown = set()
+    datasets: dict[int, str] = {}
+    for item, org in items:
+        kind, _, key = item.partition(":")
+        if kind == "dataset" and key.isdigit():
+            datasets[int(key)] = item
+        elif kind in checks and org is not None and checks[kind](p, org):
+            shown.add(item)
+    ids = list(datasets)
+    for start in range(0, len(ids), 5000):
+        shown.update(datasets[i] for i in session.scalars(select(Dataset.id).where(
+            Dataset.id.in_(ids[start:start + 5000]), readable_datasets(p))))
+    return shown

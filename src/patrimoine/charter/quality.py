@@ -46,6 +46,7 @@ from patrimoine.standards import queries as standards
 DESCRIPTION_MIN = 100
 LATE_MARGIN = 1.1  # an update is late past its frequency's period plus 10 %
 OPEN_EXPORTS = "CSV, JSON, GeoJSON et Parquet"
+NO_SCHEMA_REASON = "Aucun schéma de données n'est déclaré."
 DOCUMENTATION_KEYS = ("documentation", "documentation_url", "landing_page", "page")
 
 CRITERIA_TITLES = {
@@ -328,7 +329,7 @@ def _conformity(badge: standards.Conformity) -> Criterion:
         return Criterion(cid, False, f"Schéma {badge.schema_title} déclaré, mais aucune donnée "
                                      "publiée.")
     assert badge.status == standards.NO_SCHEMA
-    return Criterion(cid, False, "Aucun schéma de données n'est déclaré.")
+    return Criterion(cid, False, NO_SCHEMA_REASON)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,16 +10,12 @@ from typing import Annotated
 import click
 import typer
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
 from patrimoine.bootstrap import Services
-from patrimoine.cli.common import console, services
-from patrimoine.core.errors import NotFound
-from patrimoine.core.text import key
+from patrimoine.cli.common import console, named_organisation, services
 from patrimoine.core.vocabulary import label
-from patrimoine.inventory.models import Organisation
 from patrimoine.transparency import exports, service
 from patrimoine.transparency.models import AlgorithmStatus
 
@@ -38,12 +34,8 @@ def _services() -> Services:
 
 
 def _organisation_id(session: Session, name: str | None) -> int | None:
-    if not name:
-        return None
-    for org in session.scalars(select(Organisation)):
-        if org.slug == name or key(org.name) == key(name):
-            return int(org.id)
-    raise NotFound(f"Organisation « {name} » introuvable.")
+    org = named_organisation(session, name)
+    return org.id if org else None
 
 
 @app.command("list")

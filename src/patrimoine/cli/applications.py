@@ -10,14 +10,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
-from patrimoine.cli.common import console, services
-from patrimoine.core.errors import Invalid, NotFound
-from patrimoine.core.text import key
-from patrimoine.inventory.models import Organisation
+from patrimoine.cli.common import console, named_organisation, services
+from patrimoine.core.errors import Invalid
 from patrimoine.sovereignty import applications, importer, strategy
 
 app = typer.Typer(help="La cartographie applicative et la stratégie d'hébergement.",
@@ -28,15 +24,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie en JSON.")]
 OrgOpt = Annotated[str | None, typer.Option(
     "--organisation", help="Nom ou identifiant (slug) de l'organisation.")]
 _ACTIONS = {"create": "à créer", "update": "à modifier", "unchanged": "inchangée(s)"}
-
-
-def _organisation(session: Session, name: str | None) -> Organisation | None:
-    if not name:
-        return None
-    for org in session.scalars(select(Organisation)):
-        if org.slug == name or key(org.name) == key(name):
-            return org
-    raise NotFound(f"Organisation « {name} » introuvable.")
 
 
 @app.command("import")
@@ -61,7 +48,7 @@ def import_(
     principal = Principal.system(CLI)
     svc = services()
     with svc.db.unit_of_work() as session:
-        org = _organisation(session, organisation)
+        org = named_organisation(session, organisation)
         plan = importer.plan_import(session, principal, importer.read_spreadsheet(
             data, file.name), default_organisation=org)
         result = importer.apply_import(session, principal, plan) \
@@ -104,7 +91,7 @@ def stats(
     principal = Principal.system(CLI)
     svc = services()
     with svc.db.session() as session:
-        org = _organisation(session, organisation)
+        org = named_organisation(session, organisation)
         rows = applications.stats(session, principal, by,
                                   organisation_id=org.id if org else None)
     total = sum(n for _, n in rows)
@@ -130,7 +117,7 @@ def breaches(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
     principal = Principal.system(CLI)
     svc = services()
     with svc.db.unit_of_work() as session:
-        org = _organisation(session, organisation)
+        org = named_organisation(session, organisation)
         found = strategy.breaches(session, principal, [org.id] if org else None)
         rows = [{"reference": b.application.reference, "name": b.application.name,
                  "level": b.level.code, "reasons": list(b.reasons)} for b in found]

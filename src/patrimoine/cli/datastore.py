@@ -19,7 +19,8 @@ from patrimoine.core.text import slugify
 from patrimoine.datastore import versions as store
 from patrimoine.datastore.ingest.plan import TYPE_LABELS, IngestPlan, load_report, report_lines
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import Dataset, Organisation
+from patrimoine.inventory.models import AccessLevel, Dataset, Organisation
+from patrimoine.protection.findings import service as findings
 
 app = typer.Typer(help="Les données des jeux : chargement de fichiers, versions, différences.",
                   no_args_is_help=True)
@@ -130,6 +131,7 @@ def load(
             data = inventory.DatasetInput(
                 title=title or dataset.replace("-", " ").capitalize(), organisation_id=org.id)
             entry = inventory.create_dataset(session, principal, data, slug=dataset)
+        level = entry.access_level
         task = bar.add_task("Chargement", total=1.0)
 
         def progress(fraction: float, step: str) -> None:
@@ -137,7 +139,13 @@ def load(
 
         version = ingest(session, svc.settings, principal, entry, file, overrides, progress,
                          accept_rejects=accept_rejects)
+        if version.number == 1 and not version.unchanged:
+            # Scanned now, as the web does: personal data in a first version restricts an
+            # internal dataset (protection/findings/service.py).
+            bar.update(task, description="Recherche de données personnelles")
+            findings.ensure_scanned(session, svc.settings, version, principal)
         report = load_report(version.ingest_settings)
+        restricted = level == AccessLevel.INTERNAL and entry.access_level != level
         payload = {
             "id": version.id, "dataset": entry.slug, "number": version.number,
             "row_count": version.row_count, "unchanged": version.unchanged,
@@ -148,6 +156,7 @@ def load(
             "crs": (version.ingest_settings or {}).get("crs"),
             "ingest": version.ingest_settings,
             "report": report,
+            "access_level": entry.access_level.value,
         }
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -160,6 +169,9 @@ def load(
         return
     console.print(f"Version {version.number} de « {entry.slug} » publiée : "
                   f"{_int(version.row_count)} lignes, {len(version.columns)} colonnes.")
+    if restricted:
+        console.print("Données personnelles détectées : le jeu passe en accès restreint "
+                      "jusqu'à la décision d'une personne habilitée à modifier sa fiche.")
     _print_columns(version.columns, report["meanings"])
     for line in report_lines(report):
         console.print(line, markup=False, highlight=False)

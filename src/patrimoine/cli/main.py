@@ -90,6 +90,11 @@ def _applications() -> Any:
     return app
 
 
+def _contracts() -> Any:
+    from patrimoine.cli.contracts import app
+    return app
+
+
 def _audit() -> Any:
     from patrimoine.cli.audit import app
     return app
@@ -97,6 +102,11 @@ def _audit() -> Any:
 
 def _forecast() -> Any:
     from patrimoine.cli.forecast import app
+    return app
+
+
+def _charter() -> Any:
+    from patrimoine.cli.charter import app
     return app
 
 
@@ -119,9 +129,11 @@ COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("retention", _retention),
     ("algorithms", _algorithms),
     ("applications", _applications),
+    ("contracts", _contracts),
     ("audit", _audit),
     ("notifications", _notifications),
     ("forecast", _forecast),
+    ("charter", _charter),
 )
 
 

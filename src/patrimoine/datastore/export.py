@@ -89,6 +89,9 @@ class ExportRequest:
     columns: tuple[str, ...] = ()
     sort: tuple[SortKey, ...] = ()
     delimiter: str = ","
+    # CSV for French spreadsheets (Excel, LibreOffice): `;`, a UTF-8 byte order mark, decimal
+    # commas in numbers; the delimiter asked is then ignored.
+    excel: bool = False
     # "source": the columns under the headers of the loaded file; "technical": the API's names.
     names: str = "source"
     # When the data was published: stamped in formats that carry a date (XLSX), so that the
@@ -221,7 +224,8 @@ def export(table: VersionTable, query: Query, request: ExportRequest, basename: 
         kept = csv_cache_path(table, query, request, spellings)
         if kept is not None and kept.is_file():
             return Export(MEDIA_TYPES[fmt], filename, _read(kept), path=kept)
-        chunks = _csv(table, columns, tail, where.params, request.delimiter)
+        chunks = _csv(table, columns, tail, where.params,
+                      ";" if request.excel else request.delimiter, excel=request.excel)
         if kept is not None:
             chunks = _keep(chunks, kept)
     elif fmt in ("json", "ndjson"):
@@ -257,7 +261,7 @@ def csv_cache_path(table: VersionTable, query: Query, request: ExportRequest,
         return None
     if where_clause(table, query, use_index=False).text:
         return None
-    tag = "comma" if request.delimiter == "," else "semicolon"
+    tag = "excel" if request.excel else "comma" if request.delimiter == "," else "semicolon"
     if spellings:
         written = json.dumps([spellings.get(n) for n in table.names], default=_default)
         tag += "-" + hashlib.sha256(written.encode()).hexdigest()[:16]
@@ -322,12 +326,14 @@ class _Sink:
 
 
 def _csv(table: VersionTable, columns: list[_Out], tail: str, params: list[Any],
-         delimiter: str) -> Iterator[bytes]:
+         delimiter: str, *, excel: bool = False) -> Iterator[bytes]:
     exprs = []
     for c in columns:
         col = quote(c.name)
         if c.schema_field is not None:
             exprs.append(f"{_spelled_sql(c)} AS {col}")
+        elif excel and c.type == "number":  # what a French spreadsheet reads as a number
+            exprs.append(f"replace(CAST({col} AS VARCHAR), '.', ',') AS {col}")
         elif c.type in ("string", "geometry"):
             exprs.append(f"{_neutralised_sql(col)} AS {col}")
         elif c.type == "datetime":
@@ -338,6 +344,8 @@ def _csv(table: VersionTable, columns: list[_Out], tail: str, params: list[Any],
     names = [neutralise(c.header) for c in columns]
     options = pacsv.WriteOptions(include_header=False, delimiter=delimiter)
     header = pacsv.WriteOptions(include_header=True, delimiter=delimiter)
+    if excel:  # the mark by which Excel reads the file as UTF-8
+        yield b"\xef\xbb\xbf"
     # Header through Arrow too, so that names get the same quoting as values.
     yield _csv_bytes(pa.table({n: pa.array([], pa.string()) for n in names}), header)
     # Arrow's CSV writer is single-threaded but releases the GIL: encode batches on two

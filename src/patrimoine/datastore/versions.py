@@ -19,7 +19,14 @@ purge all call it), so its rules hold for every caller:
   `remove_file_when_unused` does the same for the file of a version being destroyed;
 - a process killed between moving a file into place and committing leaves a file no version
   uses: `remove_orphan_files` (run by each server at start-up) removes it, under the same
-  lock.
+  lock;
+- derived files: whatever is computed from a version's content and kept under
+  `<data_dir>/cache/` (query layouts, their row stores, word and sort indexes, cached
+  exports, distribution facts, with their locks and temporary files) is named by the
+  content hash first (a leading "." for locks and temporary files), so that
+  `derived_files` finds every one. When a destroyed version's file goes and no committed
+  version has that content any more, they go with it; `remove_orphan_files` removes those
+  of contents no version has.
 
 The file operations are kept together here (placing, reusing, removing) so that another
 store (an object store) can take their place.
@@ -50,6 +57,7 @@ from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset
 
 VERSIONS_DIR = "versions"
+CACHE_ROOT = "cache"  # under the data folder: one folder per kind of derived file
 ORIGINALS_DIR = "originals"  # in a dataset's folder: the files versions were loaded from
 # Temporary files and work folders in a dataset's folder are hidden (".ingest-…"); those
 # older than this belong to writers that were killed and are removed by the next writer.
@@ -315,6 +323,31 @@ class _FileToCheck:
     dataset_id: int
     relative: str
     path: Path
+    # A version's file being destroyed: the data folder whose derived files of that content
+    # go with it, when no committed version has the content any more.
+    derived_of: Path | None = None
+
+
+def derived_files(data_dir: Path, content_hash: str) -> list[Path]:
+    """Every file kept under `<data_dir>/cache/` that was derived from this content (see the
+    module docstring)."""
+    root = Path(data_dir) / CACHE_ROOT
+    if not _SHA256.fullmatch(content_hash) or not root.is_dir():
+        return []
+    found: set[Path] = set()
+    for folder in (p for p in root.iterdir() if p.is_dir()):
+        for pattern in (f"{content_hash}*", f".{content_hash}*"):
+            found.update(p for p in folder.glob(pattern) if p.is_file())
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class DestroyedFile:
+    """A file that goes with a version being destroyed: its path relative to the data
+    folder, and its size."""
+
+    file: str
+    bytes: int
 
 
 _TO_CHECK = "datastore_files_to_check"
@@ -331,22 +364,44 @@ def _place(session: Session, dataset: Dataset, written: Path, relative: str,
 
 
 def remove_file_when_unused(session: Session, settings: Settings,
-                            version: DatasetVersion) -> None:
-    """For a version being destroyed (its row deleted in this transaction): remove its file,
-    and the original it was loaded from, once the transaction has ended, if no committed
-    version uses them then."""
+                            version: DatasetVersion) -> list[DestroyedFile]:
+    """For a version about to be destroyed (its row deleted next, in this transaction):
+    remove its file, the original it was loaded from, and the derived files of its content,
+    once the transaction has ended, if no committed version uses them then. Returns the
+    files that go, as this transaction sees the other versions (for the record of the
+    destruction)."""
+    others = (select(func.count()).select_from(DatasetVersion)
+              .where(DatasetVersion.id != version.id))
+    going: list[Path] = []
     for relative in (version.path, version.source_path):
-        if relative:
-            _check_when_transaction_ends(session, version.dataset_id, relative,
-                                         settings.data_dir / relative)
+        if not relative:
+            continue
+        path = settings.data_dir / relative
+        _check_when_transaction_ends(session, version.dataset_id, relative, path,
+                                     settings.data_dir if relative == version.path else None)
+        if not session.scalar(others.where(
+                DatasetVersion.dataset_id == version.dataset_id,
+                (DatasetVersion.path == relative) | (DatasetVersion.source_path == relative))):
+            going.append(path)
+    if not session.scalar(others.where(DatasetVersion.content_hash == version.content_hash)):
+        going += derived_files(settings.data_dir, version.content_hash)
+    return [DestroyedFile(p.relative_to(settings.data_dir).as_posix(), _size(p))
+            for p in going if p.is_file()]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _check_when_transaction_ends(session: Session, dataset_id: int, relative: str,
-                                 path: Path) -> None:
+                                 path: Path, derived_of: Path | None = None) -> None:
     if not event.contains(session, "after_transaction_end", _on_transaction_end):
         event.listen(session, "after_transaction_end", _on_transaction_end)
     session.info.setdefault(_TO_CHECK, []).append(
-        _FileToCheck(session.get_bind().engine, dataset_id, relative, path))
+        _FileToCheck(session.get_bind().engine, dataset_id, relative, path, derived_of))
 
 
 def _on_transaction_end(session: Session, transaction: SessionTransaction) -> None:
@@ -365,9 +420,20 @@ def _remove_unused(files: list[_FileToCheck]) -> None:
                 for f in of_dataset:
                     if f.relative not in used:
                         f.path.unlink(missing_ok=True)
+                        if f.derived_of is not None:
+                            _remove_derived(connection, f.derived_of, f.path.stem)
         except Exception:  # the transaction is over; an unused file is only wasted space
             log.exception("Could not remove the unused version files %s",
                           [f.relative for f in of_dataset])
+
+
+def _remove_derived(connection: Connection, data_dir: Path, content_hash: str) -> None:
+    """The derived files of a content no committed version has (the version file is gone
+    first, so no reader can build them again)."""
+    if not connection.scalar(select(func.count()).select_from(DatasetVersion)
+                             .where(DatasetVersion.content_hash == content_hash)):
+        for path in derived_files(data_dir, content_hash):
+            path.unlink(missing_ok=True)
 
 
 def _used(connection: Connection, relatives: list[str], dataset_id: int | None = None
@@ -384,8 +450,9 @@ def _used(connection: Connection, relatives: list[str], dataset_id: int | None =
 
 def remove_orphan_files(engine: Engine, settings: Settings) -> list[str]:
     """Remove the version files no committed version uses (left by a process killed between
-    moving a file into place and committing, or whose clean-up failed), and the hidden
-    leftovers of writers killed more than a day ago; the relative paths removed.
+    moving a file into place and committing, or whose clean-up failed), the hidden
+    leftovers of writers killed more than a day ago, and the derived files of contents no
+    version has; the relative paths removed.
 
     A writer moving a file into place holds the dataset's numbering lock until it commits,
     so each dataset's candidates are checked again under that lock: a file being added by
@@ -393,14 +460,14 @@ def remove_orphan_files(engine: Engine, settings: Settings) -> list[str]:
     no committed dataset (one being created in a transaction still open) cannot be locked:
     its files are removed only when older than a day."""
     root = settings.data_dir / VERSIONS_DIR
+    removed = _remove_orphan_derived(engine, settings.data_dir)
     if not root.is_dir():
-        return []
+        return removed
     with engine.connect() as connection:
         used = set(connection.scalars(select(DatasetVersion.path)))
         used.update(p for p in connection.scalars(select(DatasetVersion.source_path)) if p)
         dataset_ids = {uid: id_ for uid, id_ in connection.execute(select(Dataset.uid,
                                                                             Dataset.id))}
-    removed: list[str] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         _remove_stale_leftovers(folder)
         candidates = {f"{VERSIONS_DIR}/{folder.name}/{p.name}": p
@@ -425,6 +492,26 @@ def remove_orphan_files(engine: Engine, settings: Settings) -> list[str]:
             removed += _unlink({rel: p for rel, p in candidates.items() if rel not in still})
     if removed:
         log.info("Removed %d version file(s) no version uses: %s", len(removed), removed)
+    return removed
+
+
+def _remove_orphan_derived(engine: Engine, data_dir: Path) -> list[str]:
+    """Derived files (under cache/) of contents no committed version has, older than a day
+    (a version being added in a transaction still open may already have its layout), e.g.
+    left by a process killed between a destruction's commit and its clean-up."""
+    root = data_dir / CACHE_ROOT
+    if not root.is_dir():
+        return []
+    with engine.connect() as connection:
+        hashes = set(connection.scalars(select(DatasetVersion.content_hash)))
+    limit = time.time() - STALE_SECONDS
+    removed: list[str] = []
+    for path in sorted(root.glob("*/*")):
+        content = path.name.lstrip(".")[:64]
+        if (path.is_file() and _SHA256.fullmatch(content) and content not in hashes
+                and _mtime(path) < limit):
+            path.unlink(missing_ok=True)
+            removed.append(path.relative_to(data_dir).as_posix())
     return removed
 
 

@@ -20,6 +20,7 @@ from patrimoine.access import service as accounts
 from patrimoine.access.principal import Principal
 from patrimoine.core.errors import Conflict
 from patrimoine.core.settings import Settings
+from patrimoine.demo.charter import build_charter
 from patrimoine.demo.inventory import build_inventory
 from patrimoine.demo.protection import build_protection
 from patrimoine.demo.published import build_published
@@ -46,8 +47,9 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("Données publiées sur le portail", build_published),
     ("Registre RGPD, demandes et violations", build_protection),
     ("Durées de conservation et bordereau d'élimination", build_retention),
-    ("Algorithmes publics et données d'intérêt général", build_transparency),
     ("Cartographie applicative et contrats", build_sovereignty),
+    ("Algorithmes publics et données d'intérêt général", build_transparency),
+    ("Charte de la donnée : engagements, écarts et plan d'actions", build_charter),
 )
 
 

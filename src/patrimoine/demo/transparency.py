@@ -2,9 +2,11 @@
 the rules of a decision.
 
 - the Métropole's solidarity transport fares and social water pricing (explicit rules, fully
-  automated, published with their documents and source code);
+  automated, published with their documents and source code, each naming the contract and
+  the application of the map it runs under: the sovereignty step comes first);
 - the Ville's nursery place allocation (a score that prepares the committee's decision,
-  published, linked to the DPIA of the school registrations when the demo made one);
+  published, linked to the DPIA of the school registrations when the demo made one, its
+  commented source kept as a file of the register);
 - the Ville's canteen meal forecast (a statistical model over the canteens' attendance, still
   in preparation: it decides nothing about a person yet);
 - one request answered with the four items, one waiting within its month;
@@ -17,7 +19,9 @@ The texts are the demo's own. Its step is listed in demo/loader.py.
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -26,8 +30,10 @@ from patrimoine.core.clock import now
 from patrimoine.demo.territory import METROPOLE, VILLE, DemoContext
 from patrimoine.inventory.models import Dataset
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
+from patrimoine.sovereignty.models import Application, Contract
 from patrimoine.transparency import general_interest, requests, service
 from patrimoine.transparency.general_interest import GeneralInterestInput
+from patrimoine.transparency.models import DocumentKind
 from patrimoine.transparency.requests import AlgorithmRequestInput
 from patrimoine.transparency.service import AlgorithmInput
 
@@ -58,6 +64,7 @@ ALGORITHMS: tuple[tuple[str, dict[str, Any]], ...] = (
         "source_code_url": "https://git.valdeloire.example/transparence/tarifs-transport",
         "source_code_licence": "EUPL-1.2", "status": "published", "days_ago": 400,
         "activity": "Billettique et abonnements du réseau de transport",
+        "contract": "Abonnement au portail usagers", "application": "relation usagers",
         "documents": {k: {"url": f"{_DOCS}/transport/{k}.pdf"}
                       for k in ("description", "diagram", "technical", "source")}}),
     (METROPOLE, {
@@ -84,6 +91,7 @@ ALGORITHMS: tuple[tuple[str, dict[str, Any]], ...] = (
         "source_code_url": "https://git.valdeloire.example/transparence/cheque-eau",
         "source_code_licence": "EUPL-1.2", "status": "published", "days_ago": 200,
         "activity": "Facturation de l'eau et de l'assainissement",
+        "contract": "Logiciel de gestion des aides sociales", "application": "aides sociales",
         "documents": {"description": {"url": f"{_DOCS}/eau/description.pdf"},
                       "diagram": {"url": f"{_DOCS}/eau/logigramme.png"}}}),
     (VILLE, {
@@ -154,10 +162,19 @@ def build_algorithms(ctx: DemoContext) -> None:
             values["published_on"] = today - timedelta(days=days_ago)
             values["review_on"] = values["published_on"] + timedelta(days=365)
         values["dpia_id"] = _dpia_id(ctx, organisation_id, values.pop("activity", None))
+        title, subject = values.pop("contract", None), values.pop("application", None)
+        contract = ctx.session.scalar(select(Contract.id).where(
+            Contract.organisation_id == organisation_id, Contract.title == title)
+            .limit(1)) if title else None
+        application = ctx.session.scalar(select(Application.id).where(
+            Application.organisation_id == organisation_id, Application.name.contains(subject))
+            .order_by(Application.id).limit(1)) if subject else None
         created.append(service.create_algorithm(ctx.session, ctx.principal, AlgorithmInput(
             organisation_id=organisation_id, dataset_ids=[dataset] if dataset else [],
-            **values)))
+            contract_ids=[contract] if contract else [],
+            application_ids=[application] if application else [], **values)))
     transport, _, nursery, _ = created
+    _attach_nursery_source(ctx, nursery)
     answered = requests.create_request(ctx.session, ctx.principal, AlgorithmRequestInput(
         algorithm_id=transport.id, requester="Demandeur de démonstration n° 1",
         decision="Réduction de 50 % sur l'abonnement annuel", received_on=today -
@@ -174,6 +191,43 @@ def build_algorithms(ctx: DemoContext) -> None:
     requests.create_request(ctx.session, ctx.principal, AlgorithmRequestInput(
         algorithm_id=nursery.id, requester="Demandeur de démonstration n° 2",
         decision="Place refusée pour la rentrée", received_on=today - timedelta(days=10)))
+
+
+# The nursery score's commented source, the demo's own, kept as a file of the register.
+NURSERY_SOURCE = '''"""Score d'une demande de place en crèche (règlement d'attribution de Ligérac).
+
+Chaque critère rapporte des points ; le total, sur 100, classe les demandes remises à la
+commission d'attribution, qui décide.
+"""
+
+
+def score(demande):
+    points = 0
+    # Les deux parents travaillent, étudient ou suivent une formation : 40 points.
+    if demande["parents_en_activite"]:
+        points += 40
+    # Domicile à moins de deux kilomètres de la crèche : 30 points, puis 15 jusqu'à cinq.
+    if demande["distance_km"] <= 2:
+        points += 30
+    elif demande["distance_km"] <= 5:
+        points += 15
+    # Un frère ou une sœur déjà accueilli dans la même crèche : 20 points.
+    if demande["fratrie_accueillie"]:
+        points += 20
+    # Un point par mois d'ancienneté de la demande, dix au plus.
+    points += min(demande["mois_d_attente"], 10)
+    return points
+'''
+
+
+def _attach_nursery_source(ctx: DemoContext, nursery: Any) -> None:
+    if ctx.settings is None:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "score_creche.py"
+        source.write_text(NURSERY_SOURCE, encoding="utf-8")
+        service.attach_document(ctx.session, ctx.settings, ctx.principal, nursery,
+                                DocumentKind.SOURCE, source, source.name)
 
 
 def build_general_interest(ctx: DemoContext) -> None:

@@ -63,11 +63,13 @@ class GrantInput:
 
 @dataclass(frozen=True)
 class ReadScope:
-    """What a grantee may see of a dataset: some rows, not some columns."""
+    """What a grantee may see of a dataset: some rows, not some columns; the grants that
+    give it and their stated purposes (what the audit log records of a read)."""
 
     grant_ids: tuple[int, ...]
     rows: queries.Filter | None
     hidden: frozenset[str]
+    purposes: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -258,7 +260,8 @@ def read_scope(session: Session, principal: Principal, dataset: Dataset) -> Read
     if not every_row:
         rows = filters[0] if len(filters) == 1 else queries.Group("or", tuple(filters))
     hidden = frozenset().union(*(set(g.hidden_columns or ()) for g in grants))
-    return ReadScope(tuple(g.id for g in grants), rows, hidden)
+    return ReadScope(tuple(g.id for g in grants), rows, hidden,
+                     tuple(dict.fromkeys(g.purpose for g in grants)))
 
 
 def describe_grantee(grant: DatasetGrant) -> str:

@@ -271,6 +271,27 @@ class DatasetFacts:
     updated_at: datetime
     extra: Mapping[str, Any]
     contains_personal_data: bool | None
+    access_level: AccessLevel = AccessLevel.INTERNAL
+    lifecycle_stage: LifecycleStage = LifecycleStage.STORED
+    confidentiality: YesNoUndefined = YesNoUndefined.UNDEFINED
+    producer: str | None = None  # the service that owns the data
+    contact_name: str | None = None
+    contact_email: str | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.lifecycle_stage == LifecycleStage.DELETED
+
+    @property
+    def confidential(self) -> bool | None:
+        """Whether the entry is confidential; None when nobody said."""
+        return {YesNoUndefined.YES: True, YesNoUndefined.NO: False}.get(self.confidentiality)
+
+    @property
+    def is_open(self) -> bool:
+        """Open data: open access and published."""
+        return (self.access_level == AccessLevel.OPEN
+                and self.lifecycle_stage == LifecycleStage.PUBLISHED)
 
 
 @dataclass(frozen=True)
@@ -280,24 +301,32 @@ class OrganisationFacts:
     name: str
 
 
-def _facts(d: Dataset) -> DatasetFacts:
-    return DatasetFacts(
-        id=d.id, uid=d.uid, slug=d.slug, title=d.title, organisation_id=d.organisation_id,
-        description=d.description or "", licence=d.licence, temporal_start=d.temporal_start,
-        temporal_end=d.temporal_end, spatial_coverage=d.spatial_coverage,
-        update_frequency=d.update_frequency, updated_at=d.updated_at, extra=dict(d.extra or {}),
-        contains_personal_data=d.contains_personal_data)
+_FACT_COLUMNS = (
+    Dataset.id, Dataset.uid, Dataset.slug, Dataset.title, Dataset.organisation_id,
+    Dataset.description, Dataset.licence, Dataset.temporal_start, Dataset.temporal_end,
+    Dataset.spatial_coverage, Dataset.update_frequency, Dataset.updated_at, Dataset.extra,
+    Dataset.contains_personal_data, Dataset.access_level, Dataset.lifecycle_stage,
+    Dataset.confidentiality, Dataset.producer, Dataset.contact_name, Dataset.contact_email)
 
 
 def dataset_facts(session: Session, *, principal: Principal | None = None,
                   organisation_ids: Collection[int] | None = None) -> list[DatasetFacts]:
-    """Every entry (those `principal` may read, of `organisation_ids` when given), by id."""
-    query = select(Dataset).order_by(Dataset.id)
+    """Every entry (those `principal` may read, of `organisation_ids` when given), by id, in
+    one query of columns (no rows of the session: tens of thousands are read at once)."""
+    query = select(*_FACT_COLUMNS).order_by(Dataset.id)
     if principal is not None:
         query = query.where(readable_datasets(principal))
     if organisation_ids is not None:
         query = query.where(Dataset.organisation_id.in_(list(organisation_ids)))
-    return [_facts(d) for d in session.scalars(query)]
+    return [DatasetFacts(
+        id=r.id, uid=r.uid, slug=r.slug, title=r.title, organisation_id=r.organisation_id,
+        description=r.description or "", licence=r.licence, temporal_start=r.temporal_start,
+        temporal_end=r.temporal_end, spatial_coverage=r.spatial_coverage,
+        update_frequency=r.update_frequency, updated_at=r.updated_at,
+        extra=dict(r.extra or {}), contains_personal_data=r.contains_personal_data,
+        access_level=r.access_level, lifecycle_stage=r.lifecycle_stage,
+        confidentiality=r.confidentiality, producer=r.producer, contact_name=r.contact_name,
+        contact_email=r.contact_email) for r in session.execute(query)]
 
 
 def organisation_facts(session: Session, ids: Collection[int] | None = None

@@ -51,10 +51,13 @@ FACETS = {
     "mot_cle": "Mot-clé",
     "carte": "Carte",
     "qualite": "Qualité",
+    "donnees": "Données",
 }
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel (XLSX)", "xls": "Excel (XLS)", "ods": "ODS",
                  "json": "JSON", "ndjson": "NDJSON", "geojson": "GeoJSON", "parquet": "Parquet"}
 MAP_VALUES = {"oui": "Avec carte", "non": "Sans carte"}
+# An inventory entry the public may read but with no data yet: a "fiche sans données".
+DATA_VALUES = {"oui": "Avec données", "non": "Fiche sans données"}
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"[#*_`>|]+|^\s*[-+]\s", re.MULTILINE)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -113,6 +116,10 @@ class Entry:
         return text[:240].rsplit(" ", 1)[0] + "…"
 
     @property
+    def has_data(self) -> bool:
+        return self.version is not None
+
+    @property
     def format_label(self) -> str | None:
         return FORMAT_LABELS.get(self.format, self.format.upper()) if self.format else None
 
@@ -132,6 +139,8 @@ class Entry:
             return ["oui" if self.has_map else "non"]
         if facet == "qualite":
             return [self.quality] if self.quality else []
+        if facet == "donnees":
+            return ["oui" if self.has_data else "non"]
         raise KeyError(facet)
 
 
@@ -266,6 +275,7 @@ def _labeller(rows: list[Entry]) -> dict[str, Callable[[str], str]]:
         "mot_cle": lambda v: v,
         "carte": lambda v: MAP_VALUES.get(v, v),
         "qualite": lambda v: quality.BAND_LABELS.get(v, v),
+        "donnees": lambda v: DATA_VALUES.get(v, v),
     }
 
 
@@ -345,6 +355,7 @@ class Count:
 @dataclass
 class Summary:
     total: int
+    without_data: int  # entries with no data yet, left out of the home page's lists
     themes: list[Count]
     organisations: list[Count]
     latest: list[Entry]
@@ -355,7 +366,8 @@ class Summary:
 def summary(session: Session, principal: Principal, size: int = 6,
             settings: Settings | None = None) -> Summary:
     """What the territory publishes, for the home page."""
-    rows = entries(session, principal, settings=settings)
+    everything = entries(session, principal, settings=settings)
+    rows = [e for e in everything if e.has_data]
     themes = Counter(e.theme for e in rows if e.theme)
     orgs = Counter(e.organisation_slug for e in rows)
     org_names = {e.organisation_slug: e.organisation for e in rows}
@@ -364,7 +376,7 @@ def summary(session: Session, principal: Principal, size: int = 6,
                   key=lambda e: (-e.popularity, e.title.casefold()))[:size]
     load_descriptions(session, latest + used)
     return Summary(
-        total=len(rows),
+        total=len(rows), without_data=len(everything) - len(rows),
         themes=[Count(t, t, n) for t, n in sorted(themes.items(), key=lambda i: (-i[1], i[0]))],
         organisations=[Count(s, org_names[s], n)
                        for s, n in sorted(orgs.items(), key=lambda i: (-i[1], org_names[i[0]]))],

@@ -22,12 +22,11 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-from patrimoine.core.clock import now
+from patrimoine.core.clock import PARIS, now
 
 # Requests are received and answered on French calendar days, not UTC ones.
-LEGAL_TIMEZONE = ZoneInfo("Europe/Paris")
+LEGAL_TIMEZONE = PARIS
 REQUEST_MONTHS = 1
 EXTENSION_MONTHS = 2
 BREACH_NOTIFICATION_DELAY = timedelta(hours=72)

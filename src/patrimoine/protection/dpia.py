@@ -2,9 +2,13 @@
 
 The rule (the CNIL's, after the EDPB's WP248): a DPIA is required when a processing activity
 meets two or more of the nine criteria, or one criterion while it processes special-category
-data (Art. 9, Art. 10 or the NIR), unless an exemption is recorded (for instance a processing
-on the CNIL's list of those that need none). The register shows each activity's DPIA state;
-`missing` is a required DPIA of which no record exists.
+data (Art. 9, Art. 10 or the NIR), or when it is of a type on the CNIL's list of those that
+always require one (deliberation 2018-327), unless an exemption is recorded (for instance a
+processing on the CNIL's list of those that need none). The criteria counted are those the
+DPO ticked and those the entry's own fields point to (`register/criteria.py`: special
+categories, vulnerable persons, large scale...), so that an entry nobody assessed cannot read
+"Non requise". The register shows each activity's DPIA state; `missing` is a required DPIA
+of which no record exists.
 
 A DPIA record follows the CNIL's PIA method: context (description), necessity and
 proportionality, the three risks scored for likelihood and severity on 1 to 4, measures, the
@@ -14,7 +18,7 @@ DPO's opinion and the controller's decision.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -29,6 +33,8 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.values import apply_changes, plain
 from patrimoine.core.vocabulary import define, label
+from patrimoine.protection.register import criteria
+from patrimoine.protection.register.criteria import MandatoryType
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
 from patrimoine.protection.register.service import ACTIVITIES
 from patrimoine.protection.register.vocabulary import DpiaCriterion, DpiaDecision, RiskKind
@@ -70,11 +76,15 @@ def dpia_required(criteria: Iterable[str], special_categories: Iterable[str]) ->
 
 @dataclass(frozen=True)
 class DpiaAssessment:
-    criteria: list[DpiaCriterion]
+    criteria: list[DpiaCriterion]  # every criterion met: ticked, or pointed to by the fields
     special_data: bool
     required: bool
     exempted: bool
     state: DpiaState
+    # Criteria the entry's fields point to that the DPO has not ticked, with their reasons.
+    proposed: dict[DpiaCriterion, str] = field(default_factory=dict)
+    # Types of the CNIL's list (deliberation 2018-327) the entry is recognised as.
+    cnil_types: list[MandatoryType] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -82,13 +92,20 @@ class DpiaAssessment:
 
     def as_dict(self) -> dict[str, Any]:
         return {"criteria": [c.value for c in self.criteria], "criteria_count": len(self.criteria),
+                "proposed": [{"criterion": c.value, "label": label(c), "reason": reason}
+                             for c, reason in self.proposed.items()],
+                "cnil_list": [{"number": t.number, "label": t.label} for t in self.cnil_types],
                 "special_data": self.special_data, "required": self.required,
                 "exempted": self.exempted, "state": self.state.value, "state_label": self.label}
 
 
 def assess(activity: ProcessingActivity) -> DpiaAssessment:
-    criteria = [DpiaCriterion(c) for c in activity.dpia_criteria]
-    required = dpia_required(activity.dpia_criteria, activity.special_categories)
+    ticked = [DpiaCriterion(c) for c in activity.dpia_criteria]
+    proposed = {c: reason for c, reason in criteria.proposed_criteria(activity).items()
+                if c not in ticked}
+    met = [c for c in DpiaCriterion if c in ticked or c in proposed]
+    cnil_types = criteria.cnil_mandatory_types(activity)
+    required = dpia_required(met, activity.special_categories) or bool(cnil_types)
     exempted = required and bool(activity.dpia_exemption)
     latest = activity.dpias[-1] if activity.dpias else None
     if latest is not None:
@@ -101,7 +118,8 @@ def assess(activity: ProcessingActivity) -> DpiaAssessment:
         state = DpiaState.MISSING
     else:
         state = DpiaState.NOT_REQUIRED
-    return DpiaAssessment(criteria, bool(activity.special_categories), required, exempted, state)
+    return DpiaAssessment(met, bool(activity.special_categories), required, exempted, state,
+                          proposed, cnil_types)
 
 
 def missing_dpias(session: Session, principal: Principal, organisation_id: int | None = None

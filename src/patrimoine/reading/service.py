@@ -16,9 +16,9 @@
    searched, exported or used as positions.
 4. Every read of a dataset that is not open is written to the audit log with the action the
    face names (`datastore.read`, `datastore.export`, `portal.read`...), the version, the
-   address asked (path and query string) and the grants used. A read asked of a version the
-   reader may not read is logged too, with the number asked (a portal page of an internal
-   dataset without data is still a read of that dataset).
+   address asked (path and query string), the grants used and their stated purposes. A
+   read asked of a version the reader may not read is logged too, with the number asked (a
+   portal page of an internal dataset without data is still a read of that dataset).
 
 Records, match counts, facets, aggregates, small-count tables, exports and their ETags then
 run on the returned `ReadableVersion`, the only view of a version a face ever gets. Reports
@@ -235,6 +235,7 @@ def _audit(session: Session, principal: Principal, dataset: Dataset, purpose: Pu
                                "path": purpose.path}
     if scope is not None:
         details["grants"] = list(scope.grant_ids)
+        details["purposes"] = list(scope.purposes)
     audit.record(session, principal, purpose.action, f"dataset:{dataset.slug}", details)
 
 

@@ -1,10 +1,13 @@
 """Applying the plan: each due item is done and recorded (retention_action, the dataset's
 history, the audit log).
 
-- destroy_versions: the versions' rows and their Parquet files (and DuckDB caches) go; files
-  are removed only once the transaction has ended, a version's file when no committed
-  version uses it then (`datastore.versions.remove_file_when_unused`), so a failure leaves
-  data whole;
+- destroy_versions: the versions' rows go, and every file holding their data: the Parquet
+  file, the original it was loaded from, and every copy derived from it (query layouts, row
+  stores, word and sort indexes, cached exports: `datastore.versions.derived_files`). Files
+  are removed only once the transaction has ended, when no committed version uses them then
+  (`datastore.versions.remove_file_when_unused`), so a failure leaves data whole. The files
+  destroyed and their bytes are recorded in the audit log and, for a visa'd elimination,
+  on the slip's item;
 - purge_rows: a new version without the expired rows is written and added as ingest adds
   one (`datastore.versions.add_version`), then every version holding expired rows is
   destroyed, the former newest one included;
@@ -38,7 +41,7 @@ from patrimoine.core.errors import Invalid, PatrimoineError
 from patrimoine.core.settings import Settings
 from patrimoine.core.text import slugify
 from patrimoine.datastore import versions as store
-from patrimoine.datastore.engine import CACHE_DIR
+from patrimoine.datastore.engine import forget as forget_opened
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, DatasetChange, LifecycleStage
 from patrimoine.protection.findings import anonymise as anon
@@ -77,30 +80,32 @@ class Outcome:
         return {"done": self.done, "skipped": self.skipped}
 
 
-# --- files removed after commit ----------------------------------------------------------
+# --- after commit: opened tables of destroyed data closed, written files kept ------------
 
 
-def _remove_after_commit(session: Session, paths: list[Path]) -> None:
-    pending: list[Path] | None = session.info.get("retention_unlink")
+def _forget_after_commit(session: Session, contents: list[str]) -> None:
+    """Once committed, this process's opened tables of the destroyed contents are dropped
+    (their files are removed by the datastore, see destroy_versions)."""
+    pending: list[str] | None = session.info.get("retention_forget")
     if pending is None:
-        pending = session.info["retention_unlink"] = []
+        pending = session.info["retention_forget"] = []
 
-        def _unlink(_session: Session) -> None:
-            for p in session.info.pop("retention_unlink", []):
-                p.unlink(missing_ok=True)
+        def _committed(_session: Session) -> None:
+            for content in session.info.pop("retention_forget", []):
+                forget_opened(content)
             session.info.pop("retention_written", None)
 
-        def _forget(_session: Session) -> None:
-            session.info.pop("retention_unlink", None)
+        def _rolled_back(_session: Session) -> None:
+            session.info.pop("retention_forget", None)
             for p in session.info.pop("retention_written", []):
                 if p.is_dir():
                     shutil.rmtree(p, ignore_errors=True)
                 else:
                     p.unlink(missing_ok=True)
 
-        event.listen(session, "after_commit", _unlink, once=True)
-        event.listen(session, "after_rollback", _forget, once=True)
-    pending.extend(paths)
+        event.listen(session, "after_commit", _committed, once=True)
+        event.listen(session, "after_rollback", _rolled_back, once=True)
+    pending.extend(contents)
 
 
 def _written(session: Session, path: Path) -> None:
@@ -112,28 +117,23 @@ def _written(session: Session, path: Path) -> None:
 
 def destroy_versions(session: Session, settings: Settings, principal: Principal,
                      dataset: Dataset, numbers: list[int]) -> list[dict[str, Any]]:
-    """Delete the versions' rows now and their files once the transaction has ended;
-    returns what went."""
+    """Delete the versions' rows now and their files (with every copy derived from them)
+    once the transaction has ended; returns what went, each version with the files
+    destroyed and their bytes (a file another version still uses is kept, and not listed)."""
     gone: list[dict[str, Any]] = []
-    files: list[Path] = []
     for number in sorted(set(numbers)):
         version = session.scalar(select(DatasetVersion).where(
             DatasetVersion.dataset_id == dataset.id, DatasetVersion.number == number))
         if version is None:
             continue
+        files = store.remove_file_when_unused(session, settings, version)
         gone.append({"version": number, "rows": version.row_count,
-                     "size_bytes": version.size_bytes, "content_hash": version.content_hash})
-        store.remove_file_when_unused(session, settings, version)
-        others_hash = session.scalar(select(func.count()).select_from(DatasetVersion).where(
-            DatasetVersion.content_hash == version.content_hash,
-            DatasetVersion.id != version.id))
-        if not others_hash:
-            cache = Path(settings.data_dir) / CACHE_DIR
-            if cache.is_dir():
-                files.extend(cache.glob(f"{version.content_hash}-v*.duckdb"))
+                     "size_bytes": version.size_bytes, "content_hash": version.content_hash,
+                     "files": [{"file": f.file, "bytes": f.bytes} for f in files],
+                     "bytes": sum(f.bytes for f in files)})
         session.execute(delete(DatasetVersion).where(DatasetVersion.id == version.id))
     session.expire_all()
-    _remove_after_commit(session, files)
+    _forget_after_commit(session, [g["content_hash"] for g in gone])
     if gone:
         remaining = session.scalar(select(func.count()).select_from(DatasetVersion).where(
             DatasetVersion.dataset_id == dataset.id))
@@ -347,16 +347,16 @@ def _do_authorised(session: Session, settings: Settings, principal: Principal,
 
 
 class _Files:
-    """Marks of the files a savepoint queued or wrote, to undo them if it rolls back."""
+    """Marks of what a savepoint queued or wrote, to undo it if it rolls back."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.unlink = len(session.info.get("retention_unlink", []))
+        self.forget = len(session.info.get("retention_forget", []))
         self.written = len(session.info.get("retention_written", []))
 
     def undo(self) -> None:
-        # The savepoint is gone: keep the files it meant to remove, drop those it wrote.
-        del self.session.info.get("retention_unlink", [])[self.unlink:]
+        # The savepoint is gone: its versions stay (so do their files), drop what it wrote.
+        del self.session.info.get("retention_forget", [])[self.forget:]
         written = self.session.info.get("retention_written", [])
         for path in written[self.written:]:
             if path.is_dir():
@@ -376,6 +376,18 @@ def _record(session: Session, principal: Principal, *, organisation_id: int,
         slip_id=slip.id if slip else None, actor_id=principal.account_id,
         actor_label=principal.label, description=description,
         details=json.loads(json.dumps(details, default=str))))
+
+
+def _destruction_summary(details: dict[str, Any]) -> dict[str, Any]:
+    """What an elimination destroyed, as its slip keeps it: the versions, their rows, and
+    the files removed with their bytes."""
+    gone = details.get("destroyed") or []
+    # A purge keeps the rows still due in a new version: only the expired ones went.
+    rows = details["removed_rows"] if "removed_rows" in details else sum(
+        int(g["rows"] or 0) for g in gone)
+    return {"versions": [g["version"] for g in gone], "rows": rows,
+            "files": sum(len(g["files"]) for g in gone),
+            "bytes": sum(int(g["bytes"]) for g in gone)}
 
 
 def _close_if_done(session: Session, principal: Principal, slip: EliminationSlip) -> None:
@@ -412,6 +424,7 @@ def _run_slips(session: Session, settings: Settings, principal: Principal,
                 if dataset is not None:
                     details = _do_authorised(session, settings, principal, dataset,
                                              slip_item.target or {})
+                slip_item.destroyed = _destruction_summary(details)
                 _record(session, principal, organisation_id=slip.organisation_id,
                         dataset_id=slip_item.dataset_id, activity_reference=None,
                         key=slip_item.item_key,

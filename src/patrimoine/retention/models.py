@@ -122,6 +122,8 @@ class EliminationSlipItem(Base):
     # What the visa authorises, exactly: {"action", "versions", "purge"?} (apply.py).
     target: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the execution destroyed: {"versions", "rows", "files", "bytes"} (apply.py).
+    destroyed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     slip: Mapped[EliminationSlip] = relationship(back_populates="items")
 

@@ -4,7 +4,8 @@ A slip gathers the due items of one organisation whose fate needs a visa (destru
 the fields archives services expect: service versant, description (dataset, versions, rows),
 dates extrêmes, volume (rows, bytes), the retention rule (DUA) and its legal reference, and
 the fate. It is printable (HTML page) and downloadable as a spreadsheet (XLSX). The visa
-(who, when, reference), or its refusal, is recorded; apply destroys only visa'd items.
+(who, when, reference), or its refusal, is recorded; apply destroys only visa'd items, and
+each executed item keeps what was destroyed (rows, files and their bytes).
 """
 
 from __future__ import annotations
@@ -139,18 +140,28 @@ def slip_json(slip: EliminationSlip) -> dict[str, Any]:
             "legal_reference": i.legal_reference, "fate": i.fate,
             "fate_label": label(FinalFate(i.fate)),
             "executed_at": i.executed_at.isoformat() if i.executed_at else None,
+            "destroyed": i.destroyed,
         } for i in slip.items],
     }
 
 
 COLUMNS = ("Service versant", "Description", "Date de début", "Date de fin",
            "Volume (lignes)", "Volume (octets)", "Règle de conservation (DUA)",
-           "Référence réglementaire", "Sort final")
+           "Référence réglementaire", "Sort final", "Détruit")
+
+
+def destroyed_text(destroyed: dict[str, Any] | None) -> str:
+    """What an executed item destroyed, in words ("" before its execution)."""
+    if not destroyed:
+        return ""
+    return (f"{destroyed['rows']} ligne(s) ; {destroyed['files']} fichier(s), "
+            f"{destroyed['bytes']} octets")
 
 
 def slip_rows(slip: EliminationSlip) -> list[list[Any]]:
     return [[i.service, i.description, i.date_start, i.date_end, i.rows, i.size_bytes, i.rule,
-             i.legal_reference or "", label(FinalFate(i.fate))] for i in slip.items]
+             i.legal_reference or "", label(FinalFate(i.fate)), destroyed_text(i.destroyed)]
+            for i in slip.items]
 
 
 def slip_xlsx(slip: EliminationSlip, organisation: Organisation) -> bytes:
@@ -182,7 +193,7 @@ def slip_xlsx(slip: EliminationSlip, organisation: Organisation) -> bytes:
                 sheet.write_blank(r, c, None, cell)
             else:
                 sheet.write(r, c, value, cell)
-    for c, width in enumerate((30, 50, 12, 12, 14, 14, 50, 30, 18)):
+    for c, width in enumerate((30, 50, 12, 12, 14, 14, 50, 30, 18, 30)):
         sheet.set_column(c, c, width)
     book.close()
     return out.getvalue()

@@ -140,6 +140,7 @@ def _write(settings: Settings, db: Database, root: Path, progress: ProgressSink)
             _write_catalog(settings, session, root)
             progress.advance()
             data_files = _write_data_files(settings, conn, root)
+            document_files = _write_documents(settings, conn, root)
     exported_at = datetime.now(UTC).isoformat(timespec="seconds")
     _write_json(root / f.DATAPACKAGE, {
         "profile": "tabular-data-package",
@@ -153,7 +154,7 @@ def _write(settings: Settings, db: Database, root: Path, progress: ProgressSink)
         "resources": resources,
         "patrimoine:excluded": report.excluded,
     })
-    _write_readme(root, resources, versions, data_files, report, exported_at)
+    _write_readme(root, resources, versions, data_files, document_files, report, exported_at)
     files: dict[str, dict[str, Any]] = {}
     paths = sorted(p for p in root.rglob("*") if p.is_file())
     progress.start("Empreintes", len(paths))
@@ -173,6 +174,7 @@ def _write(settings: Settings, db: Database, root: Path, progress: ProgressSink)
         "tables": report.tables,
         "versions": versions,
         "data_files": data_files,
+        "documents": sorted(document_files),
         "excluded": report.excluded,
         "files": files,
     })
@@ -377,6 +379,26 @@ def _write_data_files(settings: Settings, conn: Connection, root: Path) -> dict[
     return carried
 
 
+def _write_documents(settings: Settings, conn: Connection, root: Path
+                     ) -> dict[str, list[str]]:
+    """The files kept for register entries (stored_document), under the same relative path
+    as in the data folder (documents/<sha256[:2]>/<sha256>), with the names they were sent
+    under."""
+    from patrimoine.documents.models import Document
+
+    table = Document.__table__
+    written: dict[str, list[str]] = {}
+    for sha, filename in conn.execute(select(table.c.sha256, table.c.filename)
+                                      .order_by(table.c.sha256, table.c.filename)):
+        relative = f"{f.DOCUMENTS_DIR}/{sha[:2]}/{sha}"
+        if relative not in written:
+            target = root / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(settings.data_dir / relative, target)
+        written.setdefault(relative, []).append(filename)
+    return written
+
+
 def _write_catalog(settings: Settings, session: Session, root: Path) -> None:
     from patrimoine.interop import dcat
 
@@ -388,7 +410,8 @@ def _write_catalog(settings: Settings, session: Session, root: Path) -> None:
 
 
 def _write_readme(root: Path, tables: list[dict[str, Any]], versions: list[dict[str, Any]],
-                  data_files: dict[str, str], report: ExportReport, exported_at: str) -> None:
+                  data_files: dict[str, str], document_files: dict[str, list[str]],
+                  report: ExportReport, exported_at: str) -> None:
     """A French guide to the folder for whoever opens it: every file, what it holds."""
     lines = [
         "# Export complet de l'instance Patrimoine",
@@ -466,6 +489,13 @@ def _write_readme(root: Path, tables: list[dict[str, Any]], versions: list[dict[
                      + ", ".join(f"`{name}`" for name in names) + ".")
     if not by_slug:
         lines.append("(Aucun jeu de données n'a de version.)")
+    if document_files:
+        lines += ["", f"### `{f.DOCUMENTS_DIR}/` : les documents joints aux registres", "",
+                  "Un fichier par contenu, nommé par son empreinte SHA-256 ; la table "
+                  "`stored_document` dit à quelle organisation il appartient et sous quel nom "
+                  "il a été envoyé.", ""]
+        lines += [f"- `{relative}` : « " + " », « ".join(names) + " »."
+                  for relative, names in sorted(document_files.items())]
     (root / f.README).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -63,6 +63,8 @@ CHUNK = 1 << 20
 # folder -> path in the export). Everything else there stays: the session key
 # (`secret_key`), the pseudonymisation keys (`keys/`), caches, uploads in progress.
 DATA_FILES = {"audit-anchor": "audit/audit-anchor.json"}
+# Documents kept for register entries: the same relative path in the export and the data folder.
+DOCUMENTS_DIR = "documents"
 BATCH = 1000
 
 # Columns left out whatever their table: secrets by their name.

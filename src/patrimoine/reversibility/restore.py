@@ -135,10 +135,11 @@ def check_empty(settings: Settings, db: Database) -> None:
         if (settings.data_dir / name).exists():
             raise Conflict(f"Le dossier de données contient déjà « {name} » : import-all ne "
                            "reconstruit une instance que dans un entrepôt vide.")
-    versions = settings.data_dir / "versions"
-    if versions.exists() and any(p.is_file() for p in versions.rglob("*")):
-        raise Conflict(f"Le dossier de données contient déjà des versions ({versions}) : "
-                       "import-all ne reconstruit une instance que dans un entrepôt vide.")
+    for kept, what in (("versions", "des versions"), (f.DOCUMENTS_DIR, "des documents")):
+        folder = settings.data_dir / kept
+        if folder.exists() and any(p.is_file() for p in folder.rglob("*")):
+            raise Conflict(f"Le dossier de données contient déjà {what} ({folder}) : "
+                           "import-all ne reconstruit une instance que dans un entrepôt vide.")
 
 
 def prepare_schema(db: Database, manifest: dict[str, Any]) -> None:
@@ -191,6 +192,7 @@ def _restore(settings: Settings, db: Database, folder: Path, manifest: dict[str,
             report.versions = _copy_versions(settings, conn, folder, manifest, copied,
                                              created_dirs, progress)
             _copy_data_files(settings, folder, manifest, copied)
+            _copy_documents(settings, conn, folder, manifest, copied, created_dirs)
             report.accounts_to_reset = _accounts_without_password(conn)
     except BaseException:
         for path in copied:
@@ -354,6 +356,29 @@ def _copy_data_files(settings: Settings, folder: Path, manifest: dict[str, Any],
         if target.exists():
             raise Conflict(f"Le dossier de données contient déjà « {name} » : import-all ne "
                            "reconstruit une instance que dans un entrepôt vide.")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        shutil.copyfile(f.safe_relative(folder, relative), tmp)
+        copied.append(tmp)
+        os.replace(tmp, target)
+        copied.append(target)
+
+
+def _copy_documents(settings: Settings, conn: Connection, folder: Path,
+                    manifest: dict[str, Any], copied: list[Path], created_dirs: list[Path]
+                    ) -> None:
+    """Each stored document's file, checked against the content hash its row names."""
+    from patrimoine.documents.models import Document
+
+    for sha in conn.scalars(select(Document.__table__.c.sha256).distinct()):
+        relative = f"{f.DOCUMENTS_DIR}/{sha[:2]}/{sha}"
+        if (manifest["files"].get(relative) or {}).get("sha256") != sha:
+            raise BadExport(f"Le document {relative} manque à l'export ou ne correspond pas "
+                            "à son empreinte.")
+        target = f.safe_relative(settings.data_dir, relative)
+        if not target.parent.exists():
+            created_dirs.extend(p for p in (target.parent.parent, target.parent)
+                                if not p.exists())
+            target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         shutil.copyfile(f.safe_relative(folder, relative), tmp)
         copied.append(tmp)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -107,11 +107,19 @@ def clause_set(session: Session, organisation_id: int) -> list[CharterClause]:
 class ClauseInput(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    code: str = Field(min_length=1, max_length=40)
     title: str = Field(min_length=1, max_length=200)
     text: str = ""
     rank: int = Field(default=0, ge=0, le=1000)
     reversibility: bool = False
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", value):
+            raise ValueError("lettres minuscules sans accent, chiffres et tirets, sans espace "
+                             "(par exemple « code-source »)")
+        return value
 
 
 def set_clause(session: Session, principal: Principal, organisation_id: int,
@@ -339,6 +347,12 @@ def clause_table(session: Session, contract: Contract) -> list[ClauseLine]:
     by_clause = {cc.clause_id: cc for cc in contract.clauses}
     return [ClauseLine(c, by_clause.get(c.id))
             for c in clause_set(session, contract.organisation_id)]
+
+
+def missing_clauses(session: Session, contract: Contract) -> list[CharterClause]:
+    """The clauses of the set the contract does not carry: absent, or not yet assessed."""
+    return [line.clause for line in clause_table(session, contract)
+            if line.entry is None or line.entry.status == ClauseStatus.ABSENT]
 
 
 # Reversibility

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
+from patrimoine.access.models import AuditEvent
 from patrimoine.access.permissions import (
     can_edit_sovereignty,
     can_read_sovereignty,
@@ -128,6 +129,17 @@ def get_partner(session: Session, principal: Principal, partner_id: int) -> Char
     return partner
 
 
+def history(session: Session, partner: CharterPartner) -> list[AuditEvent]:
+    """The partner's audit entries, newest first."""
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.target == f"charter_partner:{partner.id}").order_by(AuditEvent.id.desc())))
+
+
+def partner_input(partner: CharterPartner) -> PartnerInput:
+    return PartnerInput.model_validate({"organisation_id": partner.organisation_id,
+                                        **{f: getattr(partner, f) for f in _FIELDS}})
+
+
 def list_partners(session: Session, principal: Principal, organisation_id: int
                   ) -> list[CharterPartner]:
     require(can_read_sovereignty(principal, organisation_id), principal,
@@ -148,3 +160,10 @@ def public_signatories(session: Session, organisation_id: int) -> list[dict[str,
              "renewal_on": p.renewal_on.isoformat() if p.renewal_on else None,
              "actions": [{"year": a.year, "description": a.description} for a in p.actions]}
             for p in partners]
+
+
+def signatory_organisations(session: Session) -> list[Organisation]:
+    """The organisations with at least one public signatory, by name."""
+    return list(session.scalars(select(Organisation).where(Organisation.id.in_(
+        select(CharterPartner.organisation_id).where(CharterPartner.public.is_(True))))
+        .order_by(Organisation.name)))

@@ -7,8 +7,9 @@ administrators then change them (`set_level`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -110,7 +111,33 @@ def set_level(session: Session, principal: Principal, organisation_id: int,
     return level
 
 
-def reasons(application: Application, level: SensitivityLevel) -> list[str]:
+class Placement(Protocol):
+    """What `reasons` reads of an application (a row or `queries.ApplicationFacts`)."""
+
+    @property
+    def hosting_mode(self) -> HostingMode: ...
+    @property
+    def location(self) -> DataLocation: ...
+    @property
+    def certifications(self) -> Sequence[str]: ...
+    @property
+    def non_eu_law_exposure(self) -> bool: ...
+
+
+class Allowed(Protocol):
+    """What `reasons` reads of a level (a row or `queries.LevelFacts`)."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def allowed_modes(self) -> Sequence[str]: ...
+    @property
+    def allowed_locations(self) -> Sequence[str]: ...
+    @property
+    def required_certifications(self) -> Sequence[str]: ...
+
+
+def reasons(application: Placement, level: Allowed) -> list[str]:
     """Why the application's placement breaks what `level` allows (French); [] if it does not."""
     found = []
     if application.hosting_mode.value not in level.allowed_modes:

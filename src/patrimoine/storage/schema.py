@@ -1,8 +1,10 @@
 """Every table of every capability, gathered for Alembic."""
 
 from patrimoine.access import models as access_models  # noqa: F401
+from patrimoine.charter import models as charter_models  # noqa: F401
 from patrimoine.core.db import Base
 from patrimoine.datastore import models as datastore_models  # noqa: F401
+from patrimoine.documents import models as documents_models  # noqa: F401
 from patrimoine.forecast import models as forecast_models  # noqa: F401
 from patrimoine.grants import models as grants_models  # noqa: F401
 from patrimoine.inventory import models as inventory_models  # noqa: F401

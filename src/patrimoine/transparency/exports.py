@@ -40,8 +40,9 @@ FIELDS: list[tuple[str, str]] = [
     ("appeal", "Voies de recours"),
     ("risks", "Risques identifiés et mesures"),
     ("dpia", "Analyse d'impact (AIPD) : true si elle est liée au registre RGPD"),
-    ("datasets", "Jeux de données de l'inventaire utilisés"),
+    ("datasets", "Jeux de données de l'inventaire utilisés (publics)"),
     ("supplier", "Fournisseur"),
+    ("contracts", "Contrats par lesquels il est acquis ou exploité (référence — intitulé)"),
     ("source_code_url", "Adresse du code source"),
     ("source_code_licence", "Licence du code source"),
     *[(f"document_{k.value}", f"{label(k)} (adresse)") for k in DocumentKind],
@@ -67,14 +68,22 @@ def public_record(algorithm: PublicAlgorithm, base_url: str) -> dict[str, Any]:
         "appeal": algorithm.appeal, "risks": algorithm.risks,
         "dpia": algorithm.dpia_id is not None,
         "datasets": [d.title for d in public_datasets(algorithm)],
-        "supplier": algorithm.supplier, "source_code_url": algorithm.source_code_url,
+        "supplier": algorithm.supplier,
+        "contracts": [f"{c.reference} — {c.title}" for c in algorithm.contracts],
+        "source_code_url": algorithm.source_code_url,
         "source_code_licence": algorithm.source_code_licence,
-        **{f"document_{k.value}": (docs.get(k.value) or {}).get("url") for k in DocumentKind},
+        **{f"document_{k.value}": _absolute((docs.get(k.value) or {}).get("url"), base_url)
+           for k in DocumentKind},
         "published_on": algorithm.published_on.isoformat() if algorithm.published_on else None,
         "review_on": algorithm.review_on.isoformat() if algorithm.review_on else None,
         "url": public_url(algorithm, base_url),
     }
     return record
+
+
+def _absolute(url: str | None, base_url: str) -> str | None:
+    """A document kept here has a path; the register gives everyone a full address."""
+    return f"{base_url.rstrip('/')}{url}" if url and url.startswith("/") else url
 
 
 def public_url(algorithm: PublicAlgorithm, base_url: str) -> str:
@@ -94,6 +103,7 @@ def csv_text(algorithms: list[PublicAlgorithm], base_url: str) -> str:
         record = public_record(algorithm, base_url)
         record["parameters"] = " | ".join(_parameter(p) for p in record["parameters"])
         record["datasets"] = " | ".join(record["datasets"])
+        record["contracts"] = " | ".join(record["contracts"])
         record["dpia"] = "oui" if record["dpia"] else "non"
         writer.writerow(["" if v is None else v for v in record.values()])
     return out.getvalue()

@@ -34,6 +34,7 @@ from patrimoine.core.clock import now
 from patrimoine.core.db import Base, UTCDateTime, text_enum
 from patrimoine.core.vocabulary import define
 from patrimoine.inventory.models import Dataset
+from patrimoine.sovereignty.models import Application, Contract
 
 
 class Automation(StrEnum):
@@ -114,6 +115,22 @@ algorithm_dataset = Table(
 )
 
 
+algorithm_contract = Table(
+    "public_algorithm_contract", Base.metadata,
+    Column("algorithm_id", ForeignKey("public_algorithm.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("contract_id", ForeignKey("contract.id", ondelete="CASCADE"), primary_key=True),
+)
+
+algorithm_application = Table(
+    "public_algorithm_application", Base.metadata,
+    Column("algorithm_id", ForeignKey("public_algorithm.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("application_id", ForeignKey("application.id", ondelete="CASCADE"),
+           primary_key=True),
+)
+
+
 class PublicAlgorithm(Base):
     __tablename__ = "public_algorithm"
     __table_args__ = (UniqueConstraint("organisation_id", "reference"),)
@@ -152,6 +169,11 @@ class PublicAlgorithm(Base):
 
     datasets: Mapped[list[Dataset]] = relationship(secondary=algorithm_dataset,
                                                    order_by=Dataset.id)
+    # The contracts under which it was bought or is run, the applications that run it.
+    contracts: Mapped[list[Contract]] = relationship(secondary=algorithm_contract,
+                                                     order_by=Contract.id)
+    applications: Mapped[list[Application]] = relationship(secondary=algorithm_application,
+                                                           order_by=Application.id)
 
 
 class AlgorithmRequest(Base):

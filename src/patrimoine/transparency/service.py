@@ -18,6 +18,7 @@ Services run inside the caller's unit of work and never commit.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -37,11 +38,15 @@ from patrimoine.access.principal import Principal
 from patrimoine.core.clock import now
 from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.settings import Settings
 from patrimoine.core.text import fold
 from patrimoine.core.values import apply_changes, plain
 from patrimoine.core.vocabulary import label
+from patrimoine.documents import service as documents
+from patrimoine.documents.models import Document as StoredDocument
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
+from patrimoine.sovereignty.models import Application, Contract
 from patrimoine.transparency.models import (
     AlgorithmKind,
     AlgorithmStatus,
@@ -84,15 +89,26 @@ class Parameter(BaseModel):
 
 
 class Document(BaseModel):
+    """A link, or a file kept by Patrimoine (`document`: its uid; `url`: its address here)."""
+
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     url: str = Field(min_length=1, max_length=1000)
     title: str = Field(default="", max_length=300)
+    document: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
 
-    @field_validator("url")
-    @classmethod
-    def _web(cls, value: str) -> str:
-        return _url(value, "Document")
+    @model_validator(mode="after")
+    def _address(self) -> Document:
+        if self.document is None:
+            _url(self.url, "Document")
+        elif not self.url.startswith(f"/documents/{self.document}/"):
+            raise ValueError("Document : l'adresse ne correspond pas au fichier conservé.")
+        return self
+
+
+def stored_uids(documents: dict[str, Any]) -> list[str]:
+    """The uids of the files kept for an entry's documents (the others are links)."""
+    return [d["document"] for d in documents.values() if d.get("document")]
 
 
 class AlgorithmInput(BaseModel):
@@ -116,6 +132,8 @@ class AlgorithmInput(BaseModel):
     risks: str = ""
     dpia_id: DbInt | None = None
     dataset_ids: list[DbInt] = []
+    contract_ids: list[DbInt] = []
+    application_ids: list[DbInt] = []
     supplier: str | None = Field(default=None, max_length=300)
     source_code_url: str | None = Field(default=None, max_length=1000)
     source_code_licence: str | None = Field(default=None, max_length=200)
@@ -135,7 +153,7 @@ class AlgorithmInput(BaseModel):
     def _source(cls, value: str | None) -> str | None:
         return None if value is None else _url(value, "Code source")
 
-    @field_validator("dataset_ids")
+    @field_validator("dataset_ids", "contract_ids", "application_ids")
     @classmethod
     def _distinct(cls, value: list[int]) -> list[int]:
         return sorted(set(value))
@@ -161,10 +179,19 @@ class AlgorithmInput(BaseModel):
         return self
 
 
-_COLUMNS = [f for f in AlgorithmInput.model_fields if f != "dataset_ids"]
+# The links: input field -> (relationship, model, what the refusal calls them).
+LINKS: dict[str, tuple[str, type[Any], str]] = {
+    "dataset_ids": ("datasets", Dataset, "Ces jeux de données n'appartiennent pas à "
+                                         "l'inventaire de l'organisation"),
+    "contract_ids": ("contracts", Contract, "Ces contrats ne sont pas ceux de l'organisation"),
+    "application_ids": ("applications", Application, "Ces applications ne sont pas dans la "
+                                                     "cartographie de l'organisation"),
+}
+_COLUMNS = [f for f in AlgorithmInput.model_fields if f not in LINKS]
 
 
-def _check(session: Session, data: AlgorithmInput) -> list[Dataset]:
+def _check(session: Session, data: AlgorithmInput) -> dict[str, list[Any]]:
+    """The linked entries, each checked to belong to the algorithm's organisation."""
     if session.get(Organisation, data.organisation_id) is None:
         raise Invalid("Organisation inconnue.")
     if data.dpia_id is not None:
@@ -173,18 +200,30 @@ def _check(session: Session, data: AlgorithmInput) -> list[Dataset]:
         if activity is None or activity.organisation_id != data.organisation_id:
             raise Invalid("Cette analyse d'impact n'appartient pas au registre de "
                           "l'organisation.")
-    datasets = list(session.scalars(select(Dataset).where(Dataset.id.in_(data.dataset_ids))))
-    foreign = set(data.dataset_ids) - {d.id for d in datasets if
-                                       d.organisation_id == data.organisation_id}
-    if foreign:
-        raise Invalid("Ces jeux de données n'appartiennent pas à l'inventaire de "
-                      f"l'organisation : {', '.join(str(i) for i in sorted(foreign))}.")
-    return datasets
+    uids = [d.document for d in data.documents.values() if d.document]
+    if uids:
+        owned = set(session.scalars(select(StoredDocument.uid).where(
+            StoredDocument.uid.in_(uids),
+            StoredDocument.organisation_id == data.organisation_id)))
+        if set(uids) - owned:
+            raise Invalid("Un document joint n'appartient pas à l'organisation.")
+    links = {}
+    for field, (name, model, refusal) in LINKS.items():
+        wanted = getattr(data, field)
+        found = list(session.scalars(select(model).where(model.id.in_(wanted))
+                                     .order_by(model.id))) if wanted else []
+        foreign = set(wanted) - {e.id for e in found
+                                 if e.organisation_id == data.organisation_id}
+        if foreign:
+            raise Invalid(f"{refusal} : {', '.join(str(i) for i in sorted(foreign))}.")
+        links[name] = found
+    return links
 
 
 def _values(data: AlgorithmInput) -> dict[str, Any]:
     values = data.model_dump(include=set(_COLUMNS))
-    values["documents"] = {k.value: v for k, v in values["documents"].items()}
+    values["documents"] = {k.value: {f: x for f, x in v.items() if x is not None}
+                           for k, v in values["documents"].items()}
     return values
 
 
@@ -208,15 +247,16 @@ def create_algorithm(session: Session, principal: Principal, data: AlgorithmInpu
     _require_edit(principal, data.organisation_id)
     if data.status != AlgorithmStatus.DRAFT:
         _require_publish(principal, data.organisation_id)
-    datasets = _check(session, data)
+    links = _check(session, data)
     values = _values(data)
     values["reference"] = registers.reference_for(session, ALGORITHMS, data.organisation_id,
                                                   values["reference"])
-    algorithm = PublicAlgorithm(**values, datasets=datasets)
+    algorithm = PublicAlgorithm(**values, **links)
     session.add(algorithm)
     session.flush()
+    _share_documents(session, algorithm, [])
     registers.record(session, principal, ALGORITHMS, algorithm, "created",
-                     [k for k, v in values.items() if v] + (["datasets"] if datasets else []))
+                     [k for k, v in values.items() if v] + [k for k, v in links.items() if v])
     return algorithm
 
 
@@ -229,18 +269,48 @@ def update_algorithm(session: Session, principal: Principal, algorithm: PublicAl
     if AlgorithmStatus.PUBLISHED in (algorithm.status, data.status) or data.status != \
             algorithm.status:
         _require_publish(principal, algorithm.organisation_id)
-    datasets = _check(session, data)
+    links = _check(session, data)
     values = _values(data)
     values["reference"] = registers.reference_for(session, ALGORITHMS, algorithm.organisation_id,
                                                   values["reference"], entry=algorithm)
+    before = stored_uids(algorithm.documents or {})
     changed = apply_changes(algorithm, values)
-    if [d.id for d in algorithm.datasets] != [d.id for d in datasets]:
-        algorithm.datasets = datasets
-        changed.append("datasets")
+    _share_documents(session, algorithm, before)
+    for name, found in links.items():
+        if [e.id for e in getattr(algorithm, name)] != [e.id for e in found]:
+            setattr(algorithm, name, found)
+            changed.append(name)
     if changed:
         algorithm.updated_at = now()
         registers.record(session, principal, ALGORITHMS, algorithm, "updated", changed)
     return changed
+
+
+def _share_documents(session: Session, algorithm: PublicAlgorithm, before: list[str]) -> None:
+    """The files kept for the entry are public while it is published; a file it no longer
+    names is closed again."""
+    now_named = stored_uids(algorithm.documents or {})
+    documents.set_public(session, now_named, algorithm.status == AlgorithmStatus.PUBLISHED)
+    documents.set_public(session, [u for u in before if u not in now_named], False)
+
+
+def attach_document(session: Session, settings: Settings, principal: Principal,
+                    algorithm: PublicAlgorithm, kind: DocumentKind, source: Path,
+                    filename: str) -> StoredDocument:
+    """Keep an uploaded file as one of the entry's four documents (replacing the link or
+    file it had)."""
+    _require_edit(principal, algorithm.organisation_id)
+    if algorithm.status != AlgorithmStatus.DRAFT:
+        _require_publish(principal, algorithm.organisation_id)
+    stored = documents.store(session, settings, principal, algorithm.organisation_id, source,
+                             filename)
+    before = stored_uids(algorithm.documents or {})
+    algorithm.documents = {**(algorithm.documents or {}), kind.value: {
+        "url": documents.url_of(stored), "title": filename, "document": stored.uid}}
+    _share_documents(session, algorithm, before)
+    algorithm.updated_at = now()
+    registers.record(session, principal, ALGORITHMS, algorithm, "updated", ["documents"])
+    return stored
 
 
 def delete_algorithm(session: Session, principal: Principal, algorithm: PublicAlgorithm) -> None:
@@ -255,8 +325,9 @@ def delete_algorithm(session: Session, principal: Principal, algorithm: PublicAl
 
 def algorithm_input(algorithm: PublicAlgorithm) -> AlgorithmInput:
     values = {f: getattr(algorithm, f) for f in _COLUMNS}
-    return AlgorithmInput.model_validate(
-        {**values, "dataset_ids": [d.id for d in algorithm.datasets]})
+    return AlgorithmInput.model_validate({**values, **{
+        field: [e.id for e in getattr(algorithm, name)]
+        for field, (name, _, _) in LINKS.items()}})
 
 
 def list_algorithms(session: Session, principal: Principal, *,
@@ -273,6 +344,17 @@ def list_algorithms(session: Session, principal: Principal, *,
         found = [a for a in found
                  if all(w in fold(f"{a.name} {a.purpose} {a.department or ''}") for w in words)]
     return found
+
+
+def algorithms_citing(session: Session, principal: Principal, *, contract_id: int | None = None,
+                      application_id: int | None = None) -> list[PublicAlgorithm]:
+    """The algorithms the principal may read that name this contract or this application."""
+    query = select(PublicAlgorithm).where(registers.visible(ALGORITHMS, principal, None))
+    if contract_id is not None:
+        query = query.where(PublicAlgorithm.contracts.any(Contract.id == contract_id))
+    if application_id is not None:
+        query = query.where(PublicAlgorithm.applications.any(Application.id == application_id))
+    return list(session.scalars(query.order_by(PublicAlgorithm.reference)))
 
 
 def published_algorithms(session: Session, organisation_id: int | None = None
@@ -313,6 +395,10 @@ def algorithm_dict(algorithm: PublicAlgorithm, reader: Principal) -> dict[str, A
             "automation_label": label(algorithm.automation), "kind_label": label(algorithm.kind),
             "status_label": label(algorithm.status),
             "datasets": linked_datasets(algorithm.datasets, reader),
+            "contracts": [{"id": c.id, "reference": c.reference, "title": c.title}
+                          for c in algorithm.contracts],
+            "applications": [{"id": a.id, "reference": a.reference, "name": a.name}
+                             for a in algorithm.applications],
             "created_at": plain(algorithm.created_at),
             "updated_at": plain(algorithm.updated_at)}
 

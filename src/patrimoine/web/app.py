@@ -23,6 +23,7 @@ from patrimoine.datastore import versions
 from patrimoine.web import audit_heads, errors
 from patrimoine.web.api import accounts as api_accounts
 from patrimoine.web.api import audit as api_audit
+from patrimoine.web.api import charter as api_charter
 from patrimoine.web.api import ckan as api_ckan
 from patrimoine.web.api import datastore as api_datastore
 from patrimoine.web.api import dcat as api_dcat
@@ -44,8 +45,11 @@ from patrimoine.web.pages import account_links as pages_account_links
 from patrimoine.web.pages import admin as pages_admin
 from patrimoine.web.pages import admin_access as pages_access
 from patrimoine.web.pages import admin_accounts as pages_accounts
+from patrimoine.web.pages import admin_charter as pages_charter
+from patrimoine.web.pages import admin_clauses as pages_clauses
 from patrimoine.web.pages import admin_findings as pages_findings
 from patrimoine.web.pages import admin_organisations as pages_organisations
+from patrimoine.web.pages import admin_partners as pages_partners
 from patrimoine.web.pages import admin_protection as pages_protection
 from patrimoine.web.pages import admin_publication as pages_publication
 from patrimoine.web.pages import admin_retention as pages_retention
@@ -54,8 +58,10 @@ from patrimoine.web.pages import admin_standards as pages_standards
 from patrimoine.web.pages import admin_transparency as pages_transparency
 from patrimoine.web.pages import admin_worklist as pages_worklist
 from patrimoine.web.pages import auth as pages_auth
+from patrimoine.web.pages import documents as pages_documents
 from patrimoine.web.pages import forecast_public as pages_forecast_public
 from patrimoine.web.pages import portal as pages_portal
+from patrimoine.web.pages import signatories_public as pages_signatories_public
 from patrimoine.web.pages import transparency_public as pages_transparency_public
 from patrimoine.web.security import SecurityHeaders
 from patrimoine.web.templating import make_templates
@@ -137,7 +143,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for router in (api_accounts.router, api_inventory.router, api_datastore.router,
                    api_protection.router,
                    api_retention.router, pages_retention.router,
-                   api_sovereignty.router, pages_sovereignty.router,
+                   api_charter.router, pages_charter.router,
+                   api_sovereignty.router, pages_sovereignty.router, pages_partners.router,
+                   pages_clauses.router,
                    api_grants.router, api_audit.router, pages_access.router,
                    api_findings.router, api_publication.router,
                    api_dcat.router, api_ckan.router,
@@ -149,6 +157,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    pages_admin.router, pages_publication.router,
                    pages_protection.router, pages_worklist.router,
                    audit_heads.router, pages_transparency_public.router,
+                   pages_signatories_public.router, pages_documents.router,
                    pages_forecast_public.router, pages_portal.router):
         # The routers' routes as they are (each router already applied its prefix, tags,
         # responses and dependencies when its routes were declared): include_router would

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import nh3
 from fastapi import Request
@@ -14,11 +13,11 @@ from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from patrimoine.core.clock import PARIS
 from patrimoine.core.vocabulary import label
 from patrimoine.web.deps import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-PARIS = ZoneInfo("Europe/Paris")
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
@@ -29,14 +28,24 @@ def markdown(text: str | None) -> Markup:
                             link_rel="noopener noreferrer nofollow"))
 
 
-def french_datetime(value: datetime | None) -> str:
-    if value is None:
+def _in_paris(value: datetime | date | str) -> datetime | date:
+    """A moment (stored in UTC, or its ISO text from a record) in Paris time; a date as is."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(PARIS)
+    return value
+
+
+def french_datetime(value: datetime | str | None) -> str:
+    if not value:
         return ""
-    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    return _in_paris(value).strftime("%d/%m/%Y à %H:%M")
 
 
-def french_date(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else ""
+def french_date(value: date | datetime | str | None) -> str:
+    """The day, in Paris: a moment just after midnight in Paris is that day, not the eve."""
+    return _in_paris(value).strftime("%d/%m/%Y") if value else ""
 
 
 def french_number(value: int | float | Decimal | None, digits: int = 0) -> str:

@@ -7,6 +7,8 @@ item says what waits, and links to the back-office page where it is done.
 - refused publication requests and versions blocked by the personal-data gate: the referents
   who prepare the dataset;
 - elimination slips waiting for the archives' visa: who manages retention;
+- deviations from the charter that expired while their items still fail: the holders of
+  the role that approved them;
 - inventory entries lacking a mandatory field (description, theme): their editors.
 
 `count()` runs on every back-office page (the header's figure): each part is one small
@@ -29,6 +31,7 @@ from patrimoine.access.permissions import (
     retention_managed_organisations,
 )
 from patrimoine.access.principal import Principal
+from patrimoine.charter import deviations
 from patrimoine.core.clock import now
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, DatasetChange
@@ -222,7 +225,21 @@ def _incomplete(session: Session, p: Principal) -> list[Item]:
     return items
 
 
-PARTS = (_breaches, _reviews, _findings, _requests, _refused, _gated, _slips, _incomplete)
+def _deviations(session: Session, p: Principal) -> list[Item]:
+    if not p.is_superadmin and not any(
+            p.has_role(o, Role.CHIEF_DATA_OFFICER, Role.DPO, Role.ADMINISTRATOR)
+            for o in p.roles):
+        return []
+    today = now().date()
+    return [Item("Écarts à la charte expirés", f"{d.scope} — règle « {d.rule_id} »",
+                 f"/admin/charte/ecarts#ecart-{d.id}",
+                 f"Écart expiré le {d.expires_on:%d/%m/%Y} et toujours en échec : "
+                 "renouvelez-le ou corrigez ce qu'il couvrait.", due=d.expires_on, urgent=True)
+            for d in deviations.expired_to_review(session, p, today)]
+
+
+PARTS = (_breaches, _reviews, _findings, _requests, _refused, _gated, _slips, _deviations,
+         _incomplete)
 
 
 def items(session: Session, p: Principal) -> list[Item]:

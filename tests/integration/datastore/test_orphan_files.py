@@ -100,3 +100,26 @@ def test_a_folder_without_a_committed_dataset_keeps_its_recent_files(
     removed = versions.remove_orphan_files(services.db.engine, services.settings)
     assert removed == [f"{versions.VERSIONS_DIR}/cree-a-l-instant/{old.name}"]
     assert recent.exists() and recorded.exists()
+
+
+def test_derived_files_of_a_content_no_version_has_go_once_a_day_old(
+        services: Services, tmp_path: Path) -> None:
+    """A layout or row store left by a process killed between a destruction's commit and its
+    clean-up; one being built for a version not yet committed is younger than a day."""
+    entry, recorded = _first(services, tmp_path)
+    cache = services.settings.data_dir / versions.CACHE_ROOT / "duckdb"
+    cache.mkdir(parents=True)
+    gone_hash, young_hash = "cd" * 32, "ef" * 32
+    left = [cache / f"{gone_hash}-v5.rows.json", cache / f".{gone_hash}.lock"]
+    young = cache / f"{young_hash}-v5.rows.json"
+    kept = cache / f"{recorded.stem}-v5.rows.json"
+    for path in (*left, young, kept):
+        path.write_text('{"nom": "Quarantotto"}')
+    day_old = time.time() - versions.STALE_SECONDS - 60
+    for path in (*left, kept):
+        os.utime(path, (day_old, day_old))
+    assert versions.derived_files(services.settings.data_dir, gone_hash) == sorted(left)
+    removed = versions.remove_orphan_files(services.db.engine, services.settings)
+    assert sorted(removed) == sorted(p.relative_to(services.settings.data_dir).as_posix()
+                                     for p in left)
+    assert young.exists() and kept.exists()

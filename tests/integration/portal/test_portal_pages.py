@@ -49,25 +49,41 @@ def test_home_counts_latest_and_search_box(client: TestClient, world: PortalWorl
     assert html.count("<h1") == 1
     assert 'href="#contenu"' in html  # skip link
     assert '<label for="recherche-catalogue">' in html
-    assert re.search(r'card-figure">3</span> <span class="card-label">jeux de données', html)
-    assert 'href="/datasets?theme=Mobilit%C3%A9">Mobilité</a> <span class="count">1' in html
+    # The home page counts what has data; the entries without data are one link away.
+    assert re.search(r'card-figure">2</span> <span class="card-label">jeux de données', html)
+    assert "1 fiche sans données" in html and 'href="/datasets?donnees=non"' in html
+    assert ('href="/datasets?theme=Mobilit%C3%A9&amp;donnees=oui">Mobilité</a> '
+            '<span class="count">1') in html
+    assert "Fréquentation des cantines scolaires" not in html
     assert "Derniers jeux publiés" in html
     assert "Comptages vélo" in html
     for hidden in ("Annuaire interne", "Dossiers sociaux", "brouillon"):
         assert hidden not in html
 
 
+def test_entries_without_data_are_marked_and_filtered(client: TestClient,
+                                                      world: PortalWorld) -> None:
+    listed = client.get("/datasets").text
+    assert "Fréquentation des cantines scolaires" in listed
+    assert listed.count("Fiche sans données</span>") == 1
+    without = client.get("/datasets?donnees=non").text
+    assert "Fréquentation des cantines scolaires" in without and "Comptages vélo" not in without
+    with_data = client.get("/datasets?donnees=oui").text
+    assert "Comptages vélo" in with_data and "cantines scolaires" not in with_data
+
+
 def test_most_used_follows_the_counters(client: TestClient, world: PortalWorld,
                                         services: Services) -> None:
     assert "Les plus consultés" not in client.get("/").text
     for _ in range(3):
+        client.get(f"/datasets/{world.counters.slug}", headers=BROWSER)
+    for _ in range(5):  # an entry without data is not among the home page's lists
         client.get(f"/datasets/{world.canteen.slug}", headers=BROWSER)
     client.get(f"/datasets/{world.subsidies.slug}", headers=BROWSER)
     services.usage.flush(services.db)  # as the server does every few seconds
     html = client.get("/").text
     popular = html[html.index("Les plus consultés"):]
-    assert titles(popular)[:2] == ["Fréquentation des cantines scolaires",
-                                   "Subventions aux associations"]
+    assert titles(popular)[:2] == ["Comptages vélo", "Subventions aux associations"]
 
 
 # ------------------------------------------------------------------------ catalog
@@ -465,6 +481,11 @@ def test_sitemap_and_robots(client: TestClient, world: PortalWorld) -> None:
     assert len([u for u in locs if u and "/datasets/" in u]) == 3
     robots = client.get("/robots.txt").text
     assert "Disallow: /admin" in robots and "Sitemap: http://testserver/sitemap.xml" in robots
+    # Every page names its icon, and the address browsers try by themselves leads to it.
+    assert '<link rel="icon" href="/static/img/favicon.svg"' in client.get("/").text
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in icon.content
 
 
 # ------------------------------------------------------------------------- embeds
@@ -497,3 +518,30 @@ def test_vendored_scripts_are_served(client: TestClient) -> None:
                  "/static/vendor/leaflet/leaflet.js", "/static/vendor/leaflet/leaflet.css",
                  "/static/js/portal.js", "/static/css/portal.css"):
         assert client.get(path).status_code == 200, path
+
+
+# ------------------------------------------------------------------- CSV for spreadsheets
+
+
+def test_csv_for_french_spreadsheets_beside_the_standard_csv(
+        client: TestClient, world: PortalWorld) -> None:
+    import csv
+    import io
+
+    slug = world.subsidies.slug
+    page = client.get(f"/datasets/{slug}").text
+    assert "CSV pour Excel" in page and "telecharger?format=csv-excel" in page
+    standard = client.get(f"/datasets/{slug}/telecharger?format=csv")
+    excel = client.get(f"/datasets/{slug}/telecharger?format=csv-excel")
+    assert excel.status_code == 200 and excel.headers["content-type"].startswith("text/csv")
+    # The byte order mark by which Excel reads UTF-8; `;`; decimal commas.
+    assert excel.content.startswith(b"\xef\xbb\xbf")
+    assert not standard.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(excel.content.decode("utf-8-sig")), delimiter=";"))
+    plain = list(csv.reader(io.StringIO(standard.text)))
+    assert rows[0] == plain[0] == ["association", "montant", "secteur"]
+    assert rows[1] == ["Club de football", "1500,5", "Sport"]
+    assert plain[1] == ["Club de football", "1500.5", "Sport"]
+    assert [r[0] for r in rows] == [r[0] for r in plain]  # "Chorale des Écoles" intact
+    # A second download of the whole version is the kept file, the same bytes.
+    assert client.get(f"/datasets/{slug}/telecharger?format=csv-excel").content == excel.content

@@ -3,15 +3,18 @@
 1. The import graph: outside the datastore itself and the reading service, only the modules
    listed below (each with why) import the datastore modules that open versions and run
    queries on them (engine, query, export).
-2. Every route of the app under `/api/v1/datasets/{slug}/…`, the portal's dataset pages and
-   embeds, and CKAN's action routes, asked by a partner whose grant shows some rows and
-   hides some columns: no answer holds a hidden value, and every answer that reads the
-   version is in the audit log with the grant it used.
+2. Every route of the app (taken from `app.routes`), and every CKAN action, asked by a
+   partner whose grant shows some rows and hides some columns: no answer holds a hidden
+   value or a value of a row outside the grant, and every answer that reads the version is
+   in the audit log with the grant it used and the grant's purpose. The routes of a dataset
+   (API, portal pages and embeds, CKAN) are asked with the parameters that make them read
+   (`GETS`); the others with none.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -32,7 +35,7 @@ from patrimoine.core.db import Database
 from patrimoine.core.settings import Settings
 from patrimoine.grants import service as grants
 from patrimoine.grants.models import GranteeKind
-from patrimoine.interop import public
+from patrimoine.interop import ckan, public
 from patrimoine.inventory.models import AccessLevel, LifecycleStage
 from patrimoine.reading.language import FORMATS
 from patrimoine.standards import validation
@@ -53,7 +56,8 @@ ALLOWED = {
                                        "of the whole version gives (the same export, CSV and "
                                        "XLSX) against the declared schema; no reader, no rows "
                                        "returned",
-    "patrimoine.retention.apply": "removes the cached layouts of purged data (CACHE_DIR)",
+    "patrimoine.retention.apply": "drops this process's opened tables of destroyed data "
+                                  "(forget); no data is read",
     "patrimoine.reversibility.export": "writes every version whole into the instance's "
                                        "reversibility archive, for the operator who moves "
                                        "out (command line): no reader, no scope",
@@ -145,6 +149,7 @@ GETS: dict[str, list[dict[str, Any]]] = {
     "/datasets/{slug}.jsonld": [{}],
     "/embed/datasets/{slug}/chart": [{}],
     "/embed/datasets/{slug}/map": [{}],
+    "/admin/inventaire/{slug}/schema": [{}],
     "/api/3/action/{name}": [{}],
     "/api/action/{name}": [{}],
 }
@@ -157,13 +162,28 @@ READS = {API + p for p in (
     "/versions/{number}/validation", "/versions/{number}/original")} | {
     "/datasets/{slug}", "/datasets/{slug}/points.geojson", "/datasets/{slug}/chart.vl.json",
     "/datasets/{slug}/telecharger", "/embed/datasets/{slug}/chart",
-    "/embed/datasets/{slug}/map", "/api/3/action/{name}", "/api/action/{name}"}
+    "/embed/datasets/{slug}/map", "/admin/inventaire/{slug}/schema", "/api/3/action/{name}",
+    "/api/action/{name}"}
+
+CKAN_READS = {"datastore_search", "datastore_info", "datastore_search_sql"}
 
 
 def _concerned(path: str) -> bool:
+    """A route of one dataset (or CKAN's actions): asked with the parameters of `GETS`, and
+    by every method it has."""
     return (path.startswith(("/api/v1/datasets/{slug}", "/datasets/{slug}",
                              "/embed/datasets/{slug}"))
-            or path in ("/api/3/action/{name}", "/api/action/{name}"))
+            or path in ("/api/3/action/{name}", "/api/action/{name}",
+                        "/admin/inventaire/{slug}/schema"))
+
+
+def _ckan_params(world: World) -> list[tuple[str, dict[str, Any]]]:
+    """Every CKAN action, asked of the partner's dataset and its resource."""
+    resource = world.resource_id
+    each = {"id": resource, "resource_id": resource, "q": "secret",
+            "sql": f'SELECT * FROM "{resource}"', "name": "datastore_search"}
+    return [(name, params) for name in sorted(ckan.ACTIONS)
+            for params in (each, {**each, "id": SLUG}, {**each, "q": SLUG})]
 
 
 @dataclass
@@ -173,6 +193,7 @@ class World:
     partner_id: int
     grant_id: int
     resource_id: str
+    uid: str
 
 
 @pytest.fixture
@@ -194,7 +215,7 @@ def world(db: Database, settings: Settings) -> World:
             hidden_columns=["nom", "montant"]))
         return World(accounts.create_api_token(s, partner, "tests")[1],
                      accounts.create_api_token(s, staff, "tests")[1], partner.id, grant.id,
-                     public.resource_uuid(dataset, "csv"))
+                     public.resource_uuid(dataset, "csv"), dataset.uid)
 
 
 def _text(response: Any) -> str:
@@ -210,44 +231,56 @@ def _text(response: Any) -> str:
 
 
 def _urls(path: str, world: World) -> list[str]:
-    filled = path.replace("{slug}", SLUG).replace("{number}", "1") \
-        .replace("{grant_id}", str(world.grant_id)).replace("{name}", "datastore_search")
+    filled = path.replace("{slug}", SLUG).replace("{number}", "1").replace("{uid}", world.uid) \
+        .replace("{grant_id}", str(world.grant_id)).replace("{name:path}", "scdl-subventions")
+    # Any other identifier: the first of its kind (the world has one of each, at most).
+    filled = re.sub(r"\{\w+(:int)?\}", lambda m: "1" if m.group(0) != "{fmt}" else m.group(0),
+                    filled)
     if "{fmt}" in filled:
         return [filled.replace("{fmt}", fmt) for fmt in FORMATS]
     return [filled]
+
+
+def _asked(method: str, path: str, world: World) -> list[tuple[str, dict[str, Any]]]:
+    """(url, parameters) of each request a route is asked."""
+    if "{name}" in path:
+        base = path.replace("{name}", "")
+        return [(base + name, params) for name, params in _ckan_params(world)]
+    asked = GETS.get(path, [{}]) if method == "GET" else [{}]
+    return [(url, params) for url in _urls(path, world) for params in asked]
 
 
 def test_a_partner_never_reads_what_its_grant_hides_and_every_read_is_logged(
         client: TestClient, db: Database, world: World) -> None:
     routes: dict[str, set[str]] = {}
     for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
-        if route.path and _concerned(route.path):
+        if route.path:
             # Version numbers are routed as {number:int}: the table below names them {number}.
-            routes.setdefault(route.path.replace(":int}", "}"), set()).update(
+            routes.setdefault(route.path.replace("{number:int}", "{number}"), set()).update(
                 route.methods or ())
-    gets = {p for p, methods in routes.items() if "GET" in methods}
+    assert len(routes) > 150, "the whole app is asked"
+    gets = {p for p, methods in routes.items() if "GET" in methods and _concerned(p)}
     assert gets == set(GETS), "every route that may read a version is asked here"
     headers = {"Authorization": f"Bearer {world.token}"}
     reads: list[tuple[str, str]] = []
     answered: dict[str, Any] = {}
     for path in sorted(routes):
-        for method in sorted(routes[path] - {"HEAD", "OPTIONS"}):
-            for url in _urls(path, world):
-                asked = GETS.get(path, [{}]) if method == "GET" else [{}]
-                for params in asked:
-                    if "{name}" in path:
-                        params = {"resource_id": world.resource_id}
-                    r = client.request(method, url, headers=headers, follow_redirects=False,
-                                       params=params if method == "GET" else None,
-                                       json=params if method in ("POST", "PUT") else None)
-                    text = _text(r)
-                    for value in HIDDEN:
-                        assert value not in text, (method, url, params, r.status_code)
-                    if method != "GET":
-                        assert 400 <= r.status_code < 500, (method, url, r.status_code)
-                    elif path in READS and r.status_code < 400:
-                        reads.append((r.request.url.path, r.request.url.query.decode()))
-                    answered[f"{method} {url} {sorted(params.items())}"] = r
+        # Other routes are only read: their writes are not about this dataset's rows.
+        methods = routes[path] - {"HEAD", "OPTIONS"} if _concerned(path) else {"GET"}
+        for method in sorted(methods & routes[path]):
+            for url, params in _asked(method, path, world):
+                r = client.request(method, url, headers=headers, follow_redirects=False,
+                                   params=params if method == "GET" else None,
+                                   json=params if method in ("POST", "PUT") else None)
+                text = _text(r)
+                for value in HIDDEN:
+                    assert value not in text, (method, url, params, r.status_code)
+                if method != "GET" and "{name}" not in path:  # CKAN's POST is a read
+                    assert 400 <= r.status_code < 500, (method, url, r.status_code)
+                elif path in READS and r.status_code < 400 and (
+                        "{name}" not in path or url.rsplit("/", 1)[1] in CKAN_READS):
+                    reads.append((r.request.url.path, r.request.url.query.decode()))
+                answered[f"{method} {url} {sorted(params.items())}"] = r
     # The grant works: its rows and columns are answered, not an error.
     records = answered[f"GET /api/v1/datasets/{SLUG}/records []"]
     assert records.status_code == 200 and SHOWN in records.text
@@ -255,13 +288,20 @@ def test_a_partner_never_reads_what_its_grant_hides_and_every_read_is_logged(
     counts = answered[f"GET /api/v1/datasets/{SLUG}/versions/1/counts [('by', 'commune')]"]
     assert counts.json()["groups"] == [{"values": {"commune": "Lyon"}, "count": None,
                                         "suppressed": True}]
+    # A hidden column is unknown to the partner's view: never a group, nor named as hidden.
+    by_name = answered[f"GET /api/v1/datasets/{SLUG}/versions/1/counts [('by', 'nom')]"]
+    assert by_name.status_code == 422
+    assert "Colonne(s) inconnue(s) : nom. Colonnes : commune, categorie," in by_name.text
     assert len(reads) > 20
     with db.session() as s:
         events = s.scalars(select(AuditEvent).where(AuditEvent.actor_id == world.partner_id,
                                                     AuditEvent.target == f"dataset:{SLUG}")
                            .order_by(AuditEvent.id)).all()
+    # Reads of the version (the fiche's own audit of a metadata read has no version).
+    events = [e for e in events if "version" in e.details]
     assert [(e.details["path"], e.details["query"]) for e in events] == reads
     assert all(e.details["grants"] == [world.grant_id] for e in events)
+    assert all(e.details["purposes"] == ["Étude partagée"] for e in events)
 
 
 def test_staff_read_the_values_the_partner_is_kept_from(client: TestClient,

@@ -157,6 +157,9 @@ def test_back_office_page_slip_and_visa(client: TestClient, services: Services,
                     follow_redirects=True)
     assert r.status_code == 200 and "1 action(s) de conservation effectuée(s)" in r.text
     assert "Rien n'est échu." in r.text
+    # The executed slip says what was destroyed.
+    slip = client.get(action.group(1).removesuffix("/visa"))
+    assert re.search(r"lignes, \d+ fichiers \([\d\u202f]+ octets\) détruits", slip.text)
 
 
 def test_page_refuses_agents(client: TestClient, services: Services) -> None:

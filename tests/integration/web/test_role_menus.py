@@ -100,7 +100,7 @@ def test_menus_follow_the_permissions(client: TestClient, town: None) -> None:
 
     full = ["Tableau de bord", "À faire", "Inventaire", "Statistiques", "Importer",
             "Publications", "Protection des données", "Conservation", "Souveraineté", "Algorithmes",
-            "Journal d'audit", "Administration", "Notifications", "Mon compte"]
+            "Charte", "Journal d'audit", "Administration", "Notifications", "Mon compte"]
     assert [m.strip() for m in menu("superadmin@ville.fr")] == full
     assert [m.strip() for m in menu("admin@ville.fr")] == full
     assert [m.strip() for m in menu("cdo@ville.fr")] == [
@@ -109,11 +109,11 @@ def test_menus_follow_the_permissions(client: TestClient, town: None) -> None:
         m for m in full if m not in ("Importer", "Publications", "Administration")]
     assert [m.strip() for m in menu("referent@ville.fr")] == [
         "Tableau de bord", "À faire", "Inventaire", "Statistiques", "Importer",
-        "Protection des données", "Souveraineté", "Algorithmes", "Notifications",
+        "Protection des données", "Souveraineté", "Algorithmes", "Charte", "Notifications",
         "Mon compte"]
     assert [m.strip() for m in menu("agent@ville.fr")] == [
         "Tableau de bord", "À faire", "Inventaire", "Statistiques", "Protection des données",
-        "Souveraineté", "Algorithmes", "Notifications", "Mon compte"]
+        "Souveraineté", "Algorithmes", "Charte", "Notifications", "Mon compte"]
     assert [m.strip() for m in menu("asso@partenaire.fr")] == [
         "Tableau de bord", "À faire", "Inventaire", "Notifications", "Mon compte"]
 

@@ -2,8 +2,9 @@
 
 The package's public API, what the rest of Patrimoine calls:
 - opening a version (`tables`): `open_version`, `open_file`, `prepare_version`,
-  `layout_ready`, `restrict` (a view without some columns or rows); `VersionTable` runs the
-  queries, `RowStore` holds a version's records as JSON;
+  `layout_ready`, `restrict` (a view without some columns or rows), `forget` (a destroyed
+  content's opened tables); `VersionTable` runs the queries, `RowStore` holds a version's
+  records as JSON;
 - the sandbox (`sandbox`): `Limits` (time, rows, memory, threads: from the settings), and
   the errors `QueryTimeout` and `TooManyRows`;
 - the layout (`layout`): `CACHE_DIR` (where layouts live under the data folder),
@@ -28,6 +29,7 @@ from patrimoine.datastore.engine.sql import (
 from patrimoine.datastore.engine.tables import (
     RowStore,
     VersionTable,
+    forget,
     layout_ready,
     open_file,
     open_version,
@@ -38,6 +40,6 @@ from patrimoine.datastore.engine.tables import (
 __all__ = [
     "CACHE_DIR", "LAYOUT_VERSION", "SORTABLE_TYPES", "TEXT_TYPES", "Column",
     "Limits", "QueryTimeout", "RowStore", "TooManyRows", "VersionTable", "check_identifier",
-    "fold_sql", "layout_ready", "open_file", "open_version", "postings_condition",
+    "fold_sql", "forget", "layout_ready", "open_file", "open_version", "postings_condition",
     "prepare_version", "quote", "restrict", "sort_expr",
 ]

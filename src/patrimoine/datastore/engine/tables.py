@@ -366,6 +366,15 @@ def open_file(
         return table
 
 
+def forget(key: str) -> None:
+    """Drop this process's opened tables of a content whose files are being removed
+    (destroyed data): their connections and mapped files close once no query holds them,
+    so the removed files' bytes are freed."""
+    with _opened_lock:
+        for slot in [slot for slot, table in _opened.items() if table.key == key]:
+            del _opened[slot]
+
+
 def _with_positions(table: VersionTable, positions: dict[str, str] | None) -> VersionTable:
     # Positions are metadata of the version, not of the file content the layout is keyed by.
     if positions == table.positions:

@@ -11,6 +11,12 @@
   findings are unresolved and block publication as open data (see protection/gate.py).
   Pseudonymised columns stay personal data (GDPR recital 26): an anonymisation carries
   their findings into the new version, where they stay unresolved until the DPO decides.
+- Restricted by default: when the first scan of a dataset's first version finds personal
+  data (a finding the scanner does not itself suggest dismissing) in an internal dataset,
+  the dataset becomes restricted (its managers, its DPO and its department's agents read
+  it, not every agent of the organisation), written to its history and the audit log with
+  a French note, until a person who may edit the entry decides otherwise. The access level
+  chosen when the entry was created was chosen before anyone had seen the data.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions
 from patrimoine.datastore.ingest.writer import write_parquet
 from patrimoine.datastore.models import DatasetVersion
-from patrimoine.inventory.models import Dataset, DatasetChange
+from patrimoine.inventory.models import AccessLevel, Dataset, DatasetChange
 from patrimoine.protection.findings.models import (
     CONFIRMED,
     DECISION_LABELS,
@@ -56,6 +62,7 @@ from patrimoine.protection.findings.models import (
 from patrimoine.protection.scanner import KIND_LABELS, KINDS, ScanOptions, scan_samples
 
 MEMORY_LIMIT = "256MB"
+RESTRICTED_ACTION = "access_restricted_personal_data"
 ROW_COLUMN = "_row"
 
 STATUS_LABELS = {
@@ -201,6 +208,7 @@ def scan_version(session: Session, settings: Settings, version: DatasetVersion,
             cleared_by=op if op in ("drop", "mask", "generalise") else None))
     scan = session.scalar(select(PersonalDataScan)
                           .where(PersonalDataScan.version_id == version.id))
+    first_scan = scan is None
     if scan is None:
         scan = PersonalDataScan(version_id=version.id)
         session.add(scan)
@@ -213,7 +221,40 @@ def scan_version(session: Session, settings: Settings, version: DatasetVersion,
         audit.record(session, principal, "personal_data.scanned", f"dataset:{dataset.uid}",
                      {"slug": dataset.slug, "version": version.number,
                       "findings": [list(f.key) for f in result.findings]})
+    if first_scan and version.number == 1 and dataset is not None:
+        _restrict_by_default(session, dataset, version)
     return findings_of(session, version)
+
+
+HISTORY_LABELS = {RESTRICTED_ACTION: "Accès restreint : données personnelles détectées"}
+
+
+def _restrict_by_default(session: Session, dataset: Dataset, version: DatasetVersion) -> None:
+    """An internal dataset whose first version holds personal data becomes restricted (see
+    the module docstring): the application's rule, recorded as its own act, not as the act
+    of whoever's request ran the scan."""
+    if dataset.access_level != AccessLevel.INTERNAL:
+        return
+    found = sorted({v.finding.column for v in unresolved(session, version)
+                    if v.finding.suggestion != "not_personal"})
+    if not found:
+        return
+    note = ("Données personnelles détectées dans la première version (colonnes : "
+            + ", ".join(found) + ") : le jeu passe de l'accès interne à l'accès restreint "
+            "(responsables du jeu, DPO, agents de sa direction) jusqu'à la décision d'une "
+            "personne habilitée à modifier sa fiche.")
+    actor = Principal.system("Patrimoine (analyse des données personnelles)")
+    dataset.access_level = AccessLevel.RESTRICTED
+    session.add(DatasetChange(
+        dataset_id=dataset.id, actor_id=actor.account_id, actor_label=actor.label,
+        action=RESTRICTED_ACTION,
+        changes={"access_level": [AccessLevel.INTERNAL.value, AccessLevel.RESTRICTED.value],
+                 "note": [None, note]}))
+    audit.record(session, actor, f"dataset.{RESTRICTED_ACTION}", f"dataset:{dataset.uid}",
+                 {"slug": dataset.slug, "version": version.number, "columns": found,
+                  "access_level": [AccessLevel.INTERNAL.value, AccessLevel.RESTRICTED.value],
+                  "note": note})
+    session.flush()
 
 
 def scan_of(session: Session, version: DatasetVersion) -> PersonalDataScan | None:

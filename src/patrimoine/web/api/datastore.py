@@ -387,11 +387,11 @@ def version_aggregate(request: Request, slug: SlugPath, number: NumberPath,
 
 def _export(request: Request, session: Session, principal: Principal, slug: str,
             number: int | None, query: language.Query, fmt: str, columns: str | None,
-            sort: str | None, sep: str, names: str) -> Response:
+            sort: str | None, sep: str, names: str, excel: bool) -> Response:
     readable = _open(request, session, principal, slug, number, "datastore.export")
     export_request = language.ExportRequest(format=fmt.lower(), columns=_columns(columns),
                                            sort=language.parse_sort(sort), delimiter=sep,
-                                           names=names,
+                                           names=names, excel=excel,
                                            published=published_at(readable.version))
     etag = readable.export_etag(query, export_request)
     headers = _validators(etag, readable)
@@ -423,6 +423,9 @@ FormatPath = Annotated[str, Path(description="Format : " + ", ".join(language.FO
 FormatParam = Annotated[str, Query(alias="format", description="Format : "
                                    + ", ".join(language.FORMATS) + ".")]
 SepParam = Annotated[str, Query(description="Séparateur CSV : `,` ou `;`.")]
+ExcelParam = Annotated[bool, Query(description="CSV pour tableur français (Excel, "
+                                   "LibreOffice) : séparateur `;`, marque UTF-8 (BOM) en tête, "
+                                   "virgule décimale.")]
 NamesParam = Annotated[str, Query(description="Noms des colonnes : `source` (les en-têtes du "
                                   "fichier chargé, par défaut) ou `technical` (les noms de "
                                   "l'API).")]
@@ -435,9 +438,9 @@ EXPORTED = files(*language.MEDIA_TYPES.values(), description="Le fichier, au for
 def latest_export(request: Request, slug: SlugPath, fmt: FormatPath, session: SessionDep,
                   principal: PrincipalDep, query: QueryDep, columns: ColumnsParam = None,
                   sort: SortParam = None, sep: SepParam = ",",
-                  names: NamesParam = "source") -> Response:
+                  names: NamesParam = "source", excel: ExcelParam = False) -> Response:
     return _export(request, session, principal, slug, None, query, fmt, columns, sort, sep,
-                   names)
+                   names, excel)
 
 
 @router.get("/datasets/{slug}/export", summary="Exporter la dernière version (format en "
@@ -446,9 +449,10 @@ def latest_export(request: Request, slug: SlugPath, fmt: FormatPath, session: Se
 def latest_export_param(request: Request, slug: SlugPath, session: SessionDep,
                         principal: PrincipalDep, query: QueryDep, fmt: FormatParam = "csv",
                         columns: ColumnsParam = None, sort: SortParam = None,
-                        sep: SepParam = ",", names: NamesParam = "source") -> Response:
+                        sep: SepParam = ",", names: NamesParam = "source",
+                        excel: ExcelParam = False) -> Response:
     return _export(request, session, principal, slug, None, query, fmt, columns, sort, sep,
-                   names)
+                   names, excel)
 
 
 @router.get("/datasets/{slug}/versions/{number:int}/export.{fmt}",
@@ -457,9 +461,10 @@ def latest_export_param(request: Request, slug: SlugPath, session: SessionDep,
 def version_export(request: Request, slug: SlugPath, number: NumberPath, fmt: FormatPath,
                    session: SessionDep, principal: PrincipalDep, query: QueryDep,
                    columns: ColumnsParam = None, sort: SortParam = None,
-                   sep: SepParam = ",", names: NamesParam = "source") -> Response:
+                   sep: SepParam = ",", names: NamesParam = "source",
+                   excel: ExcelParam = False) -> Response:
     return _export(request, session, principal, slug, number, query, fmt, columns, sort, sep,
-                   names)
+                   names, excel)
 
 
 @router.get("/datasets/{slug}/versions/{number:int}/export",
@@ -469,9 +474,9 @@ def version_export_param(request: Request, slug: SlugPath, number: NumberPath,
                          session: SessionDep, principal: PrincipalDep, query: QueryDep,
                          fmt: FormatParam = "csv", columns: ColumnsParam = None,
                          sort: SortParam = None, sep: SepParam = ",",
-                  names: NamesParam = "source") -> Response:
+                         names: NamesParam = "source", excel: ExcelParam = False) -> Response:
     return _export(request, session, principal, slug, number, query, fmt, columns, sort, sep,
-                   names)
+                   names, excel)
 
 
 @router.get("/datasets/{slug}/versions/{number:int}/original",

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
+from patrimoine.access.permissions import can_read_sovereignty, require
 from patrimoine.access.principal import Principal
 from patrimoine.core.db import DbInt
 from patrimoine.core.vocabulary import label
@@ -28,7 +29,7 @@ from patrimoine.sovereignty.contracts import (
     ContractInput,
     TestInput,
 )
-from patrimoine.sovereignty.models import Application, CharterPartner, Contract
+from patrimoine.sovereignty.models import Application, CharterClause, CharterPartner, Contract
 from patrimoine.sovereignty.partners import ActionInput, PartnerInput
 from patrimoine.sovereignty.strategy import LevelInput
 from patrimoine.web.api.guards import api_write
@@ -240,14 +241,27 @@ def post_test(contract_id: DbInt, data: TestInput, session: SessionDep,
     return contract_json(session, c)
 
 
+def clause_json(clause: CharterClause) -> dict[str, Any]:
+    return {"code": clause.code, "title": clause.title, "text": clause.text,
+            "rank": clause.rank, "reversibility": clause.reversibility}
+
+
+@router.get("/organisations/{organisation}/clauses",
+            summary="Les clauses de la charte que les contrats de l'organisation portent")
+def get_clauses(organisation: str, session: SessionDep, principal: PrincipalDep
+                ) -> list[dict[str, Any]]:
+    org_id = get_organisation_by_slug(session, organisation).id
+    require(can_read_sovereignty(principal, org_id), principal,
+            "consulter les clauses de la charte de cette organisation")
+    return [clause_json(c) for c in ctr.clause_set(session, org_id)]
+
+
 @router.put("/organisations/{organisation}/clauses", dependencies=Write,
             summary="Modifier une clause de la charte de l'organisation")
 def put_clause(organisation: str, data: ClauseInput, session: SessionDep,
                principal: PrincipalDep) -> dict[str, Any]:
     org_id = get_organisation_by_slug(session, organisation).id
-    clause = ctr.set_clause(session, principal, org_id, data)
-    return {"code": clause.code, "title": clause.title, "text": clause.text,
-            "reversibility": clause.reversibility}
+    return clause_json(ctr.set_clause(session, principal, org_id, data))
 
 
 @router.get("/reversibility-watch", summary="Contrats proches de leur fin dont la "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,7 +18,7 @@ from patrimoine.access.permissions import (
     require,
 )
 from patrimoine.access.principal import Principal
-from patrimoine.core.clock import now
+from patrimoine.core.clock import PARIS, now
 from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.datastore import versions
@@ -33,7 +32,6 @@ from patrimoine.web.templating import flash
 
 router = APIRouter(include_in_schema=False)
 
-PARIS = ZoneInfo("Europe/Paris")
 PER_PAGE = 50
 
 

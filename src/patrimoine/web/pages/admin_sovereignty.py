@@ -31,7 +31,7 @@ from patrimoine.inventory.models import Organisation
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.sovereignty import applications as apps
 from patrimoine.sovereignty import contracts as ctr
-from patrimoine.sovereignty import partners, strategy
+from patrimoine.sovereignty import strategy
 from patrimoine.sovereignty.applications import ApplicationInput
 from patrimoine.sovereignty.models import (
     Application,
@@ -42,10 +42,10 @@ from patrimoine.sovereignty.models import (
     ContractKind,
     DataLocation,
     HostingMode,
-    PartnerKind,
     TestResult,
     TransferTool,
 )
+from patrimoine.transparency.service import algorithms_citing
 from patrimoine.web.deps import LoggedInDep, SessionDep
 from patrimoine.web.errors import validation_message
 from patrimoine.web.pages.backoffice import FormDep, page, query_string
@@ -73,7 +73,7 @@ FACET_TITLES = {"status": "Statut", "hosting_mode": "Hébergement",
 _LINES = ("datasets", "activities")
 
 
-def _organisations(session: Session, principal: Principal, *, edit: bool = False
+def sovereignty_orgs(session: Session, principal: Principal, *, edit: bool = False
                    ) -> list[Organisation]:
     scope = sovereignty_organisations(principal)
     orgs = session.scalars(select(Organisation).order_by(Organisation.name))
@@ -107,9 +107,9 @@ def applications_page(request: Request, session: SessionDep, principal: LoggedIn
     return page(request, "admin/sovereignty/applications.html", SECTION, {
         "applications": found, "q": q, "filters": filters, "facets": facets,
         "facet_titles": FACET_TITLES, "breaches": breaches, "label": label,
-        "can_create": bool(_organisations(session, principal, edit=True)),
+        "can_create": bool(sovereignty_orgs(session, principal, edit=True)),
         "stats": apps.stats(session, principal, "hosting"),
-        "organisations": _organisations(session, principal),
+        "organisations": sovereignty_orgs(session, principal),
     })
 
 
@@ -121,7 +121,7 @@ def _facet_label(field: str, value: str) -> str:
 
 def _form_page(request: Request, session: Session, principal: Principal, form: Form,
                application: Application | None, status: int = 200) -> Response:
-    orgs = _organisations(session, principal, edit=True)
+    orgs = sovereignty_orgs(session, principal, edit=True)
     org_id = application.organisation_id if application else (
         next((o.id for o in orgs if o.slug == form.values.get("organisation")), None)
         or (orgs[0].id if orgs else None))
@@ -197,7 +197,7 @@ def _save(session: Session, principal: Principal, data: ApplicationInput, form: 
 @router.get(BASE + "/applications/nouvelle")
 def new_application_page(request: Request, session: SessionDep, principal: LoggedInDep
                          ) -> Response:
-    orgs = _organisations(session, principal, edit=True)
+    orgs = sovereignty_orgs(session, principal, edit=True)
     require(bool(orgs), principal, "modifier une cartographie applicative")
     form = Form(values={"organisation": orgs[0].slug, "status": "in_service",
                         "hosting_mode": "own", "location": "france"})
@@ -207,7 +207,7 @@ def new_application_page(request: Request, session: SessionDep, principal: Logge
 @router.post(BASE + "/applications/nouvelle")
 def create_application_page(request: Request, session: SessionDep, principal: LoggedInDep,
                             posted: FormDep) -> Response:
-    orgs = {o.slug: o for o in _organisations(session, principal, edit=True)}
+    orgs = {o.slug: o for o in sovereignty_orgs(session, principal, edit=True)}
     require(bool(orgs), principal, "modifier une cartographie applicative")
     form = Form(values=_posted(posted))
     org = orgs.get(str(form.values.get("organisation", "")))
@@ -263,6 +263,7 @@ def application_page(application_id: DbInt, request: Request, session: SessionDe
         "breadcrumb": [(BASE, "Souveraineté"), (None, application.name)],
         "application": application, "level": level, "label": label,
         "datasets": [d for d in application.datasets if d.slug not in hidden],
+        "algorithms": algorithms_citing(session, principal, application_id=application.id),
         "reasons": strategy.reasons(application, level) if level else [],
         "history": apps.history(session, principal, application),
         "certification_labels": dict(choices(Certification)),
@@ -284,11 +285,10 @@ def contracts_page(request: Request, session: SessionDep, principal: LoggedInDep
     return page(request, "admin/sovereignty/contracts.html", SECTION, {
         "breadcrumb": [(BASE, "Souveraineté"), (None, "Contrats")],
         "contracts": found, "label": label, "months": months,
-        "can_create": bool(_organisations(session, principal, edit=True)),
+        "can_create": bool(sovereignty_orgs(session, principal, edit=True)),
+        "organisations": sovereignty_orgs(session, principal),
         "watch": ctr.reversibility_watch(session, principal, months=months),
-        "missing": {c.id: sum(1 for line in ctr.clause_table(session, c)
-                              if line.entry is None
-                              or line.entry.status == ClauseStatus.ABSENT) for c in found},
+        "missing": {c.id: len(ctr.missing_clauses(session, c)) for c in found},
     })
 
 
@@ -309,7 +309,7 @@ def _contract_form_page(request: Request, session: Session, principal: Principal
         "breadcrumb": [(BASE, "Souveraineté"), (BASE + "/contrats", "Contrats"),
                        (None, contract.title if contract else "Nouveau contrat")],
         "form": form, "titles": CONTRACT_TITLES, "contract": contract,
-        "organisations": _organisations(session, principal, edit=True),
+        "organisations": sovereignty_orgs(session, principal, edit=True),
         "kinds": choices(ContractKind),
     }, status=status)
 
@@ -360,7 +360,7 @@ def _save_contract(session: Session, principal: Principal, data: ctr.ContractInp
 @router.get(BASE + "/contrats/nouveau")
 def new_contract_page(request: Request, session: SessionDep, principal: LoggedInDep
                       ) -> Response:
-    orgs = _organisations(session, principal, edit=True)
+    orgs = sovereignty_orgs(session, principal, edit=True)
     require(bool(orgs), principal, "modifier les contrats")
     return _contract_form_page(request, session, principal, Form(values={
         "organisation": orgs[0].slug, "kind": ContractKind.PUBLIC_CONTRACT.value}), None)
@@ -369,7 +369,7 @@ def new_contract_page(request: Request, session: SessionDep, principal: LoggedIn
 @router.post(BASE + "/contrats/nouveau")
 def create_contract_page(request: Request, session: SessionDep, principal: LoggedInDep,
                          posted: FormDep) -> Response:
-    orgs = {o.slug: o for o in _organisations(session, principal, edit=True)}
+    orgs = {o.slug: o for o in sovereignty_orgs(session, principal, edit=True)}
     require(bool(orgs), principal, "modifier les contrats")
     form = Form(values=_posted(posted))
     org = orgs.get(str(form.values.get("organisation", "")))
@@ -421,6 +421,7 @@ def _contract_page(request: Request, session: Session, principal: Principal,
         "breadcrumb": [(BASE, "Souveraineté"), (BASE + "/contrats", "Contrats"),
                        (None, contract.title)],
         "contract": contract, "label": label, "clauses": ctr.clause_table(session, contract),
+        "algorithms": algorithms_citing(session, principal, contract_id=contract.id),
         "history": ctr.history(session, principal, contract), "errors": errors or [],
         "statuses": choices(ClauseStatus), "results": choices(TestResult),
         "can_edit": can_edit_sovereignty(principal, contract.organisation_id),
@@ -479,62 +480,6 @@ def reversibility_test_page(contract_id: DbInt, request: Request, session: Sessi
 
 TEST_TITLES = {"tested_on": "Date du test", "result": "Résultat", "formats": "Formats reçus",
                "notes": "Observations"}
-
-
-# Charter partners
-
-PARTNER_TITLES = {"name": "Raison sociale", "siren": "SIREN", "kind": "Nature",
-                  "signed_on": "Date de signature", "document": "Charte signée (pièce, lien)",
-                  "commitments": "Engagements", "renewal_on": "Renouvellement",
-                  "public": "Afficher dans la liste publique des signataires"}
-
-
-def _partners_page(request: Request, session: Session, principal: Principal, form: Form,
-                   status: int = 200) -> Response:
-    orgs = _organisations(session, principal)
-    listed = [(o, partners.list_partners(session, principal, o.id)) for o in orgs]
-    return page(request, "admin/sovereignty/partners.html", SECTION, {
-        "breadcrumb": [(BASE, "Souveraineté"), (None, "Partenaires de la charte")],
-        "listed": [(o, found) for o, found in listed if found], "label": label,
-        "form": form, "titles": PARTNER_TITLES, "kinds": choices(PartnerKind),
-        "organisations": _organisations(session, principal, edit=True),
-    }, status=status)
-
-
-@router.get(BASE + "/partenaires")
-def partners_page(request: Request, session: SessionDep, principal: LoggedInDep) -> Response:
-    orgs = _organisations(session, principal, edit=True)
-    return _partners_page(request, session, principal, Form(values={
-        "organisation": orgs[0].slug if orgs else "", "kind": "company", "public": "on"}))
-
-
-@router.post(BASE + "/partenaires")
-def create_partner_page(request: Request, session: SessionDep, principal: LoggedInDep,
-                        posted: FormDep) -> Response:
-    orgs = {o.slug: o for o in _organisations(session, principal, edit=True)}
-    require(bool(orgs), principal, "modifier les partenaires de la charte")
-    form = Form(values=_posted(posted))
-    org = orgs.get(str(form.values.get("organisation", "")))
-    if org is None:
-        form.errors["organisation"] = "Choisissez une organisation dans la liste."
-        return _partners_page(request, session, principal, form, 422)
-    data = {k: (form.values.get(k) or None) for k in PARTNER_TITLES if k != "public"}
-    data["commitments"] = form.values.get("commitments", "")
-    try:
-        parsed = partners.PartnerInput.model_validate({
-            **data, "public": form.values.get("public") == "on", "organisation_id": org.id})
-        with session.begin_nested():
-            partner = partners.create_partner(session, principal, parsed)
-    except ValidationError as exc:
-        for e in exc.errors():
-            form.errors.setdefault(str(e["loc"][0]) if e["loc"] else "",
-                                   validation_message(e))
-        return _partners_page(request, session, principal, form, 422)
-    except Invalid as exc:
-        form.general += [exc.message, *exc.errors]
-        return _partners_page(request, session, principal, form, 422)
-    flash(request, f"Signataire « {partner.name} » enregistré.")
-    return RedirectResponse(f"{BASE}/partenaires", status_code=303)
 
 
 # The hosting strategy

@@ -10,9 +10,10 @@ from starlette.datastructures import UploadFile
 
 from patrimoine.access.permissions import can_edit_dataset, require
 from patrimoine.charter import quality
-from patrimoine.core.errors import Invalid, NotFound
+from patrimoine.core.errors import Forbidden, Invalid, NotFound
 from patrimoine.datastore import versions
 from patrimoine.inventory import service as inventory
+from patrimoine.reading.service import Purpose, open_for_reader
 from patrimoine.standards import schemas, validation
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages.backoffice import FormDep, page
@@ -34,11 +35,17 @@ def _context(request: Request, session: SessionDep, principal: LoggedInDep, slug
     report_error = None
     if declared is not None and latest is not None:
         try:
+            # The report quotes cells: read as the version's rows are (gate, grants, audit),
+            # and only by those whose grants show the whole version, as in the API.
+            readable = open_for_reader(session, settings, principal, dataset, latest.number,
+                                       Purpose("standards.validation_read", request.url.path,
+                                               str(request.url.query)))
+            readable.require_whole("le rapport de validation")
             report = validation.kept_report(session, latest)
             if report is None and (validate or
                                    latest.row_count <= validation.AUTO_VALIDATE_ROWS):
                 report = validation.validate_version(session, settings, latest)
-        except (Invalid, NotFound) as exc:
+        except (Invalid, NotFound, Forbidden) as exc:
             report_error = exc.message
     return {
         "dataset": dataset,

@@ -10,9 +10,11 @@ permissions are theirs (access/permissions.py).
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
+from urllib.parse import unquote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import FormData
@@ -29,10 +31,13 @@ from patrimoine.access.permissions import (
 )
 from patrimoine.access.principal import Principal
 from patrimoine.core.db import DbInt
+from patrimoine.core.errors import Invalid
 from patrimoine.core.vocabulary import choices, label
+from patrimoine.documents.service import ACCEPTED
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.protection.register.models import Dpia, ProcessingActivity
+from patrimoine.sovereignty.models import Application, Contract
 from patrimoine.transparency import general_interest, requests, service
 from patrimoine.transparency.general_interest import GeneralInterestInput
 from patrimoine.transparency.models import (
@@ -50,10 +55,11 @@ from patrimoine.transparency.models import (
 )
 from patrimoine.transparency.requests import AlgorithmRequestInput
 from patrimoine.transparency.service import AlgorithmInput
-from patrimoine.web.deps import LoggedInDep, SessionDep
+from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.pages.protection_forms import Form, validated
 from patrimoine.web.templating import flash
+from patrimoine.web.uploads import ReceiveUpload, Upload
 
 router = APIRouter(include_in_schema=False)
 SECTION = "algorithmes"
@@ -69,6 +75,7 @@ TITLES = {
     "human_oversight": "Intervention humaine", "appeal": "Voies de recours",
     "risks": "Risques et mesures", "dpia_id": "Analyse d'impact (AIPD)",
     "dataset_ids": "Jeux de données utilisés", "supplier": "Fournisseur",
+    "contract_ids": "Contrats liés", "application_ids": "Applications qui l'exécutent",
     "source_code_url": "Adresse du code source", "source_code_licence": "Licence du code source",
     **{f"doc_{k.value}": f"{label(k)} (adresse)" for k in DocumentKind},
     "documents": "Documents", "status": "Statut", "published_on": "Date de publication",
@@ -106,29 +113,40 @@ def values_of(algorithm: PublicAlgorithm) -> dict[str, Any]:
     data["parameters"] = _parameters_text(data["parameters"])
     for kind in DocumentKind:
         data[f"doc_{kind.value}"] = (data["documents"].get(kind.value) or {}).get("url", "")
-    data["dataset_ids"] = [str(i) for i in data["dataset_ids"]]
+    for field in service.LINKS:
+        data[field] = [str(i) for i in data[field]]
     return {k: ("" if v is None else v) for k, v in data.items()}
+
+
+def _document(url: str) -> dict[str, str]:
+    """A document field: a web address, or the address of a file kept here (its uid kept)."""
+    kept = re.match(r"^/documents/([0-9a-f]{32})/", url)
+    if kept is None:
+        return {"url": url}
+    return {"url": url, "title": unquote(url.rsplit("/", 1)[-1]), "document": kept.group(1)}
 
 
 def parse(posted: FormData, organisation_id: int | None) -> tuple[Form, AlgorithmInput | None]:
     values: dict[str, Any] = {name: str(posted.get(name) or "").strip() for name in posted
-                              if name not in ("csrf_token", "dataset_ids")}
-    values["dataset_ids"] = [str(v) for v in posted.getlist("dataset_ids")]
+                              if name != "csrf_token" and name not in service.LINKS}
+    for field in service.LINKS:
+        values[field] = [str(v) for v in posted.getlist(field)]
     form = Form(values=values)
     if organisation_id is None:
         form.errors["organisation_id"] = "choisissez une organisation."
         return form, None
     data: dict[str, Any] = {
         k: (values.get(k) or None) for k in AlgorithmInput.model_fields
-        if k not in ("organisation_id", "parameters", "documents", "dataset_ids")}
+        if k not in ("organisation_id", "parameters", "documents", *service.LINKS)}
     for text in ("purpose", "legal_basis", "contact", "name"):
         data[text] = values.get(text, "")
     for text in ("public_concerned", "operations", "human_oversight", "appeal", "risks"):
         data[text] = values.get(text, "")
     data["organisation_id"] = organisation_id
     data["parameters"] = _parse_parameters(values.get("parameters", ""))
-    data["dataset_ids"] = values["dataset_ids"]
-    data["documents"] = {k.value: {"url": values[f"doc_{k.value}"]} for k in DocumentKind
+    for field in service.LINKS:
+        data[field] = values[field]
+    data["documents"] = {k.value: _document(values[f"doc_{k.value}"]) for k in DocumentKind
                          if values.get(f"doc_{k.value}")}
     return form, validated(AlgorithmInput, data, form)
 
@@ -152,14 +170,23 @@ def _choices(session: SessionDep, organisation_id: int) -> dict[str, Any]:
         .join(ProcessingActivity, Dpia.activity_id == ProcessingActivity.id)
         .where(ProcessingActivity.organisation_id == organisation_id)
         .order_by(ProcessingActivity.reference))
-    return {"dpias": [(str(i), f"{ref} — {name}") for i, ref, name in dpias]}
+    contracts = session.execute(select(Contract.id, Contract.reference, Contract.title).where(
+        Contract.organisation_id == organisation_id).order_by(Contract.reference))
+    applications = session.execute(
+        select(Application.id, Application.reference, Application.name).where(
+            Application.organisation_id == organisation_id).order_by(Application.name))
+    return {"dpias": [(str(i), f"{ref} — {name}") for i, ref, name in dpias],
+            "contracts": [(str(i), f"{ref} — {title}") for i, ref, title in contracts],
+            "applications": [(str(i), f"{name} ({ref})") for i, ref, name in applications]}
 
 
 def _form_page(request: Request, session: SessionDep, principal: Principal, form: Form,
                organisations: list[Organisation], item: PublicAlgorithm | None,
-               organisation_id: int, status: int = 200) -> Response:
+               organisation_id: int, status: int = 200, upload_error: str | None = None
+               ) -> Response:
     return page(request, "admin/transparency/algorithm_form.html", SECTION, {
         "form": form, "titles": TITLES, "options": OPTIONS, "organisations": organisations,
+        "upload_error": upload_error, "accepted": ACCEPTED, "label": label,
         "item": item, "kinds": list(DocumentKind), **_choices(session, organisation_id),
         "datasets": _dataset_choices(session, principal, organisation_id,
                                      form.values.get("dataset_ids", [])),
@@ -241,6 +268,30 @@ def update_algorithm(algorithm_id: DbInt, request: Request, session: SessionDep,
     form.values["organisation"] = org.slug if org else ""
     return _form_page(request, session, principal, form, [org] if org else [], item,
                       item.organisation_id, status=422)
+
+
+@router.post(f"{BASE}/{{algorithm_id:int}}/documents/{{kind}}")
+def attach_document(algorithm_id: DbInt, kind: DocumentKind, request: Request,
+                    session: SessionDep, principal: LoggedInDep,
+                    upload: Annotated[Upload, Depends(ReceiveUpload("fichier", page=True))]
+                    ) -> Response:
+    item = service.get_algorithm(session, principal, algorithm_id)
+    error = upload.refused or (None if upload.path else "Choisissez un fichier à joindre.")
+    if error is None and upload.path is not None:
+        try:
+            with session.begin_nested():
+                service.attach_document(session, services(request).settings, principal, item,
+                                        kind, upload.path, upload.filename)
+        except Invalid as exc:
+            error = exc.message
+    if error is not None:
+        session.refresh(item)
+        org = session.get(Organisation, item.organisation_id)
+        form = Form(values={**values_of(item), "organisation": org.slug if org else ""})
+        return _form_page(request, session, principal, form, [org] if org else [], item,
+                          item.organisation_id, status=422, upload_error=error)
+    flash(request, f"{label(kind)} joint à l'algorithme {item.reference}.")
+    return RedirectResponse(f"{BASE}/{item.id}#joindre", status_code=303)
 
 
 # Requests for the rules of a decision (R311-3-1-2)
@@ -363,8 +414,9 @@ def _gi_organisations(session: SessionDep, principal: Principal) -> list[Organis
 def parse_general_interest(posted: FormData, organisation_id: int | None
                            ) -> tuple[Form, GeneralInterestInput | None]:
     values: dict[str, Any] = {name: str(posted.get(name) or "").strip() for name in posted
-                              if name not in ("csrf_token", "dataset_ids")}
-    values["dataset_ids"] = [str(v) for v in posted.getlist("dataset_ids")]
+                              if name != "csrf_token" and name not in service.LINKS}
+    for field in service.LINKS:
+        values[field] = [str(v) for v in posted.getlist(field)]
     form = Form(values=values)
     if organisation_id is None:
         form.errors["organisation_id"] = "choisissez une organisation."

@@ -28,6 +28,7 @@ from patrimoine.inventory.models import (
     YesNoUndefined,
 )
 from patrimoine.inventory.service import DatasetInput
+from patrimoine.protection.findings.service import HISTORY_LABELS as FINDINGS_ACTIONS
 from patrimoine.publication.service import ACTION_LABELS as PUBLICATION_ACTIONS
 from patrimoine.web.templating import french_number
 
@@ -66,6 +67,7 @@ ACTION_LABELS = {
     "imported": "Création par import",
     "import_updated": "Modification par import",
     **PUBLICATION_ACTIONS,
+    **FINDINGS_ACTIONS,
 }
 
 ENUM_FIELDS: dict[str, type[StrEnum]] = {

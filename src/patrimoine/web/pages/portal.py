@@ -134,14 +134,18 @@ def _readable(request: Request, session: Session, principal: Principal, dataset:
                            Purpose("portal.read", request.url.path, str(request.url.query)))
 
 
+EXCEL_CSV = "csv-excel"  # /telecharger?format=csv-excel: the CSV a French spreadsheet opens
+
+
 def _export_formats(version: DatasetVersion) -> list[str]:
     geo = bool(version.positions) or any(c["type"] == "geometry" for c in version.columns)
-    return [f for f in language.FORMATS if f != "geojson" or geo]
+    found = [f for f in language.FORMATS if f != "geojson" or geo]
+    return [*found[:1], EXCEL_CSV, *found[1:]]
 
 
 ORIGINAL = "origine"  # /telecharger?format=origine: the file as it was loaded
-FORMAT_NAMES = {"csv": "CSV", "json": "JSON", "ndjson": "NDJSON", "geojson": "GeoJSON",
-                "parquet": "Parquet", "xlsx": "Excel"}
+FORMAT_NAMES = {"csv": "CSV", EXCEL_CSV: "CSV pour Excel", "json": "JSON", "ndjson": "NDJSON",
+                "geojson": "GeoJSON", "parquet": "Parquet", "xlsx": "Excel"}
 
 
 def _dataset_context(request: Request, session: Session, principal: Principal,
@@ -240,7 +244,7 @@ def _json_ld(request: Request, dataset: Dataset, found: Any, modified: datetime,
             {"@type": "DataDownload", "encodingFormat": language.MEDIA_TYPES[f].split(";")[0],
              "contentUrl": f"{site}/api/v1/datasets/{dataset.slug}/versions/{latest.number}"
                            f"/export.{f}"}
-            for f in formats]
+            for f in formats if f in language.MEDIA_TYPES]
     text = json.dumps(body, ensure_ascii=False)
     # Inside <script>: no "</script>" or "<!--" may come from the data.
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
@@ -357,9 +361,9 @@ def download(request: Request, slug: str, session: SessionDep, principal: Princi
              format: str = "csv", version: DbInt | None = None) -> Response:
     """Counts one download, then hands over to the export API (which streams the file)."""
     dataset = catalog.get_public_dataset(session, principal, slug)
-    if format not in (*language.FORMATS, ORIGINAL):
+    if format not in (*language.FORMATS, EXCEL_CSV, ORIGINAL):
         raise Invalid(f"Format « {format} » inconnu : {', '.join(language.FORMATS)}, "
-                      f"{ORIGINAL} (le fichier d'origine).")
+                      f"{EXCEL_CSV} (CSV pour tableur), {ORIGINAL} (le fichier d'origine).")
     chosen = _readable(request, session, principal, dataset, version).version
     if _visitor(request):
         services(request).usage.download(dataset.id)
@@ -367,6 +371,8 @@ def download(request: Request, slug: str, session: SessionDep, principal: Princi
         return RedirectResponse(f"/api/v1/datasets/{slug}/versions/{chosen.number}/original",
                                 status_code=303, headers={"Cache-Control": "no-store"})
     keep = [(k, v) for k, v in request.query_params.multi_items() if k in ("where", "q", "sep")]
+    if format == EXCEL_CSV:
+        format, keep = "csv", [*keep, ("excel", "true")]
     target = f"/api/v1/datasets/{slug}/versions/{chosen.number}/export.{format}"
     if keep:
         target += "?" + urlencode(keep)
@@ -428,6 +434,12 @@ def sitemap(request: Request, session: SessionDep) -> Response:
             add(f"/organisations/{oc.organisation.slug}")
     body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return Response(body, media_type="application/xml")
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it whatever the page says: the icon every page links to."""
+    return RedirectResponse("/static/img/favicon.svg", status_code=301)
 
 
 @router.get("/robots.txt")

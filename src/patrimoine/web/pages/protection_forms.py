@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from patrimoine.core.clock import PARIS
 from patrimoine.core.vocabulary import accepted_words, choices, label
 from patrimoine.protection.breaches import BreachInput
 from patrimoine.protection.dpia import DpiaInput
@@ -28,8 +28,6 @@ from patrimoine.protection.register.vocabulary import (
     StartEvent,
 )
 from patrimoine.protection.rights_requests import RequestInput
-
-PARIS = ZoneInfo("Europe/Paris")
 
 REQUEST_TITLES = {
     "organisation_id": "Organisation", "reference": "Référence", "kind": "Droit exercé",

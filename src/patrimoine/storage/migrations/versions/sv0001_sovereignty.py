@@ -15,7 +15,7 @@ import patrimoine.core.db
 revision: str = "sv0001"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = ("sovereignty",)
-depends_on: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = ("pr0001",)  # application_activity cites it
 
 
 def upgrade() -> None:
