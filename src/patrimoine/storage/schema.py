@@ -1,6 +1,7 @@
 """Every table of every capability, gathered for Alembic."""
 
 from patrimoine.access import models as access_models  # noqa: F401
+from patrimoine.charter.report import models as report_models  # noqa: F401
 from patrimoine.core.db import Base
 from patrimoine.datastore import models as datastore_models  # noqa: F401
 from patrimoine.grants import models as grants_models  # noqa: F401
