@@ -48,6 +48,7 @@ from patrimoine.web.pages import admin_findings as pages_findings
 from patrimoine.web.pages import admin_organisations as pages_organisations
 from patrimoine.web.pages import admin_protection as pages_protection
 from patrimoine.web.pages import admin_publication as pages_publication
+from patrimoine.web.pages import admin_report as pages_report
 from patrimoine.web.pages import admin_retention as pages_retention
 from patrimoine.web.pages import admin_sovereignty as pages_sovereignty
 from patrimoine.web.pages import admin_standards as pages_standards
@@ -55,6 +56,7 @@ from patrimoine.web.pages import admin_transparency as pages_transparency
 from patrimoine.web.pages import admin_worklist as pages_worklist
 from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import portal as pages_portal
+from patrimoine.web.pages import report_public as pages_report_public
 from patrimoine.web.pages import transparency_public as pages_transparency_public
 from patrimoine.web.security import SecurityHeaders
 from patrimoine.web.templating import make_templates
@@ -146,8 +148,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    pages_auth.router, pages_account_links.router, pages_account.router,
                    pages_accounts.router, pages_organisations.router,
                    pages_admin.router, pages_publication.router,
-                   pages_protection.router, pages_worklist.router,
-                   audit_heads.router, pages_transparency_public.router, pages_portal.router):
+                   pages_protection.router, pages_worklist.router, pages_report.router,
+                   audit_heads.router, pages_transparency_public.router,
+                   pages_report_public.router, pages_portal.router):
         # The routers' routes as they are (each router already applied its prefix, tags,
         # responses and dependencies when its routes were declared): include_router would
         # rebuild every route for every application, ~0.3 s of CPU per app made.
