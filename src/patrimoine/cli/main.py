@@ -100,6 +100,11 @@ def _notifications() -> Any:
     return app
 
 
+def _report() -> Any:
+    from patrimoine.cli.report import app
+    return app
+
+
 COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("serve", _serve),
     ("demo", _demo),
@@ -116,6 +121,7 @@ COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("applications", _applications),
     ("audit", _audit),
     ("notifications", _notifications),
+    ("report", _report),
 )
 
 

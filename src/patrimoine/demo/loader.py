@@ -23,6 +23,7 @@ from patrimoine.core.settings import Settings
 from patrimoine.demo.inventory import build_inventory
 from patrimoine.demo.protection import build_protection
 from patrimoine.demo.published import build_published
+from patrimoine.demo.report import build_report
 from patrimoine.demo.retention import build_retention
 from patrimoine.demo.sovereignty import build_sovereignty
 from patrimoine.demo.territory import (
@@ -48,6 +49,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("Durées de conservation et bordereau d'élimination", build_retention),
     ("Algorithmes publics et données d'intérêt général", build_transparency),
     ("Cartographie applicative et contrats", build_sovereignty),
+    ("Rapport annuel de la charte (brouillon)", build_report),
 )
 
 
