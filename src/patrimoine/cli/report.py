@@ -64,8 +64,9 @@ def annual(
     service.check_year(year)
     steps = len(CHAPTERS) + (1 if pdf else 0) + (1 if html else 0)
     with svc.db.session() as s, Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(), console=console, transient=False) as progress:
+            TextColumn("{task.description}"), BarColumn(),
+            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+            console=console) as progress:
         task = progress.add_task("Chiffres", total=steps)
         organisation_id = _organisation_id(s, organisation)
         found = service.editions(s, year, organisation_id)

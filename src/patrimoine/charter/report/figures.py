@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -56,6 +56,7 @@ from patrimoine.transparency.models import (
 from patrimoine.usage.models import DatasetDailyUsage
 
 PREVIOUS_YEARS = 2
+_Query = TypeVar("_Query", bound=Select)  # a select of any columns
 
 
 @dataclass(frozen=True)
@@ -138,12 +139,12 @@ class _Counter:
 
     # Helpers -------------------------------------------------------------------------
 
-    def scoped(self, query: Select[Any], column: Any) -> Select[Any]:
+    def scoped(self, query: _Query, column: Any) -> _Query:
         if self.organisation_ids is None:
             return query
         return query.where(column.in_(self.organisation_ids))
 
-    def count(self, query: Select[Any]) -> int:
+    def count(self, query: Select) -> int:
         return int(self.session.scalar(query) or 0)
 
     def years(self, first: date | datetime | None) -> list[int]:
@@ -159,17 +160,18 @@ class _Counter:
         return self.as_of if year == self.year else date(year, 12, 31)
 
     def figure(self, key: str, chapter: str, title: str, value: int | float | None, unit: str,
-               method: str, query: str, years: list[tuple[int, int | float]] | None = None,
-               breakdown: list[tuple[str, int | float]] | None = None) -> Figure:
+               method: str, query: str, years: Sequence[tuple[int, int | float]] = (),
+               breakdown: Sequence[tuple[str, int | float]] = ()) -> Figure:
         return Figure(key=key, chapter=chapter, title=title, value=value, unit=unit,
                       method=method, query=query, computed_at=self.computed_at,
-                      years=years or [], breakdown=breakdown or [])
+                      years=list(years), breakdown=list(breakdown))
 
     def organisation_names(self) -> dict[int, str]:
         return {o.id: o.name for o in inventory.organisation_facts(
             self.session, self.organisation_ids)}
 
-    def per_organisation(self, query: Select[Any], column: Any) -> list[tuple[str, int]]:
+    def per_organisation(self, query: Select, column: Any
+                         ) -> list[tuple[str, int]]:
         names = self.organisation_names()
         rows = self.session.execute(self.scoped(query, column).group_by(column))
         counted = {oid: int(n) for oid, n in rows}
@@ -321,7 +323,7 @@ class _Counter:
                         or_(ct.end_date.is_(None), ct.end_date >= start))
         contracts = self.session.execute(self.scoped(
             select(ct.id, ct.organisation_id).where(in_force), ct.organisation_id)).all()
-        clause_sets = dict(self.session.execute(self.scoped(
+        clause_sets: dict[int, int] = dict(self.session.execute(self.scoped(
             select(CharterClause.organisation_id, func.count()), CharterClause.organisation_id)
             .group_by(CharterClause.organisation_id)).all())
         statuses: dict[int, list[ClauseStatus]] = {}
@@ -362,7 +364,7 @@ class _Counter:
         partners = [(y, self.count(self.scoped(select(func.count()).where(
             cp.signed_on <= self.year_limit(y)), cp.organisation_id)))
             for y in self.years(first)]
-        kinds = dict(self.session.execute(self.scoped(
+        kinds: dict[PartnerKind, int] = dict(self.session.execute(self.scoped(
             select(cp.kind, func.count()).where(signed), cp.organisation_id).group_by(cp.kind)
         ).all())
         figures.append(self.figure(
@@ -433,7 +435,7 @@ class _Counter:
                 gi.asked_on >= start, gi.asked_on <= min(end, self.as_of)),
                 gi.organisation_id))))
         start, _ = year_bounds(self.year)
-        states = dict(self.session.execute(self.scoped(
+        states: dict[GeneralInterestState, int] = dict(self.session.execute(self.scoped(
             select(gi.state, func.count()).where(gi.asked_on >= start,
                                                  gi.asked_on <= self.as_of),
             gi.organisation_id).group_by(gi.state)).all())

@@ -86,10 +86,9 @@ class ReportInputs:
             actions=tuple(a for a in self.actions if a.engagement == engagement))
 
     def engagements(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for record in (*self.rules, *self.deviations, *self.actions):
-            seen.setdefault(record.engagement, None)
-        return list(seen)
+        keys = [r.engagement for r in self.rules] + [d.engagement for d in self.deviations] \
+            + [a.engagement for a in self.actions]
+        return list(dict.fromkeys(keys))
 
     def as_json(self) -> dict[str, Any]:
         def plain(record: Any) -> dict[str, Any]:
