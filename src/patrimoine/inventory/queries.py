@@ -280,24 +280,24 @@ class OrganisationFacts:
     name: str
 
 
-def _facts(d: Dataset) -> DatasetFacts:
-    return DatasetFacts(
-        id=d.id, uid=d.uid, slug=d.slug, title=d.title, organisation_id=d.organisation_id,
-        description=d.description or "", licence=d.licence, temporal_start=d.temporal_start,
-        temporal_end=d.temporal_end, spatial_coverage=d.spatial_coverage,
-        update_frequency=d.update_frequency, updated_at=d.updated_at, extra=dict(d.extra or {}),
-        contains_personal_data=d.contains_personal_data)
+_FACT_COLUMNS = (Dataset.id, Dataset.uid, Dataset.slug, Dataset.title, Dataset.organisation_id,
+                 Dataset.description, Dataset.licence, Dataset.temporal_start,
+                 Dataset.temporal_end, Dataset.spatial_coverage, Dataset.update_frequency,
+                 Dataset.updated_at, Dataset.extra, Dataset.contains_personal_data)
 
 
 def dataset_facts(session: Session, *, principal: Principal | None = None,
                   organisation_ids: Collection[int] | None = None) -> list[DatasetFacts]:
     """Every entry (those `principal` may read, of `organisation_ids` when given), by id."""
-    query = select(Dataset).order_by(Dataset.id)
+    # The columns only, not the entries: the charter reads tens of thousands of them at once.
+    query = select(*_FACT_COLUMNS).order_by(Dataset.id)
     if principal is not None:
         query = query.where(readable_datasets(principal))
     if organisation_ids is not None:
         query = query.where(Dataset.organisation_id.in_(list(organisation_ids)))
-    return [_facts(d) for d in session.scalars(query)]
+    return [DatasetFacts(**{**row._mapping, "description": row.description or "",
+                            "extra": dict(row.extra or {})})
+            for row in session.execute(query)]
 
 
 def organisation_facts(session: Session, ids: Collection[int] | None = None

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from patrimoine.access.permissions import public_datasets
+from patrimoine.access.principal import Principal
 from patrimoine.charter import quality, sobriety
 from patrimoine.core.clock import now
 from patrimoine.core.settings import Settings
@@ -484,8 +485,9 @@ class _Counter:
         for code, n in licences:
             name = inventory.licence_title(code) or "Sans licence"
             by_licence[name] = by_licence.get(name, 0) + int(n)
-        facts = [d for d in inventory.dataset_facts(self.session,
-                                                    organisation_ids=self.organisation_ids)]
+        # What an anonymous visitor reads is exactly the public datasets.
+        facts = inventory.dataset_facts(self.session, principal=Principal.anonymous(),
+                                        organisation_ids=self.organisation_ids)
         public_ids = set(self.session.scalars(self.scoped(select(ds.id).where(public),
                                                           ds.organisation_id)))
         catalog = quality.catalog_quality(self.session,
