@@ -129,8 +129,9 @@ def fill(session: Any, n_datasets: int, year: int) -> None:
             "absent",))}
         for cid, oid in organisation_of.items() for clause in clause_ids[oid]])
     session.execute(insert(CharterPartner), [
-        {"organisation_id": rng.choice(orgs), "name": f"Partenaire {i}", "siren": f"{100000000 + i}",
-         "kind": "company", "signed_on": date(year - 2 + i % 3, 3, 1)} for i in range(60)])
+        {"organisation_id": rng.choice(orgs), "name": f"Partenaire {i}",
+         "siren": f"{100000000 + i}", "kind": "company",
+         "signed_on": date(year - 2 + i % 3, 3, 1)} for i in range(60)])
     session.execute(insert(PublicAlgorithm), [
         {"organisation_id": rng.choice(orgs), "reference": f"ALG-{i:03d}",
          "name": f"Algorithme {i}", "contact": "x", "purpose": "x", "legal_basis": "x",
