@@ -32,6 +32,16 @@ def number(value: int | float | None, unit: str = "") -> str:
     return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
 
 
+def unit_of(value: int | float | None, unit: str) -> str:
+    """The unit as French writes it after the value: singular for 0 and 1 (bytes carry theirs
+    in `number`)."""
+    if unit == "octets" or value is None:
+        return ""
+    if abs(value) < 2 and unit.endswith("s"):
+        return "jeu de données" if unit == "jeux de données" else unit[:-1]
+    return unit
+
+
 def _description(pairs: list[tuple[str, int | float]], unit: str) -> str:
     return "; ".join(f"{name} : {number(v, unit)}" for name, v in pairs) + "."
 

@@ -34,7 +34,7 @@ CSS = Markup((TEMPLATES / "report.css").read_text(encoding="utf-8"))  # ours, no
 
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-_env.filters.update(markdown=markdown, number=charts.number, label=label,
+_env.filters.update(markdown=markdown, number=charts.number, unit=charts.unit_of, label=label,
                     date_fr=lambda d: d.strftime("%d/%m/%Y") if d else "")
 _env.filters["moment"] = lambda iso: datetime.fromisoformat(iso).astimezone(PARIS).strftime(
     "%d/%m/%Y à %H:%M")
