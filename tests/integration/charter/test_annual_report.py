@@ -269,3 +269,26 @@ def test_narrative_is_sanitised_and_checked(services: Services) -> None:
             service.start_draft(s, agent, YEAR, org_id)
         with pytest.raises(Forbidden):  # the whole instance's report is the instance's
             service.start_draft(s, agent, YEAR, None)
+
+
+def test_two_people_publishing_the_same_draft(services: Services) -> None:
+    """The second finds the edition published (its copy of the draft is stale) and changes
+    nothing: the first one's frozen figures stay."""
+    with services.db.unit_of_work() as s:
+        org_id = f.organisation(s).id
+        report_id = service.start_draft(s, SYSTEM, YEAR, org_id).id
+    late = services.db.session()
+    try:
+        stale = service.get_report(late, report_id)  # read while it is still a draft
+        assert stale.status == "draft"
+        with services.db.unit_of_work() as s:
+            service.publish(s, services.settings, SYSTEM, service.get_report(s, report_id))
+        with services.db.session() as s:
+            first = service.get_report(s, report_id).snapshot
+        with pytest.raises(Conflict):
+            service.publish(late, services.settings, SYSTEM, stale)
+        late.rollback()
+    finally:
+        late.close()
+    with services.db.session() as s:
+        assert service.get_report(s, report_id).snapshot == first

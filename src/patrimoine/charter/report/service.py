@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
@@ -218,17 +218,23 @@ def publish(session: Session, settings: Settings, principal: Principal, report: 
     at = now()
     view.published = True
     view.published_at = at.strftime("%d/%m/%Y")
-    report.snapshot = {
+    snapshot = {
         "title": view.title, "scope": view.scope, "as_of": view.as_of.isoformat(),
         "computed_at": view.computed_at, "published_at": view.published_at,
         "preface": view.preface, "highlights": view.highlights, "chapters": view.chapter_texts,
         "figures": [f.as_json() for f in view.figures], "inputs": view.inputs.as_json()}
-    report.html = str(body_html(view))
-    report.as_of = view.as_of
-    report.status = EditionStatus.PUBLISHED
-    report.published_at = at
-    report.published_by = principal.label
-    report.updated_at = at
+    # Only a draft is published: of two people publishing it at once, the second finds it
+    # published (the row is locked by the first until it commits) and changes nothing.
+    done = session.execute(
+        update(AnnualReport)
+        .where(AnnualReport.id == report.id, AnnualReport.status == EditionStatus.DRAFT)
+        .values(status=EditionStatus.PUBLISHED, snapshot=snapshot, html=str(body_html(view)),
+                as_of=view.as_of, published_at=at, published_by=principal.label,
+                updated_at=at)
+        .execution_options(synchronize_session=False))
+    if getattr(done, "rowcount", 0) != 1:
+        raise Conflict("Cette édition est déjà publiée.")
+    session.refresh(report)
     audit.record(session, principal, "report.published", f"annual_report:{report.id}",
                  {"year": report.year, "edition": report.edition,
                   "as_of": view.as_of.isoformat()},
