@@ -292,3 +292,22 @@ def test_two_people_publishing_the_same_draft(services: Services) -> None:
         late.close()
     with services.db.session() as s:
         assert service.get_report(s, report_id).snapshot == first
+
+
+def test_two_people_opening_the_next_edition(services: Services,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both found no draft and number the new one alike (the second's read is made stale
+    here): the second gets a conflict, not a second draft of the same edition."""
+    with services.db.unit_of_work() as s:
+        org_id = f.organisation(s).id
+        service.start_draft(s, SYSTEM, YEAR, org_id)
+        service.start_draft(s, SYSTEM, YEAR, None)
+    monkeypatch.setattr(service, "editions", lambda *args: [])
+    for scope in (org_id, None):  # the instance's report too (no organisation)
+        with pytest.raises(Conflict, match="ouvert par quelqu'un d'autre"), \
+                services.db.unit_of_work() as s:
+            service.start_draft(s, SYSTEM, YEAR, scope)
+    monkeypatch.undo()
+    with services.db.session() as s:
+        assert len(service.editions(s, YEAR, org_id)) == 1
+        assert len(service.editions(s, YEAR, None)) == 1

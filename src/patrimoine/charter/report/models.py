@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patrimoine.core.clock import now
@@ -32,6 +32,10 @@ define(EditionStatus, {EditionStatus.DRAFT: "Brouillon", EditionStatus.PUBLISHED
 
 class AnnualReport(Base):
     __tablename__ = "annual_report"
+    # One row per edition of a report; the instance's report (no organisation) counts as 0,
+    # so that two people opening the next edition at once cannot both do it.
+    __table_args__ = (Index("uq_annual_report_edition", text("coalesce(organisation_id, 0)"),
+                            "year", "edition", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # None: the report of the whole instance (every organisation).

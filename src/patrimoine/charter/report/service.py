@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patrimoine.access import audit
@@ -143,7 +144,11 @@ def start_draft(session: Session, principal: Principal, year: int,
         preface=last.preface if last else "", highlights=last.highlights if last else "",
         chapters=dict(last.chapters) if last else {}, created_by=principal.label)
     session.add(report)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the unique edition: someone opened it meanwhile
+        raise Conflict("Ce brouillon vient d'être ouvert par quelqu'un d'autre : rechargez la "
+                       "page des rapports.") from exc
     return report
 
 

@@ -54,9 +54,12 @@ def upgrade() -> None:
                               ["organisation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_annual_report_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_annual_report_year"), ["year"], unique=False)
+    op.create_index("uq_annual_report_edition", "annual_report",
+                    [sa.text("coalesce(organisation_id, 0)"), "year", "edition"], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index("uq_annual_report_edition", table_name="annual_report")
     with op.batch_alter_table("annual_report", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_annual_report_year"))
         batch_op.drop_index(batch_op.f("ix_annual_report_status"))
