@@ -151,25 +151,26 @@ def _words(title: str) -> frozenset[str]:
 
 def _similar_titles(datasets: Sequence[inventory.DatasetFacts]) -> list[dict[str, Any]]:
     entries = [(d.slug, d.title, _words(d.title)) for d in datasets]
-    index: dict[str, list[int]] = defaultdict(list)
-    for i, (_, _, words) in enumerate(entries):
-        for w in words:
-            index[w].append(i)
-    pairs: set[tuple[int, int]] = set()
+    # Alike: the same words, or one word added, removed or replaced among at least three. Then
+    # each title less at most one word gives the same set, so titles are compared only within
+    # the groups of one such set (each title in 1 + its number of words groups), not in pairs.
+    groups: dict[frozenset[str], list[int]] = defaultdict(list)
     for i, (_, _, words) in enumerate(entries):
         if not words:
             continue
-        # Candidates share one of the entry's two rarest words (titles differing by at most
-        # one word share at least one of them).
-        rarest = sorted(words, key=lambda w: (len(index[w]), w))[:2]
-        for j in {j for w in rarest for j in index[w]}:
-            if j <= i:
-                continue
-            other = entries[j][2]
-            # Same words, or one word added, removed or replaced among at least three.
-            if words == other or (len(words - other) <= 1 and len(other - words) <= 1
-                                  and len(words & other) >= 3):
-                pairs.add((i, j))
+        groups[words].append(i)
+        for w in words:
+            if len(words) > 3:  # less one word, three or more remain to share
+                groups[words - {w}].append(i)
+    pairs: set[tuple[int, int]] = set()
+    for members in groups.values():
+        for x, i in enumerate(members):
+            words = entries[i][2]
+            for j in members[x + 1:]:
+                other = entries[j][2]
+                if words == other or (len(words - other) <= 1 and len(other - words) <= 1
+                                      and len(words & other) >= 3):
+                    pairs.add((i, j))
     return [{"a": {"dataset": entries[i][0], "title": entries[i][1]},
              "b": {"dataset": entries[j][0], "title": entries[j][1]},
              "same_words": entries[i][2] == entries[j][2]} for i, j in sorted(pairs)]

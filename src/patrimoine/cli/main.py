@@ -115,6 +115,11 @@ def _notifications() -> Any:
     return app
 
 
+def _report() -> Any:
+    from patrimoine.cli.report import app
+    return app
+
+
 COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("serve", _serve),
     ("demo", _demo),
@@ -134,6 +139,7 @@ COMMANDS: tuple[tuple[str, Callable[[], Any]], ...] = (
     ("notifications", _notifications),
     ("forecast", _forecast),
     ("charter", _charter),
+    ("report", _report),
 )
 
 

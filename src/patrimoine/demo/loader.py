@@ -24,6 +24,7 @@ from patrimoine.demo.charter import build_charter
 from patrimoine.demo.inventory import build_inventory
 from patrimoine.demo.protection import build_protection
 from patrimoine.demo.published import build_published
+from patrimoine.demo.report import build_report
 from patrimoine.demo.retention import build_retention
 from patrimoine.demo.sovereignty import build_sovereignty
 from patrimoine.demo.territory import (
@@ -50,6 +51,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("Cartographie applicative et contrats", build_sovereignty),
     ("Algorithmes publics et données d'intérêt général", build_transparency),
     ("Charte de la donnée : engagements, écarts et plan d'actions", build_charter),
+    ("Rapport annuel de la charte (brouillon)", build_report),
 )
 
 

@@ -2,6 +2,7 @@
 
 from patrimoine.access import models as access_models  # noqa: F401
 from patrimoine.charter import models as charter_models  # noqa: F401
+from patrimoine.charter.report import models as report_models  # noqa: F401
 from patrimoine.core.db import Base
 from patrimoine.datastore import models as datastore_models  # noqa: F401
 from patrimoine.documents import models as documents_models  # noqa: F401

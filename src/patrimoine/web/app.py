@@ -52,6 +52,7 @@ from patrimoine.web.pages import admin_organisations as pages_organisations
 from patrimoine.web.pages import admin_partners as pages_partners
 from patrimoine.web.pages import admin_protection as pages_protection
 from patrimoine.web.pages import admin_publication as pages_publication
+from patrimoine.web.pages import admin_report as pages_report
 from patrimoine.web.pages import admin_retention as pages_retention
 from patrimoine.web.pages import admin_sovereignty as pages_sovereignty
 from patrimoine.web.pages import admin_standards as pages_standards
@@ -61,6 +62,7 @@ from patrimoine.web.pages import auth as pages_auth
 from patrimoine.web.pages import documents as pages_documents
 from patrimoine.web.pages import forecast_public as pages_forecast_public
 from patrimoine.web.pages import portal as pages_portal
+from patrimoine.web.pages import report_public as pages_report_public
 from patrimoine.web.pages import signatories_public as pages_signatories_public
 from patrimoine.web.pages import transparency_public as pages_transparency_public
 from patrimoine.web.security import SecurityHeaders
@@ -155,10 +157,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                    pages_auth.router, pages_account_links.router, pages_account.router,
                    pages_accounts.router, pages_organisations.router,
                    pages_admin.router, pages_publication.router,
-                   pages_protection.router, pages_worklist.router,
+                   pages_protection.router, pages_worklist.router, pages_report.router,
                    audit_heads.router, pages_transparency_public.router,
                    pages_signatories_public.router, pages_documents.router,
-                   pages_forecast_public.router, pages_portal.router):
+                   pages_forecast_public.router, pages_report_public.router,
+                   pages_portal.router):
         # The routers' routes as they are (each router already applied its prefix, tags,
         # responses and dependencies when its routes were declared): include_router would
         # rebuild every route for every application, ~0.3 s of CPU per app made.

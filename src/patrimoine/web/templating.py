@@ -7,25 +7,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import nh3
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from markdown_it import MarkdownIt
-from markupsafe import Markup
 
 from patrimoine.core.clock import PARIS
+from patrimoine.core.markdown import markdown
 from patrimoine.core.vocabulary import label
 from patrimoine.web.deps import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-
-
-def markdown(text: str | None) -> Markup:
-    """Markdown to HTML, sanitised: raw HTML is escaped and links cannot run scripts."""
-    html = _markdown.render(text or "")
-    return Markup(nh3.clean(html, url_schemes={"http", "https", "mailto"},
-                            link_rel="noopener noreferrer nofollow"))
 
 
 def _in_paris(value: datetime | date | str) -> datetime | date:

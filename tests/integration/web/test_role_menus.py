@@ -100,13 +100,15 @@ def test_menus_follow_the_permissions(client: TestClient, town: None) -> None:
 
     full = ["Tableau de bord", "À faire", "Inventaire", "Statistiques", "Importer",
             "Publications", "Protection des données", "Conservation", "Souveraineté", "Algorithmes",
-            "Charte", "Journal d'audit", "Administration", "Notifications", "Mon compte"]
+            "Charte", "Rapports annuels", "Journal d'audit", "Administration", "Notifications",
+            "Mon compte"]
     assert [m.strip() for m in menu("superadmin@ville.fr")] == full
     assert [m.strip() for m in menu("admin@ville.fr")] == full
     assert [m.strip() for m in menu("cdo@ville.fr")] == [
         m for m in full if m not in ("Journal d'audit", "Administration")]
     assert [m.strip() for m in menu("dpo@ville.fr")] == [
-        m for m in full if m not in ("Importer", "Publications", "Administration")]
+        m for m in full
+        if m not in ("Importer", "Publications", "Rapports annuels", "Administration")]
     assert [m.strip() for m in menu("referent@ville.fr")] == [
         "Tableau de bord", "À faire", "Inventaire", "Statistiques", "Importer",
         "Protection des données", "Souveraineté", "Algorithmes", "Charte", "Notifications",

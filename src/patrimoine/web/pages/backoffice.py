@@ -23,6 +23,7 @@ from patrimoine.access.permissions import (
     sovereignty_organisations,
 )
 from patrimoine.access.principal import Principal
+from patrimoine.charter.report.service import writable_organisations as report_organisations
 from patrimoine.notifications import service as notifications
 from patrimoine.web.deps import check_csrf
 from patrimoine.web.templating import render
@@ -65,6 +66,7 @@ def menu(principal: Principal) -> list[tuple[str, str, str]]:
         ("algorithmes", "/admin/algorithmes", "Algorithmes",
          algorithm_organisations(principal) != []),
         ("charte", "/admin/charte", "Charte", can_read_charter(principal)),
+        ("rapports", "/admin/rapports", "Rapports annuels", report_organisations(principal) != []),
         ("journal", "/admin/journal", "Journal d'audit", can_read_audit(principal)),
         ("comptes", "/admin/comptes", "Administration", can_administer_accounts(principal)),
         ("notifications", "/admin/notifications", "Notifications", True),

@@ -24,6 +24,7 @@ from patrimoine.access.principal import Principal
 from patrimoine.charter import quality
 from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid, NotFound, PatrimoineError
+from patrimoine.core.markdown import markdown
 from patrimoine.core.vocabulary import label
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.licences import licence
@@ -41,7 +42,7 @@ from patrimoine.standards import queries as standards
 from patrimoine.usage import service as usage
 from patrimoine.web.deps import PrincipalDep, SessionDep, services
 from patrimoine.web.head import is_head
-from patrimoine.web.templating import markdown, render
+from patrimoine.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
