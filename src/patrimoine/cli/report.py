@@ -15,13 +15,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
 from patrimoine.bootstrap import Services
-from patrimoine.charter.report import render, service
-from patrimoine.charter.report.figures import CHAPTERS
-from patrimoine.charter.report.models import EditionStatus
 from patrimoine.cli.common import console, services
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.text import key
 from patrimoine.inventory import queries as inventory
+from patrimoine.report import render, service
+from patrimoine.report.figures import CHAPTERS
+from patrimoine.report.models import EditionStatus
 
 app = typer.Typer(help="Rapport annuel de la charte de la donnée.", no_args_is_help=True)
 

@@ -5,10 +5,10 @@ Nantes' first report. Its step is listed in demo/loader.py."""
 
 from __future__ import annotations
 
-from patrimoine.charter.report import service
-from patrimoine.charter.report.service import NarrativeInput
 from patrimoine.core.clock import now
 from patrimoine.demo.territory import DemoContext
+from patrimoine.report import service
+from patrimoine.report.service import NarrativeInput
 
 PREFACE = """\
 Il y a un an, les collectivités du territoire de Val-de-Loire adoptaient ensemble une charte

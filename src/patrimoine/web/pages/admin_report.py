@@ -1,7 +1,7 @@
 """Back-office pages of the annual report: the editions a person writes, a draft's narrative
 (title, preface, highlights, one text per chapter, in Markdown), its preview with the figures
 computed now, and publication, which freezes the edition. The permissions are the service's
-(charter/report/service.py)."""
+(report/service.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from patrimoine.access.permissions import require
 from patrimoine.access.principal import Principal
-from patrimoine.charter.report import render, service
-from patrimoine.charter.report.figures import CHAPTERS
-from patrimoine.charter.report.models import AnnualReport, EditionStatus
-from patrimoine.charter.report.service import NarrativeInput
 from patrimoine.core.clock import now
 from patrimoine.core.db import DbInt
 from patrimoine.core.errors import Invalid
 from patrimoine.inventory import queries as inventory
+from patrimoine.report import render, service
+from patrimoine.report.figures import CHAPTERS
+from patrimoine.report.models import AnnualReport, EditionStatus
+from patrimoine.report.service import NarrativeInput
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages.backoffice import FormDep, page
 from patrimoine.web.pages.protection_forms import Form, validated

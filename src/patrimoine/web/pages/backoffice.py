@@ -23,8 +23,8 @@ from patrimoine.access.permissions import (
     sovereignty_organisations,
 )
 from patrimoine.access.principal import Principal
-from patrimoine.charter.report.service import writable_organisations as report_organisations
 from patrimoine.notifications import service as notifications
+from patrimoine.report.service import writable_organisations as report_organisations
 from patrimoine.web.deps import check_csrf
 from patrimoine.web.templating import render
 from patrimoine.worklist import service as worklist

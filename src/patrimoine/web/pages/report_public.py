@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from patrimoine.charter.report import render, service
-from patrimoine.charter.report.models import AnnualReport
 from patrimoine.core.db import DbInt
 from patrimoine.core.errors import NotFound
+from patrimoine.report import render, service
+from patrimoine.report.models import AnnualReport
 from patrimoine.web.deps import SessionDep
 from patrimoine.web.templating import render as render_page
 

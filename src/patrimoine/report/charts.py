@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from patrimoine.charter.report.figures import Figure
+from patrimoine.report.figures import Figure
 
 WIDTH = 640
 LABEL_WIDTH = 250

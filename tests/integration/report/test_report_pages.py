@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from patrimoine.access.models import Role
 from patrimoine.bootstrap import Services
-from patrimoine.charter.report import service
+from patrimoine.report import service
 from tests import factories as f
 from tests.conftest import Cli
 from tests.factories import login

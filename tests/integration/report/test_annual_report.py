@@ -14,20 +14,20 @@ from sqlalchemy.orm import Session
 
 from patrimoine.access.models import Role
 from patrimoine.bootstrap import Services
-from patrimoine.charter.report import render, service
-from patrimoine.charter.report.figures import Figure
-from patrimoine.charter.report.inputs import (
+from patrimoine.core.errors import Conflict, Forbidden
+from patrimoine.inventory.models import Organisation
+from patrimoine.protection import rights_requests
+from patrimoine.protection.register.models import ProcessingActivity
+from patrimoine.report import render, service
+from patrimoine.report.figures import Figure
+from patrimoine.report.inputs import (
     ActionEntry,
     ActionStatus,
     DeviationEntry,
     ReportInputs,
     RuleOutcome,
 )
-from patrimoine.charter.report.service import NarrativeInput
-from patrimoine.core.errors import Conflict, Forbidden
-from patrimoine.inventory.models import Organisation
-from patrimoine.protection import rights_requests
-from patrimoine.protection.register.models import ProcessingActivity
+from patrimoine.report.service import NarrativeInput
 from tests import factories as f
 from tests.factories import SYSTEM
 

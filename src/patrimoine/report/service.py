@@ -25,16 +25,16 @@ from sqlalchemy.orm import Session
 from patrimoine.access import audit
 from patrimoine.access.permissions import can_publish_in, require
 from patrimoine.access.principal import Principal
-from patrimoine.charter.report import figures as figures_module
-from patrimoine.charter.report.charter_results import report_inputs
-from patrimoine.charter.report.figures import CHAPTERS, Figure, report_date
-from patrimoine.charter.report.inputs import ReportInputs
-from patrimoine.charter.report.models import AnnualReport, EditionStatus
-from patrimoine.charter.report.render import ReportView, body_html
 from patrimoine.core.clock import now
 from patrimoine.core.errors import Conflict, Invalid, NotFound
 from patrimoine.core.settings import Settings
 from patrimoine.inventory import queries as inventory
+from patrimoine.report import figures as figures_module
+from patrimoine.report.charter_results import report_inputs
+from patrimoine.report.figures import CHAPTERS, Figure, report_date
+from patrimoine.report.inputs import ReportInputs
+from patrimoine.report.models import AnnualReport, EditionStatus
+from patrimoine.report.render import ReportView, body_html
 
 INSTANCE_SCOPE = "Ensemble des organisations"
 FIRST_YEAR = 2000

@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from patrimoine.charter.report import charts
-from patrimoine.charter.report.figures import CHAPTERS, Figure
-from patrimoine.charter.report.inputs import ReportInputs
 from patrimoine.core.markdown import markdown
 from patrimoine.core.vocabulary import label
+from patrimoine.report import charts
+from patrimoine.report.figures import CHAPTERS, Figure
+from patrimoine.report.inputs import ReportInputs
 
 PARIS = ZoneInfo("Europe/Paris")
 TEMPLATES = Path(__file__).parent / "templates"

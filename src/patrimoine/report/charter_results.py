@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session
 from patrimoine.charter import actions as plan
 from patrimoine.charter import deviations as documented
 from patrimoine.charter import engine
-from patrimoine.charter.report.inputs import (
+from patrimoine.charter.rules.base import RULES, SEVERITY_LABELS, Outcome
+from patrimoine.core.clock import PARIS
+from patrimoine.report.inputs import (
     ActionEntry,
     ActionStatus,
     DeviationEntry,
     ReportInputs,
     RuleOutcome,
 )
-from patrimoine.charter.rules.base import RULES, SEVERITY_LABELS, Outcome
-from patrimoine.core.clock import PARIS
 
 # The engine's engagement areas, as the report's chapters (figures.CHAPTERS).
 CHAPTER_OF_AREA = {"protection": "protection", "retention": "protection",
