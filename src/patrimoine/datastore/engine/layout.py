@@ -271,6 +271,11 @@ def build_layout(parquet: Path, target: Path, columns: list[Column], limits: Lim
         say(0.0, "Lecture des enregistrements")
         batches = pa.RecordBatchReader.from_batches(schema, with_search())  # noqa: F841
         con.execute("CREATE TABLE records AS SELECT * FROM batches")
+        # The reading connection keeps the blocks it read cached up to its own memory
+        # limit, and Arrow its freed buffers: both given back before the next steps.
+        del batches, reader
+        source.close()
+        pa.default_memory_pool().release_unused()
         say(0.35, "Ordre des lignes")
         # A narrow copy, so that `rowid` is the row number even if a data column is so named.
         check = ("CREATE OR REPLACE TABLE scratch.row_check AS SELECT _row FROM records; "
