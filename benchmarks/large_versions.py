@@ -17,7 +17,8 @@ For each size, in a fresh data folder:
 6. DuckDB alone, in process, on the version's own Parquet file: the floor.
 
 HTTP timings are client-side medians (sent → last byte) over keep-alive connections, after
-two untimed requests per shape. Results are printed as a Markdown table and written to
+two untimed requests per shape; a shape answered otherwise than 200 (a query over the time
+limit: 503) is shown as refused. Results are printed as a Markdown table and written to
 var/bench/large-versions-results.json.
 """
 
@@ -44,8 +45,14 @@ from datastore import (  # noqa: E402
     patrimoine_paths,
 )
 from harness import (  # noqa: E402
-    Server, Timing, environment, free_port, run_measured, time_calls, time_requests,
+    Server,
+    Timing,
+    environment,
+    free_port,
+    run_measured,
+    time_calls,
     time_download,
+    time_requests,
 )
 
 BIN = Path(sys.executable).parent
@@ -110,8 +117,13 @@ def serve_and_time(env: dict[str, str], paths: dict[str, str], n: int,
                 if exports:
                     timings[name] = time_download(f"http://127.0.0.1:{port}{path}", exports)
                 continue
-            time_requests(conn, path, 1)  # with time_requests' own: two untimed requests
-            timings[name] = time_requests(conn, path, n)
+            try:
+                time_requests(conn, path, 1)  # with time_requests' own: two untimed requests
+                timings[name] = time_requests(conn, path, n)
+            except RuntimeError as exc:  # e.g. 503: over the query time limit
+                print(f"    {name}: {exc}", flush=True)
+                conn = server.connection()
+                continue
             print(f"    {name}: {timings[name].median_ms:.1f} ms", flush=True)
         return timings, server.rss_mb()
 
@@ -213,8 +225,9 @@ def report(results: list[dict[str, object]]) -> str:
     for name in PAGE_TYPES:
         if name == "csv_export":
             continue
-        row(name, lambda r, name=name: f"{r['layout'][name].median_ms:.1f} / "
-            f"{r['from_parquet'][name].median_ms:.1f} / {r['floor'][name].median_ms:.1f}")
+        row(name, lambda r, name=name: " / ".join(
+            f"{r[kind][name].median_ms:.1f}" if name in r[kind] else "refused"
+            for kind in ("layout", "from_parquet", "floor")))
     row("csv_export (whole version), s", lambda r: f"{r['layout']['csv_export'].median_ms / 1000:.1f}"
         if "csv_export" in r["layout"] else "—")
     row("server RSS after the run MB (layout / Parquet)",
