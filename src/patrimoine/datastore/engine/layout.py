@@ -273,7 +273,6 @@ def build_layout(parquet: Path, target: Path, columns: list[Column], limits: Lim
         con.execute("CREATE TABLE records AS SELECT * FROM batches")
         # The reading connection keeps the blocks it read cached up to its own memory
         # limit, and Arrow its freed buffers: both given back before the next steps.
-        del batches, reader
         source.close()
         pa.default_memory_pool().release_unused()
         say(0.35, "Ordre des lignes")

@@ -595,7 +595,7 @@ def _parquet_table(parquet: Path, cols: list[Column], key: str, limits: Limits,
         key=key, columns=cols, positions=positions, row_count=file.metadata.num_rows,
         search_column=search, sortable=[c.name for c in cols if c.type in SORTABLE_TYPES],
         null_counts={}, limits=limits, _con=con, laid_out=False,
-        in_row_order=bool(misplaced) and not misplaced[0],
+        in_row_order=misplaced is not None and not misplaced[0],
     ))
 
 
