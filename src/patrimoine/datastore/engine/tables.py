@@ -25,7 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from patrimoine.core.clock import now
 from patrimoine.core.errors import PatrimoineError
 from patrimoine.core.settings import Settings
 from patrimoine.datastore.engine.layout import (
@@ -439,7 +440,7 @@ class LayoutFailure:
 
     @property
     def due(self) -> bool:
-        return datetime.now(UTC) >= self.retry_at
+        return now() >= self.retry_at
 
 
 @dataclass(frozen=True)
@@ -472,16 +473,16 @@ def _build_due(path: Path) -> bool:
 def _record_failure(path: Path, exc: BaseException, limits: Limits) -> LayoutFailure:
     previous = _read_failure(path)
     attempts = (previous.attempts if previous else 0) + 1
-    now = datetime.now(UTC)
+    failed_at = now()
     wait = min(BUILD_RETRY_S * 4 ** (attempts - 1), BUILD_RETRY_MAX_S)
     detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
-    failure = LayoutFailure(_failure_reason(exc, limits), detail, attempts, now,
-                            now + timedelta(seconds=wait))
+    failure = LayoutFailure(_failure_reason(exc, limits), detail, attempts, failed_at,
+                            failed_at + timedelta(seconds=wait))
     record = _failure_path(path)
     tmp = record.with_name(f".{record.name}.tmp")
     tmp.write_text(json.dumps({
         "reason": failure.reason, "detail": failure.detail, "attempts": attempts,
-        "failed_at": now.isoformat(), "retry_at": failure.retry_at.isoformat(),
+        "failed_at": failed_at.isoformat(), "retry_at": failure.retry_at.isoformat(),
     }, ensure_ascii=False), encoding="utf-8")
     tmp.replace(record)
     return failure
@@ -491,7 +492,7 @@ def _failure_reason(exc: BaseException, limits: Limits) -> str:
     """Why a build failed, in French, with the setting that would let it succeed."""
     text = str(exc)
     if isinstance(exc, duckdb.OutOfMemoryException):
-        if "max_temp_directory_size" in text or "temp" in text.lower() and "disk" in text:
+        if "max_temp_directory_size" in text:
             return ("l'espace disque temporaire autorisé ne suffit pas "
                     f"(PATRIMOINE_DUCKDB_TEMP_SPACE = {limits.duckdb_temp_space})")
         return ("la mémoire autorisée ne suffit pas, même en débordant sur le disque "
