@@ -30,6 +30,7 @@ caches: deleting them loses nothing, the next read rebuilds them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -49,28 +50,39 @@ CACHE_DIR = Path("cache") / "duckdb"
 VALUE_COUNTS_CAP = 100_000
 # Told how far a build got: a fraction from 0 to 1 and the step under way (French).
 Progress = Callable[[float, str], None]
+# Word postings sorted at once, per byte of the build's memory limit (16 million for 1 GB:
+# DuckDB's sort of (word, row) pairs needs some 60 bytes a pair).
+POSTINGS_PER_BYTE = 1 / 64
 
 
-def _build_search_index(con: duckdb.DuckDBPyConnection, search: str,
+def memory_bytes(text: str) -> int:
+    """Bytes of a DuckDB memory setting (512MB, 2GiB, 50%)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|%)\s*", text, re.IGNORECASE)
+    if match is None:
+        raise ValueError(text)
+    number, unit = float(match.group(1)), match.group(2).upper()
+    if unit == "%":
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * number / 100)
+    power = "KMGT".index(unit[0]) + 1
+    return int(number * (1024 if "I" in unit else 1000) ** power)
+
+
+def _build_search_index(con: duckdb.DuckDBPyConnection, search: str, memory: int,
                         progress: Progress) -> None:
     """The inverted word index of the folded text (words split on spaces, as a search splits
     its terms, so that a term always lies inside one word).
 
     Every step streams or spills: the (word, row) pairs go to the scratch database, the
-    postings are those pairs sorted by DuckDB's external sort, and the running position of
-    each word's postings is summed in Python over the sorted words."""
+    running position of each word's postings is summed in Python while the sorted words
+    stream by, and the postings are written a range of words at a time, each range sorted
+    alone (at most POSTINGS_PER_BYTE pairs a byte of the build's `memory`), so that no sort
+    grows with the version; a word with more postings than that is written alone, unsorted."""
     con.execute("SET preserve_insertion_order = false")
     con.execute(
         "CREATE TABLE scratch.pairs AS SELECT token, r FROM (SELECT unnest(string_split("
         f"{quote(search)}, ' ')) AS token, CAST(_row AS UINTEGER) AS r FROM records) "
         "WHERE token <> ''")
-    progress(0.50, "Index des mots : postings")
-    # Stored in the words' order (insertion order is preserved): rowid = position.
-    con.execute("SET preserve_insertion_order = true")
-    con.execute("CREATE TABLE search_postings AS SELECT r AS _row FROM scratch.pairs "
-                "ORDER BY token")
-    progress(0.58, "Index des mots : mots")
-    con.execute("SET preserve_insertion_order = false")
+    progress(0.50, "Index des mots : mots")
     con.execute("CREATE TABLE scratch.words AS SELECT token, count(*) AS n FROM scratch.pairs "
                 "GROUP BY token")
     con.execute("SET preserve_insertion_order = true")
@@ -79,6 +91,24 @@ def _build_search_index(con: duckdb.DuckDBPyConnection, search: str,
     reader = cur.sql("SELECT token, CAST(n AS UBIGINT) AS n FROM scratch.words "
                      "ORDER BY token").to_arrow_reader(65_536)
     schema = pa.schema([("token", pa.string()), ("n", pa.uint64()), ("first", pa.uint64())])
+    most = max(1, int(memory * POSTINGS_PER_BYTE))
+    chunks: list[tuple[str, str | None]] = []  # [low, high) words; low == high: one word
+    low: list[str | None] = [None]
+    size = [0]
+
+    def cut(token: str, n: int) -> None:
+        if n >= most:  # a word alone: its postings need no sort
+            if low[0] is not None:
+                chunks.append((low[0], token))
+            chunks.append((token, token))
+            low[0], size[0] = None, 0
+            return
+        if low[0] is None:
+            low[0] = token
+        elif size[0] + n > most:
+            chunks.append((low[0], token))
+            low[0], size[0] = token, 0
+        size[0] += n
 
     def with_first() -> Iterator[pa.RecordBatch]:
         done = 0  # postings of the words before this batch
@@ -88,12 +118,31 @@ def _build_search_index(con: duckdb.DuckDBPyConnection, search: str,
             yield pa.RecordBatch.from_arrays([batch.column(0), counts, pc.subtract(ends, counts)],
                                              schema=schema)
             done += int(pc.sum(counts).as_py() or 0)
+            for token, n in zip(batch.column(0).to_pylist(), counts.to_pylist(), strict=True):
+                cut(token, n)
 
     words = pa.RecordBatchReader.from_batches(schema, with_first())  # noqa: F841
     try:
         con.execute("CREATE TABLE search_tokens AS SELECT * FROM words")
     finally:
         cur.close()
+    if low[0] is not None:
+        chunks.append((low[0], None))
+    progress(0.56, "Index des mots : postings")
+    # Stored in the words' order (insertion order is preserved): rowid = position.
+    con.execute("CREATE TABLE search_postings (_row UINTEGER)")
+    for i, (first_word, next_word) in enumerate(chunks):
+        if first_word == next_word:
+            con.execute("INSERT INTO search_postings SELECT r FROM scratch.pairs "
+                        "WHERE token = ?", [first_word])
+        elif next_word is None:
+            con.execute("INSERT INTO search_postings SELECT r FROM scratch.pairs "
+                        "WHERE token >= ? ORDER BY token", [first_word])
+        else:
+            con.execute("INSERT INTO search_postings SELECT r FROM scratch.pairs "
+                        "WHERE token >= ? AND token < ? ORDER BY token",
+                        [first_word, next_word])
+        progress(0.56 + 0.04 * (i + 1) / len(chunks), "Index des mots : postings")
     # Check the layout on the largest and the last word: a mismatch drops the index (search
     # then scans the folded text) rather than answering wrongly.
     consistent = True
@@ -289,11 +338,13 @@ def build_layout(parquet: Path, target: Path, columns: list[Column], limits: Lim
                 raise PatrimoineError("Le fichier de la version est invalide : les numéros de "
                                       "ligne (_row) doivent aller de 1 à n sans trou.")
         con.execute("DROP TABLE scratch.row_check")
-        say(0.40, "Index des lignes")
-        con.execute("CREATE UNIQUE INDEX records_row ON records(_row)")
-        say(0.42, "Index des mots")
-        _build_search_index(con, search, say)
+        say(0.40, "Index des mots")
+        _build_search_index(con, search, memory_bytes(limits.layout_memory_limit), say)
         _build_value_counts(con, columns, say)
+        # Last: an index stays in memory until written, where it would take room from the
+        # sorts and aggregates above (about 50 bytes a row).
+        say(0.69, "Index des lignes")
+        con.execute("CREATE UNIQUE INDEX records_row ON records(_row)")
         con.execute("CHECKPOINT")
         # Written before the layout is moved into place: a layout always has its row store.
         _build_row_store(con, columns, *row_store_paths(target), total, say)
