@@ -25,6 +25,11 @@ Each version's Parquet file is loaded once into a DuckDB database file of its ow
 A layout is built once (under a file lock, written to temporary files then moved into
 place) and then only opened read-only, so any number of processes share it. Layouts are
 caches: deleting them loses nothing, the next read rebuilds them.
+
+A build runs under its own memory limit (`Limits.layout_memory_limit`) whatever the
+version's size: records stream in and out in batches, tables needed only while building
+live in a scratch database in the temporary directory (removed after), every sort and
+aggregate spills there, and the word postings are sorted a range of words at a time.
 """
 
 from __future__ import annotations
