@@ -144,8 +144,8 @@ class Settings(BaseSettings):
         default="1GB", pattern=r"(?i)^\s*\d+(\.\d+)?\s*([KMGT]i?B|%)\s*$",
         description="Memory DuckDB may use while it builds a version's query layout (one "
                     "build at a time per data folder); beyond it the build spills to disk "
-                    "under the data folder's tmp/duckdb, so the build's peak RSS stays about "
-                    "this plus 300 MB whatever the version's size.",
+                    "under the data folder's tmp/duckdb (docs/datastore-query.md gives the "
+                    "peak RSS measured).",
     )
     layout_threads: int = Field(
         default=2, ge=1,
