@@ -19,8 +19,8 @@ from patrimoine.bootstrap import Services, bootstrap
 from patrimoine.core.db import Database
 from patrimoine.datastore import engine
 from patrimoine.datastore import query as q
-from patrimoine.datastore.engine import tables as engine_tables
 from patrimoine.datastore.engine import layout
+from patrimoine.datastore.engine import tables as engine_tables
 from patrimoine.datastore.engine.layout import layout_path, memory_bytes
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.datastore.query.aggregates import GroupKey, Metric
