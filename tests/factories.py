@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -220,7 +220,7 @@ def open_table(
     parquet = write_parquet(tmp_path / f"{key}.parquet", select_sql)
     return engine.open_file(parquet, columns or EQUIPEMENTS_COLUMNS,
                             cache_root=tmp_path / "cache", key=key, positions=positions,
-                            limits=limits)
+                            limits=replace(limits, temp_directory=str(tmp_path / "tmp")))
 
 
 def parquet_version(settings: Settings, session: Session, entry: Dataset, sql: str,

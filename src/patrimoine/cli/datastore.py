@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
+from patrimoine.bootstrap import Services
 from patrimoine.cli.common import console, err_console, services
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.text import slugify
@@ -100,6 +101,10 @@ def load(
     accept_rejects: Annotated[bool, typer.Option(
         "--accept-rejects", help="Charger même si des enregistrements ou des valeurs sont "
                                  "rejetés (ils sont listés avec la version).")] = False,
+    build_layout: Annotated[bool, typer.Option(
+        "--build-layout", help="Préparer aussitôt la version pour les requêtes (sa mise en "
+                               "page DuckDB), pour qu'un chargement planifié la laisse "
+                               "prête à servir.")] = False,
 ) -> None:
     """Charger un fichier comme nouvelle version d'un jeu de données.
 
@@ -108,7 +113,9 @@ def load(
     compris) et peuvent être imposés avec --type. Les lignes plus courtes que l'en-tête sont
     complétées par des valeurs vides ; une ligne plus longue, ou une valeur qui ne correspond
     pas au type de sa colonne, arrête le chargement en indiquant la ligne et la colonne, et
-    rien n'est publié."""
+    rien n'est publié. Avec --build-layout, la version est ensuite préparée pour les
+    requêtes (sinon le serveur le fait en arrière-plan, et la lit en attendant depuis son
+    fichier Parquet)."""
     from patrimoine.datastore.ingest import ingest
 
     overrides = _overrides(fmt, encoding, delimiter, header_row, sheet, types, crs)
@@ -158,6 +165,8 @@ def load(
             "report": report,
             "access_level": entry.access_level.value,
         }
+    if build_layout:
+        _build_layout(svc, version.id, show_progress)
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
@@ -178,6 +187,30 @@ def load(
     source_crs = (version.ingest_settings or {}).get("crs")
     if source_crs:
         console.print(source_crs["note"])
+    if build_layout:
+        console.print("Version préparée pour les requêtes.")
+
+
+def _build_layout(svc: Services, version_id: int, show_progress: bool) -> None:
+    """Build the version's query layout now, with a progress bar (a failure is recorded by
+    the engine and raised: the version stays readable from its Parquet file)."""
+    from patrimoine.datastore import engine
+    from patrimoine.datastore.models import DatasetVersion
+
+    with svc.db.session() as session:
+        version = session.get(DatasetVersion, version_id)
+    if version is None or engine.layout_ready(svc.settings, version):
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+        console=err_console, disable=not show_progress, transient=True,
+    ) as bar:
+        task = bar.add_task("Préparation pour les requêtes", total=1.0)
+
+        def progress(fraction: float, step: str) -> None:
+            bar.update(task, completed=fraction, description=f"Préparation : {step}")
+
+        engine.prepare_version(svc.settings, version, progress=progress, force=True)
 
 
 def _int(n: int) -> str:

@@ -132,13 +132,31 @@ class Settings(BaseSettings):
     )
     duckdb_memory_limit: str = Field(
         default="1GB", pattern=r"(?i)^\s*\d+(\.\d+)?\s*([KMGT]i?B|%)\s*$",
-        description="Memory DuckDB may use for each version the datastore queries or lays "
-                    "out (DuckDB's notation: 512MB, 2GB, 50%); a query needing more is "
-                    "refused with a French message.",
+        description="Memory DuckDB may use for each version the datastore queries "
+                    "(DuckDB's notation: 512MB, 2GB, 50%); a query needing more spills to "
+                    "disk, and past the temporary space is refused with a French message.",
     )
     duckdb_threads: int = Field(
         default=2, ge=1,
-        description="Threads DuckDB may use for each version the datastore queries or lays out.",
+        description="Threads DuckDB may use for each version the datastore queries.",
+    )
+    layout_memory_limit: str = Field(
+        default="1GB", pattern=r"(?i)^\s*\d+(\.\d+)?\s*([KMGT]i?B|%)\s*$",
+        description="Memory DuckDB may use while it builds a version's query layout (one "
+                    "build at a time per data folder); beyond it the build spills to disk "
+                    "under the data folder's tmp/duckdb (docs/datastore-query.md gives the "
+                    "peak RSS measured).",
+    )
+    layout_threads: int = Field(
+        default=2, ge=1,
+        description="Threads DuckDB may use while it builds a version's query layout.",
+    )
+    duckdb_temp_space: str = Field(
+        default="100GB", pattern=r"(?i)^\s*\d+(\.\d+)?\s*[KMGT]i?B\s*$",
+        description="Disk DuckDB may fill under the data folder's tmp/duckdb when a layout "
+                    "build or a query spills (about 3 times the version's Parquet file for "
+                    "a build); a build needing more fails, is recorded with its reason and "
+                    "retried later, and the version is read from its Parquet file meanwhile.",
     )
     max_unpacked_bytes: int = Field(
         default=512 * 1024 * 1024, ge=1,

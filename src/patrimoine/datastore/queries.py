@@ -1,10 +1,11 @@
-"""Read-only records of the datastore for the tiers above (the charter): the versions of
-datasets, whether their files are there, the bytes of the DuckDB layouts built from them."""
+"""Read-only records of the datastore for the tiers above (the charter, staff pages): the
+versions of datasets, whether their files are there, the bytes of the DuckDB layouts built
+from them and whether each version's layout is built (or why its build failed)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from patrimoine.core.settings import Settings
-from patrimoine.datastore.engine import CACHE_DIR
+from patrimoine.datastore.engine import CACHE_DIR, LayoutState, layout_state
 from patrimoine.datastore.models import DatasetVersion
 
 
@@ -80,3 +81,9 @@ def layout_bytes(settings: Settings) -> dict[str, int]:
         for p in root.glob("*-v*.duckdb"):
             out[p.name.split("-v", 1)[0]] += p.stat().st_size
     return dict(out)
+
+
+def layout_states(settings: Settings, versions: Iterable[DatasetVersion]
+                  ) -> dict[int, LayoutState]:
+    """Per version id: whether its query layout is built and, if not, its last failure."""
+    return {v.id: layout_state(settings, v) for v in versions}

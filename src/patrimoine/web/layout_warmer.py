@@ -1,9 +1,9 @@
 """Build the DuckDB layouts of versions in the background, before a request needs them.
 
-Opening a version the first time builds its layout (`engine.open_version`: seconds for a
-million rows) and the request that asked waits. A `LayoutWarmer` runs one daemon thread
-that prepares versions one at a time, so that a single build at most competes with the
-requests being answered:
+A version's layout takes seconds to build for a million rows, minutes for tens of millions.
+A `LayoutWarmer` runs one daemon thread that prepares versions one at a time (the engine
+also allows one build at a time per data folder), so that a single build at most competes
+with the requests being answered:
 
 - at start-up (`start(initial=True)`), the newest version of every dataset that has data
   and, for open datasets, the newest one the public may read (they differ while the
@@ -11,12 +11,14 @@ requests being answered:
 - right after a version is created through the web (`prepare_after_commit`), once its
   transaction is committed, ahead of what is left of the start-up list;
 - every `RESCAN_S` seconds when idle, the same list again, keeping the versions whose layout
-  is not on disk yet: versions loaded by `patrimoine datastore load` while the server runs.
+  is not on disk yet (`engine.layout_wanted`): versions loaded by `patrimoine datastore load`
+  while the server runs, and versions whose failed build is due for another try.
 
-`engine.prepare_version` builds under a lock: a request arriving during a build waits for
-that build instead of starting another. Failures are logged and never stop the server;
-`stop()` lets the build under way finish on its own (the thread is a daemon) and starts
-no other.
+Until its layout is ready, a version is read from its Parquet file: no request waits for a
+build. A failed build is recorded by the engine with its reason (the version's page shows
+it to staff) and tried again only after its backoff; failures are logged and never stop the
+server. `stop()` lets the build under way finish on its own (the thread is a daemon) and
+starts no other.
 """
 
 from __future__ import annotations
@@ -81,7 +83,9 @@ class LayoutWarmer:
         self._thread: threading.Thread | None = None
         self._busy = False
         self.prepared: list[int] = []  # ids prepared by this warmer, in order (for tests)
-        self._failed: set[int] = set()  # not retried by rescans (their failure is logged)
+        # Not retried by rescans: versions that cannot be read at all (a missing file). A
+        # failed build is retried by the engine's own backoff (engine.layout_wanted).
+        self._failed: set[int] = set()
 
     def start(self, *, initial: bool) -> None:
         """Start the thread; with `initial`, it first lists the start-up versions."""
@@ -144,15 +148,16 @@ class LayoutWarmer:
                 ids = startup_versions(session)
                 if missing_only:
                     ids = [i for i in ids if i not in self._failed
-                           and not self._layout_ready(session, i)]
+                           and not self._settled(session, i)]
             with self._wake:
                 self._queue.extend(i for i in ids if i not in self._queue)
         except Exception:
             log.exception("Préparation des versions : liste impossible à lire")
 
-    def _layout_ready(self, session: Session, version_id: int) -> bool:
+    def _settled(self, session: Session, version_id: int) -> bool:
+        """Nothing to build for this version now (built, gone, or waiting for a retry)."""
         version = session.get(DatasetVersion, version_id)
-        return version is None or engine.layout_ready(self.services.settings, version)
+        return version is None or not engine.layout_wanted(self.services.settings, version)
 
     def _run(self) -> None:
         if self._initial:
@@ -175,6 +180,9 @@ class LayoutWarmer:
                 continue
             try:
                 self._prepare(version_id)
+            except engine.LayoutUnavailable as exc:  # recorded; retried after its backoff
+                log.error("Préparation de la version %s impossible : %s", version_id,
+                          exc.message)
             except Exception:
                 self._failed.add(version_id)
                 log.exception("Préparation de la version %s impossible", version_id)

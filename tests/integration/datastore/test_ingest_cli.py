@@ -9,8 +9,11 @@ import time
 from pathlib import Path
 
 import psutil
+from sqlalchemy import select
 
 from patrimoine.bootstrap import Services
+from patrimoine.datastore import engine
+from patrimoine.datastore.models import DatasetVersion
 from tests import factories
 from tests.conftest import PATRIMOINE, Cli
 from tests.factories import write
@@ -146,3 +149,31 @@ def test_bounded_memory_on_a_large_file(services: Services, cli_env: dict[str, s
     print(f"peak RSS {peak / 2**20:.0f} MB while loading {size / 2**20:.0f} MB")
     # Flat whatever the size: ~400 MB measured for 100 MB, 400 MB and 2 GB files alike.
     assert peak < 600 * 1024 * 1024, f"peak RSS {peak / 2**20:.0f} MB for {size / 2**20:.0f} MB"
+
+
+def test_load_builds_the_query_layout_ahead_when_asked(
+        services: Services, cli: Cli, tmp_path: Path) -> None:
+    _organisations(services, "Ville de Test")
+
+    def version(number: int) -> DatasetVersion:
+        with services.db.session() as s:
+            return s.scalars(select(DatasetVersion).where(DatasetVersion.number == number)
+                             ).one()
+
+    done = cli("datastore", "load", str(write(tmp_path, "a.csv", CSV)), "--dataset", "aides")
+    assert done.returncode == 0, done.stderr
+    assert not engine.layout_ready(services.settings, version(1))  # the server's business
+    done = cli("datastore", "load", str(write(tmp_path, "b.csv", CSV + "003;Automne;5\n")),
+               "--dataset", "aides", "--build-layout")
+    assert done.returncode == 0, done.stderr
+    assert "Version préparée pour les requêtes." in done.stdout
+    assert engine.layout_ready(services.settings, version(2))
+    # A build that fails: the version is loaded all the same, the failure said and recorded.
+    done = cli("datastore", "load", str(write(tmp_path, "c.csv", CSV + "004;Printemps;6\n")),
+               "--dataset", "aides", "--build-layout",
+               env={"PATRIMOINE_LAYOUT_MEMORY_LIMIT": "1KB"})
+    assert done.returncode == 7, done.stdout + done.stderr
+    assert "n'a pas pu être préparée" in done.stderr and "fichier Parquet" in done.stderr
+    assert "Traceback" not in done.stderr
+    state = engine.layout_state(services.settings, version(3))
+    assert not state.ready and state.failure is not None and state.failure.attempts == 1

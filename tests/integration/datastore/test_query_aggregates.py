@@ -121,9 +121,11 @@ def test_row_limit_gives_a_french_error(tmp_path: Path) -> None:
 
 
 def test_limits_default_to_todays_values() -> None:
-    assert Limits.from_settings(Settings()) == Limits(
+    assert Limits.from_settings(Settings(data_dir=Path("/srv/data"))) == Limits(
         query_time_limit_seconds=10.0, export_time_limit_seconds=900.0, max_page_size=1_000,
-        max_aggregate_rows=10_000, duckdb_memory_limit="1GB", duckdb_threads=2)
+        max_aggregate_rows=10_000, duckdb_memory_limit="1GB", duckdb_threads=2,
+        layout_memory_limit="1GB", layout_threads=2, duckdb_temp_space="100GB",
+        temp_directory="/srv/data/tmp/duckdb")
 
 
 def test_limits_set_in_the_environment_bind_the_queries(

@@ -193,7 +193,7 @@ def test_a_layout_without_its_row_store_still_answers(tmp_path: Path) -> None:
     data.write_bytes(data.read_bytes()[:-10])  # a damaged store is not used
     reopened = engine.open_file(tmp_path / f"{table.key}.parquet", [
         {"name": c.name, "type": c.type} for c in table.columns],
-        cache_root=tmp_path / "cache", key=table.key, limits=LIMITS)
+        cache_root=tmp_path / "cache", key=table.key, limits=table.limits)
     assert reopened.row_store is None
     page = q.records(reopened, q.Query(), q.Page(limit=20, offset=100), as_json=True)
     assert page.rows_json is None and as_api(page.rows) == expected
@@ -201,7 +201,7 @@ def test_a_layout_without_its_row_store_still_answers(tmp_path: Path) -> None:
     engine_tables._opened.clear()
     again = engine.open_file(tmp_path / f"{table.key}.parquet", [
         {"name": c.name, "type": c.type} for c in table.columns],
-        cache_root=tmp_path / "cache", key=table.key, limits=LIMITS)
+        cache_root=tmp_path / "cache", key=table.key, limits=table.limits)
     assert again.row_store is None
 
 

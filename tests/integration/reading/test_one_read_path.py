@@ -51,7 +51,9 @@ ALLOWED = {
                                  "parsed and checked against a version's columns when the "
                                  "grant is given; no data is read",
     "patrimoine.web.layout_warmer": "builds version layouts before a request needs them "
-                                    "(prepare_version, layout_ready); returns no rows",
+                                    "(prepare_version, layout_wanted); returns no rows",
+    "patrimoine.cli.datastore": "`datastore load --build-layout` builds the loaded version's "
+                                "layout (prepare_version, layout_ready); returns no rows",
     "patrimoine.standards.validation": "the conformity badge validates the files a download "
                                        "of the whole version gives (the same export, CSV and "
                                        "XLSX) against the declared schema; no reader, no rows "

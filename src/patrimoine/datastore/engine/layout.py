@@ -25,17 +25,24 @@ Each version's Parquet file is loaded once into a DuckDB database file of its ow
 A layout is built once (under a file lock, written to temporary files then moved into
 place) and then only opened read-only, so any number of processes share it. Layouts are
 caches: deleting them loses nothing, the next read rebuilds them.
+
+A build runs under its own memory limit (`Limits.layout_memory_limit`) whatever the
+version's size: records stream in and out in batches, tables needed only while building
+live in a scratch database in the temporary directory (removed after), every sort and
+aggregate spills there, and the word postings are sorted a range of words at a time.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from patrimoine.core.errors import PatrimoineError
 from patrimoine.datastore.engine.sandbox import Limits, duckdb_config, time_guard
@@ -46,25 +53,101 @@ LAYOUT_VERSION = 5
 CACHE_DIR = Path("cache") / "duckdb"
 # Distinct values kept per column in `value_counts_<i>`: all of them up to this many.
 VALUE_COUNTS_CAP = 100_000
+# Told how far a build got: a fraction from 0 to 1 and the step under way (French).
+Progress = Callable[[float, str], None]
+# Word postings sorted at once, per byte of the build's memory limit (16 million for 1 GB:
+# DuckDB's sort of (word, row) pairs needs some 60 bytes a pair).
+POSTINGS_PER_BYTE = 1 / 64
 
 
-def _build_search_index(con: duckdb.DuckDBPyConnection, search: str) -> None:
+def memory_bytes(text: str) -> int:
+    """Bytes of a DuckDB memory setting (512MB, 2GiB, 50%)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|%)\s*", text, re.IGNORECASE)
+    if match is None:
+        raise ValueError(text)
+    number, unit = float(match.group(1)), match.group(2).upper()
+    if unit == "%":
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * number / 100)
+    power = "KMGT".index(unit[0]) + 1
+    return int(number * (1024 if "I" in unit else 1000) ** power)
+
+
+def _build_search_index(con: duckdb.DuckDBPyConnection, search: str, memory: int,
+                        progress: Progress) -> None:
     """The inverted word index of the folded text (words split on spaces, as a search splits
-    its terms, so that a term always lies inside one word)."""
+    its terms, so that a term always lies inside one word).
+
+    Every step streams or spills: the (word, row) pairs go to the scratch database, the
+    running position of each word's postings is summed in Python while the sorted words
+    stream by, and the postings are written a range of words at a time, each range sorted
+    alone (at most POSTINGS_PER_BYTE pairs a byte of the build's `memory`), so that no sort
+    grows with the version; a word with more postings than that is written alone, unsorted."""
     con.execute("SET preserve_insertion_order = false")
     con.execute(
-        "CREATE TEMP TABLE search_groups AS SELECT token, list(r) AS rows FROM ("
-        f"SELECT unnest(string_split({quote(search)}, ' ')) AS token, "
-        "CAST(_row AS UINTEGER) AS r FROM records) WHERE token <> '' GROUP BY token")
+        "CREATE TABLE scratch.pairs AS SELECT token, r FROM (SELECT unnest(string_split("
+        f"{quote(search)}, ' ')) AS token, CAST(_row AS UINTEGER) AS r FROM records) "
+        "WHERE token <> ''")
+    progress(0.50, "Index des mots : mots")
+    con.execute("CREATE TABLE scratch.words AS SELECT token, count(*) AS n FROM scratch.pairs "
+                "GROUP BY token")
     con.execute("SET preserve_insertion_order = true")
-    # Stored in the words' order (insertion order is preserved), postings in the same order.
-    con.execute("CREATE TEMP TABLE search_sorted AS SELECT token, rows, n, CAST(sum(n) OVER ("
-                "ORDER BY token ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS "
-                "UBIGINT) AS first FROM (SELECT token, rows, CAST(len(rows) AS UBIGINT) AS n "
-                "FROM search_groups) ORDER BY token")
-    con.execute("DROP TABLE search_groups")
-    con.execute("CREATE TABLE search_tokens AS SELECT token, n, first FROM search_sorted")
-    con.execute("CREATE TABLE search_postings AS SELECT unnest(rows) AS _row FROM search_sorted")
+    # Read by a cursor of its own while `con` writes what it reads.
+    cur = con.cursor()
+    reader = cur.sql("SELECT token, CAST(n AS UBIGINT) AS n FROM scratch.words "
+                     "ORDER BY token").to_arrow_reader(65_536)
+    schema = pa.schema([("token", pa.string()), ("n", pa.uint64()), ("first", pa.uint64())])
+    most = max(1, int(memory * POSTINGS_PER_BYTE))
+    chunks: list[tuple[str, str | None]] = []  # [low, high) words; low == high: one word
+    low: list[str | None] = [None]
+    size = [0]
+
+    def cut(token: str, n: int) -> None:
+        if n >= most:  # a word alone: its postings need no sort
+            if low[0] is not None:
+                chunks.append((low[0], token))
+            chunks.append((token, token))
+            low[0], size[0] = None, 0
+            return
+        if low[0] is None:
+            low[0] = token
+        elif size[0] + n > most:
+            chunks.append((low[0], token))
+            low[0], size[0] = token, 0
+        size[0] += n
+
+    def with_first() -> Iterator[pa.RecordBatch]:
+        done = 0  # postings of the words before this batch
+        for batch in reader:
+            counts = batch.column(1)
+            ends = pc.add(pc.cumulative_sum(counts), pa.scalar(done, pa.uint64()))
+            yield pa.RecordBatch.from_arrays([batch.column(0), counts, pc.subtract(ends, counts)],
+                                             schema=schema)
+            done += int(pc.sum(counts).as_py() or 0)
+            for token, n in zip(batch.column(0).to_pylist(), counts.to_pylist(), strict=True):
+                cut(token, n)
+
+    words = pa.RecordBatchReader.from_batches(schema, with_first())  # noqa: F841
+    try:
+        con.execute("CREATE TABLE search_tokens AS SELECT * FROM words")
+    finally:
+        cur.close()
+    if low[0] is not None:
+        chunks.append((low[0], None))
+    progress(0.56, "Index des mots : postings")
+    # Stored in the words' order (insertion order is preserved): rowid = position.
+    con.execute("CREATE TABLE search_postings (_row UINTEGER)")
+    for i, (first_word, next_word) in enumerate(chunks):
+        if first_word == next_word:
+            con.execute("INSERT INTO search_postings SELECT r FROM scratch.pairs "
+                        "WHERE token = ?", [first_word])
+        elif next_word is None:
+            con.execute("INSERT INTO search_postings SELECT r FROM scratch.pairs "
+                        "WHERE token >= ? ORDER BY token", [first_word])
+        else:
+            con.execute("INSERT INTO search_postings SELECT r FROM scratch.pairs "
+                        "WHERE token >= ? AND token < ? ORDER BY token",
+                        [first_word, next_word])
+        progress(0.56 + 0.04 * (i + 1) / len(chunks), "Index des mots : postings")
     # Check the layout on the largest and the last word: a mismatch drops the index (search
     # then scans the folded text) rather than answering wrongly.
     consistent = True
@@ -75,33 +158,38 @@ def _build_search_index(con: duckdb.DuckDBPyConnection, search: str) -> None:
         token, first, n = row
         stored = con.execute("SELECT list_sort(list(_row)) FROM search_postings WHERE rowid "
                              "BETWEEN ? AND ?", [first, first + n - 1]).fetchone()
-        expected = con.execute("SELECT list_sort(rows) FROM search_sorted WHERE token = ?",
+        expected = con.execute("SELECT list_sort(list(r)) FROM scratch.pairs WHERE token = ?",
                                [token]).fetchone()
         consistent = consistent and stored == expected
     total = con.execute("SELECT (SELECT coalesce(sum(n), 0) FROM search_tokens) = "
                         "(SELECT count(*) FROM search_postings)").fetchone()
-    con.execute("DROP TABLE search_sorted")
+    con.execute("DROP TABLE scratch.pairs")
+    con.execute("DROP TABLE scratch.words")
     if not consistent or not total or not total[0]:
         con.execute("DROP TABLE search_tokens")
         con.execute("DROP TABLE search_postings")
 
 
-def _build_value_counts(con: duckdb.DuckDBPyConnection, columns: list[Column]) -> None:
+def _build_value_counts(con: duckdb.DuckDBPyConnection, columns: list[Column],
+                        progress: Progress) -> None:
     """`value_counts_<i>` and `value_summary` (see the module docstring)."""
     con.execute("CREATE TABLE value_summary (col INTEGER, distinct_values BIGINT)")
     for i, column in enumerate(columns):
+        progress(0.62 + 0.08 * i / max(len(columns), 1), "Valeurs des colonnes")
         if column.type not in SORTABLE_TYPES:
             continue
         con.execute("SET preserve_insertion_order = false")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE value_groups AS SELECT {quote(column.name)} "
-                    "AS value, count(*) AS n FROM records GROUP BY ALL")
+        con.execute("CREATE OR REPLACE TABLE scratch.value_groups AS SELECT "
+                    f"{quote(column.name)} AS value, count(*) AS n FROM records GROUP BY ALL")
         con.execute("SET preserve_insertion_order = true")
         # The order of a facet query (query.facets), kept by insertion order: rowid = rank.
         order = sort_expr(Column("value", column.type))
-        con.execute(f"CREATE TABLE value_counts_{i} AS SELECT value, n FROM value_groups "
-                    f"ORDER BY n DESC, {order} ASC NULLS LAST LIMIT {VALUE_COUNTS_CAP}")
-        con.execute("INSERT INTO value_summary SELECT ?, count(*) FROM value_groups", [i])
-    con.execute("DROP TABLE IF EXISTS value_groups")
+        con.execute(f"CREATE TABLE value_counts_{i} AS SELECT value, n FROM "
+                    f"scratch.value_groups ORDER BY n DESC, {order} ASC NULLS LAST "
+                    f"LIMIT {VALUE_COUNTS_CAP}")
+        con.execute("INSERT INTO value_summary SELECT ?, count(*) FROM scratch.value_groups",
+                    [i])
+    con.execute("DROP TABLE IF EXISTS scratch.value_groups")
 
 
 def _json_value(column: Column) -> str:
@@ -117,17 +205,20 @@ def _json_value(column: Column) -> str:
 
 
 def _build_row_store(con: duckdb.DuckDBPyConnection, columns: list[Column], data: Path,
-                     index: Path) -> None:
+                     index: Path, row_count: int, progress: Progress) -> None:
     """Write every record as a JSON object (in `_row` order) and their offsets, each file to
     a temporary name first."""
     pairs = ", ".join(["'_row', _row", *(
         "'" + c.name.replace("'", "''") + "', " + _json_value(c) for c in columns)])
-    reader = con.sql(f"SELECT CAST(json_object({pairs}) AS VARCHAR) FROM records "
-                     "ORDER BY _row").to_arrow_reader(65_536)
+    # Records are stored in `_row` order (checked) and insertion order is preserved: a
+    # plain scan streams them in order, where ORDER BY would sort every JSON text.
+    con.execute("SET preserve_insertion_order = true")
+    reader = con.sql(f"SELECT CAST(json_object({pairs}) AS VARCHAR) FROM records"
+                     ).to_arrow_reader(65_536)
     tmp_data = data.with_name(f".{data.name}.{os.getpid()}.tmp")
     tmp_index = index.with_name(f".{index.name}.{os.getpid()}.tmp")
     try:
-        size = 0
+        size = written = 0
         with open(tmp_data, "wb") as out, open(tmp_index, "wb") as offsets:
             offsets.write((0).to_bytes(8, "little"))
             for batch in reader:
@@ -141,6 +232,8 @@ def _build_row_store(con: duckdb.DuckDBPyConnection, columns: list[Column], data
                 offsets.write(memoryview(shifted.buffers()[1])[
                     shifted.offset * 8:(shifted.offset + len(shifted)) * 8])
                 size += last - first
+                written += len(texts)
+                progress(0.70 + 0.30 * written / max(row_count, 1), "Enregistrements en JSON")
             for fh in (out, offsets):
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -159,7 +252,7 @@ def layout_path(cache_root: Path, key: str) -> Path:
     return cache_root / f"{key}-v{LAYOUT_VERSION}.duckdb"
 
 
-def _search_column_name(names: Sequence[str]) -> str:
+def search_column_name(names: Sequence[str]) -> str:
     name = "_recherche"
     while name in names or name == "_row":
         name = "_" + name
@@ -176,21 +269,34 @@ def fold_arrow(values: pa.Array) -> pa.Array:
     return pc.take(pc.utf8_lower(words), encoded.indices)
 
 
-def build_layout(parquet: Path, target: Path, columns: list[Column], limits: Limits) -> None:
+def build_layout(parquet: Path, target: Path, columns: list[Column], limits: Limits,
+                 progress: Progress | None = None) -> None:
+    """Build the layout of the version stored in `parquet` into `target` (see the module
+    docstring), under the build's memory limit: what does not fit spills to the temporary
+    directory. `progress(fraction, step)` is told how far it got."""
+    say = progress or _silent
     # Called under the content's file lock: temporary files left by a build that was killed
     # (any process id) are garbage.
     for stale in target.parent.glob(f".{target.stem}.*.tmp*"):
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    config = duckdb_config(limits)
+    scratch = Path(limits.temp_directory) / f"{target.stem}.{os.getpid()}.scratch.duckdb"
+    leftovers = [tmp, tmp.with_name(tmp.name + ".wal"), scratch,
+                 scratch.with_name(scratch.name + ".wal")]
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    config = duckdb_config(limits, build=True)
     source = duckdb.connect(config=config)
     con = duckdb.connect(str(tmp), config=config)
     for connection in (source, con):  # a build is no terminal session
         connection.execute("SET enable_progress_bar = false")
+    # Tables needed only while building live in a scratch database of their own, removed
+    # afterwards, so that they neither stay in memory nor leave free blocks in the layout.
+    con.execute("ATTACH ? AS scratch", [str(scratch)])
     try:
+        total = pq.ParquetFile(parquet).metadata.num_rows
         names = [c.name for c in columns]
-        search = _search_column_name(names)
+        search = search_column_name(names)
         # Cast to the declared types: the layout honours the contract whatever the writer did.
         select = ", ".join(["CAST(_row AS BIGINT) AS _row",
                             *(f"CAST({quote(c.name)} AS {c.sql_type}) AS {quote(c.name)}"
@@ -203,6 +309,7 @@ def build_layout(parquet: Path, target: Path, columns: list[Column], limits: Lim
         def with_search() -> Iterator[pa.RecordBatch]:
             # Folding text in DuckDB (strip_accents) costs several seconds per million rows;
             # Arrow folds each distinct value of a batch once.
+            done = 0
             for batch in reader:
                 parts = [fold_arrow(batch.column(i)) for i in texts]
                 if len(parts) > 1:
@@ -212,12 +319,20 @@ def build_layout(parquet: Path, target: Path, columns: list[Column], limits: Lim
                 else:
                     text = pa.array([""] * batch.num_rows, pa.string())
                 yield pa.RecordBatch.from_arrays([*batch.columns, text], schema=schema)
+                done += batch.num_rows
+                say(0.35 * done / max(total, 1), "Lecture des enregistrements")
 
+        say(0.0, "Lecture des enregistrements")
         batches = pa.RecordBatchReader.from_batches(schema, with_search())  # noqa: F841
         con.execute("CREATE TABLE records AS SELECT * FROM batches")
+        # The reading connection keeps the blocks it read cached up to its own memory
+        # limit, and Arrow its freed buffers: both given back before the next steps.
+        source.close()
+        pa.default_memory_pool().release_unused()
+        say(0.35, "Ordre des lignes")
         # A narrow copy, so that `rowid` is the row number even if a data column is so named.
-        check = ("CREATE OR REPLACE TEMP TABLE row_check AS SELECT _row FROM records; "
-                 "SELECT count(*) FROM row_check WHERE _row IS DISTINCT FROM rowid + 1")
+        check = ("CREATE OR REPLACE TABLE scratch.row_check AS SELECT _row FROM records; "
+                 "SELECT count(*) FROM scratch.row_check WHERE _row IS DISTINCT FROM rowid + 1")
         misplaced = con.execute(check).fetchone()
         if misplaced and misplaced[0]:
             con.execute("CREATE TABLE sorted AS SELECT * FROM records ORDER BY _row")
@@ -227,24 +342,36 @@ def build_layout(parquet: Path, target: Path, columns: list[Column], limits: Lim
             if misplaced and misplaced[0]:
                 raise PatrimoineError("Le fichier de la version est invalide : les numéros de "
                                       "ligne (_row) doivent aller de 1 à n sans trou.")
-        con.execute("DROP TABLE row_check")
+        con.execute("DROP TABLE scratch.row_check")
+        say(0.40, "Index des mots")
+        _build_search_index(con, search, memory_bytes(limits.layout_memory_limit), say)
+        _build_value_counts(con, columns, say)
+        # Last: an index stays in memory until written, where it would take room from the
+        # sorts and aggregates above (about 50 bytes a row).
+        say(0.69, "Index des lignes")
         con.execute("CREATE UNIQUE INDEX records_row ON records(_row)")
-        _build_search_index(con, search)
-        _build_value_counts(con, columns)
         con.execute("CHECKPOINT")
         # Written before the layout is moved into place: a layout always has its row store.
-        _build_row_store(con, columns, *row_store_paths(target))
+        _build_row_store(con, columns, *row_store_paths(target), total, say)
+        con.execute("DETACH scratch")
     except BaseException:
         con.close()
         source.close()
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        for leftover in leftovers:
             leftover.unlink(missing_ok=True)
         raise
     con.close()
     source.close()
+    for leftover in leftovers[2:]:
+        leftover.unlink(missing_ok=True)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, target)
+    say(1.0, "Prête")
+
+
+def _silent(fraction: float, step: str) -> None:
+    pass
 
 
 def remove_older_layouts(cache_root: Path, key: str) -> None:

@@ -4,8 +4,11 @@ its time limit.
 
 Layout connections are read-only, with external file access disabled (no `read_parquet`,
 `read_csv`, `ATTACH`, `COPY`), extension loading off and the configuration locked (no
-`SET`: no limit can be lifted from a query). One watchdog thread interrupts the queries
-whose time is up.
+`SET`: no limit can be lifted from a query). A version without a layout (not built yet, or
+its build failed) is read from its Parquet file by an in-memory connection under the same
+rules, whose one readable file is that Parquet file (`open_parquet`). Every connection
+spills to `<data_dir>/tmp/duckdb` (never the working directory), within the temporary
+space the settings allow. One watchdog thread interrupts the queries whose time is up.
 """
 
 from __future__ import annotations
@@ -45,28 +48,67 @@ class Limits:
     max_aggregate_rows: int
     duckdb_memory_limit: str
     duckdb_threads: int
+    layout_memory_limit: str
+    layout_threads: int
+    duckdb_temp_space: str
+    temp_directory: str  # where DuckDB spills: <data_dir>/tmp/duckdb
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
-        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
+        values = {f.name: getattr(settings, f.name) for f in fields(cls)
+                  if f.name != "temp_directory"}
+        return cls(**values, temp_directory=str(temp_directory(settings.data_dir)))
 
 
-def duckdb_config(limits: Limits) -> dict[str, Any]:
-    """The configuration of every DuckDB database the engine builds or opens."""
-    return {"threads": limits.duckdb_threads, "memory_limit": limits.duckdb_memory_limit,
+def temp_directory(data_dir: Path) -> Path:
+    """Where DuckDB spills what does not fit in its memory limit (inside the data folder)."""
+    return Path(data_dir).resolve() / "tmp" / "duckdb"
+
+
+def duckdb_config(limits: Limits, *, build: bool = False) -> dict[str, Any]:
+    """The configuration of every DuckDB database the engine opens (`build`: of the one a
+    layout is built in, under the build's own memory and threads)."""
+    Path(limits.temp_directory).mkdir(parents=True, exist_ok=True)
+    return {"threads": limits.layout_threads if build else limits.duckdb_threads,
+            "memory_limit": limits.layout_memory_limit if build else limits.duckdb_memory_limit,
+            "temp_directory": limits.temp_directory,
+            "max_temp_directory_size": limits.duckdb_temp_space,
             "preserve_insertion_order": True, "autoinstall_known_extensions": False,
             "autoload_known_extensions": False}
 
 
-def open_read_only(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(path), read_only=True,
-                         config={**duckdb_config(limits), "enable_external_access": False})
-    # A layout still open in this process (an evicted table in use) shares its database,
-    # already locked.
+def _lock(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """No file access and no SET from now on (the temporary directory, set before, is still
+    used for spilling)."""
+    # A database still open in this process (an evicted table in use) is shared, already
+    # locked.
     locked = con.execute("SELECT current_setting('lock_configuration')").fetchone()
     if not (locked and locked[0]):
+        con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     return con
+
+
+def open_read_only(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path), read_only=True, config=duckdb_config(limits))
+    try:
+        return _lock(con)
+    except BaseException:
+        con.close()
+        raise
+
+
+def open_parquet(parquet: Path, view: str, limits: Limits) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection whose `records` is the view `view` (SQL reading `parquet`
+    with read_parquet, written by the engine) and which can read no other file."""
+    con = duckdb.connect(":memory:", config=duckdb_config(limits))
+    try:
+        con.execute("SET allowed_paths = ?", [[str(parquet)]])
+        con.execute(f"CREATE VIEW records AS {view}")
+        return _lock(con)
+    except BaseException:
+        con.close()
+        raise
 
 
 @contextmanager

@@ -1,40 +1,57 @@
 """Opened versions: `VersionTable` (a version's columns, its layout and the means to query
 it), the process's cache of opened tables, and restricted views of them.
 
-`open_file` / `open_version` build a version's layout the first time (engine/layout.py),
-then open it read-only in the sandbox (engine/sandbox.py). Each process keeps one
-connection per layout and limits, and gives every query its own cursor.
+`open_file` / `open_version` open a version's layout (engine/layout.py) read-only in the
+sandbox (engine/sandbox.py). Each process keeps one connection per layout and limits, and
+gives every query its own cursor.
+
+Until a version's layout exists, or when it cannot be built, the version is read from its
+Parquet file directly (`VersionTable.laid_out` is False): same queries, same answers, at
+the speed of DuckDB on the file. Layout builds run one at a time per data folder (a file
+lock), under their own memory limit. A failed build is recorded beside where its layout
+would be (`<layout>.failed.json`: the reason in French, the attempts, when to try again)
+and not tried again before its backoff has passed (`BUILD_RETRY_S`, growing with each
+attempt), so that no request pays for it twice; staff read it with `layout_state`.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import json
+import logging
 import mmap
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from patrimoine.core.clock import now
 from patrimoine.core.errors import PatrimoineError
 from patrimoine.core.settings import Settings
 from patrimoine.datastore.engine.layout import (
     CACHE_DIR,
+    Progress,
     build_layout,
     build_sort_positions,
     layout_path,
     remove_older_layouts,
     row_store_paths,
+    search_column_name,
 )
 from patrimoine.datastore.engine.sandbox import (
     Limits,
     QueryTimeout,
     TooManyRows,
+    open_parquet,
     open_read_only,
     time_guard,
 )
@@ -43,6 +60,7 @@ from patrimoine.datastore.engine.sql import (
     SORTABLE_TYPES,
     TEXT_TYPES,
     Column,
+    fold_sql,
     postings_condition,
     quote,
 )
@@ -55,6 +73,12 @@ SEARCH_INDEX_MAX_SHARE = 4  # postings ≤ rows / 4
 SEARCH_INDEX_MIN_POSTINGS = 10_000
 SEARCH_INDEX_MAX_RANGES = 64
 SEARCH_TERM_CACHE = 256
+# A failed layout build is tried again after this long, times 4 for each further failure,
+# at most BUILD_RETRY_MAX_S.
+BUILD_RETRY_S = 600.0
+BUILD_RETRY_MAX_S = 86_400.0
+
+log = logging.getLogger("patrimoine.datastore.layouts")
 
 
 class RowStore:
@@ -127,6 +151,12 @@ class VersionTable:
     row_scope: tuple[str, tuple[Any, ...]] | None = None
     search_columns: tuple[str, ...] | None = None
     stored_names: tuple[str, ...] = ()
+    # False when `records` is a view of the Parquet file (no layout yet, or none possible):
+    # no rowid, no stored order, no word index, value counts, row store or sort positions.
+    laid_out: bool = True
+    # Whether a scan of `records` meets rows in `_row` order (always in a layout; in a
+    # Parquet file, checked when it is opened).
+    in_row_order: bool = True
 
     def column(self, name: str) -> Column | None:
         for c in self.columns:
@@ -145,8 +175,10 @@ class VersionTable:
 
     @property
     def rowid_usable(self) -> bool:
-        """False when a data column named rowid hides DuckDB's row number."""
-        return all(n.lower() != "rowid" for n in (self.stored_names or self.names))
+        """False when a data column named rowid hides DuckDB's row number, or when rows are
+        read from the Parquet file (no rowid there)."""
+        return self.laid_out and all(n.lower() != "rowid"
+                                     for n in (self.stored_names or self.names))
 
     @property
     def text_columns(self) -> list[str]:
@@ -306,7 +338,7 @@ class VersionTable:
 # Opened layouts of this process, by (layout path, limits).
 _opened: OrderedDict[tuple[str, Limits], VersionTable] = OrderedDict()
 _opened_lock = threading.Lock()
-_build_locks: dict[str, threading.Lock] = {}
+_open_locks: dict[str, threading.Lock] = {}
 MAX_OPEN_VERSIONS = 16
 
 
@@ -318,8 +350,11 @@ def open_file(
     key: str,
     limits: Limits,
     positions: dict[str, str] | None = None,
+    build: bool = True,
 ) -> VersionTable:
-    """Open (building its layout the first time) the version stored in `parquet`.
+    """Open the version stored in `parquet`: its layout, built first when it is missing and
+    `build` is set (else it is built in the background); read from the Parquet file while
+    there is no layout (a failed build, or one not done yet).
 
     `columns` is the version's column list ({"name", "type"}, in file order after `_row`);
     `key` identifies the file's content (its hash): one layout per content, shared.
@@ -331,25 +366,47 @@ def open_file(
         if table is not None:
             _opened.move_to_end(slot)
             return _with_positions(table, positions)
-        build_lock = _build_locks.setdefault(str(path), threading.Lock())
     cols = [Column(str(c["name"]), str(c["type"])) for c in columns]
-    with build_lock:
+    if not path.exists():
+        if not parquet.is_file():
+            raise PatrimoineError(
+                "Le fichier de cette version est introuvable sur le disque ; "
+                "prévenez l'administrateur."
+            )
+        if _build_due(path):
+            if not build:
+                _build_in_background(parquet, cols, path, key, limits)
+            else:
+                try:
+                    _build(parquet, cols, path, key, limits)
+                except LayoutUnavailable:
+                    pass  # recorded and logged: read from the Parquet file
+        if not path.exists():
+            return _parquet_table(parquet, cols, key, limits, positions)
+    return _open_layout(path, key, cols, positions, limits)
+
+
+def _cached(slot: tuple[str, Limits], table: VersionTable) -> VersionTable:
+    with _opened_lock:
+        _opened[slot] = table
+        while len(_opened) > MAX_OPEN_VERSIONS:
+            _opened.popitem(last=False)
+    return table
+
+
+def _open_layout(path: Path, key: str, cols: list[Column], positions: dict[str, str] | None,
+                 limits: Limits) -> VersionTable:
+    slot = (str(path), limits)
+    with _opened_lock:
+        table = _opened.get(slot)
+        if table is not None:
+            return _with_positions(table, positions)
+        opening = _open_locks.setdefault(str(path), threading.Lock())
+    with opening:  # one connection per layout: requests arriving together share it
         with _opened_lock:
             table = _opened.get(slot)
             if table is not None:
                 return _with_positions(table, positions)
-        cache_root.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            if not parquet.is_file():
-                raise PatrimoineError(
-                    "Le fichier de cette version est introuvable sur le disque ; "
-                    "prévenez l'administrateur."
-                )
-            with open(cache_root / f".{key}.lock", "w") as lock_file:
-                fcntl.flock(lock_file, fcntl.LOCK_EX)
-                if not path.exists():
-                    build_layout(Path(parquet), path, cols, limits)
-                    remove_older_layouts(cache_root, key)
         con = open_read_only(path, limits)
         table = _describe(con, path, key, cols, positions, limits)
         # The first read of a fresh connection costs about twice a later one (blocks loaded,
@@ -359,11 +416,188 @@ def open_file(
             warm.execute("SELECT * FROM records LIMIT 100").fetchall()
         finally:
             warm.close()
-        with _opened_lock:
-            _opened[slot] = table
-            while len(_opened) > MAX_OPEN_VERSIONS:
-                _opened.popitem(last=False)
-        return table
+        return _cached(slot, table)
+
+
+class LayoutUnavailable(PatrimoineError):
+    """A version's layout could not be built (the reason is recorded): its queries are
+    answered from its Parquet file."""
+
+    status = 503
+    exit_code = 7
+
+
+@dataclass(frozen=True)
+class LayoutFailure:
+    """A failed layout build, as recorded: the reason (French), DuckDB's or the system's
+    own words, how many builds failed in a row, the last one's time and the next try's."""
+
+    reason: str
+    detail: str
+    attempts: int
+    failed_at: datetime
+    retry_at: datetime
+
+    @property
+    def due(self) -> bool:
+        return now() >= self.retry_at
+
+
+@dataclass(frozen=True)
+class LayoutState:
+    """Whether a version's layout is built, and its last failure if it is not."""
+
+    ready: bool
+    failure: LayoutFailure | None
+
+
+def _failure_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.failed.json")
+
+
+def _read_failure(path: Path) -> LayoutFailure | None:
+    try:
+        data = json.loads(_failure_path(path).read_text(encoding="utf-8"))
+        return LayoutFailure(str(data["reason"]), str(data["detail"]), int(data["attempts"]),
+                             datetime.fromisoformat(data["failed_at"]),
+                             datetime.fromisoformat(data["retry_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # none, or unreadable: a build may be tried
+
+
+def _build_due(path: Path) -> bool:
+    failure = _read_failure(path)
+    return failure is None or failure.due
+
+
+def _record_failure(path: Path, exc: BaseException, limits: Limits) -> LayoutFailure:
+    previous = _read_failure(path)
+    attempts = (previous.attempts if previous else 0) + 1
+    failed_at = now()
+    wait = min(BUILD_RETRY_S * 4 ** (attempts - 1), BUILD_RETRY_MAX_S)
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
+    failure = LayoutFailure(_failure_reason(exc, limits), detail, attempts, failed_at,
+                            failed_at + timedelta(seconds=wait))
+    record = _failure_path(path)
+    tmp = record.with_name(f".{record.name}.tmp")
+    tmp.write_text(json.dumps({
+        "reason": failure.reason, "detail": failure.detail, "attempts": attempts,
+        "failed_at": failed_at.isoformat(), "retry_at": failure.retry_at.isoformat(),
+    }, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(record)
+    return failure
+
+
+def _failure_reason(exc: BaseException, limits: Limits) -> str:
+    """Why a build failed, in French, with the setting that would let it succeed."""
+    text = str(exc)
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        if "max_temp_directory_size" in text:
+            return ("l'espace disque temporaire autorisé ne suffit pas "
+                    f"(PATRIMOINE_DUCKDB_TEMP_SPACE = {limits.duckdb_temp_space})")
+        return ("la mémoire autorisée ne suffit pas, même en débordant sur le disque "
+                f"(PATRIMOINE_LAYOUT_MEMORY_LIMIT = {limits.layout_memory_limit})")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in text:
+        return "le disque du dossier de données est plein"
+    if isinstance(exc, PatrimoineError):
+        return exc.message
+    return f"erreur inattendue ({type(exc).__name__})"
+
+
+def _build(parquet: Path, cols: list[Column], path: Path, key: str, limits: Limits,
+           progress: Progress | None = None) -> None:
+    """Build the layout at `path`, one build at a time per data folder; a failure is
+    recorded, logged and raised as LayoutUnavailable."""
+    cache_root = path.parent
+    cache_root.mkdir(parents=True, exist_ok=True)
+    # One build at a time per cache (every process): each may use the whole build memory.
+    with open(cache_root / ".build.lock", "w") as slot, \
+            open(cache_root / f".{key}.lock", "w") as lock_file:
+        fcntl.flock(slot, fcntl.LOCK_EX)
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        if path.exists():
+            return
+        try:
+            build_layout(Path(parquet), path, cols, limits, progress)
+        except Exception as exc:
+            failure = _record_failure(path, exc, limits)
+            log.error("Construction de la mise en page %s impossible (essai %d) : %s — %s",
+                      path.name, failure.attempts, failure.reason, failure.detail)
+            raise LayoutUnavailable(
+                f"La version n'a pas pu être préparée pour les requêtes : {failure.reason}. "
+                "Elle reste lisible depuis son fichier Parquet ; nouvel essai après le "
+                f"{failure.retry_at.astimezone():%d/%m/%Y à %H:%M}.") from exc
+        _failure_path(path).unlink(missing_ok=True)
+        remove_older_layouts(cache_root, key)
+
+
+_background: set[str] = set()
+
+
+def _build_in_background(parquet: Path, cols: list[Column], path: Path, key: str,
+                         limits: Limits) -> None:
+    """Build the layout in a thread of its own (once per layout and process at a time)."""
+    with _opened_lock:
+        if str(path) in _background:
+            return
+        _background.add(str(path))
+
+    def run() -> None:
+        try:
+            _build(parquet, cols, path, key, limits)
+        except Exception:
+            pass  # recorded and logged by _build
+        finally:
+            with _opened_lock:
+                _background.discard(str(path))
+
+    threading.Thread(target=run, name="patrimoine-layout", daemon=True).start()
+
+
+def _parquet_table(parquet: Path, cols: list[Column], key: str, limits: Limits,
+                   positions: dict[str, str] | None) -> VersionTable:
+    """The version read from its Parquet file (see the module docstring), one connection
+    per file and limits in this process while its layout is missing."""
+    slot = (f"parquet:{parquet.resolve()}", limits)
+    with _opened_lock:
+        table = _opened.get(slot)
+    if table is not None:
+        return _with_positions(table, positions)
+    file = pq.ParquetFile(parquet)
+    stored = {f.name: f for f in file.schema_arrow}
+    names = [c.name for c in cols]
+    if not all(n in stored for n in ["_row", *names]):
+        raise PatrimoineError("Les colonnes de la version ne correspondent pas à son fichier.")
+    search = search_column_name(names)
+    texts = [quote(c.name) for c in cols if c.type in TEXT_TYPES]
+    # Cast to the declared types, as the layout does (a cast to the stored type is free).
+    select = ", ".join([
+        "CAST(_row AS BIGINT) AS _row",
+        *(f"CAST({quote(c.name)} AS {c.sql_type}) AS {quote(c.name)}" for c in cols),
+        (fold_sql(f"concat_ws(' ', {', '.join(texts)})") if texts else "''")
+        + f" AS {quote(search)}"])
+    literal = "'" + str(parquet.resolve()).replace("'", "''") + "'"
+    con = open_parquet(parquet.resolve(), f"SELECT {select} FROM read_parquet({literal})",
+                       limits)
+    # Files are written in `_row` order; reading that column alone checks it cheaply, so
+    # that pages in the stored order need no sort.
+    misplaced = con.execute(f"SELECT count(*) FROM read_parquet({literal}, "
+                            "file_row_number = true) WHERE _row IS DISTINCT FROM "
+                            "file_row_number + 1").fetchone()
+    if misplaced and misplaced[0] and con.execute(
+            "SELECT count(DISTINCT _row) <> count(*) OR min(_row) <> 1 OR max(_row) <> "
+            "count(*) FROM records").fetchone() != (False,):
+        con.close()
+        raise PatrimoineError("Le fichier de la version est invalide : les numéros de "
+                              "ligne (_row) doivent aller de 1 à n sans trou.")
+    if positions and not all(positions.get(k) in names for k in ("lat", "lon")):
+        positions = None
+    return _cached(slot, VersionTable(
+        key=key, columns=cols, positions=positions, row_count=file.metadata.num_rows,
+        search_column=search, sortable=[c.name for c in cols if c.type in SORTABLE_TYPES],
+        null_counts={}, limits=limits, _con=con, laid_out=False,
+        in_row_order=misplaced is not None and not misplaced[0],
+    ))
 
 
 def forget(key: str) -> None:
@@ -425,7 +659,10 @@ def _describe(
 
 
 def open_version(settings: Settings, version: DatasetVersion) -> VersionTable:
-    """Open a version for querying, under the limits the settings give."""
+    """Open a version for querying, under the limits the settings give. Without a layout,
+    the version is read from its Parquet file while the layout is built in the background
+    (`warm_layouts`, the servers' default: no request waits for a build) or first built
+    here (without it)."""
     return open_file(
         version_path(settings, version),
         version.columns,
@@ -433,17 +670,52 @@ def open_version(settings: Settings, version: DatasetVersion) -> VersionTable:
         key=version.content_hash,
         limits=Limits.from_settings(settings),
         positions=version.positions,
+        build=not settings.warm_layouts,
     )
+
+
+def _layout_of(settings: Settings, version: DatasetVersion) -> Path:
+    return layout_path(Path(settings.data_dir) / CACHE_DIR, version.content_hash)
 
 
 def layout_ready(settings: Settings, version: DatasetVersion) -> bool:
     """Whether the version's layout is already built (on disk, for any process)."""
-    return layout_path(Path(settings.data_dir) / CACHE_DIR, version.content_hash).exists()
+    return _layout_of(settings, version).exists()
 
 
-def prepare_version(settings: Settings, version: DatasetVersion) -> None:
-    """Build the version's layout now (e.g. right after ingest) rather than on first read."""
-    open_version(settings, version)
+def layout_state(settings: Settings, version: DatasetVersion) -> LayoutState:
+    """Whether the version's layout is built and, if not, why its last build failed."""
+    path = _layout_of(settings, version)
+    ready = path.exists()
+    return LayoutState(ready, None if ready else _read_failure(path))
+
+
+def layout_wanted(settings: Settings, version: DatasetVersion) -> bool:
+    """Whether a build of the version's layout should be tried now: none on disk, and no
+    failed build waiting for its next try."""
+    path = _layout_of(settings, version)
+    return not path.exists() and _build_due(path)
+
+
+def prepare_version(settings: Settings, version: DatasetVersion, *,
+                    progress: Progress | None = None, force: bool = False) -> None:
+    """Build the version's layout now (e.g. right after ingest) rather than on first read.
+    LayoutUnavailable when the build fails, or (unless `force`) when an earlier one failed
+    and its next try is not due."""
+    path = _layout_of(settings, version)
+    if path.exists():
+        return
+    parquet = version_path(settings, version)
+    if not parquet.is_file():
+        raise PatrimoineError("Le fichier de cette version est introuvable sur le disque ; "
+                              "prévenez l'administrateur.")
+    failure = _read_failure(path)
+    if failure is not None and not failure.due and not force:
+        raise LayoutUnavailable(
+            f"La préparation de cette version a échoué ({failure.reason}) ; nouvel essai "
+            f"après le {failure.retry_at.astimezone():%d/%m/%Y à %H:%M}.")
+    cols = [Column(str(c["name"]), str(c["type"])) for c in version.columns]
+    _build(parquet, cols, path, version.content_hash, Limits.from_settings(settings), progress)
 
 
 def restrict(table: VersionTable, *, hidden: frozenset[str] = frozenset(),

@@ -178,13 +178,18 @@ def csv_relation(text_path: Path, dialect: textfile.Dialect, *, pad: bool,
                  max_line_bytes: int) -> str:
     # max_line_size is always given: with DuckDB's default a single long row is silently
     # dropped instead of refused. DuckDB's parallel scanner cannot complete short rows when
-    # cells hold line breaks: padding reads the file in one thread.
+    # cells hold line breaks: padding reads the file in one thread. DuckDB reads a file
+    # larger than 16 times max_line_size (1 GiB by default) in blocks of that size, more
+    # than the load's memory limit: such files are read in blocks of max_line_size (a
+    # record longer than that is then refused without its line number).
     columns = "{" + ", ".join(f"'r{i}': 'VARCHAR'" for i in range(dialect.column_count)) + "}"
+    buffer = f", buffer_size={max_line_bytes}" \
+        if text_path.stat().st_size > 16 * max_line_bytes else ""
     return (
         f"read_csv({quote_literal(str(text_path))}, delim={quote_literal(dialect.delimiter)}, "
         f"quote='\"', escape='\"', header=false, skip={dialect.skip_records}, columns={columns}, "
         f"auto_detect=false, null_padding={'true, parallel=false' if pad else 'false'}, "
-        f"allow_quoted_nulls=false, max_line_size={max_line_bytes})"
+        f"allow_quoted_nulls=false, max_line_size={max_line_bytes}{buffer})"
     )
 
 

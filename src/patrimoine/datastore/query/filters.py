@@ -282,8 +282,9 @@ class Sql:
     # Set when the condition is nothing but search terms the word index answers exactly:
     # each term's rowid ranges in `search_postings` (records() then needs no scan at all).
     postings: list[tuple[tuple[int, int], ...]] | None = None
-    # True when the condition joins the word index: rows then lose their stored order, so
-    # an unsorted read must say ORDER BY _row.
+    # True when rows may come in another order than `_row` (the condition joins the word
+    # index, or the version is read from its Parquet file): an unsorted read must then say
+    # ORDER BY _row.
     joins: bool = False
 
     def order(self, sort_sql: str) -> str:
@@ -374,7 +375,8 @@ def where_clause(table: VersionTable, query: Query, *, use_index: bool = True) -
             postings.append(ranges)
     if query.bbox or query.near:
         parts.append(_position_condition(table, query, params))
-    joins = any(p.startswith("_row IN (SELECT _row FROM search_postings") for p in parts)
+    joins = not table.in_row_order or any(
+        p.startswith("_row IN (SELECT _row FROM search_postings") for p in parts)
     return Sql(" AND ".join(parts), params, postings, joins)
 
 

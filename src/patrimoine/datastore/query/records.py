@@ -204,7 +204,8 @@ def records(table: VersionTable, query: Query, page: Page, *, as_json: bool = Fa
         return _search_page(request)
     if not where.text and not sort:
         return _stored_order_page(request)
-    if not where.text and len(sort) == 1 and sort[0].column in table.sortable:
+    if not where.text and len(sort) == 1 and sort[0].column in table.sortable \
+            and table.laid_out:
         return _sorted_page(request)
     return _scanned_page(request)
 
@@ -262,8 +263,11 @@ def _stored_order_page(request: _PageRequest) -> RecordsPage:
         rows = table.fetch(f"SELECT {request.select} FROM records WHERE rowid BETWEEN ? AND ? "
                            "ORDER BY rowid", [start, request.stop - 1])
     else:
-        rows = table.fetch(f"SELECT {request.select} FROM records WHERE _row BETWEEN ? AND ? "
-                           "ORDER BY _row", [start + 1, request.stop])
+        # Rows met in `_row` order (a file checked so) need no sort: the scan stops at the
+        # page's last row.
+        order = "" if table.in_row_order else " ORDER BY _row"
+        rows = table.fetch(f"SELECT {request.select} FROM records WHERE _row BETWEEN ? AND ?"
+                           f"{order} LIMIT {int(request.page.limit)}", [start + 1, request.stop])
     return _page(request, rows, positional=False)
 
 
@@ -296,8 +300,8 @@ def _scanned_page(request: _PageRequest) -> RecordsPage:
         conditions.append(_keyset(table, request.sort, values, cursor.get("r", 0), params))
         offset = 0
     where_sql = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    # Records are stored in _row order and DuckDB preserves insertion order, so the
-    # default order needs no ORDER BY: the scan stops as soon as the page is full.
+    # Laid-out records are stored in _row order and DuckDB preserves insertion order, so
+    # the default order needs no ORDER BY: the scan stops as soon as the page is full.
     order_sql = where.order(order_by(table, request.sort) if request.sort else "")
     rows = table.fetch(f"SELECT {request.select} FROM records{where_sql}{order_sql} "
                        f"LIMIT {int(request.page.limit)} OFFSET {int(offset)}", params)

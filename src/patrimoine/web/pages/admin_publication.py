@@ -16,6 +16,7 @@ from patrimoine.access.permissions import can_edit_dataset, can_publish, require
 from patrimoine.access.principal import Principal
 from patrimoine.charter import quality
 from patrimoine.core.errors import Invalid
+from patrimoine.datastore import queries as datastore_queries
 from patrimoine.datastore import versions
 from patrimoine.datastore.ingest import IngestPlan, Overrides, RejectsRefused
 from patrimoine.datastore.ingest.plan import TYPE_LABELS, load_report, report_lines
@@ -76,6 +77,8 @@ def publication_page(slug: str, request: Request, session: SessionDep,
     return page(request, "admin/publication/status.html", "inventaire", {
         "dataset": dataset,
         "state": state,
+        "layouts": datastore_queries.layout_states(services(request).settings,
+                                                   state.versions),
         "report": report_lines(load_report(state.latest.ingest_settings))
         if state.latest else [],
         "licences": publication.OPEN_LICENCES,
