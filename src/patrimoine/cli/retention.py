@@ -152,7 +152,8 @@ def plan(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
                               f"{item.due_since:%d/%m/%Y}", item.reason, visa)
             console.print(table)
         for w in result.waiting:
-            console.print(f"En attente — {w.dataset_slug} : {w.reason}")
+            due = f" Prochaine échéance : {w.next_due:%d/%m/%Y}." if w.next_due else ""
+            console.print(f"En attente — {w.dataset_slug} : {w.reason}{due}")
         for p in result.problems:
             console.print(f"[yellow]À revoir :[/yellow] {p}")
 

@@ -312,6 +312,7 @@ class RowCount:
     expired: int
     first: date | None
     last: date | None
+    pending: date | None = None  # the earliest date of the rows not yet expired
 
 
 def count_expired(settings: Settings, version: DatasetVersion, rule: RetentionRule,
@@ -322,16 +323,17 @@ def count_expired(settings: Settings, version: DatasetVersion, rule: RetentionRu
     try:
         con = connect(workdir)
         try:
+            day = f"TRY_CAST({quote(column)} AS DATE)"
             row = con.execute(
-                f"SELECT count(*), min(TRY_CAST({quote(column)} AS DATE)), "
-                f"max(TRY_CAST({quote(column)} AS DATE)) FROM {parquet_source(settings, version)} "
-                f"WHERE {cond}").fetchone()
+                f"SELECT count(*) FILTER (WHERE {cond}), min({day}) FILTER (WHERE {cond}), "
+                f"max({day}) FILTER (WHERE {cond}), min({day}) FILTER (WHERE NOT ({cond})) "
+                f"FROM {parquet_source(settings, version)}").fetchone()
         finally:
             con.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     assert row is not None
-    return RowCount(int(row[0]), row[1], row[2])
+    return RowCount(int(row[0]), row[1], row[2], row[3])
 
 
 # --- the plan ----------------------------------------------------------------------------
@@ -443,7 +445,8 @@ def _dataset_items(settings: Settings, dataset: Dataset, eff: EffectiveRule,
                 return waiting(f"En attente de {what} : date non renseignée{extra}.")
         deadline = add_period(start, rule.duration, rule.unit)
         if deadline > today:
-            return waiting(f"Échéance le {deadline.strftime('%d/%m/%Y')}.", deadline)
+            return waiting(f"Délai courant depuis le {start.strftime('%d/%m/%Y')} ({reason_of}).",
+                           deadline)
         due = [(v, deadline) for v in candidates]
     due.sort(key=lambda p: p[0].number)
     numbers = [v.number for v, _ in due]
@@ -506,7 +509,10 @@ def _row_items(settings: Settings, dataset: Dataset, rule: RetentionRule,
               if column in v.column_names()}
     touched = [n for n, c in counts.items() if c.expired]
     if not touched:
-        return waiting("Aucune ligne n'a atteint sa durée de conservation.")
+        # The next due date: that of the earliest row not yet expired, in any version.
+        pending = [c.pending for c in counts.values() if c.pending]
+        next_due = add_period(min(pending), rule.duration, rule.unit) if pending else None
+        return waiting("Aucune ligne n'a atteint sa durée de conservation.", next_due)
     latest_count = counts.get(latest.number, RowCount(0, None, None))
     firsts = [c.first for c in counts.values() if c.expired and c.first]
     lasts = [c.last for c in counts.values() if c.expired and c.last]
