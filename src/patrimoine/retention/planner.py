@@ -48,6 +48,7 @@ from patrimoine.protection.findings.models import Anonymisation
 from patrimoine.protection.findings.service import connect, parquet_source, quote
 from patrimoine.protection.register.models import ProcessingActivity
 from patrimoine.protection.register.vocabulary import ActivityStatus
+from patrimoine.retention import holds
 from patrimoine.retention.models import (
     DatasetRetention,
     EliminationSlip,
@@ -108,6 +109,7 @@ class PlanItem:
     slip_id: int | None = None
     slip_status: str | None = None
     blocked: str | None = None
+    held: str | None = None  # the legal holds that suspend it (holds.py)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -362,6 +364,7 @@ def build_plan(session: Session, settings: Settings, organisation_ids: list[int]
     plan.problems.extend(problems)
     plan.activities = ended_activities(session, organisation_ids, today)
     slips = _slips_by_key(session)
+    in_force = holds.holds_in_force(session, today, list(rules))
     anonymised_sources = {vid for vid in session.scalars(select(Anonymisation.source_version_id))
                           if vid is not None}
     anonymised_results = {row[0] for row in session.execute(
@@ -384,6 +387,10 @@ def build_plan(session: Session, settings: Settings, organisation_ids: list[int]
                     item.blocked = f"En attente du visa du bordereau {slip.reference}."
             elif item.needs_visa:
                 item.blocked = "Élimination à proposer sur un bordereau, puis à faire viser."
+            held = holds.holding(in_force.get(dataset.id, []), item.versions)
+            if held:
+                # Never destroyed, purged, transferred nor anonymised while held.
+                item.held = item.blocked = holds.held_text(held)
             plan.items.append(item)
     return plan
 

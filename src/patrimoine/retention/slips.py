@@ -50,16 +50,21 @@ def create_slip(session: Session, settings: Settings, principal: Principal,
         raise NotFound("Organisation inconnue.")
     perms.require_manage_retention(principal, organisation_id)
     plan = build_plan(session, settings, [organisation_id], today)
-    items = [i for i in plan.items if i.needs_visa and i.slip is None
-             and (keys is None or i.key in keys)]
+    wanted = [i for i in plan.items if i.needs_visa and i.slip is None
+              and (keys is None or i.key in keys)]
+    items = [i for i in wanted if not i.held]
     if not items:
-        raise Conflict("Aucune élimination à proposer : rien d'échu n'attend de bordereau.")
+        raise Conflict("Aucune élimination à proposer : rien d'échu n'attend de bordereau"
+                       + (" (les données échues sont sous gel juridique)." if wanted else "."))
     services = {i.service for i in items}
     service = services.pop() if len(services) == 1 else organisation.name
     slip = EliminationSlip(
         organisation_id=organisation_id,
         reference=registers.next_reference(session, SLIPS, organisation_id, now().year),
-        service=service, created_by=principal.label, status=SlipStatus.AWAITING_VISA)
+        service=service, created_by=principal.label, status=SlipStatus.AWAITING_VISA,
+        # Due data kept off the slip by a legal hold: the archives see what is withheld.
+        holds=[{"dataset": i.dataset_title, "description": i.reason, "held": i.held}
+               for i in wanted if i.held])
     for i in items:
         versions = ", ".join(str(n) for n in i.versions)
         what = ("lignes échues" if i.action == "purge_rows" else "versions")
@@ -132,6 +137,7 @@ def slip_json(slip: EliminationSlip) -> dict[str, Any]:
         "visa_reference": slip.visa_reference, "visa_recorded_by": slip.visa_recorded_by,
         "refusal_reason": slip.refusal_reason,
         "executed_at": slip.executed_at.isoformat() if slip.executed_at else None,
+        "holds": list(slip.holds or []),
         "items": [{
             "key": i.item_key, "service": i.service, "description": i.description,
             "date_start": i.date_start.isoformat() if i.date_start else None,
@@ -193,6 +199,13 @@ def slip_xlsx(slip: EliminationSlip, organisation: Organisation) -> bytes:
                 sheet.write_blank(r, c, None, cell)
             else:
                 sheet.write(r, c, value, cell)
+    below = 7 + len(slip.items) + 1
+    if slip.holds:
+        sheet.write(below, 0, "Données échues retenues par un gel juridique (hors bordereau) :",
+                    bold)
+        for r, held in enumerate(slip.holds, start=below + 1):
+            sheet.write(r, 0, held["dataset"])
+            sheet.write(r, 1, held["held"])
     for c, width in enumerate((30, 50, 12, 12, 14, 14, 50, 30, 18, 30)):
         sheet.set_column(c, c, width)
     book.close()
