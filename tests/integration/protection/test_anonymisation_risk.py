@@ -6,9 +6,10 @@ and small-count suppression that never shows a suppressed cell's keys."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from patrimoine.access import service as accounts
 from patrimoine.access.models import Account
@@ -19,6 +20,8 @@ from patrimoine.protection.findings import anonymise as anon
 from patrimoine.protection.gate import publication_blockers
 from patrimoine.reading.service import Purpose, open_for_reader
 from tests.factories import persons_world
+
+T = TypeVar("T")
 
 PLACES = [("45000", "Orléans"), ("45160", "Olivet"), ("45140", "Saint-Jean-de-la-Ruelle"),
           ("37000", "Tours"), ("37300", "Joué-lès-Tours")]
@@ -43,16 +46,23 @@ GENERALISED: list[dict[str, Any]] = [
 ]
 
 
+def _get(s: Session, cls: type[T], id_: int | None) -> T:
+    found = s.get(cls, id_)
+    assert found is not None
+    return found
+
+
 def _anonymise(services: Services, w: Any, plan: list[dict[str, Any]], **kw: Any
                ) -> DatasetVersion:
     with services.db.unit_of_work() as s:
-        return anon.anonymise(s, services.settings, w.editor, s.get(Dataset, w.dataset.id),
-                              s.get(DatasetVersion, w.version.id), anon.parse_plan(plan), **kw)
+        return anon.anonymise(s, services.settings, w.editor, _get(s, Dataset, w.dataset.id),
+                              _get(s, DatasetVersion, w.version.id), anon.parse_plan(plan),
+                              **kw)
 
 
 def _blockers(services: Services, version: DatasetVersion) -> list[str]:
     with services.db.unit_of_work() as s:
-        return publication_blockers(s, s.get(DatasetVersion, version.id), services.settings)
+        return publication_blockers(s, _get(s, DatasetVersion, version.id), services.settings)
 
 
 def test_a_kept_commune_defeats_the_departement_and_blocks(services: Services,
@@ -99,8 +109,8 @@ def test_l_diversity_of_a_sensitive_column(services: Services, tmp_path: Path) -
     assert "[date_naissance = 1950, code_postal = 37] : 1 valeur(s)" in reasons[0]
     # A later anonymised copy keeps the quasi-identifiers and the sensitive column.
     with services.db.unit_of_work() as s:
-        again = anon.anonymise(s, services.settings, w.editor, s.get(Dataset, w.dataset.id),
-                               s.get(DatasetVersion, version.id),
+        again = anon.anonymise(s, services.settings, w.editor, _get(s, Dataset, w.dataset.id),
+                               _get(s, DatasetVersion, version.id),
                                anon.parse_plan([{"op": "drop", "column": "nom"}]))
         record = again.ingest_settings["anonymisation"]
         assert (record["quasi_identifiers"], record["sensitive"]) == (
@@ -112,7 +122,8 @@ def test_the_api_shows_the_warning_and_the_classes_at_fault(
         client: TestClient, services: Services, tmp_path: Path) -> None:
     w = persons_world(services, tmp_path, social_aid_csv())
     with services.db.unit_of_work() as s:
-        _, token = accounts.create_api_token(s, s.get(Account, w.editor.account_id), "tests")
+        _, token = accounts.create_api_token(s, _get(s, Account, w.editor.account_id),
+                                             "tests")
     base = f"/api/v1/datasets/{w.dataset.slug}/versions"
     r = client.post(base + "/1/anonymise", json={"operations": GENERALISED},
                     headers={"Authorization": f"Bearer {token}"})

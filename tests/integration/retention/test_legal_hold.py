@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -37,7 +38,7 @@ CLOSED = {"duration": 2, "unit": "years", "start_event": "file_closed",
 TODAY = date(2026, 6, 30)
 
 
-def _hold(services: Services, entry: Dataset, **kw):  # type: ignore[no-untyped-def]
+def _hold(services: Services, entry: Dataset, **kw: Any) -> int:
     with services.db.unit_of_work() as s:
         current = s.get(Dataset, entry.id)
         assert current is not None
@@ -152,6 +153,7 @@ def test_holds_are_listed_on_the_retention_pages_and_api(
     set_rule(services, w.dataset, **CLOSED)
     with services.db.unit_of_work() as s:
         org = s.get(Organisation, w.org_id)
+        assert org is not None
         account(s, "dpo@ville.fr", roles=[(org, Role.DPO, None)])
     login(client, "dpo@ville.fr")
     url = f"/admin/conservation/jeux/{w.dataset.slug}/gels"
