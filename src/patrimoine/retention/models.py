@@ -142,6 +142,8 @@ class EliminationSlip(Base):
     visa_recorded_by: Mapped[str | None] = mapped_column(String(300))
     refusal_reason: Mapped[str | None] = mapped_column(Text)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The archives service the slip is addressed to (settings.archives_service).
+    archives_service: Mapped[str | None] = mapped_column(String(300))
     # The legal holds that kept due data of the organisation off this slip (holds.py).
     holds: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 

@@ -1,4 +1,4 @@
-"""retention: legal holds (gel juridique) and the holds a slip names
+"""retention: legal holds (gel juridique), the holds a slip names, its archives service
 
 Revision ID: rt0003
 Revises: rt0002
@@ -57,10 +57,13 @@ def upgrade() -> None:
                               unique=False)
     with op.batch_alter_table("elimination_slip", schema=None) as batch_op:
         batch_op.add_column(sa.Column("holds", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("archives_service", sa.String(length=300),
+                                      nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("elimination_slip", schema=None) as batch_op:
+        batch_op.drop_column("archives_service")
         batch_op.drop_column("holds")
     with op.batch_alter_table("legal_hold", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_legal_hold_organisation_id"))
