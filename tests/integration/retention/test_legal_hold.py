@@ -168,3 +168,20 @@ def test_holds_are_listed_on_the_retention_pages_and_api(
     assert "Gels juridiques" in index and "Demande CADA de M. X" in index
     held = client.get("/api/v1/retention/holds")
     assert held.status_code == 200 and held.json()["holds"][0]["kind"] == "cada"
+
+
+def test_holds_from_the_command_line(cli, services: Services,  # type: ignore[no-untyped-def]
+                                     tmp_path: Path) -> None:
+    w = retention_world(services)
+    load(services, w.dataset, write(tmp_path, "a.csv", subscribers_csv()))
+    r = cli("retention", "hold", w.dataset.slug, "--kind", "litigation", "--reason",
+            "Requête n° 2601234", "--review", "2027-01-01", "--by", "Service juridique")
+    assert r.returncode == 0 and "Gel juridique n° 1 posé" in r.stdout, r.stderr
+    r = cli("retention", "hold", w.dataset.slug, "--kind", "x", "--reason", "")
+    assert r.returncode != 0 and "Nature du gel inconnue" in r.stderr + r.stdout
+    r = cli("retention", "holds", "--json")
+    assert r.returncode == 0 and '"in_force": true' in r.stdout
+    r = cli("retention", "release", "1", "--reason", "Désistement du requérant")
+    assert r.returncode == 0 and "levé" in r.stdout
+    r = cli("retention", "holds")
+    assert "levé : Désistement du requérant" in r.stdout
