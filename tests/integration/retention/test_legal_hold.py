@@ -19,6 +19,7 @@ from patrimoine.datastore import versions as store
 from patrimoine.inventory.models import Dataset, DatasetChange, Organisation
 from patrimoine.retention import holds, planner, slips
 from patrimoine.retention.apply import apply_plan
+from tests.conftest import Cli
 from tests.factories import (
     SYSTEM,
     account,
@@ -170,8 +171,7 @@ def test_holds_are_listed_on_the_retention_pages_and_api(
     assert held.status_code == 200 and held.json()["holds"][0]["kind"] == "cada"
 
 
-def test_holds_from_the_command_line(cli, services: Services,  # type: ignore[no-untyped-def]
-                                     tmp_path: Path) -> None:
+def test_holds_from_the_command_line(cli: Cli, services: Services, tmp_path: Path) -> None:
     w = retention_world(services)
     load(services, w.dataset, write(tmp_path, "a.csv", subscribers_csv()))
     r = cli("retention", "hold", w.dataset.slug, "--kind", "litigation", "--reason",
