@@ -332,6 +332,12 @@ def can_manage_retention(p: Principal, organisation_id: int) -> bool:
     return p.is_superadmin or p.has_role(organisation_id, *MANAGERS)
 
 
+def can_hold_data(p: Principal, organisation_id: int) -> bool:
+    """Placing or releasing a legal hold: the register keepers, the DPO included (who
+    answers CADA requests and litigation alongside the legal service)."""
+    return p.is_superadmin or p.has_role(organisation_id, *REGISTER_KEEPERS)
+
+
 def retention_viewable_organisations(p: Principal) -> list[int] | None:
     """None means every organisation."""
     if p.is_superadmin:

@@ -91,7 +91,7 @@ def findings(
         if rescan:
             service.scan_version(session, svc.settings, target, principal)
         views = service.list_findings(session, svc.settings, principal, dataset, target)
-        blockers = publication_blockers(session, target)
+        blockers = publication_blockers(session, target, svc.settings)
         if as_json:
             typer.echo(json.dumps({"dataset": dataset.slug, "version": target.number,
                                    "blockers": blockers,
@@ -119,7 +119,7 @@ def decide(
         dataset, target = _target(session, slug, version)
         service.ensure_scanned(session, svc.settings, target)
         service.decide(session, _principal(by), dataset, target, column, kind, decision, reason)
-        blockers = publication_blockers(session, target)
+        blockers = publication_blockers(session, target, svc.settings)
     console.print(f"Décision enregistrée pour « {column} » ({KIND_LABELS.get(kind, kind)}). "
                   f"Motifs de refus de publication restants : {len(blockers)}.")
 
@@ -137,20 +137,28 @@ def anonymise(
         "--generalise", help="COLONNE:NIVEAU : month, year (dates), band[:N] (tranches de N), "
                              "grid[:N] (positions sur une grille de N mètres), department "
                              "(codes postaux).")] = None,
+    quasi: Annotated[list[str] | None, typer.Option(
+        "--quasi", help="Quasi-identifiant désigné par le DPO (le k-anonymat est calculé sur "
+                        "eux et les colonnes généralisées avant toute publication).")] = None,
+    sensitive: Annotated[str | None, typer.Option(
+        "--sensitive", help="Colonne sensible (l-diversité).")] = None,
 ) -> None:
     """Créer une version anonymisée ; la version d'origine reste inchangée."""
     plan = anon.parse_cli(drop or [], mask or [], pseudonymise or [], generalise or [])
     svc = services()
     with svc.db.unit_of_work() as session:
         dataset, source = _target(session, slug, version)
-        created = anon.anonymise(session, svc.settings, _principal(None), dataset, source, plan)
+        created = anon.anonymise(session, svc.settings, _principal(None), dataset, source, plan,
+                                 quasi or [], sensitive)
         views = service.views(session, created)
-        blockers = publication_blockers(session, created)
+        blockers = publication_blockers(session, created, svc.settings)
         record: dict[str, Any] = created.ingest_settings["anonymisation"]
         if as_json:
             typer.echo(json.dumps({"dataset": dataset.slug, "version": created.number,
                                    "source_version": source.number,
                                    "operations": record["operations"], "blockers": blockers,
+                                   "quasi_identifiers": record["quasi_identifiers"],
+                                   "warnings": record["warnings"],
                                    "findings": [v.to_dict() for v in views]},
                                   ensure_ascii=False, indent=2))
             return
@@ -158,6 +166,8 @@ def anonymise(
                       f"({created.row_count} lignes) :")
         for op in record["operations"]:
             console.print(f"  - {anon.Operation(**op).describe()}", markup=False)
+        for warning in record["warnings"]:
+            console.print(f"Attention : {warning}", markup=False)
         _print_findings(dataset, created, views, blockers)
 
 

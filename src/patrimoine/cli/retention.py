@@ -23,7 +23,7 @@ from patrimoine.core.text import key
 from patrimoine.core.vocabulary import label
 from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.retention import apply as applier
-from patrimoine.retention import planner, slips
+from patrimoine.retention import holds, planner, slips
 from patrimoine.retention import service as rules_service
 
 app = typer.Typer(help="Durées de conservation, éliminations et sobriété.",
@@ -152,7 +152,8 @@ def plan(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
                               f"{item.due_since:%d/%m/%Y}", item.reason, visa)
             console.print(table)
         for w in result.waiting:
-            console.print(f"En attente — {w.dataset_slug} : {w.reason}")
+            due = f" Prochaine échéance : {w.next_due:%d/%m/%Y}." if w.next_due else ""
+            console.print(f"En attente — {w.dataset_slug} : {w.reason}{due}")
         for p in result.problems:
             console.print(f"[yellow]À revoir :[/yellow] {p}")
 
@@ -253,6 +254,62 @@ def visa(
         status = label(found.status)
         ref = found.reference
     console.print(f"Bordereau {ref} : {status.lower()}.")
+
+
+@app.command("hold")
+def hold(
+    slug: Annotated[str, typer.Argument(help="Jeu de données gelé.")],
+    kind: Annotated[str, typer.Option("--kind", help="litigation (contentieux), cada, audit, "
+                                                     "other.")],
+    reason: Annotated[str, typer.Option("--reason", help="Motif : n° de requête, demande "
+                                                         "CADA, mission d'audit.")],
+    by: Annotated[str | None, typer.Option("--by", help="Qui pose le gel.")] = None,
+    version: Annotated[int | None, typer.Option("--version", help="Une version (par défaut "
+                                                                  "tout le jeu).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Début (AAAA-MM-JJ).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Fin (AAAA-MM-JJ).")] = None,
+    review: Annotated[str | None, typer.Option("--review", help="Date de réexamen.")] = None,
+) -> None:
+    """Pose un gel juridique : rien de ces données n'est éliminé, trié ni versé tant qu'il
+    dure (contentieux, demande CADA, contrôle)."""
+    svc = _services()
+    with svc.db.unit_of_work() as session:
+        placed = holds.place_hold(session, _principal(by), _dataset(session, slug), kind=kind,
+                                  reason=reason, starts_on=start, ends_on=until,
+                                  review_on=review, version=version)
+        text, number = holds.describe(placed), placed.id
+    console.print(f"Gel juridique n° {number} posé : {text}", markup=False)
+
+
+@app.command("holds")
+def list_holds(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
+    """Les gels juridiques, en vigueur ou levés."""
+    svc = _services()
+    with svc.db.session() as session:
+        found = [holds.hold_json(h) for h in
+                 holds.list_holds(session, _organisations(session, organisation))]
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        console.print("Aucun gel juridique.")
+    for h in found:
+        state = "en vigueur" if h["in_force"] else (
+            f"levé : {h['release_reason']}" if h["released_at"] else "hors période")
+        console.print(f"{h['id']} — {h['description']} — {state}", markup=False)
+
+
+@app.command("release")
+def release(
+    hold_id: Annotated[int, typer.Argument(help="Numéro du gel.")],
+    reason: Annotated[str, typer.Option("--reason", help="Pourquoi il est levé.")],
+    by: Annotated[str | None, typer.Option("--by", help="Qui lève le gel.")] = None,
+) -> None:
+    """Lève un gel juridique (avec son motif)."""
+    svc = _services()
+    with svc.db.unit_of_work() as session:
+        holds.release_hold(session, _principal(by), hold_id, reason)
+    console.print(f"Gel juridique n° {hold_id} levé.")
 
 
 @app.command("sobriety")

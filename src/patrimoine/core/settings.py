@@ -90,6 +90,9 @@ class Settings(BaseSettings):
         description="How long an invitation or password-reset link stays valid (used once).",
     )
     small_count_threshold: int = Field(default=11, ge=1, description="Counts below this are suppressed from published aggregates (statistical secrecy).")  # noqa: E501
+    open_data_min_k: int = Field(default=5, ge=1, description="An anonymised version is published as open data only if every combination of its quasi-identifiers is shared by at least this many rows (k-anonymity).")  # noqa: E501
+    open_data_min_l: int = Field(default=2, ge=1, description="With a sensitive column declared, each class of the quasi-identifiers must hold at least this many distinct sensitive values (l-diversity).")  # noqa: E501
+    archives_service: str = Field(default="", max_length=300, description="The archives service the elimination slips are addressed to (e.g. \"Archives départementales du Loiret\"), printed on each slip.")  # noqa: E501
     map_tiles: str = Field(
         default="",
         description="Tile URL template of the public maps (e.g. https://tile.openstreetmap.org/"

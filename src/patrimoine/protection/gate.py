@@ -8,6 +8,12 @@ why). Pseudonymised columns stay personal data and block until the DPO decides.
 
 A version that was never scanned is scanned first when `settings` is given (to read its
 file); without settings it is blocked until it is scanned.
+
+An anonymised version is also judged by its risk (`risk_blockers`): over the
+quasi-identifiers its anonymisation names, every class must hold at least
+`settings.open_data_min_k` rows (k-anonymity) and, when a sensitive column is declared,
+`settings.open_data_min_l` distinct sensitive values (l-diversity); the classes at fault are
+named. Without settings (the file cannot be read) such a version is blocked.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from patrimoine.core.settings import Settings
 from patrimoine.datastore import versions
 from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset
-from patrimoine.protection.findings import service
+from patrimoine.protection.findings import disclosure, service
 from patrimoine.protection.findings.models import (
     DISMISSALS,
     Anonymisation,
@@ -52,7 +58,48 @@ def publication_blockers(session: Session, version: DatasetVersion,
             return [f"La version {version.number} n'a pas encore été analysée (recherche de "
                     "données personnelles) : lancez l'analyse avant de la publier."]
         service.ensure_scanned(session, settings, version)
-    return [blocker(view) for view in service.unresolved(session, version)]
+    return ([blocker(view) for view in service.unresolved(session, version)]
+            + risk_blockers(version, settings))
+
+
+SHOWN_CLASSES = 5
+
+
+def _class(values: dict[str, Any]) -> str:
+    return ", ".join(f"{c} = {'(vide)' if v is None else v}" for c, v in values.items())
+
+
+def risk_blockers(version: DatasetVersion, settings: Settings | None) -> list[str]:
+    """Why an anonymised version is still too re-identifying to be published (French)."""
+    record = (version.ingest_settings or {}).get("anonymisation") or {}
+    names = version.column_names()
+    quasi = [c for c in record.get("quasi_identifiers") or [] if c in names]
+    sensitive = record.get("sensitive")
+    if not quasi:
+        return []
+    if settings is None:
+        return [f"Le risque de réidentification de la version {version.number} n'a pas pu "
+                "être évalué (k-anonymat) : elle ne peut être publiée en l'état."]
+    report = disclosure.k_anonymity(settings, version, quasi, target=settings.open_data_min_k,
+                                    worst=SHOWN_CLASSES,
+                                    sensitive=sensitive if sensitive in names else None)
+    out = []
+    if report.rows and report.k < settings.open_data_min_k:
+        shown = [w for w in report.worst if w["size"] < settings.open_data_min_k]
+        out.append(
+            f"k-anonymat insuffisant sur {', '.join(quasi)} : k = {report.k}, le seuil de "
+            f"l'ouverture est {settings.open_data_min_k} ; {report.classes_below_target} "
+            f"classe(s) ({report.rows_below_target} ligne(s)) en dessous. Classes en défaut : "
+            + " ; ".join(f"[{_class(w['values'])}] : {w['size']} ligne(s)" for w in shown)
+            + ". Généralisez davantage ou supprimez un quasi-identifiant.")
+    if report.l is not None and report.rows and report.l < settings.open_data_min_l:
+        shown = [w for w in report.least_diverse if w["distinct"] < settings.open_data_min_l]
+        out.append(
+            f"l-diversité insuffisante pour « {sensitive} » : l = {report.l}, le seuil est "
+            f"{settings.open_data_min_l} (valeurs sensibles distinctes par classe). Classes en "
+            "défaut : " + " ; ".join(f"[{_class(w['values'])}] : {w['distinct']} valeur(s)"
+                                     for w in shown) + ".")
+    return out
 
 
 def blocker(view: service.FindingView) -> str:

@@ -51,6 +51,7 @@ from patrimoine.protection.findings.service import (
     quote,
     write_derived,
 )
+from patrimoine.retention import holds
 from patrimoine.retention.models import (
     DatasetRetention,
     EliminationSlip,
@@ -402,7 +403,7 @@ def _close_if_done(session: Session, principal: Principal, slip: EliminationSlip
 
 def _run_slips(session: Session, settings: Settings, principal: Principal,
                organisation_ids: list[int] | None, keys: list[str] | None,
-               outcome: Outcome) -> set[str]:
+               outcome: Outcome, today: date) -> set[str]:
     """Execute the items of visa'd slips; returns their keys."""
     query = (select(EliminationSlip, EliminationSlipItem)
              .join(EliminationSlipItem, EliminationSlipItem.slip_id == EliminationSlip.id)
@@ -412,11 +413,20 @@ def _run_slips(session: Session, settings: Settings, principal: Principal,
     if organisation_ids is not None:
         query = query.where(EliminationSlip.organisation_id.in_(organisation_ids))
     handled: set[str] = set()
+    in_force = holds.holds_in_force(session, today)
     for slip, slip_item in session.execute(query).all():
         if keys is not None and slip_item.item_key not in keys:
             continue
         handled.add(slip_item.item_key)
         dataset = session.get(Dataset, slip_item.dataset_id) if slip_item.dataset_id else None
+        target = slip_item.target or {}
+        held = holds.holding(in_force.get(slip_item.dataset_id or 0, []),
+                             target.get("versions") or [])
+        if held:  # visa'd before the hold: the hold wins until it is released
+            outcome.skipped.append({"key": slip_item.item_key,
+                                    "dataset": dataset.slug if dataset else None,
+                                    "reason": holds.held_text(held)})
+            continue
         files = _Files(session)
         try:
             with session.begin_nested():
@@ -458,10 +468,15 @@ def apply_plan(session: Session, settings: Settings, principal: Principal,
     (exactly as listed on the slip), then the due items needing no visa (versement, tri,
     anonymisation). Items needing a visa without one are reported as skipped."""
     outcome = Outcome()
-    handled = _run_slips(session, settings, principal, organisation_ids, keys, outcome)
+    handled = _run_slips(session, settings, principal, organisation_ids, keys, outcome,
+                         today or now().date())
     plan: Plan = build_plan(session, settings, organisation_ids, today)
     for item in plan.items:
         if (keys is not None and item.key not in keys) or item.key in handled:
+            continue
+        if item.held:
+            outcome.skipped.append({"key": item.key, "dataset": item.dataset_slug,
+                                    "reason": item.held})
             continue
         if item.needs_visa:
             outcome.skipped.append({"key": item.key, "dataset": item.dataset_slug,

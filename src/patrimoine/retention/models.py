@@ -8,6 +8,8 @@ record of every action taken when applying the plan.
   archives director (Code du patrimoine R212-14); nothing listed is destroyed before the visa
   (who, when, reference) is recorded.
 - `retention_action`: what `retention apply` did, item by item.
+- `legal_hold`: a gel juridique (litigation, CADA request, audit) on a dataset or one of its
+  versions: while it holds, retention never destroys, purges, sorts nor transfers that data.
 """
 
 from __future__ import annotations
@@ -76,6 +78,50 @@ class DatasetRetention(Base):
             anonymisation=list(self.anonymisation or []))
 
 
+class HoldKind(StrEnum):
+    LITIGATION = "litigation"
+    CADA = "cada"
+    AUDIT = "audit"
+    OTHER = "other"
+
+
+define(HoldKind, {
+    HoldKind.LITIGATION: "Contentieux",
+    HoldKind.CADA: "Demande CADA (accès aux documents administratifs)",
+    HoldKind.AUDIT: "Contrôle ou audit",
+    HoldKind.OTHER: "Autre obligation de conserver",
+})
+
+
+class LegalHold(Base):
+    """A legal hold: in force from `starts_on` until it is released or its `ends_on` has
+    passed; a `review_on` date only asks for a review, it does not end the hold."""
+
+    __tablename__ = "legal_hold"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"),
+                                            index=True)
+    # None: the whole dataset, every version present and future.
+    version_number: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[HoldKind] = mapped_column(text_enum(HoldKind))
+    reason: Mapped[str] = mapped_column(Text)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    review_on: Mapped[date | None] = mapped_column(Date)
+    placed_by: Mapped[str] = mapped_column(String(300))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_by: Mapped[str | None] = mapped_column(String(300))
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+    def in_force(self, today: date) -> bool:
+        return (self.released_at is None and self.starts_on <= today
+                and (self.ends_on is None or today <= self.ends_on))
+
+
 class EliminationSlip(Base):
     __tablename__ = "elimination_slip"
     __table_args__ = (UniqueConstraint("organisation_id", "reference"),)
@@ -96,6 +142,10 @@ class EliminationSlip(Base):
     visa_recorded_by: Mapped[str | None] = mapped_column(String(300))
     refusal_reason: Mapped[str | None] = mapped_column(Text)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The archives service the slip is addressed to (settings.archives_service).
+    archives_service: Mapped[str | None] = mapped_column(String(300))
+    # The legal holds that kept due data of the organisation off this slip (holds.py).
+    holds: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     items: Mapped[list[EliminationSlipItem]] = relationship(
         back_populates="slip", order_by="EliminationSlipItem.id", cascade="all, delete-orphan")

@@ -48,6 +48,7 @@ from patrimoine.protection.findings.models import Anonymisation
 from patrimoine.protection.findings.service import connect, parquet_source, quote
 from patrimoine.protection.register.models import ProcessingActivity
 from patrimoine.protection.register.vocabulary import ActivityStatus
+from patrimoine.retention import holds
 from patrimoine.retention.models import (
     DatasetRetention,
     EliminationSlip,
@@ -108,6 +109,7 @@ class PlanItem:
     slip_id: int | None = None
     slip_status: str | None = None
     blocked: str | None = None
+    held: str | None = None  # the legal holds that suspend it (holds.py)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -312,6 +314,7 @@ class RowCount:
     expired: int
     first: date | None
     last: date | None
+    pending: date | None = None  # the earliest date of the rows not yet expired
 
 
 def count_expired(settings: Settings, version: DatasetVersion, rule: RetentionRule,
@@ -322,16 +325,17 @@ def count_expired(settings: Settings, version: DatasetVersion, rule: RetentionRu
     try:
         con = connect(workdir)
         try:
+            day = f"TRY_CAST({quote(column)} AS DATE)"
             row = con.execute(
-                f"SELECT count(*), min(TRY_CAST({quote(column)} AS DATE)), "
-                f"max(TRY_CAST({quote(column)} AS DATE)) FROM {parquet_source(settings, version)} "
-                f"WHERE {cond}").fetchone()
+                f"SELECT count(*) FILTER (WHERE {cond}), min({day}) FILTER (WHERE {cond}), "
+                f"max({day}) FILTER (WHERE {cond}), min({day}) FILTER (WHERE NOT ({cond})) "
+                f"FROM {parquet_source(settings, version)}").fetchone()
         finally:
             con.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     assert row is not None
-    return RowCount(int(row[0]), row[1], row[2])
+    return RowCount(int(row[0]), row[1], row[2], row[3])
 
 
 # --- the plan ----------------------------------------------------------------------------
@@ -360,6 +364,7 @@ def build_plan(session: Session, settings: Settings, organisation_ids: list[int]
     plan.problems.extend(problems)
     plan.activities = ended_activities(session, organisation_ids, today)
     slips = _slips_by_key(session)
+    in_force = holds.holds_in_force(session, today, list(rules))
     anonymised_sources = {vid for vid in session.scalars(select(Anonymisation.source_version_id))
                           if vid is not None}
     anonymised_results = {row[0] for row in session.execute(
@@ -382,6 +387,10 @@ def build_plan(session: Session, settings: Settings, organisation_ids: list[int]
                     item.blocked = f"En attente du visa du bordereau {slip.reference}."
             elif item.needs_visa:
                 item.blocked = "Élimination à proposer sur un bordereau, puis à faire viser."
+            held = holds.holding(in_force.get(dataset.id, []), item.versions)
+            if held:
+                # Never destroyed, purged, transferred nor anonymised while held.
+                item.held = item.blocked = holds.held_text(held)
             plan.items.append(item)
     return plan
 
@@ -443,7 +452,8 @@ def _dataset_items(settings: Settings, dataset: Dataset, eff: EffectiveRule,
                 return waiting(f"En attente de {what} : date non renseignée{extra}.")
         deadline = add_period(start, rule.duration, rule.unit)
         if deadline > today:
-            return waiting(f"Échéance le {deadline.strftime('%d/%m/%Y')}.", deadline)
+            return waiting(f"Délai courant depuis le {start.strftime('%d/%m/%Y')} ({reason_of}).",
+                           deadline)
         due = [(v, deadline) for v in candidates]
     due.sort(key=lambda p: p[0].number)
     numbers = [v.number for v, _ in due]
@@ -506,7 +516,10 @@ def _row_items(settings: Settings, dataset: Dataset, rule: RetentionRule,
               if column in v.column_names()}
     touched = [n for n, c in counts.items() if c.expired]
     if not touched:
-        return waiting("Aucune ligne n'a atteint sa durée de conservation.")
+        # The next due date: that of the earliest row not yet expired, in any version.
+        pending = [c.pending for c in counts.values() if c.pending]
+        next_due = add_period(min(pending), rule.duration, rule.unit) if pending else None
+        return waiting("Aucune ligne n'a atteint sa durée de conservation.", next_due)
     latest_count = counts.get(latest.number, RowCount(0, None, None))
     firsts = [c.first for c in counts.values() if c.expired and c.first]
     lasts = [c.last for c in counts.values() if c.expired and c.last]

@@ -50,16 +50,22 @@ def create_slip(session: Session, settings: Settings, principal: Principal,
         raise NotFound("Organisation inconnue.")
     perms.require_manage_retention(principal, organisation_id)
     plan = build_plan(session, settings, [organisation_id], today)
-    items = [i for i in plan.items if i.needs_visa and i.slip is None
-             and (keys is None or i.key in keys)]
+    wanted = [i for i in plan.items if i.needs_visa and i.slip is None
+              and (keys is None or i.key in keys)]
+    items = [i for i in wanted if not i.held]
     if not items:
-        raise Conflict("Aucune élimination à proposer : rien d'échu n'attend de bordereau.")
+        raise Conflict("Aucune élimination à proposer : rien d'échu n'attend de bordereau"
+                       + (" (les données échues sont sous gel juridique)." if wanted else "."))
     services = {i.service for i in items}
     service = services.pop() if len(services) == 1 else organisation.name
     slip = EliminationSlip(
         organisation_id=organisation_id,
         reference=registers.next_reference(session, SLIPS, organisation_id, now().year),
-        service=service, created_by=principal.label, status=SlipStatus.AWAITING_VISA)
+        service=service, created_by=principal.label, status=SlipStatus.AWAITING_VISA,
+        archives_service=settings.archives_service.strip() or None,
+        # Due data kept off the slip by a legal hold: the archives see what is withheld.
+        holds=[{"dataset": i.dataset_title, "description": i.reason, "held": i.held}
+               for i in wanted if i.held])
     for i in items:
         versions = ", ".join(str(n) for n in i.versions)
         what = ("lignes échues" if i.action == "purge_rows" else "versions")
@@ -122,6 +128,13 @@ def record_visa(session: Session, principal: Principal, slip_id: int, *, by: str
     return slip
 
 
+# What every slip of this application eliminates, and how (the slip states both).
+MEDIUM = "Électronique : données tabulaires (fichiers Parquet) et leurs copies dérivées"
+DESTRUCTION_METHOD = ("Effacement des fichiers de données et de toutes leurs copies dérivées "
+                      "(fichier d'origine, caches, index, exports), consigné au journal "
+                      "d'audit avec le nombre de fichiers et d'octets détruits")
+
+
 def slip_json(slip: EliminationSlip) -> dict[str, Any]:
     return {
         "id": slip.id, "reference": slip.reference, "organisation_id": slip.organisation_id,
@@ -132,6 +145,9 @@ def slip_json(slip: EliminationSlip) -> dict[str, Any]:
         "visa_reference": slip.visa_reference, "visa_recorded_by": slip.visa_recorded_by,
         "refusal_reason": slip.refusal_reason,
         "executed_at": slip.executed_at.isoformat() if slip.executed_at else None,
+        "holds": list(slip.holds or []),
+        "archives_service": slip.archives_service, "medium": MEDIUM,
+        "destruction_method": DESTRUCTION_METHOD,
         "items": [{
             "key": i.item_key, "service": i.service, "description": i.description,
             "date_start": i.date_start.isoformat() if i.date_start else None,
@@ -177,7 +193,8 @@ def slip_xlsx(slip: EliminationSlip, organisation: Organisation) -> bytes:
     sheet.write(0, 0, f"Bordereau d'élimination {slip.reference}", bold)
     sheet.write(1, 0, f"Organisme : {organisation.name}")
     sheet.write(2, 0, f"Service versant : {slip.service}")
-    sheet.write(3, 0, f"Établi le {slip.created_at.strftime('%d/%m/%Y')} par {slip.created_by}")
+    sheet.write(3, 0, f"Établi le {slip.created_at.strftime('%d/%m/%Y')} par {slip.created_by}"
+                + (f", adressé à : {slip.archives_service}" if slip.archives_service else ""))
     visa = (f"Visa : {slip.visa_by}, le {slip.visa_at.strftime('%d/%m/%Y')}, "
             f"référence {slip.visa_reference}" if slip.visa_at else
             "Visa du directeur des archives (article R212-14 du Code du patrimoine) : "
@@ -193,6 +210,16 @@ def slip_xlsx(slip: EliminationSlip, organisation: Organisation) -> bytes:
                 sheet.write_blank(r, c, None, cell)
             else:
                 sheet.write(r, c, value, cell)
+    below = 7 + len(slip.items) + 1
+    sheet.write(below, 0, f"Support : {MEDIUM}")
+    sheet.write(below + 1, 0, f"Mode de destruction : {DESTRUCTION_METHOD}")
+    below += 3
+    if slip.holds:
+        sheet.write(below, 0, "Données échues retenues par un gel juridique (hors bordereau) :",
+                    bold)
+        for r, held in enumerate(slip.holds, start=below + 1):
+            sheet.write(r, 0, held["dataset"])
+            sheet.write(r, 1, held["held"])
     for c, width in enumerate((30, 50, 12, 12, 14, 14, 50, 30, 18, 30)):
         sheet.set_column(c, c, width)
     book.close()

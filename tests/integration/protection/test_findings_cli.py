@@ -36,7 +36,10 @@ def test_findings_decide_anonymise_gate(cli: Cli, services: Services, tmp_path: 
     assert r.returncode == 0, r.stderr
     assert "Version 2 créée à partir de la version 1" in r.stdout
     assert "« montant » : pseudonymisation (HMAC-SHA256" in r.stdout
+    # Birth year and a 1 km grid still single out each of the 40 persons (k = 1).
     r = cli("protection", "gate", slug)
+    assert r.returncode == 1 and "k-anonymat insuffisant" in r.stdout, r.stdout
+    r = cli("protection", "gate", slug, env={"PATRIMOINE_OPEN_DATA_MIN_K": "1"})
     assert r.returncode == 0 and "peut être publiée" in r.stdout, r.stdout
 
     r = cli("protection", "anonymise", slug, "--version", "1", "--generalise", "nom:month")

@@ -186,7 +186,12 @@ def test_row_level_leap_day_boundary(services: Services, tmp_path: Path) -> None
     set_rule(services, w.dataset, duration=1, unit="years", start_event="date_column",
              date_column="date_fin", final_fate="destruction")
     # 29 February 2024 + 1 year = 28 February 2025.
-    assert _plan(services, date(2025, 2, 27)).items == []
+    waiting = _plan(services, date(2025, 2, 27))
+    assert waiting.items == []
+    # The plan says what falls due next: the row of 29 February, tomorrow.
+    [entry] = waiting.waiting
+    assert entry.next_due == date(2025, 2, 28)
+    assert entry.as_json()["next_due"] == "2025-02-28"
     [item] = _plan(services, date(2025, 2, 28)).items
     assert item.rows == 1
 

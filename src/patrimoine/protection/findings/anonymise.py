@@ -14,11 +14,17 @@ The source version is never modified (versions are immutable); the new version r
 operations in its `ingest_settings["anonymisation"]` and in the `anonymisation` table, and is
 scanned at once: findings on dropped, masked or generalised columns are cleared, those of
 pseudonymised columns are carried over unresolved.
+
+The record also names the quasi-identifiers on which the publication gate judges the
+re-identification risk (k-anonymity, l-diversity with a declared sensitive column): the
+generalised columns, those the DPO designates, and any kept column that defeats a
+generalisation (a commune kept beside a postcode cut to its département tells the postcode
+again); such a column also gives a warning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -35,7 +41,7 @@ from patrimoine.datastore.models import DatasetVersion
 from patrimoine.inventory.models import Dataset, DatasetChange
 from patrimoine.protection.findings import keys, service
 from patrimoine.protection.findings.models import Anonymisation
-from patrimoine.protection.findings.service import parquet_source, quote, write_derived
+from patrimoine.protection.findings.service import connect, parquet_source, quote, write_derived
 
 OPERATIONS = ("drop", "mask", "pseudonymise", "generalise")
 LEVELS = ("month", "year", "band", "grid", "department")
@@ -308,17 +314,103 @@ def build_select(settings: Settings, version: DatasetVersion,
     return sql, columns
 
 
+# --- what the result still tells ------------------------------------------------------------
+
+DEFEAT_SHARE = 0.8  # share of rows whose kept value names a single original value
+
+
+def defeating_columns(settings: Settings, version: DatasetVersion,
+                      operations: list[Operation]) -> list[tuple[str, str]]:
+    """(kept column, generalised column) pairs where the kept column, left as it is, tells the
+    generalised column's original value again: it has more distinct values than the
+    generalised column, no more than the original (nor one per row), and for most rows its
+    value goes with a single original value (a commune with its postcode)."""
+    touched = {o.column for o in operations}
+    types = {c["name"]: c["type"] for c in version.columns}
+    kept = [n for n, t in types.items()
+            if n not in touched and t in ("string", "integer", "date")][:30]
+    positions = version.positions or {}
+    found = []
+    con = connect()
+    try:
+        for op in operations:
+            if op.op != "generalise" or op.level == "grid":
+                continue
+            general, _ = _expression(op, op.column, types[op.column], positions)
+            g = quote(op.column)
+            for name in kept:
+                c = quote(name)
+                src = (f"(SELECT {c} AS c, {g} AS g, {general} AS gg "
+                       f"FROM {parquet_source(settings, version)})")
+                row = con.execute(
+                    f"WITH s AS {src}, per AS (SELECT c, count(*) AS n, count(DISTINCT g) AS dg"
+                    " FROM s WHERE c IS NOT NULL GROUP BY c) "
+                    "SELECT (SELECT count(DISTINCT c) FROM s), (SELECT count(DISTINCT g) FROM s),"
+                    " (SELECT count(DISTINCT gg) FROM s),"
+                    " (SELECT coalesce(sum(n), 0) FROM per WHERE dg = 1),"
+                    " (SELECT coalesce(sum(n), 0) FROM per)").fetchone()
+                assert row is not None
+                dc, dg, dgg, single, filled = (int(x) for x in row)
+                # A value unique to each row is an identifier, left to the findings.
+                if dgg < dc <= dg and dc < filled and single >= DEFEAT_SHARE * filled:
+                    found.append((name, op.column))
+    finally:
+        con.close()
+    return found
+
+
+def _quasi_identifiers(version: DatasetVersion, operations: list[Operation],
+                       designated: Sequence[str],
+                       defeating: list[tuple[str, str]]) -> list[str]:
+    names = version.column_names()
+    wanted = [c.strip() for c in designated if c and c.strip()]
+    unknown = [c for c in wanted if c not in names]
+    if unknown:
+        raise Invalid("Quasi-identifiant(s) inconnu(s) : " + ", ".join(unknown)
+                      + ". Colonnes : " + ", ".join(names) + ".")
+    dropped = {o.column for o in operations if o.op == "drop"}
+    dropped_designated = [c for c in wanted if c in dropped]
+    if dropped_designated:
+        raise Invalid("Quasi-identifiant(s) supprimé(s) par le plan : "
+                      + ", ".join(dropped_designated) + ".")
+    # Those of the source's own anonymisation stay (an anonymised copy of an anonymised copy).
+    inherited = [c for c in ((version.ingest_settings or {}).get("anonymisation") or {})
+                 .get("quasi_identifiers") or [] if c not in dropped]
+    chosen = ([o.column for o in operations if o.op == "generalise"] + wanted
+              + [kept for kept, _ in defeating] + inherited)
+    return [c for c in names if c in set(chosen) and c not in dropped]
+
+
 # --- the new version -----------------------------------------------------------------------
 
 
 def anonymise(session: Session, settings: Settings, principal: Principal, dataset: Dataset,
-              source: DatasetVersion, plan: list[Operation]) -> DatasetVersion:
-    """Write and register the anonymised version derived from `source`; returns it."""
+              source: DatasetVersion, plan: list[Operation],
+              quasi_identifiers: Sequence[str] = (),
+              sensitive: str | None = None) -> DatasetVersion:
+    """Write and register the anonymised version derived from `source`; returns it. Its
+    `ingest_settings["anonymisation"]` holds the quasi-identifiers, the sensitive column
+    and the warnings (French) about kept columns that defeat a generalisation."""
     require(can_anonymise(principal, dataset), principal,
             f"anonymiser les données de « {dataset.title} »")
     if source.dataset_id != dataset.id:
         raise Invalid("Cette version n'appartient pas à ce jeu de données.")
     operations = check_plan(source, plan)
+    defeating = defeating_columns(settings, source, operations)
+    quasi = _quasi_identifiers(source, operations, quasi_identifiers, defeating)
+    dropped = {o.column for o in operations if o.op == "drop"}
+    sensitive = (sensitive or "").strip() or None
+    if sensitive is not None and (sensitive not in source.column_names() or sensitive in quasi
+                                  or sensitive in dropped):
+        raise Invalid(f"Colonne sensible « {sensitive} » : elle doit être une colonne gardée "
+                      "de la version, et non un quasi-identifiant.")
+    if sensitive is None:  # the source's own, unless dropped now
+        sensitive = ((source.ingest_settings or {}).get("anonymisation") or {}).get("sensitive")
+        sensitive = None if sensitive in dropped else sensitive
+    warnings = [f"« {kept} » est gardée telle quelle et désigne presque toujours une seule "
+                f"valeur d'origine de « {general} » : elle annule sa généralisation. "
+                f"Supprimez-la ou généralisez-la aussi ; elle compte parmi les "
+                f"quasi-identifiants." for kept, general in defeating]
     sql, columns = build_select(settings, source, operations)
     pseudonymised = [o.column for o in operations if o.op == "pseudonymise"]
 
@@ -334,6 +426,9 @@ def anonymise(session: Session, settings: Settings, principal: Principal, datase
         "source_version": source.number,
         "operations": [o.record() for o in operations],
         "key_id": keys.key_id(dataset) if pseudonymised else None,
+        "quasi_identifiers": quasi,
+        "sensitive": sensitive,
+        "warnings": warnings,
     }
     tmp, row_count, digest = write_derived(settings, dataset, sql, "anonymise",
                                            with_key if pseudonymised else None)
@@ -355,7 +450,8 @@ def anonymise(session: Session, settings: Settings, principal: Principal, datase
     audit.record(session, principal, "dataset.version_anonymised", f"dataset:{dataset.uid}",
                  {"slug": dataset.slug, "source_version": source.number,
                   "version": version.number, "rows": row_count, "content_hash": digest,
-                  "operations": record["operations"]})
+                  "operations": record["operations"], "quasi_identifiers": quasi,
+                  "sensitive": sensitive, "warnings": warnings})
     session.add(Anonymisation(
         dataset_id=dataset.id, source_version_id=source.id, result_version_id=version.id,
         source_number=source.number, operations=record["operations"],

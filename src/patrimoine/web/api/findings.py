@@ -51,6 +51,11 @@ class PlanIn(BaseModel):
         "les données restent personnelles) ; {\"op\": \"generalise\", \"column\": \"date\", "
         "\"level\": \"month\"|\"year\"|\"band\"|\"grid\"|\"department\", \"size\": N} "
         "(largeur des tranches ou maille de la grille en mètres)."))
+    quasi_identifiers: list[str] = Field(default_factory=list, description=(
+        "Quasi-identifiants désignés par le DPO (en plus des colonnes généralisées) : le "
+        "k-anonymat de la version est calculé sur eux avant toute publication."))
+    sensitive: str | None = Field(default=None, description=(
+        "Colonne sensible (l-diversité vérifiée sur les classes des quasi-identifiants)."))
 
 
 def _target(session: Session, principal: Principal, slug: str,
@@ -65,15 +70,15 @@ def _read(request: Request, session: Session, principal: Principal, dataset: Dat
                            Purpose(action, request.url.path, str(request.url.query)))
 
 
-def _findings_out(session: Session, dataset: Dataset, version: DatasetVersion,
-                  views: list[service.FindingView]) -> dict[str, Any]:
+def _findings_out(request: Request, session: Session, dataset: Dataset,
+                  version: DatasetVersion, views: list[service.FindingView]) -> dict[str, Any]:
     scan = service.scan_of(session, version)
     return {
         "dataset": dataset.slug, "version": version.number,
         "scanned_at": scan.scanned_at.isoformat() if scan else None,
         "sampled_rows": scan.sampled_rows if scan else 0,
         "row_count": version.row_count,
-        "blockers": publication_blockers(session, version),
+        "blockers": publication_blockers(session, version, services(request).settings),
         "findings": [v.to_dict() for v in views],
     }
 
@@ -85,7 +90,7 @@ def list_findings(request: Request, slug: str, number: DbInt, session: SessionDe
     dataset, version = _target(session, principal, slug, number)
     views = service.list_findings(session, services(request).settings, principal, dataset,
                                   version)
-    return _findings_out(session, dataset, version, views)
+    return _findings_out(request, session, dataset, version, views)
 
 
 @router.post(VERSION_PATH + "/findings/scan", dependencies=[Depends(api_write)],
@@ -96,7 +101,7 @@ def rescan(request: Request, slug: str, number: DbInt, session: SessionDep,
     require(can_view_findings(principal, dataset), principal,
             f"analyser les données de « {dataset.title} »")
     service.scan_version(session, services(request).settings, version, principal)
-    return _findings_out(session, dataset, version, service.views(session, version))
+    return _findings_out(request, session, dataset, version, service.views(session, version))
 
 
 @router.post(VERSION_PATH + "/findings/decisions", dependencies=[Depends(api_write)],
@@ -107,7 +112,7 @@ def decide(request: Request, slug: str, number: DbInt, data: DecisionIn, session
     service.ensure_scanned(session, services(request).settings, version, principal)
     service.decide(session, principal, dataset, version, data.column, data.kind,
                    data.decision, data.reason)
-    return _findings_out(session, dataset, version, service.views(session, version))
+    return _findings_out(request, session, dataset, version, service.views(session, version))
 
 
 @router.post(VERSION_PATH + "/anonymise", dependencies=[Depends(api_write)], status_code=201,
@@ -117,11 +122,15 @@ def anonymise(request: Request, slug: str, number: DbInt, data: PlanIn, session:
     dataset, source = _target(session, principal, slug, number)
     plan = anon.parse_plan(data.operations)
     version = anon.anonymise(session, services(request).settings, principal, dataset, source,
-                             plan)
+                             plan, data.quasi_identifiers, data.sensitive)
     prepare_layout(request, session, version)
-    out = _findings_out(session, dataset, version, service.views(session, version))
+    out = _findings_out(request, session, dataset, version, service.views(session, version))
     out["source_version"] = source.number
-    out["operations"] = version.ingest_settings["anonymisation"]["operations"]
+    record = version.ingest_settings["anonymisation"]
+    out["operations"] = record["operations"]
+    out["quasi_identifiers"] = record["quasi_identifiers"]
+    out["sensitive"] = record["sensitive"]
+    out["warnings"] = record["warnings"]
     out["columns"] = version.columns
     return out
 

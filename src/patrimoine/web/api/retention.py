@@ -26,7 +26,7 @@ from patrimoine.inventory import service as inventory
 from patrimoine.inventory.models import Organisation
 from patrimoine.inventory.service import get_organisation_by_slug
 from patrimoine.retention import apply as applier
-from patrimoine.retention import planner, slips
+from patrimoine.retention import holds, planner, slips
 from patrimoine.retention import service as rules
 from patrimoine.retention.models import RetentionAction
 from patrimoine.web.api.guards import api_write
@@ -80,6 +80,47 @@ def delete_rule(slug: str, session: SessionDep, principal: PrincipalDep) -> Resp
     dataset = inventory.get_dataset(session, principal, slug)
     rules.clear_rule(session, principal, dataset)
     return Response(status_code=204)
+
+
+# Legal holds
+
+
+class HoldInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(description="litigation (contentieux), cada (demande CADA), audit, other.")
+    reason: str = Field(description="Motif : n° de requête, demande CADA, mission d'audit…")
+    starts_on: date | None = Field(default=None, description="Début (par défaut aujourd'hui).")
+    ends_on: date | None = Field(default=None, description="Fin du gel, ou :")
+    review_on: date | None = Field(default=None, description="Date de réexamen.")
+    version: int | None = Field(default=None, description="Une version ; sinon tout le jeu.")
+
+
+class ReleaseInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str
+
+
+@router.get("/holds", summary="Les gels juridiques (contentieux, CADA, audit)")
+def list_holds(session: SessionDep, principal: PrincipalDep,
+               organisation: str | None = None) -> dict[str, Any]:
+    orgs = _scope(session, principal, organisation)
+    return {"holds": [holds.hold_json(h) for h in holds.list_holds(session, orgs)]}
+
+
+@router.post("/datasets/{slug}/holds", status_code=201, dependencies=Write,
+             summary="Geler la conservation d'un jeu de données ou d'une version")
+def place_hold(slug: str, data: HoldInput, session: SessionDep, principal: PrincipalDep
+               ) -> dict[str, Any]:
+    dataset = inventory.get_dataset(session, principal, slug)
+    hold = holds.place_hold(session, principal, dataset, **data.model_dump())
+    return holds.hold_json(hold)
+
+
+@router.post("/holds/{hold_id:int}/release", dependencies=Write,
+             summary="Lever un gel juridique (avec le motif)")
+def release_hold(hold_id: DbInt, data: ReleaseInput, session: SessionDep,
+                 principal: PrincipalDep) -> dict[str, Any]:
+    return holds.hold_json(holds.release_hold(session, principal, hold_id, data.reason))
 
 
 # The plan and its application

@@ -96,7 +96,7 @@ def findings_page(
     if target is not None:
         settings = services(request).settings
         views = service.list_findings(session, settings, principal, dataset, target)
-        context.update(views=views, blockers=publication_blockers(session, target),
+        context.update(views=views, blockers=publication_blockers(session, target, settings),
                        scan=service.scan_of(session, target),
                        anonymisation=(target.ingest_settings or {}).get("anonymisation"))
         if columns:
@@ -154,12 +154,15 @@ def anonymise(request: Request, slug: str, session: SessionDep, principal: Logge
     try:
         # Plans are checked before anything is written: a refusal leaves nothing behind.
         plan = anon.parse_plan(items)
+        quasi = [c for c in source.column_names() if form.get(f"qi-{c}")]
         created = anon.anonymise(session, services(request).settings, principal, dataset,
-                                 source, plan)
+                                 source, plan, quasi, str(form.get("sensitive") or "") or None)
     except Invalid as exc:
         flash(request, _error_text(exc), "error")
         return RedirectResponse(_url(dataset, source), status_code=303)
     prepare_layout(request, session, created)
     flash(request, f"Version {created.number} créée à partir de la version {source.number} ; "
                    "la version d'origine reste inchangée.")
+    for warning in created.ingest_settings["anonymisation"]["warnings"]:
+        flash(request, warning, "error")
     return RedirectResponse(_url(dataset, created), status_code=303)

@@ -1,5 +1,6 @@
 """Back-office pages of retention (/admin/conservation): the plan, the elimination slips and
-their visa, the actions done, sobriety figures; a printable slip page."""
+their visa, the actions done, the legal holds, sobriety figures; a printable slip page; a
+dataset's rule and its legal holds (placed and released there)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from patrimoine.core.errors import Conflict, Invalid
 from patrimoine.core.vocabulary import choices, label
 from patrimoine.datastore import versions as store
 from patrimoine.inventory import service as inventory
-from patrimoine.inventory.models import Organisation
+from patrimoine.inventory.models import Dataset, Organisation
 from patrimoine.retention import apply as applier
-from patrimoine.retention import planner, slips
+from patrimoine.retention import holds, planner, slips
 from patrimoine.retention import service as rules
-from patrimoine.retention.models import RetentionAction
+from patrimoine.retention.models import HoldKind, RetentionAction
 from patrimoine.retention.rules import DurationUnit, FinalFate, StartEvent
 from patrimoine.web.deps import LoggedInDep, SessionDep, services
 from patrimoine.web.pages.backoffice import FormDep, page
@@ -51,12 +52,17 @@ def retention_page(request: Request, session: SessionDep, principal: LoggedInDep
     actions = session.scalars(select(RetentionAction).where(
         RetentionAction.organisation_id.in_(ids)).order_by(RetentionAction.id.desc()).limit(50))
     figures = sobriety.compute(session, settings, ids)
+    found_holds = holds.list_holds(session, ids)
+    datasets_by_id = {d.id: d for d in session.scalars(
+        select(Dataset).where(Dataset.id.in_({h.dataset_id for h in found_holds})))}
     manageable = [o for o in orgs if perms.can_manage_retention(principal, o.id)]
     to_propose = {o.id for o in manageable
                   if any(i.organisation_id == o.id and i.needs_visa and i.slip is None
                          for i in plan.items)}
     return page(request, "admin/retention/index.html", SECTION, {
         "breadcrumb": [(None, "Conservation des données")],
+        "holds": [(h, holds.hold_json(h), datasets_by_id.get(h.dataset_id))
+                  for h in found_holds],
         "plan": plan, "items": [i.as_json() for i in plan.items],
         "slips": [slips.slip_json(s) for s in found], "actions": list(actions),
         "sobriety": figures.as_json(), "organisations": {o.id: o for o in orgs},
@@ -152,6 +158,9 @@ def _rule_page(request: Request, session: SessionDep, principal: Any, dataset: A
     latest = store.latest_version(session, dataset)
     return page(request, "admin/retention/rule.html", SECTION, {
         "breadcrumb": [(BASE, "Conservation des données"), (None, dataset.title)],
+        "holds": [holds.hold_json(h) for h in holds.list_holds(session, dataset_id=dataset.id)],
+        "can_hold": perms.can_hold_data(principal, dataset.organisation_id),
+        "hold_kinds": choices(HoldKind),
         "dataset": dataset, "rule": rules.rule_json(own), "values": values, "errors": errors,
         "can_edit": can_edit_dataset(principal, dataset),
         "columns": latest.column_names() if latest else [],
@@ -189,3 +198,45 @@ def save_rule_page(slug: str, request: Request, session: SessionDep, principal: 
                           [exc.message, *exc.errors], 422)
     flash(request, f"Règle de conservation de « {dataset.title} » enregistrée.")
     return RedirectResponse(f"{BASE}/jeux/{dataset.slug}", status_code=303)
+
+
+HOLD_FIELDS = ("kind", "reason", "starts_on", "ends_on", "review_on", "version")
+
+
+@router.post(BASE + "/jeux/{slug}/gels")
+def place_hold_page(slug: str, request: Request, session: SessionDep, principal: LoggedInDep,
+                    form: FormDep) -> Response:
+    dataset = inventory.get_dataset(session, principal, slug)
+    values = {k: str(form.get(k, "") or "").strip() for k in HOLD_FIELDS}
+    version = values.pop("version")
+    try:
+        number = int(version) if version else None
+    except ValueError:
+        flash(request, "Version : un numéro entier, ou rien pour tout le jeu de données.",
+              "error")
+        return RedirectResponse(f"{BASE}/jeux/{dataset.slug}#gels", status_code=303)
+    try:
+        with session.begin_nested():
+            holds.place_hold(session, principal, dataset, version=number, **values)
+    except Invalid as exc:
+        flash(request, " ".join([exc.message, *exc.errors]), "error")
+    else:
+        flash(request, f"Gel juridique enregistré sur « {dataset.title} » : ses données ne "
+                       "seront ni éliminées, ni triées, ni versées tant qu'il dure.")
+    return RedirectResponse(f"{BASE}/jeux/{dataset.slug}#gels", status_code=303)
+
+
+@router.post(BASE + "/gels/{hold_id:int}/lever")
+def release_hold_page(hold_id: DbInt, request: Request, session: SessionDep,
+                      principal: LoggedInDep, form: FormDep) -> Response:
+    try:
+        with session.begin_nested():
+            hold = holds.release_hold(session, principal, hold_id,
+                                      str(form.get("reason", "") or ""))
+    except Invalid as exc:
+        flash(request, exc.message, "error")
+        return RedirectResponse(BASE + "#gels", status_code=303)
+    flash(request, "Gel juridique levé.")
+    dataset = session.get(Dataset, hold.dataset_id)
+    return RedirectResponse(f"{BASE}/jeux/{dataset.slug}#gels" if dataset else BASE,
+                            status_code=303)
