@@ -7,14 +7,15 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
-from patrimoine.bootstrap import Services
-from patrimoine.cli.common import console, named_organisation, services
+from patrimoine.cli.common import (
+    command_services,
+    console,
+    organisation_id,
+)
 from patrimoine.core.vocabulary import label
 from patrimoine.transparency import exports, service
 from patrimoine.transparency.models import AlgorithmStatus
@@ -25,17 +26,6 @@ OrgOpt = Annotated[str | None, typer.Option(
     "--organisation", help="Nom ou identifiant (slug) de l'organisation (par défaut toutes).")]
 
 
-def _services() -> Services:
-    svc = services()
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(svc.db.dispose)
-    return svc
-
-
-def _organisation_id(session: Session, name: str | None) -> int | None:
-    org = named_organisation(session, name)
-    return org.id if org else None
 
 
 @app.command("list")
@@ -46,11 +36,11 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Sortie en JSON.")] = False,
 ) -> None:
     """Les algorithmes du registre, publiés ou non."""
-    svc = _services()
+    svc = command_services()
     with svc.db.session() as s:
         system = Principal.system("ligne de commande")
         found = service.list_algorithms(s, system,
-                                        organisation_id=_organisation_id(s, organisation),
+                                        organisation_id=organisation_id(s, organisation),
                                         status=status)
         rows = [service.algorithm_dict(a, system) for a in found]
     if as_json:
@@ -74,7 +64,7 @@ def export(
     """Le registre public (algorithmes publiés), comme le portail le publie."""
     if format not in ("csv", "json"):
         raise typer.BadParameter("Format « csv » ou « json ».", param_hint="--format")
-    svc = _services()
+    svc = command_services()
     base_url = svc.settings.public_url
     with svc.db.session() as s:
         found = service.published_algorithms(s)

@@ -9,17 +9,13 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from patrimoine.access.models import Role
 from patrimoine.access.principal import Principal
-from patrimoine.bootstrap import Services
 from patrimoine.charter import actions, config, deviations, evaluations
 from patrimoine.charter.engine import Evaluation, evaluate
 from patrimoine.charter.rules.base import (
@@ -29,10 +25,8 @@ from patrimoine.charter.rules.base import (
     SEVERITY_LABELS,
     Outcome,
 )
-from patrimoine.cli.common import console, services
+from patrimoine.cli.common import command_services, console, organisation_id
 from patrimoine.core.errors import Invalid, NotFound
-from patrimoine.core.text import key
-from patrimoine.inventory.models import Organisation
 
 app = typer.Typer(help="La charte de la donnée : évaluation, écarts, plan d'actions.",
                   no_args_is_help=True)
@@ -48,25 +42,10 @@ OrgOpt = Annotated[str | None, typer.Option(
 ByOpt = Annotated[str | None, typer.Option("--by", help="Qui agit (nom, courriel).")]
 
 
-def _services() -> Services:
-    svc = services()
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(svc.db.dispose)
-    return svc
-
 
 def _principal(by: str | None = None) -> Principal:
     return Principal.system(f"{CLI} ({by})" if by else CLI)
 
-
-def _organisation(session: Session, name: str | None) -> int | None:
-    if not name:
-        return None
-    for org in session.scalars(select(Organisation)):
-        if org.slug == name or key(org.name) == key(name):
-            return org.id
-    raise NotFound(f"Organisation « {name} » introuvable.")
 
 
 def _fr(day: date) -> str:
@@ -121,9 +100,9 @@ def evaluate_command(organisation: OrgOpt = None, as_json: JsonOpt = False,
                      ) -> None:
     """Évaluer chaque règle de la charte ; code de sortie 1 si une règle de la gravité la plus
     haute n'est pas respectée."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as s:
-        org = _organisation(s, organisation)
+        org = organisation_id(s, organisation)
         scope = None if org is None else [org]
         if as_json:
             result = evaluate(s, scope)
@@ -167,7 +146,7 @@ def rules_command(as_json: JsonOpt = False) -> None:
 def export_command(file: Annotated[Path, typer.Argument(
         help="Fichier .yaml, .yml ou .toml (« - » : la sortie standard, en YAML).")]) -> None:
     """Écrire la charte (engagements, règles, paramètres) en YAML ou en TOML."""
-    svc = _services()
+    svc = command_services()
     fmt = "yaml" if str(file) == "-" else config.format_of(file.name)
     with svc.db.session() as s:
         text = config.export_text(s, fmt)
@@ -189,7 +168,7 @@ def import_command(file: Annotated[Path, typer.Argument(help="Fichier .yaml, .ym
         raise NotFound(f"Fichier « {file} » introuvable.") from None
     except UnicodeDecodeError:
         raise Invalid(f"Le fichier « {file} » n'est pas en UTF-8.") from None
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as s:
         charter = config.import_text(s, _principal(by), text, fmt)
     rules = sum(len(e.rules) for e in charter.engagements)
@@ -217,11 +196,11 @@ def deviation_add(
                         ] = None,
         by: ByOpt = None) -> None:
     """Enregistrer un écart documenté à une règle."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as s:
         try:
             data = deviations.DeviationInput(
-                rule_id=rule, item=item, organisation_id=_organisation(s, organisation),
+                rule_id=rule, item=item, organisation_id=organisation_id(s, organisation),
                 justification=justification, approver_role=role.value,
                 starts_on=start or date.today(), expires_on=until, link=link)
         except ValidationError as exc:
@@ -242,7 +221,7 @@ def deviation_end(deviation_id: Annotated[int, typer.Argument(help="Numéro de l
         last = date.fromisoformat(on) if on else date.today()
     except ValueError:
         raise Invalid(f"Date invalide : « {on} » (attendu AAAA-MM-JJ).") from None
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as s:
         d = deviations.end(s, _principal(by), deviation_id, last)
     console.print(f"Écart n° {d.id} : prend fin le {_fr(d.expires_on)}.")
@@ -251,10 +230,10 @@ def deviation_end(deviation_id: Annotated[int, typer.Argument(help="Numéro de l
 @deviation_app.command("list")
 def deviation_list(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
     """Lister les écarts documentés."""
-    svc = _services()
+    svc = command_services()
     today = date.today()
     with svc.db.session() as s:
-        org = _organisation(s, organisation)
+        org = organisation_id(s, organisation)
         found = deviations.listed(s, None if org is None else [org])
     if as_json:
         sys.stdout.write(json.dumps([d.as_dict(today) for d in found], ensure_ascii=False,
@@ -282,12 +261,12 @@ def action_add(
         evidence: Annotated[str, typer.Option("--evidence", help="Preuve de réalisation.")] = "",
         by: ByOpt = None) -> None:
     """Inscrire une action au plan de la charte."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as s:
         try:
             data = actions.ActionInput(engagement=engagement, title=title, owner=owner,
                                        due_on=due, rule_ids=rule or [], evidence=evidence,
-                                       organisation_id=_organisation(s, organisation))
+                                       organisation_id=organisation_id(s, organisation))
         except ValidationError as exc:
             raise _invalid(exc) from None
         a = actions.create(s, _principal(by), data)
@@ -302,7 +281,7 @@ def action_done(action_id: Annotated[int, typer.Argument(help="Numéro de l'acti
                               ] = None,
                 by: ByOpt = None) -> None:
     """Marquer une action réalisée, avec sa preuve."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as s:
         row = actions.get(s, action_id)
         current = actions.ActionInput(
@@ -321,10 +300,10 @@ def action_done(action_id: Annotated[int, typer.Argument(help="Numéro de l'acti
 @action_app.command("list")
 def action_list(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
     """Lister le plan d'actions et le statut de chaque action."""
-    svc = _services()
+    svc = command_services()
     today = date.today()
     with svc.db.session() as s:
-        org = _organisation(s, organisation)
+        org = organisation_id(s, organisation)
         found = actions.listed(s, None if org is None else [org])
     if as_json:
         sys.stdout.write(json.dumps([a.as_dict(today) for a in found], ensure_ascii=False,

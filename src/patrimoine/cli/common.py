@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from rich.console import Console
 from sqlalchemy.orm import Session
 
@@ -28,3 +29,19 @@ def named_organisation(session: Session, name: str | None) -> Organisation | Non
     if org is None:
         raise NotFound(f"Organisation « {name} » introuvable.")
     return org
+
+
+def organisation_id(session: Session, name: str | None) -> int | None:
+    """named_organisation()'s id."""
+    org = named_organisation(session, name)
+    return org.id if org else None
+
+
+def command_services() -> Services:
+    """Services whose database connections are released when the command ends (the command
+    may run in process, from tests or another command)."""
+    svc = services()
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(svc.db.dispose)
+    return svc

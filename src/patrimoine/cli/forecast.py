@@ -9,15 +9,13 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
-from patrimoine.bootstrap import Services
-from patrimoine.cli.common import console, services
+from patrimoine.cli.common import command_services, console
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.forecast import backtest as backtests
 from patrimoine.forecast import model, service
@@ -38,13 +36,6 @@ OrgOpt = Annotated[str | None, typer.Option(
                            "première).")]
 
 
-def _services() -> Services:
-    svc = services()
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(svc.db.dispose)
-    return svc
-
 
 def _organisation(session: Session, name: str | None) -> Organisation:
     if name:
@@ -61,7 +52,7 @@ def _organisation(session: Session, name: str | None) -> Organisation:
 def _history(data: Path | None) -> History:
     if data is not None:
         return read_folder(data)
-    svc = _services()
+    svc = command_services()
     with svc.db.session() as s:
         return service.history_from_store(s, svc.settings)
 
@@ -80,7 +71,7 @@ def import_(
     organisation: OrgOpt = None,
 ) -> None:
     """Charger les fichiers d'un dossier comme versions de jeux de données internes."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as s:
         org = _organisation(s, organisation)
         loaded = service.import_folder(s, svc.settings, Principal.system(CLI), org, folder)
@@ -141,7 +132,7 @@ def backtest(
 @canteens.command("register")
 def register(organisation: OrgOpt = None) -> None:
     """Inscrire la prévision au registre des algorithmes (brouillon, avec ses documents)."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as s:
         org = _organisation(s, organisation)
         entry = service.register(s, Principal.system(CLI), org, svc.settings.public_url)
@@ -162,7 +153,7 @@ def publish(
     first, last = _date(start, "--from"), _date(end, "--to")
     predicting.check_request(first, last, service_level)
     history = _history(data)
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as s:
         org = _organisation(s, organisation)
         summary = service.publish(s, svc.settings, Principal.system(CLI), org, history, first,
@@ -186,7 +177,7 @@ def adjust(
     organisation: OrgOpt = None,
 ) -> None:
     """Modifier à la main la commande d'un jour (ou d'une cantine), motif conservé."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as s:
         org = _organisation(s, organisation)
         service.adjust(s, Principal.system(CLI), org, _date(day, "--date"), order, reason,
@@ -197,7 +188,7 @@ def adjust(
 @canteens.command("adjustments")
 def adjustments(organisation: OrgOpt = None, data: DataOpt = None) -> None:
     """Les commandes modifiées à la main, à côté des repas servis quand ils sont connus."""
-    svc = _services()
+    svc = command_services()
     with svc.db.session() as s:
         org = _organisation(s, organisation)
         history = read_folder(data) if data else None

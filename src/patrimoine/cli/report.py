@@ -9,16 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.orm import Session
 
-from patrimoine.bootstrap import Services
-from patrimoine.cli.common import console, services
+from patrimoine.cli.common import command_services, console, organisation_id
 from patrimoine.core.errors import Invalid, NotFound
-from patrimoine.core.text import key
-from patrimoine.inventory import queries as inventory
 from patrimoine.report import render, service
 from patrimoine.report.figures import CHAPTERS
 from patrimoine.report.models import EditionStatus
@@ -26,21 +21,6 @@ from patrimoine.report.models import EditionStatus
 app = typer.Typer(help="Rapport annuel de la charte de la donnée.", no_args_is_help=True)
 
 
-def _services() -> Services:
-    svc = services()
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(svc.db.dispose)
-    return svc
-
-
-def _organisation_id(session: Session, name: str | None) -> int | None:
-    if not name:
-        return None
-    for org in inventory.organisation_facts(session):
-        if org.slug == name or key(org.name) == key(name):
-            return org.id
-    raise NotFound(f"Organisation « {name} » introuvable.")
 
 
 @app.command("annual")
@@ -60,7 +40,7 @@ def annual(
         raise Invalid("Indiquez --pdf FICHIER, --html DOSSIER, ou les deux.")
     if html is not None and html.exists() and not html.is_dir():
         raise Invalid(f"{html} existe et n'est pas un dossier.")
-    svc = _services()
+    svc = command_services()
     service.check_year(year)
     steps = len(CHAPTERS) + (1 if pdf else 0) + (1 if html else 0)
     with svc.db.session() as s, Progress(
@@ -68,8 +48,8 @@ def annual(
             TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
             console=console) as progress:
         task = progress.add_task("Chiffres", total=steps)
-        organisation_id = _organisation_id(s, organisation)
-        found = service.editions(s, year, organisation_id)
+        org_id = organisation_id(s, organisation)
+        found = service.editions(s, year, org_id)
         if edition is not None:
             chosen = [r for r in found if r.edition == edition
                       and r.status == EditionStatus.PUBLISHED]
@@ -83,7 +63,7 @@ def annual(
             def done(chapter: str) -> None:
                 progress.update(task, description=f"Chiffres : {chapter}")
                 progress.advance(task)
-            view = service.live_view(s, svc.settings, year, organisation_id, report=draft,
+            view = service.live_view(s, svc.settings, year, org_id, report=draft,
                                      progress=done)
         if html is not None:
             progress.update(task, description="HTML")

@@ -8,16 +8,14 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrimoine.access.principal import Principal
-from patrimoine.bootstrap import Services
 from patrimoine.charter import sobriety
-from patrimoine.cli.common import console, services
+from patrimoine.cli.common import command_services, console
 from patrimoine.core.errors import Invalid, NotFound
 from patrimoine.core.text import key
 from patrimoine.core.vocabulary import label
@@ -34,15 +32,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Sortie en JSON.")]
 OrgOpt = Annotated[str | None, typer.Option(
     "--organisation", help="Nom ou identifiant (slug) de l'organisation (par défaut toutes).")]
 
-
-def _services() -> Services:
-    """Services whose database connections are released when the command ends (the command
-    may run in process, from tests or another command)."""
-    svc = services()
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(svc.db.dispose)
-    return svc
 
 
 def _principal(by: str | None = None) -> Principal:
@@ -99,7 +88,7 @@ def rule(
     as_json: JsonOpt = False,
 ) -> None:
     """Affiche ou règle la durée de conservation d'un jeu de données."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as session:
         dataset = _dataset(session, slug)
         if clear:
@@ -131,7 +120,7 @@ def plan(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
     """Liste ce qui arrive à échéance.
 
     Jeux de données, versions, lignes : pourquoi, quel sort final, depuis quand."""
-    svc = _services()
+    svc = command_services()
     with svc.db.session() as session:
         result = planner.build_plan(session, svc.settings, _organisations(session, organisation))
         if as_json:
@@ -163,7 +152,7 @@ def apply(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
     """Applique ce qui est échu, chaque action enregistrée.
 
     Versement aux archives, anonymisation, destruction visée."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as session:
         outcome = applier.apply_plan(session, svc.settings, _principal(),
                                      _organisations(session, organisation))
@@ -186,7 +175,7 @@ def slip(
     as_json: JsonOpt = False,
 ) -> None:
     """Établit le bordereau d'élimination des destructions échues de l'organisation."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as session:
         orgs = _organisations(session, organisation)
         assert orgs
@@ -202,7 +191,7 @@ def slip(
 @app.command("slips")
 def list_slips(as_json: JsonOpt = False) -> None:
     """Liste les bordereaux d'élimination et leur visa."""
-    svc = _services()
+    svc = command_services()
     with svc.db.session() as session:
         found = [slips.slip_json(s) for s in slips.list_slips(session, _principal())]
     if as_json:
@@ -220,7 +209,7 @@ def export_slip(
     output: Annotated[Path, typer.Option("--output", "-o", help="Fichier XLSX à écrire.")],
 ) -> None:
     """Écrit le bordereau d'élimination en tableur (XLSX)."""
-    svc = _services()
+    svc = command_services()
     with svc.db.session() as session:
         found = slips.get_slip(session, _principal(), slip_id)
         org = session.get(Organisation, found.organisation_id)
@@ -247,7 +236,7 @@ def visa(
             at = datetime.combine(date.fromisoformat(on), time(12)).astimezone()
         except ValueError:
             raise Invalid(f"Date de visa invalide : « {on} » (AAAA-MM-JJ attendu).") from None
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as session:
         found = slips.record_visa(session, _principal(), slip_id, by=by, reference=reference,
                                   at=at, refused=refused, reason=reason)
@@ -272,7 +261,7 @@ def hold(
 ) -> None:
     """Pose un gel juridique : rien de ces données n'est éliminé, trié ni versé tant qu'il
     dure (contentieux, demande CADA, contrôle)."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as session:
         placed = holds.place_hold(session, _principal(by), _dataset(session, slug), kind=kind,
                                   reason=reason, starts_on=start, ends_on=until,
@@ -284,7 +273,7 @@ def hold(
 @app.command("holds")
 def list_holds(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
     """Les gels juridiques, en vigueur ou levés."""
-    svc = _services()
+    svc = command_services()
     with svc.db.session() as session:
         found = [holds.hold_json(h) for h in
                  holds.list_holds(session, _organisations(session, organisation))]
@@ -306,7 +295,7 @@ def release(
     by: Annotated[str | None, typer.Option("--by", help="Qui lève le gel.")] = None,
 ) -> None:
     """Lève un gel juridique (avec son motif)."""
-    svc = _services()
+    svc = command_services()
     with svc.db.unit_of_work() as session:
         holds.release_hold(session, _principal(by), hold_id, reason)
     console.print(f"Gel juridique n° {hold_id} levé.")
@@ -315,7 +304,7 @@ def release(
 @app.command("sobriety")
 def sobriety_cmd(organisation: OrgOpt = None, as_json: JsonOpt = False) -> None:
     """Volume stocké par organisation, jeux de données non lus depuis un an, doublons."""
-    svc = _services()
+    svc = command_services()
     with svc.db.session() as session:
         result = sobriety.compute(session, svc.settings, _organisations(session, organisation))
     if as_json:
