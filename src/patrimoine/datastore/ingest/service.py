@@ -717,19 +717,19 @@ def _write(con: duckdb.DuckDBPyConnection, plan: IngestPlan, raw: sources.RawSou
     raise AssertionError("unreachable")
 
 
-_MEDIA_TYPES = {".csv": "text/csv", ".tsv": "text/tab-separated-values", ".txt": "text/plain",
-                ".json": "application/json", ".geojson": "application/geo+json",
-                ".ndjson": "application/x-ndjson", ".parquet": "application/vnd.apache.parquet",
-                ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ".xls": "application/vnd.ms-excel",
-                ".ods": "application/vnd.oasis.opendocument.spreadsheet",
-                ".zip": "application/zip", ".gz": "application/gzip",
-                ".shp": "application/vnd.shp", ".gpkg": "application/geopackage+sqlite3"}
+ORIGINAL_MEDIA_TYPES = {
+    ".csv": "text/csv", ".tsv": "text/tab-separated-values", ".txt": "text/plain",
+    ".json": "application/json", ".geojson": "application/geo+json",
+    ".ndjson": "application/x-ndjson", ".parquet": "application/vnd.apache.parquet",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".xls": "application/vnd.ms-excel", ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".zip": "application/zip", ".gz": "application/gzip", ".shp": "application/vnd.shp",
+    ".gpkg": "application/geopackage+sqlite3"}
 
 
 def media_type(filename: str) -> str:
     """The media type of a loaded file, from its name (the original is served with it)."""
-    return _MEDIA_TYPES.get(Path(filename).suffix.lower(), "application/octet-stream")
+    return ORIGINAL_MEDIA_TYPES.get(Path(filename).suffix.lower(), "application/octet-stream")
 
 
 def _publish(session: Session, settings: Settings, principal: Principal, dataset: Dataset,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from patrimoine.access.permissions import is_public
 from patrimoine.access.principal import Principal
 from patrimoine.core.db import DbBigInt, DbInt
+from patrimoine.datastore.ingest.service import ORIGINAL_MEDIA_TYPES
 from patrimoine.datastore.versions import published_at
 from patrimoine.reading import language
 from patrimoine.reading.service import (
@@ -485,8 +486,9 @@ def version_export_param(request: Request, slug: SlugPath, number: NumberPath,
                         "son type de média. Absent (404) pour une version dérivée d'une autre "
                         "(anonymisée, purgée) ; refusé (403) à une autorisation qui ne montre "
                         "qu'une partie de la version.",
-            response_class=FileResponse, responses=files("application/octet-stream",
-                                                         description="Le fichier d'origine."))
+            response_class=FileResponse, responses=files(
+                *ORIGINAL_MEDIA_TYPES.values(), "application/octet-stream",
+                description="Le fichier d'origine, sous le type de média de son format."))
 def version_original(request: Request, slug: SlugPath, number: NumberPath, session: SessionDep,
                      principal: PrincipalDep) -> Response:
     readable = _open(request, session, principal, slug, number, "datastore.original")
