@@ -94,7 +94,7 @@ def fill(session: Any, n_datasets: int, year: int) -> None:
          "created_at": _moment(rng, rng.choice((year - 2, year - 1, year)))}
         for i in range(1, 5001)])
     session.execute(insert(Dpia), [
-        {"activity_id": rng.randrange(1, 5001), "decision": "accepted",
+        {"activity_id": rng.randrange(1, 5001), "decision": "favourable",
          "started_on": date(rng.choice((year - 2, year - 1, year)), 1 + i % 12, 1)}
         for i in range(500)])
     session.execute(insert(RightsRequest), [
@@ -135,7 +135,7 @@ def fill(session: Any, n_datasets: int, year: int) -> None:
     session.execute(insert(PublicAlgorithm), [
         {"organisation_id": rng.choice(orgs), "reference": f"ALG-{i:03d}",
          "name": f"Algorithme {i}", "contact": "x", "purpose": "x", "legal_basis": "x",
-         "automation": "full", "kind": "rules", "status": "published",
+         "automation": "fully_automated", "kind": "rules", "status": "published",
          "published_on": date(year - i % 3, 2, 1)} for i in range(20)])
     session.execute(insert(GeneralInterestRequest), [
         {"organisation_id": rng.choice(orgs), "reference": f"DIG-{i:03d}",
