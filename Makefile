@@ -14,6 +14,7 @@ timed = s=$$(date +%s); $(2); rc=$$?; echo "$(1) : $$(($$(date +%s) - s)) s"; ex
 .PHONY: run test check test-sqlite test-postgresql interop install install-dev system-deps screenshots bench bench-load bench-real-files clean
 
 run: $(VENV)/.runtime
+	@scripts/system-deps.sh runtime
 	$(BIN)/patrimoine db upgrade
 	$(BIN)/patrimoine demo --if-empty
 	$(BIN)/patrimoine serve

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real, when they are missing.
 set -euo pipefail
+# `system-deps.sh runtime`: only what the running application needs (make run).
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
-command -v curl >/dev/null 2>&1 || need+=(curl)  # the benchmarks download with it
+if [ "${1:-}" != "runtime" ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+  command -v curl >/dev/null 2>&1 || need+=(curl)  # the benchmarks download with it
+fi
 # WeasyPrint (the annual report's PDF) lays text out with Pango.
 ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so.0" || need+=(libpango-1.0-0)
 ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || need+=(libpangoft2-1.0-0)
