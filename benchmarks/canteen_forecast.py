@@ -35,7 +35,9 @@ def pct(x: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("data", nargs="?", default="/work/shared/data/nantes-cantines")
+    # Nantes' published folder, beside the repository as the project's shared data is.
+    parser.add_argument("data", nargs="?",
+                        default=str(ROOT.parent / "shared" / "data" / "nantes-cantines"))
     parser.add_argument("--holdout", default=str(ROOT / "tests/data/nantes-cantines/"
                                                        "holdout-2018-2019"))
     parser.add_argument("--years", default="2015-2016,2016-2017,2017-2018")

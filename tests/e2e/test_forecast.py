@@ -14,10 +14,9 @@ from patrimoine.core.db import Database
 from tests import factories as f
 from tests.conftest import Cli
 from tests.e2e.test_portal import _serious, axe_script  # noqa: F401 (a fixture)
-from tests.integration.forecast.test_canteen_forecast import NANTES, nantes_slice
+from tests.integration.forecast.test_canteen_forecast import SLICE
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(not NANTES.is_dir(), reason="Nantes' canteen files absent")]
+pytestmark = [pytest.mark.e2e]
 
 
 def test_the_forecast_pages_read_in_a_browser(db: Database, cli: Cli, serve: Any, page: Any,
@@ -25,7 +24,7 @@ def test_the_forecast_pages_read_in_a_browser(db: Database, cli: Cli, serve: Any
                                               ) -> None:
     with db.unit_of_work() as s:
         f.organisation(s, "Ville de Nantes-sur-Test")
-    folder = nantes_slice(tmp_path)
+    folder = SLICE
     done = cli("forecast", "canteens", "publish", "--from", "2018-05-14", "--to", "2018-05-25",
                "--years", "2017-2018", "--data", str(folder))
     assert done.returncode == 0, done.stderr
