@@ -28,8 +28,6 @@ sys.path.insert(0, str(ROOT / "src"))
 from sqlalchemy import insert  # noqa: E402
 
 from patrimoine.bootstrap import bootstrap  # noqa: E402
-from patrimoine.report import render, service  # noqa: E402
-from patrimoine.report.figures import report_date  # noqa: E402
 from patrimoine.core.settings import Settings  # noqa: E402
 from patrimoine.inventory.models import Dataset, Organisation  # noqa: E402
 from patrimoine.protection.register.models import (  # noqa: E402
@@ -38,6 +36,8 @@ from patrimoine.protection.register.models import (  # noqa: E402
     ProcessingActivity,
     RightsRequest,
 )
+from patrimoine.report import render, service  # noqa: E402
+from patrimoine.report.figures import report_date  # noqa: E402
 from patrimoine.sovereignty.models import (  # noqa: E402
     Application,
     CharterClause,

@@ -24,7 +24,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import frenchcsv  # noqa: E402
 from harness import (  # noqa: E402
-    Server, Timing, environment, free_port, median_run, run_measured, time_calls, time_download,
+    Server,
+    Timing,
+    environment,
+    free_port,
+    median_run,
+    run_measured,
+    time_calls,
+    time_download,
     time_requests,
 )
 
