@@ -10,8 +10,9 @@ import pytest
 from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parents[2]
-CAPABILITIES = ("inventory", "usage", "datastore", "grants", "protection", "standards",
-                "publication", "retention")
+CAPABILITIES = ("inventory", "usage", "notifications", "datastore", "documents", "grants",
+                "protection", "standards", "publication", "retention", "reading",
+                "sovereignty", "transparency")
 
 
 def test_the_charter_reads_capabilities_only_through_their_queries() -> None:

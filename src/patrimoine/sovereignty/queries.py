@@ -19,16 +19,21 @@ from patrimoine.protection.deadlines import add_months
 from patrimoine.sovereignty.contracts import DEFAULT_CLAUSES
 from patrimoine.sovereignty.models import (
     Application,
+    ApplicationStatus,
     CharterClause,
     CharterPartner,
+    ClauseStatus,
     Contract,
     ContractClause,
     DataLocation,
     HostingMode,
     ReversibilityTest,
     SensitivityLevel,
+    TestResult,
 )
-from patrimoine.sovereignty.strategy import DEFAULT_LEVELS
+from patrimoine.sovereignty.strategy import DEFAULT_LEVELS, reasons
+
+_HELD = (ClauseStatus.PRESENT, ClauseStatus.NEGOTIATED, ClauseStatus.NOT_APPLICABLE)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,14 @@ class ApplicationFacts:
     certifications: tuple[str, ...]
     non_eu_law_exposure: bool
     sensitivity: str | None
+
+    @property
+    def retired(self) -> bool:
+        return self.status == ApplicationStatus.RETIRED
+
+    def breaches(self, level: LevelFacts) -> list[str]:
+        """Why its placement breaks what `level` allows (French); [] if it does not."""
+        return reasons(self, level)
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,21 @@ class ContractFacts:
     def ends_within(self, today: date, months: int) -> bool:
         """It ends between today and `months` from now (calendar months)."""
         return self.end_date is not None and today <= self.end_date <= add_months(today, months)
+
+    def holds(self, code: str) -> bool:
+        """The clause is carried: present, negotiated, or recorded as not applicable."""
+        return self.clauses.get(code) in _HELD
+
+    def exempt(self, code: str) -> bool:
+        """The clause is recorded as not applicable to this contract."""
+        return self.clauses.get(code) == ClauseStatus.NOT_APPLICABLE
+
+    def last_test_failure(self) -> str | None:
+        """How its last reversibility test fell short ("partiel", "en échec"); None when it
+        succeeded (or none was made: see `tests`)."""
+        if not self.tests or self.tests[-1][1] == TestResult.SUCCESS:
+            return None
+        return "partiel" if self.tests[-1][1] == TestResult.PARTIAL else "en échec"
 
 
 @dataclass(frozen=True)

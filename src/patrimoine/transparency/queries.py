@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from patrimoine.transparency.models import PublicAlgorithm
+from patrimoine.core.vocabulary import label
+from patrimoine.transparency.models import AlgorithmStatus, DocumentKind, PublicAlgorithm
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,21 @@ class AlgorithmFacts:
     decisions_per_year: int | None
     documents: Mapping[str, Mapping[str, str]]  # DocumentKind value -> {"url", ...}
     source_code_url: str | None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.status == AlgorithmStatus.WITHDRAWN
+
+    @property
+    def published(self) -> bool:
+        return self.status == AlgorithmStatus.PUBLISHED
+
+    def missing_documents(self) -> list[str]:
+        """The French names of the four documents it lacks (the source code's address stands
+        for the commented source)."""
+        return [label(k) for k in DocumentKind
+                if not (self.documents.get(k.value) or {}).get("url")
+                and not (k == DocumentKind.SOURCE and self.source_code_url)]
 
 
 def algorithm_facts(session: Session, organisation_ids: Collection[int] | None = None

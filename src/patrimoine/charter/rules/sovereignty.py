@@ -9,11 +9,6 @@ from typing import Any
 from patrimoine.charter.rules import links
 from patrimoine.charter.rules.base import Result, Severity, failed, not_applicable, passed, rule
 from patrimoine.charter.snapshot import Snapshot
-from patrimoine.sovereignty.models import ApplicationStatus, ClauseStatus, TestResult
-from patrimoine.sovereignty.strategy import reasons
-
-HELD = (ClauseStatus.PRESENT.value, ClauseStatus.NEGOTIATED.value,
-        ClauseStatus.NOT_APPLICABLE.value)
 
 
 @rule("sovereignty.hosting_strategy", "Applications hébergées comme la stratégie le permet",
@@ -26,7 +21,7 @@ def hosting_strategy(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator[
     for a in snapshot.applications:
         item, label, link = f"application:{a.id}", f"Application {a.reference} « {a.name} »", \
             links.application(a.id)
-        if a.status == ApplicationStatus.RETIRED:
+        if a.retired:
             yield not_applicable(item, label, a.organisation_id, "Application retirée.", link)
             continue
         if a.sensitivity is None:
@@ -39,7 +34,7 @@ def hosting_strategy(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator[
                          f"Niveau de sensibilité « {a.sensitivity} » absent de la stratégie.",
                          link)
             continue
-        why = reasons(a, level)
+        why = a.breaches(level)
         if why:
             text = "; ".join(why)
             yield failed(item, label, a.organisation_id, text[0].upper() + text[1:] + ".", link)
@@ -66,7 +61,7 @@ def processor_clauses(snapshot: Snapshot, params: Mapping[str, Any]) -> Iterator
                                  f"Contrat terminé le {c.end_date:%d/%m/%Y}.", link)
             continue
         clauses = snapshot.clauses.get(c.organisation_id, ())
-        missing = [k.title for k in clauses if c.clauses.get(k.code) not in HELD]
+        missing = [k.title for k in clauses if not c.holds(k.code)]
         if missing:
             yield failed(item, label, c.organisation_id,
                          f"{len(missing)} clause(s) absente(s) ou non vérifiée(s) : "
@@ -93,19 +88,17 @@ def reversibility_tested(snapshot: Snapshot, params: Mapping[str, Any]) -> Itera
         elif c.end_date is None or not c.ends_within(snapshot.today, params["months"]):
             yield not_applicable(item, label, c.organisation_id,
                                  "Pas d'échéance dans l'horizon de surveillance.", link)
-        elif codes and all(c.clauses.get(k) == ClauseStatus.NOT_APPLICABLE for k in codes):
+        elif codes and all(c.exempt(k) for k in codes):
             yield not_applicable(item, label, c.organisation_id,
                                  "Réversibilité sans objet pour ce contrat.", link)
         elif not c.tests:
             yield failed(item, label, c.organisation_id,
                          f"Échéance le {c.end_date:%d/%m/%Y} et aucun test de réversibilité.",
                          link)
-        elif c.tests[-1][1] != TestResult.SUCCESS:
-            day, result = c.tests[-1]
-            word = "partiel" if result == TestResult.PARTIAL else "en échec"
+        elif word := c.last_test_failure():
             yield failed(item, label, c.organisation_id,
-                         f"Dernier test de réversibilité {word} ({day:%d/%m/%Y}), échéance le "
-                         f"{c.end_date:%d/%m/%Y}.", link)
+                         f"Dernier test de réversibilité {word} ({c.tests[-1][0]:%d/%m/%Y}), "
+                         f"échéance le {c.end_date:%d/%m/%Y}.", link)
         else:
             yield passed(item, label, c.organisation_id,
                          f"Réversibilité testée avec succès le {c.tests[-1][0]:%d/%m/%Y}.",

@@ -9,8 +9,6 @@ from typing import Any
 from patrimoine.charter.rules import links
 from patrimoine.charter.rules.base import Result, Severity, failed, not_applicable, passed, rule
 from patrimoine.charter.snapshot import Snapshot
-from patrimoine.core.vocabulary import label as french
-from patrimoine.transparency.models import AlgorithmStatus, DocumentKind
 
 
 @rule("transparency.algorithms_published",
@@ -23,13 +21,11 @@ def algorithms_published(snapshot: Snapshot, params: Mapping[str, Any]) -> Itera
     for a in snapshot.algorithms:
         item, label, link = f"algorithm:{a.id}", f"Algorithme {a.reference} « {a.name} »", \
             links.algorithm(a.id)
-        if a.status == AlgorithmStatus.WITHDRAWN:
+        if a.withdrawn:
             yield not_applicable(item, label, a.organisation_id, "Algorithme retiré.", link)
             continue
-        missing = [french(k) for k in DocumentKind
-                   if not (a.documents.get(k.value) or {}).get("url")
-                   and not (k == DocumentKind.SOURCE and a.source_code_url)]
-        if a.status != AlgorithmStatus.PUBLISHED:
+        missing = a.missing_documents()
+        if not a.published:
             yield failed(item, label, a.organisation_id, "Algorithme non publié.", link)
         elif missing:
             yield failed(item, label, a.organisation_id,
